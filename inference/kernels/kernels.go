@@ -1,0 +1,142 @@
+// Package kernels holds the engine's float32 compute kernels: matrix multiply
+// and 2-D convolution in NCHW layout (batch 1), with activations fused into
+// their output. Each fast kernel has a slow, obviously correct reference
+// beside it that the tests compare against.
+package kernels
+
+import "fmt"
+
+// ActKind selects the activation fused into a kernel's output.
+type ActKind uint8
+
+const (
+	// ActNone leaves the output as computed.
+	ActNone ActKind = iota
+	// ActRelu is max(x, 0).
+	ActRelu
+	// ActClip is min(max(x, Min), Max) (ReLU6 and friends).
+	ActClip
+)
+
+// Activation is an elementwise function applied to a kernel's output.
+type Activation struct {
+	Kind     ActKind
+	Min, Max float32
+}
+
+// Apply returns the activation of v.
+func (a Activation) Apply(v float32) float32 {
+	switch a.Kind {
+	case ActRelu:
+		if v < 0 {
+			return 0
+		}
+	case ActClip:
+		if v < a.Min {
+			return a.Min
+		}
+		if v > a.Max {
+			return a.Max
+		}
+	}
+	return v
+}
+
+// ConvParams describes a 2-D convolution of a C x H x W input into an
+// M x OH x OW output with an M x (C/Group) x KH x KW weight tensor.
+type ConvParams struct {
+	C, H, W          int
+	M                int
+	KH, KW           int
+	StrideH, StrideW int
+	DilH, DilW       int
+	PadT, PadL       int
+	PadB, PadR       int
+	Group            int
+	Act              Activation
+}
+
+// OutSize returns the output height and width.
+func (p ConvParams) OutSize() (oh, ow int) {
+	oh = (p.H+p.PadT+p.PadB-p.DilH*(p.KH-1)-1)/p.StrideH + 1
+	ow = (p.W+p.PadL+p.PadR-p.DilW*(p.KW-1)-1)/p.StrideW + 1
+	return oh, ow
+}
+
+// Validate reports parameters that describe no valid convolution.
+func (p ConvParams) Validate() error {
+	switch {
+	case p.C <= 0 || p.H <= 0 || p.W <= 0 || p.M <= 0 || p.KH <= 0 || p.KW <= 0:
+		return fmt.Errorf("conv: sizes must be positive (C=%d H=%d W=%d M=%d kernel %dx%d)", p.C, p.H, p.W, p.M, p.KH, p.KW)
+	case p.StrideH <= 0 || p.StrideW <= 0 || p.DilH <= 0 || p.DilW <= 0:
+		return fmt.Errorf("conv: strides and dilations must be positive")
+	case p.PadT < 0 || p.PadL < 0 || p.PadB < 0 || p.PadR < 0:
+		return fmt.Errorf("conv: pads must not be negative")
+	case p.Group <= 0 || p.C%p.Group != 0 || p.M%p.Group != 0:
+		return fmt.Errorf("conv: group %d does not divide %d input and %d output channels", p.Group, p.C, p.M)
+	}
+	if oh, ow := p.OutSize(); oh <= 0 || ow <= 0 {
+		return fmt.Errorf("conv: kernel %dx%d does not fit the padded %dx%d input", p.KH, p.KW, p.H, p.W)
+	}
+	return nil
+}
+
+// Conv is a convolution whose weights are prepared once, at model load, and
+// then run on many inputs, concurrently if wanted: Run does not modify c.
+type Conv struct {
+	p       ConvParams
+	weights []float32
+	bias    []float32
+}
+
+// NewConv prepares a convolution. weights is M x C/Group x KH x KW; bias has
+// M values or is nil. The slices are not modified. p must be valid.
+func NewConv(p ConvParams, weights, bias []float32) *Conv {
+	if err := p.Validate(); err != nil {
+		panic("kernels: " + err.Error())
+	}
+	return &Conv{p: p, weights: weights, bias: bias}
+}
+
+// Params returns the convolution's parameters.
+func (c *Conv) Params() ConvParams { return c.p }
+
+// Run computes dst (M x OH x OW) from src (C x H x W).
+func (c *Conv) Run(dst, src []float32) {
+	ConvReference(dst, src, c.weights, c.bias, c.p)
+}
+
+// ConvReference is the direct seven-loop convolution, the reference for the
+// fast paths.
+func ConvReference(dst, src, w, bias []float32, p ConvParams) {
+	oh, ow := p.OutSize()
+	cg, mg := p.C/p.Group, p.M/p.Group
+	for m := 0; m < p.M; m++ {
+		g := m / mg
+		for oy := 0; oy < oh; oy++ {
+			for ox := 0; ox < ow; ox++ {
+				var s float32
+				if bias != nil {
+					s = bias[m]
+				}
+				for c := 0; c < cg; c++ {
+					ic := g*cg + c
+					for ky := 0; ky < p.KH; ky++ {
+						iy := oy*p.StrideH - p.PadT + ky*p.DilH
+						if iy < 0 || iy >= p.H {
+							continue
+						}
+						for kx := 0; kx < p.KW; kx++ {
+							ix := ox*p.StrideW - p.PadL + kx*p.DilW
+							if ix < 0 || ix >= p.W {
+								continue
+							}
+							s += src[(ic*p.H+iy)*p.W+ix] * w[((m*cg+c)*p.KH+ky)*p.KW+kx]
+						}
+					}
+				}
+				dst[(m*oh+oy)*ow+ox] = p.Act.Apply(s)
+			}
+		}
+	}
+}
