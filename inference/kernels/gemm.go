@@ -1,12 +1,253 @@
 package kernels
 
+// Cache blocking of the packed GEMM (Goto's algorithm). A kc x NR panel of B
+// (16 KiB for NR=16) stays in L1 while the micro-kernel walks an mc x kc block
+// of A (240 KiB) held in L2; the kc x nc block of B (512 KiB) is reused by
+// every row block.
+const (
+	kcBlock = 256
+	mcBlock = 240 // a multiple of every kernel's MR (4, 6, 8, 12)
+	ncBlock = 512 // a multiple of every kernel's NR (4, 16, 32)
+)
+
 // Gemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices, where
 // op(X) is X or its transpose, op(A) is m x k and op(B) is k x n. lda, ldb and
 // ldc are the row strides of A, B and C as stored. With beta == 0, C is not
-// read (NaNs in it do not propagate).
+// read (NaNs in it do not propagate). Large products use up to
+// runtime.GOMAXPROCS(0) goroutines.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	GemmReference(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if k <= 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	if beta != 0 && beta != 1 {
+		scaleC(m, n, beta, c, ldc)
+	}
+	mk := active
+	mpad := roundUp(m, mk.mr)
+	abuf := getScratch(mpad * k)
+	ap := *abuf
+	packA(ap, mk.mr, transA, m, k, alpha, a, lda)
+	t := gemmTask{
+		mk: mk, m: m, n: n, k: k, ap: ap, mpad: mpad,
+		bp:  &gemmB{b: b, ldb: ldb, trans: transB},
+		out: c, ldc: ldc, wq: n, ow: n,
+		accumulate: beta != 0,
+	}
+	t.parallel(workersFor(2 * m * n * k))
+	putScratch(abuf)
 }
+
+// scaleC sets C = beta*C, writing zeros when beta == 0 whatever C holds.
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// packA writes alpha*op(A) (m x k) in the layout the micro-kernels read: for
+// each kcBlock-deep slice of k starting at k0, the slice occupies
+// dst[k0*mpad:], split into panels of mr rows; panel i holds kc groups of mr
+// values (rows i*mr.., zero past m), one group per k step. dst must hold
+// roundUp(m, mr)*k values.
+func packA(dst []float32, mr int, trans bool, m, k int, alpha float32, a []float32, lda int) {
+	mpad := roundUp(m, mr)
+	for k0 := 0; k0 < k; k0 += kcBlock {
+		kc := min(kcBlock, k-k0)
+		blk := dst[k0*mpad : k0*mpad+kc*mpad]
+		for i0 := 0; i0 < mpad; i0 += mr {
+			panel := blk[i0*kc : (i0+mr)*kc]
+			for r := 0; r < mr; r++ {
+				i := i0 + r
+				if i >= m {
+					for p := 0; p < kc; p++ {
+						panel[p*mr+r] = 0
+					}
+					continue
+				}
+				if trans {
+					for p := 0; p < kc; p++ {
+						panel[p*mr+r] = alpha * a[(k0+p)*lda+i]
+					}
+				} else {
+					row := a[i*lda+k0 : i*lda+k0+kc]
+					for p, v := range row {
+						panel[p*mr+r] = alpha * v
+					}
+				}
+			}
+		}
+	}
+}
+
+// bPacker fills a B block for the micro-kernel: rows k0..k0+kc of op(B),
+// columns j0..j0+nc, as panels of nr columns (zero or don't-care past the
+// last column); panel q starts at dst[q*nr*kc] and holds kc groups of nr
+// values, one group per k step.
+type bPacker interface {
+	pack(dst []float32, nr, k0, kc, j0, nc int)
+}
+
+// gemmB packs a plain row-major (or transposed) B matrix.
+type gemmB struct {
+	b     []float32
+	ldb   int
+	trans bool
+}
+
+func (g *gemmB) pack(dst []float32, nr, k0, kc, j0, nc int) {
+	for jr := 0; jr < nc; jr += nr {
+		cols := min(nr, nc-jr)
+		panel := dst[jr*kc : jr*kc+kc*nr]
+		j := j0 + jr
+		if !g.trans {
+			for p := 0; p < kc; p++ {
+				d := panel[p*nr : p*nr+nr]
+				copy(d, g.b[(k0+p)*g.ldb+j:(k0+p)*g.ldb+j+cols])
+				clear(d[cols:])
+			}
+			continue
+		}
+		for c := 0; c < cols; c++ {
+			col := g.b[(j+c)*g.ldb+k0 : (j+c)*g.ldb+k0+kc]
+			for p, v := range col {
+				panel[p*nr+c] = v
+			}
+		}
+		for p := 0; p < kc; p++ {
+			clear(panel[p*nr+cols : p*nr+nr])
+		}
+	}
+}
+
+// gemmTask is one packed product C (op)= A*B, A packed by packA, B packed on
+// the fly by bp. The output columns may be a flattened image with junk
+// columns: column j lands at row offset (j/wq)*ow + j%wq and is dropped when
+// j%wq >= ow (for a plain matrix, wq == ow == n).
+type gemmTask struct {
+	mk         microKernel
+	m, n, k    int
+	ap         []float32
+	mpad       int
+	bp         bPacker
+	out        []float32
+	ldc        int
+	wq, ow     int
+	accumulate bool      // the first k block adds to C
+	bias       []float32 // per output row, or nil
+	clamp      bool
+	lo, hi     float32
+}
+
+// parallel runs the task on up to w goroutines: column ranges when there are
+// enough columns (each goroutine packs its own part of B), else row ranges
+// (each goroutine packs all of B, which is then small).
+func (t *gemmTask) parallel(w int) {
+	nr, mr := t.mk.nr, t.mk.mr
+	colPanels := (t.n + nr - 1) / nr
+	rowPanels := t.mpad / mr
+	if w <= 1 || (colPanels < 2*w && rowPanels < 2*w) {
+		t.run(0, t.n, 0, t.m)
+		return
+	}
+	if colPanels >= 4*w || colPanels >= rowPanels {
+		parallelFor(colPanels, w, func(p0, p1 int) {
+			t.run(p0*nr, min(t.n, p1*nr), 0, t.m)
+		})
+		return
+	}
+	parallelFor(rowPanels, w, func(p0, p1 int) {
+		t.run(0, t.n, p0*mr, min(t.m, p1*mr))
+	})
+}
+
+// run computes output columns j0..j1 and rows i0..i1 (i0 a multiple of MR).
+func (t *gemmTask) run(j0, j1, i0, i1 int) {
+	mr, nr := t.mk.mr, t.mk.nr
+	bbuf := getScratch(kcBlock*ncBlock + maxTile)
+	bp := (*bbuf)[:kcBlock*ncBlock]
+	tile := (*bbuf)[kcBlock*ncBlock:]
+	for jc := j0; jc < j1; jc += ncBlock {
+		nc := min(ncBlock, j1-jc)
+		for pc := 0; pc < t.k; pc += kcBlock {
+			kc := min(kcBlock, t.k-pc)
+			t.bp.pack(bp, nr, pc, kc, jc, nc)
+			flags := 0
+			if pc > 0 || t.accumulate {
+				flags |= kAccumulate
+			}
+			if pc+kc >= t.k {
+				if t.bias != nil {
+					flags |= kBias
+				}
+				if t.clamp {
+					flags |= kClamp
+				}
+			}
+			ablk := t.ap[pc*t.mpad:]
+			for ic := i0; ic < i1; ic += mcBlock {
+				iEnd := min(ic+mcBlock, i1)
+				for jr := 0; jr < nc; jr += nr {
+					bpanel := bp[jr*kc : jr*kc+kc*nr]
+					for ir := ic; ir < iEnd; ir += mr {
+						t.tile(kc, ablk[ir*kc:ir*kc+kc*mr], bpanel, ir, jc+jr, flags, tile)
+					}
+				}
+			}
+		}
+	}
+	putScratch(bbuf)
+}
+
+// tile computes the output tile at row i, column j: straight into the output
+// when it is whole and contiguous there, else through the scratch tile.
+func (t *gemmTask) tile(kc int, a, b []float32, i, j, flags int, tmp []float32) {
+	mr, nr := t.mk.mr, t.mk.nr
+	rows, cols := min(mr, t.m-i), min(nr, t.n-j)
+	var bias []float32
+	if flags&kBias != 0 {
+		bias = t.bias[i:]
+	}
+	if q := j % t.wq; rows == mr && cols == nr && q+nr <= t.ow {
+		off := i*t.ldc + (j/t.wq)*t.ow + q
+		t.mk.run(kc, a, b, t.out[off:], t.ldc, flags, bias, t.lo, t.hi)
+		return
+	}
+	t.mk.run(kc, a, b, tmp, nr, 0, nil, 0, 0)
+	for r := 0; r < rows; r++ {
+		row := t.out[(i+r)*t.ldc:]
+		for c := 0; c < cols; c++ {
+			q := (j + c) % t.wq
+			if q >= t.ow {
+				continue
+			}
+			x := tmp[r*nr+c]
+			o := ((j+c)/t.wq)*t.ow + q
+			if flags&kAccumulate != 0 {
+				x += row[o]
+			}
+			if flags&kBias != 0 {
+				x += bias[r]
+			}
+			if flags&kClamp != 0 {
+				x = clamp(x, t.lo, t.hi)
+			}
+			row[o] = x
+		}
+	}
+}
+
+func roundUp(x, m int) int { return (x + m - 1) / m * m }
 
 // GemmReference is the triple loop, the reference for Gemm.
 func GemmReference(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {

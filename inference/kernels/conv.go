@@ -1,0 +1,285 @@
+package kernels
+
+// Conv is a convolution whose weights are prepared once, at model load, and
+// then run on many inputs, concurrently if wanted: Run does not modify c.
+//
+// Every convolution runs as a stride-1 one over "planes": the zero-padded
+// input split by stride phase (for stride s, s x s planes of rows
+// r*s+py-PadT and columns q*s+px-PadL; only the phases some tap uses). In a
+// plane of width wq, output pixel (oy, ox) of tap (ky, kx) reads element
+// (oy+ky*DilH/s)*wq + ox+kx*DilW/s of plane ((ky*DilH)%s, (kx*DilW)%s), so
+// over the flattened outputs j = oy*wq+ox each tap is a contiguous run of
+// the planes, shifted by a constant. Output columns ox >= OW are computed and
+// dropped (wq-OW of every wq). That makes the GEMM's B matrix (im2col) rows
+// plain slices of the planes, and a depthwise channel one long vector sum.
+type Conv struct {
+	p      ConvParams
+	mk     microKernel
+	oh, ow int
+	bias   []float32
+	lo, hi float32
+	clamp  bool
+
+	// Planes.
+	direct     bool // stride 1 and no padding: the input is its own plane
+	hq, wq     int  // plane size
+	phY, phX   []int
+	chanStride int // values per input channel in the planes
+	slack      int // values after the last plane that reads may touch
+
+	// GEMM path (all but depthwise), per group.
+	ap     []float32 // weights packed by packA, group g at g*mpad*kg
+	mpad   int
+	kg     int
+	rowOff []int // plane offset of each k (channel, ky, kx) of group 0
+
+	// Depthwise path.
+	depthwise bool
+	dwW       []float32 // C x KH*KW
+	dwOffs    []int     // plane offset of each tap
+}
+
+// NewConv prepares a convolution. weights is M x C/Group x KH x KW; bias has
+// M values or is nil. The slices are not modified nor retained, except bias.
+// p must be valid.
+func NewConv(p ConvParams, weights, bias []float32) *Conv {
+	if err := p.Validate(); err != nil {
+		panic("kernels: " + err.Error())
+	}
+	cg, mg := p.C/p.Group, p.M/p.Group
+	taps := p.KH * p.KW
+	if len(weights) < p.M*cg*taps || (bias != nil && len(bias) < p.M) {
+		panic("kernels: conv weights or bias too short")
+	}
+	c := &Conv{p: p, mk: active, bias: bias}
+	c.oh, c.ow = p.OutSize()
+	c.lo, c.hi, c.clamp = clampValues(p.Act)
+	c.setupPlanes()
+	if cg == 1 && mg == 1 {
+		c.depthwise = true
+		c.dwW = append([]float32(nil), weights[:p.M*taps]...)
+		c.dwOffs = make([]int, taps)
+		for ky := 0; ky < p.KH; ky++ {
+			for kx := 0; kx < p.KW; kx++ {
+				c.dwOffs[ky*p.KW+kx] = c.tapOffset(ky, kx)
+			}
+		}
+		if !c.clamp {
+			c.lo, c.hi = -float32Inf, float32Inf
+		}
+		return c
+	}
+	c.kg = cg * taps
+	c.mpad = roundUp(mg, c.mk.mr)
+	c.ap = make([]float32, p.Group*c.mpad*c.kg)
+	for g := 0; g < p.Group; g++ {
+		packA(c.ap[g*c.mpad*c.kg:], c.mk.mr, false, mg, c.kg, 1, weights[g*mg*c.kg:], c.kg)
+	}
+	c.rowOff = make([]int, c.kg)
+	for ci := 0; ci < cg; ci++ {
+		for ky := 0; ky < p.KH; ky++ {
+			for kx := 0; kx < p.KW; kx++ {
+				c.rowOff[(ci*p.KH+ky)*p.KW+kx] = ci*c.chanStride + c.tapOffset(ky, kx)
+			}
+		}
+	}
+	return c
+}
+
+// setupPlanes chooses the plane geometry (see Conv).
+func (c *Conv) setupPlanes() {
+	p := c.p
+	c.direct = p.StrideH == 1 && p.StrideW == 1 && p.PadT == 0 && p.PadL == 0 && p.PadB == 0 && p.PadR == 0
+	c.hq = c.oh + (p.KH-1)*p.DilH/p.StrideH
+	c.wq = c.ow + (p.KW-1)*p.DilW/p.StrideW
+	c.phY = phases(p.KH, p.DilH, p.StrideH)
+	c.phX = phases(p.KW, p.DilW, p.StrideW)
+	c.chanStride = len(c.phY) * len(c.phX) * c.hq * c.wq
+	c.slack = c.wq + 64
+}
+
+// phases lists the stride phases (k*dil)%stride that the taps use, in order.
+func phases(k, dil, stride int) []int {
+	used := make([]bool, stride)
+	for i := 0; i < k; i++ {
+		used[i*dil%stride] = true
+	}
+	var ph []int
+	for v, u := range used {
+		if u {
+			ph = append(ph, v)
+		}
+	}
+	return ph
+}
+
+func indexOf(s []int, v int) int {
+	for i, x := range s {
+		if x == v {
+			return i
+		}
+	}
+	panic("kernels: phase not found")
+}
+
+// tapOffset is the offset, within a channel's planes, of tap (ky, kx) for
+// output pixel (0, 0).
+func (c *Conv) tapOffset(ky, kx int) int {
+	p := c.p
+	dy, dx := ky*p.DilH, kx*p.DilW
+	plane := indexOf(c.phY, dy%p.StrideH)*len(c.phX) + indexOf(c.phX, dx%p.StrideW)
+	return plane*c.hq*c.wq + dy/p.StrideH*c.wq + dx/p.StrideW
+}
+
+// prepareChannel writes the planes of one input channel (H x W) to dst
+// (chanStride values).
+func (c *Conv) prepareChannel(dst, src []float32) {
+	p := c.p
+	src = src[:p.H*p.W]
+	for a, py := range c.phY {
+		for b, px := range c.phX {
+			plane := dst[(a*len(c.phX)+b)*c.hq*c.wq:]
+			// Columns q with 0 <= q*s+px-PadL < W.
+			q0 := max(0, ceilDiv(p.PadL-px, p.StrideW))
+			q1 := min(c.wq, ceilDiv(p.W+p.PadL-px, p.StrideW))
+			for r := 0; r < c.hq; r++ {
+				row := plane[r*c.wq : (r+1)*c.wq]
+				iy := r*p.StrideH + py - p.PadT
+				if iy < 0 || iy >= p.H || q0 >= q1 {
+					clear(row)
+					continue
+				}
+				in := src[iy*p.W : (iy+1)*p.W]
+				clear(row[:q0])
+				clear(row[q1:])
+				ix := q0*p.StrideW + px - p.PadL
+				if p.StrideW == 1 {
+					copy(row[q0:q1], in[ix:])
+					continue
+				}
+				for q := q0; q < q1; q++ {
+					row[q] = in[ix]
+					ix += p.StrideW
+				}
+			}
+		}
+	}
+}
+
+func ceilDiv(a, b int) int {
+	if a <= 0 {
+		return -(-a / b)
+	}
+	return (a + b - 1) / b
+}
+
+// Params returns the convolution's parameters.
+func (c *Conv) Params() ConvParams { return c.p }
+
+// Run computes dst (M x OH x OW) from src (C x H x W). Large convolutions use
+// up to runtime.GOMAXPROCS(0) goroutines.
+func (c *Conv) Run(dst, src []float32) {
+	p := c.p
+	if len(src) < p.C*p.H*p.W || len(dst) < p.M*c.oh*c.ow {
+		panic("kernels: conv input or output too short")
+	}
+	if c.depthwise {
+		c.runDepthwise(dst, src)
+		return
+	}
+	x := src[:p.C*p.H*p.W]
+	var buf *[]float32
+	if !c.direct {
+		buf = getScratch(p.C*c.chanStride + c.slack)
+		x = *buf
+		parallelFor(p.C, workersFor(p.C*c.chanStride*8), func(c0, c1 int) {
+			for ch := c0; ch < c1; ch++ {
+				c.prepareChannel(x[ch*c.chanStride:], src[ch*p.H*p.W:])
+			}
+		})
+		clear(x[p.C*c.chanStride:])
+	}
+	cg, mg := p.C/p.Group, p.M/p.Group
+	n := c.oh * c.wq
+	cb := convB{x: x, rowOff: c.rowOff}
+	t := gemmTask{
+		mk: c.mk, m: mg, n: n, k: c.kg, mpad: c.mpad, bp: &cb,
+		ldc: c.oh * c.ow, wq: c.wq, ow: c.ow,
+		clamp: c.clamp, lo: c.lo, hi: c.hi,
+	}
+	w := workersFor(2 * mg * n * c.kg)
+	for g := 0; g < p.Group; g++ {
+		cb.base = g * cg * c.chanStride
+		t.ap = c.ap[g*c.mpad*c.kg:]
+		t.out = dst[g*mg*c.oh*c.ow:]
+		if c.bias != nil {
+			t.bias = c.bias[g*mg:]
+		}
+		t.parallel(w)
+	}
+	if buf != nil {
+		putScratch(buf)
+	}
+}
+
+// convB packs B blocks of the convolution GEMM straight from the planes: row
+// k of B is the planes from base+rowOff[k] on.
+type convB struct {
+	x      []float32
+	rowOff []int
+	base   int
+}
+
+func (cb *convB) pack(dst []float32, nr, k0, kc, j0, nc int) {
+	offs := cb.rowOff[k0 : k0+kc]
+	for jr := 0; jr < nc; jr += nr {
+		panel := dst[jr*kc : jr*kc+kc*nr]
+		j := cb.base + j0 + jr
+		for p, o := range offs {
+			d := panel[p*nr : p*nr+nr]
+			s := o + j
+			if s+nr <= len(cb.x) {
+				copy(d, cb.x[s:s+nr])
+				continue
+			}
+			// Only past the last input channel of a direct conv: the
+			// columns are junk, but keep them finite and deterministic.
+			clear(d[copy(d, cb.x[min(s, len(cb.x)):]):])
+		}
+	}
+}
+
+// ConvReference is the direct seven-loop convolution, the reference for the
+// fast paths.
+func ConvReference(dst, src, w, bias []float32, p ConvParams) {
+	oh, ow := p.OutSize()
+	cg, mg := p.C/p.Group, p.M/p.Group
+	for m := 0; m < p.M; m++ {
+		g := m / mg
+		for oy := 0; oy < oh; oy++ {
+			for ox := 0; ox < ow; ox++ {
+				var s float32
+				if bias != nil {
+					s = bias[m]
+				}
+				for c := 0; c < cg; c++ {
+					ic := g*cg + c
+					for ky := 0; ky < p.KH; ky++ {
+						iy := oy*p.StrideH - p.PadT + ky*p.DilH
+						if iy < 0 || iy >= p.H {
+							continue
+						}
+						for kx := 0; kx < p.KW; kx++ {
+							ix := ox*p.StrideW - p.PadL + kx*p.DilW
+							if ix < 0 || ix >= p.W {
+								continue
+							}
+							s += src[(ic*p.H+iy)*p.W+ix] * w[((m*cg+c)*p.KH+ky)*p.KW+kx]
+						}
+					}
+				}
+				dst[(m*oh+oy)*ow+ox] = p.Act.Apply(s)
+			}
+		}
+	}
+}

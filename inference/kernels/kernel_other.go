@@ -1,0 +1,15 @@
+//go:build !amd64 || purego
+
+package kernels
+
+func availableKernels() []microKernel { return []microKernel{goKernel} }
+
+// run computes one MR x NR tile with kernel k (see microKernel).
+func (k microKernel) run(kc int, a, b, c []float32, ldc, flags int, bias []float32, lo, hi float32) {
+	goMicro4x4(kc, a, b, c, ldc, flags, bias, lo, hi)
+}
+
+// dwFlat is depthwiseFlat's inner loop (see depthwise.go).
+func dwFlat(dst []float32, n int, src []float32, offs []int, w []float32, bias, lo, hi float32) {
+	dwFlatGo(dst, n, src, offs, w, bias, lo, hi)
+}

@@ -1,0 +1,267 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"testing"
+)
+
+// forEachKernel runs f once per micro-kernel this CPU (and build) supports.
+func forEachKernel(t *testing.T, f func(t *testing.T)) {
+	saved := active
+	defer func() { active = saved }()
+	for _, k := range availableKernels() {
+		active = k
+		t.Run(k.name, f)
+	}
+}
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = r.Float32()*2 - 1
+	}
+	return s
+}
+
+func absSlice(s []float32) []float32 {
+	a := make([]float32, len(s))
+	for i, v := range s {
+		a[i] = float32(math.Abs(float64(v)))
+	}
+	return a
+}
+
+// closeTo reports the first element where got and want differ by more than
+// float32 rounding can explain: tol*sqrt(k) times the magnitude mag of the
+// terms summed (the same sum over absolute values).
+func closeTo(got, want, mag []float32, k int) error {
+	tol := 1e-5 * math.Sqrt(float64(k+1))
+	for i := range want {
+		g, w := float64(got[i]), float64(want[i])
+		if math.IsNaN(g) || math.Abs(g-w) > tol*float64(mag[i])+1e-6 {
+			return fmt.Errorf("element %d: got %v, want %v (magnitude %v)", i, g, w, mag[i])
+		}
+	}
+	return nil
+}
+
+func TestGemm(t *testing.T) {
+	type shape struct{ m, n, k int }
+	shapes := []shape{{1, 1, 1}, {1, 70, 3}, {70, 1, 5}, {3, 5, 7}, {6, 16, 1}, {7, 17, 9},
+		{13, 33, 64}, {4, 4, 300}, {31, 29, 70}, {64, 64, 64}, {129, 257, 300}, {250, 40, 530}}
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 12; i++ {
+		shapes = append(shapes, shape{1 + r.IntN(70), 1 + r.IntN(70), 1 + r.IntN(70)})
+	}
+	forEachKernel(t, func(t *testing.T) {
+		for _, s := range shapes {
+			for _, ta := range []bool{false, true} {
+				for _, tb := range []bool{false, true} {
+					for _, ab := range [][2]float32{{1, 0}, {1, 1}, {-0.5, 0}, {2, -1.5}} {
+						name := fmt.Sprintf("%dx%dx%d/tA=%v/tB=%v/alpha=%v/beta=%v", s.m, s.n, s.k, ta, tb, ab[0], ab[1])
+						if err := checkGemm(r, s.m, s.n, s.k, ta, tb, ab[0], ab[1]); err != nil {
+							t.Errorf("%s: %v", name, err)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+func checkGemm(r *rand.Rand, m, n, k int, ta, tb bool, alpha, beta float32) error {
+	ar, ac := m, k
+	if ta {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if tb {
+		br, bc = n, k
+	}
+	lda, ldb, ldc := ac+r.IntN(3), bc+r.IntN(3), n+r.IntN(3)
+	a := randSlice(r, ar*lda)
+	b := randSlice(r, br*ldb)
+	c := randSlice(r, m*ldc)
+	if beta == 0 {
+		for i := range c {
+			c[i] = float32(math.NaN())
+		}
+	}
+	want := append([]float32(nil), c...)
+	GemmReference(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, want, ldc)
+	mag := absSlice(c)
+	if beta == 0 {
+		clear(mag)
+	}
+	GemmReference(ta, tb, m, n, k, float32(math.Abs(float64(alpha))), absSlice(a), lda, absSlice(b), ldb, float32(math.Abs(float64(beta))), mag, ldc)
+	got := append([]float32(nil), c...)
+	Gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, got, ldc)
+	for i := 0; i < m; i++ {
+		for j := n; j < ldc; j++ {
+			if o := i*ldc + j; !sameBits(got[o], c[o]) {
+				return fmt.Errorf("wrote outside C at row %d column %d", i, j)
+			}
+		}
+	}
+	return closeTo(inMatrix(got, m, n, ldc), inMatrix(want, m, n, ldc), inMatrix(mag, m, n, ldc), k)
+}
+
+// inMatrix returns the m x n matrix stored with row stride ld, packed.
+func inMatrix(s []float32, m, n, ld int) []float32 {
+	var out []float32
+	for i := 0; i < m; i++ {
+		out = append(out, s[i*ld:i*ld+n]...)
+	}
+	return out
+}
+
+func sameBits(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }
+
+// convCases is the table the convolution tests share.
+func convCases() map[string]ConvParams {
+	relu := Activation{Kind: ActRelu}
+	clip := Activation{Kind: ActClip, Min: -0.3, Max: 0.4}
+	cp := func(c, h, w, m, k, s, d, pad, g int, act Activation) ConvParams {
+		return ConvParams{C: c, H: h, W: w, M: m, KH: k, KW: k, StrideH: s, StrideW: s,
+			DilH: d, DilW: d, PadT: pad, PadL: pad, PadB: pad, PadR: pad, Group: g, Act: act}
+	}
+	cases := map[string]ConvParams{
+		"1x1":                 cp(5, 7, 9, 6, 1, 1, 1, 0, 1, Activation{}),
+		"1x1 s2":              cp(8, 9, 11, 12, 1, 2, 1, 0, 1, relu),
+		"1x1 big N":           cp(16, 31, 23, 24, 1, 1, 1, 0, 1, clip),
+		"3x3 pad1":            cp(4, 9, 10, 7, 3, 1, 1, 1, 1, relu),
+		"3x3 s2 pad1":         cp(3, 13, 11, 5, 3, 2, 1, 1, 1, Activation{}),
+		"3x3 nopad":           cp(6, 8, 9, 4, 3, 1, 1, 0, 1, clip),
+		"3x3 dil2":            cp(3, 12, 13, 8, 3, 1, 2, 2, 1, relu),
+		"3x3 s2 dil2":         cp(3, 15, 14, 5, 3, 2, 2, 1, 1, Activation{}),
+		"5x5 pad2":            cp(3, 11, 12, 9, 5, 1, 1, 2, 1, Activation{}),
+		"5x5 s2":              cp(2, 17, 15, 3, 5, 2, 1, 2, 1, clip),
+		"7x7 s2 pad3":         cp(3, 23, 21, 10, 7, 2, 1, 3, 1, relu),
+		"7x7 nopad":           cp(2, 9, 9, 3, 7, 1, 1, 0, 1, Activation{}),
+		"group2 3x3":          cp(6, 9, 8, 4, 3, 1, 1, 1, 2, relu),
+		"group2 1x1":          cp(8, 5, 7, 6, 1, 1, 1, 0, 2, Activation{}),
+		"group4 3x3 s2":       cp(8, 11, 10, 12, 3, 2, 1, 1, 4, clip),
+		"depthwise 3x3":       cp(7, 13, 11, 7, 3, 1, 1, 1, 7, clip),
+		"depthwise 3x3 s2":    cp(5, 14, 13, 5, 3, 2, 1, 1, 5, relu),
+		"depthwise 5x5":       cp(4, 9, 12, 4, 5, 1, 1, 2, 4, Activation{}),
+		"depthwise 5x5 s2":    cp(3, 15, 17, 3, 5, 2, 1, 2, 3, clip),
+		"depthwise 3x3 dil2":  cp(3, 10, 9, 3, 3, 1, 2, 2, 3, Activation{}),
+		"depthwise 7x7 tiny":  cp(2, 3, 4, 2, 7, 1, 1, 3, 2, relu),
+		"depthwise mult2":     cp(3, 6, 7, 6, 3, 1, 1, 1, 3, Activation{}),
+		"depthwise 1x1":       cp(5, 6, 6, 5, 1, 1, 1, 0, 5, relu),
+		"deep K blocks":       cp(40, 12, 11, 20, 3, 1, 1, 1, 1, relu),
+		"many M rows":         cp(8, 5, 6, 250, 3, 1, 1, 1, 1, Activation{}),
+		"parallel columns":    cp(40, 24, 24, 64, 3, 1, 1, 1, 1, clip),
+		"parallel rows":       cp(64, 7, 7, 256, 3, 1, 1, 1, 1, relu),
+		"parallel depthwise":  cp(96, 28, 28, 96, 3, 1, 1, 1, 96, clip),
+		"pointwise no bias":   cp(32, 14, 14, 48, 1, 1, 1, 0, 1, Activation{}),
+		"kernel = input size": cp(3, 5, 5, 4, 5, 1, 1, 0, 1, Activation{}),
+	}
+	asym := cp(3, 10, 9, 5, 3, 1, 1, 0, 1, relu)
+	asym.PadT, asym.PadL, asym.PadB, asym.PadR = 1, 0, 2, 1
+	cases["3x3 asymmetric pads"] = asym
+	asym2 := cp(4, 11, 12, 4, 3, 2, 1, 0, 4, clip)
+	asym2.PadT, asym2.PadL, asym2.PadB, asym2.PadR = 0, 1, 1, 0 // TF "SAME"
+	cases["depthwise s2 asymmetric pads"] = asym2
+	rect := cp(3, 12, 10, 5, 1, 1, 1, 0, 1, Activation{})
+	rect.KH, rect.KW, rect.StrideH, rect.StrideW, rect.DilW, rect.PadL, rect.PadR = 3, 5, 2, 1, 2, 4, 3
+	cases["3x5 mixed strides"] = rect
+	return cases
+}
+
+func TestConv(t *testing.T) {
+	forEachKernel(t, func(t *testing.T) {
+		for name, p := range convCases() {
+			for _, withBias := range []bool{true, false} {
+				if err := checkConv(p, withBias); err != nil {
+					t.Errorf("%s bias=%v: %v", name, withBias, err)
+				}
+			}
+		}
+	})
+}
+
+func convInputs(p ConvParams, withBias bool, seed uint64) (src, w, bias []float32) {
+	r := rand.New(rand.NewPCG(seed, uint64(p.C*p.M)))
+	src = randSlice(r, p.C*p.H*p.W)
+	w = randSlice(r, p.M*p.C/p.Group*p.KH*p.KW)
+	if withBias {
+		bias = randSlice(r, p.M)
+	}
+	return src, w, bias
+}
+
+func checkConv(p ConvParams, withBias bool) error {
+	src, w, bias := convInputs(p, withBias, 3)
+	oh, ow := p.OutSize()
+	want := make([]float32, p.M*oh*ow)
+	ConvReference(want, src, w, bias, p)
+	mag := make([]float32, len(want))
+	pa := p
+	pa.Act = Activation{}
+	var absBias []float32
+	if bias != nil {
+		absBias = absSlice(bias)
+	}
+	ConvReference(mag, absSlice(src), absSlice(w), absBias, pa)
+	got := make([]float32, len(want)+5)
+	for i := range got {
+		got[i] = float32(math.NaN())
+	}
+	NewConv(p, w, bias).Run(got, src)
+	for i := len(want); i < len(got); i++ {
+		if !math.IsNaN(float64(got[i])) {
+			return fmt.Errorf("wrote past the output at %d", i)
+		}
+	}
+	return closeTo(got, want, mag, p.C/p.Group*p.KH*p.KW)
+}
+
+func TestConvConcurrent(t *testing.T) {
+	forEachKernel(t, func(t *testing.T) {
+		for _, name := range []string{"parallel columns", "parallel depthwise", "7x7 s2 pad3", "parallel rows"} {
+			p := convCases()[name]
+			src, w, bias := convInputs(p, true, 5)
+			conv := NewConv(p, w, bias)
+			oh, ow := p.OutSize()
+			want := make([]float32, p.M*oh*ow)
+			conv.Run(want, src)
+			var wg sync.WaitGroup
+			errs := make([]error, 6)
+			for g := range errs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					got := make([]float32, len(want))
+					for rep := 0; rep < 3; rep++ {
+						conv.Run(got, src)
+						for i := range got {
+							if !sameBits(got[i], want[i]) {
+								errs[g] = fmt.Errorf("goroutine %d run %d: element %d is %v, want %v", g, rep, i, got[i], want[i])
+								return
+							}
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			for _, err := range errs {
+				if err != nil {
+					t.Errorf("%s: %v", name, err)
+				}
+			}
+		}
+	})
+}
+
+func TestConvRejectsInvalid(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("NewConv accepted a group that does not divide C")
+		}
+	}()
+	NewConv(ConvParams{C: 3, H: 4, W: 4, M: 2, KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 2}, make([]float32, 6), nil)
+}
