@@ -73,9 +73,9 @@ func TestConvAgainstReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	cases := map[string]struct {
 		n, c, h, w, m, kh, kw, group, sh, sw, dh, dw int
-		pads                                        []int64 // t, l, b, r
-		autoPad                                     string
-		bias, constant                              bool
+		pads                                         []int64 // t, l, b, r
+		autoPad                                      string
+		bias, constant                               bool
 	}{
 		"plain":        {1, 3, 7, 6, 4, 3, 3, 1, 1, 1, 1, 1, []int64{0, 0, 0, 0}, "", true, true},
 		"batch":        {2, 3, 5, 5, 2, 3, 3, 1, 1, 1, 1, 1, []int64{1, 1, 1, 1}, "", false, true},
