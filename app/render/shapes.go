@@ -1,0 +1,125 @@
+package render
+
+import (
+	"image"
+	"image/color"
+)
+
+// ThresholdBox returns the bounding box of the largest 8-connected region of
+// pixels whose value is at least level, as in the CAM paper's localisation
+// (level 0.2 on a min-max normalised map keeps pixels above 20% of its
+// range). ok is false if no pixel reaches level. Ties between equally large
+// regions go to the one found first in row-major order.
+func ThresholdBox(m Map, level float32) (box image.Rectangle, ok bool) {
+	m.check()
+	seen := make([]bool, len(m.Data))
+	var stack []int
+	best := 0
+	for start, v := range m.Data {
+		if seen[start] || !(v >= level) {
+			continue
+		}
+		seen[start] = true
+		stack = append(stack[:0], start)
+		n := 0
+		r := image.Rect(start%m.W, start/m.W, start%m.W+1, start/m.W+1)
+		for len(stack) > 0 {
+			p := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			n++
+			x, y := p%m.W, p/m.W
+			r = r.Union(image.Rect(x, y, x+1, y+1))
+			for dy := -1; dy <= 1; dy++ {
+				for dx := -1; dx <= 1; dx++ {
+					nx, ny := x+dx, y+dy
+					if nx < 0 || ny < 0 || nx >= m.W || ny >= m.H {
+						continue
+					}
+					q := ny*m.W + nx
+					if !seen[q] && m.Data[q] >= level {
+						seen[q] = true
+						stack = append(stack, q)
+					}
+				}
+			}
+		}
+		if n > best {
+			best, box = n, r
+		}
+	}
+	return box, best > 0
+}
+
+// DrawRect draws the outline of r, width pixels thick inside r, clipped to
+// dst. Colours with alpha below 255 are composited over dst.
+func DrawRect(dst *image.RGBA, r image.Rectangle, c color.Color, width int) {
+	if width <= 0 || r.Empty() {
+		return
+	}
+	w := min(width, (r.Dx()+1)/2, (r.Dy()+1)/2)
+	paint(dst, image.Rect(r.Min.X, r.Min.Y, r.Max.X, r.Min.Y+w), c)
+	paint(dst, image.Rect(r.Min.X, r.Max.Y-w, r.Max.X, r.Max.Y), c)
+	paint(dst, image.Rect(r.Min.X, r.Min.Y+w, r.Min.X+w, r.Max.Y-w), c)
+	paint(dst, image.Rect(r.Max.X-w, r.Min.Y+w, r.Max.X, r.Max.Y-w), c)
+}
+
+// DrawContour outlines the region where m is at least level: it paints the
+// pixels of that region that have a 4-neighbour below level (the map's own
+// border does not count as an edge), thickened to width pixels, each pixel
+// once so that translucent colours stay even. Map pixel (x, y) is dst pixel
+// dst.Rect.Min + (x, y), so m is normally a Heat's Values and dst the
+// blended tile.
+func DrawContour(dst *image.RGBA, m Map, level float32, c color.Color, width int) {
+	m.check()
+	if width <= 0 {
+		return
+	}
+	lo, hi := -(width-1)/2, width/2
+	below := func(x, y int) bool { return !(m.Data[y*m.W+x] >= level) }
+	mask := make([]bool, len(m.Data))
+	for y := 0; y < m.H; y++ {
+		for x := 0; x < m.W; x++ {
+			if below(x, y) {
+				continue
+			}
+			edge := (x > 0 && below(x-1, y)) || (x+1 < m.W && below(x+1, y)) ||
+				(y > 0 && below(x, y-1)) || (y+1 < m.H && below(x, y+1))
+			if !edge {
+				continue
+			}
+			for yy := max(y+lo, 0); yy <= min(y+hi, m.H-1); yy++ {
+				for xx := max(x+lo, 0); xx <= min(x+hi, m.W-1); xx++ {
+					mask[yy*m.W+xx] = true
+				}
+			}
+		}
+	}
+	for i, on := range mask {
+		if on {
+			p := dst.Rect.Min.Add(image.Pt(i%m.W, i/m.W))
+			paint(dst, image.Rect(p.X, p.Y, p.X+1, p.Y+1), c)
+		}
+	}
+}
+
+// paint fills r (clipped to dst) with c, composited over dst (Porter-Duff
+// over on premultiplied colours; an opaque c simply replaces).
+func paint(dst *image.RGBA, r image.Rectangle, c color.Color) {
+	rc := color.RGBAModel.Convert(c).(color.RGBA)
+	if rc.A == 255 {
+		fill(dst, r, rc)
+		return
+	}
+	r = r.Intersect(dst.Rect)
+	na := uint32(255 - rc.A)
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		row := dst.Pix[dst.PixOffset(r.Min.X, y):dst.PixOffset(r.Max.X, y)]
+		for i := 0; i+3 < len(row); i += 4 {
+			p := row[i : i+4 : i+4]
+			p[0] = rc.R + uint8((uint32(p[0])*na+127)/255)
+			p[1] = rc.G + uint8((uint32(p[1])*na+127)/255)
+			p[2] = rc.B + uint8((uint32(p[2])*na+127)/255)
+			p[3] = rc.A + uint8((uint32(p[3])*na+127)/255)
+		}
+	}
+}

@@ -1,0 +1,156 @@
+package render
+
+import (
+	"image"
+	"image/color"
+	"testing"
+)
+
+// rectsMap returns a w x h map with value 1 on the given rectangles.
+func rectsMap(w, h int, rs ...image.Rectangle) Map {
+	m := NewMap(w, h)
+	for _, r := range rs {
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			for x := r.Min.X; x < r.Max.X; x++ {
+				m.Data[y*w+x] = 1
+			}
+		}
+	}
+	return m
+}
+
+func TestThresholdBox(t *testing.T) {
+	tests := map[string]struct {
+		m      Map
+		level  float32
+		want   image.Rectangle
+		wantOK bool
+	}{
+		"largest of two": {
+			rectsMap(20, 10, image.Rect(1, 1, 4, 3), image.Rect(10, 2, 18, 9)), 0.5,
+			image.Rect(10, 2, 18, 9), true,
+		},
+		"diagonal neighbours join": {
+			rectsMap(10, 10, image.Rect(1, 1, 3, 3), image.Rect(3, 3, 5, 5), image.Rect(7, 0, 10, 2)), 0.5,
+			image.Rect(1, 1, 5, 5), true,
+		},
+		"L shape": {
+			rectsMap(10, 10, image.Rect(2, 2, 3, 8), image.Rect(2, 7, 9, 8)), 1,
+			image.Rect(2, 2, 9, 8), true,
+		},
+		"nothing above":   {rectsMap(5, 5, image.Rect(1, 1, 2, 2)), 1.5, image.Rectangle{}, false},
+		"whole map":       {rectsMap(4, 3, image.Rect(0, 0, 4, 3)), 1, image.Rect(0, 0, 4, 3), true},
+		"empty map":       {NewMap(0, 0), 0, image.Rectangle{}, false},
+		"level 0 counts0": {NewMap(3, 2), 0, image.Rect(0, 0, 3, 2), true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, ok := ThresholdBox(tc.m, tc.level)
+			if got != tc.want || ok != tc.wantOK {
+				t.Errorf("ThresholdBox = %v, %v; want %v, %v", got, ok, tc.want, tc.wantOK)
+			}
+		})
+	}
+}
+
+func countColor(img *image.RGBA, c color.RGBA) int {
+	n := 0
+	for y := img.Rect.Min.Y; y < img.Rect.Max.Y; y++ {
+		for x := img.Rect.Min.X; x < img.Rect.Max.X; x++ {
+			if img.RGBAAt(x, y) == c {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func TestDrawRect(t *testing.T) {
+	red := color.RGBA{255, 0, 0, 255}
+	tests := map[string]struct {
+		r     image.Rectangle
+		width int
+		want  int
+	}{
+		"width 1":        {image.Rect(2, 2, 12, 8), 1, 2*10 + 2*4},
+		"width 2":        {image.Rect(2, 2, 12, 8), 2, 10*6 - 6*2},
+		"fills if thick": {image.Rect(2, 2, 6, 5), 5, 4 * 3},
+		"clipped":        {image.Rect(-5, -5, 5, 5), 1, 5 + 4},
+		"zero width":     {image.Rect(2, 2, 12, 8), 0, 0},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			img := image.NewRGBA(image.Rect(0, 0, 20, 20))
+			DrawRect(img, tc.r, red, tc.width)
+			if got := countColor(img, red); got != tc.want {
+				t.Errorf("%d red pixels, want %d", got, tc.want)
+			}
+		})
+	}
+	// Translucent colours composite over the destination.
+	img := image.NewRGBA(image.Rect(0, 0, 4, 4))
+	fill(img, img.Rect, color.RGBA{0, 0, 200, 255})
+	DrawRect(img, img.Rect, color.NRGBA{255, 0, 0, 128}, 1)
+	if got, want := img.RGBAAt(0, 0), (color.RGBA{128, 0, 100, 255}); got != want {
+		t.Errorf("translucent outline gives %v, want %v", got, want)
+	}
+}
+
+func TestDrawContour(t *testing.T) {
+	white := color.RGBA{255, 255, 255, 255}
+	m := rectsMap(30, 20, image.Rect(5, 4, 15, 12))
+	img := image.NewRGBA(image.Rect(0, 0, 30, 20))
+	DrawContour(img, m, 0.5, white, 1)
+	for y := 0; y < 20; y++ {
+		for x := 0; x < 30; x++ {
+			in := image.Pt(x, y).In(image.Rect(5, 4, 15, 12))
+			border := in && !image.Pt(x, y).In(image.Rect(6, 5, 14, 11))
+			if got := img.RGBAAt(x, y) == white; got != border {
+				t.Fatalf("pixel (%d,%d) painted %v, want %v", x, y, got, border)
+			}
+		}
+	}
+	// Width 3 straddles the edge: one pixel each side of the 1-pixel outline.
+	img = image.NewRGBA(image.Rect(0, 0, 30, 20))
+	DrawContour(img, m, 0.5, white, 3)
+	if got, want := countColor(img, white), 12*10-6*4; got != want {
+		t.Errorf("width 3: %d pixels, want %d", got, want)
+	}
+	// A region touching the map's border is not outlined along it.
+	img = image.NewRGBA(image.Rect(0, 0, 30, 20))
+	DrawContour(img, rectsMap(30, 20, image.Rect(0, 0, 30, 10)), 0.5, white, 1)
+	if got := countColor(img, white); got != 30 {
+		t.Errorf("half map: %d pixels, want 30 (the row at the level edge)", got)
+	}
+}
+
+func TestContourAndBoxGolden(t *testing.T) {
+	photo := testPhoto(160, 120)
+	h := NewHeat(blobMap(7, 2, 4), Rect{20, 0, 120, 120}, photo.Rect.Size(), Jet)
+	out := image.NewRGBA(photo.Rect)
+	h.Blend(out, photo, 0.45)
+	DrawContour(out, h.Values(), 0.5, color.White, 2)
+	if box, ok := ThresholdBox(h.Values(), 0.2); ok {
+		DrawRect(out, box, color.RGBA{0, 230, 90, 255}, 2)
+	} else {
+		t.Fatal("no box at 20%")
+	}
+	checkGolden(t, "overlay_contour_box.png", out)
+}
+
+func BenchmarkThresholdBox400x300(b *testing.B) {
+	h := NewHeat(blobMap(7, 2, 4), FullRect(400, 300), image.Pt(400, 300), Jet)
+	b.ReportAllocs()
+	for b.Loop() {
+		ThresholdBox(h.Values(), 0.2)
+	}
+}
+
+func BenchmarkDrawContour400x300(b *testing.B) {
+	h := NewHeat(blobMap(7, 2, 4), FullRect(400, 300), image.Pt(400, 300), Jet)
+	dst := image.NewRGBA(image.Rect(0, 0, 400, 300))
+	b.ReportAllocs()
+	for b.Loop() {
+		DrawContour(dst, h.Values(), 0.5, color.White, 2)
+	}
+}
