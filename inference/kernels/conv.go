@@ -32,6 +32,7 @@ type Conv struct {
 	mpad   int
 	kg     int
 	rowOff []int // plane offset of each k (channel, ky, kx) of group 0
+	maxOff int   // max(rowOff)
 
 	// Depthwise path.
 	depthwise bool
@@ -79,7 +80,9 @@ func NewConv(p ConvParams, weights, bias []float32) *Conv {
 	for ci := 0; ci < cg; ci++ {
 		for ky := 0; ky < p.KH; ky++ {
 			for kx := 0; kx < p.KW; kx++ {
-				c.rowOff[(ci*p.KH+ky)*p.KW+kx] = ci*c.chanStride + c.tapOffset(ky, kx)
+				o := ci*c.chanStride + c.tapOffset(ky, kx)
+				c.rowOff[(ci*p.KH+ky)*p.KW+kx] = o
+				c.maxOff = max(c.maxOff, o)
 			}
 		}
 	}
@@ -95,7 +98,7 @@ func (c *Conv) setupPlanes() {
 	c.phY = phases(p.KH, p.DilH, p.StrideH)
 	c.phX = phases(p.KW, p.DilW, p.StrideW)
 	c.chanStride = len(c.phY) * len(c.phX) * c.hq * c.wq
-	c.slack = c.wq + 64
+	c.slack = c.wq + 128
 }
 
 // phases lists the stride phases (k*dil)%stride that the taps use, in order.
@@ -201,7 +204,7 @@ func (c *Conv) Run(dst, src []float32) {
 	}
 	cg, mg := p.C/p.Group, p.M/p.Group
 	n := c.oh * c.wq
-	cb := convB{x: x, rowOff: c.rowOff}
+	cb := convB{kind: c.mk.kind, x: x, rowOff: c.rowOff, maxOff: c.maxOff}
 	t := gemmTask{
 		mk: c.mk, m: mg, n: n, k: c.kg, mpad: c.mpad, bp: &cb,
 		ldc: c.oh * c.ow, wq: c.wq, ow: c.ow,
@@ -225,26 +228,33 @@ func (c *Conv) Run(dst, src []float32) {
 // convB packs B blocks of the convolution GEMM straight from the planes: row
 // k of B is the planes from base+rowOff[k] on.
 type convB struct {
+	kind   kernelKind
 	x      []float32
 	rowOff []int
-	base   int
+	maxOff int // max(rowOff)
+	base   int // offset of the group's first channel
 }
 
 func (cb *convB) pack(dst []float32, nr, k0, kc, j0, nc int) {
-	offs := cb.rowOff[k0 : k0+kc]
+	var buf [kcBlock]int
+	offs := buf[:kc]
+	for p, o := range cb.rowOff[k0 : k0+kc] {
+		offs[p] = o + cb.base + j0
+	}
 	for jr := 0; jr < nc; jr += nr {
 		panel := dst[jr*kc : jr*kc+kc*nr]
-		j := cb.base + j0 + jr
-		for p, o := range offs {
-			d := panel[p*nr : p*nr+nr]
-			s := o + j
-			if s+nr <= len(cb.x) {
-				copy(d, cb.x[s:s+nr])
-				continue
-			}
+		if cb.maxOff+cb.base+j0+jr+nr <= len(cb.x) {
+			packRows(cb.kind, panel, cb.x, offs, nr)
+		} else {
 			// Only past the last input channel of a direct conv: the
 			// columns are junk, but keep them finite and deterministic.
-			clear(d[copy(d, cb.x[min(s, len(cb.x)):]):])
+			for p, o := range offs {
+				d := panel[p*nr : p*nr+nr]
+				clear(d[copy(d, cb.x[min(o, len(cb.x)):]):])
+			}
+		}
+		for p := range offs {
+			offs[p] += nr
 		}
 	}
 }

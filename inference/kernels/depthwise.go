@@ -6,7 +6,7 @@ package kernels
 func (c *Conv) runDepthwise(dst, src []float32) {
 	p := c.p
 	taps := p.KH * p.KW
-	n := roundUp(c.oh*c.wq, 32)
+	n := roundUp(c.oh*c.wq, 64)
 	w := workersFor(2 * p.C * c.oh * c.ow * taps)
 	parallelFor(p.C, w, func(c0, c1 int) {
 		buf := getScratch(c.chanStride + c.slack + n)
@@ -19,7 +19,7 @@ func (c *Conv) runDepthwise(dst, src []float32) {
 			if c.bias != nil {
 				b = c.bias[ch]
 			}
-			dwFlat(out, n, planes, c.dwOffs, c.dwW[ch*taps:(ch+1)*taps], b, c.lo, c.hi)
+			dwFlat(c.mk.kind, out, n, planes, c.dwOffs, c.dwW[ch*taps:(ch+1)*taps], b, c.lo, c.hi)
 			d := dst[ch*c.oh*c.ow : (ch+1)*c.oh*c.ow]
 			for oy := 0; oy < c.oh; oy++ {
 				copy(d[oy*c.ow:(oy+1)*c.ow], out[oy*c.wq:])

@@ -2,14 +2,125 @@
 
 package kernels
 
-func availableKernels() []microKernel { return []microKernel{goKernel} }
+// The CPU features are read with CPUID here rather than through
+// golang.org/x/sys/cpu, to keep the module's dependencies as they are.
 
-// run computes one MR x NR tile with kernel k (see microKernel).
-func (k microKernel) run(kc int, a, b, c []float32, ldc, flags int, bias []float32, lo, hi float32) {
-	goMicro4x4(kc, a, b, c, ldc, flags, bias, lo, hi)
+func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
+func xgetbv() (eax, edx uint32)
+
+//go:noescape
+func sgemm6x16AVX2(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32)
+
+//go:noescape
+func sgemm8x32AVX512(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32)
+
+//go:noescape
+func dwFlatAVX2(dst *float32, n int, src *float32, offs *int, w *float32, ntaps int, bias, lo, hi float32)
+
+//go:noescape
+func dwFlatAVX512(dst *float32, n int, src *float32, offs *int, w *float32, ntaps int, bias, lo, hi float32)
+
+//go:noescape
+func packRows16AVX2(dst, src *float32, offs *int, kc int)
+
+//go:noescape
+func packRows32AVX512(dst, src *float32, offs *int, kc int)
+
+var hasAVX2, hasAVX512 = detectCPU()
+
+// detectCPU reports AVX2+FMA and AVX-512F support, by the CPU and by the OS
+// (which must save the YMM, and for AVX-512 the ZMM and mask, registers).
+func detectCPU() (avx2, avx512 bool) {
+	maxLeaf, _, _, _ := cpuid(0, 0)
+	if maxLeaf < 7 {
+		return false, false
+	}
+	_, _, ecx1, _ := cpuid(1, 0)
+	const fma, osxsave, avx = 1 << 12, 1 << 27, 1 << 28
+	if ecx1&(fma|osxsave|avx) != fma|osxsave|avx {
+		return false, false
+	}
+	xcr0, _ := xgetbv()
+	if xcr0&0x6 != 0x6 {
+		return false, false
+	}
+	_, ebx7, _, _ := cpuid(7, 0)
+	avx2 = ebx7&(1<<5) != 0
+	avx512 = avx2 && ebx7&(1<<16) != 0 && xcr0&0xe6 == 0xe6
+	return avx2, avx512
 }
 
-// dwFlat is depthwiseFlat's inner loop (see depthwise.go).
-func dwFlat(dst []float32, n int, src []float32, offs []int, w []float32, bias, lo, hi float32) {
-	dwFlatGo(dst, n, src, offs, w, bias, lo, hi)
+func availableKernels() []microKernel {
+	ks := []microKernel{goKernel}
+	if hasAVX2 {
+		ks = append(ks, microKernel{kind: kindAVX2, mr: 6, nr: 16, name: "avx2"})
+	}
+	if hasAVX512 {
+		ks = append(ks, microKernel{kind: kindAVX512, mr: 8, nr: 32, name: "avx512"})
+	}
+	return ks
+}
+
+// run computes one MR x NR tile with kernel k (see microKernel). The slice
+// checks keep a driver bug from becoming a wild write.
+func (k microKernel) run(kc int, a, b, c []float32, ldc, flags int, bias []float32, lo, hi float32) {
+	var bp *float32
+	switch k.kind {
+	case kindAVX2:
+		_, _, _ = a[kc*6-1], b[kc*16-1], c[5*ldc+15]
+		if flags&kBias != 0 {
+			bp = &bias[0]
+			_ = bias[5]
+		}
+		sgemm6x16AVX2(kc, &a[0], &b[0], &c[0], ldc, flags, bp, lo, hi)
+	case kindAVX512:
+		_, _, _ = a[kc*8-1], b[kc*32-1], c[7*ldc+31]
+		if flags&kBias != 0 {
+			bp = &bias[0]
+			_ = bias[7]
+		}
+		sgemm8x32AVX512(kc, &a[0], &b[0], &c[0], ldc, flags, bp, lo, hi)
+	default:
+		goMicro4x4(kc, a, b, c, ldc, flags, bias, lo, hi)
+	}
+}
+
+// dwFlat is the depthwise inner loop (see dwFlatGo), in assembly for kernel
+// kinds that have it. n must be a multiple of 64.
+func dwFlat(kind kernelKind, dst []float32, n int, src []float32, offs []int, w []float32, bias, lo, hi float32) {
+	switch kind {
+	case kindAVX2, kindAVX512:
+		_ = dst[n-1]
+		maxOff := 0
+		for _, o := range offs {
+			maxOff = max(maxOff, o)
+		}
+		_ = src[maxOff+n-1]
+		_ = w[len(offs)-1]
+		if kind == kindAVX512 {
+			dwFlatAVX512(&dst[0], n, &src[0], &offs[0], &w[0], len(offs), bias, lo, hi)
+		} else {
+			dwFlatAVX2(&dst[0], n, &src[0], &offs[0], &w[0], len(offs), bias, lo, hi)
+		}
+	default:
+		dwFlatGo(dst, n, src, offs, w, bias, lo, hi)
+	}
+}
+
+// packRows copies, for each offset o in offs, x[o : o+nr] to the next nr
+// values of dst, in assembly where the kernel has it. Every read must be in
+// x.
+func packRows(kind kernelKind, dst, x []float32, offs []int, nr int) {
+	switch {
+	case kind == kindAVX2 && nr == 16:
+		_ = dst[len(offs)*16-1]
+		packRows16AVX2(&dst[0], &x[0], &offs[0], len(offs))
+	case kind == kindAVX512 && nr == 32:
+		_ = dst[len(offs)*32-1]
+		packRows32AVX512(&dst[0], &x[0], &offs[0], len(offs))
+	default:
+		for p, o := range offs {
+			copy(dst[p*nr:p*nr+nr], x[o:o+nr])
+		}
+	}
 }

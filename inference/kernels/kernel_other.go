@@ -9,7 +9,15 @@ func (k microKernel) run(kc int, a, b, c []float32, ldc, flags int, bias []float
 	goMicro4x4(kc, a, b, c, ldc, flags, bias, lo, hi)
 }
 
-// dwFlat is depthwiseFlat's inner loop (see depthwise.go).
-func dwFlat(dst []float32, n int, src []float32, offs []int, w []float32, bias, lo, hi float32) {
+// dwFlat is the depthwise inner loop (see dwFlatGo).
+func dwFlat(kind kernelKind, dst []float32, n int, src []float32, offs []int, w []float32, bias, lo, hi float32) {
 	dwFlatGo(dst, n, src, offs, w, bias, lo, hi)
+}
+
+// packRows copies, for each offset o in offs, x[o : o+nr] to the next nr
+// values of dst.
+func packRows(kind kernelKind, dst, x []float32, offs []int, nr int) {
+	for p, o := range offs {
+		copy(dst[p*nr:p*nr+nr], x[o:o+nr])
+	}
 }
