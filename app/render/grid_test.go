@@ -1,0 +1,77 @@
+package render
+
+import (
+	"image"
+	"image/color"
+	"testing"
+)
+
+func gridTiles() []Tile {
+	photo := testPhoto(160, 120)
+	cover := Rect{20, 0, 120, 120}
+	return []Tile{
+		{Overlay(photo, blobMap(7, 2, 4), cover, Jet, 0.5), "1. tabby cat 36.6%"},
+		{Overlay(photo, blobMap(7, 4, 2), cover, Viridis, 0.5), "2. tiger cat 21.3%"},
+		{Overlay(photo, blobMap(7, 1, 1), cover, Inferno, 0.6), "3. Egyptian cat with a very long label 9.8%"},
+	}
+}
+
+func TestGridGolden(t *testing.T) {
+	checkGolden(t, "grid_3_tiles.png", Grid(gridTiles(), GridOptions{Columns: 2}))
+}
+
+func TestGridLayout(t *testing.T) {
+	tiles := gridTiles()
+	tests := map[string]struct {
+		opt        GridOptions
+		wantW      int
+		captionRow bool
+	}{
+		"two columns":  {GridOptions{Columns: 2, Padding: 10}, 2*160 + 3*10, true},
+		"one row":      {GridOptions{Columns: 5, Padding: 4}, 3*160 + 4*4, true},
+		"auto columns": {GridOptions{Padding: -1}, 2 * 160, true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			g := Grid(tiles, tc.opt)
+			if g.Rect.Dx() != tc.wantW {
+				t.Errorf("width %d, want %d", g.Rect.Dx(), tc.wantW)
+			}
+		})
+	}
+	// Without titles, rows are exactly as high as the images.
+	for i := range tiles {
+		tiles[i].Title = ""
+	}
+	g := Grid(tiles, GridOptions{Columns: 3, Padding: 5})
+	if want := image.Rect(0, 0, 3*160+4*5, 120+2*5); g.Rect != want {
+		t.Errorf("bounds %v, want %v", g.Rect, want)
+	}
+	if got := g.RGBAAt(0, 0); got != (color.RGBA{255, 255, 255, 255}) {
+		t.Errorf("background %v, want white", got)
+	}
+	if got, want := g.RGBAAt(5, 5), tiles[0].Image.(*image.RGBA).RGBAAt(0, 0); got != want {
+		t.Errorf("first tile's corner %v, want %v", got, want)
+	}
+	if Grid(nil, GridOptions{}).Rect.Dx() != 0 {
+		t.Error("empty grid is not empty")
+	}
+}
+
+func TestSideBySide(t *testing.T) {
+	photo := testPhoto(160, 120)
+	over := Overlay(photo, blobMap(7, 2, 4), FullRect(160, 120), Turbo, 0.5)
+	small := image.NewRGBA(image.Rect(10, 10, 50, 30))
+	fill(small, small.Rect, color.RGBA{255, 0, 0, 255})
+	g := SideBySide(over, small, 6, color.Black)
+	if want := image.Rect(0, 0, 160+40+18, 120+12); g.Rect != want {
+		t.Fatalf("bounds %v, want %v", g.Rect, want)
+	}
+	if got := g.RGBAAt(6+160+6, 6+50); got != (color.RGBA{255, 0, 0, 255}) {
+		t.Errorf("right image not centred: %v", got)
+	}
+	if err := compareImages(g.SubImage(image.Rect(6, 6, 166, 126)), over, 0); err != nil {
+		t.Error(err)
+	}
+	checkGolden(t, "side_by_side.png", SideBySide(photo, over, 6, nil))
+}

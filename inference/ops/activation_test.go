@@ -1,0 +1,52 @@
+package ops
+
+import (
+	"math"
+	"testing"
+)
+
+func TestActivations(t *testing.T) {
+	x := f32(dims(5), -3, -0.5, 0, 0.5, 3)
+	cases := map[string]struct {
+		c    call
+		want []float32
+	}{
+		"Relu":        {call{op: "Relu"}, []float32{0, 0, 0, 0.5, 3}},
+		"LeakyRelu":   {call{op: "LeakyRelu"}, []float32{-0.03, -0.005, 0, 0.5, 3}},
+		"LeakyRelu.1": {call{op: "LeakyRelu", attrs: Attrs{"alpha": float32(0.1)}}, []float32{-0.3, -0.05, 0, 0.5, 3}},
+		"Sigmoid":     {call{op: "Sigmoid"}, []float32{0.04742587, 0.37754067, 0.5, 0.62245933, 0.95257413}},
+		"HardSigmoid": {call{op: "HardSigmoid"}, []float32{0, 0.4, 0.5, 0.6, 1}},
+		"HardSigmoid.ab": {call{op: "HardSigmoid", attrs: Attrs{"alpha": float32(0.5), "beta": float32(0.6)}},
+			[]float32{0, 0.35, 0.6, 0.85, 1}},
+		"HardSwish": {call{op: "HardSwish"}, []float32{0, -0.5 * 2.5 / 6, 0, 0.5 * 3.5 / 6, 3}},
+		"Tanh":      {call{op: "Tanh"}, []float32{-0.99505475, -0.46211716, 0, 0.46211716, 0.99505475}},
+		"Clip.6":    {call{op: "Clip", opset: 6, attrs: Attrs{"min": float32(-1), "max": float32(1)}}, []float32{-1, -0.5, 0, 0.5, 1}},
+		"Clip.6min": {call{op: "Clip", opset: 6, attrs: Attrs{"min": float32(0)}}, []float32{0, 0, 0, 0.5, 3}},
+		"Clip.none": {call{op: "Clip", opset: 13}, []float32{-3, -0.5, 0, 0.5, 3}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			expect(t, tc.c.run(t, x)[0], f32(dims(5), tc.want...), 1e-6)
+		})
+	}
+}
+
+func TestClipInputs(t *testing.T) {
+	x := f32(dims(5), -3, -0.5, 0, 0.5, 3)
+	c := call{op: "Clip", opset: 13}
+	expect(t, c.run(t, x, f32(nil, 0), f32(nil, 6))[0], f32(dims(5), 0, 0, 0, 0.5, 3), 0)
+	expect(t, c.run(t, x, nil, f32(nil, 0.25))[0], f32(dims(5), -3, -0.5, 0, 0.25, 0.25), 0)
+	expect(t, c.run(t, x, f32(nil, -1))[0], f32(dims(5), -1, -0.5, 0, 0.5, 3), 0)
+	// min > max: everything becomes max.
+	expect(t, c.run(t, x, f32(nil, 2), f32(nil, 1))[0], f32(dims(5), 1, 1, 1, 1, 1), 0)
+	expect(t, c.run(t, i64(dims(3), -5, 2, 9), i64(nil, 0), i64(nil, 5))[0], i64(dims(3), 0, 2, 5), 0)
+	expect(t, call{op: "Relu"}.run(t, i64(dims(2), -5, 2))[0], i64(dims(2), 0, 2), 0)
+}
+
+func TestSigmoidExtremes(t *testing.T) {
+	got := call{op: "Sigmoid"}.run(t, f32(dims(2), -1000, 1000))[0]
+	expect(t, got, f32(dims(2), 0, 1), 0)
+	if math.IsNaN(float64(got.F[0])) {
+		t.Fatal("NaN")
+	}
+}

@@ -1,0 +1,140 @@
+package ops
+
+import "camscope/inference/tensor"
+
+// bcastDim is one dimension of a broadcast loop nest: its size and the
+// element strides of the two operands along it (0 where an operand is
+// broadcast).
+type bcastDim struct{ n, sa, sb int }
+
+// broadcastPlan describes how to walk an output of shape out whose operands
+// have shapes a and b, after dropping unit dimensions and merging adjacent
+// dimensions that are contiguous in both operands. For the shapes CNNs use
+// (same shape, a scalar, a per-channel [C,1,1] operand) this leaves one to
+// three dimensions, so the innermost loop runs over long contiguous rows.
+func broadcastPlan(out, a, b []int) []bcastDim {
+	r := len(out)
+	sa := alignedStrides(a, out)
+	sb := alignedStrides(b, out)
+	var dims []bcastDim
+	for i := 0; i < r; i++ {
+		if out[i] == 1 {
+			continue
+		}
+		d := bcastDim{out[i], sa[i], sb[i]}
+		if k := len(dims) - 1; k >= 0 {
+			p := dims[k]
+			if p.sa == d.sa*d.n && p.sb == d.sb*d.n {
+				dims[k] = bcastDim{p.n * d.n, d.sa, d.sb}
+				continue
+			}
+		}
+		dims = append(dims, d)
+	}
+	if len(dims) == 0 {
+		dims = append(dims, bcastDim{1, 0, 0})
+	}
+	return dims
+}
+
+// alignedStrides returns the strides of shape s, right-aligned to out, with
+// 0 for dimensions where s is broadcast.
+func alignedStrides(s, out []int) []int {
+	st := make([]int, len(out))
+	off := len(out) - len(s)
+	acc := 1
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] != 1 {
+			st[off+i] = acc
+		}
+		acc *= s[i]
+	}
+	return st
+}
+
+// rowKernels are the inner loops of a binary operator on one row: both
+// operands vary (vv), the second is fixed (vs), or the first is (sv).
+type rowKernels[T any] struct {
+	vv func(d, a, b []T)
+	vs func(d, a []T, b T)
+	sv func(d []T, a T, b []T)
+}
+
+// broadcastApply computes dst = op(a, b) elementwise with numpy broadcasting;
+// dst has the broadcast shape.
+func broadcastApply[T any](k rowKernels[T], dst, a, b []T, dshape, ashape, bshape []int) {
+	if len(dst) == 0 {
+		return
+	}
+	dims := broadcastPlan(dshape, ashape, bshape)
+	last := dims[len(dims)-1]
+	outer := dims[:len(dims)-1]
+	n := last.n
+	row := func(o, ia, ib int) {
+		d := dst[o : o+n]
+		switch {
+		case last.sa == 1 && last.sb == 1:
+			k.vv(d, a[ia:ia+n], b[ib:ib+n])
+		case last.sa == 1:
+			k.vs(d, a[ia:ia+n], b[ib])
+		case last.sb == 1:
+			k.sv(d, a[ia], b[ib:ib+n])
+		default:
+			// Both operands are broadcast along the row: one value, repeated.
+			k.vs(d[:1], a[ia:ia+1], b[ib])
+			for i := 1; i < n; i++ {
+				d[i] = d[0]
+			}
+		}
+	}
+	if len(outer) == 0 {
+		row(0, 0, 0)
+		return
+	}
+	idx := make([]int, len(outer))
+	ia, ib := 0, 0
+	for o := 0; o < len(dst); o += n {
+		row(o, ia, ib)
+		for j := len(outer) - 1; j >= 0; j-- {
+			idx[j]++
+			ia += outer[j].sa
+			ib += outer[j].sb
+			if idx[j] < outer[j].n {
+				break
+			}
+			ia -= outer[j].sa * outer[j].n
+			ib -= outer[j].sb * outer[j].n
+			idx[j] = 0
+		}
+	}
+}
+
+// broadcastTo copies src (shape sshape) into dst of shape dshape, repeating
+// it along broadcast dimensions.
+func broadcastTo[T any](dst, src []T, dshape, sshape []int) {
+	k := rowKernels[T]{
+		vv: func(d, a, _ []T) { copy(d, a) },
+		vs: func(d, a []T, _ T) { copy(d, a) },
+		sv: func(d []T, a T, _ []T) {
+			for i := range d {
+				d[i] = a
+			}
+		},
+	}
+	broadcastApply(k, dst, src, src, dshape, sshape, sshape)
+}
+
+// broadcastTensor returns t broadcast to shape (t itself when the shapes
+// already match).
+func broadcastTensor(t *tensor.Tensor, shape []int) *tensor.Tensor {
+	if tensor.EqualShape(t.Shape, shape) {
+		return t
+	}
+	out := newTensor(t.DType, shape)
+	if t.DType == tensor.Int64 {
+		broadcastTo(out.I, t.I, shape, t.Shape)
+	} else {
+		broadcastTo(out.F, t.F, shape, t.Shape)
+	}
+	return out
+}

@@ -1,0 +1,162 @@
+package ops
+
+import (
+	"fmt"
+	"sync"
+
+	"camscope/inference/kernels"
+	"camscope/inference/tensor"
+)
+
+func init() { register("Conv", buildConv) }
+
+// conv runs 1-D and 2-D convolutions through kernels.Conv (1-D as 2-D with
+// height 1). With constant weights, the prepared kernel is kept per input
+// size, so weight preparation happens once for the sizes a model sees.
+type conv struct {
+	win   window
+	group int
+	// w and b are the constant weights and bias when biasKnown; b is nil
+	// for a convolution without bias.
+	w, b      *tensor.Tensor
+	biasKnown bool
+	mu        sync.Mutex
+	cache     map[[2]int]*kernels.Conv
+}
+
+func buildConv(n *Node) (Op, error) {
+	win, err := readWindow("Conv", n.Attrs)
+	if err != nil {
+		return nil, err
+	}
+	g, err := n.Attrs.Int("group", 1)
+	if err != nil {
+		return nil, fmt.Errorf("Conv: %w", err)
+	}
+	if g <= 0 {
+		return nil, fmt.Errorf("Conv: group %d must be positive", g)
+	}
+	c := &conv{win: win, group: int(g), cache: map[[2]int]*kernels.Conv{}}
+	if w := constAt(n, 1); w != nil {
+		if err := c.checkWeights(w); err != nil {
+			return nil, err
+		}
+		c.w = w
+		if len(n.Consts) < 3 {
+			c.biasKnown = true
+		} else if b := constAt(n, 2); b != nil {
+			if err := checkBias(b, w.Shape[0]); err != nil {
+				return nil, err
+			}
+			c.b, c.biasKnown = b, true
+		}
+	}
+	return c, nil
+}
+
+func (c *conv) checkWeights(w *tensor.Tensor) error {
+	if w.DType != tensor.Float32 {
+		return fmt.Errorf("Conv: weights must be float32, got %s", w)
+	}
+	if w.Rank() != 3 && w.Rank() != 4 {
+		return fmt.Errorf("Conv: only 1-D and 2-D convolutions are supported, weights are %s", tensor.ShapeString(w.Shape))
+	}
+	if len(c.win.kernel) > 0 && !tensor.EqualShape(c.win.kernel, w.Shape[2:]) {
+		return fmt.Errorf("Conv: kernel_shape %v differs from the weights %s", c.win.kernel, tensor.ShapeString(w.Shape))
+	}
+	if w.Shape[0]%c.group != 0 {
+		return fmt.Errorf("Conv: group %d does not divide %d output channels", c.group, w.Shape[0])
+	}
+	return nil
+}
+
+func checkBias(b *tensor.Tensor, m int) error {
+	if b.DType != tensor.Float32 || b.Rank() != 1 || b.Shape[0] != m {
+		return fmt.Errorf("Conv: bias must be %d float32 values, got %s", m, b)
+	}
+	return nil
+}
+
+func (c *conv) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	if err := required("Conv", inputs, 2); err != nil {
+		return nil, err
+	}
+	x, w, b := inputs[0], inputs[1], in(inputs, 2)
+	if err := requireFloat("Conv", x); err != nil {
+		return nil, err
+	}
+	constant := c.w != nil && c.biasKnown
+	if constant {
+		w, b = c.w, c.b
+	} else {
+		if err := c.checkWeights(w); err != nil {
+			return nil, err
+		}
+		if b != nil {
+			if err := checkBias(b, w.Shape[0]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.Rank() != w.Rank() {
+		return nil, fmt.Errorf("Conv: input %s and weights %s differ in rank", tensor.ShapeString(x.Shape), tensor.ShapeString(w.Shape))
+	}
+	nb, ch, sp, err := spatial("Conv", x.Shape)
+	if err != nil {
+		return nil, err
+	}
+	if ch != w.Shape[1]*c.group {
+		return nil, fmt.Errorf("Conv: input has %d channels, weights %s with group %d want %d", ch, tensor.ShapeString(w.Shape), c.group, w.Shape[1]*c.group)
+	}
+	geo, err := c.win.resolve(sp, w.Shape[2:])
+	if err != nil {
+		return nil, err
+	}
+	p := kernels.ConvParams{
+		C: ch, H: 1, W: sp[0], M: w.Shape[0], KH: 1, KW: geo.k[0],
+		StrideH: 1, StrideW: geo.stride[0], DilH: 1, DilW: geo.dil[0],
+		PadL: geo.padB[0], PadR: geo.padE[0], Group: c.group,
+	}
+	if len(sp) == 2 {
+		p.H, p.W, p.KH, p.KW = sp[0], sp[1], geo.k[0], geo.k[1]
+		p.StrideH, p.StrideW, p.DilH, p.DilW = geo.stride[0], geo.stride[1], geo.dil[0], geo.dil[1]
+		p.PadT, p.PadL, p.PadB, p.PadR = geo.padB[0], geo.padB[1], geo.padE[0], geo.padE[1]
+	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("Conv: input %s, weights %s: %w", tensor.ShapeString(x.Shape), tensor.ShapeString(w.Shape), err)
+	}
+	var k *kernels.Conv
+	if constant {
+		k = c.kernel(p, w, b)
+	} else {
+		k = kernels.NewConv(p, w.F, biasData(b))
+	}
+	outShape := append([]int{nb, p.M}, geo.out...)
+	out := tensor.New(outShape...)
+	inSize, outSize := ch*p.H*p.W, tensor.Size(outShape[1:])
+	for i := 0; i < nb; i++ {
+		k.Run(out.F[i*outSize:(i+1)*outSize], x.F[i*inSize:(i+1)*inSize])
+	}
+	return one(out), nil
+}
+
+// kernel returns the prepared kernel for p, building it on first use.
+func (c *conv) kernel(p kernels.ConvParams, w, b *tensor.Tensor) *kernels.Conv {
+	// Everything else in p follows from the attributes and the weights.
+	key := [2]int{p.H, p.W}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if k, ok := c.cache[key]; ok {
+		return k
+	}
+	k := kernels.NewConv(p, w.F, biasData(b))
+	c.cache[key] = k
+	return k
+}
+
+func biasData(b *tensor.Tensor) []float32 {
+	if b == nil {
+		return nil
+	}
+	return b.F
+}

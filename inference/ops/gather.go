@@ -1,0 +1,69 @@
+package ops
+
+import (
+	"fmt"
+
+	"camscope/inference/tensor"
+)
+
+func init() { register("Gather", buildGather) }
+
+// buildGather: out = data indexed along axis by indices (any shape,
+// negative values count from the end); the output shape is
+// data.shape[:axis] + indices.shape + data.shape[axis+1:].
+func buildGather(n *Node) (Op, error) {
+	axis, err := n.Attrs.Int("axis", 0)
+	if err != nil {
+		return nil, fmt.Errorf("Gather: %w", err)
+	}
+	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("Gather", inputs, 2); err != nil {
+			return nil, err
+		}
+		data, indices := inputs[0], inputs[1]
+		if indices.DType != tensor.Int64 {
+			return nil, fmt.Errorf("Gather: indices must be integers, got %s", indices)
+		}
+		if data.Rank() == 0 {
+			return nil, fmt.Errorf("Gather: data must not be a scalar")
+		}
+		a, err := normAxis("Gather", axis, data.Rank())
+		if err != nil {
+			return nil, err
+		}
+		dim := data.Shape[a]
+		idx := make([]int, len(indices.I))
+		for i, v := range indices.I {
+			if v < -int64(dim) || v >= int64(dim) {
+				return nil, fmt.Errorf("Gather: index %d is out of range for dimension %d of size %d", v, a, dim)
+			}
+			if v < 0 {
+				v += int64(dim)
+			}
+			idx[i] = int(v)
+		}
+		var shape []int
+		shape = append(shape, data.Shape[:a]...)
+		shape = append(shape, indices.Shape...)
+		shape = append(shape, data.Shape[a+1:]...)
+		out := newTensor(data.DType, shape)
+		outer, inner := tensor.Size(data.Shape[:a]), tensor.Size(data.Shape[a+1:])
+		if data.DType == tensor.Int64 {
+			gatherInto(out.I, data.I, idx, outer, dim, inner)
+		} else {
+			gatherInto(out.F, data.F, idx, outer, dim, inner)
+		}
+		return one(out), nil
+	}), nil
+}
+
+func gatherInto[T any](dst, src []T, idx []int, outer, dim, inner int) {
+	o := 0
+	for i := 0; i < outer; i++ {
+		for _, j := range idx {
+			s := (i*dim + j) * inner
+			copy(dst[o:o+inner], src[s:s+inner])
+			o += inner
+		}
+	}
+}

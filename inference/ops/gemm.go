@@ -1,0 +1,167 @@
+package ops
+
+import (
+	"fmt"
+
+	"camscope/inference/kernels"
+	"camscope/inference/tensor"
+)
+
+func init() {
+	register("Gemm", buildGemm)
+	register("MatMul", buildMatMul)
+}
+
+func buildGemm(n *Node) (Op, error) {
+	alpha, err := n.Attrs.Float("alpha", 1)
+	if err != nil {
+		return nil, fmt.Errorf("Gemm: %w", err)
+	}
+	beta, err := n.Attrs.Float("beta", 1)
+	if err != nil {
+		return nil, fmt.Errorf("Gemm: %w", err)
+	}
+	ta, err := n.Attrs.Int("transA", 0)
+	if err != nil {
+		return nil, fmt.Errorf("Gemm: %w", err)
+	}
+	tb, err := n.Attrs.Int("transB", 0)
+	if err != nil {
+		return nil, fmt.Errorf("Gemm: %w", err)
+	}
+	transA, transB := ta != 0, tb != 0
+	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("Gemm", inputs, 2); err != nil {
+			return nil, err
+		}
+		a, b, c := inputs[0], inputs[1], in(inputs, 2)
+		for _, t := range []*tensor.Tensor{a, b, c} {
+			if t != nil {
+				if err := requireFloat("Gemm", t); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if a.Rank() != 2 || b.Rank() != 2 {
+			return nil, fmt.Errorf("Gemm: A %s and B %s must be matrices", tensor.ShapeString(a.Shape), tensor.ShapeString(b.Shape))
+		}
+		m, k := a.Shape[0], a.Shape[1]
+		if transA {
+			m, k = k, m
+		}
+		kb, nn := b.Shape[0], b.Shape[1]
+		if transB {
+			kb, nn = nn, kb
+		}
+		if k != kb {
+			return nil, fmt.Errorf("Gemm: A %s and B %s do not multiply (transA=%v, transB=%v)", tensor.ShapeString(a.Shape), tensor.ShapeString(b.Shape), transA, transB)
+		}
+		out := tensor.New(m, nn)
+		bt := beta
+		if c != nil && beta != 0 {
+			if s, err := tensor.BroadcastShape([]int{m, nn}, c.Shape); err != nil || !tensor.EqualShape(s, []int{m, nn}) {
+				return nil, fmt.Errorf("Gemm: C %s does not broadcast to %dx%d", tensor.ShapeString(c.Shape), m, nn)
+			}
+			broadcastTo(out.F, c.F, out.Shape, c.Shape)
+		} else {
+			bt = 0
+		}
+		if m*nn > 0 {
+			kernels.Gemm(transA, transB, m, nn, k, alpha, a.F, a.Shape[1], b.F, b.Shape[1], bt, out.F, nn)
+		}
+		return one(out), nil
+	}), nil
+}
+
+// buildMatMul: numpy matmul, with 1-D operands promoted to matrices and the
+// batch dimensions broadcast.
+func buildMatMul(n *Node) (Op, error) {
+	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("MatMul", inputs, 2); err != nil {
+			return nil, err
+		}
+		a, b := inputs[0], inputs[1]
+		if a.DType != b.DType {
+			return nil, fmt.Errorf("MatMul: operand types differ (%s and %s)", a, b)
+		}
+		if a.Rank() == 0 || b.Rank() == 0 {
+			return nil, fmt.Errorf("MatMul: operands must not be scalars, got %s and %s", tensor.ShapeString(a.Shape), tensor.ShapeString(b.Shape))
+		}
+		as, bs := a.Shape, b.Shape
+		if len(as) == 1 {
+			as = []int{1, as[0]}
+		}
+		if len(bs) == 1 {
+			bs = []int{bs[0], 1}
+		}
+		m, k := as[len(as)-2], as[len(as)-1]
+		kb, nn := bs[len(bs)-2], bs[len(bs)-1]
+		if k != kb {
+			return nil, fmt.Errorf("MatMul: shapes %s and %s do not multiply", tensor.ShapeString(a.Shape), tensor.ShapeString(b.Shape))
+		}
+		batch, err := tensor.BroadcastShape(as[:len(as)-2], bs[:len(bs)-2])
+		if err != nil {
+			return nil, fmt.Errorf("MatMul: batch dimensions of %s and %s do not broadcast", tensor.ShapeString(a.Shape), tensor.ShapeString(b.Shape))
+		}
+		var shape []int
+		shape = append(shape, batch...)
+		if len(a.Shape) > 1 {
+			shape = append(shape, m)
+		}
+		if len(b.Shape) > 1 {
+			shape = append(shape, nn)
+		}
+		out := newTensor(a.DType, shape)
+		if out.Len() == 0 || k == 0 {
+			return one(out), nil
+		}
+		if a.DType == tensor.Int64 {
+			matmulBatches(as, bs, batch, m, nn, k, func(oa, ob, oc int) {
+				for i := 0; i < m; i++ {
+					for j := 0; j < nn; j++ {
+						var s int64
+						for p := 0; p < k; p++ {
+							s += a.I[oa+i*k+p] * b.I[ob+p*nn+j]
+						}
+						out.I[oc+i*nn+j] = s
+					}
+				}
+			})
+			return one(out), nil
+		}
+		if len(bs) == 2 {
+			// Every batch of A meets the same B: one tall product.
+			rows := a.Len() / k
+			kernels.Gemm(false, false, rows, nn, k, 1, a.F, k, b.F, nn, 0, out.F, nn)
+			return one(out), nil
+		}
+		matmulBatches(as, bs, batch, m, nn, k, func(oa, ob, oc int) {
+			kernels.Gemm(false, false, m, nn, k, 1, a.F[oa:], k, b.F[ob:], nn, 0, out.F[oc:], nn)
+		})
+		return one(out), nil
+	}), nil
+}
+
+// matmulBatches calls f with the offsets of A, B and the output for every
+// batch index of the broadcast batch shape.
+func matmulBatches(as, bs, batch []int, m, n, k int, f func(oa, ob, oc int)) {
+	nb := tensor.Size(batch)
+	sa := alignedStrides(as[:len(as)-2], batch)
+	sb := alignedStrides(bs[:len(bs)-2], batch)
+	idx := make([]int, len(batch))
+	for i := 0; i < nb; i++ {
+		ia, ib := 0, 0
+		for d, v := range idx {
+			ia += v * sa[d]
+			ib += v * sb[d]
+		}
+		f(ia*m*k, ib*k*n, i*m*n)
+		for d := len(idx) - 1; d >= 0; d-- {
+			idx[d]++
+			if idx[d] < batch[d] {
+				break
+			}
+			idx[d] = 0
+		}
+	}
+}

@@ -1,0 +1,125 @@
+package ops
+
+import (
+	"fmt"
+
+	"camscope/inference/tensor"
+)
+
+// opFunc adapts a function to Op, for operators that keep no state beyond
+// what the closure captures at build time.
+type opFunc func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error)
+
+func (f opFunc) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) { return f(inputs) }
+
+// in returns input i, or nil when it is absent (optional and not given).
+func in(inputs []*tensor.Tensor, i int) *tensor.Tensor {
+	if i < len(inputs) {
+		return inputs[i]
+	}
+	return nil
+}
+
+// required checks that the first n inputs are present.
+func required(op string, inputs []*tensor.Tensor, n int) error {
+	for i := 0; i < n; i++ {
+		if in(inputs, i) == nil {
+			return fmt.Errorf("%s: input %d is missing", op, i)
+		}
+	}
+	return nil
+}
+
+// requireFloat checks that t holds float32 values.
+func requireFloat(op string, t *tensor.Tensor) error {
+	if t.DType != tensor.Float32 {
+		return fmt.Errorf("%s: want a float32 input, got %s", op, t)
+	}
+	return nil
+}
+
+// constAt returns n.Consts[i], or nil.
+func constAt(n *Node, i int) *tensor.Tensor {
+	if i < len(n.Consts) {
+		return n.Consts[i]
+	}
+	return nil
+}
+
+// normAxis maps a possibly negative axis into [0, rank).
+func normAxis(op string, axis int64, rank int) (int, error) {
+	if axis < -int64(rank) || axis >= int64(rank) {
+		return 0, fmt.Errorf("%s: axis %d is out of range for rank %d", op, axis, rank)
+	}
+	if axis < 0 {
+		axis += int64(rank)
+	}
+	return int(axis), nil
+}
+
+// normAxes maps axes into [0, rank) and rejects duplicates.
+func normAxes(op string, axes []int64, rank int) ([]int, error) {
+	out := make([]int, len(axes))
+	seen := make([]bool, rank)
+	for i, a := range axes {
+		ax, err := normAxis(op, a, rank)
+		if err != nil {
+			return nil, err
+		}
+		if seen[ax] {
+			return nil, fmt.Errorf("%s: axis %d is repeated", op, a)
+		}
+		seen[ax] = true
+		out[i] = ax
+	}
+	return out, nil
+}
+
+// newTensor returns a zeroed tensor of the given dtype and shape.
+func newTensor(dt tensor.DType, shape []int) *tensor.Tensor {
+	if dt == tensor.Int64 {
+		return tensor.NewInt64(shape...)
+	}
+	return tensor.New(shape...)
+}
+
+// alias returns a tensor that shares t's data under a new shape.
+func alias(t *tensor.Tensor, shape []int) *tensor.Tensor {
+	return &tensor.Tensor{Shape: append([]int{}, shape...), DType: t.DType, F: t.F, I: t.I}
+}
+
+// intList reads a 1-D (or scalar) tensor of integers, as used for shapes,
+// axes, pads and slice bounds.
+func intList(op, what string, t *tensor.Tensor) ([]int64, error) {
+	if t.Rank() > 1 {
+		return nil, fmt.Errorf("%s: %s must be 1-D, got %s", op, what, tensor.ShapeString(t.Shape))
+	}
+	if t.DType != tensor.Int64 {
+		return nil, fmt.Errorf("%s: %s must be integers, got %s", op, what, t.DType)
+	}
+	return t.I, nil
+}
+
+// scalarFloat reads a one-element tensor as a float.
+func scalarFloat(op, what string, t *tensor.Tensor) (float32, error) {
+	if t.Len() != 1 {
+		return 0, fmt.Errorf("%s: %s must hold one value, got %s", op, what, tensor.ShapeString(t.Shape))
+	}
+	if t.DType == tensor.Int64 {
+		return float32(t.I[0]), nil
+	}
+	return t.F[0], nil
+}
+
+// checkShape rejects negative dimensions, which no tensor may have.
+func checkShape(op string, shape []int) error {
+	for _, d := range shape {
+		if d < 0 {
+			return fmt.Errorf("%s: negative dimension in %s", op, tensor.ShapeString(shape))
+		}
+	}
+	return nil
+}
+
+// one wraps a single output.
+func one(t *tensor.Tensor) []*tensor.Tensor { return []*tensor.Tensor{t} }

@@ -1,0 +1,44 @@
+package ops
+
+import (
+	"math"
+	"testing"
+
+	"camscope/inference/tensor"
+)
+
+func TestBatchNorm(t *testing.T) {
+	x := f32(dims(1, 2, 1, 3), -1, 0, 1, 2, 3, 4)
+	scale, bias := f32(dims(2), 1, 1.5), f32(dims(2), 0, 1)
+	mean, variance := f32(dims(2), 0, 3), f32(dims(2), 1, 1.5)
+	// Channel 0: x/sqrt(1+eps); channel 1: (x-3)/sqrt(1.5+eps)*1.5+1.
+	s0 := float32(1 / math.Sqrt(1+1e-5))
+	s1 := float32(1.5 / math.Sqrt(1.5+1e-5))
+	want := f32(dims(1, 2, 1, 3), -s0, 0, s0, 1-s1, 1, 1+s1)
+	inputs := []*tensor.Tensor{x, scale, bias, mean, variance}
+	expect(t, call{op: "BatchNormalization", opset: 15}.run(t, inputs...)[0], want, 1e-6)
+	consts := []*tensor.Tensor{nil, scale, bias, mean, variance}
+	expect(t, call{op: "BatchNormalization", opset: 9, consts: consts}.run(t, inputs...)[0], want, 1e-6)
+	got := call{op: "BatchNormalization", opset: 9, attrs: Attrs{"epsilon": float32(0.5)}}.run(t, inputs...)[0]
+	e0, e1 := float32(1/math.Sqrt(1.5)), float32(1.5/math.Sqrt(2))
+	expect(t, got, f32(dims(1, 2, 1, 3), -e0, 0, e0, 1-e1, 1, 1+e1), 1e-6)
+	// 2-D input (N x C).
+	got = call{op: "BatchNormalization"}.run(t, f32(dims(2, 2), 1, 3, 1, 6), scale, bias, mean, variance)[0]
+	expect(t, got, f32(dims(2, 2), s0, 1, s0, 1+3*s1), 1e-6)
+}
+
+func TestBatchNormPerActivation(t *testing.T) {
+	// spatial=0 of opset 7: parameters per channel and position.
+	x := f32(dims(2, 1, 2), 1, 2, 3, 4)
+	one2 := f32(dims(1, 2), 1, 1)
+	got := call{op: "BatchNormalization", opset: 7, attrs: Attrs{"spatial": int64(0), "epsilon": float32(0)}}.run(t,
+		x, f32(dims(1, 2), 2, 3), f32(dims(1, 2), 0, 1), f32(dims(1, 2), 1, 2), one2)[0]
+	expect(t, got, f32(dims(2, 1, 2), 0, 1, 4, 7), 0)
+}
+
+func TestBatchNormErrors(t *testing.T) {
+	p := tensor.New(3)
+	call{op: "BatchNormalization", opset: 15, attrs: Attrs{"training_mode": int64(1)}}.errorContains(t, "training_mode", tensor.New(1, 3, 2, 2), p, p, p, p)
+	call{op: "BatchNormalization"}.errorContains(t, "do not fit", tensor.New(1, 4, 2, 2), p, p, p, p)
+	call{op: "BatchNormalization"}.errorContains(t, "one size", tensor.New(1, 3, 2, 2), p, tensor.New(2), p, p)
+}

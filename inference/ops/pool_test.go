@@ -1,0 +1,166 @@
+package ops
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"camscope/inference/tensor"
+)
+
+// refPool2D pools each plane of x, visiting every window tap and asking
+// whether it lies in the input (or, for the count, in the padded input).
+func refPool2D(x *tensor.Tensor, isMax, includePad bool, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, oh, ow int) (*tensor.Tensor, *tensor.Tensor) {
+	n, c, h, w := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	out := tensor.New(n, c, oh, ow)
+	idx := tensor.NewInt64(n, c, oh, ow)
+	for p := 0; p < n*c; p++ {
+		for oy := 0; oy < oh; oy++ {
+			for ox := 0; ox < ow; ox++ {
+				best, bestAt := math.Inf(-1), -1
+				sum, cnt, cntPad := 0.0, 0, 0
+				for ky := 0; ky < kh; ky++ {
+					for kx := 0; kx < kw; kx++ {
+						y, xx := oy*sh-pt+ky*dh, ox*sw-pl+kx*dw
+						if y >= -pt && y < h+pb && xx >= -pl && xx < w+pr {
+							cntPad++
+						}
+						if y < 0 || y >= h || xx < 0 || xx >= w {
+							continue
+						}
+						at := (p*h+y)*w + xx
+						v := float64(x.F[at])
+						if v > best {
+							best, bestAt = v, at
+						}
+						sum += v
+						cnt++
+					}
+				}
+				o := (p*oh+oy)*ow + ox
+				idx.I[o] = int64(bestAt)
+				if isMax {
+					out.F[o] = float32(best)
+				} else if includePad {
+					out.F[o] = float32(sum / float64(cntPad))
+				} else {
+					out.F[o] = float32(sum / float64(cnt))
+				}
+			}
+		}
+	}
+	return out, idx
+}
+
+func TestPoolAgainstReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	type tc struct {
+		h, w, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr int
+		ceil                                         bool
+		oh, ow                                       int // worked out by hand
+	}
+	cases := map[string]tc{
+		"resnet stem": {112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false, 56, 56},
+		"2x2":         {6, 6, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, false, 3, 3},
+		"asym pads":   {5, 7, 3, 2, 1, 2, 1, 1, 2, 0, 1, 1, false, 6, 4},
+		"ceil":        {5, 5, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, true, 3, 3},
+		"ceil pad":    {6, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true, 4, 4},
+		"dilated":     {7, 8, 2, 3, 1, 2, 2, 2, 1, 1, 1, 1, false, 7, 3},
+		"ceil 1":      {4, 4, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, true, 2, 2},
+	}
+	for name, c := range cases {
+		x := randT(r, 2, 3, c.h, c.w)
+		for _, isMax := range []bool{true, false} {
+			for _, incl := range []bool{false, true} {
+				if isMax && incl || !isMax && (c.dh > 1 || c.dw > 1) {
+					continue
+				}
+				op := "AveragePool"
+				if isMax {
+					op = "MaxPool"
+				}
+				attrs := Attrs{
+					"kernel_shape": []int64{int64(c.kh), int64(c.kw)}, "strides": []int64{int64(c.sh), int64(c.sw)},
+					"pads":      []int64{int64(c.pt), int64(c.pl), int64(c.pb), int64(c.pr)},
+					"ceil_mode": b2i(c.ceil), "count_include_pad": b2i(incl),
+				}
+				if c.dh > 1 || c.dw > 1 {
+					attrs["dilations"] = []int64{int64(c.dh), int64(c.dw)}
+				}
+				want, wantIdx := refPool2D(x, isMax, incl, c.kh, c.kw, c.sh, c.sw, c.dh, c.dw, c.pt, c.pl, c.pb, c.pr, c.oh, c.ow)
+				t.Run(name+"/"+op, func(t *testing.T) {
+					expect(t, call{op: op, attrs: attrs}.run(t, x)[0], want, 1e-6)
+					if isMax {
+						// The Indices output takes the generic path.
+						out := call{op: op, attrs: attrs, nout: 2}.run(t, x)
+						expect(t, out[0], want, 0)
+						expect(t, out[1], wantIdx, 0)
+					}
+				})
+			}
+		}
+	}
+}
+
+func TestPoolSpecCases(t *testing.T) {
+	x := iota32(1, 1, 4, 4)
+	// SAME_UPPER, 2x2, stride 1: the last row and column see only
+	// themselves and the values to their right/below... which are padding.
+	got := call{op: "MaxPool", attrs: Attrs{"kernel_shape": []int64{2, 2}, "auto_pad": "SAME_UPPER"}}.run(t, x)[0]
+	expect(t, got, f32(dims(1, 1, 4, 4), 5, 6, 7, 7, 9, 10, 11, 11, 13, 14, 15, 15, 13, 14, 15, 15), 0)
+	got = call{op: "MaxPool", attrs: Attrs{"kernel_shape": []int64{2, 2}, "auto_pad": "SAME_LOWER"}}.run(t, x)[0]
+	expect(t, got, f32(dims(1, 1, 4, 4), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), 0)
+	got = call{op: "AveragePool", attrs: Attrs{"kernel_shape": []int64{2, 2}, "auto_pad": "SAME_UPPER"}}.run(t, x)[0]
+	expect(t, got, f32(dims(1, 1, 4, 4), 2.5, 3.5, 4.5, 5, 6.5, 7.5, 8.5, 9, 10.5, 11.5, 12.5, 13, 12.5, 13.5, 14.5, 15), 0)
+	got = call{op: "AveragePool", attrs: Attrs{"kernel_shape": []int64{3, 3}, "strides": []int64{2, 2}, "auto_pad": "VALID"}}.run(t, x)[0]
+	expect(t, got, f32(dims(1, 1, 1, 1), 5), 0)
+	// 1-D.
+	got = call{op: "MaxPool", attrs: Attrs{"kernel_shape": []int64{2}}}.run(t, f32(dims(1, 1, 4), 1, 3, 2, 0))[0]
+	expect(t, got, f32(dims(1, 1, 3), 3, 3, 2), 0)
+	got = call{op: "AveragePool", attrs: Attrs{"kernel_shape": []int64{2}, "pads": []int64{1, 0}, "count_include_pad": int64(1)}}.run(t, f32(dims(1, 1, 3), 2, 4, 6))[0]
+	expect(t, got, f32(dims(1, 1, 3), 1, 3, 5), 0)
+	// 3-D: a 2x2x2 window over a 2x2x3 ramp.
+	got = call{op: "MaxPool", attrs: Attrs{"kernel_shape": []int64{2, 2, 2}}}.run(t, iota32(1, 1, 2, 2, 3))[0]
+	expect(t, got, f32(dims(1, 1, 1, 1, 2), 10, 11), 0)
+	got = call{op: "AveragePool", attrs: Attrs{"kernel_shape": []int64{2, 2, 2}}}.run(t, iota32(1, 1, 2, 2, 3))[0]
+	expect(t, got, f32(dims(1, 1, 1, 1, 2), 5, 6), 0)
+	// Integers.
+	got = call{op: "MaxPool", attrs: Attrs{"kernel_shape": []int64{2, 2}}}.run(t, i64(dims(1, 1, 2, 2), 1, 9, -3, 4))[0]
+	expect(t, got, i64(dims(1, 1, 1, 1), 9), 0)
+}
+
+func TestMaxPoolIndicesColumnMajor(t *testing.T) {
+	// Column-major indices: h + w*H within the plane, plus the plane offset.
+	x := iota32(1, 2, 3, 3)
+	out := call{op: "MaxPool", nout: 2, attrs: Attrs{"kernel_shape": []int64{2, 2}, "strides": []int64{2, 2}, "storage_order": int64(1)}}.run(t, x)
+	expect(t, out[0], f32(dims(1, 2, 1, 1), 4, 13), 0)
+	expect(t, out[1], i64(dims(1, 2, 1, 1), 4, 13), 0)
+	x = f32(dims(1, 1, 2, 3), 0, 0, 9, 0, 0, 0)
+	out = call{op: "MaxPool", nout: 2, attrs: Attrs{"kernel_shape": []int64{2, 3}, "storage_order": int64(1)}}.run(t, x)
+	expect(t, out[1], i64(dims(1, 1, 1, 1), 4), 0)
+}
+
+func TestGlobalPool(t *testing.T) {
+	x := iota32(2, 2, 2, 2)
+	expect(t, call{op: "GlobalAveragePool"}.run(t, x)[0], f32(dims(2, 2, 1, 1), 1.5, 5.5, 9.5, 13.5), 0)
+	expect(t, call{op: "GlobalMaxPool"}.run(t, x)[0], f32(dims(2, 2, 1, 1), 3, 7, 11, 15), 0)
+	expect(t, call{op: "GlobalAveragePool"}.run(t, iota32(1, 1, 5))[0], f32(dims(1, 1, 1), 2), 0)
+	call{op: "GlobalAveragePool"}.errorContains(t, "N x C x spatial", tensor.New(3, 4))
+}
+
+func TestPoolErrors(t *testing.T) {
+	call{op: "MaxPool"}.errorContains(t, "kernel_shape is required", tensor.New(1, 1, 4, 4))
+	call{op: "MaxPool", attrs: Attrs{"kernel_shape": []int64{5, 5}}}.errorContains(t, "does not fit", tensor.New(1, 1, 4, 4))
+	call{op: "MaxPool", attrs: Attrs{"kernel_shape": []int64{2}}}.errorContains(t, "spatial", tensor.New(1, 1, 4, 4))
+	call{op: "AveragePool", attrs: Attrs{"kernel_shape": []int64{2, 2}, "strides": []int64{1}}}.errorContains(t, "strides", tensor.New(1, 1, 4, 4))
+}
+
+func BenchmarkMaxPoolStem(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	x := randT(r, 1, 64, 112, 112)
+	op, _ := Build(&Node{OpType: "MaxPool", Opset: 13, NumOutputs: 1, Attrs: Attrs{"kernel_shape": []int64{3, 3}, "strides": []int64{2, 2}, "pads": []int64{1, 1, 1, 1}}})
+	b.ReportAllocs()
+	for b.Loop() {
+		op.Run([]*tensor.Tensor{x})
+	}
+}

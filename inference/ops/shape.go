@@ -1,0 +1,438 @@
+package ops
+
+import (
+	"fmt"
+
+	"camscope/inference/tensor"
+)
+
+// The operators here move or reinterpret data without arithmetic; they work
+// on both float32 and int64 tensors. Those that only change the shape
+// (Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout) return a tensor
+// that shares its input's data, which is safe because no operator writes
+// into its inputs.
+
+func init() {
+	register("Identity", buildIdentity)
+	register("Dropout", buildDropout)
+	register("Flatten", buildFlatten)
+	register("Reshape", buildReshape)
+	register("Squeeze", buildSqueeze)
+	register("Unsqueeze", buildUnsqueeze)
+	register("Shape", buildShape)
+	register("Concat", buildConcat)
+	register("Transpose", buildTranspose)
+}
+
+func buildIdentity(n *Node) (Op, error) {
+	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("Identity", inputs, 1); err != nil {
+			return nil, err
+		}
+		return one(alias(inputs[0], inputs[0].Shape)), nil
+	}), nil
+}
+
+// buildDropout: inference is the identity. From opset 12 the ratio and
+// training_mode are inputs; training mode with a non-zero ratio would need
+// random numbers and is refused.
+func buildDropout(n *Node) (Op, error) {
+	mask := n.NumOutputs > 1
+	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("Dropout", inputs, 1); err != nil {
+			return nil, err
+		}
+		x := inputs[0]
+		if tm := in(inputs, 2); tm != nil && tm.Len() == 1 && tm.Int64s()[0] != 0 {
+			ratio := float32(0.5)
+			if r := in(inputs, 1); r != nil {
+				var err error
+				if ratio, err = scalarFloat("Dropout", "ratio", r); err != nil {
+					return nil, err
+				}
+			}
+			if ratio != 0 {
+				return nil, fmt.Errorf("Dropout: training mode is not supported: this engine only runs inference")
+			}
+		}
+		res := []*tensor.Tensor{alias(x, x.Shape)}
+		if mask {
+			m := tensor.NewInt64(x.Shape...)
+			for i := range m.I {
+				m.I[i] = 1
+			}
+			res = append(res, m)
+		}
+		return res, nil
+	}), nil
+}
+
+func buildFlatten(n *Node) (Op, error) {
+	axis, err := n.Attrs.Int("axis", 1)
+	if err != nil {
+		return nil, fmt.Errorf("Flatten: %w", err)
+	}
+	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("Flatten", inputs, 1); err != nil {
+			return nil, err
+		}
+		x := inputs[0]
+		r := x.Rank()
+		// axis may equal the rank (everything in the outer dimension).
+		if axis < -int64(r) || axis > int64(r) {
+			return nil, fmt.Errorf("Flatten: axis %d is out of range for rank %d", axis, r)
+		}
+		a := int(axis)
+		if a < 0 {
+			a += r
+		}
+		return one(alias(x, []int{tensor.Size(x.Shape[:a]), tensor.Size(x.Shape[a:])})), nil
+	}), nil
+}
+
+func buildReshape(n *Node) (Op, error) {
+	allowZero := int64(0)
+	if n.Opset >= 14 {
+		var err error
+		if allowZero, err = n.Attrs.Int("allowzero", 0); err != nil {
+			return nil, fmt.Errorf("Reshape: %w", err)
+		}
+	}
+	// Opset 1-4 carried the shape as an attribute; keep accepting it.
+	attrShape, err := n.Attrs.Ints("shape", nil)
+	if err != nil {
+		return nil, fmt.Errorf("Reshape: %w", err)
+	}
+	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("Reshape", inputs, 1); err != nil {
+			return nil, err
+		}
+		x := inputs[0]
+		spec := attrShape
+		if s := in(inputs, 1); s != nil {
+			if spec, err = intList("Reshape", "shape", s); err != nil {
+				return nil, err
+			}
+		} else if spec == nil {
+			return nil, fmt.Errorf("Reshape: input 1 (shape) is missing")
+		}
+		shape, err := reshapeTarget(x.Shape, spec, allowZero != 0)
+		if err != nil {
+			return nil, err
+		}
+		return one(alias(x, shape)), nil
+	}), nil
+}
+
+// reshapeTarget resolves a Reshape shape: 0 copies the input dimension
+// (unless allowZero), -1 is inferred.
+func reshapeTarget(in []int, spec []int64, allowZero bool) ([]int, error) {
+	shape := make([]int, len(spec))
+	infer := -1
+	known := 1
+	for i, d := range spec {
+		switch {
+		case d == -1:
+			if infer >= 0 {
+				return nil, fmt.Errorf("Reshape: shape %v has more than one -1", spec)
+			}
+			infer = i
+			continue
+		case d == 0 && !allowZero:
+			if i >= len(in) {
+				return nil, fmt.Errorf("Reshape: shape %v copies dimension %d of %s, which has none", spec, i, tensor.ShapeString(in))
+			}
+			shape[i] = in[i]
+		case d < 0:
+			return nil, fmt.Errorf("Reshape: invalid dimension %d in shape %v", d, spec)
+		default:
+			shape[i] = int(d)
+		}
+		known *= shape[i]
+	}
+	total := tensor.Size(in)
+	if infer >= 0 {
+		if known == 0 || total%known != 0 {
+			return nil, fmt.Errorf("Reshape: cannot reshape %s to %v", tensor.ShapeString(in), spec)
+		}
+		shape[infer] = total / known
+	}
+	if tensor.Size(shape) != total {
+		return nil, fmt.Errorf("Reshape: cannot reshape %s (%d values) to %v", tensor.ShapeString(in), total, spec)
+	}
+	return shape, nil
+}
+
+// axesSource returns a function giving the axes of Squeeze, Unsqueeze or
+// ReduceMean: from attribute "axes" before opset since, from input 1 after.
+// A nil result means no axes were given.
+func axesSource(op string, n *Node, since int) (func(inputs []*tensor.Tensor) ([]int64, error), error) {
+	if n.Opset < since {
+		axes, err := n.Attrs.Ints("axes", nil)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		return func([]*tensor.Tensor) ([]int64, error) { return axes, nil }, nil
+	}
+	return func(inputs []*tensor.Tensor) ([]int64, error) {
+		t := in(inputs, 1)
+		if t == nil {
+			return nil, nil
+		}
+		return intList(op, "axes", t)
+	}, nil
+}
+
+func buildSqueeze(n *Node) (Op, error) {
+	axesOf, err := axesSource("Squeeze", n, 13)
+	if err != nil {
+		return nil, err
+	}
+	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("Squeeze", inputs, 1); err != nil {
+			return nil, err
+		}
+		x := inputs[0]
+		axes, err := axesOf(inputs)
+		if err != nil {
+			return nil, err
+		}
+		drop := make([]bool, x.Rank())
+		if len(axes) == 0 {
+			for i, d := range x.Shape {
+				drop[i] = d == 1
+			}
+		} else {
+			ax, err := normAxes("Squeeze", axes, x.Rank())
+			if err != nil {
+				return nil, err
+			}
+			for _, a := range ax {
+				if x.Shape[a] != 1 {
+					return nil, fmt.Errorf("Squeeze: dimension %d of %s is not 1", a, tensor.ShapeString(x.Shape))
+				}
+				drop[a] = true
+			}
+		}
+		shape := []int{}
+		for i, d := range x.Shape {
+			if !drop[i] {
+				shape = append(shape, d)
+			}
+		}
+		return one(alias(x, shape)), nil
+	}), nil
+}
+
+func buildUnsqueeze(n *Node) (Op, error) {
+	axesOf, err := axesSource("Unsqueeze", n, 13)
+	if err != nil {
+		return nil, err
+	}
+	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("Unsqueeze", inputs, 1); err != nil {
+			return nil, err
+		}
+		x := inputs[0]
+		axes, err := axesOf(inputs)
+		if err != nil {
+			return nil, err
+		}
+		if len(axes) == 0 {
+			return nil, fmt.Errorf("Unsqueeze: axes are missing")
+		}
+		r := x.Rank() + len(axes)
+		ax, err := normAxes("Unsqueeze", axes, r)
+		if err != nil {
+			return nil, err
+		}
+		add := make([]bool, r)
+		for _, a := range ax {
+			add[a] = true
+		}
+		shape := make([]int, r)
+		j := 0
+		for i := range shape {
+			if add[i] {
+				shape[i] = 1
+			} else {
+				shape[i] = x.Shape[j]
+				j++
+			}
+		}
+		return one(alias(x, shape)), nil
+	}), nil
+}
+
+func buildShape(n *Node) (Op, error) {
+	start, err := n.Attrs.Int("start", 0)
+	if err != nil {
+		return nil, fmt.Errorf("Shape: %w", err)
+	}
+	_, hasEnd := n.Attrs["end"]
+	end, err := n.Attrs.Int("end", 0)
+	if err != nil {
+		return nil, fmt.Errorf("Shape: %w", err)
+	}
+	if n.Opset < 15 {
+		start, hasEnd = 0, false
+	}
+	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("Shape", inputs, 1); err != nil {
+			return nil, err
+		}
+		x := inputs[0]
+		r := int64(x.Rank())
+		clamp := func(v int64) int64 {
+			if v < 0 {
+				v += r
+			}
+			return min(max(v, 0), r)
+		}
+		s, e := clamp(start), r
+		if hasEnd {
+			e = clamp(end)
+		}
+		e = max(e, s)
+		out := tensor.NewInt64(int(e - s))
+		for i := range out.I {
+			out.I[i] = int64(x.Shape[int(s)+i])
+		}
+		return one(out), nil
+	}), nil
+}
+
+func buildConcat(n *Node) (Op, error) {
+	axis, err := n.Attrs.Int("axis", 1)
+	if err != nil {
+		return nil, fmt.Errorf("Concat: %w", err)
+	}
+	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if len(inputs) == 0 {
+			return nil, fmt.Errorf("Concat: no inputs")
+		}
+		if err := required("Concat", inputs, len(inputs)); err != nil {
+			return nil, err
+		}
+		first := inputs[0]
+		a, err := normAxis("Concat", axis, first.Rank())
+		if err != nil {
+			return nil, err
+		}
+		shape := append([]int{}, first.Shape...)
+		shape[a] = 0
+		for _, t := range inputs {
+			if t.DType != first.DType || t.Rank() != first.Rank() {
+				return nil, fmt.Errorf("Concat: inputs %s and %s differ in type or rank", first, t)
+			}
+			for d := range shape {
+				if d != a && t.Shape[d] != first.Shape[d] {
+					return nil, fmt.Errorf("Concat: shapes %s and %s differ outside axis %d", tensor.ShapeString(first.Shape), tensor.ShapeString(t.Shape), a)
+				}
+			}
+			shape[a] += t.Shape[a]
+		}
+		out := newTensor(first.DType, shape)
+		outer := tensor.Size(shape[:a])
+		inner := tensor.Size(shape[a+1:])
+		if first.DType == tensor.Int64 {
+			concatInto(out.I, inputs, func(t *tensor.Tensor) []int64 { return t.I }, a, outer, inner)
+		} else {
+			concatInto(out.F, inputs, func(t *tensor.Tensor) []float32 { return t.F }, a, outer, inner)
+		}
+		return one(out), nil
+	}), nil
+}
+
+func concatInto[T any](dst []T, inputs []*tensor.Tensor, data func(*tensor.Tensor) []T, axis, outer, inner int) {
+	rowOut := len(dst)
+	if outer > 0 {
+		rowOut = len(dst) / outer
+	}
+	off := 0
+	for _, t := range inputs {
+		row := t.Shape[axis] * inner
+		src := data(t)
+		for o := 0; o < outer; o++ {
+			copy(dst[o*rowOut+off:o*rowOut+off+row], src[o*row:(o+1)*row])
+		}
+		off += row
+	}
+}
+
+func buildTranspose(n *Node) (Op, error) {
+	perm, err := n.Attrs.Ints("perm", nil)
+	if err != nil {
+		return nil, fmt.Errorf("Transpose: %w", err)
+	}
+	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("Transpose", inputs, 1); err != nil {
+			return nil, err
+		}
+		x := inputs[0]
+		r := x.Rank()
+		p := make([]int, r)
+		if perm == nil {
+			for i := range p {
+				p[i] = r - 1 - i
+			}
+		} else {
+			if len(perm) != r {
+				return nil, fmt.Errorf("Transpose: perm %v does not fit rank %d", perm, r)
+			}
+			ax, err := normAxes("Transpose", perm, r)
+			if err != nil {
+				return nil, err
+			}
+			copy(p, ax)
+		}
+		shape := make([]int, r)
+		for i, a := range p {
+			shape[i] = x.Shape[a]
+		}
+		out := newTensor(x.DType, shape)
+		if x.DType == tensor.Int64 {
+			permute(out.I, x.I, x.Shape, p)
+		} else {
+			permute(out.F, x.F, x.Shape, p)
+		}
+		return one(out), nil
+	}), nil
+}
+
+// permute writes src (shape) with its axes reordered by perm into dst,
+// walking dst in order with an odometer over the source strides.
+func permute[T any](dst, src []T, shape []int, perm []int) {
+	if len(dst) == 0 {
+		return
+	}
+	r := len(shape)
+	if r == 0 {
+		dst[0] = src[0]
+		return
+	}
+	st := tensor.Strides(shape)
+	n := make([]int, r)
+	s := make([]int, r)
+	for i, a := range perm {
+		n[i], s[i] = shape[a], st[a]
+	}
+	last, lastStride := n[r-1], s[r-1]
+	idx := make([]int, r)
+	off := 0
+	for o := 0; o < len(dst); o += last {
+		row := dst[o : o+last]
+		for i := range row {
+			row[i] = src[off+i*lastStride]
+		}
+		for d := r - 2; d >= 0; d-- {
+			idx[d]++
+			off += s[d]
+			if idx[d] < n[d] {
+				break
+			}
+			off -= s[d] * n[d]
+			idx[d] = 0
+		}
+	}
+}

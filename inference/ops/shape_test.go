@@ -1,0 +1,105 @@
+package ops
+
+import (
+	"testing"
+
+	"camscope/inference/tensor"
+)
+
+func TestIdentityDropout(t *testing.T) {
+	x := f32(dims(2), 1, 2)
+	expect(t, call{op: "Identity"}.run(t, x)[0], x, 0)
+	out := call{op: "Dropout", opset: 13, nout: 2}.run(t, x, f32(nil, 0.3))
+	expect(t, out[0], x, 0)
+	expect(t, out[1], i64(dims(2), 1, 1), 0)
+	expect(t, call{op: "Dropout", opset: 7, attrs: Attrs{"ratio": float32(0.2)}}.run(t, x)[0], x, 0)
+	expect(t, call{op: "Dropout", opset: 13}.run(t, x, f32(nil, 0), i64(nil, 1))[0], x, 0)
+	call{op: "Dropout", opset: 13}.errorContains(t, "training mode", x, f32(nil, 0.5), i64(nil, 1))
+}
+
+func TestFlatten(t *testing.T) {
+	x := iota32(2, 3, 4)
+	for axis, want := range map[int64][]int{0: {1, 24}, 1: {2, 12}, 2: {6, 4}, 3: {24, 1}, -1: {6, 4}, -3: {1, 24}} {
+		got := call{op: "Flatten", attrs: Attrs{"axis": axis}}.run(t, x)[0]
+		expect(t, got, tensor.FromFloat32(want, x.F), 0)
+	}
+	call{op: "Flatten", attrs: Attrs{"axis": int64(4)}}.errorContains(t, "out of range", x)
+}
+
+func TestReshape(t *testing.T) {
+	x := iota32(2, 3, 4)
+	cases := []struct {
+		spec      []int64
+		allowZero bool
+		want      []int
+	}{
+		{[]int64{4, 6}, false, []int{4, 6}},
+		{[]int64{0, -1}, false, []int{2, 12}},
+		{[]int64{-1}, false, []int{24}},
+		{[]int64{0, 0, 2, 2}, false, []int{2, 3, 2, 2}},
+		{[]int64{2, -1, 2}, false, []int{2, 6, 2}},
+	}
+	for _, c := range cases {
+		got := call{op: "Reshape"}.run(t, x, i64(dims(len(c.spec)), c.spec...))[0]
+		expect(t, got, tensor.FromFloat32(c.want, x.F), 0)
+	}
+	// allowzero: a 0 is a real zero-sized dimension.
+	e := tensor.New(0, 3)
+	got := call{op: "Reshape", attrs: Attrs{"allowzero": int64(1)}}.run(t, e, i64(dims(2), 3, 0))[0]
+	expect(t, got, tensor.New(3, 0), 0)
+	call{op: "Reshape"}.errorContains(t, "cannot reshape", x, i64(dims(2), 5, -1))
+	call{op: "Reshape"}.errorContains(t, "more than one -1", x, i64(dims(2), -1, -1))
+	call{op: "Reshape"}.errorContains(t, "cannot reshape", x, i64(dims(2), 5, 5))
+	call{op: "Reshape", opset: 4, attrs: Attrs{"shape": []int64{24}}}.run(t, x)
+}
+
+func TestSqueezeUnsqueeze(t *testing.T) {
+	x := iota32(1, 3, 1, 2)
+	expect(t, call{op: "Squeeze", opset: 13}.run(t, x)[0], tensor.FromFloat32(dims(3, 2), x.F), 0)
+	expect(t, call{op: "Squeeze", opset: 13}.run(t, x, i64(dims(1), -2))[0], tensor.FromFloat32(dims(1, 3, 2), x.F), 0)
+	expect(t, call{op: "Squeeze", opset: 11, attrs: Attrs{"axes": []int64{0}}}.run(t, x)[0], tensor.FromFloat32(dims(3, 1, 2), x.F), 0)
+	call{op: "Squeeze", opset: 13}.errorContains(t, "is not 1", x, i64(dims(1), 1))
+	y := iota32(3, 4)
+	expect(t, call{op: "Unsqueeze", opset: 13}.run(t, y, i64(dims(2), 0, -1))[0], tensor.FromFloat32(dims(1, 3, 4, 1), y.F), 0)
+	expect(t, call{op: "Unsqueeze", opset: 11, attrs: Attrs{"axes": []int64{1}}}.run(t, y)[0], tensor.FromFloat32(dims(3, 1, 4), y.F), 0)
+	expect(t, call{op: "Unsqueeze", opset: 13}.run(t, i64(nil, 7), i64(dims(1), 0))[0], i64(dims(1), 7), 0)
+	call{op: "Unsqueeze", opset: 13}.errorContains(t, "repeated", y, i64(dims(2), 0, 0))
+	call{op: "Unsqueeze", opset: 13}.errorContains(t, "out of range", y, i64(dims(1), 3))
+}
+
+func TestShape(t *testing.T) {
+	x := tensor.New(2, 3, 4, 5)
+	expect(t, call{op: "Shape"}.run(t, x)[0], i64(dims(4), 2, 3, 4, 5), 0)
+	expect(t, call{op: "Shape", attrs: Attrs{"start": int64(1), "end": int64(-1)}}.run(t, x)[0], i64(dims(2), 3, 4), 0)
+	expect(t, call{op: "Shape", attrs: Attrs{"start": int64(-10)}}.run(t, x)[0], i64(dims(4), 2, 3, 4, 5), 0)
+	expect(t, call{op: "Shape", attrs: Attrs{"start": int64(3), "end": int64(1)}}.run(t, x)[0], i64(dims(0)), 0)
+	expect(t, call{op: "Shape", opset: 13, attrs: Attrs{"start": int64(1)}}.run(t, x)[0], i64(dims(4), 2, 3, 4, 5), 0)
+}
+
+func TestConcat(t *testing.T) {
+	a := f32(dims(2, 2), 1, 2, 3, 4)
+	b := f32(dims(2, 1), 5, 6)
+	expect(t, call{op: "Concat", attrs: Attrs{"axis": int64(1)}}.run(t, a, b)[0], f32(dims(2, 3), 1, 2, 5, 3, 4, 6), 0)
+	expect(t, call{op: "Concat", attrs: Attrs{"axis": int64(-2)}}.run(t, a, f32(dims(1, 2), 7, 8))[0], f32(dims(3, 2), 1, 2, 3, 4, 7, 8), 0)
+	expect(t, call{op: "Concat", attrs: Attrs{"axis": int64(0)}}.run(t, i64(dims(1), 1), i64(dims(0)), i64(dims(2), 2, 3))[0], i64(dims(3), 1, 2, 3), 0)
+	call{op: "Concat", attrs: Attrs{"axis": int64(0)}}.errorContains(t, "differ outside axis", a, b)
+	call{op: "Concat", attrs: Attrs{"axis": int64(0)}}.errorContains(t, "type or rank", a, i64(dims(1, 2), 1, 2))
+}
+
+func TestTranspose(t *testing.T) {
+	x := iota32(2, 3)
+	expect(t, call{op: "Transpose"}.run(t, x)[0], f32(dims(3, 2), 0, 3, 1, 4, 2, 5), 0)
+	y := iota32(2, 3, 4)
+	got := call{op: "Transpose", attrs: Attrs{"perm": []int64{1, 2, 0}}}.run(t, y)[0]
+	want := tensor.New(3, 4, 2)
+	for i := 0; i < 2; i++ {
+		for j := 0; j < 3; j++ {
+			for k := 0; k < 4; k++ {
+				want.F[(j*4+k)*2+i] = y.F[(i*3+j)*4+k]
+			}
+		}
+	}
+	expect(t, got, want, 0)
+	expect(t, call{op: "Transpose"}.run(t, i64(nil, 5))[0], i64(nil, 5), 0)
+	call{op: "Transpose", attrs: Attrs{"perm": []int64{0, 0}}}.errorContains(t, "repeated", x)
+}

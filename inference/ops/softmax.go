@@ -1,0 +1,87 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+
+	"camscope/inference/tensor"
+)
+
+func init() {
+	register("Softmax", func(n *Node) (Op, error) { return buildSoftmax(n, "Softmax", false) })
+	register("LogSoftmax", func(n *Node) (Op, error) { return buildSoftmax(n, "LogSoftmax", true) })
+}
+
+// buildSoftmax: before opset 13 the input is coerced to 2-D at axis
+// (default 1) and the softmax runs over the flattened trailing part; from
+// opset 13 it runs along axis alone (default -1).
+func buildSoftmax(n *Node, name string, logOut bool) (Op, error) {
+	def := int64(-1)
+	if n.Opset < 13 {
+		def = 1
+	}
+	axis, err := n.Attrs.Int("axis", def)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	coerce := n.Opset < 13
+	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required(name, inputs, 1); err != nil {
+			return nil, err
+		}
+		x := inputs[0]
+		if err := requireFloat(name, x); err != nil {
+			return nil, err
+		}
+		r := x.Rank()
+		var outer, length, inner int
+		if coerce {
+			// axis may equal the rank here, as in Flatten.
+			if axis < -int64(r) || axis > int64(r) {
+				return nil, fmt.Errorf("%s: axis %d is out of range for rank %d", name, axis, r)
+			}
+			a := int(axis)
+			if a < 0 {
+				a += r
+			}
+			outer, length, inner = tensor.Size(x.Shape[:a]), tensor.Size(x.Shape[a:]), 1
+		} else {
+			if r == 0 {
+				return nil, fmt.Errorf("%s: input must not be a scalar", name)
+			}
+			a, err := normAxis(name, axis, r)
+			if err != nil {
+				return nil, err
+			}
+			outer, length, inner = tensor.Size(x.Shape[:a]), x.Shape[a], tensor.Size(x.Shape[a+1:])
+		}
+		out := tensor.New(x.Shape...)
+		if length == 0 {
+			return one(out), nil
+		}
+		buf := make([]float64, length)
+		for o := 0; o < outer; o++ {
+			for i := 0; i < inner; i++ {
+				base := o*length*inner + i
+				m := math.Inf(-1)
+				for k := 0; k < length; k++ {
+					m = math.Max(m, float64(x.F[base+k*inner]))
+				}
+				var s float64
+				for k := range buf {
+					buf[k] = float64(x.F[base+k*inner]) - m
+					s += math.Exp(buf[k])
+				}
+				ls := math.Log(s)
+				for k, v := range buf {
+					if logOut {
+						out.F[base+k*inner] = float32(v - ls)
+					} else {
+						out.F[base+k*inner] = float32(math.Exp(v - ls))
+					}
+				}
+			}
+		}
+		return one(out), nil
+	}), nil
+}
