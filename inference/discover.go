@@ -50,6 +50,15 @@ func (m *Model) producer(name string) *step {
 	return nil
 }
 
+// NodeOf returns the name of the node that computes tensor name ("" for
+// inputs and constants).
+func (m *Model) NodeOf(name string) string {
+	if s := m.producer(name); s != nil {
+		return s.name
+	}
+	return ""
+}
+
 // skipBack follows transparent ops from name toward the input.
 func (m *Model) skipBack(name string) (string, *step) {
 	for {
@@ -84,14 +93,13 @@ func (m *Model) DiscoverHead() (*Head, error) {
 }
 
 func (m *Model) discoverFrom(output string) (*Head, error) {
-	h := &Head{}
-	name, s := m.skipBack(output)
+	h := &Head{Logits: output}
+	_, s := m.skipBack(output)
 	if s != nil && (s.opType == "Softmax" || s.opType == "LogSoftmax") {
-		h.Probs = output
-		name, s = m.skipBack(s.inputs[0])
+		h.Probs, h.Logits = output, s.inputs[0]
+		_, s = m.skipBack(s.inputs[0])
 	}
-	h.Logits = name
-	shape := m.shapes[name]
+	shape := m.shapes[h.Logits]
 	k := tensor.Size(shape)
 	if len(shape) < 2 || shape[0] != 1 || shape[1] != k || k < 2 {
 		return nil, fmt.Errorf("output %q has shape %v, not [1, classes]", output, shape)

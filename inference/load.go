@@ -54,6 +54,13 @@ func Load(path string, opt Options) (*Model, error) {
 	return m, nil
 }
 
+func (o Options) minOpsetOr(def int64) int64 {
+	if o.minOpset > 0 {
+		return o.minOpset
+	}
+	return def
+}
+
 func (o Options) maxMemory() int64 {
 	if o.MaxMemory > 0 {
 		return o.MaxMemory
@@ -89,7 +96,7 @@ func load(name string, data []byte, opt Options) (*Model, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: it imports no opset of the default ONNX domain", ErrNotONNX)
 	}
-	if opset < MinOpset || opset > MaxOpset {
+	if opset < min(MinOpset, opt.minOpsetOr(MinOpset)) || opset > MaxOpset {
 		return nil, fmt.Errorf("the model uses ONNX opset %d; CAMscope runs opsets %d to %d. Re-export the model with an opset in that range (for PyTorch: torch.onnx.export(..., opset_version=13))", opset, MinOpset, MaxOpset)
 	}
 	for _, n := range info.nodes {
@@ -145,9 +152,6 @@ func load(name string, data []byte, opt Options) (*Model, error) {
 		}
 		m.Inputs = append(m.Inputs, ValueInfo{Name: vi.Name, Shape: shape, DType: dt})
 	}
-	if len(m.Inputs) == 0 {
-		return nil, fmt.Errorf("%w: the graph has no input to feed", ErrNotONNX)
-	}
 
 	nodes := make([]*step, len(dec.ops))
 	for i, ap := range dec.ops {
@@ -170,7 +174,7 @@ func load(name string, data []byte, opt Options) (*Model, error) {
 		m.Outputs = append(m.Outputs, ValueInfo{Name: o.Name})
 		m.outputs[o.Name] = true
 	}
-	if err := m.prepare(nodes, limit); err != nil {
+	if err := m.prepare(nodes, limit, opt.SampleInputs); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -214,7 +218,7 @@ func resolveInput(vi valueInfo) ([]int, tensor.DType, error) {
 	shape := make([]int, len(vi.Dims))
 	for i, d := range vi.Dims {
 		switch {
-		case d > 0:
+		case d >= 0:
 			shape[i] = d
 		case i == 0:
 			shape[i] = 1 // a dynamic batch dimension runs one image

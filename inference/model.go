@@ -18,6 +18,14 @@ const DefaultMaxMemory = 4 << 30
 type Options struct {
 	// MaxMemory caps the bytes a model may use; 0 means DefaultMaxMemory.
 	MaxMemory int64
+	// SampleInputs, when set, feed the check run at load instead of zero
+	// tensors: for graphs whose inputs are not images but shapes or indices
+	// that zeros would make invalid (ONNX's conformance cases).
+	SampleInputs map[string]*tensor.Tensor
+
+	// minOpset lowers MinOpset, for conformance cases of operators whose
+	// definition has not changed since an older opset.
+	minOpset int64
 }
 
 // ValueInfo names a graph input or output and its shape, with a dynamic

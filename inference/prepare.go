@@ -12,7 +12,7 @@ import (
 // does not depend on the input's values, and measures memory with one check
 // run on a zero input, so that a broken model fails here and not on the
 // user's first photo.
-func (m *Model) prepare(nodes []*step, limit int64) error {
+func (m *Model) prepare(nodes []*step, limit int64, samples map[string]*tensor.Tensor) error {
 	order, err := m.topoSort(nodes)
 	if err != nil {
 		return err
@@ -62,7 +62,12 @@ func (m *Model) prepare(nodes []*step, limit int64) error {
 	// depend only on shapes (Shape and what is computed from it alone).
 	feed := map[string]*tensor.Tensor{}
 	for _, in := range m.Inputs {
-		if in.DType == tensor.Int64 {
+		if x, ok := samples[in.Name]; ok {
+			if x.DType != in.DType || !tensor.EqualShape(x.Shape, in.Shape) {
+				return fmt.Errorf("sample input %q is %s, the model expects %s%s", in.Name, x, in.DType, tensor.ShapeString(in.Shape))
+			}
+			feed[in.Name] = x
+		} else if in.DType == tensor.Int64 {
 			feed[in.Name] = tensor.NewInt64(in.Shape...)
 		} else {
 			feed[in.Name] = tensor.New(in.Shape...)
@@ -74,7 +79,7 @@ func (m *Model) prepare(nodes []*step, limit int64) error {
 	}
 	values, err := m.run(context.Background(), feed, nil, true, limit)
 	if err != nil {
-		return fmt.Errorf("check run on a zero input: %w", err)
+		return fmt.Errorf("check run on a sample input: %w", err)
 	}
 	for name, t := range values {
 		m.shapes[name] = t.Shape

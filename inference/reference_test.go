@@ -90,11 +90,14 @@ func TestReferenceModels(t *testing.T) {
 			if (h.Weights == nil) != (name == "vgg_small") {
 				t.Errorf("CAM head found = %v (%s); only vgg_small has none", h.Weights != nil, h.NoCAM)
 			}
-			out, err := m.Run(context.Background(), map[string]*tensor.Tensor{m.Inputs[0].Name: input}, mt.FeatTensor.Tensor)
+			out, err := m.Run(context.Background(), map[string]*tensor.Tensor{m.Inputs[0].Name: input}, h.Logits, mt.FeatTensor.Tensor)
 			if err != nil {
 				t.Fatal(err)
 			}
 			wantLogits := mustNpy(t, filepath.Join(sharedDir, "reference", name+"_logits.npy"))
+			if out[h.Logits] == nil {
+				t.Fatalf("no value for logits %q", h.Logits)
+			}
 			if d := maxAbsDiff(t, out[h.Logits], wantLogits); d > 1e-4*mt.LogitsMax {
 				t.Errorf("logits differ from PyTorch by %g (limit %g)", d, 1e-4*mt.LogitsMax)
 			}
@@ -128,14 +131,17 @@ func TestImageNetModels(t *testing.T) {
 	if err := json.Unmarshal(b, &expected); err != nil {
 		t.Fatal(err)
 	}
+	// The README's table names the feature map by its TFLite tensor; in the
+	// ONNX files that is the name of the node computing it (prefixed
+	// "node/"), whose output tensor is called "features".
 	models := map[string]struct {
-		size    int
-		feature string
+		size        int
+		featureNode string
 	}{
-		"mobilenet_v2_1.0_224":  {224, "MobilenetV2/Conv_1/Relu6"},
-		"mobilenet_v1_0.75_192": {192, "MobilenetV1/MobilenetV1/Conv2d_13_pointwise/Relu6"},
-		"mobilenet_v1_0.5_160":  {160, "MobilenetV1/MobilenetV1/Conv2d_13_pointwise/Relu6"},
-		"mobilenet_v1_0.25_128": {128, "MobilenetV1/MobilenetV1/Conv2d_13_pointwise/Relu6"},
+		"mobilenet_v2_1.0_224":  {224, "node/MobilenetV2/Conv_1/Relu6"},
+		"mobilenet_v1_0.75_192": {192, "node/MobilenetV1/MobilenetV1/Conv2d_13_pointwise/Relu6"},
+		"mobilenet_v1_0.5_160":  {160, "node/MobilenetV1/MobilenetV1/Conv2d_13_pointwise/Relu6"},
+		"mobilenet_v1_0.25_128": {128, "node/MobilenetV1/MobilenetV1/Conv2d_13_pointwise/Relu6"},
 	}
 	for name, mm := range models {
 		t.Run(name, func(t *testing.T) {
@@ -147,8 +153,8 @@ func TestImageNetModels(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if h.Feature != mm.feature || h.Weights == nil || h.NumClasses != 1001 {
-				t.Errorf("head: feature %q (want %q), CAM weights %v, %d classes", h.Feature, mm.feature, h.Weights != nil, h.NumClasses)
+			if node := m.NodeOf(h.Feature); node != mm.featureNode || h.Weights == nil || h.NumClasses != 1001 {
+				t.Errorf("head: feature map from node %q (want %q), CAM weights %v, %d classes", node, mm.featureNode, h.Weights != nil, h.NumClasses)
 			}
 			spec := preprocess.TFSlim(mm.size)
 			for img, exp := range expected {
@@ -166,7 +172,7 @@ func TestImageNetModels(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				out, err := m.Run(context.Background(), map[string]*tensor.Tensor{m.Inputs[0].Name: x})
+				out, err := m.Run(context.Background(), map[string]*tensor.Tensor{m.Inputs[0].Name: x}, h.Logits)
 				if err != nil {
 					t.Fatal(err)
 				}
