@@ -38,14 +38,33 @@ type Tensor struct {
 	I     []int64
 }
 
+// MaxElements bounds the size of one tensor (4 GiB of float32). Shapes come
+// from untrusted model files; a shape past this is refused with a panic
+// (which the engine turns into an error) before any memory is allocated.
+const MaxElements = 1 << 30
+
 // New returns a zeroed float32 tensor of the given shape.
 func New(shape ...int) *Tensor {
-	return &Tensor{Shape: append([]int(nil), shape...), F: make([]float32, Size(shape))}
+	return &Tensor{Shape: append([]int(nil), shape...), F: make([]float32, checkedSize(shape))}
 }
 
 // NewInt64 returns a zeroed int64 tensor of the given shape.
 func NewInt64(shape ...int) *Tensor {
-	return &Tensor{Shape: append([]int(nil), shape...), DType: Int64, I: make([]int64, Size(shape))}
+	return &Tensor{Shape: append([]int(nil), shape...), DType: Int64, I: make([]int64, checkedSize(shape))}
+}
+
+func checkedSize(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		if d < 0 {
+			panic(fmt.Sprintf("tensor: negative dimension in shape %v", shape))
+		}
+		if d > 0 && n > MaxElements/d {
+			panic(fmt.Sprintf("tensor: shape %v has more than %d elements", shape, MaxElements))
+		}
+		n *= d
+	}
+	return n
 }
 
 // FromFloat32 wraps data (not copied) with shape. It panics if the sizes differ.

@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"syscall"
+	"time"
+
+	"camscope/inference"
+	"camscope/inference/tensor"
+)
+
+func init() {
+	register(&command{
+		name:    "bench",
+		summary: "time a model's forward pass (median after warm-up), GFLOP/s and peak memory",
+		run:     benchCmd,
+	})
+}
+
+func benchCmd(env *Env, args []string) int {
+	fs := newFlags(env, "bench", "--model FILE.onnx [--runs N]")
+	model := fs.String("model", "", "ONNX model file (required)")
+	runs := fs.Int("runs", 20, "timed runs after 3 warm-up runs")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	if *model == "" || *runs < 1 {
+		fmt.Fprintln(env.Stderr, "camscope bench: --model is required and --runs must be at least 1")
+		return ExitUsage
+	}
+	start := time.Now()
+	m, err := inference.Load(*model, inference.Options{})
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "camscope bench:", err)
+		return ExitFailed
+	}
+	loadTime := time.Since(start)
+	feed := map[string]*tensor.Tensor{}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, in := range m.Inputs {
+		t := tensor.New(in.Shape...)
+		if in.DType == tensor.Int64 {
+			t = tensor.NewInt64(in.Shape...)
+		}
+		for i := range t.F {
+			t.F[i] = rng.Float32()*2 - 1
+		}
+		feed[in.Name] = t
+	}
+	times := make([]time.Duration, 0, *runs)
+	for i := 0; i < 3+*runs; i++ {
+		t0 := time.Now()
+		if _, err := m.Run(context.Background(), feed); err != nil {
+			fmt.Fprintln(env.Stderr, "camscope bench:", err)
+			return ExitFailed
+		}
+		if i >= 3 {
+			times = append(times, time.Since(t0))
+		}
+	}
+	slices.Sort(times)
+	med := times[len(times)/2]
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	flops := m.FLOPs()
+	fmt.Fprintf(env.Stdout, "model     %s (%d nodes, opset %d)\n", m.Name, m.NumNodes(), m.Opset)
+	fmt.Fprintf(env.Stdout, "threads   %d\n", runtime.GOMAXPROCS(0))
+	fmt.Fprintf(env.Stdout, "load      %.1f ms\n", ms(loadTime))
+	fmt.Fprintf(env.Stdout, "median    %.2f ms   (min %.2f ms, max %.2f ms, %d runs)\n", ms(med), ms(times[0]), ms(times[len(times)-1]), len(times))
+	fmt.Fprintf(env.Stdout, "compute   %.2f GFLOP per run, %.1f GFLOP/s\n", float64(flops)/1e9, float64(flops)/med.Seconds()/1e9)
+	fmt.Fprintf(env.Stdout, "memory    weights %.1f MB, activations %.1f MB, peak RSS %.1f MB\n",
+		float64(m.WeightBytes)/1e6, float64(m.PeakBytes)/1e6, float64(peakRSS())/1e6)
+	return ExitOK
+}
+
+// peakRSS is the process's peak resident set size in bytes (Linux reports
+// it in KiB).
+func peakRSS() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Maxrss * 1024
+}

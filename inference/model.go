@@ -1,0 +1,90 @@
+// Package inference runs ONNX image classifiers: it loads a model file
+// through onnx-go's decoder into the engine's own graph, runs it with the
+// kernels of package kernels and the operators of package ops, and finds the
+// parts of a classifier that class activation maps need (the last feature
+// map, the classifier weights, the pre-softmax logits).
+package inference
+
+import (
+	"camscope/inference/ops"
+	"camscope/inference/tensor"
+)
+
+// DefaultMaxMemory is the memory a model may use (weights plus the largest
+// set of live activations of one run) unless Options say otherwise.
+const DefaultMaxMemory = 4 << 30
+
+// Options tune Load.
+type Options struct {
+	// MaxMemory caps the bytes a model may use; 0 means DefaultMaxMemory.
+	MaxMemory int64
+	// SampleInputs, when set, feed the check run at load instead of zero
+	// tensors: for graphs whose inputs are not images but shapes or indices
+	// that zeros would make invalid (ONNX's conformance cases).
+	SampleInputs map[string]*tensor.Tensor
+
+	// minOpset lowers MinOpset, for conformance cases of operators whose
+	// definition has not changed since an older opset.
+	minOpset int64
+}
+
+// ValueInfo names a graph input or output and its shape, with a dynamic
+// batch dimension fixed to 1.
+type ValueInfo struct {
+	Name  string
+	Shape []int
+	DType tensor.DType
+}
+
+// Model is a loaded ONNX graph, ready to run. It is immutable: Run may be
+// called from several goroutines at once.
+type Model struct {
+	Path      string
+	Name      string // the file's base name, or the name given to LoadBytes
+	IRVersion int64
+	Opset     int
+	Producer  string
+	GraphName string
+	Metadata  map[string]string
+	Inputs    []ValueInfo
+	Outputs   []ValueInfo
+
+	consts  map[string]*tensor.Tensor // initializers and folded values
+	steps   []*step                   // in execution order
+	shapes  map[string][]int          // every tensor's shape, from the check run at load
+	opTypes map[string]string         // tensor name -> op type of its producer
+	lastUse map[string]int            // tensor name -> index of the last step that reads it
+	outputs map[string]bool
+
+	WeightBytes int64 // bytes held by constants
+	PeakBytes   int64 // largest total of live activations during one run
+}
+
+type step struct {
+	name    string // the node's name, or its first output when it has none
+	opType  string
+	inputs  []string // "" for a missing optional input
+	outputs []string
+	attrs   ops.Attrs
+	op      ops.Op
+}
+
+// Shape returns the shape of any tensor of the graph (input, constant, inner
+// or output), as found when the model was loaded, and whether it exists.
+func (m *Model) Shape(name string) ([]int, bool) {
+	if s, ok := m.shapes[name]; ok {
+		return append([]int(nil), s...), true
+	}
+	return nil, false
+}
+
+// Const returns the value of a constant tensor (an initializer or a value
+// folded at load), or nil.
+func (m *Model) Const(name string) *tensor.Tensor { return m.consts[name] }
+
+// Producer returns the op type of the node that computes tensor name, or ""
+// for graph inputs and constants.
+func (m *Model) ProducerOp(name string) string { return m.opTypes[name] }
+
+// NumNodes is the number of operator nodes left to run after folding.
+func (m *Model) NumNodes() int { return len(m.steps) }

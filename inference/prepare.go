@@ -1,0 +1,236 @@
+package inference
+
+import (
+	"context"
+	"fmt"
+
+	"camscope/inference/ops"
+	"camscope/inference/tensor"
+)
+
+// prepare orders the nodes, builds their operators, folds everything that
+// does not depend on the input's values, and measures memory with one check
+// run on a zero input, so that a broken model fails here and not on the
+// user's first photo.
+func (m *Model) prepare(nodes []*step, limit int64, samples map[string]*tensor.Tensor) error {
+	order, err := m.topoSort(nodes)
+	if err != nil {
+		return err
+	}
+	for _, t := range m.consts {
+		m.WeightBytes += tensorBytes(t)
+	}
+	if m.WeightBytes > limit {
+		return fmt.Errorf("%w: its weights take %s, over the limit of %s", ErrTooLarge, formatBytes(m.WeightBytes), formatBytes(limit))
+	}
+
+	// Build every operator; run the ones whose inputs are all constant now.
+	var steps []*step
+	for _, i := range order {
+		s := nodes[i]
+		consts := make([]*tensor.Tensor, len(s.inputs))
+		allConst := true
+		for j, in := range s.inputs {
+			if in == "" {
+				continue
+			}
+			consts[j] = m.consts[in]
+			if consts[j] == nil {
+				allConst = false
+			}
+		}
+		s.op, err = ops.Build(&ops.Node{OpType: s.opType, Opset: m.Opset, Attrs: s.attrs, Consts: consts, NumOutputs: len(s.outputs)})
+		if err != nil {
+			return fmt.Errorf("node %q (%s): %w", s.name, s.opType, err)
+		}
+		for _, out := range s.outputs {
+			m.opTypes[out] = s.opType
+		}
+		if allConst {
+			outs, err := runStep(s, consts)
+			if err != nil {
+				return err
+			}
+			m.setConsts(s, outs)
+			continue
+		}
+		steps = append(steps, s)
+	}
+	m.steps = steps
+
+	// The check run: shapes of every tensor, and the values of those that
+	// depend only on shapes (Shape and what is computed from it alone).
+	feed := map[string]*tensor.Tensor{}
+	for _, in := range m.Inputs {
+		if x, ok := samples[in.Name]; ok {
+			if x.DType != in.DType || !tensor.EqualShape(x.Shape, in.Shape) {
+				return fmt.Errorf("sample input %q is %s, the model expects %s%s", in.Name, x, in.DType, tensor.ShapeString(in.Shape))
+			}
+			feed[in.Name] = x
+		} else if in.DType == tensor.Int64 {
+			feed[in.Name] = tensor.NewInt64(in.Shape...)
+		} else {
+			feed[in.Name] = tensor.New(in.Shape...)
+		}
+		m.shapes[in.Name] = in.Shape
+	}
+	for name, t := range m.consts {
+		m.shapes[name] = t.Shape
+	}
+	values, err := m.run(context.Background(), feed, nil, true, limit)
+	if err != nil {
+		return fmt.Errorf("check run on a sample input: %w", err)
+	}
+	for name, t := range values {
+		m.shapes[name] = t.Shape
+	}
+	for _, o := range m.Outputs {
+		if _, ok := m.shapes[o.Name]; !ok {
+			return fmt.Errorf("%w: graph output %q is computed by no node", ErrNotONNX, o.Name)
+		}
+	}
+	for i := range m.Outputs {
+		m.Outputs[i].Shape = m.shapes[m.Outputs[i].Name]
+	}
+	static := map[string]bool{}
+	steps = steps[:0]
+	for _, s := range m.steps {
+		isStatic := s.opType == "Shape"
+		if !isStatic {
+			isStatic = true
+			for _, in := range s.inputs {
+				if in != "" && m.consts[in] == nil && !static[in] {
+					isStatic = false
+				}
+			}
+		}
+		if isStatic {
+			for _, out := range s.outputs {
+				if out != "" {
+					static[out] = true
+					m.consts[out] = values[out]
+				}
+			}
+			continue
+		}
+		steps = append(steps, s)
+	}
+	m.steps = steps
+	m.computeLiveness()
+	if m.WeightBytes+m.PeakBytes > limit {
+		return fmt.Errorf("%w: it needs %s for weights and %s for activations, over the limit of %s", ErrTooLarge,
+			formatBytes(m.WeightBytes), formatBytes(m.PeakBytes), formatBytes(limit))
+	}
+	return nil
+}
+
+func (m *Model) setConsts(s *step, outs []*tensor.Tensor) {
+	for j, out := range s.outputs {
+		if out != "" && j < len(outs) && outs[j] != nil {
+			m.consts[out] = outs[j]
+		}
+	}
+}
+
+// topoSort returns the node indices in an order where every node comes after
+// the nodes it reads from. ONNX files are meant to be sorted already; this
+// keeps their order where it is valid and repairs it where it is not.
+func (m *Model) topoSort(nodes []*step) ([]int, error) {
+	avail := map[string]bool{"": true}
+	for name := range m.consts {
+		avail[name] = true
+	}
+	for _, in := range m.Inputs {
+		avail[in.Name] = true
+	}
+	produced := map[string]bool{}
+	for _, n := range nodes {
+		for _, o := range n.outputs {
+			if o == "" {
+				continue
+			}
+			if produced[o] || avail[o] && o != "" {
+				return nil, fmt.Errorf("%w: tensor %q is computed twice (node %q)", ErrNotONNX, o, n.name)
+			}
+			produced[o] = true
+		}
+	}
+	done := make([]bool, len(nodes))
+	order := make([]int, 0, len(nodes))
+	for len(order) < len(nodes) {
+		progress := false
+		for i, n := range nodes {
+			if done[i] {
+				continue
+			}
+			ready := true
+			for _, in := range n.inputs {
+				if !avail[in] {
+					ready = false
+					break
+				}
+			}
+			if !ready {
+				continue
+			}
+			done[i], progress = true, true
+			order = append(order, i)
+			for _, o := range n.outputs {
+				avail[o] = true
+			}
+		}
+		if !progress {
+			for i, n := range nodes {
+				if done[i] {
+					continue
+				}
+				for _, in := range n.inputs {
+					if !avail[in] && !produced[in] {
+						return nil, fmt.Errorf("%w: node %q (%s) reads tensor %q, which is not an input, an initializer or any node's output", ErrNotONNX, n.name, n.opType, in)
+					}
+				}
+			}
+			return nil, fmt.Errorf("%w: the graph has a cycle", ErrNotONNX)
+		}
+	}
+	return order, nil
+}
+
+// computeLiveness finds, for every tensor, the last step that reads it, and
+// the peak bytes of activations alive at once in a run that frees each
+// tensor after its last reader.
+func (m *Model) computeLiveness() {
+	m.lastUse = map[string]int{}
+	for i, s := range m.steps {
+		for _, in := range s.inputs {
+			if in != "" && m.consts[in] == nil {
+				m.lastUse[in] = i
+			}
+		}
+	}
+	var live, peak int64
+	for _, in := range m.Inputs {
+		live += 4 * int64(tensor.Size(in.Shape))
+	}
+	for i, s := range m.steps {
+		for _, o := range s.outputs {
+			if sh, ok := m.shapes[o]; ok && o != "" {
+				live += 4 * int64(tensor.Size(sh))
+			}
+		}
+		peak = max(peak, live)
+		for _, in := range s.inputs {
+			if last, ok := m.lastUse[in]; ok && last == i && !m.outputs[in] {
+				live -= 4 * int64(tensor.Size(m.shapes[in]))
+			}
+		}
+	}
+	m.PeakBytes = peak
+}
+
+func tensorBytes(t *tensor.Tensor) int64 {
+	if t.DType == tensor.Int64 {
+		return 8 * int64(len(t.I))
+	}
+	return 4 * int64(len(t.F))
+}

@@ -1,0 +1,157 @@
+package inference
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"camscope/inference/tensor"
+)
+
+// Run computes the graph outputs for the given inputs (by input name), and
+// also returns each inner tensor named in keep. Inputs are not modified.
+// It stops early, with ctx's error, when ctx is cancelled.
+func (m *Model) Run(ctx context.Context, inputs map[string]*tensor.Tensor, keep ...string) (map[string]*tensor.Tensor, error) {
+	for _, in := range m.Inputs {
+		t, ok := inputs[in.Name]
+		if !ok {
+			return nil, fmt.Errorf("run %s: input %q is missing", m.Name, in.Name)
+		}
+		if t.DType != in.DType || !tensor.EqualShape(t.Shape, in.Shape) {
+			return nil, fmt.Errorf("run %s: input %q is %s; the model expects %s%s", m.Name, in.Name, t, in.DType, tensor.ShapeString(in.Shape))
+		}
+	}
+	for _, k := range keep {
+		if _, ok := m.shapes[k]; !ok {
+			return nil, fmt.Errorf("run %s: the graph has no tensor named %q (list them with 'camscope run --list')", m.Name, k)
+		}
+	}
+	values, err := m.run(ctx, inputs, keep, false, 0)
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", m.Name, err)
+	}
+	out := make(map[string]*tensor.Tensor, len(m.Outputs)+len(keep))
+	for _, o := range m.Outputs {
+		out[o.Name] = m.lookup(values, o.Name)
+	}
+	for _, k := range keep {
+		out[k] = m.lookup(values, k)
+	}
+	return out, nil
+}
+
+func (m *Model) lookup(values map[string]*tensor.Tensor, name string) *tensor.Tensor {
+	if t, ok := values[name]; ok {
+		return t
+	}
+	return m.consts[name]
+}
+
+// run executes the steps. With keepAll it frees nothing and checks the live
+// bytes against limit as it goes (the check run at load).
+func (m *Model) run(ctx context.Context, inputs map[string]*tensor.Tensor, keep []string, keepAll bool, limit int64) (map[string]*tensor.Tensor, error) {
+	values := make(map[string]*tensor.Tensor, len(m.steps)+len(inputs))
+	for k, v := range inputs {
+		values[k] = v
+	}
+	kept := map[string]bool{}
+	for _, k := range keep {
+		kept[k] = true
+	}
+	var live int64
+	for i, s := range m.steps {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		in := make([]*tensor.Tensor, len(s.inputs))
+		for j, name := range s.inputs {
+			if name == "" {
+				continue
+			}
+			in[j] = m.lookup(values, name)
+			if in[j] == nil {
+				return nil, fmt.Errorf("node %q (%s): input %q has no value", s.name, s.opType, name)
+			}
+		}
+		outs, err := runStep(s, in)
+		if err != nil {
+			return nil, err
+		}
+		for j, name := range s.outputs {
+			if name == "" || j >= len(outs) {
+				continue
+			}
+			values[name] = outs[j]
+			if keepAll && outs[j] != nil {
+				live += tensorBytes(outs[j])
+				if live > limit {
+					return nil, fmt.Errorf("%w: its activations pass %s at node %q", ErrTooLarge, formatBytes(limit), s.name)
+				}
+			}
+		}
+		if keepAll {
+			continue
+		}
+		for _, name := range s.inputs {
+			if last, ok := m.lastUse[name]; ok && last == i && !m.outputs[name] && !kept[name] {
+				delete(values, name)
+			}
+		}
+	}
+	return values, nil
+}
+
+// runStep runs one operator, turning a panic in it into an error: a model
+// file is untrusted input, and the program must report, not crash.
+func runStep(s *step, in []*tensor.Tensor) (outs []*tensor.Tensor, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("node %q (%s) failed: %v", s.name, s.opType, r)
+		}
+	}()
+	outs, err = s.op.Run(in)
+	if err != nil {
+		return nil, fmt.Errorf("node %q (%s): %w", s.name, s.opType, err)
+	}
+	want := 0
+	for _, o := range s.outputs {
+		if o != "" {
+			want++
+		}
+	}
+	if len(outs) < want {
+		return nil, fmt.Errorf("node %q (%s) produced %d outputs, the graph uses %d", s.name, s.opType, len(outs), want)
+	}
+	return outs, nil
+}
+
+// TensorNames lists every tensor of the graph with its shape, in the order
+// they are computed (inputs first, constants last), for `run --list`.
+func (m *Model) TensorNames() []string {
+	var names []string
+	seen := map[string]bool{}
+	add := func(n string) {
+		if n != "" && !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
+	}
+	for _, in := range m.Inputs {
+		add(in.Name)
+	}
+	for _, s := range m.steps {
+		for _, o := range s.outputs {
+			if _, ok := m.shapes[o]; ok {
+				add(o)
+			}
+		}
+	}
+	var consts []string
+	for n := range m.consts {
+		if !seen[n] {
+			consts = append(consts, n)
+		}
+	}
+	sort.Strings(consts)
+	return append(names, consts...)
+}

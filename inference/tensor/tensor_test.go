@@ -1,0 +1,47 @@
+package tensor
+
+import "testing"
+
+func TestBroadcastShape(t *testing.T) {
+	cases := map[string]struct {
+		a, b, want []int
+		ok         bool
+	}{
+		"same":       {[]int{2, 3}, []int{2, 3}, []int{2, 3}, true},
+		"scalar":     {[]int{2, 3}, nil, []int{2, 3}, true},
+		"channel":    {[]int{1, 8, 4, 4}, []int{8, 1, 1}, []int{1, 8, 4, 4}, true},
+		"both grow":  {[]int{3, 1}, []int{1, 4}, []int{3, 4}, true},
+		"mismatch":   {[]int{2, 3}, []int{4}, nil, false},
+		"rank grows": {[]int{5}, []int{2, 1}, []int{2, 5}, true},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			got, err := BroadcastShape(c.a, c.b)
+			if (err == nil) != c.ok || c.ok && !EqualShape(got, c.want) {
+				t.Errorf("BroadcastShape(%v, %v) = %v, %v; want %v", c.a, c.b, got, err, c.want)
+			}
+		})
+	}
+}
+
+func TestStrides(t *testing.T) {
+	if got := Strides([]int{2, 3, 4}); !EqualShape(got, []int{12, 4, 1}) {
+		t.Errorf("Strides = %v", got)
+	}
+}
+
+func TestNewRefusesHugeShapes(t *testing.T) {
+	for _, shape := range [][]int{{1 << 20, 1 << 20}, {4, -1}, {1 << 62, 1 << 62}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("New(%v) did not refuse", shape)
+				}
+			}()
+			New(shape...)
+		}()
+	}
+	if n := New(2, 0, 3).Len(); n != 0 {
+		t.Errorf("empty tensor has %d elements", n)
+	}
+}
