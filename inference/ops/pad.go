@@ -1,0 +1,195 @@
+package ops
+
+import (
+	"fmt"
+
+	"camscope/inference/tensor"
+)
+
+func init() { register("Pad", buildPad) }
+
+// buildPad: pads (and the constant value) are attributes before opset 11
+// and inputs from 11; from 18 an optional axes input says which axes the
+// pads cover. Negative pads crop. Modes: constant, reflect (mirror without
+// repeating the edge), edge (repeat the edge) and wrap (opset 19).
+func buildPad(n *Node) (Op, error) {
+	mode, err := n.Attrs.String("mode", "constant")
+	if err != nil {
+		return nil, fmt.Errorf("Pad: %w", err)
+	}
+	switch mode {
+	case "constant", "reflect", "edge", "wrap":
+	default:
+		return nil, fmt.Errorf("Pad: unknown mode %q", mode)
+	}
+	var attrPads []int64
+	var attrValue float32
+	if n.Opset < 11 {
+		if attrPads, err = n.Attrs.Ints("pads", nil); err != nil {
+			return nil, fmt.Errorf("Pad: %w", err)
+		}
+		if attrPads == nil {
+			// Opset 1 called them paddings.
+			if attrPads, err = n.Attrs.Ints("paddings", nil); err != nil {
+				return nil, fmt.Errorf("Pad: %w", err)
+			}
+		}
+		if attrValue, err = n.Attrs.Float("value", 0); err != nil {
+			return nil, fmt.Errorf("Pad: %w", err)
+		}
+	}
+	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("Pad", inputs, 1); err != nil {
+			return nil, err
+		}
+		x := inputs[0]
+		r := x.Rank()
+		pads, value := attrPads, attrValue
+		var ivalue int64
+		var axes []int
+		if n.Opset >= 11 {
+			p := in(inputs, 1)
+			if p == nil {
+				return nil, fmt.Errorf("Pad: input 1 (pads) is missing")
+			}
+			var err error
+			if pads, err = intList("Pad", "pads", p); err != nil {
+				return nil, err
+			}
+			if v := in(inputs, 2); v != nil && v.Len() > 0 {
+				if v.Len() != 1 {
+					return nil, fmt.Errorf("Pad: constant_value must hold one value, got %s", tensor.ShapeString(v.Shape))
+				}
+				if v.DType == tensor.Int64 {
+					ivalue, value = v.I[0], float32(v.I[0])
+				} else {
+					value, ivalue = v.F[0], int64(v.F[0])
+				}
+			}
+			if a := in(inputs, 3); a != nil {
+				ax, err := intList("Pad", "axes", a)
+				if err != nil {
+					return nil, err
+				}
+				if axes, err = normAxes("Pad", ax, r); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if axes == nil {
+			axes = make([]int, r)
+			for i := range axes {
+				axes[i] = i
+			}
+		}
+		if len(pads) != 2*len(axes) {
+			return nil, fmt.Errorf("Pad: %d pads for %d axes of input %s, want %d", len(pads), len(axes), tensor.ShapeString(x.Shape), 2*len(axes))
+		}
+		before, after := make([]int, r), make([]int, r)
+		for i, a := range axes {
+			before[a], after[a] = int(pads[i]), int(pads[len(axes)+i])
+		}
+		shape := make([]int, r)
+		for d := range shape {
+			shape[d] = x.Shape[d] + before[d] + after[d]
+			if shape[d] < 0 {
+				return nil, fmt.Errorf("Pad: pads %v crop more than input %s has", pads, tensor.ShapeString(x.Shape))
+			}
+			if mode != "constant" && shape[d] > 0 && x.Shape[d] == 0 {
+				return nil, fmt.Errorf("Pad: mode %s cannot pad empty dimension %d of %s", mode, d, tensor.ShapeString(x.Shape))
+			}
+		}
+		out := newTensor(x.DType, shape)
+		if x.DType == tensor.Int64 {
+			padInto(out.I, x.I, shape, x.Shape, before, mode, ivalue)
+		} else {
+			padInto(out.F, x.F, shape, x.Shape, before, mode, value)
+		}
+		return one(out), nil
+	}), nil
+}
+
+// padSource maps output coordinate o (input coordinate o-before) into
+// [0, n) by mode; ok is false where the constant is to be written.
+func padSource(i, n int, mode string) (int, bool) {
+	if i >= 0 && i < n {
+		return i, true
+	}
+	switch mode {
+	case "edge":
+		return min(max(i, 0), n-1), true
+	case "wrap":
+		return ((i % n) + n) % n, true
+	case "reflect":
+		if n == 1 {
+			return 0, true
+		}
+		period := 2 * (n - 1)
+		i = ((i % period) + period) % period
+		if i >= n {
+			i = period - i
+		}
+		return i, true
+	}
+	return 0, false
+}
+
+// padInto fills dst (shape) from src (sshape) shifted by before, walking
+// dst row by row: each row is a copy of the source row plus its edges.
+func padInto[T any](dst, src []T, shape, sshape, before []int, mode string, value T) {
+	if len(dst) == 0 {
+		return
+	}
+	r := len(shape)
+	if r == 0 {
+		dst[0] = src[0]
+		return
+	}
+	sst := tensor.Strides(sshape)
+	last, slast := shape[r-1], sshape[r-1]
+	idx := make([]int, r-1)
+	for o := 0; o < len(dst); o += last {
+		row := dst[o : o+last]
+		base, inside := 0, true
+		for d, v := range idx {
+			s, ok := padSource(v-before[d], sshape[d], mode)
+			if !ok {
+				inside = false
+				break
+			}
+			base += s * sst[d]
+		}
+		if !inside {
+			for i := range row {
+				row[i] = value
+			}
+		} else {
+			srow := src[base : base+slast]
+			// The part of the row that maps straight onto the source.
+			lo := min(max(before[r-1], 0), last)
+			hi := min(max(before[r-1]+slast, lo), last)
+			copy(row[lo:hi], srow[lo-before[r-1]:])
+			for i := 0; i < lo; i++ {
+				row[i] = padAt(srow, i-before[r-1], mode, value)
+			}
+			for i := hi; i < last; i++ {
+				row[i] = padAt(srow, i-before[r-1], mode, value)
+			}
+		}
+		for d := r - 2; d >= 0; d-- {
+			idx[d]++
+			if idx[d] < shape[d] {
+				break
+			}
+			idx[d] = 0
+		}
+	}
+}
+
+func padAt[T any](row []T, i int, mode string, value T) T {
+	s, ok := padSource(i, len(row), mode)
+	if !ok {
+		return value
+	}
+	return row[s]
+}

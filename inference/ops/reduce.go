@@ -1,0 +1,204 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+
+	"camscope/inference/tensor"
+)
+
+// reduction describes one Reduce* operator: a transform of each element,
+// how transformed elements combine, and a final transform of the result
+// given the number of elements reduced.
+type reduction struct {
+	name string
+	// axesInput is the opset from which axes come as an input.
+	axesInput int
+	pre       func(float64) float64 // nil: identity
+	combine   func(acc, v float64) float64
+	init      float64
+	post      func(acc float64, n int) float64 // nil: identity
+}
+
+func sumCombine(a, v float64) float64 { return a + v }
+
+var reductions = []reduction{
+	{name: "ReduceMean", axesInput: 18, combine: sumCombine, post: func(a float64, n int) float64 { return a / float64(n) }},
+	{name: "ReduceSum", axesInput: 13, combine: sumCombine},
+	{name: "ReduceMax", axesInput: 18, combine: math.Max, init: math.Inf(-1)},
+	{name: "ReduceMin", axesInput: 18, combine: math.Min, init: math.Inf(1)},
+	{name: "ReduceProd", axesInput: 18, combine: func(a, v float64) float64 { return a * v }, init: 1},
+	{name: "ReduceSumSquare", axesInput: 18, pre: func(v float64) float64 { return v * v }, combine: sumCombine},
+	{name: "ReduceL1", axesInput: 18, pre: math.Abs, combine: sumCombine},
+	{name: "ReduceL2", axesInput: 18, pre: func(v float64) float64 { return v * v }, combine: sumCombine,
+		post: func(a float64, _ int) float64 { return math.Sqrt(a) }},
+	{name: "ReduceLogSum", axesInput: 18, combine: sumCombine, post: func(a float64, _ int) float64 { return math.Log(a) }},
+	{name: "ReduceLogSumExp", axesInput: 18, pre: math.Exp, combine: sumCombine,
+		post: func(a float64, _ int) float64 { return math.Log(a) }},
+}
+
+func init() {
+	for _, r := range reductions {
+		register(r.name, func(n *Node) (Op, error) { return buildReduce(n, r) })
+	}
+}
+
+func buildReduce(n *Node, red reduction) (Op, error) {
+	name := red.name
+	keep, err := n.Attrs.Int("keepdims", 1)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	noop, err := n.Attrs.Int("noop_with_empty_axes", 0)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	axesOf, err := axesSource(name, n, red.axesInput)
+	if err != nil {
+		return nil, err
+	}
+	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required(name, inputs, 1); err != nil {
+			return nil, err
+		}
+		x := inputs[0]
+		axes, err := axesOf(inputs)
+		if err != nil {
+			return nil, err
+		}
+		r := x.Rank()
+		reduced := make([]bool, r)
+		if len(axes) == 0 {
+			if noop != 0 {
+				return one(alias(x, x.Shape)), nil
+			}
+			for i := range reduced {
+				reduced[i] = true
+			}
+		} else {
+			ax, err := normAxes(name, axes, r)
+			if err != nil {
+				return nil, err
+			}
+			for _, a := range ax {
+				reduced[a] = true
+			}
+		}
+		var shape, kept []int
+		for d, sz := range x.Shape {
+			if reduced[d] {
+				kept = append(kept, 1)
+				if keep != 0 {
+					shape = append(shape, 1)
+				}
+			} else {
+				kept = append(kept, sz)
+				shape = append(shape, sz)
+			}
+		}
+		count := x.Len() / max(tensor.Size(kept), 1)
+		if x.Len() == 0 {
+			count = 0
+		}
+		acc := make([]float64, tensor.Size(kept))
+		for i := range acc {
+			acc[i] = red.init
+		}
+		if red.name == "ReduceMean" || red.name == "ReduceSum" {
+			if x.DType == tensor.Float32 {
+				sumRowsF32(acc, x.F, x.Shape, kept)
+			} else {
+				reduceRows(acc, x.I, x.Shape, kept, func(v int64) float64 { return float64(v) }, sumCombine)
+			}
+		} else {
+			pre := red.pre
+			if pre == nil {
+				pre = func(v float64) float64 { return v }
+			}
+			if x.DType == tensor.Float32 {
+				reduceRows(acc, x.F, x.Shape, kept, func(v float32) float64 { return pre(float64(v)) }, red.combine)
+			} else {
+				reduceRows(acc, x.I, x.Shape, kept, func(v int64) float64 { return pre(float64(v)) }, red.combine)
+			}
+		}
+		out := newTensor(x.DType, shape)
+		for i, a := range acc {
+			if red.post != nil {
+				a = red.post(a, count)
+			}
+			if x.DType == tensor.Int64 {
+				out.I[i] = int64(a)
+			} else {
+				out.F[i] = float32(a)
+			}
+		}
+		return one(out), nil
+	}), nil
+}
+
+// walkReduce calls row for every row of an input of the given shape, with
+// the row's offset in the input, the offset of its accumulators in an
+// output of shape kept (1 on reduced axes), the row length, and whether the
+// row folds into one accumulator (true) or into a row of them. Adjacent
+// dimensions that are reduced alike are merged first, so rows are long.
+func walkReduce(shape, kept []int, row func(ia, ib, n int, fold bool)) {
+	if tensor.Size(shape) == 0 {
+		return
+	}
+	// In the plan, the "b" operand is the output: stride 0 on reduced axes.
+	dims := broadcastPlan(shape, shape, kept)
+	last := dims[len(dims)-1]
+	outer := dims[:len(dims)-1]
+	idx := make([]int, len(outer))
+	ia, ib := 0, 0
+	for o, total := 0, tensor.Size(shape); o < total; o += last.n {
+		row(ia, ib, last.n, last.sb == 0)
+		for j := len(outer) - 1; j >= 0; j-- {
+			idx[j]++
+			ia += outer[j].sa
+			ib += outer[j].sb
+			if idx[j] < outer[j].n {
+				break
+			}
+			ia -= outer[j].sa * outer[j].n
+			ib -= outer[j].sb * outer[j].n
+			idx[j] = 0
+		}
+	}
+}
+
+// reduceRows folds every element of src into acc.
+func reduceRows[T any](acc []float64, src []T, shape, kept []int, conv func(T) float64, combine func(a, v float64) float64) {
+	walkReduce(shape, kept, func(ia, ib, n int, fold bool) {
+		row := src[ia : ia+n]
+		if fold {
+			a := acc[ib]
+			for _, v := range row {
+				a = combine(a, conv(v))
+			}
+			acc[ib] = a
+			return
+		}
+		dst := acc[ib : ib+n]
+		for i, v := range row {
+			dst[i] = combine(dst[i], conv(v))
+		}
+	})
+}
+
+// sumRowsF32 is reduceRows for float32 sums, the common case (ReduceMean
+// over spatial axes in squeeze-and-excitation blocks), without a function
+// call per element.
+func sumRowsF32(acc []float64, src []float32, shape, kept []int) {
+	walkReduce(shape, kept, func(ia, ib, n int, fold bool) {
+		row := src[ia : ia+n]
+		if fold {
+			acc[ib] += float64(sumF(row))
+			return
+		}
+		dst := acc[ib : ib+n]
+		for i, v := range row {
+			dst[i] += float64(v)
+		}
+	})
+}

@@ -1,0 +1,167 @@
+package ops
+
+import (
+	"fmt"
+
+	"camscope/inference/tensor"
+)
+
+func init() { register("Slice", buildSlice) }
+
+// buildSlice: starts, ends and axes are attributes before opset 10; from 10
+// they are inputs, with optional axes and steps. Bounds are clamped as the
+// spec says, so ends like INT64_MAX mean "to the end".
+func buildSlice(n *Node) (Op, error) {
+	var aStarts, aEnds, aAxes []int64
+	if n.Opset < 10 {
+		var err error
+		if aStarts, err = n.Attrs.Ints("starts", nil); err != nil {
+			return nil, fmt.Errorf("Slice: %w", err)
+		}
+		if aEnds, err = n.Attrs.Ints("ends", nil); err != nil {
+			return nil, fmt.Errorf("Slice: %w", err)
+		}
+		if aAxes, err = n.Attrs.Ints("axes", nil); err != nil {
+			return nil, fmt.Errorf("Slice: %w", err)
+		}
+	}
+	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("Slice", inputs, 1); err != nil {
+			return nil, err
+		}
+		x := inputs[0]
+		starts, ends, axes := aStarts, aEnds, aAxes
+		var steps []int64
+		if n.Opset >= 10 {
+			if err := required("Slice", inputs, 3); err != nil {
+				return nil, err
+			}
+			var err error
+			if starts, err = intList("Slice", "starts", inputs[1]); err != nil {
+				return nil, err
+			}
+			if ends, err = intList("Slice", "ends", inputs[2]); err != nil {
+				return nil, err
+			}
+			if t := in(inputs, 3); t != nil {
+				if axes, err = intList("Slice", "axes", t); err != nil {
+					return nil, err
+				}
+			}
+			if t := in(inputs, 4); t != nil {
+				if steps, err = intList("Slice", "steps", t); err != nil {
+					return nil, err
+				}
+			}
+		}
+		r := x.Rank()
+		if len(starts) != len(ends) || axes != nil && len(axes) != len(starts) || steps != nil && len(steps) != len(starts) {
+			return nil, fmt.Errorf("Slice: starts %v, ends %v, axes %v and steps %v differ in length", starts, ends, axes, steps)
+		}
+		if axes == nil {
+			if len(starts) > r {
+				return nil, fmt.Errorf("Slice: %d starts for rank %d", len(starts), r)
+			}
+			axes = make([]int64, len(starts))
+			for i := range axes {
+				axes[i] = int64(i)
+			}
+		}
+		ax, err := normAxes("Slice", axes, r)
+		if err != nil {
+			return nil, err
+		}
+		first := make([]int, r)
+		step := make([]int, r)
+		shape := append([]int{}, x.Shape...)
+		for d := range step {
+			step[d] = 1
+		}
+		for i, a := range ax {
+			st := int64(1)
+			if steps != nil {
+				st = steps[i]
+			}
+			if st == 0 {
+				return nil, fmt.Errorf("Slice: step 0 on axis %d", a)
+			}
+			b, cnt := sliceRange(starts[i], ends[i], st, int64(x.Shape[a]))
+			first[a], step[a], shape[a] = int(b), int(st), int(cnt)
+		}
+		out := newTensor(x.DType, shape)
+		if x.DType == tensor.Int64 {
+			sliceInto(out.I, x.I, shape, x.Shape, first, step)
+		} else {
+			sliceInto(out.F, x.F, shape, x.Shape, first, step)
+		}
+		return one(out), nil
+	}), nil
+}
+
+// sliceRange clamps start and end on a dimension of size dim and returns
+// the first index and the number of elements taken.
+func sliceRange(start, end, step, dim int64) (first, count int64) {
+	if start < 0 {
+		start += dim
+	}
+	if end < 0 {
+		end += dim
+	}
+	if step > 0 {
+		start = min(max(start, 0), dim)
+		end = min(max(end, 0), dim)
+		if end <= start {
+			return start, 0
+		}
+		return start, (end-start-1)/step + 1
+	}
+	start = min(max(start, -1), dim-1)
+	end = min(max(end, -1), dim-1)
+	if start <= end {
+		return 0, 0
+	}
+	if step < -dim {
+		// Only the first element; also keeps -step from overflowing.
+		return start, 1
+	}
+	return start, (start-end-1)/-step + 1
+}
+
+// sliceInto copies the strided selection of src into dst.
+func sliceInto[T any](dst, src []T, shape, sshape, first, step []int) {
+	if len(dst) == 0 {
+		return
+	}
+	r := len(shape)
+	if r == 0 {
+		dst[0] = src[0]
+		return
+	}
+	sst := tensor.Strides(sshape)
+	base := 0
+	for d := range first {
+		base += first[d] * sst[d]
+	}
+	last, lstep := shape[r-1], step[r-1]*sst[r-1]
+	idx := make([]int, r-1)
+	off := base
+	for o := 0; o < len(dst); o += last {
+		row := dst[o : o+last]
+		if lstep == 1 {
+			copy(row, src[off:off+last])
+		} else {
+			for i := range row {
+				row[i] = src[off+i*lstep]
+			}
+		}
+		for d := r - 2; d >= 0; d-- {
+			idx[d]++
+			off += step[d] * sst[d]
+			if idx[d] < shape[d] {
+				break
+			}
+			off -= step[d] * sst[d] * shape[d]
+			idx[d] = 0
+		}
+	}
+}
