@@ -64,7 +64,8 @@ var turboKeys = []key{
 
 // jetKeys are matplotlib's jet: each channel is piecewise linear in sRGB, so
 // the keys are the union of the channels' breakpoints (at fractional
-// positions) and the map is blended in RGB, which reproduces it exactly.
+// positions) and the map is blended in RGB, which reproduces it up to the
+// final rounding to bytes.
 var jetKeys = []fkey{
 	{colorful.Color{R: 0, G: 0, B: 0.5}, 0},
 	{colorful.Color{R: 0, G: 0, B: 1}, 0.11},

@@ -91,6 +91,22 @@ func TestOverlayGoldens(t *testing.T) {
 	}{{"overlay_0.png", 0}, {"overlay_50.png", 0.5}, {"overlay_100.png", 1}} {
 		checkGolden(t, tc.name, Overlay(photo, m, cover, Jet, tc.opacity))
 	}
+	if got := Overlay(photo, m, cover, Jet, 0); !bytes.Equal(got.Pix, photo.Pix) {
+		t.Error("opacity 0 is not exactly the photo")
+	}
+	// Opacity 1 is exactly the heat inside the crop, the photo outside it.
+	h := NewHeat(m, cover, photo.Rect.Size(), Jet)
+	want := h.Image()
+	for y := 0; y < 120; y++ {
+		for x := 0; x < 160; x++ {
+			if !image.Pt(x, y).In(h.Inside()) {
+				want.SetRGBA(x, y, photo.RGBAAt(x, y))
+			}
+		}
+	}
+	if got := Overlay(photo, m, cover, Jet, 1); !bytes.Equal(got.Pix, want.Pix) {
+		t.Error("opacity 1 is not exactly the heat")
+	}
 }
 
 func benchHeats(n int, size image.Point) ([]*Heat, *image.RGBA, []*image.RGBA) {

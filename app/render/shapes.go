@@ -12,39 +12,45 @@ import (
 // regions go to the one found first in row-major order.
 func ThresholdBox(m Map, level float32) (box image.Rectangle, ok bool) {
 	m.check()
-	seen := make([]bool, len(m.Data))
+	// A one-pixel frame of "done" cells around the map lets the flood fill
+	// visit all 8 neighbours without bounds checks.
+	pw := m.W + 2
+	todo := make([]bool, pw*(m.H+2))
+	for y := 0; y < m.H; y++ {
+		row := m.Data[y*m.W : (y+1)*m.W]
+		prow := todo[(y+1)*pw+1 : (y+1)*pw+1+m.W]
+		for x, v := range row {
+			prow[x] = v >= level
+		}
+	}
+	nb := [8]int{-pw - 1, -pw, -pw + 1, -1, 1, pw - 1, pw, pw + 1}
 	var stack []int
 	best := 0
-	for start, v := range m.Data {
-		if seen[start] || !(v >= level) {
+	for start, t := range todo {
+		if !t {
 			continue
 		}
-		seen[start] = true
+		todo[start] = false
 		stack = append(stack[:0], start)
 		n := 0
-		r := image.Rect(start%m.W, start/m.W, start%m.W+1, start/m.W+1)
+		r := image.Rect(start%pw, start/pw, start%pw, start/pw)
 		for len(stack) > 0 {
 			p := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
 			n++
-			x, y := p%m.W, p/m.W
-			r = r.Union(image.Rect(x, y, x+1, y+1))
-			for dy := -1; dy <= 1; dy++ {
-				for dx := -1; dx <= 1; dx++ {
-					nx, ny := x+dx, y+dy
-					if nx < 0 || ny < 0 || nx >= m.W || ny >= m.H {
-						continue
-					}
-					q := ny*m.W + nx
-					if !seen[q] && m.Data[q] >= level {
-						seen[q] = true
-						stack = append(stack, q)
-					}
+			x, y := p%pw, p/pw
+			r.Min.X, r.Max.X = min(r.Min.X, x), max(r.Max.X, x)
+			r.Min.Y, r.Max.Y = min(r.Min.Y, y), max(r.Max.Y, y)
+			for _, d := range nb {
+				if q := p + d; todo[q] {
+					todo[q] = false
+					stack = append(stack, q)
 				}
 			}
 		}
 		if n > best {
-			best, box = n, r
+			// Padded coordinates are one more than the map's.
+			best, box = n, image.Rect(r.Min.X-1, r.Min.Y-1, r.Max.X, r.Max.Y)
 		}
 	}
 	return box, best > 0
@@ -57,10 +63,11 @@ func DrawRect(dst *image.RGBA, r image.Rectangle, c color.Color, width int) {
 		return
 	}
 	w := min(width, (r.Dx()+1)/2, (r.Dy()+1)/2)
-	paint(dst, image.Rect(r.Min.X, r.Min.Y, r.Max.X, r.Min.Y+w), c)
-	paint(dst, image.Rect(r.Min.X, r.Max.Y-w, r.Max.X, r.Max.Y), c)
-	paint(dst, image.Rect(r.Min.X, r.Min.Y+w, r.Min.X+w, r.Max.Y-w), c)
-	paint(dst, image.Rect(r.Max.X-w, r.Min.Y+w, r.Max.X, r.Max.Y-w), c)
+	rc := color.RGBAModel.Convert(c).(color.RGBA)
+	paint(dst, image.Rect(r.Min.X, r.Min.Y, r.Max.X, r.Min.Y+w), rc)
+	paint(dst, image.Rect(r.Min.X, r.Max.Y-w, r.Max.X, r.Max.Y), rc)
+	paint(dst, image.Rect(r.Min.X, r.Min.Y+w, r.Min.X+w, r.Max.Y-w), rc)
+	paint(dst, image.Rect(r.Max.X-w, r.Min.Y+w, r.Max.X, r.Max.Y-w), rc)
 }
 
 // DrawContour outlines the region where m is at least level: it paints the
@@ -94,28 +101,28 @@ func DrawContour(dst *image.RGBA, m Map, level float32, c color.Color, width int
 			}
 		}
 	}
+	rc := color.RGBAModel.Convert(c).(color.RGBA)
 	for i, on := range mask {
 		if on {
 			p := dst.Rect.Min.Add(image.Pt(i%m.W, i/m.W))
-			paint(dst, image.Rect(p.X, p.Y, p.X+1, p.Y+1), c)
+			paint(dst, image.Rect(p.X, p.Y, p.X+1, p.Y+1), rc)
 		}
 	}
 }
 
 // paint fills r (clipped to dst) with c, composited over dst (Porter-Duff
 // over on premultiplied colours; an opaque c simply replaces).
-func paint(dst *image.RGBA, r image.Rectangle, c color.Color) {
-	rc := color.RGBAModel.Convert(c).(color.RGBA)
-	if rc.A == 255 {
-		fill(dst, r, rc)
-		return
-	}
+func paint(dst *image.RGBA, r image.Rectangle, rc color.RGBA) {
 	r = r.Intersect(dst.Rect)
 	na := uint32(255 - rc.A)
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		row := dst.Pix[dst.PixOffset(r.Min.X, y):dst.PixOffset(r.Max.X, y)]
 		for i := 0; i+3 < len(row); i += 4 {
 			p := row[i : i+4 : i+4]
+			if rc.A == 255 {
+				p[0], p[1], p[2], p[3] = rc.R, rc.G, rc.B, 255
+				continue
+			}
 			p[0] = rc.R + uint8((uint32(p[0])*na+127)/255)
 			p[1] = rc.G + uint8((uint32(p[1])*na+127)/255)
 			p[2] = rc.B + uint8((uint32(p[2])*na+127)/255)

@@ -3,6 +3,7 @@ package render
 import (
 	"image"
 	"image/color"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -152,5 +153,71 @@ func BenchmarkDrawContour400x300(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		DrawContour(dst, h.Values(), 0.5, color.White, 2)
+	}
+}
+
+// thresholdBoxRef labels regions by repeated min-label propagation, a slow
+// but independent way to find 8-connected components. A region's label is
+// its first pixel in row-major order, which also breaks ties like
+// ThresholdBox.
+func thresholdBoxRef(m Map, level float32) (image.Rectangle, bool) {
+	label := make([]int, len(m.Data))
+	for i, v := range m.Data {
+		label[i] = -1
+		if v >= level {
+			label[i] = i
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for i := range label {
+			if label[i] < 0 {
+				continue
+			}
+			x, y := i%m.W, i/m.W
+			for dy := -1; dy <= 1; dy++ {
+				for dx := -1; dx <= 1; dx++ {
+					nx, ny := x+dx, y+dy
+					if nx < 0 || ny < 0 || nx >= m.W || ny >= m.H {
+						continue
+					}
+					if l := label[ny*m.W+nx]; l >= 0 && l < label[i] {
+						label[i], changed = l, true
+					}
+				}
+			}
+		}
+	}
+	size := map[int]int{}
+	boxes := map[int]image.Rectangle{}
+	for i, l := range label {
+		if l < 0 {
+			continue
+		}
+		size[l]++
+		boxes[l] = boxes[l].Union(image.Rect(i%m.W, i/m.W, i%m.W+1, i/m.W+1))
+	}
+	best, bestLabel := 0, -1
+	for l, n := range size {
+		if n > best || (n == best && l < bestLabel) {
+			best, bestLabel = n, l
+		}
+	}
+	return boxes[bestLabel], best > 0
+}
+
+func TestThresholdBoxMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for trial := 0; trial < 200; trial++ {
+		m := NewMap(1+rng.IntN(30), 1+rng.IntN(20))
+		for i := range m.Data {
+			m.Data[i] = rng.Float32()
+		}
+		level := rng.Float32()
+		got, ok := ThresholdBox(m, level)
+		want, wantOK := thresholdBoxRef(m, level)
+		if got != want || ok != wantOK {
+			t.Fatalf("trial %d (%dx%d, level %g): %v, %v; want %v, %v", trial, m.W, m.H, level, got, ok, want, wantOK)
+		}
 	}
 }

@@ -61,6 +61,7 @@ func taps(first, n, cells int, origin, extent float64) []tap {
 // beyond the outermost centres are clamped to the edge cells, and pixels
 // whose centres fall outside cover are 0 (no heat). It also returns those
 // covered pixels. The map is resampled as floats; quantise only afterwards.
+// NaN and ±Inf spread to their neighbours: pass a normalised map.
 func Upsample(m Map, cover Rect, width, height int) (Map, image.Rectangle) {
 	m.check()
 	out := NewMap(width, height)
