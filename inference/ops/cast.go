@@ -37,8 +37,13 @@ func buildCast(n *Node) (Op, error) {
 	}
 	// wrap narrows an integer to the target's width; nil for float targets.
 	var wrap func(int64) int64
+	var round func(float32) float32
 	switch to {
-	case onnxFloat, onnxDouble, onnxFloat16, onnxBfloat16:
+	case onnxFloat, onnxDouble:
+	case onnxFloat16:
+		round = roundFloat16
+	case onnxBfloat16:
+		round = roundBfloat16
 	case onnxBool:
 		wrap = func(v int64) int64 { return b2i64(v != 0) }
 	case onnxUint8:
@@ -66,12 +71,21 @@ func buildCast(n *Node) (Op, error) {
 		}
 		x := inputs[0]
 		if wrap == nil {
-			if x.DType == tensor.Float32 {
+			if x.DType == tensor.Float32 && round == nil {
 				return one(alias(x, x.Shape)), nil
 			}
 			out := tensor.New(x.Shape...)
-			for i, v := range x.I {
-				out.F[i] = float32(v)
+			if x.DType == tensor.Float32 {
+				copy(out.F, x.F)
+			} else {
+				for i, v := range x.I {
+					out.F[i] = float32(v)
+				}
+			}
+			if round != nil {
+				for i, v := range out.F {
+					out.F[i] = round(v)
+				}
 			}
 			return one(out), nil
 		}
@@ -102,4 +116,36 @@ func b2i64(b bool) int64 {
 		return 1
 	}
 	return 0
+}
+
+// roundFloat16 rounds v to the nearest IEEE half-precision value (ties to
+// even), which the engine then holds as float32: a cast to float16 loses
+// what float16 cannot hold, as it would in ONNX Runtime.
+func roundFloat16(v float32) float32 {
+	a := math.Abs(float64(v))
+	switch {
+	case math.IsNaN(a) || math.IsInf(a, 0):
+		return v
+	case a >= 65520: // halfway between the largest half, 65504, and 65536
+		return float32(math.Copysign(math.Inf(1), float64(v)))
+	case a < 1.0/(1<<14):
+		// Subnormal halves are multiples of 2^-24.
+		return float32(math.Copysign(math.RoundToEven(a*(1<<24))/(1<<24), float64(v)))
+	}
+	// Keep 10 of float32's 23 mantissa bits, rounding to nearest even; a
+	// carry into the exponent is the correct result.
+	b := math.Float32bits(v)
+	b += 0xfff + (b>>13)&1
+	return math.Float32frombits(b &^ 0x1fff)
+}
+
+// roundBfloat16 rounds v to the nearest bfloat16 (the top 16 bits of a
+// float32), ties to even.
+func roundBfloat16(v float32) float32 {
+	if v != v {
+		return v
+	}
+	b := math.Float32bits(v)
+	b += 0x7fff + (b>>16)&1
+	return math.Float32frombits(b &^ 0xffff)
 }
