@@ -75,3 +75,19 @@ func TestSideBySide(t *testing.T) {
 	}
 	checkGolden(t, "side_by_side.png", SideBySide(photo, over, 6, nil))
 }
+
+// Text drawing shares one parsed font; compositions must be safe to run from
+// several goroutines (the GUI renders tiles in the background).
+func TestGridConcurrent(t *testing.T) {
+	tiles := gridTiles()
+	want := Grid(tiles, GridOptions{Columns: 2})
+	done := make(chan *image.RGBA)
+	for range 4 {
+		go func() { done <- Grid(tiles, GridOptions{Columns: 2}) }()
+	}
+	for range 4 {
+		if err := compareImages(<-done, want, 0); err != nil {
+			t.Error(err)
+		}
+	}
+}

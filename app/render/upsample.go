@@ -18,8 +18,14 @@ func FullRect(w, h int) Rect { return Rect{0, 0, float64(w), float64(h)} }
 
 // Pixels returns the photo pixels whose centres lie inside r (half-open:
 // a centre on the right or bottom edge is outside), clipped to a
-// width x height photo.
+// width x height photo. A rectangle with no area or a non-finite
+// coordinate covers nothing.
 func (r Rect) Pixels(width, height int) image.Rectangle {
+	for _, v := range []float64{r.X, r.Y, r.W, r.H} {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return image.Rectangle{}
+		}
+	}
 	if !(r.W > 0 && r.H > 0) {
 		return image.Rectangle{}
 	}

@@ -139,3 +139,26 @@ func BenchmarkUpsample7x7To400x300(b *testing.B) {
 		Upsample(m, FullRect(400, 300), 400, 300)
 	}
 }
+
+func TestRectPixels(t *testing.T) {
+	inf := math.Inf(1)
+	tests := map[string]struct {
+		r    Rect
+		want image.Rectangle
+	}{
+		"full":             {FullRect(10, 8), image.Rect(0, 0, 10, 8)},
+		"centre on edge":   {Rect{1.5, 0.5, 2, 1}, image.Rect(1, 0, 3, 1)},
+		"just past centre": {Rect{1.6, 0, 2, 8}, image.Rect(2, 0, 4, 8)},
+		"clipped":          {Rect{-4, -4, 100, 100}, image.Rect(0, 0, 10, 8)},
+		"no area":          {Rect{1, 1, 0, 3}, image.Rectangle{}},
+		"infinite":         {Rect{0, 0, inf, 3}, image.Rectangle{}},
+		"nan":              {Rect{math.NaN(), 0, 3, 3}, image.Rectangle{}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := tc.r.Pixels(10, 8); got != tc.want {
+				t.Errorf("Pixels = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
