@@ -70,46 +70,6 @@ func DrawRect(dst *image.RGBA, r image.Rectangle, c color.Color, width int) {
 	paint(dst, image.Rect(r.Max.X-w, r.Min.Y+w, r.Max.X, r.Max.Y-w), rc)
 }
 
-// DrawContour outlines the region where m is at least level: it paints the
-// pixels of that region that have a 4-neighbour below level (the map's own
-// border does not count as an edge), thickened to width pixels, each pixel
-// once so that translucent colours stay even. Map pixel (x, y) is dst pixel
-// dst.Rect.Min + (x, y), so m is normally a Heat's Values and dst the
-// blended tile.
-func DrawContour(dst *image.RGBA, m Map, level float32, c color.Color, width int) {
-	m.check()
-	if width <= 0 {
-		return
-	}
-	lo, hi := -(width-1)/2, width/2
-	below := func(x, y int) bool { return !(m.Data[y*m.W+x] >= level) }
-	mask := make([]bool, len(m.Data))
-	for y := 0; y < m.H; y++ {
-		for x := 0; x < m.W; x++ {
-			if below(x, y) {
-				continue
-			}
-			edge := (x > 0 && below(x-1, y)) || (x+1 < m.W && below(x+1, y)) ||
-				(y > 0 && below(x, y-1)) || (y+1 < m.H && below(x, y+1))
-			if !edge {
-				continue
-			}
-			for yy := max(y+lo, 0); yy <= min(y+hi, m.H-1); yy++ {
-				for xx := max(x+lo, 0); xx <= min(x+hi, m.W-1); xx++ {
-					mask[yy*m.W+xx] = true
-				}
-			}
-		}
-	}
-	rc := color.RGBAModel.Convert(c).(color.RGBA)
-	for i, on := range mask {
-		if on {
-			p := dst.Rect.Min.Add(image.Pt(i%m.W, i/m.W))
-			paint(dst, image.Rect(p.X, p.Y, p.X+1, p.Y+1), rc)
-		}
-	}
-}
-
 // paint fills r (clipped to dst) with c, composited over dst (Porter-Duff
 // over on premultiplied colours; an opaque c simply replaces).
 func paint(dst *image.RGBA, r image.Rectangle, rc color.RGBA) {

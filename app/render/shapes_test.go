@@ -97,40 +97,12 @@ func TestDrawRect(t *testing.T) {
 	}
 }
 
-func TestDrawContour(t *testing.T) {
-	white := color.RGBA{255, 255, 255, 255}
-	m := rectsMap(30, 20, image.Rect(5, 4, 15, 12))
-	img := image.NewRGBA(image.Rect(0, 0, 30, 20))
-	DrawContour(img, m, 0.5, white, 1)
-	for y := 0; y < 20; y++ {
-		for x := 0; x < 30; x++ {
-			in := image.Pt(x, y).In(image.Rect(5, 4, 15, 12))
-			border := in && !image.Pt(x, y).In(image.Rect(6, 5, 14, 11))
-			if got := img.RGBAAt(x, y) == white; got != border {
-				t.Fatalf("pixel (%d,%d) painted %v, want %v", x, y, got, border)
-			}
-		}
-	}
-	// Width 3 straddles the edge: one pixel each side of the 1-pixel outline.
-	img = image.NewRGBA(image.Rect(0, 0, 30, 20))
-	DrawContour(img, m, 0.5, white, 3)
-	if got, want := countColor(img, white), 12*10-6*4; got != want {
-		t.Errorf("width 3: %d pixels, want %d", got, want)
-	}
-	// A region touching the map's border is not outlined along it.
-	img = image.NewRGBA(image.Rect(0, 0, 30, 20))
-	DrawContour(img, rectsMap(30, 20, image.Rect(0, 0, 30, 10)), 0.5, white, 1)
-	if got := countColor(img, white); got != 30 {
-		t.Errorf("half map: %d pixels, want 30 (the row at the level edge)", got)
-	}
-}
-
 func TestContourAndBoxGolden(t *testing.T) {
 	photo := testPhoto(160, 120)
 	h := NewHeat(blobMap(7, 2, 4), Rect{20, 0, 120, 120}, photo.Rect.Size(), Jet)
 	out := image.NewRGBA(photo.Rect)
 	h.Blend(out, photo, 0.45)
-	DrawContour(out, h.Values(), 0.5, color.White, 2)
+	DrawContour(out, h.Values(), 0.5, color.White, 1.5)
 	if box, ok := ThresholdBox(h.Values(), 0.2); ok {
 		DrawRect(out, box, color.RGBA{0, 230, 90, 255}, 2)
 	} else {
@@ -152,7 +124,7 @@ func BenchmarkDrawContour400x300(b *testing.B) {
 	dst := image.NewRGBA(image.Rect(0, 0, 400, 300))
 	b.ReportAllocs()
 	for b.Loop() {
-		DrawContour(dst, h.Values(), 0.5, color.White, 2)
+		DrawContour(dst, h.Values(), 0.5, color.White, 1.5)
 	}
 }
 
