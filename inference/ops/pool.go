@@ -82,17 +82,19 @@ func (p *pool) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	}
 	fast := len(sp) <= 2 && !p.indices && x.DType == tensor.Float32
 	cost := outPlane * tensor.Size(g.k)
+	var p2 *pool2D
+	if fast {
+		p2 = newPool2D(as2D(g), p.isMax, p.includePad)
+	}
 	parallelFor(planes, cost, func(lo, hi int) {
+		var tmp []float32
+		if fast {
+			tmp = make([]float32, p2.g.in[0]*p2.g.out[1])
+		}
 		for pl := lo; pl < hi; pl++ {
 			switch {
 			case fast:
-				g2 := as2D(g)
-				src, dst := x.F[pl*inPlane:(pl+1)*inPlane], out.F[pl*outPlane:(pl+1)*outPlane]
-				if p.isMax {
-					maxPool2D(dst, src, g2)
-				} else {
-					avgPool2D(dst, src, g2, p.includePad)
-				}
+				p2.run(out.F[pl*outPlane:(pl+1)*outPlane], x.F[pl*inPlane:(pl+1)*inPlane], tmp)
 			case x.DType == tensor.Int64:
 				var ix []int64
 				if idx != nil {
@@ -146,60 +148,146 @@ func validRange(o, stride, pad, dil, k, n int) (lo, hi int) {
 	return lo, max(hi, lo)
 }
 
-func maxPool2D(dst, src []float32, g geometry) {
-	h, w := g.in[0], g.in[1]
-	ow := g.out[1]
-	for oy := 0; oy < g.out[0]; oy++ {
-		ky0, ky1 := validRange(oy, g.stride[0], g.padB[0], g.dil[0], g.k[0], h)
-		y0 := oy*g.stride[0] - g.padB[0]
+// pool2D pools 2-D planes separably: first along each input row into a
+// temporary of H x OW (max or sum over the window's columns), then down
+// the columns of that temporary, a contiguous loop over whole rows. The
+// windows' valid ranges are worked out once per call, not per output.
+type pool2D struct {
+	g          geometry
+	isMax      bool
+	xs, ys     []tap // per output column / row
+	cntX, cntY []int // per output column / row: taps counted by the average
+}
+
+// tap is the valid part [lo, hi) of one window along one axis, starting at
+// input index start (which may be negative, in the padding).
+type tap struct{ start, lo, hi int }
+
+func newPool2D(g geometry, isMax, includePad bool) *pool2D {
+	p := &pool2D{g: g, isMax: isMax}
+	axis := func(d int) ([]tap, []int) {
+		taps, cnt := make([]tap, g.out[d]), make([]int, g.out[d])
+		for o := range taps {
+			lo, hi := validRange(o, g.stride[d], g.padB[d], g.dil[d], g.k[d], g.in[d])
+			taps[o] = tap{o*g.stride[d] - g.padB[d], lo, hi}
+			cnt[o] = hi - lo
+			if includePad {
+				a, b := validRange(o, g.stride[d], 0, g.dil[d], g.k[d], g.in[d]+g.padB[d]+g.padE[d])
+				cnt[o] = b - a
+			}
+		}
+		return taps, cnt
+	}
+	p.ys, p.cntY = axis(0)
+	p.xs, p.cntX = axis(1)
+	return p
+}
+
+// run pools one plane; tmp has room for H x OW values.
+func (p *pool2D) run(dst, src, tmp []float32) {
+	h, w := p.g.in[0], p.g.in[1]
+	ow := p.g.out[1]
+	dw, dh := p.g.dil[1], p.g.dil[0]
+	for y := 0; y < h; y++ {
+		in := src[y*w : (y+1)*w]
+		out := tmp[y*ow : (y+1)*ow]
+		for ox, t := range p.xs {
+			if t.lo >= t.hi {
+				out[ox] = 0
+				continue
+			}
+			seg := in[t.start+t.lo*dw : t.start+(t.hi-1)*dw+1]
+			if p.isMax {
+				out[ox] = maxStrided(seg, dw)
+			} else {
+				out[ox] = sumStrided(seg, dw)
+			}
+		}
+	}
+	for oy, t := range p.ys {
 		row := dst[oy*ow : (oy+1)*ow]
-		for ox := range row {
-			kx0, kx1 := validRange(ox, g.stride[1], g.padB[1], g.dil[1], g.k[1], w)
-			x0 := ox*g.stride[1] - g.padB[1]
-			m := float32(math.Inf(-1))
-			for ky := ky0; ky < ky1; ky++ {
-				r := src[(y0+ky*g.dil[0])*w:]
-				for kx := kx0; kx < kx1; kx++ {
-					if v := r[x0+kx*g.dil[1]]; v > m {
-						m = v
+		if t.lo >= t.hi {
+			fill := float32(0)
+			if p.isMax {
+				fill = float32(math.Inf(-1))
+			}
+			for i := range row {
+				row[i] = fill
+			}
+			continue
+		}
+		y := t.start + t.lo*dh
+		copy(row, tmp[y*ow:(y+1)*ow])
+		for ky := t.lo + 1; ky < t.hi; ky++ {
+			y := t.start + ky*dh
+			r := tmp[y*ow : (y+1)*ow]
+			r = r[:len(row)]
+			if p.isMax {
+				for i, v := range r {
+					if v > row[i] {
+						row[i] = v
 					}
 				}
+			} else {
+				for i, v := range r {
+					row[i] += v
+				}
 			}
-			row[ox] = m
+		}
+		if !p.isMax {
+			cy := p.cntY[oy]
+			for i, cx := range p.cntX[:len(row)] {
+				if n := cy * cx; n > 0 {
+					row[i] /= float32(n)
+				} else {
+					row[i] = 0
+				}
+			}
 		}
 	}
 }
 
-func avgPool2D(dst, src []float32, g geometry, includePad bool) {
-	h, w := g.in[0], g.in[1]
-	ow := g.out[1]
-	for oy := 0; oy < g.out[0]; oy++ {
-		ky0, ky1 := validRange(oy, g.stride[0], g.padB[0], g.dil[0], g.k[0], h)
-		py0, py1 := validRange(oy, g.stride[0], 0, g.dil[0], g.k[0], h+g.padB[0]+g.padE[0])
-		y0 := oy*g.stride[0] - g.padB[0]
-		row := dst[oy*ow : (oy+1)*ow]
-		for ox := range row {
-			kx0, kx1 := validRange(ox, g.stride[1], g.padB[1], g.dil[1], g.k[1], w)
-			x0 := ox*g.stride[1] - g.padB[1]
-			var s float32
-			for ky := ky0; ky < ky1; ky++ {
-				r := src[(y0+ky*g.dil[0])*w:]
-				for kx := kx0; kx < kx1; kx++ {
-					s += r[x0+kx*g.dil[1]]
-				}
-			}
-			cnt := (ky1 - ky0) * (kx1 - kx0)
-			if includePad {
-				px0, px1 := validRange(ox, g.stride[1], 0, g.dil[1], g.k[1], w+g.padB[1]+g.padE[1])
-				cnt = (py1 - py0) * (px1 - px0)
-			}
-			if cnt > 0 {
-				row[ox] = s / float32(cnt)
-			} else {
-				row[ox] = 0
-			}
+// maxStrided is the maximum of seg[0], seg[d], seg[2d], ...; the window
+// sizes CNNs use are unrolled.
+func maxStrided(seg []float32, d int) float32 {
+	if d == 1 {
+		switch len(seg) {
+		case 2:
+			return max32(seg[0], seg[1])
+		case 3:
+			return max32(max32(seg[0], seg[1]), seg[2])
 		}
 	}
+	m := seg[0]
+	for i := d; i < len(seg); i += d {
+		m = max32(m, seg[i])
+	}
+	return m
+}
+
+func sumStrided(seg []float32, d int) float32 {
+	if d == 1 {
+		switch len(seg) {
+		case 2:
+			return seg[0] + seg[1]
+		case 3:
+			return seg[0] + seg[1] + seg[2]
+		}
+	}
+	s := seg[0]
+	for i := d; i < len(seg); i += d {
+		s += seg[i]
+	}
+	return s
+}
+
+// max32 is max without the NaN and signed-zero handling of the builtin,
+// which costs branches here.
+func max32(a, b float32) float32 {
+	if b > a {
+		return b
+	}
+	return a
 }
 
 // poolND pools one plane of any spatial rank; it also records the argmax
