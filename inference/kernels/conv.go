@@ -28,11 +28,12 @@ type Conv struct {
 	slack      int // values after the last plane that reads may touch
 
 	// GEMM path (all but depthwise), per group.
-	ap     []float32 // weights packed by packA, group g at g*mpad*kg
-	mpad   int
-	kg     int
-	rowOff []int // plane offset of each k (channel, ky, kx) of group 0
-	maxOff int   // max(rowOff)
+	ap      []float32 // weights packed by packA, group g at g*mpad*kg
+	biasPad []float32 // bias, group g at g*mpad, zero past mg
+	mpad    int
+	kg      int
+	rowOff  []int // plane offset of each k (channel, ky, kx) of group 0
+	maxOff  int   // max(rowOff)
 
 	// Depthwise path.
 	depthwise bool
@@ -75,6 +76,12 @@ func NewConv(p ConvParams, weights, bias []float32) *Conv {
 	c.ap = make([]float32, p.Group*c.mpad*c.kg)
 	for g := 0; g < p.Group; g++ {
 		packA(c.ap[g*c.mpad*c.kg:], c.mk.mr, false, mg, c.kg, 1, weights[g*mg*c.kg:], c.kg)
+	}
+	if bias != nil {
+		c.biasPad = make([]float32, p.Group*c.mpad)
+		for g := 0; g < p.Group; g++ {
+			copy(c.biasPad[g*c.mpad:], bias[g*mg:(g+1)*mg])
+		}
 	}
 	c.rowOff = make([]int, c.kg)
 	for ci := 0; ci < cg; ci++ {
@@ -211,14 +218,38 @@ func (c *Conv) Run(dst, src []float32) {
 		clamp: c.clamp, lo: c.lo, hi: c.hi,
 	}
 	w := workersFor(2 * mg * n * c.kg)
+	// Unless the output rows and columns come out whole and contiguous, the
+	// GEMM writes whole tiles to a scratch matrix, compacted into dst after.
+	var cbuf *[]float32
+	if c.wq != c.ow || mg%c.mk.mr != 0 {
+		t.m, t.n = c.mpad, roundUp(n, c.mk.nr)
+		t.ldc, t.wq, t.ow = t.n, t.n, t.n
+		cbuf = getScratch(t.m * t.n)
+		t.out = *cbuf
+	}
 	for g := 0; g < p.Group; g++ {
 		cb.base = g * cg * c.chanStride
 		t.ap = c.ap[g*c.mpad*c.kg:]
-		t.out = dst[g*mg*c.oh*c.ow:]
 		if c.bias != nil {
-			t.bias = c.bias[g*mg:]
+			t.bias = c.biasPad[g*c.mpad:]
+		}
+		out := dst[g*mg*c.oh*c.ow : (g+1)*mg*c.oh*c.ow]
+		if cbuf == nil {
+			t.out = out
+			t.parallel(w)
+			continue
 		}
 		t.parallel(w)
+		for r := 0; r < mg; r++ {
+			src := t.out[r*t.ldc:]
+			d := out[r*c.oh*c.ow:]
+			for oy := 0; oy < c.oh; oy++ {
+				copy(d[oy*c.ow:(oy+1)*c.ow], src[oy*c.wq:])
+			}
+		}
+	}
+	if cbuf != nil {
+		putScratch(cbuf)
 	}
 	if buf != nil {
 		putScratch(buf)

@@ -55,15 +55,24 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
+// kcFor returns the depth of the k blocks for a product of depth k: at most
+// kcBlock, and as even as possible, so that no block is a short remainder
+// (every block re-reads and re-writes C).
+func kcFor(k int) int {
+	blocks := (k + kcBlock - 1) / kcBlock
+	return roundUp((k+blocks-1)/blocks, 4)
+}
+
 // packA writes alpha*op(A) (m x k) in the layout the micro-kernels read: for
-// each kcBlock-deep slice of k starting at k0, the slice occupies
+// each kcFor(k)-deep slice of k starting at k0, the slice occupies
 // dst[k0*mpad:], split into panels of mr rows; panel i holds kc groups of mr
 // values (rows i*mr.., zero past m), one group per k step. dst must hold
 // roundUp(m, mr)*k values.
 func packA(dst []float32, mr int, trans bool, m, k int, alpha float32, a []float32, lda int) {
 	mpad := roundUp(m, mr)
-	for k0 := 0; k0 < k; k0 += kcBlock {
-		kc := min(kcBlock, k-k0)
+	kb := kcFor(k)
+	for k0 := 0; k0 < k; k0 += kb {
+		kc := min(kb, k-k0)
 		blk := dst[k0*mpad : k0*mpad+kc*mpad]
 		for i0 := 0; i0 < mpad; i0 += mr {
 			panel := blk[i0*kc : (i0+mr)*kc]
@@ -179,8 +188,9 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 	tile := (*bbuf)[kcBlock*ncBlock:]
 	for jc := j0; jc < j1; jc += ncBlock {
 		nc := min(ncBlock, j1-jc)
-		for pc := 0; pc < t.k; pc += kcBlock {
-			kc := min(kcBlock, t.k-pc)
+		kb := kcFor(t.k)
+		for pc := 0; pc < t.k; pc += kb {
+			kc := min(kb, t.k-pc)
 			t.bp.pack(bp, nr, pc, kc, jc, nc)
 			flags := 0
 			if pc > 0 || t.accumulate {
@@ -218,7 +228,7 @@ func (t *gemmTask) tile(kc int, a, b []float32, i, j, flags int, tmp []float32) 
 	if flags&kBias != 0 {
 		bias = t.bias[i:]
 	}
-	if q := j % t.wq; rows == mr && cols == nr && q+nr <= t.ow {
+	if q := j % t.wq; rows == mr && cols == nr && (q+nr <= t.ow || t.wq == t.ow) {
 		off := i*t.ldc + (j/t.wq)*t.ow + q
 		t.mk.run(kc, a, b, t.out[off:], t.ldc, flags, bias, t.lo, t.hi)
 		return
