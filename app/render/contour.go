@@ -43,18 +43,34 @@ var cellSegments = [16][]int{
 	15: nil,
 }
 
-// DrawContour draws the iso-line of m at level as an anti-aliased line
+// Contour is an iso-line of a map rasterised once: the pixels it touches
+// with their anti-aliased coverage. Drawing it again over a re-blended tile
+// costs microseconds, so the GUI can keep it across opacity changes.
+type Contour struct {
+	w    int       // width of the traced map
+	pix  []int32   // pixel indices (y*w + x) the line touches
+	cov  []float32 // their coverage in (0, 1]
+}
+
+// DrawContour draws the iso-line of m at level over dst in colour c; see
+// NewContour for the line's geometry. To draw the same line repeatedly, keep
+// the NewContour result.
+func DrawContour(dst *image.RGBA, m Map, level float32, c color.Color, width float64) {
+	NewContour(m, level, width).Draw(dst, c)
+}
+
+// NewContour traces the iso-line of m at level as an anti-aliased line
 // width pixels wide (fractions allowed), by marching squares over the pixel
 // centres with linear interpolation along cell edges. The line separates
 // values at or above level from those below; the map's own border is not part
-// of it, so a region running off the photo stays open. Map pixel (x, y) is
-// dst pixel dst.Rect.Min + (x, y): m is normally a Heat's Values and dst the
-// blended tile. Each pixel is painted once, with the largest coverage of any
-// piece of the line, so translucent colours stay even where pieces meet.
-func DrawContour(dst *image.RGBA, m Map, level float32, c color.Color, width float64) {
+// of it, so a region running off the photo stays open. NaN counts as below
+// the level. Where pieces of the line meet, a pixel keeps the largest
+// coverage of any piece, so translucent colours stay even.
+func NewContour(m Map, level float32, width float64) *Contour {
 	m.check()
+	ct := &Contour{w: m.W}
 	if !(width > 0) || m.W < 2 || m.H < 2 {
-		return
+		return ct
 	}
 	cov := make([]float32, len(m.Data))
 	half := width / 2
@@ -62,12 +78,7 @@ func DrawContour(dst *image.RGBA, m Map, level float32, c color.Color, width flo
 	for y := 0; y+1 < m.H; y++ {
 		for x := 0; x+1 < m.W; x++ {
 			va, vb, vc, vd := at(x, y), at(x+1, y), at(x+1, y+1), at(x, y+1)
-			idx := 0
-			for bit, v := range [4]float32{va, vb, vc, vd} {
-				if v >= level {
-					idx |= 1 << bit
-				}
-			}
+			idx := b2i(va >= level) | b2i(vb >= level)<<1 | b2i(vc >= level)<<2 | b2i(vd >= level)<<3
 			if idx == 0 || idx == 15 {
 				continue
 			}
@@ -105,15 +116,38 @@ func DrawContour(dst *image.RGBA, m Map, level float32, c color.Color, width flo
 			}
 		}
 	}
-	rc := color.RGBAModel.Convert(c).(color.RGBA)
 	for i, k := range cov {
 		if k > 0 {
-			p := dst.Rect.Min.Add(image.Pt(i%m.W, i/m.W))
-			if p.In(dst.Rect) {
-				blendPixel(dst.Pix[dst.PixOffset(p.X, p.Y):], rc, k)
-			}
+			ct.pix = append(ct.pix, int32(i))
+			ct.cov = append(ct.cov, k)
 		}
 	}
+	return ct
+}
+
+// Len returns the number of pixels the line touches.
+func (ct *Contour) Len() int { return len(ct.pix) }
+
+// Draw paints the line over dst in colour c, composited by coverage. Pixel
+// (x, y) of the traced map is dst pixel dst.Rect.Min + (x, y), so the map is
+// normally a Heat's Values and dst the blended tile; pixels outside dst are
+// skipped.
+func (ct *Contour) Draw(dst *image.RGBA, c color.Color) {
+	rc := color.RGBAModel.Convert(c).(color.RGBA)
+	for n, i := range ct.pix {
+		p := dst.Rect.Min.Add(image.Pt(int(i)%ct.w, int(i)/ct.w))
+		if p.In(dst.Rect) {
+			blendPixel(dst.Pix[dst.PixOffset(p.X, p.Y):], rc, ct.cov[n])
+		}
+	}
+}
+
+// b2i is 1 for true and 0 for false.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // frac returns where between samples v0 (at 0) and v1 (at 1) the linear

@@ -169,3 +169,45 @@ func TestDrawContourOffsetAndNaN(t *testing.T) {
 	m.Data[44] = float32(math.NaN())
 	DrawContour(blackImage(10, 10), m, 0.5, color.White, 1)
 }
+
+func TestContourReuse(t *testing.T) {
+	h := NewHeat(blobMap(7, 2, 4), FullRect(160, 120), image.Pt(160, 120), Jet)
+	photo := testPhoto(160, 120)
+	ct := NewContour(h.Values(), 0.5, 1.5)
+	if ct.Len() == 0 {
+		t.Fatal("no contour at 0.5")
+	}
+	for _, a := range []float64{0.3, 0.8} {
+		want := image.NewRGBA(photo.Rect)
+		h.Blend(want, photo, a)
+		DrawContour(want, h.Values(), 0.5, color.White, 1.5)
+		got := image.NewRGBA(photo.Rect)
+		h.Blend(got, photo, a)
+		ct.Draw(got, color.White)
+		if err := compareImages(got, want, 0); err != nil {
+			t.Errorf("opacity %g: %v", a, err)
+		}
+	}
+	if NewContour(h.Values(), 0.5, 0).Len() != 0 || NewContour(NewMap(1, 1), 0, 1).Len() != 0 {
+		t.Error("zero width or a 1x1 map gave a contour")
+	}
+}
+
+// BenchmarkReblend5TilesWithContours is a slider move when tiles show a
+// cached contour: re-blend, then draw the kept line.
+func BenchmarkReblend5TilesWithContours(b *testing.B) {
+	heats, photo, dsts := benchHeats(5, image.Pt(400, 300))
+	cts := make([]*Contour, len(heats))
+	for i, h := range heats {
+		cts[i] = NewContour(h.Values(), 0.5, 1.5)
+	}
+	b.ReportAllocs()
+	a := 0.0
+	for b.Loop() {
+		a += 0.01
+		for i, h := range heats {
+			h.Blend(dsts[i], photo, math.Mod(a, 1))
+			cts[i].Draw(dsts[i], color.White)
+		}
+	}
+}
