@@ -47,9 +47,9 @@ var cellSegments = [16][]int{
 // with their anti-aliased coverage. Drawing it again over a re-blended tile
 // costs microseconds, so the GUI can keep it across opacity changes.
 type Contour struct {
-	w    int       // width of the traced map
-	pix  []int32   // pixel indices (y*w + x) the line touches
-	cov  []float32 // their coverage in (0, 1]
+	w   int       // width of the traced map
+	pix []int32   // pixel indices (y*w + x) the line touches
+	cov []float32 // their coverage in (0, 1]
 }
 
 // DrawContour draws the iso-line of m at level over dst in colour c; see
