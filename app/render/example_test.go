@@ -63,3 +63,17 @@ func ExampleGrid() {
 	// Output:
 	// 512
 }
+
+// A legend for a shared scale: the bar spans the raw values lo..hi.
+func ExampleColorBar() {
+	lo, hi := render.Range(true,
+		render.Map{W: 2, H: 1, Data: []float32{0, 3.2}},
+		render.Map{W: 2, H: 1, Data: []float32{-1, 6.4}})
+	bar := render.ColorBar(render.Turbo, 300, 40, render.ColorBarOptions{
+		Ticks:      render.LinearTicks(float64(lo), float64(hi), 3),
+		Background: color.White,
+	})
+	fmt.Println(bar.Bounds(), render.LinearTicks(float64(lo), float64(hi), 3))
+	// Output:
+	// (0,0)-(300,40) [{0 0} {0.5 3.2} {1 6.4}]
+}
