@@ -107,19 +107,3 @@ func paintBar(img *image.RGBA, r image.Rectangle, cm *Colormap, vertical bool) {
 		}
 	}
 }
-
-// fill paints r (clipped to img) with c.
-func fill(img *image.RGBA, r image.Rectangle, c color.Color) {
-	r = r.Intersect(img.Rect)
-	if r.Empty() {
-		return
-	}
-	rc := color.RGBAModel.Convert(c).(color.RGBA)
-	px := [4]uint8{rc.R, rc.G, rc.B, rc.A}
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		row := img.Pix[img.PixOffset(r.Min.X, y):img.PixOffset(r.Max.X, y)]
-		for i := 0; i < len(row); i += 4 {
-			copy(row[i:i+4], px[:])
-		}
-	}
-}

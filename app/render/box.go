@@ -69,24 +69,3 @@ func DrawRect(dst *image.RGBA, r image.Rectangle, c color.Color, width int) {
 	paint(dst, image.Rect(r.Min.X, r.Min.Y+w, r.Min.X+w, r.Max.Y-w), rc)
 	paint(dst, image.Rect(r.Max.X-w, r.Min.Y+w, r.Max.X, r.Max.Y-w), rc)
 }
-
-// paint fills r (clipped to dst) with c, composited over dst (Porter-Duff
-// over on premultiplied colours; an opaque c simply replaces).
-func paint(dst *image.RGBA, r image.Rectangle, rc color.RGBA) {
-	r = r.Intersect(dst.Rect)
-	na := uint32(255 - rc.A)
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		row := dst.Pix[dst.PixOffset(r.Min.X, y):dst.PixOffset(r.Max.X, y)]
-		for i := 0; i+3 < len(row); i += 4 {
-			p := row[i : i+4 : i+4]
-			if rc.A == 255 {
-				p[0], p[1], p[2], p[3] = rc.R, rc.G, rc.B, 255
-				continue
-			}
-			p[0] = rc.R + uint8((uint32(p[0])*na+127)/255)
-			p[1] = rc.G + uint8((uint32(p[1])*na+127)/255)
-			p[2] = rc.B + uint8((uint32(p[2])*na+127)/255)
-			p[3] = rc.A + uint8((uint32(p[3])*na+127)/255)
-		}
-	}
-}
