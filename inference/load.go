@@ -70,8 +70,13 @@ func (o Options) maxMemory() int64 {
 
 // LoadBytes prepares a model from the bytes of an ONNX file; name is used in
 // messages.
-func LoadBytes(name string, data []byte, opt Options) (*Model, error) {
-	m, err := load(name, data, opt)
+func LoadBytes(name string, data []byte, opt Options) (m *Model, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			m, err = nil, fmt.Errorf("load model %s: %w: internal error while reading it (%v); please report this file", name, ErrNotONNX, r)
+		}
+	}()
+	m, err = load(name, data, opt)
 	if err != nil {
 		return nil, fmt.Errorf("load model %s: %w", name, err)
 	}
@@ -158,6 +163,9 @@ func load(name string, data []byte, opt Options) (*Model, error) {
 		pn := info.nodes[i]
 		if ap.op.Name != pn.opType {
 			return nil, fmt.Errorf("%w: node %d is %s in the decoder and %s in the file", ErrNotONNX, i, ap.op.Name, pn.opType)
+		}
+		if len(pn.outputs) == 0 || len(ap.outputs) == 0 {
+			return nil, fmt.Errorf("%w: node %q (%s) has no outputs", ErrNotONNX, nodeName(pn), pn.opType)
 		}
 		a, err := convertAttrs(ap.op.Attributes)
 		if err != nil {
