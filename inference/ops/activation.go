@@ -17,6 +17,95 @@ func init() {
 		return x * hardSigmoid(x, 1.0/6, 0.5)
 	}))
 	register("Tanh", unaryBuilder("Tanh", func(x float32) float32 { return float32(math.Tanh(float64(x))) }))
+	register("PRelu", buildPRelu)
+	register("Elu", alphaUnary("Elu", 1, func(x, alpha float64) float64 {
+		if x < 0 {
+			return alpha * math.Expm1(x)
+		}
+		return x
+	}))
+	register("Celu", alphaUnary("Celu", 1, func(x, alpha float64) float64 {
+		return max(x, 0) + min(0, alpha*math.Expm1(x/alpha))
+	}))
+	register("ThresholdedRelu", alphaUnary("ThresholdedRelu", 1, func(x, alpha float64) float64 {
+		if x > alpha {
+			return x
+		}
+		return 0
+	}))
+	register("Selu", buildSelu)
+	register("Softplus", unaryBuilder("Softplus", func(x float32) float32 { return float32(softplus(float64(x))) }))
+	register("Softsign", unaryBuilder("Softsign", func(x float32) float32 { return x / (1 + float32(math.Abs(float64(x)))) }))
+	register("Mish", unaryBuilder("Mish", func(x float32) float32 {
+		return float32(float64(x) * math.Tanh(softplus(float64(x))))
+	}))
+}
+
+// softplus is log(1+exp(x)), without overflow for large x.
+func softplus(x float64) float64 {
+	if x > 30 {
+		return x
+	}
+	return math.Log1p(math.Exp(x))
+}
+
+// alphaUnary builds an elementwise operator with one float attribute alpha.
+func alphaUnary(name string, def float32, f func(x, alpha float64) float64) Builder {
+	return func(n *Node) (Op, error) {
+		a, err := n.Attrs.Float("alpha", def)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		alpha := float64(a)
+		return unaryBuilder(name, func(x float32) float32 { return float32(f(float64(x), alpha)) })(n)
+	}
+}
+
+func buildSelu(n *Node) (Op, error) {
+	alpha, err := n.Attrs.Float("alpha", 1.67326319217681884765625)
+	if err != nil {
+		return nil, fmt.Errorf("Selu: %w", err)
+	}
+	gamma, err := n.Attrs.Float("gamma", 1.05070102214813232421875)
+	if err != nil {
+		return nil, fmt.Errorf("Selu: %w", err)
+	}
+	return unaryBuilder("Selu", func(x float32) float32 {
+		if x <= 0 {
+			return float32(float64(gamma) * float64(alpha) * math.Expm1(float64(x)))
+		}
+		return gamma * x
+	})(n)
+}
+
+// buildPRelu: y = x < 0 ? slope*x : x, with slope broadcast to x (a
+// per-channel slope is [C,1,1]).
+func buildPRelu(n *Node) (Op, error) {
+	k := rowsOf(func(x, s float32) float32 {
+		if x < 0 {
+			return s * x
+		}
+		return x
+	})
+	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("PRelu", inputs, 2); err != nil {
+			return nil, err
+		}
+		x, slope := inputs[0], inputs[1]
+		if err := requireFloat("PRelu", x); err != nil {
+			return nil, err
+		}
+		if err := requireFloat("PRelu", slope); err != nil {
+			return nil, err
+		}
+		shape, err := tensor.BroadcastShape(x.Shape, slope.Shape)
+		if err != nil || !tensor.EqualShape(shape, x.Shape) {
+			return nil, fmt.Errorf("PRelu: slope %s does not broadcast to input %s", tensor.ShapeString(slope.Shape), tensor.ShapeString(x.Shape))
+		}
+		out := tensor.New(shape...)
+		broadcastApply(k, out.F, x.F, slope.F, shape, x.Shape, slope.Shape)
+		return one(out), nil
+	}), nil
 }
 
 func sigmoid(x float32) float32 {
