@@ -54,10 +54,9 @@ func compareRGB(t *testing.T, got, want *image.RGBA) (maxDiff int, meanDiff floa
 }
 
 // TestResizeMatchesPIL compares with PIL 9.4 Image.resize(BILINEAR) outputs
-// made by testdata/README.md's script. PIL rounds to 8 bits between its
-// horizontal and vertical passes and we do not, so values may differ by one
-// level; measured over all 16 shared photos at 128-224 px (stretch and
-// center crop), no value differed by more than one and 13.6% differed by one.
+// made by testdata/README.md's script: they must be identical. (Measured
+// once more widely: all 16 shared photos at 224, 192, 160, 128 stretch and
+// 224 center crop, 8.6 million values, all identical.)
 func TestResizeMatchesPIL(t *testing.T) {
 	cases := map[string]struct {
 		photo string
@@ -84,7 +83,7 @@ func TestResizeMatchesPIL(t *testing.T) {
 			want := readPNG(t, filepath.Join("testdata", golden))
 			maxDiff, mean := compareRGB(t, got, want)
 			t.Logf("max diff %d, mean %.3f", maxDiff, mean)
-			if maxDiff > 1 || mean > 0.3 {
+			if maxDiff != 0 {
 				t.Errorf("differs from PIL: max %d levels, mean %.3f", maxDiff, mean)
 			}
 		})
@@ -92,9 +91,9 @@ func TestResizeMatchesPIL(t *testing.T) {
 }
 
 // slowResize is an obviously correct PIL-style bilinear resize in float64,
-// for comparison with the fast path: a triangle filter of radius
-// max(1, scale), centred at (x+0.5)*scale, normalised over the pixels that
-// exist.
+// without Pillow's fixed point and intermediate rounding: a triangle filter
+// of radius max(1, scale), centred at (x+0.5)*scale, normalised over the
+// pixels that exist.
 func slowResize(src *image.RGBA, w, h int) [][3]float64 {
 	sb := src.Bounds()
 	weights := func(out, in int) [][]float64 {
@@ -156,7 +155,8 @@ func TestResizeMatchesSlowReference(t *testing.T) {
 		for i, px := range want {
 			for c := range 3 {
 				g := float64(got.Pix[4*i+c])
-				if math.Abs(g-px[c]) > 0.5+1e-6 {
+				// Two roundings (after each pass) allow one level.
+				if math.Abs(g-px[c]) > 1+1e-6 {
 					t.Fatalf("%v: pixel %d channel %d = %v, want %.3f", sz, i, c, g, px[c])
 				}
 			}
