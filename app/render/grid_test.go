@@ -91,3 +91,16 @@ func TestGridConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkGrid5Tiles400x300 is the cost of composing an export image.
+func BenchmarkGrid5Tiles400x300(b *testing.B) {
+	photo := testPhoto(400, 300)
+	tiles := make([]Tile, 5)
+	for i := range tiles {
+		tiles[i] = Tile{Overlay(photo, blobMap(7, float64(i), 3), FullRect(400, 300), Jet, 0.5), "1. tabby cat 36.6%"}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		Grid(tiles, GridOptions{Columns: 3})
+	}
+}
