@@ -26,6 +26,8 @@ type Conv struct {
 	phY, phX   []int
 	chanStride int // values per input channel in the planes
 	slack      int // values after the last plane that reads may touch
+	hp, wp     int // padded input size (strided convs: see prepareChannel)
+	prepTmp    int // scratch values prepareChannel needs
 
 	// GEMM path (all but depthwise), per group.
 	ap      []float32 // weights packed by packA, group g at g*mpad*kg
@@ -39,6 +41,7 @@ type Conv struct {
 	depthwise bool
 	dwW       []float32 // C x KH*KW
 	dwOffs    []int     // plane offset of each tap
+	dwMaxOff  int       // max(dwOffs)
 }
 
 // NewConv prepares a convolution. weights is M x C/Group x KH x KW; bias has
@@ -63,7 +66,9 @@ func NewConv(p ConvParams, weights, bias []float32) *Conv {
 		c.dwOffs = make([]int, taps)
 		for ky := 0; ky < p.KH; ky++ {
 			for kx := 0; kx < p.KW; kx++ {
-				c.dwOffs[ky*p.KW+kx] = c.tapOffset(ky, kx)
+				o := c.tapOffset(ky, kx)
+				c.dwOffs[ky*p.KW+kx] = o
+				c.dwMaxOff = max(c.dwMaxOff, o)
 			}
 		}
 		if !c.clamp {
@@ -96,93 +101,6 @@ func NewConv(p ConvParams, weights, bias []float32) *Conv {
 	return c
 }
 
-// setupPlanes chooses the plane geometry (see Conv).
-func (c *Conv) setupPlanes() {
-	p := c.p
-	c.direct = p.StrideH == 1 && p.StrideW == 1 && p.PadT == 0 && p.PadL == 0 && p.PadB == 0 && p.PadR == 0
-	c.hq = c.oh + (p.KH-1)*p.DilH/p.StrideH
-	c.wq = c.ow + (p.KW-1)*p.DilW/p.StrideW
-	c.phY = phases(p.KH, p.DilH, p.StrideH)
-	c.phX = phases(p.KW, p.DilW, p.StrideW)
-	c.chanStride = len(c.phY) * len(c.phX) * c.hq * c.wq
-	c.slack = c.wq + 128
-}
-
-// phases lists the stride phases (k*dil)%stride that the taps use, in order.
-func phases(k, dil, stride int) []int {
-	used := make([]bool, stride)
-	for i := 0; i < k; i++ {
-		used[i*dil%stride] = true
-	}
-	var ph []int
-	for v, u := range used {
-		if u {
-			ph = append(ph, v)
-		}
-	}
-	return ph
-}
-
-func indexOf(s []int, v int) int {
-	for i, x := range s {
-		if x == v {
-			return i
-		}
-	}
-	panic("kernels: phase not found")
-}
-
-// tapOffset is the offset, within a channel's planes, of tap (ky, kx) for
-// output pixel (0, 0).
-func (c *Conv) tapOffset(ky, kx int) int {
-	p := c.p
-	dy, dx := ky*p.DilH, kx*p.DilW
-	plane := indexOf(c.phY, dy%p.StrideH)*len(c.phX) + indexOf(c.phX, dx%p.StrideW)
-	return plane*c.hq*c.wq + dy/p.StrideH*c.wq + dx/p.StrideW
-}
-
-// prepareChannel writes the planes of one input channel (H x W) to dst
-// (chanStride values).
-func (c *Conv) prepareChannel(dst, src []float32) {
-	p := c.p
-	src = src[:p.H*p.W]
-	for a, py := range c.phY {
-		for b, px := range c.phX {
-			plane := dst[(a*len(c.phX)+b)*c.hq*c.wq:]
-			// Columns q with 0 <= q*s+px-PadL < W.
-			q0 := max(0, ceilDiv(p.PadL-px, p.StrideW))
-			q1 := min(c.wq, ceilDiv(p.W+p.PadL-px, p.StrideW))
-			for r := 0; r < c.hq; r++ {
-				row := plane[r*c.wq : (r+1)*c.wq]
-				iy := r*p.StrideH + py - p.PadT
-				if iy < 0 || iy >= p.H || q0 >= q1 {
-					clear(row)
-					continue
-				}
-				in := src[iy*p.W : (iy+1)*p.W]
-				clear(row[:q0])
-				clear(row[q1:])
-				ix := q0*p.StrideW + px - p.PadL
-				if p.StrideW == 1 {
-					copy(row[q0:q1], in[ix:])
-					continue
-				}
-				for q := q0; q < q1; q++ {
-					row[q] = in[ix]
-					ix += p.StrideW
-				}
-			}
-		}
-	}
-}
-
-func ceilDiv(a, b int) int {
-	if a <= 0 {
-		return -(-a / b)
-	}
-	return (a + b - 1) / b
-}
-
 // Params returns the convolution's parameters.
 func (c *Conv) Params() ConvParams { return c.p }
 
@@ -203,9 +121,11 @@ func (c *Conv) Run(dst, src []float32) {
 		buf = getScratch(p.C*c.chanStride + c.slack)
 		x = *buf
 		parallelFor(p.C, workersFor(p.C*c.chanStride*8), func(c0, c1 int) {
+			tmp := getScratch(c.prepTmp)
 			for ch := c0; ch < c1; ch++ {
-				c.prepareChannel(x[ch*c.chanStride:], src[ch*p.H*p.W:])
+				c.prepareChannel(x[ch*c.chanStride:], src[ch*p.H*p.W:], *tmp)
 			}
+			putScratch(tmp)
 		})
 		clear(x[p.C*c.chanStride:])
 	}

@@ -9,20 +9,21 @@ func (c *Conv) runDepthwise(dst, src []float32) {
 	n := roundUp(c.oh*c.wq, 64)
 	w := workersFor(2 * p.C * c.oh * c.ow * taps)
 	parallelFor(p.C, w, func(c0, c1 int) {
-		buf := getScratch(c.chanStride + c.slack + n)
+		buf := getScratch(c.chanStride + c.slack + n + c.prepTmp)
 		planes := (*buf)[:c.chanStride+c.slack]
-		out := (*buf)[c.chanStride+c.slack:]
+		out := (*buf)[c.chanStride+c.slack : c.chanStride+c.slack+n]
+		tmp := (*buf)[c.chanStride+c.slack+n:]
 		clear(planes[c.chanStride:])
 		for ch := c0; ch < c1; ch++ {
-			c.prepareChannel(planes, src[ch*p.H*p.W:])
+			c.prepareChannel(planes, src[ch*p.H*p.W:], tmp)
 			var b float32
 			if c.bias != nil {
 				b = c.bias[ch]
 			}
-			dwFlat(c.mk.kind, out, n, planes, c.dwOffs, c.dwW[ch*taps:(ch+1)*taps], b, c.lo, c.hi)
+			dwFlat(c.mk.kind, out, n, planes, c.dwOffs, c.dwMaxOff, c.dwW[ch*taps:(ch+1)*taps], b, c.lo, c.hi)
 			d := dst[ch*c.oh*c.ow : (ch+1)*c.oh*c.ow]
 			for oy := 0; oy < c.oh; oy++ {
-				copy(d[oy*c.ow:(oy+1)*c.ow], out[oy*c.wq:])
+				copyFloats(d[oy*c.ow:(oy+1)*c.ow], out[oy*c.wq:])
 			}
 		}
 		putScratch(buf)

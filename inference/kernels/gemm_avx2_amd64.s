@@ -311,3 +311,41 @@ loop:
 	JNZ loop
 	VZEROUPPER
 	RET
+
+// func deinterleave2AVX2(even, odd, src *float32, n int)
+TEXT ·deinterleave2AVX2(SB), NOSPLIT, $0-32
+	MOVQ even+0(FP), DI
+	MOVQ odd+8(FP), R8
+	MOVQ src+16(FP), SI
+	MOVQ n+24(FP), CX
+loop8:
+	CMPQ CX, $8
+	JLT tail
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xDD, Y1, Y0, Y3
+	VPERMPD $0xD8, Y2, Y2
+	VPERMPD $0xD8, Y3, Y3
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y3, (R8)
+	ADDQ $64, SI
+	ADDQ $32, DI
+	ADDQ $32, R8
+	SUBQ $8, CX
+	JMP loop8
+tail:
+	TESTQ CX, CX
+	JEQ done
+	MOVSS (SI), X0
+	MOVSS X0, (DI)
+	MOVSS 4(SI), X0
+	MOVSS X0, (R8)
+	ADDQ $8, SI
+	ADDQ $4, DI
+	ADDQ $4, R8
+	DECQ CX
+	JMP tail
+done:
+	VZEROUPPER
+	RET

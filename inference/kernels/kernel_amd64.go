@@ -21,6 +21,9 @@ func dwFlatAVX2(dst *float32, n int, src *float32, offs *int, w *float32, ntaps 
 func dwFlatAVX512(dst *float32, n int, src *float32, offs *int, w *float32, ntaps int, bias, lo, hi float32)
 
 //go:noescape
+func deinterleave2AVX2(even, odd, src *float32, n int)
+
+//go:noescape
 func packRows16AVX2(dst, src *float32, offs *int, kc int)
 
 //go:noescape
@@ -87,14 +90,10 @@ func (k microKernel) run(kc int, a, b, c []float32, ldc, flags int, bias []float
 
 // dwFlat is the depthwise inner loop (see dwFlatGo), in assembly for kernel
 // kinds that have it. n must be a multiple of 64.
-func dwFlat(kind kernelKind, dst []float32, n int, src []float32, offs []int, w []float32, bias, lo, hi float32) {
+func dwFlat(kind kernelKind, dst []float32, n int, src []float32, offs []int, maxOff int, w []float32, bias, lo, hi float32) {
 	switch kind {
 	case kindAVX2, kindAVX512:
 		_ = dst[n-1]
-		maxOff := 0
-		for _, o := range offs {
-			maxOff = max(maxOff, o)
-		}
 		_ = src[maxOff+n-1]
 		_ = w[len(offs)-1]
 		if kind == kindAVX512 {
@@ -123,4 +122,16 @@ func packRows(kind kernelKind, dst, x []float32, offs []int, nr int) {
 			copy(dst[p*nr:p*nr+nr], x[o:o+nr])
 		}
 	}
+}
+
+// deinterleave2 splits src into its even and odd elements (see
+// deinterleave2Go).
+func deinterleave2(kind kernelKind, even, odd, src []float32) {
+	n := len(even)
+	if kind == kindGo || n == 0 {
+		deinterleave2Go(even, odd, src)
+		return
+	}
+	_, _ = odd[n-1], src[2*n-1]
+	deinterleave2AVX2(&even[0], &odd[0], &src[0], n)
 }

@@ -10,7 +10,7 @@ func (k microKernel) run(kc int, a, b, c []float32, ldc, flags int, bias []float
 }
 
 // dwFlat is the depthwise inner loop (see dwFlatGo).
-func dwFlat(kind kernelKind, dst []float32, n int, src []float32, offs []int, w []float32, bias, lo, hi float32) {
+func dwFlat(kind kernelKind, dst []float32, n int, src []float32, offs []int, maxOff int, w []float32, bias, lo, hi float32) {
 	dwFlatGo(dst, n, src, offs, w, bias, lo, hi)
 }
 
@@ -20,4 +20,10 @@ func packRows(kind kernelKind, dst, x []float32, offs []int, nr int) {
 	for p, o := range offs {
 		copy(dst[p*nr:p*nr+nr], x[o:o+nr])
 	}
+}
+
+// deinterleave2 splits src into its even and odd elements (see
+// deinterleave2Go).
+func deinterleave2(kind kernelKind, even, odd, src []float32) {
+	deinterleave2Go(even, odd, src)
 }
