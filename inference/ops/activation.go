@@ -130,13 +130,15 @@ func buildRelu(n *Node) (Op, error) {
 			}
 			return one(out), nil
 		}
-		d := out.F[:len(x.F)]
-		for i, v := range x.F {
-			if v < 0 {
-				v = 0
+		parallelFor(len(x.F), 1, func(lo, hi int) {
+			d := out.F[lo:hi]
+			for i, v := range x.F[lo:hi] {
+				if v < 0 {
+					v = 0
+				}
+				d[i] = v
 			}
-			d[i] = v
-		}
+		})
 		return one(out), nil
 	}), nil
 }
@@ -205,18 +207,20 @@ func buildClip(n *Node) (Op, error) {
 			return nil, err
 		}
 		out := tensor.New(x.Shape...)
-		d := out.F[:len(x.F)]
-		for i, v := range x.F {
-			// min(max()) order: with min > max every value becomes max, as
-			// the spec's reference does.
-			if v < lo {
-				v = lo
+		parallelFor(len(x.F), 1, func(from, to int) {
+			d := out.F[from:to]
+			for i, v := range x.F[from:to] {
+				// min(max()) order: with min > max every value becomes max,
+				// as the spec's reference does.
+				if v < lo {
+					v = lo
+				}
+				if v > hi {
+					v = hi
+				}
+				d[i] = v
 			}
-			if v > hi {
-				v = hi
-			}
-			d[i] = v
-		}
+		})
 		return one(out), nil
 	}), nil
 }

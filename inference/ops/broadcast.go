@@ -61,7 +61,8 @@ type rowKernels[T any] struct {
 }
 
 // broadcastApply computes dst = op(a, b) elementwise with numpy broadcasting;
-// dst has the broadcast shape.
+// dst has the broadcast shape. Large outputs are split across cores, by
+// rows, or within the row when there is only one.
 func broadcastApply[T any](k rowKernels[T], dst, a, b []T, dshape, ashape, bshape []int) {
 	if len(dst) == 0 {
 		return
@@ -70,41 +71,53 @@ func broadcastApply[T any](k rowKernels[T], dst, a, b []T, dshape, ashape, bshap
 	last := dims[len(dims)-1]
 	outer := dims[:len(dims)-1]
 	n := last.n
-	row := func(o, ia, ib int) {
-		d := dst[o : o+n]
-		switch {
-		case last.sa == 1 && last.sb == 1:
-			k.vv(d, a[ia:ia+n], b[ib:ib+n])
-		case last.sa == 1:
-			k.vs(d, a[ia:ia+n], b[ib])
-		case last.sb == 1:
-			k.sv(d, a[ia], b[ib:ib+n])
-		default:
-			// Both operands are broadcast along the row: one value, repeated.
-			k.vs(d[:1], a[ia:ia+1], b[ib])
-			for i := 1; i < n; i++ {
-				d[i] = d[0]
-			}
-		}
-	}
-	if len(outer) == 0 {
-		row(0, 0, 0)
+	rows := len(dst) / n
+	if rows == 1 {
+		parallelFor(n, 1, func(lo, hi int) { applyRow(k, last, dst, a, b, 0, 0, 0, lo, hi) })
 		return
 	}
-	idx := make([]int, len(outer))
-	ia, ib := 0, 0
-	for o := 0; o < len(dst); o += n {
-		row(o, ia, ib)
-		for j := len(outer) - 1; j >= 0; j-- {
-			idx[j]++
-			ia += outer[j].sa
-			ib += outer[j].sb
-			if idx[j] < outer[j].n {
-				break
+	parallelFor(rows, n, func(lo, hi int) {
+		idx := make([]int, len(outer))
+		ia, ib := 0, 0
+		for j, r := len(outer)-1, lo; j >= 0; j-- {
+			idx[j] = r % outer[j].n
+			r /= outer[j].n
+			ia += idx[j] * outer[j].sa
+			ib += idx[j] * outer[j].sb
+		}
+		for row := lo; row < hi; row++ {
+			applyRow(k, last, dst, a, b, row*n, ia, ib, 0, n)
+			for j := len(outer) - 1; j >= 0; j-- {
+				idx[j]++
+				ia += outer[j].sa
+				ib += outer[j].sb
+				if idx[j] < outer[j].n {
+					break
+				}
+				ia -= outer[j].sa * outer[j].n
+				ib -= outer[j].sb * outer[j].n
+				idx[j] = 0
 			}
-			ia -= outer[j].sa * outer[j].n
-			ib -= outer[j].sb * outer[j].n
-			idx[j] = 0
+		}
+	})
+}
+
+// applyRow computes elements [lo, hi) of the row at dst[o:], whose operands
+// start at a[ia] and b[ib].
+func applyRow[T any](k rowKernels[T], last bcastDim, dst, a, b []T, o, ia, ib, lo, hi int) {
+	d := dst[o+lo : o+hi]
+	switch {
+	case last.sa == 1 && last.sb == 1:
+		k.vv(d, a[ia+lo:ia+hi], b[ib+lo:ib+hi])
+	case last.sa == 1:
+		k.vs(d, a[ia+lo:ia+hi], b[ib])
+	case last.sb == 1:
+		k.sv(d, a[ia], b[ib+lo:ib+hi])
+	default:
+		// Both operands are broadcast along the row: one value, repeated.
+		k.vs(d[:1], a[ia:ia+1], b[ib])
+		for i := 1; i < len(d); i++ {
+			d[i] = d[0]
 		}
 	}
 }

@@ -237,9 +237,12 @@ func unaryBuilder(name string, f func(x float32) float32) Builder {
 				return nil, err
 			}
 			out := tensor.New(x.Shape...)
-			for i, v := range x.F {
-				out.F[i] = f(v)
-			}
+			parallelFor(len(x.F), 8, func(lo, hi int) {
+				dst := out.F[lo:hi]
+				for i, v := range x.F[lo:hi] {
+					dst[i] = f(v)
+				}
+			})
 			return one(out), nil
 		}), nil
 	}

@@ -131,3 +131,25 @@ func BenchmarkAddSameShape(b *testing.B) {
 		op.Run([]*tensor.Tensor{x, y})
 	}
 }
+
+func TestBinaryLargeSplitsAcrossCores(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	add := func(x, y float64) float64 { return x + y }
+	for _, s := range [][2][]int{
+		{{1, 64, 40, 40}, {64, 1, 1}},
+		{{1, 64, 40, 40}, {1, 64, 40, 40}},
+		{{1, 64, 40, 40}, {}},
+		{{3, 50000}, {3, 1}},
+		{{70000, 2}, {2}},
+	} {
+		a, b := randT(r, s[0]...), randT(r, s[1]...)
+		expect(t, call{op: "Add"}.run(t, a, b)[0], refBroadcast(a, b, add), 1e-6)
+	}
+	x := randT(r, 1, 32, 60, 60)
+	got := call{op: "Relu"}.run(t, x)[0]
+	for i, v := range x.F {
+		if want := float32(math.Max(float64(v), 0)); got.F[i] != want {
+			t.Fatalf("Relu at %d: got %v, want %v", i, got.F[i], want)
+		}
+	}
+}
