@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"math"
 	"sync"
 
 	"camscope/inference/kernels"
@@ -9,6 +10,17 @@ import (
 )
 
 func init() { register("Conv", buildConv) }
+
+// Attributes, outside ONNX's names, by which the loader can fuse a Relu or
+// Clip that consumes a Conv's output into the Conv: FusedActivation is
+// "Relu" or "Clip", and for Clip FusedMin and FusedMax are the float
+// bounds (absent: unbounded). The fused Conv computes act(conv(x)) in one
+// pass over its output.
+const (
+	FusedActivation = "camscope.activation"
+	FusedMin        = "camscope.min"
+	FusedMax        = "camscope.max"
+)
 
 // conv runs 1-D and 2-D convolutions through kernels.Conv (1-D as 2-D with
 // height 1). With constant weights, the prepared kernel is kept per input
@@ -20,6 +32,7 @@ type conv struct {
 	// for a convolution without bias.
 	w, b      *tensor.Tensor
 	biasKnown bool
+	act       kernels.Activation
 	mu        sync.Mutex
 	cache     map[[2]int]*kernels.Conv
 }
@@ -37,6 +50,9 @@ func buildConv(n *Node) (Op, error) {
 		return nil, fmt.Errorf("Conv: group %d must be positive", g)
 	}
 	c := &conv{win: win, group: int(g), cache: map[[2]int]*kernels.Conv{}}
+	if c.act, err = fusedActivation(n.Attrs); err != nil {
+		return nil, err
+	}
 	if w := constAt(n, 1); w != nil {
 		if err := c.checkWeights(w); err != nil {
 			return nil, err
@@ -115,7 +131,7 @@ func (c *conv) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	p := kernels.ConvParams{
 		C: ch, H: 1, W: sp[0], M: w.Shape[0], KH: 1, KW: geo.k[0],
 		StrideH: 1, StrideW: geo.stride[0], DilH: 1, DilW: geo.dil[0],
-		PadL: geo.padB[0], PadR: geo.padE[0], Group: c.group,
+		PadL: geo.padB[0], PadR: geo.padE[0], Group: c.group, Act: c.act,
 	}
 	if len(sp) == 2 {
 		p.H, p.W, p.KH, p.KW = sp[0], sp[1], geo.k[0], geo.k[1]
@@ -159,4 +175,28 @@ func biasData(b *tensor.Tensor) []float32 {
 		return nil
 	}
 	return b.F
+}
+
+func fusedActivation(a Attrs) (kernels.Activation, error) {
+	kind, err := a.String(FusedActivation, "")
+	if err != nil {
+		return kernels.Activation{}, fmt.Errorf("Conv: %w", err)
+	}
+	switch kind {
+	case "":
+		return kernels.Activation{}, nil
+	case "Relu":
+		return kernels.Activation{Kind: kernels.ActRelu}, nil
+	case "Clip":
+		lo, err := a.Float(FusedMin, float32(math.Inf(-1)))
+		if err != nil {
+			return kernels.Activation{}, fmt.Errorf("Conv: %w", err)
+		}
+		hi, err := a.Float(FusedMax, float32(math.Inf(1)))
+		if err != nil {
+			return kernels.Activation{}, fmt.Errorf("Conv: %w", err)
+		}
+		return kernels.Activation{Kind: kernels.ActClip, Min: lo, Max: hi}, nil
+	}
+	return kernels.Activation{}, fmt.Errorf("Conv: cannot fuse activation %q", kind)
 }

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -184,3 +185,33 @@ func TestConvConcurrent(t *testing.T) {
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
+
+func TestConvFusedActivation(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	x, w, b := randT(r, 1, 3, 6, 6), randT(r, 4, 3, 3, 3), randT(r, 4)
+	plain := refConv2D(x, w, b, 1, 1, 1, 1, 1, 1, 1, 1, 1)
+	attrs := Attrs{"pads": []int64{1, 1, 1, 1}}
+	for name, tc := range map[string]struct {
+		extra  Attrs
+		lo, hi float32
+	}{
+		"Relu":      {Attrs{FusedActivation: "Relu"}, 0, float32(math.Inf(1))},
+		"Clip":      {Attrs{FusedActivation: "Clip", FusedMin: float32(-0.5), FusedMax: float32(0.5)}, -0.5, 0.5},
+		"Clip open": {Attrs{FusedActivation: "Clip", FusedMax: float32(0.25)}, float32(math.Inf(-1)), 0.25},
+	} {
+		a := Attrs{}
+		for k, v := range attrs {
+			a[k] = v
+		}
+		for k, v := range tc.extra {
+			a[k] = v
+		}
+		want := plain.Clone()
+		for i, v := range want.F {
+			want.F[i] = min(max(v, tc.lo), tc.hi)
+		}
+		got := call{op: "Conv", attrs: a, consts: []*tensor.Tensor{nil, w, b}}.run(t, x, w, b)[0]
+		t.Run(name, func(t *testing.T) { expect(t, got, want, 1e-5) })
+	}
+	call{op: "Conv", attrs: Attrs{FusedActivation: "Tanh"}}.errorContains(t, "cannot fuse", x, w)
+}
