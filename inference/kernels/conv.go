@@ -120,14 +120,15 @@ func (c *Conv) Run(dst, src []float32) {
 	if !c.direct {
 		buf = getScratch(p.C*c.chanStride + c.slack)
 		x = *buf
+		clear(x)
 		parallelFor(p.C, workersFor(p.C*c.chanStride*8), func(c0, c1 int) {
 			tmp := getScratch(c.prepTmp)
+			clear(*tmp)
 			for ch := c0; ch < c1; ch++ {
 				c.prepareChannel(x[ch*c.chanStride:], src[ch*p.H*p.W:], *tmp)
 			}
 			putScratch(tmp)
 		})
-		clear(x[p.C*c.chanStride:])
 	}
 	cg, mg := p.C/p.Group, p.M/p.Group
 	n := c.oh * c.wq
@@ -163,9 +164,7 @@ func (c *Conv) Run(dst, src []float32) {
 		for r := 0; r < mg; r++ {
 			src := t.out[r*t.ldc:]
 			d := out[r*c.oh*c.ow:]
-			for oy := 0; oy < c.oh; oy++ {
-				copy(d[oy*c.ow:(oy+1)*c.ow], src[oy*c.wq:])
-			}
+			copyRows(c.mk.kind, d, c.ow, src, c.wq, c.oh, c.ow)
 		}
 	}
 	if cbuf != nil {

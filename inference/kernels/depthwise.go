@@ -13,7 +13,8 @@ func (c *Conv) runDepthwise(dst, src []float32) {
 		planes := (*buf)[:c.chanStride+c.slack]
 		out := (*buf)[c.chanStride+c.slack : c.chanStride+c.slack+n]
 		tmp := (*buf)[c.chanStride+c.slack+n:]
-		clear(planes[c.chanStride:])
+		clear(planes)
+		clear(tmp)
 		for ch := c0; ch < c1; ch++ {
 			c.prepareChannel(planes, src[ch*p.H*p.W:], tmp)
 			var b float32
@@ -21,10 +22,7 @@ func (c *Conv) runDepthwise(dst, src []float32) {
 				b = c.bias[ch]
 			}
 			dwFlat(c.mk.kind, out, n, planes, c.dwOffs, c.dwMaxOff, c.dwW[ch*taps:(ch+1)*taps], b, c.lo, c.hi)
-			d := dst[ch*c.oh*c.ow : (ch+1)*c.oh*c.ow]
-			for oy := 0; oy < c.oh; oy++ {
-				copyFloats(d[oy*c.ow:(oy+1)*c.ow], out[oy*c.wq:])
-			}
+			copyRows(c.mk.kind, dst[ch*c.oh*c.ow:(ch+1)*c.oh*c.ow], c.ow, out, c.wq, c.oh, c.ow)
 		}
 		putScratch(buf)
 	})

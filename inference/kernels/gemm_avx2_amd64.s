@@ -312,40 +312,105 @@ loop:
 	VZEROUPPER
 	RET
 
-// func deinterleave2AVX2(even, odd, src *float32, n int)
-TEXT ·deinterleave2AVX2(SB), NOSPLIT, $0-32
+// func deinterleaveRowsAVX2(even *float32, es int, odd *float32, os int, src *float32, ss, rows, n int)
+TEXT ·deinterleaveRowsAVX2(SB), NOSPLIT, $0-64
 	MOVQ even+0(FP), DI
-	MOVQ odd+8(FP), R8
-	MOVQ src+16(FP), SI
-	MOVQ n+24(FP), CX
+	MOVQ es+8(FP), R9
+	SHLQ $2, R9
+	MOVQ odd+16(FP), R8
+	MOVQ os+24(FP), R10
+	SHLQ $2, R10
+	MOVQ src+32(FP), SI
+	MOVQ ss+40(FP), R11
+	SHLQ $2, R11
+	MOVQ rows+48(FP), R12
+row:
+	MOVQ n+56(FP), CX
+	MOVQ DI, AX
+	MOVQ R8, BX
+	MOVQ SI, DX
 loop8:
 	CMPQ CX, $8
 	JLT tail
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
+	VMOVUPS (DX), Y0
+	VMOVUPS 32(DX), Y1
 	VSHUFPS $0x88, Y1, Y0, Y2
 	VSHUFPS $0xDD, Y1, Y0, Y3
 	VPERMPD $0xD8, Y2, Y2
 	VPERMPD $0xD8, Y3, Y3
-	VMOVUPS Y2, (DI)
-	VMOVUPS Y3, (R8)
-	ADDQ $64, SI
-	ADDQ $32, DI
-	ADDQ $32, R8
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, (BX)
+	ADDQ $64, DX
+	ADDQ $32, AX
+	ADDQ $32, BX
 	SUBQ $8, CX
 	JMP loop8
 tail:
 	TESTQ CX, CX
-	JEQ done
-	MOVSS (SI), X0
-	MOVSS X0, (DI)
-	MOVSS 4(SI), X0
-	MOVSS X0, (R8)
-	ADDQ $8, SI
-	ADDQ $4, DI
-	ADDQ $4, R8
+	JEQ next
+	MOVSS (DX), X0
+	MOVSS X0, (AX)
+	MOVSS 4(DX), X0
+	MOVSS X0, (BX)
+	ADDQ $8, DX
+	ADDQ $4, AX
+	ADDQ $4, BX
 	DECQ CX
 	JMP tail
-done:
+next:
+	ADDQ R9, DI
+	ADDQ R10, R8
+	ADDQ R11, SI
+	DECQ R12
+	JNZ row
+	VZEROUPPER
+	RET
+
+// func copyRowsAVX2(dst *float32, ds int, src *float32, ss, rows, n int)
+TEXT ·copyRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ ds+8(FP), R9
+	SHLQ $2, R9
+	MOVQ src+16(FP), SI
+	MOVQ ss+24(FP), R11
+	SHLQ $2, R11
+	MOVQ rows+32(FP), R12
+row:
+	MOVQ n+40(FP), CX
+	MOVQ DI, AX
+	MOVQ SI, DX
+loop16:
+	CMPQ CX, $16
+	JLT loop8
+	VMOVUPS (DX), Y0
+	VMOVUPS 32(DX), Y1
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ $64, DX
+	ADDQ $64, AX
+	SUBQ $16, CX
+	JMP loop16
+loop8:
+	CMPQ CX, $8
+	JLT tail
+	VMOVUPS (DX), Y0
+	VMOVUPS Y0, (AX)
+	ADDQ $32, DX
+	ADDQ $32, AX
+	SUBQ $8, CX
+tail:
+	TESTQ CX, CX
+	JEQ next
+	MOVSS (DX), X0
+	MOVSS X0, (AX)
+	ADDQ $4, DX
+	ADDQ $4, AX
+	DECQ CX
+	JMP tail
+next:
+	ADDQ R9, DI
+	ADDQ R11, SI
+	DECQ R12
+	JNZ row
 	VZEROUPPER
 	RET

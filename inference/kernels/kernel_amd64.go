@@ -21,7 +21,10 @@ func dwFlatAVX2(dst *float32, n int, src *float32, offs *int, w *float32, ntaps 
 func dwFlatAVX512(dst *float32, n int, src *float32, offs *int, w *float32, ntaps int, bias, lo, hi float32)
 
 //go:noescape
-func deinterleave2AVX2(even, odd, src *float32, n int)
+func deinterleaveRowsAVX2(even *float32, es int, odd *float32, os int, src *float32, ss, rows, n int)
+
+//go:noescape
+func copyRowsAVX2(dst *float32, ds int, src *float32, ss, rows, n int)
 
 //go:noescape
 func packRows16AVX2(dst, src *float32, offs *int, kc int)
@@ -124,14 +127,23 @@ func packRows(kind kernelKind, dst, x []float32, offs []int, nr int) {
 	}
 }
 
-// deinterleave2 splits src into its even and odd elements (see
-// deinterleave2Go).
-func deinterleave2(kind kernelKind, even, odd, src []float32) {
-	n := len(even)
-	if kind == kindGo || n == 0 {
-		deinterleave2Go(even, odd, src)
+// copyRows copies rows (see copyRowsGo).
+func copyRows(kind kernelKind, dst []float32, ds int, src []float32, ss, rows, n int) {
+	if kind == kindGo || rows <= 0 || n <= 0 {
+		copyRowsGo(dst, ds, src, ss, rows, n)
 		return
 	}
-	_, _ = odd[n-1], src[2*n-1]
-	deinterleave2AVX2(&even[0], &odd[0], &src[0], n)
+	_, _ = dst[(rows-1)*ds+n-1], src[(rows-1)*ss+n-1]
+	copyRowsAVX2(&dst[0], ds, &src[0], ss, rows, n)
+}
+
+// deinterleaveRows splits rows into even and odd values (see
+// deinterleaveRowsGo).
+func deinterleaveRows(kind kernelKind, even []float32, es int, odd []float32, os int, src []float32, ss, rows, n int) {
+	if kind == kindGo || rows <= 0 || n <= 0 {
+		deinterleaveRowsGo(even, es, odd, os, src, ss, rows, n)
+		return
+	}
+	_, _, _ = even[(rows-1)*es+n-1], odd[(rows-1)*os+n-1], src[(rows-1)*ss+2*n-1]
+	deinterleaveRowsAVX2(&even[0], es, &odd[0], os, &src[0], ss, rows, n)
 }

@@ -22,8 +22,13 @@ func packRows(kind kernelKind, dst, x []float32, offs []int, nr int) {
 	}
 }
 
-// deinterleave2 splits src into its even and odd elements (see
-// deinterleave2Go).
-func deinterleave2(kind kernelKind, even, odd, src []float32) {
-	deinterleave2Go(even, odd, src)
+// copyRows copies rows (see copyRowsGo).
+func copyRows(kind kernelKind, dst []float32, ds int, src []float32, ss, rows, n int) {
+	copyRowsGo(dst, ds, src, ss, rows, n)
+}
+
+// deinterleaveRows splits rows into even and odd values (see
+// deinterleaveRowsGo).
+func deinterleaveRows(kind kernelKind, even []float32, es int, odd []float32, os int, src []float32, ss, rows, n int) {
+	deinterleaveRowsGo(even, es, odd, os, src, ss, rows, n)
 }

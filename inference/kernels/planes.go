@@ -55,87 +55,66 @@ func (c *Conv) tapOffset(ky, kx int) int {
 // input. Otherwise the input is zero-padded into tmp (prepTmp values), hp x
 // wp, and plane (py, px) takes its rows r*s+py and columns q*s+px; for stride
 // 2 one vector deinterleave of a padded row fills both column phases.
+//
+// Only the input's own values are written to the padded image: its zero
+// border must already be there, that is dst (stride 1) or tmp (other
+// strides) must have been cleared before the first call with this Conv.
 func (c *Conv) prepareChannel(dst, src, tmp []float32) {
 	p := c.p
 	src = src[:p.H*p.W]
 	if p.StrideH == 1 && p.StrideW == 1 {
-		padInto(dst, src, p.H, p.W, c.hq, c.wq, p.PadT, p.PadL)
+		copyRows(c.mk.kind, dst[p.PadT*c.wq+p.PadL:c.hq*c.wq], c.wq, src, p.W, p.H, p.W)
 		return
 	}
-	padInto(tmp, src, p.H, p.W, c.hp, c.wp, p.PadT, p.PadL)
-	junk := tmp[c.hp*c.wp : c.hp*c.wp+c.wq]
+	rows, cols := min(p.H, c.hp-p.PadT), min(p.W, c.wp-p.PadL)
+	copyRows(c.mk.kind, tmp[p.PadT*c.wp+p.PadL:c.hp*c.wp], c.wp, src, p.W, rows, cols)
 	psize := c.hq * c.wq
 	for a, py := range c.phY {
-		for r := 0; r < c.hq; r++ {
-			in := tmp[(r*p.StrideH+py)*c.wp : (r*p.StrideH+py+1)*c.wp]
-			rowOf := func(b int) []float32 {
-				o := (a*len(c.phX)+b)*psize + r*c.wq
-				return dst[o : o+c.wq]
-			}
-			if p.StrideW == 2 {
-				even, odd := junk, junk
-				for b, px := range c.phX {
-					if px == 0 {
-						even = rowOf(b)
-					} else {
-						odd = rowOf(b)
-					}
-				}
-				deinterleave2(c.mk.kind, even, odd, in)
-				continue
-			}
+		in := tmp[py*c.wp : c.hp*c.wp]
+		if p.StrideW == 2 {
+			even, odd := tmp[c.hp*c.wp:], tmp[c.hp*c.wp:]
+			evenStride, oddStride := 0, 0
 			for b, px := range c.phX {
-				row := rowOf(b)
+				plane := dst[(a*len(c.phX)+b)*psize : (a*len(c.phX)+b+1)*psize]
+				if px == 0 {
+					even, evenStride = plane, c.wq
+				} else {
+					odd, oddStride = plane, c.wq
+				}
+			}
+			deinterleaveRows(c.mk.kind, even, evenStride, odd, oddStride, in, p.StrideH*c.wp, c.hq, c.wq)
+			continue
+		}
+		for b, px := range c.phX {
+			plane := dst[(a*len(c.phX)+b)*psize : (a*len(c.phX)+b+1)*psize]
+			for r := 0; r < c.hq; r++ {
+				row := plane[r*c.wq : (r+1)*c.wq]
+				x := in[r*p.StrideH*c.wp:]
 				for q := range row {
-					row[q] = in[q*p.StrideW+px]
+					row[q] = x[q*p.StrideW+px]
 				}
 			}
 		}
 	}
 }
 
-// padInto writes the h x w input src into dst as an hp x wp image with pt
-// zero rows above and pl zero columns to the left, zeros filling the rest
-// (the input is cropped if it does not fit).
-func padInto(dst, src []float32, h, w, hp, wp, pt, pl int) {
-	dst = dst[:hp*wp]
-	clear(dst[:pt*wp])
-	rows := min(h, hp-pt)
-	for y := 0; y < rows; y++ {
-		row := dst[(pt+y)*wp : (pt+y+1)*wp]
-		for i := range row[:pl] {
-			row[i] = 0
-		}
-		n := copyFloats(row[pl:], src[y*w:(y+1)*w])
-		tail := row[pl+n:]
-		for i := range tail {
-			tail[i] = 0
-		}
+// copyRowsGo is the portable copyRows: row i (n values) of src, at i*ss,
+// goes to dst at i*ds, for i < rows.
+func copyRowsGo(dst []float32, ds int, src []float32, ss, rows, n int) {
+	for i := 0; i < rows; i++ {
+		copy(dst[i*ds:i*ds+n], src[i*ss:i*ss+n])
 	}
-	clear(dst[(pt+rows)*wp:])
 }
 
-// copyFloats is copy, without the call into memmove for short rows.
-func copyFloats(dst, src []float32) int {
-	n := min(len(dst), len(src))
-	if n >= 32 {
-		return copy(dst, src)
-	}
-	dst, src = dst[:n], src[:n]
-	for i := range dst {
-		dst[i] = src[i]
-	}
-	return n
-}
-
-// deinterleave2Go is the portable deinterleave2: even[i] = src[2i] and
-// odd[i] = src[2i+1] for i < len(even) (== len(odd)).
-func deinterleave2Go(even, odd, src []float32) {
-	n := len(even)
-	odd = odd[:n]
-	src = src[:2*n]
-	for i := range even {
-		even[i] = src[2*i]
-		odd[i] = src[2*i+1]
+// deinterleaveRowsGo is the portable deinterleaveRows: for each row i <
+// rows, the even and odd values of src[i*ss : i*ss+2n] go to even[i*es:] and
+// odd[i*os:] (a stride of 0 rewrites one scratch row).
+func deinterleaveRowsGo(even []float32, es int, odd []float32, os int, src []float32, ss, rows, n int) {
+	for i := 0; i < rows; i++ {
+		e, o, s := even[i*es:i*es+n], odd[i*os:i*os+n], src[i*ss:i*ss+2*n]
+		for j := range e {
+			e[j] = s[2*j]
+			o[j] = s[2*j+1]
+		}
 	}
 }
