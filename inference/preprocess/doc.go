@@ -5,9 +5,10 @@
 // # Spec
 //
 // A Spec says how: input Width x Height; Resize mode Stretch (the whole photo
-// to WxH, aspect not kept) or CenterCrop (shorter side to
+// to WxH, aspect not kept), CenterCrop (shorter side to
 // floor(max(W,H)/CropFraction), then the centre WxH, as torchvision's
-// Resize(256)+CenterCrop(224)); x = (p/255 - Mean[c]) / Std[c] per channel;
+// Resize(256)+CenterCrop(224)) or SquareCrop (the centred square, scaled by
+// CropFraction, resized to WxH); x = (p/255 - Mean[c]) / Std[c] per channel;
 // RGB or BGR channel order (Mean and Std are listed in the tensor's order);
 // NCHW or NHWC layout. Prepare applies it and returns the tensor and a
 // Geometry. The resize is a port of Pillow's Image.resize(BILINEAR) (a
@@ -20,7 +21,7 @@
 //
 // Geometry.Crop is the rectangle of the photo, in continuous photo pixel
 // coordinates (pixel i spans [i, i+1)), that the tensor covers: the whole
-// photo for Stretch, the centre part for CenterCrop. TensorToPhoto,
+// photo for Stretch, the centre part for the crop modes. TensorToPhoto,
 // PhotoToTensor, GridToPhoto, PhotoToGrid and GridCell map between the
 // photo, the tensor and a feature grid laid evenly over the tensor. A CAM
 // computed on a 7x7 grid therefore belongs on Crop, not on the whole photo.

@@ -2,6 +2,7 @@ package preprocess
 
 import (
 	"fmt"
+	"image"
 	"math"
 )
 
@@ -41,10 +42,11 @@ type Geometry struct {
 	// Crop is the part of the photo the tensor covers; for Stretch it is the
 	// whole photo.
 	Crop Rect
-	// ResizedWidth, ResizedHeight and CropX, CropY describe the center-crop
-	// path: the whole photo was resized to ResizedWidth x ResizedHeight and
-	// the tensor is the Width x Height block at (CropX, CropY) of that. For
-	// Stretch they are Width, Height, 0, 0.
+	// How the pixels are made: Region of the photo (the whole photo, or the
+	// centred square for SquareCrop) is resized to ResizedWidth x
+	// ResizedHeight, and the tensor is the Width x Height block at
+	// (CropX, CropY) of that (CropX, CropY are non-zero for CenterCrop only).
+	Region                      image.Rectangle
 	ResizedWidth, ResizedHeight int
 	CropX, CropY                int
 }
@@ -59,8 +61,13 @@ func Plan(photoW, photoH int, s Spec) (Geometry, error) {
 		return Geometry{}, fmt.Errorf("preprocess: the photo is empty (%dx%d pixels)", photoW, photoH)
 	}
 	g := Geometry{PhotoWidth: photoW, PhotoHeight: photoH, Width: s.Width, Height: s.Height,
-		ResizedWidth: s.Width, ResizedHeight: s.Height}
-	if s.Resize == CenterCrop {
+		Region: image.Rect(0, 0, photoW, photoH), ResizedWidth: s.Width, ResizedHeight: s.Height}
+	switch s.Resize {
+	case SquareCrop:
+		side := max(1, int(math.Floor(float64(min(photoW, photoH))*s.CropFraction+1e-9)))
+		x0, y0 := (photoW-side)/2, (photoH-side)/2
+		g.Region = image.Rect(x0, y0, x0+side, y0+side)
+	case CenterCrop:
 		// torchvision: Resize(int(crop / fraction)) sets the shorter side
 		// and truncates the longer one; CenterCrop rounds its offsets.
 		// A non-square crop uses the size that fits the larger crop side.
@@ -75,11 +82,12 @@ func Plan(photoW, photoH int, s Spec) (Geometry, error) {
 		g.CropX = roundHalfEven(float64(g.ResizedWidth-s.Width) / 2)
 		g.CropY = roundHalfEven(float64(g.ResizedHeight-s.Height) / 2)
 	}
-	sx := float64(photoW) / float64(g.ResizedWidth)
-	sy := float64(photoH) / float64(g.ResizedHeight)
+	r := g.Region
+	sx := float64(r.Dx()) / float64(g.ResizedWidth)
+	sy := float64(r.Dy()) / float64(g.ResizedHeight)
 	g.Crop = Rect{
-		X0: float64(g.CropX) * sx, Y0: float64(g.CropY) * sy,
-		X1: float64(g.CropX+s.Width) * sx, Y1: float64(g.CropY+s.Height) * sy,
+		X0: float64(r.Min.X) + float64(g.CropX)*sx, Y0: float64(r.Min.Y) + float64(g.CropY)*sy,
+		X1: float64(r.Min.X) + float64(g.CropX+s.Width)*sx, Y1: float64(r.Min.Y) + float64(g.CropY+s.Height)*sy,
 	}
 	return g, nil
 }

@@ -12,6 +12,7 @@ import (
 var (
 	reSize       = regexp.MustCompile(`\b(\d{1,4})\s*[x×]\s*(\d{1,4})\b`)
 	reCenterCrop = regexp.MustCompile(`(?i)\bcent(?:er|re)[ _-]?crop`)
+	reSquare     = regexp.MustCompile(`(?i)\bcent(?:er|re)(?:d)?[ _-]?square`)
 	reCropFrac   = regexp.MustCompile(`(?i)\bcrop[ _-]?(?:fraction|pct|ratio)\s*[=:]?\s*([0-9]*\.?[0-9]+)`)
 	reShortSide  = regexp.MustCompile(`(?i)\bresiz\w*\s+(?:the\s+)?(?:shorter|short|smaller|short(?:est)?)\s+(?:side|edge)\s+to\s+(\d+)`)
 	reCropSize   = regexp.MustCompile(`(?i)\bcrop(?:ped|ping|s)?\s+(?:(?:the\s+)?(?:cent(?:er|re)|middle)\s+)?(?:to\s+)?(\d{1,4})(?:\s*[x×]\s*(\d{1,4}))?\b`)
@@ -70,6 +71,8 @@ func ParseMetadata(metadata map[string]string) (Options, []string) {
 		}
 	}
 	switch {
+	case reSquare.MatchString(text):
+		o.Resize = SquareCrop
 	case reCenterCrop.MatchString(text) || reShortSide.MatchString(text):
 		o.Resize = CenterCrop
 		// The crop size is the input size: "center crop 224" or "crop 224x224".

@@ -2,6 +2,7 @@ package preprocess
 
 import (
 	"image"
+	"image/draw"
 
 	"camscope/inference/tensor"
 )
@@ -22,7 +23,16 @@ func Prepare(photo image.Image, s Spec) (*tensor.Tensor, Geometry, error) {
 // (from Plan): the photo resized, then center-cropped if g says so. It is
 // also what a "show model input" view should display.
 func Crop(photo image.Image, g Geometry) *image.RGBA {
-	resized := Resize(photo, g.ResizedWidth, g.ResizedHeight)
+	src := photo
+	if r := g.Region.Add(photo.Bounds().Min); r != photo.Bounds() {
+		rgba, ok := photo.(*image.RGBA)
+		if !ok {
+			rgba = image.NewRGBA(r)
+			draw.Draw(rgba, r, photo, r.Min, draw.Src)
+		}
+		src = rgba.SubImage(r)
+	}
+	resized := Resize(src, g.ResizedWidth, g.ResizedHeight)
 	if g.CropX == 0 && g.CropY == 0 && g.ResizedWidth == g.Width && g.ResizedHeight == g.Height {
 		return resized
 	}

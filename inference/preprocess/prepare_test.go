@@ -182,6 +182,30 @@ func TestPlanCenterCropLikeTorchvision(t *testing.T) {
 	}
 }
 
+func TestPlanSquareCrop(t *testing.T) {
+	cases := []struct {
+		w, h int
+		frac float64
+		want image.Rectangle
+	}{
+		{512, 341, 1, image.Rect(85, 0, 426, 341)},
+		{500, 610, 1, image.Rect(0, 55, 500, 555)},
+		{512, 341, 0.5, image.Rect(171, 85, 341, 255)},
+		{3, 1, 1, image.Rect(1, 0, 2, 1)},
+	}
+	for _, c := range cases {
+		s := TFSlim(16)
+		s.Resize, s.CropFraction = SquareCrop, c.frac
+		g, err := Plan(c.w, c.h, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.Region != c.want || g.Crop != (Rect{float64(c.want.Min.X), float64(c.want.Min.Y), float64(c.want.Max.X), float64(c.want.Max.Y)}) {
+			t.Errorf("%dx%d %v: region %v crop %v, want %v", c.w, c.h, c.frac, g.Region, g.Crop, c.want)
+		}
+	}
+}
+
 func TestGeometryRoundTrip(t *testing.T) {
 	g, _ := Plan(512, 343, Torchvision(224))
 	for _, p := range [][2]float64{{0, 0}, {10.5, 300}, {511.9, 1}} {
@@ -206,11 +230,11 @@ func TestGeometryRoundTrip(t *testing.T) {
 	}
 }
 
-// TestMarkerLinesUpThroughCenterCrop draws a bright marker on a dark photo at
-// a known place, center-crops it into a tensor, finds the marker in the
+// TestMarkerLinesUpThroughCrops draws a bright marker on a dark photo at a
+// known place, center-crops (or square-crops) it into a tensor, finds the marker in the
 // tensor and on a coarse feature grid, maps both back to the photo and
 // checks they land on the marker.
-func TestMarkerLinesUpThroughCenterCrop(t *testing.T) {
+func TestMarkerLinesUpThroughCrops(t *testing.T) {
 	const W, H = 640, 400
 	marks := [][2]int{{400, 130}, {230, 300}, {320, 200}}
 	for _, m := range marks {
@@ -223,30 +247,36 @@ func TestMarkerLinesUpThroughCenterCrop(t *testing.T) {
 				photo.SetRGBA(x, y, color.RGBA{255, 255, 255, 255})
 			}
 		}
-		s := Torchvision(224)
-		ten, g, err := Prepare(photo, s)
-		if err != nil {
-			t.Fatal(err)
+		for _, s := range []Spec{Torchvision(224), func() Spec { s := TFSlim(224); s.Resize, s.CropFraction = SquareCrop, 0.9; return s }()} {
+			checkMarker(t, photo, m, s)
 		}
-		// Centroid of the marker in the tensor's red plane.
-		var su, sv, sw float64
-		for v := range 224 {
-			for u := range 224 {
-				w := float64(ten.F[v*224+u]) - float64(ten.F[0])
-				su += w * (float64(u) + 0.5)
-				sv += w * (float64(v) + 0.5)
-				sw += w
-			}
+	}
+}
+
+func checkMarker(t *testing.T, photo *image.RGBA, m [2]int, s Spec) {
+	t.Helper()
+	ten, g, err := Prepare(photo, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Centroid of the marker in the tensor's red plane.
+	var su, sv, sw float64
+	for v := range 224 {
+		for u := range 224 {
+			w := float64(ten.F[v*224+u]) - float64(ten.F[0])
+			su += w * (float64(u) + 0.5)
+			sv += w * (float64(v) + 0.5)
+			sw += w
 		}
-		x, y := g.TensorToPhoto(su/sw, sv/sw)
-		if math.Hypot(x-float64(m[0]), y-float64(m[1])) > 0.5 {
-			t.Errorf("marker at %v found at (%.2f, %.2f) via the tensor", m, x, y)
-		}
-		// A 7x7 grid cell holding the marker's centre must contain it on the photo.
-		gx, gy := g.PhotoToGrid(float64(m[0]), float64(m[1]), 7, 7)
-		cell := g.GridCell(int(gx), int(gy), 7, 7)
-		if float64(m[0]) < cell.X0 || float64(m[0]) >= cell.X1 || float64(m[1]) < cell.Y0 || float64(m[1]) >= cell.Y1 {
-			t.Errorf("marker %v not in its grid cell %v", m, cell)
-		}
+	}
+	x, y := g.TensorToPhoto(su/sw, sv/sw)
+	if math.Hypot(x-float64(m[0]), y-float64(m[1])) > 0.5 {
+		t.Errorf("%s: marker at %v found at (%.2f, %.2f) via the tensor", s.Resize, m, x, y)
+	}
+	// A 7x7 grid cell holding the marker's centre must contain it on the photo.
+	gx, gy := g.PhotoToGrid(float64(m[0]), float64(m[1]), 7, 7)
+	cell := g.GridCell(int(gx), int(gy), 7, 7)
+	if float64(m[0]) < cell.X0 || float64(m[0]) >= cell.X1 || float64(m[1]) < cell.Y0 || float64(m[1]) >= cell.Y1 {
+		t.Errorf("marker %v not in its grid cell %v", m, cell)
 	}
 }

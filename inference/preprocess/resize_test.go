@@ -67,6 +67,7 @@ func TestResizeMatchesPIL(t *testing.T) {
 		"grace_hopper_stretch_40x24.png": {"grace_hopper.png", Spec{Width: 40, Height: 24, Resize: Stretch, Std: [3]float64{1, 1, 1}, Layout: NCHW}, image.Rectangle{}},
 		"pets_centercrop_32x32.png":      {"pets.png", Torchvision(32), image.Rectangle{}},
 		"dog_crop32_up_48x48.png":        {"dog_segmentation.png", TFSlim(48), image.Rect(40, 30, 72, 62)},
+		"cat_squarecrop_32x32.png":       {"cat.png", func() Spec { s := TFSlim(32); s.Resize, s.CropFraction = SquareCrop, 1; return s }(), image.Rectangle{}},
 	}
 	for golden, c := range cases {
 		t.Run(golden, func(t *testing.T) {

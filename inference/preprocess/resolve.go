@@ -146,11 +146,11 @@ func Resolve(inputShape []int, numClasses int, metadata map[string]string, sidec
 			s.Layout, src.Layout = c.layout, o
 		}
 	}
-	if s.Resize == CenterCrop && s.CropFraction == 0 {
-		s.CropFraction = DefaultCropFraction
+	if s.Resize.crops() && (s.CropFraction == 0 || src.CropFraction == FromDefault) {
+		s.CropFraction = s.Resize.defaultCropFraction()
 	}
-	if s.Resize != CenterCrop {
-		src.CropFraction = ""
+	if !s.Resize.crops() {
+		s.CropFraction, src.CropFraction = 0, ""
 	}
 	if shape.width > 0 && (s.Width != shape.width || s.Height != shape.height) {
 		return Spec{}, src, fmt.Errorf("%w: the %s asks for %dx%d input but the model's input shape %v fixes %dx%d",

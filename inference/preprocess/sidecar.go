@@ -107,8 +107,8 @@ func (p SidecarPrepro) choices() (choices, error) {
 	if o.Width < 0 || o.Height < 0 {
 		return choices{}, fmt.Errorf("%w: input size %dx%d; width and height must be positive", ErrSpec, o.Width, o.Height)
 	}
-	if o.Resize != "" && o.Resize != Stretch && o.Resize != CenterCrop {
-		return choices{}, fmt.Errorf("%w: resize %q; use %q or %q", ErrSpec, o.Resize, Stretch, CenterCrop)
+	if o.Resize != "" && o.Resize != Stretch && !o.Resize.crops() {
+		return choices{}, fmt.Errorf("%w: resize %q; use %q, %q or %q", ErrSpec, o.Resize, Stretch, CenterCrop, SquareCrop)
 	}
 	return o.choices()
 }

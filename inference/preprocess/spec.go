@@ -19,6 +19,12 @@ const (
 	// keeping the aspect ratio, then crops the centre Width x Height
 	// (torchvision's Resize + CenterCrop; 224 / 0.875 = 256).
 	CenterCrop ResizeMode = "center-crop"
+	// SquareCrop cuts the centred square of side
+	// floor(min(photo w, h) * CropFraction) out of the photo, then resizes it
+	// to Width x Height (TF/Keras-style "central crop"; with CropFraction 1
+	// it is how the center-crop numbers in shared/images/expected.json were
+	// made).
+	SquareCrop ResizeMode = "square-crop"
 )
 
 // Layout is the order of the tensor's dimensions.
@@ -29,8 +35,20 @@ const (
 	NHWC Layout = "NHWC" // [1, H, W, 3], TensorFlow and Keras exports
 )
 
-// DefaultCropFraction is torchvision's 224/256.
+// DefaultCropFraction is torchvision's 224/256, the CenterCrop default;
+// SquareCrop defaults to 1 (the largest centred square).
 const DefaultCropFraction = 0.875
+
+// crops reports whether the mode uses CropFraction.
+func (m ResizeMode) crops() bool { return m == CenterCrop || m == SquareCrop }
+
+// defaultCropFraction is the fraction a mode uses when none is given.
+func (m ResizeMode) defaultCropFraction() float64 {
+	if m == SquareCrop {
+		return 1
+	}
+	return DefaultCropFraction
+}
 
 // Spec says how a photo becomes a model input tensor.
 //
@@ -43,8 +61,8 @@ const DefaultCropFraction = 0.875
 type Spec struct {
 	Width, Height int
 	Resize        ResizeMode
-	// CropFraction is used by CenterCrop only: the crop covers this fraction
-	// of the resized shorter side. In (0, 1].
+	// CropFraction is used by CenterCrop and SquareCrop only: the crop
+	// covers this fraction of the (resized) shorter side. In (0, 1].
 	CropFraction float64
 	Mean, Std    [3]float64
 	BGR          bool
@@ -103,12 +121,12 @@ func (s Spec) Validate() error {
 	}
 	switch s.Resize {
 	case Stretch:
-	case CenterCrop:
+	case CenterCrop, SquareCrop:
 		if !(s.CropFraction > 0 && s.CropFraction <= 1) {
 			return fmt.Errorf("%w: crop fraction %v must be in (0, 1], e.g. 0.875", ErrSpec, s.CropFraction)
 		}
 	default:
-		return fmt.Errorf("%w: resize mode %q; use %q or %q", ErrSpec, s.Resize, Stretch, CenterCrop)
+		return fmt.Errorf("%w: resize mode %q; use %q, %q or %q", ErrSpec, s.Resize, Stretch, CenterCrop, SquareCrop)
 	}
 	switch s.Layout {
 	case NCHW, NHWC:
@@ -138,7 +156,7 @@ func (s Spec) InputShape() []int {
 func (s Spec) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%dx%d %s", s.Width, s.Height, s.Resize)
-	if s.Resize == CenterCrop {
+	if s.Resize.crops() {
 		fmt.Fprintf(&b, " %s", strconv.FormatFloat(s.CropFraction, 'g', -1, 64))
 	}
 	order := "RGB"
