@@ -33,27 +33,9 @@ func buildSoftmax(n *Node, name string, logOut bool) (Op, error) {
 		if err := requireFloat(name, x); err != nil {
 			return nil, err
 		}
-		r := x.Rank()
-		var outer, length, inner int
-		if coerce {
-			// axis may equal the rank here, as in Flatten.
-			if axis < -int64(r) || axis > int64(r) {
-				return nil, fmt.Errorf("%s: axis %d is out of range for rank %d", name, axis, r)
-			}
-			a := int(axis)
-			if a < 0 {
-				a += r
-			}
-			outer, length, inner = tensor.Size(x.Shape[:a]), tensor.Size(x.Shape[a:]), 1
-		} else {
-			if r == 0 {
-				return nil, fmt.Errorf("%s: input must not be a scalar", name)
-			}
-			a, err := normAxis(name, axis, r)
-			if err != nil {
-				return nil, err
-			}
-			outer, length, inner = tensor.Size(x.Shape[:a]), x.Shape[a], tensor.Size(x.Shape[a+1:])
+		outer, length, inner, err := softmaxView(name, x.Shape, axis, coerce)
+		if err != nil {
+			return nil, err
 		}
 		out := tensor.New(x.Shape...)
 		if length == 0 {
@@ -84,4 +66,30 @@ func buildSoftmax(n *Node, name string, logOut bool) (Op, error) {
 		}
 		return one(out), nil
 	}), nil
+}
+
+// softmaxView splits shape into outer x length x inner around axis: with
+// coerce (opsets before 13) the input is a 2-D matrix split at axis, and
+// the operation runs over all of the trailing part.
+func softmaxView(name string, shape []int, axis int64, coerce bool) (outer, length, inner int, err error) {
+	r := len(shape)
+	if coerce {
+		// axis may equal the rank here, as in Flatten.
+		if axis < -int64(r) || axis > int64(r) {
+			return 0, 0, 0, fmt.Errorf("%s: axis %d is out of range for rank %d", name, axis, r)
+		}
+		a := int(axis)
+		if a < 0 {
+			a += r
+		}
+		return tensor.Size(shape[:a]), tensor.Size(shape[a:]), 1, nil
+	}
+	if r == 0 {
+		return 0, 0, 0, fmt.Errorf("%s: input must not be a scalar", name)
+	}
+	a, err := normAxis(name, axis, r)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	return tensor.Size(shape[:a]), shape[a], tensor.Size(shape[a+1:]), nil
 }
