@@ -11,8 +11,12 @@ import (
 // TopK (some classifiers end in it) and Hardmax.
 
 func init() {
-	register("ArgMax", func(n *Node) (Op, error) { return buildArg(n, "ArgMax", func(v, best float64) bool { return v > best }) })
-	register("ArgMin", func(n *Node) (Op, error) { return buildArg(n, "ArgMin", func(v, best float64) bool { return v < best }) })
+	register("ArgMax", func(n *Node) (Op, error) {
+		return buildArg(n, "ArgMax", func(v, best float64) bool { return v > best })
+	})
+	register("ArgMin", func(n *Node) (Op, error) {
+		return buildArg(n, "ArgMin", func(v, best float64) bool { return v < best })
+	})
 	register("TopK", buildTopK)
 	register("Hardmax", buildHardmax)
 }
