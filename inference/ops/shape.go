@@ -401,29 +401,42 @@ func buildTranspose(n *Node) (Op, error) {
 }
 
 // permute writes src (shape) with its axes reordered by perm into dst,
-// walking dst in order with an odometer over the source strides.
+// walking dst in order with an odometer over the source strides. Axes that
+// stay adjacent and in order are merged first, so that a channel shuffle
+// or an NCHW<->NHWC transpose copies whole rows where it can.
 func permute[T any](dst, src []T, shape []int, perm []int) {
 	if len(dst) == 0 {
 		return
 	}
-	r := len(shape)
-	if r == 0 {
+	st := tensor.Strides(shape)
+	var n, s []int // merged output dims and their source strides
+	for _, a := range perm {
+		if shape[a] == 1 {
+			continue
+		}
+		if k := len(n) - 1; k >= 0 && s[k] == st[a]*shape[a] {
+			n[k] *= shape[a]
+			s[k] = st[a]
+			continue
+		}
+		n, s = append(n, shape[a]), append(s, st[a])
+	}
+	if len(n) == 0 {
 		dst[0] = src[0]
 		return
 	}
-	st := tensor.Strides(shape)
-	n := make([]int, r)
-	s := make([]int, r)
-	for i, a := range perm {
-		n[i], s[i] = shape[a], st[a]
-	}
+	r := len(n)
 	last, lastStride := n[r-1], s[r-1]
 	idx := make([]int, r)
 	off := 0
 	for o := 0; o < len(dst); o += last {
 		row := dst[o : o+last]
-		for i := range row {
-			row[i] = src[off+i*lastStride]
+		if lastStride == 1 {
+			copy(row, src[off:off+last])
+		} else {
+			for i := range row {
+				row[i] = src[off+i*lastStride]
+			}
 		}
 		for d := r - 2; d >= 0; d-- {
 			idx[d]++

@@ -103,3 +103,43 @@ func TestTranspose(t *testing.T) {
 	expect(t, call{op: "Transpose"}.run(t, i64(nil, 5))[0], i64(nil, 5), 0)
 	call{op: "Transpose", attrs: Attrs{"perm": []int64{0, 0}}}.errorContains(t, "repeated", x)
 }
+
+func TestTransposeAgainstReference(t *testing.T) {
+	// Every permutation of a 4-D tensor with a unit dimension, checked
+	// against index arithmetic done from scratch.
+	shape := []int{2, 1, 3, 4}
+	x := iota32(shape...)
+	var perms [][]int64
+	var gen func(p []int64, used []bool)
+	gen = func(p []int64, used []bool) {
+		if len(p) == 4 {
+			perms = append(perms, append([]int64{}, p...))
+			return
+		}
+		for a := range 4 {
+			if !used[a] {
+				used[a] = true
+				gen(append(p, int64(a)), used)
+				used[a] = false
+			}
+		}
+	}
+	gen(nil, make([]bool, 4))
+	st := tensor.Strides(shape)
+	for _, p := range perms {
+		oshape := make([]int, 4)
+		for i, a := range p {
+			oshape[i] = shape[a]
+		}
+		want := tensor.New(oshape...)
+		ost := tensor.Strides(oshape)
+		for o := range want.F {
+			src := 0
+			for i, a := range p {
+				src += (o / ost[i] % oshape[i]) * st[a]
+			}
+			want.F[o] = x.F[src]
+		}
+		expect(t, call{op: "Transpose", attrs: Attrs{"perm": p}}.run(t, x)[0], want, 0)
+	}
+}
