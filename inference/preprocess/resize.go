@@ -152,23 +152,31 @@ func resampleH(dst, src *image.RGBA, offset int, bounds []int, kk []int32, ksize
 	}
 }
 
-// resampleV fills dst (w x h) from the columns of src.
+// resampleV fills dst (w x h) from the columns of src. It walks source rows
+// in order and accumulates a whole output row at once, which reads memory
+// sequentially; integer sums do not depend on the order of addition, so the
+// result is Pillow's.
 func resampleV(dst, src *image.RGBA, bounds []int, kk []int32, ksize int) {
 	sb := src.Bounds()
 	w := dst.Bounds().Dx()
+	acc := make([]int32, 3*w)
 	for yy := range dst.Bounds().Dy() {
 		ymin, ymax := bounds[2*yy], bounds[2*yy+1]
-		k := kk[yy*ksize : yy*ksize+ymax]
+		for i := range acc {
+			acc[i] = 1 << (precisionBits - 1)
+		}
+		for y, kv := range kk[yy*ksize : yy*ksize+ymax] {
+			row := src.Pix[src.PixOffset(sb.Min.X, sb.Min.Y+ymin+y):]
+			for xx := range w {
+				p := row[4*xx : 4*xx+3]
+				acc[3*xx] += int32(p[0]) * kv
+				acc[3*xx+1] += int32(p[1]) * kv
+				acc[3*xx+2] += int32(p[2]) * kv
+			}
+		}
 		out := dst.Pix[yy*dst.Stride:]
 		for xx := range w {
-			s0, s1, s2 := int32(1)<<(precisionBits-1), int32(1)<<(precisionBits-1), int32(1)<<(precisionBits-1)
-			for y, kv := range k {
-				p := src.Pix[src.PixOffset(sb.Min.X+xx, sb.Min.Y+ymin+y):]
-				s0 += int32(p[0]) * kv
-				s1 += int32(p[1]) * kv
-				s2 += int32(p[2]) * kv
-			}
-			out[4*xx], out[4*xx+1], out[4*xx+2] = clip8(s0), clip8(s1), clip8(s2)
+			out[4*xx], out[4*xx+1], out[4*xx+2] = clip8(acc[3*xx]), clip8(acc[3*xx+1]), clip8(acc[3*xx+2])
 		}
 	}
 }

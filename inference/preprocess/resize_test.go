@@ -150,7 +150,7 @@ func TestResizeMatchesSlowReference(t *testing.T) {
 	for i := 3; i < len(src.Pix); i += 4 {
 		src.Pix[i] = 255
 	}
-	for _, sz := range [][2]int{{10, 7}, {37, 23}, {80, 50}, {1, 1}, {5, 40}} {
+	for _, sz := range [][2]int{{10, 7}, {37, 23}, {80, 50}, {1, 1}, {5, 40}, {10, 23}, {37, 7}, {200, 23}} {
 		got := Resize(src, sz[0], sz[1])
 		want := slowResize(src, sz[0], sz[1])
 		for i, px := range want {
