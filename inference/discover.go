@@ -53,10 +53,14 @@ func (m *Model) producer(name string) *step {
 // NodeOf returns the name of the node that computes tensor name ("" for
 // inputs and constants).
 func (m *Model) NodeOf(name string) string {
-	if s := m.producer(name); s != nil {
-		return s.name
+	s := m.producer(name)
+	switch {
+	case s == nil:
+		return ""
+	case s.fusedWith != "":
+		return s.fusedWith
 	}
-	return ""
+	return s.name
 }
 
 // skipBack follows transparent ops from name toward the input.

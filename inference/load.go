@@ -182,7 +182,7 @@ func load(name string, data []byte, opt Options) (*Model, error) {
 		m.Outputs = append(m.Outputs, ValueInfo{Name: o.Name})
 		m.outputs[o.Name] = true
 	}
-	if err := m.prepare(nodes, limit, opt.SampleInputs); err != nil {
+	if err := m.prepare(nodes, limit, opt.SampleInputs, opt.Keep); err != nil {
 		return nil, err
 	}
 	return m, nil

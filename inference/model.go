@@ -22,6 +22,10 @@ type Options struct {
 	// tensors: for graphs whose inputs are not images but shapes or indices
 	// that zeros would make invalid (ONNX's conformance cases).
 	SampleInputs map[string]*tensor.Tensor
+	// Keep names inner tensors that must stay readable after a run. The
+	// loader fuses a Conv with the Relu or Clip after it, and the Conv's
+	// own output then never exists; naming it here prevents that.
+	Keep []string
 
 	// minOpset lowers MinOpset, for conformance cases of operators whose
 	// definition has not changed since an older opset.
@@ -67,6 +71,9 @@ type step struct {
 	outputs []string
 	attrs   ops.Attrs
 	op      ops.Op
+	// fusedWith names the Relu or Clip node folded into this Conv; its
+	// outputs are that node's outputs.
+	fusedWith string
 }
 
 // Shape returns the shape of any tensor of the graph (input, constant, inner

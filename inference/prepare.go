@@ -3,6 +3,7 @@ package inference
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"camscope/inference/ops"
 	"camscope/inference/tensor"
@@ -12,7 +13,7 @@ import (
 // does not depend on the input's values, and measures memory with one check
 // run on a zero input, so that a broken model fails here and not on the
 // user's first photo.
-func (m *Model) prepare(nodes []*step, limit int64, samples map[string]*tensor.Tensor) error {
+func (m *Model) prepare(nodes []*step, limit int64, samples map[string]*tensor.Tensor, keep []string) error {
 	order, err := m.topoSort(nodes)
 	if err != nil {
 		return err
@@ -23,6 +24,8 @@ func (m *Model) prepare(nodes []*step, limit int64, samples map[string]*tensor.T
 	if m.WeightBytes > limit {
 		return fmt.Errorf("%w: its weights take %s, over the limit of %s", ErrTooLarge, formatBytes(m.WeightBytes), formatBytes(limit))
 	}
+
+	order = m.fuseActivations(nodes, order, keep)
 
 	// Build every operator; run the ones whose inputs are all constant now.
 	var steps []*step
@@ -122,6 +125,90 @@ func (m *Model) prepare(nodes []*step, limit int64, samples map[string]*tensor.T
 			formatBytes(m.WeightBytes), formatBytes(m.PeakBytes), formatBytes(limit))
 	}
 	return nil
+}
+
+// fuseActivations folds a Relu or Clip that is the only reader of a Conv's
+// output into the Conv, which then applies it as it writes its output: one
+// pass over the activations instead of two. The Conv's own output then no
+// longer exists as a tensor, so outputs of the graph and tensors named in
+// keep are never fused away. It returns the order without the fused nodes.
+func (m *Model) fuseActivations(nodes []*step, order []int, keep []string) []int {
+	readers := map[string]int{}
+	for _, n := range nodes {
+		for _, in := range n.inputs {
+			readers[in]++
+		}
+	}
+	kept := map[string]bool{}
+	for _, k := range keep {
+		kept[k] = true
+	}
+	producer := map[string]*step{}
+	for _, n := range nodes {
+		if n.opType == "Conv" && len(n.outputs) == 1 {
+			producer[n.outputs[0]] = n
+		}
+	}
+	fused := map[*step]bool{}
+	for _, i := range order {
+		a := nodes[i]
+		if (a.opType != "Relu" && a.opType != "Clip") || len(a.inputs) == 0 || len(a.outputs) != 1 {
+			continue
+		}
+		conv := producer[a.inputs[0]]
+		x := a.inputs[0]
+		if conv == nil || readers[x] != 1 || m.outputs[x] || kept[x] {
+			continue
+		}
+		attrs := make(ops.Attrs, len(conv.attrs)+3)
+		for k, v := range conv.attrs {
+			attrs[k] = v
+		}
+		attrs[ops.FusedActivation] = a.opType
+		if a.opType == "Clip" {
+			lo, hi, ok := m.clipBounds(a)
+			if !ok {
+				continue
+			}
+			attrs[ops.FusedMin], attrs[ops.FusedMax] = lo, hi
+		}
+		conv.attrs = attrs
+		conv.outputs = a.outputs
+		conv.fusedWith = a.name
+		fused[a] = true
+	}
+	out := order[:0:0]
+	for _, i := range order {
+		if !fused[nodes[i]] {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// clipBounds returns a Clip node's bounds when they are known at load:
+// attributes before opset 11, constant inputs from 11 on.
+func (m *Model) clipBounds(s *step) (lo, hi float32, ok bool) {
+	lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
+	if m.Opset < 11 {
+		var err1, err2 error
+		lo, err1 = s.attrs.Float("min", lo)
+		hi, err2 = s.attrs.Float("max", hi)
+		return lo, hi, err1 == nil && err2 == nil
+	}
+	bound := func(j int, def float32) (float32, bool) {
+		if j >= len(s.inputs) || s.inputs[j] == "" {
+			return def, true
+		}
+		c := m.consts[s.inputs[j]]
+		if c == nil || c.DType != tensor.Float32 || c.Len() != 1 {
+			return 0, false
+		}
+		return c.F[0], true
+	}
+	lo, ok1 := bound(1, lo)
+	hi, ok2 := bound(2, hi)
+	return lo, hi, ok1 && ok2
 }
 
 func (m *Model) setConsts(s *step, outs []*tensor.Tensor) {

@@ -39,7 +39,7 @@ func runCmd(env *Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "camscope run: --input and --out are required (or use --list)")
 		return ExitUsage
 	}
-	m, err := inference.Load(*model, inference.Options{})
+	m, err := inference.Load(*model, inference.Options{Keep: tensors})
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "camscope run:", err)
 		return ExitFailed

@@ -1,0 +1,257 @@
+package cam
+
+import (
+	"context"
+	"encoding/json"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"camscope/inference"
+	"camscope/inference/npy"
+	"camscope/inference/preprocess"
+	"camscope/inference/tensor"
+)
+
+const shared = "../../../shared"
+
+type refMeta struct {
+	GradK   int     `json:"grad_k"`
+	GradMax float64 `json:"grad_absmax"`
+	FeatMax float64 `json:"feat_absmax"`
+}
+
+func loadRef(t *testing.T) (map[string]refMeta, *tensor.Tensor) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(shared, "reference", "meta.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta map[string]refMeta
+	if err := json.Unmarshal(b, &meta); err != nil {
+		t.Fatal(err)
+	}
+	return meta, readNpy(t, filepath.Join(shared, "reference", "input.npy"))
+}
+
+func readNpy(t *testing.T, path string) *tensor.Tensor {
+	t.Helper()
+	x, err := npy.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+func load(t *testing.T, path string) *inference.Model {
+	t.Helper()
+	m, err := inference.Load(path, inference.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestCAMMatchesReference checks CAM against sum_c W[k,c] feat[c] computed
+// in float64 from PyTorch's feature map and the classifier initializer,
+// read by name (independently of the engine's head discovery).
+func TestCAMMatchesReference(t *testing.T) {
+	meta, input := loadRef(t)
+	classifiers := map[string]string{
+		"resnet18": "fc.weight", "squeezenet1_1": "classifier.1.weight", "efficientnet_b0": "classifier.1.weight",
+		"googlenet": "fc.weight", "densenet121": "classifier.weight",
+	}
+	for name, wname := range classifiers {
+		t.Run(name, func(t *testing.T) {
+			m := load(t, filepath.Join(shared, "reference", name+".onnx"))
+			e, err := New(m, nil, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := e.Forward(context.Background(), input, CAM)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := m.Const(wname)
+			if w == nil {
+				t.Fatalf("no initializer %q", wname)
+			}
+			feat := readNpy(t, filepath.Join(shared, "reference", name+"_feat.npy"))
+			c, hw := feat.Shape[1], feat.Shape[2]*feat.Shape[3]
+			for _, k := range []int{0, meta[name].GradK, 999} {
+				got, err := p.Map(k)
+				if err != nil {
+					t.Fatal(err)
+				}
+				worst, scale := 0.0, 0.0
+				for i := 0; i < hw; i++ {
+					var want float64
+					for ch := 0; ch < c; ch++ {
+						want += float64(w.F[k*c+ch]) * float64(feat.F[ch*hw+i])
+					}
+					worst = math.Max(worst, math.Abs(float64(got.Data[i])-want))
+					scale = math.Max(scale, math.Abs(want))
+				}
+				if worst > 1e-4*scale {
+					t.Errorf("class %d: CAM differs from the reference by %g (map max %g)", k, worst, scale)
+				}
+			}
+		})
+	}
+}
+
+// TestGradCAMWeightsMatchReference checks that Grad-CAM's channel weights
+// are the spatial means of PyTorch's gradient, for all six models.
+func TestGradCAMWeightsMatchReference(t *testing.T) {
+	meta, input := loadRef(t)
+	for _, name := range []string{"resnet18", "squeezenet1_1", "efficientnet_b0", "googlenet", "densenet121", "vgg_small"} {
+		t.Run(name, func(t *testing.T) {
+			m := load(t, filepath.Join(shared, "reference", name+".onnx"))
+			e, err := New(m, nil, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := e.Forward(context.Background(), input, GradCAM)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k := meta[name].GradK
+			got, err := p.ChannelWeights(k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			grad := readNpy(t, filepath.Join(shared, "reference", name+"_grad.npy"))
+			hw := grad.Shape[2] * grad.Shape[3]
+			for ch := range got {
+				var want float64
+				for _, v := range grad.F[ch*hw : (ch+1)*hw] {
+					want += float64(v)
+				}
+				want /= float64(hw)
+				if d := math.Abs(float64(got[ch]) - want); d > 1e-4*meta[name].GradMax {
+					t.Fatalf("channel %d: weight %g, reference %g", ch, got[ch], want)
+				}
+			}
+		})
+	}
+}
+
+// TestGradCAMIsScaledCAM: for a GAP + linear head Grad-CAM is CAM / (h*w).
+func TestGradCAMIsScaledCAM(t *testing.T) {
+	_, input := loadRef(t)
+	m := load(t, filepath.Join(shared, "reference", "resnet18.onnx"))
+	e, err := New(m, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := e.Forward(context.Background(), input, CAM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg, err := e.Forward(context.Background(), input, GradCAM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cls := range pc.Top(3) {
+		a, _ := pc.Map(cls.Index)
+		b, err := pg.Map(cls.Index)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hw := float64(a.W * a.H)
+		for i := range a.Data {
+			if d := math.Abs(float64(a.Data[i])/hw - float64(b.Data[i])); d > 1e-5*math.Abs(float64(a.Data[i])/hw)+1e-7 {
+				t.Fatalf("class %d cell %d: CAM/hw %g, Grad-CAM %g", cls.Index, i, float64(a.Data[i])/hw, b.Data[i])
+			}
+		}
+	}
+}
+
+// TestTwoDogs: on pets.png with MobileNet V2, the maps of the two dog
+// classes peak on different dogs (left and right halves of the photo).
+func TestTwoDogs(t *testing.T) {
+	m := load(t, filepath.Join(shared, "models", "mobilenet_v2_1.0_224.onnx"))
+	e, err := New(m, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(shared, "images", "pets.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	photo, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, geo, err := preprocess.Prepare(photo, preprocess.TFSlim(224))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.Forward(context.Background(), x, CAM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dogs []Class
+	for _, c := range p.Top(10) {
+		if c.Index >= 152 && c.Index <= 269 {
+			dogs = append(dogs, c)
+		}
+	}
+	if len(dogs) < 2 || dogs[0].Index != 172 || dogs[1].Index != 196 {
+		t.Fatalf("top dog classes %v, want 172 (Italian greyhound) then 196 (Boston bull)", dogs)
+	}
+	peakX := func(k int) float64 {
+		mp, err := p.Map(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		best := 0
+		for i, v := range mp.Data {
+			if v > mp.Data[best] {
+				best = i
+			}
+		}
+		x, _ := geo.GridToPhoto(float64(best%mp.W)+0.5, float64(best/mp.W)+0.5, mp.W, mp.H)
+		return x
+	}
+	half := float64(geo.PhotoW) / 2
+	if l, r := peakX(dogs[0].Index), peakX(dogs[1].Index); !(l < half && r > half) {
+		t.Errorf("Italian greyhound map peaks at x=%.0f, Boston bull at x=%.0f; want left and right of %.0f", l, r, half)
+	}
+}
+
+func TestFindClasses(t *testing.T) {
+	labels := []string{"background", "tabby, tabby cat", "tiger cat", "golden retriever", "Labrador retriever", "cattle"}
+	cases := map[string]struct {
+		q    string
+		want []int
+		ok   bool
+	}{
+		"index":          {"3", []int{3}, true},
+		"index too big":  {"6", nil, false},
+		"whole word":     {"tabby", []int{1}, true},
+		"word before in": {"cat", []int{1, 2, 5}, true},
+		"case":           {"RETRIEVER", []int{3, 4}, true},
+		"none":           {"zebra", nil, false},
+		"empty":          {"  ", nil, false},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			got, err := FindClasses(labels, len(labels), c.q)
+			if (err == nil) != c.ok {
+				t.Fatalf("FindClasses(%q) error %v", c.q, err)
+			}
+			if len(got) != len(c.want) {
+				t.Fatalf("FindClasses(%q) = %v, want %v", c.q, got, c.want)
+			}
+			for i := range got {
+				if got[i] != c.want[i] {
+					t.Fatalf("FindClasses(%q) = %v, want %v", c.q, got, c.want)
+				}
+			}
+		})
+	}
+}
