@@ -29,6 +29,7 @@ func TestParseMetadata(t *testing.T) {
 		"caffe": {"BGR, mean = (103.939, 116.779, 123.68) std = (1, 1, 1)",
 			Options{Mean: []float64{103.939 / 255, 116.779 / 255, 123.68 / 255}, Std: []float64{1. / 255, 1. / 255, 1. / 255}, BGR: new(true)}},
 		"range only":   {"pixels in range [0, 255]", Options{Range: "0,255"}},
+		"square":       {"center square crop, resized to 224x224", Options{Width: 224, Height: 224, Resize: SquareCrop}},
 		"nothing":      {"a lovely model", Options{}},
 		"both orders":  {"RGB or BGR", Options{}},
 		"resized text": {"image resized to 299x299 and scaled", Options{Width: 299, Height: 299, Resize: Stretch}},
@@ -142,6 +143,27 @@ func TestResolvePrecedence(t *testing.T) {
 		ChannelOrder: FromSidecar, Layout: FromMetadata, Convention: "tf-slim", Sidecar: side}
 	if !reflect.DeepEqual(src, wantSrc) {
 		t.Errorf("source %+v\nwant   %+v", src, wantSrc)
+	}
+}
+
+func TestResolveCropFractionDefaults(t *testing.T) {
+	for mode, want := range map[ResizeMode]float64{SquareCrop: 1, CenterCrop: 0.875, Stretch: 0} {
+		for _, classes := range []int{1000, 1001} {
+			got, src, err := Resolve(nil, classes, nil, "", Options{Resize: mode})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.CropFraction != want {
+				t.Errorf("%s, %d classes: crop fraction %v, want %v", mode, classes, got.CropFraction, want)
+			}
+			if (src.CropFraction == "") != (mode == Stretch) {
+				t.Errorf("%s: crop fraction source %q", mode, src.CropFraction)
+			}
+		}
+	}
+	got, _, _ := Resolve(nil, 1000, nil, "", Options{Resize: SquareCrop, CropFraction: 0.8})
+	if got.CropFraction != 0.8 {
+		t.Errorf("explicit fraction lost: %v", got.CropFraction)
 	}
 }
 
