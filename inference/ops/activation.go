@@ -132,11 +132,9 @@ func buildRelu(n *Node) (Op, error) {
 		}
 		parallelFor(len(x.F), 1, func(lo, hi int) {
 			d := out.F[lo:hi]
+			// The builtin max has no branch to mispredict on random signs.
 			for i, v := range x.F[lo:hi] {
-				if v < 0 {
-					v = 0
-				}
-				d[i] = v
+				d[i] = max(v, 0)
 			}
 		})
 		return one(out), nil
@@ -212,13 +210,7 @@ func buildClip(n *Node) (Op, error) {
 			for i, v := range x.F[from:to] {
 				// min(max()) order: with min > max every value becomes max,
 				// as the spec's reference does.
-				if v < lo {
-					v = lo
-				}
-				if v > hi {
-					v = hi
-				}
-				d[i] = v
+				d[i] = min(max(v, lo), hi)
 			}
 		})
 		return one(out), nil

@@ -224,9 +224,7 @@ func (p *pool2D) run(dst, src, tmp []float32) {
 			r = r[:len(row)]
 			if p.isMax {
 				for i, v := range r {
-					if v > row[i] {
-						row[i] = v
-					}
+					row[i] = max(row[i], v)
 				}
 			} else {
 				for i, v := range r {
@@ -248,19 +246,20 @@ func (p *pool2D) run(dst, src, tmp []float32) {
 }
 
 // maxStrided is the maximum of seg[0], seg[d], seg[2d], ...; the window
-// sizes CNNs use are unrolled.
+// sizes CNNs use are unrolled. The builtin max compiles without branches,
+// which matters on data whose order is random: a NaN in a window gives NaN.
 func maxStrided(seg []float32, d int) float32 {
 	if d == 1 {
 		switch len(seg) {
 		case 2:
-			return max32(seg[0], seg[1])
+			return max(seg[0], seg[1])
 		case 3:
-			return max32(max32(seg[0], seg[1]), seg[2])
+			return max(max(seg[0], seg[1]), seg[2])
 		}
 	}
 	m := seg[0]
 	for i := d; i < len(seg); i += d {
-		m = max32(m, seg[i])
+		m = max(m, seg[i])
 	}
 	return m
 }
@@ -279,15 +278,6 @@ func sumStrided(seg []float32, d int) float32 {
 		s += seg[i]
 	}
 	return s
-}
-
-// max32 is max without the NaN and signed-zero handling of the builtin,
-// which costs branches here.
-func max32(a, b float32) float32 {
-	if b > a {
-		return b
-	}
-	return a
 }
 
 // poolND pools one plane of any spatial rank; it also records the argmax
