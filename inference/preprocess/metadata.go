@@ -2,6 +2,7 @@ package preprocess
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -103,6 +104,13 @@ func ParseMetadata(metadata map[string]string) (Options, []string) {
 	}
 
 	mean, std := meanStd(text)
+	for _, v := range std {
+		if v == 0 {
+			note("gives a std of 0; mean and std not taken from it")
+			mean, std = nil, nil
+			break
+		}
+	}
 	switch {
 	case mean != nil && std != nil:
 		o.Mean, o.Std = mean, std
@@ -120,6 +128,15 @@ func ParseMetadata(metadata map[string]string) (Options, []string) {
 	}
 	if o.Range == "" && o.Mean == nil && strings.Contains(strings.ToLower(text), "mean") {
 		note("mentions a mean that could not be read")
+	}
+
+	if o.CropFraction < 0 || o.CropFraction > 1 {
+		note("crop fraction %v is not in (0, 1]; not taken from it", o.CropFraction)
+		o.CropFraction = 0
+	}
+	if o.Width > maxSide || o.Height > maxSide || (o.Width == 0) != (o.Height == 0) {
+		note("size %dx%d not taken from it", o.Width, o.Height)
+		o.Width, o.Height = 0, 0
 	}
 
 	bgr, rgb := reBGR.MatchString(text), reRGB.MatchString(text)
@@ -145,9 +162,9 @@ func ParseMetadata(metadata map[string]string) (Options, []string) {
 // on the pixel/255 scale.
 func meanStd(text string) (mean, std []float64) {
 	if m := reFormula.FindStringSubmatch(text); m != nil {
-		a, _ := strconv.ParseFloat(m[1], 64)
-		b, _ := strconv.ParseFloat(m[2], 64)
-		if b != 0 {
+		a, errA := strconv.ParseFloat(m[1], 64)
+		b, errB := strconv.ParseFloat(m[2], 64)
+		if errA == nil && errB == nil && b != 0 {
 			if b > 1 || a > 1 {
 				a, b = a/255, b/255
 			}
@@ -161,7 +178,7 @@ func meanStd(text string) (mean, std []float64) {
 		v := make([]float64, 3)
 		for i := range 3 {
 			f, err := strconv.ParseFloat(m[i+1], 64)
-			if err != nil {
+			if err != nil || math.IsInf(f, 0) {
 				return nil
 			}
 			v[i] = f

@@ -284,3 +284,22 @@ func TestSharedModelLabels(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseMetadata(f *testing.F) {
+	f.Add(sharedModelText)
+	f.Add("Resize shorter side to 256, center crop 224, mean [0.485, 0.456, 0.406] std [0.229, 0.224, 0.225], RGB")
+	f.Add("center-crop 192x192 with crop_fraction 0.9; range [0,1]; NHWC; BGR, mean = (103.939, 116.779, 123.68) std = (0, 0, 0)")
+	f.Add("mean [1e999, 0, 0] std [1, 1, 1]; x = (pixel - 1" + strings.Repeat("9", 400) + ") / 2")
+	f.Fuzz(func(t *testing.T, text string) {
+		o, _ := ParseMetadata(map[string]string{"preprocessing": text})
+		// Metadata is the least trusted source: whatever its text says, it
+		// must not make Resolve fail; what is unusable is left out.
+		s, _, err := Resolve(nil, 1000, map[string]string{"preprocessing": text}, "", Options{})
+		if err != nil {
+			t.Fatalf("metadata %+v made Resolve fail: %v", o, err)
+		}
+		if err := s.Validate(); err != nil {
+			t.Fatalf("Resolve returned an invalid spec %v: %v", s, err)
+		}
+	})
+}
