@@ -8,6 +8,9 @@ const (
 	kcBlock = 256
 	mcBlock = 240 // a multiple of every kernel's MR (4, 6, 8, 12)
 	ncBlock = 512 // a multiple of every kernel's NR (4, 16, 32)
+
+	// gemvRows is the most rows of C that Gemm computes without packing.
+	gemvRows = 2
 )
 
 // Gemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices, where
@@ -25,6 +28,10 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	}
 	if beta != 0 && beta != 1 {
 		scaleC(m, n, beta, c, ldc)
+	}
+	if m <= gemvRows {
+		gemv(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
 	}
 	mk := active
 	mpad := roundUp(m, mk.mr)

@@ -24,6 +24,12 @@ func dwFlatAVX512(dst *float32, n int, src *float32, offs *int, w *float32, ntap
 func deinterleaveRowsAVX2(even *float32, es int, odd *float32, os int, src *float32, ss, rows, n int)
 
 //go:noescape
+func dotAVX2(x, y *float32, n int) float32
+
+//go:noescape
+func axpyAVX2(dst, x *float32, a float32, n int)
+
+//go:noescape
 func copyRowsAVX2(dst *float32, ds int, src *float32, ss, rows, n int)
 
 //go:noescape
@@ -146,4 +152,23 @@ func deinterleaveRows(kind kernelKind, even []float32, es int, odd []float32, os
 	}
 	_, _, _ = even[(rows-1)*es+n-1], odd[(rows-1)*os+n-1], src[(rows-1)*ss+2*n-1]
 	deinterleaveRowsAVX2(&even[0], es, &odd[0], os, &src[0], ss, rows, n)
+}
+
+// dot returns the dot product of x and y (len(x) == len(y)).
+func dot(kind kernelKind, x, y []float32) float32 {
+	if kind == kindGo || len(x) == 0 {
+		return dotGo(x, y)
+	}
+	_ = y[len(x)-1]
+	return dotAVX2(&x[0], &y[0], len(x))
+}
+
+// axpy adds a*x to dst (len(x) == len(dst)).
+func axpy(kind kernelKind, dst, x []float32, a float32) {
+	if kind == kindGo || len(dst) == 0 {
+		axpyGo(dst, x, a)
+		return
+	}
+	_ = x[len(dst)-1]
+	axpyAVX2(&dst[0], &x[0], a, len(dst))
 }

@@ -32,3 +32,9 @@ func copyRows(kind kernelKind, dst []float32, ds int, src []float32, ss, rows, n
 func deinterleaveRows(kind kernelKind, even []float32, es int, odd []float32, os int, src []float32, ss, rows, n int) {
 	deinterleaveRowsGo(even, es, odd, os, src, ss, rows, n)
 }
+
+// dot returns the dot product of x and y (len(x) == len(y)).
+func dot(kind kernelKind, x, y []float32) float32 { return dotGo(x, y) }
+
+// axpy adds a*x to dst (len(x) == len(dst)).
+func axpy(kind kernelKind, dst, x []float32, a float32) { axpyGo(dst, x, a) }

@@ -17,15 +17,22 @@ func benchKernels(b *testing.B, f func(b *testing.B)) {
 }
 
 func BenchmarkGemm(b *testing.B) {
-	for _, s := range [][3]int{{64, 3136, 576}, {256, 196, 2304}, {512, 49, 4608}, {1000, 1, 512}, {384, 384, 384}} {
-		m, n, k := s[0], s[1], s[2]
-		b.Run(fmt.Sprintf("%dx%dx%d", m, n, k), func(b *testing.B) {
+	for _, s := range []struct {
+		m, n, k int
+		transB  bool
+	}{{64, 3136, 576, false}, {256, 196, 2304, false}, {512, 49, 4608, false}, {384, 384, 384, false}, {1, 1000, 512, true}, {1, 1000, 1280, true}} {
+		m, n, k := s.m, s.n, s.k
+		ldb := n
+		if s.transB {
+			ldb = k
+		}
+		b.Run(fmt.Sprintf("%dx%dx%d/transB=%v", m, n, k, s.transB), func(b *testing.B) {
 			r := rand.New(rand.NewPCG(1, 1))
 			a, bb, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
 			benchKernels(b, func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
-					Gemm(false, false, m, n, k, 1, a, k, bb, n, 0, c, n)
+					Gemm(false, s.transB, m, n, k, 1, a, k, bb, ldb, 0, c, n)
 				}
 				b.ReportMetric(float64(2*m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})

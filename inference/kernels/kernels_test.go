@@ -51,7 +51,7 @@ func closeTo(got, want, mag []float32, k int) error {
 func TestGemm(t *testing.T) {
 	type shape struct{ m, n, k int }
 	shapes := []shape{{1, 1, 1}, {1, 70, 3}, {70, 1, 5}, {3, 5, 7}, {6, 16, 1}, {7, 17, 9},
-		{13, 33, 64}, {4, 4, 300}, {31, 29, 70}, {64, 64, 64}, {129, 257, 300}, {250, 40, 530}}
+		{13, 33, 64}, {4, 4, 300}, {31, 29, 70}, {64, 64, 64}, {129, 257, 300}, {250, 40, 530}, {1, 1000, 512}, {2, 300, 129}, {3, 40, 50}}
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := 0; i < 12; i++ {
 		shapes = append(shapes, shape{1 + r.IntN(70), 1 + r.IntN(70), 1 + r.IntN(70)})

@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"math/bits"
 	"runtime"
 	"sync"
 )
@@ -36,19 +37,22 @@ func parallelFor(n, w int, fn func(i0, i1 int)) {
 
 // scratch recycles float32 buffers between calls and goroutines, so that
 // running a layer does not allocate and concurrent runs never share one.
-var scratch sync.Pool
+// Buffers are pooled by power-of-two capacity, so that a small request never
+// takes (and a large one never drops) a buffer of the wrong size.
+var scratch [64]sync.Pool
 
 // getScratch returns a buffer of n values (contents undefined); hand it back
 // with putScratch.
 func getScratch(n int) *[]float32 {
-	if p, ok := scratch.Get().(*[]float32); ok {
-		if cap(*p) >= n {
-			*p = (*p)[:n]
-			return p
-		}
+	class := bits.Len(uint(max(n, 1) - 1))
+	if p, ok := scratch[class].Get().(*[]float32); ok {
+		*p = (*p)[:n]
+		return p
 	}
-	s := make([]float32, n)
+	s := make([]float32, n, 1<<class)
 	return &s
 }
 
-func putScratch(p *[]float32) { scratch.Put(p) }
+func putScratch(p *[]float32) {
+	scratch[bits.Len(uint(cap(*p)-1))].Put(p)
+}
