@@ -104,6 +104,18 @@ func Resolve(inputShape []int, numClasses int, metadata map[string]string, sidec
 	}
 	src.Notes = append(src.Notes, notes...)
 
+	// The model's own shape outranks its free-text description.
+	if shape.width > 0 && meta.width > 0 && (meta.width != shape.width || meta.height != shape.height) {
+		src.Notes = append(src.Notes, fmt.Sprintf("metadata says %dx%d but the input shape %v fixes %dx%d; using the shape",
+			meta.width, meta.height, inputShape, shape.width, shape.height))
+		meta.width, meta.height = 0, 0
+	}
+	if shape.layout != "" && meta.layout != "" && meta.layout != shape.layout {
+		src.Notes = append(src.Notes, fmt.Sprintf("metadata says %s but the input shape %v is %s; using the shape",
+			meta.layout, inputShape, shape.layout))
+		meta.layout = ""
+	}
+
 	var def Spec
 	if numClasses == 1001 {
 		def, src.Convention = TFSlim(224), "tf-slim"

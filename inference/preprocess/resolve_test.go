@@ -121,6 +121,16 @@ func writeFile(t *testing.T, path, text string) string {
 	return path
 }
 
+func TestResolveMetadataYieldsToShape(t *testing.T) {
+	got, src, err := Resolve([]int{1, 224, 224, 3}, 1001, map[string]string{"preprocessing": sharedModelText}, "", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Width != 224 || got.Layout != NHWC || src.Size != FromInputShape || len(src.Notes) != 2 {
+		t.Errorf("got %v, source %+v", got, src)
+	}
+}
+
 func TestResolvePrecedence(t *testing.T) {
 	dir := t.TempDir()
 	model := filepath.Join(dir, "net.onnx")
