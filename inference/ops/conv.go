@@ -12,10 +12,10 @@ import (
 func init() { register("Conv", buildConv) }
 
 // Attributes, outside ONNX's names, by which the loader can fuse a Relu or
-// Clip that consumes a Conv's output into the Conv: FusedActivation is
-// "Relu" or "Clip", and for Clip FusedMin and FusedMax are the float
-// bounds (absent: unbounded). The fused Conv computes act(conv(x)) in one
-// pass over its output.
+// Clip that consumes a Conv's (or a float Add's) output into it:
+// FusedActivation is "Relu" or "Clip", and for Clip FusedMin and FusedMax
+// are the float bounds (absent: unbounded). The fused operator computes
+// act(op(x)) in one pass over its output.
 const (
 	FusedActivation = "camscope.activation"
 	FusedMin        = "camscope.min"
@@ -50,7 +50,7 @@ func buildConv(n *Node) (Op, error) {
 		return nil, fmt.Errorf("Conv: group %d must be positive", g)
 	}
 	c := &conv{win: win, group: int(g), cache: map[[2]int]*kernels.Conv{}}
-	if c.act, err = fusedActivation(n.Attrs); err != nil {
+	if c.act, err = fusedActivation("Conv", n.Attrs); err != nil {
 		return nil, err
 	}
 	if w := constAt(n, 1); w != nil {
@@ -177,10 +177,10 @@ func biasData(b *tensor.Tensor) []float32 {
 	return b.F
 }
 
-func fusedActivation(a Attrs) (kernels.Activation, error) {
+func fusedActivation(op string, a Attrs) (kernels.Activation, error) {
 	kind, err := a.String(FusedActivation, "")
 	if err != nil {
-		return kernels.Activation{}, fmt.Errorf("Conv: %w", err)
+		return kernels.Activation{}, fmt.Errorf("%s: %w", op, err)
 	}
 	switch kind {
 	case "":
@@ -190,13 +190,13 @@ func fusedActivation(a Attrs) (kernels.Activation, error) {
 	case "Clip":
 		lo, err := a.Float(FusedMin, float32(math.Inf(-1)))
 		if err != nil {
-			return kernels.Activation{}, fmt.Errorf("Conv: %w", err)
+			return kernels.Activation{}, fmt.Errorf("%s: %w", op, err)
 		}
 		hi, err := a.Float(FusedMax, float32(math.Inf(1)))
 		if err != nil {
-			return kernels.Activation{}, fmt.Errorf("Conv: %w", err)
+			return kernels.Activation{}, fmt.Errorf("%s: %w", op, err)
 		}
 		return kernels.Activation{Kind: kernels.ActClip, Min: lo, Max: hi}, nil
 	}
-	return kernels.Activation{}, fmt.Errorf("Conv: cannot fuse activation %q", kind)
+	return kernels.Activation{}, fmt.Errorf("%s: cannot fuse activation %q", op, kind)
 }

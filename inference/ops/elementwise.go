@@ -4,11 +4,12 @@ import (
 	"fmt"
 	"math"
 
+	"camscope/inference/kernels"
 	"camscope/inference/tensor"
 )
 
 func init() {
-	register("Add", binaryBuilder("Add", addRows[float32](), addRows[int64](), nil))
+	register("Add", buildAdd)
 	register("Sub", binaryBuilder("Sub", subRows[float32](), subRows[int64](), nil))
 	register("Mul", binaryBuilder("Mul", mulRows[float32](), mulRows[int64](), nil))
 	register("Div", binaryBuilder("Div", divRows[float32](), divRows[int64](), checkIntDivisor))
@@ -114,6 +115,46 @@ func divRows[T number]() rowKernels[T] {
 	}
 }
 
+// buildAdd is Add, with a Relu or Clip fused into it when the loader asks
+// (the residual Add + Relu of ResNets).
+func buildAdd(n *Node) (Op, error) {
+	act, err := fusedActivation("Add", n.Attrs)
+	if err != nil {
+		return nil, err
+	}
+	fk, ik := addRows[float32](), addRows[int64]()
+	switch act.Kind {
+	case kernels.ActRelu:
+		fk, ik = addClipRows(0, float32(math.Inf(1))), rowKernels[int64]{}
+	case kernels.ActClip:
+		fk, ik = addClipRows(act.Min, act.Max), rowKernels[int64]{}
+	}
+	return binaryBuilder("Add", fk, ik, nil)(n)
+}
+
+func addClipRows(lo, hi float32) rowKernels[float32] {
+	return rowKernels[float32]{
+		vv: func(d, a, b []float32) {
+			b, d = b[:len(a)], d[:len(a)]
+			for i, x := range a {
+				d[i] = min(max(x+b[i], lo), hi)
+			}
+		},
+		vs: func(d, a []float32, b float32) {
+			d = d[:len(a)]
+			for i, x := range a {
+				d[i] = min(max(x+b, lo), hi)
+			}
+		},
+		sv: func(d []float32, a float32, b []float32) {
+			d = d[:len(b)]
+			for i, y := range b {
+				d[i] = min(max(a+y, lo), hi)
+			}
+		},
+	}
+}
+
 // checkIntDivisor rejects integer division by zero, which has no value.
 func checkIntDivisor(b *tensor.Tensor) error {
 	if b.DType != tensor.Int64 {
@@ -138,6 +179,9 @@ func binaryBuilder(name string, fk rowKernels[float32], ik rowKernels[int64], ch
 			a, b := inputs[0], inputs[1]
 			if a.DType != b.DType {
 				return nil, fmt.Errorf("%s: operand types differ (%s and %s)", name, a, b)
+			}
+			if a.DType == tensor.Int64 && ik.vv == nil {
+				return nil, fmt.Errorf("%s: a fused activation needs float32 operands, got %s", name, a)
 			}
 			shape, err := tensor.BroadcastShape(a.Shape, b.Shape)
 			if err != nil {

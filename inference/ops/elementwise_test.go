@@ -153,3 +153,14 @@ func TestBinaryLargeSplitsAcrossCores(t *testing.T) {
 		}
 	}
 }
+
+func TestAddFusedActivation(t *testing.T) {
+	a, b := f32(dims(2, 3), -3, -1, 0, 1, 2, 3), f32(dims(3), 1, 1, 1)
+	got := call{op: "Add", attrs: Attrs{FusedActivation: "Relu"}}.run(t, a, b)[0]
+	expect(t, got, f32(dims(2, 3), 0, 0, 1, 2, 3, 4), 0)
+	got = call{op: "Add", attrs: Attrs{FusedActivation: "Clip", FusedMin: float32(-1), FusedMax: float32(2.5)}}.run(t, a, b)[0]
+	expect(t, got, f32(dims(2, 3), -1, 0, 1, 2, 2.5, 2.5), 0)
+	got = call{op: "Add", attrs: Attrs{FusedActivation: "Relu"}}.run(t, f32(nil, -5), b)[0]
+	expect(t, got, f32(dims(3), 0, 0, 0), 0)
+	call{op: "Add", attrs: Attrs{FusedActivation: "Relu"}}.errorContains(t, "float32", i64(nil, -5), i64(nil, 1))
+}
