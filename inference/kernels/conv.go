@@ -157,15 +157,10 @@ func (c *Conv) Run(dst, src []float32) {
 		out := dst[g*mg*c.oh*c.ow : (g+1)*mg*c.oh*c.ow]
 		if cbuf == nil {
 			t.out = out
-			t.parallel(w)
-			continue
+		} else {
+			t.final = &compaction{dst: out, rows: mg, oh: c.oh, ow: c.ow, wq: c.wq}
 		}
 		t.parallel(w)
-		for r := 0; r < mg; r++ {
-			src := t.out[r*t.ldc:]
-			d := out[r*c.oh*c.ow:]
-			copyRows(c.mk.kind, d, c.ow, src, c.wq, c.oh, c.ow)
-		}
 	}
 	if cbuf != nil {
 		putScratch(cbuf)

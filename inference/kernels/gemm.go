@@ -163,6 +163,30 @@ type gemmTask struct {
 	bias       []float32 // per output row, or nil
 	clamp      bool
 	lo, hi     float32
+	final      *compaction // if set, where each worker copies its results
+}
+
+// compaction describes the copy of a conv GEMM's scratch output (columns of
+// the flattened planes, see Conv) into the real output: the first rows rows
+// of the scratch, oh x ow pixels each, from row-major oh x wq.
+type compaction struct {
+	dst        []float32
+	rows       int
+	oh, ow, wq int
+}
+
+// copyOut copies the results of scratch rows i0..i1 and columns j0..j1.
+func (t *gemmTask) copyOut(j0, j1, i0, i1 int) {
+	f := t.final
+	for r := i0; r < min(i1, f.rows); r++ {
+		for oy := j0 / f.wq; oy < f.oh && oy*f.wq < j1; oy++ {
+			x0, x1 := max(0, j0-oy*f.wq), min(f.ow, j1-oy*f.wq)
+			if x0 < x1 {
+				src := t.out[r*t.ldc+oy*f.wq:]
+				copy(f.dst[r*f.oh*f.ow+oy*f.ow+x0:r*f.oh*f.ow+oy*f.ow+x1], src[x0:x1])
+			}
+		}
+	}
 }
 
 // parallel runs the task on up to w goroutines: column ranges when there are
@@ -224,6 +248,9 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 		}
 	}
 	putScratch(bbuf)
+	if t.final != nil {
+		t.copyOut(j0, j1, i0, i1)
+	}
 }
 
 // tile computes the output tile at row i, column j: straight into the output
