@@ -1,0 +1,150 @@
+package explain
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"time"
+
+	"camscope/app/render"
+	"camscope/inference/cam"
+	"camscope/inference/preprocess"
+	"camscope/inference/tensor"
+)
+
+// Request says what to explain.
+type Request struct {
+	Method cam.Method // cam.CAM or cam.GradCAM
+	TopK   int        // how many of the most probable classes, 1 to MaxTopK
+	// Classes are explained in addition to the top k (by index), e.g. ones
+	// the user searched for.
+	Classes []int
+}
+
+// MaxTopK bounds TopK.
+const MaxTopK = 20
+
+// DefaultTopK is the number of classes shown unless asked otherwise.
+const DefaultTopK = 5
+
+// Validate reports a request that cannot be served.
+func (r Request) Validate(numClasses int) error {
+	if r.TopK < 0 || r.TopK > MaxTopK {
+		return fmt.Errorf("top-k must be between 1 and %d, not %d", MaxTopK, r.TopK)
+	}
+	if r.TopK == 0 && len(r.Classes) == 0 {
+		return fmt.Errorf("ask for at least one class: top-k is 0 and no class is named")
+	}
+	for _, k := range r.Classes {
+		if k < 0 || k >= numClasses {
+			return fmt.Errorf("class %d does not exist: the model has classes 0 to %d", k, numClasses-1)
+		}
+	}
+	if _, err := cam.ParseMethod(string(r.Method)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Explained is one class with its map.
+type Explained struct {
+	cam.Class
+	Rank int     // 1 for the most probable class; 0 for an added class outside the top k
+	Map  cam.Map // raw map on the feature grid
+}
+
+// Timings of one explanation.
+type Timings struct {
+	Preprocess time.Duration `json:"preprocess_ns"`
+	Forward    time.Duration `json:"forward_ns"`
+	Maps       time.Duration `json:"maps_ns"`
+}
+
+// Result is the explanation of one photo by one model.
+type Result struct {
+	Model    *Model
+	Request  Request
+	Photo    *image.RGBA         // the photo the maps are placed on
+	Geometry preprocess.Geometry // where the model's input lies in the photo
+	Classes  []Explained         // top k by rank, then the added classes
+	Timings  Timings
+}
+
+// Photo explains a photo (8-bit RGB, upright).
+func Photo(ctx context.Context, m *Model, photo *image.RGBA, req Request) (*Result, error) {
+	if err := req.Validate(m.NumClasses()); err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
+	x, geo, err := preprocess.Prepare(photo, m.Spec)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Model: m, Request: req, Photo: photo, Geometry: geo}
+	res.Timings.Preprocess = time.Since(t0)
+	if err := res.run(ctx, x); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Cover is the part of the photo (in photo pixels) that the maps cover: the
+// whole photo for a stretched input, the crop for a center-cropped one.
+func (r *Result) Cover() render.Rect {
+	c := r.Geometry.Crop
+	return render.Rect{X: c.X0, Y: c.Y0, W: c.Dx(), H: c.Dy()}
+}
+
+// RenderMap returns the map as the renderer takes it.
+func (e Explained) RenderMap() render.Map {
+	return render.Map{W: e.Map.W, H: e.Map.H, Data: e.Map.Data}
+}
+
+// Tensor explains an already preprocessed input tensor; the maps then stay
+// on the tensor's grid (Photo is nil and Geometry covers the tensor).
+func Tensor(ctx context.Context, m *Model, x *tensor.Tensor, req Request) (*Result, error) {
+	if err := req.Validate(m.NumClasses()); err != nil {
+		return nil, err
+	}
+	w, h := m.Spec.Width, m.Spec.Height
+	res := &Result{Model: m, Request: req, Geometry: preprocess.Geometry{
+		PhotoWidth: w, PhotoHeight: h, Width: w, Height: h,
+		Crop: preprocess.Rect{X1: float64(w), Y1: float64(h)}, Region: image.Rect(0, 0, w, h), ResizedWidth: w, ResizedHeight: h,
+	}}
+	if err := res.run(ctx, x); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (r *Result) run(ctx context.Context, x *tensor.Tensor) error {
+	t0 := time.Now()
+	pass, err := r.Model.Explainer.Forward(ctx, x, r.Request.Method)
+	if err != nil {
+		return err
+	}
+	r.Timings.Forward = time.Since(t0)
+	t1 := time.Now()
+	top := pass.Top(r.Request.TopK)
+	seen := map[int]bool{}
+	for i, c := range top {
+		seen[c.Index] = true
+		r.Classes = append(r.Classes, Explained{Class: c, Rank: i + 1})
+	}
+	for _, k := range r.Request.Classes {
+		if !seen[k] {
+			seen[k] = true
+			r.Classes = append(r.Classes, Explained{Class: pass.Class(k)})
+		}
+	}
+	for i := range r.Classes {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if r.Classes[i].Map, err = pass.Map(r.Classes[i].Index); err != nil {
+			return err
+		}
+	}
+	r.Timings.Maps = time.Since(t1)
+	return nil
+}

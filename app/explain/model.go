@@ -1,0 +1,120 @@
+// Package explain is CAMscope's pipeline from a photo and a model to class
+// activation maps placed on the photo: it loads a model with its
+// preprocessing and labels, runs it, picks classes and computes their maps,
+// and exports the results. The CLI's explain command and the desktop app
+// both use it; it has no user interface of its own.
+package explain
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"camscope/inference"
+	"camscope/inference/cam"
+	"camscope/inference/preprocess"
+)
+
+// ModelOptions say how to load a model; zero values mean "find out".
+type ModelOptions struct {
+	Labels     string             // labels file; "" looks next to the model
+	Layer      string             // feature tensor; "" is the discovered one
+	Preprocess preprocess.Options // explicit preprocessing choices
+	MaxMemory  int64              // 0: inference.DefaultMaxMemory
+}
+
+// Model is a loaded model ready to explain photos, with everything needed
+// to say what was done: where its preprocessing and labels came from.
+type Model struct {
+	Name         string // display name: the file name without .onnx
+	Path         string
+	Engine       *inference.Model
+	Explainer    *cam.Explainer
+	Spec         preprocess.Spec
+	SpecSource   preprocess.Source
+	Labels       []string // nil when the model has none
+	LabelsPath   string
+	LabelsOrigin preprocess.Origin
+	LoadTime     time.Duration
+}
+
+// LoadModel loads the ONNX model at path for explaining.
+func LoadModel(path string, opt ModelOptions) (*Model, error) {
+	start := time.Now()
+	engine, err := inference.Load(path, inference.Options{MaxMemory: opt.MaxMemory, Keep: keepLayer(opt.Layer)})
+	if err != nil {
+		return nil, err
+	}
+	sidecar := preprocess.SidecarPath(path)
+	labelsPath, origin, err := preprocess.FindLabels(path, sidecar, opt.Labels)
+	if err != nil {
+		return nil, err
+	}
+	m, err := newModel(engine, path, sidecar, labelsPath, opt)
+	if err != nil {
+		return nil, err
+	}
+	m.LabelsOrigin = origin
+	m.LoadTime = time.Since(start)
+	return m, nil
+}
+
+// FromEngine wraps an already loaded engine model (the built-in one) with
+// the given labels file contents and preprocessing.
+func FromEngine(engine *inference.Model, name string, labels []string, spec preprocess.Spec, layer string) (*Model, error) {
+	ex, err := cam.New(engine, labels, layer)
+	if err != nil {
+		return nil, err
+	}
+	return &Model{Name: name, Engine: engine, Explainer: ex, Spec: spec, Labels: labels,
+		SpecSource: preprocess.Source{Convention: "built-in"}, LabelsOrigin: preprocess.FromDefault}, nil
+}
+
+func keepLayer(layer string) []string {
+	if layer == "" {
+		return nil
+	}
+	return []string{layer}
+}
+
+func newModel(engine *inference.Model, path, sidecar, labelsPath string, opt ModelOptions) (*Model, error) {
+	head, err := engine.DiscoverHead()
+	if err != nil {
+		return nil, err
+	}
+	if len(engine.Inputs) != 1 {
+		return nil, fmt.Errorf("%s has %d inputs; CAMscope explains models with one image input", engine.Name, len(engine.Inputs))
+	}
+	if _, err := os.Stat(sidecar); err != nil {
+		sidecar = ""
+	}
+	spec, src, err := preprocess.Resolve(engine.Inputs[0].Shape, head.NumClasses, engine.Metadata, sidecar, opt.Preprocess)
+	if err != nil {
+		return nil, fmt.Errorf("preprocessing for %s: %w", engine.Name, err)
+	}
+	var labels []string
+	if labelsPath != "" {
+		if labels, err = preprocess.ReadLabels(labelsPath, head.NumClasses); err != nil {
+			return nil, err
+		}
+	}
+	ex, err := cam.New(engine, labels, opt.Layer)
+	if err != nil {
+		return nil, err
+	}
+	return &Model{
+		Name: strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)), Path: path,
+		Engine: engine, Explainer: ex, Spec: spec, SpecSource: src, Labels: labels, LabelsPath: labelsPath,
+	}, nil
+}
+
+// NumClasses is the number of classes the model tells apart.
+func (m *Model) NumClasses() int { return m.Explainer.Head.NumClasses }
+
+// Layer is the feature tensor the maps are computed on.
+func (m *Model) Layer() string { return m.Explainer.Layer }
+
+// InputSize is the model's input width and height.
+func (m *Model) InputSize() (w, h int) { return m.Spec.Width, m.Spec.Height }
