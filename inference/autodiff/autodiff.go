@@ -1,0 +1,131 @@
+// Package autodiff holds one vector-Jacobian product (VJP) per ONNX operator:
+// given a node's inputs, its outputs and the gradient of a scalar with
+// respect to its first output, it returns the gradient of that scalar with
+// respect to each input. Package inference chains them backward through the
+// layers between a feature map and the logits, which is what Grad-CAM needs.
+//
+// The products are written plainly, for the few layers a backward pass runs
+// over, with kernels.Gemm where the work is a matrix product (convolutions,
+// fully connected layers). They never modify their arguments, and may return
+// the incoming gradient itself (reshaped) where an operator only moves
+// values: callers must treat gradients as read-only.
+package autodiff
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	"camscope/inference/ops"
+	"camscope/inference/tensor"
+)
+
+// Node is one operator application as a VJP sees it.
+type Node struct {
+	OpType string
+	Attrs  ops.Attrs
+	Opset  int // the default-domain opset the model imports
+	// Inputs are the values the forward pass read (constants included; nil
+	// for a missing optional input); Outputs the values it produced.
+	Inputs, Outputs []*tensor.Tensor
+	// Need says which inputs want a gradient; nil means every float input.
+	// Leaving out constant weights saves work.
+	Need []bool
+}
+
+// ErrNoVJP is wrapped by VJP's error for an operator without a
+// vector-Jacobian product.
+var ErrNoVJP = errors.New("no vector-Jacobian product")
+
+type vjpFunc func(n *Node, g *tensor.Tensor) ([]*tensor.Tensor, error)
+
+var registry = map[string]vjpFunc{}
+
+func register(opType string, f vjpFunc) {
+	if _, dup := registry[opType]; dup {
+		panic("autodiff: VJP registered twice: " + opType)
+	}
+	registry[opType] = f
+}
+
+// Has reports whether opType has a VJP.
+func Has(opType string) bool { _, ok := registry[opType]; return ok }
+
+// Supported lists the operator types with a VJP, sorted.
+func Supported() []string {
+	out := make([]string, 0, len(registry))
+	for k := range registry {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// VJP returns one gradient per input of n, given gradOut, the gradient with
+// respect to n's first output. Inputs that need no gradient get nil.
+func VJP(n *Node, gradOut *tensor.Tensor) (grads []*tensor.Tensor, err error) {
+	f, ok := registry[n.OpType]
+	if !ok {
+		return nil, fmt.Errorf("%w for operator %s", ErrNoVJP, n.OpType)
+	}
+	if len(n.Inputs) == 0 || n.Inputs[0] == nil || len(n.Outputs) == 0 || n.Outputs[0] == nil {
+		return nil, fmt.Errorf("%s: the VJP needs the node's first input and output", n.OpType)
+	}
+	if gradOut == nil || gradOut.DType != tensor.Float32 || !tensor.EqualShape(gradOut.Shape, n.Outputs[0].Shape) {
+		return nil, fmt.Errorf("%s: the output gradient must be float32 of the output's shape %s", n.OpType, tensor.ShapeString(n.Outputs[0].Shape))
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			grads, err = nil, fmt.Errorf("%s: VJP failed: %v", n.OpType, r)
+		}
+	}()
+	grads, err = f(n, gradOut)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", n.OpType, err)
+	}
+	for len(grads) < len(n.Inputs) {
+		grads = append(grads, nil)
+	}
+	for i, g := range grads {
+		if g != nil && !tensor.EqualShape(g.Shape, n.Inputs[i].Shape) {
+			return nil, fmt.Errorf("%s: internal error: gradient of input %d is %s, the input is %s", n.OpType, i, tensor.ShapeString(g.Shape), tensor.ShapeString(n.Inputs[i].Shape))
+		}
+	}
+	return grads, nil
+}
+
+// need reports whether input i wants a gradient.
+func (n *Node) need(i int) bool {
+	if i >= len(n.Inputs) || n.Inputs[i] == nil || n.Inputs[i].DType != tensor.Float32 {
+		return false
+	}
+	return n.Need == nil || i < len(n.Need) && n.Need[i]
+}
+
+// in returns input i, or nil when it is absent.
+func (n *Node) in(i int) *tensor.Tensor {
+	if i < len(n.Inputs) {
+		return n.Inputs[i]
+	}
+	return nil
+}
+
+func requireFloat(n *Node, idx ...int) error {
+	for _, i := range idx {
+		if t := n.in(i); t != nil && t.DType != tensor.Float32 {
+			return fmt.Errorf("input %d is %s; gradients need float32", i, t)
+		}
+	}
+	return nil
+}
+
+// normAxis maps a possibly negative axis into [0, rank).
+func normAxis(axis int64, rank int) (int, error) {
+	if axis < -int64(rank) || axis >= int64(rank) {
+		return 0, fmt.Errorf("axis %d is out of range for rank %d", axis, rank)
+	}
+	if axis < 0 {
+		axis += int64(rank)
+	}
+	return int(axis), nil
+}

@@ -1,0 +1,272 @@
+package inference
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"camscope/inference/autodiff"
+	"camscope/inference/tensor"
+)
+
+// Tape is one forward pass recorded for reverse-mode differentiation of
+// tensor To with respect to tensor Wrt: the steps on the paths between them
+// and the values they read and wrote. It is immutable once made, so several
+// Backward calls (one per class, say) may run at once.
+type Tape struct {
+	Wrt, To string
+
+	m      *Model
+	steps  []*step                   // on a path from Wrt to To, in execution order
+	varies map[string]bool           // tensors that depend on Wrt (Wrt included)
+	values map[string]*tensor.Tensor // every tensor the steps read or write
+}
+
+// ErrNoGradient is wrapped by the errors of Forward and Backward when a
+// gradient cannot be computed between the chosen tensors.
+var ErrNoGradient = errors.New("no gradient")
+
+// gradPath returns the steps on paths from wrt to to, in execution order,
+// and the set of tensors that depend on wrt along them.
+func (m *Model) gradPath(wrt, to string) ([]*step, map[string]bool, error) {
+	for _, name := range []string{wrt, to} {
+		if _, ok := m.shapes[name]; !ok {
+			return nil, nil, fmt.Errorf("%w: the graph has no tensor named %q (list them with 'camscope run --list')", ErrNoGradient, name)
+		}
+	}
+	if m.consts[wrt] != nil {
+		return nil, nil, fmt.Errorf("%w: %q is a constant of the model, not computed from the image; pick a layer computed from the input", ErrNoGradient, wrt)
+	}
+	varies := map[string]bool{wrt: true}
+	var forward []*step
+	for _, s := range m.steps {
+		hit := false
+		for _, in := range s.inputs {
+			if in != "" && varies[in] {
+				hit = true
+			}
+		}
+		if !hit {
+			continue
+		}
+		forward = append(forward, s)
+		for _, o := range s.outputs {
+			if o != "" {
+				varies[o] = true
+			}
+		}
+	}
+	if !varies[to] {
+		return nil, nil, fmt.Errorf("%w: %q does not depend on %q; pick a layer before it", ErrNoGradient, to, wrt)
+	}
+	needed := map[string]bool{to: true}
+	var path []*step
+	for i := len(forward) - 1; i >= 0; i-- {
+		s := forward[i]
+		used := false
+		for _, o := range s.outputs {
+			if o != "" && needed[o] {
+				used = true
+			}
+		}
+		if !used {
+			continue
+		}
+		path = append(path, s)
+		for _, in := range s.inputs {
+			if in != "" && varies[in] {
+				needed[in] = true
+			}
+		}
+	}
+	for i, j := 0, len(path)-1; i < j; i, j = i+1, j-1 {
+		path[i], path[j] = path[j], path[i]
+	}
+	for _, s := range path {
+		if !autodiff.Has(s.opType) {
+			return nil, nil, fmt.Errorf("%w: Grad-CAM cannot go back through operator %s (node %q); pick a layer after it", ErrNoGradient, s.opType, s.name)
+		}
+	}
+	return path, varies, nil
+}
+
+// CheckGradient reports whether the gradient of to with respect to wrt can
+// be computed, without running the model: for checking a user's choice of
+// layer before the run.
+func (m *Model) CheckGradient(wrt, to string) error {
+	if _, _, err := m.gradPath(wrt, to); err != nil {
+		return fmt.Errorf("%s: %w", m.Name, err)
+	}
+	return nil
+}
+
+// Forward runs the model like Run (returning the graph outputs, each tensor
+// named in keep, and wrt and to) and records what the backward pass from to
+// to wrt needs.
+func (m *Model) Forward(ctx context.Context, inputs map[string]*tensor.Tensor, wrt, to string, keep ...string) (*Tape, map[string]*tensor.Tensor, error) {
+	path, varies, err := m.gradPath(wrt, to)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", m.Name, err)
+	}
+	seen := map[string]bool{}
+	all := append([]string(nil), keep...)
+	for _, k := range keep {
+		seen[k] = true
+	}
+	add := func(name string) {
+		if name != "" && !seen[name] && m.consts[name] == nil {
+			seen[name] = true
+			all = append(all, name)
+		}
+	}
+	add(wrt)
+	add(to)
+	for _, s := range path {
+		for _, in := range s.inputs {
+			add(in)
+		}
+		for _, o := range s.outputs {
+			if _, ok := m.shapes[o]; ok {
+				add(o)
+			}
+		}
+	}
+	values, err := m.Run(ctx, inputs, all...)
+	if err != nil {
+		return nil, nil, err
+	}
+	tape := &Tape{Wrt: wrt, To: to, m: m, steps: path, varies: varies, values: map[string]*tensor.Tensor{}}
+	for _, name := range all {
+		tape.values[name] = values[name]
+	}
+	out := make(map[string]*tensor.Tensor, len(m.Outputs)+len(keep)+2)
+	for _, o := range m.Outputs {
+		out[o.Name] = values[o.Name]
+	}
+	for _, k := range keep {
+		out[k] = values[k]
+	}
+	out[wrt], out[to] = values[wrt], values[to]
+	return tape, out, nil
+}
+
+// value returns a recorded tensor or a constant.
+func (t *Tape) value(name string) *tensor.Tensor {
+	if v, ok := t.values[name]; ok {
+		return v
+	}
+	return t.m.consts[name]
+}
+
+// Backward returns the gradient with respect to Wrt of the scalar whose
+// gradient with respect to To is seed (for one logit: a one-hot seed).
+func (t *Tape) Backward(seed *tensor.Tensor) (*tensor.Tensor, error) {
+	toShape := t.m.shapes[t.To]
+	if seed == nil || seed.DType != tensor.Float32 || !tensor.EqualShape(seed.Shape, toShape) {
+		return nil, fmt.Errorf("%s: %w: the seed gradient must be float32%s like %q", t.m.Name, ErrNoGradient, tensor.ShapeString(toShape), t.To)
+	}
+	grads := map[string]*tensor.Tensor{t.To: seed}
+	for i := len(t.steps) - 1; i >= 0; i-- {
+		s := t.steps[i]
+		gOut := grads[s.outputs[0]]
+		for _, o := range s.outputs[1:] {
+			if grads[o] != nil {
+				return nil, fmt.Errorf("%s: %w: Grad-CAM cannot go back through output %q of operator %s (node %q); pick a layer after it", t.m.Name, ErrNoGradient, o, s.opType, s.name)
+			}
+		}
+		if gOut == nil {
+			continue
+		}
+		n := &autodiff.Node{OpType: s.opType, Attrs: s.attrs, Opset: t.m.Opset,
+			Inputs: make([]*tensor.Tensor, len(s.inputs)), Need: make([]bool, len(s.inputs))}
+		for j, in := range s.inputs {
+			if in != "" {
+				n.Inputs[j], n.Need[j] = t.value(in), t.varies[in]
+			}
+		}
+		for _, o := range s.outputs {
+			n.Outputs = append(n.Outputs, t.value(o))
+		}
+		gIn, err := autodiff.VJP(n, gOut)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w: node %q: %w", t.m.Name, ErrNoGradient, s.name, err)
+		}
+		for j, g := range gIn {
+			if g == nil || !n.Need[j] {
+				continue
+			}
+			name := s.inputs[j]
+			if prev := grads[name]; prev != nil {
+				g = addTensors(prev, g)
+			}
+			grads[name] = g
+		}
+		for _, o := range s.outputs {
+			if o != t.Wrt {
+				delete(grads, o)
+			}
+		}
+	}
+	g := grads[t.Wrt]
+	if g == nil {
+		return tensor.New(t.m.shapes[t.Wrt]...), nil
+	}
+	return g.Clone(), nil
+}
+
+// addTensors returns a+b as a new tensor (gradients may share storage with
+// each other and are never modified in place).
+func addTensors(a, b *tensor.Tensor) *tensor.Tensor {
+	out := tensor.New(a.Shape...)
+	for i := range out.F {
+		out.F[i] = a.F[i] + b.F[i]
+	}
+	return out
+}
+
+// GradOfLogit returns the gradient of element k of To (logit k of a
+// [1,K] or [1,K,1,1] logits tensor) with respect to Wrt.
+func (t *Tape) GradOfLogit(k int) (*tensor.Tensor, error) {
+	shape := t.m.shapes[t.To]
+	n := tensor.Size(shape)
+	if k < 0 || k >= n {
+		return nil, fmt.Errorf("%s: class %d is out of range: %q has %d values", t.m.Name, k, t.To, n)
+	}
+	seed := tensor.New(shape...)
+	seed.F[k] = 1
+	return t.Backward(seed)
+}
+
+// Replay recomputes To with Wrt replaced by x and everything else as
+// recorded: the forward function that Backward differentiates, for checking
+// gradients by finite differences.
+func (t *Tape) Replay(x *tensor.Tensor) (*tensor.Tensor, error) {
+	if x == nil || !tensor.EqualShape(x.Shape, t.m.shapes[t.Wrt]) {
+		return nil, fmt.Errorf("%s: replay: the value of %q must have shape %s", t.m.Name, t.Wrt, tensor.ShapeString(t.m.shapes[t.Wrt]))
+	}
+	values := map[string]*tensor.Tensor{t.Wrt: x}
+	get := func(name string) *tensor.Tensor {
+		if v, ok := values[name]; ok {
+			return v
+		}
+		return t.value(name)
+	}
+	for _, s := range t.steps {
+		in := make([]*tensor.Tensor, len(s.inputs))
+		for j, name := range s.inputs {
+			if name != "" {
+				in[j] = get(name)
+			}
+		}
+		outs, err := runStep(s, in)
+		if err != nil {
+			return nil, fmt.Errorf("%s: replay: %w", t.m.Name, err)
+		}
+		for j, o := range s.outputs {
+			if o != "" && j < len(outs) {
+				values[o] = outs[j]
+			}
+		}
+	}
+	return get(t.To), nil
+}
