@@ -152,6 +152,8 @@ func convCases() map[string]ConvParams {
 		"depthwise 7x7 tiny":  cp(2, 3, 4, 2, 7, 1, 1, 3, 2, relu),
 		"depthwise mult2":     cp(3, 6, 7, 6, 3, 1, 1, 1, 3, Activation{}),
 		"depthwise 1x1":       cp(5, 6, 6, 5, 1, 1, 1, 0, 5, relu),
+		"depthwise one row":   cp(3, 1, 20, 3, 3, 1, 1, 1, 3, clip),
+		"depthwise wide":      cp(2, 5, 71, 2, 3, 1, 1, 1, 2, Activation{}),
 		"deep K blocks":       cp(40, 12, 11, 20, 3, 1, 1, 1, 1, relu),
 		"many M rows":         cp(8, 5, 6, 250, 3, 1, 1, 1, 1, Activation{}),
 		"parallel columns":    cp(40, 24, 24, 64, 3, 1, 1, 1, 1, clip),
