@@ -11,7 +11,7 @@ func init() {
 	register("Relu", buildRelu)
 	register("LeakyRelu", buildLeakyRelu)
 	register("Clip", buildClip)
-	register("Sigmoid", unaryBuilder("Sigmoid", sigmoid))
+	register("Sigmoid", sliceBuilder("Sigmoid", sigmoidSlice))
 	register("HardSigmoid", buildHardSigmoid)
 	register("HardSwish", unaryBuilder("HardSwish", func(x float32) float32 {
 		return x * hardSigmoid(x, 1.0/6, 0.5)
@@ -106,11 +106,6 @@ func buildPRelu(n *Node) (Op, error) {
 		broadcastApply(k, out.F, x.F, slope.F, shape, x.Shape, slope.Shape)
 		return one(out), nil
 	}), nil
-}
-
-func sigmoid(x float32) float32 {
-	// exp(-x) overflows to +Inf for very negative x, which still gives 0.
-	return float32(1 / (1 + math.Exp(-float64(x))))
 }
 
 func hardSigmoid(x, alpha, beta float32) float32 {

@@ -291,3 +291,22 @@ func unaryBuilder(name string, f func(x float32) float32) Builder {
 		}), nil
 	}
 }
+
+// sliceBuilder returns the builder of an elementwise float operator whose
+// loop is f itself, for operators too costly for a call per element.
+func sliceBuilder(name string, f func(dst, src []float32)) Builder {
+	return func(n *Node) (Op, error) {
+		return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+			if err := required(name, inputs, 1); err != nil {
+				return nil, err
+			}
+			x := inputs[0]
+			if err := requireFloat(name, x); err != nil {
+				return nil, err
+			}
+			out := tensor.New(x.Shape...)
+			parallelFor(len(x.F), 8, func(lo, hi int) { f(out.F[lo:hi], x.F[lo:hi]) })
+			return one(out), nil
+		}), nil
+	}
+}

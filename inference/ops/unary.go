@@ -11,7 +11,7 @@ func init() {
 	f64 := func(f func(float64) float64) func(float32) float32 {
 		return func(x float32) float32 { return float32(f(float64(x))) }
 	}
-	register("Exp", unaryBuilder("Exp", f64(math.Exp)))
+	register("Exp", unaryBuilder("Exp", expf))
 	register("Log", unaryBuilder("Log", f64(math.Log)))
 	register("Floor", unaryBuilder("Floor", f64(math.Floor)))
 	register("Ceil", unaryBuilder("Ceil", f64(math.Ceil)))
