@@ -6,12 +6,28 @@ import (
 	"image/draw"
 )
 
-// toRGB converts any decoded image to an opaque *image.RGBA at (0, 0).
+// toRGB converts any decoded image to an opaque *image.RGBA at (0, 0),
+// decoding JPEG and lossy WebP colours as libjpeg and libwebp do.
 // Transparent and translucent pixels are composited onto white: a model
 // given a transparent PNG should see what a person sees in a viewer, not the
 // arbitrary colour hidden under alpha 0. It reports whether any pixel was not
 // opaque.
-func toRGB(src image.Image) (*image.RGBA, bool) {
+func toRGB(src image.Image, format string) (*image.RGBA, bool) {
+	switch im := src.(type) {
+	case *image.YCbCr:
+		if format == "webp" {
+			return webpToRGB(im, nil, 0), false
+		}
+		if format == "jpeg" {
+			if dst := ycbcrToRGB(im); dst != nil {
+				return dst, false
+			}
+		}
+	case *image.NYCbCrA:
+		if format == "webp" {
+			return webpToRGB(&im.YCbCr, im.A, im.AStride), !im.Opaque()
+		}
+	}
 	b := src.Bounds()
 	dst := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
 	if o, ok := src.(interface{ Opaque() bool }); ok && o.Opaque() {

@@ -3,6 +3,13 @@
 // and converted to opaque 8-bit RGB. Oversized images are refused from their
 // header, before any pixel is decoded, and every failure is a sentence that
 // says what is wrong and what to do.
+//
+// Colours match what Python tools (Pillow) give, because models are
+// evaluated with them: lossy WebP is converted exactly as libwebp does
+// (x/image/webp's YCbCr is limited-range BT.601, which Go's image/draw would
+// read as full-range JFIF), and JPEG chroma is upsampled and converted as
+// libjpeg does; only the IDCTs differ, by at most a few levels (mean about
+// 0.04 on photos).
 package photo
 
 import (
@@ -193,7 +200,7 @@ func (l Limits) decode(data []byte, name string) (p *Photo, err error) {
 		return fail(ErrDamaged, nil, "%s is damaged: its header and its pixels disagree about its size. Save it again, or choose another photo.", name)
 	}
 	orientation := orientationOf(format, data)
-	rgb, hadAlpha := toRGB(img)
+	rgb, hadAlpha := toRGB(img, format)
 	return &Photo{
 		Image:       orient(rgb, orientation),
 		Name:        name,
