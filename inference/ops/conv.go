@@ -12,7 +12,8 @@ import (
 func init() { register("Conv", buildConv) }
 
 // Attributes, outside ONNX's names, by which the loader can fuse a Relu or
-// Clip that consumes a Conv's (or a float Add's) output into it:
+// Clip that consumes the output of a Conv, a float Add or a
+// BatchNormalization into it:
 // FusedActivation is "Relu" or "Clip", and for Clip FusedMin and FusedMax
 // are the float bounds (absent: unbounded). The fused operator computes
 // act(op(x)) in one pass over its output.

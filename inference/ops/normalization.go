@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"camscope/inference/kernels"
 	"camscope/inference/tensor"
 )
 
@@ -19,6 +20,9 @@ type batchNorm struct {
 	// statistics outputs even in test mode; they get the running mean and
 	// variance, which inference leaves unchanged.
 	outputs int
+	// lo and hi clip the output: a Relu or Clip the loader fused into the
+	// normalisation (DenseNet's BN-ReLU-Conv), else ±Inf.
+	lo, hi float32
 }
 
 func buildBatchNorm(n *Node) (Op, error) {
@@ -36,7 +40,17 @@ func buildBatchNorm(n *Node) (Op, error) {
 	if n.NumOutputs > 1 && n.Opset >= 9 {
 		return nil, fmt.Errorf("BatchNormalization: the running mean and variance outputs exist only in training mode, which this engine does not run")
 	}
-	bn := &batchNorm{eps: eps, outputs: max(n.NumOutputs, 1)}
+	bn := &batchNorm{eps: eps, outputs: max(n.NumOutputs, 1), lo: float32(math.Inf(-1)), hi: float32(math.Inf(1))}
+	act, err := fusedActivation("BatchNormalization", n.Attrs)
+	if err != nil {
+		return nil, err
+	}
+	switch act.Kind {
+	case kernels.ActRelu:
+		bn.lo = 0
+	case kernels.ActClip:
+		bn.lo, bn.hi = act.Min, act.Max
+	}
 	if p := n.Consts; len(p) >= 5 && p[1] != nil && p[2] != nil && p[3] != nil && p[4] != nil {
 		if bn.mul, bn.add, err = foldBatchNorm(p[1], p[2], p[3], p[4], eps); err != nil {
 			return nil, err
@@ -90,12 +104,19 @@ func (bn *batchNorm) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		return nil, fmt.Errorf("BatchNormalization: %d parameters do not fit input %s", len(mul), tensor.ShapeString(x.Shape))
 	}
 	out := tensor.New(x.Shape...)
-	parallelFor(nb*ch, inner, func(lo, hi int) {
-		for p := lo; p < hi; p++ {
+	clip := !math.IsInf(float64(bn.lo), -1) || !math.IsInf(float64(bn.hi), 1)
+	parallelFor(nb*ch, inner, func(from, to int) {
+		for p := from; p < to; p++ {
 			c := p % ch
 			m, a := mul[c], add[c]
 			src := x.F[p*inner : (p+1)*inner]
 			dst := out.F[p*inner : (p+1)*inner]
+			if clip {
+				for i, v := range src {
+					dst[i] = min(max(v*m+a, bn.lo), bn.hi)
+				}
+				continue
+			}
 			for i, v := range src {
 				dst[i] = v*m + a
 			}

@@ -42,3 +42,12 @@ func TestBatchNormErrors(t *testing.T) {
 	call{op: "BatchNormalization"}.errorContains(t, "do not fit", tensor.New(1, 4, 2, 2), p, p, p, p)
 	call{op: "BatchNormalization"}.errorContains(t, "one size", tensor.New(1, 3, 2, 2), p, tensor.New(2), p, p)
 }
+
+func TestBatchNormFusedActivation(t *testing.T) {
+	x := f32(dims(1, 2, 2), -2, 1, -1, 3)
+	p1, p0 := f32(dims(2), 1, 1), f32(dims(2), 0, 0)
+	c := call{op: "BatchNormalization", attrs: Attrs{"epsilon": float32(0), FusedActivation: "Relu"}}
+	expect(t, c.run(t, x, p1, p0, p0, p1)[0], f32(dims(1, 2, 2), 0, 1, 0, 3), 0)
+	c = call{op: "BatchNormalization", attrs: Attrs{"epsilon": float32(0), FusedActivation: "Clip", FusedMin: float32(-1), FusedMax: float32(2)}}
+	expect(t, c.run(t, x, p1, p0, p0, p1)[0], f32(dims(1, 2, 2), -1, 1, -1, 2), 0)
+}
