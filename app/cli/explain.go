@@ -1,0 +1,309 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/schollz/progressbar/v3"
+
+	"camscope/app/explain"
+	"camscope/app/photo"
+	"camscope/app/render"
+	"camscope/inference/cam"
+	"camscope/inference/npy"
+	"camscope/inference/preprocess"
+)
+
+func init() {
+	register(&command{
+		name:    "explain",
+		summary: "explain a photo (or a folder of photos): overlays, grid, raw maps and a JSON report",
+		run:     explainCmd,
+	})
+}
+
+// explainFlags are the explain command's options.
+type explainFlags struct {
+	image, input, model, labels, layer, method, colormap, out string
+	top                                                       int
+	opacity, boxThreshold                                     float64
+	shared, noReLU, box, contour                              bool
+	classes                                                   multiFlag
+	pre                                                       preFlags
+}
+
+// preFlags map onto preprocess.Options.
+type preFlags struct {
+	size, resize, rng, mean, std, layout string
+	cropFraction                         float64
+	bgr, rgb                             bool
+}
+
+func explainCmd(env *Env, args []string) int {
+	fs := newFlags(env, "explain", "--image PHOTO|FOLDER | --input x.npy  [--model FILE.onnx] [options]")
+	var f explainFlags
+	fs.StringVar(&f.image, "image", "", "photo to explain, or a folder: every image in it")
+	fs.StringVar(&f.input, "input", "", "an already preprocessed input tensor (.npy) instead of a photo; maps stay at its resolution")
+	fs.StringVar(&f.model, "model", "", "ONNX model (default: the built-in shapes model)")
+	fs.StringVar(&f.labels, "labels", "", "labels file, one per line (default: found next to the model)")
+	fs.StringVar(&f.layer, "layer", "", "feature tensor to compute maps on (default: the one feeding global pooling)")
+	fs.IntVar(&f.top, "top", explain.DefaultTopK, "number of most probable classes to explain (1-20)")
+	fs.StringVar(&f.method, "method", "auto", "cam, gradcam, or auto (CAM where the model allows it, else Grad-CAM)")
+	fs.Var(&f.classes, "class", "also explain this class: an index or part of a label (repeatable)")
+	fs.StringVar(&f.colormap, "colormap", "jet", "colormap: "+strings.Join(render.Names(), ", "))
+	fs.Float64Var(&f.opacity, "opacity", 0.5, "opacity of the map over the photo, 0 to 1")
+	fs.StringVar(&f.out, "out", "camscope-out", "output folder")
+	fs.BoolVar(&f.shared, "shared", false, "one scale for all maps (so classes compare) instead of one per map")
+	fs.BoolVar(&f.noReLU, "no-relu", false, "keep negative map values instead of clipping them at 0 before scaling")
+	fs.BoolVar(&f.box, "box", false, "draw the localisation box (CAM paper: largest region above the threshold)")
+	fs.BoolVar(&f.contour, "contour", false, "outline the region above the threshold")
+	fs.Float64Var(&f.boxThreshold, "box-threshold", explain.DefaultBoxThreshold, "threshold for box and contour, as a fraction of the scaled map")
+	fs.StringVar(&f.pre.size, "size", "", "model input size, WxH or N (default: from the model)")
+	fs.StringVar(&f.pre.resize, "resize", "", "stretch or center-crop")
+	fs.Float64Var(&f.pre.cropFraction, "crop-fraction", 0, "for center-crop: the crop's share of the resized shorter side (torchvision: 0.875)")
+	fs.StringVar(&f.pre.rng, "range", "", "input value range: 0,1 | -1,1 | 0,255 | imagenet")
+	fs.StringVar(&f.pre.mean, "mean", "", "per-channel mean of pixel/255, e.g. 0.485,0.456,0.406")
+	fs.StringVar(&f.pre.std, "std", "", "per-channel std of pixel/255, e.g. 0.229,0.224,0.225")
+	fs.BoolVar(&f.pre.bgr, "bgr", false, "feed channels as B,G,R")
+	fs.BoolVar(&f.pre.rgb, "rgb", false, "feed channels as R,G,B (overrides a sidecar's bgr)")
+	fs.StringVar(&f.pre.layout, "layout", "", "NCHW or NHWC")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	if (f.image == "") == (f.input == "") {
+		fmt.Fprintln(env.Stderr, "camscope explain: give exactly one of --image and --input")
+		return ExitUsage
+	}
+	view, req, pre, err := f.settings()
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "camscope explain:", err)
+		return ExitUsage
+	}
+	model, err := loadExplainModel(f, pre)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "camscope explain:", err)
+		return ExitFailed
+	}
+	if req.Method == "auto" {
+		req.Method = cam.CAM
+		if ok, _ := model.Explainer.SupportsCAM(); !ok {
+			req.Method = cam.GradCAM
+		}
+	}
+	for _, q := range f.classes {
+		ks, err := cam.FindClasses(model.Labels, model.NumClasses(), q)
+		if err != nil {
+			fmt.Fprintln(env.Stderr, "camscope explain: --class:", err)
+			return ExitUsage
+		}
+		req.Classes = append(req.Classes, ks[0])
+	}
+	if err := req.Validate(model.NumClasses()); err != nil {
+		fmt.Fprintln(env.Stderr, "camscope explain:", err)
+		return ExitUsage
+	}
+	if f.input != "" {
+		return explainTensor(env, model, f, req, view)
+	}
+	st, err := os.Stat(f.image)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "camscope explain: cannot open %s: %v\n", f.image, err)
+		return ExitFailed
+	}
+	if !st.IsDir() {
+		res, err := explainFile(model, f.image, req)
+		if err == nil {
+			err = res.Save(f.out, view, f.image)
+		}
+		if err != nil {
+			fmt.Fprintln(env.Stderr, "camscope explain:", err)
+			return ExitFailed
+		}
+		printResult(env, res, f.out)
+		return ExitOK
+	}
+	return explainFolder(env, model, f, req, view)
+}
+
+func (f *explainFlags) settings() (explain.View, explain.Request, preprocess.Options, error) {
+	view := explain.DefaultView()
+	var pre preprocess.Options
+	cm, err := render.LookupColormap(f.colormap)
+	if err != nil {
+		return view, explain.Request{}, pre, err
+	}
+	if !(f.opacity >= 0 && f.opacity <= 1) {
+		return view, explain.Request{}, pre, fmt.Errorf("--opacity must be between 0 and 1, not %v", f.opacity)
+	}
+	if !(f.boxThreshold > 0 && f.boxThreshold < 1) {
+		return view, explain.Request{}, pre, fmt.Errorf("--box-threshold must be between 0 and 1, not %v", f.boxThreshold)
+	}
+	view.Colormap, view.Opacity, view.Shared, view.ReLU = cm, f.opacity, f.shared, !f.noReLU
+	view.Box, view.Contour, view.BoxThreshold = f.box, f.contour, f.boxThreshold
+	req := explain.Request{Method: cam.Method(strings.ToLower(f.method)), TopK: f.top}
+	if req.Method != "auto" {
+		if req.Method, err = cam.ParseMethod(f.method); err != nil {
+			return view, req, pre, err
+		}
+	}
+	if f.top < 1 || f.top > explain.MaxTopK {
+		return view, req, pre, fmt.Errorf("--top must be between 1 and %d, not %d", explain.MaxTopK, f.top)
+	}
+	if pre, err = f.pre.options(); err != nil {
+		return view, req, pre, err
+	}
+	return view, req, pre, nil
+}
+
+func (p preFlags) options() (preprocess.Options, error) {
+	var o preprocess.Options
+	if p.size != "" {
+		w, h, err := parseSize(p.size)
+		if err != nil {
+			return o, err
+		}
+		o.Width, o.Height = w, h
+	}
+	o.Resize = preprocess.ResizeMode(p.resize)
+	o.CropFraction = p.cropFraction
+	o.Range = p.rng
+	o.Layout = preprocess.Layout(strings.ToUpper(p.layout))
+	var err error
+	if o.Mean, err = parseFloats("--mean", p.mean); err != nil {
+		return o, err
+	}
+	if o.Std, err = parseFloats("--std", p.std); err != nil {
+		return o, err
+	}
+	switch {
+	case p.bgr && p.rgb:
+		return o, fmt.Errorf("--bgr and --rgb contradict each other")
+	case p.bgr || p.rgb:
+		b := p.bgr
+		o.BGR = &b
+	}
+	return o, nil
+}
+
+func parseSize(s string) (w, h int, err error) {
+	a, b, found := strings.Cut(strings.ToLower(s), "x")
+	w, err1 := strconv.Atoi(a)
+	h, err2 := w, error(nil)
+	if found {
+		h, err2 = strconv.Atoi(b)
+	}
+	if err1 != nil || err2 != nil || w <= 0 || h <= 0 {
+		return 0, 0, fmt.Errorf("--size %q: give WxH or N, e.g. 224x224", s)
+	}
+	return w, h, nil
+}
+
+func parseFloats(flag, s string) ([]float64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []float64
+	for _, part := range strings.Split(s, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s %q: give 1 or 3 numbers separated by commas", flag, s)
+		}
+		out = append(out, v)
+	}
+	if len(out) != 1 && len(out) != 3 {
+		return nil, fmt.Errorf("%s %q: give 1 or 3 numbers separated by commas", flag, s)
+	}
+	return out, nil
+}
+
+func loadExplainModel(f explainFlags, pre preprocess.Options) (*explain.Model, error) {
+	if f.model == "" {
+		return nil, fmt.Errorf("--model is required: give an .onnx image classifier")
+	}
+	return explain.LoadModel(f.model, explain.ModelOptions{Labels: f.labels, Layer: f.layer, Preprocess: pre})
+}
+
+func explainFile(model *explain.Model, path string, req explain.Request) (*explain.Result, error) {
+	p, err := photo.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return explain.Photo(context.Background(), model, p.Image, req)
+}
+
+func explainTensor(env *Env, model *explain.Model, f explainFlags, req explain.Request, view explain.View) int {
+	x, err := npy.ReadFile(f.input)
+	if err == nil {
+		var res *explain.Result
+		if res, err = explain.Tensor(context.Background(), model, x, req); err == nil {
+			if err = res.Save(f.out, view, f.input); err == nil {
+				printResult(env, res, f.out)
+				return ExitOK
+			}
+		}
+	}
+	fmt.Fprintln(env.Stderr, "camscope explain:", err)
+	return ExitFailed
+}
+
+// imageExts are the file types explain picks up in a folder.
+var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".gif": true, ".bmp": true, ".tif": true, ".tiff": true, ".webp": true}
+
+func explainFolder(env *Env, model *explain.Model, f explainFlags, req explain.Request, view explain.View) int {
+	entries, err := os.ReadDir(f.image)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "camscope explain: cannot read the folder %s: %v\n", f.image, err)
+		return ExitFailed
+	}
+	var files []string
+	for _, e := range entries {
+		if !e.IsDir() && imageExts[strings.ToLower(filepath.Ext(e.Name()))] {
+			files = append(files, e.Name())
+		}
+	}
+	sort.Strings(files)
+	if len(files) == 0 {
+		fmt.Fprintf(env.Stderr, "camscope explain: %s has no image files (PNG, JPEG, GIF, BMP, TIFF, WebP)\n", f.image)
+		return ExitFailed
+	}
+	bar := progressbar.NewOptions(len(files), progressbar.OptionSetWriter(env.Stderr),
+		progressbar.OptionSetDescription("explaining"), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+	failed := map[string]error{}
+	for _, name := range files {
+		path := filepath.Join(f.image, name)
+		res, err := explainFile(model, path, req)
+		if err == nil {
+			err = res.Save(filepath.Join(f.out, strings.TrimSuffix(name, filepath.Ext(name))), view, path)
+		}
+		if err != nil {
+			failed[name] = err
+		}
+		_ = bar.Add(1)
+	}
+	_ = bar.Finish()
+	fmt.Fprintf(env.Stdout, "%d of %d photos explained into %s\n", len(files)-len(failed), len(files), f.out)
+	if len(failed) > 0 {
+		fmt.Fprintf(env.Stderr, "%d failed:\n", len(failed))
+		for _, name := range files {
+			if err := failed[name]; err != nil {
+				fmt.Fprintf(env.Stderr, "  %s: %v\n", name, err)
+			}
+		}
+		return ExitFailed
+	}
+	return ExitOK
+}
+
+func printResult(env *Env, res *explain.Result, out string) {
+	fmt.Fprintf(env.Stdout, "%s, %s on layer %s (%dx%d map):\n", res.Model.Name, res.Request.Method, res.Model.Layer(),
+		res.Classes[0].Map.W, res.Classes[0].Map.H)
+	for _, c := range res.Classes {
+		fmt.Fprintf(env.Stdout, "  %-44s index %d\n", c.Title(), c.Index)
+	}
+	fmt.Fprintf(env.Stdout, "wrote %s (grid.png, report.json, one overlay and raw map per class)\n", out)
+}

@@ -1,0 +1,181 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"camscope/app/explain"
+)
+
+const shared = "../../../shared"
+
+var mobilenet = filepath.Join(shared, "models", "mobilenet_v2_1.0_224.onnx")
+
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Main(&Env{Stdout: &out, Stderr: &errb}, args)
+	return code, out.String(), errb.String()
+}
+
+func TestExplainPhoto(t *testing.T) {
+	out := t.TempDir()
+	code, stdout, stderr := runCLI(t, "explain", "--image", filepath.Join(shared, "images", "pets.png"), "--model", mobilenet,
+		"--top", "3", "--class", "tabby", "--box", "--out", out)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "Italian greyhound") {
+		t.Errorf("output does not name the top class:\n%s", stdout)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep explain.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Classes) != 4 || rep.Classes[0].Index != 172 || rep.Classes[3].Index != 282 || rep.Classes[3].Rank != 0 {
+		t.Fatalf("report classes %+v: want the top 3 (172 first) and the searched tabby", rep.Classes)
+	}
+	if rep.Method != "cam" || rep.Model.Layer != "features" || rep.Photo.Width != 512 || rep.Source.Convention != "tf-slim" {
+		t.Errorf("report header %+v", rep)
+	}
+	for _, c := range rep.Classes {
+		for _, f := range []string{c.Overlay, c.Map} {
+			if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+				t.Errorf("missing %s", f)
+			}
+		}
+		if len(c.Box) != 4 || c.Box[2] <= c.Box[0] || c.Box[3] <= c.Box[1] {
+			t.Errorf("class %d: box %v", c.Index, c.Box)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "grid.png")); err != nil {
+		t.Error(err)
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(out, ".camscope-*"))
+	if len(leftovers) > 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+}
+
+// hugePNG returns the start of a PNG that declares w x h pixels: enough for
+// a decoder to read the size, nothing more.
+func hugePNG(w, h uint32) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], w)
+	binary.BigEndian.PutUint32(ihdr[4:], h)
+	ihdr[8], ihdr[9] = 8, 2 // 8-bit RGB
+	binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
+	chunk := append([]byte("IHDR"), ihdr...)
+	b.Write(chunk)
+	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
+	return b.Bytes()
+}
+
+// TestExplainFolder: bad files in a folder are reported, the good photo is
+// still explained, and the exit code says that some inputs failed.
+func TestExplainFolder(t *testing.T) {
+	in, out := t.TempDir(), t.TempDir()
+	good, err := os.ReadFile(filepath.Join(shared, "images", "bird.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{
+		"bird.png":      good,
+		"huge.png":      hugePNG(30000, 30000),
+		"empty.jpg":     nil,
+		"truncated.png": good[:len(good)/3],
+		"notes.png":     []byte("this is text, not a picture\n"),
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(in, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr := runCLI(t, "explain", "--image", in, "--model", mobilenet, "--out", out)
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want %d (some failed): %s", code, ExitFailed, stderr)
+	}
+	if !strings.Contains(stdout, "1 of 5 photos explained") {
+		t.Errorf("summary: %s", stdout)
+	}
+	for _, want := range []string{"huge.png", "30000x30000", "empty.jpg", "truncated.png", "notes.png"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr does not mention %q:\n%s", want, stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "bird", "report.json")); err != nil {
+		t.Errorf("the good photo was not explained: %v", err)
+	}
+	for _, bad := range []string{"huge", "empty", "truncated", "notes"} {
+		if _, err := os.Stat(filepath.Join(out, bad)); err == nil {
+			t.Errorf("a folder was written for the bad photo %s", bad)
+		}
+	}
+}
+
+func TestExplainTensorInput(t *testing.T) {
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, "explain", "--input", filepath.Join(shared, "reference", "input.npy"),
+		"--model", filepath.Join(shared, "reference", "vgg_small.onnx"), "--top", "2", "--out", out)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep explain.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	// vgg_small has no GAP head: auto picks Grad-CAM; maps stay on the
+	// tensor's 224x224 grid.
+	if rep.Method != "gradcam" || rep.Photo.Width != 224 || rep.Model.MapSize != [2]int{7, 7} || rep.Model.CAMApplies {
+		t.Errorf("report %+v", rep)
+	}
+}
+
+func TestExplainErrors(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file.txt")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pets := filepath.Join(shared, "images", "pets.png")
+	cases := map[string]struct {
+		args []string
+		code int
+		says string
+	}{
+		"no input":          {[]string{"--model", mobilenet}, ExitUsage, "exactly one of --image and --input"},
+		"bad top":           {[]string{"--image", pets, "--model", mobilenet, "--top", "50"}, ExitUsage, "--top must be between 1 and 20"},
+		"bad colormap":      {[]string{"--image", pets, "--model", mobilenet, "--colormap", "rainbow"}, ExitUsage, "viridis"},
+		"bad method":        {[]string{"--image", pets, "--model", mobilenet, "--method", "lime"}, ExitUsage, "cam or gradcam"},
+		"unknown class":     {[]string{"--image", pets, "--model", mobilenet, "--class", "zebrafish"}, ExitUsage, "zebrafish"},
+		"missing photo":     {[]string{"--image", filepath.Join(dir, "nope.png"), "--model", mobilenet}, ExitFailed, "nope.png"},
+		"missing model":     {[]string{"--image", pets, "--model", filepath.Join(dir, "nope.onnx")}, ExitFailed, "does not exist"},
+		"photo as model":    {[]string{"--image", pets, "--model", pets}, ExitFailed, "not an ONNX model"},
+		"unwritable output": {[]string{"--image", pets, "--model", mobilenet, "--out", filepath.Join(file, "out")}, ExitFailed, "output folder"},
+		"cam without head":  {[]string{"--image", pets, "--model", filepath.Join(shared, "reference", "vgg_small.onnx"), "--method", "cam"}, ExitFailed, "Grad-CAM"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, append([]string{"explain"}, c.args...)...)
+			if code != c.code || !strings.Contains(stderr, c.says) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, c.code, c.says)
+			}
+		})
+	}
+}
