@@ -45,7 +45,7 @@ type Conv struct {
 }
 
 // NewConv prepares a convolution. weights is M x C/Group x KH x KW; bias has
-// M values or is nil. The slices are not modified nor retained, except bias.
+// M values or is nil. The slices are copied, not retained.
 // p must be valid.
 func NewConv(p ConvParams, weights, bias []float32) *Conv {
 	if err := p.Validate(); err != nil {
@@ -56,7 +56,10 @@ func NewConv(p ConvParams, weights, bias []float32) *Conv {
 	if len(weights) < p.M*cg*taps || (bias != nil && len(bias) < p.M) {
 		panic("kernels: conv weights or bias too short")
 	}
-	c := &Conv{p: p, mk: active, bias: bias}
+	c := &Conv{p: p, mk: active}
+	if bias != nil {
+		c.bias = append([]float32(nil), bias[:p.M]...)
+	}
 	c.oh, c.ow = p.OutSize()
 	c.lo, c.hi, c.clamp = clampValues(p.Act)
 	c.setupPlanes()

@@ -4,6 +4,7 @@ import (
 	"math/bits"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // minFlopsPerWorker is the work below which another goroutine costs more
@@ -15,23 +16,39 @@ func workersFor(flops int) int {
 	return max(1, min(runtime.GOMAXPROCS(0), flops/minFlopsPerWorker))
 }
 
-// parallelFor calls fn(i0, i1) on w goroutines for consecutive parts of
-// [0, n), the calling goroutine taking the last part.
+// chunksPerWorker is how many pieces parallelFor cuts the work into per
+// goroutine: goroutines that finish early (or got more of a shared, busy CPU)
+// take the pieces others have not started.
+const chunksPerWorker = 4
+
+// parallelFor calls fn(i0, i1) for consecutive parts of [0, n) that cover
+// it, on w goroutines including the calling one.
 func parallelFor(n, w int, fn func(i0, i1 int)) {
 	w = max(1, min(w, n))
 	if w == 1 {
 		fn(0, n)
 		return
 	}
+	chunks := min(n, w*chunksPerWorker)
+	var next atomic.Int64
+	work := func() {
+		for {
+			c := int(next.Add(1)) - 1
+			if c >= chunks {
+				return
+			}
+			fn(n*c/chunks, n*(c+1)/chunks)
+		}
+	}
 	var wg sync.WaitGroup
 	wg.Add(w - 1)
 	for i := 0; i < w-1; i++ {
 		go func() {
 			defer wg.Done()
-			fn(n*i/w, n*(i+1)/w)
+			work()
 		}()
 	}
-	fn(n*(w-1)/w, n)
+	work()
 	wg.Wait()
 }
 
