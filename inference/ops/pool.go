@@ -89,7 +89,7 @@ func (p *pool) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	parallelFor(planes, cost, func(lo, hi int) {
 		var tmp []float32
 		if fast {
-			tmp = make([]float32, p2.g.in[0]*p2.g.out[1])
+			tmp = make([]float32, p2.g.in[1])
 		}
 		for pl := lo; pl < hi; pl++ {
 			switch {
@@ -148,15 +148,20 @@ func validRange(o, stride, pad, dil, k, n int) (lo, hi int) {
 	return lo, max(hi, lo)
 }
 
-// pool2D pools 2-D planes separably: first along each input row into a
-// temporary of H x OW (max or sum over the window's columns), then down
-// the columns of that temporary, a contiguous loop over whole rows. The
-// windows' valid ranges are worked out once per call, not per output.
+// pool2D pools 2-D planes separably: first down the columns, combining
+// the window's input rows into one row of width W with vector loops, then
+// along that row. Along the row, stride-1 windows that lie inside the row
+// are again whole-row vector operations (one shifted row per tap); other
+// windows take a short scalar loop. The windows' valid ranges are worked
+// out once per run, not per output.
 type pool2D struct {
 	g          geometry
 	isMax      bool
 	xs, ys     []tap // per output column / row
 	cntX, cntY []int // per output column / row: taps counted by the average
+	// [in0, in1) are the output columns whose windows lie inside the row,
+	// used as whole-row operations when the stride is 1.
+	in0, in1 int
 }
 
 // tap is the valid part [lo, hi) of one window along one axis, starting at
@@ -180,58 +185,46 @@ func newPool2D(g geometry, isMax, includePad bool) *pool2D {
 	}
 	p.ys, p.cntY = axis(0)
 	p.xs, p.cntX = axis(1)
+	if g.stride[1] == 1 {
+		p.in0, p.in1 = len(p.xs), len(p.xs)
+		for ox, t := range p.xs {
+			if t.lo == 0 && t.hi == g.k[1] {
+				p.in0 = min(p.in0, ox)
+				p.in1 = ox + 1
+			}
+		}
+	}
 	return p
 }
 
-// run pools one plane; tmp has room for H x OW values.
+// run pools one plane; tmp has room for W values.
 func (p *pool2D) run(dst, src, tmp []float32) {
-	h, w := p.g.in[0], p.g.in[1]
+	w := p.g.in[1]
 	ow := p.g.out[1]
-	dw, dh := p.g.dil[1], p.g.dil[0]
-	for y := 0; y < h; y++ {
-		in := src[y*w : (y+1)*w]
-		out := tmp[y*ow : (y+1)*ow]
-		for ox, t := range p.xs {
-			if t.lo >= t.hi {
-				out[ox] = 0
-				continue
-			}
-			seg := in[t.start+t.lo*dw : t.start+(t.hi-1)*dw+1]
-			if p.isMax {
-				out[ox] = maxStrided(seg, dw)
-			} else {
-				out[ox] = sumStrided(seg, dw)
-			}
-		}
+	dh := p.g.dil[0]
+	fill := float32(0)
+	if p.isMax {
+		fill = float32(math.Inf(-1))
+	}
+	combine := addRow
+	if p.isMax {
+		combine = maxRow
 	}
 	for oy, t := range p.ys {
 		row := dst[oy*ow : (oy+1)*ow]
 		if t.lo >= t.hi {
-			fill := float32(0)
-			if p.isMax {
-				fill = float32(math.Inf(-1))
-			}
 			for i := range row {
 				row[i] = fill
 			}
 			continue
 		}
 		y := t.start + t.lo*dh
-		copy(row, tmp[y*ow:(y+1)*ow])
+		copy(tmp, src[y*w:(y+1)*w])
 		for ky := t.lo + 1; ky < t.hi; ky++ {
 			y := t.start + ky*dh
-			r := tmp[y*ow : (y+1)*ow]
-			r = r[:len(row)]
-			if p.isMax {
-				for i, v := range r {
-					row[i] = max(row[i], v)
-				}
-			} else {
-				for i, v := range r {
-					row[i] += v
-				}
-			}
+			combine(tmp, src[y*w:(y+1)*w])
 		}
+		p.alongRow(row, tmp, combine)
 		if !p.isMax {
 			cy := p.cntY[oy]
 			for i, cx := range p.cntX[:len(row)] {
@@ -241,6 +234,38 @@ func (p *pool2D) run(dst, src, tmp []float32) {
 					row[i] = 0
 				}
 			}
+		}
+	}
+}
+
+// alongRow pools the combined input row in into the output row.
+func (p *pool2D) alongRow(row, in []float32, combine func(dst, src []float32)) {
+	dw := p.g.dil[1]
+	if p.in0 < p.in1 {
+		// Stride 1: output column ox reads in[ox-pad+kx*dw].
+		off := p.in0 - p.g.padB[1]
+		seg := row[p.in0:p.in1]
+		copy(seg, in[off:])
+		for kx := 1; kx < p.g.k[1]; kx++ {
+			combine(seg, in[off+kx*dw:])
+		}
+	}
+	for ox, t := range p.xs {
+		if ox >= p.in0 && ox < p.in1 {
+			continue
+		}
+		if t.lo >= t.hi {
+			row[ox] = 0
+			if p.isMax {
+				row[ox] = float32(math.Inf(-1))
+			}
+			continue
+		}
+		seg := in[t.start+t.lo*dw : t.start+(t.hi-1)*dw+1]
+		if p.isMax {
+			row[ox] = maxStrided(seg, dw)
+		} else {
+			row[ox] = sumStrided(seg, dw)
 		}
 	}
 }

@@ -67,6 +67,10 @@ func TestPoolAgainstReference(t *testing.T) {
 		"ceil pad":    {6, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true, 4, 4},
 		"dilated":     {7, 8, 2, 3, 1, 2, 2, 2, 1, 1, 1, 1, false, 7, 3},
 		"ceil 1":      {4, 4, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, true, 2, 2},
+		"inception":   {9, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, 9, 10},
+		"s1 dilated":  {8, 11, 2, 3, 1, 1, 2, 2, 2, 1, 0, 2, false, 8, 10},
+		"s1 wide":     {3, 40, 1, 5, 1, 1, 1, 1, 0, 2, 0, 0, false, 3, 38},
+		"s1 narrow":   {4, 2, 2, 3, 1, 1, 1, 1, 0, 1, 0, 1, false, 3, 2},
 	}
 	for name, c := range cases {
 		x := randT(r, 2, 3, c.h, c.w)
