@@ -14,6 +14,7 @@ package autodiff
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 
 	"camscope/inference/ops"
@@ -79,6 +80,11 @@ func VJP(n *Node, gradOut *tensor.Tensor) (grads []*tensor.Tensor, err error) {
 			grads, err = nil, fmt.Errorf("%s: VJP failed: %v", n.OpType, r)
 		}
 	}()
+	// A Relu or Clip the loader fused into the operator (Conv, Add,
+	// BatchNormalization) is differentiated first, from the output.
+	if gradOut, err = maskFused(n.Attrs, gradOut, n.Outputs[0]); err != nil {
+		return nil, fmt.Errorf("%s: %w", n.OpType, err)
+	}
 	grads, err = f(n, gradOut)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", n.OpType, err)
@@ -129,3 +135,34 @@ func normAxis(axis int64, rank int) (int, error) {
 	}
 	return int(axis), nil
 }
+
+// maskFused applies the derivative of an activation the loader fused into
+// an operator (ops.FusedActivation), read off the output: the gradient
+// passes where the output lies strictly inside the activation's bounds.
+func maskFused(a ops.Attrs, g, y *tensor.Tensor) (*tensor.Tensor, error) {
+	kind, err := a.String(ops.FusedActivation, "")
+	if err != nil || kind == "" {
+		return g, err
+	}
+	lo, hi := float32(0), float32(math.Inf(1))
+	switch kind {
+	case "Relu":
+	case "Clip":
+		if lo, err = a.Float(ops.FusedMin, float32(math.Inf(-1))); err != nil {
+			return nil, err
+		}
+		if hi, err = a.Float(ops.FusedMax, hi); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("%w for the fused activation %q", ErrNoVJP, kind)
+	}
+	out := tensor.New(g.Shape...)
+	for i, v := range y.F {
+		if v > lo && v < hi {
+			out.F[i] = g.F[i]
+		}
+	}
+	return out, nil
+}
+

@@ -2,10 +2,8 @@ package autodiff
 
 import (
 	"fmt"
-	"math"
 
 	"camscope/inference/kernels"
-	"camscope/inference/ops"
 	"camscope/inference/tensor"
 )
 
@@ -14,8 +12,7 @@ func init() { register("Conv", convVJP) }
 // convVJP: the input gradient is the transposed convolution of the output
 // gradient, computed per image and group as W_gᵀ·G (a GEMM) scattered back
 // onto the input plane (col2im). The weight gradient is G·im2col(x)ᵀ and the
-// bias gradient the sum of G over positions. An activation fused into the
-// Conv by the engine masks G first.
+// bias gradient the sum of G over positions.
 func convVJP(n *Node, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err := requireFloat(n, 0, 1, 2); err != nil {
 		return nil, err
@@ -39,10 +36,6 @@ func convVJP(n *Node, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 		return nil, err
 	}
 	if err := geo.checkOut(y.Shape[2:]); err != nil {
-		return nil, err
-	}
-	g, err = maskFused(n.Attrs, g, y)
-	if err != nil {
 		return nil, err
 	}
 	cg, mg := c/group, m/group
@@ -87,35 +80,6 @@ func convVJP(n *Node, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 		grads[2] = gb
 	}
 	return grads, nil
-}
-
-// maskFused applies the derivative of an activation the engine fused into
-// a Conv (ops.FusedActivation), read off the output.
-func maskFused(a ops.Attrs, g, y *tensor.Tensor) (*tensor.Tensor, error) {
-	kind, err := a.String(ops.FusedActivation, "")
-	if err != nil || kind == "" {
-		return g, err
-	}
-	lo, hi := float32(0), float32(math.Inf(1))
-	switch kind {
-	case "Relu":
-	case "Clip":
-		if lo, err = a.Float(ops.FusedMin, float32(math.Inf(-1))); err != nil {
-			return nil, err
-		}
-		if hi, err = a.Float(ops.FusedMax, hi); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("%w for the fused activation %q", ErrNoVJP, kind)
-	}
-	out := tensor.New(g.Shape...)
-	for i, v := range y.F {
-		if v > lo && v < hi {
-			out.F[i] = g.F[i]
-		}
-	}
-	return out, nil
 }
 
 // tap returns the input coordinate read by output position o through kernel

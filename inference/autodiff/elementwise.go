@@ -49,7 +49,7 @@ func init() {
 			return x/3 + 0.5
 		}, nil
 	}))
-	register("Clip", unary(clipDerivative))
+	register("Clip", clipVJP)
 	register("Neg", unary(func(_ *Node) (func(x, y float32) float32, error) {
 		return func(_, _ float32) float32 { return -1 }, nil
 	}))
@@ -92,10 +92,13 @@ func unary(deriv func(n *Node) (func(x, y float32) float32, error)) vjpFunc {
 	}
 }
 
-// clipDerivative passes the gradient where the input lies strictly inside
-// the bounds. Bounds are attributes before opset 11 and inputs from 11; they
-// get no gradient (they are constants in every model this serves).
-func clipDerivative(n *Node) (func(x, y float32) float32, error) {
+// clipVJP passes the gradient where the input lies strictly inside the
+// bounds; a bound given as an input (opset 11 on) gets the gradient of the
+// elements it replaced.
+func clipVJP(n *Node, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+	if err := requireFloat(n, 0, 1, 2); err != nil {
+		return nil, err
+	}
 	lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
 	if n.Opset < 11 {
 		var err error
@@ -114,10 +117,32 @@ func clipDerivative(n *Node) (func(x, y float32) float32, error) {
 			if t.Len() != 1 {
 				return nil, fmt.Errorf("bound %d must hold one value, got %s", i+1, tensor.ShapeString(t.Shape))
 			}
-			*dst = float32(t.Float64s()[0])
+			*dst = t.F[0]
 		}
 	}
-	return func(x, _ float32) float32 { return step(x > lo && x < hi) }, nil
+	x := n.Inputs[0]
+	gx := tensor.New(x.Shape...)
+	var below, above float32
+	for i, v := range x.F {
+		switch {
+		case v <= lo:
+			below += g.F[i]
+		case v >= hi:
+			above += g.F[i]
+		default:
+			gx.F[i] = g.F[i]
+		}
+	}
+	grads := make([]*tensor.Tensor, len(n.Inputs))
+	if n.need(0) {
+		grads[0] = gx
+	}
+	for i, sum := range []float32{below, above} {
+		if b := n.in(i + 1); n.Opset >= 11 && n.need(i+1) && b.Len() == 1 {
+			grads[i+1] = tensor.FromFloat32(b.Shape, []float32{sum})
+		}
+	}
+	return grads, nil
 }
 
 // binary makes the VJP of a broadcasting binary operator from its partial

@@ -81,11 +81,8 @@ func padVJP(n *Node, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 	if mode != "constant" {
 		return nil, fmt.Errorf("%w for mode %q (only constant padding)", ErrNoVJP, mode)
 	}
-	if err := requireFloat(n, 0); err != nil {
+	if err := requireFloat(n, 0, 2); err != nil {
 		return nil, err
-	}
-	if !n.need(0) {
-		return nil, nil
 	}
 	x := n.Inputs[0]
 	r := x.Rank()
@@ -124,6 +121,7 @@ func padVJP(n *Node, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 		begin[ax] = int(pads[i])
 	}
 	gx := tensor.New(x.Shape...)
+	var taken float64 // the part of the gradient that reaches x
 	gs := tensor.Strides(g.Shape)
 	idx := make([]int, r)
 	for k := range gx.F {
@@ -138,6 +136,7 @@ func padVJP(n *Node, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 		}
 		if inside {
 			gx.F[k] = g.F[off]
+			taken += float64(g.F[off])
 		}
 		for d := r - 1; d >= 0; d-- {
 			idx[d]++
@@ -147,7 +146,20 @@ func padVJP(n *Node, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 			idx[d] = 0
 		}
 	}
-	return []*tensor.Tensor{gx}, nil
+	grads := make([]*tensor.Tensor, len(n.Inputs))
+	if n.need(0) {
+		grads[0] = gx
+	}
+	// The constant value fills every output element that no input element
+	// lands on.
+	if v := n.in(2); n.Opset >= 11 && n.need(2) && v.Len() == 1 {
+		total := 0.0
+		for _, x := range g.F {
+			total += float64(x)
+		}
+		grads[2] = tensor.FromFloat32(v.Shape, []float32{float32(total - taken)})
+	}
+	return grads, nil
 }
 
 // transposeVJP transposes the gradient back.
