@@ -393,7 +393,7 @@ func FuzzDecode(f *testing.F) {
 	var j bytes.Buffer
 	jpeg.Encode(&j, im, nil)
 	f.Add(withExif(j.Bytes(), 6, binary.BigEndian))
-	for _, name := range []string{"orient6.webp", "orient6.png"} {
+	for _, name := range []string{"orient6.webp", "orient6.png", "lossy.webp", "lossy_alpha.webp", "chroma422.jpg", "chroma440.jpg"} {
 		if b, err := os.ReadFile(filepath.Join("testdata", name)); err == nil {
 			f.Add(b)
 		}
