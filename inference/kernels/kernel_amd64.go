@@ -2,6 +2,8 @@
 
 package kernels
 
+//go:generate go run ./internal/asmgen
+
 // The CPU features are read with CPUID here rather than through
 // golang.org/x/sys/cpu, to keep the module's dependencies as they are.
 

@@ -1,0 +1,214 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Row copies, the stride-2 deinterleave of plane preparation, and the dot
+// product and axpy of the few-row Gemm path (AVX2; 8 floats per vector, with
+// scalar loops for the remainders, so nothing outside the rows is touched).
+
+// func deinterleaveRowsAVX2(even *float32, es int, odd *float32, os int, src *float32, ss, rows, n int)
+TEXT ·deinterleaveRowsAVX2(SB), NOSPLIT, $0-64
+	MOVQ even+0(FP), DI
+	MOVQ es+8(FP), R9
+	SHLQ $2, R9
+	MOVQ odd+16(FP), R8
+	MOVQ os+24(FP), R10
+	SHLQ $2, R10
+	MOVQ src+32(FP), SI
+	MOVQ ss+40(FP), R11
+	SHLQ $2, R11
+	MOVQ rows+48(FP), R12
+row:
+	MOVQ n+56(FP), CX
+	MOVQ DI, AX
+	MOVQ R8, BX
+	MOVQ SI, DX
+loop8:
+	CMPQ CX, $8
+	JLT tail
+	VMOVUPS (DX), Y0
+	VMOVUPS 32(DX), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xDD, Y1, Y0, Y3
+	VPERMPD $0xD8, Y2, Y2
+	VPERMPD $0xD8, Y3, Y3
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, (BX)
+	ADDQ $64, DX
+	ADDQ $32, AX
+	ADDQ $32, BX
+	SUBQ $8, CX
+	JMP loop8
+tail:
+	TESTQ CX, CX
+	JEQ next
+	MOVSS (DX), X0
+	MOVSS X0, (AX)
+	MOVSS 4(DX), X0
+	MOVSS X0, (BX)
+	ADDQ $8, DX
+	ADDQ $4, AX
+	ADDQ $4, BX
+	DECQ CX
+	JMP tail
+next:
+	ADDQ R9, DI
+	ADDQ R10, R8
+	ADDQ R11, SI
+	DECQ R12
+	JNZ row
+	VZEROUPPER
+	RET
+
+// func copyRowsAVX2(dst *float32, ds int, src *float32, ss, rows, n int)
+TEXT ·copyRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ ds+8(FP), R9
+	SHLQ $2, R9
+	MOVQ src+16(FP), SI
+	MOVQ ss+24(FP), R11
+	SHLQ $2, R11
+	MOVQ rows+32(FP), R12
+row:
+	MOVQ n+40(FP), CX
+	MOVQ DI, AX
+	MOVQ SI, DX
+loop16:
+	CMPQ CX, $16
+	JLT loop8
+	VMOVUPS (DX), Y0
+	VMOVUPS 32(DX), Y1
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ $64, DX
+	ADDQ $64, AX
+	SUBQ $16, CX
+	JMP loop16
+loop8:
+	CMPQ CX, $8
+	JLT tail
+	VMOVUPS (DX), Y0
+	VMOVUPS Y0, (AX)
+	ADDQ $32, DX
+	ADDQ $32, AX
+	SUBQ $8, CX
+tail:
+	TESTQ CX, CX
+	JEQ next
+	MOVSS (DX), X0
+	MOVSS X0, (AX)
+	ADDQ $4, DX
+	ADDQ $4, AX
+	DECQ CX
+	JMP tail
+next:
+	ADDQ R9, DI
+	ADDQ R11, SI
+	DECQ R12
+	JNZ row
+	VZEROUPPER
+	RET
+
+// func dotAVX2(x, y *float32, n int) float32
+TEXT ·dotAVX2(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+loop32:
+	CMPQ CX, $32
+	JLT loop8
+	VMOVUPS (SI), Y4
+	VMOVUPS 32(SI), Y5
+	VMOVUPS 64(SI), Y6
+	VMOVUPS 96(SI), Y7
+	VFMADD231PS (DI), Y4, Y0
+	VFMADD231PS 32(DI), Y5, Y1
+	VFMADD231PS 64(DI), Y6, Y2
+	VFMADD231PS 96(DI), Y7, Y3
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP loop32
+loop8:
+	CMPQ CX, $8
+	JLT reduce
+	VMOVUPS (SI), Y4
+	VFMADD231PS (DI), Y4, Y0
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP loop8
+reduce:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+tail:
+	TESTQ CX, CX
+	JEQ done
+	VMOVSS (SI), X1
+	VFMADD231SS (DI), X1, X0
+	ADDQ $4, SI
+	ADDQ $4, DI
+	DECQ CX
+	JMP tail
+done:
+	VMOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func axpyAVX2(dst, x *float32, a float32, n int)
+TEXT ·axpyAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	VBROADCASTSS a+16(FP), Y15
+	MOVQ n+24(FP), CX
+loop32:
+	CMPQ CX, $32
+	JLT loop8
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS 64(SI), Y2
+	VMOVUPS 96(SI), Y3
+	VFMADD213PS (DI), Y15, Y0
+	VFMADD213PS 32(DI), Y15, Y1
+	VFMADD213PS 64(DI), Y15, Y2
+	VFMADD213PS 96(DI), Y15, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP loop32
+loop8:
+	CMPQ CX, $8
+	JLT tail
+	VMOVUPS (SI), Y0
+	VFMADD213PS (DI), Y15, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP loop8
+tail:
+	TESTQ CX, CX
+	JEQ done
+	VMOVSS (SI), X0
+	VFMADD213SS (DI), X15, X0
+	VMOVSS X0, (DI)
+	ADDQ $4, SI
+	ADDQ $4, DI
+	DECQ CX
+	JMP tail
+done:
+	VZEROUPPER
+	RET
