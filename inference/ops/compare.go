@@ -57,6 +57,9 @@ func compareBroadcast(name string, a, b *tensor.Tensor, f func(a, b float64) boo
 	if err != nil {
 		return nil, fmt.Errorf("%s: shapes %s and %s do not broadcast", name, tensor.ShapeString(a.Shape), tensor.ShapeString(b.Shape))
 	}
+	if err := checkSize(name, shape); err != nil {
+		return nil, err
+	}
 	out := tensor.NewInt64(shape...)
 	if a.DType == tensor.Int64 {
 		ab, bb := broadcastTensor(a, shape), broadcastTensor(b, shape)
@@ -107,6 +110,9 @@ func buildWhere(n *Node) (Op, error) {
 		}
 		if err != nil {
 			return nil, fmt.Errorf("Where: shapes %s, %s and %s do not broadcast", tensor.ShapeString(c.Shape), tensor.ShapeString(x.Shape), tensor.ShapeString(y.Shape))
+		}
+		if err := checkSize("Where", shape); err != nil {
+			return nil, err
 		}
 		cb, xb, yb := broadcastTensor(c, shape), broadcastTensor(x, shape), broadcastTensor(y, shape)
 		out := newTensor(x.DType, shape)

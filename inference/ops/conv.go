@@ -149,6 +149,9 @@ func (c *conv) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		k = kernels.NewConv(p, w.F, biasData(b))
 	}
 	outShape := append([]int{nb, p.M}, geo.out...)
+	if err := checkSize("Conv", outShape); err != nil {
+		return nil, err
+	}
 	out := tensor.New(outShape...)
 	inSize, outSize := ch*p.H*p.W, tensor.Size(outShape[1:])
 	for i := 0; i < nb; i++ {

@@ -192,6 +192,9 @@ func binaryBuilder(name string, fk rowKernels[float32], ik rowKernels[int64], ch
 					return nil, err
 				}
 			}
+			if err := checkSize(name, shape); err != nil {
+				return nil, err
+			}
 			out := newTensor(a.DType, shape)
 			if a.DType == tensor.Int64 {
 				broadcastApply(ik, out.I, a.I, b.I, shape, a.Shape, b.Shape)
@@ -214,6 +217,9 @@ func buildPow(n *Node) (Op, error) {
 		shape, err := tensor.BroadcastShape(a.Shape, b.Shape)
 		if err != nil {
 			return nil, fmt.Errorf("Pow: shapes %s and %s do not broadcast", tensor.ShapeString(a.Shape), tensor.ShapeString(b.Shape))
+		}
+		if err := checkSize("Pow", shape); err != nil {
+			return nil, err
 		}
 		if a.DType == tensor.Float32 && b.DType == tensor.Float32 {
 			out := tensor.New(shape...)

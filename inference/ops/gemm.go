@@ -56,6 +56,9 @@ func buildGemm(n *Node) (Op, error) {
 		if k != kb {
 			return nil, fmt.Errorf("Gemm: A %s and B %s do not multiply (transA=%v, transB=%v)", tensor.ShapeString(a.Shape), tensor.ShapeString(b.Shape), transA, transB)
 		}
+		if err := checkSize("Gemm", []int{m, nn}); err != nil {
+			return nil, err
+		}
 		out := tensor.New(m, nn)
 		bt := beta
 		if c != nil && beta != 0 {
@@ -110,6 +113,9 @@ func buildMatMul(n *Node) (Op, error) {
 		}
 		if len(b.Shape) > 1 {
 			shape = append(shape, nn)
+		}
+		if err := checkSize("MatMul", append(append([]int{}, batch...), m, nn)); err != nil {
+			return nil, err
 		}
 		out := newTensor(a.DType, shape)
 		if out.Len() == 0 || k == 0 {

@@ -110,3 +110,11 @@ func TestMatMul(t *testing.T) {
 	call{op: "MatMul"}.errorContains(t, "do not multiply", tensor.New(2, 3), tensor.New(2, 3))
 	call{op: "MatMul"}.errorContains(t, "do not broadcast", tensor.New(2, 2, 3), tensor.New(3, 3, 3))
 }
+
+func TestMatMulLarge(t *testing.T) {
+	// Big enough that a size check counting a dimension twice would refuse it.
+	a, b := tensor.New(2, 3000, 1), tensor.New(1, 3000)
+	if got := call{op: "MatMul"}.run(t, a, b)[0]; !tensor.EqualShape(got.Shape, dims(2, 3000, 3000)) {
+		t.Fatalf("shape %v", got.Shape)
+	}
+}

@@ -111,12 +111,23 @@ func scalarFloat(op, what string, t *tensor.Tensor) (float32, error) {
 	return t.F[0], nil
 }
 
-// checkShape rejects negative dimensions, which no tensor may have.
-func checkShape(op string, shape []int) error {
+// maxElements bounds the tensors operators allocate from sizes that a
+// model's data or attributes decide (pads, repeats, shapes): a bad model
+// must get an error, not crash the program by exhausting memory.
+const maxElements = 1 << 31
+
+// checkSize rejects an output shape with a negative dimension or more than
+// maxElements elements.
+func checkSize(op string, shape []int) error {
+	n := 1
 	for _, d := range shape {
 		if d < 0 {
 			return fmt.Errorf("%s: negative dimension in %s", op, tensor.ShapeString(shape))
 		}
+		if d != 0 && n > maxElements/d {
+			return fmt.Errorf("%s: output %s is too large", op, tensor.ShapeString(shape))
+		}
+		n *= d
 	}
 	return nil
 }

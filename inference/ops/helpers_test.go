@@ -117,3 +117,23 @@ func expect(t *testing.T, got, want *tensor.Tensor, tol float64) {
 		t.Fatalf("got %s %v%v\nwant %s %v%v", got, got.F, got.I, want, want.F, want.I)
 	}
 }
+
+func TestHugeOutputsAreErrors(t *testing.T) {
+	x := tensor.New(1, 1, 2, 2)
+	call{op: "Pad"}.errorContains(t, "too large", x, i64(dims(8), 0, 0, 0, 0, 0, 0, 1<<20, 1<<20))
+	call{op: "Tile"}.errorContains(t, "too large", x, i64(dims(4), 1<<20, 1<<20, 1, 1))
+	call{op: "Expand"}.errorContains(t, "too large", x, i64(dims(4), 1<<20, 1<<20, 2, 2))
+	call{op: "ConstantOfShape"}.errorContains(t, "too large", i64(dims(3), 1<<40, 1<<40, 1<<40))
+	call{op: "ConstantOfShape"}.errorContains(t, "negative", i64(dims(1), -1))
+	call{op: "MaxPool", attrs: Attrs{"kernel_shape": []int64{1, 1}, "pads": []int64{1 << 20, 1 << 20, 1 << 20, 1 << 20}}}.errorContains(t, "too large", x)
+	call{op: "Conv", attrs: Attrs{"pads": []int64{1 << 20, 1 << 20, 1 << 20, 1 << 20}}}.errorContains(t, "too large", x, tensor.New(1, 1, 1, 1))
+}
+
+func TestHugeProductsAreErrors(t *testing.T) {
+	col, row := tensor.New(1<<16, 1), tensor.New(1, 1<<16)
+	call{op: "Add"}.errorContains(t, "too large", col, row)
+	call{op: "Max"}.errorContains(t, "too large", col, row)
+	call{op: "Less"}.errorContains(t, "too large", col, row)
+	call{op: "MatMul"}.errorContains(t, "too large", col, row)
+	call{op: "Gemm"}.errorContains(t, "too large", col, row)
+}

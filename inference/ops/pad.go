@@ -99,6 +99,9 @@ func buildPad(n *Node) (Op, error) {
 				return nil, fmt.Errorf("Pad: mode %s cannot pad empty dimension %d of %s", mode, d, tensor.ShapeString(x.Shape))
 			}
 		}
+		if err := checkSize("Pad", shape); err != nil {
+			return nil, err
+		}
 		out := newTensor(x.DType, shape)
 		if x.DType == tensor.Int64 {
 			padInto(out.I, x.I, shape, x.Shape, before, mode, ivalue)

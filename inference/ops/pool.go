@@ -67,6 +67,9 @@ func (p *pool) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		return nil, err
 	}
 	outShape := append([]int{nb, ch}, g.out...)
+	if err := checkSize(op, outShape); err != nil {
+		return nil, err
+	}
 	out := newTensor(x.DType, outShape)
 	planes := nb * ch
 	inPlane, outPlane := tensor.Size(sp), tensor.Size(g.out)

@@ -135,6 +135,9 @@ func buildExpand(n *Node) (Op, error) {
 		if err != nil {
 			return nil, fmt.Errorf("Expand: %s does not broadcast to %v", tensor.ShapeString(x.Shape), s)
 		}
+		if err := checkSize("Expand", shape); err != nil {
+			return nil, err
+		}
 		out := broadcastTensor(x, shape)
 		if out == x {
 			out = alias(x, shape)
@@ -166,6 +169,9 @@ func buildTile(n *Node) (Op, error) {
 			to = append(to, int(r), x.Shape[i])
 			shape = append(shape, int(r)*x.Shape[i])
 		}
+		if err := checkSize("Tile", shape); err != nil {
+			return nil, err
+		}
 		out := newTensor(x.DType, shape)
 		if x.DType == tensor.Int64 {
 			broadcastTo(out.I, x.I, to, from)
@@ -193,6 +199,9 @@ func buildConstantOfShape(n *Node) (Op, error) {
 		}
 		shape, err := shapeInput("ConstantOfShape", inputs[0])
 		if err != nil {
+			return nil, err
+		}
+		if err := checkSize("ConstantOfShape", shape); err != nil {
 			return nil, err
 		}
 		out := newTensor(v.DType, shape)

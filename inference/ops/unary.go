@@ -101,6 +101,9 @@ func variadicBuilder(name string, fk rowKernels[float32], ik rowKernels[int64], 
 				if err != nil {
 					return nil, fmt.Errorf("%s: shapes %s and %s do not broadcast", name, tensor.ShapeString(acc.Shape), tensor.ShapeString(b.Shape))
 				}
+				if err := checkSize(name, shape); err != nil {
+					return nil, err
+				}
 				out := newTensor(acc.DType, shape)
 				if acc.DType == tensor.Int64 {
 					broadcastApply(ik, out.I, acc.I, b.I, shape, acc.Shape, b.Shape)
