@@ -114,7 +114,8 @@ func TestMatMul(t *testing.T) {
 func TestMatMulLarge(t *testing.T) {
 	// Big enough that a size check counting a dimension twice would refuse it.
 	a, b := tensor.New(2, 3000, 1), tensor.New(1, 3000)
-	if got := call{op: "MatMul"}.run(t, a, b)[0]; !tensor.EqualShape(got.Shape, dims(2, 3000, 3000)) {
+	got := call{op: "MatMul"}.run(t, a, b)[0]
+	if !tensor.EqualShape(got.Shape, dims(2, 3000, 3000)) {
 		t.Fatalf("shape %v", got.Shape)
 	}
 }
