@@ -57,6 +57,14 @@ func isOpaque(img image.Image) bool {
 	return true
 }
 
+// onScreen places a frame at min on a white canvas the size of screen.
+func onScreen(frame *image.RGBA, min image.Point, screen image.Rectangle) *image.RGBA {
+	dst := image.NewRGBA(screen)
+	draw.Draw(dst, screen, image.NewUniform(color.White), image.Point{}, draw.Src)
+	draw.Draw(dst, frame.Bounds().Add(min), frame, image.Point{}, draw.Src)
+	return dst
+}
+
 // orient applies an EXIF orientation to an image stored as the camera
 // sensor saw it, returning the upright image a viewer shows.
 func orient(src *image.RGBA, o int) *image.RGBA {

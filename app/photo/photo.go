@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	// Decoders register themselves with package image.
 	_ "image/gif"
@@ -147,13 +148,8 @@ func (l Limits) Load(path string) (*Photo, error) {
 func Decode(data []byte, name string) (*Photo, error) { return DefaultLimits.Decode(data, name) }
 
 // Decode decodes an image file held in memory; name is used in messages.
-func (l Limits) Decode(data []byte, name string) (*Photo, error) {
-	p, err := l.decode(data, name)
-	if err != nil {
-		return nil, err
-	}
-	return p, nil
-}
+// Errors are *Error values.
+func (l Limits) Decode(data []byte, name string) (*Photo, error) { return l.decode(data, name) }
 
 // decode returns an *Error (never another error type).
 func (l Limits) decode(data []byte, name string) (p *Photo, err error) {
@@ -196,11 +192,17 @@ func (l Limits) decode(data []byte, name string) (p *Photo, err error) {
 		}
 		return fail(ErrDamaged, err, "%s could not be decoded as %s (%v). The file may be damaged; open it in an image editor and save it again, or choose another photo.", name, upper(format), err)
 	}
-	if b := img.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
+	screen := image.Rect(0, 0, cfg.Width, cfg.Height)
+	if b := img.Bounds(); !b.In(screen) || format != "gif" && b.Size() != screen.Size() {
 		return fail(ErrDamaged, nil, "%s is damaged: its header and its pixels disagree about its size. Save it again, or choose another photo.", name)
 	}
 	orientation := orientationOf(format, data)
 	rgb, hadAlpha := toRGB(img, format)
+	if format == "gif" && img.Bounds() != screen {
+		// A GIF's first frame may cover part of its logical screen; show it
+		// in place, on white, as viewers do.
+		rgb, hadAlpha = onScreen(rgb, img.Bounds().Min, screen), true
+	}
 	return &Photo{
 		Image:       orient(rgb, orientation),
 		Name:        name,
@@ -250,8 +252,5 @@ func humanBytes(n int64) string {
 }
 
 func megapixels(n int) string {
-	if n%1_000_000 == 0 {
-		return fmt.Sprint(n / 1_000_000)
-	}
-	return fmt.Sprintf("%.1f", float64(n)/1e6)
+	return strconv.FormatFloat(float64(n)/1e6, 'g', 3, 64)
 }

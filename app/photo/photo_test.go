@@ -344,6 +344,31 @@ func noise(w, h int) *image.RGBA {
 	return im
 }
 
+// TestGIFFrameSmallerThanScreen: a GIF whose first frame covers part of its
+// logical screen is shown in place on a white screen-sized canvas.
+func TestGIFFrameSmallerThanScreen(t *testing.T) {
+	frame := image.NewPaletted(image.Rect(4, 2, 8, 5), color.Palette{color.RGBA{200, 0, 0, 255}})
+	var b bytes.Buffer
+	err := gif.EncodeAll(&b, &gif.GIF{Image: []*image.Paletted{frame}, Delay: []int{0},
+		Config: image.Config{ColorModel: frame.Palette, Width: 10, Height: 6}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Decode(b.Bytes(), "anim.gif")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Image.Bounds() != image.Rect(0, 0, 10, 6) {
+		t.Fatalf("bounds %v", p.Image.Bounds())
+	}
+	if c := p.Image.RGBAAt(5, 3); c != (color.RGBA{200, 0, 0, 255}) {
+		t.Errorf("inside the frame: %v", c)
+	}
+	if c := p.Image.RGBAAt(0, 0); c != (color.RGBA{255, 255, 255, 255}) {
+		t.Errorf("outside the frame: %v", c)
+	}
+}
+
 func TestLimits(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "big.png")
@@ -353,7 +378,7 @@ func TestLimits(t *testing.T) {
 		t.Errorf("file size cap: %v", err)
 	}
 	if _, err := (Limits{MaxBytes: 1 << 20, MaxPixels: 3000, MaxSide: 1000}).Load(p); !errors.Is(err, ErrTooLarge) ||
-		!strings.Contains(err.Error(), "big.png is 64x48 pixels; CAMscope opens images up to 0.0 megapixels") {
+		!strings.Contains(err.Error(), "big.png is 64x48 pixels; CAMscope opens images up to 0.003 megapixels") {
 		t.Errorf("pixel cap: %v", err)
 	}
 	if _, err := (Limits{MaxBytes: 1 << 20, MaxPixels: 1e6, MaxSide: 1000}).Load(p); err != nil {
