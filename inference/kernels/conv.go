@@ -138,16 +138,18 @@ func (c *Conv) Run(dst, src []float32) {
 	cb := convB{kind: c.mk.kind, x: x, rowOff: c.rowOff, maxOff: c.maxOff}
 	t := gemmTask{
 		mk: c.mk, m: mg, n: n, k: c.kg, mpad: c.mpad, bp: &cb,
-		ldc: c.oh * c.ow, wq: c.wq, ow: c.ow,
+		ldc:   c.oh * c.ow,
 		clamp: c.clamp, lo: c.lo, hi: c.hi,
 	}
 	w := workersFor(2 * mg * n * c.kg)
 	// Unless the output rows and columns come out whole and contiguous, the
 	// GEMM writes whole tiles to a scratch matrix, compacted into dst after.
+	// (A few partial tiles at the right edge go through the micro-kernel's
+	// slower scratch-tile path instead.)
 	var cbuf *[]float32
-	if c.wq != c.ow || mg%c.mk.mr != 0 {
+	if c.wq != c.ow || mg%c.mk.mr != 0 || (n%c.mk.nr != 0 && n < 8*c.mk.nr) {
 		t.m, t.n = c.mpad, roundUp(n, c.mk.nr)
-		t.ldc, t.wq, t.ow = t.n, t.n, t.n
+		t.ldc = t.n
 		cbuf = getScratch(t.m * t.n)
 		t.out = *cbuf
 	}

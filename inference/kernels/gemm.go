@@ -41,7 +41,7 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	t := gemmTask{
 		mk: mk, m: m, n: n, k: k, ap: ap, mpad: mpad,
 		bp:  &gemmB{b: b, ldb: ldb, trans: transB},
-		out: c, ldc: ldc, wq: n, ow: n,
+		out: c, ldc: ldc,
 		accumulate: beta != 0,
 	}
 	t.parallel(workersFor(2 * m * n * k))
@@ -147,9 +147,7 @@ func (g *gemmB) pack(dst []float32, nr, k0, kc, j0, nc int) {
 }
 
 // gemmTask is one packed product C (op)= A*B, A packed by packA, B packed on
-// the fly by bp. The output columns may be a flattened image with junk
-// columns: column j lands at row offset (j/wq)*ow + j%wq and is dropped when
-// j%wq >= ow (for a plain matrix, wq == ow == n).
+// the fly by bp.
 type gemmTask struct {
 	mk         microKernel
 	m, n, k    int
@@ -158,7 +156,6 @@ type gemmTask struct {
 	bp         bPacker
 	out        []float32
 	ldc        int
-	wq, ow     int
 	accumulate bool      // the first k block adds to C
 	bias       []float32 // per output row, or nil
 	clamp      bool
@@ -254,7 +251,7 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 }
 
 // tile computes the output tile at row i, column j: straight into the output
-// when it is whole and contiguous there, else through the scratch tile.
+// when it is whole, else through the scratch tile.
 func (t *gemmTask) tile(kc int, a, b []float32, i, j, flags int, tmp []float32) {
 	mr, nr := t.mk.mr, t.mk.nr
 	rows, cols := min(mr, t.m-i), min(nr, t.n-j)
@@ -262,23 +259,16 @@ func (t *gemmTask) tile(kc int, a, b []float32, i, j, flags int, tmp []float32) 
 	if flags&kBias != 0 {
 		bias = t.bias[i:]
 	}
-	if q := j % t.wq; rows == mr && cols == nr && (q+nr <= t.ow || t.wq == t.ow) {
-		off := i*t.ldc + (j/t.wq)*t.ow + q
-		t.mk.run(kc, a, b, t.out[off:], t.ldc, flags, bias, t.lo, t.hi)
+	if rows == mr && cols == nr {
+		t.mk.run(kc, a, b, t.out[i*t.ldc+j:], t.ldc, flags, bias, t.lo, t.hi)
 		return
 	}
 	t.mk.run(kc, a, b, tmp, nr, 0, nil, 0, 0)
 	for r := 0; r < rows; r++ {
-		row := t.out[(i+r)*t.ldc:]
-		for c := 0; c < cols; c++ {
-			q := (j + c) % t.wq
-			if q >= t.ow {
-				continue
-			}
-			x := tmp[r*nr+c]
-			o := ((j+c)/t.wq)*t.ow + q
+		row := t.out[(i+r)*t.ldc+j : (i+r)*t.ldc+j+cols]
+		for c, x := range tmp[r*nr : r*nr+cols] {
 			if flags&kAccumulate != 0 {
-				x += row[o]
+				x += row[c]
 			}
 			if flags&kBias != 0 {
 				x += bias[r]
@@ -286,7 +276,7 @@ func (t *gemmTask) tile(kc int, a, b []float32, i, j, flags int, tmp []float32) 
 			if flags&kClamp != 0 {
 				x = clamp(x, t.lo, t.hi)
 			}
-			row[o] = x
+			row[c] = x
 		}
 	}
 }
