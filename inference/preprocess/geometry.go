@@ -9,7 +9,10 @@ import (
 // Rect is an axis-aligned rectangle in continuous pixel coordinates: pixel
 // (i, j) covers [i, i+1) x [j, j+1) and its centre is (i+0.5, j+0.5).
 type Rect struct {
-	X0, Y0, X1, Y1 float64
+	X0 float64 `json:"x0"`
+	Y0 float64 `json:"y0"`
+	X1 float64 `json:"x1"`
+	Y1 float64 `json:"y1"`
 }
 
 // Dx and Dy are the width and height.
@@ -36,19 +39,23 @@ func (r Rect) String() string {
 type Geometry struct {
 	// PhotoWidth, PhotoHeight is the size of the photo given to Prepare
 	// (after EXIF orientation, if the caller applied it).
-	PhotoWidth, PhotoHeight int
+	PhotoWidth  int `json:"photo_width"`
+	PhotoHeight int `json:"photo_height"`
 	// Width, Height is the tensor's spatial size.
-	Width, Height int
+	Width  int `json:"width"`
+	Height int `json:"height"`
 	// Crop is the part of the photo the tensor covers; for Stretch it is the
 	// whole photo.
-	Crop Rect
+	Crop Rect `json:"crop"`
 	// How the pixels are made: Region of the photo (the whole photo, or the
 	// centred square for SquareCrop) is resized to ResizedWidth x
 	// ResizedHeight, and the tensor is the Width x Height block at
 	// (CropX, CropY) of that (CropX, CropY are non-zero for CenterCrop only).
-	Region                      image.Rectangle
-	ResizedWidth, ResizedHeight int
-	CropX, CropY                int
+	Region        image.Rectangle `json:"-"`
+	ResizedWidth  int             `json:"resized_width"`
+	ResizedHeight int             `json:"resized_height"`
+	CropX         int             `json:"crop_x"`
+	CropY         int             `json:"crop_y"`
 }
 
 // Plan computes the geometry of preparing a photoW x photoH photo under s,

@@ -1,6 +1,7 @@
 package preprocess
 
 import (
+	"encoding/json"
 	"errors"
 	"image"
 	"image/color"
@@ -278,5 +279,16 @@ func checkMarker(t *testing.T, photo *image.RGBA, m [2]int, s Spec) {
 	cell := g.GridCell(int(gx), int(gy), 7, 7)
 	if float64(m[0]) < cell.X0 || float64(m[0]) >= cell.X1 || float64(m[1]) < cell.Y0 || float64(m[1]) >= cell.Y1 {
 		t.Errorf("marker %v not in its grid cell %v", m, cell)
+	}
+}
+
+func TestSpecJSONUsesSidecarNames(t *testing.T) {
+	b, err := json.Marshal(Torchvision(224))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"width":224,"height":224,"resize":"center-crop","crop_fraction":0.875,"mean":[0.485,0.456,0.406],"std":[0.229,0.224,0.225],"bgr":false,"layout":"NCHW"}`
+	if string(b) != want {
+		t.Errorf("got  %s\nwant %s", b, want)
 	}
 }

@@ -58,15 +58,20 @@ func (m ResizeMode) defaultCropFraction() float64 {
 // Common ranges: [0,1] is mean 0, std 1; [-1,1] is mean 0.5, std 0.5;
 // [0,255] is mean 0, std 1/255; ImageNet is mean 0.485, 0.456, 0.406 and
 // std 0.229, 0.224, 0.225.
+//
+// The JSON field names are those of the sidecar file, so a report can show
+// the spec in the form a user would write it.
 type Spec struct {
-	Width, Height int
-	Resize        ResizeMode
+	Width  int        `json:"width"`
+	Height int        `json:"height"`
+	Resize ResizeMode `json:"resize"`
 	// CropFraction is used by CenterCrop and SquareCrop only: the crop
 	// covers this fraction of the (resized) shorter side. In (0, 1].
-	CropFraction float64
-	Mean, Std    [3]float64
-	BGR          bool
-	Layout       Layout
+	CropFraction float64    `json:"crop_fraction,omitempty"`
+	Mean         [3]float64 `json:"mean"`
+	Std          [3]float64 `json:"std"`
+	BGR          bool       `json:"bgr"`
+	Layout       Layout     `json:"layout"`
 }
 
 // Sentinel errors; wrapped with detail.
