@@ -2,6 +2,7 @@ package ops
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"camscope/inference/tensor"
@@ -50,4 +51,19 @@ func TestBatchNormFusedActivation(t *testing.T) {
 	expect(t, c.run(t, x, p1, p0, p0, p1)[0], f32(dims(1, 2, 2), 0, 1, 0, 3), 0)
 	c = call{op: "BatchNormalization", attrs: Attrs{"epsilon": float32(0), FusedActivation: "Clip", FusedMin: float32(-1), FusedMax: float32(2)}}
 	expect(t, c.run(t, x, p1, p0, p0, p1)[0], f32(dims(1, 2, 2), -1, 1, -1, 2), 0)
+}
+
+func BenchmarkBatchNorm(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	x := randT(r, 1, 256, 56, 56)
+	p := randT(r, 256)
+	v := tensor.New(256)
+	for i := range v.F {
+		v.F[i] = 1
+	}
+	op, _ := Build(&Node{OpType: "BatchNormalization", Opset: 15, NumOutputs: 1, Consts: []*tensor.Tensor{nil, p, p, p, v}})
+	b.ReportAllocs()
+	for b.Loop() {
+		op.Run([]*tensor.Tensor{x, p, p, p, v})
+	}
 }
