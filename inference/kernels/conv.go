@@ -123,8 +123,9 @@ func (c *Conv) Run(dst, src []float32) {
 	if !c.direct {
 		buf = getScratch(p.C*c.chanStride + c.slack)
 		x = *buf
-		clear(x)
+		clear(x[p.C*c.chanStride:])
 		parallelFor(p.C, workersFor(p.C*c.chanStride*8), func(c0, c1 int) {
+			clear(x[c0*c.chanStride : c1*c.chanStride])
 			tmp := getScratch(c.prepTmp)
 			clear(*tmp)
 			for ch := c0; ch < c1; ch++ {
