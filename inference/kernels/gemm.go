@@ -40,7 +40,7 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	packA(ap, mk.mr, transA, m, k, alpha, a, lda)
 	t := gemmTask{
 		mk: mk, m: m, n: n, k: k, ap: ap, mpad: mpad,
-		bp:  &gemmB{b: b, ldb: ldb, trans: transB},
+		bp:  &gemmB{kind: mk.kind, b: b, ldb: ldb, trans: transB},
 		out: c, ldc: ldc,
 		accumulate: beta != 0,
 	}
@@ -78,29 +78,35 @@ func kcFor(k int) int {
 func packA(dst []float32, mr int, trans bool, m, k int, alpha float32, a []float32, lda int) {
 	mpad := roundUp(m, mr)
 	kb := kcFor(k)
-	for k0 := 0; k0 < k; k0 += kb {
-		kc := min(kb, k-k0)
-		blk := dst[k0*mpad : k0*mpad+kc*mpad]
-		for i0 := 0; i0 < mpad; i0 += mr {
-			panel := blk[i0*kc : (i0+mr)*kc]
-			for r := 0; r < mr; r++ {
-				i := i0 + r
-				if i >= m {
-					for p := 0; p < kc; p++ {
-						panel[p*mr+r] = 0
-					}
-					continue
-				}
-				if trans {
-					for p := 0; p < kc; p++ {
-						panel[p*mr+r] = alpha * a[(k0+p)*lda+i]
-					}
-				} else {
-					row := a[i*lda+k0 : i*lda+k0+kc]
-					for p, v := range row {
-						panel[p*mr+r] = alpha * v
-					}
-				}
+	parallelFor(mpad/mr, workersFor(4*m*k), func(p0, p1 int) {
+		for k0 := 0; k0 < k; k0 += kb {
+			kc := min(kb, k-k0)
+			blk := dst[k0*mpad : k0*mpad+kc*mpad]
+			for i0 := p0 * mr; i0 < p1*mr; i0 += mr {
+				packPanelA(blk[i0*kc:(i0+mr)*kc], mr, trans, i0, m, k0, kc, alpha, a, lda)
+			}
+		}
+	})
+}
+
+// packPanelA packs rows i0..i0+mr of alpha*op(A), depths k0..k0+kc.
+func packPanelA(panel []float32, mr int, trans bool, i0, m, k0, kc int, alpha float32, a []float32, lda int) {
+	for r := 0; r < mr; r++ {
+		i := i0 + r
+		if i >= m {
+			for p := 0; p < kc; p++ {
+				panel[p*mr+r] = 0
+			}
+			continue
+		}
+		if trans {
+			for p := 0; p < kc; p++ {
+				panel[p*mr+r] = alpha * a[(k0+p)*lda+i]
+			}
+		} else {
+			row := a[i*lda+k0 : i*lda+k0+kc]
+			for p, v := range row {
+				panel[p*mr+r] = alpha * v
 			}
 		}
 	}
@@ -116,32 +122,44 @@ type bPacker interface {
 
 // gemmB packs a plain row-major (or transposed) B matrix.
 type gemmB struct {
+	kind  kernelKind
 	b     []float32
 	ldb   int
 	trans bool
 }
 
 func (g *gemmB) pack(dst []float32, nr, k0, kc, j0, nc int) {
+	var buf [kcBlock]int
+	offs := buf[:kc]
+	for p := range offs {
+		offs[p] = (k0+p)*g.ldb + j0
+	}
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
 		panel := dst[jr*kc : jr*kc+kc*nr]
 		j := j0 + jr
-		if !g.trans {
-			for p := 0; p < kc; p++ {
+		switch {
+		case !g.trans && cols == nr:
+			packRows(g.kind, panel, g.b, offs, nr)
+		case !g.trans:
+			for p, o := range offs {
 				d := panel[p*nr : p*nr+nr]
-				copy(d, g.b[(k0+p)*g.ldb+j:(k0+p)*g.ldb+j+cols])
+				copy(d, g.b[o:o+cols])
 				clear(d[cols:])
 			}
-			continue
-		}
-		for c := 0; c < cols; c++ {
-			col := g.b[(j+c)*g.ldb+k0 : (j+c)*g.ldb+k0+kc]
-			for p, v := range col {
-				panel[p*nr+c] = v
+		default:
+			for c := 0; c < cols; c++ {
+				col := g.b[(j+c)*g.ldb+k0 : (j+c)*g.ldb+k0+kc]
+				for p, v := range col {
+					panel[p*nr+c] = v
+				}
+			}
+			for p := 0; p < kc; p++ {
+				clear(panel[p*nr+cols : p*nr+nr])
 			}
 		}
-		for p := 0; p < kc; p++ {
-			clear(panel[p*nr+cols : p*nr+nr])
+		for p := range offs {
+			offs[p] += nr
 		}
 	}
 }

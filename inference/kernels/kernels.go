@@ -2,6 +2,15 @@
 // and 2-D convolution in NCHW layout (batch 1), with activations fused into
 // their output. Each fast kernel has a slow, obviously correct reference
 // beside it that the tests compare against.
+//
+// Gemm and the convolutions run on a packed GEMM (Goto's algorithm) whose
+// inner tile is an assembly micro-kernel on amd64: AVX-512 (8x32) or
+// AVX2+FMA (6x16), chosen at start-up from CPUID. Other architectures, older
+// CPUs and builds with the purego tag use a portable Go tile. Depthwise
+// convolutions have their own vector loop. Large calls split their work over
+// runtime.GOMAXPROCS(0) goroutines; small ones stay on the caller's. Scratch
+// memory comes from pools, so steady-state calls allocate only a few small
+// objects, and slices need no particular alignment.
 package kernels
 
 import "fmt"
