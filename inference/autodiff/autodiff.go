@@ -165,4 +165,3 @@ func maskFused(a ops.Attrs, g, y *tensor.Tensor) (*tensor.Tensor, error) {
 	}
 	return out, nil
 }
-
