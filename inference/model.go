@@ -74,6 +74,7 @@ type step struct {
 	// fusedWith names the Relu or Clip node folded into this Conv; its
 	// outputs are that node's outputs.
 	fusedWith string
+	fusedOp   string // its op type
 }
 
 // Shape returns the shape of any tensor of the graph (input, constant, inner

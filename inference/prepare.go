@@ -48,6 +48,9 @@ func (m *Model) prepare(nodes []*step, limit int64, samples map[string]*tensor.T
 		}
 		for _, out := range s.outputs {
 			m.opTypes[out] = s.opType
+			if s.fusedOp != "" {
+				m.opTypes[out] += "+" + s.fusedOp
+			}
 		}
 		if allConst {
 			outs, err := runStep(s, consts)
@@ -174,7 +177,7 @@ func (m *Model) fuseActivations(nodes []*step, order []int, keep []string) []int
 		}
 		conv.attrs = attrs
 		conv.outputs = a.outputs
-		conv.fusedWith = a.name
+		conv.fusedWith, conv.fusedOp = a.name, a.opType
 		fused[a] = true
 	}
 	out := order[:0:0]

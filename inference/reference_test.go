@@ -3,6 +3,8 @@ package inference
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"image/png"
 	"math"
 	"os"
@@ -211,4 +213,56 @@ func argmax(v []float64) int {
 		}
 	}
 	return best
+}
+
+// TestConcurrentRuns runs one loaded model from several goroutines at once
+// and checks every result is bit-identical to a sequential run.
+func TestConcurrentRuns(t *testing.T) {
+	m, err := Load(filepath.Join(sharedDir, "reference", "efficientnet_b0.onnx"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := mustNpy(t, filepath.Join(sharedDir, "reference", "input.npy"))
+	feed := map[string]*tensor.Tensor{m.Inputs[0].Name: input}
+	want, err := m.Run(context.Background(), feed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := m.Outputs[0].Name
+	errs := make(chan error, 8)
+	for g := 0; g < 4; g++ {
+		go func() {
+			for range 2 {
+				got, err := m.Run(context.Background(), feed)
+				if err == nil {
+					for i, v := range got[name].F {
+						if v != want[name].F[i] {
+							err = fmt.Errorf("value %d: %g, sequential run gave %g", i, v, want[name].F[i])
+							break
+						}
+					}
+				}
+				errs <- err
+			}
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestRunCancelled: a cancelled context stops a run with the context's error.
+func TestRunCancelled(t *testing.T) {
+	m, err := Load(filepath.Join(sharedDir, "models", "mobilenet_v1_0.25_128.onnx"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = m.Run(ctx, map[string]*tensor.Tensor{m.Inputs[0].Name: tensor.New(m.Inputs[0].Shape...)})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("run with a cancelled context: %v", err)
+	}
 }

@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"camscope/inference/npy"
+)
+
+// TestRunCommand runs resnet18 on the reference input and checks the written
+// logits and feature map against PyTorch's.
+func TestRunCommand(t *testing.T) {
+	out := t.TempDir()
+	feat := "/layer4/layer4.1/relu_1/Relu_output_0"
+	code, stdout, stderr := runCLI(t, "run", "--model", filepath.Join(shared, "reference", "resnet18.onnx"),
+		"--input", filepath.Join(shared, "reference", "input.npy"), "--tensor", feat, "--out", out)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for file, ref := range map[string]string{"logits.npy": "resnet18_logits.npy", FileName(feat) + ".npy": "resnet18_feat.npy"} {
+		got, err := npy.ReadFile(filepath.Join(out, file))
+		if err != nil {
+			t.Fatalf("%v (stdout %s)", err, stdout)
+		}
+		want, err := npy.ReadFile(filepath.Join(shared, "reference", ref))
+		if err != nil {
+			t.Fatal(err)
+		}
+		worst, scale := 0.0, 0.0
+		for i := range want.F {
+			worst = math.Max(worst, math.Abs(float64(got.F[i]-want.F[i])))
+			scale = math.Max(scale, math.Abs(float64(want.F[i])))
+		}
+		if len(got.F) != len(want.F) || worst > 1e-4*scale {
+			t.Errorf("%s differs from PyTorch by %g (scale %g)", file, worst, scale)
+		}
+	}
+	if FileName(feat) != "layer4_layer4.1_relu_1_Relu_output_0" {
+		t.Errorf("FileName(%q) = %q", feat, FileName(feat))
+	}
+}
+
+func TestRunList(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "run", "--model", filepath.Join(shared, "models", "mobilenet_v1_0.25_128.onnx"), "--list")
+	if code != ExitOK || !strings.Contains(stdout, "features\t[1x256x4x4]\tConv+Clip") || !strings.Contains(stdout, "input\t[1x3x128x128]\tinput") {
+		t.Errorf("exit %d, stderr %s, list:\n%s", code, stderr, stdout)
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.npy")
+	if err := os.WriteFile(bad, []byte("not numpy"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(shared, "reference", "resnet18.onnx")
+	cases := map[string]struct {
+		args []string
+		code int
+		says string
+	}{
+		"no model":       {[]string{"--input", bad, "--out", dir}, ExitUsage, "--model is required"},
+		"bad npy":        {[]string{"--model", model, "--input", bad, "--out", dir}, ExitFailed, "bad.npy"},
+		"wrong shape":    {[]string{"--model", filepath.Join(shared, "models", "mobilenet_v1_0.25_128.onnx"), "--input", filepath.Join(shared, "reference", "input.npy"), "--out", dir}, ExitFailed, "expects float32[1x3x128x128]"},
+		"unknown tensor": {[]string{"--model", model, "--input", filepath.Join(shared, "reference", "input.npy"), "--tensor", "nope", "--out", dir}, ExitFailed, `no tensor named "nope"`},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, append([]string{"run"}, c.args...)...)
+			if code != c.code || !strings.Contains(stderr, c.says) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, c.code, c.says)
+			}
+		})
+	}
+}
+
+func TestBenchCommand(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "bench", "--model", filepath.Join(shared, "models", "mobilenet_v1_0.25_128.onnx"), "--runs", "2")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"median", "GFLOP/s", "peak RSS"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("bench output lacks %q:\n%s", want, stdout)
+		}
+	}
+}
