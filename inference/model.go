@@ -90,7 +90,8 @@ func (m *Model) Shape(name string) ([]int, bool) {
 // folded at load), or nil.
 func (m *Model) Const(name string) *tensor.Tensor { return m.consts[name] }
 
-// Producer returns the op type of the node that computes tensor name, or ""
+// ProducerOp returns the op type of the node that computes tensor name
+// ("Conv+Relu" for a convolution with its activation fused into it), or ""
 // for graph inputs and constants.
 func (m *Model) ProducerOp(name string) string { return m.opTypes[name] }
 
