@@ -36,6 +36,9 @@ type Conv struct {
 	kg      int
 	rowOff  []int // plane offset of each k (channel, ky, kx) of group 0
 	maxOff  int   // max(rowOff)
+	// bInPlace has the micro-kernel read B straight from the input (a 1x1
+	// stride-1 conv's B is the input itself) instead of packing it.
+	bInPlace bool
 
 	// Depthwise path.
 	depthwise bool
@@ -91,6 +94,7 @@ func NewConv(p ConvParams, weights, bias []float32) *Conv {
 			copy(c.biasPad[g*c.mpad:], bias[g*mg:(g+1)*mg])
 		}
 	}
+	c.bInPlace = c.direct && p.KH == 1 && p.KW == 1
 	c.rowOff = make([]int, c.kg)
 	for ci := 0; ci < cg; ci++ {
 		for ky := 0; ky < p.KH; ky++ {
@@ -156,6 +160,9 @@ func (c *Conv) Run(dst, src []float32) {
 	}
 	for g := 0; g < p.Group; g++ {
 		cb.base = g * cg * c.chanStride
+		if c.bInPlace {
+			t.bIn, t.ldbIn, t.bInCols = x[cb.base:], c.chanStride, c.oh*c.ow
+		}
 		t.ap = c.ap[g*c.mpad*c.kg:]
 		if c.bias != nil {
 			t.bias = c.biasPad[g*c.mpad:]
@@ -244,3 +251,4 @@ func ConvReference(dst, src, w, bias []float32, p ConvParams) {
 		}
 	}
 }
+
