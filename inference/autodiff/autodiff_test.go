@@ -297,3 +297,40 @@ func TestVJPErrors(t *testing.T) {
 		t.Errorf("reflect Pad: error %v, want ErrNoVJP", err)
 	}
 }
+
+// BenchmarkConvVJP is the input gradient of a 3x3 convolution over a
+// 512x7x7 map (ResNet's last stage), the largest step of a Grad-CAM backward
+// pass through the last block.
+func BenchmarkConvVJP(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	x := random(rng, -1, 1, nil, 0, 1, 512, 7, 7)
+	w := random(rng, -0.05, 0.05, nil, 0, 512, 512, 3, 3)
+	y := tensor.New(1, 512, 7, 7)
+	g := random(rng, -1, 1, nil, 0, 1, 512, 7, 7)
+	n := &Node{OpType: "Conv", Attrs: ops.Attrs{"pads": []int64{1, 1, 1, 1}}, Opset: 13,
+		Inputs: []*tensor.Tensor{x, w}, Outputs: []*tensor.Tensor{y}, Need: []bool{true, false}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := VJP(n, g); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDepthwiseConvVJP is EfficientNet's 5x5 depthwise convolution over
+// 1152x7x7.
+func BenchmarkDepthwiseConvVJP(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	x := random(rng, -1, 1, nil, 0, 1, 1152, 7, 7)
+	w := random(rng, -0.05, 0.05, nil, 0, 1152, 1, 5, 5)
+	y := tensor.New(1, 1152, 7, 7)
+	g := random(rng, -1, 1, nil, 0, 1, 1152, 7, 7)
+	n := &Node{OpType: "Conv", Attrs: ops.Attrs{"pads": []int64{2, 2, 2, 2}, "group": int64(1152)}, Opset: 13,
+		Inputs: []*tensor.Tensor{x, w}, Outputs: []*tensor.Tensor{y}, Need: []bool{true, false}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := VJP(n, g); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
