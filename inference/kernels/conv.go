@@ -251,4 +251,3 @@ func ConvReference(dst, src, w, bias []float32, p ConvParams) {
 		}
 	}
 }
-
