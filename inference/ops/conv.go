@@ -36,7 +36,13 @@ type conv struct {
 	act       kernels.Activation
 	mu        sync.Mutex
 	cache     map[[2]int]*kernels.Conv
+	order     [][2]int // cache keys, oldest first
 }
+
+// maxPrepared bounds the input sizes a conv keeps prepared kernels for:
+// each holds its own packed copy of the weights, and a program that feeds
+// images of ever new sizes must not accumulate them.
+const maxPrepared = 4
 
 func buildConv(n *Node) (Op, error) {
 	win, err := readWindow("Conv", n.Attrs)
@@ -170,7 +176,12 @@ func (c *conv) kernel(p kernels.ConvParams, w, b *tensor.Tensor) *kernels.Conv {
 		return k
 	}
 	k := kernels.NewConv(p, w.F, biasData(b))
+	if len(c.order) == maxPrepared {
+		delete(c.cache, c.order[0])
+		c.order = c.order[1:]
+	}
 	c.cache[key] = k
+	c.order = append(c.order, key)
 	return k
 }
 
