@@ -162,6 +162,10 @@ func (c *Conv) Run(dst, src []float32) {
 		cb.base = g * cg * c.chanStride
 		if c.bInPlace {
 			t.bIn, t.ldbIn, t.bInCols = x[cb.base:], c.chanStride, c.oh*c.ow
+		} else {
+			// Whole panels read in place must stay inside x.
+			t.bIn, t.bOffs = x[cb.base:], c.rowOff
+			t.bInCols = min(t.n, len(x)-cb.base-c.maxOff)
 		}
 		t.ap = c.ap[g*c.mpad*c.kg:]
 		if c.bias != nil {

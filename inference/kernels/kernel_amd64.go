@@ -20,6 +20,12 @@ func sgemm8x32AVX512(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo
 func sgemm6x16StridedAVX2(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32, ldb int)
 
 //go:noescape
+func sgemm6x16IndirectAVX2(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32, offs *int)
+
+//go:noescape
+func sgemm8x32IndirectAVX512(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32, offs *int)
+
+//go:noescape
 func sgemm8x32StridedAVX512(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32, ldb int)
 
 //go:noescape
@@ -82,35 +88,46 @@ func availableKernels() []microKernel {
 }
 
 // run computes one MR x NR tile with kernel k (see microKernel), from a
-// packed B panel, or with ldb > 0 from B in place (row p at b[p*ldb:]). The
-// slice checks keep a driver bug from becoming a wild write.
-func (k microKernel) run(kc int, a, b []float32, ldb int, c []float32, ldc, flags int, bias []float32, lo, hi float32) {
+// packed B panel, or from B in place: row p at b[p*ldb:] (ldb > 0) or at
+// b[offs[p]:] (offs != nil; the caller checks those reads). The slice checks
+// keep a driver bug from becoming a wild write.
+func (k microKernel) run(kc int, a, b []float32, ldb int, offs []int, c []float32, ldc, flags int, bias []float32, lo, hi float32) {
 	var bp *float32
 	if flags&kBias != 0 {
 		_ = bias[k.mr-1]
 		bp = &bias[0]
 	}
 	bLast := kc*k.nr - 1
-	if ldb > 0 {
+	switch {
+	case offs != nil:
+		_ = offs[kc-1]
+		bLast = 0
+	case ldb > 0:
 		bLast = (kc-1)*ldb + k.nr - 1
 	}
 	switch k.kind {
 	case kindAVX2:
 		_, _, _ = a[kc*6-1], b[bLast], c[5*ldc+15]
-		if ldb > 0 {
+		switch {
+		case offs != nil:
+			sgemm6x16IndirectAVX2(kc, &a[0], &b[0], &c[0], ldc, flags, bp, lo, hi, &offs[0])
+		case ldb > 0:
 			sgemm6x16StridedAVX2(kc, &a[0], &b[0], &c[0], ldc, flags, bp, lo, hi, ldb)
-			return
+		default:
+			sgemm6x16AVX2(kc, &a[0], &b[0], &c[0], ldc, flags, bp, lo, hi)
 		}
-		sgemm6x16AVX2(kc, &a[0], &b[0], &c[0], ldc, flags, bp, lo, hi)
 	case kindAVX512:
 		_, _, _ = a[kc*8-1], b[bLast], c[7*ldc+31]
-		if ldb > 0 {
+		switch {
+		case offs != nil:
+			sgemm8x32IndirectAVX512(kc, &a[0], &b[0], &c[0], ldc, flags, bp, lo, hi, &offs[0])
+		case ldb > 0:
 			sgemm8x32StridedAVX512(kc, &a[0], &b[0], &c[0], ldc, flags, bp, lo, hi, ldb)
-			return
+		default:
+			sgemm8x32AVX512(kc, &a[0], &b[0], &c[0], ldc, flags, bp, lo, hi)
 		}
-		sgemm8x32AVX512(kc, &a[0], &b[0], &c[0], ldc, flags, bp, lo, hi)
 	default:
-		goMicro4x4(kc, a, b, ldb, c, ldc, flags, bias, lo, hi)
+		goMicro4x4(kc, a, b, ldb, offs, c, ldc, flags, bias, lo, hi)
 	}
 }
 
