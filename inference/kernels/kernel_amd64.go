@@ -54,7 +54,7 @@ func packRows32AVX512(dst, src *float32, offs *int, kc int)
 
 var hasAVX2, hasAVX512 = detectCPU()
 
-// detectCPU reports AVX2+FMA and AVX-512F support, by the CPU and by the OS
+// detectCPU reports AVX2+FMA and AVX-512 support, by the CPU and by the OS
 // (which must save the YMM, and for AVX-512 the ZMM and mask, registers).
 func detectCPU() (avx2, avx512 bool) {
 	maxLeaf, _, _, _ := cpuid(0, 0)
@@ -72,7 +72,9 @@ func detectCPU() (avx2, avx512 bool) {
 	}
 	_, ebx7, _, _ := cpuid(7, 0)
 	avx2 = ebx7&(1<<5) != 0
-	avx512 = avx2 && ebx7&(1<<16) != 0 && xcr0&0xe6 == 0xe6
+	// AVX-512 F for the arithmetic, DQ for VXORPS on ZMM registers.
+	const avx512f, avx512dq = 1 << 16, 1 << 17
+	avx512 = avx2 && ebx7&(avx512f|avx512dq) == avx512f|avx512dq && xcr0&0xe6 == 0xe6
 	return avx2, avx512
 }
 
