@@ -296,10 +296,10 @@ func TestGradErrors(t *testing.T) {
 		w[i] = float32(i) - 2.5
 	}
 	om := &onnxwrite.Model{Graph: onnxwrite.Graph{
-		Name: "exp_head",
+		Name: "hardmax_head",
 		Nodes: []onnxwrite.Node{
 			{Name: "conv", OpType: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{"c"}},
-			{Name: "exp_node", OpType: "Exp", Inputs: []string{"c"}, Outputs: []string{"e"}},
+			{Name: "hardmax_node", OpType: "Hardmax", Inputs: []string{"c"}, Outputs: []string{"e"}},
 			{Name: "gap", OpType: "GlobalAveragePool", Inputs: []string{"e"}, Outputs: []string{"p"}},
 			{Name: "flat", OpType: "Flatten", Inputs: []string{"p"}, Outputs: []string{"logits"}},
 		},
@@ -311,7 +311,7 @@ func TestGradErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := LoadBytes("exp_head.onnx", b, Options{})
+	m, err := LoadBytes("hardmax_head.onnx", b, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +320,7 @@ func TestGradErrors(t *testing.T) {
 		want    string // "" when the gradient exists
 	}{
 		"through Exp":    {"c", "logits", "cannot go back through operator Exp (node \"exp_node\"); pick a layer after it"},
-		"after Exp":      {"e", "logits", ""},
+		"after Hardmax":  {"e", "logits", ""},
 		"not upstream":   {"logits", "c", "does not depend on"},
 		"unknown name":   {"nope", "logits", "no tensor named \"nope\""},
 		"constant":       {"w", "logits", "constant"},
@@ -344,7 +344,7 @@ func TestGradErrors(t *testing.T) {
 			}
 		})
 	}
-	// Gradient after Exp: d mean(e_k) / d e = 1/16 on channel k only.
+	// Gradient after Hardmax: d mean(e_k) / d e = 1/16 on channel k only.
 	x := tensor.New(1, 3, 4, 4)
 	tape, _, err := m.Forward(context.Background(), map[string]*tensor.Tensor{"x": x}, "e", "logits")
 	if err != nil {
@@ -365,5 +365,60 @@ func TestGradErrors(t *testing.T) {
 	}
 	if _, err := tape.Backward(tensor.New(1, 3)); err == nil {
 		t.Error("a seed of the wrong shape was accepted")
+	}
+}
+
+// TestGradMultiOutput goes back through both outputs of a Split that meet
+// again in a Mul, and checks against finite differences.
+func TestGradMultiOutput(t *testing.T) {
+	om := &onnxwrite.Model{Graph: onnxwrite.Graph{
+		Name: "split_mul",
+		Nodes: []onnxwrite.Node{
+			{Name: "split", OpType: "Split", Inputs: []string{"x"}, Outputs: []string{"a", "b"}, Attrs: []onnxwrite.Attr{onnxwrite.Int("axis", 1)}},
+			{Name: "mul", OpType: "Mul", Inputs: []string{"a", "b"}, Outputs: []string{"m"}},
+			{Name: "gap", OpType: "GlobalAveragePool", Inputs: []string{"m"}, Outputs: []string{"p"}},
+			{Name: "flat", OpType: "Flatten", Inputs: []string{"p"}, Outputs: []string{"logits"}},
+		},
+		Inputs:  []onnxwrite.ValueInfo{{Name: "x", Dims: []int64{1, 4, 3, 3}}},
+		Outputs: []onnxwrite.ValueInfo{{Name: "logits", Dims: []int64{1, 2}}},
+	}}
+	b, err := om.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadBytes("split_mul.onnx", b, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.New(1, 4, 3, 3)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := range x.F {
+		x.F[i] = float32(rng.Float64()*2 - 1)
+	}
+	tape, out, err := m.Forward(context.Background(), map[string]*tensor.Tensor{"x": x}, "x", "logits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := tape.GradOfLogit(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// logit 1 = mean(x[:,1] * x[:,3]): d/dx[:,1] = x[:,3]/9, d/dx[:,3] = x[:,1]/9.
+	for i := range g.F {
+		ch, p := i/9, i%9
+		want := float32(0)
+		switch ch {
+		case 1:
+			want = x.F[27+p] / 9
+		case 3:
+			want = x.F[9+p] / 9
+		}
+		if math.Abs(float64(g.F[i]-want)) > 1e-7 {
+			t.Fatalf("gradient[%d] = %g, want %g", i, g.F[i], want)
+		}
+	}
+	y, err := tape.Replay(x)
+	if err != nil || y.F[1] != out["logits"].F[1] {
+		t.Fatalf("replay: %v, %v", y, err)
 	}
 }
