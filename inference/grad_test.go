@@ -319,12 +319,12 @@ func TestGradErrors(t *testing.T) {
 		wrt, to string
 		want    string // "" when the gradient exists
 	}{
-		"through Exp":    {"c", "logits", "cannot go back through operator Exp (node \"exp_node\"); pick a layer after it"},
-		"after Hardmax":  {"e", "logits", ""},
-		"not upstream":   {"logits", "c", "does not depend on"},
-		"unknown name":   {"nope", "logits", "no tensor named \"nope\""},
-		"constant":       {"w", "logits", "constant"},
-		"from the input": {"x", "c", ""},
+		"through Hardmax": {"c", "logits", "cannot go back through operator Hardmax (node \"hardmax_node\"); pick a layer after it"},
+		"after Hardmax":   {"e", "logits", ""},
+		"not upstream":    {"logits", "c", "does not depend on"},
+		"unknown name":    {"nope", "logits", "no tensor named \"nope\""},
+		"constant":        {"w", "logits", "constant"},
+		"from the input":  {"x", "c", ""},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
