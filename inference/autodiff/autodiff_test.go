@@ -298,6 +298,22 @@ func TestVJPFiniteDifferences(t *testing.T) {
 		"Split":                         {op: "Split", attrs: ops.Attrs{"axis": int64(1)}, outputs: 2, inputs: []*tensor.Tensor{u(1, 4, 2, 2)}},
 		"Split sizes one unused":        {op: "Split", attrs: ops.Attrs{"axis": int64(-1)}, outputs: 3, unused: []bool{false, true, false}, inputs: []*tensor.Tensor{u(2, 6), ints(1, 2, 3)}},
 		"Split opset 11":                {op: "Split", opset: 11, attrs: ops.Attrs{"split": []int64{3, 1}}, outputs: 2, inputs: []*tensor.Tensor{u(4, 2)}},
+		"LayerNormalization":            {op: "LayerNormalization", inputs: []*tensor.Tensor{u(2, 3, 4), u(4), u(4)}},
+		"LayerNormalization axis 1":     {op: "LayerNormalization", attrs: ops.Attrs{"axis": int64(1), "epsilon": float32(1e-3)}, inputs: []*tensor.Tensor{u(2, 3, 2), u(3, 2), u(3, 2)}},
+		"LayerNormalization no bias":    {op: "LayerNormalization", inputs: []*tensor.Tensor{u(3, 5), u(5)}},
+		"InstanceNormalization":         {op: "InstanceNormalization", inputs: []*tensor.Tensor{u(2, 3, 2, 3), u(3), u(3)}},
+		"Gather":                        {op: "Gather", attrs: ops.Attrs{"axis": int64(1)}, inputs: []*tensor.Tensor{u(2, 4, 3), tensor.FromInt64([]int{2, 2}, []int64{0, -1, 3, 0})}},
+		"Gather axis 0":                 {op: "Gather", inputs: []*tensor.Tensor{u(3, 2), ints(2)}},
+		"Expand":                        {op: "Expand", inputs: []*tensor.Tensor{u(3, 1), ints(2, 3, 4)}},
+		"Tile":                          {op: "Tile", inputs: []*tensor.Tensor{u(2, 3), ints(2, 3)}},
+		"Cast":                          {op: "Cast", attrs: ops.Attrs{"to": int64(1)}, inputs: []*tensor.Tensor{u(2, 3)}},
+		"Max":                           {op: "Max", inputs: []*tensor.Tensor{distinct(rng, 2, 3), distinct(rng, 3), distinct(rng, 2, 1)}},
+		"Min":                           {op: "Min", inputs: []*tensor.Tensor{distinct(rng, 2, 3), distinct(rng, 2, 3)}},
+		"ReduceMax":                     {op: "ReduceMax", attrs: ops.Attrs{"axes": []int64{1}}, inputs: []*tensor.Tensor{distinct(rng, 2, 3, 4)}},
+		"ReduceMin all":                 {op: "ReduceMin", attrs: ops.Attrs{"keepdims": int64(0)}, inputs: []*tensor.Tensor{distinct(rng, 2, 3)}},
+		"ReduceMax opset 18":            {op: "ReduceMax", opset: 18, inputs: []*tensor.Tensor{distinct(rng, 2, 3, 4), ints(-1, 0)}},
+		"Mish":                          {op: "Mish", inputs: []*tensor.Tensor{random(rng, -3, 3, nil, 0, 3, 8)}},
+		"Softsign":                      {op: "Softsign", inputs: []*tensor.Tensor{awayFrom([]float64{0}, -3, 3, 3, 8)}},
 		"BatchNormalization constants":  {op: "BatchNormalization", inputs: []*tensor.Tensor{u(1, 4, 3, 3), u(4), u(4), u(4), pos(4)}, fixed: fixed(5, 1, 2, 3, 4)},
 	}
 	for name, c := range cases {
@@ -308,11 +324,12 @@ func TestVJPFiniteDifferences(t *testing.T) {
 // TestVJPCoversOperators keeps the list of operators with a VJP in step
 // with the tests above and with what Grad-CAM over common CNNs needs.
 func TestVJPCoversOperators(t *testing.T) {
-	want := []string{"Abs", "Add", "AveragePool", "BatchNormalization", "Clip", "Concat", "Conv", "Div", "Dropout",
-		"Elu", "Erf", "Exp", "Flatten", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid", "HardSwish",
-		"Identity", "LRN", "LeakyRelu", "Log", "LogSoftmax", "MatMul", "MaxPool", "Mean", "Mul", "Neg", "PRelu",
-		"Pad", "Pow", "Reciprocal", "ReduceMean", "ReduceSum", "Relu", "Reshape", "Selu", "Sigmoid", "Slice",
-		"Softmax", "Softplus", "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "Transpose", "Unsqueeze"}
+	want := []string{"Abs", "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Conv", "Div", "Dropout",
+		"Elu", "Erf", "Exp", "Expand", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid", "HardSwish",
+		"Identity", "InstanceNormalization", "LRN", "LayerNormalization", "LeakyRelu", "Log", "LogSoftmax", "MatMul", "Max", "MaxPool",
+		"Mean", "Min", "Mish", "Mul", "Neg", "PRelu",
+		"Pad", "Pow", "Reciprocal", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceSum", "Relu", "Reshape", "Selu", "Sigmoid", "Slice",
+		"Softmax", "Softplus", "Softsign", "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "Tile", "Transpose", "Unsqueeze"}
 	if got := Supported(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("Supported() = %v\nwant %v", got, want)
 	}
