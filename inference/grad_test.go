@@ -106,15 +106,19 @@ func TestGradInnerLayer(t *testing.T) {
 		model, wrt string
 		step       float32 // large enough that the float32 logit resolves the change
 		maxPool    bool    // a MaxPool reads the tensor: avoid positions near a tie
+		tol        float64 // allowed error, relative to the largest gradient; 3e-2 when zero
 	}{
-		{"resnet18", "/layer4/layer4.0/relu_1/Relu_output_0", 0.05, false},
-		{"resnet18", "/layer3/layer3.1/relu_1/Relu_output_0", 0.05, false},
-		{"squeezenet1_1", "/features/features.7/Concat_output_0", 0.05, true},
-		{"efficientnet_b0", "/features/features.6/features.6.2/Add_output_0", 0.1, false},
-		{"googlenet", "/inception5b/branch2/branch2.0/Relu_output_0", 0.05, false},
-		{"densenet121", "/features/transition3/conv/Conv_output_0", 0.05, false},
-		{"vgg_small", "/features/features.21/MaxPool_output_0", 0.03, false},
-		{"vgg_small", "/features/features.20/Relu_output_0", 0.03, true},
+		{"resnet18", "/layer4/layer4.0/relu_1/Relu_output_0", 0.05, false, 0},
+		{"resnet18", "/layer3/layer3.1/relu_1/Relu_output_0", 0.05, false, 0},
+		// The whole network (a saliency map): so many Relu and MaxPool kinks
+		// lie within any step that differences only roughly agree.
+		{"resnet18", "input", 0.01, false, 0.1},
+		{"squeezenet1_1", "/features/features.7/Concat_output_0", 0.05, true, 0},
+		{"efficientnet_b0", "/features/features.6/features.6.2/Add_output_0", 0.1, false, 0},
+		{"googlenet", "/inception5b/branch2/branch2.0/Relu_output_0", 0.05, false, 0},
+		{"densenet121", "/features/transition3/conv/Conv_output_0", 0.05, false, 0},
+		{"vgg_small", "/features/features.21/MaxPool_output_0", 0.03, false, 0},
+		{"vgg_small", "/features/features.20/Relu_output_0", 0.03, true, 0},
 	}
 	meta := readReferenceMeta(t)
 	input := mustNpy(t, filepath.Join(sharedDir, "reference", "input.npy"))
@@ -136,7 +140,11 @@ func TestGradInnerLayer(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("backward from the logits to %s: %v over %d steps", tensor.ShapeString(grad.Shape), time.Since(start), len(tape.steps))
-			checkFiniteDifferences(t, tape, out[c.wrt], grad, k, out[h.Logits].F[k], c.step, c.maxPool)
+			tol := c.tol
+			if tol == 0 {
+				tol = 3e-2
+			}
+			checkFiniteDifferences(t, tape, out[c.wrt], grad, k, out[h.Logits].F[k], c.step, c.maxPool, tol)
 		})
 	}
 }
@@ -149,7 +157,7 @@ func TestGradInnerLayer(t *testing.T) {
 // output) and, when a MaxPool reads x, x near a value in its 5x5
 // neighbourhood (a tie in a window, where the gradient goes to one element
 // and differences see half of it).
-func checkFiniteDifferences(t *testing.T, tape *Tape, x, grad *tensor.Tensor, k int, logitK float32, step float32, maxPool bool) {
+func checkFiniteDifferences(t *testing.T, tape *Tape, x, grad *tensor.Tensor, k int, logitK float32, step float32, maxPool bool, tol float64) {
 	t.Helper()
 	logit := func(v *tensor.Tensor) float64 {
 		y, err := tape.Replay(v)
@@ -190,7 +198,7 @@ func checkFiniteDifferences(t *testing.T, tape *Tape, x, grad *tensor.Tensor, k 
 		plus.F[p] += step
 		minus.F[p] -= step
 		fd := (logit(plus) - logit(minus)) / (float64(plus.F[p]) - float64(minus.F[p]))
-		if d := math.Abs(fd - float64(grad.F[p])); d > 3e-2*gmax {
+		if d := math.Abs(fd - float64(grad.F[p])); d > tol*gmax {
 			t.Errorf("position %d: gradient %g, finite difference %g (largest gradient %g)", p, grad.F[p], fd, gmax)
 		}
 	}
