@@ -32,9 +32,6 @@ func sgemm8x32StridedAVX512(kc int, a, b, c *float32, ldc, flags int, bias *floa
 func dwFlatAVX2(dst *float32, n int, src *float32, offs *int, w *float32, ntaps int, bias, lo, hi float32)
 
 //go:noescape
-func dwFlatAVX512(dst *float32, n int, src *float32, offs *int, w *float32, ntaps int, bias, lo, hi float32)
-
-//go:noescape
 func deinterleaveRowsAVX2(even *float32, es int, odd *float32, os int, src *float32, ss, rows, n int)
 
 //go:noescape
@@ -133,22 +130,16 @@ func (k microKernel) run(kc int, a, b []float32, ldb int, offs []int, c []float3
 	}
 }
 
-// dwFlat is the depthwise inner loop (see dwFlatGo), in assembly for kernel
-// kinds that have it. n must be a multiple of 64.
+// dwFlat is the depthwise inner loop (see dwFlatGo), in assembly for the
+// AVX2 and AVX-512 kinds (AVX2 code for both: the loop is bound by loads, and
+// wider vectors did not help). n must be a multiple of 64.
 func dwFlat(kind kernelKind, dst []float32, n int, src []float32, offs []int, maxOff int, w []float32, bias, lo, hi float32) {
-	switch kind {
-	case kindAVX2, kindAVX512:
-		_ = dst[n-1]
-		_ = src[maxOff+n-1]
-		_ = w[len(offs)-1]
-		if kind == kindAVX512 {
-			dwFlatAVX512(&dst[0], n, &src[0], &offs[0], &w[0], len(offs), bias, lo, hi)
-		} else {
-			dwFlatAVX2(&dst[0], n, &src[0], &offs[0], &w[0], len(offs), bias, lo, hi)
-		}
-	default:
+	if kind == kindGo {
 		dwFlatGo(dst, n, src, offs, w, bias, lo, hi)
+		return
 	}
+	_, _, _ = dst[n-1], src[maxOff+n-1], w[len(offs)-1]
+	dwFlatAVX2(&dst[0], n, &src[0], &offs[0], &w[0], len(offs), bias, lo, hi)
 }
 
 // packRows copies, for each offset o in offs, x[o : o+nr] to the next nr

@@ -1,7 +1,7 @@
 // Command asmgen writes the register-blocked amd64 kernels of package
 // kernels, whose unrolled bodies are too long and regular to write by hand:
-// the GEMM micro-kernels, the depthwise vector sum and the B-panel packer, in
-// an AVX2 and an AVX-512 variant. Run it with go generate in package kernels.
+// the GEMM micro-kernels (AVX2 and AVX-512), the depthwise vector sum and the
+// B-panel packers. Run it with go generate in package kernels.
 package main
 
 import (
@@ -310,7 +310,6 @@ func main() {
 		func(a *asm) { gemm(a, "sgemm8x32AVX512", avx512, 8, 2, 8, []int{2, 3, 4, 5}, bPacked) },
 		func(a *asm) { gemm(a, "sgemm8x32StridedAVX512", avx512, 8, 2, 8, []int{2, 3, 4, 5}, bStrided) },
 		func(a *asm) { gemm(a, "sgemm8x32IndirectAVX512", avx512, 8, 2, 8, []int{2, 3, 4, 5}, bIndirect) },
-		func(a *asm) { depthwise(a, "dwFlatAVX512", avx512, 4, 31) },
 		func(a *asm) { packRows(a, "packRows32AVX512", avx512, 2) },
 	)
 }
