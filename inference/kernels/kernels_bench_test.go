@@ -1,3 +1,5 @@
+// Measured numbers, and the machine they come from, are in BENCHMARKS.md.
+
 package kernels
 
 import (
