@@ -106,6 +106,8 @@ func (a *App) Start() {
 	job := session.Job{PhotoPath: a.opts.ImagePath, ModelPaths: a.opts.ModelPaths, Default: true}
 	if job.PhotoPath == "" {
 		job.Photo = session.SamplePhoto()
+	} else {
+		a.remember(job.PhotoPath)
 	}
 	a.submit(job)
 }

@@ -134,13 +134,12 @@ func (a *App) buildControls() fyne.CanvasObject {
 	c.searchNote = note()
 
 	box := container.NewVBox(
-		heading("Model"), c.modelName, c.modelInfo,
-		heading("Photo"), c.photoInfo,
+		heading("Model"), c.modelName, c.modelInfo, c.photoInfo,
 		widget.NewSeparator(),
 		heading("Explain"),
 		row("Classes", c.k, c.kValue),
 		c.method, c.methodNote,
-		heading("Scale"), c.norm,
+		row("Scale", c.norm, nil),
 		widget.NewSeparator(),
 		heading("Show"),
 		row("Opacity", c.opacity, c.opValue),
@@ -215,7 +214,7 @@ func (a *App) refreshInfo() {
 	}
 	if a.photo != nil {
 		b := a.photo.Image.Rect
-		c.photoInfo.SetText(fmt.Sprintf("%s · %d×%d", a.photo.Name, b.Dx(), b.Dy()))
+		c.photoInfo.SetText(fmt.Sprintf("Photo %s · %d×%d", a.photo.Name, b.Dx(), b.Dy()))
 	} else {
 		c.photoInfo.SetText("No photo")
 	}

@@ -48,8 +48,11 @@ func (a *App) AddModel(path string) {
 	a.submit(session.Job{Photo: a.photo, Models: a.models, ModelPaths: []string{path}})
 }
 
+// remember keeps the folder of path as the place the next dialog opens in.
 func (a *App) remember(path string) {
-	a.fyne.Preferences().SetString(prefFolder, filepath.Dir(path))
+	if abs, err := filepath.Abs(path); err == nil {
+		a.fyne.Preferences().SetString(prefFolder, filepath.Dir(abs))
+	}
 }
 
 // OpenPhotoDialog asks for a photo.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 )
@@ -42,7 +43,11 @@ func Download(ctx context.Context, client *http.Client, base string, e Entry, di
 		if ctx.Err() != nil {
 			return "", ctx.Err()
 		}
-		return "", fmt.Errorf("download %s: %w\n\nCheck the internet connection, or open a model file you already have.", e.Name, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL is no news to the reader
+		}
+		return "", fmt.Errorf("cannot download %s: %w.\n\nCheck the internet connection, or open a model file you already have.", e.Name, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
