@@ -44,6 +44,9 @@ func axpyAVX2(dst, x *float32, a float32, n int)
 func copyRowsAVX2(dst *float32, ds int, src *float32, ss, rows, n int)
 
 //go:noescape
+func copyRowsAVX512(dst *float32, ds int, src *float32, ss, rows, n int)
+
+//go:noescape
 func packRows16AVX2(dst, src *float32, offs *int, kc int)
 
 //go:noescape
@@ -167,6 +170,10 @@ func copyRows(kind kernelKind, dst []float32, ds int, src []float32, ss, rows, n
 		return
 	}
 	_, _ = dst[(rows-1)*ds+n-1], src[(rows-1)*ss+n-1]
+	if kind == kindAVX512 {
+		copyRowsAVX512(&dst[0], ds, &src[0], ss, rows, n)
+		return
+	}
 	copyRowsAVX2(&dst[0], ds, &src[0], ss, rows, n)
 }
 
