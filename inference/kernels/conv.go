@@ -40,6 +40,10 @@ type Conv struct {
 	// stride-1 conv's B is the input itself) instead of packing it.
 	bInPlace bool
 
+	// Matrix-vector path (1x1 conv of a 1x1 image, see vector.go).
+	vec      []float32
+	vecByRow bool
+
 	// Depthwise path.
 	depthwise bool
 	dwW       []float32 // C x KH*KW
@@ -94,6 +98,10 @@ func NewConv(p ConvParams, weights, bias []float32) *Conv {
 			copy(c.biasPad[g*c.mpad:], bias[g*mg:(g+1)*mg])
 		}
 	}
+	if p.H*p.W == 1 && p.KH == 1 && p.KW == 1 && p.Group == 1 {
+		c.setupVector(weights)
+		return c
+	}
 	c.bInPlace = c.direct && p.KH == 1 && p.KW == 1
 	c.rowOff = make([]int, c.kg)
 	for ci := 0; ci < cg; ci++ {
@@ -120,6 +128,10 @@ func (c *Conv) Run(dst, src []float32) {
 	}
 	if c.depthwise {
 		c.runDepthwise(dst, src)
+		return
+	}
+	if c.vec != nil {
+		c.runVector(dst, src)
 		return
 	}
 	x := src[:p.C*p.H*p.W]

@@ -161,6 +161,9 @@ func convCases() map[string]ConvParams {
 		"parallel depthwise":  cp(96, 28, 28, 96, 3, 1, 1, 1, 96, clip),
 		"pointwise no bias":   cp(32, 14, 14, 48, 1, 1, 1, 0, 1, Activation{}),
 		"kernel = input size": cp(3, 5, 5, 4, 5, 1, 1, 0, 1, Activation{}),
+		"1x1 image squeeze":   cp(40, 1, 1, 10, 1, 1, 1, 0, 1, relu),
+		"1x1 image excite":    cp(10, 1, 1, 40, 1, 1, 1, 0, 1, clip),
+		"3x3 on 1x1 image":    cp(6, 1, 1, 5, 3, 1, 1, 1, 1, Activation{}),
 	}
 	asym := cp(3, 10, 9, 5, 3, 1, 1, 0, 1, relu)
 	asym.PadT, asym.PadL, asym.PadB, asym.PadR = 1, 0, 2, 1
