@@ -220,10 +220,14 @@ func (cb *convB) pack(dst []float32, nr, k0, kc, j0, nc int) {
 		if cb.maxOff+cb.base+j0+jr+nr <= len(cb.x) {
 			packRows(cb.kind, panel, cb.x, offs, nr)
 		} else {
-			// Only past the last input channel of a direct conv: the
-			// columns are junk, but keep them finite and deterministic.
+			// Only near the end of the input of a direct conv: columns past
+			// it are junk, but keep them finite and deterministic.
 			for p, o := range offs {
 				d := panel[p*nr : p*nr+nr]
+				if o+nr <= len(cb.x) {
+					copy(d, cb.x[o:o+nr])
+					continue
+				}
 				clear(d[copy(d, cb.x[min(o, len(cb.x)):]):])
 			}
 		}
