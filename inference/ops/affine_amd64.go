@@ -1,3 +1,5 @@
+//go:build !purego
+
 package ops
 
 // affineClamp is the loop of BatchNormalization, Relu and Clip:

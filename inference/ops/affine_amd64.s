@@ -1,3 +1,5 @@
+//go:build !purego
+
 #include "textflag.h"
 
 // func affineClamp(dst, src []float32, m, a, lo, hi float32)

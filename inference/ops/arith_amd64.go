@@ -1,3 +1,5 @@
+//go:build !purego
+
 package ops
 
 // Four-lane SSE loops for float32 Add and Mul, the elementwise operations

@@ -1,3 +1,5 @@
+//go:build !purego
+
 package ops
 
 // sigmoid4 is sigmoidSlice four lanes at a time, in SSE (the amd64

@@ -1,3 +1,5 @@
+//go:build !purego
+
 #include "textflag.h"
 
 // Four-lane float32 constants for sigmoid4, in the order of expf's steps.
