@@ -134,6 +134,7 @@ func (a *App) build() fyne.CanvasObject {
 func (a *App) submit(job session.Job) {
 	job.Request = a.req
 	job.SameClasses = a.sameClasses
+	job.View = a.view
 	a.runner.Submit(job)
 	a.setBusy(true)
 }
@@ -199,7 +200,14 @@ func (a *App) show(o session.Outcome) {
 	a.results = o.Results
 	a.took = o.Took
 	a.refreshInfo()
-	a.rebuildScene()
+	a.scene = o.Scene
+	switch {
+	case a.scene == nil || o.View.Shared != a.view.Shared || o.View.ReLU != a.view.ReLU:
+		// The normalisation changed while the model ran.
+		a.rebuildScene()
+	case o.View.Colormap != a.view.Colormap:
+		a.scene.SetColormap(a.view.Colormap)
+	}
 	a.refreshTiles()
 	a.status.SetText(a.summary())
 }
@@ -218,11 +226,14 @@ func (a *App) summary() string {
 
 // rebuildScene prepares the heats for the current results and view.
 func (a *App) rebuildScene() {
-	a.scene = nil
-	if a.photo == nil || len(a.results) == 0 {
-		return
+	switch {
+	case a.photo == nil || len(a.results) == 0:
+		a.scene = nil
+	case a.scene != nil:
+		a.scene = a.scene.Rescale(a.results, a.view)
+	default:
+		a.scene = session.NewScene(a.photo.Image, a.results, a.view, session.DisplaySide)
 	}
-	a.scene = session.NewScene(a.photo.Image, a.results, a.view, session.DisplaySide)
 }
 
 // showError puts err in a dialog.

@@ -35,6 +35,10 @@ type Job struct {
 	// classes (by index) instead of its own top k; it applies only when the
 	// models have the same number of classes.
 	SameClasses bool
+	// View, when its Colormap is set, has the runner also prepare the
+	// Scene (display-sized photo and heats) off the UI goroutine.
+	View        explain.View
+	DisplaySide int // 0 is DisplaySide
 }
 
 // Outcome is what a job produced. Photo and Models are set as far as they
@@ -46,6 +50,8 @@ type Outcome struct {
 	PhotoPath string
 	Models    []*explain.Model
 	Results   []*explain.Result // one per model, in order
+	Scene     *Scene            // the results prepared as Job.View says
+	View      explain.View      // the view the scene was prepared for
 	Err       error
 	Took      time.Duration
 }
@@ -235,6 +241,14 @@ func (r *Runner) run(ctx context.Context, job Job) (out Outcome) {
 			return out
 		}
 		out.Results = append(out.Results, res)
+	}
+	if job.View.Colormap != nil {
+		side := job.DisplaySide
+		if side == 0 {
+			side = DisplaySide
+		}
+		out.Scene = NewScene(out.Photo.Image, out.Results, job.View, side)
+		out.View = job.View
 	}
 	return out
 }

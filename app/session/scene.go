@@ -38,6 +38,16 @@ type Tile struct {
 // put on one scale, so that classes and models compare.
 func NewScene(photo *image.RGBA, results []*explain.Result, v explain.View, maxSide int) *Scene {
 	small, scale := Shrink(photo, maxSide)
+	return newScene(small, scale, results, v)
+}
+
+// Rescale prepares the same results again for a view with another
+// normalisation, reusing the display-sized photo.
+func (s *Scene) Rescale(results []*explain.Result, v explain.View) *Scene {
+	return newScene(s.Photo, s.Scale, results, v)
+}
+
+func newScene(small *image.RGBA, scale float64, results []*explain.Result, v explain.View) *Scene {
 	s := &Scene{Photo: small, Scale: scale}
 	var maps []render.Map
 	for _, r := range results {
