@@ -1,6 +1,6 @@
 // Package autodiff holds one vector-Jacobian product (VJP) per ONNX operator:
 // given a node's inputs, its outputs and the gradient of a scalar with
-// respect to its first output, it returns the gradient of that scalar with
+// respect to its outputs, it returns the gradient of that scalar with
 // respect to each input. Package inference chains them backward through the
 // layers between a feature map and the logits, which is what Grad-CAM needs.
 //
@@ -8,7 +8,10 @@
 // over, with kernels.Gemm where the work is a matrix product (convolutions,
 // fully connected layers). They never modify their arguments, and may return
 // the incoming gradient itself (reshaped) where an operator only moves
-// values: callers must treat gradients as read-only.
+// values: callers must treat gradients as read-only. A Relu or Clip that the
+// loader fused into an operator (ops.FusedActivation) is differentiated
+// along with it. Each VJP is tested against finite differences of the
+// engine's own forward operator.
 package autodiff
 
 import (
