@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
@@ -33,3 +34,5 @@ func storageURI(t *testing.T, path string) fyne.URI {
 	}
 	return storage.NewFileURI(abs)
 }
+
+var testTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
