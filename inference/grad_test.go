@@ -81,7 +81,10 @@ func checkClosedForm(t *testing.T, h *Head, feat, grad *tensor.Tensor, k int) {
 			for ch := 0; ch < c; ch++ {
 				z += float64(w[ch]) * float64(feat.F[ch*hw+p])
 			}
-			if z <= 0 {
+			if math.Abs(z) < 1e-5 {
+				continue // float32 rounding may put the engine's z on either side of 0
+			}
+			if z < 0 {
 				active = 0
 			}
 		}
