@@ -161,12 +161,22 @@ func (t *Tape) value(name string) *tensor.Tensor {
 // Backward returns the gradient with respect to Wrt of the scalar whose
 // gradient with respect to To is seed (for one logit: a one-hot seed).
 func (t *Tape) Backward(seed *tensor.Tensor) (*tensor.Tensor, error) {
+	return t.BackwardContext(context.Background(), seed)
+}
+
+// BackwardContext is Backward that stops early, with ctx's error, when ctx
+// is cancelled (a backward pass from the logits to an early layer runs over
+// most of the network).
+func (t *Tape) BackwardContext(ctx context.Context, seed *tensor.Tensor) (*tensor.Tensor, error) {
 	toShape := t.m.shapes[t.To]
 	if seed == nil || seed.DType != tensor.Float32 || !tensor.EqualShape(seed.Shape, toShape) {
 		return nil, fmt.Errorf("%s: %w: the seed gradient must be float32%s like %q", t.m.Name, ErrNoGradient, tensor.ShapeString(toShape), t.To)
 	}
 	grads := map[string]*tensor.Tensor{t.To: seed}
 	for i := len(t.steps) - 1; i >= 0; i-- {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		s := t.steps[i]
 		gOuts := make([]*tensor.Tensor, len(s.outputs))
 		some := false

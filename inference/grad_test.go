@@ -399,6 +399,11 @@ func TestGradErrors(t *testing.T) {
 	if _, err := tape.Backward(tensor.New(1, 3)); err == nil {
 		t.Error("a seed of the wrong shape was accepted")
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := tape.BackwardContext(ctx, tensor.New(1, 2)); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled backward pass: error %v", err)
+	}
 }
 
 // TestGradMultiOutput goes back through both outputs of a Split that meet
