@@ -86,6 +86,10 @@ func NewConv(p ConvParams, weights, bias []float32) *Conv {
 		}
 		return c
 	}
+	if p.H*p.W == 1 && c.oh*c.ow == 1 && p.KH*p.KW == 1 && p.PadT+p.PadL == 0 && p.Group == 1 {
+		c.setupVector(weights)
+		return c
+	}
 	c.kg = cg * taps
 	c.mpad = roundUp(mg, c.mk.mr)
 	c.ap = make([]float32, p.Group*c.mpad*c.kg)
@@ -97,10 +101,6 @@ func NewConv(p ConvParams, weights, bias []float32) *Conv {
 		for g := 0; g < p.Group; g++ {
 			copy(c.biasPad[g*c.mpad:], bias[g*mg:(g+1)*mg])
 		}
-	}
-	if p.H*p.W == 1 && p.KH == 1 && p.KW == 1 && p.Group == 1 {
-		c.setupVector(weights)
-		return c
 	}
 	c.bInPlace = c.direct && p.KH == 1 && p.KW == 1
 	c.rowOff = make([]int, c.kg)

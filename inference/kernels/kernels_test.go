@@ -169,6 +169,7 @@ func convCases() map[string]ConvParams {
 		"dw 3x3 s2 dil2 wide": cp(2, 9, 35, 2, 3, 2, 2, 2, 2, Activation{}),
 		"1x1 image excite":    cp(10, 1, 1, 40, 1, 1, 1, 0, 1, clip),
 		"3x3 on 1x1 image":    cp(6, 1, 1, 5, 3, 1, 1, 1, 1, Activation{}),
+		"1x1 on padded pixel": cp(6, 1, 1, 5, 1, 1, 1, 1, 1, relu),
 	}
 	asym := cp(3, 10, 9, 5, 3, 1, 1, 0, 1, relu)
 	asym.PadT, asym.PadL, asym.PadB, asym.PadR = 1, 0, 2, 1
