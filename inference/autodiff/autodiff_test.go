@@ -314,6 +314,12 @@ func TestVJPFiniteDifferences(t *testing.T) {
 		"ReduceMax opset 18":            {op: "ReduceMax", opset: 18, inputs: []*tensor.Tensor{distinct(rng, 2, 3, 4), ints(-1, 0)}},
 		"Mish":                          {op: "Mish", inputs: []*tensor.Tensor{random(rng, -3, 3, nil, 0, 3, 8)}},
 		"Softsign":                      {op: "Softsign", inputs: []*tensor.Tensor{awayFrom([]float64{0}, -3, 3, 3, 8)}},
+		"ConvTranspose":                 {op: "ConvTranspose", inputs: []*tensor.Tensor{u(1, 2, 3, 3), u(2, 3, 3, 3), u(3)}},
+		"ConvTranspose stride 2 pads":   {op: "ConvTranspose", attrs: ops.Attrs{"strides": []int64{2, 2}, "pads": []int64{1, 0, 0, 1}, "output_padding": []int64{1, 0}}, inputs: []*tensor.Tensor{u(2, 2, 3, 4), u(2, 2, 3, 3)}},
+		"ConvTranspose groups dilation": {op: "ConvTranspose", attrs: ops.Attrs{"group": int64(2), "dilations": []int64{2, 1}}, inputs: []*tensor.Tensor{u(1, 4, 3, 3), u(4, 1, 2, 2), u(2)}},
+		"ConvTranspose SAME_UPPER":      {op: "ConvTranspose", attrs: ops.Attrs{"auto_pad": "SAME_UPPER", "strides": []int64{2, 2}}, inputs: []*tensor.Tensor{u(1, 2, 3, 3), u(2, 2, 3, 3)}},
+		"ConvTranspose output_shape":    {op: "ConvTranspose", attrs: ops.Attrs{"strides": []int64{3, 2}, "output_shape": []int64{10, 8}}, inputs: []*tensor.Tensor{u(1, 1, 3, 3), u(1, 2, 3, 3)}},
+		"ConvTranspose 1-D":             {op: "ConvTranspose", attrs: ops.Attrs{"strides": []int64{2}, "pads": []int64{1, 1}}, inputs: []*tensor.Tensor{u(1, 2, 5), u(2, 3, 4), u(3)}},
 		"BatchNormalization constants":  {op: "BatchNormalization", inputs: []*tensor.Tensor{u(1, 4, 3, 3), u(4), u(4), u(4), pos(4)}, fixed: fixed(5, 1, 2, 3, 4)},
 	}
 	for name, c := range cases {
@@ -324,7 +330,7 @@ func TestVJPFiniteDifferences(t *testing.T) {
 // TestVJPCoversOperators keeps the list of operators with a VJP in step
 // with the tests above and with what Grad-CAM over common CNNs needs.
 func TestVJPCoversOperators(t *testing.T) {
-	want := []string{"Abs", "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Conv", "Div", "Dropout",
+	want := []string{"Abs", "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Conv", "ConvTranspose", "Div", "Dropout",
 		"Elu", "Erf", "Exp", "Expand", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid", "HardSwish",
 		"Identity", "InstanceNormalization", "LRN", "LayerNormalization", "LeakyRelu", "Log", "LogSoftmax", "MatMul", "Max", "MaxPool",
 		"Mean", "Min", "Mish", "Mul", "Neg", "PRelu",
