@@ -114,7 +114,7 @@ func (a *App) Start() {
 
 func (a *App) build() fyne.CanvasObject {
 	a.gridLay = &widgets.AspectGrid{CaptionHeight: widgets.CaptionHeight()}
-	a.grid = container.New(a.gridLay)
+	a.grid = container.NewStack()
 	a.empty = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
 	a.empty.Wrapping = fyne.TextWrapWord
 	a.center = container.NewStack(a.grid, container.NewCenter(a.empty))

@@ -38,6 +38,7 @@ type controls struct {
 	contour    *widget.Check
 	search     *widget.Entry
 	searchNote *widget.Label
+	panel      *fyne.Container // everything above, re-laid out when texts change
 }
 
 const (
@@ -150,6 +151,7 @@ func (a *App) buildControls() fyne.CanvasObject {
 		heading("Find a class"),
 		container.NewBorder(nil, nil, nil, add, c.search), c.searchNote,
 	)
+	c.panel = box
 	scroll := container.NewVScroll(container.NewPadded(box))
 	width := canvas.NewRectangle(color.Transparent)
 	width.SetMinSize(fyne.NewSize(sidebarWidth, 0))
@@ -218,6 +220,7 @@ func (a *App) refreshInfo() {
 	} else {
 		c.photoInfo.SetText("No photo")
 	}
+	defer c.panel.Refresh()
 	reason := ""
 	for _, m := range a.models {
 		if ok, why := m.Explainer.SupportsCAM(); !ok {

@@ -14,6 +14,7 @@ import (
 
 	"camscope/app/explain"
 	"camscope/app/render"
+	"camscope/app/session"
 )
 
 var errNothing = errors.New("there is nothing to export yet: open a photo and a model first")
@@ -49,7 +50,7 @@ func (a *App) ExportGrid(path string) error {
 	}
 	for _, row := range a.scene.Rows {
 		for _, t := range row {
-			tiles = append(tiles, render.Tile{Image: a.fullOverlay(t.HeatAt(a.photo.Image.Rect.Size(), 1, a.view.Colormap)), Title: a.tileTitle(t) + " " + prob(t.Class.Prob)})
+			tiles = append(tiles, render.Tile{Image: a.fullOverlay(t.HeatAt(a.photo.Image.Rect.Size(), 1, a.view.Colormap)), Title: a.exportTitle(t)})
 		}
 		for range cols - len(row) {
 			tiles = append(tiles, render.Tile{Image: image.NewRGBA(image.Rect(0, 0, 1, 1))})
@@ -68,6 +69,14 @@ func (a *App) ExportTile(i int, path string) error {
 	}
 	t := a.scene.Tiles()[i]
 	return render.SavePNG(path, a.fullOverlay(t.HeatAt(a.photo.Image.Rect.Size(), 1, a.view.Colormap)))
+}
+
+func (a *App) exportTitle(t *session.Tile) string {
+	title := a.tileTitle(t) + " " + prob(t.Class.Prob)
+	if len(a.scene.Rows) > 1 {
+		title = t.Result.Model.Name + ": " + title
+	}
+	return title
 }
 
 func (a *App) fullOverlay(h *render.Heat) *image.RGBA {

@@ -5,6 +5,8 @@ import (
 	"image"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
 
 	"camscope/app/explain"
 	"camscope/app/render"
@@ -13,11 +15,12 @@ import (
 	"camscope/ui/widgets"
 )
 
-// refreshTiles rebuilds the tile widgets for the current scene.
+// refreshTiles rebuilds the tile widgets for the current scene: one grid
+// of tiles, or when comparing one row per model under its name.
 func (a *App) refreshTiles() {
 	a.tiles, a.bufs = nil, nil
-	var objs []fyne.CanvasObject
 	a.closeDetail()
+	a.grid.Objects = nil
 	switch {
 	case a.photo == nil:
 		a.empty.SetText("Open a photo (Ctrl+O) or drop one on the window.")
@@ -27,42 +30,54 @@ func (a *App) refreshTiles() {
 		a.empty.SetText("")
 	default:
 		a.empty.SetText("")
-		cols := 0
-		if len(a.scene.Rows) > 1 {
-			for _, r := range a.scene.Rows {
-				cols = max(cols, len(r))
-			}
-		}
-		a.gridLay.Columns = cols
 		b := a.scene.Photo.Rect
 		a.gridLay.Aspect = float32(b.Dx()) / float32(b.Dy())
-		for _, row := range a.scene.Rows {
-			for _, t := range row {
-				buf := image.NewRGBA(a.scene.Photo.Rect)
-				session.Render(buf, a.scene.Photo, t.Heat, a.view)
-				tile := widgets.NewTile(buf, a.tileTitle(t), prob(t.Class.Prob), t.Class.Prob)
-				i := len(a.tiles)
-				tile.OnTapped = func() { a.OpenDetail(i) }
-				a.tiles = append(a.tiles, tile)
-				a.bufs = append(a.bufs, buf)
-				objs = append(objs, tile)
-			}
-			for range cols - len(row) {
-				objs = append(objs, widgets.Placeholder())
-			}
+		if len(a.scene.Rows) == 1 {
+			a.gridLay.Columns = 0
+			a.grid.Objects = []fyne.CanvasObject{container.New(a.gridLay, a.rowTiles(a.scene.Rows[0], 0)...)}
+			break
 		}
+		cols := 0
+		for _, r := range a.scene.Rows {
+			cols = max(cols, len(r))
+		}
+		a.gridLay.Columns = cols
+		rows := make([]fyne.CanvasObject, len(a.scene.Rows))
+		for i, r := range a.scene.Rows {
+			lay := *a.gridLay
+			lay.Top = true
+			name := widget.NewLabelWithStyle(r[0].Result.Model.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+			name.Importance = widget.HighImportance
+			rows[i] = container.NewBorder(name, nil, nil, nil, container.New(&lay, a.rowTiles(r, cols)...))
+		}
+		a.grid.Objects = []fyne.CanvasObject{container.NewGridWithRows(len(rows), rows...)}
 	}
-	a.grid.Objects = objs
 	a.grid.Refresh()
+}
+
+// rowTiles makes the tiles of one row, padded to cols cells.
+func (a *App) rowTiles(row []*session.Tile, cols int) []fyne.CanvasObject {
+	var objs []fyne.CanvasObject
+	for _, t := range row {
+		buf := image.NewRGBA(a.scene.Photo.Rect)
+		session.Render(buf, a.scene.Photo, t.Heat, a.view)
+		tile := widgets.NewTile(buf, a.tileTitle(t), prob(t.Class.Prob), t.Class.Prob)
+		i := len(a.tiles)
+		tile.OnTapped = func() { a.OpenDetail(i) }
+		a.tiles = append(a.tiles, tile)
+		a.bufs = append(a.bufs, buf)
+		objs = append(objs, tile)
+	}
+	for range cols - len(row) {
+		objs = append(objs, widgets.Placeholder())
+	}
+	return objs
 }
 
 func (a *App) tileTitle(t *session.Tile) string {
 	title := t.Class.Label
 	if t.Class.Rank > 0 {
 		title = fmt.Sprintf("%d. %s", t.Class.Rank, title)
-	}
-	if len(a.scene.Rows) > 1 {
-		title = t.Result.Model.Name + " · " + title
 	}
 	return title
 }

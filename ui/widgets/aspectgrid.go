@@ -16,6 +16,7 @@ type AspectGrid struct {
 	Aspect        float32
 	Columns       int
 	CaptionHeight float32
+	Top           bool // align the cells to the top instead of centring them
 }
 
 // Cell returns the size of one cell for n objects in size, and the columns.
@@ -62,6 +63,9 @@ func (g *AspectGrid) Layout(objects []fyne.CanvasObject, size fyne.Size) {
 	usedW := float32(cols)*cell.Width + float32(cols-1)*pad
 	usedH := float32(rows)*cell.Height + float32(rows-1)*pad
 	x0, y0 := max(0, (size.Width-usedW)/2), max(0, (size.Height-usedH)/2)
+	if g.Top {
+		y0 = 0
+	}
 	for i, o := range objects {
 		r, c := i/cols, i%cols
 		o.Move(fyne.NewPos(x0+float32(c)*(cell.Width+pad), y0+float32(r)*(cell.Height+pad)))
