@@ -320,6 +320,14 @@ func TestVJPFiniteDifferences(t *testing.T) {
 		"ConvTranspose SAME_UPPER":      {op: "ConvTranspose", attrs: ops.Attrs{"auto_pad": "SAME_UPPER", "strides": []int64{2, 2}}, inputs: []*tensor.Tensor{u(1, 2, 3, 3), u(2, 2, 3, 3)}},
 		"ConvTranspose output_shape":    {op: "ConvTranspose", attrs: ops.Attrs{"strides": []int64{3, 2}, "output_shape": []int64{10, 8}}, inputs: []*tensor.Tensor{u(1, 1, 3, 3), u(1, 2, 3, 3)}},
 		"ConvTranspose 1-D":             {op: "ConvTranspose", attrs: ops.Attrs{"strides": []int64{2}, "pads": []int64{1, 1}}, inputs: []*tensor.Tensor{u(1, 2, 5), u(2, 3, 4), u(3)}},
+		"DepthToSpace":                  {op: "DepthToSpace", attrs: ops.Attrs{"blocksize": int64(2)}, inputs: []*tensor.Tensor{u(1, 8, 2, 3)}},
+		"DepthToSpace CRD":              {op: "DepthToSpace", attrs: ops.Attrs{"blocksize": int64(2), "mode": "CRD"}, inputs: []*tensor.Tensor{u(1, 8, 2, 2)}},
+		"SpaceToDepth":                  {op: "SpaceToDepth", attrs: ops.Attrs{"blocksize": int64(2)}, inputs: []*tensor.Tensor{u(1, 2, 4, 6)}},
+		"Resize nearest scales":         {op: "Resize", inputs: []*tensor.Tensor{u(1, 2, 3, 3), nil, tensor.FromFloat32([]int{4}, []float32{1, 1, 2, 1.5})}, fixed: fixed(3, 2)},
+		"Resize nearest down":           {op: "Resize", attrs: ops.Attrs{"nearest_mode": "floor", "coordinate_transformation_mode": "asymmetric"}, inputs: []*tensor.Tensor{u(1, 1, 5, 6), nil, nil, ints(1, 1, 3, 4)}},
+		"Upsample":                      {op: "Upsample", opset: 9, inputs: []*tensor.Tensor{u(1, 2, 2, 3), tensor.FromFloat32([]int{4}, []float32{1, 1, 2, 2})}, fixed: fixed(2, 1)},
+		"Pad reflect":                   {op: "Pad", attrs: ops.Attrs{"mode": "reflect"}, inputs: []*tensor.Tensor{u(1, 2, 3, 4), ints(0, 0, 1, 2, 0, 0, 2, 1)}},
+		"Pad edge":                      {op: "Pad", attrs: ops.Attrs{"mode": "edge"}, inputs: []*tensor.Tensor{u(2, 3), ints(1, 2, 2, 0)}},
 		"BatchNormalization constants":  {op: "BatchNormalization", inputs: []*tensor.Tensor{u(1, 4, 3, 3), u(4), u(4), u(4), pos(4)}, fixed: fixed(5, 1, 2, 3, 4)},
 	}
 	for name, c := range cases {
@@ -330,12 +338,12 @@ func TestVJPFiniteDifferences(t *testing.T) {
 // TestVJPCoversOperators keeps the list of operators with a VJP in step
 // with the tests above and with what Grad-CAM over common CNNs needs.
 func TestVJPCoversOperators(t *testing.T) {
-	want := []string{"Abs", "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Conv", "ConvTranspose", "Div", "Dropout",
+	want := []string{"Abs", "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Conv", "ConvTranspose", "DepthToSpace", "Div", "Dropout",
 		"Elu", "Erf", "Exp", "Expand", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid", "HardSwish",
 		"Identity", "InstanceNormalization", "LRN", "LayerNormalization", "LeakyRelu", "Log", "LogSoftmax", "MatMul", "Max", "MaxPool",
 		"Mean", "Min", "Mish", "Mul", "Neg", "PRelu",
-		"Pad", "Pow", "Reciprocal", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceSum", "Relu", "Reshape", "Selu", "Sigmoid", "Slice",
-		"Softmax", "Softplus", "Softsign", "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "Tile", "Transpose", "Unsqueeze"}
+		"Pad", "Pow", "Reciprocal", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceSum", "Relu", "Reshape", "Resize", "Selu", "Sigmoid", "Slice",
+		"Softmax", "Softplus", "Softsign", "SpaceToDepth", "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "Tile", "Transpose", "Unsqueeze", "Upsample"}
 	if got := Supported(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("Supported() = %v\nwant %v", got, want)
 	}
@@ -343,19 +351,18 @@ func TestVJPCoversOperators(t *testing.T) {
 
 func TestVJPErrors(t *testing.T) {
 	x := tensor.New(1, 2)
-	_, err := VJP(&Node{OpType: "Resize", Inputs: []*tensor.Tensor{x}, Outputs: []*tensor.Tensor{x}}, x)
+	_, err := VJP(&Node{OpType: "RoiAlign", Inputs: []*tensor.Tensor{x}, Outputs: []*tensor.Tensor{x}}, x)
 	if !errors.Is(err, ErrNoVJP) {
-		t.Errorf("Resize: error %v, want ErrNoVJP", err)
+		t.Errorf("RoiAlign: error %v, want ErrNoVJP", err)
 	}
 	_, err = VJP(&Node{OpType: "Relu", Inputs: []*tensor.Tensor{x}, Outputs: []*tensor.Tensor{x}}, tensor.New(2, 1))
 	if err == nil {
 		t.Error("a gradient of the wrong shape was accepted")
 	}
-	p := tensor.New(1, 1, 3)
-	_, err = VJP(&Node{OpType: "Pad", Attrs: ops.Attrs{"mode": "reflect"}, Opset: 13,
-		Inputs: []*tensor.Tensor{x, ints(0, 0, 0, 1)}, Outputs: []*tensor.Tensor{p.Reshaped([]int{1, 3})}}, tensor.New(1, 3))
+	_, err = VJP(&Node{OpType: "Resize", Attrs: ops.Attrs{"mode": "linear"}, Opset: 13,
+		Inputs: []*tensor.Tensor{x, nil, tensor.FromFloat32([]int{2}, []float32{1, 2})}, Outputs: []*tensor.Tensor{tensor.New(1, 4)}}, tensor.New(1, 4))
 	if !errors.Is(err, ErrNoVJP) {
-		t.Errorf("reflect Pad: error %v, want ErrNoVJP", err)
+		t.Errorf("linear Resize: error %v, want ErrNoVJP", err)
 	}
 }
 

@@ -70,16 +70,17 @@ func concatVJP(n *Node, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 	return grads, nil
 }
 
-// padVJP takes back, for each input element, the gradient where the padding
-// put it. Only constant padding is supported; negative pads crop, and
-// cropped elements get a zero gradient.
+// padVJP takes back, for each input element, the gradient where constant
+// padding put it (negative pads crop, and cropped elements get a zero
+// gradient); the constant gets the rest. The other modes copy elements.
 func padVJP(n *Node, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 	mode, err := n.Attrs.String("mode", "constant")
 	if err != nil {
 		return nil, err
 	}
 	if mode != "constant" {
-		return nil, fmt.Errorf("%w for mode %q (only constant padding)", ErrNoVJP, mode)
+		// reflect, edge and wrap only copy input elements.
+		return gatherLikeVJP(n, g)
 	}
 	if err := requireFloat(n, 0, 2); err != nil {
 		return nil, err
