@@ -6,7 +6,11 @@ import (
 	"os"
 	"runtime/debug"
 
+	"fyne.io/fyne/v2"
+
 	"camscope/app/cli"
+	"camscope/assets"
+	"camscope/ui"
 )
 
 // gcPercent is the garbage collector's target. A session keeps models with
@@ -17,6 +21,10 @@ const gcPercent = 50
 
 func main() {
 	debug.SetGCPercent(gcPercent)
-	env := &cli.Env{Stdout: os.Stdout, Stderr: os.Stderr}
-	os.Exit(cli.Main(env, os.Args[1:]))
+	args := os.Args[1:]
+	if len(args) > 0 && cli.IsCommand(args[0]) {
+		env := &cli.Env{Stdout: os.Stdout, Stderr: os.Stderr}
+		os.Exit(cli.Main(env, args))
+	}
+	os.Exit(ui.Main(args, os.Stderr, fyne.NewStaticResource("icon.png", assets.Icon)))
 }

@@ -161,20 +161,31 @@ func (t *Tape) value(name string) *tensor.Tensor {
 // Backward returns the gradient with respect to Wrt of the scalar whose
 // gradient with respect to To is seed (for one logit: a one-hot seed).
 func (t *Tape) Backward(seed *tensor.Tensor) (*tensor.Tensor, error) {
+	return t.BackwardContext(context.Background(), seed)
+}
+
+// BackwardContext is Backward that stops early, with ctx's error, when ctx
+// is cancelled (a backward pass from the logits to an early layer runs over
+// most of the network).
+func (t *Tape) BackwardContext(ctx context.Context, seed *tensor.Tensor) (*tensor.Tensor, error) {
 	toShape := t.m.shapes[t.To]
 	if seed == nil || seed.DType != tensor.Float32 || !tensor.EqualShape(seed.Shape, toShape) {
 		return nil, fmt.Errorf("%s: %w: the seed gradient must be float32%s like %q", t.m.Name, ErrNoGradient, tensor.ShapeString(toShape), t.To)
 	}
 	grads := map[string]*tensor.Tensor{t.To: seed}
 	for i := len(t.steps) - 1; i >= 0; i-- {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		s := t.steps[i]
-		gOut := grads[s.outputs[0]]
-		for _, o := range s.outputs[1:] {
-			if grads[o] != nil {
-				return nil, fmt.Errorf("%s: %w: Grad-CAM cannot go back through output %q of operator %s (node %q); pick a layer after it", t.m.Name, ErrNoGradient, o, s.opType, s.name)
+		gOuts := make([]*tensor.Tensor, len(s.outputs))
+		some := false
+		for j, o := range s.outputs {
+			if o != "" && grads[o] != nil {
+				gOuts[j], some = grads[o], true
 			}
 		}
-		if gOut == nil {
+		if !some {
 			continue
 		}
 		n := &autodiff.Node{OpType: s.opType, Attrs: s.attrs, Opset: t.m.Opset,
@@ -184,10 +195,13 @@ func (t *Tape) Backward(seed *tensor.Tensor) (*tensor.Tensor, error) {
 				n.Inputs[j], n.Need[j] = t.value(in), t.varies[in]
 			}
 		}
-		for _, o := range s.outputs {
-			n.Outputs = append(n.Outputs, t.value(o))
+		n.Outputs = make([]*tensor.Tensor, len(s.outputs))
+		for j, o := range s.outputs {
+			if o != "" {
+				n.Outputs[j] = t.value(o)
+			}
 		}
-		gIn, err := autodiff.VJP(n, gOut)
+		gIn, err := autodiff.VJP(n, gOuts...)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w: node %q: %w", t.m.Name, ErrNoGradient, s.name, err)
 		}

@@ -81,7 +81,10 @@ func checkClosedForm(t *testing.T, h *Head, feat, grad *tensor.Tensor, k int) {
 			for ch := 0; ch < c; ch++ {
 				z += float64(w[ch]) * float64(feat.F[ch*hw+p])
 			}
-			if z <= 0 {
+			if math.Abs(z) < 1e-5 {
+				continue // float32 rounding may put the engine's z on either side of 0
+			}
+			if z < 0 {
 				active = 0
 			}
 		}
@@ -106,15 +109,19 @@ func TestGradInnerLayer(t *testing.T) {
 		model, wrt string
 		step       float32 // large enough that the float32 logit resolves the change
 		maxPool    bool    // a MaxPool reads the tensor: avoid positions near a tie
+		tol        float64 // allowed error, relative to the largest gradient; 3e-2 when zero
 	}{
-		{"resnet18", "/layer4/layer4.0/relu_1/Relu_output_0", 0.05, false},
-		{"resnet18", "/layer3/layer3.1/relu_1/Relu_output_0", 0.05, false},
-		{"squeezenet1_1", "/features/features.7/Concat_output_0", 0.05, true},
-		{"efficientnet_b0", "/features/features.6/features.6.2/Add_output_0", 0.1, false},
-		{"googlenet", "/inception5b/branch2/branch2.0/Relu_output_0", 0.05, false},
-		{"densenet121", "/features/transition3/conv/Conv_output_0", 0.05, false},
-		{"vgg_small", "/features/features.21/MaxPool_output_0", 0.03, false},
-		{"vgg_small", "/features/features.20/Relu_output_0", 0.03, true},
+		{"resnet18", "/layer4/layer4.0/relu_1/Relu_output_0", 0.05, false, 0},
+		{"resnet18", "/layer3/layer3.1/relu_1/Relu_output_0", 0.05, false, 0},
+		// The whole network (a saliency map): so many Relu and MaxPool kinks
+		// lie within any step that differences only roughly agree.
+		{"resnet18", "input", 0.01, false, 0.1},
+		{"squeezenet1_1", "/features/features.7/Concat_output_0", 0.05, true, 0},
+		{"efficientnet_b0", "/features/features.6/features.6.2/Add_output_0", 0.1, false, 0},
+		{"googlenet", "/inception5b/branch2/branch2.0/Relu_output_0", 0.05, false, 0},
+		{"densenet121", "/features/transition3/conv/Conv_output_0", 0.05, false, 0},
+		{"vgg_small", "/features/features.21/MaxPool_output_0", 0.03, false, 0},
+		{"vgg_small", "/features/features.20/Relu_output_0", 0.03, true, 0},
 	}
 	meta := readReferenceMeta(t)
 	input := mustNpy(t, filepath.Join(sharedDir, "reference", "input.npy"))
@@ -136,7 +143,11 @@ func TestGradInnerLayer(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("backward from the logits to %s: %v over %d steps", tensor.ShapeString(grad.Shape), time.Since(start), len(tape.steps))
-			checkFiniteDifferences(t, tape, out[c.wrt], grad, k, out[h.Logits].F[k], c.step, c.maxPool)
+			tol := c.tol
+			if tol == 0 {
+				tol = 3e-2
+			}
+			checkFiniteDifferences(t, tape, out[c.wrt], grad, k, out[h.Logits].F[k], c.step, c.maxPool, tol)
 		})
 	}
 }
@@ -149,7 +160,7 @@ func TestGradInnerLayer(t *testing.T) {
 // output) and, when a MaxPool reads x, x near a value in its 5x5
 // neighbourhood (a tie in a window, where the gradient goes to one element
 // and differences see half of it).
-func checkFiniteDifferences(t *testing.T, tape *Tape, x, grad *tensor.Tensor, k int, logitK float32, step float32, maxPool bool) {
+func checkFiniteDifferences(t *testing.T, tape *Tape, x, grad *tensor.Tensor, k int, logitK float32, step float32, maxPool bool, tol float64) {
 	t.Helper()
 	logit := func(v *tensor.Tensor) float64 {
 		y, err := tape.Replay(v)
@@ -190,7 +201,7 @@ func checkFiniteDifferences(t *testing.T, tape *Tape, x, grad *tensor.Tensor, k 
 		plus.F[p] += step
 		minus.F[p] -= step
 		fd := (logit(plus) - logit(minus)) / (float64(plus.F[p]) - float64(minus.F[p]))
-		if d := math.Abs(fd - float64(grad.F[p])); d > 3e-2*gmax {
+		if d := math.Abs(fd - float64(grad.F[p])); d > tol*gmax {
 			t.Errorf("position %d: gradient %g, finite difference %g (largest gradient %g)", p, grad.F[p], fd, gmax)
 		}
 	}
@@ -219,7 +230,7 @@ var referenceCache struct {
 }
 
 // loadReference loads a reference CNN once for all the gradient tests.
-func loadReference(t *testing.T, name string) *Model {
+func loadReference(t testing.TB, name string) *Model {
 	t.Helper()
 	referenceCache.Lock()
 	defer referenceCache.Unlock()
@@ -237,6 +248,10 @@ func loadReference(t *testing.T, name string) *Model {
 	return m
 }
 
+func maxAbs(v []float32) float32 {
+	return float32(math.Abs(float64(v[argmaxAbs(v)])))
+}
+
 func argmaxAbs(v []float32) int {
 	best := 0
 	for i := range v {
@@ -250,16 +265,32 @@ func argmaxAbs(v []float32) int {
 // TestGradConcurrentBackward runs the top classes' backward passes from one
 // forward pass at once (run with -race) and compares with serial results.
 func TestGradConcurrentBackward(t *testing.T) {
-	m := loadReference(t, "vgg_small")
-	h, err := m.DiscoverHead()
-	if err != nil {
-		t.Fatal(err)
-	}
 	input := mustNpy(t, filepath.Join(sharedDir, "reference", "input.npy"))
-	tape, _, err := m.Forward(context.Background(), map[string]*tensor.Tensor{m.Inputs[0].Name: input}, h.Feature, h.Logits)
-	if err != nil {
-		t.Fatal(err)
+	cases := []struct{ model, wrt string }{
+		{"vgg_small", ""}, // the head: Gemm, Relu, AveragePool
+		{"resnet18", "/layer4/layer4.0/relu_1/Relu_output_0"}, // Conv, Add
 	}
+	for _, c := range cases {
+		m := loadReference(t, c.model)
+		h, err := m.DiscoverHead()
+		if err != nil {
+			t.Fatal(err)
+		}
+		wrt := c.wrt
+		if wrt == "" {
+			wrt = h.Feature
+		}
+		tape, _, err := m.Forward(context.Background(), map[string]*tensor.Tensor{m.Inputs[0].Name: input}, wrt, h.Logits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkConcurrentBackward(t, tape)
+	}
+}
+
+func checkConcurrentBackward(t *testing.T, tape *Tape) {
+	t.Helper()
+	var err error
 	classes := []int{0, 1, 119, 500, 999}
 	serial := make([]*tensor.Tensor, len(classes))
 	for i, k := range classes {
@@ -278,7 +309,9 @@ func TestGradConcurrentBackward(t *testing.T) {
 		if errs[i] != nil {
 			t.Fatal(errs[i])
 		}
-		if d := maxAbsDiff(t, parallel[i], serial[i]); d != 0 {
+		// Kernels may split work differently under load; a data race would
+		// show as far more than rounding.
+		if d := maxAbsDiff(t, parallel[i], serial[i]); d > 1e-5*float64(maxAbs(serial[i].F)) {
 			t.Errorf("class %d: concurrent gradient differs by %g", classes[i], d)
 		}
 	}
@@ -296,10 +329,10 @@ func TestGradErrors(t *testing.T) {
 		w[i] = float32(i) - 2.5
 	}
 	om := &onnxwrite.Model{Graph: onnxwrite.Graph{
-		Name: "exp_head",
+		Name: "hardmax_head",
 		Nodes: []onnxwrite.Node{
 			{Name: "conv", OpType: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{"c"}},
-			{Name: "exp_node", OpType: "Exp", Inputs: []string{"c"}, Outputs: []string{"e"}},
+			{Name: "hardmax_node", OpType: "Hardmax", Inputs: []string{"c"}, Outputs: []string{"e"}},
 			{Name: "gap", OpType: "GlobalAveragePool", Inputs: []string{"e"}, Outputs: []string{"p"}},
 			{Name: "flat", OpType: "Flatten", Inputs: []string{"p"}, Outputs: []string{"logits"}},
 		},
@@ -311,7 +344,7 @@ func TestGradErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := LoadBytes("exp_head.onnx", b, Options{})
+	m, err := LoadBytes("hardmax_head.onnx", b, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,12 +352,12 @@ func TestGradErrors(t *testing.T) {
 		wrt, to string
 		want    string // "" when the gradient exists
 	}{
-		"through Exp":    {"c", "logits", "cannot go back through operator Exp (node \"exp_node\"); pick a layer after it"},
-		"after Exp":      {"e", "logits", ""},
-		"not upstream":   {"logits", "c", "does not depend on"},
-		"unknown name":   {"nope", "logits", "no tensor named \"nope\""},
-		"constant":       {"w", "logits", "constant"},
-		"from the input": {"x", "c", ""},
+		"through Hardmax": {"c", "logits", "cannot go back through operator Hardmax (node \"hardmax_node\"); pick a layer after it"},
+		"after Hardmax":   {"e", "logits", ""},
+		"not upstream":    {"logits", "c", "does not depend on"},
+		"unknown name":    {"nope", "logits", "no tensor named \"nope\""},
+		"constant":        {"w", "logits", "constant"},
+		"from the input":  {"x", "c", ""},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -344,7 +377,7 @@ func TestGradErrors(t *testing.T) {
 			}
 		})
 	}
-	// Gradient after Exp: d mean(e_k) / d e = 1/16 on channel k only.
+	// Gradient after Hardmax: d mean(e_k) / d e = 1/16 on channel k only.
 	x := tensor.New(1, 3, 4, 4)
 	tape, _, err := m.Forward(context.Background(), map[string]*tensor.Tensor{"x": x}, "e", "logits")
 	if err != nil {
@@ -365,5 +398,91 @@ func TestGradErrors(t *testing.T) {
 	}
 	if _, err := tape.Backward(tensor.New(1, 3)); err == nil {
 		t.Error("a seed of the wrong shape was accepted")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := tape.BackwardContext(ctx, tensor.New(1, 2)); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled backward pass: error %v", err)
+	}
+}
+
+// TestGradMultiOutput goes back through both outputs of a Split that meet
+// again in a Mul, and checks against finite differences.
+func TestGradMultiOutput(t *testing.T) {
+	om := &onnxwrite.Model{Graph: onnxwrite.Graph{
+		Name: "split_mul",
+		Nodes: []onnxwrite.Node{
+			{Name: "split", OpType: "Split", Inputs: []string{"x"}, Outputs: []string{"a", "b"}, Attrs: []onnxwrite.Attr{onnxwrite.Int("axis", 1)}},
+			{Name: "mul", OpType: "Mul", Inputs: []string{"a", "b"}, Outputs: []string{"m"}},
+			{Name: "gap", OpType: "GlobalAveragePool", Inputs: []string{"m"}, Outputs: []string{"p"}},
+			{Name: "flat", OpType: "Flatten", Inputs: []string{"p"}, Outputs: []string{"logits"}},
+		},
+		Inputs:  []onnxwrite.ValueInfo{{Name: "x", Dims: []int64{1, 4, 3, 3}}},
+		Outputs: []onnxwrite.ValueInfo{{Name: "logits", Dims: []int64{1, 2}}},
+	}}
+	b, err := om.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadBytes("split_mul.onnx", b, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.New(1, 4, 3, 3)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := range x.F {
+		x.F[i] = float32(rng.Float64()*2 - 1)
+	}
+	tape, out, err := m.Forward(context.Background(), map[string]*tensor.Tensor{"x": x}, "x", "logits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := tape.GradOfLogit(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// logit 1 = mean(x[:,1] * x[:,3]): d/dx[:,1] = x[:,3]/9, d/dx[:,3] = x[:,1]/9.
+	for i := range g.F {
+		ch, p := i/9, i%9
+		want := float32(0)
+		switch ch {
+		case 1:
+			want = x.F[27+p] / 9
+		case 3:
+			want = x.F[9+p] / 9
+		}
+		if math.Abs(float64(g.F[i]-want)) > 1e-7 {
+			t.Fatalf("gradient[%d] = %g, want %g", i, g.F[i], want)
+		}
+	}
+	y, err := tape.Replay(x)
+	if err != nil || y.F[1] != out["logits"].F[1] {
+		t.Fatalf("replay: %v, %v", y, err)
+	}
+}
+
+// BenchmarkGradOfLogit times one backward pass of Grad-CAM on resnet18 from
+// the logits to the CAM layer (the head) and to a layer inside the last
+// stage, the forward pass done once.
+func BenchmarkGradOfLogit(b *testing.B) {
+	input := mustNpy(b, filepath.Join(sharedDir, "reference", "input.npy"))
+	m := loadReference(b, "resnet18")
+	h, err := m.DiscoverHead()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for name, wrt := range map[string]string{"head": h.Feature, "layer4.0": "/layer4/layer4.0/relu_1/Relu_output_0", "layer3.1": "/layer3/layer3.1/relu_1/Relu_output_0"} {
+		b.Run(name, func(b *testing.B) {
+			tape, _, err := m.Forward(context.Background(), map[string]*tensor.Tensor{m.Inputs[0].Name: input}, wrt, h.Logits)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := tape.GradOfLogit(238); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -1,6 +1,6 @@
 // Package autodiff holds one vector-Jacobian product (VJP) per ONNX operator:
 // given a node's inputs, its outputs and the gradient of a scalar with
-// respect to its first output, it returns the gradient of that scalar with
+// respect to its outputs, it returns the gradient of that scalar with
 // respect to each input. Package inference chains them backward through the
 // layers between a feature map and the logits, which is what Grad-CAM needs.
 //
@@ -8,7 +8,10 @@
 // over, with kernels.Gemm where the work is a matrix product (convolutions,
 // fully connected layers). They never modify their arguments, and may return
 // the incoming gradient itself (reshaped) where an operator only moves
-// values: callers must treat gradients as read-only.
+// values: callers must treat gradients as read-only. A Relu or Clip that the
+// loader fused into an operator (ops.FusedActivation) is differentiated
+// along with it. Each VJP is tested against finite differences of the
+// engine's own forward operator.
 package autodiff
 
 import (
@@ -38,11 +41,32 @@ type Node struct {
 // vector-Jacobian product.
 var ErrNoVJP = errors.New("no vector-Jacobian product")
 
+// vjpFunc is the VJP of a single-output operator; g is never nil.
 type vjpFunc func(n *Node, g *tensor.Tensor) ([]*tensor.Tensor, error)
 
-var registry = map[string]vjpFunc{}
+// multiVJPFunc is the VJP of an operator with several outputs; gs holds one
+// gradient per output, nil for outputs the scalar does not depend on.
+type multiVJPFunc func(n *Node, gs []*tensor.Tensor) ([]*tensor.Tensor, error)
 
+var registry = map[string]multiVJPFunc{}
+
+// register adds the VJP of a single-output operator (or one whose other
+// outputs carry no gradient, such as Dropout's mask).
 func register(opType string, f vjpFunc) {
+	registerMulti(opType, func(n *Node, gs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		for i, g := range gs[1:] {
+			if g != nil {
+				return nil, fmt.Errorf("%w for output %d", ErrNoVJP, i+1)
+			}
+		}
+		if gs[0] == nil {
+			return nil, nil
+		}
+		return f(n, gs[0])
+	})
+}
+
+func registerMulti(opType string, f multiVJPFunc) {
 	if _, dup := registry[opType]; dup {
 		panic("autodiff: VJP registered twice: " + opType)
 	}
@@ -62,9 +86,11 @@ func Supported() []string {
 	return out
 }
 
-// VJP returns one gradient per input of n, given gradOut, the gradient with
-// respect to n's first output. Inputs that need no gradient get nil.
-func VJP(n *Node, gradOut *tensor.Tensor) (grads []*tensor.Tensor, err error) {
+// VJP returns one gradient per input of n, given gradOuts, the gradients
+// with respect to n's outputs: one per output, nil (or left out) for an
+// output the scalar does not depend on. Inputs that need no gradient get
+// nil; so do all inputs when every output gradient is nil.
+func VJP(n *Node, gradOuts ...*tensor.Tensor) (grads []*tensor.Tensor, err error) {
 	f, ok := registry[n.OpType]
 	if !ok {
 		return nil, fmt.Errorf("%w for operator %s", ErrNoVJP, n.OpType)
@@ -72,20 +98,37 @@ func VJP(n *Node, gradOut *tensor.Tensor) (grads []*tensor.Tensor, err error) {
 	if len(n.Inputs) == 0 || n.Inputs[0] == nil || len(n.Outputs) == 0 || n.Outputs[0] == nil {
 		return nil, fmt.Errorf("%s: the VJP needs the node's first input and output", n.OpType)
 	}
-	if gradOut == nil || gradOut.DType != tensor.Float32 || !tensor.EqualShape(gradOut.Shape, n.Outputs[0].Shape) {
-		return nil, fmt.Errorf("%s: the output gradient must be float32 of the output's shape %s", n.OpType, tensor.ShapeString(n.Outputs[0].Shape))
+	if len(gradOuts) > len(n.Outputs) {
+		return nil, fmt.Errorf("%s: %d output gradients for %d outputs", n.OpType, len(gradOuts), len(n.Outputs))
+	}
+	gs := make([]*tensor.Tensor, len(n.Outputs))
+	copy(gs, gradOuts)
+	some := false
+	for i, g := range gs {
+		if g == nil {
+			continue
+		}
+		some = true
+		if y := n.Outputs[i]; y == nil || g.DType != tensor.Float32 || !tensor.EqualShape(g.Shape, y.Shape) {
+			return nil, fmt.Errorf("%s: the gradient of output %d must be float32 of the output's shape", n.OpType, i)
+		}
+	}
+	if !some {
+		return make([]*tensor.Tensor, len(n.Inputs)), nil
 	}
 	defer func() {
 		if r := recover(); r != nil {
 			grads, err = nil, fmt.Errorf("%s: VJP failed: %v", n.OpType, r)
 		}
 	}()
-	// A Relu or Clip the loader fused into the operator (Conv, Add,
-	// BatchNormalization) is differentiated first, from the output.
-	if gradOut, err = maskFused(n.Attrs, gradOut, n.Outputs[0]); err != nil {
-		return nil, fmt.Errorf("%s: %w", n.OpType, err)
+	if gs[0] != nil {
+		// A Relu or Clip the loader fused into the operator (Conv, Add,
+		// BatchNormalization) is differentiated first, from the output.
+		if gs[0], err = maskFused(n.Attrs, gs[0], n.Outputs[0]); err != nil {
+			return nil, fmt.Errorf("%s: %w", n.OpType, err)
+		}
 	}
-	grads, err = f(n, gradOut)
+	grads, err = f(n, gs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", n.OpType, err)
 	}

@@ -24,6 +24,10 @@ type fdCase struct {
 	// builder as such, given no gradient); int64 inputs are always fixed.
 	fixed []bool
 	step  float64 // 1e-2 when zero
+	// outputs is the number of outputs (1 when zero); the scalar leaves out
+	// those marked in unused.
+	outputs int
+	unused  []bool
 }
 
 func (c fdCase) isFixed(i int) bool {
@@ -39,20 +43,20 @@ func (c fdCase) build(t *testing.T) ops.Op {
 			consts[i] = c.inputs[i]
 		}
 	}
-	op, err := ops.Build(&ops.Node{OpType: c.op, Opset: c.opset, Attrs: c.attrs, Consts: consts, NumOutputs: 1})
+	op, err := ops.Build(&ops.Node{OpType: c.op, Opset: c.opset, Attrs: c.attrs, Consts: consts, NumOutputs: max(c.outputs, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return op
 }
 
-func run(t *testing.T, op ops.Op, inputs []*tensor.Tensor) *tensor.Tensor {
+func run(t *testing.T, op ops.Op, inputs []*tensor.Tensor) []*tensor.Tensor {
 	t.Helper()
 	out, err := op.Run(inputs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out[0]
+	return out
 }
 
 func checkFD(t *testing.T, c fdCase) {
@@ -64,17 +68,27 @@ func checkFD(t *testing.T, c fdCase) {
 		c.step = 1e-2
 	}
 	op := c.build(t)
-	y := run(t, op, c.inputs)
-	rng := rand.New(rand.NewPCG(7, uint64(y.Len())))
-	r := tensor.New(y.Shape...)
-	for i := range r.F {
-		r.F[i] = float32(rng.Float64()*2 - 1)
+	ys := run(t, op, c.inputs)[:max(c.outputs, 1)]
+	rs := make([]*tensor.Tensor, len(ys))
+	for k, y := range ys {
+		if k < len(c.unused) && c.unused[k] {
+			continue
+		}
+		rng := rand.New(rand.NewPCG(7, uint64(y.Len()+k)))
+		rs[k] = tensor.New(y.Shape...)
+		for i := range rs[k].F {
+			rs[k].F[i] = float32(rng.Float64()*2 - 1)
+		}
 	}
 	loss := func(inputs []*tensor.Tensor) float64 {
-		out := run(t, op, inputs)
 		s := 0.0
-		for i, v := range out.F {
-			s += float64(r.F[i]) * float64(v)
+		for k, out := range run(t, op, inputs)[:len(rs)] {
+			if rs[k] == nil {
+				continue
+			}
+			for i, v := range out.F {
+				s += float64(rs[k].F[i]) * float64(v)
+			}
 		}
 		return s
 	}
@@ -82,7 +96,7 @@ func checkFD(t *testing.T, c fdCase) {
 	for i := range need {
 		need[i] = !c.isFixed(i)
 	}
-	grads, err := VJP(&Node{OpType: c.op, Attrs: c.attrs, Opset: c.opset, Inputs: c.inputs, Outputs: []*tensor.Tensor{y}, Need: need}, r)
+	grads, err := VJP(&Node{OpType: c.op, Attrs: c.attrs, Opset: c.opset, Inputs: c.inputs, Outputs: ys, Need: need}, rs...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,6 +275,51 @@ func TestVJPFiniteDifferences(t *testing.T) {
 		"Conv fused Relu":               {op: "Conv", attrs: ops.Attrs{"pads": []int64{1, 1, 1, 1}, ops.FusedActivation: "Relu"}, inputs: []*tensor.Tensor{u(1, 2, 4, 4), u(3, 2, 3, 3), u(3)}},
 		"Add fused Relu":                {op: "Add", attrs: ops.Attrs{ops.FusedActivation: "Relu"}, inputs: []*tensor.Tensor{u(2, 3, 4), u(2, 3, 4)}},
 		"BatchNormalization fused Clip": {op: "BatchNormalization", attrs: ops.Attrs{ops.FusedActivation: "Clip", ops.FusedMin: float32(0), ops.FusedMax: float32(0.5)}, inputs: []*tensor.Tensor{u(1, 4, 3, 3), u(4), u(4), u(4), pos(4)}},
+		"Elu":                           {op: "Elu", attrs: ops.Attrs{"alpha": float32(0.7)}, inputs: []*tensor.Tensor{awayFrom([]float64{0}, -2, 2, 3, 8)}},
+		"Selu":                          {op: "Selu", inputs: []*tensor.Tensor{awayFrom([]float64{0}, -2, 2, 3, 8)}},
+		"Softplus":                      {op: "Softplus", inputs: []*tensor.Tensor{random(rng, -3, 3, nil, 0, 3, 8)}},
+		"Exp":                           {op: "Exp", inputs: []*tensor.Tensor{u(3, 8)}},
+		"Log":                           {op: "Log", inputs: []*tensor.Tensor{pos(3, 8)}},
+		"Sqrt":                          {op: "Sqrt", inputs: []*tensor.Tensor{pos(3, 8)}},
+		"Reciprocal":                    {op: "Reciprocal", inputs: []*tensor.Tensor{pos(3, 8)}},
+		"Abs":                           {op: "Abs", inputs: []*tensor.Tensor{awayFrom([]float64{0}, -1, 1, 3, 8)}},
+		"Erf":                           {op: "Erf", inputs: []*tensor.Tensor{random(rng, -2, 2, nil, 0, 3, 8)}},
+		"Pow":                           {op: "Pow", inputs: []*tensor.Tensor{pos(2, 3), u(3)}},
+		"Pow square":                    {op: "Pow", inputs: []*tensor.Tensor{u(2, 3), scalar(2)}, fixed: fixed(2, 1)},
+		"PRelu":                         {op: "PRelu", inputs: []*tensor.Tensor{awayFrom([]float64{0}, -1, 1, 1, 3, 2, 2), u(3, 1, 1)}},
+		"PRelu constant slope":          {op: "PRelu", inputs: []*tensor.Tensor{awayFrom([]float64{0}, -1, 1, 2, 4), u(4)}, fixed: fixed(2, 1)},
+		"Sum":                           {op: "Sum", inputs: []*tensor.Tensor{u(2, 3), u(3), u(2, 1)}},
+		"Mean":                          {op: "Mean", inputs: []*tensor.Tensor{u(2, 3), u(2, 3)}},
+		"LRN":                           {op: "LRN", attrs: ops.Attrs{"size": int64(3), "alpha": float32(0.5), "beta": float32(0.75), "bias": float32(1)}, inputs: []*tensor.Tensor{u(2, 5, 2, 2)}},
+		"LRN even size":                 {op: "LRN", attrs: ops.Attrs{"size": int64(4), "alpha": float32(0.8)}, inputs: []*tensor.Tensor{u(1, 6, 3)}},
+		"Slice":                         {op: "Slice", inputs: []*tensor.Tensor{u(2, 6, 5), ints(1, -4), ints(5, 100), ints(1, 2)}},
+		"Slice steps":                   {op: "Slice", inputs: []*tensor.Tensor{u(3, 7), ints(6, 0), ints(-100, 7), ints(1, 0), ints(-2, 3)}},
+		"Slice opset 9":                 {op: "Slice", opset: 9, attrs: ops.Attrs{"starts": []int64{1}, "ends": []int64{3}, "axes": []int64{0}}, inputs: []*tensor.Tensor{u(4, 3)}},
+		"Split":                         {op: "Split", attrs: ops.Attrs{"axis": int64(1)}, outputs: 2, inputs: []*tensor.Tensor{u(1, 4, 2, 2)}},
+		"Split sizes one unused":        {op: "Split", attrs: ops.Attrs{"axis": int64(-1)}, outputs: 3, unused: []bool{false, true, false}, inputs: []*tensor.Tensor{u(2, 6), ints(1, 2, 3)}},
+		"Split opset 11":                {op: "Split", opset: 11, attrs: ops.Attrs{"split": []int64{3, 1}}, outputs: 2, inputs: []*tensor.Tensor{u(4, 2)}},
+		"LayerNormalization":            {op: "LayerNormalization", inputs: []*tensor.Tensor{u(2, 3, 4), u(4), u(4)}},
+		"LayerNormalization axis 1":     {op: "LayerNormalization", attrs: ops.Attrs{"axis": int64(1), "epsilon": float32(1e-3)}, inputs: []*tensor.Tensor{u(2, 3, 2), u(3, 2), u(3, 2)}},
+		"LayerNormalization no bias":    {op: "LayerNormalization", inputs: []*tensor.Tensor{u(3, 5), u(5)}},
+		"InstanceNormalization":         {op: "InstanceNormalization", inputs: []*tensor.Tensor{u(2, 3, 2, 3), u(3), u(3)}},
+		"Gather":                        {op: "Gather", attrs: ops.Attrs{"axis": int64(1)}, inputs: []*tensor.Tensor{u(2, 4, 3), tensor.FromInt64([]int{2, 2}, []int64{0, -1, 3, 0})}},
+		"Gather axis 0":                 {op: "Gather", inputs: []*tensor.Tensor{u(3, 2), ints(2)}},
+		"Expand":                        {op: "Expand", inputs: []*tensor.Tensor{u(3, 1), ints(2, 3, 4)}},
+		"Tile":                          {op: "Tile", inputs: []*tensor.Tensor{u(2, 3), ints(2, 3)}},
+		"Cast":                          {op: "Cast", attrs: ops.Attrs{"to": int64(1)}, inputs: []*tensor.Tensor{u(2, 3)}},
+		"Max":                           {op: "Max", inputs: []*tensor.Tensor{distinct(rng, 2, 3), distinct(rng, 3), distinct(rng, 2, 1)}},
+		"Min":                           {op: "Min", inputs: []*tensor.Tensor{distinct(rng, 2, 3), distinct(rng, 2, 3)}},
+		"ReduceMax":                     {op: "ReduceMax", attrs: ops.Attrs{"axes": []int64{1}}, inputs: []*tensor.Tensor{distinct(rng, 2, 3, 4)}},
+		"ReduceMin all":                 {op: "ReduceMin", attrs: ops.Attrs{"keepdims": int64(0)}, inputs: []*tensor.Tensor{distinct(rng, 2, 3)}},
+		"ReduceMax opset 18":            {op: "ReduceMax", opset: 18, inputs: []*tensor.Tensor{distinct(rng, 2, 3, 4), ints(-1, 0)}},
+		"Mish":                          {op: "Mish", inputs: []*tensor.Tensor{random(rng, -3, 3, nil, 0, 3, 8)}},
+		"Softsign":                      {op: "Softsign", inputs: []*tensor.Tensor{awayFrom([]float64{0}, -3, 3, 3, 8)}},
+		"ConvTranspose":                 {op: "ConvTranspose", inputs: []*tensor.Tensor{u(1, 2, 3, 3), u(2, 3, 3, 3), u(3)}},
+		"ConvTranspose stride 2 pads":   {op: "ConvTranspose", attrs: ops.Attrs{"strides": []int64{2, 2}, "pads": []int64{1, 0, 0, 1}, "output_padding": []int64{1, 0}}, inputs: []*tensor.Tensor{u(2, 2, 3, 4), u(2, 2, 3, 3)}},
+		"ConvTranspose groups dilation": {op: "ConvTranspose", attrs: ops.Attrs{"group": int64(2), "dilations": []int64{2, 1}}, inputs: []*tensor.Tensor{u(1, 4, 3, 3), u(4, 1, 2, 2), u(2)}},
+		"ConvTranspose SAME_UPPER":      {op: "ConvTranspose", attrs: ops.Attrs{"auto_pad": "SAME_UPPER", "strides": []int64{2, 2}}, inputs: []*tensor.Tensor{u(1, 2, 3, 3), u(2, 2, 3, 3)}},
+		"ConvTranspose output_shape":    {op: "ConvTranspose", attrs: ops.Attrs{"strides": []int64{3, 2}, "output_shape": []int64{10, 8}}, inputs: []*tensor.Tensor{u(1, 1, 3, 3), u(1, 2, 3, 3)}},
+		"ConvTranspose 1-D":             {op: "ConvTranspose", attrs: ops.Attrs{"strides": []int64{2}, "pads": []int64{1, 1}}, inputs: []*tensor.Tensor{u(1, 2, 5), u(2, 3, 4), u(3)}},
 		"BatchNormalization constants":  {op: "BatchNormalization", inputs: []*tensor.Tensor{u(1, 4, 3, 3), u(4), u(4), u(4), pos(4)}, fixed: fixed(5, 1, 2, 3, 4)},
 	}
 	for name, c := range cases {
@@ -271,10 +330,12 @@ func TestVJPFiniteDifferences(t *testing.T) {
 // TestVJPCoversOperators keeps the list of operators with a VJP in step
 // with the tests above and with what Grad-CAM over common CNNs needs.
 func TestVJPCoversOperators(t *testing.T) {
-	want := []string{"Add", "AveragePool", "BatchNormalization", "Clip", "Concat", "Conv", "Div", "Dropout",
-		"Flatten", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid", "HardSwish", "Identity",
-		"LeakyRelu", "LogSoftmax", "MatMul", "MaxPool", "Mul", "Neg", "Pad", "ReduceMean", "ReduceSum", "Relu",
-		"Reshape", "Sigmoid", "Softmax", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze"}
+	want := []string{"Abs", "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Conv", "ConvTranspose", "Div", "Dropout",
+		"Elu", "Erf", "Exp", "Expand", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid", "HardSwish",
+		"Identity", "InstanceNormalization", "LRN", "LayerNormalization", "LeakyRelu", "Log", "LogSoftmax", "MatMul", "Max", "MaxPool",
+		"Mean", "Min", "Mish", "Mul", "Neg", "PRelu",
+		"Pad", "Pow", "Reciprocal", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceSum", "Relu", "Reshape", "Selu", "Sigmoid", "Slice",
+		"Softmax", "Softplus", "Softsign", "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "Tile", "Transpose", "Unsqueeze"}
 	if got := Supported(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("Supported() = %v\nwant %v", got, want)
 	}
@@ -282,9 +343,9 @@ func TestVJPCoversOperators(t *testing.T) {
 
 func TestVJPErrors(t *testing.T) {
 	x := tensor.New(1, 2)
-	_, err := VJP(&Node{OpType: "Erf", Inputs: []*tensor.Tensor{x}, Outputs: []*tensor.Tensor{x}}, x)
+	_, err := VJP(&Node{OpType: "Resize", Inputs: []*tensor.Tensor{x}, Outputs: []*tensor.Tensor{x}}, x)
 	if !errors.Is(err, ErrNoVJP) {
-		t.Errorf("Erf: error %v, want ErrNoVJP", err)
+		t.Errorf("Resize: error %v, want ErrNoVJP", err)
 	}
 	_, err = VJP(&Node{OpType: "Relu", Inputs: []*tensor.Tensor{x}, Outputs: []*tensor.Tensor{x}}, tensor.New(2, 1))
 	if err == nil {
@@ -295,5 +356,42 @@ func TestVJPErrors(t *testing.T) {
 		Inputs: []*tensor.Tensor{x, ints(0, 0, 0, 1)}, Outputs: []*tensor.Tensor{p.Reshaped([]int{1, 3})}}, tensor.New(1, 3))
 	if !errors.Is(err, ErrNoVJP) {
 		t.Errorf("reflect Pad: error %v, want ErrNoVJP", err)
+	}
+}
+
+// BenchmarkConvVJP is the input gradient of a 3x3 convolution over a
+// 512x7x7 map (ResNet's last stage), the largest step of a Grad-CAM backward
+// pass through the last block.
+func BenchmarkConvVJP(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	x := random(rng, -1, 1, nil, 0, 1, 512, 7, 7)
+	w := random(rng, -0.05, 0.05, nil, 0, 512, 512, 3, 3)
+	y := tensor.New(1, 512, 7, 7)
+	g := random(rng, -1, 1, nil, 0, 1, 512, 7, 7)
+	n := &Node{OpType: "Conv", Attrs: ops.Attrs{"pads": []int64{1, 1, 1, 1}}, Opset: 13,
+		Inputs: []*tensor.Tensor{x, w}, Outputs: []*tensor.Tensor{y}, Need: []bool{true, false}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := VJP(n, g); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDepthwiseConvVJP is EfficientNet's 5x5 depthwise convolution over
+// 1152x7x7.
+func BenchmarkDepthwiseConvVJP(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	x := random(rng, -1, 1, nil, 0, 1, 1152, 7, 7)
+	w := random(rng, -0.05, 0.05, nil, 0, 1152, 1, 5, 5)
+	y := tensor.New(1, 1152, 7, 7)
+	g := random(rng, -1, 1, nil, 0, 1, 1152, 7, 7)
+	n := &Node{OpType: "Conv", Attrs: ops.Attrs{"pads": []int64{2, 2, 2, 2}, "group": int64(1152)}, Opset: 13,
+		Inputs: []*tensor.Tensor{x, w}, Outputs: []*tensor.Tensor{y}, Need: []bool{true, false}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := VJP(n, g); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

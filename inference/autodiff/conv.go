@@ -10,8 +10,10 @@ import (
 func init() { register("Conv", convVJP) }
 
 // convVJP: the input gradient is the transposed convolution of the output
-// gradient, computed per image and group as W_gᵀ·G (a GEMM) scattered back
-// onto the input plane (col2im). The weight gradient is G·im2col(x)ᵀ and the
+// gradient, computed per image and group as G_gᵀ·W_g (a GEMM with the
+// positions as rows, which suits the micro-kernels better than W_gᵀ·G_g for
+// the small maps Grad-CAM works on) scattered back onto the input planes
+// (col2im). The weight gradient is G·im2col(x)ᵀ and the
 // bias gradient the sum of G over positions.
 func convVJP(n *Node, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err := requireFloat(n, 0, 1, 2); err != nil {
@@ -48,9 +50,17 @@ func convVJP(n *Node, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 		gx := tensor.New(x.Shape...)
 		for b := 0; b < nb; b++ {
 			for gr := 0; gr < group; gr++ {
+				dst := gx.F[(b*c+gr*cg)*ihw : (b*c+(gr+1)*cg)*ihw]
 				gOut := g.F[(b*m+gr*mg)*ohw:]
-				kernels.Gemm(true, false, ckk, ohw, mg, 1, w.F[gr*mg*ckk:], ckk, gOut, ohw, 0, col, ohw)
-				col2im(gx.F[(b*c+gr*cg)*ihw:(b*c+(gr+1)*cg)*ihw], col, cg, geo)
+				if cg == 1 {
+					// Depthwise: a GEMM per group would be all overhead.
+					for j := 0; j < mg; j++ {
+						scatterDepthwise(dst, w.F[(gr*mg+j)*ckk:(gr*mg+j+1)*ckk], gOut[j*ohw:(j+1)*ohw], geo)
+					}
+					continue
+				}
+				kernels.Gemm(true, false, ohw, ckk, mg, 1, gOut, ohw, w.F[gr*mg*ckk:], ckk, 0, col, ckk)
+				col2im(dst, col, cg, geo)
 			}
 		}
 		grads[0] = gx
@@ -86,26 +96,46 @@ func convVJP(n *Node, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 // tap k along one axis.
 func tap(o, s, k, d, pad int) int { return o*s - pad + k*d }
 
-// col2im adds col (cg*kH*kW rows of outH*outW) onto the cg input planes dst.
-func col2im(dst, col []float32, cg int, g geom2D) {
-	ohw := g.outH * g.outW
-	row := 0
-	for ch := 0; ch < cg; ch++ {
-		plane := dst[ch*g.inH*g.inW : (ch+1)*g.inH*g.inW]
-		for ki := 0; ki < g.kH; ki++ {
-			for kj := 0; kj < g.kW; kj++ {
-				src := col[row*ohw : (row+1)*ohw]
-				row++
-				for oh := 0; oh < g.outH; oh++ {
+// col2im adds colT (one row of cg*kH*kW taps per output position) onto the
+// cg input planes dst.
+func col2im(dst, colT []float32, cg int, g geom2D) {
+	ckk := cg * g.kH * g.kW
+	for oh := 0; oh < g.outH; oh++ {
+		for ow := 0; ow < g.outW; ow++ {
+			src := colT[(oh*g.outW+ow)*ckk:]
+			row := 0
+			for ch := 0; ch < cg; ch++ {
+				plane := dst[ch*g.inH*g.inW:]
+				for ki := 0; ki < g.kH; ki++ {
 					ih := tap(oh, g.sH, ki, g.dH, g.padT)
-					if ih < 0 || ih >= g.inH {
-						continue
-					}
-					line := plane[ih*g.inW : (ih+1)*g.inW]
-					for ow := 0; ow < g.outW; ow++ {
-						if iw := tap(ow, g.sW, kj, g.dW, g.padL); iw >= 0 && iw < g.inW {
-							line[iw] += src[oh*g.outW+ow]
+					for kj := 0; kj < g.kW; kj++ {
+						iw := tap(ow, g.sW, kj, g.dW, g.padL)
+						if ih >= 0 && ih < g.inH && iw >= 0 && iw < g.inW {
+							plane[ih*g.inW+iw] += src[row]
 						}
+						row++
+					}
+				}
+			}
+		}
+	}
+}
+
+// scatterDepthwise adds the transposed convolution of one output plane gp
+// with its kH x kW kernel wk onto the input plane dst.
+func scatterDepthwise(dst, wk, gp []float32, g geom2D) {
+	for ki := 0; ki < g.kH; ki++ {
+		for oh := 0; oh < g.outH; oh++ {
+			ih := tap(oh, g.sH, ki, g.dH, g.padT)
+			if ih < 0 || ih >= g.inH {
+				continue
+			}
+			line, src := dst[ih*g.inW:(ih+1)*g.inW], gp[oh*g.outW:(oh+1)*g.outW]
+			for kj := 0; kj < g.kW; kj++ {
+				wv := wk[ki*g.kW+kj]
+				for ow, v := range src {
+					if iw := tap(ow, g.sW, kj, g.dW, g.padL); iw >= 0 && iw < g.inW {
+						line[iw] += wv * v
 					}
 				}
 			}

@@ -16,8 +16,7 @@ func init() {
 }
 
 // reduceVJP spreads each output's gradient over the elements it summed
-// (divided by their count for a mean). Axes are an attribute before opset
-// axesInput and an optional input from it.
+// (divided by their count for a mean).
 func reduceVJP(n *Node, g *tensor.Tensor, axesInput int, mean bool) ([]*tensor.Tensor, error) {
 	if err := requireFloat(n, 0); err != nil {
 		return nil, err
@@ -26,6 +25,36 @@ func reduceVJP(n *Node, g *tensor.Tensor, axesInput int, mean bool) ([]*tensor.T
 		return nil, nil
 	}
 	x := n.Inputs[0]
+	kept, err := reducedShape(n, x, axesInput)
+	if err != nil {
+		return nil, err
+	}
+	if kept == nil {
+		return []*tensor.Tensor{g.Reshaped(x.Shape)}, nil
+	}
+	if g.Len() != tensor.Size(kept) {
+		return nil, fmt.Errorf("output gradient %s does not match the reduction of %s", tensor.ShapeString(g.Shape), tensor.ShapeString(x.Shape))
+	}
+	offs, err := broadcastOffsets(x.Shape, kept)
+	if err != nil {
+		return nil, err
+	}
+	scale := float32(1)
+	if count := x.Len() / max(tensor.Size(kept), 1); mean && count > 0 {
+		scale = 1 / float32(count)
+	}
+	gx := tensor.New(x.Shape...)
+	for i := range gx.F {
+		gx.F[i] = g.F[offs[i]] * scale
+	}
+	return []*tensor.Tensor{gx}, nil
+}
+
+// reducedShape returns x's shape with 1 on the reduced axes, or nil when
+// the reduction is the identity (empty axes with noop_with_empty_axes).
+// Axes are an attribute before opset axesInput and an optional input from
+// it.
+func reducedShape(n *Node, x *tensor.Tensor, axesInput int) ([]int, error) {
 	r := x.Rank()
 	var axes []int64
 	var err error
@@ -42,41 +71,21 @@ func reduceVJP(n *Node, g *tensor.Tensor, axesInput int, mean bool) ([]*tensor.T
 			return nil, err
 		}
 		if noop != 0 && n.Opset >= axesInput {
-			return []*tensor.Tensor{g.Reshaped(x.Shape)}, nil
+			return nil, nil
 		}
 		for i := 0; i < r; i++ {
 			axes = append(axes, int64(i))
 		}
 	}
 	kept := append([]int(nil), x.Shape...)
-	count := 1
-	seen := make([]bool, r)
 	for _, a := range axes {
 		ax, err := normAxis(a, r)
 		if err != nil {
 			return nil, err
 		}
-		if !seen[ax] {
-			count *= x.Shape[ax]
-		}
-		seen[ax], kept[ax] = true, 1
+		kept[ax] = 1
 	}
-	if g.Len() != tensor.Size(kept) {
-		return nil, fmt.Errorf("output gradient %s does not match the reduction of %s", tensor.ShapeString(g.Shape), tensor.ShapeString(x.Shape))
-	}
-	offs, err := broadcastOffsets(x.Shape, kept)
-	if err != nil {
-		return nil, err
-	}
-	scale := float32(1)
-	if mean && count > 0 {
-		scale = 1 / float32(count)
-	}
-	gx := tensor.New(x.Shape...)
-	for i := range gx.F {
-		gx.F[i] = g.F[offs[i]] * scale
-	}
-	return []*tensor.Tensor{gx}, nil
+	return kept, nil
 }
 
 // softmaxVJP: dx = y·(g - Σ g·y) for Softmax and g - softmax·Σ g for

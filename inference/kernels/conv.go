@@ -36,6 +36,13 @@ type Conv struct {
 	kg      int
 	rowOff  []int // plane offset of each k (channel, ky, kx) of group 0
 	maxOff  int   // max(rowOff)
+	// bInPlace has the micro-kernel read B straight from the input (a 1x1
+	// stride-1 conv's B is the input itself) instead of packing it.
+	bInPlace bool
+
+	// Matrix-vector path (1x1 conv of a 1x1 image, see vector.go).
+	vec      []float32
+	vecByRow bool
 
 	// Depthwise path.
 	depthwise bool
@@ -79,6 +86,10 @@ func NewConv(p ConvParams, weights, bias []float32) *Conv {
 		}
 		return c
 	}
+	if p.H*p.W == 1 && c.oh*c.ow == 1 && p.KH*p.KW == 1 && p.PadT+p.PadL == 0 && p.Group == 1 {
+		c.setupVector(weights)
+		return c
+	}
 	c.kg = cg * taps
 	c.mpad = roundUp(mg, c.mk.mr)
 	c.ap = make([]float32, p.Group*c.mpad*c.kg)
@@ -91,6 +102,7 @@ func NewConv(p ConvParams, weights, bias []float32) *Conv {
 			copy(c.biasPad[g*c.mpad:], bias[g*mg:(g+1)*mg])
 		}
 	}
+	c.bInPlace = c.direct && p.KH == 1 && p.KW == 1
 	c.rowOff = make([]int, c.kg)
 	for ci := 0; ci < cg; ci++ {
 		for ky := 0; ky < p.KH; ky++ {
@@ -116,6 +128,10 @@ func (c *Conv) Run(dst, src []float32) {
 	}
 	if c.depthwise {
 		c.runDepthwise(dst, src)
+		return
+	}
+	if c.vec != nil {
+		c.runVector(dst, src)
 		return
 	}
 	x := src[:p.C*p.H*p.W]
@@ -156,6 +172,13 @@ func (c *Conv) Run(dst, src []float32) {
 	}
 	for g := 0; g < p.Group; g++ {
 		cb.base = g * cg * c.chanStride
+		if c.bInPlace {
+			t.bIn, t.ldbIn, t.bInCols = x[cb.base:], c.chanStride, c.oh*c.ow
+		} else {
+			// Whole panels read in place must stay inside x.
+			t.bIn, t.bOffs = x[cb.base:], c.rowOff
+			t.bInCols = min(t.n, len(x)-cb.base-c.maxOff)
+		}
 		t.ap = c.ap[g*c.mpad*c.kg:]
 		if c.bias != nil {
 			t.bias = c.biasPad[g*c.mpad:]
@@ -197,10 +220,14 @@ func (cb *convB) pack(dst []float32, nr, k0, kc, j0, nc int) {
 		if cb.maxOff+cb.base+j0+jr+nr <= len(cb.x) {
 			packRows(cb.kind, panel, cb.x, offs, nr)
 		} else {
-			// Only past the last input channel of a direct conv: the
-			// columns are junk, but keep them finite and deterministic.
+			// Only near the end of the input of a direct conv: columns past
+			// it are junk, but keep them finite and deterministic.
 			for p, o := range offs {
 				d := panel[p*nr : p*nr+nr]
+				if o+nr <= len(cb.x) {
+					copy(d, cb.x[o:o+nr])
+					continue
+				}
 				clear(d[copy(d, cb.x[min(o, len(cb.x)):]):])
 			}
 		}

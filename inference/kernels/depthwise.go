@@ -7,7 +7,9 @@ func (c *Conv) runDepthwise(dst, src []float32) {
 	p := c.p
 	taps := p.KH * p.KW
 	n := roundUp(c.oh*c.wq, 64)
-	w := workersFor(2 * p.C * c.oh * c.ow * taps)
+	// Depthwise runs at a fraction of GEMM speed (memory and per-channel
+	// overhead bound): count each multiply-add as 8 operations of work.
+	w := workersFor(8 * p.C * c.oh * c.ow * taps)
 	parallelFor(p.C, w, func(c0, c1 int) {
 		buf := getScratch(c.chanStride + c.slack + n + c.prepTmp)
 		planes := (*buf)[:c.chanStride+c.slack]

@@ -44,6 +44,9 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 		out: c, ldc: ldc,
 		accumulate: beta != 0,
 	}
+	if !transB {
+		t.bIn, t.ldbIn, t.bInCols = b, ldb, n
+	}
 	t.parallel(workersFor(2 * m * n * k))
 	putScratch(abuf)
 }
@@ -179,6 +182,13 @@ type gemmTask struct {
 	clamp      bool
 	lo, hi     float32
 	final      *compaction // if set, where each worker copies its results
+	// If set, B(k, j) is bIn[k*ldbIn+j], or bIn[bOffs[k]+j] if bOffs is
+	// set, and whole panels of columns j < bInCols are read in place
+	// instead of packed.
+	bIn     []float32
+	ldbIn   int
+	bOffs   []int
+	bInCols int
 }
 
 // compaction describes the copy of a conv GEMM's scratch output (columns of
@@ -237,7 +247,13 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 		kb := kcFor(t.k)
 		for pc := 0; pc < t.k; pc += kb {
 			kc := min(kb, t.k-pc)
-			t.bp.pack(bp, nr, pc, kc, jc, nc)
+			whole := 0 // columns read in place, whole panels
+			if t.bIn != nil {
+				whole = min(nc, max(0, (t.bInCols-jc)/nr*nr))
+			}
+			if whole < nc {
+				t.bp.pack(bp[whole*kc:], nr, pc, kc, jc+whole, nc-whole)
+			}
 			flags := 0
 			if pc > 0 || t.accumulate {
 				flags |= kAccumulate
@@ -254,9 +270,16 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 			for ic := i0; ic < i1; ic += mcBlock {
 				iEnd := min(ic+mcBlock, i1)
 				for jr := 0; jr < nc; jr += nr {
-					bpanel := bp[jr*kc : jr*kc+kc*nr]
+					bpanel, ldb, offs := bp[jr*kc:jr*kc+kc*nr], 0, []int(nil)
+					switch {
+					case jr >= whole:
+					case t.bOffs != nil:
+						bpanel, offs = t.bIn[jc+jr:], t.bOffs[pc:pc+kc]
+					default:
+						bpanel, ldb = t.bIn[pc*t.ldbIn+jc+jr:], t.ldbIn
+					}
 					for ir := ic; ir < iEnd; ir += mr {
-						t.tile(kc, ablk[ir*kc:ir*kc+kc*mr], bpanel, ir, jc+jr, flags, tile)
+						t.tile(kc, ablk[ir*kc:ir*kc+kc*mr], bpanel, ldb, offs, ir, jc+jr, flags, tile)
 					}
 				}
 			}
@@ -270,7 +293,7 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 
 // tile computes the output tile at row i, column j: straight into the output
 // when it is whole, else through the scratch tile.
-func (t *gemmTask) tile(kc int, a, b []float32, i, j, flags int, tmp []float32) {
+func (t *gemmTask) tile(kc int, a, b []float32, ldb int, offs []int, i, j, flags int, tmp []float32) {
 	mr, nr := t.mk.mr, t.mk.nr
 	rows, cols := min(mr, t.m-i), min(nr, t.n-j)
 	var bias []float32
@@ -278,10 +301,10 @@ func (t *gemmTask) tile(kc int, a, b []float32, i, j, flags int, tmp []float32) 
 		bias = t.bias[i:]
 	}
 	if rows == mr && cols == nr {
-		t.mk.run(kc, a, b, t.out[i*t.ldc+j:], t.ldc, flags, bias, t.lo, t.hi)
+		t.mk.run(kc, a, b, ldb, offs, t.out[i*t.ldc+j:], t.ldc, flags, bias, t.lo, t.hi)
 		return
 	}
-	t.mk.run(kc, a, b, tmp, nr, 0, nil, 0, 0)
+	t.mk.run(kc, a, b, ldb, offs, tmp, nr, 0, nil, 0, 0)
 	for r := 0; r < rows; r++ {
 		row := t.out[(i+r)*t.ldc+j : (i+r)*t.ldc+j+cols]
 		for c, x := range tmp[r*nr : r*nr+cols] {

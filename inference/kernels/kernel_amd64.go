@@ -17,10 +17,19 @@ func sgemm6x16AVX2(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, 
 func sgemm8x32AVX512(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32)
 
 //go:noescape
-func dwFlatAVX2(dst *float32, n int, src *float32, offs *int, w *float32, ntaps int, bias, lo, hi float32)
+func sgemm6x16StridedAVX2(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32, ldb int)
 
 //go:noescape
-func dwFlatAVX512(dst *float32, n int, src *float32, offs *int, w *float32, ntaps int, bias, lo, hi float32)
+func sgemm6x16IndirectAVX2(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32, offs *int)
+
+//go:noescape
+func sgemm8x32IndirectAVX512(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32, offs *int)
+
+//go:noescape
+func sgemm8x32StridedAVX512(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32, ldb int)
+
+//go:noescape
+func dwFlatAVX2(dst *float32, n int, src *float32, offs *int, w *float32, ntaps int, bias, lo, hi float32)
 
 //go:noescape
 func deinterleaveRowsAVX2(even *float32, es int, odd *float32, os int, src *float32, ss, rows, n int)
@@ -35,6 +44,9 @@ func axpyAVX2(dst, x *float32, a float32, n int)
 func copyRowsAVX2(dst *float32, ds int, src *float32, ss, rows, n int)
 
 //go:noescape
+func copyRowsAVX512(dst *float32, ds int, src *float32, ss, rows, n int)
+
+//go:noescape
 func packRows16AVX2(dst, src *float32, offs *int, kc int)
 
 //go:noescape
@@ -42,7 +54,7 @@ func packRows32AVX512(dst, src *float32, offs *int, kc int)
 
 var hasAVX2, hasAVX512 = detectCPU()
 
-// detectCPU reports AVX2+FMA and AVX-512F support, by the CPU and by the OS
+// detectCPU reports AVX2+FMA and AVX-512 support, by the CPU and by the OS
 // (which must save the YMM, and for AVX-512 the ZMM and mask, registers).
 func detectCPU() (avx2, avx512 bool) {
 	maxLeaf, _, _, _ := cpuid(0, 0)
@@ -60,7 +72,9 @@ func detectCPU() (avx2, avx512 bool) {
 	}
 	_, ebx7, _, _ := cpuid(7, 0)
 	avx2 = ebx7&(1<<5) != 0
-	avx512 = avx2 && ebx7&(1<<16) != 0 && xcr0&0xe6 == 0xe6
+	// AVX-512 F for the arithmetic, DQ for VXORPS on ZMM registers.
+	const avx512f, avx512dq = 1 << 16, 1 << 17
+	avx512 = avx2 && ebx7&(avx512f|avx512dq) == avx512f|avx512dq && xcr0&0xe6 == 0xe6
 	return avx2, avx512
 }
 
@@ -75,46 +89,60 @@ func availableKernels() []microKernel {
 	return ks
 }
 
-// run computes one MR x NR tile with kernel k (see microKernel). The slice
-// checks keep a driver bug from becoming a wild write.
-func (k microKernel) run(kc int, a, b, c []float32, ldc, flags int, bias []float32, lo, hi float32) {
+// run computes one MR x NR tile with kernel k (see microKernel), from a
+// packed B panel, or from B in place: row p at b[p*ldb:] (ldb > 0) or at
+// b[offs[p]:] (offs != nil; the caller checks those reads). The slice checks
+// keep a driver bug from becoming a wild write.
+func (k microKernel) run(kc int, a, b []float32, ldb int, offs []int, c []float32, ldc, flags int, bias []float32, lo, hi float32) {
 	var bp *float32
+	if flags&kBias != 0 {
+		_ = bias[k.mr-1]
+		bp = &bias[0]
+	}
+	bLast := kc*k.nr - 1
+	switch {
+	case offs != nil:
+		_ = offs[kc-1]
+		bLast = 0
+	case ldb > 0:
+		bLast = (kc-1)*ldb + k.nr - 1
+	}
 	switch k.kind {
 	case kindAVX2:
-		_, _, _ = a[kc*6-1], b[kc*16-1], c[5*ldc+15]
-		if flags&kBias != 0 {
-			bp = &bias[0]
-			_ = bias[5]
+		_, _, _ = a[kc*6-1], b[bLast], c[5*ldc+15]
+		switch {
+		case offs != nil:
+			sgemm6x16IndirectAVX2(kc, &a[0], &b[0], &c[0], ldc, flags, bp, lo, hi, &offs[0])
+		case ldb > 0:
+			sgemm6x16StridedAVX2(kc, &a[0], &b[0], &c[0], ldc, flags, bp, lo, hi, ldb)
+		default:
+			sgemm6x16AVX2(kc, &a[0], &b[0], &c[0], ldc, flags, bp, lo, hi)
 		}
-		sgemm6x16AVX2(kc, &a[0], &b[0], &c[0], ldc, flags, bp, lo, hi)
 	case kindAVX512:
-		_, _, _ = a[kc*8-1], b[kc*32-1], c[7*ldc+31]
-		if flags&kBias != 0 {
-			bp = &bias[0]
-			_ = bias[7]
+		_, _, _ = a[kc*8-1], b[bLast], c[7*ldc+31]
+		switch {
+		case offs != nil:
+			sgemm8x32IndirectAVX512(kc, &a[0], &b[0], &c[0], ldc, flags, bp, lo, hi, &offs[0])
+		case ldb > 0:
+			sgemm8x32StridedAVX512(kc, &a[0], &b[0], &c[0], ldc, flags, bp, lo, hi, ldb)
+		default:
+			sgemm8x32AVX512(kc, &a[0], &b[0], &c[0], ldc, flags, bp, lo, hi)
 		}
-		sgemm8x32AVX512(kc, &a[0], &b[0], &c[0], ldc, flags, bp, lo, hi)
 	default:
-		goMicro4x4(kc, a, b, c, ldc, flags, bias, lo, hi)
+		goMicro4x4(kc, a, b, ldb, offs, c, ldc, flags, bias, lo, hi)
 	}
 }
 
-// dwFlat is the depthwise inner loop (see dwFlatGo), in assembly for kernel
-// kinds that have it. n must be a multiple of 64.
+// dwFlat is the depthwise inner loop (see dwFlatGo), in assembly for the
+// AVX2 and AVX-512 kinds (AVX2 code for both: the loop is bound by loads, and
+// wider vectors did not help). n must be a multiple of 64.
 func dwFlat(kind kernelKind, dst []float32, n int, src []float32, offs []int, maxOff int, w []float32, bias, lo, hi float32) {
-	switch kind {
-	case kindAVX2, kindAVX512:
-		_ = dst[n-1]
-		_ = src[maxOff+n-1]
-		_ = w[len(offs)-1]
-		if kind == kindAVX512 {
-			dwFlatAVX512(&dst[0], n, &src[0], &offs[0], &w[0], len(offs), bias, lo, hi)
-		} else {
-			dwFlatAVX2(&dst[0], n, &src[0], &offs[0], &w[0], len(offs), bias, lo, hi)
-		}
-	default:
+	if kind == kindGo {
 		dwFlatGo(dst, n, src, offs, w, bias, lo, hi)
+		return
 	}
+	_, _, _ = dst[n-1], src[maxOff+n-1], w[len(offs)-1]
+	dwFlatAVX2(&dst[0], n, &src[0], &offs[0], &w[0], len(offs), bias, lo, hi)
 }
 
 // packRows copies, for each offset o in offs, x[o : o+nr] to the next nr
@@ -142,6 +170,10 @@ func copyRows(kind kernelKind, dst []float32, ds int, src []float32, ss, rows, n
 		return
 	}
 	_, _ = dst[(rows-1)*ds+n-1], src[(rows-1)*ss+n-1]
+	if kind == kindAVX512 {
+		copyRowsAVX512(&dst[0], ds, &src[0], ss, rows, n)
+		return
+	}
 	copyRowsAVX2(&dst[0], ds, &src[0], ss, rows, n)
 }
 

@@ -161,6 +161,15 @@ func convCases() map[string]ConvParams {
 		"parallel depthwise":  cp(96, 28, 28, 96, 3, 1, 1, 1, 96, clip),
 		"pointwise no bias":   cp(32, 14, 14, 48, 1, 1, 1, 0, 1, Activation{}),
 		"kernel = input size": cp(3, 5, 5, 4, 5, 1, 1, 0, 1, Activation{}),
+		"1x1 image squeeze":   cp(40, 1, 1, 10, 1, 1, 1, 0, 1, relu),
+		"dw 3x3 s2 wide odd":  cp(3, 9, 37, 3, 3, 2, 1, 1, 3, relu),
+		"3x3 s2 wide":         cp(4, 8, 40, 6, 3, 2, 1, 1, 1, clip),
+		"1x1 s2 wide":         cp(5, 7, 33, 4, 1, 2, 1, 0, 1, Activation{}),
+		"5x5 s2 wide group2":  cp(2, 11, 34, 4, 5, 2, 1, 2, 2, relu),
+		"dw 3x3 s2 dil2 wide": cp(2, 9, 35, 2, 3, 2, 2, 2, 2, Activation{}),
+		"1x1 image excite":    cp(10, 1, 1, 40, 1, 1, 1, 0, 1, clip),
+		"3x3 on 1x1 image":    cp(6, 1, 1, 5, 3, 1, 1, 1, 1, Activation{}),
+		"1x1 on padded pixel": cp(6, 1, 1, 5, 1, 1, 1, 1, 1, relu),
 	}
 	asym := cp(3, 10, 9, 5, 3, 1, 1, 0, 1, relu)
 	asym.PadT, asym.PadL, asym.PadB, asym.PadR = 1, 0, 2, 1
@@ -168,6 +177,12 @@ func convCases() map[string]ConvParams {
 	asym2 := cp(4, 11, 12, 4, 3, 2, 1, 0, 4, clip)
 	asym2.PadT, asym2.PadL, asym2.PadB, asym2.PadR = 0, 1, 1, 0 // TF "SAME"
 	cases["depthwise s2 asymmetric pads"] = asym2
+	asym3 := cp(3, 12, 32, 3, 3, 2, 1, 0, 3, relu)
+	asym3.PadT, asym3.PadL, asym3.PadB, asym3.PadR = 1, 0, 0, 1
+	cases["depthwise s2 wide asymmetric pads"] = asym3
+	asym4 := cp(3, 13, 41, 3, 5, 2, 1, 0, 1, clip)
+	asym4.PadT, asym4.PadL, asym4.PadB, asym4.PadR = 3, 3, 1, 0
+	cases["5x5 s2 wide odd pads"] = asym4
 	rect := cp(3, 12, 10, 5, 1, 1, 1, 0, 1, Activation{})
 	rect.KH, rect.KW, rect.StrideH, rect.StrideW, rect.DilW, rect.PadL, rect.PadR = 3, 5, 2, 1, 2, 4, 3
 	cases["3x5 mixed strides"] = rect

@@ -62,17 +62,24 @@ func clampValues(a Activation) (lo, hi float32, ok bool) {
 
 var float32Inf = float32(math.Inf(1))
 
-// goMicro4x4 is goKernel's tile: C[4x4] (op)= A^T B over kc steps.
-func goMicro4x4(kc int, a, b, c []float32, ldc, flags int, bias []float32, lo, hi float32) {
+// goMicro4x4 is goKernel's tile: C[4x4] (op)= A^T B over kc steps, B packed
+// or in place (see microKernel.run).
+func goMicro4x4(kc int, a, b []float32, ldb int, offs []int, c []float32, ldc, flags int, bias []float32, lo, hi float32) {
 	var c00, c01, c02, c03 float32
 	var c10, c11, c12, c13 float32
 	var c20, c21, c22, c23 float32
 	var c30, c31, c32, c33 float32
+	if ldb == 0 {
+		ldb = 4
+	}
 	a = a[:kc*4]
-	b = b[:kc*4]
-	for p := 0; p+4 <= len(a); p += 4 {
-		ap := a[p : p+4 : p+4]
-		bp := b[p : p+4 : p+4]
+	for p := 0; p < kc; p++ {
+		ap := a[p*4 : p*4+4 : p*4+4]
+		o := p * ldb
+		if offs != nil {
+			o = offs[p]
+		}
+		bp := b[o : o+4 : o+4]
 		a0, a1, a2, a3 := ap[0], ap[1], ap[2], ap[3]
 		b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
 		c00 += a0 * b0

@@ -54,22 +54,42 @@ func parallelFor(n, w int, fn func(i0, i1 int)) {
 
 // scratch recycles float32 buffers between calls and goroutines, so that
 // running a layer does not allocate and concurrent runs never share one.
-// Buffers are pooled by power-of-two capacity, so that a small request never
-// takes (and a large one never drops) a buffer of the wrong size.
-var scratch [64]sync.Pool
+// Buffers are kept by power-of-two capacity, so that a small request never
+// takes (and a large one never drops) a buffer of the wrong size. Unlike a
+// sync.Pool, the free lists survive garbage collections: a forward pass would
+// otherwise reallocate megabytes of scratch after every collection.
+var scratch [64]struct {
+	sync.Mutex
+	free []*[]float32
+}
+
+// maxFree bounds the buffers kept per size class (a few per goroutine that
+// may run kernels at once).
+const maxFree = 16
 
 // getScratch returns a buffer of n values (contents undefined); hand it back
 // with putScratch.
 func getScratch(n int) *[]float32 {
 	class := bits.Len(uint(max(n, 1) - 1))
-	if p, ok := scratch[class].Get().(*[]float32); ok {
+	s := &scratch[class]
+	s.Lock()
+	if k := len(s.free); k > 0 {
+		p := s.free[k-1]
+		s.free = s.free[:k-1]
+		s.Unlock()
 		*p = (*p)[:n]
 		return p
 	}
-	s := make([]float32, n, 1<<class)
-	return &s
+	s.Unlock()
+	b := make([]float32, n, 1<<class)
+	return &b
 }
 
 func putScratch(p *[]float32) {
-	scratch[bits.Len(uint(cap(*p)-1))].Put(p)
+	s := &scratch[bits.Len(uint(cap(*p)-1))]
+	s.Lock()
+	if len(s.free) < maxFree {
+		s.free = append(s.free, p)
+	}
+	s.Unlock()
 }

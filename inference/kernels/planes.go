@@ -10,7 +10,10 @@ func (c *Conv) setupPlanes() {
 	c.phX = phases(p.KW, p.DilW, p.StrideW)
 	c.chanStride = len(c.phY) * len(c.phX) * c.hq * c.wq
 	c.slack = c.wq + 128
-	if p.StrideH != 1 || p.StrideW != 1 {
+	switch {
+	case c.stride2Direct():
+		c.prepTmp = c.wq
+	case p.StrideH != 1 || p.StrideW != 1:
 		c.hp = max(c.hq*p.StrideH, p.PadT+p.H)
 		c.wp = max(c.wq*p.StrideW, p.PadL+p.W)
 		c.prepTmp = c.hp*c.wp + c.wq
@@ -66,6 +69,10 @@ func (c *Conv) prepareChannel(dst, src, tmp []float32) {
 		copyRows(c.mk.kind, dst[p.PadT*c.wq+p.PadL:c.hq*c.wq], c.wq, src, p.W, p.H, p.W)
 		return
 	}
+	if c.stride2Direct() {
+		c.prepareStride2(dst, src, tmp[:c.wq])
+		return
+	}
 	rows, cols := min(p.H, c.hp-p.PadT), min(p.W, c.wp-p.PadL)
 	copyRows(c.mk.kind, tmp[p.PadT*c.wp+p.PadL:c.hp*c.wp], c.wp, src, p.W, rows, cols)
 	psize := c.hq * c.wq
@@ -96,6 +103,72 @@ func (c *Conv) prepareChannel(dst, src, tmp []float32) {
 			}
 		}
 	}
+}
+
+// stride2Direct reports whether prepareChannel uses prepareStride2: for
+// stride 2 and rows long enough for its vector loop (short rows vectorise
+// better padded first).
+func (c *Conv) stride2Direct() bool {
+	return c.p.StrideH == 2 && c.p.StrideW == 2 && c.p.W >= 32
+}
+
+// prepareStride2 is prepareChannel for stride 2, straight from the input:
+// input row iy goes to row (iy+PadT)/2 of the planes of phase (iy+PadT)%2,
+// its even values to the planes of column phase PadL%2 from column PadL/2
+// on, its odd values to the other column phase from (PadL+1)/2 on. Phases
+// no tap uses go to junk.
+func (c *Conv) prepareStride2(dst, src, junk []float32) {
+	p := c.p
+	psize := c.hq * c.wq
+	plane := func(py, px int) ([]float32, int) {
+		for a, y := range c.phY {
+			for b, x := range c.phX {
+				if y == py && x == px {
+					return dst[(a*len(c.phX)+b)*psize : (a*len(c.phX)+b+1)*psize], c.wq
+				}
+			}
+		}
+		return junk, 0
+	}
+	pxE, offE, offO := p.PadL%2, p.PadL/2, (p.PadL+1)/2
+	nE := max(0, min((p.W+1)/2, c.wq-offE)) // even values that land in a plane
+	nO := max(0, min(p.W/2, c.wq-offO))
+	pairs := min(nE, nO)
+	for py := 0; py < 2; py++ {
+		if indexOfOr(c.phY, py) < 0 {
+			continue
+		}
+		iy0 := (py - p.PadT%2 + 2) % 2 // first input row of this row phase
+		r0 := (iy0 + p.PadT) / 2
+		rows := min((p.H-iy0+1)/2, c.hq-r0)
+		if rows <= 0 {
+			continue
+		}
+		even, es := plane(py, pxE)
+		odd, os := plane(py, 1-pxE)
+		in := src[iy0*p.W:]
+		if pairs > 0 {
+			deinterleaveRows(c.mk.kind, even[r0*es+offE:], es, odd[r0*os+offO:], os, in, 2*p.W, rows, pairs)
+		}
+		for i := 0; i < rows; i++ {
+			row := in[2*i*p.W : 2*i*p.W+p.W]
+			for q := pairs; q < nE; q++ {
+				even[(r0+i)*es+offE+q] = row[2*q]
+			}
+			for q := pairs; q < nO; q++ {
+				odd[(r0+i)*os+offO+q] = row[2*q+1]
+			}
+		}
+	}
+}
+
+func indexOfOr(s []int, v int) int {
+	for i, x := range s {
+		if x == v {
+			return i
+		}
+	}
+	return -1
 }
 
 // copyRowsGo is the portable copyRows: row i (n values) of src, at i*ss,

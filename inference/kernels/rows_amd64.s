@@ -212,3 +212,46 @@ tail:
 done:
 	VZEROUPPER
 	RET
+
+// func copyRowsAVX512(dst *float32, ds int, src *float32, ss, rows, n int)
+// Like copyRowsAVX2, with the remainder of each row (fewer than 16 values)
+// moved by one masked load and store instead of a scalar loop.
+TEXT ·copyRowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ ds+8(FP), R9
+	SHLQ $2, R9
+	MOVQ src+16(FP), SI
+	MOVQ ss+24(FP), R11
+	SHLQ $2, R11
+	MOVQ rows+32(FP), R12
+	MOVQ n+40(FP), CX
+	ANDQ $15, CX
+	MOVQ $1, BX
+	SHLQ CX, BX
+	DECQ BX
+	KMOVW BX, K1
+row:
+	MOVQ n+40(FP), CX
+	MOVQ DI, AX
+	MOVQ SI, DX
+loop16:
+	CMPQ CX, $16
+	JLT tail
+	VMOVUPS (DX), Z0
+	VMOVUPS Z0, (AX)
+	ADDQ $64, DX
+	ADDQ $64, AX
+	SUBQ $16, CX
+	JMP loop16
+tail:
+	TESTQ CX, CX
+	JEQ next
+	VMOVUPS (DX), K1, Z0
+	VMOVUPS Z0, K1, (AX)
+next:
+	ADDQ R9, DI
+	ADDQ R11, SI
+	DECQ R12
+	JNZ row
+	VZEROUPPER
+	RET

@@ -125,12 +125,9 @@ func buildRelu(n *Node) (Op, error) {
 			}
 			return one(out), nil
 		}
+		inf := float32(math.Inf(1))
 		parallelFor(len(x.F), 1, func(lo, hi int) {
-			d := out.F[lo:hi]
-			// The builtin max has no branch to mispredict on random signs.
-			for i, v := range x.F[lo:hi] {
-				d[i] = max(v, 0)
-			}
+			scaleClamp(out.F[lo:hi], x.F[lo:hi], 1, 0, 0, inf)
 		})
 		return one(out), nil
 	}), nil
@@ -200,13 +197,10 @@ func buildClip(n *Node) (Op, error) {
 			return nil, err
 		}
 		out := tensor.New(x.Shape...)
+		// min(max()) order: with min > max every value becomes max, as the
+		// spec's reference does.
 		parallelFor(len(x.F), 1, func(from, to int) {
-			d := out.F[from:to]
-			for i, v := range x.F[from:to] {
-				// min(max()) order: with min > max every value becomes max,
-				// as the spec's reference does.
-				d[i] = min(max(v, lo), hi)
-			}
+			scaleClamp(out.F[from:to], x.F[from:to], 1, 0, lo, hi)
 		})
 		return one(out), nil
 	}), nil

@@ -2,7 +2,6 @@ package ops
 
 import (
 	"fmt"
-	"math"
 	"sync"
 
 	"camscope/inference/kernels"
@@ -10,18 +9,6 @@ import (
 )
 
 func init() { register("Conv", buildConv) }
-
-// Attributes, outside ONNX's names, by which the loader can fuse a Relu or
-// Clip that consumes the output of a Conv, a float Add or a
-// BatchNormalization into it:
-// FusedActivation is "Relu" or "Clip", and for Clip FusedMin and FusedMax
-// are the float bounds (absent: unbounded). The fused operator computes
-// act(op(x)) in one pass over its output.
-const (
-	FusedActivation = "camscope.activation"
-	FusedMin        = "camscope.min"
-	FusedMax        = "camscope.max"
-)
 
 // conv runs 1-D and 2-D convolutions through kernels.Conv (1-D as 2-D with
 // height 1). With constant weights, the prepared kernel is kept per input
@@ -36,7 +23,13 @@ type conv struct {
 	act       kernels.Activation
 	mu        sync.Mutex
 	cache     map[[2]int]*kernels.Conv
+	order     [][2]int // cache keys, oldest first
 }
+
+// maxPrepared bounds the input sizes a conv keeps prepared kernels for:
+// each holds its own packed copy of the weights, and a program that feeds
+// images of ever new sizes must not accumulate them.
+const maxPrepared = 4
 
 func buildConv(n *Node) (Op, error) {
 	win, err := readWindow("Conv", n.Attrs)
@@ -170,7 +163,12 @@ func (c *conv) kernel(p kernels.ConvParams, w, b *tensor.Tensor) *kernels.Conv {
 		return k
 	}
 	k := kernels.NewConv(p, w.F, biasData(b))
+	if len(c.order) == maxPrepared {
+		delete(c.cache, c.order[0])
+		c.order = c.order[1:]
+	}
 	c.cache[key] = k
+	c.order = append(c.order, key)
 	return k
 }
 
@@ -179,28 +177,4 @@ func biasData(b *tensor.Tensor) []float32 {
 		return nil
 	}
 	return b.F
-}
-
-func fusedActivation(op string, a Attrs) (kernels.Activation, error) {
-	kind, err := a.String(FusedActivation, "")
-	if err != nil {
-		return kernels.Activation{}, fmt.Errorf("%s: %w", op, err)
-	}
-	switch kind {
-	case "":
-		return kernels.Activation{}, nil
-	case "Relu":
-		return kernels.Activation{Kind: kernels.ActRelu}, nil
-	case "Clip":
-		lo, err := a.Float(FusedMin, float32(math.Inf(-1)))
-		if err != nil {
-			return kernels.Activation{}, fmt.Errorf("%s: %w", op, err)
-		}
-		hi, err := a.Float(FusedMax, float32(math.Inf(1)))
-		if err != nil {
-			return kernels.Activation{}, fmt.Errorf("%s: %w", op, err)
-		}
-		return kernels.Activation{Kind: kernels.ActClip, Min: lo, Max: hi}, nil
-	}
-	return kernels.Activation{}, fmt.Errorf("%s: cannot fuse activation %q", op, kind)
 }

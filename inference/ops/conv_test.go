@@ -215,3 +215,24 @@ func TestConvFusedActivation(t *testing.T) {
 	}
 	call{op: "Conv", attrs: Attrs{FusedActivation: "Tanh"}}.errorContains(t, "cannot fuse", x, w)
 }
+
+func TestConvCacheIsBounded(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	w := randT(r, 2, 1, 3, 3)
+	op, err := Build(&Node{OpType: "Conv", Opset: 13, Consts: []*tensor.Tensor{nil, w}, NumOutputs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for h := 3; h < 3+3*maxPrepared; h++ {
+		x := randT(r, 1, 1, h%(maxPrepared+2)+3, 5)
+		got, err := op.Run([]*tensor.Tensor{x, w})
+		if err != nil {
+			t.Fatal(err)
+		}
+		expect(t, got[0], refConv2D(x, w, nil, 1, 1, 1, 1, 1, 0, 0, 0, 0), 1e-5)
+	}
+	c := op.(*conv)
+	if len(c.cache) > maxPrepared || len(c.order) != len(c.cache) {
+		t.Fatalf("cache holds %d kernels, order %d", len(c.cache), len(c.order))
+	}
+}

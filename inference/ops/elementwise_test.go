@@ -164,3 +164,19 @@ func TestAddFusedActivation(t *testing.T) {
 	expect(t, got, f32(dims(3), 0, 0, 0), 0)
 	call{op: "Add", attrs: Attrs{FusedActivation: "Relu"}}.errorContains(t, "float32", i64(nil, -5), i64(nil, 1))
 }
+
+// TestVectorRowLengths covers the vector loops' 8-, 4- and 1-lane parts.
+func TestVectorRowLengths(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for n := 1; n <= 21; n++ {
+		a, b, s := randT(r, n), randT(r, n), randT(r)
+		for op, f := range map[string]func(x, y float64) float64{
+			"Add": func(x, y float64) float64 { return x + y },
+			"Mul": func(x, y float64) float64 { return x * y },
+		} {
+			expect(t, call{op: op}.run(t, a, b)[0], refBroadcast(a, b, f), 1e-6)
+			expect(t, call{op: op}.run(t, a, s)[0], refBroadcast(a, s, f), 1e-6)
+			expect(t, call{op: op}.run(t, s, b)[0], refBroadcast(s, b, f), 1e-6)
+		}
+	}
+}

@@ -46,8 +46,9 @@ func expf(x float32) float32 {
 	return p * math.Float32frombits(uint32(ni+127)<<23)
 }
 
-// sigmoidSlice sets dst[i] = 1/(1+exp(-src[i])), with expf's steps written
-// out in the loop: a call per element would cost as much as the
+// sigmoidSlice sets dst[i] = 1/(1+exp(-src[i])): with vector instructions
+// where the platform has them, and for the rest with expf's steps written
+// out in the loop, since a call per element would cost as much as the
 // arithmetic. Arguments beyond ±88 give 0 or 1 outright (their exp
 // overflows float32); NaN stays NaN.
 func sigmoidSlice(dst, src []float32) {
@@ -57,7 +58,8 @@ func sigmoidSlice(dst, src []float32) {
 		c2    = -2.12194440e-4
 	)
 	dst = dst[:len(src)]
-	for i, v := range src {
+	for i := sigmoidVector(dst, src); i < len(src); i++ {
+		v := src[i]
 		x := -v
 		if !(x > -87 && x < 88) {
 			switch {

@@ -75,3 +75,30 @@ func TestSigmoidAccuracy(t *testing.T) {
 		}
 	}
 }
+
+// TestSigmoidVector compares the vector and scalar paths on ordinary and
+// extreme arguments, including the lanes' tail handling.
+func TestSigmoidVector(t *testing.T) {
+	r := rand.New(rand.NewPCG(25, 26))
+	special := []float32{0, -0, 1e-30, -1e-30, 87, -87, 88, -88, 88.5, -88.5, 100, -100, 1e30, -1e30,
+		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
+	for n := 0; n < 70; n++ {
+		src := make([]float32, n)
+		for i := range src {
+			if r.IntN(3) == 0 {
+				src[i] = special[r.IntN(len(special))]
+			} else {
+				src[i] = float32(r.NormFloat64() * 8)
+			}
+		}
+		dst := make([]float32, n)
+		sigmoidSlice(dst, src)
+		for i, v := range src {
+			want := 1 / (1 + math.Exp(-float64(v)))
+			got := float64(dst[i])
+			if math.IsNaN(want) != math.IsNaN(got) || math.Abs(got-want) > 2e-7*want+1e-37 {
+				t.Fatalf("n=%d: sigmoid(%v) = %v, want %v", n, v, got, want)
+			}
+		}
+	}
+}

@@ -113,8 +113,10 @@ func scalarFloat(op, what string, t *tensor.Tensor) (float32, error) {
 
 // maxElements bounds the tensors operators allocate from sizes that a
 // model's data or attributes decide (pads, repeats, shapes): a bad model
-// must get an error, not crash the program by exhausting memory.
-const maxElements = 1 << 31
+// must get an error, not crash the program by exhausting memory before the
+// loader's memory limit can be checked. 2^28 elements (1 GiB of float32)
+// is far beyond any activation of an image classifier.
+const maxElements = 1 << 28
 
 // checkSize rejects an output shape with a negative dimension or more than
 // maxElements elements.

@@ -104,22 +104,10 @@ func (bn *batchNorm) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		return nil, fmt.Errorf("BatchNormalization: %d parameters do not fit input %s", len(mul), tensor.ShapeString(x.Shape))
 	}
 	out := tensor.New(x.Shape...)
-	clip := !math.IsInf(float64(bn.lo), -1) || !math.IsInf(float64(bn.hi), 1)
 	parallelFor(nb*ch, inner, func(from, to int) {
 		for p := from; p < to; p++ {
 			c := p % ch
-			m, a := mul[c], add[c]
-			src := x.F[p*inner : (p+1)*inner]
-			dst := out.F[p*inner : (p+1)*inner]
-			if clip {
-				for i, v := range src {
-					dst[i] = min(max(v*m+a, bn.lo), bn.hi)
-				}
-				continue
-			}
-			for i, v := range src {
-				dst[i] = v*m + a
-			}
+			scaleClamp(out.F[p*inner:(p+1)*inner], x.F[p*inner:(p+1)*inner], mul[c], add[c], bn.lo, bn.hi)
 		}
 	})
 	res := []*tensor.Tensor{out}

@@ -1,3 +1,5 @@
+//go:build !purego
+
 package ops
 
 // maxInto and addInto are four-wide SSE loops (part of the amd64

@@ -32,3 +32,34 @@ func TestRows(t *testing.T) {
 	}()
 	maxRow(make([]float32, 5), make([]float32, 4))
 }
+
+func TestScaleClamp(t *testing.T) {
+	nan := float32(math.NaN())
+	for n := 0; n < 11; n++ {
+		src := make([]float32, n+1)
+		for i := range src {
+			src[i] = float32(i) - 4
+		}
+		if n > 2 {
+			src[2] = nan
+		}
+		dst := make([]float32, n+1)
+		dst[n] = 99
+		scaleClamp(dst[:n], src, 2, 1, -3, 5)
+		for i := 0; i < n; i++ {
+			want := min(max(src[i]*2+1, -3), 5)
+			if i == 2 && n > 2 {
+				if dst[i] == dst[i] {
+					t.Fatalf("n=%d: NaN became %v", n, dst[i])
+				}
+				continue
+			}
+			if dst[i] != want {
+				t.Fatalf("n=%d i=%d: got %v, want %v", n, i, dst[i], want)
+			}
+		}
+		if dst[n] != 99 {
+			t.Fatalf("n=%d: wrote past the end", n)
+		}
+	}
+}

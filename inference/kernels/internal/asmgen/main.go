@@ -1,7 +1,7 @@
 // Command asmgen writes the register-blocked amd64 kernels of package
 // kernels, whose unrolled bodies are too long and regular to write by hand:
-// the GEMM micro-kernels, the depthwise vector sum and the B-panel packer, in
-// an AVX2 and an AVX-512 variant. Run it with go generate in package kernels.
+// the GEMM micro-kernels (AVX2 and AVX-512), the depthwise vector sum and the
+// B-panel packers. Run it with go generate in package kernels.
 package main
 
 import (
@@ -34,6 +34,15 @@ var (
 
 type asm struct{ strings.Builder }
 
+// bMode is how a GEMM micro-kernel finds the rows of B.
+type bMode int
+
+const (
+	bPacked bMode = iota
+	bStrided
+	bIndirect
+)
+
 func (a *asm) op(format string, args ...any) {
 	a.WriteString("\t" + fmt.Sprintf(format, args...) + "\n")
 }
@@ -51,12 +60,27 @@ func mem(off int, base string) string {
 // gemm writes a micro-kernel C[mr x nvec*lanes] (op)= A^T B (see
 // microkernel.go for the packed layouts and flags). Accumulators are
 // registers acc.., B vectors 0..nvec-1, A broadcasts cycle through bcast.
-func gemm(a *asm, name string, v isa, mr, nvec, acc int, bcast []int) {
+// Mode bStrided reads B in place, ldb floats per k step; bIndirect reads
+// row k of B at b + offs[k] floats.
+func gemm(a *asm, name string, v isa, mr, nvec, acc int, bcast []int, mode bMode) {
 	nr := nvec * v.lanes
 	r := func(n int) string { return fmt.Sprintf("%s%d", v.reg, n) }
 	accum := func(row, vec int) string { return r(acc + row*nvec + vec) }
-	fmt.Fprintf(a, "// func %s(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32)\n", name)
-	fmt.Fprintf(a, "TEXT ·%s(SB), NOSPLIT, $0-64\n", name)
+	switch mode {
+	case bStrided:
+		fmt.Fprintf(a, "// func %s(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32, ldb int)\n", name)
+		fmt.Fprintf(a, "TEXT ·%s(SB), NOSPLIT, $0-72\n", name)
+		a.op("MOVQ ldb+64(FP), R12")
+		a.op("SHLQ $2, R12")
+		a.op("LEAQ (R12)(R12*2), R13")
+	case bIndirect:
+		fmt.Fprintf(a, "// func %s(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32, offs *int)\n", name)
+		fmt.Fprintf(a, "TEXT ·%s(SB), NOSPLIT, $0-72\n", name)
+		a.op("MOVQ offs+64(FP), R12")
+	default:
+		fmt.Fprintf(a, "// func %s(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32)\n", name)
+		fmt.Fprintf(a, "TEXT ·%s(SB), NOSPLIT, $0-64\n", name)
+	}
 	a.op("MOVQ kc+0(FP), CX")
 	a.op("MOVQ a+8(FP), SI")
 	a.op("MOVQ b+16(FP), DI")
@@ -69,7 +93,18 @@ func gemm(a *asm, name string, v isa, mr, nvec, acc int, bcast []int) {
 		}
 	}
 	step := func(k int) {
+		if mode == bIndirect {
+			a.op("MOVQ %s, AX", mem(8*k, "R12"))
+		}
 		for j := 0; j < nvec; j++ {
+			if mode == bIndirect {
+				a.op("VMOVUPS %s(AX*4), %s", mem(j*v.bytes, "DI"), r(j))
+				continue
+			}
+			if mode == bStrided {
+				a.op("VMOVUPS %s%s, %s", mem(j*v.bytes, "DI"), []string{"", "(R12*1)", "(R12*2)", "(R13*1)"}[k], r(j))
+				continue
+			}
 			a.op("VMOVUPS %s, %s", mem(k*nr*4+j*v.bytes, "DI"), r(j))
 		}
 		for i := 0; i < mr; i++ {
@@ -88,7 +123,14 @@ func gemm(a *asm, name string, v isa, mr, nvec, acc int, bcast []int) {
 		step(k)
 	}
 	a.op("ADDQ $%d, SI", 4*mr*4)
-	a.op("ADDQ $%d, DI", 4*nr*4)
+	switch mode {
+	case bStrided:
+		a.op("LEAQ (DI)(R12*4), DI")
+	case bIndirect:
+		a.op("ADDQ $32, R12")
+	default:
+		a.op("ADDQ $%d, DI", 4*nr*4)
+	}
 	a.op("DECQ R9")
 	a.op("JNZ loop4")
 	a.label("tail")
@@ -97,7 +139,14 @@ func gemm(a *asm, name string, v isa, mr, nvec, acc int, bcast []int) {
 	a.label("loop1")
 	step(0)
 	a.op("ADDQ $%d, SI", mr*4)
-	a.op("ADDQ $%d, DI", nr*4)
+	switch mode {
+	case bStrided:
+		a.op("ADDQ R12, DI")
+	case bIndirect:
+		a.op("ADDQ $8, R12")
+	default:
+		a.op("ADDQ $%d, DI", nr*4)
+	}
 	a.op("DECQ CX")
 	a.op("JNZ loop1")
 
@@ -250,14 +299,17 @@ func write(file string, parts ...func(*asm)) {
 func main() {
 	// AVX2: 12 accumulators Y4-Y15 for a 6x16 tile, B in Y0-Y1, A in Y2-Y3.
 	write("gemm_avx2_amd64.s",
-		func(a *asm) { gemm(a, "sgemm6x16AVX2", avx2, 6, 2, 4, []int{2, 3}) },
+		func(a *asm) { gemm(a, "sgemm6x16AVX2", avx2, 6, 2, 4, []int{2, 3}, bPacked) },
+		func(a *asm) { gemm(a, "sgemm6x16StridedAVX2", avx2, 6, 2, 4, []int{2, 3}, bStrided) },
+		func(a *asm) { gemm(a, "sgemm6x16IndirectAVX2", avx2, 6, 2, 4, []int{2, 3}, bIndirect) },
 		func(a *asm) { depthwise(a, "dwFlatAVX2", avx2, 8, 15) },
 		func(a *asm) { packRows(a, "packRows16AVX2", avx2, 2) },
 	)
 	// AVX-512: 16 accumulators Z8-Z23 for an 8x32 tile, B in Z0-Z1, A in Z2-Z5.
 	write("gemm_avx512_amd64.s",
-		func(a *asm) { gemm(a, "sgemm8x32AVX512", avx512, 8, 2, 8, []int{2, 3, 4, 5}) },
-		func(a *asm) { depthwise(a, "dwFlatAVX512", avx512, 4, 31) },
+		func(a *asm) { gemm(a, "sgemm8x32AVX512", avx512, 8, 2, 8, []int{2, 3, 4, 5}, bPacked) },
+		func(a *asm) { gemm(a, "sgemm8x32StridedAVX512", avx512, 8, 2, 8, []int{2, 3, 4, 5}, bStrided) },
+		func(a *asm) { gemm(a, "sgemm8x32IndirectAVX512", avx512, 8, 2, 8, []int{2, 3, 4, 5}, bIndirect) },
 		func(a *asm) { packRows(a, "packRows32AVX512", avx512, 2) },
 	)
 }

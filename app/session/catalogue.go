@@ -1,0 +1,112 @@
+package session
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// ZooBase is where the catalogue's models are downloaded from: the ONNX
+// Model Zoo's validated image classifiers.
+const ZooBase = "https://github.com/onnx/models/raw/main/validated/vision/classification/"
+
+// Entry is a model the app offers to download.
+type Entry struct {
+	Name   string // shown to people
+	Path   string // under the catalogue's base URL
+	Size   int64  // bytes
+	SHA256 string // hex
+}
+
+// File is the name the model is stored under in the download folder.
+func (e Entry) File() string { return filepath.Base(e.Path) }
+
+// Catalogue lists the downloadable ImageNet classifiers (sizes and
+// checksums from the Model Zoo).
+var Catalogue = []Entry{
+	{"ResNet-18 v2", "resnet/model/resnet18-v2-7.onnx", 46806737, "3b4d048057854022232aa20bf68262e31718ab7119a17f920b8a2dc1433f824b"},
+	{"SqueezeNet 1.0", "squeezenet/model/squeezenet1.0-8.onnx", 4952222, "3c0bff2f7c984350d3ffa98e0167dc08c15da88f05d0c31989ebeba6fbb5e025"},
+	{"GoogLeNet", "inception_and_googlenet/googlenet/model/googlenet-7.onnx", 28020232, "5725ccfd90845735ce5897faf7843c3f9b13acda3c4f3bff82cb21c9337c9de8"},
+	{"DenseNet-121", "densenet-121/model/densenet-12.onnx", 32726877, "0294e7e88e5b3360de9b0fdc321baf9e6ef18b7f058c4536caae3b9f18ed9ed5"},
+	{"ShuffleNet v2", "shufflenet/model/shufflenet-v2-12.onnx", 9218556, "ea69821b4dd374ae2f33f9710dd1229ac263d0ee5b5a46ca3521f6483e1ba035"},
+}
+
+// CacheDir is the folder downloaded models are kept in:
+// os.UserCacheDir()/camscope/models, or a folder under the temporary
+// directory when the system names no cache folder.
+func CacheDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	return filepath.Join(dir, "camscope", "models")
+}
+
+// Installed is a model file found in the download folder.
+type Installed struct {
+	Name string // the catalogue name, or the file name without .onnx
+	Path string
+	Size int64
+}
+
+// InstalledModels lists the .onnx files in dir, catalogue models first in
+// catalogue order, then others by name. A missing folder is no error.
+func InstalledModels(dir string) ([]Installed, error) {
+	ents, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list downloaded models in %s: %w", dir, err)
+	}
+	order := map[string]int{}
+	names := map[string]string{}
+	for i, e := range Catalogue {
+		order[e.File()] = i
+		names[e.File()] = e.Name
+	}
+	var out []Installed
+	for _, e := range ents {
+		if e.IsDir() || !strings.EqualFold(filepath.Ext(e.Name()), ".onnx") {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue
+		}
+		name, ok := names[e.Name()]
+		if !ok {
+			name = strings.TrimSuffix(e.Name(), filepath.Ext(e.Name()))
+		}
+		out = append(out, Installed{Name: name, Path: filepath.Join(dir, e.Name()), Size: info.Size()})
+	}
+	rank := func(i Installed) int {
+		if r, ok := order[filepath.Base(i.Path)]; ok {
+			return r
+		}
+		return len(Catalogue)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		ri, rj := rank(out[i]), rank(out[j])
+		if ri != rj {
+			return ri < rj
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out, nil
+}
+
+// HumanSize writes a byte count as people read it: "46.8 MB".
+func HumanSize(n int64) string {
+	switch {
+	case n >= 1e9:
+		return fmt.Sprintf("%.1f GB", float64(n)/1e9)
+	case n >= 1e6:
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	case n >= 1e3:
+		return fmt.Sprintf("%.0f kB", float64(n)/1e3)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

@@ -1,0 +1,265 @@
+// Package session is the desktop app's work without its widgets: the job
+// runner that explains a photo with one or more models off the UI
+// goroutine, the heat cache that views are re-rendered from, the default
+// model, and the catalogue of models to download. It imports no GUI
+// toolkit; the ui package shows what it produces.
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"sync"
+	"time"
+
+	"camscope/app/explain"
+	"camscope/app/photo"
+)
+
+// MaxModels bounds a comparison: one row per model.
+const MaxModels = 4
+
+// Job says what to explain. Paths are loaded by the runner (off the UI
+// goroutine); already loaded inputs are used as they are.
+type Job struct {
+	PhotoPath  string       // load this photo; "" uses Photo
+	Photo      *photo.Photo // the photo when PhotoPath is ""
+	ModelPaths []string     // load these models (cached by path) and append them to Models
+	Models     []*explain.Model
+	// Default loads the default model when no model is given; finding
+	// none is not an error (the outcome then has no models).
+	Default bool
+	Request explain.Request
+	// SameClasses makes every row after the first explain the first row's
+	// classes (by index) instead of its own top k; it applies only when the
+	// models have the same number of classes.
+	SameClasses bool
+	// View, when its Colormap is set, has the runner also prepare the
+	// Scene (display-sized photo and heats) off the UI goroutine.
+	View        explain.View
+	DisplaySide int // 0 is DisplaySide
+}
+
+// Outcome is what a job produced. Photo and Models are set as far as they
+// loaded, even when Err is not nil, so that a failed run still says what
+// it ran on.
+type Outcome struct {
+	Gen       uint64
+	Photo     *photo.Photo
+	PhotoPath string
+	Models    []*explain.Model
+	Results   []*explain.Result // one per model, in order
+	Scene     *Scene            // the results prepared as Job.View says
+	View      explain.View      // the view the scene was prepared for
+	Err       error
+	Took      time.Duration
+}
+
+// Funcs are the runner's steps; tests replace them with fakes.
+type Funcs struct {
+	LoadPhoto func(path string) (*photo.Photo, error)
+	LoadModel func(path string) (*explain.Model, error)
+	Explain   func(ctx context.Context, m *explain.Model, img *image.RGBA, req explain.Request) (*explain.Result, error)
+	// DefaultModel returns the model to start with, or ErrNoModel.
+	DefaultModel func() (*explain.Model, error)
+}
+
+// DefaultFuncs are the real steps.
+func DefaultFuncs() Funcs {
+	return Funcs{
+		LoadPhoto:    photo.Load,
+		LoadModel:    func(path string) (*explain.Model, error) { return explain.LoadModel(path, explain.ModelOptions{}) },
+		Explain:      explain.Photo,
+		DefaultModel: DefaultModel,
+	}
+}
+
+// Runner runs one job at a time. Submitting a job cancels the one in
+// flight; only the outcome of the latest job is delivered, so a stale
+// result never reaches the screen. Deliver is called on the runner's own
+// goroutine: a GUI must hop to its UI goroutine and there check Current
+// again, since a newer job may have been submitted in between.
+type Runner struct {
+	funcs   Funcs
+	deliver func(Outcome)
+
+	mu     sync.Mutex
+	gen    uint64
+	cancel context.CancelFunc
+	done   chan struct{} // closed when the latest job's goroutine ends
+	models map[string]*explain.Model
+}
+
+// NewRunner returns a runner that hands outcomes to deliver.
+func NewRunner(f Funcs, deliver func(Outcome)) *Runner {
+	return &Runner{funcs: f, deliver: deliver, models: map[string]*explain.Model{}}
+}
+
+// Submit starts job, cancelling any job in flight, and returns its
+// generation. Jobs never run concurrently: the new one waits until the
+// cancelled one has stopped, so two cores are never shared by two runs.
+func (r *Runner) Submit(job Job) uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cancel != nil {
+		r.cancel()
+	}
+	r.gen++
+	gen := r.gen
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	prev := r.done
+	done := make(chan struct{})
+	r.done = done
+	go func() {
+		defer close(done)
+		defer cancel()
+		if prev != nil {
+			<-prev
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		out := r.run(ctx, job)
+		out.Gen = gen
+		r.mu.Lock()
+		current := r.gen == gen
+		r.mu.Unlock()
+		if current {
+			r.deliver(out)
+		}
+	}()
+	return gen
+}
+
+// Cancel stops the job in flight; its outcome is dropped.
+func (r *Runner) Cancel() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cancel != nil {
+		r.cancel()
+	}
+	r.gen++
+}
+
+// Current reports whether gen is the latest job's generation.
+func (r *Runner) Current(gen uint64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.gen == gen
+}
+
+// Wait blocks until the latest job's goroutine has ended.
+func (r *Runner) Wait() {
+	r.mu.Lock()
+	done := r.done
+	r.mu.Unlock()
+	if done != nil {
+		<-done
+	}
+}
+
+// Model returns the model at path, loading it once.
+func (r *Runner) Model(path string) (*explain.Model, error) {
+	r.mu.Lock()
+	m, ok := r.models[path]
+	r.mu.Unlock()
+	if ok {
+		return m, nil
+	}
+	m, err := r.funcs.LoadModel(path)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	r.models[path] = m
+	r.mu.Unlock()
+	return m, nil
+}
+
+func (r *Runner) run(ctx context.Context, job Job) (out Outcome) {
+	start := time.Now()
+	defer func() { out.Took = time.Since(start) }()
+	out.Photo, out.PhotoPath = job.Photo, job.PhotoPath
+	if job.PhotoPath != "" {
+		p, err := r.funcs.LoadPhoto(job.PhotoPath)
+		if err != nil {
+			out.Err = err
+			return out
+		}
+		out.Photo = p
+	}
+	out.Models = append([]*explain.Model(nil), job.Models...)
+	for _, path := range job.ModelPaths {
+		m, err := r.Model(path)
+		if err != nil {
+			out.Err = fmt.Errorf("%w\n\nOpen an ONNX image classifier (a .onnx file with one image input).", err)
+			return out
+		}
+		out.Models = append(out.Models, m)
+		if ctx.Err() != nil {
+			out.Err = ctx.Err()
+			return out
+		}
+	}
+	if len(out.Models) == 0 && job.Default && r.funcs.DefaultModel != nil {
+		m, err := r.funcs.DefaultModel()
+		if err != nil && !errors.Is(err, ErrNoModel) {
+			out.Err = err
+			return out
+		}
+		if m != nil {
+			out.Models = []*explain.Model{m}
+		}
+	}
+	if len(out.Models) > MaxModels {
+		out.Models = out.Models[len(out.Models)-MaxModels:]
+	}
+	if out.Photo == nil || len(out.Models) == 0 {
+		return out
+	}
+	for i, m := range out.Models {
+		req := job.Request
+		if i > 0 && job.SameClasses && len(out.Results) > 0 && m.NumClasses() == out.Models[0].NumClasses() {
+			req.TopK = 0
+			req.Classes = nil
+			for _, c := range out.Results[0].Classes {
+				req.Classes = append(req.Classes, c.Index)
+			}
+		}
+		req.Classes = validClasses(req.Classes, m.NumClasses())
+		if req.TopK == 0 && len(req.Classes) == 0 {
+			req.TopK = explain.DefaultTopK
+		}
+		res, err := r.funcs.Explain(ctx, m, out.Photo.Image, req)
+		if err != nil {
+			if !errors.Is(err, context.Canceled) {
+				err = fmt.Errorf("%s could not explain the photo: %w", m.Name, err)
+			}
+			out.Err = err
+			return out
+		}
+		out.Results = append(out.Results, res)
+	}
+	if job.View.Colormap != nil {
+		side := job.DisplaySide
+		if side == 0 {
+			side = DisplaySide
+		}
+		out.Scene = NewScene(out.Photo.Image, out.Results, job.View, side)
+		out.View = job.View
+	}
+	return out
+}
+
+// validClasses drops searched classes that another model does not have.
+func validClasses(classes []int, n int) []int {
+	var out []int
+	for _, k := range classes {
+		if k >= 0 && k < n {
+			out = append(out, k)
+		}
+	}
+	return out
+}

@@ -1,0 +1,80 @@
+package session
+
+import (
+	"image"
+	"testing"
+
+	"camscope/app/explain"
+	"camscope/app/render"
+	"camscope/inference/cam"
+	"camscope/inference/preprocess"
+)
+
+// result is a fake explanation of a w x h photo whose maps (2x2) cover the
+// whole photo.
+func result(w, h int, maps ...[]float32) *explain.Result {
+	r := &explain.Result{Photo: image.NewRGBA(image.Rect(0, 0, w, h)),
+		Geometry: preprocess.Geometry{PhotoWidth: w, PhotoHeight: h, Crop: preprocess.Rect{X1: float64(w), Y1: float64(h)}}}
+	for i, m := range maps {
+		r.Classes = append(r.Classes, explain.Explained{Rank: i + 1, Map: cam.Map{W: 2, H: 2, Data: m}})
+	}
+	return r
+}
+
+func TestSceneScalesAndShrinks(t *testing.T) {
+	r := result(1000, 500, []float32{0, 1, 2, 3}, []float32{0, 0, 0, 30})
+	v := explain.DefaultView()
+	s := NewScene(r.Photo, []*explain.Result{r}, v, 400)
+	if s.Photo.Rect.Dx() != 400 || s.Photo.Rect.Dy() != 200 || s.Scale != 0.4 {
+		t.Fatalf("display photo %v, scale %v", s.Photo.Rect, s.Scale)
+	}
+	tiles := s.Tiles()
+	if len(tiles) != 2 || tiles[0].Heat.Size() != s.Photo.Rect.Size() {
+		t.Fatalf("%d tiles", len(tiles))
+	}
+	if got := tiles[0].Scaled.Data[3]; got != 1 {
+		t.Errorf("per-tile maximum scales to %v, want 1", got)
+	}
+	v.Shared = true
+	s = NewScene(r.Photo, []*explain.Result{r}, v, 400)
+	if got := s.Tiles()[0].Scaled.Data[3]; got < 0.0999 || got > 0.1001 {
+		t.Errorf("shared scale: 3 of 30 scales to %v, want 0.1", got)
+	}
+}
+
+func TestRawAt(t *testing.T) {
+	r := result(100, 100, []float32{1, 2, 3, 4})
+	s := NewScene(r.Photo, []*explain.Result{r}, explain.DefaultView(), 50)
+	tile := s.Tiles()[0]
+	tests := map[string]struct {
+		x, y float64
+		want float32
+		cell image.Point
+		ok   bool
+	}{
+		"top left":     {1, 1, 1, image.Pt(0, 0), true},
+		"top right":    {40, 5, 2, image.Pt(1, 0), true},
+		"bottom right": {49.9, 49.9, 4, image.Pt(1, 1), true},
+		"outside":      {60, 10, 0, image.Point{}, false},
+	}
+	for name, tc := range tests {
+		v, cell, ok := tile.RawAt(tc.x, tc.y, s.Scale)
+		if v != tc.want || cell != tc.cell || ok != tc.ok {
+			t.Errorf("%s: %v %v %v, want %v %v %v", name, v, cell, ok, tc.want, tc.cell, tc.ok)
+		}
+	}
+}
+
+func TestRenderAndColormap(t *testing.T) {
+	r := result(40, 40, []float32{0, 0, 0, 1})
+	v := explain.DefaultView()
+	s := NewScene(r.Photo, []*explain.Result{r}, v, 100)
+	dst := image.NewRGBA(s.Photo.Rect)
+	Render(dst, s.Photo, s.Tiles()[0].Heat, v)
+	jet := append([]byte(nil), dst.Pix...)
+	s.SetColormap(render.Gray)
+	Render(dst, s.Photo, s.Tiles()[0].Heat, v)
+	if string(jet) == string(dst.Pix) {
+		t.Error("colormap change did not re-colour")
+	}
+}

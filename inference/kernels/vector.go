@@ -1,0 +1,49 @@
+package kernels
+
+// A 1x1 convolution of a 1x1 image (the squeeze-and-excitation blocks of
+// EfficientNet and MobileNetV3, classifiers written as convolutions) is a
+// matrix-vector product, for which GEMM tiles would be almost all padding.
+// It runs as dot products over the weight rows when the rows are long
+// (M < C), else as axpys over the weight columns, so that the vector loops
+// are long either way.
+
+// setupVector keeps the weights (M x C) for runVector, transposed (C x M)
+// when it will use axpys.
+func (c *Conv) setupVector(weights []float32) {
+	m, k := c.p.M, c.p.C
+	c.vecByRow = m < k
+	c.vec = make([]float32, m*k)
+	if c.vecByRow {
+		copy(c.vec, weights[:m*k])
+		return
+	}
+	for i := 0; i < m; i++ {
+		for j := 0; j < k; j++ {
+			c.vec[j*m+i] = weights[i*k+j]
+		}
+	}
+}
+
+func (c *Conv) runVector(dst, src []float32) {
+	m, k := c.p.M, c.p.C
+	out, x := dst[:m], src[:k]
+	if c.bias != nil {
+		copy(out, c.bias)
+	} else {
+		clear(out)
+	}
+	if c.vecByRow {
+		for i := range out {
+			out[i] += dot(c.mk.kind, c.vec[i*k:(i+1)*k], x)
+		}
+	} else {
+		for j, v := range x {
+			axpy(c.mk.kind, out, c.vec[j*m:(j+1)*m], v)
+		}
+	}
+	if c.clamp {
+		for i, v := range out {
+			out[i] = clamp(v, c.lo, c.hi)
+		}
+	}
+}

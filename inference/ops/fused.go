@@ -1,0 +1,45 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+
+	"camscope/inference/kernels"
+)
+
+// Attributes, outside ONNX's names, by which the loader can fuse a Relu or
+// Clip that consumes the output of a Conv, a float Add or a
+// BatchNormalization into that node: FusedActivation is "Relu" or "Clip",
+// and for Clip FusedMin and FusedMax are the float bounds (absent:
+// unbounded). The fused operator computes act(op(x)) in one pass over its
+// output.
+const (
+	FusedActivation = "camscope.activation"
+	FusedMin        = "camscope.min"
+	FusedMax        = "camscope.max"
+)
+
+// fusedActivation reads the fused activation of op's node, if any.
+func fusedActivation(op string, a Attrs) (kernels.Activation, error) {
+	kind, err := a.String(FusedActivation, "")
+	if err != nil {
+		return kernels.Activation{}, fmt.Errorf("%s: %w", op, err)
+	}
+	switch kind {
+	case "":
+		return kernels.Activation{}, nil
+	case "Relu":
+		return kernels.Activation{Kind: kernels.ActRelu}, nil
+	case "Clip":
+		lo, err := a.Float(FusedMin, float32(math.Inf(-1)))
+		if err != nil {
+			return kernels.Activation{}, fmt.Errorf("%s: %w", op, err)
+		}
+		hi, err := a.Float(FusedMax, float32(math.Inf(1)))
+		if err != nil {
+			return kernels.Activation{}, fmt.Errorf("%s: %w", op, err)
+		}
+		return kernels.Activation{Kind: kernels.ActClip, Min: lo, Max: hi}, nil
+	}
+	return kernels.Activation{}, fmt.Errorf("%s: cannot fuse activation %q", op, kind)
+}

@@ -1,0 +1,419 @@
+package ui
+
+import (
+	"context"
+	"image"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/test"
+
+	"camscope/app/explain"
+	"camscope/app/session"
+	"camscope/inference/cam"
+)
+
+// Reference files shared with the other packages' tests (not part of the
+// repository).
+const (
+	shared    = "../../shared/"
+	mobileV2  = shared + "models/mobilenet_v2_1.0_224.onnx"
+	mobileV1  = shared + "models/mobilenet_v1_0.25_128.onnx"
+	catPhoto  = shared + "images/cat.png"
+	dogPhoto  = shared + "images/dog_test_0.png"
+	birdPhoto = shared + "images/bird.png"
+)
+
+// harness is a window driven by a test, with a count of model runs and a
+// channel of the outcomes it showed.
+type harness struct {
+	*App
+	shown chan session.Outcome
+	runs  atomic.Int32
+}
+
+func newHarness(t testing.TB, opts Options) *harness {
+	t.Helper()
+	for _, p := range []string{mobileV2, catPhoto} {
+		if _, err := os.Stat(p); err != nil {
+			t.Skipf("reference data missing: %v", err)
+		}
+	}
+	test.NewTempApp(t)
+	h := &harness{shown: make(chan session.Outcome, 16)}
+	if opts.Funcs.Explain == nil {
+		opts.Funcs = session.DefaultFuncs()
+	}
+	explainFn := opts.Funcs.Explain
+	opts.Funcs.Explain = func(ctx context.Context, m *explain.Model, img *image.RGBA, req explain.Request) (*explain.Result, error) {
+		h.runs.Add(1)
+		return explainFn(ctx, m, img, req)
+	}
+	opts.Funcs.DefaultModel = func() (*explain.Model, error) { return nil, session.ErrNoModel }
+	if opts.ModelDir == "" {
+		opts.ModelDir = t.TempDir()
+	}
+	opts.Shown = func(o session.Outcome) { h.shown <- o }
+	h.App = New(fyne.CurrentApp(), opts)
+	h.Window.Resize(fyne.NewSize(1280, 800))
+	t.Cleanup(func() { h.runner.Cancel(); h.runner.Wait() })
+	return h
+}
+
+// wait returns the next outcome shown.
+func (h *harness) wait(t testing.TB) session.Outcome {
+	t.Helper()
+	select {
+	case o := <-h.shown:
+		return o
+	case <-time.After(60 * time.Second):
+		t.Fatal("no result shown within a minute")
+	}
+	return session.Outcome{}
+}
+
+// started opens cat.png with MobileNet V2 and waits for its tiles.
+func started(t testing.TB) *harness {
+	t.Helper()
+	h := newHarness(t, Options{ImagePath: catPhoto, ModelPaths: []string{mobileV2}})
+	h.Start()
+	if o := h.wait(t); o.Err != nil {
+		t.Fatal(o.Err)
+	}
+	return h
+}
+
+func tilePixels(h *harness, i int) []byte {
+	return append([]byte(nil), h.bufs[i].Pix...)
+}
+
+func same(a, b []byte) bool { return string(a) == string(b) }
+
+func TestOpenPhotoAndModel(t *testing.T) {
+	h := started(t)
+	tiles := h.Tiles()
+	if len(tiles) != 5 || tiles[0] != "1. Egyptian cat" {
+		t.Fatalf("tiles %q", tiles)
+	}
+	if got := h.c.modelName.Text; got != "mobilenet_v2_1.0_224" {
+		t.Errorf("model name %q", got)
+	}
+	if got := h.c.modelInfo.Text; !strings.Contains(got, "224×224") || !strings.Contains(got, "1001 classes") || !strings.Contains(got, "7×7") {
+		t.Errorf("model info %q", got)
+	}
+	if h.busy || !h.activity.Hidden {
+		t.Error("still busy after the result")
+	}
+	// A photo keeps its aspect ratio in the tiles.
+	b := h.scene.Photo.Rect
+	if ar := float32(b.Dx()) / float32(b.Dy()); h.gridLay.Aspect != ar {
+		t.Errorf("grid aspect %v, photo %v", h.gridLay.Aspect, ar)
+	}
+	h.OpenPhoto(dogPhoto)
+	if o := h.wait(t); o.Err != nil || h.photo.Name != filepath.Base(dogPhoto) {
+		t.Fatalf("second photo: %v, %s", o.Err, h.photo.Name)
+	}
+}
+
+func TestTopK(t *testing.T) {
+	h := started(t)
+	h.c.k.SetValue(3)
+	h.c.k.DragEnd()
+	h.wait(t)
+	if n := len(h.Tiles()); n != 3 {
+		t.Fatalf("%d tiles, want 3", n)
+	}
+	if h.c.kValue.Text != "3" {
+		t.Errorf("k label %q", h.c.kValue.Text)
+	}
+}
+
+func TestOpacityReblendsWithoutRunning(t *testing.T) {
+	h := started(t)
+	runs := h.runs.Load()
+	before := tilePixels(h, 0)
+	h.c.opacity.SetValue(0)
+	if !same(tilePixels(h, 0), h.scene.Photo.Pix) {
+		t.Error("opacity 0 does not show the plain photo")
+	}
+	h.c.opacity.SetValue(80)
+	after := tilePixels(h, 0)
+	if same(before, after) {
+		t.Error("opacity change did not re-render the tile")
+	}
+	if h.View().Opacity != 0.8 || h.c.opValue.Text != "80%" {
+		t.Errorf("opacity %v, label %q", h.View().Opacity, h.c.opValue.Text)
+	}
+	if h.runs.Load() != runs {
+		t.Error("opacity change ran the model")
+	}
+	h.c.opacity.DragEnd()
+	if p := h.fyne.Preferences().Float(prefOpacity); p != 0.8 {
+		t.Errorf("opacity preference %v", p)
+	}
+}
+
+func TestColormap(t *testing.T) {
+	h := started(t)
+	runs := h.runs.Load()
+	before := tilePixels(h, 0)
+	bar := h.c.colorBar.Image
+	h.c.colormap.SetSelected("gray")
+	if same(before, tilePixels(h, 0)) || h.c.colorBar.Image == bar {
+		t.Error("colormap change did not re-colour tiles and bar")
+	}
+	if h.View().Colormap.Name() != "gray" || h.fyne.Preferences().String(prefColormap) != "gray" {
+		t.Error("colormap not applied or not remembered")
+	}
+	if h.runs.Load() != runs {
+		t.Error("colormap change ran the model")
+	}
+	// The next window starts with the remembered colormap.
+	h2 := New(h.fyne, Options{Funcs: h.opts.Funcs})
+	if h2.View().Colormap.Name() != "gray" || h2.c.colormap.Selected != "gray" {
+		t.Error("colormap not restored from preferences")
+	}
+}
+
+func TestBoxContourAndThreshold(t *testing.T) {
+	h := started(t)
+	runs := h.runs.Load()
+	plain := tilePixels(h, 0)
+	test.Tap(h.c.box)
+	boxed := tilePixels(h, 0)
+	if !h.View().Box || same(plain, boxed) {
+		t.Fatal("box not drawn")
+	}
+	h.c.threshold.SetValue(60)
+	if h.View().BoxThreshold != 0.6 || same(boxed, tilePixels(h, 0)) {
+		t.Error("threshold change did not move the box")
+	}
+	test.Tap(h.c.contour)
+	if !h.View().Contour {
+		t.Error("contour not on")
+	}
+	if h.runs.Load() != runs {
+		t.Error("box, threshold or contour ran the model")
+	}
+}
+
+func TestMethod(t *testing.T) {
+	h := started(t)
+	h.c.method.SetSelected(methodGradCAM)
+	h.wait(t)
+	if m := h.results[0].Request.Method; m != cam.GradCAM {
+		t.Fatalf("method %s", m)
+	}
+	if h.Tiles()[0] != "1. Egyptian cat" {
+		t.Errorf("tiles %q", h.Tiles())
+	}
+}
+
+func TestNormalisationShared(t *testing.T) {
+	h := started(t)
+	runs := h.runs.Load()
+	before := tilePixels(h, 4)
+	h.c.norm.SetSelected(normShared)
+	if !h.View().Shared || same(before, tilePixels(h, 4)) {
+		t.Error("shared scale did not change the weakest tile")
+	}
+	if h.runs.Load() != runs {
+		t.Error("normalisation ran the model")
+	}
+}
+
+func TestTileClickLargeViewAndHover(t *testing.T) {
+	h := started(t)
+	test.Tap(h.tiles[1])
+	if h.detail == nil || h.detail.index != 1 {
+		t.Fatal("tap did not open the large view")
+	}
+	d := h.detail
+	size := fyne.NewSize(500, 400)
+	d.overlay.Resize(size)
+	d.overlay.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(250, 200)}})
+	if v := h.DetailValue(); !strings.HasPrefix(v, "Map value") || !strings.Contains(v, "of 7×7") {
+		t.Errorf("hover value %q", v)
+	}
+	d.overlay.MouseOut()
+	if v := h.DetailValue(); strings.HasPrefix(v, "Map value") {
+		t.Errorf("value %q after the pointer left", v)
+	}
+	// The large view follows the view controls too.
+	before := append([]byte(nil), d.buf.Pix...)
+	h.c.opacity.SetValue(90)
+	if same(before, d.buf.Pix) {
+		t.Error("large view not re-rendered")
+	}
+	h.closeDetail()
+	if h.detail != nil || h.center.Objects[0] != h.grid {
+		t.Error("back did not return to the grid")
+	}
+}
+
+func TestClassSearch(t *testing.T) {
+	h := started(t)
+	test.Type(h.c.search, "golden retriever")
+	h.c.search.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	h.wait(t)
+	tiles := h.Tiles()
+	if len(tiles) != 6 || !strings.Contains(tiles[5], "golden retriever") || strings.HasPrefix(tiles[5], "6.") {
+		t.Fatalf("tiles %q", tiles)
+	}
+	if !strings.HasPrefix(h.c.searchNote.Text, "Added golden retriever") {
+		t.Errorf("note %q", h.c.searchNote.Text)
+	}
+	h.SearchClass("no such animal")
+	if !strings.Contains(h.c.searchNote.Text, "no class label contains") {
+		t.Errorf("note %q", h.c.searchNote.Text)
+	}
+}
+
+func TestCompareModels(t *testing.T) {
+	h := started(t)
+	if _, err := os.Stat(mobileV1); err != nil {
+		t.Skip(err)
+	}
+	h.Compare([]string{mobileV2, mobileV1}, false)
+	h.wait(t)
+	if len(h.scene.Rows) != 2 || h.gridLay.Columns != 5 || len(h.Tiles()) != 10 {
+		t.Fatalf("%d rows, %d columns, %d tiles", len(h.scene.Rows), h.gridLay.Columns, len(h.Tiles()))
+	}
+	if !strings.HasPrefix(h.Tiles()[5], "mobilenet_v1_0.25_128 · 1.") {
+		t.Errorf("second row %q", h.Tiles()[5])
+	}
+	h.SetSameClasses(true)
+	h.wait(t)
+	a, b := h.results[0].Classes, h.results[1].Classes
+	for i := range a {
+		if a[i].Index != b[i].Index {
+			t.Fatalf("row 2 class %d is %d, row 1 has %d", i, b[i].Index, a[i].Index)
+		}
+	}
+	h.RemoveModel(1)
+	h.wait(t)
+	if len(h.models) != 1 {
+		t.Errorf("%d models after removing one", len(h.models))
+	}
+}
+
+func TestExport(t *testing.T) {
+	h := started(t)
+	dir := t.TempDir()
+	if err := h.ExportAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"grid.png", "report.json", "01_Egyptian_cat.png", "01_Egyptian_cat.npy"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	grid := filepath.Join(dir, "screen-grid.png")
+	if err := h.ExportGrid(grid); err != nil {
+		t.Fatal(err)
+	}
+	tile := filepath.Join(dir, "tile.png")
+	if err := h.ExportTile(0, tile); err != nil {
+		t.Fatal(err)
+	}
+	img := decodePNG(t, tile)
+	if img.Bounds().Size() != h.photo.Image.Rect.Size() {
+		t.Errorf("tile %v, photo %v", img.Bounds().Size(), h.photo.Image.Rect.Size())
+	}
+	if g := decodePNG(t, grid); g.Bounds().Dx() < 3*h.photo.Image.Rect.Dx() {
+		t.Errorf("grid %v too small for 5 tiles", g.Bounds())
+	}
+}
+
+func TestCancel(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{}, 1)
+	f := session.DefaultFuncs()
+	f.Explain = func(ctx context.Context, m *explain.Model, img *image.RGBA, req explain.Request) (*explain.Result, error) {
+		started <- struct{}{}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-release:
+			return explain.Photo(ctx, m, img, req)
+		}
+	}
+	h := newHarness(t, Options{ImagePath: catPhoto, ModelPaths: []string{mobileV2}, Funcs: f})
+	h.Start()
+	<-started
+	if !h.busy || h.activity.Hidden || h.cancel.Hidden {
+		t.Error("no busy indicator while running")
+	}
+	test.Tap(h.cancel)
+	h.runner.Wait()
+	if h.busy || len(h.tiles) != 0 || h.status.Text != "Cancelled." {
+		t.Errorf("after cancel: busy %v, %d tiles, status %q", h.busy, len(h.tiles), h.status.Text)
+	}
+	select {
+	case o := <-h.shown:
+		t.Errorf("cancelled run shown: %+v", o)
+	default:
+	}
+}
+
+func TestNewPhotoWhileRunningShowsOnlyTheNewOne(t *testing.T) {
+	h := started(t)
+	h.OpenPhoto(dogPhoto)
+	h.OpenPhoto(birdPhoto)
+	o := h.wait(t)
+	h.runner.Wait()
+	if o.Photo.Name != "bird.png" || h.photo.Name != "bird.png" {
+		t.Fatalf("shown %s", o.Photo.Name)
+	}
+	select {
+	case o := <-h.shown:
+		t.Errorf("a second outcome was shown: %s", o.Photo.Name)
+	default:
+	}
+}
+
+func TestErrorsInDialog(t *testing.T) {
+	h := started(t)
+	tiles := h.Tiles()
+	for _, path := range []string{"missing.png", catPhoto + ".onnx"} {
+		if strings.HasSuffix(path, ".onnx") {
+			h.OpenModel(path)
+		} else {
+			h.OpenPhoto(path)
+		}
+		if o := h.wait(t); o.Err == nil {
+			t.Fatalf("%s: no error", path)
+		}
+		if h.Window.Canvas().Overlays().Top() == nil {
+			t.Errorf("%s: no error dialog", path)
+		}
+		h.Window.Canvas().Overlays().Remove(h.Window.Canvas().Overlays().Top())
+		if got := h.Tiles(); len(got) != len(tiles) || got[0] != tiles[0] {
+			t.Errorf("%s: tiles changed to %q", path, got)
+		}
+	}
+}
+
+func TestDropFiles(t *testing.T) {
+	h := started(t)
+	h.dropped(fyne.Position{}, []fyne.URI{storageURI(t, dogPhoto)})
+	h.wait(t)
+	if h.photo.Name != filepath.Base(dogPhoto) {
+		t.Errorf("dropped photo not opened: %s", h.photo.Name)
+	}
+}
+
+func TestNoModelHint(t *testing.T) {
+	h := newHarness(t, Options{ImagePath: catPhoto})
+	h.Start()
+	h.wait(t)
+	if len(h.tiles) != 0 || !strings.Contains(h.empty.Text, "Open a model") {
+		t.Errorf("hint %q with %d tiles", h.empty.Text, len(h.tiles))
+	}
+}

@@ -1,0 +1,103 @@
+package ui
+
+import (
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"camscope/app/explain"
+	"camscope/app/session"
+)
+
+const (
+	compareOwn  = "Each model's own top classes"
+	compareSame = "The same classes in every model"
+)
+
+// Compare explains the photo with the models at paths, one row each;
+// same asks every row for the first model's classes.
+func (a *App) Compare(paths []string, same bool) {
+	a.sameClasses = same
+	a.submit(session.Job{Photo: a.photo, ModelPaths: paths})
+}
+
+// SetSameClasses switches between each model's own top k and the first
+// model's classes in every row.
+func (a *App) SetSameClasses(same bool) {
+	if same == a.sameClasses {
+		return
+	}
+	a.sameClasses = same
+	a.rerun()
+}
+
+// RemoveModel drops row i.
+func (a *App) RemoveModel(i int) {
+	if i < 0 || i >= len(a.models) || len(a.models) == 1 {
+		return
+	}
+	models := append(append([]*explain.Model(nil), a.models[:i]...), a.models[i+1:]...)
+	a.submit(session.Job{Photo: a.photo, Models: models})
+}
+
+// CompareDialog lets people pick two to four models, one row each.
+func (a *App) CompareDialog() {
+	var d dialog.Dialog
+	rows := container.NewVBox()
+	for i, m := range a.models {
+		rm := widget.NewButtonWithIcon("", theme.DeleteIcon(), func() { d.Hide(); a.RemoveModel(i) })
+		if len(a.models) == 1 {
+			rm.Disable()
+		}
+		rows.Add(container.NewBorder(nil, nil, widget.NewLabel(fmt.Sprintf("Row %d", i+1)), rm, widget.NewLabelWithStyle(m.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})))
+	}
+	if len(a.models) == 0 {
+		rows.Add(widget.NewLabel("No model yet."))
+	}
+	full := len(a.models) >= session.MaxModels
+	addFile := widget.NewButtonWithIcon("Add a model file…", theme.ContentAddIcon(), func() {
+		d.Hide()
+		dlg := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+			if err != nil {
+				a.showError(err)
+				return
+			}
+			if r != nil {
+				r.Close()
+				a.AddModel(r.URI().Path())
+			}
+		}, a.Window)
+		dlg.SetFilter(storage.NewExtensionFileFilter([]string{".onnx"}))
+		a.setLocation(dlg)
+		dlg.Resize(fyne.NewSize(900, 600))
+		dlg.Show()
+	})
+	adds := container.NewVBox(addFile)
+	installed, _ := session.InstalledModels(a.modelDir())
+	for _, in := range installed {
+		b := widget.NewButtonWithIcon("Add "+in.Name, theme.ContentAddIcon(), func() { d.Hide(); a.AddModel(in.Path) })
+		adds.Add(b)
+	}
+	if full {
+		for _, o := range adds.Objects {
+			o.(*widget.Button).Disable()
+		}
+	}
+	mode := widget.NewRadioGroup([]string{compareOwn, compareSame}, func(s string) { a.SetSameClasses(s == compareSame) })
+	mode.Required = true
+	mode.Selected = compareOwn
+	if a.sameClasses {
+		mode.Selected = compareSame
+	}
+	help := note()
+	help.SetText(fmt.Sprintf("Up to %d models, one row each, on the same photo. The same classes are matched by index, so the models must have the same number of classes. Choose Shared scale in the sidebar to compare map strengths.", session.MaxModels))
+	content := container.NewVBox(rows, widget.NewSeparator(), adds, widget.NewSeparator(), mode, help)
+	d = dialog.NewCustom("Compare models", "Done", content, a.Window)
+	d.Resize(fyne.NewSize(520, 0))
+	d.Show()
+}

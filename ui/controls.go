@@ -1,0 +1,256 @@
+package ui
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"camscope/app/explain"
+	"camscope/app/render"
+	"camscope/inference/cam"
+)
+
+// controls are the sidebar's widgets.
+type controls struct {
+	modelName  *widget.Label
+	modelInfo  *widget.Label
+	photoInfo  *widget.Label
+	k          *widget.Slider
+	kValue     *widget.Label
+	method     *widget.RadioGroup
+	methodNote *widget.Label
+	norm       *widget.RadioGroup
+	opacity    *widget.Slider
+	opValue    *widget.Label
+	colormap   *widget.Select
+	colorBar   *canvas.Image
+	box        *widget.Check
+	threshold  *widget.Slider
+	thrValue   *widget.Label
+	contour    *widget.Check
+	search     *widget.Entry
+	searchNote *widget.Label
+}
+
+const (
+	methodCAM     = "CAM"
+	methodGradCAM = "Grad-CAM"
+	normPerTile   = "Per tile"
+	normShared    = "Shared"
+)
+
+func heading(s string) fyne.CanvasObject {
+	l := widget.NewLabelWithStyle(strings.ToUpper(s), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	l.Importance = widget.HighImportance
+	l.SizeName = theme.SizeNameCaptionText
+	return l
+}
+
+func note() *widget.Label {
+	l := widget.NewLabel("")
+	l.Wrapping = fyne.TextWrapWord
+	l.SizeName = theme.SizeNameCaptionText
+	return l
+}
+
+// row puts a label, a control and its value on one line.
+func row(label string, control, value fyne.CanvasObject) fyne.CanvasObject {
+	return container.NewBorder(nil, nil, widget.NewLabel(label), value, control)
+}
+
+func (a *App) buildControls() fyne.CanvasObject {
+	c := &a.c
+	c.modelName = widget.NewLabelWithStyle("No model", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	c.modelName.Truncation = fyne.TextTruncateEllipsis
+	c.modelInfo = note()
+	c.photoInfo = note()
+
+	c.k = widget.NewSlider(1, explain.MaxTopK)
+	c.k.Step = 1
+	c.k.Value = float64(a.req.TopK)
+	c.kValue = widget.NewLabel(fmt.Sprint(a.req.TopK))
+	c.k.OnChanged = func(v float64) { c.kValue.SetText(fmt.Sprint(int(v))) }
+	c.k.OnChangeEnded = func(v float64) { a.SetTopK(int(v)) }
+
+	c.method = widget.NewRadioGroup([]string{methodCAM, methodGradCAM}, func(s string) {
+		m := cam.CAM
+		if s == methodGradCAM {
+			m = cam.GradCAM
+		}
+		a.SetMethod(m)
+	})
+	c.method.Horizontal = true
+	c.method.Required = true
+	c.method.Selected = methodName(a.req.Method)
+	c.methodNote = note()
+	c.methodNote.Hide()
+
+	c.norm = widget.NewRadioGroup([]string{normPerTile, normShared}, func(s string) { a.SetShared(s == normShared) })
+	c.norm.Horizontal = true
+	c.norm.Required = true
+	c.norm.Selected = normPerTile
+
+	c.opacity = widget.NewSlider(0, 100)
+	c.opacity.Step = 1
+	c.opacity.Value = a.view.Opacity * 100
+	c.opValue = widget.NewLabel(percentText(a.view.Opacity))
+	c.opacity.OnChanged = func(v float64) { a.SetOpacity(v / 100) }
+	c.opacity.OnChangeEnded = func(v float64) { a.fyne.Preferences().SetFloat(prefOpacity, v/100) }
+
+	c.colormap = widget.NewSelect(render.Names(), func(name string) {
+		if cm, err := render.LookupColormap(name); err == nil {
+			a.SetColormap(cm)
+		}
+	})
+	c.colormap.Selected = a.view.Colormap.Name()
+	c.colorBar = canvas.NewImageFromImage(colorBar(a.view.Colormap))
+	c.colorBar.FillMode = canvas.ImageFillStretch
+	c.colorBar.SetMinSize(fyne.NewSize(100, 10))
+
+	c.box = widget.NewCheck("Box", func(b bool) { a.view.Box = b; a.rerender() })
+	c.contour = widget.NewCheck("Contour", func(b bool) { a.view.Contour = b; a.rerender() })
+	c.threshold = widget.NewSlider(5, 95)
+	c.threshold.Step = 5
+	c.threshold.Value = a.view.BoxThreshold * 100
+	c.thrValue = widget.NewLabel(percentText(a.view.BoxThreshold))
+	c.threshold.OnChanged = func(v float64) {
+		a.view.BoxThreshold = v / 100
+		c.thrValue.SetText(percentText(a.view.BoxThreshold))
+		a.rerender()
+	}
+
+	c.search = widget.NewEntry()
+	c.search.SetPlaceHolder("tabby, retriever or 281")
+	c.search.OnSubmitted = func(s string) { a.SearchClass(s) }
+	add := widget.NewButtonWithIcon("", theme.ContentAddIcon(), func() { a.SearchClass(c.search.Text) })
+	c.searchNote = note()
+
+	box := container.NewVBox(
+		heading("Model"), c.modelName, c.modelInfo, c.photoInfo,
+		widget.NewSeparator(),
+		heading("Explain"),
+		row("Classes", c.k, c.kValue),
+		c.method, c.methodNote,
+		row("Scale", c.norm, nil),
+		widget.NewSeparator(),
+		heading("Show"),
+		row("Opacity", c.opacity, c.opValue),
+		c.colormap, c.colorBar,
+		container.NewHBox(c.box, c.contour),
+		row("Threshold", c.threshold, c.thrValue),
+		widget.NewSeparator(),
+		heading("Find a class"),
+		container.NewBorder(nil, nil, nil, add, c.search), c.searchNote,
+	)
+	scroll := container.NewVScroll(container.NewPadded(box))
+	width := canvas.NewRectangle(color.Transparent)
+	width.SetMinSize(fyne.NewSize(sidebarWidth, 0))
+	return container.NewStack(width, scroll)
+}
+
+const sidebarWidth = 270
+
+func (a *App) toolbar() fyne.CanvasObject {
+	openPhoto := widget.NewButtonWithIcon("Open photo…", theme.FileImageIcon(), a.OpenPhotoDialog)
+	openModel := widget.NewButtonWithIcon("Open model…", theme.FolderOpenIcon(), a.OpenModelDialog)
+	compare := widget.NewButtonWithIcon("Compare…", theme.ViewRestoreIcon(), a.CompareDialog)
+	get := widget.NewButtonWithIcon("Get models…", theme.DownloadIcon(), a.GetModelsDialog)
+	export := widget.NewButtonWithIcon("Export…", theme.DocumentSaveIcon(), a.ExportDialog)
+	openPhoto.Importance = widget.HighImportance
+	title := widget.NewLabelWithStyle("CAMscope", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	return container.NewVBox(container.NewHBox(title, widget.NewSeparator(), openPhoto, openModel, compare, get, export), widget.NewSeparator())
+}
+
+func (a *App) menu() *fyne.MainMenu {
+	file := fyne.NewMenu("File",
+		fyne.NewMenuItem("Open photo…", a.OpenPhotoDialog),
+		fyne.NewMenuItem("Open model…", a.OpenModelDialog),
+		fyne.NewMenuItemSeparator(),
+		fyne.NewMenuItem("Export…", a.ExportDialog),
+	)
+	models := fyne.NewMenu("Models",
+		fyne.NewMenuItem("Compare models…", a.CompareDialog),
+		fyne.NewMenuItem("Get models…", a.GetModelsDialog),
+	)
+	return fyne.NewMainMenu(file, models)
+}
+
+func (a *App) shortcuts() {
+	add := func(k fyne.KeyName, f func()) {
+		a.Window.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault},
+			func(fyne.Shortcut) { f() })
+	}
+	add(fyne.KeyO, a.OpenPhotoDialog)
+	add(fyne.KeyS, a.ExportDialog)
+	add(fyne.KeyQ, a.fyne.Quit)
+}
+
+// refreshInfo shows the model and photo facts and what the model allows.
+func (a *App) refreshInfo() {
+	c := &a.c
+	switch len(a.models) {
+	case 0:
+		c.modelName.SetText("No model")
+		c.modelInfo.SetText("Open an ONNX image classifier, or get one from the catalogue.")
+	case 1:
+		m := a.models[0]
+		c.modelName.SetText(m.Name)
+		c.modelInfo.SetText(modelFacts(m))
+	default:
+		var names []string
+		for _, m := range a.models {
+			names = append(names, m.Name)
+		}
+		c.modelName.SetText(fmt.Sprintf("%d models", len(a.models)))
+		c.modelInfo.SetText(strings.Join(names, "\n"))
+	}
+	if a.photo != nil {
+		b := a.photo.Image.Rect
+		c.photoInfo.SetText(fmt.Sprintf("Photo %s · %d×%d", a.photo.Name, b.Dx(), b.Dy()))
+	} else {
+		c.photoInfo.SetText("No photo")
+	}
+	reason := ""
+	for _, m := range a.models {
+		if ok, why := m.Explainer.SupportsCAM(); !ok {
+			reason = fmt.Sprintf("CAM is off for %s: %s.", m.Name, why)
+			break
+		}
+	}
+	if reason != "" {
+		c.method.Disable()
+		c.methodNote.SetText(reason)
+		c.methodNote.Show()
+		if a.req.Method == cam.CAM {
+			a.req.Method = cam.GradCAM
+			c.method.Selected = methodGradCAM
+			c.method.Refresh()
+		}
+	} else {
+		c.method.Enable()
+		c.methodNote.Hide()
+	}
+}
+
+func modelFacts(m *explain.Model) string {
+	w, h := m.InputSize()
+	layer := m.Layer()
+	if sh, ok := m.Engine.Shape(layer); ok && len(sh) == 4 {
+		layer = fmt.Sprintf("%s (%d×%d map)", layer, sh[3], sh[2])
+	}
+	return fmt.Sprintf("Input %d×%d · %d classes\nLayer %s", w, h, m.NumClasses(), layer)
+}
+
+func percentText(v float64) string { return fmt.Sprintf("%.0f%%", v*100) }
+
+func colorBar(cm *render.Colormap) image.Image {
+	return render.ColorBar(cm, 256, 10, render.ColorBarOptions{})
+}

@@ -1,0 +1,164 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/widget"
+
+	"camscope/app/explain"
+	"camscope/app/render"
+)
+
+var errNothing = errors.New("there is nothing to export yet: open a photo and a model first")
+
+// ExportAll writes each model's overlays, raw maps, grid and report into
+// dir (one subfolder per model when comparing).
+func (a *App) ExportAll(dir string) error {
+	if len(a.results) == 0 {
+		return errNothing
+	}
+	for _, r := range a.results {
+		out := dir
+		if len(a.results) > 1 {
+			out = filepath.Join(dir, r.Model.Name)
+		}
+		if err := r.Save(out, a.view, a.photoPath); err != nil {
+			return fmt.Errorf("%w\n\nChoose a folder you can write to.", err)
+		}
+	}
+	return nil
+}
+
+// ExportGrid writes the tiles, at the photo's full size, as one PNG: one
+// row per model when comparing.
+func (a *App) ExportGrid(path string) error {
+	if a.scene == nil {
+		return errNothing
+	}
+	var tiles []render.Tile
+	cols := 0
+	for _, row := range a.scene.Rows {
+		cols = max(cols, len(row))
+	}
+	for _, row := range a.scene.Rows {
+		for _, t := range row {
+			tiles = append(tiles, render.Tile{Image: a.fullOverlay(t.HeatAt(a.photo.Image.Rect.Size(), 1, a.view.Colormap)), Title: a.tileTitle(t) + " " + prob(t.Class.Prob)})
+		}
+		for range cols - len(row) {
+			tiles = append(tiles, render.Tile{Image: image.NewRGBA(image.Rect(0, 0, 1, 1))})
+		}
+	}
+	if len(a.scene.Rows) == 1 {
+		cols = min(len(tiles), 5)
+	}
+	return render.SavePNG(path, render.Grid(tiles, render.GridOptions{Columns: cols}))
+}
+
+// ExportTile writes tile i's overlay at the photo's full size.
+func (a *App) ExportTile(i int, path string) error {
+	if a.scene == nil || i < 0 || i >= len(a.tiles) {
+		return errNothing
+	}
+	t := a.scene.Tiles()[i]
+	return render.SavePNG(path, a.fullOverlay(t.HeatAt(a.photo.Image.Rect.Size(), 1, a.view.Colormap)))
+}
+
+func (a *App) fullOverlay(h *render.Heat) *image.RGBA {
+	return explain.Overlay(a.photo.Image, h, a.view)
+}
+
+// ExportDialog offers the exports.
+func (a *App) ExportDialog() {
+	if len(a.results) == 0 {
+		a.showError(errNothing)
+		return
+	}
+	all := widget.NewButton("Maps, overlays and report…", nil)
+	grid := widget.NewButton("Grid as PNG…", nil)
+	var d dialog.Dialog
+	all.OnTapped = func() {
+		d.Hide()
+		a.folderDialog(func(dir string) {
+			if err := a.ExportAll(dir); err != nil {
+				a.showError(err)
+				return
+			}
+			a.status.SetText("Exported to " + dir)
+		})
+	}
+	grid.OnTapped = func() {
+		d.Hide()
+		a.saveDialog("grid.png", func(path string) error { return a.ExportGrid(path) })
+	}
+	all.Importance = widget.HighImportance
+	d = dialog.NewCustom("Export", "Close", widget.NewForm(
+		widget.NewFormItem("Everything", all),
+		widget.NewFormItem("Picture", grid),
+	), a.Window)
+	d.Show()
+}
+
+func (a *App) exportTileDialog(i int) {
+	a.saveDialog(fmt.Sprintf("tile_%02d.png", i+1), func(path string) error { return a.ExportTile(i, path) })
+}
+
+// saveDialog asks for a PNG file name and writes it with save.
+func (a *App) saveDialog(name string, save func(path string) error) {
+	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil {
+			a.showError(err)
+			return
+		}
+		if w == nil {
+			return
+		}
+		path := w.URI().Path()
+		w.Close()
+		if err := save(path); err != nil {
+			os.Remove(path)
+			a.showError(err)
+			return
+		}
+		a.remember(path)
+		a.status.SetText("Saved " + path)
+	}, a.Window)
+	d.SetFileName(name)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".png"}))
+	a.setLocation(d)
+	d.Resize(fyne.NewSize(900, 600))
+	d.Show()
+}
+
+func (a *App) folderDialog(pick func(dir string)) {
+	d := dialog.NewFolderOpen(func(l fyne.ListableURI, err error) {
+		if err != nil {
+			a.showError(err)
+			return
+		}
+		if l == nil {
+			return
+		}
+		a.fyne.Preferences().SetString(prefFolder, l.Path())
+		pick(l.Path())
+	}, a.Window)
+	a.setLocation(d)
+	d.Resize(fyne.NewSize(900, 600))
+	d.Show()
+}
+
+type locator interface{ SetLocation(fyne.ListableURI) }
+
+func (a *App) setLocation(d locator) {
+	if dir := a.fyne.Preferences().String(prefFolder); dir != "" {
+		if l, err := storage.ListerForURI(storage.NewFileURI(dir)); err == nil {
+			d.SetLocation(l)
+		}
+	}
+}

@@ -1,0 +1,98 @@
+package ui
+
+import (
+	"path/filepath"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+
+	"camscope/app/render"
+	"camscope/app/session"
+)
+
+// Preference keys.
+const (
+	prefFolder   = "lastFolder"
+	prefColormap = "colormap"
+	prefOpacity  = "opacity"
+)
+
+// photoExts are the files the photo dialog lists and drops accept as photos.
+var photoExts = []string{".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
+
+func (a *App) loadPrefs() {
+	p := a.fyne.Preferences()
+	if cm, err := render.LookupColormap(p.String(prefColormap)); err == nil {
+		a.view.Colormap = cm
+	}
+	a.view.Opacity = p.FloatWithFallback(prefOpacity, a.view.Opacity)
+}
+
+// OpenPhoto explains the photo at path with the current models.
+func (a *App) OpenPhoto(path string) {
+	a.remember(path)
+	a.submit(session.Job{PhotoPath: path, Models: a.models})
+}
+
+// OpenModel replaces the models with the one at path.
+func (a *App) OpenModel(path string) {
+	a.remember(path)
+	a.submit(session.Job{Photo: a.photo, ModelPaths: []string{path}})
+}
+
+// AddModel adds the model at path as one more row (compare).
+func (a *App) AddModel(path string) {
+	a.remember(path)
+	a.submit(session.Job{Photo: a.photo, Models: a.models, ModelPaths: []string{path}})
+}
+
+// remember keeps the folder of path as the place the next dialog opens in.
+func (a *App) remember(path string) {
+	if abs, err := filepath.Abs(path); err == nil {
+		a.fyne.Preferences().SetString(prefFolder, filepath.Dir(abs))
+	}
+}
+
+// OpenPhotoDialog asks for a photo.
+func (a *App) OpenPhotoDialog() {
+	a.openDialog(photoExts, a.OpenPhoto)
+}
+
+// OpenModelDialog asks for an ONNX model.
+func (a *App) OpenModelDialog() {
+	a.openDialog([]string{".onnx"}, a.OpenModel)
+}
+
+func (a *App) openDialog(exts []string, open func(string)) {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil {
+			a.showError(err)
+			return
+		}
+		if r == nil {
+			return
+		}
+		r.Close()
+		open(r.URI().Path())
+	}, a.Window)
+	d.SetFilter(storage.NewExtensionFileFilter(exts))
+	a.setLocation(d)
+	d.Resize(fyne.NewSize(900, 600))
+	d.Show()
+}
+
+// dropped opens dropped files: a model for .onnx, a photo otherwise.
+func (a *App) dropped(_ fyne.Position, uris []fyne.URI) {
+	for _, u := range uris {
+		if u.Scheme() != "file" {
+			continue
+		}
+		if strings.EqualFold(u.Extension(), ".onnx") {
+			a.OpenModel(u.Path())
+		} else {
+			a.OpenPhoto(u.Path())
+		}
+	}
+}

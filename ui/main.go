@@ -1,0 +1,80 @@
+package ui
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+)
+
+// snapshotTimeout bounds the wait for the first result in snapshot mode.
+const snapshotTimeout = 2 * time.Minute
+
+type pathsFlag []string
+
+func (p *pathsFlag) String() string     { return strings.Join(*p, ",") }
+func (p *pathsFlag) Set(v string) error { *p = append(*p, v); return nil }
+
+// Main runs the desktop app with the given arguments and returns the exit
+// code: --image and --model (repeatable: compare) choose the first inputs,
+// --snapshot FILE.png renders the window to a file and exits.
+func Main(args []string, stderr io.Writer, icon fyne.Resource) int {
+	fs := flag.NewFlagSet("camscope", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var opts Options
+	var models pathsFlag
+	fs.StringVar(&opts.ImagePath, "image", "", "photo to open")
+	fs.Var(&models, "model", "ONNX model to open (repeat to compare up to four)")
+	snapshot := fs.String("snapshot", "", "render the window for the given inputs to this PNG file and exit")
+	size := fs.String("size", "1280x800", "window size for --snapshot, WIDTHxHEIGHT")
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "camscope: unknown command %q. Run 'camscope help' for the list of commands.\n", fs.Arg(0))
+		return 2
+	}
+	opts.ModelPaths = models
+	if *snapshot != "" {
+		w, h, err := parseSize(*size)
+		if err != nil {
+			fmt.Fprintln(stderr, "camscope:", err)
+			return 2
+		}
+		if err := Snapshot(*snapshot, opts, fyne.NewSize(float32(w), float32(h)), snapshotTimeout); err != nil {
+			fmt.Fprintln(stderr, "camscope:", err)
+			return 1
+		}
+		return 0
+	}
+	fa := app.NewWithID(AppID)
+	if icon != nil {
+		fa.SetIcon(icon)
+	}
+	a := New(fa, opts)
+	a.Start()
+	a.Window.ShowAndRun()
+	return 0
+}
+
+func parseSize(s string) (w, h int, err error) {
+	ws, hs, ok := strings.Cut(strings.ToLower(s), "x")
+	if ok {
+		w, err = strconv.Atoi(ws)
+		if err == nil {
+			h, err = strconv.Atoi(hs)
+		}
+	}
+	if !ok || err != nil || w < 320 || h < 240 || w > 8192 || h > 8192 {
+		return 0, 0, fmt.Errorf("--size %q: give WIDTHxHEIGHT, e.g. 1280x800 (320x240 to 8192x8192)", s)
+	}
+	return w, h, nil
+}

@@ -1,0 +1,191 @@
+package ui
+
+import (
+	"fmt"
+	"image"
+
+	"fyne.io/fyne/v2"
+
+	"camscope/app/explain"
+	"camscope/app/render"
+	"camscope/app/session"
+	"camscope/inference/cam"
+	"camscope/ui/widgets"
+)
+
+// refreshTiles rebuilds the tile widgets for the current scene.
+func (a *App) refreshTiles() {
+	a.tiles, a.bufs = nil, nil
+	var objs []fyne.CanvasObject
+	a.closeDetail()
+	switch {
+	case a.photo == nil:
+		a.empty.SetText("Open a photo (Ctrl+O) or drop one on the window.")
+	case len(a.models) == 0:
+		a.empty.SetText("Open a model (.onnx) or get one from the catalogue to explain this photo.")
+	case a.scene == nil:
+		a.empty.SetText("")
+	default:
+		a.empty.SetText("")
+		cols := 0
+		if len(a.scene.Rows) > 1 {
+			for _, r := range a.scene.Rows {
+				cols = max(cols, len(r))
+			}
+		}
+		a.gridLay.Columns = cols
+		b := a.scene.Photo.Rect
+		a.gridLay.Aspect = float32(b.Dx()) / float32(b.Dy())
+		for _, row := range a.scene.Rows {
+			for _, t := range row {
+				buf := image.NewRGBA(a.scene.Photo.Rect)
+				session.Render(buf, a.scene.Photo, t.Heat, a.view)
+				tile := widgets.NewTile(buf, a.tileTitle(t), prob(t.Class.Prob), t.Class.Prob)
+				i := len(a.tiles)
+				tile.OnTapped = func() { a.OpenDetail(i) }
+				a.tiles = append(a.tiles, tile)
+				a.bufs = append(a.bufs, buf)
+				objs = append(objs, tile)
+			}
+			for range cols - len(row) {
+				objs = append(objs, widgets.Placeholder())
+			}
+		}
+	}
+	a.grid.Objects = objs
+	a.grid.Refresh()
+}
+
+func (a *App) tileTitle(t *session.Tile) string {
+	title := t.Class.Label
+	if t.Class.Rank > 0 {
+		title = fmt.Sprintf("%d. %s", t.Class.Rank, title)
+	}
+	if len(a.scene.Rows) > 1 {
+		title = t.Result.Model.Name + " · " + title
+	}
+	return title
+}
+
+func prob(p float64) string {
+	if p >= 0.001 {
+		return fmt.Sprintf("%.1f%%", p*100)
+	}
+	return fmt.Sprintf("%.2g%%", p*100)
+}
+
+// rerender re-blends every tile from the cached heats: opacity, colormap,
+// box and contour changes never run the model.
+func (a *App) rerender() {
+	if a.scene == nil {
+		return
+	}
+	for i, t := range a.scene.Tiles() {
+		if i >= len(a.tiles) {
+			break
+		}
+		session.Render(a.bufs[i], a.scene.Photo, t.Heat, a.view)
+		a.tiles[i].Image.Refresh()
+	}
+	if a.detail != nil {
+		a.detail.render()
+	}
+}
+
+// SetOpacity changes the heat's opacity (0 to 1).
+func (a *App) SetOpacity(v float64) {
+	a.view.Opacity = min(max(v, 0), 1)
+	a.c.opValue.SetText(percentText(a.view.Opacity))
+	a.rerender()
+}
+
+// SetColormap re-colours the maps.
+func (a *App) SetColormap(cm *render.Colormap) {
+	a.view.Colormap = cm
+	a.c.colorBar.Image = colorBar(cm)
+	a.c.colorBar.Refresh()
+	a.fyne.Preferences().SetString(prefColormap, cm.Name())
+	if a.scene != nil {
+		a.scene.SetColormap(cm)
+	}
+	if a.detail != nil {
+		a.detail.heat.SetColormap(cm)
+	}
+	a.rerender()
+}
+
+// SetShared switches between per-tile and shared scaling (no model run).
+func (a *App) SetShared(shared bool) {
+	if a.view.Shared == shared {
+		return
+	}
+	a.view.Shared = shared
+	a.rebuildScene()
+	a.refreshTiles()
+}
+
+// SetTopK explains the k most probable classes.
+func (a *App) SetTopK(k int) {
+	k = min(max(k, 1), explain.MaxTopK)
+	if k == a.req.TopK {
+		return
+	}
+	a.req.TopK = k
+	a.c.kValue.SetText(fmt.Sprint(k))
+	if a.c.k.Value != float64(k) {
+		a.c.k.SetValue(float64(k))
+	}
+	a.rerun()
+}
+
+// SetMethod switches between CAM and Grad-CAM.
+func (a *App) SetMethod(m cam.Method) {
+	if m == a.req.Method {
+		return
+	}
+	a.req.Method = m
+	a.rerun()
+}
+
+// SearchClass adds the best match for query (a label fragment or an index)
+// to the tiles.
+func (a *App) SearchClass(query string) {
+	if len(a.models) == 0 {
+		a.c.searchNote.SetText("Open a model first.")
+		return
+	}
+	m := a.models[0]
+	hits, err := cam.FindClasses(m.Labels, m.NumClasses(), query)
+	if err != nil {
+		a.c.searchNote.SetText(err.Error() + ".")
+		return
+	}
+	k := hits[0]
+	note := fmt.Sprintf("Added %s (class %d).", m.Explainer.Label(k), k)
+	if len(hits) > 1 {
+		note += fmt.Sprintf(" %d other labels match; type more of the name to pick one.", len(hits)-1)
+	}
+	for _, c := range a.req.Classes {
+		if c == k {
+			note = fmt.Sprintf("%s (class %d) is already shown.", m.Explainer.Label(k), k)
+			a.c.searchNote.SetText(note)
+			return
+		}
+	}
+	a.c.searchNote.SetText(note)
+	a.c.search.SetText("")
+	a.req.Classes = append(a.req.Classes, k)
+	a.rerun()
+}
+
+// Tiles returns the captions of the tiles shown, in order (for tests).
+func (a *App) Tiles() []string {
+	var out []string
+	for _, t := range a.tiles {
+		out = append(out, t.Title())
+	}
+	return out
+}
+
+// View returns how maps are shown now.
+func (a *App) View() explain.View { return a.view }

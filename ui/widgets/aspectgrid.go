@@ -1,0 +1,75 @@
+package widgets
+
+import (
+	"math"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
+)
+
+// AspectGrid lays out tiles whose pictures have the aspect ratio Aspect
+// (width / height) plus a caption of CaptionHeight below, as large as the
+// space allows. With Columns 0 it picks the number of columns that makes
+// the pictures largest; otherwise it uses Columns (one row per model when
+// comparing). Cells are centred in the space.
+type AspectGrid struct {
+	Aspect        float32
+	Columns       int
+	CaptionHeight float32
+}
+
+// Cell returns the size of one cell for n objects in size, and the columns.
+func (g *AspectGrid) Cell(n int, size fyne.Size) (fyne.Size, int) {
+	if n == 0 {
+		return fyne.Size{}, 0
+	}
+	pad := theme.Padding() * 2
+	aspect := g.Aspect
+	if aspect <= 0 {
+		aspect = 4.0 / 3
+	}
+	best, bestCols := fyne.Size{}, 1
+	try := func(cols int) {
+		rows := (n + cols - 1) / cols
+		w := (size.Width - float32(cols-1)*pad) / float32(cols)
+		h := w / aspect
+		if avail := (size.Height-float32(rows-1)*pad)/float32(rows) - g.CaptionHeight; h > avail {
+			h = avail
+			w = h * aspect
+		}
+		if w > best.Width {
+			best, bestCols = fyne.NewSize(float32(math.Floor(float64(w))), float32(math.Floor(float64(h)))+g.CaptionHeight), cols
+		}
+	}
+	if g.Columns > 0 {
+		try(g.Columns)
+	} else {
+		for cols := 1; cols <= n; cols++ {
+			try(cols)
+		}
+	}
+	return best, bestCols
+}
+
+// Layout places the objects row by row.
+func (g *AspectGrid) Layout(objects []fyne.CanvasObject, size fyne.Size) {
+	cell, cols := g.Cell(len(objects), size)
+	if cols == 0 {
+		return
+	}
+	pad := theme.Padding() * 2
+	rows := (len(objects) + cols - 1) / cols
+	usedW := float32(cols)*cell.Width + float32(cols-1)*pad
+	usedH := float32(rows)*cell.Height + float32(rows-1)*pad
+	x0, y0 := max(0, (size.Width-usedW)/2), max(0, (size.Height-usedH)/2)
+	for i, o := range objects {
+		r, c := i/cols, i%cols
+		o.Move(fyne.NewPos(x0+float32(c)*(cell.Width+pad), y0+float32(r)*(cell.Height+pad)))
+		o.Resize(cell)
+	}
+}
+
+// MinSize lets the window shrink: tiles get smaller, never hidden.
+func (g *AspectGrid) MinSize(objects []fyne.CanvasObject) fyne.Size {
+	return fyne.NewSize(200, 150)
+}

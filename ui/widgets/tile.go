@@ -1,0 +1,113 @@
+// Package widgets holds CAMscope's own Fyne widgets: the overlay tile, the
+// grid that lays tiles out at the photo's aspect ratio, and an image that
+// reports the pixel under the pointer.
+package widgets
+
+import (
+	"image"
+	"image/color"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// Tile shows one class: the photo with its map over it, and under it the
+// rank and label on the left and the probability on the right, with a thin
+// bar as long as the probability. Tapping it calls OnTapped.
+type Tile struct {
+	widget.BaseWidget
+	OnTapped func()
+
+	Image *canvas.Image
+	title *widget.Label
+	prob  *widget.Label
+	bar   *canvas.Rectangle
+	track *canvas.Rectangle
+	frac  float64
+}
+
+// NewTile returns a tile drawing img (which the caller re-renders in place
+// and then refreshes with Refresh).
+func NewTile(img *image.RGBA, title, prob string, frac float64) *Tile {
+	t := &Tile{Image: canvas.NewImageFromImage(img), frac: frac}
+	t.Image.FillMode = canvas.ImageFillContain
+	t.Image.ScaleMode = canvas.ImageScaleFastest
+	t.title = widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	t.title.Truncation = fyne.TextTruncateEllipsis
+	t.prob = widget.NewLabel(prob)
+	t.bar = canvas.NewRectangle(theme.Color(theme.ColorNamePrimary))
+	t.track = canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
+	t.ExtendBaseWidget(t)
+	return t
+}
+
+// Title returns the tile's caption.
+func (t *Tile) Title() string { return t.title.Text }
+
+// SetImage replaces the tile's picture.
+func (t *Tile) SetImage(img *image.RGBA) {
+	t.Image.Image = img
+	t.Image.Refresh()
+}
+
+// Tapped calls OnTapped.
+func (t *Tile) Tapped(*fyne.PointEvent) {
+	if t.OnTapped != nil {
+		t.OnTapped()
+	}
+}
+
+// CaptionHeight is the height of the text under a tile's picture.
+func CaptionHeight() float32 {
+	return widget.NewLabel("Xg").MinSize().Height + barHeight
+}
+
+const barHeight = 3
+
+// CreateRenderer lays out picture, caption and bar.
+func (t *Tile) CreateRenderer() fyne.WidgetRenderer {
+	return &tileRenderer{t: t, objects: []fyne.CanvasObject{t.Image, t.title, t.prob, t.track, t.bar}}
+}
+
+type tileRenderer struct {
+	t       *Tile
+	objects []fyne.CanvasObject
+}
+
+func (r *tileRenderer) Layout(size fyne.Size) {
+	t := r.t
+	ch := CaptionHeight()
+	img := fyne.NewSize(size.Width, max(0, size.Height-ch))
+	t.Image.Resize(img)
+	t.Image.Move(fyne.NewPos(0, 0))
+	t.track.Resize(fyne.NewSize(size.Width, barHeight))
+	t.track.Move(fyne.NewPos(0, img.Height))
+	t.bar.Resize(fyne.NewSize(size.Width*float32(min(max(t.frac, 0), 1)), barHeight))
+	t.bar.Move(fyne.NewPos(0, img.Height))
+	pw := t.prob.MinSize().Width
+	t.prob.Resize(fyne.NewSize(pw, ch-barHeight))
+	t.prob.Move(fyne.NewPos(size.Width-pw, img.Height+barHeight))
+	t.title.Resize(fyne.NewSize(max(0, size.Width-pw), ch-barHeight))
+	t.title.Move(fyne.NewPos(0, img.Height+barHeight))
+}
+
+func (r *tileRenderer) MinSize() fyne.Size {
+	return fyne.NewSize(80, 60+CaptionHeight())
+}
+
+func (r *tileRenderer) Refresh() {
+	r.t.bar.FillColor = theme.Color(theme.ColorNamePrimary)
+	r.t.track.FillColor = theme.Color(theme.ColorNameInputBackground)
+	r.Layout(r.t.Size())
+	for _, o := range r.objects {
+		o.Refresh()
+	}
+}
+
+func (r *tileRenderer) Objects() []fyne.CanvasObject { return r.objects }
+func (r *tileRenderer) Destroy()                     {}
+
+// Placeholder is an empty cell that keeps a grid's columns aligned.
+func Placeholder() fyne.CanvasObject { return canvas.NewRectangle(color.Transparent) }
