@@ -32,6 +32,8 @@ func conformanceSkip(name string, info *protoInfo) string {
 		return "training mode: the engine runs inference only"
 	case name == "test_identity_opt" || name == "test_identity_sequence":
 		return "optional and sequence values are not tensors"
+	case name == "test_resize_downsample_sizes_nearest_tf_half_pixel_for_nn":
+		return "its Constant holds an empty tensor (dims [0]), which onnx-go's decoder cannot read"
 	case strings.Contains(strings.ToUpper(name), "FLOAT16") || strings.Contains(name, "STRING"):
 		return "float16, bfloat16 and string tensors: onnx-go's decoder cannot hold them and the engine computes in float32"
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	onnx "github.com/owulveryck/onnx-go"
 
@@ -173,7 +174,7 @@ func load(name string, data []byte, opt Options) (*Model, error) {
 		}
 		nodes[i] = &step{name: nodeName(pn), opType: pn.opType, inputs: pn.inputs, outputs: pn.outputs, attrs: a}
 		if len(pn.inputs) > 0 {
-			if got := dec.inputsOf(ap.outputs[0]); !equalStrings(got, pn.inputs) {
+			if got := dec.inputsOf(ap.outputs[0]); !slices.Equal(got, pn.inputs) {
 				return nil, fmt.Errorf("%w: node %q has inputs %q in the decoder and %q in the file", ErrNotONNX, nodeName(pn), got, pn.inputs)
 			}
 		}
@@ -248,18 +249,6 @@ func declaredBytes(dims []int) int64 {
 		}
 	}
 	return b
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func formatBytes(b int64) string {

@@ -71,7 +71,7 @@ type step struct {
 	outputs []string
 	attrs   ops.Attrs
 	op      ops.Op
-	// fusedWith names the Relu or Clip node folded into this Conv; its
+	// fusedWith names the Relu or Clip node folded into this one; its
 	// outputs are that node's outputs.
 	fusedWith string
 	fusedOp   string // its op type

@@ -130,11 +130,16 @@ func (m *Model) prepare(nodes []*step, limit int64, samples map[string]*tensor.T
 	return nil
 }
 
-// fuseActivations folds a Relu or Clip that is the only reader of a Conv's
-// output into the Conv, which then applies it as it writes its output: one
-// pass over the activations instead of two. The Conv's own output then no
-// longer exists as a tensor, so outputs of the graph and tensors named in
-// keep are never fused away. It returns the order without the fused nodes.
+// fusable are the operators that can apply a Relu or Clip as they write
+// their output (ops.FusedActivation).
+var fusable = map[string]bool{"Conv": true, "Add": true, "BatchNormalization": true}
+
+// fuseActivations folds a Relu or Clip that is the only reader of the output
+// of a Conv, Add or BatchNormalization into that node, which then applies it
+// as it writes its output: one pass over the activations instead of two. The
+// node's own output then no longer exists as a tensor, so outputs of the
+// graph and tensors named in keep are never fused away. It returns the order
+// without the fused nodes.
 func (m *Model) fuseActivations(nodes []*step, order []int, keep []string) []int {
 	readers := map[string]int{}
 	for _, n := range nodes {
@@ -148,7 +153,7 @@ func (m *Model) fuseActivations(nodes []*step, order []int, keep []string) []int
 	}
 	producer := map[string]*step{}
 	for _, n := range nodes {
-		if n.opType == "Conv" && len(n.outputs) == 1 {
+		if fusable[n.opType] && len(n.outputs) == 1 {
 			producer[n.outputs[0]] = n
 		}
 	}
@@ -158,13 +163,13 @@ func (m *Model) fuseActivations(nodes []*step, order []int, keep []string) []int
 		if (a.opType != "Relu" && a.opType != "Clip") || len(a.inputs) == 0 || len(a.outputs) != 1 {
 			continue
 		}
-		conv := producer[a.inputs[0]]
+		prod := producer[a.inputs[0]]
 		x := a.inputs[0]
-		if conv == nil || readers[x] != 1 || m.outputs[x] || kept[x] {
+		if prod == nil || readers[x] != 1 || m.outputs[x] || kept[x] {
 			continue
 		}
-		attrs := make(ops.Attrs, len(conv.attrs)+3)
-		for k, v := range conv.attrs {
+		attrs := make(ops.Attrs, len(prod.attrs)+3)
+		for k, v := range prod.attrs {
 			attrs[k] = v
 		}
 		attrs[ops.FusedActivation] = a.opType
@@ -175,9 +180,9 @@ func (m *Model) fuseActivations(nodes []*step, order []int, keep []string) []int
 			}
 			attrs[ops.FusedMin], attrs[ops.FusedMax] = lo, hi
 		}
-		conv.attrs = attrs
-		conv.outputs = a.outputs
-		conv.fusedWith, conv.fusedOp = a.name, a.opType
+		prod.attrs = attrs
+		prod.outputs = a.outputs
+		prod.fusedWith, prod.fusedOp = a.name, a.opType
 		fused[a] = true
 	}
 	out := order[:0:0]

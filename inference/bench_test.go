@@ -1,0 +1,40 @@
+package inference
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"camscope/inference/tensor"
+)
+
+// BenchmarkModels times one forward pass of the models the issue sets
+// targets for (ONNX Runtime 1.30 on this 2-core machine: resnet18 17.7 ms,
+// MobileNetV2-224 4.1 ms, efficientnet_b0 6.5 ms; see ../shared/reference).
+func BenchmarkModels(b *testing.B) {
+	for _, name := range []string{"reference/resnet18", "models/mobilenet_v2_1.0_224", "reference/efficientnet_b0", "reference/squeezenet1_1", "reference/googlenet", "reference/densenet121"} {
+		b.Run(filepath.Base(name), func(b *testing.B) {
+			m, err := Load(filepath.Join(sharedDir, name+".onnx"), Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			feed := map[string]*tensor.Tensor{m.Inputs[0].Name: tensor.New(m.Inputs[0].Shape...)}
+			for i := range feed[m.Inputs[0].Name].F {
+				feed[m.Inputs[0].Name].F[i] = float32(i%251)/125 - 1
+			}
+			for range 3 {
+				if _, err := m.Run(context.Background(), feed); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := m.Run(context.Background(), feed); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/run")
+			b.ReportMetric(float64(m.FLOPs())*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
