@@ -8,9 +8,13 @@ import (
 // paintBackground fills the canvas with one of four kinds of background, so
 // that the model must find shapes by their outline rather than by contrast
 // with a flat field.
-func paintBackground(c *canvas, rng *rand.Rand) {
+func paintBackground(c *canvas, rng *rand.Rand, plain bool) {
 	a, b := randomColour(rng), randomColour(rng)
-	switch rng.IntN(4) {
+	kinds := 4
+	if plain {
+		kinds = 2
+	}
+	switch rng.IntN(kinds) {
 	case 0: // flat
 		fill(c, func(x, y float64) [3]float64 { return a })
 	case 1: // linear gradient at any angle

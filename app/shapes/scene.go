@@ -17,6 +17,9 @@ type Options struct {
 	Size      int // image side in pixels; DefaultSize if zero
 	MinShapes int // 1 if zero
 	MaxShapes int // 3 if zero; at most 3
+	// Plain draws only flat and gradient backgrounds without noise: the
+	// easy scenes a training curriculum starts with.
+	Plain bool
 
 	skipShapes bool // tests: draw the same scene without its shapes
 }
@@ -64,7 +67,7 @@ func (o Options) Scene(seed, index uint64) Scene {
 	o = o.norm()
 	rng := rand.New(rand.NewPCG(seed, index^0x9e3779b97f4a7c15))
 	c := newCanvas(o.Size)
-	paintBackground(c, rng)
+	paintBackground(c, rng, o.Plain)
 
 	want := o.MinShapes + rng.IntN(o.MaxShapes-o.MinShapes+1)
 	s := float64(o.Size)
@@ -103,7 +106,9 @@ func (o Options) Scene(seed, index uint64) Scene {
 		}
 		sc.Objects = append(sc.Objects, Object{Class: m.class, Box: m.box, Area: m.area})
 	}
-	paintNoise(c, rng)
+	if !o.Plain {
+		paintNoise(c, rng)
+	}
 	sc.Image = c.image()
 	return sc
 }

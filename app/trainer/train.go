@@ -1,0 +1,234 @@
+package trainer
+
+import (
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	G "gorgonia.org/gorgonia"
+
+	"camscope/app/shapes"
+)
+
+// Seeds of the held-out scene series; training series use Config.Seed, so a
+// training seed must differ from these.
+const (
+	EvalSeed  = 0xe5a1 // classification and localisation checks
+	trainBase = 0x7a11 // mixed with Config.Seed for the training series
+)
+
+// Config says how to train.
+type Config struct {
+	Arch  Arch
+	Seed  uint64 // initial weights and training scenes
+	Steps int
+	Batch int
+	LR    float64 // peak learning rate of Adam for the convolutions
+	// HeadLRFactor multiplies LR for the linear layer.
+	HeadLRFactor float64
+	// Scenes says what training scenes to draw; its Size is Arch.Size.
+	Scenes shapes.Options
+	// Log, if set, receives progress lines.
+	Log func(format string, args ...any)
+}
+
+// DefaultConfig is the configuration of the shipped model.
+func DefaultConfig() Config {
+	return Config{
+		Arch:         DefaultArch(shapes.DefaultSize, shapes.NumClasses, true),
+		Seed:         1,
+		Steps:        1500,
+		Batch:        32,
+		LR:           2e-3,
+		HeadLRFactor: 5,
+	}
+}
+
+// Train trains a network from scratch and returns its weights, with batch
+// normalisation folded into the convolutions. The same Config gives the
+// same weights.
+func Train(cfg Config) (*Params, error) {
+	logf := cfg.Log
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	p := NewParams(cfg.Arch, cfg.Seed)
+	n, err := newNet(p, cfg.Batch)
+	if err != nil {
+		return nil, err
+	}
+	// The linear layer gets its own, faster solver: its weights must grow
+	// from near zero to scores of several units, while the convolutions
+	// need only small relative changes.
+	body := G.NewAdamSolver(G.WithLearnRate(cfg.LR))
+	head := G.NewAdamSolver(G.WithLearnRate(cfg.LR * cfg.HeadLRFactor))
+	bodyNodes, headNodes := n.learnables()[:len(n.learnables())-2], n.learnables()[len(n.learnables())-2:]
+	batches := prefetch(cfg)
+	start := time.Now()
+	var lossSum float64
+	correct, seen := 0, 0
+	for step := 0; step < cfg.Steps; step++ {
+		lr := learnRate(cfg, step)
+		G.WithLearnRate(lr)(body)
+		G.WithLearnRate(lr * cfg.HeadLRFactor)(head)
+		b := <-batches
+		loss, logits, err := n.step(b.x, b.onehot)
+		if err != nil {
+			return nil, fmt.Errorf("step %d: %w", step, err)
+		}
+		if math.IsNaN(float64(loss)) {
+			return nil, fmt.Errorf("trainer: loss is NaN at step %d; lower the learning rate", step)
+		}
+		if err = body.Step(G.NodesToValueGrads(bodyNodes)); err == nil {
+			err = head.Step(G.NodesToValueGrads(headNodes))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("step %d: solver: %w", step, err)
+		}
+		lossSum += float64(loss)
+		for i, l := range b.labels {
+			if argmax(logits[i*cfg.Arch.Classes:(i+1)*cfg.Arch.Classes]) == l {
+				correct++
+			}
+		}
+		seen += len(b.labels)
+		if (step+1)%logEvery == 0 || step+1 == cfg.Steps {
+			el := time.Since(start)
+			eta := time.Duration(float64(el) / float64(step+1) * float64(cfg.Steps-step-1))
+			logf("step %5d/%d  loss %.4f  train acc %5.1f%%  lr %.2g  %s elapsed, ~%s left",
+				step+1, cfg.Steps, lossSum/float64(logEvery), 100*float64(correct)/float64(seen), learnRate(cfg, step),
+				el.Round(time.Second), eta.Round(time.Second))
+			lossSum, correct, seen = 0, 0, 0
+		}
+	}
+	return n.params().Fold(), nil
+}
+
+// logEvery is the number of steps between progress lines.
+var logEvery = 50
+
+var Shift float32
+
+var ConstLR bool
+
+// learnRate warms up linearly over the first 5% of the steps, then follows
+// a cosine down to 2% of the peak.
+func learnRate(cfg Config, step int) float64 {
+	if ConstLR {
+		return cfg.LR
+	}
+	warm := max(1, cfg.Steps/20)
+	if step < warm {
+		return cfg.LR * float64(step+1) / float64(warm)
+	}
+	t := float64(step-warm) / float64(max(1, cfg.Steps-warm))
+	return cfg.LR * (0.02 + 0.98*0.5*(1+math.Cos(math.Pi*t)))
+}
+
+type batch struct {
+	x, onehot []float32
+	labels    []int
+}
+
+// prefetch draws training batches on another goroutine, so that scene
+// generation overlaps the gorgonia step. Batch i holds scenes
+// i*Batch ... (i+1)*Batch-1 of the training series.
+func prefetch(cfg Config) <-chan batch {
+	ch := make(chan batch, 2)
+	go func() {
+		defer close(ch)
+		for step := 0; step < cfg.Steps; step++ {
+			ch <- makeBatch(cfg.Arch, trainBase^cfg.Seed<<16, uint64(step*cfg.Batch), cfg.Batch, sceneOptions(cfg))
+		}
+	}()
+	return ch
+}
+
+func makeBatch(a Arch, seed, first uint64, n int, opt shapes.Options) batch {
+	s := a.Size
+	b := batch{x: make([]float32, n*3*s*s), onehot: make([]float32, n*a.Classes), labels: make([]int, n)}
+	for i := 0; i < n; i++ {
+		sc := opt.Scene(seed, first+uint64(i))
+		shapes.ToCHW(b.x[i*3*s*s:(i+1)*3*s*s], sc.Image)
+		if Shift != 0 {
+			for j := i * 3 * s * s; j < (i+1)*3*s*s; j++ {
+				b.x[j] = (b.x[j] - 0.5) * Shift
+			}
+		}
+		b.labels[i] = int(sc.Label)
+		b.onehot[i*a.Classes+int(sc.Label)] = 1
+	}
+	return b
+}
+
+func argmax(v []float32) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// Result is the evaluation of a network on one held-out series.
+type Result struct {
+	N         int
+	Correct   int // top-1 class right
+	Localised int // class right and CAM box IoU >= 0.5 with the dominant shape
+}
+
+// Accuracy is the top-1 classification accuracy.
+func (r Result) Accuracy() float64 { return float64(r.Correct) / float64(max(1, r.N)) }
+
+// LocAccuracy is the CAM localisation accuracy.
+func (r Result) LocAccuracy() float64 { return float64(r.Localised) / float64(max(1, r.N)) }
+
+// Evaluate scores p on n scenes of the held-out series seed drawn with opt:
+// top-1 accuracy and localisation as in the CAM paper (box of the largest
+// component of the top-1 CAM above 20% of its maximum, IoU >= 0.5 with the
+// true box of the dominant shape). It uses two goroutines.
+func (p *Params) Evaluate(seed uint64, n int, opt shapes.Options) Result {
+	opt.Size = p.Arch.Size
+	const workers = 2
+	var mu sync.Mutex
+	var res Result
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var r Result
+			s, fs := p.Arch.Size, p.Arch.FeatureSize()
+			x := make([]float32, 3*s*s)
+			for i := w; i < n; i += workers {
+				sc := opt.Scene(seed, uint64(i))
+				feat, logits := p.Forward(shapes.ToCHW(x, sc.Image))
+				c := argmax(logits)
+				r.N++
+				if c != int(sc.Label) {
+					continue
+				}
+				r.Correct++
+				box := shapes.CAMBox(p.CAM(feat, c), fs, fs, s, s)
+				if shapes.IoU(box, sc.Box()) >= 0.5 {
+					r.Localised++
+				}
+			}
+			mu.Lock()
+			res.N += r.N
+			res.Correct += r.Correct
+			res.Localised += r.Localised
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return res
+}
+
+func sceneOptions(cfg Config) shapes.Options {
+	o := cfg.Scenes
+	o.Size = cfg.Arch.Size
+	return o
+}
