@@ -199,7 +199,12 @@ func (a *App) show(o session.Outcome) {
 	}
 	a.results = o.Results
 	a.took = o.Took
+	method := a.req.Method
 	a.refreshInfo()
+	if a.req.Method != method && len(a.models) > 1 {
+		// A model without CAM joined: every row is explained alike.
+		defer a.rerun()
+	}
 	a.scene = o.Scene
 	switch {
 	case a.scene == nil || o.View.Shared != a.view.Shared || o.View.ReLU != a.view.ReLU:

@@ -237,11 +237,18 @@ func TestTileClickLargeViewAndHover(t *testing.T) {
 	d := h.detail
 	size := fyne.NewSize(500, 400)
 	d.overlay.Resize(size)
+	unmarked := append([]byte(nil), d.buf.Pix...)
 	d.overlay.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(250, 200)}})
 	if v := h.DetailValue(); !strings.HasPrefix(v, "Map value") || !strings.Contains(v, "of 7×7") {
 		t.Errorf("hover value %q", v)
 	}
+	if same(unmarked, d.buf.Pix) {
+		t.Error("the cell under the pointer is not outlined")
+	}
 	d.overlay.MouseOut()
+	if !same(unmarked, d.buf.Pix) {
+		t.Error("the outline stays after the pointer left")
+	}
 	if v := h.DetailValue(); strings.HasPrefix(v, "Map value") {
 		t.Errorf("value %q after the pointer left", v)
 	}

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"image"
+	"image/color"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -31,6 +32,7 @@ type detail struct {
 	plain   *widgets.HoverImage
 	value   *widget.Label
 	root    fyne.CanvasObject
+	cell    *image.Point // the feature-grid cell under the pointer
 }
 
 // OpenDetail shows tile i large.
@@ -70,6 +72,9 @@ func (a *App) closeDetail() {
 
 func (d *detail) render() {
 	session.Render(d.buf, d.photo, d.heat, d.a.view)
+	if d.cell != nil {
+		render.DrawRect(d.buf, d.tile.CellRect(*d.cell, d.scale), color.White, 2)
+	}
 	if d.overlay != nil {
 		d.overlay.Image.Refresh()
 	}
@@ -78,14 +83,23 @@ func (d *detail) render() {
 // hover shows the raw map value under the pointer (x, y in large-view
 // pixels).
 func (d *detail) hover(x, y float64, ok bool) {
-	if !ok {
+	v, cell, in := d.tile.RawAt(x, y, d.scale)
+	switch {
+	case !ok:
 		d.value.SetText("Point at the picture to read the map.")
+	case !in:
+		d.value.SetText("Outside the part of the photo the model saw.")
+	}
+	if !ok || !in {
+		if d.cell != nil {
+			d.cell = nil
+			d.render()
+		}
 		return
 	}
-	v, cell, in := d.tile.RawAt(x, y, d.scale)
-	if !in {
-		d.value.SetText("Outside the part of the photo the model saw.")
-		return
+	if d.cell == nil || *d.cell != cell {
+		d.cell = &cell
+		d.render()
 	}
 	m := d.tile.Scaled
 	s := m.Data[cell.Y*m.W+cell.X]

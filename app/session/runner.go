@@ -15,6 +15,7 @@ import (
 
 	"camscope/app/explain"
 	"camscope/app/photo"
+	"camscope/inference/cam"
 )
 
 // MaxModels bounds a comparison: one row per model.
@@ -229,6 +230,12 @@ func (r *Runner) run(ctx context.Context, job Job) (out Outcome) {
 			}
 		}
 		req.Classes = validClasses(req.Classes, m.NumClasses())
+		if req.Method == cam.CAM && m.Explainer != nil {
+			if ok, _ := m.Explainer.SupportsCAM(); !ok {
+				// The window then offers Grad-CAM only, with the reason.
+				req.Method = cam.GradCAM
+			}
+		}
 		if req.TopK == 0 && len(req.Classes) == 0 {
 			req.TopK = explain.DefaultTopK
 		}

@@ -121,6 +121,15 @@ func (t *Tile) RawAt(x, y, scale float64) (v float32, cell image.Point, ok bool)
 	return m.Data[j*m.W+i], image.Pt(i, j), true
 }
 
+// CellRect returns feature-grid cell's rectangle in display pixels at the
+// given scale.
+func (t *Tile) CellRect(cell image.Point, scale float64) image.Rectangle {
+	c, m := t.cover, t.Class.Map
+	cw, ch := c.W/float64(m.W), c.H/float64(m.H)
+	x0, y0 := (c.X+float64(cell.X)*cw)*scale, (c.Y+float64(cell.Y)*ch)*scale
+	return image.Rect(int(x0+0.5), int(y0+0.5), int(x0+cw*scale+0.5), int(y0+ch*scale+0.5))
+}
+
 // Shrink returns img scaled (bilinear) so that its longer side is at most
 // maxSide, and the scale factor; img itself when it is small enough.
 func Shrink(img *image.RGBA, maxSide int) (*image.RGBA, float64) {

@@ -65,6 +65,14 @@ func TestRawAt(t *testing.T) {
 	}
 }
 
+func TestCellRect(t *testing.T) {
+	r := result(100, 60, []float32{1, 2, 3, 4})
+	s := NewScene(r.Photo, []*explain.Result{r}, explain.DefaultView(), 50)
+	if got, want := s.Tiles()[0].CellRect(image.Pt(1, 1), s.Scale), image.Rect(25, 15, 50, 30); got != want {
+		t.Errorf("cell rect %v, want %v", got, want)
+	}
+}
+
 func TestRenderAndColormap(t *testing.T) {
 	r := result(40, 40, []float32{0, 0, 0, 1})
 	v := explain.DefaultView()
