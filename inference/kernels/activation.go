@@ -1,0 +1,161 @@
+package kernels
+
+import "math"
+
+// Elementwise exp, sigmoid and SiLU over float32 slices.
+//
+// All three share one exp (Cephes' expf): x = n*ln2 + r with n =
+// round(x*log2e) and |r| <= ln2/2 (ln2 split in two constants so that n*c1
+// is exact), e^r = 1 + r + r^2*P(r) with P of degree 5, and 2^n built in the
+// exponent bits, as two factors 2^(n>>1) * 2^(n-n>>1) so that subnormal and
+// overflowing results round once, correctly. Arguments are clamped to
+// [-120, 89] first, where exp is already 0 or +Inf in float32.
+//
+// Sigmoid and SiLU only take exp of -|x| (in (0, 1], never overflowing):
+// sigmoid(x) = 1/(1+e) for x >= 0 and e/(1+e) for x < 0, with e = exp(-|x|),
+// and SiLU multiplies the numerator by x (before the last power-of-two
+// factor of e, so that subnormal results round once). So large arguments of either sign
+// saturate without Inf/Inf, and negative ones keep their relative accuracy
+// down to the subnormals.
+//
+// The amd64 kernels (AVX2+FMA, AVX-512) evaluate the same formula with fused
+// multiply-adds, so they may differ from the portable loops below in the
+// last bit or two; both stay within a few ulp of the exact values. NaN
+// arguments give NaN.
+
+// Constants of the exp evaluation (see above).
+const (
+	actLog2e = 1.44269504088896341
+	actMagic = 12582912 // 1.5*2^23: adding it rounds |t| < 2^22 to an integer
+	actC1    = 0.693359375
+	actC2    = -2.12194440e-4
+	actP0    = 1.9875691500e-4
+	actP1    = 1.3981999507e-3
+	actP2    = 8.3334519073e-3
+	actP3    = 4.1665795894e-2
+	actP4    = 1.6666665459e-1
+	actP5    = 5.0000001201e-1
+	actLo    = -120 // exp(x) rounds to 0 below about -103.97 (x*exp(x) near -108)
+	actHi    = 89   // and overflows above about 88.72
+)
+
+// Sigmoid sets dst[i] = 1/(1+exp(-src[i])) for every i < len(src). dst must
+// be at least as long as src; dst and src may be the same slice (but must
+// not otherwise overlap).
+func Sigmoid(dst, src []float32) {
+	dst = dst[:len(src)]
+	if len(src) == 0 {
+		return
+	}
+	sigmoidSlice(dst, src)
+}
+
+// SiLU sets dst[i] = src[i]*sigmoid(src[i]) (also called swish) for every
+// i < len(src). dst must be at least as long as src; dst and src may be the
+// same slice (but must not otherwise overlap).
+func SiLU(dst, src []float32) {
+	dst = dst[:len(src)]
+	if len(src) == 0 {
+		return
+	}
+	siluSlice(dst, src)
+}
+
+// Exp sets dst[i] = e^src[i] for every i < len(src): +Inf above about
+// 88.72, 0 below about -103.97 (subnormal results in between). dst must be
+// at least as long as src; dst and src may be the same slice (but must not
+// otherwise overlap).
+func Exp(dst, src []float32) {
+	dst = dst[:len(src)]
+	if len(src) == 0 {
+		return
+	}
+	expSlice(dst, src)
+}
+
+// expCore returns e^x for x in [actLo, actHi] (or NaN).
+func expCore(x float32) float32 {
+	y, b := expParts(x)
+	return y * b
+}
+
+// expParts returns e^x, for x in [actLo, actHi] (or NaN), as the product of
+// a normal number and a power of two, so that a caller can multiply by
+// something else before the one rounding into the subnormals (if any).
+func expParts(x float32) (y, b float32) {
+	m := x*actLog2e + actMagic
+	n := m - actMagic
+	r := x - n*actC1
+	r -= n * actC2
+	p := float32(actP0)
+	p = p*r + actP1
+	p = p*r + actP2
+	p = p*r + actP3
+	p = p*r + actP4
+	p = p*r + actP5
+	y = p*(r*r) + r
+	y++
+	// n is in [-174, 128]; so are the low bits of m, less the magic's,
+	// and both halves of it stay in the normal exponents.
+	ni := int32(math.Float32bits(m) - math.Float32bits(actMagic))
+	n1 := ni >> 1
+	n2 := ni - n1
+	y *= math.Float32frombits(uint32(n1)<<23 + 0x3f800000)
+	return y, math.Float32frombits(uint32(n2)<<23 + 0x3f800000)
+}
+
+// expGo is Exp's portable loop.
+func expGo(dst, src []float32) {
+	dst = dst[:len(src)]
+	for i, x := range src {
+		if x < actLo {
+			x = actLo
+		}
+		if x > actHi {
+			x = actHi
+		}
+		dst[i] = expCore(x)
+	}
+}
+
+// sigmoidGo is Sigmoid's portable loop.
+func sigmoidGo(dst, src []float32) {
+	dst = dst[:len(src)]
+	for i, x := range src {
+		a := -abs32(x)
+		if a < actLo {
+			a = actLo
+		}
+		e := expCore(a)
+		num := float32(1)
+		if math.Signbit(float64(x)) {
+			num = e
+		}
+		dst[i] = num / (1 + e)
+	}
+}
+
+// siluGo is SiLU's portable loop. For x < 0 the numerator x*e multiplies x
+// in before the last factor of e (see expParts), so that subnormal results
+// are rounded once; and below actLo it uses the clamped argument, so that
+// -Inf gives -0 rather than -Inf*0.
+func siluGo(dst, src []float32) {
+	dst = dst[:len(src)]
+	for i, x := range src {
+		a := -abs32(x)
+		if a < actLo {
+			a = actLo
+		}
+		y, b := expParts(a)
+		e := y * b
+		num := x
+		if math.Signbit(float64(x)) {
+			num = a * y * b
+		}
+		dst[i] = num / (1 + e)
+	}
+}
+
+func abs32(x float32) float32 {
+	return math.Float32frombits(math.Float32bits(x) &^ (1 << 31))
+}

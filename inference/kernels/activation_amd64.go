@@ -1,0 +1,62 @@
+//go:build amd64 && !purego
+
+package kernels
+
+// expAVX2, sigmoidAVX2 and siluAVX2 are the activation loops in AVX2+FMA, 8
+// values per vector, with the last n%8 done by one masked load and store
+// (so nothing outside the slices is touched). See activation_amd64.s.
+//
+//go:noescape
+func expAVX2(dst, src *float32, n int)
+
+//go:noescape
+func sigmoidAVX2(dst, src *float32, n int)
+
+//go:noescape
+func siluAVX2(dst, src *float32, n int)
+
+// actKind is the implementation of Exp, Sigmoid and SiLU: the fastest one
+// the CPU supports. Tests switch it to cover every available one.
+var actKind = bestActKind()
+
+func bestActKind() kernelKind {
+	if hasAVX2 {
+		return kindAVX2
+	}
+	return kindGo
+}
+
+// availableActKinds lists the implementations the CPU supports.
+func availableActKinds() []kernelKind {
+	ks := []kernelKind{kindGo}
+	if hasAVX2 {
+		ks = append(ks, kindAVX2)
+	}
+	return ks
+}
+
+// The callers below have checked len(src) > 0 and len(dst) == len(src).
+
+func expSlice(dst, src []float32) {
+	if actKind == kindGo {
+		expGo(dst, src)
+		return
+	}
+	expAVX2(&dst[0], &src[0], len(src))
+}
+
+func sigmoidSlice(dst, src []float32) {
+	if actKind == kindGo {
+		sigmoidGo(dst, src)
+		return
+	}
+	sigmoidAVX2(&dst[0], &src[0], len(src))
+}
+
+func siluSlice(dst, src []float32) {
+	if actKind == kindGo {
+		siluGo(dst, src)
+		return
+	}
+	siluAVX2(&dst[0], &src[0], len(src))
+}

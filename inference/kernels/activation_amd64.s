@@ -1,0 +1,244 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Exp, sigmoid and SiLU (see activation.go for the formula), 8 values per
+// AVX2 vector. Registers held through the loops: Y15 = 1.0 (also the
+// exponent bias, 127<<23, as integers), Y14 = -120 and Y13 = 89 (the
+// argument clamps), Y12 = 1.5*2^23 (the rounding magic). The other
+// constants are memory operands. The last n%8 values are done by one
+// VMASKMOVPS load and store, with the mask in Y5.
+
+// EXPCORE sets Y0 = exp(Y0), for Y0 in [-120, 89] or NaN; clobbers Y1-Y3,
+// leaving Y3 = y * 2^(n>>1) and Y1 = 2^(n-n>>1) (Y0 = Y3*Y1).
+// n = round(x*log2e) through the magic number, whose low mantissa bits then
+// hold n as an integer; r = x - n*c1 - n*c2; y = 1 + r + r^2*P(r); the
+// result is y * 2^(n>>1) * 2^(n-n>>1).
+#define EXPCORE \
+	VMOVAPS Y12, Y1; \
+	VFMADD231PS actConst<>+32(SB), Y0, Y1; \
+	VSUBPS Y12, Y1, Y2; \
+	VFNMADD231PS actConst<>+64(SB), Y2, Y0; \
+	VFNMADD231PS actConst<>+96(SB), Y2, Y0; \
+	VMOVUPS actConst<>+128(SB), Y3; \
+	VFMADD213PS actConst<>+160(SB), Y0, Y3; \
+	VFMADD213PS actConst<>+192(SB), Y0, Y3; \
+	VFMADD213PS actConst<>+224(SB), Y0, Y3; \
+	VFMADD213PS actConst<>+256(SB), Y0, Y3; \
+	VFMADD213PS actConst<>+288(SB), Y0, Y3; \
+	VMULPS Y0, Y0, Y2; \
+	VFMADD213PS Y0, Y2, Y3; \
+	VADDPS Y15, Y3, Y3; \
+	VPSUBD Y12, Y1, Y1; \
+	VPSRAD $1, Y1, Y2; \
+	VPSUBD Y2, Y1, Y1; \
+	VPSLLD $23, Y2, Y2; \
+	VPSLLD $23, Y1, Y1; \
+	VPADDD Y15, Y2, Y2; \
+	VPADDD Y15, Y1, Y1; \
+	VMULPS Y2, Y3, Y3; \
+	VMULPS Y1, Y3, Y0
+
+// EXP sets Y0 = exp(Y6). VMAXPS and VMINPS return their second source (Y0)
+// when either is NaN, so NaN goes through.
+#define EXP \
+	VMAXPS Y6, Y14, Y0; \
+	VMINPS Y0, Y13, Y0; \
+	EXPCORE
+
+// SIGMOID sets Y0 = sigmoid(Y6): e = exp(max(-|x|, -120)), then
+// 1/(1+e) where x >= 0 and e/(1+e) where x < 0 (by its sign bit).
+#define SIGMOID \
+	VORPS actConst<>+0(SB), Y6, Y0; \
+	VMAXPS Y0, Y14, Y0; \
+	EXPCORE; \
+	VADDPS Y15, Y0, Y1; \
+	VBLENDVPS Y6, Y0, Y15, Y2; \
+	VDIVPS Y1, Y2, Y0
+
+// SILU sets Y0 = x*sigmoid(x) for x in Y6: as SIGMOID, with numerator x
+// where x >= 0 and max(x, -120)*e where x < 0 (so -Inf gives -0), with x
+// multiplied in before e's last factor (so subnormal results round once).
+#define SILU \
+	VORPS actConst<>+0(SB), Y6, Y0; \
+	VMAXPS Y0, Y14, Y0; \
+	VMOVAPS Y0, Y7; \
+	EXPCORE; \
+	VMULPS Y7, Y3, Y2; \
+	VMULPS Y1, Y2, Y2; \
+	VADDPS Y15, Y0, Y1; \
+	VBLENDVPS Y6, Y2, Y6, Y2; \
+	VDIVPS Y1, Y2, Y0
+
+#define PROLOGUE \
+	MOVQ dst+0(FP), DI; \
+	MOVQ src+8(FP), SI; \
+	MOVQ n+16(FP), CX; \
+	VMOVUPS actConst<>+320(SB), Y15; \
+	VMOVUPS actConst<>+352(SB), Y14; \
+	VMOVUPS actConst<>+384(SB), Y13; \
+	VMOVUPS actConst<>+416(SB), Y12
+
+// TAILMASK sets Y5 to all ones in its first CX lanes (CX in 1..7), zeros
+// in the rest.
+#define TAILMASK \
+	LEAQ actConst<>+480(SB), AX; \
+	NEGQ CX; \
+	VMOVUPS (AX)(CX*4), Y5
+
+// func expAVX2(dst, src *float32, n int)
+TEXT ·expAVX2(SB), NOSPLIT, $0-24
+	PROLOGUE
+loop:
+	CMPQ CX, $8
+	JLT tail
+	VMOVUPS (SI), Y6
+	EXP
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP loop
+tail:
+	TESTQ CX, CX
+	JEQ done
+	TAILMASK
+	VMASKMOVPS (SI), Y5, Y6
+	EXP
+	VMASKMOVPS Y0, Y5, (DI)
+done:
+	VZEROUPPER
+	RET
+
+// func sigmoidAVX2(dst, src *float32, n int)
+TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-24
+	PROLOGUE
+loop:
+	CMPQ CX, $8
+	JLT tail
+	VMOVUPS (SI), Y6
+	SIGMOID
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP loop
+tail:
+	TESTQ CX, CX
+	JEQ done
+	TAILMASK
+	VMASKMOVPS (SI), Y5, Y6
+	SIGMOID
+	VMASKMOVPS Y0, Y5, (DI)
+done:
+	VZEROUPPER
+	RET
+
+// func siluAVX2(dst, src *float32, n int)
+TEXT ·siluAVX2(SB), NOSPLIT, $0-24
+	PROLOGUE
+loop:
+	CMPQ CX, $8
+	JLT tail
+	VMOVUPS (SI), Y6
+	SILU
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP loop
+tail:
+	TESTQ CX, CX
+	JEQ done
+	TAILMASK
+	VMASKMOVPS (SI), Y5, Y6
+	SILU
+	VMASKMOVPS Y0, Y5, (DI)
+done:
+	VZEROUPPER
+	RET
+
+// Constants, 8 copies each: the sign bit, log2e, c1, c2, P's coefficients
+// p0-p5, 1.0, the clamps -120 and 89, the magic 1.5*2^23, and the tail mask
+// table (8 lanes of ones, 8 of zeros).
+// 0: sign
+DATA actConst<>+0(SB)/8, $0x8000000080000000
+DATA actConst<>+8(SB)/8, $0x8000000080000000
+DATA actConst<>+16(SB)/8, $0x8000000080000000
+DATA actConst<>+24(SB)/8, $0x8000000080000000
+// 32: log2e
+DATA actConst<>+32(SB)/8, $0x3fb8aa3b3fb8aa3b
+DATA actConst<>+40(SB)/8, $0x3fb8aa3b3fb8aa3b
+DATA actConst<>+48(SB)/8, $0x3fb8aa3b3fb8aa3b
+DATA actConst<>+56(SB)/8, $0x3fb8aa3b3fb8aa3b
+// 64: c1
+DATA actConst<>+64(SB)/8, $0x3f3180003f318000
+DATA actConst<>+72(SB)/8, $0x3f3180003f318000
+DATA actConst<>+80(SB)/8, $0x3f3180003f318000
+DATA actConst<>+88(SB)/8, $0x3f3180003f318000
+// 96: c2
+DATA actConst<>+96(SB)/8, $0xb95e8083b95e8083
+DATA actConst<>+104(SB)/8, $0xb95e8083b95e8083
+DATA actConst<>+112(SB)/8, $0xb95e8083b95e8083
+DATA actConst<>+120(SB)/8, $0xb95e8083b95e8083
+// 128: p0
+DATA actConst<>+128(SB)/8, $0x3950696739506967
+DATA actConst<>+136(SB)/8, $0x3950696739506967
+DATA actConst<>+144(SB)/8, $0x3950696739506967
+DATA actConst<>+152(SB)/8, $0x3950696739506967
+// 160: p1
+DATA actConst<>+160(SB)/8, $0x3ab743ce3ab743ce
+DATA actConst<>+168(SB)/8, $0x3ab743ce3ab743ce
+DATA actConst<>+176(SB)/8, $0x3ab743ce3ab743ce
+DATA actConst<>+184(SB)/8, $0x3ab743ce3ab743ce
+// 192: p2
+DATA actConst<>+192(SB)/8, $0x3c0889083c088908
+DATA actConst<>+200(SB)/8, $0x3c0889083c088908
+DATA actConst<>+208(SB)/8, $0x3c0889083c088908
+DATA actConst<>+216(SB)/8, $0x3c0889083c088908
+// 224: p3
+DATA actConst<>+224(SB)/8, $0x3d2aa9c13d2aa9c1
+DATA actConst<>+232(SB)/8, $0x3d2aa9c13d2aa9c1
+DATA actConst<>+240(SB)/8, $0x3d2aa9c13d2aa9c1
+DATA actConst<>+248(SB)/8, $0x3d2aa9c13d2aa9c1
+// 256: p4
+DATA actConst<>+256(SB)/8, $0x3e2aaaaa3e2aaaaa
+DATA actConst<>+264(SB)/8, $0x3e2aaaaa3e2aaaaa
+DATA actConst<>+272(SB)/8, $0x3e2aaaaa3e2aaaaa
+DATA actConst<>+280(SB)/8, $0x3e2aaaaa3e2aaaaa
+// 288: p5
+DATA actConst<>+288(SB)/8, $0x3f0000003f000000
+DATA actConst<>+296(SB)/8, $0x3f0000003f000000
+DATA actConst<>+304(SB)/8, $0x3f0000003f000000
+DATA actConst<>+312(SB)/8, $0x3f0000003f000000
+// 320: one
+DATA actConst<>+320(SB)/8, $0x3f8000003f800000
+DATA actConst<>+328(SB)/8, $0x3f8000003f800000
+DATA actConst<>+336(SB)/8, $0x3f8000003f800000
+DATA actConst<>+344(SB)/8, $0x3f8000003f800000
+// 352: lo
+DATA actConst<>+352(SB)/8, $0xc2f00000c2f00000
+DATA actConst<>+360(SB)/8, $0xc2f00000c2f00000
+DATA actConst<>+368(SB)/8, $0xc2f00000c2f00000
+DATA actConst<>+376(SB)/8, $0xc2f00000c2f00000
+// 384: hi
+DATA actConst<>+384(SB)/8, $0x42b2000042b20000
+DATA actConst<>+392(SB)/8, $0x42b2000042b20000
+DATA actConst<>+400(SB)/8, $0x42b2000042b20000
+DATA actConst<>+408(SB)/8, $0x42b2000042b20000
+// 416: magic
+DATA actConst<>+416(SB)/8, $0x4b4000004b400000
+DATA actConst<>+424(SB)/8, $0x4b4000004b400000
+DATA actConst<>+432(SB)/8, $0x4b4000004b400000
+DATA actConst<>+440(SB)/8, $0x4b4000004b400000
+// 448: ones
+DATA actConst<>+448(SB)/8, $0xffffffffffffffff
+DATA actConst<>+456(SB)/8, $0xffffffffffffffff
+DATA actConst<>+464(SB)/8, $0xffffffffffffffff
+DATA actConst<>+472(SB)/8, $0xffffffffffffffff
+// 480: zeros
+DATA actConst<>+480(SB)/8, $0x0000000000000000
+DATA actConst<>+488(SB)/8, $0x0000000000000000
+DATA actConst<>+496(SB)/8, $0x0000000000000000
+DATA actConst<>+504(SB)/8, $0x0000000000000000
+GLOBL actConst<>(SB), RODATA|NOPTR, $512

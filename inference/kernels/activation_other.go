@@ -1,0 +1,16 @@
+//go:build !amd64 || purego
+
+package kernels
+
+// The activation kernels have only their portable loops here.
+
+// actKind is the implementation of Exp, Sigmoid and SiLU (always the
+// portable one here).
+var actKind = kindGo
+
+// availableActKinds lists the implementations the CPU supports.
+func availableActKinds() []kernelKind { return []kernelKind{kindGo} }
+
+func expSlice(dst, src []float32)     { expGo(dst, src) }
+func sigmoidSlice(dst, src []float32) { sigmoidGo(dst, src) }
+func siluSlice(dst, src []float32)    { siluGo(dst, src) }

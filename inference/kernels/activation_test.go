@@ -1,0 +1,280 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// actFuncs are the kernels under test with their float64 references.
+var actFuncs = []struct {
+	name string
+	f    func(dst, src []float32)
+	ref  func(x float64) float64
+	tol  float64 // in ulp of the float32 result
+}{
+	{"Exp", Exp, math.Exp, 3},
+	{"Sigmoid", Sigmoid, sigmoid64, 3},
+	{"SiLU", SiLU, func(x float64) float64 { return x * sigmoid64(x) }, 3},
+}
+
+func sigmoid64(x float64) float64 {
+	if x < 0 {
+		e := math.Exp(x)
+		return e / (1 + e)
+	}
+	return 1 / (1 + math.Exp(-x))
+}
+
+func actKindName(k kernelKind) string {
+	switch k {
+	case kindAVX2:
+		return "avx2"
+	case kindAVX512:
+		return "avx512"
+	}
+	return "go"
+}
+
+// forActKinds runs f once per available implementation.
+func forActKinds[T interface{ Run(string, func(T)) bool }](t T, f func(T)) {
+	saved := actKind
+	defer func() { actKind = saved }()
+	for _, k := range availableActKinds() {
+		actKind = k
+		t.Run(actKindName(k), f)
+	}
+}
+
+// ulpErr is |got - want| in units of the float32 spacing at want (the
+// smallest subnormal for results below the normal range). Matching
+// infinities and NaNs count 0, any other disagreement about them +Inf.
+func ulpErr(got float32, want float64) float64 {
+	g := float64(got)
+	switch {
+	case math.IsNaN(want) || math.IsNaN(g):
+		if math.IsNaN(want) && math.IsNaN(g) {
+			return 0
+		}
+		return math.Inf(1)
+	case math.IsInf(g, 0) || math.IsInf(want, 0) || math.Abs(want) > math.MaxFloat32:
+		if g == want || float32(want) == got {
+			return 0
+		}
+		return math.Inf(1)
+	}
+	w := math.Abs(want)
+	ulp := math.Ldexp(1, -149)
+	if w >= 0x1p-126 {
+		_, e := math.Frexp(w) // w = f * 2^e, f in [0.5, 1)
+		ulp = math.Ldexp(1, e-24)
+	}
+	return math.Abs(g-want) / ulp
+}
+
+var actEdges = []float32{
+	0, float32(math.Copysign(0, -1)), 1e-8, -1e-8, 1e-30, -1e-30, 0.5, -0.5, 1, -1,
+	0.34657359, -0.34657359, 0.3465736, -0.3465736, // ln2/2, where n changes
+	10, -10, 15.9, -15.9, 17, -17, 20, -20,
+	87, -87, 87.33, -87.33, 87.34, -87.34, 88, -88, 88.72, -88.72, 88.7228, 88.72284, 88.7229, -88.7229,
+	88.8, -88.8, 89, -89, 100, -100, 103.97, -103.97, 103.98, -103.98, 104, -104, 105, -105,
+	1e10, -1e10, math.MaxFloat32, -math.MaxFloat32, 0x1p-149, -0x1p-149,
+	float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()),
+}
+
+// actInputs returns the edge values and n random ones in [-20, 20] and
+// [-110, 110].
+func actInputs(n int) []float32 {
+	r := rand.New(rand.NewPCG(7, 11))
+	x := append([]float32(nil), actEdges...)
+	for i := 0; i < n; i++ {
+		x = append(x, float32(r.Float64()*40-20))
+	}
+	for i := 0; i < n/4; i++ {
+		x = append(x, float32(r.Float64()*220-110))
+	}
+	return x
+}
+
+func TestActivationAccuracy(t *testing.T) {
+	src := actInputs(1 << 18)
+	forActKinds(t, func(t *testing.T) {
+		for _, af := range actFuncs {
+			dst := make([]float32, len(src))
+			af.f(dst, src)
+			worst, at := 0.0, float32(0)
+			for i, x := range src {
+				want := af.ref(float64(x))
+				if af.name == "SiLU" && math.IsInf(float64(x), -1) {
+					want = 0 // the limit, rather than -Inf*0
+				}
+				e := ulpErr(dst[i], want)
+				if e > af.tol {
+					t.Errorf("%s(%g) = %g, want %g (%.2f ulp)", af.name, x, dst[i], want, e)
+				}
+				if e > worst {
+					worst, at = e, x
+				}
+			}
+			t.Logf("%s: max error %.3f ulp at %g", af.name, worst, at)
+		}
+	})
+}
+
+// TestActivationLimits checks saturation and special values exactly.
+func TestActivationLimits(t *testing.T) {
+	inf, nan := float32(math.Inf(1)), float32(math.NaN())
+	cases := []struct {
+		name string
+		f    func(dst, src []float32)
+		x    float32
+		want float32
+	}{
+		{"Exp", Exp, 0, 1},
+		{"Exp", Exp, 89, inf},
+		{"Exp", Exp, 1e10, inf},
+		{"Exp", Exp, inf, inf},
+		{"Exp", Exp, -104, 0},
+		{"Exp", Exp, -1e10, 0},
+		{"Exp", Exp, -inf, 0},
+		{"Exp", Exp, nan, nan},
+		{"Sigmoid", Sigmoid, 0, 0.5},
+		{"Sigmoid", Sigmoid, 20, 1},
+		{"Sigmoid", Sigmoid, 1e10, 1},
+		{"Sigmoid", Sigmoid, inf, 1},
+		{"Sigmoid", Sigmoid, -105, 0},
+		{"Sigmoid", Sigmoid, -1e10, 0},
+		{"Sigmoid", Sigmoid, -inf, 0},
+		{"Sigmoid", Sigmoid, nan, nan},
+		{"SiLU", SiLU, 0, 0},
+		{"SiLU", SiLU, 20, 20},
+		{"SiLU", SiLU, 1e10, 1e10},
+		{"SiLU", SiLU, inf, inf},
+		{"SiLU", SiLU, -1e10, 0},
+		{"SiLU", SiLU, -inf, 0},
+		{"SiLU", SiLU, nan, nan},
+	}
+	forActKinds(t, func(t *testing.T) {
+		for _, c := range cases {
+			// In every lane position, and in the masked tail.
+			for _, n := range []int{1, 5, 8, 16, 21} {
+				src := make([]float32, n)
+				for i := range src {
+					src[i] = 0.25
+				}
+				src[n-1] = c.x
+				dst := make([]float32, n)
+				c.f(dst, src)
+				got := dst[n-1]
+				if got != c.want && !(got != got && c.want != c.want) {
+					t.Errorf("%s(%g) = %g, want %g (n=%d)", c.name, c.x, got, c.want, n)
+				}
+			}
+		}
+	})
+}
+
+// TestActivationLengths covers every length 0..70 and some large ones, in
+// and out of place: the results must match, value for value, those of the
+// same inputs computed one at a time, and nothing beyond len(src) may be
+// written.
+func TestActivationLengths(t *testing.T) {
+	all := actInputs(4096)
+	lengths := []int{}
+	for n := 0; n <= 70; n++ {
+		lengths = append(lengths, n)
+	}
+	lengths = append(lengths, 127, 128, 129, 1000, 4099)
+	forActKinds(t, func(t *testing.T) {
+		for _, af := range actFuncs {
+			one := make([]float32, len(all))
+			for i := range all {
+				af.f(one[i:i+1], all[i:i+1])
+			}
+			for _, n := range lengths {
+				for _, off := range []int{0, 3} {
+					src := all[off : off+n]
+					dst := make([]float32, n+9)
+					for i := range dst {
+						dst[i] = -7
+					}
+					af.f(dst, src)
+					inplace := append([]float32(nil), src...)
+					af.f(inplace, inplace)
+					for i := 0; i < n; i++ {
+						w := math.Float32bits(one[off+i])
+						if math.Float32bits(dst[i]) != w || math.Float32bits(inplace[i]) != w {
+							t.Fatalf("%s n=%d off=%d: [%d] = %g, in place %g, alone %g", af.name, n, off, i, dst[i], inplace[i], one[off+i])
+						}
+					}
+					for i := n; i < len(dst); i++ {
+						if dst[i] != -7 {
+							t.Fatalf("%s n=%d: wrote dst[%d] beyond the input", af.name, n, i)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestActivationKindsAgree bounds the difference between the vector kernels
+// and the portable loops (fused multiply-adds may change the last bits).
+func TestActivationKindsAgree(t *testing.T) {
+	src := actInputs(1 << 16)
+	saved := actKind
+	defer func() { actKind = saved }()
+	for _, af := range actFuncs {
+		actKind = kindGo
+		ref := make([]float32, len(src))
+		af.f(ref, src)
+		for _, k := range availableActKinds()[1:] {
+			actKind = k
+			dst := make([]float32, len(src))
+			af.f(dst, src)
+			worst := 0.0
+			for i := range src {
+				if e := ulpErr(dst[i], float64(ref[i])); e > worst {
+					worst = e
+				}
+				if e := ulpErr(dst[i], float64(ref[i])); e > 2*af.tol {
+					t.Errorf("%s %s(%g) = %g, go %g", actKindName(k), af.name, src[i], dst[i], ref[i])
+				}
+			}
+			t.Logf("%s %s: max %.1f ulp from go", actKindName(k), af.name, worst)
+		}
+	}
+}
+
+func TestActivationShortDst(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("no panic with len(dst) < len(src)")
+		}
+	}()
+	Sigmoid(make([]float32, 3), make([]float32, 4))
+}
+
+func BenchmarkActivation(b *testing.B) {
+	for _, af := range actFuncs {
+		for _, n := range []int{1 << 16, 1 << 20} {
+			b.Run(fmt.Sprintf("%s/n=%d", af.name, n), func(b *testing.B) {
+				r := rand.New(rand.NewPCG(1, 2))
+				src := make([]float32, n)
+				for i := range src {
+					src[i] = float32(r.Float64()*16 - 8)
+				}
+				dst := make([]float32, n)
+				forActKinds(b, func(b *testing.B) {
+					b.ReportAllocs()
+					b.SetBytes(int64(8 * n))
+					for b.Loop() {
+						af.f(dst, src)
+					}
+					b.ReportMetric(float64(n)*float64(b.N)/float64(b.Elapsed().Nanoseconds()), "elem/ns")
+				})
+			})
+		}
+	}
+}
