@@ -25,6 +25,7 @@ func (m *Model) prepare(nodes []*step, limit int64, samples map[string]*tensor.T
 		return fmt.Errorf("%w: its weights take %s, over the limit of %s", ErrTooLarge, formatBytes(m.WeightBytes), formatBytes(limit))
 	}
 
+	order = m.fuseSiLU(nodes, order, keep)
 	order = m.fuseActivations(nodes, order, keep)
 
 	// Build every operator; run the ones whose inputs are all constant now.
@@ -184,6 +185,50 @@ func (m *Model) fuseActivations(nodes []*step, order []int, keep []string) []int
 		prod.outputs = a.outputs
 		prod.fusedWith, prod.fusedOp = a.name, a.opType
 		fused[a] = true
+	}
+	out := order[:0:0]
+	for _, i := range order {
+		if !fused[nodes[i]] {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// fuseSiLU replaces s = Sigmoid(x); y = Mul(x, s) (either operand order),
+// where s has no other reader, by one y = SiLU(x) node (ops.SiLU).
+func (m *Model) fuseSiLU(nodes []*step, order []int, keep []string) []int {
+	readers := map[string]int{}
+	for _, n := range nodes {
+		for _, in := range n.inputs {
+			readers[in]++
+		}
+	}
+	kept := map[string]bool{}
+	for _, k := range keep {
+		kept[k] = true
+	}
+	sigmoid := map[string]*step{}
+	for _, n := range nodes {
+		if n.opType == "Sigmoid" && len(n.inputs) == 1 && len(n.outputs) == 1 {
+			sigmoid[n.outputs[0]] = n
+		}
+	}
+	fused := map[*step]bool{}
+	for _, i := range order {
+		mul := nodes[i]
+		if mul.opType != "Mul" || len(mul.inputs) != 2 || len(mul.outputs) != 1 {
+			continue
+		}
+		for j := range 2 {
+			s, x := sigmoid[mul.inputs[j]], mul.inputs[1-j]
+			if s == nil || s.inputs[0] != x || readers[s.outputs[0]] != 1 || m.outputs[s.outputs[0]] || kept[s.outputs[0]] {
+				continue
+			}
+			mul.opType, mul.inputs, mul.attrs = ops.SiLU, []string{x}, ops.Attrs{}
+			fused[s] = true
+			break
+		}
 	}
 	out := order[:0:0]
 	for _, i := range order {

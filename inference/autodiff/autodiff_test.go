@@ -343,7 +343,7 @@ func TestVJPCoversOperators(t *testing.T) {
 		"Identity", "InstanceNormalization", "LRN", "LayerNormalization", "LeakyRelu", "Log", "LogSoftmax", "MatMul", "Max", "MaxPool",
 		"Mean", "Min", "Mish", "Mul", "Neg", "PRelu",
 		"Pad", "Pow", "Reciprocal", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceSum", "Relu", "Reshape", "Resize", "Selu", "Sigmoid", "Slice",
-		"Softmax", "Softplus", "Softsign", "SpaceToDepth", "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "Tile", "Transpose", "Unsqueeze", "Upsample"}
+		"Softmax", "Softplus", "Softsign", "SpaceToDepth", "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "Tile", "Transpose", "Unsqueeze", "Upsample", ops.SiLU}
 	if got := Supported(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("Supported() = %v\nwant %v", got, want)
 	}
