@@ -11,6 +11,10 @@ const (
 
 	// gemvRows is the most rows of C that Gemm computes without packing.
 	gemvRows = 2
+
+	// shallowK is the deepest k block walked row of tiles by row of tiles
+	// (see gemmTask.run).
+	shallowK = 96
 )
 
 // Gemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices, where
@@ -267,19 +271,32 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 				}
 			}
 			ablk := t.ap[pc*t.mpad:]
-			for ic := i0; ic < i1; ic += mcBlock {
-				iEnd := min(ic+mcBlock, i1)
-				for jr := 0; jr < nc; jr += nr {
-					bpanel, ldb, offs := bp[jr*kc:jr*kc+kc*nr], 0, []int(nil)
-					switch {
-					case jr >= whole:
-					case t.bOffs != nil:
-						bpanel, offs = t.bIn[jc+jr:], t.bOffs[pc:pc+kc]
-					default:
-						bpanel, ldb = t.bIn[pc*t.ldbIn+jc+jr:], t.ldbIn
+			panel := func(jr int) (b []float32, ldb int, offs []int) {
+				switch {
+				case jr >= whole:
+					return bp[jr*kc : jr*kc+kc*nr], 0, nil
+				case t.bOffs != nil:
+					return t.bIn[jc+jr:], 0, t.bOffs[pc : pc+kc]
+				}
+				return t.bIn[pc*t.ldbIn+jc+jr:], t.ldbIn, nil
+			}
+			if kc <= shallowK {
+				// Shallow products are bound by writing C: finish rows of
+				// tiles (a few pages of C) before moving down.
+				for ir := i0; ir < i1; ir += mr {
+					for jr := 0; jr < nc; jr += nr {
+						b, ldb, offs := panel(jr)
+						t.tile(kc, ablk[ir*kc:ir*kc+kc*mr], b, ldb, offs, ir, jc+jr, flags, tile)
 					}
-					for ir := ic; ir < iEnd; ir += mr {
-						t.tile(kc, ablk[ir*kc:ir*kc+kc*mr], bpanel, ldb, offs, ir, jc+jr, flags, tile)
+				}
+				continue
+			}
+			// Deep ones keep a B panel in L1 while A blocks stream from L2.
+			for ic := i0; ic < i1; ic += mcBlock {
+				for jr := 0; jr < nc; jr += nr {
+					b, ldb, offs := panel(jr)
+					for ir := ic; ir < min(ic+mcBlock, i1); ir += mr {
+						t.tile(kc, ablk[ir*kc:ir*kc+kc*mr], b, ldb, offs, ir, jc+jr, flags, tile)
 					}
 				}
 			}
