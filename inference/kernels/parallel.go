@@ -19,7 +19,7 @@ func workersFor(flops int) int {
 // chunksPerWorker is how many pieces parallelFor cuts the work into per
 // goroutine: goroutines that finish early (or got more of a shared, busy CPU)
 // take the pieces others have not started.
-const chunksPerWorker = 4
+const chunksPerWorker = 2
 
 // parallelFor calls fn(i0, i1) for consecutive parts of [0, n) that cover
 // it, on w goroutines including the calling one.
