@@ -179,3 +179,31 @@ func TestExplainErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestExplainInnerLayer: Grad-CAM works at a layer the user picks; CAM
+// there is refused with a sentence that says why.
+func TestExplainInnerLayer(t *testing.T) {
+	out := t.TempDir()
+	layer := "/layer3/layer3.1/relu_1/Relu_output_0"
+	args := []string{"explain", "--input", filepath.Join(shared, "reference", "input.npy"),
+		"--model", filepath.Join(shared, "reference", "resnet18.onnx"), "--layer", layer, "--top", "2", "--out", out}
+	code, _, stderr := runCLI(t, append(args, "--method", "gradcam")...)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep explain.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Model.Layer != layer || rep.Model.MapSize != [2]int{14, 14} || rep.Method != "gradcam" {
+		t.Errorf("report model %+v, method %s", rep.Model, rep.Method)
+	}
+	code, _, stderr = runCLI(t, append(args, "--method", "cam")...)
+	if code != ExitFailed || !strings.Contains(stderr, "use Grad-CAM at other layers") {
+		t.Errorf("CAM at an inner layer: exit %d, %s", code, stderr)
+	}
+}
