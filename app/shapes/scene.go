@@ -72,7 +72,7 @@ func (o Options) Scene(seed, index uint64) Scene {
 	want := o.MinShapes + rng.IntN(o.MaxShapes-o.MinShapes+1)
 	s := float64(o.Size)
 	// Larger dominant shapes would leave no room for others.
-	lo, hi := 0.13*s, 0.36*s
+	lo, hi := 0.15*s, 0.36*s
 	if want > 1 {
 		lo, hi = 0.15*s, 0.27*s
 	}

@@ -29,6 +29,14 @@ type Config struct {
 	HeadLRFactor float64
 	// Scenes says what training scenes to draw; its Size is Arch.Size.
 	Scenes shapes.Options
+	// EasyFraction of the steps, at the start, see only single shapes on
+	// plain backgrounds: the network finds shape features sooner there,
+	// and the full scenes then refine them.
+	EasyFraction float64
+	// Checkpoint, if set, is called with the current weights (folded)
+	// every CheckpointEvery steps.
+	Checkpoint      func(step int, p *Params)
+	CheckpointEvery int
 	// Log, if set, receives progress lines.
 	Log func(format string, args ...any)
 }
@@ -86,6 +94,9 @@ func Train(cfg Config) (*Params, error) {
 		if err != nil {
 			return nil, fmt.Errorf("step %d: solver: %w", step, err)
 		}
+		if cfg.Checkpoint != nil && cfg.CheckpointEvery > 0 && (step+1)%cfg.CheckpointEvery == 0 && step+1 < cfg.Steps {
+			cfg.Checkpoint(step+1, n.params().Fold())
+		}
 		lossSum += float64(loss)
 		for i, l := range b.labels {
 			if argmax(logits[i*cfg.Arch.Classes:(i+1)*cfg.Arch.Classes]) == l {
@@ -97,7 +108,7 @@ func Train(cfg Config) (*Params, error) {
 			el := time.Since(start)
 			eta := time.Duration(float64(el) / float64(step+1) * float64(cfg.Steps-step-1))
 			logf("step %5d/%d  loss %.4f  train acc %5.1f%%  lr %.2g  %s elapsed, ~%s left",
-				step+1, cfg.Steps, lossSum/float64(logEvery), 100*float64(correct)/float64(seen), learnRate(cfg, step),
+				step+1, cfg.Steps, lossSum*float64(cfg.Batch)/float64(seen), 100*float64(correct)/float64(seen), learnRate(cfg, step),
 				el.Round(time.Second), eta.Round(time.Second))
 			lossSum, correct, seen = 0, 0, 0
 		}
@@ -108,16 +119,9 @@ func Train(cfg Config) (*Params, error) {
 // logEvery is the number of steps between progress lines.
 var logEvery = 50
 
-var Shift float32
-
-var ConstLR bool
-
 // learnRate warms up linearly over the first 5% of the steps, then follows
 // a cosine down to 2% of the peak.
 func learnRate(cfg Config, step int) float64 {
-	if ConstLR {
-		return cfg.LR
-	}
 	warm := max(1, cfg.Steps/20)
 	if step < warm {
 		return cfg.LR * float64(step+1) / float64(warm)
@@ -139,7 +143,11 @@ func prefetch(cfg Config) <-chan batch {
 	go func() {
 		defer close(ch)
 		for step := 0; step < cfg.Steps; step++ {
-			ch <- makeBatch(cfg.Arch, trainBase^cfg.Seed<<16, uint64(step*cfg.Batch), cfg.Batch, sceneOptions(cfg))
+			opt := sceneOptions(cfg)
+			if float64(step) < cfg.EasyFraction*float64(cfg.Steps) {
+				opt.Plain, opt.MinShapes, opt.MaxShapes = true, 1, 1
+			}
+			ch <- makeBatch(cfg.Arch, trainBase^cfg.Seed<<16, uint64(step*cfg.Batch), cfg.Batch, opt)
 		}
 	}()
 	return ch
@@ -151,11 +159,6 @@ func makeBatch(a Arch, seed, first uint64, n int, opt shapes.Options) batch {
 	for i := 0; i < n; i++ {
 		sc := opt.Scene(seed, first+uint64(i))
 		shapes.ToCHW(b.x[i*3*s*s:(i+1)*3*s*s], sc.Image)
-		if Shift != 0 {
-			for j := i * 3 * s * s; j < (i+1)*3*s*s; j++ {
-				b.x[j] = (b.x[j] - 0.5) * Shift
-			}
-		}
 		b.labels[i] = int(sc.Label)
 		b.onehot[i*a.Classes+int(sc.Label)] = 1
 	}
