@@ -15,11 +15,27 @@ func sigmoidAVX2(dst, src *float32, n int)
 //go:noescape
 func siluAVX2(dst, src *float32, n int)
 
+// expAVX512, sigmoidAVX512 and siluAVX512 are the same loops in AVX-512, 16
+// values per vector, with a masked load and store for the last n%16. See
+// activation_amd64.s.
+//
+//go:noescape
+func expAVX512(dst, src *float32, n int)
+
+//go:noescape
+func sigmoidAVX512(dst, src *float32, n int)
+
+//go:noescape
+func siluAVX512(dst, src *float32, n int)
+
 // actKind is the implementation of Exp, Sigmoid and SiLU: the fastest one
 // the CPU supports. Tests switch it to cover every available one.
 var actKind = bestActKind()
 
 func bestActKind() kernelKind {
+	if hasAVX512 {
+		return kindAVX512
+	}
 	if hasAVX2 {
 		return kindAVX2
 	}
@@ -32,6 +48,9 @@ func availableActKinds() []kernelKind {
 	if hasAVX2 {
 		ks = append(ks, kindAVX2)
 	}
+	if hasAVX512 {
+		ks = append(ks, kindAVX512)
+	}
 	return ks
 }
 
@@ -42,6 +61,10 @@ func expSlice(dst, src []float32) {
 		expGo(dst, src)
 		return
 	}
+	if actKind == kindAVX512 {
+		expAVX512(&dst[0], &src[0], len(src))
+		return
+	}
 	expAVX2(&dst[0], &src[0], len(src))
 }
 
@@ -50,12 +73,20 @@ func sigmoidSlice(dst, src []float32) {
 		sigmoidGo(dst, src)
 		return
 	}
+	if actKind == kindAVX512 {
+		sigmoidAVX512(&dst[0], &src[0], len(src))
+		return
+	}
 	sigmoidAVX2(&dst[0], &src[0], len(src))
 }
 
 func siluSlice(dst, src []float32) {
 	if actKind == kindGo {
 		siluGo(dst, src)
+		return
+	}
+	if actKind == kindAVX512 {
+		siluAVX512(&dst[0], &src[0], len(src))
 		return
 	}
 	siluAVX2(&dst[0], &src[0], len(src))

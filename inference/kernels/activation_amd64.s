@@ -158,6 +158,160 @@ done:
 	VZEROUPPER
 	RET
 
+// Exp, sigmoid and SiLU (see activation.go and the AVX2 code above), 16
+// values per AVX-512 vector, with 2^n applied by VSCALEFPS (which rounds
+// subnormal and overflowing results once, as the AVX2 code's two factors
+// do, so both give the same bits). Every constant is held in a register:
+// Z12 = 1.5*2^23, Z13 = 89, Z14 = -120, Z15 = 1.0, Z16 = log2e, Z17 = c1,
+// Z18 = c2, Z19-Z24 = p0-p5, Z25 = the sign bit. The last n%16 values are
+// done by one masked load and store, with the mask in K2.
+
+// EXPCORE512 sets Z0 = exp(Z0), for Z0 in [-120, 89] or NaN, leaving
+// Z3 = 1 + r + r^2*P(r) and Z2 = n (Z0 = Z3 * 2^Z2); clobbers Z1.
+#define EXPCORE512 \
+	VMOVAPS Z12, Z1; \
+	VFMADD231PS Z16, Z0, Z1; \
+	VSUBPS Z12, Z1, Z2; \
+	VFNMADD231PS Z17, Z2, Z0; \
+	VFNMADD231PS Z18, Z2, Z0; \
+	VMOVAPS Z19, Z3; \
+	VFMADD213PS Z20, Z0, Z3; \
+	VFMADD213PS Z21, Z0, Z3; \
+	VFMADD213PS Z22, Z0, Z3; \
+	VFMADD213PS Z23, Z0, Z3; \
+	VFMADD213PS Z24, Z0, Z3; \
+	VMULPS Z0, Z0, Z1; \
+	VFMADD213PS Z0, Z1, Z3; \
+	VADDPS Z15, Z3, Z3; \
+	VSCALEFPS Z2, Z3, Z0
+
+// EXP512 sets Z0 = exp(Z6) (NaN goes through the clamps, as in EXP).
+#define EXP512 \
+	VMAXPS Z6, Z14, Z0; \
+	VMINPS Z0, Z13, Z0; \
+	EXPCORE512
+
+// SIGMOID512 sets Z0 = sigmoid(Z6), as SIGMOID does; clobbers K1.
+#define SIGMOID512 \
+	VORPS Z25, Z6, Z0; \
+	VMAXPS Z0, Z14, Z0; \
+	EXPCORE512; \
+	VADDPS Z15, Z0, Z1; \
+	VPMOVD2M Z6, K1; \
+	VBLENDMPS Z0, Z15, K1, Z2; \
+	VDIVPS Z1, Z2, Z0
+
+// SILU512 sets Z0 = Z6*sigmoid(Z6), as SILU does; clobbers K1.
+#define SILU512 \
+	VORPS Z25, Z6, Z0; \
+	VMAXPS Z0, Z14, Z0; \
+	VMOVAPS Z0, Z7; \
+	EXPCORE512; \
+	VMULPS Z7, Z3, Z4; \
+	VSCALEFPS Z2, Z4, Z4; \
+	VADDPS Z15, Z0, Z1; \
+	VPMOVD2M Z6, K1; \
+	VBLENDMPS Z4, Z6, K1, Z2; \
+	VDIVPS Z1, Z2, Z0
+
+#define PROLOGUE512 \
+	MOVQ dst+0(FP), DI; \
+	MOVQ src+8(FP), SI; \
+	MOVQ n+16(FP), CX; \
+	VBROADCASTSS actConst<>+416(SB), Z12; \
+	VBROADCASTSS actConst<>+384(SB), Z13; \
+	VBROADCASTSS actConst<>+352(SB), Z14; \
+	VBROADCASTSS actConst<>+320(SB), Z15; \
+	VBROADCASTSS actConst<>+32(SB), Z16; \
+	VBROADCASTSS actConst<>+64(SB), Z17; \
+	VBROADCASTSS actConst<>+96(SB), Z18; \
+	VBROADCASTSS actConst<>+128(SB), Z19; \
+	VBROADCASTSS actConst<>+160(SB), Z20; \
+	VBROADCASTSS actConst<>+192(SB), Z21; \
+	VBROADCASTSS actConst<>+224(SB), Z22; \
+	VBROADCASTSS actConst<>+256(SB), Z23; \
+	VBROADCASTSS actConst<>+288(SB), Z24; \
+	VBROADCASTSS actConst<>+0(SB), Z25
+
+// TAILMASK512 sets K2 to the first CX lanes (CX in 1..15).
+#define TAILMASK512 \
+	MOVQ $1, AX; \
+	SHLQ CX, AX; \
+	DECQ AX; \
+	KMOVW AX, K2
+
+// func expAVX512(dst, src *float32, n int)
+TEXT ·expAVX512(SB), NOSPLIT, $0-24
+	PROLOGUE512
+loop:
+	CMPQ CX, $16
+	JLT tail
+	VMOVUPS (SI), Z6
+	EXP512
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP loop
+tail:
+	TESTQ CX, CX
+	JEQ done
+	TAILMASK512
+	VMOVUPS.Z (SI), K2, Z6
+	EXP512
+	VMOVUPS Z0, K2, (DI)
+done:
+	VZEROUPPER
+	RET
+
+// func sigmoidAVX512(dst, src *float32, n int)
+TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24
+	PROLOGUE512
+loop:
+	CMPQ CX, $16
+	JLT tail
+	VMOVUPS (SI), Z6
+	SIGMOID512
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP loop
+tail:
+	TESTQ CX, CX
+	JEQ done
+	TAILMASK512
+	VMOVUPS.Z (SI), K2, Z6
+	SIGMOID512
+	VMOVUPS Z0, K2, (DI)
+done:
+	VZEROUPPER
+	RET
+
+// func siluAVX512(dst, src *float32, n int)
+TEXT ·siluAVX512(SB), NOSPLIT, $0-24
+	PROLOGUE512
+loop:
+	CMPQ CX, $16
+	JLT tail
+	VMOVUPS (SI), Z6
+	SILU512
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP loop
+tail:
+	TESTQ CX, CX
+	JEQ done
+	TAILMASK512
+	VMOVUPS.Z (SI), K2, Z6
+	SILU512
+	VMOVUPS Z0, K2, (DI)
+done:
+	VZEROUPPER
+	RET
+
 // Constants, 8 copies each: the sign bit, log2e, c1, c2, P's coefficients
 // p0-p5, 1.0, the clamps -120 and 89, the magic 1.5*2^23, and the tail mask
 // table (8 lanes of ones, 8 of zeros).
