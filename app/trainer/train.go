@@ -29,10 +29,12 @@ type Config struct {
 	HeadLRFactor float64
 	// Scenes says what training scenes to draw; its Size is Arch.Size.
 	Scenes shapes.Options
-	// EasyFraction of the steps, at the start, see only single shapes on
-	// plain backgrounds: the network finds shape features sooner there,
-	// and the full scenes then refine them.
-	EasyFraction float64
+	// SingleFraction of the steps, at the start, see one shape per scene,
+	// the first PlainFraction of them on plain backgrounds only. Without
+	// other shapes every scene's label is the only shape in it, so the
+	// network finds shape features sooner; the full scenes then teach it
+	// that the largest shape wins.
+	SingleFraction, PlainFraction float64
 	// Checkpoint, if set, is called with the current weights (folded)
 	// every CheckpointEvery steps.
 	Checkpoint      func(step int, p *Params)
@@ -44,12 +46,14 @@ type Config struct {
 // DefaultConfig is the configuration of the shipped model.
 func DefaultConfig() Config {
 	return Config{
-		Arch:         DefaultArch(shapes.DefaultSize, shapes.NumClasses, true),
-		Seed:         1,
-		Steps:        1500,
-		Batch:        32,
-		LR:           2e-3,
-		HeadLRFactor: 5,
+		Arch:           DefaultArch(shapes.DefaultSize, shapes.NumClasses, true),
+		Seed:           1,
+		Steps:          1500,
+		Batch:          32,
+		LR:             3e-3,
+		HeadLRFactor:   3,
+		SingleFraction: 0.3,
+		PlainFraction:  0.12,
 	}
 }
 
@@ -144,8 +148,11 @@ func prefetch(cfg Config) <-chan batch {
 		defer close(ch)
 		for step := 0; step < cfg.Steps; step++ {
 			opt := sceneOptions(cfg)
-			if float64(step) < cfg.EasyFraction*float64(cfg.Steps) {
-				opt.Plain, opt.MinShapes, opt.MaxShapes = true, 1, 1
+			if float64(step) < cfg.SingleFraction*float64(cfg.Steps) {
+				opt.MinShapes, opt.MaxShapes = 1, 1
+			}
+			if float64(step) < cfg.PlainFraction*float64(cfg.Steps) {
+				opt.Plain = true
 			}
 			ch <- makeBatch(cfg.Arch, trainBase^cfg.Seed<<16, uint64(step*cfg.Batch), cfg.Batch, opt)
 		}
