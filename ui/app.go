@@ -39,6 +39,10 @@ type Options struct {
 	// Shown, when set, is called on the UI goroutine after each outcome has
 	// been shown (tests and the snapshot wait on it).
 	Shown func(session.Outcome)
+	// Do runs a function on the UI goroutine; nil is fyne.Do. Tests queue
+	// the functions and run them on the test's goroutine, as the desktop
+	// driver runs them on its own.
+	Do func(func())
 }
 
 // App is one CAMscope window and its state. All fields are owned by the UI
@@ -80,12 +84,15 @@ func New(fa fyne.App, opts Options) *App {
 	if opts.Funcs.Explain == nil {
 		opts.Funcs = session.DefaultFuncs()
 	}
+	if opts.Do == nil {
+		opts.Do = fyne.Do
+	}
 	fa.Settings().SetTheme(newTheme())
 	a := &App{fyne: fa, opts: opts, view: explain.DefaultView(),
 		req: explain.Request{Method: cam.CAM, TopK: explain.DefaultTopK}}
 	a.loadPrefs()
 	a.runner = session.NewRunner(opts.Funcs, func(o session.Outcome) {
-		fyne.Do(func() {
+		opts.Do(func() {
 			if a.runner.Current(o.Gen) {
 				a.show(o)
 			}
@@ -135,8 +142,8 @@ func (a *App) submit(job session.Job) {
 	job.Request = a.req
 	job.SameClasses = a.sameClasses
 	job.View = a.view
-	a.runner.Submit(job)
 	a.setBusy(true)
+	a.runner.Submit(job)
 }
 
 // rerun explains the current photo again with the current models.

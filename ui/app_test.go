@@ -35,6 +35,7 @@ const (
 type harness struct {
 	*App
 	shown chan session.Outcome
+	queue chan func() // what the app asked to run on the UI goroutine
 	runs  atomic.Int32
 }
 
@@ -46,7 +47,8 @@ func newHarness(t testing.TB, opts Options) *harness {
 		}
 	}
 	test.NewTempApp(t)
-	h := &harness{shown: make(chan session.Outcome, 16)}
+	h := &harness{shown: make(chan session.Outcome, 16), queue: make(chan func(), 256)}
+	opts.Do = func(f func()) { h.queue <- f }
 	if opts.Funcs.Explain == nil {
 		opts.Funcs = session.DefaultFuncs()
 	}
@@ -66,16 +68,51 @@ func newHarness(t testing.TB, opts Options) *harness {
 	return h
 }
 
-// wait returns the next outcome shown.
+// wait runs the UI goroutine's work, as the desktop driver's loop would,
+// until an outcome has been shown, and returns it.
 func (h *harness) wait(t testing.TB) session.Outcome {
 	t.Helper()
-	select {
-	case o := <-h.shown:
-		return o
-	case <-time.After(60 * time.Second):
-		t.Fatal("no result shown within a minute")
+	timeout := time.After(60 * time.Second)
+	for {
+		select {
+		case o := <-h.shown:
+			return o
+		case f := <-h.queue:
+			f()
+		case <-timeout:
+			t.Fatal("no result shown within a minute")
+		}
 	}
-	return session.Outcome{}
+}
+
+// until runs the UI goroutine's work until done is closed, then what is
+// left.
+func (h *harness) until(t testing.TB, done <-chan struct{}) {
+	t.Helper()
+	timeout := time.After(60 * time.Second)
+	for {
+		select {
+		case f := <-h.queue:
+			f()
+		case <-done:
+			h.drain()
+			return
+		case <-timeout:
+			t.Fatal("not done within a minute")
+		}
+	}
+}
+
+// drain runs the UI work queued so far.
+func (h *harness) drain() {
+	for {
+		select {
+		case f := <-h.queue:
+			f()
+		default:
+			return
+		}
+	}
 }
 
 // started opens cat.png with MobileNet V2 and waits for its tiles.
@@ -359,6 +396,7 @@ func TestCancel(t *testing.T) {
 	}
 	test.Tap(h.cancel)
 	h.runner.Wait()
+	h.drain()
 	if h.busy || len(h.tiles) != 0 || h.status.Text != "Cancelled." {
 		t.Errorf("after cancel: busy %v, %d tiles, status %q", h.busy, len(h.tiles), h.status.Text)
 	}
@@ -375,6 +413,7 @@ func TestNewPhotoWhileRunningShowsOnlyTheNewOne(t *testing.T) {
 	h.OpenPhoto(birdPhoto)
 	o := h.wait(t)
 	h.runner.Wait()
+	h.drain()
 	if o.Photo.Name != "bird.png" || h.photo.Name != "bird.png" {
 		t.Fatalf("shown %s", o.Photo.Name)
 	}

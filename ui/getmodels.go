@@ -112,7 +112,7 @@ func (dl *download) Start() {
 			return
 		}
 		last = time.Now()
-		fyne.Do(func() {
+		dl.a.opts.Do(func() {
 			dl.bar.SetValue(float64(n) / float64(max(total, 1)))
 			dl.status.SetText(fmt.Sprintf("%s of %s", session.HumanSize(n), session.HumanSize(total)))
 		})
@@ -120,7 +120,7 @@ func (dl *download) Start() {
 	go func() {
 		defer close(done)
 		_, err := session.Download(ctx, nil, dl.a.catalogueBase(), dl.entry, dl.a.modelDir(), progress)
-		fyne.Do(func() {
+		dl.a.opts.Do(func() {
 			dl.stop.Hide()
 			dl.bar.Hide()
 			dl.showInstalled()

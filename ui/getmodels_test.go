@@ -56,7 +56,7 @@ func TestGetModelsDownloadAndOpen(t *testing.T) {
 		t.Fatal("a model not downloaded yet offers Open")
 	}
 	test.Tap(ok.get)
-	<-ok.done
+	h.until(t, ok.done)
 	if ok.use.Hidden || !ok.get.Hidden || !strings.Contains(ok.status.Text, "installed") {
 		t.Errorf("after download: status %q", ok.status.Text)
 	}
@@ -64,7 +64,7 @@ func TestGetModelsDownloadAndOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	test.Tap(broken.get)
-	<-broken.done
+	h.until(t, broken.done)
 	if broken.status.Text != "Failed." || h.Window.Canvas().Overlays().Top() == nil {
 		t.Errorf("failed download: status %q", broken.status.Text)
 	}
