@@ -6,10 +6,7 @@ import (
 	"os"
 	"runtime/debug"
 
-	"fyne.io/fyne/v2"
-
 	"camscope/app/cli"
-	"camscope/assets"
 	"camscope/ui"
 )
 
@@ -26,5 +23,5 @@ func main() {
 		env := &cli.Env{Stdout: os.Stdout, Stderr: os.Stderr}
 		os.Exit(cli.Main(env, args))
 	}
-	os.Exit(ui.Main(args, os.Stderr, fyne.NewStaticResource("icon.png", assets.Icon)))
+	os.Exit(ui.Main(args, os.Stderr))
 }

@@ -13,16 +13,22 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"camscope/app/explain"
 	"camscope/app/photo"
 	"camscope/app/session"
+	"camscope/assets"
 	"camscope/inference/cam"
 	"camscope/ui/widgets"
 )
+
+// Icon is the app's icon.
+var Icon = fyne.NewStaticResource("icon.png", assets.Icon)
 
 // AppID identifies the app for its preferences (as in FyneApp.toml).
 const AppID = "io.camscope.app"
@@ -72,6 +78,7 @@ type App struct {
 	gridLay  *widgets.AspectGrid
 	center   *fyne.Container
 	empty    *widget.Label
+	emptyBox fyne.CanvasObject
 	c        controls
 	activity *widget.Activity
 	status   *widget.Label
@@ -100,6 +107,7 @@ func New(fa fyne.App, opts Options) *App {
 	})
 	a.Window = fa.NewWindow("CAMscope")
 	a.Window.SetContent(a.build())
+	a.setEmpty("Open a photo (Ctrl+O) or drop one on the window to see where the model looks.")
 	a.Window.Resize(fyne.NewSize(1280, 800))
 	a.Window.SetMainMenu(a.menu())
 	a.shortcuts()
@@ -122,9 +130,7 @@ func (a *App) Start() {
 func (a *App) build() fyne.CanvasObject {
 	a.gridLay = &widgets.AspectGrid{CaptionHeight: widgets.CaptionHeight()}
 	a.grid = container.NewStack()
-	a.empty = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
-	a.empty.Wrapping = fyne.TextWrapWord
-	a.center = container.NewStack(a.grid, container.NewCenter(a.empty))
+	a.center = container.NewStack(a.grid, a.emptyState())
 	a.activity = widget.NewActivity()
 	a.activity.Hide()
 	a.status = widget.NewLabel("")
@@ -135,6 +141,34 @@ func (a *App) build() fyne.CanvasObject {
 	bottom := container.NewBorder(nil, nil, nil, container.NewHBox(a.activity, a.cancel), a.status)
 	side := a.buildControls()
 	return container.NewBorder(a.toolbar(), bottom, side, nil, container.NewPadded(a.center))
+}
+
+// emptyState is what the middle shows before there is anything to
+// explain: what to do, and the buttons that do it.
+func (a *App) emptyState() fyne.CanvasObject {
+	a.empty = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	pic := canvas.NewImageFromResource(Icon)
+	pic.FillMode = canvas.ImageFillContain
+	pic.SetMinSize(fyne.NewSize(96, 96))
+	photo := widget.NewButtonWithIcon("Open photo…", theme.FileImageIcon(), a.OpenPhotoDialog)
+	photo.Importance = widget.HighImportance
+	model := widget.NewButtonWithIcon("Open model…", theme.FolderOpenIcon(), a.OpenModelDialog)
+	get := widget.NewButtonWithIcon("Get models…", theme.DownloadIcon(), a.GetModelsDialog)
+	hint := widget.NewLabelWithStyle("Photos: PNG, JPEG, GIF, BMP, TIFF, WebP · models: ONNX image classifiers · or drop files here",
+		fyne.TextAlignCenter, fyne.TextStyle{})
+	hint.SizeName = theme.SizeNameCaptionText
+	a.emptyBox = container.NewCenter(container.NewVBox(pic, a.empty, container.NewCenter(container.NewHBox(photo, model, get)), hint))
+	return a.emptyBox
+}
+
+// setEmpty shows msg in the empty state, or hides it for "".
+func (a *App) setEmpty(msg string) {
+	a.empty.SetText(msg)
+	if msg == "" {
+		a.emptyBox.Hide()
+	} else {
+		a.emptyBox.Show()
+	}
 }
 
 // submit starts a run with the current request.

@@ -66,7 +66,7 @@ func (a *App) closeDetail() {
 		return
 	}
 	a.detail = nil
-	a.center.Objects = []fyne.CanvasObject{a.grid, container.NewCenter(a.empty)}
+	a.center.Objects = []fyne.CanvasObject{a.grid, a.emptyBox}
 	a.center.Refresh()
 }
 

@@ -23,7 +23,7 @@ func (p *pathsFlag) Set(v string) error { *p = append(*p, v); return nil }
 // Main runs the desktop app with the given arguments and returns the exit
 // code: --image and --model (repeatable: compare) choose the first inputs,
 // --snapshot FILE.png renders the window to a file and exits.
-func Main(args []string, stderr io.Writer, icon fyne.Resource) int {
+func Main(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("camscope", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var opts Options
@@ -56,9 +56,7 @@ func Main(args []string, stderr io.Writer, icon fyne.Resource) int {
 		return 0
 	}
 	fa := app.NewWithID(AppID)
-	if icon != nil {
-		fa.SetIcon(icon)
-	}
+	fa.SetIcon(Icon)
 	a := New(fa, opts)
 	a.Start()
 	a.Window.ShowAndRun()

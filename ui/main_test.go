@@ -33,7 +33,7 @@ func TestMainSnapshot(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "shot.png")
 	var stderr bytes.Buffer
-	code := Main([]string{"--snapshot", out, "--image", catPhoto, "--model", mobileV2, "--size", "1024x700"}, &stderr, nil)
+	code := Main([]string{"--snapshot", out, "--image", catPhoto, "--model", mobileV2, "--size", "1024x700"}, &stderr)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
@@ -56,15 +56,15 @@ func TestMainSnapshot(t *testing.T) {
 
 func TestMainErrors(t *testing.T) {
 	var stderr bytes.Buffer
-	if code := Main([]string{"--snapshot", filepath.Join(t.TempDir(), "x.png"), "--image", "missing.png"}, &stderr, nil); code != 1 || !strings.Contains(stderr.String(), "missing.png") {
+	if code := Main([]string{"--snapshot", filepath.Join(t.TempDir(), "x.png"), "--image", "missing.png"}, &stderr); code != 1 || !strings.Contains(stderr.String(), "missing.png") {
 		t.Errorf("missing photo: exit %d, %q", code, stderr.String())
 	}
 	stderr.Reset()
-	if code := Main([]string{"frobnicate"}, &stderr, nil); code != 2 || !strings.Contains(stderr.String(), "unknown command") {
+	if code := Main([]string{"frobnicate"}, &stderr); code != 2 || !strings.Contains(stderr.String(), "unknown command") {
 		t.Errorf("unknown command: exit %d, %q", code, stderr.String())
 	}
 	stderr.Reset()
-	if code := Main([]string{"--size", "9x9", "--snapshot", "x.png"}, &stderr, nil); code != 2 {
+	if code := Main([]string{"--size", "9x9", "--snapshot", "x.png"}, &stderr); code != 2 {
 		t.Errorf("bad size: exit %d", code)
 	}
 }

@@ -23,13 +23,13 @@ func (a *App) refreshTiles() {
 	a.grid.Objects = nil
 	switch {
 	case a.photo == nil:
-		a.empty.SetText("Open a photo (Ctrl+O) or drop one on the window.")
+		a.setEmpty("Open a photo (Ctrl+O) or drop one on the window to see where the model looks.")
 	case len(a.models) == 0:
-		a.empty.SetText("Open a model (.onnx) or get one from the catalogue to explain this photo.")
+		a.setEmpty("Open a model (.onnx) or get one from the catalogue to explain " + a.photo.Name + ".")
 	case a.scene == nil:
-		a.empty.SetText("")
+		a.setEmpty("")
 	default:
-		a.empty.SetText("")
+		a.setEmpty("")
 		b := a.scene.Photo.Rect
 		a.gridLay.Aspect = float32(b.Dx()) / float32(b.Dy())
 		if len(a.scene.Rows) == 1 {
