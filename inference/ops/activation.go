@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"camscope/inference/kernels"
 	"camscope/inference/tensor"
 )
 
@@ -11,7 +12,7 @@ func init() {
 	register("Relu", buildRelu)
 	register("LeakyRelu", buildLeakyRelu)
 	register("Clip", buildClip)
-	register("Sigmoid", sliceBuilder("Sigmoid", sigmoidSlice))
+	register("Sigmoid", sliceBuilder("Sigmoid", kernels.Sigmoid))
 	register("HardSigmoid", buildHardSigmoid)
 	register("HardSwish", unaryBuilder("HardSwish", func(x float32) float32 {
 		return x * hardSigmoid(x, 1.0/6, 0.5)

@@ -1,5 +1,7 @@
 package ops
 
+import "camscope/inference/kernels"
+
 // SiLU is the engine's own operator for x*sigmoid(x) (also called Swish),
 // which EfficientNet-style networks write as Sigmoid followed by Mul with
 // the same input. The loader replaces that pair by one SiLU node: one pass
@@ -8,13 +10,5 @@ package ops
 const SiLU = "camscope.SiLU"
 
 func init() {
-	register(SiLU, sliceBuilder("SiLU", siluSlice))
-}
-
-// siluSlice sets dst[i] = src[i] * sigmoid(src[i]).
-func siluSlice(dst, src []float32) {
-	sigmoidSlice(dst, src)
-	for i, v := range src {
-		dst[i] *= v
-	}
+	register(SiLU, sliceBuilder("SiLU", kernels.SiLU))
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"camscope/inference/kernels"
 	"camscope/inference/tensor"
 )
 
@@ -11,7 +12,7 @@ func init() {
 	f64 := func(f func(float64) float64) func(float32) float32 {
 		return func(x float32) float32 { return float32(f(float64(x))) }
 	}
-	register("Exp", unaryBuilder("Exp", expf))
+	register("Exp", sliceBuilder("Exp", kernels.Exp))
 	register("Log", unaryBuilder("Log", f64(math.Log)))
 	register("Floor", unaryBuilder("Floor", f64(math.Floor)))
 	register("Ceil", unaryBuilder("Ceil", f64(math.Ceil)))
