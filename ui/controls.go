@@ -206,6 +206,7 @@ func (a *App) refreshInfo() {
 		m := a.models[0]
 		c.modelName.SetText(m.Name)
 		c.modelInfo.SetText(modelFacts(m))
+		c.search.SetPlaceHolder(searchHint(m))
 	default:
 		var names []string
 		for _, m := range a.models {
@@ -241,6 +242,19 @@ func (a *App) refreshInfo() {
 		c.method.Enable()
 		c.methodNote.Hide()
 	}
+}
+
+// searchHint shows what the class search takes, in the model's terms.
+func searchHint(m *explain.Model) string {
+	n := m.NumClasses()
+	if len(m.Labels) < 2 {
+		return fmt.Sprintf("a class index, 0 to %d", n-1)
+	}
+	pick := func(k int) string {
+		l, _, _ := strings.Cut(m.Labels[min(k, n-1)], ",")
+		return l
+	}
+	return fmt.Sprintf("%s, %s or %d", pick(n/3), pick(2*n/3), n/2)
 }
 
 func modelFacts(m *explain.Model) string {

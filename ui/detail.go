@@ -41,7 +41,7 @@ func (a *App) OpenDetail(i int) {
 		return
 	}
 	t := a.scene.Tiles()[i]
-	photo, scale := session.Shrink(a.photo.Image, detailSide)
+	photo, scale := session.Fit(a.photo.Image, detailSide/2, detailSide)
 	d := &detail{a: a, index: i, tile: t, photo: photo, scale: scale,
 		heat: t.HeatAt(photo.Rect.Size(), scale, a.view.Colormap), buf: image.NewRGBA(photo.Rect)}
 	d.render()

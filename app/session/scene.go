@@ -14,6 +14,10 @@ import (
 // enough that a slider move re-blends every tile within a frame.
 const DisplaySide = 480
 
+// MinDisplaySide is the side small photos are enlarged to (smoothly) so
+// that a 64-pixel scene does not turn into blocks on screen.
+const MinDisplaySide = 320
+
 // Scene is what the tile grid shows: a display-sized copy of the photo and,
 // per model (row) and class, the map prepared for blending. It is built once
 // per result and normalisation; opacity, colormap, box and contour changes
@@ -37,7 +41,7 @@ type Tile struct {
 // maxSide pixels wide or high. With v.Shared every map of every result is
 // put on one scale, so that classes and models compare.
 func NewScene(photo *image.RGBA, results []*explain.Result, v explain.View, maxSide int) *Scene {
-	small, scale := Shrink(photo, maxSide)
+	small, scale := Fit(photo, min(MinDisplaySide, maxSide), maxSide)
 	return newScene(small, scale, results, v)
 }
 
@@ -130,15 +134,24 @@ func (t *Tile) CellRect(cell image.Point, scale float64) image.Rectangle {
 	return image.Rect(int(x0+0.5), int(y0+0.5), int(x0+cw*scale+0.5), int(y0+ch*scale+0.5))
 }
 
-// Shrink returns img scaled (bilinear) so that its longer side is at most
-// maxSide, and the scale factor; img itself when it is small enough.
-func Shrink(img *image.RGBA, maxSide int) (*image.RGBA, float64) {
+// Fit returns img scaled (bilinear) so that its longer side is between
+// minSide and maxSide, and the scale factor; img itself when it already
+// is.
+func Fit(img *image.RGBA, minSide, maxSide int) (*image.RGBA, float64) {
 	b := img.Rect
 	side := max(b.Dx(), b.Dy())
-	if side <= maxSide || side == 0 {
+	target := side
+	switch {
+	case side == 0:
+	case side > maxSide:
+		target = maxSide
+	case side < minSide:
+		target = minSide
+	}
+	if target == side {
 		return render.ToRGBA(img), 1
 	}
-	scale := float64(maxSide) / float64(side)
+	scale := float64(target) / float64(side)
 	w, h := max(1, int(float64(b.Dx())*scale+0.5)), max(1, int(float64(b.Dy())*scale+0.5))
 	out := image.NewRGBA(image.Rect(0, 0, w, h))
 	draw.BiLinear.Scale(out, out.Rect, img, b, draw.Src, nil)
