@@ -314,7 +314,7 @@ func TestClassSearch(t *testing.T) {
 		t.Errorf("note %q", h.c.searchNote.Text)
 	}
 	h.SearchClass("no such animal")
-	if !strings.Contains(h.c.searchNote.Text, "no class label contains") {
+	if !strings.HasPrefix(h.c.searchNote.Text, "No class label contains") {
 		t.Errorf("note %q", h.c.searchNote.Text)
 	}
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"image"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -172,7 +173,7 @@ func (a *App) SearchClass(query string) {
 	m := a.models[0]
 	hits, err := cam.FindClasses(m.Labels, m.NumClasses(), query)
 	if err != nil {
-		a.c.searchNote.SetText(err.Error() + ".")
+		a.c.searchNote.SetText(sentence(err.Error()))
 		return
 	}
 	k := hits[0]
@@ -191,6 +192,18 @@ func (a *App) SearchClass(query string) {
 	a.c.search.SetText("")
 	a.req.Classes = append(a.req.Classes, k)
 	a.rerun()
+}
+
+// sentence starts msg with a capital and ends it with a full stop.
+func sentence(msg string) string {
+	if msg == "" {
+		return msg
+	}
+	msg = strings.ToUpper(msg[:1]) + msg[1:]
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
 }
 
 // Tiles returns the captions of the tiles shown, in order (for tests).
