@@ -276,3 +276,21 @@ func TestRunnerSameClasses(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func TestRunnerPreparesScene(t *testing.T) {
+	c := newCollector()
+	f := newFake().funcs()
+	f.Explain = func(_ context.Context, m *explain.Model, img *image.RGBA, req explain.Request) (*explain.Result, error) {
+		r := result(img.Rect.Dx(), img.Rect.Dy(), []float32{0, 1, 2, 3})
+		r.Model = m
+		return r, nil
+	}
+	r := NewRunner(f, c.deliver)
+	j := job("p.png", "m")
+	j.View = explain.DefaultView()
+	r.Submit(j)
+	o := c.next(t)
+	if o.Err != nil || o.Scene == nil || len(o.Scene.Tiles()) != 1 || o.View.Colormap != j.View.Colormap {
+		t.Fatalf("outcome %+v", o)
+	}
+}
