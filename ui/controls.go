@@ -193,6 +193,11 @@ func (a *App) shortcuts() {
 	add(fyne.KeyO, a.OpenPhotoDialog)
 	add(fyne.KeyS, a.ExportDialog)
 	add(fyne.KeyQ, a.fyne.Quit)
+	a.Window.Canvas().SetOnTypedKey(func(e *fyne.KeyEvent) {
+		if e.Name == fyne.KeyEscape {
+			a.closeDetail()
+		}
+	})
 }
 
 // refreshInfo shows the model and photo facts and what the model allows.

@@ -59,3 +59,15 @@ func TestCompareDialog(t *testing.T) {
 	}
 	closeTop(h)
 }
+
+func TestEscapeLeavesLargeView(t *testing.T) {
+	h := started(t)
+	test.Tap(h.tiles[0])
+	if h.detail == nil {
+		t.Fatal("no large view")
+	}
+	h.Window.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if h.detail != nil {
+		t.Error("Escape did not return to the grid")
+	}
+}
