@@ -36,9 +36,12 @@ func (a *App) OpenPhoto(path string) {
 	a.submit(session.Job{PhotoPath: path, Models: a.models})
 }
 
-// OpenModel replaces the models with the one at path.
+// OpenModel replaces the models with the one at path. Searched classes
+// are dropped: another model may number its classes differently.
 func (a *App) OpenModel(path string) {
 	a.remember(path)
+	a.req.Classes = nil
+	a.c.searchNote.SetText("")
 	a.submit(session.Job{Photo: a.photo, ModelPaths: []string{path}})
 }
 
