@@ -51,7 +51,7 @@ func (a *App) OpenDetail(i int) {
 	d.overlay.OnHover = d.hover
 	d.plain.OnHover = d.hover
 	back := widget.NewButtonWithIcon("All classes", theme.NavigateBackIcon(), a.closeDetail)
-	title := widget.NewLabelWithStyle(t.Result.Model.Name+" · "+a.tileTitle(t)+"  "+prob(t.Class.Prob), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title := widget.NewLabelWithStyle(t.Result.Model.Name+" · "+fullTitle(t)+"  "+prob(t.Class.Prob), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	exportTile := widget.NewButtonWithIcon("Save tile…", theme.DocumentSaveIcon(), func() { a.exportTileDialog(i) })
 	top := container.NewBorder(nil, nil, back, exportTile, title)
 	d.root = container.NewBorder(top, d.value, nil, nil, container.NewGridWithColumns(2, d.plain, d.overlay))
@@ -68,6 +68,13 @@ func (a *App) closeDetail() {
 	a.detail = nil
 	a.center.Objects = []fyne.CanvasObject{a.grid, a.emptyBox}
 	a.center.Refresh()
+}
+
+func fullTitle(t *session.Tile) string {
+	if t.Class.Rank > 0 {
+		return fmt.Sprintf("%d. %s", t.Class.Rank, t.Class.Label)
+	}
+	return t.Class.Label
 }
 
 func (d *detail) render() {

@@ -75,8 +75,10 @@ func (a *App) rowTiles(row []*session.Tile, cols int) []fyne.CanvasObject {
 	return objs
 }
 
+// tileTitle is a tile's caption: rank and the label's first name (ImageNet
+// labels list synonyms: "tabby, tabby cat"); the large view shows it all.
 func (a *App) tileTitle(t *session.Tile) string {
-	title := t.Class.Label
+	title, _, _ := strings.Cut(t.Class.Label, ", ")
 	if t.Class.Rank > 0 {
 		title = fmt.Sprintf("%d. %s", t.Class.Rank, title)
 	}
