@@ -212,6 +212,8 @@ func (a *App) refreshInfo() {
 		c.modelName.SetText(m.Name)
 		c.modelInfo.SetText(modelFacts(m))
 		c.search.SetPlaceHolder(searchHint(m))
+		c.k.Max = float64(min(explain.MaxTopK, m.NumClasses()))
+		c.k.Refresh()
 	default:
 		var names []string
 		for _, m := range a.models {
