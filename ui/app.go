@@ -256,10 +256,13 @@ func (a *App) show(o session.Outcome) {
 	}
 	a.refreshTiles()
 	a.status.SetText(a.summary())
+	if a.photo != nil {
+		a.Window.SetTitle("CAMscope — " + a.photo.Name)
+	}
 }
 
 func (a *App) summary() string {
-	if len(a.results) == 0 {
+	if len(a.results) == 0 || a.photo == nil {
 		return ""
 	}
 	var names []string

@@ -463,3 +463,12 @@ func TestNoModelHint(t *testing.T) {
 		t.Errorf("hint %q with %d tiles", h.empty.Text, len(h.tiles))
 	}
 }
+
+func TestNothingToStartWith(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.submit(session.Job{})
+	h.wait(t)
+	if len(h.tiles) != 0 || !strings.HasPrefix(h.empty.Text, "Open a photo") {
+		t.Errorf("hint %q with %d tiles", h.empty.Text, len(h.tiles))
+	}
+}

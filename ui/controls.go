@@ -144,7 +144,7 @@ func (a *App) buildControls() fyne.CanvasObject {
 		widget.NewSeparator(),
 		heading("Show"),
 		row("Opacity", c.opacity, c.opValue),
-		c.colormap, c.colorBar,
+		c.colormap, c.colorBar, barLegend(),
 		container.NewHBox(c.box, c.contour),
 		row("Threshold", c.threshold, c.thrValue),
 		widget.NewSeparator(),
@@ -271,6 +271,16 @@ func modelFacts(m *explain.Model) string {
 		layer = fmt.Sprintf("%s (%d×%d map)", layer, sh[3], sh[2])
 	}
 	return fmt.Sprintf("Input %d×%d · %d classes\nLayer %s", w, h, m.NumClasses(), layer)
+}
+
+// barLegend names the colour bar's ends.
+func barLegend() fyne.CanvasObject {
+	low, high := note(), note()
+	low.Wrapping, high.Wrapping = fyne.TextWrapOff, fyne.TextWrapOff
+	low.SetText("less evidence")
+	high.SetText("more evidence")
+	high.Alignment = fyne.TextAlignTrailing
+	return container.NewGridWithColumns(2, low, high)
 }
 
 func percentText(v float64) string { return fmt.Sprintf("%.0f%%", v*100) }
