@@ -32,13 +32,13 @@ type Arch struct {
 
 // DefaultArch pools twice only, so that a 64x64 scene leaves a 16x16
 // feature map (one CAM cell per 4x4 pixels), and keeps the receptive field
-// of the last layer (26 pixels) near the size of the shapes: wider fields
+// of the last layer (34 pixels) near the size of the shapes: wider fields
 // smear the CAM over the background. Batch normalisation is what lets it
 // train at all in minutes: without it the features collapse to zero early
 // and the loss stays at chance for hundreds of steps.
 func DefaultArch(size, classes int, batchNorm bool) Arch {
 	return Arch{Size: size, Classes: classes, BatchNorm: batchNorm, Convs: []ConvSpec{
-		{16, true}, {32, true}, {48, false}, {64, false},
+		{16, true}, {32, true}, {48, false}, {64, false}, {64, false},
 	}}
 }
 

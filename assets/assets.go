@@ -1,0 +1,18 @@
+// Package assets holds the data CAMscope ships inside its binary.
+package assets
+
+import "embed"
+
+// The built-in shape classifier, written by 'camscope train-shapes': an
+// ONNX model whose metadata carries its labels and preprocessing, the same
+// labels one per line, and one sample scene per class (sample_CLASS.png).
+var (
+	//go:embed shapes/shapes.onnx
+	ShapesModel []byte
+
+	//go:embed shapes/labels.txt
+	ShapesLabels string
+
+	//go:embed shapes/sample_*.png
+	ShapesSamples embed.FS
+)
