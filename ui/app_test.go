@@ -472,3 +472,30 @@ func TestNothingToStartWith(t *testing.T) {
 		t.Errorf("hint %q with %d tiles", h.empty.Text, len(h.tiles))
 	}
 }
+
+// With nothing given, the window starts offline with the built-in model on
+// its sample scene.
+func TestStartsWithBuiltinModel(t *testing.T) {
+	test.NewTempApp(t)
+	shown := make(chan session.Outcome, 4)
+	queue := make(chan func(), 64)
+	a := New(fyne.CurrentApp(), Options{Shown: func(o session.Outcome) { shown <- o }, Do: func(f func()) { queue <- f }})
+	a.Start()
+	for {
+		select {
+		case f := <-queue:
+			f()
+			continue
+		case o := <-shown:
+			if o.Err != nil {
+				t.Fatal(o.Err)
+			}
+		case <-time.After(time.Minute):
+			t.Fatal("no result")
+		}
+		break
+	}
+	if len(a.Tiles()) != 5 || a.models[0].Name != session.BuiltinName || !strings.HasPrefix(a.photo.Name, "sample_") {
+		t.Errorf("%d tiles, model %s, photo %s", len(a.Tiles()), a.models[0].Name, a.photo.Name)
+	}
+}

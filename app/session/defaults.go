@@ -2,25 +2,65 @@ package session
 
 import (
 	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
 
 	"camscope/app/explain"
 	"camscope/app/photo"
+	"camscope/assets"
+	"camscope/inference"
+	"camscope/inference/preprocess"
 )
 
-// ErrNoModel says that no model is at hand: none is built in and none has
-// been downloaded.
+// ErrNoModel says that no model is at hand.
 var ErrNoModel = errors.New("no model is installed: open an ONNX classifier or get one from the catalogue")
 
-// DefaultModel returns the model the app starts with: the first model in
-// the download folder. (When the built-in model lands in package assets,
-// this loads it instead: inference.LoadBytes + explain.FromEngine.)
+// BuiltinName is the built-in model's display name.
+const BuiltinName = "shapes (built-in)"
+
+// DefaultModel returns the model the app starts with: the built-in shape
+// classifier, which needs no file and no network.
 func DefaultModel() (*explain.Model, error) {
-	installed, err := InstalledModels(CacheDir())
-	if err != nil || len(installed) == 0 {
-		return nil, ErrNoModel
+	engine, err := inference.LoadBytes("shapes", assets.ShapesModel, inference.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("the built-in model: %w", err)
 	}
-	return explain.LoadModel(installed[0].Path, explain.ModelOptions{})
+	head, err := engine.DiscoverHead()
+	if err != nil {
+		return nil, fmt.Errorf("the built-in model: %w", err)
+	}
+	spec, _, err := preprocess.Resolve(engine.Inputs[0].Shape, head.NumClasses, engine.Metadata, "", preprocess.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("the built-in model: %w", err)
+	}
+	labels := strings.Fields(assets.ShapesLabels)
+	if len(labels) != head.NumClasses {
+		labels = nil
+	}
+	return explain.FromEngine(engine, BuiltinName, labels, spec, "")
 }
 
-// SamplePhoto returns the photo shown at start when none is given, or nil.
-func SamplePhoto() *photo.Photo { return nil }
+// SamplePhoto returns the photo shown at start when none is given: one of
+// the built-in model's sample scenes, or nil.
+func SamplePhoto() *photo.Photo {
+	names, err := fs.Glob(assets.ShapesSamples, "shapes/sample_*.png")
+	if err != nil || len(names) == 0 {
+		return nil
+	}
+	pick := names[0]
+	for _, n := range names {
+		if strings.Contains(n, "heart") {
+			pick = n
+		}
+	}
+	data, err := assets.ShapesSamples.ReadFile(pick)
+	if err != nil {
+		return nil
+	}
+	p, err := photo.Decode(data, pick[strings.LastIndex(pick, "/")+1:])
+	if err != nil {
+		return nil
+	}
+	return p
+}
