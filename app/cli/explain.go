@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"camscope/app/explain"
 	"camscope/app/photo"
 	"camscope/app/render"
+	"camscope/app/session"
 	"camscope/inference/cam"
 	"camscope/inference/npy"
 	"camscope/inference/preprocess"
@@ -223,7 +225,10 @@ func parseFloats(flag, s string) ([]float64, error) {
 
 func loadExplainModel(f explainFlags, pre preprocess.Options) (*explain.Model, error) {
 	if f.model == "" {
-		return nil, fmt.Errorf("--model is required: give an .onnx image classifier")
+		if f.labels != "" || f.layer != "" || !reflect.DeepEqual(pre, preprocess.Options{}) {
+			return nil, fmt.Errorf("--labels, --layer and the preprocessing options need --model: the built-in model brings its own")
+		}
+		return session.DefaultModel()
 	}
 	return explain.LoadModel(f.model, explain.ModelOptions{Labels: f.labels, Layer: f.layer, Preprocess: pre})
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"camscope/app/explain"
+	"camscope/assets"
 )
 
 const shared = "../../../shared"
@@ -205,5 +206,30 @@ func TestExplainInnerLayer(t *testing.T) {
 	code, _, stderr = runCLI(t, append(args, "--method", "cam")...)
 	if code != ExitFailed || !strings.Contains(stderr, "use Grad-CAM at other layers") {
 		t.Errorf("CAM at an inner layer: exit %d, %s", code, stderr)
+	}
+}
+
+// TestExplainBuiltin: without --model, explain uses the built-in shapes
+// model, here on one of its own sample scenes.
+func TestExplainBuiltin(t *testing.T) {
+	dir, out := t.TempDir(), t.TempDir()
+	data, err := assets.ShapesSamples.ReadFile("shapes/sample_circle.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scene := filepath.Join(dir, "circle.png")
+	if err := os.WriteFile(scene, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "explain", "--image", scene, "--top", "3", "--out", out)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "shapes (built-in)") {
+		t.Errorf("output does not name the built-in model:\n%s", stdout)
+	}
+	code, _, stderr = runCLI(t, "explain", "--image", scene, "--layer", "x", "--out", out)
+	if code != ExitFailed || !strings.Contains(stderr, "need --model") {
+		t.Errorf("--layer without --model: exit %d, %s", code, stderr)
 	}
 }
