@@ -6,30 +6,24 @@ import (
 	"testing"
 )
 
-func TestLargestComponentBox(t *testing.T) {
-	// Two blobs above 0.2*max: a 3-cell diagonal chain (8-connected) on the
-	// left and a 4-cell square on the right; the square wins. The 0.1 cells
-	// are below the threshold and must not join anything.
+func TestCAMBoxRegions(t *testing.T) {
+	// At the map's own size the upsampling changes nothing. Two regions are
+	// above 0.2 of the maximum: a 3-cell diagonal chain (8-connected) on the
+	// left and a 4-cell square on the right; the square wins. The 0.1 cell
+	// is below the threshold and must not join anything.
 	m := []float32{
 		1, 0, 0, 0, 0, 0,
 		0, 0.5, 0, 0, 0.3, 0.3,
 		0, 0, 0.9, 0.1, 0.3, 0.25,
 		0, 0, 0, 0, 0, 0,
 	}
-	got := LargestComponentBox(m, 6, 4, 0.2)
-	if want := image.Rect(4, 1, 6, 3); got != want {
+	if got, want := CAMBox(m, 6, 4, 6, 4), image.Rect(4, 1, 6, 3); got != want {
 		t.Errorf("box %v, want %v", got, want)
 	}
-	// Raising the threshold past 0.3 leaves the chain's two ends, and the
-	// first found of equal-sized groups is kept.
-	if got, want := LargestComponentBox(m, 6, 4, 0.45), image.Rect(0, 0, 3, 3); got != want {
-		t.Errorf("box at 0.45: %v, want %v", got, want)
-	}
-	if got := LargestComponentBox(make([]float32, 4), 2, 2, 0.2); !got.Empty() {
+	if got := CAMBox(make([]float32, 4), 2, 2, 8, 8); !got.Empty() {
 		t.Errorf("flat zero map: box %v, want empty", got)
 	}
-	neg := []float32{-1, -2, -3, -4}
-	if got := LargestComponentBox(neg, 2, 2, 0.2); !got.Empty() {
+	if got := CAMBox([]float32{-1, -2, -3, -4}, 2, 2, 8, 8); !got.Empty() {
 		t.Errorf("negative map: box %v, want empty", got)
 	}
 }
@@ -56,24 +50,6 @@ func TestIoU(t *testing.T) {
 				t.Errorf("IoU reversed = %v, want %v", got, c.want)
 			}
 		})
-	}
-}
-
-func TestUpsample(t *testing.T) {
-	// A constant map stays constant; a 2x2 map doubled keeps its corner
-	// values at the corner pixels and interpolates a quarter of the way in.
-	c := Upsample([]float32{3, 3, 3, 3}, 2, 2, 5, 7)
-	for _, v := range c {
-		if math.Abs(float64(v)-3) > 1e-5 {
-			t.Fatalf("constant map upsampled to %v", c)
-		}
-	}
-	u := Upsample([]float32{0, 4, 8, 12}, 2, 2, 4, 4)
-	want := []float32{0, 1, 3, 4, 2, 3, 5, 6, 6, 7, 9, 10, 8, 9, 11, 12}
-	for i := range want {
-		if math.Abs(float64(u[i]-want[i])) > 1e-6 {
-			t.Fatalf("Upsample = %v, want %v", u, want)
-		}
 	}
 }
 
