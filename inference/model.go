@@ -53,12 +53,15 @@ type Model struct {
 	Inputs    []ValueInfo
 	Outputs   []ValueInfo
 
-	consts  map[string]*tensor.Tensor // initializers and folded values
-	steps   []*step                   // in execution order
-	shapes  map[string][]int          // every tensor's shape, from the check run at load
-	opTypes map[string]string         // tensor name -> op type of its producer
-	lastUse map[string]int            // tensor name -> index of the last step that reads it
-	outputs map[string]bool
+	consts map[string]*tensor.Tensor // initializers and folded values
+	// constArrays are the arrays behind constants: never recycled, even
+	// when an operator returns a view of one.
+	constArrays map[uintptr]bool
+	steps       []*step           // in execution order
+	shapes      map[string][]int  // every tensor's shape, from the check run at load
+	opTypes     map[string]string // tensor name -> op type of its producer
+	lastUse     map[string]int    // tensor name -> index of the last step that reads it
+	outputs     map[string]bool
 
 	WeightBytes int64 // bytes held by constants
 	PeakBytes   int64 // largest total of live activations during one run

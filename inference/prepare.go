@@ -123,6 +123,10 @@ func (m *Model) prepare(nodes []*step, limit int64, samples map[string]*tensor.T
 		steps = append(steps, s)
 	}
 	m.steps = steps
+	m.constArrays = map[uintptr]bool{}
+	for _, t := range m.consts {
+		m.constArrays[tensor.ArrayID(t)] = true
+	}
 	m.computeLiveness()
 	if m.WeightBytes+m.PeakBytes > limit {
 		return fmt.Errorf("%w: it needs %s for weights and %s for activations, over the limit of %s", ErrTooLarge,

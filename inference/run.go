@@ -58,6 +58,10 @@ func (m *Model) run(ctx context.Context, inputs map[string]*tensor.Tensor, keep 
 	for _, k := range keep {
 		kept[k] = true
 	}
+	fed := map[uintptr]bool{}
+	for _, v := range inputs {
+		fed[tensor.ArrayID(v)] = true
+	}
 	var live int64
 	for i, s := range m.steps {
 		if err := ctx.Err(); err != nil {
@@ -94,11 +98,29 @@ func (m *Model) run(ctx context.Context, inputs map[string]*tensor.Tensor, keep 
 		}
 		for _, name := range s.inputs {
 			if last, ok := m.lastUse[name]; ok && last == i && !m.outputs[name] && !kept[name] {
+				t := values[name]
 				delete(values, name)
+				m.recycle(t, values, fed)
 			}
 		}
 	}
 	return values, nil
+}
+
+// recycle hands a dead activation's array back for reuse, unless something
+// still refers to it: a constant, a caller's input, or a live tensor that
+// shares its data (Reshape, Identity and friends return views).
+func (m *Model) recycle(t *tensor.Tensor, live map[string]*tensor.Tensor, fed map[uintptr]bool) {
+	id := tensor.ArrayID(t)
+	if id == 0 || m.constArrays[id] || fed[id] {
+		return
+	}
+	for _, v := range live {
+		if tensor.ArrayID(v) == id {
+			return
+		}
+	}
+	tensor.Recycle(t)
 }
 
 // runStep runs one operator, turning a panic in it into an error: a model

@@ -45,7 +45,7 @@ const MaxElements = 1 << 30
 
 // New returns a zeroed float32 tensor of the given shape.
 func New(shape ...int) *Tensor {
-	return &Tensor{Shape: append([]int(nil), shape...), F: make([]float32, checkedSize(shape))}
+	return &Tensor{Shape: append([]int(nil), shape...), F: takeFloat32(checkedSize(shape))}
 }
 
 // NewInt64 returns a zeroed int64 tensor of the given shape.

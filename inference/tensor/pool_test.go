@@ -1,0 +1,38 @@
+package tensor
+
+import "testing"
+
+func TestRecycledArraysComeBackZeroed(t *testing.T) {
+	a := New(minPooled)
+	for i := range a.F {
+		a.F[i] = 7
+	}
+	Recycle(a)
+	b := New(minPooled)
+	if ArrayID(b) != ArrayID(a) {
+		t.Fatal("New did not reuse the recycled array")
+	}
+	for i, v := range b.F {
+		if v != 0 {
+			t.Fatalf("reused array not cleared: [%d] = %v", i, v)
+		}
+	}
+}
+
+func TestArrayIDAndViews(t *testing.T) {
+	a := New(2, minPooled)
+	if ArrayID(a.Reshaped([]int{2 * minPooled})) != ArrayID(a) {
+		t.Error("a reshape has another array ID than its source")
+	}
+	half := &Tensor{Shape: []int{minPooled}, F: a.F[:minPooled]}
+	if ArrayID(half) != ArrayID(a) {
+		t.Error("a prefix view has another array ID than its source")
+	}
+	Recycle(half) // a view that does not span its array: ignored
+	if b := New(minPooled); ArrayID(b) == ArrayID(a) {
+		t.Error("New handed out part of an array that is still in use")
+	}
+	if ArrayID(New(2)) == ArrayID(New(2)) {
+		t.Error("two arrays share an ID")
+	}
+}
