@@ -145,7 +145,7 @@ func (c *conv) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err := checkSize("Conv", outShape); err != nil {
 		return nil, err
 	}
-	out := tensor.New(outShape...)
+	out := tensor.NewUninit(outShape...) // the kernel writes every value
 	inSize, outSize := ch*p.H*p.W, tensor.Size(outShape[1:])
 	for i := 0; i < nb; i++ {
 		k.Run(out.F[i*outSize:(i+1)*outSize], x.F[i*inSize:(i+1)*inSize])

@@ -22,22 +22,42 @@ var pool struct {
 	bytes int
 }
 
+// NewUninit returns a float32 tensor whose values are unspecified (a
+// recycled array is not cleared): for operators that write every element of
+// their output, such as convolutions.
+func NewUninit(shape ...int) *Tensor {
+	n := checkedSize(shape)
+	if b := reuse(n); b != nil {
+		return &Tensor{Shape: append([]int(nil), shape...), F: b}
+	}
+	return &Tensor{Shape: append([]int(nil), shape...), F: make([]float32, n)}
+}
+
 // takeFloat32 returns a zeroed array of n values, reused when one is free.
 func takeFloat32(n int) []float32 {
-	if n >= minPooled {
-		pool.Lock()
-		list := pool.free[n]
-		if k := len(list); k > 0 {
-			b := list[k-1]
-			pool.free[n] = list[:k-1]
-			pool.bytes -= 4 * n
-			pool.Unlock()
-			clear(b)
-			return b
-		}
-		pool.Unlock()
+	if b := reuse(n); b != nil {
+		clear(b)
+		return b
 	}
 	return make([]float32, n)
+}
+
+// reuse returns a recycled array of exactly n values, or nil.
+func reuse(n int) []float32 {
+	if n < minPooled {
+		return nil
+	}
+	pool.Lock()
+	defer pool.Unlock()
+	list := pool.free[n]
+	k := len(list)
+	if k == 0 {
+		return nil
+	}
+	b := list[k-1]
+	pool.free[n] = list[:k-1]
+	pool.bytes -= 4 * n
+	return b
 }
 
 // Recycle hands the array of a float32 tensor back for reuse by New. The

@@ -36,3 +36,16 @@ func TestArrayIDAndViews(t *testing.T) {
 		t.Error("two arrays share an ID")
 	}
 }
+
+func TestNewUninitReusesWithoutClearing(t *testing.T) {
+	a := New(minPooled + 1)
+	a.F[0] = 5
+	Recycle(a)
+	b := NewUninit(minPooled + 1)
+	if ArrayID(b) != ArrayID(a) || b.F[0] != 5 {
+		t.Errorf("NewUninit did not hand back the recycled array as it was")
+	}
+	if c := NewUninit(3, 5); len(c.F) != 15 {
+		t.Errorf("NewUninit(3, 5) has %d values", len(c.F))
+	}
+}
