@@ -135,6 +135,47 @@ func (m *Model) prepare(nodes []*step, limit int64, samples map[string]*tensor.T
 	return nil
 }
 
+// fusion is one pass that merges nodes: it knows how many nodes read each
+// tensor (counted when the pass starts, since an earlier pass may have
+// rewired inputs) and which tensors must survive, and collects the nodes
+// merged away.
+type fusion struct {
+	m       *Model
+	readers map[string]int
+	kept    map[string]bool
+	fused   map[*step]bool
+}
+
+func (m *Model) newFusion(nodes []*step, keep []string) *fusion {
+	f := &fusion{m: m, readers: map[string]int{}, kept: map[string]bool{}, fused: map[*step]bool{}}
+	for _, n := range nodes {
+		for _, in := range n.inputs {
+			f.readers[in]++
+		}
+	}
+	for _, k := range keep {
+		f.kept[k] = true
+	}
+	return f
+}
+
+// private reports whether tensor x may vanish into a merged node: one node
+// reads it, and it is neither a graph output nor a tensor to keep.
+func (f *fusion) private(x string) bool {
+	return f.readers[x] == 1 && !f.m.outputs[x] && !f.kept[x]
+}
+
+// without returns order less the nodes merged away.
+func (f *fusion) without(nodes []*step, order []int) []int {
+	out := order[:0:0]
+	for _, i := range order {
+		if !f.fused[nodes[i]] {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
 // fusable are the operators that can apply a Relu or Clip as they write
 // their output (ops.FusedActivation).
 var fusable = map[string]bool{"Conv": true, "Add": true, "BatchNormalization": true}
@@ -146,23 +187,13 @@ var fusable = map[string]bool{"Conv": true, "Add": true, "BatchNormalization": t
 // graph and tensors named in keep are never fused away. It returns the order
 // without the fused nodes.
 func (m *Model) fuseActivations(nodes []*step, order []int, keep []string) []int {
-	readers := map[string]int{}
-	for _, n := range nodes {
-		for _, in := range n.inputs {
-			readers[in]++
-		}
-	}
-	kept := map[string]bool{}
-	for _, k := range keep {
-		kept[k] = true
-	}
+	f := m.newFusion(nodes, keep)
 	producer := map[string]*step{}
 	for _, n := range nodes {
 		if fusable[n.opType] && len(n.outputs) == 1 {
 			producer[n.outputs[0]] = n
 		}
 	}
-	fused := map[*step]bool{}
 	for _, i := range order {
 		a := nodes[i]
 		if (a.opType != "Relu" && a.opType != "Clip") || len(a.inputs) == 0 || len(a.outputs) != 1 {
@@ -170,7 +201,7 @@ func (m *Model) fuseActivations(nodes []*step, order []int, keep []string) []int
 		}
 		prod := producer[a.inputs[0]]
 		x := a.inputs[0]
-		if prod == nil || readers[x] != 1 || m.outputs[x] || kept[x] {
+		if prod == nil || !f.private(x) {
 			continue
 		}
 		attrs := make(ops.Attrs, len(prod.attrs)+3)
@@ -188,37 +219,21 @@ func (m *Model) fuseActivations(nodes []*step, order []int, keep []string) []int
 		prod.attrs = attrs
 		prod.outputs = a.outputs
 		prod.fusedWith, prod.fusedOp = a.name, a.opType
-		fused[a] = true
+		f.fused[a] = true
 	}
-	out := order[:0:0]
-	for _, i := range order {
-		if !fused[nodes[i]] {
-			out = append(out, i)
-		}
-	}
-	return out
+	return f.without(nodes, order)
 }
 
 // fuseSiLU replaces s = Sigmoid(x); y = Mul(x, s) (either operand order),
 // where s has no other reader, by one y = SiLU(x) node (ops.SiLU).
 func (m *Model) fuseSiLU(nodes []*step, order []int, keep []string) []int {
-	readers := map[string]int{}
-	for _, n := range nodes {
-		for _, in := range n.inputs {
-			readers[in]++
-		}
-	}
-	kept := map[string]bool{}
-	for _, k := range keep {
-		kept[k] = true
-	}
+	f := m.newFusion(nodes, keep)
 	sigmoid := map[string]*step{}
 	for _, n := range nodes {
 		if n.opType == "Sigmoid" && len(n.inputs) == 1 && len(n.outputs) == 1 {
 			sigmoid[n.outputs[0]] = n
 		}
 	}
-	fused := map[*step]bool{}
 	for _, i := range order {
 		mul := nodes[i]
 		if mul.opType != "Mul" || len(mul.inputs) != 2 || len(mul.outputs) != 1 {
@@ -226,21 +241,15 @@ func (m *Model) fuseSiLU(nodes []*step, order []int, keep []string) []int {
 		}
 		for j := range 2 {
 			s, x := sigmoid[mul.inputs[j]], mul.inputs[1-j]
-			if s == nil || s.inputs[0] != x || readers[s.outputs[0]] != 1 || m.outputs[s.outputs[0]] || kept[s.outputs[0]] {
+			if s == nil || s.inputs[0] != x || !f.private(s.outputs[0]) {
 				continue
 			}
 			mul.opType, mul.inputs, mul.attrs = ops.SiLU, []string{x}, ops.Attrs{}
-			fused[s] = true
+			f.fused[s] = true
 			break
 		}
 	}
-	out := order[:0:0]
-	for _, i := range order {
-		if !fused[nodes[i]] {
-			out = append(out, i)
-		}
-	}
-	return out
+	return f.without(nodes, order)
 }
 
 // clipBounds returns a Clip node's bounds when they are known at load:
