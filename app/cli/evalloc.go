@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"text/tabwriter"
 
 	"camscope/app/shapes"
@@ -106,52 +105,19 @@ func newLocEvaluator(name string, data []byte) (*locEvaluator, error) {
 	return &locEvaluator{e: e, size: m.Inputs[0].Shape[2]}, nil
 }
 
-func (ev *locEvaluator) run(seed uint64, n int, opt shapes.Options) (trainer.Result, error) {
+func (ev *locEvaluator) run(seed uint64, n int, opt shapes.Options) (shapes.Result, error) {
 	opt.Size = ev.size
-	const workers = 2
-	var (
-		mu    sync.Mutex
-		total trainer.Result
-		first error
-		wg    sync.WaitGroup
-	)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var r trainer.Result
-			s := ev.size
-			for i := w; i < n; i += workers {
-				sc := opt.Scene(seed, uint64(i))
-				x := tensor.FromFloat32([]int{1, 3, s, s}, shapes.ToCHW(make([]float32, 3*s*s), sc.Image))
-				pass, err := ev.e.Forward(context.Background(), x, cam.CAM)
-				var m cam.Map
-				if err == nil {
-					m, err = pass.Map(pass.Top(1)[0].Index)
-				}
-				if err != nil {
-					mu.Lock()
-					first = err
-					mu.Unlock()
-					return
-				}
-				r.N++
-				if pass.Top(1)[0].Index != int(sc.Label) {
-					continue
-				}
-				r.Correct++
-				box := shapes.CAMBox(m.Data, m.W, m.H, s, s)
-				if shapes.IoU(box, sc.Box()) >= 0.5 {
-					r.Localised++
-				}
+	s := ev.size
+	return shapes.Evaluate(seed, n, opt, func() shapes.Classifier {
+		return func(sc shapes.Scene) (int, []float32, int, int, error) {
+			x := tensor.FromFloat32([]int{1, 3, s, s}, shapes.ToCHW(make([]float32, 3*s*s), sc.Image))
+			pass, err := ev.e.Forward(context.Background(), x, cam.CAM)
+			if err != nil {
+				return 0, nil, 0, 0, err
 			}
-			mu.Lock()
-			total.N += r.N
-			total.Correct += r.Correct
-			total.Localised += r.Localised
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	return total, first
+			top := pass.Top(1)[0].Index
+			m, err := pass.Map(top)
+			return top, m.Data, m.W, m.H, err
+		}
+	})
 }

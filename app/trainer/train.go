@@ -3,7 +3,6 @@ package trainer
 import (
 	"fmt"
 	"math"
-	"sync"
 	"time"
 
 	G "gorgonia.org/gorgonia"
@@ -183,58 +182,19 @@ func argmax(v []float32) int {
 	return best
 }
 
-// Result is the evaluation of a network on one held-out series.
-type Result struct {
-	N         int
-	Correct   int // top-1 class right
-	Localised int // class right and CAM box IoU >= 0.5 with the dominant shape
-}
-
-// Accuracy is the top-1 classification accuracy.
-func (r Result) Accuracy() float64 { return float64(r.Correct) / float64(max(1, r.N)) }
-
-// LocAccuracy is the CAM localisation accuracy.
-func (r Result) LocAccuracy() float64 { return float64(r.Localised) / float64(max(1, r.N)) }
-
-// Evaluate scores p on n scenes of the held-out series seed drawn with opt:
-// top-1 accuracy and localisation as in the CAM paper (box of the largest
-// component of the top-1 CAM above 20% of its maximum, IoU >= 0.5 with the
-// true box of the dominant shape). It uses two goroutines.
-func (p *Params) Evaluate(seed uint64, n int, opt shapes.Options) Result {
+// Evaluate scores p on n scenes of the held-out series seed drawn with opt,
+// with its own forward pass and CAM (see shapes.Evaluate).
+func (p *Params) Evaluate(seed uint64, n int, opt shapes.Options) shapes.Result {
 	opt.Size = p.Arch.Size
-	const workers = 2
-	var mu sync.Mutex
-	var res Result
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var r Result
-			s, fs := p.Arch.Size, p.Arch.FeatureSize()
-			x := make([]float32, 3*s*s)
-			for i := w; i < n; i += workers {
-				sc := opt.Scene(seed, uint64(i))
-				feat, logits := p.Forward(shapes.ToCHW(x, sc.Image))
-				c := argmax(logits)
-				r.N++
-				if c != int(sc.Label) {
-					continue
-				}
-				r.Correct++
-				box := shapes.CAMBox(p.CAM(feat, c), fs, fs, s, s)
-				if shapes.IoU(box, sc.Box()) >= 0.5 {
-					r.Localised++
-				}
-			}
-			mu.Lock()
-			res.N += r.N
-			res.Correct += r.Correct
-			res.Localised += r.Localised
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
+	s, fs := p.Arch.Size, p.Arch.FeatureSize()
+	res, _ := shapes.Evaluate(seed, n, opt, func() shapes.Classifier {
+		x := make([]float32, 3*s*s)
+		return func(sc shapes.Scene) (int, []float32, int, int, error) {
+			feat, logits := p.Forward(shapes.ToCHW(x, sc.Image))
+			c := argmax(logits)
+			return c, p.CAM(feat, c), fs, fs, nil
+		}
+	})
 	return res
 }
 
