@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"camscope/app/explain"
 	"camscope/app/render"
 	"camscope/app/session"
 	"camscope/ui/widgets"
@@ -51,7 +52,7 @@ func (a *App) OpenDetail(i int) {
 	d.overlay.OnHover = d.hover
 	d.plain.OnHover = d.hover
 	back := widget.NewButtonWithIcon("All classes", theme.NavigateBackIcon(), a.closeDetail)
-	title := widget.NewLabelWithStyle(t.Result.Model.Name+" · "+fullTitle(t)+"  "+prob(t.Class.Prob), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title := widget.NewLabelWithStyle(t.Result.Model.Name+" · "+fullTitle(t)+"  "+explain.Percent(t.Class.Prob), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	exportTile := widget.NewButtonWithIcon("Save tile…", theme.DocumentSaveIcon(), func() { a.exportTileDialog(i) })
 	top := container.NewBorder(nil, nil, back, exportTile, title)
 	d.root = container.NewBorder(top, d.value, nil, nil, container.NewGridWithColumns(2, d.plain, d.overlay))

@@ -72,7 +72,7 @@ func (a *App) ExportTile(i int, path string) error {
 }
 
 func (a *App) exportTitle(t *session.Tile) string {
-	title := a.tileTitle(t) + " " + prob(t.Class.Prob)
+	title := a.tileTitle(t) + " " + explain.Percent(t.Class.Prob)
 	if len(a.scene.Rows) > 1 {
 		title = t.Result.Model.Name + ": " + title
 	}

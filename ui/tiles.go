@@ -62,7 +62,7 @@ func (a *App) rowTiles(row []*session.Tile, cols int) []fyne.CanvasObject {
 	for _, t := range row {
 		buf := image.NewRGBA(a.scene.Photo.Rect)
 		session.Render(buf, a.scene.Photo, t.Heat, a.view)
-		tile := widgets.NewTile(buf, a.tileTitle(t), prob(t.Class.Prob), t.Class.Prob)
+		tile := widgets.NewTile(buf, a.tileTitle(t), explain.Percent(t.Class.Prob), t.Class.Prob)
 		i := len(a.tiles)
 		tile.OnTapped = func() { a.OpenDetail(i) }
 		a.tiles = append(a.tiles, tile)
@@ -83,13 +83,6 @@ func (a *App) tileTitle(t *session.Tile) string {
 		title = fmt.Sprintf("%d. %s", t.Class.Rank, title)
 	}
 	return title
-}
-
-func prob(p float64) string {
-	if p >= 0.001 {
-		return fmt.Sprintf("%.1f%%", p*100)
-	}
-	return fmt.Sprintf("%.2g%%", p*100)
 }
 
 // rerender re-blends every tile from the cached heats: opacity, colormap,

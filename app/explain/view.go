@@ -115,9 +115,9 @@ func (r *Result) Grid(v View, columns int) *image.RGBA {
 // Title is a tile's caption, e.g. "1. tabby 36.6%".
 func (e Explained) Title() string {
 	if e.Rank > 0 {
-		return itoa(e.Rank) + ". " + e.Label + " " + percent(e.Prob)
+		return itoa(e.Rank) + ". " + e.Label + " " + Percent(e.Prob)
 	}
-	return e.Label + " " + percent(e.Prob)
+	return e.Label + " " + Percent(e.Prob)
 }
 
 // photoOrBlank is the photo, or for a tensor input a mid-grey canvas of the

@@ -65,7 +65,7 @@ func checkEngine(t *testing.T, p *Params, onnxBytes []byte, scenes int) {
 }
 
 func TestExportRunsInEngine(t *testing.T) {
-	a := Arch{Size: 32, Classes: shapes.NumClasses, Convs: []ConvSpec{{6, true}, {8, false}, {10, true}, {12, false}}}
+	a := Arch{Size: 32, Classes: shapes.NumClasses, Convs: []ConvSpec{{6, 3, true}, {8, 1, false}, {10, 3, true}, {12, 1, false}}}
 	p := NewParams(a, 23)
 	for i := range p.FCW {
 		p.FCW[i] *= 20

@@ -47,12 +47,13 @@ func Export(p *Params, labels []string, training string) (*onnxwrite.Model, erro
 	for i, c := range p.Convs {
 		id := fmt.Sprintf("conv%d", i+1)
 		g.Initializers = append(g.Initializers,
-			onnxwrite.Tensor{Name: id + ".weight", Dims: []int64{int64(c.Out), int64(c.In), 3, 3}, Data: c.W},
+			onnxwrite.Tensor{Name: id + ".weight", Dims: []int64{int64(c.Out), int64(c.In), int64(c.Kernel), int64(c.Kernel)}, Data: c.W},
 			onnxwrite.Tensor{Name: id + ".bias", Dims: []int64{int64(c.Out)}, Data: c.B})
 		g.Nodes = append(g.Nodes, onnxwrite.Node{
 			Name: id, OpType: "Conv", Inputs: []string{cur, id + ".weight", id + ".bias"}, Outputs: []string{id},
 			Attrs: []onnxwrite.Attr{
-				onnxwrite.Ints("kernel_shape", 3, 3), onnxwrite.Ints("pads", 1, 1, 1, 1),
+				onnxwrite.Ints("kernel_shape", int64(c.Kernel), int64(c.Kernel)),
+				onnxwrite.Ints("pads", int64(c.Kernel/2), int64(c.Kernel/2), int64(c.Kernel/2), int64(c.Kernel/2)),
 				onnxwrite.Ints("strides", 1, 1), onnxwrite.Ints("dilations", 1, 1), onnxwrite.Int("group", 1),
 			}})
 		relu := fmt.Sprintf("relu%d", i+1)
@@ -114,7 +115,7 @@ func Import(m *onnxwrite.Model) (*Params, error) {
 		if w == nil || b == nil {
 			break
 		}
-		if len(w.Dims) != 4 || int(w.Dims[1]) != in || w.Dims[2] != 3 || w.Dims[3] != 3 {
+		if len(w.Dims) != 4 || int(w.Dims[1]) != in || w.Dims[2] != w.Dims[3] || (w.Dims[2] != 1 && w.Dims[2] != 3) {
 			return nil, fmt.Errorf("trainer: %s weight has dims %v", id, w.Dims)
 		}
 		pool := false
@@ -123,9 +124,9 @@ func Import(m *onnxwrite.Model) (*Params, error) {
 				pool = true
 			}
 		}
-		out := int(w.Dims[0])
-		p.Convs = append(p.Convs, Conv{Out: out, In: in, Pool: pool, W: w.Data, B: b.Data})
-		p.Arch.Convs = append(p.Arch.Convs, ConvSpec{Out: out, Pool: pool})
+		out, k := int(w.Dims[0]), int(w.Dims[2])
+		p.Convs = append(p.Convs, Conv{Out: out, In: in, Kernel: k, Pool: pool, W: w.Data, B: b.Data})
+		p.Arch.Convs = append(p.Arch.Convs, ConvSpec{Out: out, Kernel: k, Pool: pool})
 		in = out
 	}
 	fw, fb := g.Initializer("fc.weight"), g.Initializer("fc.bias")

@@ -10,7 +10,7 @@ func (p *Params) Forward(x []float32) (features, logits []float32) {
 	}
 	h := x
 	for _, c := range p.Convs {
-		h = conv3x3ReLU(h, c, s)
+		h = convReLU(h, c, s)
 		if c.Pool {
 			h = maxPool2(h, c.Out, s)
 			s /= 2
@@ -53,9 +53,10 @@ func (p *Params) CAM(features []float32, c int) []float32 {
 	return m
 }
 
-// conv3x3ReLU is a 3x3 convolution with padding 1, accumulated one weight
+// convReLU is a convolution with padding Kernel/2, accumulated one weight
 // at a time over whole rows so that the inner loop is a plain axpy.
-func conv3x3ReLU(in []float32, c Conv, s int) []float32 {
+func convReLU(in []float32, c Conv, s int) []float32 {
+	k, pad := c.Kernel, c.Kernel/2
 	out := make([]float32, c.Out*s*s)
 	for o := 0; o < c.Out; o++ {
 		dst := out[o*s*s : (o+1)*s*s]
@@ -64,14 +65,14 @@ func conv3x3ReLU(in []float32, c Conv, s int) []float32 {
 		}
 		for ci := 0; ci < c.In; ci++ {
 			src := in[ci*s*s : (ci+1)*s*s]
-			for ky := 0; ky < 3; ky++ {
-				for kx := 0; kx < 3; kx++ {
-					w := c.W[((o*c.In+ci)*3+ky)*3+kx]
-					dx := kx - 1
+			for ky := 0; ky < k; ky++ {
+				for kx := 0; kx < k; kx++ {
+					w := c.W[((o*c.In+ci)*k+ky)*k+kx]
+					dx, dy := kx-pad, ky-pad
 					x0, x1 := max(0, -dx), min(s, s-dx)
-					for y := max(0, 1-ky); y < min(s, s+1-ky); y++ {
+					for y := max(0, -dy); y < min(s, s-dy); y++ {
 						d := dst[y*s+x0 : y*s+x1]
-						sr := src[(y+ky-1)*s+x0+dx : (y+ky-1)*s+x1+dx]
+						sr := src[(y+dy)*s+x0+dx : (y+dy)*s+x1+dx]
 						for i := range d {
 							d[i] += w * sr[i]
 						}

@@ -19,7 +19,7 @@ type net struct {
 	convW  []*G.Node
 	convB  []*G.Node // biases, or batch norm shifts
 	gamma  []*G.Node // batch norm scales
-	bn     []*G.BatchNormOp
+	bn     []*bnOp
 	fcW    *G.Node // [F,K]: gorgonia multiplies features by it on the right
 	fcB    *G.Node // [1,K]
 	vm     G.VM
@@ -34,10 +34,10 @@ func newNet(p *Params, batch int) (*net, error) {
 	h := n.x
 	var err error
 	for i, c := range p.Convs {
-		w := G.NewTensor(g, tensor.Float32, 4, G.WithShape(c.Out, c.In, 3, 3), G.WithName(fmt.Sprintf("conv%d.w", i+1)),
-			G.WithValue(tensor.New(tensor.WithShape(c.Out, c.In, 3, 3), tensor.WithBacking(clone(c.W)))))
+		w := G.NewTensor(g, tensor.Float32, 4, G.WithShape(c.Out, c.In, c.Kernel, c.Kernel), G.WithName(fmt.Sprintf("conv%d.w", i+1)),
+			G.WithValue(tensor.New(tensor.WithShape(c.Out, c.In, c.Kernel, c.Kernel), tensor.WithBacking(clone(c.W)))))
 		n.convW = append(n.convW, w)
-		if h, err = G.Conv2d(h, w, tensor.Shape{3, 3}, []int{1, 1}, []int{1, 1}, []int{1, 1}); err != nil {
+		if h, err = conv(h, w); err != nil {
 			return nil, fmt.Errorf("trainer: conv%d: %w", i+1, err)
 		}
 		if a.BatchNorm {
@@ -46,8 +46,8 @@ func newNet(p *Params, batch int) (*net, error) {
 			b := G.NewTensor(g, tensor.Float32, 4, G.WithShape(1, c.Out, 1, 1), G.WithName(fmt.Sprintf("bn%d.beta", i+1)),
 				G.WithValue(tensor.New(tensor.WithShape(1, c.Out, 1, 1), tensor.WithBacking(clone(c.Beta)))))
 			n.convB = append(n.convB, b)
-			var op *G.BatchNormOp
-			if h, _, _, op, err = G.BatchNorm(h, gm, b, 0.1, bnEpsilon); err != nil {
+			var op *bnOp
+			if h, op, err = batchNormReLU(h, gm, b, 0.1); err != nil {
 				return nil, fmt.Errorf("trainer: bn%d: %w", i+1, err)
 			}
 			n.gamma, n.bn = append(n.gamma, gm), append(n.bn, op)
@@ -58,12 +58,12 @@ func newNet(p *Params, batch int) (*net, error) {
 			if h, err = G.BroadcastAdd(h, b, nil, []byte{0, 2, 3}); err != nil {
 				return nil, fmt.Errorf("trainer: conv%d bias: %w", i+1, err)
 			}
-		}
-		if h, err = G.Rectify(h); err != nil {
-			return nil, err
+			if h, err = G.Rectify(h); err != nil {
+				return nil, err
+			}
 		}
 		if c.Pool {
-			if h, err = G.MaxPool2D(h, tensor.Shape{2, 2}, []int{0, 0}, []int{2, 2}); err != nil {
+			if h, err = maxPool(h); err != nil {
 				return nil, fmt.Errorf("trainer: pool%d: %w", i+1, err)
 			}
 		}
@@ -139,13 +139,13 @@ func (n *net) params() *Params {
 	p := &Params{Arch: a}
 	in := 3
 	for i, c := range a.Convs {
-		cv := Conv{Out: c.Out, In: in, Pool: c.Pool, W: clone(n.convW[i].Value().Data().([]float32))}
+		cv := Conv{Out: c.Out, In: in, Kernel: c.Kernel, Pool: c.Pool, W: clone(n.convW[i].Value().Data().([]float32))}
 		if a.BatchNorm {
 			cv.B = make([]float32, c.Out)
 			cv.Beta = clone(n.convB[i].Value().Data().([]float32))
 			cv.Gamma = clone(n.gamma[i].Value().Data().([]float32))
 			m, v := n.bn[i].Stats()
-			cv.Mean, cv.Var = clone(m.Data().([]float32)), clone(v.Data().([]float32))
+			cv.Mean, cv.Var = clone(m), clone(v)
 		} else {
 			cv.B = clone(n.convB[i].Value().Data().([]float32))
 		}

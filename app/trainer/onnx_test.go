@@ -254,7 +254,7 @@ func checkExport(t *testing.T, p *Params, onnxBytes []byte, scenes int) {
 }
 
 func TestExportMatchesGorgonia(t *testing.T) {
-	a := Arch{Size: 32, Classes: shapes.NumClasses, Convs: []ConvSpec{{6, true}, {8, false}, {10, true}, {12, false}}}
+	a := Arch{Size: 32, Classes: shapes.NumClasses, Convs: []ConvSpec{{6, 3, true}, {8, 1, false}, {10, 3, true}, {12, 1, false}}}
 	p := NewParams(a, 17)
 	for i := range p.FCB {
 		p.FCB[i] = float32(i) * 0.1

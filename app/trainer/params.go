@@ -13,11 +13,13 @@ import (
 	"math/rand/v2"
 )
 
-// ConvSpec is one 3x3 convolution (padding 1, stride 1) with ReLU, followed
-// by 2x2 max pooling when Pool is set.
+// ConvSpec is one Kernel x Kernel convolution (Kernel 1 or 3; stride 1,
+// padding Kernel/2) with ReLU, followed by 2x2 max pooling when Pool is
+// set.
 type ConvSpec struct {
-	Out  int
-	Pool bool
+	Out    int
+	Kernel int
+	Pool   bool
 }
 
 // Arch is the network's shape.
@@ -38,7 +40,7 @@ type Arch struct {
 // and the loss stays at chance for hundreds of steps.
 func DefaultArch(size, classes int, batchNorm bool) Arch {
 	return Arch{Size: size, Classes: classes, BatchNorm: batchNorm, Convs: []ConvSpec{
-		{16, true}, {32, true}, {48, false}, {64, false}, {64, false},
+		{16, 3, true}, {32, 3, true}, {48, 3, false}, {64, 3, false}, {64, 3, false},
 	}}
 }
 
@@ -56,11 +58,12 @@ func (a Arch) FeatureSize() int {
 // Features is the number of channels of the last feature map.
 func (a Arch) Features() int { return a.Convs[len(a.Convs)-1].Out }
 
-// Conv holds one convolution's weights, [Out][In][3][3], and biases.
+// Conv holds one convolution's weights, [Out][In][Kernel][Kernel], and
+// biases.
 type Conv struct {
-	Out, In int
-	Pool    bool
-	W, B    []float32
+	Out, In, Kernel int
+	Pool            bool
+	W, B            []float32
 	// Batch normalisation, when trained with it: y = (x-Mean)/sqrt(Var+eps)
 	// * Gamma + Beta after the convolution (which then has no bias).
 	Gamma, Beta, Mean, Var []float32
@@ -79,8 +82,8 @@ func (p *Params) Fold() *Params {
 			q.Convs = append(q.Convs, c)
 			continue
 		}
-		f := Conv{Out: c.Out, In: c.In, Pool: c.Pool, W: make([]float32, len(c.W)), B: make([]float32, c.Out)}
-		k := c.In * 9
+		f := Conv{Out: c.Out, In: c.In, Kernel: c.Kernel, Pool: c.Pool, W: make([]float32, len(c.W)), B: make([]float32, c.Out)}
+		k := c.In * c.Kernel * c.Kernel
 		for o := 0; o < c.Out; o++ {
 			s := c.Gamma[o] / float32(math.Sqrt(float64(c.Var[o])+bnEpsilon))
 			for i := 0; i < k; i++ {
@@ -111,7 +114,10 @@ func NewParams(a Arch, seed uint64) *Params {
 	p := &Params{Arch: a}
 	in := 3
 	for _, c := range a.Convs {
-		cv := Conv{Out: c.Out, In: in, Pool: c.Pool, W: make([]float32, c.Out*in*9), B: make([]float32, c.Out)}
+		if c.Kernel != 1 && c.Kernel != 3 {
+			panic(fmt.Sprintf("trainer: kernel size %d", c.Kernel))
+		}
+		cv := Conv{Out: c.Out, In: in, Kernel: c.Kernel, Pool: c.Pool, W: make([]float32, c.Out*in*c.Kernel*c.Kernel), B: make([]float32, c.Out)}
 		if a.BatchNorm {
 			cv.Gamma, cv.Beta = make([]float32, c.Out), make([]float32, c.Out)
 			cv.Mean, cv.Var = make([]float32, c.Out), make([]float32, c.Out)
@@ -119,7 +125,7 @@ func NewParams(a Arch, seed uint64) *Params {
 				cv.Gamma[i], cv.Var[i] = 1, 1
 			}
 		}
-		std := math.Sqrt(2 / float64(in*9))
+		std := math.Sqrt(2 / float64(in*c.Kernel*c.Kernel))
 		for i := range cv.W {
 			cv.W[i] = float32(rng.NormFloat64() * std)
 		}

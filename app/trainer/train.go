@@ -48,7 +48,7 @@ func DefaultConfig() Config {
 	return Config{
 		Arch:           DefaultArch(shapes.DefaultSize, shapes.NumClasses, true),
 		Seed:           1,
-		Steps:          2000,
+		Steps:          6000,
 		Batch:          32,
 		LR:             3e-3,
 		HeadLRFactor:   3,

@@ -2,6 +2,7 @@ package trainer
 
 import (
 	"math"
+	"runtime"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -12,7 +13,7 @@ import (
 // TestStepsLowerLoss trains a small network on one fixed batch: a handful of
 // Adam steps must fit it noticeably better.
 func TestStepsLowerLoss(t *testing.T) {
-	a := Arch{Size: 32, Classes: shapes.NumClasses, Convs: []ConvSpec{{8, true}, {16, false}}}
+	a := Arch{Size: 32, Classes: shapes.NumClasses, Convs: []ConvSpec{{8, 3, true}, {16, 3, false}}}
 	p := NewParams(a, 3)
 	n, err := newNet(p, 8)
 	if err != nil {
@@ -43,7 +44,7 @@ func TestStepsLowerLoss(t *testing.T) {
 // TestFold checks folded weights against gorgonia's own batch normalisation
 // in inference mode, after a few training steps have moved the statistics.
 func TestFold(t *testing.T) {
-	a := Arch{Size: 32, Classes: shapes.NumClasses, BatchNorm: true, Convs: []ConvSpec{{8, true}, {12, false}}}
+	a := Arch{Size: 32, Classes: shapes.NumClasses, BatchNorm: true, Convs: []ConvSpec{{8, 3, true}, {12, 1, false}}}
 	n, err := newNet(NewParams(a, 5), 8)
 	if err != nil {
 		t.Fatal(err)
@@ -73,6 +74,62 @@ func TestFold(t *testing.T) {
 			if d := math.Abs(float64(got[i*a.Classes+c] - want[c])); d > 1e-4*math.Max(1, math.Abs(float64(want[c]))) {
 				t.Fatalf("image %d class %d: gorgonia (inference-mode batch norm) %v, folded %v", i, c, got[i*a.Classes+c], want[c])
 			}
+		}
+	}
+}
+
+// TestTrainIsReproducible trains a small network twice from one Config:
+// the weights must be the same to the bit, whatever the number of cores.
+func TestTrainIsReproducible(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Arch = DefaultArch(32, shapes.NumClasses, true)
+	cfg.Arch.Convs = cfg.Arch.Convs[:3]
+	cfg.Steps, cfg.Batch = 6, 5
+	first, err := Train(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := runtime.GOMAXPROCS(1)
+	second, err := Train(cfg)
+	runtime.GOMAXPROCS(prev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := func(what string, a, b []float32) {
+		for i := range a {
+			if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+				t.Fatalf("%s[%d]: %v, then %v", what, i, a[i], b[i])
+			}
+		}
+	}
+	for i := range first.Convs {
+		same("conv weights", first.Convs[i].W, second.Convs[i].W)
+		same("conv biases", first.Convs[i].B, second.Convs[i].B)
+	}
+	same("linear weights", first.FCW, second.FCW)
+	cfg.Seed++
+	other, err := Train(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.FCW[0] == first.FCW[0] {
+		t.Error("another seed gave the same weights")
+	}
+}
+
+// BenchmarkTrainStep times one training step of the shipped network's
+// configuration: forward and backward passes on a batch of 32 scenes (the
+// solver's update is left out).
+func BenchmarkTrainStep(b *testing.B) {
+	cfg := DefaultConfig()
+	n, err := newNet(NewParams(cfg.Arch, cfg.Seed), cfg.Batch)
+	if err != nil {
+		b.Fatal(err)
+	}
+	batch := makeBatch(cfg.Arch, 1, 0, cfg.Batch, shapes.Options{})
+	for b.Loop() {
+		if _, _, err := n.step(batch.x, batch.onehot); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
