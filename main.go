@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 
 	"camscope/app/cli"
+	_ "camscope/app/locale" // before Fyne reads the locale
 	"camscope/ui"
 )
 
