@@ -16,3 +16,10 @@ var (
 	//go:embed shapes/sample_*.png
 	ShapesSamples embed.FS
 )
+
+// ImageNetLabels are the 1000 ImageNet class names, one per line in output
+// order (see imagenet/NOTICE), stored next to every ImageNet classifier
+// the app downloads.
+//
+//go:embed imagenet/labels.txt
+var ImageNetLabels string

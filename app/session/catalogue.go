@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"camscope/assets"
 )
 
 // ZooBase is where the catalogue's models are downloaded from: the ONNX
@@ -18,19 +20,27 @@ type Entry struct {
 	Path   string // under the catalogue's base URL
 	Size   int64  // bytes
 	SHA256 string // hex
+	// Labels are the class names, one per line, stored next to the model
+	// as LabelsFile (where loading finds them); "" stores none.
+	Labels string
 }
 
 // File is the name the model is stored under in the download folder.
 func (e Entry) File() string { return filepath.Base(e.Path) }
 
+// LabelsFile is the name its labels are stored under: MODEL.labels.txt.
+func (e Entry) LabelsFile() string {
+	return strings.TrimSuffix(e.File(), filepath.Ext(e.File())) + ".labels.txt"
+}
+
 // Catalogue lists the downloadable ImageNet classifiers (sizes and
-// checksums from the Model Zoo).
+// checksums from the Model Zoo), each with ImageNet's 1000 class names.
 var Catalogue = []Entry{
-	{"ResNet-18 v2", "resnet/model/resnet18-v2-7.onnx", 46806737, "3b4d048057854022232aa20bf68262e31718ab7119a17f920b8a2dc1433f824b"},
-	{"SqueezeNet 1.0", "squeezenet/model/squeezenet1.0-8.onnx", 4952222, "3c0bff2f7c984350d3ffa98e0167dc08c15da88f05d0c31989ebeba6fbb5e025"},
-	{"GoogLeNet", "inception_and_googlenet/googlenet/model/googlenet-7.onnx", 28020232, "5725ccfd90845735ce5897faf7843c3f9b13acda3c4f3bff82cb21c9337c9de8"},
-	{"DenseNet-121", "densenet-121/model/densenet-12.onnx", 32726877, "0294e7e88e5b3360de9b0fdc321baf9e6ef18b7f058c4536caae3b9f18ed9ed5"},
-	{"ShuffleNet v2", "shufflenet/model/shufflenet-v2-12.onnx", 9218556, "ea69821b4dd374ae2f33f9710dd1229ac263d0ee5b5a46ca3521f6483e1ba035"},
+	{"ResNet-18 v2", "resnet/model/resnet18-v2-7.onnx", 46806737, "3b4d048057854022232aa20bf68262e31718ab7119a17f920b8a2dc1433f824b", assets.ImageNetLabels},
+	{"SqueezeNet 1.0", "squeezenet/model/squeezenet1.0-8.onnx", 4952222, "3c0bff2f7c984350d3ffa98e0167dc08c15da88f05d0c31989ebeba6fbb5e025", assets.ImageNetLabels},
+	{"GoogLeNet", "inception_and_googlenet/googlenet/model/googlenet-7.onnx", 28020232, "5725ccfd90845735ce5897faf7843c3f9b13acda3c4f3bff82cb21c9337c9de8", assets.ImageNetLabels},
+	{"DenseNet-121", "densenet-121/model/densenet-12.onnx", 32726877, "0294e7e88e5b3360de9b0fdc321baf9e6ef18b7f058c4536caae3b9f18ed9ed5", assets.ImageNetLabels},
+	{"ShuffleNet v2", "shufflenet/model/shufflenet-v2-12.onnx", 9218556, "ea69821b4dd374ae2f33f9710dd1229ac263d0ee5b5a46ca3521f6483e1ba035", assets.ImageNetLabels},
 }
 
 // CacheDir is the folder downloaded models are kept in:

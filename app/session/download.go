@@ -24,9 +24,10 @@ var (
 type Progress func(done, total int64)
 
 // Download fetches base+e.Path into dir/e.File(), checking size and
-// SHA-256. The file appears only when complete and verified (written to a
-// temporary file in dir, then renamed), so a cancelled or failed download
-// leaves nothing behind. It returns the stored file's path.
+// SHA-256, and stores e.Labels next to it as e.LabelsFile(). The files
+// appear only when complete and verified (each written to a temporary file
+// in dir, then renamed), so a cancelled or failed download leaves nothing
+// behind. It returns the stored model's path.
 func Download(ctx context.Context, client *http.Client, base string, e Entry, dir string, progress Progress) (string, error) {
 	if client == nil {
 		client = http.DefaultClient
@@ -53,40 +54,62 @@ func Download(ctx context.Context, client *http.Client, base string, e Entry, di
 	if resp.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("download %s: %w (%s); try again later, or open a model file you already have", e.Name, ErrServer, resp.Status)
 	}
-	tmp, err := os.CreateTemp(dir, "."+e.File()+".*.part")
-	if err != nil {
-		return "", fmt.Errorf("cannot write into the model folder %s: %w", dir, err)
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
+	err = writeInto(dir, e.File(), func(f *os.File) error {
+		h := sha256.New()
+		n, err := io.Copy(io.MultiWriter(f, h), &progressReader{r: resp.Body, total: e.Size, progress: progress})
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
-	}()
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), &progressReader{r: resp.Body, total: e.Size, progress: progress})
-	if ctx.Err() != nil {
-		return "", ctx.Err()
-	}
-	if err != nil || n < e.Size {
-		return "", fmt.Errorf("download %s: %w after %s of %s; try again", e.Name, ErrTruncated, HumanSize(n), HumanSize(e.Size))
-	}
-	if sum := hex.EncodeToString(h.Sum(nil)); n != e.Size || sum != e.SHA256 {
-		return "", fmt.Errorf("download %s: %w; try again, and if it keeps failing the file on the server has changed", e.Name, ErrChecksum)
-	}
-	if err := tmp.Sync(); err != nil {
-		return "", fmt.Errorf("save %s: %w", e.Name, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("save %s: %w", e.Name, err)
+		if err != nil || n < e.Size {
+			return fmt.Errorf("download %s: %w after %s of %s; try again", e.Name, ErrTruncated, HumanSize(n), HumanSize(e.Size))
+		}
+		if sum := hex.EncodeToString(h.Sum(nil)); n != e.Size || sum != e.SHA256 {
+			return fmt.Errorf("download %s: %w; try again, and if it keeps failing the file on the server has changed", e.Name, ErrChecksum)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
 	}
 	dst := filepath.Join(dir, e.File())
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return "", fmt.Errorf("save %s: %w", e.Name, err)
+	if e.Labels != "" {
+		err = writeInto(dir, e.LabelsFile(), func(f *os.File) error {
+			_, err := io.WriteString(f, e.Labels)
+			return err
+		})
+		if err != nil {
+			os.Remove(dst)
+			return "", err
+		}
 	}
-	ok = true
 	return dst, nil
+}
+
+// writeInto creates dir/name from what write puts into a temporary file in
+// dir: the file appears, whole, only if write and the saving succeed, so a
+// failure leaves nothing behind. write's errors are returned as they are.
+func writeInto(dir, name string, write func(*os.File) error) error {
+	tmp, err := os.CreateTemp(dir, "."+name+".*.part")
+	if err != nil {
+		return fmt.Errorf("cannot write into the model folder %s: %w", dir, err)
+	}
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	err = tmp.Sync()
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), filepath.Join(dir, name))
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("save %s: %w", name, err)
+	}
+	return nil
 }
 
 type progressReader struct {

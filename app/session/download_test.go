@@ -11,14 +11,19 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
+
+	"camscope/assets"
+	"camscope/inference/preprocess"
 )
 
 // model bytes served by the test server and the entry that describes them.
 func servedEntry() ([]byte, Entry) {
 	body := bytes.Repeat([]byte("onnx model bytes "), 10000)
 	sum := sha256.Sum256(body)
-	return body, Entry{Name: "Test net", Path: "test/model/testnet-1.onnx", Size: int64(len(body)), SHA256: hex.EncodeToString(sum[:])}
+	return body, Entry{Name: "Test net", Path: "test/model/testnet-1.onnx", Size: int64(len(body)), SHA256: hex.EncodeToString(sum[:]),
+		Labels: "tench\ngoldfish\n"}
 }
 
 func TestDownload(t *testing.T) {
@@ -104,7 +109,14 @@ func TestDownload(t *testing.T) {
 			if err != nil || !bytes.Equal(got, body) || filepath.Base(path) != "testnet-1.onnx" {
 				t.Fatalf("stored %s: %v", path, err)
 			}
-			if len(files) != 1 || calls == 0 || last != e.Size {
+			labels, origin, err := preprocess.FindLabels(path, "", "")
+			if err != nil || filepath.Base(labels) != "testnet-1.labels.txt" || origin != preprocess.FromDefault {
+				t.Errorf("labels next to the model: %s (%v), %v", labels, origin, err)
+			}
+			if got, err := preprocess.ReadLabels(labels, 2); err != nil || len(got) != 2 || got[1] != "goldfish" {
+				t.Errorf("stored labels %q, %v", got, err)
+			}
+			if len(files) != 2 || calls == 0 || last != e.Size {
 				t.Errorf("%d files, %d progress calls, last %d", len(files), calls, last)
 			}
 			list, err := InstalledModels(dir)
@@ -143,6 +155,31 @@ func TestCatalogue(t *testing.T) {
 	for _, e := range Catalogue {
 		if len(e.SHA256) != 64 || e.Size <= 0 || filepath.Ext(e.Path) != ".onnx" {
 			t.Errorf("bad entry %+v", e)
+		}
+	}
+}
+
+// TestImageNetLabels compares the class names stored with catalogue models
+// with the first name of each class in ../shared's ImageNet list (which
+// has "background" first, for 1001-class models).
+func TestImageNetLabels(t *testing.T) {
+	ref, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "models", "imagenet_labels.txt"))
+	if err != nil {
+		t.Fatalf("%v: the tests need ../shared beside the repository", err)
+	}
+	want := strings.Split(strings.TrimSpace(string(ref)), "\n")[1:]
+	got := strings.Split(strings.TrimSuffix(assets.ImageNetLabels, "\n"), "\n")
+	if len(got) != 1000 || len(want) != 1000 {
+		t.Fatalf("%d labels, reference %d; want 1000", len(got), len(want))
+	}
+	for i := range got {
+		if first, _, _ := strings.Cut(want[i], ","); got[i] != strings.TrimSpace(first) {
+			t.Errorf("class %d: %q, reference %q", i, got[i], want[i])
+		}
+	}
+	for _, e := range Catalogue {
+		if e.Labels != assets.ImageNetLabels {
+			t.Errorf("%s does not come with the ImageNet labels", e.Name)
 		}
 	}
 }
