@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // minFlopsPerWorker is the work below which another goroutine costs more
@@ -22,34 +23,131 @@ func workersFor(flops int) int {
 const chunksPerWorker = 2
 
 // parallelFor calls fn(i0, i1) for consecutive parts of [0, n) that cover
-// it, on w goroutines including the calling one.
+// it, on w goroutines including the calling one. The other goroutines are
+// the team's, which stay awake for a while between calls, so that a network
+// of many small layers does not pay a goroutine start and a wake-up per
+// layer; when the team is busy (another run at the same time) they are
+// started afresh.
 func parallelFor(n, w int, fn func(i0, i1 int)) {
 	w = max(1, min(w, n))
 	if w == 1 {
 		fn(0, n)
 		return
 	}
-	chunks := min(n, w*chunksPerWorker)
-	var next atomic.Int64
-	work := func() {
-		for {
-			c := int(next.Add(1)) - 1
-			if c >= chunks {
-				return
-			}
-			fn(n*c/chunks, n*(c+1)/chunks)
-		}
+	j := &job{fn: fn, n: n, chunks: min(n, w*chunksPerWorker)}
+	if team.busy.CompareAndSwap(false, true) {
+		team.start()
+		team.publish(j)
+		j.work()
+		j.wait()
+		team.busy.Store(false)
+		return
 	}
 	var wg sync.WaitGroup
 	wg.Add(w - 1)
 	for i := 0; i < w-1; i++ {
 		go func() {
 			defer wg.Done()
-			work()
+			j.work()
 		}()
 	}
-	work()
+	j.work()
 	wg.Wait()
+}
+
+// ParallelFor is parallelFor, for the operators' own loops.
+func ParallelFor(n, w int, fn func(i0, i1 int)) { parallelFor(n, w, fn) }
+
+// job is one parallelFor call: its chunks go to whoever takes them first.
+type job struct {
+	fn        func(i0, i1 int)
+	n, chunks int
+	next      atomic.Int64 // chunks taken
+	done      atomic.Int64 // chunks finished
+}
+
+// work runs chunks of j until none is left.
+func (j *job) work() {
+	for {
+		c := int(j.next.Add(1)) - 1
+		if c >= j.chunks {
+			return
+		}
+		j.fn(j.n*c/j.chunks, j.n*(c+1)/j.chunks)
+		j.done.Add(1)
+	}
+}
+
+// wait returns when every chunk of j has finished.
+func (j *job) wait() {
+	for j.done.Load() < int64(j.chunks) {
+		runtime.Gosched()
+	}
+}
+
+// teamSpin is how long a team goroutine keeps looking for the next job
+// before it sleeps: longer than the gap between two layers of a network.
+const teamSpin = 200 * time.Microsecond
+
+// helpers are runtime.GOMAXPROCS(0)-1 goroutines (as many as at first
+// use) that help the one parallelFor call that holds busy.
+type helpers struct {
+	busy     atomic.Bool
+	once     sync.Once
+	gen      atomic.Uint64       // bumped for every published job
+	job      atomic.Pointer[job] // the latest
+	sleeping atomic.Int32
+	wake     chan struct{}
+}
+
+// team is the process's helpers.
+var team helpers
+
+func (t *helpers) start() {
+	t.once.Do(func() {
+		n := max(1, runtime.GOMAXPROCS(0)-1)
+		t.wake = make(chan struct{}, n)
+		for range n {
+			go t.help()
+		}
+	})
+}
+
+// publish hands j to the team, waking sleepers.
+func (t *helpers) publish(j *job) {
+	t.job.Store(j)
+	t.gen.Add(1)
+	for range t.sleeping.Load() {
+		select {
+		case t.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// help is a team goroutine: it works on each job published, spinning (and
+// yielding) for teamSpin after each before it sleeps until the next.
+func (t *helpers) help() {
+	var seen uint64
+	for {
+		deadline := time.Now().Add(teamSpin)
+		for t.gen.Load() == seen {
+			if time.Now().Before(deadline) {
+				runtime.Gosched()
+				continue
+			}
+			// Announce the sleep before the last look, so that publish
+			// either sees a sleeper to wake or this look sees its job.
+			t.sleeping.Add(1)
+			if t.gen.Load() == seen {
+				<-t.wake
+			}
+			t.sleeping.Add(-1)
+			deadline = time.Now().Add(teamSpin)
+		}
+		seen = t.gen.Load()
+		t.job.Load().work()
+	}
 }
 
 // scratch recycles float32 buffers between calls and goroutines, so that
