@@ -83,9 +83,10 @@ func eachImage(b int, fn func(worker, img int)) {
 	wg.Wait()
 }
 
-// im2col writes the k x k neighbourhoods of one [C,H,W] image, padding
-// k/2, as a [C*k*k, H*W] matrix.
-func im2col(cols, x []float32, c, h, w, k int) {
+// neighbourRows calls fn for every stretch of an im2col matrix row (of a
+// [C,H,W] image, k x k neighbourhoods, padding k/2) and the stretch of the
+// image it mirrors: pixels that fall in the padding have no stretch.
+func neighbourRows(cols, x []float32, c, h, w, k int, fn func(col, img []float32)) {
 	hw, pad := h*w, k/2
 	for ch := 0; ch < c; ch++ {
 		plane := x[ch*hw : (ch+1)*hw]
@@ -95,48 +96,30 @@ func im2col(cols, x []float32, c, h, w, k int) {
 				row := cols[r*hw : (r+1)*hw]
 				dx, dy := kx-pad, ky-pad
 				x0, x1 := max(0, -dx), min(w, w-dx)
-				for y := 0; y < h; y++ {
-					out := row[y*w : (y+1)*w]
+				for y := max(0, -dy); y < min(h, h-dy); y++ {
 					sy := y + dy
-					if sy < 0 || sy >= h {
-						clear(out)
-						continue
-					}
-					src := plane[sy*w : (sy+1)*w]
-					copy(out[x0:x1], src[x0+dx:x1+dx])
-					clear(out[:x0])
-					clear(out[x1:])
+					fn(row[y*w+x0:y*w+x1], plane[sy*w+x0+dx:sy*w+x1+dx])
 				}
 			}
 		}
 	}
 }
 
+// im2col writes the k x k neighbourhoods of one [C,H,W] image, padding
+// k/2, as a [C*k*k, H*W] matrix.
+func im2col(cols, x []float32, c, h, w, k int) {
+	clear(cols[:c*k*k*h*w])
+	neighbourRows(cols, x, c, h, w, k, func(col, img []float32) { copy(col, img) })
+}
+
 // col2im adds a [C*k*k, H*W] matrix of neighbourhood gradients back onto
 // the pixels they came from: the adjoint of im2col.
 func col2im(x, cols []float32, c, h, w, k int) {
-	hw, pad := h*w, k/2
-	for ch := 0; ch < c; ch++ {
-		plane := x[ch*hw : (ch+1)*hw]
-		for ky := 0; ky < k; ky++ {
-			for kx := 0; kx < k; kx++ {
-				r := (ch*k+ky)*k + kx
-				row := cols[r*hw : (r+1)*hw]
-				dx, dy := kx-pad, ky-pad
-				x0, x1 := max(0, -dx), min(w, w-dx)
-				for y := 0; y < h; y++ {
-					sy := y + dy
-					if sy < 0 || sy >= h {
-						continue
-					}
-					dst := plane[sy*w+x0+dx : sy*w+x1+dx]
-					for i, v := range row[y*w+x0 : y*w+x1] {
-						dst[i] += v
-					}
-				}
-			}
+	neighbourRows(cols, x, c, h, w, k, func(col, img []float32) {
+		for i, v := range col {
+			img[i] += v
 		}
-	}
+	})
 }
 
 // gradGroups is the number of partial sums a weight gradient is gathered
