@@ -36,11 +36,11 @@ func parallelFor(n, w int, fn func(i0, i1 int)) {
 	}
 	j := &job{fn: fn, n: n, chunks: min(n, w*chunksPerWorker)}
 	if team.busy.CompareAndSwap(false, true) {
+		defer team.busy.Store(false) // also should fn panic
 		team.start()
 		team.publish(j)
 		j.work()
 		j.wait()
-		team.busy.Store(false)
 		return
 	}
 	var wg sync.WaitGroup
