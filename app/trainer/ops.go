@@ -26,18 +26,19 @@ import (
 
 // conv returns the convolution (stride 1, padding K/2, no bias) of x
 // [B,C,H,W] with w [O,C,K,K], K odd.
-func conv(x, w *G.Node) (*G.Node, error) { return G.ApplyOp(convOp{}, x, w) }
+func conv(x, w *G.Node) (*G.Node, error) {
+	return G.ApplyOp(convOp{opBase{"camscope.conv", 2}}, x, w)
+}
 
 // batchNormReLU returns x [B,C,H,W] normalised per channel over the batch
 // and the pixels, scaled by gamma and shifted by beta ([1,C,1,1] each),
 // through ReLU, and the operation, which keeps the running statistics.
 func batchNormReLU(x, gamma, beta *G.Node, momentum float64) (*G.Node, *bnOp, error) {
 	op := &bnOp{momentum: float32(momentum), training: true}
+	op.opBase = opBase{fmt.Sprintf("camscope.batchnorm_relu(%p)", op), 3}
 	y, err := G.ApplyOp(op, x, gamma, beta)
 	return y, op, err
 }
-
-func tensorType() G.TensorType { return G.TensorType{Dims: 4, Of: hm.TypeVariable('a')} }
 
 func shapeOf(d G.DimSizer) (tensor.Shape, error) {
 	s, ok := d.(tensor.Shape)
@@ -53,17 +54,33 @@ func newDense(data []float32, s ...int) *tensor.Dense {
 	return tensor.New(tensor.WithShape(s...), tensor.WithBacking(data))
 }
 
-// opBase holds what every operation here shares.
-type opBase struct{}
+// opBase is what every operation here shares: a name, which gorgonia's
+// graph also hashes to tell operations apart, and arity tensor inputs
+// giving one tensor of the same element type.
+type opBase struct {
+	name  string
+	arity int
+}
 
-func (opBase) ReturnsPtr() bool     { return false }
-func (opBase) CallsExtern() bool    { return false }
-func (opBase) OverwritesInput() int { return -1 }
+func (b opBase) Arity() int            { return b.arity }
+func (b opBase) String() string        { return b.name }
+func (b opBase) WriteHash(h hash.Hash) { fmt.Fprint(h, b.name) }
+func (opBase) ReturnsPtr() bool        { return false }
+func (opBase) CallsExtern() bool       { return false }
+func (opBase) OverwritesInput() int    { return -1 }
 
-func hashOf(op fmt.Stringer) uint32 {
+func (b opBase) Hashcode() uint32 {
 	h := fnv.New32a()
-	fmt.Fprint(h, op.String())
+	b.WriteHash(h)
 	return h.Sum32()
+}
+
+func (b opBase) Type() hm.Type {
+	t := make([]hm.Type, b.arity+1)
+	for i := range t {
+		t[i] = G.TensorType{Dims: 4, Of: hm.TypeVariable('a')}
+	}
+	return hm.NewFnType(t...)
 }
 
 // eachImage calls fn for every image of a batch of b, spread over the
@@ -157,15 +174,7 @@ func (g convGeom) neighbourhoods(buf, x []float32, i int) []float32 {
 // [B,O,H,W]; stride 1, padding K/2, no bias.
 type convOp struct{ opBase }
 
-func (convOp) Arity() int { return 2 }
-func (convOp) Type() hm.Type {
-	t := tensorType()
-	return hm.NewFnType(t, t, t)
-}
-func (convOp) String() string           { return "camscope.conv" }
-func (op convOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op convOp) Hashcode() uint32      { return hashOf(op) }
-func (convOp) DiffWRT(int) []bool       { return []bool{true, true} }
+func (convOp) DiffWRT(int) []bool { return []bool{true, true} }
 
 func (convOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	x, err := shapeOf(in[0])
@@ -196,11 +205,12 @@ func (convOp) Do(in ...G.Value) (G.Value, error) {
 }
 
 func (convOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(convGradInputOp{}, in[1], grad)
+	dx, err := G.ApplyOp(convGradInputOp{opBase{"camscope.conv.dx", 2}}, in[1], grad)
 	if err != nil {
 		return nil, err
 	}
-	dw, err := G.ApplyOp(convGradWeightOp{k: in[1].Shape()[2]}, in[0], grad)
+	k := in[1].Shape()[2]
+	dw, err := G.ApplyOp(convGradWeightOp{opBase{fmt.Sprintf("camscope.conv%d.dw", k), 2}, k}, in[0], grad)
 	if err != nil {
 		return nil, err
 	}
@@ -211,15 +221,6 @@ func (convOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 // inputs w [O,C,K,K] and the output's gradient [B,O,H,W], output
 // [B,C,H,W].
 type convGradInputOp struct{ opBase }
-
-func (convGradInputOp) Arity() int { return 2 }
-func (convGradInputOp) Type() hm.Type {
-	t := tensorType()
-	return hm.NewFnType(t, t, t)
-}
-func (convGradInputOp) String() string           { return "camscope.conv.dx" }
-func (op convGradInputOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op convGradInputOp) Hashcode() uint32      { return hashOf(op) }
 
 func (convGradInputOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	w, err := shapeOf(in[0])
@@ -259,15 +260,6 @@ type convGradWeightOp struct {
 	opBase
 	k int
 }
-
-func (convGradWeightOp) Arity() int { return 2 }
-func (convGradWeightOp) Type() hm.Type {
-	t := tensorType()
-	return hm.NewFnType(t, t, t)
-}
-func (op convGradWeightOp) String() string        { return fmt.Sprintf("camscope.conv%d.dw", op.k) }
-func (op convGradWeightOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op convGradWeightOp) Hashcode() uint32      { return hashOf(op) }
 
 func (op convGradWeightOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	x, err := shapeOf(in[0])
@@ -324,14 +316,6 @@ type bnOp struct {
 	sumG, sumGXh []float64
 }
 
-func (*bnOp) Arity() int { return 3 }
-func (*bnOp) Type() hm.Type {
-	t := tensorType()
-	return hm.NewFnType(t, t, t, t)
-}
-func (op *bnOp) String() string                    { return fmt.Sprintf("camscope.batchnorm_relu(%p)", op) }
-func (op *bnOp) WriteHash(h hash.Hash)             { fmt.Fprint(h, op.String()) }
-func (op *bnOp) Hashcode() uint32                  { return hashOf(op) }
 func (*bnOp) DiffWRT(int) []bool                   { return []bool{true, true, true} }
 func (op *bnOp) SetTraining(t bool)                { op.training = t }
 func (op *bnOp) Stats() (mean, variance []float32) { return op.runMean, op.runVar }
@@ -411,7 +395,8 @@ func (op *bnOp) Do(in ...G.Value) (G.Value, error) {
 func (op *bnOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	var out G.Nodes
 	for part := range 3 {
-		n, err := G.ApplyOp(bnGradOp{bn: op, part: part}, in[0], in[1], in[2], grad)
+		name := fmt.Sprintf("%s.grad%d", op.name, part)
+		n, err := G.ApplyOp(bnGradOp{opBase{name, 4}, op, part}, in[0], in[1], in[2], grad)
 		if err != nil {
 			return nil, err
 		}
@@ -429,17 +414,6 @@ type bnGradOp struct {
 	bn   *bnOp
 	part int
 }
-
-func (bnGradOp) Arity() int { return 4 }
-func (bnGradOp) Type() hm.Type {
-	t := tensorType()
-	return hm.NewFnType(t, t, t, t, t)
-}
-func (op bnGradOp) String() string {
-	return fmt.Sprintf("camscope.batchnorm_relu(%p).grad%d", op.bn, op.part)
-}
-func (op bnGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op bnGradOp) Hashcode() uint32      { return hashOf(op) }
 
 func (op bnGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	if op.part == 0 {
@@ -516,20 +490,14 @@ func (op bnGradOp) Do(in ...G.Value) (G.Value, error) {
 }
 
 // maxPool returns the 2x2 maximum (stride 2) of x [B,C,H,W], H and W even.
-func maxPool(x *G.Node) (*G.Node, error) { return G.ApplyOp(poolOp{}, x) }
+func maxPool(x *G.Node) (*G.Node, error) {
+	return G.ApplyOp(poolOp{opBase{"camscope.maxpool2", 1}}, x)
+}
 
 // poolOp is maxPool.
 type poolOp struct{ opBase }
 
-func (poolOp) Arity() int { return 1 }
-func (poolOp) Type() hm.Type {
-	t := tensorType()
-	return hm.NewFnType(t, t)
-}
-func (poolOp) String() string           { return "camscope.maxpool2" }
-func (op poolOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op poolOp) Hashcode() uint32      { return hashOf(op) }
-func (poolOp) DiffWRT(int) []bool       { return []bool{true} }
+func (poolOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (poolOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	s, err := shapeOf(in[0])
@@ -576,22 +544,13 @@ func (poolOp) Do(in ...G.Value) (G.Value, error) {
 }
 
 func (poolOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(poolGradOp{}, in[0], grad)
+	dx, err := G.ApplyOp(poolGradOp{opBase{"camscope.maxpool2.dx", 2}}, in[0], grad)
 	return G.Nodes{dx}, err
 }
 
 // poolGradOp is the gradient of maxPool: inputs x and the output's
 // gradient; each window's gradient goes to its maximum.
 type poolGradOp struct{ opBase }
-
-func (poolGradOp) Arity() int { return 2 }
-func (poolGradOp) Type() hm.Type {
-	t := tensorType()
-	return hm.NewFnType(t, t, t)
-}
-func (poolGradOp) String() string           { return "camscope.maxpool2.dx" }
-func (op poolGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op poolGradOp) Hashcode() uint32      { return hashOf(op) }
 
 func (poolGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return shapeOf(in[0]) }
 

@@ -13,7 +13,7 @@ import (
 // buildCase builds y = f(x, w, gamma, beta) and loss = sum(y*r) on a fresh
 // graph, with the gradients of x, w, gamma and beta, and returns a machine
 // that runs it.
-func buildCase(tb testing.TB, f func(x, w, gamma, beta *G.Node) (*G.Node, error), x, w, gamma, beta, r *tensor.Dense) (vm G.VM, out *G.Node, inputs []*G.Node) {
+func buildCase(tb testing.TB, f layer, x, w, gamma, beta, r *tensor.Dense) (vm G.VM, out *G.Node, inputs []*G.Node) {
 	tb.Helper()
 	g := G.NewGraph()
 	inputs = []*G.Node{
@@ -36,7 +36,7 @@ func buildCase(tb testing.TB, f func(x, w, gamma, beta *G.Node) (*G.Node, error)
 
 // opCase runs buildCase's graph once and returns y and the gradients of x,
 // w, gamma and beta.
-func opCase(t *testing.T, f func(x, w, gamma, beta *G.Node) (*G.Node, error), x, w, gamma, beta, r *tensor.Dense) (y []float32, grads [4][]float32) {
+func opCase(t *testing.T, f layer, x, w, gamma, beta, r *tensor.Dense) (y []float32, grads [4][]float32) {
 	t.Helper()
 	vm, out, nodes := buildCase(t, f, x, w, gamma, beta, r)
 	defer vm.Close()
@@ -82,6 +82,43 @@ func closeTo(t *testing.T, what string, got, want []float32, tol float64) {
 	}
 }
 
+// layer builds one training layer from x, its weights w and batch
+// normalisation's gamma and beta.
+type layer func(x, w, gamma, beta *G.Node) (*G.Node, error)
+
+// gorgoniaLayer is a k x k convolution, batch normalisation, ReLU and 2x2
+// max pooling from gorgonia's own operations.
+func gorgoniaLayer(k int) layer {
+	return func(x, w, gamma, beta *G.Node) (*G.Node, error) {
+		y, err := G.Conv2d(x, w, tensor.Shape{k, k}, []int{k / 2, k / 2}, []int{1, 1}, []int{1, 1})
+		if err != nil {
+			return nil, err
+		}
+		if y, _, _, _, err = G.BatchNorm(y, gamma, beta, 0.1, bnEpsilon); err != nil {
+			return nil, err
+		}
+		if y, err = G.Rectify(y); err != nil {
+			return nil, err
+		}
+		return G.MaxPool2D(y, tensor.Shape{2, 2}, []int{0, 0}, []int{2, 2})
+	}
+}
+
+// camscopeLayer is the same layer from this package's operations; *bn
+// receives the batch normalisation operation.
+func camscopeLayer(bn **bnOp) layer {
+	return func(x, w, gamma, beta *G.Node) (*G.Node, error) {
+		y, err := conv(x, w)
+		if err != nil {
+			return nil, err
+		}
+		if y, *bn, err = batchNormReLU(y, gamma, beta, 0.1); err != nil {
+			return nil, err
+		}
+		return maxPool(y)
+	}
+}
+
 // TestOpsMatchGorgonia checks the engine-backed convolution, batch
 // normalisation with ReLU and pooling against gorgonia's own Conv2d,
 // BatchNorm, Rectify and MaxPool2D: the values and the gradients of every
@@ -99,32 +136,9 @@ func testOps(t *testing.T, k int) {
 	gamma, beta := randDense(rng, 1, o, 1, 1), randDense(rng, 1, o, 1, 1)
 	r := randDense(rng, b, o, h/2, w/2)
 
-	theirs := func(x, w, gamma, beta *G.Node) (*G.Node, error) {
-		y, err := G.Conv2d(x, w, tensor.Shape{k, k}, []int{k / 2, k / 2}, []int{1, 1}, []int{1, 1})
-		if err != nil {
-			return nil, err
-		}
-		if y, _, _, _, err = G.BatchNorm(y, gamma, beta, 0.1, bnEpsilon); err != nil {
-			return nil, err
-		}
-		if y, err = G.Rectify(y); err != nil {
-			return nil, err
-		}
-		return G.MaxPool2D(y, tensor.Shape{2, 2}, []int{0, 0}, []int{2, 2})
-	}
 	var ours *bnOp
-	mine := func(x, w, gamma, beta *G.Node) (*G.Node, error) {
-		y, err := conv(x, w)
-		if err != nil {
-			return nil, err
-		}
-		if y, ours, err = batchNormReLU(y, gamma, beta, 0.1); err != nil {
-			return nil, err
-		}
-		return maxPool(y)
-	}
-	wantY, wantG := opCase(t, theirs, x, wt, gamma, beta, r)
-	gotY, gotG := opCase(t, mine, x, wt, gamma, beta, r)
+	wantY, wantG := opCase(t, gorgoniaLayer(k), x, wt, gamma, beta, r)
+	gotY, gotG := opCase(t, camscopeLayer(&ours), x, wt, gamma, beta, r)
 	closeTo(t, "output", gotY, wantY, 1e-4)
 	for i, name := range []string{"dx", "dw", "dgamma", "dbeta"} {
 		closeTo(t, name, gotG[i], wantG[i], 1e-3)
@@ -175,33 +189,13 @@ func BenchmarkLayer(b *testing.B) {
 	x, wt := randDense(rng, 32, 32, 32, 32), randDense(rng, 48, 32, 3, 3)
 	gamma, beta := randDense(rng, 1, 48, 1, 1), randDense(rng, 1, 48, 1, 1)
 	r := randDense(rng, 32, 48, 16, 16)
+	var bn *bnOp
 	for _, c := range []struct {
 		name  string
-		layer func(x, w, gamma, beta *G.Node) (*G.Node, error)
+		layer layer
 	}{
-		{"gorgonia", func(x, w, gamma, beta *G.Node) (*G.Node, error) {
-			y, err := G.Conv2d(x, w, tensor.Shape{3, 3}, []int{1, 1}, []int{1, 1}, []int{1, 1})
-			if err != nil {
-				return nil, err
-			}
-			if y, _, _, _, err = G.BatchNorm(y, gamma, beta, 0.1, bnEpsilon); err != nil {
-				return nil, err
-			}
-			if y, err = G.Rectify(y); err != nil {
-				return nil, err
-			}
-			return G.MaxPool2D(y, tensor.Shape{2, 2}, []int{0, 0}, []int{2, 2})
-		}},
-		{"camscope", func(x, w, gamma, beta *G.Node) (*G.Node, error) {
-			y, err := conv(x, w)
-			if err != nil {
-				return nil, err
-			}
-			if y, _, err = batchNormReLU(y, gamma, beta, 0.1); err != nil {
-				return nil, err
-			}
-			return maxPool(y)
-		}},
+		{"gorgonia", gorgoniaLayer(3)},
+		{"camscope", camscopeLayer(&bn)},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			vm, _, _ := buildCase(b, c.layer, x, wt, gamma, beta, r)
