@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"camscope/app/cliflag"
 	"flag"
 	"fmt"
 	"io"
@@ -15,11 +16,6 @@ import (
 // snapshotTimeout bounds the wait for the first result in snapshot mode.
 const snapshotTimeout = 2 * time.Minute
 
-type pathsFlag []string
-
-func (p *pathsFlag) String() string     { return strings.Join(*p, ",") }
-func (p *pathsFlag) Set(v string) error { *p = append(*p, v); return nil }
-
 // Main runs the desktop app with the given arguments and returns the exit
 // code: --image and --model (repeatable: compare) choose the first inputs,
 // --snapshot FILE.png renders the window to a file and exits.
@@ -27,7 +23,7 @@ func Main(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("camscope", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var opts Options
-	var models pathsFlag
+	var models cliflag.Strings
 	fs.StringVar(&opts.ImagePath, "image", "", "photo to open")
 	fs.Var(&models, "model", "ONNX model to open (repeat to compare up to four)")
 	snapshot := fs.String("snapshot", "", "render the window for the given inputs to this PNG file and exit")

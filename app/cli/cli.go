@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 )
 
 // Exit codes shared by every command.
@@ -106,9 +105,3 @@ func parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
 	}
 	return 0, true
 }
-
-// multiFlag is a repeatable string flag.
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"camscope/app/cliflag"
 	"camscope/app/explain"
 	"camscope/app/photo"
 	"camscope/app/render"
@@ -35,7 +36,7 @@ type explainFlags struct {
 	top                                                       int
 	opacity, boxThreshold                                     float64
 	shared, noReLU, box, contour                              bool
-	classes                                                   multiFlag
+	classes                                                   cliflag.Strings
 	pre                                                       preFlags
 }
 

@@ -3,10 +3,13 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"camscope/app/atomicfile"
+	"camscope/app/cliflag"
 	"camscope/inference"
 	"camscope/inference/npy"
 	"camscope/inference/tensor"
@@ -26,7 +29,7 @@ func runCmd(env *Env, args []string) int {
 	input := fs.String("input", "", "input tensor as .npy, float32, in the model's input shape")
 	out := fs.String("out", "", "folder for the .npy results (created if missing)")
 	list := fs.Bool("list", false, "list the graph's tensors with their shapes and exit")
-	var tensors multiFlag
+	var tensors cliflag.Strings
 	fs.Var(&tensors, "tensor", "an inner tensor to write too (repeatable)")
 	if code, ok := parse(fs, args); !ok {
 		return code
@@ -83,7 +86,7 @@ func runCmd(env *Env, args []string) int {
 	names = append(names, tensors...)
 	for _, name := range names {
 		path := filepath.Join(*out, FileName(name)+".npy")
-		if err := npy.WriteFile(path, res[name]); err != nil {
+		if err := atomicfile.Write(path, func(w io.Writer) error { return npy.Write(w, res[name]) }); err != nil {
 			fmt.Fprintln(env.Stderr, "camscope run:", err)
 			return ExitFailed
 		}

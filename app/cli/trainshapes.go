@@ -1,14 +1,15 @@
 package cli
 
 import (
-	"bytes"
 	"fmt"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"camscope/app/atomicfile"
 	"camscope/app/shapes"
 	"camscope/app/trainer"
 )
@@ -73,7 +74,10 @@ func runTrainShapes(env *Env, args []string) int {
 		fmt.Fprintf(env.Stdout, "wrote %s (%d bytes)\n", filepath.Join(*out, "shapes.onnx"), fi.Size())
 	}
 	if err == nil {
-		err = writeShapesFile(filepath.Join(*out, "labels.txt"), []byte(strings.Join(shapes.Labels(), "\n")+"\n"))
+		err = atomicfile.Write(filepath.Join(*out, "labels.txt"), func(w io.Writer) error {
+			_, err := io.WriteString(w, strings.Join(shapes.Labels(), "\n")+"\n")
+			return err
+		})
 	}
 	if err == nil {
 		err = writeSamples(*out)
@@ -99,7 +103,10 @@ func writeShapesModel(dir string, p *trainer.Params, training string) error {
 	if err != nil {
 		return err
 	}
-	return writeShapesFile(filepath.Join(dir, "shapes.onnx"), b)
+	return atomicfile.Write(filepath.Join(dir, "shapes.onnx"), func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
 }
 
 // writeSamples writes one sample scene per class (the first of its class in
@@ -113,38 +120,12 @@ func writeSamples(dir string) error {
 			continue
 		}
 		done[sc.Label] = true
-		var buf bytes.Buffer
-		if err := png.Encode(&buf, sc.Image); err != nil {
+		err := atomicfile.Write(filepath.Join(dir, "sample_"+sc.Label.String()+".png"), func(w io.Writer) error {
+			return png.Encode(w, sc.Image)
+		})
+		if err != nil {
 			return err
 		}
-		if err := writeShapesFile(filepath.Join(dir, "sample_"+sc.Label.String()+".png"), buf.Bytes()); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// writeShapesFile writes data to a temporary file in path's folder and renames
-// it over path, so that readers never see a half-written file.
-func writeShapesFile(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err = f.Write(data); err == nil {
-		err = f.Close()
-	} else {
-		f.Close()
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }

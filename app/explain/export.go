@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"camscope/app/atomicfile"
 	"camscope/app/render"
 	"camscope/inference/npy"
 	"camscope/inference/preprocess"
@@ -136,7 +138,7 @@ func (r *Result) Save(dir string, v View, photoFile string) (err error) {
 		img, m := overlays[i], c.Map
 		files[fileStem(i, c)+".png"] = func(p string) error { return render.SavePNG(p, img) }
 		files[fileStem(i, c)+".npy"] = func(p string) error {
-			return npy.WriteFile(p, tensor.FromFloat32([]int{m.H, m.W}, m.Data))
+			return atomicfile.Write(p, func(w io.Writer) error { return npy.Write(w, tensor.FromFloat32([]int{m.H, m.W}, m.Data)) })
 		}
 	}
 	tiles := make([]render.Tile, len(overlays))

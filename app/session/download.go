@@ -1,6 +1,7 @@
 package session
 
 import (
+	"camscope/app/atomicfile"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -54,7 +55,7 @@ func Download(ctx context.Context, client *http.Client, base string, e Entry, di
 	if resp.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("download %s: %w (%s); try again later, or open a model file you already have", e.Name, ErrServer, resp.Status)
 	}
-	err = writeInto(dir, e.File(), func(f *os.File) error {
+	err = atomicfile.Write(filepath.Join(dir, e.File()), func(f io.Writer) error {
 		h := sha256.New()
 		n, err := io.Copy(io.MultiWriter(f, h), &progressReader{r: resp.Body, total: e.Size, progress: progress})
 		if ctx.Err() != nil {
@@ -73,7 +74,7 @@ func Download(ctx context.Context, client *http.Client, base string, e Entry, di
 	}
 	dst := filepath.Join(dir, e.File())
 	if e.Labels != "" {
-		err = writeInto(dir, e.LabelsFile(), func(f *os.File) error {
+		err = atomicfile.Write(filepath.Join(dir, e.LabelsFile()), func(f io.Writer) error {
 			_, err := io.WriteString(f, e.Labels)
 			return err
 		})
@@ -83,33 +84,6 @@ func Download(ctx context.Context, client *http.Client, base string, e Entry, di
 		}
 	}
 	return dst, nil
-}
-
-// writeInto creates dir/name from what write puts into a temporary file in
-// dir: the file appears, whole, only if write and the saving succeed, so a
-// failure leaves nothing behind. write's errors are returned as they are.
-func writeInto(dir, name string, write func(*os.File) error) error {
-	tmp, err := os.CreateTemp(dir, "."+name+".*.part")
-	if err != nil {
-		return fmt.Errorf("cannot write into the model folder %s: %w", dir, err)
-	}
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	err = tmp.Sync()
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), filepath.Join(dir, name))
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("save %s: %w", name, err)
-	}
-	return nil
 }
 
 type progressReader struct {

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"camscope/inference/tensor"
@@ -63,38 +61,4 @@ func Write(w io.Writer, t *tensor.Tensor) error {
 		}
 	}
 	return bw.Flush()
-}
-
-// WriteFile writes t to path atomically: the data goes to a temporary file in
-// the same folder, which is synced and then renamed over path. On any error
-// the temporary file is removed and path is left as it was.
-func WriteFile(path string, t *tensor.Tensor) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			err = fmt.Errorf("write %s: %w", path, err)
-		}
-	}()
-	if err = Write(f, t); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

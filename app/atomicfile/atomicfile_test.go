@@ -1,0 +1,78 @@
+package atomicfile
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestWriteCreatesWholeFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.txt")
+	if err := Write(path, func(w io.Writer) error { _, err := io.WriteString(w, "hello"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil || string(got) != "hello" {
+		t.Fatalf("read back %q, %v; want hello", got, err)
+	}
+	st, _ := os.Stat(path)
+	if st.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v, want 0644", st.Mode().Perm())
+	}
+	assertOnly(t, dir, "a.txt")
+}
+
+func TestWriteFailureKeepsOldFileAndLeavesNoTemp(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.txt")
+	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	err := Write(path, func(w io.Writer) error {
+		io.WriteString(w, "half")
+		return boom
+	})
+	if err != boom {
+		t.Fatalf("error %v, want fill's own error returned as it is", err)
+	}
+	got, _ := os.ReadFile(path)
+	if string(got) != "old" {
+		t.Errorf("old file changed to %q", got)
+	}
+	assertOnly(t, dir, "a.txt")
+}
+
+func TestWriteIntoMissingFolderNamesPath(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "missing", "a.txt")
+	err := Write(path, func(io.Writer) error { return nil })
+	if err == nil {
+		t.Fatal("no error writing into a missing folder")
+	}
+	if want := "write " + path; len(err.Error()) < len(want) || err.Error()[:len(want)] != want {
+		t.Errorf("error %q does not start with %q", err, want)
+	}
+}
+
+func assertOnly(t *testing.T, dir string, names ...string) {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) != len(names) {
+		var got []string
+		for _, e := range ents {
+			got = append(got, e.Name())
+		}
+		t.Fatalf("folder holds %v, want only %v", got, names)
+	}
+	for i, e := range ents {
+		if e.Name() != names[i] {
+			t.Fatalf("folder holds %s, want %s", e.Name(), names[i])
+		}
+	}
+}
