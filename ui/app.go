@@ -39,7 +39,7 @@ type Options struct {
 	ModelPaths []string // models to open first; none opens the default model
 	Funcs      session.Funcs
 	// ModelDir is where downloaded models are kept; "" is
-	// session.CacheDir(). CatalogueBase replaces session.ZooBase.
+	// catalogue.CacheDir(). CatalogueBase replaces catalogue.ZooBase.
 	ModelDir      string
 	CatalogueBase string
 	// Shown, when set, is called on the UI goroutine after each outcome has

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"camscope/app/catalogue"
 	"camscope/app/explain"
 	"camscope/app/session"
 )
@@ -78,7 +79,7 @@ func (a *App) CompareDialog() {
 		dlg.Show()
 	})
 	adds := container.NewVBox(addFile)
-	installed, _ := session.InstalledModels(a.modelDir())
+	installed, _ := catalogue.InstalledModels(a.modelDir())
 	for _, in := range installed {
 		b := widget.NewButtonWithIcon("Add "+in.Name, theme.ContentAddIcon(), func() { d.Hide(); a.AddModel(in.Path) })
 		adds.Add(b)

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"camscope/app/catalogue"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
@@ -13,8 +14,6 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2/test"
-
-	"camscope/app/session"
 )
 
 func TestGetModelsDownloadAndOpen(t *testing.T) {
@@ -27,10 +26,10 @@ func TestGetModelsDownloadAndOpen(t *testing.T) {
 		t.Skip(err)
 	}
 	sum := sha256.Sum256(model)
-	entry := session.Entry{Name: "Tiny MobileNet", Path: "mobilenet/tiny.onnx", Size: int64(len(model)), SHA256: hex.EncodeToString(sum[:])}
-	saved := session.Catalogue
-	session.Catalogue = []session.Entry{entry, {Name: "Broken", Path: "broken/broken.onnx", Size: 10, SHA256: strings.Repeat("0", 64)}}
-	t.Cleanup(func() { session.Catalogue = saved })
+	entry := catalogue.Entry{Name: "Tiny MobileNet", Path: "mobilenet/tiny.onnx", Size: int64(len(model)), SHA256: hex.EncodeToString(sum[:])}
+	saved := catalogue.Catalogue
+	catalogue.Catalogue = []catalogue.Entry{entry, {Name: "Broken", Path: "broken/broken.onnx", Size: 10, SHA256: strings.Repeat("0", 64)}}
+	t.Cleanup(func() { catalogue.Catalogue = saved })
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/"+entry.Path {
 			http.Error(w, "no such file", http.StatusNotFound)
@@ -74,7 +73,7 @@ func TestGetModelsDownloadAndOpen(t *testing.T) {
 		t.Errorf("opened %s", h.models[0].Name)
 	}
 	// Listed afterwards: the compare dialog offers it.
-	list, _ := session.InstalledModels(dir)
+	list, _ := catalogue.InstalledModels(dir)
 	if len(list) != 1 || list[0].Name != "Tiny MobileNet" {
 		t.Errorf("installed %+v", list)
 	}
