@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"image"
 	"strings"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"camscope/app/display"
 	"camscope/app/explain"
 	"camscope/app/photo"
 	"camscope/app/session"
@@ -64,11 +64,10 @@ type App struct {
 	models      []*explain.Model
 	req         explain.Request
 	sameClasses bool
-	view        explain.View
+	view        display.View
 	results     []*explain.Result
-	scene       *session.Scene
+	scene       *display.Scene
 	tiles       []*widgets.Tile
-	bufs        []*image.RGBA
 	busy        bool
 	took        time.Duration
 	detail      *detail
@@ -95,7 +94,7 @@ func New(fa fyne.App, opts Options) *App {
 		opts.Do = fyne.Do
 	}
 	fa.Settings().SetTheme(newTheme())
-	a := &App{fyne: fa, opts: opts, view: explain.DefaultView(),
+	a := &App{fyne: fa, opts: opts, view: display.DefaultView(),
 		req: explain.Request{Method: cam.CAM, TopK: explain.DefaultTopK}}
 	a.loadPrefs()
 	a.runner = session.NewRunner(opts.Funcs, func(o session.Outcome) {
@@ -248,11 +247,11 @@ func (a *App) show(o session.Outcome) {
 	}
 	a.scene = o.Scene
 	switch {
-	case a.scene == nil || o.View.Shared != a.view.Shared || o.View.ReLU != a.view.ReLU:
+	case a.scene == nil || !a.scene.Fits(a.view):
 		// The normalisation changed while the model ran.
 		a.rebuildScene()
-	case o.View.Colormap != a.view.Colormap:
-		a.scene.SetColormap(a.view.Colormap)
+	case o.View != a.view:
+		a.scene.Show(a.view)
 	}
 	a.refreshTiles()
 	a.status.SetText(a.summary())
@@ -281,7 +280,7 @@ func (a *App) rebuildScene() {
 	case a.scene != nil:
 		a.scene = a.scene.Rescale(a.results, a.view)
 	default:
-		a.scene = session.NewScene(a.photo.Image, a.results, a.view, session.DisplaySide)
+		a.scene = display.NewScene(a.photo.Image, a.results, a.view, display.DisplaySide)
 	}
 }
 

@@ -127,7 +127,7 @@ func started(t testing.TB) *harness {
 }
 
 func tilePixels(h *harness, i int) []byte {
-	return append([]byte(nil), h.bufs[i].Pix...)
+	return append([]byte(nil), h.scene.Tiles()[i].Image.Pix...)
 }
 
 func same(a, b []byte) bool { return string(a) == string(b) }
@@ -274,25 +274,25 @@ func TestTileClickLargeViewAndHover(t *testing.T) {
 	d := h.detail
 	size := fyne.NewSize(500, 400)
 	d.overlay.Resize(size)
-	unmarked := append([]byte(nil), d.buf.Pix...)
+	unmarked := append([]byte(nil), d.closeup.Image.Pix...)
 	d.overlay.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(250, 200)}})
 	if v := h.DetailValue(); !strings.HasPrefix(v, "Map value") || !strings.Contains(v, "of 7×7") {
 		t.Errorf("hover value %q", v)
 	}
-	if same(unmarked, d.buf.Pix) {
+	if same(unmarked, d.closeup.Image.Pix) {
 		t.Error("the cell under the pointer is not outlined")
 	}
 	d.overlay.MouseOut()
-	if !same(unmarked, d.buf.Pix) {
+	if !same(unmarked, d.closeup.Image.Pix) {
 		t.Error("the outline stays after the pointer left")
 	}
 	if v := h.DetailValue(); strings.HasPrefix(v, "Map value") {
 		t.Errorf("value %q after the pointer left", v)
 	}
 	// The large view follows the view controls too.
-	before := append([]byte(nil), d.buf.Pix...)
+	before := append([]byte(nil), d.closeup.Image.Pix...)
 	h.c.opacity.SetValue(90)
-	if same(before, d.buf.Pix) {
+	if same(before, d.closeup.Image.Pix) {
 		t.Error("large view not re-rendered")
 	}
 	h.closeDetail()

@@ -2,16 +2,15 @@ package ui
 
 import (
 	"fmt"
-	"image"
 	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"camscope/app/display"
 	"camscope/app/explain"
 	"camscope/app/render"
-	"camscope/app/session"
 	"camscope/inference/cam"
 	"camscope/ui/widgets"
 )
@@ -19,7 +18,7 @@ import (
 // refreshTiles rebuilds the tile widgets for the current scene: one grid
 // of tiles, or when comparing one row per model under its name.
 func (a *App) refreshTiles() {
-	a.tiles, a.bufs = nil, nil
+	a.tiles = nil
 	a.closeDetail()
 	a.grid.Objects = nil
 	switch {
@@ -57,16 +56,13 @@ func (a *App) refreshTiles() {
 }
 
 // rowTiles makes the tiles of one row, padded to cols cells.
-func (a *App) rowTiles(row []*session.Tile, cols int) []fyne.CanvasObject {
+func (a *App) rowTiles(row []*display.Tile, cols int) []fyne.CanvasObject {
 	var objs []fyne.CanvasObject
 	for _, t := range row {
-		buf := image.NewRGBA(a.scene.Photo.Rect)
-		session.Render(buf, a.scene.Photo, t.Heat, a.view)
-		tile := widgets.NewTile(buf, a.tileTitle(t), explain.Percent(t.Class.Prob), t.Class.Prob)
+		tile := widgets.NewTile(t.Image, display.ShortTitle(t.Class), display.Percent(t.Class.Prob), t.Class.Prob)
 		i := len(a.tiles)
 		tile.OnTapped = func() { a.OpenDetail(i) }
 		a.tiles = append(a.tiles, tile)
-		a.bufs = append(a.bufs, buf)
 		objs = append(objs, tile)
 	}
 	for range cols - len(row) {
@@ -75,31 +71,18 @@ func (a *App) rowTiles(row []*session.Tile, cols int) []fyne.CanvasObject {
 	return objs
 }
 
-// tileTitle is a tile's caption: rank and the label's first name (ImageNet
-// labels list synonyms: "tabby, tabby cat"); the large view shows it all.
-func (a *App) tileTitle(t *session.Tile) string {
-	title, _, _ := strings.Cut(t.Class.Label, ", ")
-	if t.Class.Rank > 0 {
-		title = fmt.Sprintf("%d. %s", t.Class.Rank, title)
-	}
-	return title
-}
-
 // rerender re-blends every tile from the cached heats: opacity, colormap,
 // box and contour changes never run the model.
 func (a *App) rerender() {
 	if a.scene == nil {
 		return
 	}
-	for i, t := range a.scene.Tiles() {
-		if i >= len(a.tiles) {
-			break
-		}
-		session.Render(a.bufs[i], a.scene.Photo, t.Heat, a.view)
-		a.tiles[i].Image.Refresh()
+	a.scene.Show(a.view)
+	for _, t := range a.tiles {
+		t.Image.Refresh()
 	}
 	if a.detail != nil {
-		a.detail.render()
+		a.detail.show()
 	}
 }
 
@@ -116,12 +99,6 @@ func (a *App) SetColormap(cm *render.Colormap) {
 	a.c.colorBar.Image = colorBar(cm)
 	a.c.colorBar.Refresh()
 	a.fyne.Preferences().SetString(prefColormap, cm.Name())
-	if a.scene != nil {
-		a.scene.SetColormap(cm)
-	}
-	if a.detail != nil {
-		a.detail.heat.SetColormap(cm)
-	}
 	a.rerender()
 }
 
@@ -211,4 +188,4 @@ func (a *App) Tiles() []string {
 }
 
 // View returns how maps are shown now.
-func (a *App) View() explain.View { return a.view }
+func (a *App) View() display.View { return a.view }

@@ -1,8 +1,9 @@
-// Package explain is CAMscope's pipeline from a photo and a model to class
-// activation maps placed on the photo: it loads a model with its
-// preprocessing and labels, runs it, picks classes and computes their maps,
-// and exports the results. The CLI's explain command and the desktop app
-// both use it; it has no user interface of its own.
+// Package explain is CAMscope's way from a photo and a model to class
+// activation maps: it loads a model with its preprocessing and labels, runs
+// it, picks classes and computes their maps, and says where the model's
+// input lies on the photo. Showing and exporting the maps is package
+// display's. The CLI's explain command and the desktop app both use it; it
+// has no user interface of its own.
 package explain
 
 import (
