@@ -29,11 +29,12 @@ type detail struct {
 
 // OpenDetail shows tile i large.
 func (a *App) OpenDetail(i int) {
-	if a.scene == nil || i < 0 || i >= len(a.tiles) {
+	scene := a.s.Scene()
+	if scene == nil || i < 0 || i >= len(a.tiles) {
 		return
 	}
-	t := a.scene.Tiles()[i]
-	d := &detail{a: a, index: i, closeup: display.NewCloseup(t, a.photo.Image, detailSide, a.view)}
+	t := scene.Tiles()[i]
+	d := &detail{a: a, index: i, closeup: display.NewCloseup(t, a.s.Photo().Image, detailSide, a.s.View())}
 	d.overlay = widgets.NewHoverImage(d.closeup.Image)
 	d.plain = widgets.NewHoverImage(d.closeup.Photo)
 	d.value = widget.NewLabel(pointHint)
@@ -63,7 +64,7 @@ func (a *App) closeDetail() {
 
 // show re-renders the overlay for the current view.
 func (d *detail) show() {
-	d.closeup.Show(d.a.view)
+	d.closeup.Show(d.a.s.View())
 	d.overlay.Image.Refresh()
 }
 
@@ -80,12 +81,4 @@ func (d *detail) hover(x, y float64, ok bool) {
 	default:
 		d.value.SetText(fmt.Sprintf("Map value %.4g at cell (%d, %d) of %d×%d · scaled %.2f", r.Raw, r.Cell.X, r.Cell.Y, r.Grid.X, r.Grid.Y, r.Scaled))
 	}
-}
-
-// DetailValue returns the large view's value line (for tests).
-func (a *App) DetailValue() string {
-	if a.detail == nil {
-		return ""
-	}
-	return a.detail.value.Text
 }

@@ -20,15 +20,16 @@ var errNothing = errors.New("there is nothing to export yet: open a photo and a 
 // ExportAll writes each model's overlays, raw maps, grid and report into
 // dir (one subfolder per model when comparing).
 func (a *App) ExportAll(dir string) error {
-	if len(a.results) == 0 {
+	results := a.s.Results()
+	if len(results) == 0 {
 		return errNothing
 	}
-	for _, r := range a.results {
+	for _, r := range results {
 		out := dir
-		if len(a.results) > 1 {
+		if len(results) > 1 {
 			out = filepath.Join(dir, r.Model.Name)
 		}
-		if err := display.Save(out, r, a.view, a.photoPath); err != nil {
+		if err := display.Save(out, r, a.s.View(), a.s.PhotoPath()); err != nil {
 			return fmt.Errorf("%w\n\nChoose a folder you can write to.", err)
 		}
 	}
@@ -38,24 +39,25 @@ func (a *App) ExportAll(dir string) error {
 // ExportGrid writes the tiles, at the photo's full size, as one PNG: one
 // row per model when comparing.
 func (a *App) ExportGrid(path string) error {
-	if a.scene == nil {
+	scene := a.s.Scene()
+	if scene == nil {
 		return errNothing
 	}
-	return render.SavePNG(path, a.scene.Grid(a.photo.Image, 1, a.view))
+	return render.SavePNG(path, scene.Grid(a.s.Photo().Image, 1, a.s.View()))
 }
 
 // ExportTile writes tile i's overlay at the photo's full size.
 func (a *App) ExportTile(i int, path string) error {
-	if a.scene == nil || i < 0 || i >= len(a.tiles) {
+	scene := a.s.Scene()
+	if scene == nil || i < 0 || i >= len(a.tiles) {
 		return errNothing
 	}
-	t := a.scene.Tiles()[i]
-	return render.SavePNG(path, t.OverlayAt(a.photo.Image, 1, a.view))
+	return render.SavePNG(path, scene.Tiles()[i].OverlayAt(a.s.Photo().Image, 1, a.s.View()))
 }
 
 // ExportDialog offers the exports.
 func (a *App) ExportDialog() {
-	if len(a.results) == 0 {
+	if len(a.s.Results()) == 0 {
 		a.showError(errNothing)
 		return
 	}

@@ -69,8 +69,8 @@ func TestGetModelsDownloadAndOpen(t *testing.T) {
 	}
 	test.Tap(ok.use)
 	h.wait(t)
-	if h.models[0].Name != "tiny" {
-		t.Errorf("opened %s", h.models[0].Name)
+	if h.s.Models()[0].Name != "tiny" {
+		t.Errorf("opened %s", h.s.Models()[0].Name)
 	}
 	// Listed afterwards: the compare dialog offers it.
 	list, _ := catalogue.InstalledModels(dir)

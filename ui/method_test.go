@@ -21,7 +21,7 @@ func TestCAMDisabledWithReason(t *testing.T) {
 	if o.Err != nil {
 		t.Skipf("vgg_small does not load here: %v", o.Err)
 	}
-	if ok, _ := h.models[0].Explainer.SupportsCAM(); ok {
+	if ok, _ := h.s.Models()[0].Explainer.SupportsCAM(); ok {
 		t.Skip("vgg_small has a CAM head")
 	}
 	// The CAM request failed or was switched: once the reason is known the
@@ -29,7 +29,7 @@ func TestCAMDisabledWithReason(t *testing.T) {
 	if !h.c.method.Disabled() || h.c.methodNote.Hidden || !strings.Contains(h.c.methodNote.Text, "CAM is off for vgg_small") {
 		t.Errorf("method disabled %v, note %q", h.c.method.Disabled(), h.c.methodNote.Text)
 	}
-	if h.req.Method != cam.GradCAM || h.c.method.Selected != methodGradCAM {
-		t.Errorf("method %s, selected %s", h.req.Method, h.c.method.Selected)
+	if h.s.Request().Method != cam.GradCAM || h.c.method.Selected != methodGradCAM {
+		t.Errorf("method %s, selected %s", h.s.Request().Method, h.c.method.Selected)
 	}
 }

@@ -76,8 +76,6 @@ func MakeReport(r *explain.Result, v View, photoFile string) Report {
 func makeReport(r *explain.Result, s *Scene, v View, photoFile string) Report {
 	m := r.Model
 	ok, _ := m.Explainer.SupportsCAM()
-	fs := m.Explainer.Model
-	shape, _ := fs.Shape(m.Layer())
 	rep := Report{
 		Photo: PhotoInfo{File: photoFile, Width: r.Geometry.PhotoWidth, Height: r.Geometry.PhotoHeight},
 		Model: ModelInfo{Name: m.Name, Path: m.Path, Input: m.Engine.Inputs[0].Shape, Classes: m.NumClasses(),
@@ -89,8 +87,8 @@ func makeReport(r *explain.Result, s *Scene, v View, photoFile string) Report {
 			"preprocess": ms(r.Timings.Preprocess.Seconds()), "forward": ms(r.Timings.Forward.Seconds()), "maps": ms(r.Timings.Maps.Seconds()),
 		},
 	}
-	if len(shape) == 4 {
-		rep.Model.MapSize = [2]int{shape[3], shape[2]}
+	if w, h, ok := m.MapSize(); ok {
+		rep.Model.MapSize = [2]int{w, h}
 	}
 	if v.Shared {
 		rep.Normalisation = "shared"

@@ -119,3 +119,12 @@ func (m *Model) Layer() string { return m.Explainer.Layer }
 
 // InputSize is the model's input width and height.
 func (m *Model) InputSize() (w, h int) { return m.Spec.Width, m.Spec.Height }
+
+// MapSize is the width and height of the feature grid the maps are
+// computed on; ok is false when the layer's shape is not known.
+func (m *Model) MapSize() (w, h int, ok bool) {
+	if sh, found := m.Engine.Shape(m.Layer()); found && len(sh) == 4 {
+		return sh[3], sh[2], true
+	}
+	return 0, 0, false
+}

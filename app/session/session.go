@@ -83,8 +83,11 @@ func (s *Session) Cancel() {
 // Close cancels the run in flight and waits until it has stopped.
 func (s *Session) Close() {
 	s.runner.Cancel()
-	s.runner.Wait()
+	s.Wait()
 }
+
+// Wait blocks until the latest run's goroutine has ended.
+func (s *Session) Wait() { s.runner.Wait() }
 
 // Apply takes an outcome into the session. It reports false, changing
 // nothing, for an outcome that is not the latest run's: the GUI then shows
