@@ -42,7 +42,7 @@ func newHarness(t testing.TB, opts Options) *harness {
 	t.Helper()
 	for _, p := range []string{mobileV2, catPhoto} {
 		if _, err := os.Stat(p); err != nil {
-			t.Skipf("reference data missing: %v", err)
+			needData(t, err)
 		}
 	}
 	test.NewTempApp(t)
@@ -321,7 +321,7 @@ func TestClassSearch(t *testing.T) {
 func TestCompareModels(t *testing.T) {
 	h := started(t)
 	if _, err := os.Stat(mobileV1); err != nil {
-		t.Skip(err)
+		needData(t, err)
 	}
 	h.s.Compare([]string{mobileV2, mobileV1}, false)
 	h.wait(t)
