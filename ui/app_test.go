@@ -323,7 +323,7 @@ func TestCompareModels(t *testing.T) {
 	if _, err := os.Stat(mobileV1); err != nil {
 		needData(t, err)
 	}
-	h.s.Compare([]string{mobileV2, mobileV1}, false)
+	h.s.Submit(session.Job{Photo: h.s.Photo(), ModelPaths: []string{mobileV2, mobileV1}})
 	h.wait(t)
 	if len(h.s.Scene().Rows) != 2 || h.gridLay.Columns != 5 || len(tileTitles(h.App)) != 10 {
 		t.Fatalf("%d rows, %d columns, %d tiles", len(h.s.Scene().Rows), h.gridLay.Columns, len(tileTitles(h.App)))

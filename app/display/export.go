@@ -67,12 +67,8 @@ type ClassReport struct {
 	MapMax  float32 `json:"map_max"`
 }
 
-// MakeReport describes the result as v shows it; photoFile names the
-// input.
-func MakeReport(r *explain.Result, v View, photoFile string) Report {
-	return makeReport(r, fullScene(r, v), v, photoFile)
-}
-
+// makeReport describes the result as v shows it in scene s (the result on
+// its photo); photoFile names the input.
 func makeReport(r *explain.Result, s *Scene, v View, photoFile string) Report {
 	m := r.Model
 	ok, _ := m.Explainer.SupportsCAM()

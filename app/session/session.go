@@ -159,13 +159,6 @@ func (s *Session) AddModel(path string) {
 	s.Submit(Job{Photo: s.photo, Models: s.models, ModelPaths: []string{path}})
 }
 
-// Compare explains the photo with the models at paths, one row each;
-// same asks every row for the first model's classes.
-func (s *Session) Compare(paths []string, same bool) {
-	s.sameClasses = same
-	s.Submit(Job{Photo: s.photo, ModelPaths: paths})
-}
-
 // RemoveModel drops row i, unless it is the only one.
 func (s *Session) RemoveModel(i int) {
 	if i < 0 || i >= len(s.models) || len(s.models) == 1 {
