@@ -8,9 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"image"
 	"strings"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -19,11 +17,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"camscope/app/explain"
-	"camscope/app/photo"
 	"camscope/app/session"
 	"camscope/assets"
-	"camscope/inference/cam"
 	"camscope/ui/widgets"
 )
 
@@ -39,7 +34,7 @@ type Options struct {
 	ModelPaths []string // models to open first; none opens the default model
 	Funcs      session.Funcs
 	// ModelDir is where downloaded models are kept; "" is
-	// session.CacheDir(). CatalogueBase replaces session.ZooBase.
+	// catalogue.CacheDir(). CatalogueBase replaces catalogue.ZooBase.
 	ModelDir      string
 	CatalogueBase string
 	// Shown, when set, is called on the UI goroutine after each outcome has
@@ -51,28 +46,17 @@ type Options struct {
 	Do func(func())
 }
 
-// App is one CAMscope window and its state. All fields are owned by the UI
-// goroutine.
+// App is one CAMscope window: the widgets that show a session.Session and
+// forward what people do to it. All fields are owned by the UI goroutine.
 type App struct {
 	fyne   fyne.App
 	Window fyne.Window
-	runner *session.Runner
+	s      *session.Session
 	opts   Options
 
-	photo       *photo.Photo
-	photoPath   string
-	models      []*explain.Model
-	req         explain.Request
-	sameClasses bool
-	view        explain.View
-	results     []*explain.Result
-	scene       *session.Scene
-	tiles       []*widgets.Tile
-	bufs        []*image.RGBA
-	busy        bool
-	took        time.Duration
-	detail      *detail
-	downloads   []*download
+	tiles     []*widgets.Tile
+	detail    *detail
+	downloads []*download
 
 	grid     *fyne.Container
 	gridLay  *widgets.AspectGrid
@@ -95,12 +79,10 @@ func New(fa fyne.App, opts Options) *App {
 		opts.Do = fyne.Do
 	}
 	fa.Settings().SetTheme(newTheme())
-	a := &App{fyne: fa, opts: opts, view: explain.DefaultView(),
-		req: explain.Request{Method: cam.CAM, TopK: explain.DefaultTopK}}
-	a.loadPrefs()
-	a.runner = session.NewRunner(opts.Funcs, func(o session.Outcome) {
+	a := &App{fyne: fa, opts: opts}
+	a.s = session.New(opts.Funcs, a.prefView(), func(o session.Outcome) {
 		opts.Do(func() {
-			if a.runner.Current(o.Gen) {
+			if a.s.Apply(o) {
 				a.show(o)
 			}
 		})
@@ -118,13 +100,11 @@ func New(fa fyne.App, opts Options) *App {
 // Start loads the photo and models given in the options, or the sample
 // photo and the default model.
 func (a *App) Start() {
-	job := session.Job{PhotoPath: a.opts.ImagePath, ModelPaths: a.opts.ModelPaths, Default: true}
-	if job.PhotoPath == "" {
-		job.Photo = session.SamplePhoto()
-	} else {
-		a.remember(job.PhotoPath)
+	if a.opts.ImagePath != "" {
+		a.remember(a.opts.ImagePath)
 	}
-	a.submit(job)
+	a.s.Start(a.opts.ImagePath, a.opts.ModelPaths)
+	a.refreshBusy()
 }
 
 func (a *App) build() fyne.CanvasObject {
@@ -171,33 +151,16 @@ func (a *App) setEmpty(msg string) {
 	}
 }
 
-// submit starts a run with the current request.
-func (a *App) submit(job session.Job) {
-	job.Request = a.req
-	job.SameClasses = a.sameClasses
-	job.View = a.view
-	a.setBusy(true)
-	a.runner.Submit(job)
-}
-
-// rerun explains the current photo again with the current models.
-func (a *App) rerun() {
-	if a.photo == nil {
-		return
-	}
-	a.submit(session.Job{Photo: a.photo, PhotoPath: "", Models: a.models})
-}
-
 // Cancel stops the run in flight; what is shown stays.
 func (a *App) Cancel() {
-	a.runner.Cancel()
-	a.setBusy(false)
+	a.s.Cancel()
+	a.refreshBusy()
 	a.status.SetText("Cancelled.")
 }
 
-func (a *App) setBusy(b bool) {
-	a.busy = b
-	if b {
+// refreshBusy shows whether a run is in flight.
+func (a *App) refreshBusy() {
+	if a.s.Busy() {
 		a.activity.Show()
 		a.activity.Start()
 		a.cancel.Show()
@@ -209,9 +172,9 @@ func (a *App) setBusy(b bool) {
 	}
 }
 
-// show takes a current outcome onto the screen.
+// show puts the session on screen after it took outcome o.
 func (a *App) show(o session.Outcome) {
-	a.setBusy(false)
+	a.refreshBusy()
 	defer func() {
 		if a.opts.Shown != nil {
 			a.opts.Shown(o)
@@ -222,77 +185,34 @@ func (a *App) show(o session.Outcome) {
 		if !errors.Is(o.Err, context.Canceled) {
 			a.showError(o.Err)
 		}
-		if a.photo == nil && o.Photo != nil {
-			a.photo, a.photoPath = o.Photo, o.PhotoPath
+		if len(a.tiles) == 0 {
 			a.refreshInfo()
 			a.refreshTiles()
 		}
 		return
 	}
-	if o.Photo != nil {
-		a.photo = o.Photo
-		if o.PhotoPath != "" {
-			a.photoPath = o.PhotoPath
-		}
-	}
-	if len(o.Models) > 0 {
-		a.models = o.Models
-	}
-	a.results = o.Results
-	a.took = o.Took
-	method := a.req.Method
 	a.refreshInfo()
-	if a.req.Method != method && len(a.models) > 1 {
-		// A model without CAM joined: every row is explained alike.
-		defer a.rerun()
-	}
-	a.scene = o.Scene
-	switch {
-	case a.scene == nil || o.View.Shared != a.view.Shared || o.View.ReLU != a.view.ReLU:
-		// The normalisation changed while the model ran.
-		a.rebuildScene()
-	case o.View.Colormap != a.view.Colormap:
-		a.scene.SetColormap(a.view.Colormap)
-	}
 	a.refreshTiles()
 	a.status.SetText(a.summary())
-	if a.photo != nil {
-		a.Window.SetTitle("CAMscope — " + a.photo.Name)
+	if p := a.s.Photo(); p != nil {
+		a.Window.SetTitle("CAMscope — " + p.Name)
 	}
 }
 
 func (a *App) summary() string {
-	if len(a.results) == 0 || a.photo == nil {
+	p := a.s.Photo()
+	if len(a.s.Results()) == 0 || p == nil {
 		return ""
 	}
 	var names []string
-	for _, m := range a.models {
+	for _, m := range a.s.Models() {
 		names = append(names, m.Name)
 	}
-	return fmt.Sprintf("%s · %s · %s · %d ms", a.photo.Name, strings.Join(names, ", "),
-		methodName(a.req.Method), a.took.Milliseconds())
-}
-
-// rebuildScene prepares the heats for the current results and view.
-func (a *App) rebuildScene() {
-	switch {
-	case a.photo == nil || len(a.results) == 0:
-		a.scene = nil
-	case a.scene != nil:
-		a.scene = a.scene.Rescale(a.results, a.view)
-	default:
-		a.scene = session.NewScene(a.photo.Image, a.results, a.view, session.DisplaySide)
-	}
+	return fmt.Sprintf("%s · %s · %s · %d ms", p.Name, strings.Join(names, ", "),
+		session.MethodName(a.s.Request().Method), a.s.Took().Milliseconds())
 }
 
 // showError puts err in a dialog.
 func (a *App) showError(err error) {
 	dialog.ShowError(err, a.Window)
-}
-
-func methodName(m cam.Method) string {
-	if m == cam.GradCAM {
-		return "Grad-CAM"
-	}
-	return "CAM"
 }

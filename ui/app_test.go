@@ -16,7 +16,6 @@ import (
 
 	"camscope/app/explain"
 	"camscope/app/session"
-	"camscope/inference/cam"
 )
 
 // Reference files shared with the other packages' tests (not part of the
@@ -43,7 +42,7 @@ func newHarness(t testing.TB, opts Options) *harness {
 	t.Helper()
 	for _, p := range []string{mobileV2, catPhoto} {
 		if _, err := os.Stat(p); err != nil {
-			t.Skipf("reference data missing: %v", err)
+			needData(t, err)
 		}
 	}
 	test.NewTempApp(t)
@@ -64,7 +63,7 @@ func newHarness(t testing.TB, opts Options) *harness {
 	opts.Shown = func(o session.Outcome) { h.shown <- o }
 	h.App = New(fyne.CurrentApp(), opts)
 	h.Window.Resize(fyne.NewSize(1280, 800))
-	t.Cleanup(func() { h.runner.Cancel(); h.runner.Wait() })
+	t.Cleanup(func() { h.s.Close() })
 	return h
 }
 
@@ -127,14 +126,14 @@ func started(t testing.TB) *harness {
 }
 
 func tilePixels(h *harness, i int) []byte {
-	return append([]byte(nil), h.bufs[i].Pix...)
+	return append([]byte(nil), h.s.Scene().Tiles()[i].Image.Pix...)
 }
 
 func same(a, b []byte) bool { return string(a) == string(b) }
 
 func TestOpenPhotoAndModel(t *testing.T) {
 	h := started(t)
-	tiles := h.Tiles()
+	tiles := tileTitles(h.App)
 	if len(tiles) != 5 || tiles[0] != "1. Egyptian cat" {
 		t.Fatalf("tiles %q", tiles)
 	}
@@ -144,17 +143,17 @@ func TestOpenPhotoAndModel(t *testing.T) {
 	if got := h.c.modelInfo.Text; !strings.Contains(got, "224×224") || !strings.Contains(got, "1001 classes") || !strings.Contains(got, "7×7") {
 		t.Errorf("model info %q", got)
 	}
-	if h.busy || !h.activity.Hidden {
+	if h.s.Busy() || !h.activity.Hidden {
 		t.Error("still busy after the result")
 	}
 	// A photo keeps its aspect ratio in the tiles.
-	b := h.scene.Photo.Rect
+	b := h.s.Scene().Photo.Rect
 	if ar := float32(b.Dx()) / float32(b.Dy()); h.gridLay.Aspect != ar {
 		t.Errorf("grid aspect %v, photo %v", h.gridLay.Aspect, ar)
 	}
 	h.OpenPhoto(dogPhoto)
-	if o := h.wait(t); o.Err != nil || h.photo.Name != filepath.Base(dogPhoto) {
-		t.Fatalf("second photo: %v, %s", o.Err, h.photo.Name)
+	if o := h.wait(t); o.Err != nil || h.s.Photo().Name != filepath.Base(dogPhoto) {
+		t.Fatalf("second photo: %v, %s", o.Err, h.s.Photo().Name)
 	}
 }
 
@@ -163,7 +162,7 @@ func TestTopK(t *testing.T) {
 	h.c.k.SetValue(3)
 	h.c.k.DragEnd()
 	h.wait(t)
-	if n := len(h.Tiles()); n != 3 {
+	if n := len(tileTitles(h.App)); n != 3 {
 		t.Fatalf("%d tiles, want 3", n)
 	}
 	if h.c.kValue.Text != "3" {
@@ -176,7 +175,7 @@ func TestOpacityReblendsWithoutRunning(t *testing.T) {
 	runs := h.runs.Load()
 	before := tilePixels(h, 0)
 	h.c.opacity.SetValue(0)
-	if !same(tilePixels(h, 0), h.scene.Photo.Pix) {
+	if !same(tilePixels(h, 0), h.s.Scene().Photo.Pix) {
 		t.Error("opacity 0 does not show the plain photo")
 	}
 	h.c.opacity.SetValue(80)
@@ -184,8 +183,8 @@ func TestOpacityReblendsWithoutRunning(t *testing.T) {
 	if same(before, after) {
 		t.Error("opacity change did not re-render the tile")
 	}
-	if h.View().Opacity != 0.8 || h.c.opValue.Text != "80%" {
-		t.Errorf("opacity %v, label %q", h.View().Opacity, h.c.opValue.Text)
+	if h.s.View().Opacity != 0.8 || h.c.opValue.Text != "80%" {
+		t.Errorf("opacity %v, label %q", h.s.View().Opacity, h.c.opValue.Text)
 	}
 	if h.runs.Load() != runs {
 		t.Error("opacity change ran the model")
@@ -205,7 +204,7 @@ func TestColormap(t *testing.T) {
 	if same(before, tilePixels(h, 0)) || h.c.colorBar.Image == bar {
 		t.Error("colormap change did not re-colour tiles and bar")
 	}
-	if h.View().Colormap.Name() != "gray" || h.fyne.Preferences().String(prefColormap) != "gray" {
+	if h.s.View().Colormap.Name() != "gray" || h.fyne.Preferences().String(prefColormap) != "gray" {
 		t.Error("colormap not applied or not remembered")
 	}
 	if h.runs.Load() != runs {
@@ -213,7 +212,7 @@ func TestColormap(t *testing.T) {
 	}
 	// The next window starts with the remembered colormap.
 	h2 := New(h.fyne, Options{Funcs: h.opts.Funcs})
-	if h2.View().Colormap.Name() != "gray" || h2.c.colormap.Selected != "gray" {
+	if h2.s.View().Colormap.Name() != "gray" || h2.c.colormap.Selected != "gray" {
 		t.Error("colormap not restored from preferences")
 	}
 }
@@ -224,15 +223,15 @@ func TestBoxContourAndThreshold(t *testing.T) {
 	plain := tilePixels(h, 0)
 	test.Tap(h.c.box)
 	boxed := tilePixels(h, 0)
-	if !h.View().Box || same(plain, boxed) {
+	if !h.s.View().Box || same(plain, boxed) {
 		t.Fatal("box not drawn")
 	}
 	h.c.threshold.SetValue(60)
-	if h.View().BoxThreshold != 0.6 || same(boxed, tilePixels(h, 0)) {
+	if h.s.View().BoxThreshold != 0.6 || same(boxed, tilePixels(h, 0)) {
 		t.Error("threshold change did not move the box")
 	}
 	test.Tap(h.c.contour)
-	if !h.View().Contour {
+	if !h.s.View().Contour {
 		t.Error("contour not on")
 	}
 	if h.runs.Load() != runs {
@@ -244,11 +243,11 @@ func TestMethod(t *testing.T) {
 	h := started(t)
 	h.c.method.SetSelected(methodGradCAM)
 	h.wait(t)
-	if m := h.results[0].Request.Method; m != cam.GradCAM {
+	if m := h.s.Results()[0].Request.Method; m != explain.GradCAM {
 		t.Fatalf("method %s", m)
 	}
-	if h.Tiles()[0] != "1. Egyptian cat" {
-		t.Errorf("tiles %q", h.Tiles())
+	if tileTitles(h.App)[0] != "1. Egyptian cat" {
+		t.Errorf("tiles %q", tileTitles(h.App))
 	}
 }
 
@@ -257,7 +256,7 @@ func TestNormalisationShared(t *testing.T) {
 	runs := h.runs.Load()
 	before := tilePixels(h, 4)
 	h.c.norm.SetSelected(normShared)
-	if !h.View().Shared || same(before, tilePixels(h, 4)) {
+	if !h.s.View().Shared || same(before, tilePixels(h, 4)) {
 		t.Error("shared scale did not change the weakest tile")
 	}
 	if h.runs.Load() != runs {
@@ -274,25 +273,25 @@ func TestTileClickLargeViewAndHover(t *testing.T) {
 	d := h.detail
 	size := fyne.NewSize(500, 400)
 	d.overlay.Resize(size)
-	unmarked := append([]byte(nil), d.buf.Pix...)
+	unmarked := append([]byte(nil), d.closeup.Image.Pix...)
 	d.overlay.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(250, 200)}})
-	if v := h.DetailValue(); !strings.HasPrefix(v, "Map value") || !strings.Contains(v, "of 7×7") {
+	if v := detailValue(h.App); !strings.HasPrefix(v, "Map value") || !strings.Contains(v, "of 7×7") {
 		t.Errorf("hover value %q", v)
 	}
-	if same(unmarked, d.buf.Pix) {
+	if same(unmarked, d.closeup.Image.Pix) {
 		t.Error("the cell under the pointer is not outlined")
 	}
 	d.overlay.MouseOut()
-	if !same(unmarked, d.buf.Pix) {
+	if !same(unmarked, d.closeup.Image.Pix) {
 		t.Error("the outline stays after the pointer left")
 	}
-	if v := h.DetailValue(); strings.HasPrefix(v, "Map value") {
+	if v := detailValue(h.App); strings.HasPrefix(v, "Map value") {
 		t.Errorf("value %q after the pointer left", v)
 	}
 	// The large view follows the view controls too.
-	before := append([]byte(nil), d.buf.Pix...)
+	before := append([]byte(nil), d.closeup.Image.Pix...)
 	h.c.opacity.SetValue(90)
-	if same(before, d.buf.Pix) {
+	if same(before, d.closeup.Image.Pix) {
 		t.Error("large view not re-rendered")
 	}
 	h.closeDetail()
@@ -306,7 +305,7 @@ func TestClassSearch(t *testing.T) {
 	test.Type(h.c.search, "golden retriever")
 	h.c.search.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	h.wait(t)
-	tiles := h.Tiles()
+	tiles := tileTitles(h.App)
 	if len(tiles) != 6 || !strings.Contains(tiles[5], "golden retriever") || strings.HasPrefix(tiles[5], "6.") {
 		t.Fatalf("tiles %q", tiles)
 	}
@@ -322,19 +321,19 @@ func TestClassSearch(t *testing.T) {
 func TestCompareModels(t *testing.T) {
 	h := started(t)
 	if _, err := os.Stat(mobileV1); err != nil {
-		t.Skip(err)
+		needData(t, err)
 	}
-	h.Compare([]string{mobileV2, mobileV1}, false)
+	h.s.Submit(session.Job{Photo: h.s.Photo(), ModelPaths: []string{mobileV2, mobileV1}})
 	h.wait(t)
-	if len(h.scene.Rows) != 2 || h.gridLay.Columns != 5 || len(h.Tiles()) != 10 {
-		t.Fatalf("%d rows, %d columns, %d tiles", len(h.scene.Rows), h.gridLay.Columns, len(h.Tiles()))
+	if len(h.s.Scene().Rows) != 2 || h.gridLay.Columns != 5 || len(tileTitles(h.App)) != 10 {
+		t.Fatalf("%d rows, %d columns, %d tiles", len(h.s.Scene().Rows), h.gridLay.Columns, len(tileTitles(h.App)))
 	}
-	if !strings.HasPrefix(h.Tiles()[5], "1. ") {
-		t.Errorf("second row %q", h.Tiles()[5])
+	if !strings.HasPrefix(tileTitles(h.App)[5], "1. ") {
+		t.Errorf("second row %q", tileTitles(h.App)[5])
 	}
 	h.SetSameClasses(true)
 	h.wait(t)
-	a, b := h.results[0].Classes, h.results[1].Classes
+	a, b := h.s.Results()[0].Classes, h.s.Results()[1].Classes
 	for i := range a {
 		if a[i].Index != b[i].Index {
 			t.Fatalf("row 2 class %d is %d, row 1 has %d", i, b[i].Index, a[i].Index)
@@ -342,8 +341,8 @@ func TestCompareModels(t *testing.T) {
 	}
 	h.RemoveModel(1)
 	h.wait(t)
-	if len(h.models) != 1 {
-		t.Errorf("%d models after removing one", len(h.models))
+	if len(h.s.Models()) != 1 {
+		t.Errorf("%d models after removing one", len(h.s.Models()))
 	}
 }
 
@@ -367,10 +366,10 @@ func TestExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	img := decodePNG(t, tile)
-	if img.Bounds().Size() != h.photo.Image.Rect.Size() {
-		t.Errorf("tile %v, photo %v", img.Bounds().Size(), h.photo.Image.Rect.Size())
+	if img.Bounds().Size() != h.s.Photo().Image.Rect.Size() {
+		t.Errorf("tile %v, photo %v", img.Bounds().Size(), h.s.Photo().Image.Rect.Size())
 	}
-	if g := decodePNG(t, grid); g.Bounds().Dx() < 3*h.photo.Image.Rect.Dx() {
+	if g := decodePNG(t, grid); g.Bounds().Dx() < 3*h.s.Photo().Image.Rect.Dx() {
 		t.Errorf("grid %v too small for 5 tiles", g.Bounds())
 	}
 }
@@ -391,14 +390,14 @@ func TestCancel(t *testing.T) {
 	h := newHarness(t, Options{ImagePath: catPhoto, ModelPaths: []string{mobileV2}, Funcs: f})
 	h.Start()
 	<-started
-	if !h.busy || h.activity.Hidden || h.cancel.Hidden {
+	if !h.s.Busy() || h.activity.Hidden || h.cancel.Hidden {
 		t.Error("no busy indicator while running")
 	}
 	test.Tap(h.cancel)
-	h.runner.Wait()
+	h.s.Wait()
 	h.drain()
-	if h.busy || len(h.tiles) != 0 || h.status.Text != "Cancelled." {
-		t.Errorf("after cancel: busy %v, %d tiles, status %q", h.busy, len(h.tiles), h.status.Text)
+	if h.s.Busy() || len(h.tiles) != 0 || h.status.Text != "Cancelled." {
+		t.Errorf("after cancel: busy %v, %d tiles, status %q", h.s.Busy(), len(h.tiles), h.status.Text)
 	}
 	select {
 	case o := <-h.shown:
@@ -412,9 +411,9 @@ func TestNewPhotoWhileRunningShowsOnlyTheNewOne(t *testing.T) {
 	h.OpenPhoto(dogPhoto)
 	h.OpenPhoto(birdPhoto)
 	o := h.wait(t)
-	h.runner.Wait()
+	h.s.Wait()
 	h.drain()
-	if o.Photo.Name != "bird.png" || h.photo.Name != "bird.png" {
+	if o.Photo.Name != "bird.png" || h.s.Photo().Name != "bird.png" {
 		t.Fatalf("shown %s", o.Photo.Name)
 	}
 	select {
@@ -426,7 +425,7 @@ func TestNewPhotoWhileRunningShowsOnlyTheNewOne(t *testing.T) {
 
 func TestErrorsInDialog(t *testing.T) {
 	h := started(t)
-	tiles := h.Tiles()
+	tiles := tileTitles(h.App)
 	for _, path := range []string{"missing.png", catPhoto + ".onnx"} {
 		if strings.HasSuffix(path, ".onnx") {
 			h.OpenModel(path)
@@ -440,7 +439,7 @@ func TestErrorsInDialog(t *testing.T) {
 			t.Errorf("%s: no error dialog", path)
 		}
 		h.Window.Canvas().Overlays().Remove(h.Window.Canvas().Overlays().Top())
-		if got := h.Tiles(); len(got) != len(tiles) || got[0] != tiles[0] {
+		if got := tileTitles(h.App); len(got) != len(tiles) || got[0] != tiles[0] {
 			t.Errorf("%s: tiles changed to %q", path, got)
 		}
 	}
@@ -450,8 +449,8 @@ func TestDropFiles(t *testing.T) {
 	h := started(t)
 	h.dropped(fyne.Position{}, []fyne.URI{storageURI(t, dogPhoto)})
 	h.wait(t)
-	if h.photo.Name != filepath.Base(dogPhoto) {
-		t.Errorf("dropped photo not opened: %s", h.photo.Name)
+	if h.s.Photo().Name != filepath.Base(dogPhoto) {
+		t.Errorf("dropped photo not opened: %s", h.s.Photo().Name)
 	}
 }
 
@@ -466,7 +465,7 @@ func TestNoModelHint(t *testing.T) {
 
 func TestNothingToStartWith(t *testing.T) {
 	h := newHarness(t, Options{})
-	h.submit(session.Job{})
+	h.s.Submit(session.Job{})
 	h.wait(t)
 	if len(h.tiles) != 0 || !strings.HasPrefix(h.empty.Text, "Open a photo") {
 		t.Errorf("hint %q with %d tiles", h.empty.Text, len(h.tiles))
@@ -495,7 +494,24 @@ func TestStartsWithBuiltinModel(t *testing.T) {
 		}
 		break
 	}
-	if len(a.Tiles()) != 5 || a.models[0].Name != session.BuiltinName || !strings.HasPrefix(a.photo.Name, "sample_") {
-		t.Errorf("%d tiles, model %s, photo %s", len(a.Tiles()), a.models[0].Name, a.photo.Name)
+	if len(tileTitles(a)) != 5 || a.s.Models()[0].Name != session.BuiltinName || !strings.HasPrefix(a.s.Photo().Name, "sample_") {
+		t.Errorf("%d tiles, model %s, photo %s", len(tileTitles(a)), a.s.Models()[0].Name, a.s.Photo().Name)
 	}
+}
+
+// tileTitles returns the captions of the tiles shown, in order.
+func tileTitles(a *App) []string {
+	var out []string
+	for _, t := range a.tiles {
+		out = append(out, t.Title())
+	}
+	return out
+}
+
+// detailValue returns the large view's value line.
+func detailValue(a *App) string {
+	if a.detail == nil {
+		return ""
+	}
+	return a.detail.value.Text
 }

@@ -70,7 +70,7 @@ func benchOpen(b *testing.B, model string) {
 			b.Fatal(o.Err)
 		}
 		d = append(d, time.Since(t0))
-		t := h.results[0].Timings
+		t := h.s.Results()[0].Timings
 		ex = append(ex, t.Preprocess+t.Forward+t.Maps)
 	}
 	sort.Slice(ex, func(i, j int) bool { return ex[i] < ex[j] })

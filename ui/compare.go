@@ -10,7 +10,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"camscope/app/explain"
+	"camscope/app/catalogue"
 	"camscope/app/session"
 )
 
@@ -19,47 +19,35 @@ const (
 	compareSame = "The same classes in every model"
 )
 
-// Compare explains the photo with the models at paths, one row each;
-// same asks every row for the first model's classes.
-func (a *App) Compare(paths []string, same bool) {
-	a.sameClasses = same
-	a.submit(session.Job{Photo: a.photo, ModelPaths: paths})
-}
-
 // SetSameClasses switches between each model's own top k and the first
 // model's classes in every row.
 func (a *App) SetSameClasses(same bool) {
-	if same == a.sameClasses {
-		return
-	}
-	a.sameClasses = same
-	a.rerun()
+	a.s.SetSameClasses(same)
+	a.refreshBusy()
 }
 
 // RemoveModel drops row i.
 func (a *App) RemoveModel(i int) {
-	if i < 0 || i >= len(a.models) || len(a.models) == 1 {
-		return
-	}
-	models := append(append([]*explain.Model(nil), a.models[:i]...), a.models[i+1:]...)
-	a.submit(session.Job{Photo: a.photo, Models: models})
+	a.s.RemoveModel(i)
+	a.refreshBusy()
 }
 
 // CompareDialog lets people pick two to four models, one row each.
 func (a *App) CompareDialog() {
 	var d dialog.Dialog
 	rows := container.NewVBox()
-	for i, m := range a.models {
+	models := a.s.Models()
+	for i, m := range models {
 		rm := widget.NewButtonWithIcon("", theme.DeleteIcon(), func() { d.Hide(); a.RemoveModel(i) })
-		if len(a.models) == 1 {
+		if len(models) == 1 {
 			rm.Disable()
 		}
 		rows.Add(container.NewBorder(nil, nil, widget.NewLabel(fmt.Sprintf("Row %d", i+1)), rm, widget.NewLabelWithStyle(m.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})))
 	}
-	if len(a.models) == 0 {
+	if len(models) == 0 {
 		rows.Add(widget.NewLabel("No model yet."))
 	}
-	full := len(a.models) >= session.MaxModels
+	full := len(models) >= session.MaxModels
 	addFile := widget.NewButtonWithIcon("Add a model file…", theme.ContentAddIcon(), func() {
 		d.Hide()
 		dlg := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
@@ -78,7 +66,7 @@ func (a *App) CompareDialog() {
 		dlg.Show()
 	})
 	adds := container.NewVBox(addFile)
-	installed, _ := session.InstalledModels(a.modelDir())
+	installed, _ := catalogue.InstalledModels(a.modelDir())
 	for _, in := range installed {
 		b := widget.NewButtonWithIcon("Add "+in.Name, theme.ContentAddIcon(), func() { d.Hide(); a.AddModel(in.Path) })
 		adds.Add(b)
@@ -91,7 +79,7 @@ func (a *App) CompareDialog() {
 	mode := widget.NewRadioGroup([]string{compareOwn, compareSame}, func(s string) { a.SetSameClasses(s == compareSame) })
 	mode.Required = true
 	mode.Selected = compareOwn
-	if a.sameClasses {
+	if a.s.SameClasses() {
 		mode.Selected = compareSame
 	}
 	help := note()

@@ -15,7 +15,7 @@ import (
 
 	"camscope/app/explain"
 	"camscope/app/render"
-	"camscope/inference/cam"
+	"camscope/app/session"
 )
 
 // controls are the sidebar's widgets.
@@ -69,6 +69,7 @@ func row(label string, control, value fyne.CanvasObject) fyne.CanvasObject {
 
 func (a *App) buildControls() fyne.CanvasObject {
 	c := &a.c
+	req, view := a.s.Request(), a.s.View()
 	c.modelName = widget.NewLabelWithStyle("No model", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	c.modelName.Truncation = fyne.TextTruncateEllipsis
 	c.modelInfo = note()
@@ -76,21 +77,21 @@ func (a *App) buildControls() fyne.CanvasObject {
 
 	c.k = widget.NewSlider(1, explain.MaxTopK)
 	c.k.Step = 1
-	c.k.Value = float64(a.req.TopK)
-	c.kValue = widget.NewLabel(fmt.Sprint(a.req.TopK))
+	c.k.Value = float64(req.TopK)
+	c.kValue = widget.NewLabel(fmt.Sprint(req.TopK))
 	c.k.OnChanged = func(v float64) { c.kValue.SetText(fmt.Sprint(int(v))) }
 	c.k.OnChangeEnded = func(v float64) { a.SetTopK(int(v)) }
 
 	c.method = widget.NewRadioGroup([]string{methodCAM, methodGradCAM}, func(s string) {
-		m := cam.CAM
+		m := explain.CAM
 		if s == methodGradCAM {
-			m = cam.GradCAM
+			m = explain.GradCAM
 		}
 		a.SetMethod(m)
 	})
 	c.method.Horizontal = true
 	c.method.Required = true
-	c.method.Selected = methodName(a.req.Method)
+	c.method.Selected = session.MethodName(req.Method)
 	c.methodNote = note()
 	c.methodNote.Hide()
 
@@ -101,8 +102,8 @@ func (a *App) buildControls() fyne.CanvasObject {
 
 	c.opacity = widget.NewSlider(0, 100)
 	c.opacity.Step = 1
-	c.opacity.Value = a.view.Opacity * 100
-	c.opValue = widget.NewLabel(percentText(a.view.Opacity))
+	c.opacity.Value = view.Opacity * 100
+	c.opValue = widget.NewLabel(percentText(view.Opacity))
 	c.opacity.OnChanged = func(v float64) { a.SetOpacity(v / 100) }
 	c.opacity.OnChangeEnded = func(v float64) { a.fyne.Preferences().SetFloat(prefOpacity, v/100) }
 
@@ -111,21 +112,21 @@ func (a *App) buildControls() fyne.CanvasObject {
 			a.SetColormap(cm)
 		}
 	})
-	c.colormap.Selected = a.view.Colormap.Name()
-	c.colorBar = canvas.NewImageFromImage(colorBar(a.view.Colormap))
+	c.colormap.Selected = view.Colormap.Name()
+	c.colorBar = canvas.NewImageFromImage(colorBar(view.Colormap))
 	c.colorBar.FillMode = canvas.ImageFillStretch
 	c.colorBar.SetMinSize(fyne.NewSize(100, 10))
 
-	c.box = widget.NewCheck("Box", func(b bool) { a.view.Box = b; a.rerender() })
-	c.contour = widget.NewCheck("Contour", func(b bool) { a.view.Contour = b; a.rerender() })
+	c.box = widget.NewCheck("Box", func(b bool) { a.s.SetBox(b); a.refreshImages() })
+	c.contour = widget.NewCheck("Contour", func(b bool) { a.s.SetContour(b); a.refreshImages() })
 	c.threshold = widget.NewSlider(5, 95)
 	c.threshold.Step = 5
-	c.threshold.Value = a.view.BoxThreshold * 100
-	c.thrValue = widget.NewLabel(percentText(a.view.BoxThreshold))
+	c.threshold.Value = view.BoxThreshold * 100
+	c.thrValue = widget.NewLabel(percentText(view.BoxThreshold))
 	c.threshold.OnChanged = func(v float64) {
-		a.view.BoxThreshold = v / 100
-		c.thrValue.SetText(percentText(a.view.BoxThreshold))
-		a.rerender()
+		a.s.SetThreshold(v / 100)
+		c.thrValue.SetText(percentText(a.s.View().BoxThreshold))
+		a.refreshImages()
 	}
 
 	c.search = widget.NewEntry()
@@ -203,12 +204,13 @@ func (a *App) shortcuts() {
 // refreshInfo shows the model and photo facts and what the model allows.
 func (a *App) refreshInfo() {
 	c := &a.c
-	switch len(a.models) {
+	models := a.s.Models()
+	switch len(models) {
 	case 0:
 		c.modelName.SetText("No model")
 		c.modelInfo.SetText("Open an ONNX image classifier, or get one from the catalogue.")
 	case 1:
-		m := a.models[0]
+		m := models[0]
 		c.modelName.SetText(m.Name)
 		c.modelInfo.SetText(modelFacts(m))
 		c.search.SetPlaceHolder(searchHint(m))
@@ -216,38 +218,30 @@ func (a *App) refreshInfo() {
 		c.k.Refresh()
 	default:
 		var names []string
-		for _, m := range a.models {
+		for _, m := range models {
 			names = append(names, m.Name)
 		}
-		c.modelName.SetText(fmt.Sprintf("%d models", len(a.models)))
+		c.modelName.SetText(fmt.Sprintf("%d models", len(models)))
 		c.modelInfo.SetText(strings.Join(names, "\n"))
 	}
-	if a.photo != nil {
-		b := a.photo.Image.Rect
-		c.photoInfo.SetText(fmt.Sprintf("Photo %s · %d×%d", a.photo.Name, b.Dx(), b.Dy()))
+	if p := a.s.Photo(); p != nil {
+		b := p.Image.Rect
+		c.photoInfo.SetText(fmt.Sprintf("Photo %s · %d×%d", p.Name, b.Dx(), b.Dy()))
 	} else {
 		c.photoInfo.SetText("No photo")
 	}
 	defer c.panel.Refresh()
-	reason := ""
-	for _, m := range a.models {
-		if ok, why := m.Explainer.SupportsCAM(); !ok {
-			reason = fmt.Sprintf("CAM is off for %s: %s.", m.Name, why)
-			break
-		}
-	}
-	if reason != "" {
+	if ok, reason := session.CAMApplies(models); !ok {
 		c.method.Disable()
 		c.methodNote.SetText(reason)
 		c.methodNote.Show()
-		if a.req.Method == cam.CAM {
-			a.req.Method = cam.GradCAM
-			c.method.Selected = methodGradCAM
-			c.method.Refresh()
-		}
 	} else {
 		c.method.Enable()
 		c.methodNote.Hide()
+	}
+	if name := session.MethodName(a.s.Request().Method); c.method.Selected != name {
+		c.method.Selected = name
+		c.method.Refresh()
 	}
 }
 
@@ -267,8 +261,8 @@ func searchHint(m *explain.Model) string {
 func modelFacts(m *explain.Model) string {
 	w, h := m.InputSize()
 	layer := m.Layer()
-	if sh, ok := m.Engine.Shape(layer); ok && len(sh) == 4 {
-		layer = fmt.Sprintf("%s (%d×%d map)", layer, sh[3], sh[2])
+	if mw, mh, ok := m.MapSize(); ok {
+		layer = fmt.Sprintf("%s (%d×%d map)", layer, mw, mh)
 	}
 	return fmt.Sprintf("Input %d×%d · %d classes\nLayer %s", w, h, m.NumClasses(), layer)
 }

@@ -3,7 +3,6 @@ package ui
 import (
 	"errors"
 	"fmt"
-	"image"
 	"os"
 	"path/filepath"
 
@@ -12,9 +11,8 @@ import (
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/widget"
 
-	"camscope/app/explain"
+	"camscope/app/display"
 	"camscope/app/render"
-	"camscope/app/session"
 )
 
 var errNothing = errors.New("there is nothing to export yet: open a photo and a model first")
@@ -22,15 +20,16 @@ var errNothing = errors.New("there is nothing to export yet: open a photo and a 
 // ExportAll writes each model's overlays, raw maps, grid and report into
 // dir (one subfolder per model when comparing).
 func (a *App) ExportAll(dir string) error {
-	if len(a.results) == 0 {
+	results := a.s.Results()
+	if len(results) == 0 {
 		return errNothing
 	}
-	for _, r := range a.results {
+	for _, r := range results {
 		out := dir
-		if len(a.results) > 1 {
+		if len(results) > 1 {
 			out = filepath.Join(dir, r.Model.Name)
 		}
-		if err := r.Save(out, a.view, a.photoPath); err != nil {
+		if err := display.Save(out, r, a.s.View(), a.s.PhotoPath()); err != nil {
 			return fmt.Errorf("%w\n\nChoose a folder you can write to.", err)
 		}
 	}
@@ -40,52 +39,25 @@ func (a *App) ExportAll(dir string) error {
 // ExportGrid writes the tiles, at the photo's full size, as one PNG: one
 // row per model when comparing.
 func (a *App) ExportGrid(path string) error {
-	if a.scene == nil {
+	scene := a.s.Scene()
+	if scene == nil {
 		return errNothing
 	}
-	var tiles []render.Tile
-	cols := 0
-	for _, row := range a.scene.Rows {
-		cols = max(cols, len(row))
-	}
-	for _, row := range a.scene.Rows {
-		for _, t := range row {
-			tiles = append(tiles, render.Tile{Image: a.fullOverlay(t.HeatAt(a.photo.Image.Rect.Size(), 1, a.view.Colormap)), Title: a.exportTitle(t)})
-		}
-		for range cols - len(row) {
-			tiles = append(tiles, render.Tile{Image: image.NewRGBA(image.Rect(0, 0, 1, 1))})
-		}
-	}
-	if len(a.scene.Rows) == 1 {
-		cols = min(len(tiles), 5)
-	}
-	return render.SavePNG(path, render.Grid(tiles, render.GridOptions{Columns: cols}))
+	return render.SavePNG(path, scene.Grid(a.s.Photo().Image, 1, a.s.View()))
 }
 
 // ExportTile writes tile i's overlay at the photo's full size.
 func (a *App) ExportTile(i int, path string) error {
-	if a.scene == nil || i < 0 || i >= len(a.tiles) {
+	scene := a.s.Scene()
+	if scene == nil || i < 0 || i >= len(a.tiles) {
 		return errNothing
 	}
-	t := a.scene.Tiles()[i]
-	return render.SavePNG(path, a.fullOverlay(t.HeatAt(a.photo.Image.Rect.Size(), 1, a.view.Colormap)))
-}
-
-func (a *App) exportTitle(t *session.Tile) string {
-	title := a.tileTitle(t) + " " + explain.Percent(t.Class.Prob)
-	if len(a.scene.Rows) > 1 {
-		title = t.Result.Model.Name + ": " + title
-	}
-	return title
-}
-
-func (a *App) fullOverlay(h *render.Heat) *image.RGBA {
-	return explain.Overlay(a.photo.Image, h, a.view)
+	return render.SavePNG(path, scene.Tiles()[i].OverlayAt(a.s.Photo().Image, 1, a.s.View()))
 }
 
 // ExportDialog offers the exports.
 func (a *App) ExportDialog() {
-	if len(a.results) == 0 {
+	if len(a.s.Results()) == 0 {
 		a.showError(errNothing)
 		return
 	}

@@ -8,8 +8,8 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/storage"
 
+	"camscope/app/display"
 	"camscope/app/render"
-	"camscope/app/session"
 )
 
 // Preference keys.
@@ -22,33 +22,38 @@ const (
 // photoExts are the files the photo dialog lists and drops accept as photos.
 var photoExts = []string{".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
 
-func (a *App) loadPrefs() {
+// prefView is the default view with the remembered colormap and opacity.
+func (a *App) prefView() display.View {
+	v := display.DefaultView()
 	p := a.fyne.Preferences()
 	if cm, err := render.LookupColormap(p.String(prefColormap)); err == nil {
-		a.view.Colormap = cm
+		v.Colormap = cm
 	}
-	a.view.Opacity = p.FloatWithFallback(prefOpacity, a.view.Opacity)
+	v.Opacity = p.FloatWithFallback(prefOpacity, v.Opacity)
+	return v
 }
 
 // OpenPhoto explains the photo at path with the current models.
 func (a *App) OpenPhoto(path string) {
 	a.remember(path)
-	a.submit(session.Job{PhotoPath: path, Models: a.models})
+	a.s.OpenPhoto(path)
+	a.refreshBusy()
 }
 
 // OpenModel replaces the models with the one at path. Searched classes
 // are dropped: another model may number its classes differently.
 func (a *App) OpenModel(path string) {
 	a.remember(path)
-	a.req.Classes = nil
 	a.c.searchNote.SetText("")
-	a.submit(session.Job{Photo: a.photo, ModelPaths: []string{path}})
+	a.s.OpenModel(path)
+	a.refreshBusy()
 }
 
 // AddModel adds the model at path as one more row (compare).
 func (a *App) AddModel(path string) {
 	a.remember(path)
-	a.submit(session.Job{Photo: a.photo, Models: a.models, ModelPaths: []string{path}})
+	a.s.AddModel(path)
+	a.refreshBusy()
 }
 
 // remember keeps the folder of path as the place the next dialog opens in.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"camscope/app/catalogue"
 	"context"
 	"errors"
 	"fmt"
@@ -13,28 +14,26 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-
-	"camscope/app/session"
 )
 
 func (a *App) modelDir() string {
 	if a.opts.ModelDir != "" {
 		return a.opts.ModelDir
 	}
-	return session.CacheDir()
+	return catalogue.CacheDir()
 }
 
 func (a *App) catalogueBase() string {
 	if a.opts.CatalogueBase != "" {
 		return a.opts.CatalogueBase
 	}
-	return session.ZooBase
+	return catalogue.ZooBase
 }
 
 // download is one catalogue row of the Get models dialog.
 type download struct {
 	a      *App
-	entry  session.Entry
+	entry  catalogue.Entry
 	status *widget.Label
 	bar    *widget.ProgressBar
 	get    *widget.Button
@@ -49,7 +48,7 @@ type download struct {
 func (a *App) GetModelsDialog() {
 	list := container.NewVBox()
 	a.downloads = nil
-	for _, e := range session.Catalogue {
+	for _, e := range catalogue.Catalogue {
 		dl := a.newDownload(e)
 		a.downloads = append(a.downloads, dl)
 		name := widget.NewLabelWithStyle(e.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -69,7 +68,7 @@ func (a *App) GetModelsDialog() {
 	d.Show()
 }
 
-func (a *App) newDownload(e session.Entry) *download {
+func (a *App) newDownload(e catalogue.Entry) *download {
 	dl := &download{a: a, entry: e, status: note(), bar: widget.NewProgressBar()}
 	dl.get = widget.NewButtonWithIcon("Download", theme.DownloadIcon(), dl.Start)
 	dl.use = widget.NewButtonWithIcon("Open", theme.ConfirmIcon(), func() { a.OpenModel(dl.path()) })
@@ -85,12 +84,12 @@ func (dl *download) path() string { return filepath.Join(dl.a.modelDir(), dl.ent
 
 func (dl *download) showInstalled() {
 	if _, err := os.Stat(dl.path()); err == nil {
-		dl.status.SetText(session.HumanSize(dl.entry.Size) + " · installed")
+		dl.status.SetText(catalogue.HumanSize(dl.entry.Size) + " · installed")
 		dl.get.Hide()
 		dl.use.Show()
 		return
 	}
-	dl.status.SetText(session.HumanSize(dl.entry.Size) + " · sha256 " + dl.entry.SHA256[:12] + "…")
+	dl.status.SetText(catalogue.HumanSize(dl.entry.Size) + " · sha256 " + dl.entry.SHA256[:12] + "…")
 	dl.get.Show()
 	dl.use.Hide()
 }
@@ -114,12 +113,12 @@ func (dl *download) Start() {
 		last = time.Now()
 		dl.a.opts.Do(func() {
 			dl.bar.SetValue(float64(n) / float64(max(total, 1)))
-			dl.status.SetText(fmt.Sprintf("%s of %s", session.HumanSize(n), session.HumanSize(total)))
+			dl.status.SetText(fmt.Sprintf("%s of %s", catalogue.HumanSize(n), catalogue.HumanSize(total)))
 		})
 	}
 	go func() {
 		defer close(done)
-		_, err := session.Download(ctx, nil, dl.a.catalogueBase(), dl.entry, dl.a.modelDir(), progress)
+		_, err := catalogue.Download(ctx, nil, dl.a.catalogueBase(), dl.entry, dl.a.modelDir(), progress)
 		dl.a.opts.Do(func() {
 			dl.stop.Hide()
 			dl.bar.Hide()

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"camscope/app/catalogue"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
@@ -13,24 +14,22 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2/test"
-
-	"camscope/app/session"
 )
 
 func TestGetModelsDownloadAndOpen(t *testing.T) {
 	model, err := os.ReadFile(mobileV1)
 	if err != nil {
-		t.Skip(err)
+		needData(t, err)
 	}
 	labels, err := os.ReadFile(filepath.Join(filepath.Dir(mobileV1), "imagenet_labels.txt"))
 	if err != nil {
-		t.Skip(err)
+		needData(t, err)
 	}
 	sum := sha256.Sum256(model)
-	entry := session.Entry{Name: "Tiny MobileNet", Path: "mobilenet/tiny.onnx", Size: int64(len(model)), SHA256: hex.EncodeToString(sum[:])}
-	saved := session.Catalogue
-	session.Catalogue = []session.Entry{entry, {Name: "Broken", Path: "broken/broken.onnx", Size: 10, SHA256: strings.Repeat("0", 64)}}
-	t.Cleanup(func() { session.Catalogue = saved })
+	entry := catalogue.Entry{Name: "Tiny MobileNet", Path: "mobilenet/tiny.onnx", Size: int64(len(model)), SHA256: hex.EncodeToString(sum[:])}
+	saved := catalogue.Catalogue
+	catalogue.Catalogue = []catalogue.Entry{entry, {Name: "Broken", Path: "broken/broken.onnx", Size: 10, SHA256: strings.Repeat("0", 64)}}
+	t.Cleanup(func() { catalogue.Catalogue = saved })
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/"+entry.Path {
 			http.Error(w, "no such file", http.StatusNotFound)
@@ -70,11 +69,11 @@ func TestGetModelsDownloadAndOpen(t *testing.T) {
 	}
 	test.Tap(ok.use)
 	h.wait(t)
-	if h.models[0].Name != "tiny" {
-		t.Errorf("opened %s", h.models[0].Name)
+	if h.s.Models()[0].Name != "tiny" {
+		t.Errorf("opened %s", h.s.Models()[0].Name)
 	}
 	// Listed afterwards: the compare dialog offers it.
-	list, _ := session.InstalledModels(dir)
+	list, _ := catalogue.InstalledModels(dir)
 	if len(list) != 1 || list[0].Name != "Tiny MobileNet" {
 		t.Errorf("installed %+v", list)
 	}

@@ -29,7 +29,7 @@ func TestParseSize(t *testing.T) {
 
 func TestMainSnapshot(t *testing.T) {
 	if _, err := os.Stat(mobileV2); err != nil {
-		t.Skip(err)
+		needData(t, err)
 	}
 	out := filepath.Join(t.TempDir(), "shot.png")
 	var stderr bytes.Buffer

@@ -5,31 +5,30 @@ import (
 	"strings"
 	"testing"
 
-	"camscope/inference/cam"
+	"camscope/app/explain"
 )
 
 // A model without a global-average-pooling linear head cannot use CAM: the
-// choice is disabled, the reason shown, and Grad-CAM used instead.
+// choice is disabled, the reason shown, and Grad-CAM used instead. The
+// decision is the session's (session.TestCAMDoesNotApplyToVGG); this test
+// checks that the window shows it.
 func TestCAMDisabledWithReason(t *testing.T) {
 	const vgg = shared + "reference/vgg_small.onnx"
 	if _, err := os.Stat(vgg); err != nil {
-		t.Skip(err)
+		t.Fatalf("the reference models should be in ../shared/reference next to the repository (CI has them): %v", err)
 	}
 	h := started(t)
 	h.OpenModel(vgg)
-	o := h.wait(t)
-	if o.Err != nil {
-		t.Skipf("vgg_small does not load here: %v", o.Err)
+	if o := h.wait(t); o.Err != nil {
+		t.Fatalf("vgg_small does not load: %v", o.Err)
 	}
-	if ok, _ := h.models[0].Explainer.SupportsCAM(); ok {
-		t.Skip("vgg_small has a CAM head")
+	if ok, _ := h.s.Models()[0].Explainer.SupportsCAM(); ok {
+		t.Fatal("vgg_small has a CAM head: this test needs a model without one")
 	}
-	// The CAM request failed or was switched: once the reason is known the
-	// method is Grad-CAM and a run with it shows tiles.
 	if !h.c.method.Disabled() || h.c.methodNote.Hidden || !strings.Contains(h.c.methodNote.Text, "CAM is off for vgg_small") {
 		t.Errorf("method disabled %v, note %q", h.c.method.Disabled(), h.c.methodNote.Text)
 	}
-	if h.req.Method != cam.GradCAM || h.c.method.Selected != methodGradCAM {
-		t.Errorf("method %s, selected %s", h.req.Method, h.c.method.Selected)
+	if h.s.Request().Method != explain.GradCAM || h.c.method.Selected != methodGradCAM || len(h.tiles) == 0 {
+		t.Errorf("method %s, selected %s, %d tiles", h.s.Request().Method, h.c.method.Selected, len(h.tiles))
 	}
 }

@@ -42,9 +42,10 @@ func snapshot(path string, opts Options, size fyne.Size, timeout time.Duration) 
 			return o.Err
 		}
 	case <-time.After(timeout):
-		a.runner.Cancel()
+		a.s.Cancel()
 		return fmt.Errorf("snapshot: no result after %s", timeout)
 	}
+	defer a.s.Close()
 	img := a.Window.Canvas().Capture()
 	if img == nil {
 		return errors.New("snapshot: the window rendered nothing")

@@ -13,6 +13,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"camscope/app/cliflag"
+	"camscope/app/display"
 	"camscope/app/explain"
 	"camscope/app/photo"
 	"camscope/app/render"
@@ -65,7 +66,7 @@ func explainCmd(env *Env, args []string) int {
 	fs.BoolVar(&f.noReLU, "no-relu", false, "keep negative map values instead of clipping them at 0 before scaling")
 	fs.BoolVar(&f.box, "box", false, "draw the localisation box (CAM paper: largest region above the threshold)")
 	fs.BoolVar(&f.contour, "contour", false, "outline the region above the threshold")
-	fs.Float64Var(&f.boxThreshold, "box-threshold", explain.DefaultBoxThreshold, "threshold for box and contour, as a fraction of the scaled map")
+	fs.Float64Var(&f.boxThreshold, "box-threshold", display.DefaultBoxThreshold, "threshold for box and contour, as a fraction of the scaled map")
 	fs.StringVar(&f.pre.size, "size", "", "model input size, WxH or N (default: from the model)")
 	fs.StringVar(&f.pre.resize, "resize", "", "stretch or center-crop")
 	fs.Float64Var(&f.pre.cropFraction, "crop-fraction", 0, "for center-crop: the crop's share of the resized shorter side (torchvision: 0.875)")
@@ -121,7 +122,7 @@ func explainCmd(env *Env, args []string) int {
 	if !st.IsDir() {
 		res, err := explainFile(model, f.image, req)
 		if err == nil {
-			err = res.Save(f.out, view, f.image)
+			err = display.Save(f.out, res, view, f.image)
 		}
 		if err != nil {
 			fmt.Fprintln(env.Stderr, "camscope explain:", err)
@@ -133,8 +134,8 @@ func explainCmd(env *Env, args []string) int {
 	return explainFolder(env, model, f, req, view)
 }
 
-func (f *explainFlags) settings() (explain.View, explain.Request, preprocess.Options, error) {
-	view := explain.DefaultView()
+func (f *explainFlags) settings() (display.View, explain.Request, preprocess.Options, error) {
+	view := display.DefaultView()
 	var pre preprocess.Options
 	cm, err := render.LookupColormap(f.colormap)
 	if err != nil {
@@ -242,12 +243,12 @@ func explainFile(model *explain.Model, path string, req explain.Request) (*expla
 	return explain.Photo(context.Background(), model, p.Image, req)
 }
 
-func explainTensor(env *Env, model *explain.Model, f explainFlags, req explain.Request, view explain.View) int {
+func explainTensor(env *Env, model *explain.Model, f explainFlags, req explain.Request, view display.View) int {
 	x, err := npy.ReadFile(f.input)
 	if err == nil {
 		var res *explain.Result
 		if res, err = explain.Tensor(context.Background(), model, x, req); err == nil {
-			if err = res.Save(f.out, view, f.input); err == nil {
+			if err = display.Save(f.out, res, view, f.input); err == nil {
 				printResult(env, res, f.out)
 				return ExitOK
 			}
@@ -260,7 +261,7 @@ func explainTensor(env *Env, model *explain.Model, f explainFlags, req explain.R
 // imageExts are the file types explain picks up in a folder.
 var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".gif": true, ".bmp": true, ".tif": true, ".tiff": true, ".webp": true}
 
-func explainFolder(env *Env, model *explain.Model, f explainFlags, req explain.Request, view explain.View) int {
+func explainFolder(env *Env, model *explain.Model, f explainFlags, req explain.Request, view display.View) int {
 	entries, err := os.ReadDir(f.image)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "camscope explain: cannot read the folder %s: %v\n", f.image, err)
@@ -284,7 +285,7 @@ func explainFolder(env *Env, model *explain.Model, f explainFlags, req explain.R
 		path := filepath.Join(f.image, name)
 		res, err := explainFile(model, path, req)
 		if err == nil {
-			err = res.Save(filepath.Join(f.out, strings.TrimSuffix(name, filepath.Ext(name))), view, path)
+			err = display.Save(filepath.Join(f.out, strings.TrimSuffix(name, filepath.Ext(name))), res, view, path)
 		}
 		if err != nil {
 			failed[name] = err
@@ -309,7 +310,7 @@ func printResult(env *Env, res *explain.Result, out string) {
 	fmt.Fprintf(env.Stdout, "%s, %s on layer %s (%dx%d map):\n", res.Model.Name, res.Request.Method, res.Model.Layer(),
 		res.Classes[0].Map.W, res.Classes[0].Map.H)
 	for _, c := range res.Classes {
-		fmt.Fprintf(env.Stdout, "  %-44s index %d\n", c.Title(), c.Index)
+		fmt.Fprintf(env.Stdout, "  %-44s index %d\n", display.Title(c), c.Index)
 	}
 	fmt.Fprintf(env.Stdout, "wrote %s (grid.png, report.json, one overlay and raw map per class)\n", out)
 }

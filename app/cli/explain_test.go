@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"camscope/app/explain"
+	"camscope/app/display"
 	"camscope/assets"
 )
 
@@ -39,7 +39,7 @@ func TestExplainPhoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep explain.Report
+	var rep display.Report
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestExplainTensorInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep explain.Report
+	var rep display.Report
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestExplainInnerLayer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep explain.Report
+	var rep display.Report
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"image"
 	"time"
 
-	"camscope/app/render"
 	"camscope/inference/cam"
 	"camscope/inference/preprocess"
 	"camscope/inference/tensor"
@@ -14,8 +13,8 @@ import (
 
 // Request says what to explain.
 type Request struct {
-	Method cam.Method // cam.CAM or cam.GradCAM
-	TopK   int        // how many of the most probable classes, 1 to MaxTopK
+	Method Method // CAM or GradCAM
+	TopK   int    // how many of the most probable classes, 1 to MaxTopK
 	// Classes are explained in addition to the top k (by index), e.g. ones
 	// the user searched for.
 	Classes []int
@@ -88,18 +87,6 @@ func Photo(ctx context.Context, m *Model, photo *image.RGBA, req Request) (*Resu
 	return res, nil
 }
 
-// Cover is the part of the photo (in photo pixels) that the maps cover: the
-// whole photo for a stretched input, the crop for a center-cropped one.
-func (r *Result) Cover() render.Rect {
-	c := r.Geometry.Crop
-	return render.Rect{X: c.X0, Y: c.Y0, W: c.Dx(), H: c.Dy()}
-}
-
-// RenderMap returns the map as the renderer takes it.
-func (e Explained) RenderMap() render.Map {
-	return render.Map{W: e.Map.W, H: e.Map.H, Data: e.Map.Data}
-}
-
 // Tensor explains an already preprocessed input tensor; the maps then stay
 // on the tensor's grid (Photo is nil and Geometry covers the tensor).
 func Tensor(ctx context.Context, m *Model, x *tensor.Tensor, req Request) (*Result, error) {
@@ -148,3 +135,12 @@ func (r *Result) run(ctx context.Context, x *tensor.Tensor) error {
 	r.Timings.Maps = time.Since(t1)
 	return nil
 }
+
+// Method is how maps are computed: explain.CAM or explain.GradCAM.
+type Method = cam.Method
+
+// The methods.
+const (
+	CAM     = cam.CAM
+	GradCAM = cam.GradCAM
+)

@@ -1,8 +1,9 @@
-// Package explain is CAMscope's pipeline from a photo and a model to class
-// activation maps placed on the photo: it loads a model with its
-// preprocessing and labels, runs it, picks classes and computes their maps,
-// and exports the results. The CLI's explain command and the desktop app
-// both use it; it has no user interface of its own.
+// Package explain is CAMscope's way from a photo and a model to class
+// activation maps: it loads a model with its preprocessing and labels, runs
+// it, picks classes and computes their maps, and says where the model's
+// input lies on the photo. Showing and exporting the maps is package
+// display's. The CLI's explain command and the desktop app both use it; it
+// has no user interface of its own.
 package explain
 
 import (
@@ -118,3 +119,12 @@ func (m *Model) Layer() string { return m.Explainer.Layer }
 
 // InputSize is the model's input width and height.
 func (m *Model) InputSize() (w, h int) { return m.Spec.Width, m.Spec.Height }
+
+// MapSize is the width and height of the feature grid the maps are
+// computed on; ok is false when the layer's shape is not known.
+func (m *Model) MapSize() (w, h int, ok bool) {
+	if sh, found := m.Engine.Shape(m.Layer()); found && len(sh) == 4 {
+		return sh[3], sh[2], true
+	}
+	return 0, 0, false
+}

@@ -3,7 +3,6 @@ package render
 import (
 	"image"
 	"image/color"
-	"strconv"
 )
 
 // Tick is a labelled position along a colour bar; Pos is the normalised
@@ -11,21 +10,6 @@ import (
 type Tick struct {
 	Pos   float64
 	Label string
-}
-
-// LinearTicks returns n evenly spaced ticks (n >= 2) from 0 to 1, labelled
-// with the raw values they stand for when the bar spans [lo, hi], such as
-// the shared scale returned by Range.
-func LinearTicks(lo, hi float64, n int) []Tick {
-	if n < 2 {
-		n = 2
-	}
-	ticks := make([]Tick, n)
-	for i := range ticks {
-		p := float64(i) / float64(n-1)
-		ticks[i] = Tick{p, strconv.FormatFloat(lo+p*(hi-lo), 'g', 3, 64)}
-	}
-	return ticks
 }
 
 // ColorBarOptions control ColorBar. The zero value draws a horizontal bar

@@ -3,6 +3,7 @@ package render
 import (
 	"image"
 	"image/color"
+	"strconv"
 	"testing"
 )
 
@@ -47,4 +48,21 @@ func TestLinearTicks(t *testing.T) {
 			t.Fatalf("LinearTicks = %v, want %v", got, want)
 		}
 	}
+}
+
+// Used by the tests only.
+
+// LinearTicks returns n evenly spaced ticks (n >= 2) from 0 to 1, labelled
+// with the raw values they stand for when the bar spans [lo, hi], such as
+// the shared scale returned by Range.
+func LinearTicks(lo, hi float64, n int) []Tick {
+	if n < 2 {
+		n = 2
+	}
+	ticks := make([]Tick, n)
+	for i := range ticks {
+		p := float64(i) / float64(n-1)
+		ticks[i] = Tick{p, strconv.FormatFloat(lo+p*(hi-lo), 'g', 3, 64)}
+	}
+	return ticks
 }

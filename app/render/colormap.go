@@ -84,9 +84,6 @@ func newColormap(name string, keys []fkey, blend blendFunc) *Colormap {
 // Name returns the colormap's lower-case name.
 func (c *Colormap) Name() string { return c.name }
 
-// String returns the colormap's name.
-func (c *Colormap) String() string { return c.name }
-
 // index maps v to a LUT index the way matplotlib does (floor(v*256), clamped),
 // so that At(0.5) is entry 128 as in matplotlib's published values. NaN
 // gives 0.
@@ -103,9 +100,6 @@ func index(v float32) int {
 // At returns the colour for v; v is clamped to [0, 1] and NaN counts as 0.
 func (c *Colormap) At(v float32) color.RGBA { return c.lut[index(v)] }
 
-// Table returns a copy of the 256-entry lookup table.
-func (c *Colormap) Table() [256]color.RGBA { return c.lut }
-
 // Names returns the names of the predefined colormaps.
 func Names() []string {
 	names := make([]string, len(colormaps))
@@ -114,9 +108,6 @@ func Names() []string {
 	}
 	return names
 }
-
-// Colormaps returns the predefined colormaps in the order of Names.
-func Colormaps() []*Colormap { return append([]*Colormap(nil), colormaps...) }
 
 // LookupColormap returns the predefined colormap with the given name, ignoring
 // case and surrounding space. The error for an unknown name wraps

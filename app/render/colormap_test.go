@@ -106,3 +106,14 @@ func TestLookupColormap(t *testing.T) {
 		}
 	}
 }
+
+// Used by the tests only.
+
+// String returns the colormap's name.
+func (c *Colormap) String() string { return c.name }
+
+// Table returns a copy of the 256-entry lookup table.
+func (c *Colormap) Table() [256]color.RGBA { return c.lut }
+
+// Colormaps returns the predefined colormaps in the order of Names.
+func Colormaps() []*Colormap { return append([]*Colormap(nil), colormaps...) }

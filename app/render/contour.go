@@ -125,9 +125,6 @@ func NewContour(m Map, level float32, width float64) *Contour {
 	return ct
 }
 
-// Len returns the number of pixels the line touches.
-func (ct *Contour) Len() int { return len(ct.pix) }
-
 // Draw paints the line over dst in colour c, composited by coverage. Pixel
 // (x, y) of the traced map is dst pixel dst.Rect.Min + (x, y), so the map is
 // normally a Heat's Values and dst the blended tile; pixels outside dst are

@@ -211,3 +211,8 @@ func BenchmarkReblend5TilesWithContours(b *testing.B) {
 		}
 	}
 }
+
+// Used by the tests only.
+
+// Len returns the number of pixels the line touches.
+func (ct *Contour) Len() int { return len(ct.pix) }

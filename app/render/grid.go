@@ -90,22 +90,3 @@ func Grid(tiles []Tile, opt GridOptions) *image.RGBA {
 	}
 	return out
 }
-
-// SideBySide places left and right next to each other, pad pixels apart and
-// around, centred vertically, on bg (nil means white): a photo next to its
-// overlay.
-func SideBySide(left, right image.Image, pad int, bg color.Color) *image.RGBA {
-	if bg == nil {
-		bg = color.White
-	}
-	pad = max(pad, 0)
-	lb, rb := left.Bounds(), right.Bounds()
-	h := max(lb.Dy(), rb.Dy())
-	out := image.NewRGBA(image.Rect(0, 0, lb.Dx()+rb.Dx()+3*pad, h+2*pad))
-	fill(out, out.Rect, bg)
-	lp := image.Pt(pad, pad+(h-lb.Dy())/2)
-	draw.Draw(out, image.Rectangle{lp, lp.Add(lb.Size())}, left, lb.Min, draw.Over)
-	rp := image.Pt(2*pad+lb.Dx(), pad+(h-rb.Dy())/2)
-	draw.Draw(out, image.Rectangle{rp, rp.Add(rb.Size())}, right, rb.Min, draw.Over)
-	return out
-}

@@ -33,12 +33,6 @@ func (h *Heat) Size() image.Point { return image.Pt(h.values.W, h.values.H) }
 // shared with the Heat: do not modify it.
 func (h *Heat) Values() Map { return h.values }
 
-// Inside returns the photo pixels the map covers.
-func (h *Heat) Inside() image.Rectangle { return h.inside }
-
-// Colormap returns the colormap in use.
-func (h *Heat) Colormap() *Colormap { return h.cm }
-
 // SetColormap re-colours the heat with cm.
 func (h *Heat) SetColormap(cm *Colormap) {
 	h.cm = cm
@@ -57,19 +51,6 @@ func (h *Heat) SetColormap(cm *Colormap) {
 			k += 4
 		}
 	}
-}
-
-// Image returns the coloured heat as a photo-sized image, transparent where
-// the map does not cover the photo.
-func (h *Heat) Image() *image.RGBA {
-	img := image.NewRGBA(image.Rectangle{Max: h.Size()})
-	rw := h.inside.Dx() * 4
-	for y := h.inside.Min.Y; y < h.inside.Max.Y; y++ {
-		o := img.PixOffset(h.inside.Min.X, y)
-		k := (y - h.inside.Min.Y) * rw
-		copy(img.Pix[o:o+rw], h.rgba[k:k+rw])
-	}
-	return img
 }
 
 // Blend writes opacity*heat + (1-opacity)*photo, per channel, to dst, and
@@ -123,16 +104,5 @@ func ToRGBA(img image.Image) *image.RGBA {
 	b := img.Bounds()
 	out := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
 	draw.Draw(out, out.Rect, img, b.Min, draw.Src)
-	return out
-}
-
-// Overlay blends the normalised map m (values in [0, 1]), covering the
-// rectangle cover of the photo, over the photo with colormap cm at the given
-// opacity. For repeated blends of the same map use NewHeat and Heat.Blend.
-func Overlay(photo image.Image, m Map, cover Rect, cm *Colormap, opacity float64) *image.RGBA {
-	p := ToRGBA(photo)
-	h := NewHeat(m, cover, p.Rect.Size(), cm)
-	out := image.NewRGBA(p.Rect)
-	h.Blend(out, p, opacity)
 	return out
 }

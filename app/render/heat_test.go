@@ -153,3 +153,35 @@ func BenchmarkRecolor400x300(b *testing.B) {
 		h.SetColormap(colormaps[i%len(colormaps)])
 	}
 }
+
+// Used by the tests only.
+
+// Inside returns the photo pixels the map covers.
+func (h *Heat) Inside() image.Rectangle { return h.inside }
+
+// Colormap returns the colormap in use.
+func (h *Heat) Colormap() *Colormap { return h.cm }
+
+// Image returns the coloured heat as a photo-sized image, transparent where
+// the map does not cover the photo.
+func (h *Heat) Image() *image.RGBA {
+	img := image.NewRGBA(image.Rectangle{Max: h.Size()})
+	rw := h.inside.Dx() * 4
+	for y := h.inside.Min.Y; y < h.inside.Max.Y; y++ {
+		o := img.PixOffset(h.inside.Min.X, y)
+		k := (y - h.inside.Min.Y) * rw
+		copy(img.Pix[o:o+rw], h.rgba[k:k+rw])
+	}
+	return img
+}
+
+// Overlay blends the normalised map m (values in [0, 1]), covering the
+// rectangle cover of the photo, over the photo with colormap cm at the given
+// opacity. For repeated blends of the same map use NewHeat and Heat.Blend.
+func Overlay(photo image.Image, m Map, cover Rect, cm *Colormap, opacity float64) *image.RGBA {
+	p := ToRGBA(photo)
+	h := NewHeat(m, cover, p.Rect.Size(), cm)
+	out := image.NewRGBA(p.Rect)
+	h.Blend(out, p, opacity)
+	return out
+}

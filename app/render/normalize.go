@@ -12,9 +12,6 @@ type Map struct {
 // NewMap returns a zeroed w x h map.
 func NewMap(w, h int) Map { return Map{W: w, H: h, Data: make([]float32, w*h)} }
 
-// At returns the value at row i, column j.
-func (m Map) At(i, j int) float32 { return m.Data[i*m.W+j] }
-
 // check panics if the map's size does not match its data: a programmer error.
 func (m Map) check() {
 	if m.W < 0 || m.H < 0 || len(m.Data) != m.W*m.H {

@@ -52,3 +52,8 @@ func TestNormalizeShared(t *testing.T) {
 		t.Errorf("Range of nothing = %g, %g; want 0, 0", lo, hi)
 	}
 }
+
+// Used by the tests only.
+
+// At returns the value at row i, column j.
+func (m Map) At(i, j int) float32 { return m.Data[i*m.W+j] }

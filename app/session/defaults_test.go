@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"camscope/app/display"
 	"camscope/app/explain"
 	"camscope/app/photo"
 	"camscope/assets"
@@ -28,7 +29,7 @@ func TestDefaultModelExplainsSample(t *testing.T) {
 	if len(res.Classes) != 3 || res.Classes[0].Label == "" {
 		t.Fatalf("classes %+v", res.Classes)
 	}
-	t.Logf("%s: %s", p.Name, res.Classes[0].Title())
+	t.Logf("%s: %s", p.Name, display.Title(res.Classes[0]))
 }
 
 // TestSamplesAreRecognised: the built-in model names the dominant shape of

@@ -1,8 +1,10 @@
-// Package session is the desktop app's work without its widgets: the job
-// runner that explains a photo with one or more models off the UI
-// goroutine, the heat cache that views are re-rendered from, the default
-// model, and the catalogue of models to download. It imports no GUI
-// toolkit; the ui package shows what it produces.
+// Package session is the desktop app without its widgets: the Session that
+// owns the app's state (photo, models, request, view, results) and its
+// decisions (what applies to a model, cancel-on-new-request, no stale
+// result), the job runner that explains a photo with one or more models off
+// the GUI's goroutine, and the model and photo the app starts with. It
+// imports no GUI toolkit; package ui shows a Session and forwards what
+// people do to it.
 package session
 
 import (
@@ -13,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"camscope/app/display"
 	"camscope/app/explain"
 	"camscope/app/photo"
 	"camscope/inference/cam"
@@ -38,8 +41,8 @@ type Job struct {
 	SameClasses bool
 	// View, when its Colormap is set, has the runner also prepare the
 	// Scene (display-sized photo and heats) off the UI goroutine.
-	View        explain.View
-	DisplaySide int // 0 is DisplaySide
+	View        display.View
+	DisplaySide int // 0 is display.DisplaySide
 }
 
 // Outcome is what a job produced. Photo and Models are set as far as they
@@ -50,9 +53,10 @@ type Outcome struct {
 	Photo     *photo.Photo
 	PhotoPath string
 	Models    []*explain.Model
+	Request   explain.Request   // the job's request as run: Grad-CAM when CAM does not apply
 	Results   []*explain.Result // one per model, in order
-	Scene     *Scene            // the results prepared as Job.View says
-	View      explain.View      // the view the scene was prepared for
+	Scene     *display.Scene    // the results prepared as Job.View says
+	View      display.View      // the view the scene was prepared for
 	Err       error
 	Took      time.Duration
 }
@@ -217,11 +221,17 @@ func (r *Runner) run(ctx context.Context, job Job) (out Outcome) {
 	if len(out.Models) > MaxModels {
 		out.Models = out.Models[len(out.Models)-MaxModels:]
 	}
+	out.Request = job.Request
+	if ok, _ := CAMApplies(out.Models); !ok && out.Request.Method == cam.CAM {
+		// Every row is explained alike; the window then offers Grad-CAM
+		// only, with the reason.
+		out.Request.Method = cam.GradCAM
+	}
 	if out.Photo == nil || len(out.Models) == 0 {
 		return out
 	}
 	for i, m := range out.Models {
-		req := job.Request
+		req := out.Request
 		if i > 0 && job.SameClasses && len(out.Results) > 0 && m.NumClasses() == out.Models[0].NumClasses() {
 			req.TopK = 0
 			req.Classes = nil
@@ -230,12 +240,6 @@ func (r *Runner) run(ctx context.Context, job Job) (out Outcome) {
 			}
 		}
 		req.Classes = validClasses(req.Classes, m.NumClasses())
-		if req.Method == cam.CAM && m.Explainer != nil {
-			if ok, _ := m.Explainer.SupportsCAM(); !ok {
-				// The window then offers Grad-CAM only, with the reason.
-				req.Method = cam.GradCAM
-			}
-		}
 		if req.TopK == 0 && len(req.Classes) == 0 {
 			req.TopK = explain.DefaultTopK
 		}
@@ -252,9 +256,9 @@ func (r *Runner) run(ctx context.Context, job Job) (out Outcome) {
 	if job.View.Colormap != nil {
 		side := job.DisplaySide
 		if side == 0 {
-			side = DisplaySide
+			side = display.DisplaySide
 		}
-		out.Scene = NewScene(out.Photo.Image, out.Results, job.View, side)
+		out.Scene = display.NewScene(out.Photo.Image, out.Results, job.View, side)
 		out.View = job.View
 	}
 	return out

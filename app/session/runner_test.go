@@ -10,10 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"camscope/app/display"
 	"camscope/app/explain"
 	"camscope/app/photo"
 	"camscope/inference"
 	"camscope/inference/cam"
+	"camscope/inference/preprocess"
 )
 
 // fake is a runner whose explain step blocks until released (or cancelled)
@@ -287,10 +289,21 @@ func TestRunnerPreparesScene(t *testing.T) {
 	}
 	r := NewRunner(f, c.deliver)
 	j := job("p.png", "m")
-	j.View = explain.DefaultView()
+	j.View = display.DefaultView()
 	r.Submit(j)
 	o := c.next(t)
 	if o.Err != nil || o.Scene == nil || len(o.Scene.Tiles()) != 1 || o.View.Colormap != j.View.Colormap {
 		t.Fatalf("outcome %+v", o)
 	}
+}
+
+// result is a fake explanation of a w x h photo whose maps (2x2) cover the
+// whole photo.
+func result(w, h int, maps ...[]float32) *explain.Result {
+	r := &explain.Result{Photo: image.NewRGBA(image.Rect(0, 0, w, h)),
+		Geometry: preprocess.Geometry{PhotoWidth: w, PhotoHeight: h, Width: w, Height: h, Crop: preprocess.Rect{X1: float64(w), Y1: float64(h)}}}
+	for i, m := range maps {
+		r.Classes = append(r.Classes, explain.Explained{Rank: i + 1, Map: cam.Map{W: 2, H: 2, Data: m}})
+	}
+	return r
 }

@@ -1,4 +1,8 @@
-package session
+// Package catalogue is the list of models the app offers to download, the
+// download itself (progress, cancel, SHA-256 check, atomic install with the
+// labels beside the model) and the folder downloaded models are kept in. It
+// imports no GUI toolkit and nothing of the inference engine.
+package catalogue
 
 import (
 	"fmt"

@@ -1,10 +1,11 @@
-package explain
+package display
 
 import (
 	"image"
 	"math"
 	"testing"
 
+	"camscope/app/explain"
 	"camscope/inference/cam"
 	"camscope/inference/preprocess"
 )
@@ -22,8 +23,9 @@ func TestMapAlignedUnderCenterCrop(t *testing.T) {
 	for _, cell := range []image.Point{{1, 1}, {3, 3}, {5, 2}} { // interior cells: at the edges the clamped map has a plateau, not a peak
 		m := cam.Map{W: n, H: n, Data: make([]float32, n*n)}
 		m.Data[cell.Y*n+cell.X] = 1
-		r := &Result{Geometry: geo, Classes: []Explained{{Map: m}}}
-		h := r.Heats(View{Colormap: DefaultView().Colormap, ReLU: true}, image.Pt(640, 480))[0]
+		r := &explain.Result{Geometry: geo, Classes: []explain.Explained{{Map: m}}}
+		s := newScene(image.NewRGBA(image.Rect(0, 0, 640, 480)), 1, []*explain.Result{r}, View{Colormap: DefaultView().Colormap, ReLU: true})
+		h := s.Rows[0][0].Heat
 		vals := h.Values()
 		best := 0
 		for i, v := range vals.Data {

@@ -1,4 +1,4 @@
-package explain
+package display
 
 import (
 	"encoding/json"
@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"camscope/app/atomicfile"
+	"camscope/app/explain"
 	"camscope/app/render"
 	"camscope/inference/npy"
 	"camscope/inference/preprocess"
@@ -66,12 +67,11 @@ type ClassReport struct {
 	MapMax  float32 `json:"map_max"`
 }
 
-// Report describes the result as v shows it; photoFile names the input.
-func (r *Result) Report(v View, photoFile string) Report {
+// makeReport describes the result as v shows it in scene s (the result on
+// its photo); photoFile names the input.
+func makeReport(r *explain.Result, s *Scene, v View, photoFile string) Report {
 	m := r.Model
 	ok, _ := m.Explainer.SupportsCAM()
-	fs := m.Explainer.Model
-	shape, _ := fs.Shape(m.Layer())
 	rep := Report{
 		Photo: PhotoInfo{File: photoFile, Width: r.Geometry.PhotoWidth, Height: r.Geometry.PhotoHeight},
 		Model: ModelInfo{Name: m.Name, Path: m.Path, Input: m.Engine.Inputs[0].Shape, Classes: m.NumClasses(),
@@ -83,18 +83,17 @@ func (r *Result) Report(v View, photoFile string) Report {
 			"preprocess": ms(r.Timings.Preprocess.Seconds()), "forward": ms(r.Timings.Forward.Seconds()), "maps": ms(r.Timings.Maps.Seconds()),
 		},
 	}
-	if len(shape) == 4 {
-		rep.Model.MapSize = [2]int{shape[3], shape[2]}
+	if w, h, ok := m.MapSize(); ok {
+		rep.Model.MapSize = [2]int{w, h}
 	}
 	if v.Shared {
 		rep.Normalisation = "shared"
 	}
-	heats := r.Heats(v, image.Pt(r.Geometry.PhotoWidth, r.Geometry.PhotoHeight))
 	for i, c := range r.Classes {
-		lo, hi := render.Range(false, c.RenderMap())
+		lo, hi := render.Range(false, rawMap(c))
 		cr := ClassReport{Rank: c.Rank, Index: c.Index, Label: c.Label, Prob: c.Prob, Logit: c.Logit,
 			Overlay: fileStem(i, c) + ".png", Map: fileStem(i, c) + ".npy", MapMin: lo, MapMax: hi}
-		if b, ok := Box(heats[i], v.BoxThreshold); ok {
+		if b, ok := box(s.Rows[0][i].Heat, v.BoxThreshold); ok {
 			cr.Box = []int{b.Min.X, b.Min.Y, b.Max.X, b.Max.Y}
 		}
 		rep.Classes = append(rep.Classes, cr)
@@ -105,7 +104,7 @@ func (r *Result) Report(v View, photoFile string) Report {
 func ms(s float64) float64 { return float64(int64(s*1e6)) / 1e3 }
 
 // fileStem names class i's files: "01_tabby_cat".
-func fileStem(i int, c Explained) string {
+func fileStem(i int, c explain.Explained) string {
 	label := strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-':
@@ -119,11 +118,12 @@ func fileStem(i int, c Explained) string {
 	return fmt.Sprintf("%02d_%s", i+1, strings.Trim(label, "_"))
 }
 
-// Save writes the result into dir: one overlay PNG and one raw map (.npy,
-// float32, feature-grid resolution) per class, grid.png and report.json.
-// Everything is written into a temporary folder inside dir first and moved
-// into place at the end, so a failure leaves no half-written result.
-func (r *Result) Save(dir string, v View, photoFile string) (err error) {
+// Save writes the result, as v shows it, into dir: one overlay PNG and one
+// raw map (.npy, float32, feature-grid resolution) per class, grid.png and
+// report.json; photoFile names the input in the report. Everything is
+// written into a temporary folder inside dir first and moved into place at
+// the end, so a failure leaves no half-written result.
+func Save(dir string, r *explain.Result, v View, photoFile string) (err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("cannot create the output folder %s: %w", dir, err)
 	}
@@ -133,21 +133,19 @@ func (r *Result) Save(dir string, v View, photoFile string) (err error) {
 	}
 	defer os.RemoveAll(tmp)
 	files := map[string]func(path string) error{}
-	overlays := r.Overlays(v)
+	s := fullScene(r, v)
+	tiles := make([]render.Tile, len(r.Classes))
 	for i, c := range r.Classes {
-		img, m := overlays[i], c.Map
+		img, m := s.Rows[0][i].Image, c.Map
+		tiles[i] = render.Tile{Image: img, Title: Title(c)}
 		files[fileStem(i, c)+".png"] = func(p string) error { return render.SavePNG(p, img) }
 		files[fileStem(i, c)+".npy"] = func(p string) error {
 			return atomicfile.Write(p, func(w io.Writer) error { return npy.Write(w, tensor.FromFloat32([]int{m.H, m.W}, m.Data)) })
 		}
 	}
-	tiles := make([]render.Tile, len(overlays))
-	for i, img := range overlays {
-		tiles[i] = render.Tile{Image: img, Title: r.Classes[i].Title()}
-	}
-	grid := render.Grid(tiles, render.GridOptions{Columns: min(len(tiles), 5)})
-	files["grid.png"] = func(p string) error { return render.SavePNG(p, grid) }
-	rep := r.Report(v, photoFile)
+	g := grid([][]render.Tile{tiles})
+	files["grid.png"] = func(p string) error { return render.SavePNG(p, g) }
+	rep := makeReport(r, s, v, photoFile)
 	files["report.json"] = func(p string) error {
 		b, err := json.MarshalIndent(rep, "", "  ")
 		if err != nil {
@@ -167,4 +165,20 @@ func (r *Result) Save(dir string, v View, photoFile string) (err error) {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// fullScene is the result on the photo at its own size, or for a tensor
+// input on a mid-grey canvas of the tensor's size.
+func fullScene(r *explain.Result, v View) *Scene {
+	photo := r.Photo
+	if photo == nil {
+		photo = image.NewRGBA(image.Rect(0, 0, r.Geometry.PhotoWidth, r.Geometry.PhotoHeight))
+		for i := range photo.Pix {
+			photo.Pix[i] = 128
+			if i%4 == 3 {
+				photo.Pix[i] = 255
+			}
+		}
+	}
+	return newScene(render.ToRGBA(photo), 1, []*explain.Result{r}, v)
 }

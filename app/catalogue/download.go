@@ -1,4 +1,4 @@
-package session
+package catalogue
 
 import (
 	"camscope/app/atomicfile"

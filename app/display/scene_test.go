@@ -1,4 +1,4 @@
-package session
+package display
 
 import (
 	"image"
@@ -14,7 +14,7 @@ import (
 // whole photo.
 func result(w, h int, maps ...[]float32) *explain.Result {
 	r := &explain.Result{Photo: image.NewRGBA(image.Rect(0, 0, w, h)),
-		Geometry: preprocess.Geometry{PhotoWidth: w, PhotoHeight: h, Crop: preprocess.Rect{X1: float64(w), Y1: float64(h)}}}
+		Geometry: preprocess.Geometry{PhotoWidth: w, PhotoHeight: h, Width: w, Height: h, Crop: preprocess.Rect{X1: float64(w), Y1: float64(h)}}}
 	for i, m := range maps {
 		r.Classes = append(r.Classes, explain.Explained{Rank: i + 1, Map: cam.Map{W: 2, H: 2, Data: m}})
 	}
@@ -23,7 +23,7 @@ func result(w, h int, maps ...[]float32) *explain.Result {
 
 func TestSceneScalesAndShrinks(t *testing.T) {
 	r := result(1000, 500, []float32{0, 1, 2, 3}, []float32{0, 0, 0, 30})
-	v := explain.DefaultView()
+	v := DefaultView()
 	s := NewScene(r.Photo, []*explain.Result{r}, v, 400)
 	if s.Photo.Rect.Dx() != 400 || s.Photo.Rect.Dy() != 200 || s.Scale != 0.4 {
 		t.Fatalf("display photo %v, scale %v", s.Photo.Rect, s.Scale)
@@ -44,7 +44,7 @@ func TestSceneScalesAndShrinks(t *testing.T) {
 
 func TestRawAt(t *testing.T) {
 	r := result(100, 100, []float32{1, 2, 3, 4})
-	s := NewScene(r.Photo, []*explain.Result{r}, explain.DefaultView(), 50)
+	s := NewScene(r.Photo, []*explain.Result{r}, DefaultView(), 50)
 	tile := s.Tiles()[0]
 	tests := map[string]struct {
 		x, y float64
@@ -67,7 +67,7 @@ func TestRawAt(t *testing.T) {
 
 func TestCellRect(t *testing.T) {
 	r := result(100, 60, []float32{1, 2, 3, 4})
-	s := NewScene(r.Photo, []*explain.Result{r}, explain.DefaultView(), 50)
+	s := NewScene(r.Photo, []*explain.Result{r}, DefaultView(), 50)
 	if got, want := s.Tiles()[0].CellRect(image.Pt(1, 1), s.Scale), image.Rect(25, 15, 50, 30); got != want {
 		t.Errorf("cell rect %v, want %v", got, want)
 	}
@@ -75,13 +75,12 @@ func TestCellRect(t *testing.T) {
 
 func TestRenderAndColormap(t *testing.T) {
 	r := result(40, 40, []float32{0, 0, 0, 1})
-	v := explain.DefaultView()
+	v := DefaultView()
 	s := NewScene(r.Photo, []*explain.Result{r}, v, 100)
-	dst := image.NewRGBA(s.Photo.Rect)
-	Render(dst, s.Photo, s.Tiles()[0].Heat, v)
+	dst := s.Tiles()[0].Image
 	jet := append([]byte(nil), dst.Pix...)
-	s.SetColormap(render.Gray)
-	Render(dst, s.Photo, s.Tiles()[0].Heat, v)
+	v.Colormap = render.Gray
+	s.Show(v)
 	if string(jet) == string(dst.Pix) {
 		t.Error("colormap change did not re-colour")
 	}

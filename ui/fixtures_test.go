@@ -36,3 +36,12 @@ func storageURI(t *testing.T, path string) fyne.URI {
 }
 
 var testTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// needData fails the test when the reference data in ../shared is missing:
+// CI has it, so a missing file is a broken setup, not a reason to skip.
+func needData(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("the reference data should be in ../shared next to the repository: %v", err)
+	}
+}

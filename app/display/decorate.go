@@ -1,0 +1,50 @@
+package display
+
+import (
+	"image"
+	"image/color"
+
+	"camscope/app/render"
+)
+
+// boxColour and contourColour are chosen to stand out on every colormap;
+// cellColour outlines the feature cell under the pointer.
+var (
+	boxColour     = color.RGBA{255, 255, 255, 255}
+	contourColour = color.RGBA{255, 255, 255, 230}
+	cellColour    = color.White
+)
+
+// Render draws heat h over photo into dst (both of the heat's size) as v
+// says: blend at v.Opacity, then the box and contour.
+func Render(dst, photo *image.RGBA, h *render.Heat, v View) {
+	h.Blend(dst, photo, v.Opacity)
+	decorate(dst, h, v)
+}
+
+// Overlay is Render into a new image.
+func Overlay(photo *image.RGBA, h *render.Heat, v View) *image.RGBA {
+	out := image.NewRGBA(photo.Bounds())
+	Render(out, photo, h, v)
+	return out
+}
+
+// decorate draws the box and contour v asks for onto an overlay, with
+// lines that grow with the picture.
+func decorate(dst *image.RGBA, h *render.Heat, v View) {
+	width := max(1, min(dst.Bounds().Dx(), dst.Bounds().Dy())/150)
+	if v.Contour {
+		render.DrawContour(dst, h.Values(), float32(v.BoxThreshold), contourColour, float64(width))
+	}
+	if v.Box {
+		if b, ok := box(h, v.BoxThreshold); ok {
+			render.DrawRect(dst, b, boxColour, width)
+		}
+	}
+}
+
+// box is the CAM paper's localisation box on h's picture: around the
+// largest connected region above threshold.
+func box(h *render.Heat, threshold float64) (image.Rectangle, bool) {
+	return render.ThresholdBox(h.Values(), float32(threshold))
+}

@@ -1,0 +1,320 @@
+package session
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"camscope/app/display"
+	"camscope/app/explain"
+	"camscope/app/photo"
+	"camscope/app/render"
+	"camscope/inference/cam"
+)
+
+// Session is the desktop app's state and the decisions about it, without
+// widgets: the photo, the models, what is asked (the request), how maps are
+// shown (the view), the latest results prepared for display (the scene),
+// and whether a run is in flight. A GUI forwards what people do to its
+// methods and shows its state; it makes no decision of its own.
+//
+// Runs happen on the runner's goroutine; their outcomes reach the session
+// only through Apply, which the GUI calls on its own goroutine. A new run
+// cancels the one in flight, and Apply drops the outcome of any run but the
+// latest, so a stale result is never shown. Everything else is called from
+// the GUI's goroutine only.
+type Session struct {
+	runner *Runner
+
+	photo       *photo.Photo
+	photoPath   string
+	models      []*explain.Model
+	req         explain.Request
+	sameClasses bool
+	view        display.View
+	results     []*explain.Result
+	scene       *display.Scene
+	busy        bool
+	took        time.Duration
+}
+
+// New returns a session with no photo and no model. deliver is called on
+// the runner's goroutine with each outcome that may be shown; the GUI hands
+// it to Apply on its own goroutine.
+func New(f Funcs, v display.View, deliver func(Outcome)) *Session {
+	return &Session{runner: NewRunner(f, deliver), view: v,
+		req: explain.Request{Method: cam.CAM, TopK: explain.DefaultTopK}}
+}
+
+// Start loads the photo at imagePath and the models at modelPaths; with
+// no photo it takes the sample scene, with no model the default one.
+func (s *Session) Start(imagePath string, modelPaths []string) {
+	job := Job{PhotoPath: imagePath, ModelPaths: modelPaths, Default: true}
+	if imagePath == "" {
+		job.Photo = SamplePhoto()
+	}
+	s.Submit(job)
+}
+
+// Submit starts a run of job with the session's request and view,
+// cancelling the run in flight.
+func (s *Session) Submit(job Job) {
+	job.Request = s.req
+	job.SameClasses = s.sameClasses
+	job.View = s.view
+	s.busy = true
+	s.runner.Submit(job)
+}
+
+// rerun explains the current photo again with the current models.
+func (s *Session) rerun() {
+	if s.photo == nil {
+		return
+	}
+	s.Submit(Job{Photo: s.photo, Models: s.models})
+}
+
+// Cancel stops the run in flight; what is shown stays.
+func (s *Session) Cancel() {
+	s.runner.Cancel()
+	s.busy = false
+}
+
+// Close cancels the run in flight and waits until it has stopped.
+func (s *Session) Close() {
+	s.runner.Cancel()
+	s.Wait()
+}
+
+// Wait blocks until the latest run's goroutine has ended.
+func (s *Session) Wait() { s.runner.Wait() }
+
+// Apply takes an outcome into the session. It reports false, changing
+// nothing, for an outcome that is not the latest run's: the GUI then shows
+// nothing of it.
+func (s *Session) Apply(o Outcome) bool {
+	if !s.runner.Current(o.Gen) {
+		return false
+	}
+	s.busy = false
+	if o.Err != nil {
+		// What is shown stays; a first photo that loaded is kept, so that
+		// the window can say what to do next.
+		if s.photo == nil && o.Photo != nil {
+			s.photo, s.photoPath = o.Photo, o.PhotoPath
+		}
+		return true
+	}
+	if o.Photo != nil {
+		s.photo = o.Photo
+		if o.PhotoPath != "" {
+			s.photoPath = o.PhotoPath
+		}
+	}
+	if len(o.Models) > 0 {
+		s.models = o.Models
+	}
+	if o.Request.Method != "" {
+		s.req.Method = o.Request.Method
+	}
+	s.results = o.Results
+	s.took = o.Took
+	s.scene = o.Scene
+	switch {
+	case s.scene == nil || !s.scene.Fits(s.view):
+		// The normalisation changed while the model ran.
+		s.rebuildScene()
+	case s.scene.View != s.view:
+		s.scene.Show(s.view)
+	}
+	return true
+}
+
+// rebuildScene prepares the current results for the current view.
+func (s *Session) rebuildScene() {
+	switch {
+	case s.photo == nil || len(s.results) == 0:
+		s.scene = nil
+	case s.scene != nil:
+		s.scene = s.scene.Rescale(s.results, s.view)
+	default:
+		s.scene = display.NewScene(s.photo.Image, s.results, s.view, display.DisplaySide)
+	}
+}
+
+// OpenPhoto explains the photo at path with the current models.
+func (s *Session) OpenPhoto(path string) {
+	s.Submit(Job{PhotoPath: path, Models: s.models})
+}
+
+// OpenModel replaces the models with the one at path. Searched classes
+// are dropped: another model may number its classes differently.
+func (s *Session) OpenModel(path string) {
+	s.req.Classes = nil
+	s.Submit(Job{Photo: s.photo, ModelPaths: []string{path}})
+}
+
+// AddModel adds the model at path as one more row (compare).
+func (s *Session) AddModel(path string) {
+	s.Submit(Job{Photo: s.photo, Models: s.models, ModelPaths: []string{path}})
+}
+
+// RemoveModel drops row i, unless it is the only one.
+func (s *Session) RemoveModel(i int) {
+	if i < 0 || i >= len(s.models) || len(s.models) == 1 {
+		return
+	}
+	models := append(append([]*explain.Model(nil), s.models[:i]...), s.models[i+1:]...)
+	s.Submit(Job{Photo: s.photo, Models: models})
+}
+
+// SetSameClasses switches between each model's own top k and the first
+// model's classes in every row.
+func (s *Session) SetSameClasses(same bool) {
+	if same == s.sameClasses {
+		return
+	}
+	s.sameClasses = same
+	s.rerun()
+}
+
+// SetTopK explains the k most probable classes (clamped to 1 to
+// explain.MaxTopK) and returns k.
+func (s *Session) SetTopK(k int) int {
+	k = min(max(k, 1), explain.MaxTopK)
+	if k != s.req.TopK {
+		s.req.TopK = k
+		s.rerun()
+	}
+	return k
+}
+
+// SetMethod switches between CAM and Grad-CAM. CAM is not taken while a
+// model cannot use it (see CAMApplies).
+func (s *Session) SetMethod(m explain.Method) {
+	if m == s.req.Method {
+		return
+	}
+	if ok, _ := CAMApplies(s.models); m == cam.CAM && !ok {
+		return
+	}
+	s.req.Method = m
+	s.rerun()
+}
+
+// AddClass adds the best match for query (a label fragment or an index)
+// to the tiles and returns a sentence saying what it did, or why nothing
+// was added.
+func (s *Session) AddClass(query string) (note string, added bool) {
+	if len(s.models) == 0 {
+		return "Open a model first.", false
+	}
+	m := s.models[0]
+	hits, err := cam.FindClasses(m.Labels, m.NumClasses(), query)
+	if err != nil {
+		return sentence(err.Error()), false
+	}
+	k := hits[0]
+	for _, c := range s.req.Classes {
+		if c == k {
+			return fmt.Sprintf("%s (class %d) is already shown.", m.Explainer.Label(k), k), false
+		}
+	}
+	note = fmt.Sprintf("Added %s (class %d).", m.Explainer.Label(k), k)
+	if len(hits) > 1 {
+		note += fmt.Sprintf(" %d other labels match; type more of the name to pick one.", len(hits)-1)
+	}
+	s.req.Classes = append(s.req.Classes, k)
+	s.rerun()
+	return note, true
+}
+
+// SetOpacity changes the heat's opacity (clamped to 0 to 1) and re-blends.
+func (s *Session) SetOpacity(v float64) {
+	s.view.Opacity = min(max(v, 0), 1)
+	s.show()
+}
+
+// SetColormap re-colours the maps.
+func (s *Session) SetColormap(cm *render.Colormap) {
+	s.view.Colormap = cm
+	s.show()
+}
+
+// SetBox turns the localisation box on or off.
+func (s *Session) SetBox(on bool) {
+	s.view.Box = on
+	s.show()
+}
+
+// SetContour turns the outline of the box's region on or off.
+func (s *Session) SetContour(on bool) {
+	s.view.Contour = on
+	s.show()
+}
+
+// SetThreshold sets the box's and contour's threshold, a fraction of the
+// scaled map.
+func (s *Session) SetThreshold(t float64) {
+	s.view.BoxThreshold = t
+	s.show()
+}
+
+// SetShared switches between per-tile and shared scaling; the scene is
+// prepared again (the model does not run).
+func (s *Session) SetShared(shared bool) {
+	if s.view.Shared == shared {
+		return
+	}
+	s.view.Shared = shared
+	s.rebuildScene()
+}
+
+// show re-renders the scene's tiles for the view: no model runs.
+func (s *Session) show() {
+	if s.scene != nil {
+		s.scene.Show(s.view)
+	}
+}
+
+// Photo is the photo shown, or nil.
+func (s *Session) Photo() *photo.Photo { return s.photo }
+
+// PhotoPath is the file the photo came from ("" for the sample).
+func (s *Session) PhotoPath() string { return s.photoPath }
+
+// Models are the models shown, one row each.
+func (s *Session) Models() []*explain.Model { return s.models }
+
+// Request is what the next run asks.
+func (s *Session) Request() explain.Request { return s.req }
+
+// SameClasses reports whether every row shows the first row's classes.
+func (s *Session) SameClasses() bool { return s.sameClasses }
+
+// View is how maps are shown now.
+func (s *Session) View() display.View { return s.view }
+
+// Results are the latest run's results, one per model.
+func (s *Session) Results() []*explain.Result { return s.results }
+
+// Scene is the results prepared for display as the view says, or nil.
+func (s *Session) Scene() *display.Scene { return s.scene }
+
+// Busy reports whether a run is in flight.
+func (s *Session) Busy() bool { return s.busy }
+
+// Took is how long the latest run took.
+func (s *Session) Took() time.Duration { return s.took }
+
+// sentence starts msg with a capital and ends it with a full stop.
+func sentence(msg string) string {
+	if msg == "" {
+		return msg
+	}
+	msg = strings.ToUpper(msg[:1]) + msg[1:]
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
+}

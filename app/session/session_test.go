@@ -1,0 +1,230 @@
+package session
+
+import (
+	"context"
+	"image"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"camscope/app/display"
+	"camscope/app/explain"
+	"camscope/app/render"
+	"camscope/inference"
+	"camscope/inference/cam"
+	"camscope/inference/tensor"
+)
+
+// camModel is a fake model with a global-average-pooling head, so that
+// CAM applies to it.
+func camModel(name string) *explain.Model {
+	head := &inference.Head{NumClasses: 10, Feature: "f", Weights: tensor.FromFloat32([]int{10, 1}, make([]float32, 10))}
+	return &explain.Model{Name: name, Explainer: &cam.Explainer{Head: head, Layer: "f"}}
+}
+
+// sessionHarness is a session over fake steps whose explain returns at
+// once with one map per class; it counts runs and records their requests.
+type sessionHarness struct {
+	*Session
+	out  chan Outcome
+	mu   sync.Mutex
+	reqs []explain.Request
+}
+
+func newSession(t *testing.T) *sessionHarness {
+	t.Helper()
+	h := &sessionHarness{out: make(chan Outcome, 16)}
+	f := newFake().funcs()
+	f.Explain = func(_ context.Context, m *explain.Model, img *image.RGBA, req explain.Request) (*explain.Result, error) {
+		h.mu.Lock()
+		h.reqs = append(h.reqs, req)
+		h.mu.Unlock()
+		r := result(img.Rect.Dx(), img.Rect.Dy(), []float32{0, 1, 2, 3}, []float32{0, 0, 0, 30})
+		r.Model, r.Request = m, req
+		return r, nil
+	}
+	h.Session = New(f, display.DefaultView(), func(o Outcome) { h.out <- o })
+	t.Cleanup(h.Close)
+	return h
+}
+
+// apply waits for the next outcome and applies it, as the GUI does.
+func (h *sessionHarness) apply(t *testing.T) Outcome {
+	t.Helper()
+	c := &collector{ch: h.out}
+	o := c.next(t)
+	if !h.Apply(o) {
+		t.Fatalf("the latest outcome (gen %d) was not applied", o.Gen)
+	}
+	return o
+}
+
+func (h *sessionHarness) runs() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.reqs)
+}
+
+// A model without CAM in the comparison makes every row Grad-CAM in one
+// run; the choice is refused while it is there, with the reason.
+func TestSessionCAMDoesNotApply(t *testing.T) {
+	h := newSession(t)
+	h.Submit(Job{PhotoPath: "p.png", Models: []*explain.Model{camModel("a"), model("b")}})
+	h.apply(t)
+	if h.runs() != 2 {
+		t.Fatalf("%d explain calls, want 2 (one run of two rows)", h.runs())
+	}
+	for i, r := range h.reqs {
+		if r.Method != cam.GradCAM {
+			t.Errorf("row %d explained with %s, want Grad-CAM", i+1, r.Method)
+		}
+	}
+	if h.Request().Method != cam.GradCAM {
+		t.Errorf("the session asks for %s, want Grad-CAM", h.Request().Method)
+	}
+	ok, reason := CAMApplies(h.Models())
+	if ok || !strings.Contains(reason, "CAM is off for b") {
+		t.Errorf("CAM applies %v, reason %q", ok, reason)
+	}
+	h.SetMethod(cam.CAM)
+	if h.Request().Method != cam.GradCAM || h.Busy() {
+		t.Errorf("CAM taken (%s) or a run started for a model without it", h.Request().Method)
+	}
+}
+
+func TestSessionCAMApplies(t *testing.T) {
+	h := newSession(t)
+	h.Submit(Job{PhotoPath: "p.png", Models: []*explain.Model{camModel("a")}})
+	h.apply(t)
+	if ok, reason := CAMApplies(h.Models()); !ok || reason != "" || h.Request().Method != cam.CAM {
+		t.Errorf("CAM applies %v (%q), method %s", ok, reason, h.Request().Method)
+	}
+}
+
+// Only the latest run's outcome is applied; an older one changes nothing.
+func TestSessionStaleOutcomeNotApplied(t *testing.T) {
+	h := newSession(t)
+	h.Submit(Job{PhotoPath: "first.png", Models: []*explain.Model{camModel("a")}})
+	h.apply(t)
+	first := h.Photo()
+	h.OpenPhoto("second.png")
+	if !h.Busy() {
+		t.Error("not busy while a run is in flight")
+	}
+	if h.Apply(Outcome{Gen: 1, Err: context.Canceled}) {
+		t.Error("an outcome of an older run was applied")
+	}
+	if h.Photo() != first || !h.Busy() {
+		t.Error("a stale outcome changed the state")
+	}
+	h.apply(t)
+	if h.Photo().Name != "second.png" || h.Busy() {
+		t.Errorf("photo %s, busy %v after the new run", h.Photo().Name, h.Busy())
+	}
+}
+
+// A new request cancels the run in flight.
+func TestSessionNewRequestCancels(t *testing.T) {
+	f, out := newFake(), make(chan Outcome, 4)
+	s := New(f.funcs(), display.DefaultView(), func(o Outcome) { out <- o })
+	defer s.Close()
+	s.Submit(Job{PhotoPath: "old.png", Models: []*explain.Model{camModel("old")}})
+	<-f.started
+	s.Submit(Job{PhotoPath: "new.png", Models: []*explain.Model{camModel("new")}})
+	if got := <-f.started; got != "new" {
+		t.Fatalf("started %s", got)
+	}
+	f.release <- struct{}{}
+	o := (&collector{ch: out}).next(t)
+	if !s.Apply(o) || s.Photo().Name != "new.png" {
+		t.Fatalf("applied %v, photo %v", o.Gen, s.Photo())
+	}
+}
+
+// View changes re-render the scene's tiles and never run the model; a
+// change of scale prepares the scene again.
+func TestSessionViewChangesDoNotRun(t *testing.T) {
+	h := newSession(t)
+	h.Submit(Job{PhotoPath: "p.png", Models: []*explain.Model{camModel("a")}})
+	h.apply(t)
+	runs := h.runs()
+	tile := h.Scene().Tiles()[0]
+	before := string(tile.Image.Pix)
+	h.SetOpacity(2)
+	if h.View().Opacity != 1 || string(tile.Image.Pix) == before {
+		t.Errorf("opacity %v; tile re-rendered: %v", h.View().Opacity, string(tile.Image.Pix) != before)
+	}
+	before = string(tile.Image.Pix)
+	h.SetColormap(render.Gray)
+	if string(tile.Image.Pix) == before {
+		t.Error("colormap change did not re-colour the tile")
+	}
+	for name, set := range map[string]func(){"box": func() { h.SetBox(true) }, "contour": func() { h.SetContour(true) }, "threshold": func() { h.SetThreshold(0.6) }} {
+		set()
+		if !h.Scene().Fits(h.View()) || h.Scene().View != h.View() {
+			t.Errorf("%s: the scene was not rendered for the view", name)
+		}
+	}
+	h.SetShared(true)
+	if !h.Scene().Fits(h.View()) {
+		t.Error("shared scale did not prepare the scene again")
+	}
+	if got := h.Scene().Tiles()[0].Scaled.Data[3]; got < 0.0999 || got > 0.1001 {
+		t.Errorf("shared scale: 3 of 30 scales to %v, want 0.1", got)
+	}
+	if h.runs() != runs || h.Busy() {
+		t.Error("a view change ran the model")
+	}
+}
+
+func TestSessionTopKAndClasses(t *testing.T) {
+	h := newSession(t)
+	h.Submit(Job{PhotoPath: "p.png", Models: []*explain.Model{camModel("a")}})
+	h.apply(t)
+	if k := h.SetTopK(99); k != explain.MaxTopK || !h.Busy() {
+		t.Errorf("top-k %d, busy %v", k, h.Busy())
+	}
+	h.apply(t)
+	note, added := h.AddClass("7")
+	if !added || !strings.HasPrefix(note, "Added class 7") {
+		t.Errorf("note %q, added %v", note, added)
+	}
+	h.apply(t)
+	if note, added := h.AddClass("7"); added || !strings.Contains(note, "already shown") {
+		t.Errorf("note %q, added %v", note, added)
+	}
+	h.OpenModel("x.onnx")
+	if len(h.Request().Classes) != 0 {
+		t.Error("searched classes kept for another model")
+	}
+}
+
+// vgg_small has no global-average-pooling head: opening it makes the
+// session ask for Grad-CAM, say why, and show its tiles.
+func TestCAMDoesNotApplyToVGG(t *testing.T) {
+	const vgg, photoFile = "../../../shared/reference/vgg_small.onnx", "../../../shared/images/cat.png"
+	for _, p := range []string{vgg, photoFile} {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("the reference data should be in ../shared next to the repository (CI has it): %v", err)
+		}
+	}
+	out := make(chan Outcome, 4)
+	s := New(DefaultFuncs(), display.DefaultView(), func(o Outcome) { out <- o })
+	defer s.Close()
+	s.Start(photoFile, []string{vgg})
+	o := (&collector{ch: out}).next(t)
+	if !s.Apply(o) || o.Err != nil {
+		t.Fatalf("vgg_small does not explain the photo: %v", o.Err)
+	}
+	if ok, _ := s.Models()[0].Explainer.SupportsCAM(); ok {
+		t.Fatal("vgg_small has a CAM head: this test needs a model without one")
+	}
+	ok, reason := CAMApplies(s.Models())
+	if ok || !strings.Contains(reason, "CAM is off for vgg_small") {
+		t.Errorf("CAM applies %v, reason %q", ok, reason)
+	}
+	if s.Request().Method != cam.GradCAM || s.Results()[0].Request.Method != cam.GradCAM || s.Scene() == nil || len(s.Scene().Tiles()) == 0 {
+		t.Errorf("method %s, result method %s, scene %v", s.Request().Method, s.Results()[0].Request.Method, s.Scene())
+	}
+}
