@@ -54,7 +54,7 @@ func BenchmarkOpenPhotoResNet18(b *testing.B) { benchOpen(b, shared+"reference/r
 
 func benchOpen(b *testing.B, model string) {
 	if _, err := os.Stat(model); err != nil {
-		b.Skip(err)
+		b.Fatalf("%v: the shared models belong in ../shared, beside this checkout", err)
 	}
 	h := newHarness(b, Options{ImagePath: catPhoto, ModelPaths: []string{model}})
 	h.Start()
