@@ -1,8 +1,8 @@
 // Package inference runs ONNX image classifiers: it loads a model file
 // through onnx-go's decoder into the engine's own graph, runs it with the
-// kernels of package kernels and the operators of package ops, and finds the
-// parts of a classifier that class activation maps need (the last feature
-// map, the classifier weights, the pre-softmax logits).
+// kernels of package kernels and the operators of package ops, and records
+// a run for its gradients. Nodes gives a read-only view of the graph, which
+// package cam reads to find a classifier's head.
 package inference
 
 import (

@@ -12,7 +12,6 @@ import (
 
 	"camscope/app/explain"
 	"camscope/app/photo"
-	"camscope/inference"
 	"camscope/inference/cam"
 )
 
@@ -100,7 +99,7 @@ func (c *collector) count() int {
 }
 
 func model(name string) *explain.Model {
-	return &explain.Model{Name: name, Explainer: &cam.Explainer{Head: &inference.Head{NumClasses: 10}}}
+	return &explain.Model{Name: name, Explainer: &cam.Explainer{Head: &cam.Head{NumClasses: 10}}}
 }
 
 func job(photoPath, modelName string) Job {

@@ -1,7 +1,8 @@
 // Package cam computes class activation maps: CAM (Zhou et al. 2016) from
 // the weights of a global-average-pooling linear head, and Grad-CAM
 // (Selvaraju et al. 2017) from the gradient of a class logit, for any
-// classifier the engine runs. Maps are raw float32 grids at the feature
+// classifier the engine runs, at the feature map and logits DiscoverHead
+// finds through the model's read-only view of its graph. Maps are raw float32 grids at the feature
 // map's resolution, signed, without ReLU or normalisation: how they are
 // shown is the renderer's business.
 package cam
@@ -56,7 +57,7 @@ var ErrNoCAMHead = errors.New("CAM does not apply")
 // safe for concurrent use.
 type Explainer struct {
 	Model  *inference.Model
-	Head   *inference.Head
+	Head   *Head
 	Layer  string // the feature tensor the maps are computed on
 	Labels []string
 }
@@ -65,7 +66,7 @@ type Explainer struct {
 // otherwise it must be a 4-D tensor of the graph. labels may be nil (then
 // classes are named by index).
 func New(m *inference.Model, labels []string, layer string) (*Explainer, error) {
-	h, err := m.DiscoverHead()
+	h, err := DiscoverHead(m)
 	if err != nil {
 		return nil, err
 	}
