@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"camscope/inference/onnxwrite"
+	"camscope/inference/onnxpb"
 	"camscope/inference/tensor"
 )
 
@@ -244,17 +244,17 @@ func TestGradErrors(t *testing.T) {
 	for i := range w {
 		w[i] = float32(i) - 2.5
 	}
-	om := &onnxwrite.Model{Graph: onnxwrite.Graph{
+	om := &onnxpb.Model{Graph: onnxpb.Graph{
 		Name: "hardmax_head",
-		Nodes: []onnxwrite.Node{
+		Nodes: []onnxpb.Node{
 			{Name: "conv", OpType: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{"c"}},
 			{Name: "hardmax_node", OpType: "Hardmax", Inputs: []string{"c"}, Outputs: []string{"e"}},
 			{Name: "gap", OpType: "GlobalAveragePool", Inputs: []string{"e"}, Outputs: []string{"p"}},
 			{Name: "flat", OpType: "Flatten", Inputs: []string{"p"}, Outputs: []string{"logits"}},
 		},
-		Initializers: []onnxwrite.Tensor{{Name: "w", Dims: []int64{2, 3, 1, 1}, Data: w}},
-		Inputs:       []onnxwrite.ValueInfo{{Name: "x", Dims: []int64{1, 3, 4, 4}}},
-		Outputs:      []onnxwrite.ValueInfo{{Name: "logits", Dims: []int64{1, 2}}},
+		Initializers: []onnxpb.Tensor{{Name: "w", Dims: []int64{2, 3, 1, 1}, Data: w}},
+		Inputs:       []onnxpb.ValueInfo{{Name: "x", Dims: []int64{1, 3, 4, 4}}},
+		Outputs:      []onnxpb.ValueInfo{{Name: "logits", Dims: []int64{1, 2}}},
 	}}
 	b, err := om.Marshal()
 	if err != nil {
@@ -325,16 +325,16 @@ func TestGradErrors(t *testing.T) {
 // TestGradMultiOutput goes back through both outputs of a Split that meet
 // again in a Mul, and checks against finite differences.
 func TestGradMultiOutput(t *testing.T) {
-	om := &onnxwrite.Model{Graph: onnxwrite.Graph{
+	om := &onnxpb.Model{Graph: onnxpb.Graph{
 		Name: "split_mul",
-		Nodes: []onnxwrite.Node{
-			{Name: "split", OpType: "Split", Inputs: []string{"x"}, Outputs: []string{"a", "b"}, Attrs: []onnxwrite.Attr{onnxwrite.Int("axis", 1)}},
+		Nodes: []onnxpb.Node{
+			{Name: "split", OpType: "Split", Inputs: []string{"x"}, Outputs: []string{"a", "b"}, Attrs: []onnxpb.Attr{onnxpb.Int("axis", 1)}},
 			{Name: "mul", OpType: "Mul", Inputs: []string{"a", "b"}, Outputs: []string{"m"}},
 			{Name: "gap", OpType: "GlobalAveragePool", Inputs: []string{"m"}, Outputs: []string{"p"}},
 			{Name: "flat", OpType: "Flatten", Inputs: []string{"p"}, Outputs: []string{"logits"}},
 		},
-		Inputs:  []onnxwrite.ValueInfo{{Name: "x", Dims: []int64{1, 4, 3, 3}}},
-		Outputs: []onnxwrite.ValueInfo{{Name: "logits", Dims: []int64{1, 2}}},
+		Inputs:  []onnxpb.ValueInfo{{Name: "x", Dims: []int64{1, 4, 3, 3}}},
+		Outputs: []onnxpb.ValueInfo{{Name: "logits", Dims: []int64{1, 2}}},
 	}}
 	b, err := om.Marshal()
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	onnx "github.com/owulveryck/onnx-go"
 
+	"camscope/inference/onnxpb"
 	"camscope/inference/ops"
 	"camscope/inference/tensor"
 )
@@ -88,30 +89,31 @@ func load(name string, data []byte, opt Options) (*Model, error) {
 	if len(data) == 0 {
 		return nil, fmt.Errorf("%w: the file is empty", ErrNotONNX)
 	}
-	info, err := parseProtoInfo(data)
+	info, err := onnxpb.Unmarshal(data, onnxpb.Structure)
 	if err != nil {
 		return nil, fmt.Errorf("%w: the file cannot be read as an ONNX protobuf (%v); is it complete and really a .onnx file?", ErrNotONNX, err)
 	}
-	if len(info.nodes) == 0 {
+	g := &info.Graph
+	if len(g.Nodes) == 0 {
 		return nil, fmt.Errorf("%w: its graph has no nodes", ErrNotONNX)
 	}
-	if len(info.outputs) == 0 {
+	if len(g.Outputs) == 0 {
 		return nil, fmt.Errorf("%w: its graph declares no outputs", ErrNotONNX)
 	}
-	opset, ok := info.opsets[""]
-	if !ok {
+	opset := info.Opset
+	if opset == 0 {
 		return nil, fmt.Errorf("%w: it imports no opset of the default ONNX domain", ErrNotONNX)
 	}
 	if opset < min(MinOpset, opt.minOpsetOr(MinOpset)) || opset > MaxOpset {
 		return nil, fmt.Errorf("the model uses ONNX opset %d; CAMscope runs opsets %d to %d. Re-export the model with an opset in that range (for PyTorch: torch.onnx.export(..., opset_version=13))", opset, MinOpset, MaxOpset)
 	}
-	for _, n := range info.nodes {
-		if n.domain != "" && n.domain != "ai.onnx" {
-			return nil, fmt.Errorf("%w %q of domain %q (node %q): CAMscope runs only the standard ONNX operators", ErrUnsupported, n.opType, n.domain, nodeName(n))
+	for _, n := range g.Nodes {
+		if n.Domain != "" && n.Domain != "ai.onnx" {
+			return nil, fmt.Errorf("%w %q of domain %q (node %q): CAMscope runs only the standard ONNX operators", ErrUnsupported, n.OpType, n.Domain, nodeName(&n))
 		}
 	}
 	limit := opt.maxMemory()
-	for _, group := range [][]valueInfo{info.inputs, info.outputs, info.valueInfos} {
+	for _, group := range [][]onnxpb.ValueInfo{g.Inputs, g.Outputs, g.ValueInfo} {
 		for _, vi := range group {
 			if b := declaredBytes(vi.Dims); b > limit {
 				return nil, fmt.Errorf("%w: tensor %q is declared with shape %v (%s), over the limit of %s", ErrTooLarge, vi.Name, vi.Dims, formatBytes(b), formatBytes(limit))
@@ -123,24 +125,31 @@ func load(name string, data []byte, opt Options) (*Model, error) {
 	if err := decode(dec, data); err != nil {
 		return nil, err
 	}
-	if len(dec.ops) != len(info.nodes) {
-		return nil, fmt.Errorf("%w: the decoder found %d nodes where the file lists %d", ErrNotONNX, len(dec.ops), len(info.nodes))
+	if len(dec.ops) != len(g.Nodes) {
+		return nil, fmt.Errorf("%w: the decoder found %d nodes where the file lists %d", ErrNotONNX, len(dec.ops), len(g.Nodes))
 	}
 
 	m := &Model{
 		Name:      name,
-		IRVersion: info.irVersion,
+		IRVersion: info.IRVersion,
 		Opset:     int(opset),
-		Producer:  info.producer,
-		GraphName: info.graphName,
-		Metadata:  info.metadata,
+		Producer:  info.ProducerName,
+		GraphName: g.Name,
+		Metadata:  map[string]string{},
 		consts:    map[string]*tensor.Tensor{},
 		shapes:    map[string][]int{},
 		opTypes:   map[string]string{},
 		outputs:   map[string]bool{},
 	}
+	for _, kv := range info.Metadata {
+		m.Metadata[kv.Key] = kv.Value
+	}
+	initializer := map[string]bool{}
+	for _, t := range g.Initializers {
+		initializer[t.Name] = true
+	}
 	for _, tn := range dec.order {
-		if info.initializer[tn.name] && tn.value != nil {
+		if initializer[tn.name] && tn.value != nil {
 			t, err := fromGorgonia(tn.value)
 			if err != nil {
 				return nil, fmt.Errorf("%w: initializer %q: %v", ErrNotONNX, tn.name, err)
@@ -148,7 +157,7 @@ func load(name string, data []byte, opt Options) (*Model, error) {
 			m.consts[tn.name] = t
 		}
 	}
-	for _, vi := range info.inputs {
+	for _, vi := range g.Inputs {
 		if _, isConst := m.consts[vi.Name]; isConst {
 			continue
 		}
@@ -161,25 +170,25 @@ func load(name string, data []byte, opt Options) (*Model, error) {
 
 	nodes := make([]*step, len(dec.ops))
 	for i, ap := range dec.ops {
-		pn := info.nodes[i]
-		if ap.op.Name != pn.opType {
-			return nil, fmt.Errorf("%w: node %d is %s in the decoder and %s in the file", ErrNotONNX, i, ap.op.Name, pn.opType)
+		pn := &g.Nodes[i]
+		if ap.op.Name != pn.OpType {
+			return nil, fmt.Errorf("%w: node %d is %s in the decoder and %s in the file", ErrNotONNX, i, ap.op.Name, pn.OpType)
 		}
-		if len(pn.outputs) == 0 || len(ap.outputs) == 0 {
-			return nil, fmt.Errorf("%w: node %q (%s) has no outputs", ErrNotONNX, nodeName(pn), pn.opType)
+		if len(pn.Outputs) == 0 || len(ap.outputs) == 0 {
+			return nil, fmt.Errorf("%w: node %q (%s) has no outputs", ErrNotONNX, nodeName(pn), pn.OpType)
 		}
 		a, err := convertAttrs(ap.op.Attributes)
 		if err != nil {
-			return nil, fmt.Errorf("node %q (%s): %w", nodeName(pn), pn.opType, err)
+			return nil, fmt.Errorf("node %q (%s): %w", nodeName(pn), pn.OpType, err)
 		}
-		nodes[i] = &step{name: nodeName(pn), opType: pn.opType, inputs: pn.inputs, outputs: pn.outputs, attrs: a}
-		if len(pn.inputs) > 0 {
-			if got := dec.inputsOf(ap.outputs[0]); !slices.Equal(got, pn.inputs) {
-				return nil, fmt.Errorf("%w: node %q has inputs %q in the decoder and %q in the file", ErrNotONNX, nodeName(pn), got, pn.inputs)
+		nodes[i] = &step{name: nodeName(pn), opType: pn.OpType, inputs: pn.Inputs, outputs: pn.Outputs, attrs: a}
+		if len(pn.Inputs) > 0 {
+			if got := dec.inputsOf(ap.outputs[0]); !slices.Equal(got, pn.Inputs) {
+				return nil, fmt.Errorf("%w: node %q has inputs %q in the decoder and %q in the file", ErrNotONNX, nodeName(pn), got, pn.Inputs)
 			}
 		}
 	}
-	for _, o := range info.outputs {
+	for _, o := range g.Outputs {
 		m.Outputs = append(m.Outputs, ValueInfo{Name: o.Name})
 		m.outputs[o.Name] = true
 	}
@@ -203,18 +212,18 @@ func decode(dec *decoded, data []byte) (err error) {
 	return nil
 }
 
-func nodeName(n protoNode) string {
-	if n.name != "" {
-		return n.name
+func nodeName(n *onnxpb.Node) string {
+	if n.Name != "" {
+		return n.Name
 	}
-	if len(n.outputs) > 0 {
-		return n.outputs[0]
+	if len(n.Outputs) > 0 {
+		return n.Outputs[0]
 	}
-	return n.opType
+	return n.OpType
 }
 
 // resolveInput returns the shape and element type an input is fed with.
-func resolveInput(vi valueInfo) ([]int, tensor.DType, error) {
+func resolveInput(vi onnxpb.ValueInfo) ([]int, tensor.DType, error) {
 	var dt tensor.DType
 	switch vi.ElemType {
 	case 0, 1, 11: // undefined (taken as float), float, double
@@ -228,21 +237,21 @@ func resolveInput(vi valueInfo) ([]int, tensor.DType, error) {
 	for i, d := range vi.Dims {
 		switch {
 		case d >= 0:
-			shape[i] = d
+			shape[i] = int(d)
 		case i == 0:
 			shape[i] = 1 // a dynamic batch dimension runs one image
 		default:
-			return nil, 0, fmt.Errorf("input %q has a dynamic dimension %d (%q) besides the batch; CAMscope needs a fixed input size: re-export the model with a fixed size", vi.Name, i, vi.DimParams[i])
+			return nil, 0, fmt.Errorf("input %q has a dynamic dimension %d (%q) besides the batch; CAMscope needs a fixed input size: re-export the model with a fixed size", vi.Name, i, vi.Params[i])
 		}
 	}
 	return shape, dt, nil
 }
 
-func declaredBytes(dims []int) int64 {
+func declaredBytes(dims []int64) int64 {
 	b := int64(4)
 	for _, d := range dims {
 		if d > 0 {
-			b *= int64(d)
+			b *= d
 			if b > 1<<50 {
 				return b
 			}

@@ -1,10 +1,11 @@
 // Package cam computes class activation maps: CAM (Zhou et al. 2016) from
 // the weights of a global-average-pooling linear head, and Grad-CAM
 // (Selvaraju et al. 2017) from the gradient of a class logit, for any
-// classifier the engine runs, at the feature map and logits DiscoverHead
-// finds through the model's read-only view of its graph. Maps are raw float32 grids at the feature
-// map's resolution, signed, without ReLU or normalisation: how they are
-// shown is the renderer's business.
+// classifier the engine runs, at the feature map and logits that
+// DiscoverHead finds through the model's read-only view of its graph
+// (inference.Model.Nodes). Maps are raw float32 grids at the feature map's
+// resolution, signed, without ReLU or normalisation: how they are shown is
+// the renderer's business.
 package cam
 
 import (
