@@ -3,6 +3,7 @@ package inference
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -277,7 +278,7 @@ func TestGradErrors(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			err := m.CheckGradient(c.wrt, c.to)
+			_, _, err := m.gradPath(c.wrt, c.to)
 			if c.want == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -397,4 +398,38 @@ func BenchmarkGradOfLogit(b *testing.B) {
 			}
 		})
 	}
+}
+
+// Replay recomputes To with Wrt replaced by x and everything else as
+// recorded: the forward function that Backward differentiates, for checking
+// gradients by finite differences.
+func (t *Tape) Replay(x *tensor.Tensor) (*tensor.Tensor, error) {
+	if x == nil || !tensor.EqualShape(x.Shape, t.m.shapes[t.Wrt]) {
+		return nil, fmt.Errorf("%s: replay: the value of %q must have shape %s", t.m.Name, t.Wrt, tensor.ShapeString(t.m.shapes[t.Wrt]))
+	}
+	values := map[string]*tensor.Tensor{t.Wrt: x}
+	get := func(name string) *tensor.Tensor {
+		if v, ok := values[name]; ok {
+			return v
+		}
+		return t.value(name)
+	}
+	for _, s := range t.steps {
+		in := make([]*tensor.Tensor, len(s.inputs))
+		for j, name := range s.inputs {
+			if name != "" {
+				in[j] = get(name)
+			}
+		}
+		outs, err := runStep(s, in)
+		if err != nil {
+			return nil, fmt.Errorf("%s: replay: %w", t.m.Name, err)
+		}
+		for j, o := range s.outputs {
+			if o != "" && j < len(outs) {
+				values[o] = outs[j]
+			}
+		}
+	}
+	return get(t.To), nil
 }

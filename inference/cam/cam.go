@@ -39,15 +39,24 @@ const (
 // Methods lists the methods in the order a menu shows them.
 func Methods() []Method { return []Method{CAM, GradCAM} }
 
-// ParseMethod accepts "cam", "gradcam" and "grad-cam" in any case.
+// aliases are other spellings ParseMethod accepts.
+var aliases = map[string]Method{"grad-cam": GradCAM}
+
+// ParseMethod accepts a method's name ("cam", "gradcam") or an alias
+// ("grad-cam"), in any case.
 func ParseMethod(s string) (Method, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "cam":
-		return CAM, nil
-	case "gradcam", "grad-cam":
-		return GradCAM, nil
+	name := strings.ToLower(strings.TrimSpace(s))
+	if m, ok := aliases[name]; ok {
+		return m, nil
 	}
-	return "", fmt.Errorf("unknown method %q: use cam or gradcam", s)
+	var names []string
+	for _, m := range Methods() {
+		if name == string(m) {
+			return m, nil
+		}
+		names = append(names, string(m))
+	}
+	return "", fmt.Errorf("unknown method %q: use %s", s, strings.Join(names, " or "))
 }
 
 // ErrNoCAMHead is returned for CAM on a model or layer where it does not

@@ -264,3 +264,19 @@ func TestFindClasses(t *testing.T) {
 		})
 	}
 }
+
+func TestParseMethod(t *testing.T) {
+	for s, want := range map[string]Method{"cam": CAM, " CAM ": CAM, "gradcam": GradCAM, "Grad-CAM": GradCAM} {
+		if got, err := ParseMethod(s); err != nil || got != want {
+			t.Errorf("ParseMethod(%q) = %q, %v; want %q", s, got, err, want)
+		}
+	}
+	for _, m := range Methods() {
+		if got, err := ParseMethod(string(m)); err != nil || got != m {
+			t.Errorf("ParseMethod(%q) = %q, %v: every method must parse from its name", m, got, err)
+		}
+	}
+	if _, err := ParseMethod("saliency"); err == nil || err.Error() != `unknown method "saliency": use cam or gradcam` {
+		t.Errorf("ParseMethod(saliency): error %v", err)
+	}
+}
