@@ -2,7 +2,7 @@ package inference
 
 import (
 	"context"
-	"path/filepath"
+	"path"
 	"testing"
 
 	"camscope/inference/tensor"
@@ -13,11 +13,8 @@ import (
 // MobileNetV2-224 4.1 ms, efficientnet_b0 6.5 ms; see ../shared/reference).
 func BenchmarkModels(b *testing.B) {
 	for _, name := range []string{"reference/resnet18", "models/mobilenet_v2_1.0_224", "reference/efficientnet_b0", "reference/squeezenet1_1", "reference/googlenet", "reference/densenet121"} {
-		b.Run(filepath.Base(name), func(b *testing.B) {
-			m, err := Load(filepath.Join(sharedDir, name+".onnx"), Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
+		b.Run(path.Base(name), func(b *testing.B) {
+			m := sharedModel(b, path.Dir(name), path.Base(name))
 			feed := map[string]*tensor.Tensor{m.Inputs[0].Name: tensor.New(m.Inputs[0].Shape...)}
 			for i := range feed[m.Inputs[0].Name].F {
 				feed[m.Inputs[0].Name].F[i] = float32(i%251)/125 - 1

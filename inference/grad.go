@@ -90,16 +90,6 @@ func (m *Model) gradPath(wrt, to string) ([]*step, map[string]bool, error) {
 	return path, varies, nil
 }
 
-// CheckGradient reports whether the gradient of to with respect to wrt can
-// be computed, without running the model: for checking a user's choice of
-// layer before the run.
-func (m *Model) CheckGradient(wrt, to string) error {
-	if _, _, err := m.gradPath(wrt, to); err != nil {
-		return fmt.Errorf("%s: %w", m.Name, err)
-	}
-	return nil
-}
-
 // Forward runs the model like Run (returning the graph outputs, each tensor
 // named in keep, and wrt and to) and records what the backward pass from to
 // to wrt needs.
@@ -249,38 +239,4 @@ func (t *Tape) GradOfLogit(k int) (*tensor.Tensor, error) {
 	seed := tensor.New(shape...)
 	seed.F[k] = 1
 	return t.Backward(seed)
-}
-
-// Replay recomputes To with Wrt replaced by x and everything else as
-// recorded: the forward function that Backward differentiates, for checking
-// gradients by finite differences.
-func (t *Tape) Replay(x *tensor.Tensor) (*tensor.Tensor, error) {
-	if x == nil || !tensor.EqualShape(x.Shape, t.m.shapes[t.Wrt]) {
-		return nil, fmt.Errorf("%s: replay: the value of %q must have shape %s", t.m.Name, t.Wrt, tensor.ShapeString(t.m.shapes[t.Wrt]))
-	}
-	values := map[string]*tensor.Tensor{t.Wrt: x}
-	get := func(name string) *tensor.Tensor {
-		if v, ok := values[name]; ok {
-			return v
-		}
-		return t.value(name)
-	}
-	for _, s := range t.steps {
-		in := make([]*tensor.Tensor, len(s.inputs))
-		for j, name := range s.inputs {
-			if name != "" {
-				in[j] = get(name)
-			}
-		}
-		outs, err := runStep(s, in)
-		if err != nil {
-			return nil, fmt.Errorf("%s: replay: %w", t.m.Name, err)
-		}
-		for j, o := range s.outputs {
-			if o != "" && j < len(outs) {
-				values[o] = outs[j]
-			}
-		}
-	}
-	return get(t.To), nil
 }

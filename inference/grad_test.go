@@ -3,37 +3,29 @@ package inference
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"camscope/inference/onnxwrite"
+	"camscope/inference/onnxpb"
 	"camscope/inference/tensor"
 )
 
 // TestGradReference checks d logits[0,k] / d feature map against PyTorch's
-// autograd for the six reference CNNs, and for the heads with a closed form
-// (GAP + linear, SqueezeNet's conv-first head) checks that form as well.
+// autograd for the six reference CNNs.
 func TestGradReference(t *testing.T) {
 	meta := readReferenceMeta(t)
-	input := mustNpy(t, filepath.Join(sharedDir, "reference", "input.npy"))
+	input := sharedNpy(t, "reference", "input.npy")
 	for _, name := range referenceModels {
 		t.Run(name, func(t *testing.T) {
 			mt := meta[name]
-			m := loadReference(t, name)
-			h, err := m.DiscoverHead()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if h.Feature != mt.FeatTensor.Tensor {
-				t.Fatalf("discovered feature map %q, want %q", h.Feature, mt.FeatTensor.Tensor)
-			}
-			tape, out, err := m.Forward(context.Background(), map[string]*tensor.Tensor{m.Inputs[0].Name: input}, h.Feature, h.Logits)
+			m := sharedModel(t, "reference", name)
+			tape, _, err := m.Forward(context.Background(), map[string]*tensor.Tensor{m.Inputs[0].Name: input}, mt.FeatTensor.Tensor, logitsName)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -43,59 +35,20 @@ func TestGradReference(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("backward from the logits to %s: %v over %d steps", tensor.ShapeString(grad.Shape), time.Since(start), len(tape.steps))
-			want := mustNpy(t, filepath.Join(sharedDir, "reference", name+"_grad.npy"))
+			want := sharedNpy(t, "reference", name+"_grad.npy")
 			d := maxAbsDiff(t, grad, want)
 			t.Logf("max |grad - PyTorch| = %.3g (%.2g of grad_absmax)", d, d/mt.GradMax)
 			if d > 1e-4*mt.GradMax {
 				t.Errorf("gradient differs from PyTorch by %g (limit %g)", d, 1e-4*mt.GradMax)
 			}
-			other, err := tape.GradOfLogit((mt.GradK + 1) % h.NumClasses)
+			other, err := tape.GradOfLogit((mt.GradK + 1) % tensor.Size(m.Outputs[0].Shape))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if d := maxAbsDiff(t, other, want); d <= 1e-4*mt.GradMax {
 				t.Errorf("the gradient of another class matches PyTorch's too (differs by %g): the check cannot tell classes apart", d)
 			}
-			if h.Weights != nil {
-				checkClosedForm(t, h, out[h.Feature], grad, mt.GradK)
-			}
 		})
-	}
-}
-
-// checkClosedForm checks the gradient of a linear GAP head against
-// W[k,c]/(h·w) at every position, and of a classifier-first head
-// (pool(relu(conv1x1(f)))) against W[k,c]·[z_k > 0]/(h·w).
-func checkClosedForm(t *testing.T, h *Head, feat, grad *tensor.Tensor, k int) {
-	t.Helper()
-	c, hw := feat.Shape[1], feat.Shape[2]*feat.Shape[3]
-	w := h.Weights.F[k*c : (k+1)*c]
-	worst, scale := 0.0, 0.0
-	for p := 0; p < hw; p++ {
-		active := 1.0
-		if h.ClassifierFirst {
-			z := 0.0
-			if h.Bias != nil {
-				z = float64(h.Bias[k])
-			}
-			for ch := 0; ch < c; ch++ {
-				z += float64(w[ch]) * float64(feat.F[ch*hw+p])
-			}
-			if math.Abs(z) < 1e-5 {
-				continue // float32 rounding may put the engine's z on either side of 0
-			}
-			if z < 0 {
-				active = 0
-			}
-		}
-		for ch := 0; ch < c; ch++ {
-			want := float64(w[ch]) * active / float64(hw)
-			worst = math.Max(worst, math.Abs(float64(grad.F[ch*hw+p])-want))
-			scale = math.Max(scale, math.Abs(want))
-		}
-	}
-	if worst > 1e-6*scale {
-		t.Errorf("gradient differs from the closed form of the head by %g (scale %g)", worst, scale)
 	}
 }
 
@@ -124,16 +77,12 @@ func TestGradInnerLayer(t *testing.T) {
 		{"vgg_small", "/features/features.20/Relu_output_0", 0.03, true, 0},
 	}
 	meta := readReferenceMeta(t)
-	input := mustNpy(t, filepath.Join(sharedDir, "reference", "input.npy"))
+	input := sharedNpy(t, "reference", "input.npy")
 	for _, c := range cases {
 		t.Run(c.model+c.wrt, func(t *testing.T) {
-			m := loadReference(t, c.model)
-			h, err := m.DiscoverHead()
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := sharedModel(t, "reference", c.model)
 			k := meta[c.model].GradK
-			tape, out, err := m.Forward(context.Background(), map[string]*tensor.Tensor{m.Inputs[0].Name: input}, c.wrt, h.Logits)
+			tape, out, err := m.Forward(context.Background(), map[string]*tensor.Tensor{m.Inputs[0].Name: input}, c.wrt, logitsName)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -147,7 +96,7 @@ func TestGradInnerLayer(t *testing.T) {
 			if tol == 0 {
 				tol = 3e-2
 			}
-			checkFiniteDifferences(t, tape, out[c.wrt], grad, k, out[h.Logits].F[k], c.step, c.maxPool, tol)
+			checkFiniteDifferences(t, tape, out[c.wrt], grad, k, out[logitsName].F[k], c.step, c.maxPool, tol)
 		})
 	}
 }
@@ -224,30 +173,6 @@ func nearTie(x *tensor.Tensor, i int, d float32) bool {
 	return false
 }
 
-var referenceCache struct {
-	sync.Mutex
-	models map[string]*Model
-}
-
-// loadReference loads a reference CNN once for all the gradient tests.
-func loadReference(t testing.TB, name string) *Model {
-	t.Helper()
-	referenceCache.Lock()
-	defer referenceCache.Unlock()
-	if m := referenceCache.models[name]; m != nil {
-		return m
-	}
-	m, err := Load(filepath.Join(sharedDir, "reference", name+".onnx"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if referenceCache.models == nil {
-		referenceCache.models = map[string]*Model{}
-	}
-	referenceCache.models[name] = m
-	return m
-}
-
 func maxAbs(v []float32) float32 {
 	return float32(math.Abs(float64(v[argmaxAbs(v)])))
 }
@@ -265,22 +190,14 @@ func argmaxAbs(v []float32) int {
 // TestGradConcurrentBackward runs the top classes' backward passes from one
 // forward pass at once (run with -race) and compares with serial results.
 func TestGradConcurrentBackward(t *testing.T) {
-	input := mustNpy(t, filepath.Join(sharedDir, "reference", "input.npy"))
+	input := sharedNpy(t, "reference", "input.npy")
 	cases := []struct{ model, wrt string }{
-		{"vgg_small", ""}, // the head: Gemm, Relu, AveragePool
-		{"resnet18", "/layer4/layer4.0/relu_1/Relu_output_0"}, // Conv, Add
+		{"vgg_small", readReferenceMeta(t)["vgg_small"].FeatTensor.Tensor}, // the head: Gemm, Relu, AveragePool
+		{"resnet18", "/layer4/layer4.0/relu_1/Relu_output_0"},              // Conv, Add
 	}
 	for _, c := range cases {
-		m := loadReference(t, c.model)
-		h, err := m.DiscoverHead()
-		if err != nil {
-			t.Fatal(err)
-		}
-		wrt := c.wrt
-		if wrt == "" {
-			wrt = h.Feature
-		}
-		tape, _, err := m.Forward(context.Background(), map[string]*tensor.Tensor{m.Inputs[0].Name: input}, wrt, h.Logits)
+		m := sharedModel(t, "reference", c.model)
+		tape, _, err := m.Forward(context.Background(), map[string]*tensor.Tensor{m.Inputs[0].Name: input}, c.wrt, logitsName)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -328,17 +245,17 @@ func TestGradErrors(t *testing.T) {
 	for i := range w {
 		w[i] = float32(i) - 2.5
 	}
-	om := &onnxwrite.Model{Graph: onnxwrite.Graph{
+	om := &onnxpb.Model{Graph: onnxpb.Graph{
 		Name: "hardmax_head",
-		Nodes: []onnxwrite.Node{
+		Nodes: []onnxpb.Node{
 			{Name: "conv", OpType: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{"c"}},
 			{Name: "hardmax_node", OpType: "Hardmax", Inputs: []string{"c"}, Outputs: []string{"e"}},
 			{Name: "gap", OpType: "GlobalAveragePool", Inputs: []string{"e"}, Outputs: []string{"p"}},
 			{Name: "flat", OpType: "Flatten", Inputs: []string{"p"}, Outputs: []string{"logits"}},
 		},
-		Initializers: []onnxwrite.Tensor{{Name: "w", Dims: []int64{2, 3, 1, 1}, Data: w}},
-		Inputs:       []onnxwrite.ValueInfo{{Name: "x", Dims: []int64{1, 3, 4, 4}}},
-		Outputs:      []onnxwrite.ValueInfo{{Name: "logits", Dims: []int64{1, 2}}},
+		Initializers: []onnxpb.Tensor{{Name: "w", Dims: []int64{2, 3, 1, 1}, Data: w}},
+		Inputs:       []onnxpb.ValueInfo{{Name: "x", Dims: []int64{1, 3, 4, 4}}},
+		Outputs:      []onnxpb.ValueInfo{{Name: "logits", Dims: []int64{1, 2}}},
 	}}
 	b, err := om.Marshal()
 	if err != nil {
@@ -361,7 +278,7 @@ func TestGradErrors(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			err := m.CheckGradient(c.wrt, c.to)
+			_, _, err := m.gradPath(c.wrt, c.to)
 			if c.want == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -409,16 +326,16 @@ func TestGradErrors(t *testing.T) {
 // TestGradMultiOutput goes back through both outputs of a Split that meet
 // again in a Mul, and checks against finite differences.
 func TestGradMultiOutput(t *testing.T) {
-	om := &onnxwrite.Model{Graph: onnxwrite.Graph{
+	om := &onnxpb.Model{Graph: onnxpb.Graph{
 		Name: "split_mul",
-		Nodes: []onnxwrite.Node{
-			{Name: "split", OpType: "Split", Inputs: []string{"x"}, Outputs: []string{"a", "b"}, Attrs: []onnxwrite.Attr{onnxwrite.Int("axis", 1)}},
+		Nodes: []onnxpb.Node{
+			{Name: "split", OpType: "Split", Inputs: []string{"x"}, Outputs: []string{"a", "b"}, Attrs: []onnxpb.Attr{onnxpb.Int("axis", 1)}},
 			{Name: "mul", OpType: "Mul", Inputs: []string{"a", "b"}, Outputs: []string{"m"}},
 			{Name: "gap", OpType: "GlobalAveragePool", Inputs: []string{"m"}, Outputs: []string{"p"}},
 			{Name: "flat", OpType: "Flatten", Inputs: []string{"p"}, Outputs: []string{"logits"}},
 		},
-		Inputs:  []onnxwrite.ValueInfo{{Name: "x", Dims: []int64{1, 4, 3, 3}}},
-		Outputs: []onnxwrite.ValueInfo{{Name: "logits", Dims: []int64{1, 2}}},
+		Inputs:  []onnxpb.ValueInfo{{Name: "x", Dims: []int64{1, 4, 3, 3}}},
+		Outputs: []onnxpb.ValueInfo{{Name: "logits", Dims: []int64{1, 2}}},
 	}}
 	b, err := om.Marshal()
 	if err != nil {
@@ -465,15 +382,11 @@ func TestGradMultiOutput(t *testing.T) {
 // the logits to the CAM layer (the head) and to a layer inside the last
 // stage, the forward pass done once.
 func BenchmarkGradOfLogit(b *testing.B) {
-	input := mustNpy(b, filepath.Join(sharedDir, "reference", "input.npy"))
-	m := loadReference(b, "resnet18")
-	h, err := m.DiscoverHead()
-	if err != nil {
-		b.Fatal(err)
-	}
-	for name, wrt := range map[string]string{"head": h.Feature, "layer4.0": "/layer4/layer4.0/relu_1/Relu_output_0", "layer3.1": "/layer3/layer3.1/relu_1/Relu_output_0"} {
+	input := sharedNpy(b, "reference", "input.npy")
+	m := sharedModel(b, "reference", "resnet18")
+	for name, wrt := range map[string]string{"head": readReferenceMeta(b)["resnet18"].FeatTensor.Tensor, "layer4.0": "/layer4/layer4.0/relu_1/Relu_output_0", "layer3.1": "/layer3/layer3.1/relu_1/Relu_output_0"} {
 		b.Run(name, func(b *testing.B) {
-			tape, _, err := m.Forward(context.Background(), map[string]*tensor.Tensor{m.Inputs[0].Name: input}, wrt, h.Logits)
+			tape, _, err := m.Forward(context.Background(), map[string]*tensor.Tensor{m.Inputs[0].Name: input}, wrt, logitsName)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -485,4 +398,38 @@ func BenchmarkGradOfLogit(b *testing.B) {
 			}
 		})
 	}
+}
+
+// Replay recomputes To with Wrt replaced by x and everything else as
+// recorded: the forward function that Backward differentiates, for checking
+// gradients by finite differences.
+func (t *Tape) Replay(x *tensor.Tensor) (*tensor.Tensor, error) {
+	if x == nil || !tensor.EqualShape(x.Shape, t.m.shapes[t.Wrt]) {
+		return nil, fmt.Errorf("%s: replay: the value of %q must have shape %s", t.m.Name, t.Wrt, tensor.ShapeString(t.m.shapes[t.Wrt]))
+	}
+	values := map[string]*tensor.Tensor{t.Wrt: x}
+	get := func(name string) *tensor.Tensor {
+		if v, ok := values[name]; ok {
+			return v
+		}
+		return t.value(name)
+	}
+	for _, s := range t.steps {
+		in := make([]*tensor.Tensor, len(s.inputs))
+		for j, name := range s.inputs {
+			if name != "" {
+				in[j] = get(name)
+			}
+		}
+		outs, err := runStep(s, in)
+		if err != nil {
+			return nil, fmt.Errorf("%s: replay: %w", t.m.Name, err)
+		}
+		for j, o := range s.outputs {
+			if o != "" && j < len(outs) {
+				values[o] = outs[j]
+			}
+		}
+	}
+	return get(t.To), nil
 }

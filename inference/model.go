@@ -1,8 +1,9 @@
-// Package inference runs ONNX image classifiers: it loads a model file
-// through onnx-go's decoder into the engine's own graph, runs it with the
-// kernels of package kernels and the operators of package ops, and finds the
-// parts of a classifier that class activation maps need (the last feature
-// map, the classifier weights, the pre-softmax logits).
+// Package inference is a loaded model and running it: Load takes the graph
+// that package decode reads from an ONNX file, fuses nodes (fuse.go),
+// builds their operators from package ops and folds constants (prepare.go);
+// Run executes it (run.go), and Forward records a run that Backward
+// differentiates (grad.go). Nodes gives a read-only view of the graph,
+// which package cam reads to find a classifier's head.
 package inference
 
 import (

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 
+	"camscope/inference/decode"
 	"camscope/inference/tensor"
 )
 
@@ -89,7 +90,7 @@ func (m *Model) run(ctx context.Context, inputs map[string]*tensor.Tensor, keep 
 			if keepAll && outs[j] != nil {
 				live += tensorBytes(outs[j])
 				if live > limit {
-					return nil, fmt.Errorf("%w: its activations pass %s at node %q", ErrTooLarge, formatBytes(limit), s.name)
+					return nil, fmt.Errorf("%w: its activations pass %s at node %q", ErrTooLarge, decode.FormatBytes(limit), s.name)
 				}
 			}
 		}
@@ -121,6 +122,14 @@ func (m *Model) recycle(t *tensor.Tensor, live map[string]*tensor.Tensor, fed ma
 		}
 	}
 	tensor.Recycle(t)
+}
+
+// tensorBytes is the memory a tensor's values take.
+func tensorBytes(t *tensor.Tensor) int64 {
+	if t.DType == tensor.Int64 {
+		return 8 * int64(len(t.I))
+	}
+	return 4 * int64(len(t.F))
 }
 
 // runStep runs one operator, turning a panic in it into an error: a model

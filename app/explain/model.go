@@ -81,7 +81,7 @@ func keepLayer(layer string) []string {
 }
 
 func newModel(engine *inference.Model, path, sidecar, labelsPath string, opt ModelOptions) (*Model, error) {
-	head, err := engine.DiscoverHead()
+	head, err := cam.DiscoverHead(engine)
 	if err != nil {
 		return nil, err
 	}

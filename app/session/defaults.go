@@ -10,6 +10,7 @@ import (
 	"camscope/app/photo"
 	"camscope/assets"
 	"camscope/inference"
+	"camscope/inference/cam"
 	"camscope/inference/preprocess"
 )
 
@@ -26,7 +27,7 @@ func DefaultModel() (*explain.Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the built-in model: %w", err)
 	}
-	head, err := engine.DiscoverHead()
+	head, err := cam.DiscoverHead(engine)
 	if err != nil {
 		return nil, fmt.Errorf("the built-in model: %w", err)
 	}

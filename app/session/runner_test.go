@@ -13,7 +13,6 @@ import (
 	"camscope/app/display"
 	"camscope/app/explain"
 	"camscope/app/photo"
-	"camscope/inference"
 	"camscope/inference/cam"
 	"camscope/inference/preprocess"
 )
@@ -102,7 +101,7 @@ func (c *collector) count() int {
 }
 
 func model(name string) *explain.Model {
-	return &explain.Model{Name: name, Explainer: &cam.Explainer{Head: &inference.Head{NumClasses: 10}}}
+	return &explain.Model{Name: name, Explainer: &cam.Explainer{Head: &cam.Head{NumClasses: 10}}}
 }
 
 func job(photoPath, modelName string) Job {

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"camscope/inference/onnxwrite"
+	"camscope/inference/onnxpb"
 )
 
 // Names and metadata keys of the exported model.
@@ -37,60 +37,60 @@ type Preprocess struct {
 // Export builds the ONNX model of p: Conv/Relu/MaxPool blocks, then
 // GlobalAveragePool, Flatten and Gemm (transB=1) to the logits. There is no
 // Softmax, so the only output is the pre-softmax scores CAM needs.
-func Export(p *Params, labels []string, training string) (*onnxwrite.Model, error) {
+func Export(p *Params, labels []string, training string) (*onnxpb.Model, error) {
 	a := p.Arch
 	if len(labels) != a.Classes {
 		return nil, fmt.Errorf("trainer: %d labels for %d classes", len(labels), a.Classes)
 	}
-	g := onnxwrite.Graph{Name: "camscope_shapes"}
+	g := onnxpb.Graph{Name: "camscope_shapes"}
 	cur := InputName
 	for i, c := range p.Convs {
 		id := fmt.Sprintf("conv%d", i+1)
 		g.Initializers = append(g.Initializers,
-			onnxwrite.Tensor{Name: id + ".weight", Dims: []int64{int64(c.Out), int64(c.In), int64(c.Kernel), int64(c.Kernel)}, Data: c.W},
-			onnxwrite.Tensor{Name: id + ".bias", Dims: []int64{int64(c.Out)}, Data: c.B})
-		g.Nodes = append(g.Nodes, onnxwrite.Node{
+			onnxpb.Tensor{Name: id + ".weight", Dims: []int64{int64(c.Out), int64(c.In), int64(c.Kernel), int64(c.Kernel)}, Data: c.W},
+			onnxpb.Tensor{Name: id + ".bias", Dims: []int64{int64(c.Out)}, Data: c.B})
+		g.Nodes = append(g.Nodes, onnxpb.Node{
 			Name: id, OpType: "Conv", Inputs: []string{cur, id + ".weight", id + ".bias"}, Outputs: []string{id},
-			Attrs: []onnxwrite.Attr{
-				onnxwrite.Ints("kernel_shape", int64(c.Kernel), int64(c.Kernel)),
-				onnxwrite.Ints("pads", int64(c.Kernel/2), int64(c.Kernel/2), int64(c.Kernel/2), int64(c.Kernel/2)),
-				onnxwrite.Ints("strides", 1, 1), onnxwrite.Ints("dilations", 1, 1), onnxwrite.Int("group", 1),
+			Attrs: []onnxpb.Attr{
+				onnxpb.Ints("kernel_shape", int64(c.Kernel), int64(c.Kernel)),
+				onnxpb.Ints("pads", int64(c.Kernel/2), int64(c.Kernel/2), int64(c.Kernel/2), int64(c.Kernel/2)),
+				onnxpb.Ints("strides", 1, 1), onnxpb.Ints("dilations", 1, 1), onnxpb.Int("group", 1),
 			}})
 		relu := fmt.Sprintf("relu%d", i+1)
 		if i == len(p.Convs)-1 {
 			relu = FeaturesName
 		}
-		g.Nodes = append(g.Nodes, onnxwrite.Node{Name: relu, OpType: "Relu", Inputs: []string{id}, Outputs: []string{relu}})
+		g.Nodes = append(g.Nodes, onnxpb.Node{Name: relu, OpType: "Relu", Inputs: []string{id}, Outputs: []string{relu}})
 		cur = relu
 		if c.Pool {
 			pool := fmt.Sprintf("pool%d", i+1)
-			g.Nodes = append(g.Nodes, onnxwrite.Node{Name: pool, OpType: "MaxPool", Inputs: []string{cur}, Outputs: []string{pool},
-				Attrs: []onnxwrite.Attr{onnxwrite.Ints("kernel_shape", 2, 2), onnxwrite.Ints("strides", 2, 2), onnxwrite.Ints("pads", 0, 0, 0, 0)}})
+			g.Nodes = append(g.Nodes, onnxpb.Node{Name: pool, OpType: "MaxPool", Inputs: []string{cur}, Outputs: []string{pool},
+				Attrs: []onnxpb.Attr{onnxpb.Ints("kernel_shape", 2, 2), onnxpb.Ints("strides", 2, 2), onnxpb.Ints("pads", 0, 0, 0, 0)}})
 			cur = pool
 		}
 	}
 	g.Initializers = append(g.Initializers,
-		onnxwrite.Tensor{Name: "fc.weight", Dims: []int64{int64(a.Classes), int64(a.Features())}, Data: p.FCW},
-		onnxwrite.Tensor{Name: "fc.bias", Dims: []int64{int64(a.Classes)}, Data: p.FCB})
+		onnxpb.Tensor{Name: "fc.weight", Dims: []int64{int64(a.Classes), int64(a.Features())}, Data: p.FCW},
+		onnxpb.Tensor{Name: "fc.bias", Dims: []int64{int64(a.Classes)}, Data: p.FCB})
 	g.Nodes = append(g.Nodes,
-		onnxwrite.Node{Name: "gap", OpType: "GlobalAveragePool", Inputs: []string{cur}, Outputs: []string{"gap"}},
-		onnxwrite.Node{Name: "flatten", OpType: "Flatten", Inputs: []string{"gap"}, Outputs: []string{"flatten"},
-			Attrs: []onnxwrite.Attr{onnxwrite.Int("axis", 1)}},
-		onnxwrite.Node{Name: "fc", OpType: "Gemm", Inputs: []string{"flatten", "fc.weight", "fc.bias"}, Outputs: []string{LogitsName},
-			Attrs: []onnxwrite.Attr{onnxwrite.Float("alpha", 1), onnxwrite.Float("beta", 1), onnxwrite.Int("transB", 1)}})
-	g.Inputs = []onnxwrite.ValueInfo{{Name: InputName, Dims: []int64{1, 3, int64(a.Size), int64(a.Size)}}}
-	g.Outputs = []onnxwrite.ValueInfo{{Name: LogitsName, Dims: []int64{1, int64(a.Classes)}}}
+		onnxpb.Node{Name: "gap", OpType: "GlobalAveragePool", Inputs: []string{cur}, Outputs: []string{"gap"}},
+		onnxpb.Node{Name: "flatten", OpType: "Flatten", Inputs: []string{"gap"}, Outputs: []string{"flatten"},
+			Attrs: []onnxpb.Attr{onnxpb.Int("axis", 1)}},
+		onnxpb.Node{Name: "fc", OpType: "Gemm", Inputs: []string{"flatten", "fc.weight", "fc.bias"}, Outputs: []string{LogitsName},
+			Attrs: []onnxpb.Attr{onnxpb.Float("alpha", 1), onnxpb.Float("beta", 1), onnxpb.Int("transB", 1)}})
+	g.Inputs = []onnxpb.ValueInfo{{Name: InputName, Dims: []int64{1, 3, int64(a.Size), int64(a.Size)}}}
+	g.Outputs = []onnxpb.ValueInfo{{Name: LogitsName, Dims: []int64{1, int64(a.Classes)}}}
 
 	pre, err := json.Marshal(Preprocess{Width: a.Size, Height: a.Size, Resize: "stretch", Std: [3]float64{1, 1, 1}, Layout: "NCHW"})
 	if err != nil {
 		return nil, err
 	}
-	return &onnxwrite.Model{
+	return &onnxpb.Model{
 		ProducerName:    "camscope",
 		ProducerVersion: "1",
 		DocString:       "CAMscope's built-in shape classifier: convolutions, global average pooling and one linear layer, so its class activation maps are exact.",
 		Graph:           g,
-		Metadata: []onnxwrite.KeyValue{
+		Metadata: []onnxpb.KeyValue{
 			{Key: MetaLabels, Value: strings.Join(labels, "\n")},
 			{Key: MetaPreprocessing, Value: fmt.Sprintf("resize the whole image to %dx%d; RGB; NCHW; x = pixel/255 (range [0,1]), no mean or std", a.Size, a.Size)},
 			{Key: MetaPreprocess, Value: string(pre)},
@@ -101,7 +101,7 @@ func Export(p *Params, labels []string, training string) (*onnxwrite.Model, erro
 }
 
 // Import reads weights back from a model written by Export.
-func Import(m *onnxwrite.Model) (*Params, error) {
+func Import(m *onnxpb.Model) (*Params, error) {
 	g := &m.Graph
 	if len(g.Inputs) != 1 || len(g.Inputs[0].Dims) != 4 {
 		return nil, fmt.Errorf("trainer: model input is not [1,3,S,S]")

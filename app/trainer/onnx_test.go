@@ -12,7 +12,7 @@ import (
 
 // The test reads the exported bytes with its own minimal protobuf walk and
 // runs them with a direct-loop forward pass that follows the node list, so
-// that neither onnxwrite's reader nor Params.Forward vouches for itself.
+// that neither onnxpb's reader nor Params.Forward vouches for itself.
 
 type refNode struct {
 	op      string

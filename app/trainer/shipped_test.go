@@ -4,12 +4,12 @@ import (
 	"testing"
 
 	"camscope/assets"
-	"camscope/inference/onnxwrite"
+	"camscope/inference/onnxpb"
 )
 
 func shippedModel(t *testing.T) *Params {
 	t.Helper()
-	m, err := onnxwrite.Unmarshal(assets.ShapesModel)
+	m, err := onnxpb.Unmarshal(assets.ShapesModel, onnxpb.Values)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,11 @@
 // Package cam computes class activation maps: CAM (Zhou et al. 2016) from
 // the weights of a global-average-pooling linear head, and Grad-CAM
 // (Selvaraju et al. 2017) from the gradient of a class logit, for any
-// classifier the engine runs. Maps are raw float32 grids at the feature
-// map's resolution, signed, without ReLU or normalisation: how they are
-// shown is the renderer's business.
+// classifier the engine runs, at the feature map and logits that
+// DiscoverHead finds through the model's read-only view of its graph
+// (inference.Model.Nodes). Maps are raw float32 grids at the feature map's
+// resolution, signed, without ReLU or normalisation: how they are shown is
+// the renderer's business.
 package cam
 
 import (
@@ -37,15 +39,24 @@ const (
 // Methods lists the methods in the order a menu shows them.
 func Methods() []Method { return []Method{CAM, GradCAM} }
 
-// ParseMethod accepts "cam", "gradcam" and "grad-cam" in any case.
+// aliases are other spellings ParseMethod accepts.
+var aliases = map[string]Method{"grad-cam": GradCAM}
+
+// ParseMethod accepts a method's name ("cam", "gradcam") or an alias
+// ("grad-cam"), in any case.
 func ParseMethod(s string) (Method, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "cam":
-		return CAM, nil
-	case "gradcam", "grad-cam":
-		return GradCAM, nil
+	name := strings.ToLower(strings.TrimSpace(s))
+	if m, ok := aliases[name]; ok {
+		return m, nil
 	}
-	return "", fmt.Errorf("unknown method %q: use cam or gradcam", s)
+	var names []string
+	for _, m := range Methods() {
+		if name == string(m) {
+			return m, nil
+		}
+		names = append(names, string(m))
+	}
+	return "", fmt.Errorf("unknown method %q: use %s", s, strings.Join(names, " or "))
 }
 
 // ErrNoCAMHead is returned for CAM on a model or layer where it does not
@@ -56,7 +67,7 @@ var ErrNoCAMHead = errors.New("CAM does not apply")
 // safe for concurrent use.
 type Explainer struct {
 	Model  *inference.Model
-	Head   *inference.Head
+	Head   *Head
 	Layer  string // the feature tensor the maps are computed on
 	Labels []string
 }
@@ -65,7 +76,7 @@ type Explainer struct {
 // otherwise it must be a 4-D tensor of the graph. labels may be nil (then
 // classes are named by index).
 func New(m *inference.Model, labels []string, layer string) (*Explainer, error) {
-	h, err := m.DiscoverHead()
+	h, err := DiscoverHead(m)
 	if err != nil {
 		return nil, err
 	}

@@ -2,58 +2,15 @@ package cam
 
 import (
 	"context"
-	"encoding/json"
 	"image"
 	"image/png"
 	"math"
 	"os"
-	"path/filepath"
 	"testing"
 
-	"camscope/inference"
-	"camscope/inference/npy"
 	"camscope/inference/preprocess"
 	"camscope/inference/tensor"
 )
-
-const shared = "../../../shared"
-
-type refMeta struct {
-	GradK   int     `json:"grad_k"`
-	GradMax float64 `json:"grad_absmax"`
-	FeatMax float64 `json:"feat_absmax"`
-}
-
-func loadRef(t *testing.T) (map[string]refMeta, *tensor.Tensor) {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(shared, "reference", "meta.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var meta map[string]refMeta
-	if err := json.Unmarshal(b, &meta); err != nil {
-		t.Fatal(err)
-	}
-	return meta, readNpy(t, filepath.Join(shared, "reference", "input.npy"))
-}
-
-func readNpy(t *testing.T, path string) *tensor.Tensor {
-	t.Helper()
-	x, err := npy.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return x
-}
-
-func load(t *testing.T, path string) *inference.Model {
-	t.Helper()
-	m, err := inference.Load(path, inference.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
 
 // TestCAMMatchesReference checks CAM against sum_c W[k,c] feat[c] computed
 // in float64 from PyTorch's feature map and the classifier initializer,
@@ -66,7 +23,7 @@ func TestCAMMatchesReference(t *testing.T) {
 	}
 	for name, wname := range classifiers {
 		t.Run(name, func(t *testing.T) {
-			m := load(t, filepath.Join(shared, "reference", name+".onnx"))
+			m := sharedModel(t, "reference", name)
 			e, err := New(m, nil, "")
 			if err != nil {
 				t.Fatal(err)
@@ -79,7 +36,7 @@ func TestCAMMatchesReference(t *testing.T) {
 			if w == nil {
 				t.Fatalf("no initializer %q", wname)
 			}
-			feat := readNpy(t, filepath.Join(shared, "reference", name+"_feat.npy"))
+			feat := readNpy(t, "reference", name+"_feat.npy")
 			c, hw := feat.Shape[1], feat.Shape[2]*feat.Shape[3]
 			for _, k := range []int{0, meta[name].GradK, 999} {
 				got, err := p.Map(k)
@@ -104,12 +61,14 @@ func TestCAMMatchesReference(t *testing.T) {
 }
 
 // TestGradCAMWeightsMatchReference checks that Grad-CAM's channel weights
-// are the spatial means of PyTorch's gradient, for all six models.
+// are the spatial means of PyTorch's gradient, for all six models, and for
+// the heads with a closed form (GAP + linear, SqueezeNet's conv-first head)
+// checks the whole gradient against that form.
 func TestGradCAMWeightsMatchReference(t *testing.T) {
 	meta, input := loadRef(t)
-	for _, name := range []string{"resnet18", "squeezenet1_1", "efficientnet_b0", "googlenet", "densenet121", "vgg_small"} {
+	for _, name := range referenceModels {
 		t.Run(name, func(t *testing.T) {
-			m := load(t, filepath.Join(shared, "reference", name+".onnx"))
+			m := sharedModel(t, "reference", name)
 			e, err := New(m, nil, "")
 			if err != nil {
 				t.Fatal(err)
@@ -123,7 +82,7 @@ func TestGradCAMWeightsMatchReference(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			grad := readNpy(t, filepath.Join(shared, "reference", name+"_grad.npy"))
+			grad := readNpy(t, "reference", name+"_grad.npy")
 			hw := grad.Shape[2] * grad.Shape[3]
 			for ch := range got {
 				var want float64
@@ -135,6 +94,13 @@ func TestGradCAMWeightsMatchReference(t *testing.T) {
 					t.Fatalf("channel %d: weight %g, reference %g", ch, got[ch], want)
 				}
 			}
+			if e.Head.Weights != nil {
+				g, err := p.tape.GradOfLogit(k)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkClosedForm(t, e.Head, p.Feature, g, k)
+			}
 		})
 	}
 }
@@ -142,7 +108,7 @@ func TestGradCAMWeightsMatchReference(t *testing.T) {
 // TestGradCAMIsScaledCAM: for a GAP + linear head Grad-CAM is CAM / (h*w).
 func TestGradCAMIsScaledCAM(t *testing.T) {
 	_, input := loadRef(t)
-	m := load(t, filepath.Join(shared, "reference", "resnet18.onnx"))
+	m := sharedModel(t, "reference", "resnet18")
 	e, err := New(m, nil, "")
 	if err != nil {
 		t.Fatal(err)
@@ -173,12 +139,12 @@ func TestGradCAMIsScaledCAM(t *testing.T) {
 // TestTwoDogs: on pets.png with MobileNet V2, the maps of the two dog
 // classes peak on different dogs (left and right halves of the photo).
 func TestTwoDogs(t *testing.T) {
-	m := load(t, filepath.Join(shared, "models", "mobilenet_v2_1.0_224.onnx"))
+	m := sharedModel(t, "models", "mobilenet_v2_1.0_224")
 	e, err := New(m, nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(filepath.Join(shared, "images", "pets.png"))
+	f, err := os.Open(sharedPath(t, "images", "pets.png"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,6 +196,42 @@ func TestTwoDogs(t *testing.T) {
 	}
 }
 
+// checkClosedForm checks the gradient of a linear GAP head against
+// W[k,c]/(h·w) at every position, and of a classifier-first head
+// (pool(relu(conv1x1(f)))) against W[k,c]·[z_k > 0]/(h·w).
+func checkClosedForm(t *testing.T, h *Head, feat, grad *tensor.Tensor, k int) {
+	t.Helper()
+	c, hw := feat.Shape[1], feat.Shape[2]*feat.Shape[3]
+	w := h.Weights.F[k*c : (k+1)*c]
+	worst, scale := 0.0, 0.0
+	for p := 0; p < hw; p++ {
+		active := 1.0
+		if h.ClassifierFirst {
+			z := 0.0
+			if h.Bias != nil {
+				z = float64(h.Bias[k])
+			}
+			for ch := 0; ch < c; ch++ {
+				z += float64(w[ch]) * float64(feat.F[ch*hw+p])
+			}
+			if math.Abs(z) < 1e-5 {
+				continue // float32 rounding may put the engine's z on either side of 0
+			}
+			if z < 0 {
+				active = 0
+			}
+		}
+		for ch := 0; ch < c; ch++ {
+			want := float64(w[ch]) * active / float64(hw)
+			worst = math.Max(worst, math.Abs(float64(grad.F[ch*hw+p])-want))
+			scale = math.Max(scale, math.Abs(want))
+		}
+	}
+	if worst > 1e-6*scale {
+		t.Errorf("gradient differs from the closed form of the head by %g (scale %g)", worst, scale)
+	}
+}
+
 func TestFindClasses(t *testing.T) {
 	labels := []string{"background", "tabby, tabby cat", "tiger cat", "golden retriever", "Labrador retriever", "cattle"}
 	cases := map[string]struct {
@@ -260,5 +262,21 @@ func TestFindClasses(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestParseMethod(t *testing.T) {
+	for s, want := range map[string]Method{"cam": CAM, " CAM ": CAM, "gradcam": GradCAM, "Grad-CAM": GradCAM} {
+		if got, err := ParseMethod(s); err != nil || got != want {
+			t.Errorf("ParseMethod(%q) = %q, %v; want %q", s, got, err, want)
+		}
+	}
+	for _, m := range Methods() {
+		if got, err := ParseMethod(string(m)); err != nil || got != m {
+			t.Errorf("ParseMethod(%q) = %q, %v: every method must parse from its name", m, got, err)
+		}
+	}
+	if _, err := ParseMethod("saliency"); err == nil || err.Error() != `unknown method "saliency": use cam or gradcam` {
+		t.Errorf("ParseMethod(saliency): error %v", err)
 	}
 }

@@ -1,7 +1,6 @@
-package onnxwrite
+package onnxpb
 
 import (
-	"errors"
 	"reflect"
 	"testing"
 
@@ -20,7 +19,7 @@ func sample() *Model {
 			Nodes: []Node{
 				{Name: "conv", OpType: "Conv", Inputs: []string{"input", "w", "b"}, Outputs: []string{"c"},
 					Attrs: []Attr{Ints("kernel_shape", 3, 3), Ints("pads", 1, 1, 1, 1), Int("group", 1)}},
-				{Name: "relu", OpType: "Relu", Inputs: []string{"c"}, Outputs: []string{"r"}},
+				{Name: "relu", OpType: "Relu", Domain: "ai.onnx", Inputs: []string{"c"}, Outputs: []string{"r"}},
 				{Name: "gap", OpType: "GlobalAveragePool", Inputs: []string{"r"}, Outputs: []string{"p"}},
 				{Name: "flat", OpType: "Flatten", Inputs: []string{"p"}, Outputs: []string{"f"}, Attrs: []Attr{Int("axis", 1)}},
 				{Name: "fc", OpType: "Gemm", Inputs: []string{"f", "fw", "fb"}, Outputs: []string{"logits"},
@@ -32,8 +31,9 @@ func sample() *Model {
 				{Name: "fw", Dims: []int64{3, 2}, Data: []float32{1, 0, 0, 1, 0.5, 0.5}},
 				{Name: "fb", Dims: []int64{3}, Data: []float32{0, 0, 1e-7}},
 			},
-			Inputs:  []ValueInfo{{Name: "input", Dims: []int64{1, 1, 4, 4}, Params: []string{"", "", "", ""}}},
-			Outputs: []ValueInfo{{Name: "logits", Dims: []int64{-1, 3}, Params: []string{"N", ""}}},
+			Inputs:    []ValueInfo{{Name: "input", Dims: []int64{1, 1, 4, 4}, Params: []string{"", "", "", ""}}},
+			Outputs:   []ValueInfo{{Name: "logits", Dims: []int64{-1, 3}, Params: []string{"N", ""}}},
+			ValueInfo: []ValueInfo{{Name: "p", ElemType: ElemFloat, Dims: []int64{1, 2, 1, 1}, Params: []string{"", "", "", ""}}},
 		},
 		Metadata: []KeyValue{{"labels", "a\nb\nc"}, {"camscope.preprocess", `{"width":4}`}},
 	}
@@ -45,20 +45,33 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := Unmarshal(b)
+	got, err := Unmarshal(b, Values)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := *m
+	want := sample()
 	want.IRVersion, want.Opset = DefaultIRVersion, DefaultOpset
-	if !reflect.DeepEqual(got, &want) {
-		t.Errorf("round trip:\n got %+v\nwant %+v", got, &want)
+	want.Graph.Inputs[0].ElemType, want.Graph.Outputs[0].ElemType = ElemFloat, ElemFloat
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("round trip:\n got %+v\nwant %+v", got, want)
 	}
-	if v, ok := got.Meta("labels"); !ok || v != "a\nb\nc" {
-		t.Errorf("Meta(labels) = %q, %v", v, ok)
+	if got.Graph.Initializer("fw") == nil {
+		t.Error("Initializer found nothing")
 	}
-	if got.Graph.Initializer("fw") == nil || got.Graph.Nodes[0].Attr("pads") == nil {
-		t.Error("lookup helpers found nothing")
+
+	// The structure: the same without attributes and tensor values.
+	got, err = Unmarshal(b, Structure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want.Graph.Nodes {
+		want.Graph.Nodes[i].Attrs = nil
+	}
+	for i, w := range want.Graph.Initializers {
+		want.Graph.Initializers[i] = Tensor{Name: w.Name}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("structure:\n got %+v\nwant %+v", got, want)
 	}
 }
 
@@ -92,13 +105,13 @@ func TestPackedAndFloatData(t *testing.T) {
 	tb = protowire.AppendTag(tb, tensorDims, protowire.BytesType)
 	tb = protowire.AppendBytes(tb, protowire.AppendVarint(protowire.AppendVarint(nil, 1), 2))
 	tb = protowire.AppendTag(tb, tensorDataType, protowire.VarintType)
-	tb = protowire.AppendVarint(tb, dataTypeFloat)
+	tb = protowire.AppendVarint(tb, ElemFloat)
 	tb = protowire.AppendTag(tb, tensorName, protowire.BytesType)
 	tb = protowire.AppendString(tb, "x")
-	tb = protowire.AppendTag(tb, 4, protowire.BytesType)
+	tb = protowire.AppendTag(tb, tensorFloatData, protowire.BytesType)
 	tb = protowire.AppendBytes(tb, []byte{0, 0, 0x80, 0x3f, 0, 0, 0, 0x40})
 	var t2 Tensor
-	if err := t2.unmarshal(tb); err != nil {
+	if err := (decoder{values: true}).tensor(&t2, tb); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(t2, Tensor{Name: "x", Dims: []int64{1, 2}, Data: []float32{1, 2}}) {
@@ -113,7 +126,12 @@ func TestErrors(t *testing.T) {
 		t.Error("Marshal accepted an initializer whose data does not fill its dims")
 	}
 	b, _ := sample().Marshal()
-	if _, err := Unmarshal(b[:len(b)/2]); !errors.Is(err, ErrFormat) {
-		t.Errorf("truncated model: error %v, want ErrFormat", err)
+	for _, part := range []Part{Structure, Values} {
+		if _, err := Unmarshal(b[:len(b)/2], part); err == nil {
+			t.Errorf("part %d of a truncated model read without error", part)
+		}
+	}
+	if _, err := Unmarshal(nil, Structure); err == nil || err.Error() != "it has no graph" {
+		t.Errorf("empty model: error %v, want \"it has no graph\"", err)
 	}
 }

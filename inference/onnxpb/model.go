@@ -1,11 +1,11 @@
-// Package onnxwrite encodes the subset of ONNX that CAMscope's own models
-// need (float32 tensors, plain nodes with int, ints and float attributes,
-// metadata) as a ModelProto, and reads that subset back. It speaks the
-// protobuf wire format directly through protowire, so it depends on no
-// generated ONNX code.
-package onnxwrite
-
-import "errors"
+// Package onnxpb reads and writes ONNX files: the ModelProto of onnx.proto
+// in the protobuf wire format, walked with protowire, so it depends on no
+// generated ONNX code. It knows the subset of ONNX that CAMscope needs:
+// the whole structure of a model (opsets, metadata, nodes, inputs, outputs
+// and shapes, which the engine's loader reads from any ONNX file), and the
+// values that CAMscope's own models hold (float32 tensors, int, ints and
+// float attributes), which it writes and reads back.
+package onnxpb
 
 // Defaults written when the Model leaves them zero.
 const (
@@ -13,13 +13,14 @@ const (
 	DefaultOpset     = 13 // default domain ("ai.onnx")
 )
 
-// ErrFormat marks bytes that are not a model this package can read.
-var ErrFormat = errors.New("onnxwrite: malformed or unsupported model")
+// ElemFloat is ONNX's element type of float32 tensors
+// (TensorProto.DataType FLOAT).
+const ElemFloat = 1
 
-// Model is an ONNX model with one graph over the default domain.
+// Model is an ONNX model with one graph.
 type Model struct {
 	IRVersion       int64 // DefaultIRVersion if zero
-	Opset           int64 // DefaultOpset if zero
+	Opset           int64 // of the default domain; DefaultOpset if zero, and 0 when read from a file that imports none
 	ProducerName    string
 	ProducerVersion string
 	DocString       string
@@ -31,16 +32,6 @@ type Model struct {
 // KeyValue is one metadata_props entry.
 type KeyValue struct{ Key, Value string }
 
-// Meta returns the metadata value for key and whether it is present.
-func (m *Model) Meta(key string) (string, bool) {
-	for _, kv := range m.Metadata {
-		if kv.Key == key {
-			return kv.Value, true
-		}
-	}
-	return "", false
-}
-
 // Graph is a computation graph: nodes in topological order, constant
 // weights, and typed inputs and outputs.
 type Graph struct {
@@ -49,6 +40,7 @@ type Graph struct {
 	Initializers []Tensor
 	Inputs       []ValueInfo
 	Outputs      []ValueInfo
+	ValueInfo    []ValueInfo // shapes of inner tensors, as some exporters record them
 }
 
 // Initializer returns the initializer called name, or nil.
@@ -65,19 +57,10 @@ func (g *Graph) Initializer(name string) *Tensor {
 type Node struct {
 	Name    string
 	OpType  string
+	Domain  string // "" (or "ai.onnx") for the standard operators
 	Inputs  []string
 	Outputs []string
 	Attrs   []Attr
-}
-
-// Attr returns the attribute called name, or nil.
-func (n *Node) Attr(name string) *Attr {
-	for i := range n.Attrs {
-		if n.Attrs[i].Name == name {
-			return &n.Attrs[i]
-		}
-	}
-	return nil
 }
 
 // AttrType is ONNX's AttributeProto.AttributeType, for the kinds written.
@@ -114,10 +97,12 @@ type Tensor struct {
 	Data []float32
 }
 
-// ValueInfo is a float32 graph input or output. A negative dimension is
-// written as the symbolic dimension Params[i] (e.g. a batch "N").
+// ValueInfo is a graph input or output, or an inner tensor's shape. A
+// negative dimension is symbolic: written as Params[i] (e.g. a batch "N"),
+// and read as -1 with its name, if any, in Params[i].
 type ValueInfo struct {
-	Name   string
-	Dims   []int64
-	Params []string // optional, per dimension; used where Dims[i] < 0
+	Name     string
+	ElemType int32 // TensorProto.DataType; 0 is written as ElemFloat
+	Dims     []int64
+	Params   []string // optional, per dimension; used where Dims[i] < 0
 }

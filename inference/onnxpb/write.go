@@ -1,63 +1,12 @@
-package onnxwrite
+package onnxpb
 
 import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 
 	"google.golang.org/protobuf/encoding/protowire"
-)
-
-// Field numbers from onnx.proto (ONNX 1.x).
-const (
-	modelIRVersion       = 1
-	modelProducerName    = 2
-	modelProducerVersion = 3
-	modelDocString       = 6
-	modelGraph           = 7
-	modelOpsetImport     = 8
-	modelMetadataProps   = 14
-
-	opsetDomain  = 1
-	opsetVersion = 2
-
-	kvKey   = 1
-	kvValue = 2
-
-	graphNode        = 1
-	graphName        = 2
-	graphInitializer = 5
-	graphInput       = 11
-	graphOutput      = 12
-
-	nodeInput     = 1
-	nodeOutput    = 2
-	nodeName      = 3
-	nodeOpType    = 4
-	nodeAttribute = 5
-
-	attrName  = 1
-	attrF     = 2
-	attrI     = 3
-	attrInts  = 8
-	attrTypeF = 20
-
-	tensorDims     = 1
-	tensorDataType = 2
-	tensorName     = 8
-	tensorRawData  = 9
-
-	valueName = 1
-	valueType = 2
-
-	typeTensor     = 1
-	tensorElemType = 1
-	tensorShape    = 2
-	shapeDim       = 1
-	dimValue       = 1
-	dimParam       = 2
-
-	dataTypeFloat = 1
 )
 
 // Marshal encodes the model as ONNX protobuf bytes. Repeated integers are
@@ -106,17 +55,17 @@ func (m *Model) check() error {
 			n *= d
 		}
 		if t.Name == "" || n != int64(len(t.Data)) {
-			return fmt.Errorf("onnxwrite: initializer %q: dims %v hold %d values, data has %d", t.Name, t.Dims, n, len(t.Data))
+			return fmt.Errorf("onnxpb: initializer %q: dims %v hold %d values, data has %d", t.Name, t.Dims, n, len(t.Data))
 		}
 	}
 	for _, n := range g.Nodes {
 		if n.OpType == "" || len(n.Outputs) == 0 {
-			return fmt.Errorf("onnxwrite: node %q needs an op type and an output", n.Name)
+			return fmt.Errorf("onnxpb: node %q needs an op type and an output", n.Name)
 		}
 	}
-	for _, v := range append(append([]ValueInfo(nil), g.Inputs...), g.Outputs...) {
+	for _, v := range slices.Concat(g.Inputs, g.Outputs, g.ValueInfo) {
 		if v.Name == "" {
-			return fmt.Errorf("onnxwrite: graph input or output without a name")
+			return fmt.Errorf("onnxpb: graph input, output or value info without a name")
 		}
 	}
 	return nil
@@ -137,6 +86,9 @@ func (g *Graph) marshal() []byte {
 	for _, v := range g.Outputs {
 		b = appendMessage(b, graphOutput, v.marshal())
 	}
+	for _, v := range g.ValueInfo {
+		b = appendMessage(b, graphValueInfo, v.marshal())
+	}
 	return b
 }
 
@@ -155,6 +107,7 @@ func (n *Node) marshal() []byte {
 	for _, a := range n.Attrs {
 		b = appendMessage(b, nodeAttribute, a.marshal())
 	}
+	b = appendStringField(b, nodeDomain, n.Domain)
 	return b
 }
 
@@ -174,7 +127,7 @@ func (a *Attr) marshal() []byte {
 			b = protowire.AppendVarint(b, uint64(v))
 		}
 	default:
-		panic(fmt.Sprintf("onnxwrite: attribute %q has unsupported type %d", a.Name, a.Type))
+		panic(fmt.Sprintf("onnxpb: attribute %q has unsupported type %d", a.Name, a.Type))
 	}
 	b = protowire.AppendTag(b, attrTypeF, protowire.VarintType)
 	b = protowire.AppendVarint(b, uint64(a.Type))
@@ -188,7 +141,7 @@ func (t *Tensor) marshal() []byte {
 		b = protowire.AppendVarint(b, uint64(d))
 	}
 	b = protowire.AppendTag(b, tensorDataType, protowire.VarintType)
-	b = protowire.AppendVarint(b, dataTypeFloat)
+	b = protowire.AppendVarint(b, ElemFloat)
 	b = protowire.AppendTag(b, tensorName, protowire.BytesType)
 	b = protowire.AppendString(b, t.Name)
 	raw := make([]byte, 4*len(t.Data))
@@ -216,8 +169,12 @@ func (v *ValueInfo) marshal() []byte {
 		}
 		shape = appendMessage(shape, shapeDim, dim)
 	}
+	elem := v.ElemType
+	if elem == 0 {
+		elem = ElemFloat
+	}
 	var tt []byte
-	tt = appendVarintField(tt, tensorElemType, dataTypeFloat)
+	tt = appendVarintField(tt, tensorElemType, uint64(elem))
 	tt = appendMessage(tt, tensorShape, shape)
 	var typ []byte
 	typ = appendMessage(typ, typeTensor, tt)

@@ -1,4 +1,4 @@
-package inference
+package decode
 
 import (
 	"fmt"
@@ -68,10 +68,10 @@ func (d *decoded) NewNode() graph.Node { return &tensorNode{id: int64(len(d.orde
 func (d *decoded) AddNode(n graph.Node) {
 	tn, ok := n.(*tensorNode)
 	if !ok {
-		panic(fmt.Sprintf("inference: foreign node type %T", n))
+		panic(fmt.Sprintf("decode: foreign node type %T", n))
 	}
 	if _, dup := d.nodes[tn.id]; dup {
-		panic(fmt.Sprintf("inference: node %d added twice", tn.id))
+		panic(fmt.Sprintf("decode: node %d added twice", tn.id))
 	}
 	d.nodes[tn.id] = tn
 	d.order = append(d.order, tn)

@@ -1,9 +1,10 @@
-package inference
+package cam
 
 import (
 	"errors"
 	"fmt"
 
+	"camscope/inference"
 	"camscope/inference/tensor"
 )
 
@@ -37,51 +38,51 @@ var ErrNoClassifier = errors.New("not an image classifier")
 // channel axis.
 var transparent = map[string]bool{"Identity": true, "Dropout": true, "Flatten": true, "Reshape": true, "Squeeze": true, "Unsqueeze": true}
 
-// producer returns the step computing tensor name, or nil for inputs and
+// graph is what discovery reads of a model: its read-only view.
+type graph struct {
+	m     *inference.Model
+	nodes []inference.Node
+}
+
+// producer returns the node computing tensor name, or nil for inputs and
 // constants.
-func (m *Model) producer(name string) *step {
-	for _, s := range m.steps {
-		for _, o := range s.outputs {
+func (g *graph) producer(name string) *inference.Node {
+	for i := range g.nodes {
+		for _, o := range g.nodes[i].Outputs {
 			if o == name {
-				return s
+				return &g.nodes[i]
 			}
 		}
 	}
 	return nil
 }
 
-// NodeOf returns the name of the node that computes tensor name ("" for
-// inputs and constants).
-func (m *Model) NodeOf(name string) string {
-	s := m.producer(name)
-	switch {
-	case s == nil:
-		return ""
-	case s.fusedWith != "":
-		return s.fusedWith
-	}
-	return s.name
+// shape returns the shape of tensor name, or nil.
+func (g *graph) shape(name string) []int {
+	s, _ := g.m.Shape(name)
+	return s
 }
 
 // skipBack follows transparent ops from name toward the input.
-func (m *Model) skipBack(name string) (string, *step) {
+func (g *graph) skipBack(name string) (string, *inference.Node) {
 	for {
-		s := m.producer(name)
-		if s == nil || !transparent[s.opType] {
+		s := g.producer(name)
+		if s == nil || !transparent[s.OpType] {
 			return name, s
 		}
-		name = s.inputs[0]
+		name = s.Inputs[0]
 	}
 }
 
-// DiscoverHead finds the classifier head. For a classifier without a
+// DiscoverHead finds the classifier head of m. For a classifier without a
 // global-average-pooling linear head it still returns the feature map and
 // logits (for gradient methods), with NoCAM set.
-func (m *Model) DiscoverHead() (*Head, error) {
+func DiscoverHead(m *inference.Model) (*Head, error) {
+	g := &graph{m: m, nodes: m.Nodes()}
 	var h *Head
 	var firstErr error
 	for _, o := range m.Outputs {
-		got, err := m.discoverFrom(o.Name)
+		got, err := g.discoverFrom(o.Name)
 		if err == nil {
 			h = got
 			break
@@ -96,14 +97,14 @@ func (m *Model) DiscoverHead() (*Head, error) {
 	return h, nil
 }
 
-func (m *Model) discoverFrom(output string) (*Head, error) {
+func (g *graph) discoverFrom(output string) (*Head, error) {
 	h := &Head{Logits: output}
-	_, s := m.skipBack(output)
-	if s != nil && (s.opType == "Softmax" || s.opType == "LogSoftmax") {
-		h.Probs, h.Logits = output, s.inputs[0]
-		_, s = m.skipBack(s.inputs[0])
+	_, s := g.skipBack(output)
+	if s != nil && (s.OpType == "Softmax" || s.OpType == "LogSoftmax") {
+		h.Probs, h.Logits = output, s.Inputs[0]
+		_, s = g.skipBack(s.Inputs[0])
 	}
-	shape := m.shapes[h.Logits]
+	shape := g.shape(h.Logits)
 	k := tensor.Size(shape)
 	if len(shape) < 2 || shape[0] != 1 || shape[1] != k || k < 2 {
 		return nil, fmt.Errorf("output %q has shape %v, not [1, classes]", output, shape)
@@ -113,117 +114,117 @@ func (m *Model) discoverFrom(output string) (*Head, error) {
 		return nil, fmt.Errorf("output %q is not computed from the input", output)
 	}
 
-	pooled, err := m.linearLayer(s, h)
+	pooled, err := g.linearLayer(s, h)
 	if err == nil {
-		if m.poolInput(pooled, h) {
+		if g.poolInput(pooled, h) {
 			return h, nil
 		}
 		err = fmt.Errorf("the linear layer's input %q does not come from global average pooling", pooled)
 	}
 	// SqueezeNet style: pooling of class maps made by a 1x1 conv.
-	if s.opType == "GlobalAveragePool" || s.opType == "ReduceMean" || s.opType == "AveragePool" {
-		if m.classifierFirst(s, h) {
+	if s.OpType == "GlobalAveragePool" || s.OpType == "ReduceMean" || s.OpType == "AveragePool" {
+		if g.classifierFirst(s, h) {
 			return h, nil
 		}
 	}
 	h.Weights, h.Bias, h.PoolOp, h.ClassifierFirst = nil, nil, "", false
 	h.NoCAM = fmt.Sprintf("no global-average-pooling linear head (%v); use Grad-CAM", err)
-	feat, ok := m.lastFeatureMap(h.Logits)
+	feat, ok := g.lastFeatureMap(h.Logits)
 	if !ok {
 		return nil, fmt.Errorf("no 4-D feature map feeds output %q", output)
 	}
-	h.Feature, h.FeatureShape = feat, m.shapes[feat]
+	h.Feature, h.FeatureShape = feat, g.shape(feat)
 	return h, nil
 }
 
 // linearLayer recognises Gemm, MatMul(+Add) or a 1x1 Conv with constant
 // weights as the last layer, fills h.Weights ([K,C]) and h.Bias, and returns
 // the layer's data input.
-func (m *Model) linearLayer(s *step, h *Head) (string, error) {
+func (g *graph) linearLayer(s *inference.Node, h *Head) (string, error) {
 	k := h.NumClasses
-	switch s.opType {
+	switch s.OpType {
 	case "Gemm":
-		b := m.consts[s.inputs[1]]
+		b := g.m.Const(s.Inputs[1])
 		if b == nil || b.Rank() != 2 {
-			return "", fmt.Errorf("Gemm %q has no constant 2-D weights", s.name)
+			return "", fmt.Errorf("Gemm %q has no constant 2-D weights", s.Name)
 		}
-		attrs := m.gemmAttrs(s)
+		attrs := gemmOf(s)
 		if attrs.transA {
-			return "", fmt.Errorf("Gemm %q transposes its input", s.name)
+			return "", fmt.Errorf("Gemm %q transposes its input", s.Name)
 		}
 		w := b
 		if !attrs.transB {
 			w = transpose2D(b)
 		}
 		if w.Shape[0] != k {
-			return "", fmt.Errorf("Gemm %q makes %d outputs, not %d", s.name, w.Shape[0], k)
+			return "", fmt.Errorf("Gemm %q makes %d outputs, not %d", s.Name, w.Shape[0], k)
 		}
 		h.Weights = scaled(w, attrs.alpha)
-		if len(s.inputs) > 2 && s.inputs[2] != "" {
-			c := m.consts[s.inputs[2]]
+		if len(s.Inputs) > 2 && s.Inputs[2] != "" {
+			c := g.m.Const(s.Inputs[2])
 			if c == nil || c.Len() != k && c.Len() != 1 {
-				return "", fmt.Errorf("Gemm %q has no constant per-class bias", s.name)
+				return "", fmt.Errorf("Gemm %q has no constant per-class bias", s.Name)
 			}
 			h.Bias = broadcastBias(c, k, attrs.beta)
 		}
-		return s.inputs[0], nil
+		return s.Inputs[0], nil
 	case "Add":
-		x, bias := s.inputs[0], m.consts[s.inputs[1]]
+		x, bias := s.Inputs[0], g.m.Const(s.Inputs[1])
 		if bias == nil {
-			x, bias = s.inputs[1], m.consts[s.inputs[0]]
+			x, bias = s.Inputs[1], g.m.Const(s.Inputs[0])
 		}
 		if bias == nil || bias.Len() != k {
-			return "", fmt.Errorf("Add %q is not a per-class bias", s.name)
+			return "", fmt.Errorf("Add %q is not a per-class bias", s.Name)
 		}
-		_, mm := m.skipBack(x)
-		if mm == nil || mm.opType != "MatMul" {
-			return "", fmt.Errorf("Add %q does not follow a MatMul", s.name)
+		_, mm := g.skipBack(x)
+		if mm == nil || mm.OpType != "MatMul" {
+			return "", fmt.Errorf("Add %q does not follow a MatMul", s.Name)
 		}
-		in, err := m.linearLayer(mm, h)
+		in, err := g.linearLayer(mm, h)
 		if err != nil {
 			return "", err
 		}
 		h.Bias = broadcastBias(bias, k, 1)
 		return in, nil
 	case "MatMul":
-		w := m.consts[s.inputs[1]]
+		w := g.m.Const(s.Inputs[1])
 		if w == nil || w.Rank() != 2 || w.Shape[1] != k {
-			return "", fmt.Errorf("MatMul %q has no constant [C,%d] weights", s.name, k)
+			return "", fmt.Errorf("MatMul %q has no constant [C,%d] weights", s.Name, k)
 		}
 		h.Weights = transpose2D(w)
-		return s.inputs[0], nil
+		return s.Inputs[0], nil
 	case "Conv":
-		w, ok := m.conv1x1(s)
+		w, ok := g.conv1x1(s)
 		if !ok || w.Shape[0] != k {
-			return "", fmt.Errorf("Conv %q is not a 1x1 classifier", s.name)
+			return "", fmt.Errorf("Conv %q is not a 1x1 classifier", s.Name)
 		}
-		in := s.inputs[0]
-		if sh := m.shapes[in]; len(sh) != 4 || sh[2] != 1 || sh[3] != 1 {
-			return "", fmt.Errorf("Conv %q runs on a spatial map", s.name)
+		in := s.Inputs[0]
+		if sh := g.shape(in); len(sh) != 4 || sh[2] != 1 || sh[3] != 1 {
+			return "", fmt.Errorf("Conv %q runs on a spatial map", s.Name)
 		}
 		h.Weights = w
-		if len(s.inputs) > 2 && s.inputs[2] != "" {
-			h.Bias = broadcastBias(m.consts[s.inputs[2]], k, 1)
+		if len(s.Inputs) > 2 && s.Inputs[2] != "" {
+			h.Bias = broadcastBias(g.m.Const(s.Inputs[2]), k, 1)
 		}
 		return in, nil
 	}
-	return "", fmt.Errorf("the last layer is %s, not a linear layer", s.opType)
+	return "", fmt.Errorf("the last layer is %s, not a linear layer", s.OpType)
 }
 
 // conv1x1 returns the [K,C] weights of a plain 1x1 stride-1 convolution
 // with constant weights.
-func (m *Model) conv1x1(s *step) (*tensor.Tensor, bool) {
-	if len(s.inputs) < 2 {
+func (g *graph) conv1x1(s *inference.Node) (*tensor.Tensor, bool) {
+	if len(s.Inputs) < 2 {
 		return nil, false
 	}
-	w := m.consts[s.inputs[1]]
+	w := g.m.Const(s.Inputs[1])
 	if w == nil || w.Rank() != 4 || w.Shape[2] != 1 || w.Shape[3] != 1 {
 		return nil, false
 	}
-	if g, _ := s.attrs.Int("group", 1); g != 1 {
+	if g, _ := s.Attrs.Int("group", 1); g != 1 {
 		return nil, false
 	}
-	if st, _ := s.attrs.Ints("strides", nil); len(st) == 2 && (st[0] != 1 || st[1] != 1) {
+	if st, _ := s.Attrs.Ints("strides", nil); len(st) == 2 && (st[0] != 1 || st[1] != 1) {
 		return nil, false
 	}
 	return w.Reshaped([]int{w.Shape[0], w.Shape[1]}), true
@@ -231,68 +232,68 @@ func (m *Model) conv1x1(s *step) (*tensor.Tensor, bool) {
 
 // poolInput checks that pooled is a global average of a 4-D feature map
 // (through transparent ops) and records the map.
-func (m *Model) poolInput(pooled string, h *Head) bool {
-	_, s := m.skipBack(pooled)
-	if s == nil || !m.isGlobalAverage(s) {
+func (g *graph) poolInput(pooled string, h *Head) bool {
+	_, s := g.skipBack(pooled)
+	if s == nil || !g.isGlobalAverage(s) {
 		return false
 	}
-	feat := s.inputs[0]
-	sh := m.shapes[feat]
+	feat := s.Inputs[0]
+	sh := g.shape(feat)
 	if len(sh) != 4 || h.Weights == nil || h.Weights.Shape[1] != sh[1] {
 		return false
 	}
-	h.Feature, h.FeatureShape, h.PoolOp = feat, sh, s.opType
+	h.Feature, h.FeatureShape, h.PoolOp = feat, sh, s.OpType
 	return true
 }
 
 // classifierFirst recognises pool(act(conv1x1(feature))) heads.
-func (m *Model) classifierFirst(pool *step, h *Head) bool {
-	if !m.isGlobalAverage(pool) {
+func (g *graph) classifierFirst(pool *inference.Node, h *Head) bool {
+	if !g.isGlobalAverage(pool) {
 		return false
 	}
-	x := pool.inputs[0]
-	s := m.producer(x)
-	if s != nil && (s.opType == "Relu" || s.opType == "Identity") {
-		s = m.producer(s.inputs[0])
+	x := pool.Inputs[0]
+	s := g.producer(x)
+	if s != nil && (s.OpType == "Relu" || s.OpType == "Identity") {
+		s = g.producer(s.Inputs[0])
 	}
-	if s == nil || s.opType != "Conv" {
+	if s == nil || s.OpType != "Conv" {
 		return false
 	}
-	w, ok := m.conv1x1(s)
+	w, ok := g.conv1x1(s)
 	if !ok || w.Shape[0] != h.NumClasses {
 		return false
 	}
 	// Dropout and Identity before the classifier change nothing at
 	// inference: the map is the tensor they were given.
-	feat := s.inputs[0]
-	if len(m.shapes[feat]) != 4 {
+	feat := s.Inputs[0]
+	if len(g.shape(feat)) != 4 {
 		return false
 	}
-	if back, _ := m.skipBack(feat); tensor.EqualShape(m.shapes[back], m.shapes[feat]) {
+	if back, _ := g.skipBack(feat); tensor.EqualShape(g.shape(back), g.shape(feat)) {
 		feat = back
 	}
 	h.Weights = w
-	if len(s.inputs) > 2 && s.inputs[2] != "" {
-		h.Bias = broadcastBias(m.consts[s.inputs[2]], h.NumClasses, 1)
+	if len(s.Inputs) > 2 && s.Inputs[2] != "" {
+		h.Bias = broadcastBias(g.m.Const(s.Inputs[2]), h.NumClasses, 1)
 	}
-	h.Feature, h.FeatureShape, h.PoolOp, h.ClassifierFirst = feat, m.shapes[feat], pool.opType, true
+	h.Feature, h.FeatureShape, h.PoolOp, h.ClassifierFirst = feat, g.shape(feat), pool.OpType, true
 	return true
 }
 
 // isGlobalAverage reports whether s averages a 4-D map over all its
 // positions.
-func (m *Model) isGlobalAverage(s *step) bool {
-	in := m.shapes[s.inputs[0]]
+func (g *graph) isGlobalAverage(s *inference.Node) bool {
+	in := g.shape(s.Inputs[0])
 	if len(in) != 4 {
 		return false
 	}
-	out := m.shapes[s.outputs[0]]
-	switch s.opType {
+	out := g.shape(s.Outputs[0])
+	switch s.OpType {
 	case "GlobalAveragePool":
 		return true
 	case "ReduceMean", "AveragePool":
-		return tensor.Size(out) == in[0]*in[1] && s.opType == "ReduceMean" ||
-			s.opType == "AveragePool" && len(out) == 4 && out[2] == 1 && out[3] == 1
+		return tensor.Size(out) == in[0]*in[1] && s.OpType == "ReduceMean" ||
+			s.OpType == "AveragePool" && len(out) == 4 && out[2] == 1 && out[3] == 1
 	}
 	return false
 }
@@ -300,25 +301,25 @@ func (m *Model) isGlobalAverage(s *step) bool {
 // lastFeatureMap walks back from the logits to the first 4-D tensor with a
 // spatial extent; an average pooling right before the flattening belongs to
 // the head, so the map is the pooling's input.
-func (m *Model) lastFeatureMap(logits string) (string, bool) {
+func (g *graph) lastFeatureMap(logits string) (string, bool) {
 	name := logits
-	for range len(m.steps) + 1 {
-		sh := m.shapes[name]
+	for range len(g.nodes) + 1 {
+		sh := g.shape(name)
 		if len(sh) == 4 && sh[2]*sh[3] > 1 {
-			if s := m.producer(name); s != nil && (s.opType == "AveragePool" || s.opType == "GlobalAveragePool") {
-				if in := m.shapes[s.inputs[0]]; len(in) == 4 {
-					return s.inputs[0], true
+			if s := g.producer(name); s != nil && (s.OpType == "AveragePool" || s.OpType == "GlobalAveragePool") {
+				if in := g.shape(s.Inputs[0]); len(in) == 4 {
+					return s.Inputs[0], true
 				}
 			}
 			return name, true
 		}
-		s := m.producer(name)
+		s := g.producer(name)
 		if s == nil {
 			return "", false
 		}
 		next := ""
-		for _, in := range s.inputs {
-			if in != "" && m.consts[in] == nil {
+		for _, in := range s.Inputs {
+			if in != "" && g.m.Const(in) == nil {
 				next = in
 				break
 			}
@@ -326,8 +327,8 @@ func (m *Model) lastFeatureMap(logits string) (string, bool) {
 		if next == "" {
 			return "", false
 		}
-		if s.opType == "GlobalAveragePool" || s.opType == "AveragePool" || s.opType == "ReduceMean" {
-			if sh := m.shapes[next]; len(sh) == 4 && sh[2]*sh[3] > 1 {
+		if s.OpType == "GlobalAveragePool" || s.OpType == "AveragePool" || s.OpType == "ReduceMean" {
+			if sh := g.shape(next); len(sh) == 4 && sh[2]*sh[3] > 1 {
 				return next, true
 			}
 		}
@@ -378,10 +379,10 @@ type gemmAttrs struct {
 	transA, transB bool
 }
 
-func (m *Model) gemmAttrs(s *step) gemmAttrs {
-	alpha, _ := s.attrs.Float("alpha", 1)
-	beta, _ := s.attrs.Float("beta", 1)
-	ta, _ := s.attrs.Int("transA", 0)
-	tb, _ := s.attrs.Int("transB", 0)
+func gemmOf(s *inference.Node) gemmAttrs {
+	alpha, _ := s.Attrs.Float("alpha", 1)
+	beta, _ := s.Attrs.Float("beta", 1)
+	ta, _ := s.Attrs.Int("transA", 0)
+	tb, _ := s.Attrs.Int("transB", 0)
 	return gemmAttrs{alpha: alpha, beta: beta, transA: ta != 0, transB: tb != 0}
 }

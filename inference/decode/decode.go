@@ -1,0 +1,321 @@
+// Package decode turns the bytes of an ONNX file into the engine's graph:
+// it reads the file's structure with package onnxpb, checks it against what
+// the engine runs (opsets, domains, declared sizes), decodes weights and
+// attributes with onnx-go's decoder, and returns the nodes in an order where
+// each comes after the nodes it reads from. Rewriting the graph, building
+// its operators and running it are package inference's work.
+package decode
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	onnx "github.com/owulveryck/onnx-go"
+
+	"camscope/inference/onnxpb"
+	"camscope/inference/ops"
+	"camscope/inference/tensor"
+)
+
+// Opset range this engine implements for the default ONNX domain.
+const (
+	MinOpset = 7
+	MaxOpset = 18
+)
+
+// Errors that Read wraps, for callers that branch on the kind of failure.
+var (
+	ErrNotONNX  = errors.New("not an ONNX model")
+	ErrTooLarge = errors.New("model needs more memory than allowed")
+)
+
+// Options tune Read.
+type Options struct {
+	// MaxMemory caps the bytes of any tensor the file declares.
+	MaxMemory int64
+	// MinOpset, when set, lowers the oldest opset accepted below MinOpset,
+	// for conformance cases of operators whose definition has not changed
+	// since an older opset.
+	MinOpset int64
+}
+
+// Graph is a decoded ONNX graph.
+type Graph struct {
+	IRVersion int64
+	Opset     int
+	Producer  string
+	Name      string
+	Metadata  map[string]string
+	Inputs    []Input  // the inputs fed at run time (not initializers)
+	Outputs   []string // the graph outputs
+	Consts    map[string]*tensor.Tensor
+	Nodes     []*Node // each after the nodes it reads from
+}
+
+// Input is a graph input, with a dynamic batch dimension fixed to 1.
+type Input struct {
+	Name  string
+	Shape []int
+	DType tensor.DType
+}
+
+// Node is one operator node as the file lists it.
+type Node struct {
+	Name    string // the node's name, or its first output when it has none
+	OpType  string
+	Inputs  []string // "" for a missing optional input
+	Outputs []string
+	Attrs   ops.Attrs
+}
+
+// Read decodes the bytes of an ONNX file.
+func Read(data []byte, opt Options) (*Graph, error) {
+	if len(data) == 0 {
+		return nil, fmt.Errorf("%w: the file is empty", ErrNotONNX)
+	}
+	info, err := onnxpb.Unmarshal(data, onnxpb.Structure)
+	if err != nil {
+		return nil, fmt.Errorf("%w: the file cannot be read as an ONNX protobuf (%v); is it complete and really a .onnx file?", ErrNotONNX, err)
+	}
+	g := &info.Graph
+	if len(g.Nodes) == 0 {
+		return nil, fmt.Errorf("%w: its graph has no nodes", ErrNotONNX)
+	}
+	if len(g.Outputs) == 0 {
+		return nil, fmt.Errorf("%w: its graph declares no outputs", ErrNotONNX)
+	}
+	opset := info.Opset
+	if opset == 0 {
+		return nil, fmt.Errorf("%w: it imports no opset of the default ONNX domain", ErrNotONNX)
+	}
+	lowest := int64(MinOpset)
+	if opt.MinOpset > 0 {
+		lowest = min(lowest, opt.MinOpset)
+	}
+	if opset < lowest || opset > MaxOpset {
+		return nil, fmt.Errorf("the model uses ONNX opset %d; CAMscope runs opsets %d to %d. Re-export the model with an opset in that range (for PyTorch: torch.onnx.export(..., opset_version=13))", opset, MinOpset, MaxOpset)
+	}
+	for _, n := range g.Nodes {
+		if n.Domain != "" && n.Domain != "ai.onnx" {
+			return nil, fmt.Errorf("%w %q of domain %q (node %q): CAMscope runs only the standard ONNX operators", ops.ErrUnsupported, n.OpType, n.Domain, nodeName(&n))
+		}
+	}
+	for _, group := range [][]onnxpb.ValueInfo{g.Inputs, g.Outputs, g.ValueInfo} {
+		for _, vi := range group {
+			if b := declaredBytes(vi.Dims); b > opt.MaxMemory {
+				return nil, fmt.Errorf("%w: tensor %q is declared with shape %v (%s), over the limit of %s", ErrTooLarge, vi.Name, vi.Dims, FormatBytes(b), FormatBytes(opt.MaxMemory))
+			}
+		}
+	}
+
+	dec := newDecoded()
+	if err := decode(dec, data); err != nil {
+		return nil, err
+	}
+	if len(dec.ops) != len(g.Nodes) {
+		return nil, fmt.Errorf("%w: the decoder found %d nodes where the file lists %d", ErrNotONNX, len(dec.ops), len(g.Nodes))
+	}
+
+	out := &Graph{
+		IRVersion: info.IRVersion,
+		Opset:     int(opset),
+		Producer:  info.ProducerName,
+		Name:      g.Name,
+		Metadata:  map[string]string{},
+		Consts:    map[string]*tensor.Tensor{},
+	}
+	for _, kv := range info.Metadata {
+		out.Metadata[kv.Key] = kv.Value
+	}
+	initializer := map[string]bool{}
+	for _, t := range g.Initializers {
+		initializer[t.Name] = true
+	}
+	for _, tn := range dec.order {
+		if initializer[tn.name] && tn.value != nil {
+			t, err := fromGorgonia(tn.value)
+			if err != nil {
+				return nil, fmt.Errorf("%w: initializer %q: %v", ErrNotONNX, tn.name, err)
+			}
+			out.Consts[tn.name] = t
+		}
+	}
+	for _, vi := range g.Inputs {
+		if _, isConst := out.Consts[vi.Name]; isConst {
+			continue
+		}
+		shape, dt, err := resolveInput(vi)
+		if err != nil {
+			return nil, err
+		}
+		out.Inputs = append(out.Inputs, Input{Name: vi.Name, Shape: shape, DType: dt})
+	}
+
+	nodes := make([]*Node, len(dec.ops))
+	for i, ap := range dec.ops {
+		pn := &g.Nodes[i]
+		if ap.op.Name != pn.OpType {
+			return nil, fmt.Errorf("%w: node %d is %s in the decoder and %s in the file", ErrNotONNX, i, ap.op.Name, pn.OpType)
+		}
+		if len(pn.Outputs) == 0 || len(ap.outputs) == 0 {
+			return nil, fmt.Errorf("%w: node %q (%s) has no outputs", ErrNotONNX, nodeName(pn), pn.OpType)
+		}
+		a, err := convertAttrs(ap.op.Attributes)
+		if err != nil {
+			return nil, fmt.Errorf("node %q (%s): %w", nodeName(pn), pn.OpType, err)
+		}
+		nodes[i] = &Node{Name: nodeName(pn), OpType: pn.OpType, Inputs: pn.Inputs, Outputs: pn.Outputs, Attrs: a}
+		if len(pn.Inputs) > 0 {
+			if got := dec.inputsOf(ap.outputs[0]); !slices.Equal(got, pn.Inputs) {
+				return nil, fmt.Errorf("%w: node %q has inputs %q in the decoder and %q in the file", ErrNotONNX, nodeName(pn), got, pn.Inputs)
+			}
+		}
+	}
+	for _, o := range g.Outputs {
+		out.Outputs = append(out.Outputs, o.Name)
+	}
+	if out.Nodes, err = out.sorted(nodes); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// decode runs onnx-go's decoder. It is third-party code fed with untrusted
+// bytes, so a panic inside it is turned into an error here.
+func decode(dec *decoded, data []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: the ONNX decoder failed on it (%v); the file is damaged or not a model", ErrNotONNX, r)
+		}
+	}()
+	if err := onnx.NewModel(dec).UnmarshalBinary(data); err != nil {
+		return fmt.Errorf("%w: %v", ErrNotONNX, err)
+	}
+	return nil
+}
+
+func nodeName(n *onnxpb.Node) string {
+	if n.Name != "" {
+		return n.Name
+	}
+	if len(n.Outputs) > 0 {
+		return n.Outputs[0]
+	}
+	return n.OpType
+}
+
+// sorted returns the nodes in an order where every node comes after the
+// nodes it reads from. ONNX files are meant to be sorted already; this
+// keeps their order where it is valid and repairs it where it is not.
+func (g *Graph) sorted(nodes []*Node) ([]*Node, error) {
+	avail := map[string]bool{"": true}
+	for name := range g.Consts {
+		avail[name] = true
+	}
+	for _, in := range g.Inputs {
+		avail[in.Name] = true
+	}
+	produced := map[string]bool{}
+	for _, n := range nodes {
+		for _, o := range n.Outputs {
+			if o == "" {
+				continue
+			}
+			if produced[o] || avail[o] && o != "" {
+				return nil, fmt.Errorf("%w: tensor %q is computed twice (node %q)", ErrNotONNX, o, n.Name)
+			}
+			produced[o] = true
+		}
+	}
+	done := make([]bool, len(nodes))
+	order := make([]*Node, 0, len(nodes))
+	for len(order) < len(nodes) {
+		progress := false
+		for i, n := range nodes {
+			if done[i] {
+				continue
+			}
+			ready := true
+			for _, in := range n.Inputs {
+				if !avail[in] {
+					ready = false
+					break
+				}
+			}
+			if !ready {
+				continue
+			}
+			done[i], progress = true, true
+			order = append(order, n)
+			for _, o := range n.Outputs {
+				avail[o] = true
+			}
+		}
+		if !progress {
+			for i, n := range nodes {
+				if done[i] {
+					continue
+				}
+				for _, in := range n.Inputs {
+					if !avail[in] && !produced[in] {
+						return nil, fmt.Errorf("%w: node %q (%s) reads tensor %q, which is not an input, an initializer or any node's output", ErrNotONNX, n.Name, n.OpType, in)
+					}
+				}
+			}
+			return nil, fmt.Errorf("%w: the graph has a cycle", ErrNotONNX)
+		}
+	}
+	return order, nil
+}
+
+// resolveInput returns the shape and element type an input is fed with.
+func resolveInput(vi onnxpb.ValueInfo) ([]int, tensor.DType, error) {
+	var dt tensor.DType
+	switch vi.ElemType {
+	case 0, 1, 11: // undefined (taken as float), float, double
+		dt = tensor.Float32
+	case 2, 3, 4, 5, 6, 7, 9, 12, 13: // the integer types and bool
+		dt = tensor.Int64
+	default:
+		return nil, 0, fmt.Errorf("input %q has ONNX element type %d, which CAMscope cannot feed (it feeds float and integer tensors)", vi.Name, vi.ElemType)
+	}
+	shape := make([]int, len(vi.Dims))
+	for i, d := range vi.Dims {
+		switch {
+		case d >= 0:
+			shape[i] = int(d)
+		case i == 0:
+			shape[i] = 1 // a dynamic batch dimension runs one image
+		default:
+			return nil, 0, fmt.Errorf("input %q has a dynamic dimension %d (%q) besides the batch; CAMscope needs a fixed input size: re-export the model with a fixed size", vi.Name, i, vi.Params[i])
+		}
+	}
+	return shape, dt, nil
+}
+
+func declaredBytes(dims []int64) int64 {
+	b := int64(4)
+	for _, d := range dims {
+		if d > 0 {
+			b *= d
+			if b > 1<<50 {
+				return b
+			}
+		}
+	}
+	return b
+}
+
+// FormatBytes writes a size for messages: "1.5 MiB".
+func FormatBytes(b int64) string {
+	switch {
+	case b >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30))
+	case b >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
+	case b >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(b)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", b)
+}
