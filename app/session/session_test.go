@@ -11,7 +11,6 @@ import (
 	"camscope/app/display"
 	"camscope/app/explain"
 	"camscope/app/render"
-	"camscope/inference"
 	"camscope/inference/cam"
 	"camscope/inference/tensor"
 )
@@ -19,7 +18,7 @@ import (
 // camModel is a fake model with a global-average-pooling head, so that
 // CAM applies to it.
 func camModel(name string) *explain.Model {
-	head := &inference.Head{NumClasses: 10, Feature: "f", Weights: tensor.FromFloat32([]int{10, 1}, make([]float32, 10))}
+	head := &cam.Head{NumClasses: 10, Feature: "f", Weights: tensor.FromFloat32([]int{10, 1}, make([]float32, 10))}
 	return &explain.Model{Name: name, Explainer: &cam.Explainer{Head: head, Layer: "f"}}
 }
 
