@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"camscope/inference/kernels"
 	"camscope/inference/tensor"
 )
 
@@ -209,9 +210,9 @@ func (p *pool2D) run(dst, src, tmp []float32) {
 	if p.isMax {
 		fill = float32(math.Inf(-1))
 	}
-	combine := addRow
+	combine := kernels.AddInto
 	if p.isMax {
-		combine = maxRow
+		combine = kernels.MaxInto
 	}
 	for oy, t := range p.ys {
 		row := dst[oy*ow : (oy+1)*ow]
