@@ -116,9 +116,6 @@ func NewConv(p ConvParams, weights, bias []float32) *Conv {
 	return c
 }
 
-// Params returns the convolution's parameters.
-func (c *Conv) Params() ConvParams { return c.p }
-
 // Run computes dst (M x OH x OW) from src (C x H x W). Large convolutions use
 // up to runtime.GOMAXPROCS(0) goroutines.
 func (c *Conv) Run(dst, src []float32) {
