@@ -1,7 +1,10 @@
 // Package kernels holds the engine's float32 compute kernels: matrix multiply
 // and 2-D convolution in NCHW layout (batch 1), with activations fused into
 // their output. The tests compare each fast kernel with a slow, obviously
-// correct reference (reference_test.go).
+// correct reference (reference_test.go). It also holds every other vector
+// loop of the operators, so that all SIMD code lives here: Exp, Sigmoid and
+// SiLU (activation.go), the elementwise and pooling loops (arith.go) and the
+// sums of average pooling (sum.go).
 //
 // Gemm and the convolutions run on a packed GEMM (Goto's algorithm) whose
 // inner tile is an assembly micro-kernel on amd64: AVX-512 (8x32) or
