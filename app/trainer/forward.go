@@ -1,5 +1,7 @@
 package trainer
 
+import "camscope/inference/kernels"
+
 // Forward runs the network on one CHW image in plain Go and returns the last
 // feature map ([Features][S][S], after its ReLU) and the logits. It is the
 // evaluator's path and needs no gorgonia graph.
@@ -21,11 +23,7 @@ func (p *Params) Forward(x []float32) (features, logits []float32) {
 	logits = make([]float32, k)
 	pooled := make([]float32, f)
 	for ch := 0; ch < f; ch++ {
-		var sum float32
-		for _, v := range h[ch*s*s : (ch+1)*s*s] {
-			sum += v
-		}
-		pooled[ch] = sum / float32(s*s)
+		pooled[ch] = kernels.Mean(h[ch*s*s : (ch+1)*s*s])
 	}
 	for c := 0; c < k; c++ {
 		v := p.FCB[c]

@@ -317,7 +317,6 @@ type bnOp struct {
 }
 
 func (*bnOp) DiffWRT(int) []bool                   { return []bool{true, true, true} }
-func (op *bnOp) SetTraining(t bool)                { op.training = t }
 func (op *bnOp) Stats() (mean, variance []float32) { return op.runMean, op.runVar }
 
 func (*bnOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {

@@ -61,7 +61,7 @@ func TestFold(t *testing.T) {
 	}
 	folded := n.params().Fold()
 	for _, op := range n.bn {
-		op.SetTraining(false)
+		op.training = false
 	}
 	b := makeBatch(a, 2, 0, 8, shapes.Options{Size: 32})
 	_, got, err := n.step(b.x, b.onehot)

@@ -42,18 +42,6 @@ func bestActKind() kernelKind {
 	return kindGo
 }
 
-// availableActKinds lists the implementations the CPU supports.
-func availableActKinds() []kernelKind {
-	ks := []kernelKind{kindGo}
-	if hasAVX2 {
-		ks = append(ks, kindAVX2)
-	}
-	if hasAVX512 {
-		ks = append(ks, kindAVX512)
-	}
-	return ks
-}
-
 // The callers below have checked len(src) > 0 and len(dst) == len(src).
 
 func expSlice(dst, src []float32) {

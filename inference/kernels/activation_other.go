@@ -8,9 +8,6 @@ package kernels
 // portable one here).
 var actKind = kindGo
 
-// availableActKinds lists the implementations the CPU supports.
-func availableActKinds() []kernelKind { return []kernelKind{kindGo} }
-
 func expSlice(dst, src []float32)     { expGo(dst, src) }
 func sigmoidSlice(dst, src []float32) { sigmoidGo(dst, src) }
 func siluSlice(dst, src []float32)    { siluGo(dst, src) }

@@ -7,6 +7,16 @@ import (
 	"testing"
 )
 
+// availableActKinds lists the activation implementations the CPU supports:
+// the kinds of the GEMM micro-kernels, which need the same CPU features.
+func availableActKinds() []kernelKind {
+	var ks []kernelKind
+	for _, k := range availableKernels() {
+		ks = append(ks, k.kind)
+	}
+	return ks
+}
+
 // actFuncs are the kernels under test with their float64 references.
 var actFuncs = []struct {
 	name string

@@ -116,9 +116,6 @@ func NewConv(p ConvParams, weights, bias []float32) *Conv {
 	return c
 }
 
-// Params returns the convolution's parameters.
-func (c *Conv) Params() ConvParams { return c.p }
-
 // Run computes dst (M x OH x OW) from src (C x H x W). Large convolutions use
 // up to runtime.GOMAXPROCS(0) goroutines.
 func (c *Conv) Run(dst, src []float32) {
@@ -233,41 +230,6 @@ func (cb *convB) pack(dst []float32, nr, k0, kc, j0, nc int) {
 		}
 		for p := range offs {
 			offs[p] += nr
-		}
-	}
-}
-
-// ConvReference is the direct seven-loop convolution, the reference for the
-// fast paths.
-func ConvReference(dst, src, w, bias []float32, p ConvParams) {
-	oh, ow := p.OutSize()
-	cg, mg := p.C/p.Group, p.M/p.Group
-	for m := 0; m < p.M; m++ {
-		g := m / mg
-		for oy := 0; oy < oh; oy++ {
-			for ox := 0; ox < ow; ox++ {
-				var s float32
-				if bias != nil {
-					s = bias[m]
-				}
-				for c := 0; c < cg; c++ {
-					ic := g*cg + c
-					for ky := 0; ky < p.KH; ky++ {
-						iy := oy*p.StrideH - p.PadT + ky*p.DilH
-						if iy < 0 || iy >= p.H {
-							continue
-						}
-						for kx := 0; kx < p.KW; kx++ {
-							ix := ox*p.StrideW - p.PadL + kx*p.DilW
-							if ix < 0 || ix >= p.W {
-								continue
-							}
-							s += src[(ic*p.H+iy)*p.W+ix] * w[((m*cg+c)*p.KH+ky)*p.KW+kx]
-						}
-					}
-				}
-				dst[(m*oh+oy)*ow+ox] = p.Act.Apply(s)
-			}
 		}
 	}
 }

@@ -1,7 +1,10 @@
 // Package kernels holds the engine's float32 compute kernels: matrix multiply
 // and 2-D convolution in NCHW layout (batch 1), with activations fused into
-// their output. Each fast kernel has a slow, obviously correct reference
-// beside it that the tests compare against.
+// their output. The tests compare each fast kernel with a slow, obviously
+// correct reference (reference_test.go). It also holds every other vector
+// loop of the operators, so that all SIMD code lives here: Exp, Sigmoid and
+// SiLU (activation.go), the elementwise and pooling loops (arith.go) and the
+// sums of average pooling (sum.go).
 //
 // Gemm and the convolutions run on a packed GEMM (Goto's algorithm) whose
 // inner tile is an assembly micro-kernel on amd64: AVX-512 (8x32) or
@@ -31,24 +34,6 @@ const (
 type Activation struct {
 	Kind     ActKind
 	Min, Max float32
-}
-
-// Apply returns the activation of v.
-func (a Activation) Apply(v float32) float32 {
-	switch a.Kind {
-	case ActRelu:
-		if v < 0 {
-			return 0
-		}
-	case ActClip:
-		if v < a.Min {
-			return a.Min
-		}
-		if v > a.Max {
-			return a.Max
-		}
-	}
-	return v
 }
 
 // ConvParams describes a 2-D convolution of a C x H x W input into an

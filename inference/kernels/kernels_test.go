@@ -91,12 +91,12 @@ func checkGemm(r *rand.Rand, m, n, k int, ta, tb bool, alpha, beta float32) erro
 		}
 	}
 	want := append([]float32(nil), c...)
-	GemmReference(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, want, ldc)
+	gemmReference(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, want, ldc)
 	mag := absSlice(c)
 	if beta == 0 {
 		clear(mag)
 	}
-	GemmReference(ta, tb, m, n, k, float32(math.Abs(float64(alpha))), absSlice(a), lda, absSlice(b), ldb, float32(math.Abs(float64(beta))), mag, ldc)
+	gemmReference(ta, tb, m, n, k, float32(math.Abs(float64(alpha))), absSlice(a), lda, absSlice(b), ldb, float32(math.Abs(float64(beta))), mag, ldc)
 	got := append([]float32(nil), c...)
 	Gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, got, ldc)
 	for i := 0; i < m; i++ {
@@ -215,7 +215,7 @@ func checkConv(p ConvParams, withBias bool) error {
 	src, w, bias := convInputs(p, withBias, 3)
 	oh, ow := p.OutSize()
 	want := make([]float32, p.M*oh*ow)
-	ConvReference(want, src, w, bias, p)
+	convReference(want, src, w, bias, p)
 	mag := make([]float32, len(want))
 	pa := p
 	pa.Act = Activation{}
@@ -223,7 +223,7 @@ func checkConv(p ConvParams, withBias bool) error {
 	if bias != nil {
 		absBias = absSlice(bias)
 	}
-	ConvReference(mag, absSlice(src), absSlice(w), absBias, pa)
+	convReference(mag, absSlice(src), absSlice(w), absBias, pa)
 	got := make([]float32, len(want)+5)
 	for i := range got {
 		got[i] = float32(math.NaN())

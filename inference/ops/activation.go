@@ -128,7 +128,7 @@ func buildRelu(n *Node) (Op, error) {
 		}
 		inf := float32(math.Inf(1))
 		parallelFor(len(x.F), 1, func(lo, hi int) {
-			scaleClamp(out.F[lo:hi], x.F[lo:hi], 1, 0, 0, inf)
+			kernels.ScaleClamp(out.F[lo:hi], x.F[lo:hi], 1, 0, 0, inf)
 		})
 		return one(out), nil
 	}), nil
@@ -201,7 +201,7 @@ func buildClip(n *Node) (Op, error) {
 		// min(max()) order: with min > max every value becomes max, as the
 		// spec's reference does.
 		parallelFor(len(x.F), 1, func(from, to int) {
-			scaleClamp(out.F[from:to], x.F[from:to], 1, 0, lo, hi)
+			kernels.ScaleClamp(out.F[from:to], x.F[from:to], 1, 0, lo, hi)
 		})
 		return one(out), nil
 	}), nil

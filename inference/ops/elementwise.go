@@ -11,7 +11,7 @@ import (
 func init() {
 	register("Add", buildAdd)
 	register("Sub", binaryBuilder("Sub", subRows[float32](), subRows[int64](), nil))
-	register("Mul", binaryBuilder("Mul", vectorRows(mulVV, mulVS), mulRows[int64](), nil))
+	register("Mul", binaryBuilder("Mul", vectorRows(kernels.Mul, kernels.MulScalar), mulRows[int64](), nil))
 	register("Div", binaryBuilder("Div", divRows[float32](), divRows[int64](), checkIntDivisor))
 	register("Pow", buildPow)
 	register("Sqrt", unaryBuilder("Sqrt", func(x float32) float32 { return float32(math.Sqrt(float64(x))) }))
@@ -122,7 +122,7 @@ func buildAdd(n *Node) (Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	fk, ik := vectorRows(addVV, addVS), addRows[int64]()
+	fk, ik := vectorRows(kernels.Add, kernels.AddScalar), addRows[int64]()
 	switch act.Kind {
 	case kernels.ActRelu:
 		fk, ik = addClipRows(0, float32(math.Inf(1))), rowKernels[int64]{}
@@ -254,22 +254,12 @@ func powF(x, y float32) float32 {
 }
 
 // vectorRows builds the row loops of a commutative float operator from its
-// vector loops (both operands varying, or the second fixed), checking the
-// bounds the assembly relies on.
+// vector loops in kernels (both operands varying, or the second fixed).
 func vectorRows(vv func(d, a, b []float32), vs func(d, a []float32, s float32)) rowKernels[float32] {
 	return rowKernels[float32]{
-		vv: func(d, a, b []float32) {
-			_, _ = a[:len(d)], b[:len(d)]
-			vv(d, a, b)
-		},
-		vs: func(d, a []float32, b float32) {
-			_ = a[:len(d)]
-			vs(d, a, b)
-		},
-		sv: func(d []float32, a float32, b []float32) {
-			_ = b[:len(d)]
-			vs(d, b, a)
-		},
+		vv: vv,
+		vs: vs,
+		sv: func(d []float32, a float32, b []float32) { vs(d, b, a) },
 	}
 }
 

@@ -107,7 +107,7 @@ func (bn *batchNorm) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	parallelFor(nb*ch, inner, func(from, to int) {
 		for p := from; p < to; p++ {
 			c := p % ch
-			scaleClamp(out.F[p*inner:(p+1)*inner], x.F[p*inner:(p+1)*inner], mul[c], add[c], bn.lo, bn.hi)
+			kernels.ScaleClamp(out.F[p*inner:(p+1)*inner], x.F[p*inner:(p+1)*inner], mul[c], add[c], bn.lo, bn.hi)
 		}
 	})
 	res := []*tensor.Tensor{out}

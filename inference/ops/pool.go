@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"camscope/inference/kernels"
 	"camscope/inference/tensor"
 )
 
@@ -209,9 +210,9 @@ func (p *pool2D) run(dst, src, tmp []float32) {
 	if p.isMax {
 		fill = float32(math.Inf(-1))
 	}
-	combine := addRow
+	combine := kernels.AddInto
 	if p.isMax {
-		combine = maxRow
+		combine = kernels.MaxInto
 	}
 	for oy, t := range p.ys {
 		row := dst[oy*ow : (oy+1)*ow]
@@ -442,24 +443,7 @@ func (p globalPool) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			out.F[i] = m
 			continue
 		}
-		out.F[i] = sumF(plane) / float32(size)
+		out.F[i] = kernels.Mean(plane)
 	}
 	return one(out), nil
-}
-
-// sumF sums with four accumulators, which is faster than one dependent
-// chain and a little more accurate.
-func sumF(v []float32) float32 {
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(v); i += 4 {
-		s0 += v[i]
-		s1 += v[i+1]
-		s2 += v[i+2]
-		s3 += v[i+3]
-	}
-	for ; i < len(v); i++ {
-		s0 += v[i]
-	}
-	return (s0 + s1) + (s2 + s3)
 }

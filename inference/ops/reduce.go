@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"camscope/inference/kernels"
 	"camscope/inference/tensor"
 )
 
@@ -193,7 +194,7 @@ func sumRowsF32(acc []float64, src []float32, shape, kept []int) {
 	walkReduce(shape, kept, func(ia, ib, n int, fold bool) {
 		row := src[ia : ia+n]
 		if fold {
-			acc[ib] += float64(sumF(row))
+			acc[ib] += float64(kernels.Sum(row))
 			return
 		}
 		dst := acc[ib : ib+n]

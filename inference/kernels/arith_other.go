@@ -1,6 +1,6 @@
 //go:build !amd64 || purego
 
-package ops
+package kernels
 
 func addVV(dst, a, b []float32) {
 	a, b = a[:len(dst)], b[:len(dst)]
@@ -27,5 +27,26 @@ func mulVS(dst, a []float32, s float32) {
 	a = a[:len(dst)]
 	for i := range dst {
 		dst[i] = a[i] * s
+	}
+}
+
+func affineClamp(dst, src []float32, m, a, lo, hi float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = min(max(v*m+a, lo), hi)
+	}
+}
+
+func maxAcc(dst, src []float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = max(dst[i], v)
+	}
+}
+
+func addAcc(dst, src []float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] += v
 	}
 }

@@ -1,11 +1,11 @@
-package ops
+package kernels
 
 import (
 	"math"
 	"testing"
 )
 
-func TestRows(t *testing.T) {
+func TestMaxIntoAddInto(t *testing.T) {
 	for n := 0; n < 40; n++ {
 		a, b := make([]float32, n+3), make([]float32, n+3)
 		for i := range a {
@@ -13,8 +13,8 @@ func TestRows(t *testing.T) {
 			b[i] = float32(math.Cos(float64(i)))
 		}
 		m, s := append([]float32{}, a...), append([]float32{}, a...)
-		maxRow(m[:n], b)
-		addRow(s[:n], b)
+		MaxInto(m[:n], b)
+		AddInto(s[:n], b)
 		for i := range a {
 			wantM, wantS := max(a[i], b[i]), a[i]+b[i]
 			if i >= n {
@@ -30,7 +30,7 @@ func TestRows(t *testing.T) {
 			t.Fatal("a short source did not panic")
 		}
 	}()
-	maxRow(make([]float32, 5), make([]float32, 4))
+	MaxInto(make([]float32, 5), make([]float32, 4))
 }
 
 func TestScaleClamp(t *testing.T) {
@@ -45,7 +45,7 @@ func TestScaleClamp(t *testing.T) {
 		}
 		dst := make([]float32, n+1)
 		dst[n] = 99
-		scaleClamp(dst[:n], src, 2, 1, -3, 5)
+		ScaleClamp(dst[:n], src, 2, 1, -3, 5)
 		for i := 0; i < n; i++ {
 			want := min(max(src[i]*2+1, -3), 5)
 			if i == 2 && n > 2 {
@@ -60,6 +60,39 @@ func TestScaleClamp(t *testing.T) {
 		}
 		if dst[n] != 99 {
 			t.Fatalf("n=%d: wrote past the end", n)
+		}
+	}
+}
+
+func TestArith(t *testing.T) {
+	for n := 0; n < 40; n++ {
+		a, b := make([]float32, n+3), make([]float32, n+3)
+		for i := range a {
+			a[i] = float32(math.Sin(float64(i)))
+			b[i] = float32(math.Cos(float64(i)))
+		}
+		const s = float32(0.37)
+		for _, c := range []struct {
+			name string
+			run  func(dst []float32)
+			want func(i int) float32
+		}{
+			{"Add", func(d []float32) { Add(d, a, b) }, func(i int) float32 { return a[i] + b[i] }},
+			{"Mul", func(d []float32) { Mul(d, a, b) }, func(i int) float32 { return a[i] * b[i] }},
+			{"AddScalar", func(d []float32) { AddScalar(d, a, s) }, func(i int) float32 { return a[i] + s }},
+			{"MulScalar", func(d []float32) { MulScalar(d, a, s) }, func(i int) float32 { return a[i] * s }},
+		} {
+			dst := make([]float32, n+1)
+			dst[n] = 99
+			c.run(dst[:n])
+			for i := range n {
+				if dst[i] != c.want(i) {
+					t.Fatalf("%s n=%d i=%d: got %v, want %v", c.name, n, i, dst[i], c.want(i))
+				}
+			}
+			if dst[n] != 99 {
+				t.Fatalf("%s n=%d: wrote past the end", c.name, n)
+			}
 		}
 	}
 }

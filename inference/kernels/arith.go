@@ -1,0 +1,63 @@
+package kernels
+
+// The elementwise loops of the operators: Add and Mul (the elementwise
+// operations CNNs use most: residual sums, squeeze-and-excitation scales,
+// x*sigmoid(x)), the affine-and-clamp loop of BatchNormalization, Relu and
+// Clip, and the row loops of pooling. On amd64 they are four-lane SSE loops
+// (part of the amd64 baseline, so no feature check is needed; see
+// arith_amd64.s), elsewhere and with the purego tag plain Go. Each sets
+// dst[i] for every i < len(dst); the sources must be at least as long as
+// dst.
+
+// Add sets dst[i] = a[i] + b[i].
+func Add(dst, a, b []float32) {
+	_, _ = a[:len(dst)], b[:len(dst)] // the assembly relies on these bounds
+	addVV(dst, a, b)
+}
+
+// Mul sets dst[i] = a[i] * b[i].
+func Mul(dst, a, b []float32) {
+	_, _ = a[:len(dst)], b[:len(dst)]
+	mulVV(dst, a, b)
+}
+
+// AddScalar sets dst[i] = a[i] + s.
+func AddScalar(dst, a []float32, s float32) {
+	_ = a[:len(dst)]
+	addVS(dst, a, s)
+}
+
+// MulScalar sets dst[i] = a[i] * s.
+func MulScalar(dst, a []float32, s float32) {
+	_ = a[:len(dst)]
+	mulVS(dst, a, s)
+}
+
+// ScaleClamp sets dst[i] = min(max(src[i]*m + a, lo), hi): the shared loop
+// of BatchNormalization (with a fused Relu or Clip), Relu and Clip. A NaN
+// stays NaN.
+func ScaleClamp(dst, src []float32, m, a, lo, hi float32) {
+	if len(dst) == 0 {
+		return
+	}
+	_ = src[len(dst)-1]
+	affineClamp(dst, src, m, a, lo, hi)
+}
+
+// MaxInto sets dst[i] = max(dst[i], src[i]), a loop of pooling.
+func MaxInto(dst, src []float32) {
+	if len(dst) == 0 {
+		return
+	}
+	_ = src[len(dst)-1]
+	maxAcc(dst, src)
+}
+
+// AddInto sets dst[i] += src[i], a loop of pooling.
+func AddInto(dst, src []float32) {
+	if len(dst) == 0 {
+		return
+	}
+	_ = src[len(dst)-1]
+	addAcc(dst, src)
+}
