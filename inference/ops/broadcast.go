@@ -1,6 +1,9 @@
 package ops
 
-import "camscope/inference/tensor"
+import (
+	"camscope/inference/tensor"
+	"fmt"
+)
 
 // bcastDim is one dimension of a broadcast loop nest: its size and the
 // element strides of the two operands along it (0 where an operand is
@@ -150,4 +153,46 @@ func broadcastTensor(t *tensor.Tensor, shape []int) *tensor.Tensor {
 		broadcastTo(out.F, t.F, shape, t.Shape)
 	}
 	return out
+}
+
+// broadcastOffsets returns, for each element of a tensor of shape out (in
+// row-major order), the flat index of the element of a tensor of shape in
+// that numpy broadcasting reads there.
+func broadcastOffsets(out, in []int) ([]int, error) {
+	if len(in) > len(out) {
+		return nil, fmt.Errorf("shape %s does not broadcast to %s", tensor.ShapeString(in), tensor.ShapeString(out))
+	}
+	r := len(out)
+	stride := make([]int, r) // in's stride along each axis of out; 0 where broadcast
+	acc := 1
+	for i := r - 1; i >= 0; i-- {
+		j := i - (r - len(in))
+		if j < 0 {
+			continue
+		}
+		switch in[j] {
+		case out[i]:
+			stride[i] = acc
+		case 1:
+		default:
+			return nil, fmt.Errorf("shape %s does not broadcast to %s", tensor.ShapeString(in), tensor.ShapeString(out))
+		}
+		acc *= in[j]
+	}
+	offs := make([]int, tensor.Size(out))
+	idx := make([]int, r)
+	off := 0
+	for k := range offs {
+		offs[k] = off
+		for d := r - 1; d >= 0; d-- {
+			idx[d]++
+			off += stride[d]
+			if idx[d] < out[d] {
+				break
+			}
+			off -= stride[d] * idx[d]
+			idx[d] = 0
+		}
+	}
+	return offs, nil
 }

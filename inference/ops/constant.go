@@ -6,7 +6,7 @@ import (
 	"camscope/inference/tensor"
 )
 
-func init() { register("Constant", buildConstant) }
+func init() { register("Constant", buildConstant, noGradient) }
 
 // buildConstant returns the node's value, from whichever one of value,
 // value_float, value_floats, value_int or value_ints is set. The tensor is

@@ -9,13 +9,18 @@ import (
 )
 
 func init() {
-	register("Add", buildAdd)
-	register("Sub", binaryBuilder("Sub", subRows[float32](), subRows[int64](), nil))
-	register("Mul", binaryBuilder("Mul", vectorRows(mulVV, mulVS), mulRows[int64](), nil))
-	register("Div", binaryBuilder("Div", divRows[float32](), divRows[int64](), checkIntDivisor))
-	register("Pow", buildPow)
-	register("Sqrt", unaryBuilder("Sqrt", func(x float32) float32 { return float32(math.Sqrt(float64(x))) }))
-	register("Erf", unaryBuilder("Erf", func(x float32) float32 { return float32(math.Erf(float64(x))) }))
+	register("Add", buildAdd, differentiable)
+	register("Sub", binaryBuilder("Sub", subRows[float32](), subRows[int64](), nil,
+		func(_, _, _, g float32) (float32, float32) { return g, -g }), differentiable)
+	register("Mul", binaryBuilder("Mul", vectorRows(mulVV, mulVS), mulRows[int64](), nil,
+		func(a, b, _, g float32) (float32, float32) { return g * b, g * a }), differentiable)
+	register("Div", binaryBuilder("Div", divRows[float32](), divRows[int64](), checkIntDivisor,
+		func(_, b, y, g float32) (float32, float32) { return g / b, -g * y / b }), differentiable)
+	register("Pow", buildPow, differentiable)
+	register("Sqrt", unaryBuilder("Sqrt", func(x float32) float32 { return float32(math.Sqrt(float64(x))) },
+		func(_, y float32) float32 { return 0.5 / y }), differentiable)
+	register("Erf", unaryBuilder("Erf", func(x float32) float32 { return float32(math.Erf(float64(x))) },
+		func(x, _ float32) float32 { return float32(2 / math.SqrtPi * math.Exp(-float64(x)*float64(x))) }), differentiable)
 }
 
 type number interface{ ~float32 | ~int64 }
@@ -129,8 +134,20 @@ func buildAdd(n *Node) (Op, error) {
 	case kernels.ActClip:
 		fk, ik = addClipRows(act.Min, act.Max), rowKernels[int64]{}
 	}
-	return binaryBuilder("Add", fk, ik, nil)(n)
+	op, err := binaryBuilder("Add", fk, ik, nil, func(_, _, _, g float32) (float32, float32) { return g, g })(n)
+	if err != nil {
+		return nil, err
+	}
+	return fusedAdd{op.(diffFunc), act}, nil
 }
+
+// fusedAdd is Add with the activation the loader fused into it.
+type fusedAdd struct {
+	diffFunc
+	act kernels.Activation
+}
+
+func (a fusedAdd) fused() kernels.Activation { return a.act }
 
 func addClipRows(lo, hi float32) rowKernels[float32] {
 	return rowKernels[float32]{
@@ -169,10 +186,12 @@ func checkIntDivisor(b *tensor.Tensor) error {
 }
 
 // binaryBuilder returns the builder of an arithmetic operator with numpy
-// broadcasting on float32 or int64 operands of the same type.
-func binaryBuilder(name string, fk rowKernels[float32], ik rowKernels[int64], check func(b *tensor.Tensor) error) Builder {
+// broadcasting on float32 or int64 operands of the same type; partials are
+// its partial derivatives times the output gradient g (see binaryGrad),
+// nil for an operator without a VJP.
+func binaryBuilder(name string, fk rowKernels[float32], ik rowKernels[int64], check func(b *tensor.Tensor) error, partials func(a, b, y, g float32) (float32, float32)) Builder {
 	return func(n *Node) (Op, error) {
-		return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		run := opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			if err := required(name, inputs, 2); err != nil {
 				return nil, err
 			}
@@ -202,14 +221,18 @@ func binaryBuilder(name string, fk rowKernels[float32], ik rowKernels[int64], ch
 				broadcastApply(fk, out.F, a.F, b.F, shape, a.Shape, b.Shape)
 			}
 			return one(out), nil
-		}), nil
+		})
+		if partials == nil {
+			return run, nil
+		}
+		return diffFunc{run, binaryGrad(partials)}, nil
 	}
 }
 
 // buildPow: the result has the type of the base; the exponent may be of
 // either type.
 func buildPow(n *Node) (Op, error) {
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Pow", inputs, 2); err != nil {
 			return nil, err
 		}
@@ -238,7 +261,14 @@ func buildPow(n *Node) (Op, error) {
 			}
 		}
 		return one(out), nil
-	}), nil
+	}), binaryGrad(func(a, b, y, g float32) (float32, float32) {
+		da := g * b * float32(math.Pow(float64(a), float64(b)-1))
+		var db float32
+		if a > 0 {
+			db = g * y * float32(math.Log(float64(a)))
+		}
+		return da, db
+	})}, nil
 }
 
 func powF(x, y float32) float32 {
@@ -295,10 +325,11 @@ func rowsOf[T any](f func(x, y T) T) rowKernels[T] {
 	}
 }
 
-// unaryBuilder returns the builder of an elementwise float operator.
-func unaryBuilder(name string, f func(x float32) float32) Builder {
+// unaryBuilder returns the builder of an elementwise float operator; its
+// derivative d, if not nil, gives it a VJP (see withDerivative).
+func unaryBuilder(name string, f func(x float32) float32, d func(x, y float32) float32) Builder {
 	return func(n *Node) (Op, error) {
-		return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		return withDerivative(opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			if err := required(name, inputs, 1); err != nil {
 				return nil, err
 			}
@@ -314,15 +345,16 @@ func unaryBuilder(name string, f func(x float32) float32) Builder {
 				}
 			})
 			return one(out), nil
-		}), nil
+		}), d), nil
 	}
 }
 
 // sliceBuilder returns the builder of an elementwise float operator whose
-// loop is f itself, for operators too costly for a call per element.
-func sliceBuilder(name string, f func(dst, src []float32)) Builder {
+// loop is f itself, for operators too costly for a call per element; its
+// derivative d, if not nil, gives it a VJP (see withDerivative).
+func sliceBuilder(name string, f func(dst, src []float32), d func(x, y float32) float32) Builder {
 	return func(n *Node) (Op, error) {
-		return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		return withDerivative(opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			if err := required(name, inputs, 1); err != nil {
 				return nil, err
 			}
@@ -333,6 +365,16 @@ func sliceBuilder(name string, f func(dst, src []float32)) Builder {
 			out := tensor.New(x.Shape...)
 			parallelFor(len(x.F), 8, func(lo, hi int) { f(out.F[lo:hi], x.F[lo:hi]) })
 			return one(out), nil
-		}), nil
+		}), d), nil
 	}
+}
+
+// withDerivative returns run, with the VJP of an elementwise operator whose
+// derivative, in terms of its input x and output y, is d (none when d is
+// nil).
+func withDerivative(run opFunc, d func(x, y float32) float32) Op {
+	if d == nil {
+		return run
+	}
+	return diffFunc{run, unaryGrad(d)}
 }

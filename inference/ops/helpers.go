@@ -48,8 +48,18 @@ func constAt(n *Node, i int) *tensor.Tensor {
 
 // normAxis maps a possibly negative axis into [0, rank).
 func normAxis(op string, axis int64, rank int) (int, error) {
+	a, err := axisIn(axis, rank)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", op, err)
+	}
+	return a, nil
+}
+
+// axisIn is normAxis for messages that the caller prefixes (VJPs, whose
+// errors VJP prefixes with the operator).
+func axisIn(axis int64, rank int) (int, error) {
 	if axis < -int64(rank) || axis >= int64(rank) {
-		return 0, fmt.Errorf("%s: axis %d is out of range for rank %d", op, axis, rank)
+		return 0, fmt.Errorf("axis %d is out of range for rank %d", axis, rank)
 	}
 	if axis < 0 {
 		axis += int64(rank)

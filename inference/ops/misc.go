@@ -11,14 +11,14 @@ import (
 // CumSum, Shrink, Lp norms and OneHot.
 
 func init() {
-	register("DepthToSpace", buildDepthToSpace)
-	register("SpaceToDepth", buildSpaceToDepth)
-	register("Mod", buildMod)
-	register("CumSum", buildCumSum)
-	register("Shrink", buildShrink)
-	register("LpNormalization", buildLpNormalization)
-	register("GlobalLpPool", buildGlobalLpPool)
-	register("OneHot", buildOneHot)
+	register("DepthToSpace", buildDepthToSpace, differentiable)
+	register("SpaceToDepth", buildSpaceToDepth, differentiable)
+	register("Mod", buildMod, noGradient)
+	register("CumSum", buildCumSum, noGradient)
+	register("Shrink", buildShrink, noGradient)
+	register("LpNormalization", buildLpNormalization, noGradient)
+	register("GlobalLpPool", buildGlobalLpPool, noGradient)
+	register("OneHot", buildOneHot, noGradient)
 }
 
 func blockSize(op string, n *Node) (int, error) {
@@ -59,7 +59,7 @@ func buildDepthToSpace(n *Node) (Op, error) {
 	if mode != "DCR" && mode != "CRD" {
 		return nil, fmt.Errorf("DepthToSpace: unknown mode %q", mode)
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return traced(opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("DepthToSpace", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -73,7 +73,7 @@ func buildDepthToSpace(n *Node) (Op, error) {
 			return one(rearrange(x, []int{nb, b, b, c, h, w}, []int{0, 3, 4, 1, 5, 2}, out)), nil
 		}
 		return one(rearrange(x, []int{nb, c, b, b, h, w}, []int{0, 1, 4, 2, 5, 3}, out)), nil
-	}), nil
+	})), nil
 }
 
 func buildSpaceToDepth(n *Node) (Op, error) {
@@ -81,7 +81,7 @@ func buildSpaceToDepth(n *Node) (Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return traced(opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("SpaceToDepth", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -91,7 +91,7 @@ func buildSpaceToDepth(n *Node) (Op, error) {
 		}
 		nb, c, h, w := x.Shape[0], x.Shape[1], x.Shape[2]/b, x.Shape[3]/b
 		return one(rearrange(x, []int{nb, c, h, b, w, b}, []int{0, 3, 5, 1, 2, 4}, []int{nb, c * b * b, h, w})), nil
-	}), nil
+	})), nil
 }
 
 // buildMod: with fmod=0 the result takes the divisor's sign (Python's %),
@@ -121,7 +121,7 @@ func buildMod(n *Node) (Op, error) {
 		}
 		return nil
 	}
-	return binaryBuilder("Mod", fk, ik, check)(n)
+	return binaryBuilder("Mod", fk, ik, check, nil)(n)
 }
 
 // buildCumSum sums along the axis given as input 1, optionally excluding

@@ -8,7 +8,7 @@ import (
 	"camscope/inference/tensor"
 )
 
-func init() { register("BatchNormalization", buildBatchNorm) }
+func init() { register("BatchNormalization", buildBatchNorm, differentiable) }
 
 // batchNorm is the inference form y = (x - mean) / sqrt(var + eps) * scale + B,
 // folded into y = x*mul + add, with mul and add per channel, or per channel
@@ -21,8 +21,10 @@ type batchNorm struct {
 	// variance, which inference leaves unchanged.
 	outputs int
 	// lo and hi clip the output: a Relu or Clip the loader fused into the
-	// normalisation (DenseNet's BN-ReLU-Conv), else ±Inf.
+	// normalisation (DenseNet's BN-ReLU-Conv), else ±Inf; act is that
+	// activation.
 	lo, hi float32
+	act    kernels.Activation
 }
 
 func buildBatchNorm(n *Node) (Op, error) {
@@ -45,6 +47,7 @@ func buildBatchNorm(n *Node) (Op, error) {
 	if err != nil {
 		return nil, err
 	}
+	bn.act = act
 	switch act.Kind {
 	case kernels.ActRelu:
 		bn.lo = 0
@@ -115,4 +118,58 @@ func (bn *batchNorm) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		res = append(res, inputs[3+(i-1)%2])
 	}
 	return res, nil
+}
+
+func (bn *batchNorm) fused() kernels.Activation { return bn.act }
+
+func (bn *batchNorm) VJP(p *Pass, gs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return firstOutput(p, gs, bn.vjp)
+}
+
+// vjp differentiates the inference form
+// y = scale·(x - mean)/sqrt(var + eps) + B, per channel (axis 1).
+func (bn *batchNorm) vjp(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+	if len(p.Inputs) < 5 {
+		return nil, fmt.Errorf("needs five inputs")
+	}
+	if err := p.requireFloat(0, 1, 2, 3, 4); err != nil {
+		return nil, err
+	}
+	x := p.Inputs[0]
+	scale, mean, variance := p.Inputs[1], p.Inputs[3], p.Inputs[4]
+	if x.Rank() < 2 {
+		return nil, fmt.Errorf("want an N x C x ... input, got %s", tensor.ShapeString(x.Shape))
+	}
+	nb, c := x.Shape[0], x.Shape[1]
+	hw := tensor.Size(x.Shape[2:])
+	for _, p := range p.Inputs[1:5] {
+		if p == nil || p.Len() != c {
+			return nil, fmt.Errorf("scale, B, mean and var must hold %d values", c)
+		}
+	}
+	gx, gs, gbias, gm, gv := tensor.New(x.Shape...), tensor.New(c), tensor.New(c), tensor.New(c), tensor.New(c)
+	for ch := 0; ch < c; ch++ {
+		inv := 1 / math.Sqrt(float64(variance.F[ch])+float64(bn.eps))
+		k := float32(float64(scale.F[ch]) * inv)
+		var sg, sgx float64 // Σg and Σg·(x-mean)
+		for b := 0; b < nb; b++ {
+			off := (b*c + ch) * hw
+			for i := off; i < off+hw; i++ {
+				gx.F[i] = g.F[i] * k
+				sg += float64(g.F[i])
+				sgx += float64(g.F[i]) * (float64(x.F[i]) - float64(mean.F[ch]))
+			}
+		}
+		gs.F[ch] = float32(sgx * inv)
+		gbias.F[ch] = float32(sg)
+		gm.F[ch] = float32(-sg * float64(scale.F[ch]) * inv)
+		gv.F[ch] = float32(-0.5 * sgx * float64(scale.F[ch]) * inv * inv * inv)
+	}
+	grads := []*tensor.Tensor{gx, gs, gbias, gm, gv}
+	for i := range grads {
+		if !p.need(i) {
+			grads[i] = nil
+		}
+	}
+	return grads, nil
 }

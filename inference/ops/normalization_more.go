@@ -8,9 +8,9 @@ import (
 )
 
 func init() {
-	register("LRN", buildLRN)
-	register("InstanceNormalization", buildInstanceNorm)
-	register("LayerNormalization", buildLayerNorm)
+	register("LRN", buildLRN, differentiable)
+	register("InstanceNormalization", buildInstanceNorm, differentiable)
+	register("LayerNormalization", buildLayerNorm, differentiable)
 }
 
 // buildLRN: local response normalisation across channels (GoogLeNet,
@@ -37,7 +37,7 @@ func buildLRN(n *Node) (Op, error) {
 		return nil, fmt.Errorf("LRN: size must be a positive integer, got %d", size)
 	}
 	below, above := int((size-1)/2), int(size/2)
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("LRN", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -74,7 +74,9 @@ func buildLRN(n *Node) (Op, error) {
 			}
 		}
 		return one(out), nil
-	}), nil
+	}), func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+		return lrnVJP(p, g, alpha, beta, bias, int(size))
+	}}, nil
 }
 
 // buildInstanceNorm normalises each channel of each sample over its
@@ -84,7 +86,7 @@ func buildInstanceNorm(n *Node) (Op, error) {
 	if err != nil {
 		return nil, fmt.Errorf("InstanceNormalization: %w", err)
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("InstanceNormalization", inputs, 3); err != nil {
 			return nil, err
 		}
@@ -110,7 +112,7 @@ func buildInstanceNorm(n *Node) (Op, error) {
 			})
 		}
 		return one(out), nil
-	}), nil
+	}), func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) { return instanceNormVJP(p, g, eps) }}, nil
 }
 
 // normalize writes (src - mean) / sqrt(var + eps) * s + b into dst, with
@@ -150,7 +152,7 @@ func buildLayerNorm(n *Node) (Op, error) {
 		return nil, fmt.Errorf("LayerNormalization: %w", err)
 	}
 	nout := max(n.NumOutputs, 1)
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("LayerNormalization", inputs, 2); err != nil {
 			return nil, err
 		}
@@ -199,5 +201,171 @@ func buildLayerNorm(n *Node) (Op, error) {
 			means.F[o], invs.F[o] = float32(m), float32(inv)
 		}
 		return []*tensor.Tensor{out, means, invs}[:min(nout, 3)], nil
-	}), nil
+	}), func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) { return layerNormVJP(p, g, axis, eps) }}, nil
+}
+
+// lrnVJP differentiates y_c = x_c · d_c^-β with
+// d_c = bias + α/size · Σ_{c' in window(c)} x_c'², the window spanning
+// floor((size-1)/2) channels below c and ceil((size-1)/2) above:
+// dx_j = g_j·d_j^-β - (2αβ/size)·x_j·Σ_{c: j in window(c)} g_c·x_c·d_c^(-β-1).
+func lrnVJP(p *Pass, g *tensor.Tensor, alpha, beta, bias float32, size int) ([]*tensor.Tensor, error) {
+	if err := p.requireFloat(0); err != nil {
+		return nil, err
+	}
+	if !p.need(0) {
+		return nil, nil
+	}
+	x := p.Inputs[0]
+	if size <= 0 || x.Rank() < 2 {
+		return nil, fmt.Errorf("needs a positive size and an N x C x ... input")
+	}
+	nb, c := x.Shape[0], x.Shape[1]
+	inner := tensor.Size(x.Shape[2:])
+	below, above := (size-1)/2, size/2
+	a, b := float64(alpha)/float64(size), float64(beta)
+	gx := tensor.New(x.Shape...)
+	d := make([]float64, c)
+	t := make([]float64, c) // g_c·x_c·d_c^(-β-1)
+	for bt := 0; bt < nb; bt++ {
+		for p := 0; p < inner; p++ {
+			at := func(ch int) int { return (bt*c+ch)*inner + p }
+			for ch := 0; ch < c; ch++ {
+				s := 0.0
+				for k := max(ch-below, 0); k <= min(ch+above, c-1); k++ {
+					v := float64(x.F[at(k)])
+					s += v * v
+				}
+				d[ch] = float64(bias) + a*s
+				t[ch] = float64(g.F[at(ch)]) * float64(x.F[at(ch)]) * math.Pow(d[ch], -b-1)
+			}
+			for j := 0; j < c; j++ {
+				s := 0.0 // over the channels whose window holds j
+				for ch := max(j-above, 0); ch <= min(j+below, c-1); ch++ {
+					s += t[ch]
+				}
+				gx.F[at(j)] = float32(float64(g.F[at(j)])*math.Pow(d[j], -b) - 2*a*b*float64(x.F[at(j)])*s)
+			}
+		}
+	}
+	return []*tensor.Tensor{gx}, nil
+}
+
+// normRows differentiates y = x̂·scale + B over rows of n values, where
+// x̂ = (x - mean)·inv with the row's mean and inv = 1/sqrt(var + eps):
+// dx = inv·(d - mean(d) - x̂·mean(d·x̂)) with d = g·scale. scaleAt(i) and
+// the accumulators for dscale and dB are indexed by flat element i.
+func normRows(x, g *tensor.Tensor, rows, n int, eps float32, scale func(i int) float32, gx []float32, dScale, dBias func(i int, v float32)) {
+	d := make([]float64, n)
+	xh := make([]float64, n)
+	for r := 0; r < rows; r++ {
+		base := r * n
+		var mean, sq float64
+		for i := 0; i < n; i++ {
+			mean += float64(x.F[base+i])
+		}
+		mean /= float64(n)
+		for i := 0; i < n; i++ {
+			v := float64(x.F[base+i]) - mean
+			sq += v * v
+		}
+		inv := 1 / math.Sqrt(sq/float64(n)+float64(eps))
+		var md, mdx float64
+		for i := 0; i < n; i++ {
+			xh[i] = (float64(x.F[base+i]) - mean) * inv
+			d[i] = float64(g.F[base+i]) * float64(scale(base+i))
+			md += d[i]
+			mdx += d[i] * xh[i]
+			if dScale != nil {
+				dScale(base+i, float32(float64(g.F[base+i])*xh[i]))
+			}
+			if dBias != nil {
+				dBias(base+i, g.F[base+i])
+			}
+		}
+		md /= float64(n)
+		mdx /= float64(n)
+		if gx != nil {
+			for i := 0; i < n; i++ {
+				gx[base+i] = float32(inv * (d[i] - md - xh[i]*mdx))
+			}
+		}
+	}
+}
+
+// layerNormVJP: normalisation over the axes from axis on; Scale and B
+// broadcast to that part of the shape. Only the first output (Y) carries a
+// gradient.
+func layerNormVJP(p *Pass, g *tensor.Tensor, a int64, eps float32) ([]*tensor.Tensor, error) {
+	if err := p.requireFloat(0, 1, 2); err != nil {
+		return nil, err
+	}
+	x, scale := p.Inputs[0], p.in(1)
+	if scale == nil {
+		return nil, fmt.Errorf("Scale is missing")
+	}
+	axis, err := axisIn(a, x.Rank())
+	if err != nil {
+		return nil, err
+	}
+	cols := tensor.Size(x.Shape[axis:])
+	rows := x.Len() / max(cols, 1)
+	so, err := broadcastOffsets(x.Shape, scale.Shape)
+	if err != nil {
+		return nil, err
+	}
+	grads := make([]*tensor.Tensor, len(p.Inputs))
+	var gx []float32
+	if p.need(0) {
+		grads[0] = tensor.New(x.Shape...)
+		gx = grads[0].F
+	}
+	var dScale, dBias func(i int, v float32)
+	if p.need(1) {
+		grads[1] = tensor.New(scale.Shape...)
+		dScale = func(i int, v float32) { grads[1].F[so[i]] += v }
+	}
+	if p.need(2) {
+		b := p.Inputs[2]
+		bo, err := broadcastOffsets(x.Shape, b.Shape)
+		if err != nil {
+			return nil, err
+		}
+		grads[2] = tensor.New(b.Shape...)
+		dBias = func(i int, v float32) { grads[2].F[bo[i]] += v }
+	}
+	normRows(x, g, rows, cols, eps, func(i int) float32 { return scale.F[so[i]] }, gx, dScale, dBias)
+	return grads, nil
+}
+
+// instanceNormVJP: normalisation of each channel of each image over its
+// positions, with per-channel scale and B.
+func instanceNormVJP(p *Pass, g *tensor.Tensor, eps float32) ([]*tensor.Tensor, error) {
+	if err := p.requireFloat(0, 1, 2); err != nil {
+		return nil, err
+	}
+	x, scale, bias := p.Inputs[0], p.in(1), p.in(2)
+	if scale == nil || bias == nil || x.Rank() < 3 || scale.Len() != x.Shape[1] || bias.Len() != x.Shape[1] {
+		return nil, fmt.Errorf("want an N x C x ... input with C scales and biases")
+	}
+	c := x.Shape[1]
+	inner := tensor.Size(x.Shape[2:])
+	rows := x.Len() / max(inner, 1)
+	channel := func(i int) int { return (i / inner) % c }
+	grads := make([]*tensor.Tensor, len(p.Inputs))
+	var gx []float32
+	if p.need(0) {
+		grads[0] = tensor.New(x.Shape...)
+		gx = grads[0].F
+	}
+	var dScale, dBias func(i int, v float32)
+	if p.need(1) {
+		grads[1] = tensor.New(scale.Shape...)
+		dScale = func(i int, v float32) { grads[1].F[channel(i)] += v }
+	}
+	if p.need(2) {
+		grads[2] = tensor.New(bias.Shape...)
+		dBias = func(i int, v float32) { grads[2].F[channel(i)] += v }
+	}
+	normRows(x, g, rows, inner, eps, func(i int) float32 { return scale.F[channel(i)] }, gx, dScale, dBias)
+	return grads, nil
 }

@@ -38,14 +38,35 @@ type Node struct {
 // Builder builds an operator for a node.
 type Builder func(n *Node) (Op, error)
 
-var registry = map[string]Builder{}
+// traits are what an operator's registration declares about it.
+type traits uint8
+
+const (
+	// noGradient: the built operator has no VJP (its results are integers
+	// or shapes, or piecewise constant, or Grad-CAM does not go back
+	// through it).
+	noGradient traits = 0
+	// differentiable: the built operator implements Differentiable, and
+	// TestVJPFiniteDifferences has a case for it.
+	differentiable traits = 1 << iota
+	// noConformanceData: ONNX's node test data has no case for the
+	// operator that the engine can run (the engine's own operators).
+	noConformanceData
+)
+
+type registration struct {
+	build  Builder
+	traits traits
+}
+
+var registry = map[string]registration{}
 
 // register is called from init functions in this package.
-func register(opType string, b Builder) {
+func register(opType string, b Builder, t traits) {
 	if _, dup := registry[opType]; dup {
 		panic("ops: operator registered twice: " + opType)
 	}
-	registry[opType] = b
+	registry[opType] = registration{b, t}
 }
 
 // ErrUnsupported is wrapped by Build's error for an operator this engine
@@ -54,11 +75,11 @@ var ErrUnsupported = errors.New("unsupported operator")
 
 // Build returns the operator for n.
 func Build(n *Node) (Op, error) {
-	b, ok := registry[n.OpType]
+	r, ok := registry[n.OpType]
 	if !ok {
 		return nil, fmt.Errorf("%w %q", ErrUnsupported, n.OpType)
 	}
-	return b(n)
+	return r.build(n)
 }
 
 // Supported lists the operator types Build accepts, sorted.

@@ -13,24 +13,24 @@ import (
 // into its inputs.
 
 func init() {
-	register("Identity", buildIdentity)
-	register("Dropout", buildDropout)
-	register("Flatten", buildFlatten)
-	register("Reshape", buildReshape)
-	register("Squeeze", buildSqueeze)
-	register("Unsqueeze", buildUnsqueeze)
-	register("Shape", buildShape)
-	register("Concat", buildConcat)
-	register("Transpose", buildTranspose)
+	register("Identity", buildIdentity, differentiable)
+	register("Dropout", buildDropout, differentiable)
+	register("Flatten", buildFlatten, differentiable)
+	register("Reshape", buildReshape, differentiable)
+	register("Squeeze", buildSqueeze, differentiable)
+	register("Unsqueeze", buildUnsqueeze, differentiable)
+	register("Shape", buildShape, noGradient)
+	register("Concat", buildConcat, differentiable)
+	register("Transpose", buildTranspose, differentiable)
 }
 
 func buildIdentity(n *Node) (Op, error) {
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Identity", inputs, 1); err != nil {
 			return nil, err
 		}
 		return one(alias(inputs[0], inputs[0].Shape)), nil
-	}), nil
+	}), reshapeBack}, nil
 }
 
 // buildDropout: inference is the identity. From opset 12 the ratio and
@@ -38,7 +38,7 @@ func buildIdentity(n *Node) (Op, error) {
 // random numbers and is refused.
 func buildDropout(n *Node) (Op, error) {
 	mask := n.NumOutputs > 1
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Dropout", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -64,7 +64,7 @@ func buildDropout(n *Node) (Op, error) {
 			res = append(res, m)
 		}
 		return res, nil
-	}), nil
+	}), reshapeBack}, nil
 }
 
 func buildFlatten(n *Node) (Op, error) {
@@ -72,7 +72,7 @@ func buildFlatten(n *Node) (Op, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Flatten: %w", err)
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Flatten", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -87,7 +87,7 @@ func buildFlatten(n *Node) (Op, error) {
 			a += r
 		}
 		return one(alias(x, []int{tensor.Size(x.Shape[:a]), tensor.Size(x.Shape[a:])})), nil
-	}), nil
+	}), reshapeBack}, nil
 }
 
 func buildReshape(n *Node) (Op, error) {
@@ -103,7 +103,7 @@ func buildReshape(n *Node) (Op, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Reshape: %w", err)
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Reshape", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -121,7 +121,7 @@ func buildReshape(n *Node) (Op, error) {
 			return nil, err
 		}
 		return one(alias(x, shape)), nil
-	}), nil
+	}), reshapeBack}, nil
 }
 
 // reshapeTarget resolves a Reshape shape: 0 copies the input dimension
@@ -163,10 +163,13 @@ func reshapeTarget(in []int, spec []int64, allowZero bool) ([]int, error) {
 	return shape, nil
 }
 
-// axesSource returns a function giving the axes of Squeeze, Unsqueeze or
-// ReduceMean: from attribute "axes" before opset since, from input 1 after.
-// A nil result means no axes were given.
-func axesSource(op string, n *Node, since int) (func(inputs []*tensor.Tensor) ([]int64, error), error) {
+// axesFunc gives the axes of an operator given its inputs; nil means no
+// axes were given.
+type axesFunc func(inputs []*tensor.Tensor) ([]int64, error)
+
+// axesSource returns the axesFunc of Squeeze, Unsqueeze or a reduction:
+// from attribute "axes" before opset since, from input 1 after.
+func axesSource(op string, n *Node, since int) (axesFunc, error) {
 	if n.Opset < since {
 		axes, err := n.Attrs.Ints("axes", nil)
 		if err != nil {
@@ -188,7 +191,7 @@ func buildSqueeze(n *Node) (Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Squeeze", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -221,7 +224,7 @@ func buildSqueeze(n *Node) (Op, error) {
 			}
 		}
 		return one(alias(x, shape)), nil
-	}), nil
+	}), reshapeBack}, nil
 }
 
 func buildUnsqueeze(n *Node) (Op, error) {
@@ -229,7 +232,7 @@ func buildUnsqueeze(n *Node) (Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Unsqueeze", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -261,7 +264,7 @@ func buildUnsqueeze(n *Node) (Op, error) {
 			}
 		}
 		return one(alias(x, shape)), nil
-	}), nil
+	}), reshapeBack}, nil
 }
 
 func buildShape(n *Node) (Op, error) {
@@ -307,7 +310,7 @@ func buildConcat(n *Node) (Op, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Concat: %w", err)
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if len(inputs) == 0 {
 			return nil, fmt.Errorf("Concat: no inputs")
 		}
@@ -341,7 +344,7 @@ func buildConcat(n *Node) (Op, error) {
 			concatInto(out.F, inputs, func(t *tensor.Tensor) []float32 { return t.F }, a, outer, inner)
 		}
 		return one(out), nil
-	}), nil
+	}), func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) { return concatVJP(p, g, axis) }}, nil
 }
 
 func concatInto[T any](dst []T, inputs []*tensor.Tensor, data func(*tensor.Tensor) []T, axis, outer, inner int) {
@@ -365,7 +368,7 @@ func buildTranspose(n *Node) (Op, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Transpose: %w", err)
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Transpose", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -397,7 +400,7 @@ func buildTranspose(n *Node) (Op, error) {
 			permute(out.F, x.F, x.Shape, p)
 		}
 		return one(out), nil
-	}), nil
+	}), func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) { return transposeVJP(p, g, perm) }}, nil
 }
 
 // permute writes src (shape) with its axes reordered by perm into dst,
@@ -448,4 +451,98 @@ func permute[T any](dst, src []T, shape []int, perm []int) {
 			idx[d] = 0
 		}
 	}
+}
+
+// reshapeBack is the VJP of the operators that only move values without
+// changing their order: it hands the gradient back in the input's shape.
+// Dropout is the identity at inference; its mask output gets no gradient.
+func reshapeBack(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+	if err := p.requireFloat(0); err != nil {
+		return nil, err
+	}
+	if !p.need(0) {
+		return nil, nil
+	}
+	x := p.Inputs[0]
+	if x.Len() != g.Len() {
+		return nil, fmt.Errorf("input %s and output %s differ in size", tensor.ShapeString(x.Shape), tensor.ShapeString(g.Shape))
+	}
+	return []*tensor.Tensor{g.Reshaped(x.Shape)}, nil
+}
+
+// concatVJP cuts the gradient into the inputs' slabs along the axis.
+func concatVJP(p *Pass, g *tensor.Tensor, a int64) ([]*tensor.Tensor, error) {
+	axis, err := axisIn(a, g.Rank())
+	if err != nil {
+		return nil, err
+	}
+	outer := tensor.Size(g.Shape[:axis])
+	inner := tensor.Size(g.Shape[axis+1:])
+	outRow := g.Shape[axis] * inner
+	grads := make([]*tensor.Tensor, len(p.Inputs))
+	pos := 0 // offset of the current input's slab within an output row
+	for i, x := range p.Inputs {
+		if x == nil {
+			continue
+		}
+		if x.Rank() != g.Rank() {
+			return nil, fmt.Errorf("input %d has rank %d, the output %d", i, x.Rank(), g.Rank())
+		}
+		row := x.Shape[axis] * inner
+		if p.need(i) {
+			gx := tensor.New(x.Shape...)
+			for o := 0; o < outer; o++ {
+				copy(gx.F[o*row:(o+1)*row], g.F[o*outRow+pos:o*outRow+pos+row])
+			}
+			grads[i] = gx
+		}
+		pos += row
+	}
+	if pos != outRow {
+		return nil, fmt.Errorf("the inputs fill %d of the %d values along axis %d", pos/max(inner, 1), g.Shape[axis], axis)
+	}
+	return grads, nil
+}
+
+// transposeVJP transposes the gradient back.
+func transposeVJP(p *Pass, g *tensor.Tensor, perm []int64) ([]*tensor.Tensor, error) {
+	if !p.need(0) {
+		return nil, nil
+	}
+	x := p.Inputs[0]
+	r := x.Rank()
+	if perm == nil {
+		for i := r - 1; i >= 0; i-- {
+			perm = append(perm, int64(i))
+		}
+	}
+	if len(perm) != r {
+		return nil, fmt.Errorf("perm %v does not match rank %d", perm, r)
+	}
+	// Output axis i is input axis perm[i]: walk the gradient in order and
+	// write each value where its input element lives.
+	xs := tensor.Strides(x.Shape)
+	stride := make([]int, r)
+	for i, p := range perm {
+		if p < 0 || int(p) >= r {
+			return nil, fmt.Errorf("perm %v is not a permutation", perm)
+		}
+		stride[i] = xs[p]
+	}
+	gx := tensor.New(x.Shape...)
+	idx := make([]int, r)
+	off := 0
+	for _, v := range g.F {
+		gx.F[off] = v
+		for d := r - 1; d >= 0; d-- {
+			idx[d]++
+			off += stride[d]
+			if idx[d] < g.Shape[d] {
+				break
+			}
+			off -= stride[d] * idx[d]
+			idx[d] = 0
+		}
+	}
+	return []*tensor.Tensor{gx}, nil
 }

@@ -11,11 +11,11 @@ import (
 // and in architectures like ShuffleNet (Split).
 
 func init() {
-	register("Split", buildSplit)
-	register("Expand", buildExpand)
-	register("Tile", buildTile)
-	register("ConstantOfShape", buildConstantOfShape)
-	register("Range", buildRange)
+	register("Split", buildSplit, differentiable)
+	register("Expand", buildExpand, differentiable)
+	register("Tile", buildTile, differentiable)
+	register("ConstantOfShape", buildConstantOfShape, noGradient)
+	register("Range", buildRange, noGradient)
 	register("Size", func(n *Node) (Op, error) {
 		return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			if err := required("Size", inputs, 1); err != nil {
@@ -23,7 +23,7 @@ func init() {
 			}
 			return one(tensor.FromInt64([]int{}, []int64{int64(inputs[0].Len())})), nil
 		}), nil
-	})
+	}, noGradient)
 }
 
 // buildSplit: the sizes come from the `split` attribute before opset 13 and
@@ -44,7 +44,7 @@ func buildSplit(n *Node) (Op, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Split: %w", err)
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return splitOp{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Split", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -102,7 +102,7 @@ func buildSplit(n *Node) (Op, error) {
 			outs = append(outs, o)
 		}
 		return outs, nil
-	}), nil
+	}), axis}, nil
 }
 
 // shapeInput reads a shape given as an int64 tensor.
@@ -122,7 +122,7 @@ func shapeInput(op string, t *tensor.Tensor) ([]int, error) {
 }
 
 func buildExpand(n *Node) (Op, error) {
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Expand", inputs, 2); err != nil {
 			return nil, err
 		}
@@ -143,11 +143,11 @@ func buildExpand(n *Node) (Op, error) {
 			out = alias(x, shape)
 		}
 		return one(out), nil
-	}), nil
+	}), expandVJP}, nil
 }
 
 func buildTile(n *Node) (Op, error) {
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Tile", inputs, 2); err != nil {
 			return nil, err
 		}
@@ -179,7 +179,7 @@ func buildTile(n *Node) (Op, error) {
 			broadcastTo(out.F, x.F, to, from)
 		}
 		return one(out), nil
-	}), nil
+	}), tileVJP}, nil
 }
 
 func buildConstantOfShape(n *Node) (Op, error) {
@@ -268,4 +268,102 @@ func sign64(v int64) int64 {
 		return -1
 	}
 	return 1
+}
+
+// expandVJP sums the gradient over the axes the input was broadcast along.
+func expandVJP(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+	if err := p.requireFloat(0); err != nil {
+		return nil, err
+	}
+	if !p.need(0) {
+		return nil, nil
+	}
+	x := p.Inputs[0]
+	offs, err := broadcastOffsets(g.Shape, x.Shape)
+	if err != nil {
+		return nil, err
+	}
+	gx := tensor.New(x.Shape...)
+	for i, v := range g.F {
+		gx.F[offs[i]] += v
+	}
+	return []*tensor.Tensor{gx}, nil
+}
+
+// tileVJP sums the gradient over the copies.
+func tileVJP(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+	if err := p.requireFloat(0); err != nil {
+		return nil, err
+	}
+	if !p.need(0) {
+		return nil, nil
+	}
+	x := p.Inputs[0]
+	r := x.Rank()
+	if g.Rank() != r {
+		return nil, fmt.Errorf("output rank %d differs from input rank %d", g.Rank(), r)
+	}
+	xs := tensor.Strides(x.Shape)
+	gx := tensor.New(x.Shape...)
+	idx := make([]int, r)
+	for _, v := range g.F {
+		off := 0
+		for d := 0; d < r; d++ {
+			off += (idx[d] % x.Shape[d]) * xs[d]
+		}
+		gx.F[off] += v
+		for d := r - 1; d >= 0; d-- {
+			idx[d]++
+			if idx[d] < g.Shape[d] {
+				break
+			}
+			idx[d] = 0
+		}
+	}
+	return []*tensor.Tensor{gx}, nil
+}
+
+// VJP puts the outputs' gradients side by side along the axis (zeros
+// for outputs the scalar does not depend on).
+// splitOp is Split: its VJP takes the gradients of all its outputs.
+type splitOp struct {
+	run  opFunc
+	axis int64
+}
+
+func (s splitOp) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) { return s.run(inputs) }
+
+func (s splitOp) VJP(p *Pass, gs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	if err := p.requireFloat(0); err != nil {
+		return nil, err
+	}
+	if !p.need(0) {
+		return nil, nil
+	}
+	x := p.Inputs[0]
+	axis, err := axisIn(s.axis, x.Rank())
+	if err != nil {
+		return nil, err
+	}
+	outer := tensor.Size(x.Shape[:axis])
+	inner := tensor.Size(x.Shape[axis+1:])
+	row := x.Shape[axis] * inner
+	gx := tensor.New(x.Shape...)
+	pos := 0
+	for i, y := range p.Outputs {
+		if y == nil {
+			return nil, fmt.Errorf("the value of output %d is missing", i)
+		}
+		part := y.Shape[axis] * inner
+		if g := gs[i]; g != nil {
+			for o := 0; o < outer; o++ {
+				copy(gx.F[o*row+pos:o*row+pos+part], g.F[o*part:(o+1)*part])
+			}
+		}
+		pos += part
+	}
+	if pos != row {
+		return nil, fmt.Errorf("the outputs hold %d of the %d values along axis %d", pos/max(inner, 1), x.Shape[axis], axis)
+	}
+	return []*tensor.Tensor{gx}, nil
 }
