@@ -79,6 +79,7 @@ func init() {
 		s := 1 / (1 + math.Exp(-float64(x)))
 		return float32(s * (1 + float64(x)*(1-s)))
 	}), differentiable|noConformanceData)
+	register("Shrink", buildShrink, noGradient)
 }
 
 // softplus is log(1+exp(x)), without overflow for large x.
@@ -339,4 +340,41 @@ func clipInt(x, loT, hiT *tensor.Tensor) ([]*tensor.Tensor, error) {
 		out.I[i] = min(max(v, lo), hi)
 	}
 	return one(out), nil
+}
+
+func buildShrink(n *Node) (Op, error) {
+	bias, err := n.Attrs.Float("bias", 0)
+	if err != nil {
+		return nil, fmt.Errorf("Shrink: %w", err)
+	}
+	lambd, err := n.Attrs.Float("lambd", 0.5)
+	if err != nil {
+		return nil, fmt.Errorf("Shrink: %w", err)
+	}
+	f := func(x float64) float64 {
+		switch {
+		case x < -float64(lambd):
+			return x + float64(bias)
+		case x > float64(lambd):
+			return x - float64(bias)
+		}
+		return 0
+	}
+	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("Shrink", inputs, 1); err != nil {
+			return nil, err
+		}
+		x := inputs[0]
+		out := newTensor(x.DType, x.Shape)
+		if x.DType == tensor.Int64 {
+			for i, v := range x.I {
+				out.I[i] = int64(f(float64(v)))
+			}
+		} else {
+			for i, v := range x.F {
+				out.F[i] = float32(f(float64(v)))
+			}
+		}
+		return one(out), nil
+	}), nil
 }

@@ -17,10 +17,29 @@ func init() {
 	register("Div", binaryBuilder("Div", divRows[float32](), divRows[int64](), checkIntDivisor,
 		func(_, b, y, g float32) (float32, float32) { return g / b, -g * y / b }), differentiable)
 	register("Pow", buildPow, differentiable)
-	register("Sqrt", unaryBuilder("Sqrt", func(x float32) float32 { return float32(math.Sqrt(float64(x))) },
-		func(_, y float32) float32 { return 0.5 / y }), differentiable)
-	register("Erf", unaryBuilder("Erf", func(x float32) float32 { return float32(math.Erf(float64(x))) },
-		func(x, _ float32) float32 { return float32(2 / math.SqrtPi * math.Exp(-float64(x)*float64(x))) }), differentiable)
+	register("Mod", buildMod, noGradient)
+	register("Max", variadicBuilder("Max", rowsOf(func(a, b float32) float32 {
+		if a != a || b != b {
+			return float32(math.NaN())
+		}
+		return max(a, b)
+	}), rowsOf(func(a, b int64) int64 { return max(a, b) }), nil, pickVJP), differentiable)
+	register("Min", variadicBuilder("Min", rowsOf(func(a, b float32) float32 {
+		if a != a || b != b {
+			return float32(math.NaN())
+		}
+		return min(a, b)
+	}), rowsOf(func(a, b int64) int64 { return min(a, b) }), nil, pickVJP), differentiable)
+	register("Sum", variadicBuilder("Sum", addRows[float32](), addRows[int64](), nil, func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+		return variadicVJP(p, g, 1)
+	}), differentiable)
+	register("Mean", variadicBuilder("Mean", addRows[float32](), rowKernels[int64]{}, func(t *tensor.Tensor, n int) {
+		for i := range t.F {
+			t.F[i] /= float32(n)
+		}
+	}, func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+		return variadicVJP(p, g, 1/float32(len(p.Inputs)))
+	}), differentiable)
 }
 
 type number interface{ ~float32 | ~int64 }
@@ -325,56 +344,129 @@ func rowsOf[T any](f func(x, y T) T) rowKernels[T] {
 	}
 }
 
-// unaryBuilder returns the builder of an elementwise float operator; its
-// derivative d, if not nil, gives it a VJP (see withDerivative).
-func unaryBuilder(name string, f func(x float32) float32, d func(x, y float32) float32) Builder {
+// buildMod: with fmod=0 the result takes the divisor's sign (Python's %),
+// with fmod=1 the dividend's (C's fmod).
+func buildMod(n *Node) (Op, error) {
+	fm, err := n.Attrs.Int("fmod", 0)
+	if err != nil {
+		return nil, fmt.Errorf("Mod: %w", err)
+	}
+	fk := rowsOf(func(a, b float32) float32 {
+		r := float32(math.Mod(float64(a), float64(b)))
+		if fm == 0 && r != 0 && (r < 0) != (b < 0) {
+			r += b
+		}
+		return r
+	})
+	ik := rowsOf(func(a, b int64) int64 {
+		r := a % b
+		if fm == 0 && r != 0 && (r < 0) != (b < 0) {
+			r += b
+		}
+		return r
+	})
+	check := func(b *tensor.Tensor) error {
+		if err := checkIntDivisor(b); err != nil {
+			return fmt.Errorf("Mod: integer modulo by zero")
+		}
+		return nil
+	}
+	return binaryBuilder("Mod", fk, ik, check, nil)(n)
+}
+
+// variadicBuilder folds any number of broadcast inputs with a binary
+// operator; finish, if set, adjusts the result given the input count. vjp
+// is its VJP.
+func variadicBuilder(name string, fk rowKernels[float32], ik rowKernels[int64], finish func(t *tensor.Tensor, n int), vjp gradFunc) Builder {
 	return func(n *Node) (Op, error) {
-		return withDerivative(opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
-			if err := required(name, inputs, 1); err != nil {
+		return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+			if len(inputs) == 0 {
+				return nil, fmt.Errorf("%s: no inputs", name)
+			}
+			if err := required(name, inputs, len(inputs)); err != nil {
 				return nil, err
 			}
-			x := inputs[0]
-			if err := requireFloat(name, x); err != nil {
-				return nil, err
+			acc := inputs[0]
+			if acc.DType == tensor.Int64 && ik.vv == nil {
+				return nil, fmt.Errorf("%s: want float32 inputs, got %s", name, acc)
 			}
-			out := tensor.New(x.Shape...)
-			parallelFor(len(x.F), 8, func(lo, hi int) {
-				dst := out.F[lo:hi]
-				for i, v := range x.F[lo:hi] {
-					dst[i] = f(v)
+			for _, b := range inputs[1:] {
+				if b.DType != acc.DType {
+					return nil, fmt.Errorf("%s: operand types differ (%s and %s)", name, acc, b)
 				}
-			})
-			return one(out), nil
-		}), d), nil
+				shape, err := tensor.BroadcastShape(acc.Shape, b.Shape)
+				if err != nil {
+					return nil, fmt.Errorf("%s: shapes %s and %s do not broadcast", name, tensor.ShapeString(acc.Shape), tensor.ShapeString(b.Shape))
+				}
+				if err := checkSize(name, shape); err != nil {
+					return nil, err
+				}
+				out := newTensor(acc.DType, shape)
+				if acc.DType == tensor.Int64 {
+					broadcastApply(ik, out.I, acc.I, b.I, shape, acc.Shape, b.Shape)
+				} else {
+					broadcastApply(fk, out.F, acc.F, b.F, shape, acc.Shape, b.Shape)
+				}
+				acc = out
+			}
+			if len(inputs) == 1 {
+				acc = acc.Clone()
+			}
+			if finish != nil {
+				finish(acc, len(inputs))
+			}
+			return one(acc), nil
+		}), vjp}, nil
 	}
 }
 
-// sliceBuilder returns the builder of an elementwise float operator whose
-// loop is f itself, for operators too costly for a call per element; its
-// derivative d, if not nil, gives it a VJP (see withDerivative).
-func sliceBuilder(name string, f func(dst, src []float32), d func(x, y float32) float32) Builder {
-	return func(n *Node) (Op, error) {
-		return withDerivative(opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
-			if err := required(name, inputs, 1); err != nil {
-				return nil, err
-			}
-			x := inputs[0]
-			if err := requireFloat(name, x); err != nil {
-				return nil, err
-			}
-			out := tensor.New(x.Shape...)
-			parallelFor(len(x.F), 8, func(lo, hi int) { f(out.F[lo:hi], x.F[lo:hi]) })
-			return one(out), nil
-		}), d), nil
+// variadicVJP hands each input scale·g, summed over its broadcast axes.
+func variadicVJP(p *Pass, g *tensor.Tensor, scale float32) ([]*tensor.Tensor, error) {
+	grads := make([]*tensor.Tensor, len(p.Inputs))
+	for i, x := range p.Inputs {
+		if !p.need(i) {
+			continue
+		}
+		offs, err := broadcastOffsets(g.Shape, x.Shape)
+		if err != nil {
+			return nil, err
+		}
+		gx := tensor.New(x.Shape...)
+		for j, v := range g.F {
+			gx.F[offs[j]] += scale * v
+		}
+		grads[i] = gx
 	}
+	return grads, nil
 }
 
-// withDerivative returns run, with the VJP of an elementwise operator whose
-// derivative, in terms of its input x and output y, is d (none when d is
-// nil).
-func withDerivative(run opFunc, d func(x, y float32) float32) Op {
-	if d == nil {
-		return run
+// pickVJP is the VJP of variadic Max and Min: each output element's
+// gradient goes to the first input holding the value chosen.
+func pickVJP(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+	y := p.Outputs[0]
+	offs := make([][]int, len(p.Inputs))
+	grads := make([]*tensor.Tensor, len(p.Inputs))
+	for i, x := range p.Inputs {
+		if x == nil || x.DType != tensor.Float32 {
+			return nil, fmt.Errorf("input %d is not float32", i)
+		}
+		var err error
+		if offs[i], err = broadcastOffsets(y.Shape, x.Shape); err != nil {
+			return nil, err
+		}
+		if p.need(i) {
+			grads[i] = tensor.New(x.Shape...)
+		}
 	}
-	return diffFunc{run, unaryGrad(d)}
+	for j, v := range y.F {
+		for i, x := range p.Inputs {
+			if x.F[offs[i][j]] == v {
+				if grads[i] != nil {
+					grads[i].F[offs[i][j]] += g.F[j]
+				}
+				break
+			}
+		}
+	}
+	return grads, nil
 }

@@ -6,7 +6,10 @@ import (
 	"camscope/inference/tensor"
 )
 
-func init() { register("Gather", buildGather, differentiable) }
+func init() {
+	register("Gather", buildGather, differentiable)
+	register("OneHot", buildOneHot, noGradient)
+}
 
 // buildGather: out = data indexed along axis by indices (any shape,
 // negative values count from the end); the output shape is
@@ -106,4 +109,60 @@ func gatherVJP(p *Pass, g *tensor.Tensor, a int64) ([]*tensor.Tensor, error) {
 		}
 	}
 	return []*tensor.Tensor{gx}, nil
+}
+
+// buildOneHot: out has depth inserted at axis; values is [off, on];
+// negative indices count from depth.
+func buildOneHot(n *Node) (Op, error) {
+	axis, err := n.Attrs.Int("axis", -1)
+	if err != nil {
+		return nil, fmt.Errorf("OneHot: %w", err)
+	}
+	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("OneHot", inputs, 3); err != nil {
+			return nil, err
+		}
+		idx, dt, vals := inputs[0], inputs[1], inputs[2]
+		if dt.Len() != 1 {
+			return nil, fmt.Errorf("OneHot: depth must hold one value")
+		}
+		depth := int(dt.Float64s()[0])
+		if depth <= 0 {
+			return nil, fmt.Errorf("OneHot: depth %d must be positive", depth)
+		}
+		if vals.Len() != 2 {
+			return nil, fmt.Errorf("OneHot: values must hold [off, on], got %s", tensor.ShapeString(vals.Shape))
+		}
+		a, err := normAxis("OneHot", axis, idx.Rank()+1)
+		if err != nil {
+			return nil, err
+		}
+		shape := append(append(append([]int{}, idx.Shape[:a]...), depth), idx.Shape[a:]...)
+		if err := checkSize("OneHot", shape); err != nil {
+			return nil, err
+		}
+		outer, inner := tensor.Size(idx.Shape[:a]), tensor.Size(idx.Shape[a:])
+		out := newTensor(vals.DType, shape)
+		iv := idx.Float64s()
+		for o := 0; o < outer; o++ {
+			for d := 0; d < depth; d++ {
+				for i := 0; i < inner; i++ {
+					k := int(iv[o*inner+i])
+					if k < 0 {
+						k += depth
+					}
+					at, on := (o*depth+d)*inner+i, 0
+					if k == d {
+						on = 1
+					}
+					if vals.DType == tensor.Int64 {
+						out.I[at] = vals.I[on]
+					} else {
+						out.F[at] = vals.F[on]
+					}
+				}
+			}
+		}
+		return one(out), nil
+	}), nil
 }

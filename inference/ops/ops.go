@@ -1,8 +1,3 @@
-// Package ops implements the ONNX operators the engine runs. An operator is
-// built once per graph node, from its attributes, the opset in force and the
-// inputs that are constant (initializers), so that weights can be prepared
-// ahead; Run then maps input tensors to output tensors and never modifies
-// its inputs or itself, so one built graph can serve concurrent runs.
 package ops
 
 import (
@@ -12,10 +7,6 @@ import (
 
 	"camscope/inference/tensor"
 )
-
-// Attrs are a node's attributes. Values are int64, float32, string, []int64,
-// []float32, []string or *tensor.Tensor.
-type Attrs map[string]any
 
 // Op is a built operator.
 type Op interface {
@@ -92,80 +83,24 @@ func Supported() []string {
 	return out
 }
 
-// Int returns integer attribute name, or def when it is absent.
-func (a Attrs) Int(name string, def int64) (int64, error) {
-	v, ok := a[name]
-	if !ok {
-		return def, nil
+// opFunc adapts a function to Op, for operators that keep no state beyond
+// what the closure captures at build time.
+type opFunc func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error)
+
+func (f opFunc) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) { return f(inputs) }
+
+// newTensor returns a zeroed tensor of the given dtype and shape.
+func newTensor(dt tensor.DType, shape []int) *tensor.Tensor {
+	if dt == tensor.Int64 {
+		return tensor.NewInt64(shape...)
 	}
-	i, ok := v.(int64)
-	if !ok {
-		return 0, fmt.Errorf("attribute %s: want an integer, got %T", name, v)
-	}
-	return i, nil
+	return tensor.New(shape...)
 }
 
-// Float returns float attribute name, or def when it is absent.
-func (a Attrs) Float(name string, def float32) (float32, error) {
-	v, ok := a[name]
-	if !ok {
-		return def, nil
-	}
-	f, ok := v.(float32)
-	if !ok {
-		return 0, fmt.Errorf("attribute %s: want a float, got %T", name, v)
-	}
-	return f, nil
+// alias returns a tensor that shares t's data under a new shape.
+func alias(t *tensor.Tensor, shape []int) *tensor.Tensor {
+	return &tensor.Tensor{Shape: append([]int{}, shape...), DType: t.DType, F: t.F, I: t.I}
 }
 
-// String returns string attribute name, or def when it is absent.
-func (a Attrs) String(name string, def string) (string, error) {
-	v, ok := a[name]
-	if !ok {
-		return def, nil
-	}
-	s, ok := v.(string)
-	if !ok {
-		return "", fmt.Errorf("attribute %s: want a string, got %T", name, v)
-	}
-	return s, nil
-}
-
-// Ints returns integer-list attribute name, or def when it is absent.
-func (a Attrs) Ints(name string, def []int64) ([]int64, error) {
-	v, ok := a[name]
-	if !ok {
-		return def, nil
-	}
-	s, ok := v.([]int64)
-	if !ok {
-		return nil, fmt.Errorf("attribute %s: want a list of integers, got %T", name, v)
-	}
-	return s, nil
-}
-
-// Floats returns float-list attribute name, or def when it is absent.
-func (a Attrs) Floats(name string, def []float32) ([]float32, error) {
-	v, ok := a[name]
-	if !ok {
-		return def, nil
-	}
-	s, ok := v.([]float32)
-	if !ok {
-		return nil, fmt.Errorf("attribute %s: want a list of floats, got %T", name, v)
-	}
-	return s, nil
-}
-
-// Tensor returns tensor attribute name, or nil when it is absent.
-func (a Attrs) Tensor(name string) (*tensor.Tensor, error) {
-	v, ok := a[name]
-	if !ok {
-		return nil, nil
-	}
-	t, ok := v.(*tensor.Tensor)
-	if !ok {
-		return nil, fmt.Errorf("attribute %s: want a tensor, got %T", name, v)
-	}
-	return t, nil
-}
+// one wraps a single output.
+func one(t *tensor.Tensor) []*tensor.Tensor { return []*tensor.Tensor{t} }

@@ -12,6 +12,7 @@ func init() {
 	register("AveragePool", func(n *Node) (Op, error) { return buildPool(n, false) }, differentiable)
 	register("GlobalAveragePool", func(n *Node) (Op, error) { return globalPool{"GlobalAveragePool", false}, nil }, differentiable)
 	register("GlobalMaxPool", func(n *Node) (Op, error) { return globalPool{"GlobalMaxPool", true}, nil }, differentiable)
+	register("GlobalLpPool", buildGlobalLpPool, noGradient)
 }
 
 type pool struct {
@@ -585,4 +586,34 @@ func (p globalPool) vjp(ps *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 		}
 	}
 	return []*tensor.Tensor{gx}, nil
+}
+
+func buildGlobalLpPool(n *Node) (Op, error) {
+	p, err := lpOrder("GlobalLpPool", n)
+	if err != nil {
+		return nil, err
+	}
+	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("GlobalLpPool", inputs, 1); err != nil {
+			return nil, err
+		}
+		x := inputs[0]
+		if err := requireFloat("GlobalLpPool", x); err != nil {
+			return nil, err
+		}
+		nb, ch, sp, err := spatial("GlobalLpPool", x.Shape)
+		if err != nil {
+			return nil, err
+		}
+		shape := []int{nb, ch}
+		for range sp {
+			shape = append(shape, 1)
+		}
+		out := tensor.New(shape...)
+		size := tensor.Size(sp)
+		for i := range out.F {
+			out.F[i] = float32(lpNorm(x.F, i*size, size, 1, p))
+		}
+		return one(out), nil
+	}), nil
 }

@@ -55,6 +55,7 @@ func init() {
 		}
 		register(r.name, func(n *Node) (Op, error) { return buildReduce(n, r) }, t)
 	}
+	register("CumSum", buildCumSum, noGradient)
 }
 
 func buildReduce(n *Node, red reduction) (Op, error) {
@@ -321,4 +322,64 @@ func reduceExtremeVJP(p *Pass, g *tensor.Tensor, axesOf axesFunc, noop bool) ([]
 		}
 	}
 	return []*tensor.Tensor{gx}, nil
+}
+
+// buildCumSum sums along the axis given as input 1, optionally excluding
+// each element itself and from the end.
+func buildCumSum(n *Node) (Op, error) {
+	excl, err := n.Attrs.Int("exclusive", 0)
+	if err != nil {
+		return nil, fmt.Errorf("CumSum: %w", err)
+	}
+	rev, err := n.Attrs.Int("reverse", 0)
+	if err != nil {
+		return nil, fmt.Errorf("CumSum: %w", err)
+	}
+	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("CumSum", inputs, 2); err != nil {
+			return nil, err
+		}
+		x, at := inputs[0], inputs[1]
+		if at.DType != tensor.Int64 || at.Len() != 1 {
+			return nil, fmt.Errorf("CumSum: axis must be one integer")
+		}
+		if x.Rank() == 0 {
+			return nil, fmt.Errorf("CumSum: input must not be a scalar")
+		}
+		a, err := normAxis("CumSum", at.I[0], x.Rank())
+		if err != nil {
+			return nil, err
+		}
+		outer, dim, inner := axisView(x.Shape, a)
+		out := newTensor(x.DType, x.Shape)
+		for o := 0; o < outer; o++ {
+			for i := 0; i < inner; i++ {
+				var sf float32
+				var si int64
+				for j := range dim {
+					k := j
+					if rev != 0 {
+						k = dim - 1 - j
+					}
+					at := (o*dim+k)*inner + i
+					if x.DType == tensor.Int64 {
+						if excl != 0 {
+							out.I[at], si = si, si+x.I[at]
+						} else {
+							si += x.I[at]
+							out.I[at] = si
+						}
+						continue
+					}
+					if excl != 0 {
+						out.F[at], sf = sf, sf+x.F[at]
+					} else {
+						sf += x.F[at]
+						out.F[at] = sf
+					}
+				}
+			}
+		}
+		return one(out), nil
+	}), nil
 }

@@ -6,12 +6,6 @@ import (
 	"camscope/inference/tensor"
 )
 
-// opFunc adapts a function to Op, for operators that keep no state beyond
-// what the closure captures at build time.
-type opFunc func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error)
-
-func (f opFunc) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) { return f(inputs) }
-
 // in returns input i, or nil when it is absent (optional and not given).
 func in(inputs []*tensor.Tensor, i int) *tensor.Tensor {
 	if i < len(inputs) {
@@ -85,19 +79,6 @@ func normAxes(op string, axes []int64, rank int) ([]int, error) {
 	return out, nil
 }
 
-// newTensor returns a zeroed tensor of the given dtype and shape.
-func newTensor(dt tensor.DType, shape []int) *tensor.Tensor {
-	if dt == tensor.Int64 {
-		return tensor.NewInt64(shape...)
-	}
-	return tensor.New(shape...)
-}
-
-// alias returns a tensor that shares t's data under a new shape.
-func alias(t *tensor.Tensor, shape []int) *tensor.Tensor {
-	return &tensor.Tensor{Shape: append([]int{}, shape...), DType: t.DType, F: t.F, I: t.I}
-}
-
 // intList reads a 1-D (or scalar) tensor of integers, as used for shapes,
 // axes, pads and slice bounds.
 func intList(op, what string, t *tensor.Tensor) ([]int64, error) {
@@ -143,6 +124,3 @@ func checkSize(op string, shape []int) error {
 	}
 	return nil
 }
-
-// one wraps a single output.
-func one(t *tensor.Tensor) []*tensor.Tensor { return []*tensor.Tensor{t} }
