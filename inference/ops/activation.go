@@ -73,7 +73,7 @@ func init() {
 		v := float64(x)
 		t := math.Tanh(math.Log1p(math.Exp(v)))
 		return float32(t + v/(1+math.Exp(-v))*(1-t*t))
-	}), differentiable)
+	}), differentiable|noConformanceData)
 	// d/dx x*s(x) = s + x*s*(1-s), with s the sigmoid of x.
 	register(SiLU, sliceBuilder("SiLU", kernels.SiLU, func(x, _ float32) float32 {
 		s := 1 / (1 + math.Exp(-float64(x)))

@@ -33,8 +33,7 @@
 // cast.go and constant.go. Shared pieces: ops.go (the registry), attrs.go,
 // check.go (input and size checks), window.go (the sliding window of Conv
 // and pooling), fused.go and gradient.go (Differentiable, VJP and the
-// helpers that build VJPs). The SIMD loops are in affine*, arith* and
-// rows*.
+// helpers that build VJPs).
 //
 // # Adding an operator and its gradient
 //

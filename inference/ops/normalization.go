@@ -10,7 +10,7 @@ import (
 
 func init() {
 	register("BatchNormalization", buildBatchNorm, differentiable)
-	register("LpNormalization", buildLpNormalization, noGradient)
+	register("LpNormalization", buildLpNormalization, noGradient|noConformanceData)
 	register("LRN", buildLRN, differentiable)
 	register("InstanceNormalization", buildInstanceNorm, differentiable)
 	register("LayerNormalization", buildLayerNorm, differentiable)

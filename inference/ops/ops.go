@@ -40,8 +40,10 @@ const (
 	// differentiable: the built operator implements Differentiable, and
 	// TestVJPFiniteDifferences has a case for it.
 	differentiable traits = 1 << iota
-	// noConformanceData: ONNX's node test data has no case for the
-	// operator that the engine can run (the engine's own operators).
+	// noConformanceData: ONNX's node test data (Debian's libonnx-testdata,
+	// which TestConformance in package inference runs) has no case for
+	// the operator: the engine's own operators and those newer than the
+	// data.
 	noConformanceData
 )
 
@@ -71,6 +73,20 @@ func Build(n *Node) (Op, error) {
 		return nil, fmt.Errorf("%w %q", ErrUnsupported, n.OpType)
 	}
 	return r.build(n)
+}
+
+// NoConformanceData lists, sorted, the operator types registered as having
+// no case in ONNX's node test data (the engine's own operators, and those
+// newer than the data).
+func NoConformanceData() []string {
+	var out []string
+	for k, r := range registry {
+		if r.traits&noConformanceData != 0 {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Supported lists the operator types Build accepts, sorted.

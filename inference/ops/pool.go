@@ -12,7 +12,7 @@ func init() {
 	register("AveragePool", func(n *Node) (Op, error) { return buildPool(n, false) }, differentiable)
 	register("GlobalAveragePool", func(n *Node) (Op, error) { return globalPool{"GlobalAveragePool", false}, nil }, differentiable)
 	register("GlobalMaxPool", func(n *Node) (Op, error) { return globalPool{"GlobalMaxPool", true}, nil }, differentiable)
-	register("GlobalLpPool", buildGlobalLpPool, noGradient)
+	register("GlobalLpPool", buildGlobalLpPool, noGradient|noConformanceData)
 }
 
 type pool struct {
