@@ -726,8 +726,6 @@ func shapeInput(op string, t *tensor.Tensor) ([]int, error) {
 	return shape, nil
 }
 
-// VJP puts the outputs' gradients side by side along the axis (zeros
-// for outputs the scalar does not depend on).
 // splitOp is Split: its VJP takes the gradients of all its outputs.
 type splitOp struct {
 	run  opFunc
@@ -736,6 +734,8 @@ type splitOp struct {
 
 func (s splitOp) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) { return s.run(inputs) }
 
+// VJP puts the outputs' gradients side by side along the axis (zeros
+// for outputs the scalar does not depend on).
 func (s splitOp) VJP(p *Pass, gs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err := p.requireFloat(0); err != nil {
 		return nil, err
