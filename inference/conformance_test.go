@@ -41,7 +41,9 @@ func conformanceSkip(name string, info *protoInfo) string {
 }
 
 // TestConformance runs every ONNX node test whose graph uses only operators
-// the engine implements, and compares with the expected outputs.
+// the engine implements, and compares with the expected outputs. Every
+// registered operator must be covered by a case that runs, unless its
+// registration declares that the data has none (ops.NoConformanceData).
 func TestConformance(t *testing.T) {
 	dirs, err := filepath.Glob(filepath.Join(conformanceDir, "test_*"))
 	if err != nil || len(dirs) == 0 {
@@ -52,6 +54,7 @@ func TestConformance(t *testing.T) {
 		supported[op] = true
 	}
 	var ran, skipped []string
+	covered := map[string]bool{}
 	for _, dir := range dirs {
 		name := filepath.Base(dir)
 		data, err := os.ReadFile(filepath.Join(dir, "model.onnx"))
@@ -71,10 +74,25 @@ func TestConformance(t *testing.T) {
 			continue
 		}
 		ran = append(ran, name)
+		for _, n := range info.nodes {
+			covered[n.opType] = true
+		}
 		t.Run(name, func(t *testing.T) { runConformanceCase(t, dir, data, info) })
 	}
 	sort.Strings(skipped)
 	t.Logf("ran %d conformance cases; skipped %d:\n%s", len(ran), len(skipped), strings.Join(skipped, "\n"))
+	exempt := map[string]bool{}
+	for _, op := range ops.NoConformanceData() {
+		exempt[op] = true
+		if covered[op] {
+			t.Errorf("%s is registered with noConformanceData, but conformance cases of it ran: drop the declaration", op)
+		}
+	}
+	for _, op := range ops.Supported() {
+		if !covered[op] && !exempt[op] {
+			t.Errorf("no conformance case of %s ran: make one run, or register it with noConformanceData if %s has none", op, conformanceDir)
+		}
+	}
 	if len(ran) < 100 {
 		t.Errorf("only %d conformance cases ran; the operator set or the data is incomplete", len(ran))
 	}
@@ -83,7 +101,8 @@ func TestConformance(t *testing.T) {
 // sameSince gives, for operators whose definition has not changed since an
 // opset older than MinOpset, that opset: their old cases test the current
 // behaviour.
-var sameSince = map[string]int64{"GlobalAveragePool": 1, "GlobalMaxPool": 1, "HardSigmoid": 6}
+var sameSince = map[string]int64{"GlobalAveragePool": 1, "GlobalMaxPool": 1, "HardSigmoid": 6,
+	"Elu": 6, "InstanceNormalization": 6, "Not": 1, "Selu": 6, "Softplus": 1, "Softsign": 1}
 
 func unchangedSince(info *protoInfo) bool {
 	for _, n := range info.nodes {

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"camscope/inference/autodiff"
+	"camscope/inference/ops"
 	"camscope/inference/tensor"
 )
 
@@ -83,7 +83,7 @@ func (m *Model) gradPath(wrt, to string) ([]*step, map[string]bool, error) {
 		path[i], path[j] = path[j], path[i]
 	}
 	for _, s := range path {
-		if !autodiff.Has(s.opType) {
+		if _, ok := s.op.(ops.Differentiable); !ok {
 			return nil, nil, fmt.Errorf("%w: Grad-CAM cannot go back through operator %s (node %q); pick a layer after it", ErrNoGradient, s.opType, s.name)
 		}
 	}
@@ -178,25 +178,24 @@ func (t *Tape) BackwardContext(ctx context.Context, seed *tensor.Tensor) (*tenso
 		if !some {
 			continue
 		}
-		n := &autodiff.Node{OpType: s.opType, Attrs: s.attrs, Opset: t.m.Opset,
-			Inputs: make([]*tensor.Tensor, len(s.inputs)), Need: make([]bool, len(s.inputs))}
+		p := &ops.Pass{Inputs: make([]*tensor.Tensor, len(s.inputs)), Need: make([]bool, len(s.inputs))}
 		for j, in := range s.inputs {
 			if in != "" {
-				n.Inputs[j], n.Need[j] = t.value(in), t.varies[in]
+				p.Inputs[j], p.Need[j] = t.value(in), t.varies[in]
 			}
 		}
-		n.Outputs = make([]*tensor.Tensor, len(s.outputs))
+		p.Outputs = make([]*tensor.Tensor, len(s.outputs))
 		for j, o := range s.outputs {
 			if o != "" {
-				n.Outputs[j] = t.value(o)
+				p.Outputs[j] = t.value(o)
 			}
 		}
-		gIn, err := autodiff.VJP(n, gOuts...)
+		gIn, err := ops.VJP(s.opType, s.op, p, gOuts...)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w: node %q: %w", t.m.Name, ErrNoGradient, s.name, err)
 		}
 		for j, g := range gIn {
-			if g == nil || !n.Need[j] {
+			if g == nil || !p.Need[j] {
 				continue
 			}
 			name := s.inputs[j]

@@ -8,38 +8,78 @@ import (
 	"camscope/inference/tensor"
 )
 
+// SiLU is the engine's own operator for x*sigmoid(x) (also called Swish),
+// which EfficientNet-style networks write as Sigmoid followed by Mul with
+// the same input. The loader replaces that pair by one SiLU node: one pass
+// over the activations and one output instead of two. The name has a dot so
+// that it can never collide with an ONNX operator.
+const SiLU = "camscope.SiLU"
+
 func init() {
-	register("Relu", buildRelu)
-	register("LeakyRelu", buildLeakyRelu)
-	register("Clip", buildClip)
-	register("Sigmoid", sliceBuilder("Sigmoid", kernels.Sigmoid))
-	register("HardSigmoid", buildHardSigmoid)
+	register("Relu", buildRelu, differentiable)
+	register("LeakyRelu", buildLeakyRelu, differentiable)
+	register("Clip", buildClip, differentiable)
+	register("Sigmoid", sliceBuilder("Sigmoid", kernels.Sigmoid, func(_, y float32) float32 { return y * (1 - y) }), differentiable)
+	register("HardSigmoid", buildHardSigmoid, differentiable)
+	// HardSwish is x * HardSigmoid(x) with alpha 1/6, beta 1/2.
 	register("HardSwish", unaryBuilder("HardSwish", func(x float32) float32 {
 		return x * hardSigmoid(x, 1.0/6, 0.5)
-	}))
-	register("Tanh", unaryBuilder("Tanh", func(x float32) float32 { return float32(math.Tanh(float64(x))) }))
-	register("PRelu", buildPRelu)
+	}, func(x, _ float32) float32 {
+		switch {
+		case x <= -3:
+			return 0
+		case x >= 3:
+			return 1
+		}
+		return x/3 + 0.5
+	}), differentiable)
+	register("Tanh", unaryBuilder("Tanh", func(x float32) float32 { return float32(math.Tanh(float64(x))) },
+		func(_, y float32) float32 { return 1 - y*y }), differentiable)
+	register("PRelu", buildPRelu, differentiable)
 	register("Elu", alphaUnary("Elu", 1, func(x, alpha float64) float64 {
 		if x < 0 {
 			return alpha * math.Expm1(x)
 		}
 		return x
-	}))
+	}, func(alpha float32) func(x, y float32) float32 {
+		return func(x, y float32) float32 {
+			if x < 0 {
+				return y + alpha
+			}
+			return 1
+		}
+	}), differentiable)
 	register("Celu", alphaUnary("Celu", 1, func(x, alpha float64) float64 {
 		return max(x, 0) + min(0, alpha*math.Expm1(x/alpha))
-	}))
+	}, nil), noGradient)
 	register("ThresholdedRelu", alphaUnary("ThresholdedRelu", 1, func(x, alpha float64) float64 {
 		if x > alpha {
 			return x
 		}
 		return 0
-	}))
-	register("Selu", buildSelu)
-	register("Softplus", unaryBuilder("Softplus", func(x float32) float32 { return float32(softplus(float64(x))) }))
-	register("Softsign", unaryBuilder("Softsign", func(x float32) float32 { return x / (1 + float32(math.Abs(float64(x)))) }))
+	}, nil), noGradient)
+	register("Selu", buildSelu, differentiable)
+	register("Softplus", unaryBuilder("Softplus", func(x float32) float32 { return float32(softplus(float64(x))) },
+		func(x, _ float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }), differentiable)
+	register("Softsign", unaryBuilder("Softsign", func(x float32) float32 { return x / (1 + float32(math.Abs(float64(x)))) },
+		func(x, _ float32) float32 {
+			d := 1 + math.Abs(float64(x))
+			return float32(1 / (d * d))
+		}), differentiable)
 	register("Mish", unaryBuilder("Mish", func(x float32) float32 {
 		return float32(float64(x) * math.Tanh(softplus(float64(x))))
-	}))
+	}, func(x, _ float32) float32 {
+		// mish(x) = x·tanh(softplus(x)); d/dx = tanh(sp) + x·sigmoid(x)·(1 - tanh²(sp)).
+		v := float64(x)
+		t := math.Tanh(math.Log1p(math.Exp(v)))
+		return float32(t + v/(1+math.Exp(-v))*(1-t*t))
+	}), differentiable|noConformanceData)
+	// d/dx x*s(x) = s + x*s*(1-s), with s the sigmoid of x.
+	register(SiLU, sliceBuilder("SiLU", kernels.SiLU, func(x, _ float32) float32 {
+		s := 1 / (1 + math.Exp(-float64(x)))
+		return float32(s * (1 + float64(x)*(1-s)))
+	}), differentiable|noConformanceData)
+	register("Shrink", buildShrink, noGradient)
 }
 
 // softplus is log(1+exp(x)), without overflow for large x.
@@ -50,15 +90,20 @@ func softplus(x float64) float64 {
 	return math.Log1p(math.Exp(x))
 }
 
-// alphaUnary builds an elementwise operator with one float attribute alpha.
-func alphaUnary(name string, def float32, f func(x, alpha float64) float64) Builder {
+// alphaUnary builds an elementwise operator with one float attribute alpha;
+// deriv, if not nil, gives its derivative for that alpha.
+func alphaUnary(name string, def float32, f func(x, alpha float64) float64, deriv func(alpha float32) func(x, y float32) float32) Builder {
 	return func(n *Node) (Op, error) {
 		a, err := n.Attrs.Float("alpha", def)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		alpha := float64(a)
-		return unaryBuilder(name, func(x float32) float32 { return float32(f(float64(x), alpha)) })(n)
+		var d func(x, y float32) float32
+		if deriv != nil {
+			d = deriv(a)
+		}
+		return unaryBuilder(name, func(x float32) float32 { return float32(f(float64(x), alpha)) }, d)(n)
 	}
 }
 
@@ -76,6 +121,11 @@ func buildSelu(n *Node) (Op, error) {
 			return float32(float64(gamma) * float64(alpha) * math.Expm1(float64(x)))
 		}
 		return gamma * x
+	}, func(x, _ float32) float32 {
+		if x > 0 {
+			return gamma
+		}
+		return gamma * alpha * float32(math.Exp(float64(x)))
 	})(n)
 }
 
@@ -88,7 +138,7 @@ func buildPRelu(n *Node) (Op, error) {
 		}
 		return x
 	})
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	run := opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("PRelu", inputs, 2); err != nil {
 			return nil, err
 		}
@@ -106,7 +156,14 @@ func buildPRelu(n *Node) (Op, error) {
 		out := tensor.New(shape...)
 		broadcastApply(k, out.F, x.F, slope.F, shape, x.Shape, slope.Shape)
 		return one(out), nil
-	}), nil
+	})
+	// The slope broadcasts to the input (unidirectionally).
+	return diffFunc{run, binaryGrad(func(x, slope, _, g float32) (float32, float32) {
+		if x < 0 {
+			return g * slope, g * x
+		}
+		return g, 0
+	})}, nil
 }
 
 func hardSigmoid(x, alpha, beta float32) float32 {
@@ -114,7 +171,7 @@ func hardSigmoid(x, alpha, beta float32) float32 {
 }
 
 func buildRelu(n *Node) (Op, error) {
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	run := opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Relu", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -131,7 +188,8 @@ func buildRelu(n *Node) (Op, error) {
 			kernels.ScaleClamp(out.F[lo:hi], x.F[lo:hi], 1, 0, 0, inf)
 		})
 		return one(out), nil
-	}), nil
+	})
+	return diffFunc{run, unaryGrad(func(x, _ float32) float32 { return step(x > 0) })}, nil
 }
 
 func buildLeakyRelu(n *Node) (Op, error) {
@@ -144,6 +202,11 @@ func buildLeakyRelu(n *Node) (Op, error) {
 			return alpha * x
 		}
 		return x
+	}, func(x, _ float32) float32 {
+		if x > 0 {
+			return 1
+		}
+		return alpha
 	})(n)
 }
 
@@ -156,7 +219,10 @@ func buildHardSigmoid(n *Node) (Op, error) {
 	if err != nil {
 		return nil, fmt.Errorf("HardSigmoid: %w", err)
 	}
-	return unaryBuilder("HardSigmoid", func(x float32) float32 { return hardSigmoid(x, alpha, beta) })(n)
+	return unaryBuilder("HardSigmoid", func(x float32) float32 { return hardSigmoid(x, alpha, beta) }, func(x, _ float32) float32 {
+		v := alpha*x + beta
+		return alpha * step(v > 0 && v < 1)
+	})(n)
 }
 
 // buildClip: bounds are attributes before opset 11 and optional inputs 1
@@ -172,7 +238,7 @@ func buildClip(n *Node) (Op, error) {
 			return nil, fmt.Errorf("Clip: %w", err)
 		}
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	run := opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Clip", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -204,7 +270,54 @@ func buildClip(n *Node) (Op, error) {
 			kernels.ScaleClamp(out.F[from:to], x.F[from:to], 1, 0, lo, hi)
 		})
 		return one(out), nil
-	}), nil
+	})
+	return diffFunc{run, func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+		return clipVJP(p, g, n.Opset, attrLo, attrHi)
+	}}, nil
+}
+
+// clipVJP passes the gradient where the input lies strictly inside the
+// bounds (the attributes lo and hi before opset 11); a bound given as an
+// input (opset 11 on) gets the gradient of the elements it replaced.
+func clipVJP(p *Pass, g *tensor.Tensor, opset int, lo, hi float32) ([]*tensor.Tensor, error) {
+	if err := p.requireFloat(0, 1, 2); err != nil {
+		return nil, err
+	}
+	if opset >= 11 {
+		for i, dst := range []*float32{&lo, &hi} {
+			t := p.in(i + 1)
+			if t == nil || t.Len() == 0 {
+				continue
+			}
+			if t.Len() != 1 {
+				return nil, fmt.Errorf("bound %d must hold one value, got %s", i+1, tensor.ShapeString(t.Shape))
+			}
+			*dst = t.F[0]
+		}
+	}
+	x := p.Inputs[0]
+	gx := tensor.New(x.Shape...)
+	var below, above float32
+	for i, v := range x.F {
+		switch {
+		case v <= lo:
+			below += g.F[i]
+		case v >= hi:
+			above += g.F[i]
+		default:
+			gx.F[i] = g.F[i]
+		}
+	}
+	grads := make([]*tensor.Tensor, len(p.Inputs))
+	if p.need(0) {
+		grads[0] = gx
+	}
+	for i, sum := range []float32{below, above} {
+		if b := p.in(i + 1); opset >= 11 && p.need(i+1) && b.Len() == 1 {
+			grads[i+1] = tensor.FromFloat32(b.Shape, []float32{sum})
+		}
+	}
+	return grads, nil
 }
 
 func clipInt(x, loT, hiT *tensor.Tensor) ([]*tensor.Tensor, error) {
@@ -227,4 +340,41 @@ func clipInt(x, loT, hiT *tensor.Tensor) ([]*tensor.Tensor, error) {
 		out.I[i] = min(max(v, lo), hi)
 	}
 	return one(out), nil
+}
+
+func buildShrink(n *Node) (Op, error) {
+	bias, err := n.Attrs.Float("bias", 0)
+	if err != nil {
+		return nil, fmt.Errorf("Shrink: %w", err)
+	}
+	lambd, err := n.Attrs.Float("lambd", 0.5)
+	if err != nil {
+		return nil, fmt.Errorf("Shrink: %w", err)
+	}
+	f := func(x float64) float64 {
+		switch {
+		case x < -float64(lambd):
+			return x + float64(bias)
+		case x > float64(lambd):
+			return x - float64(bias)
+		}
+		return 0
+	}
+	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("Shrink", inputs, 1); err != nil {
+			return nil, err
+		}
+		x := inputs[0]
+		out := newTensor(x.DType, x.Shape)
+		if x.DType == tensor.Int64 {
+			for i, v := range x.I {
+				out.I[i] = int64(f(float64(v)))
+			}
+		} else {
+			for i, v := range x.F {
+				out.F[i] = float32(f(float64(v)))
+			}
+		}
+		return one(out), nil
+	}), nil
 }

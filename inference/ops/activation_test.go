@@ -3,6 +3,8 @@ package ops
 import (
 	"math"
 	"testing"
+
+	"camscope/inference/tensor"
 )
 
 func TestActivations(t *testing.T) {
@@ -48,5 +50,28 @@ func TestSigmoidExtremes(t *testing.T) {
 	expect(t, got, f32(dims(2), 0, 1), 0)
 	if math.IsNaN(float64(got.F[0])) {
 		t.Fatal("NaN")
+	}
+}
+
+func TestShrink(t *testing.T) {
+	got := call{op: "Shrink", attrs: Attrs{"lambd": float32(1), "bias": float32(0.5)}}.run(t, f32(dims(3), -2, 0.5, 3))[0]
+	expect(t, got, f32(dims(3), -1.5, 0, 2.5), 0)
+}
+
+func TestSiLU(t *testing.T) {
+	x := tensor.FromFloat32([]int{1, 7}, []float32{-100, -5, -1, 0, 0.5, 3, 90})
+	op, err := Build(&Node{OpType: SiLU, Opset: 13, Consts: []*tensor.Tensor{nil}, NumOutputs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := op.Run([]*tensor.Tensor{x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range x.F {
+		want := float64(v) / (1 + math.Exp(-float64(v)))
+		if d := math.Abs(float64(out[0].F[i]) - want); d > 1e-6*math.Max(1, math.Abs(want)) {
+			t.Errorf("SiLU(%g) = %g, want %g", v, out[0].F[i], want)
+		}
 	}
 }

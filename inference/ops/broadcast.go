@@ -1,6 +1,15 @@
 package ops
 
-import "camscope/inference/tensor"
+import (
+	"fmt"
+
+	"camscope/inference/tensor"
+)
+
+func init() {
+	register("Expand", buildExpand, differentiable)
+	register("Tile", buildTile, differentiable)
+}
 
 // bcastDim is one dimension of a broadcast loop nest: its size and the
 // element strides of the two operands along it (0 where an operand is
@@ -150,4 +159,160 @@ func broadcastTensor(t *tensor.Tensor, shape []int) *tensor.Tensor {
 		broadcastTo(out.F, t.F, shape, t.Shape)
 	}
 	return out
+}
+
+// broadcastOffsets returns, for each element of a tensor of shape out (in
+// row-major order), the flat index of the element of a tensor of shape in
+// that numpy broadcasting reads there.
+func broadcastOffsets(out, in []int) ([]int, error) {
+	if len(in) > len(out) {
+		return nil, fmt.Errorf("shape %s does not broadcast to %s", tensor.ShapeString(in), tensor.ShapeString(out))
+	}
+	r := len(out)
+	stride := make([]int, r) // in's stride along each axis of out; 0 where broadcast
+	acc := 1
+	for i := r - 1; i >= 0; i-- {
+		j := i - (r - len(in))
+		if j < 0 {
+			continue
+		}
+		switch in[j] {
+		case out[i]:
+			stride[i] = acc
+		case 1:
+		default:
+			return nil, fmt.Errorf("shape %s does not broadcast to %s", tensor.ShapeString(in), tensor.ShapeString(out))
+		}
+		acc *= in[j]
+	}
+	offs := make([]int, tensor.Size(out))
+	idx := make([]int, r)
+	off := 0
+	for k := range offs {
+		offs[k] = off
+		for d := r - 1; d >= 0; d-- {
+			idx[d]++
+			off += stride[d]
+			if idx[d] < out[d] {
+				break
+			}
+			off -= stride[d] * idx[d]
+			idx[d] = 0
+		}
+	}
+	return offs, nil
+}
+
+func buildExpand(n *Node) (Op, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("Expand", inputs, 2); err != nil {
+			return nil, err
+		}
+		x := inputs[0]
+		s, err := shapeInput("Expand", inputs[1])
+		if err != nil {
+			return nil, err
+		}
+		shape, err := tensor.BroadcastShape(x.Shape, s)
+		if err != nil {
+			return nil, fmt.Errorf("Expand: %s does not broadcast to %v", tensor.ShapeString(x.Shape), s)
+		}
+		if err := checkSize("Expand", shape); err != nil {
+			return nil, err
+		}
+		out := broadcastTensor(x, shape)
+		if out == x {
+			out = alias(x, shape)
+		}
+		return one(out), nil
+	}), expandVJP}, nil
+}
+
+func buildTile(n *Node) (Op, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("Tile", inputs, 2); err != nil {
+			return nil, err
+		}
+		x := inputs[0]
+		reps, err := intList("Tile", "repeats", inputs[1])
+		if err != nil {
+			return nil, err
+		}
+		if len(reps) != x.Rank() {
+			return nil, fmt.Errorf("Tile: %d repeats for rank %d", len(reps), x.Rank())
+		}
+		// Tiling is broadcasting [r0, d0, r1, d1, ...] from [1, d0, 1, d1, ...].
+		var from, to, shape []int
+		for i, r := range reps {
+			if r < 0 {
+				return nil, fmt.Errorf("Tile: negative repeat %d", r)
+			}
+			from = append(from, 1, x.Shape[i])
+			to = append(to, int(r), x.Shape[i])
+			shape = append(shape, int(r)*x.Shape[i])
+		}
+		if err := checkSize("Tile", shape); err != nil {
+			return nil, err
+		}
+		out := newTensor(x.DType, shape)
+		if x.DType == tensor.Int64 {
+			broadcastTo(out.I, x.I, to, from)
+		} else {
+			broadcastTo(out.F, x.F, to, from)
+		}
+		return one(out), nil
+	}), tileVJP}, nil
+}
+
+// expandVJP sums the gradient over the axes the input was broadcast along.
+func expandVJP(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+	if err := p.requireFloat(0); err != nil {
+		return nil, err
+	}
+	if !p.need(0) {
+		return nil, nil
+	}
+	x := p.Inputs[0]
+	offs, err := broadcastOffsets(g.Shape, x.Shape)
+	if err != nil {
+		return nil, err
+	}
+	gx := tensor.New(x.Shape...)
+	for i, v := range g.F {
+		gx.F[offs[i]] += v
+	}
+	return []*tensor.Tensor{gx}, nil
+}
+
+// tileVJP sums the gradient over the copies.
+func tileVJP(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+	if err := p.requireFloat(0); err != nil {
+		return nil, err
+	}
+	if !p.need(0) {
+		return nil, nil
+	}
+	x := p.Inputs[0]
+	r := x.Rank()
+	if g.Rank() != r {
+		return nil, fmt.Errorf("output rank %d differs from input rank %d", g.Rank(), r)
+	}
+	xs := tensor.Strides(x.Shape)
+	gx := tensor.New(x.Shape...)
+	idx := make([]int, r)
+	for _, v := range g.F {
+		off := 0
+		for d := 0; d < r; d++ {
+			off += (idx[d] % x.Shape[d]) * xs[d]
+		}
+		gx.F[off] += v
+		for d := r - 1; d >= 0; d-- {
+			idx[d]++
+			if idx[d] < g.Shape[d] {
+				break
+			}
+			idx[d] = 0
+		}
+	}
+	return []*tensor.Tensor{gx}, nil
 }

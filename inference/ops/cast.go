@@ -7,7 +7,7 @@ import (
 	"camscope/inference/tensor"
 )
 
-func init() { register("Cast", buildCast) }
+func init() { register("Cast", buildCast, differentiable) }
 
 // ONNX TensorProto data types that Cast can produce here.
 const (
@@ -65,7 +65,7 @@ func buildCast(n *Node) (Op, error) {
 	default:
 		return nil, fmt.Errorf("Cast: cannot cast to ONNX type %d (strings and complex numbers are not supported)", to)
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Cast", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -108,7 +108,14 @@ func buildCast(n *Node) (Op, error) {
 			}
 		}
 		return one(out), nil
-	}), nil
+	}), func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+		// A float-to-float cast passes the gradient; casts to or from
+		// integers carry none.
+		if !p.need(0) || p.Outputs[0].DType != tensor.Float32 {
+			return nil, nil
+		}
+		return []*tensor.Tensor{g.Reshaped(p.Inputs[0].Shape)}, nil
+	}}, nil
 }
 
 func b2i64(b bool) int64 {

@@ -18,7 +18,7 @@ func init() {
 				}
 				return compareBroadcast(name, inputs[0], inputs[1], f)
 			}), nil
-		})
+		}, noGradient)
 	}
 	cmp("Equal", func(a, b float64) bool { return a == b })
 	cmp("Greater", func(a, b float64) bool { return a > b })
@@ -43,8 +43,8 @@ func init() {
 			}
 			return one(out), nil
 		}), nil
-	})
-	register("Where", buildWhere)
+	}, noGradient)
+	register("Where", buildWhere, noGradient)
 }
 
 // compareBroadcast compares in float64 for float operands and exactly for

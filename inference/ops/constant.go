@@ -2,11 +2,16 @@ package ops
 
 import (
 	"fmt"
+	"math"
 
 	"camscope/inference/tensor"
 )
 
-func init() { register("Constant", buildConstant) }
+func init() {
+	register("Constant", buildConstant, noGradient)
+	register("ConstantOfShape", buildConstantOfShape, noGradient)
+	register("Range", buildRange, noGradient)
+}
 
 // buildConstant returns the node's value, from whichever one of value,
 // value_float, value_floats, value_int or value_ints is set. The tensor is
@@ -59,4 +64,92 @@ func buildConstant(n *Node) (Op, error) {
 		return nil, fmt.Errorf("Constant: want exactly one value attribute, got %d", set)
 	}
 	return opFunc(func([]*tensor.Tensor) ([]*tensor.Tensor, error) { return one(val), nil }), nil
+}
+
+func buildConstantOfShape(n *Node) (Op, error) {
+	v, err := n.Attrs.Tensor("value")
+	if err != nil {
+		return nil, fmt.Errorf("ConstantOfShape: %w", err)
+	}
+	if v == nil {
+		v = tensor.FromFloat32([]int{1}, []float32{0})
+	}
+	if v.Len() != 1 {
+		return nil, fmt.Errorf("ConstantOfShape: value must hold one element, got %s", tensor.ShapeString(v.Shape))
+	}
+	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("ConstantOfShape", inputs, 1); err != nil {
+			return nil, err
+		}
+		shape, err := shapeInput("ConstantOfShape", inputs[0])
+		if err != nil {
+			return nil, err
+		}
+		if err := checkSize("ConstantOfShape", shape); err != nil {
+			return nil, err
+		}
+		out := newTensor(v.DType, shape)
+		if v.DType == tensor.Int64 {
+			for i := range out.I {
+				out.I[i] = v.I[0]
+			}
+		} else {
+			for i := range out.F {
+				out.F[i] = v.F[0]
+			}
+		}
+		return one(out), nil
+	}), nil
+}
+
+func buildRange(n *Node) (Op, error) {
+	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("Range", inputs, 3); err != nil {
+			return nil, err
+		}
+		start, limit, delta := inputs[0], inputs[1], inputs[2]
+		for _, t := range inputs[:3] {
+			if t.Len() != 1 || t.DType != start.DType {
+				return nil, fmt.Errorf("Range: start, limit and delta must be scalars of one type, got %s, %s, %s", start, limit, delta)
+			}
+		}
+		if start.DType == tensor.Int64 {
+			s, l, d := start.I[0], limit.I[0], delta.I[0]
+			if d == 0 {
+				return nil, fmt.Errorf("Range: delta is 0")
+			}
+			cnt := max(0, (l-s+d-sign64(d))/d)
+			if cnt > 1<<31 {
+				return nil, fmt.Errorf("Range: %d elements is too many", cnt)
+			}
+			out := tensor.NewInt64(int(cnt))
+			for i := range out.I {
+				out.I[i] = s + int64(i)*d
+			}
+			return one(out), nil
+		}
+		s, l, d := float64(start.F[0]), float64(limit.F[0]), float64(delta.F[0])
+		if d == 0 {
+			return nil, fmt.Errorf("Range: delta is 0")
+		}
+		cnt := max(0, math.Ceil((l-s)/d))
+		if !(cnt <= 1<<31) {
+			return nil, fmt.Errorf("Range: %v elements is too many", cnt)
+		}
+		out := tensor.New(int(cnt))
+		// Accumulate as the spec's loop does: start, start+delta, ...
+		v := start.F[0]
+		for i := range out.F {
+			out.F[i] = v
+			v += delta.F[0]
+		}
+		return one(out), nil
+	}), nil
+}
+
+func sign64(v int64) int64 {
+	if v < 0 {
+		return -1
+	}
+	return 1
 }

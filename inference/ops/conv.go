@@ -8,7 +8,7 @@ import (
 	"camscope/inference/tensor"
 )
 
-func init() { register("Conv", buildConv) }
+func init() { register("Conv", buildConv, differentiable) }
 
 // conv runs 1-D and 2-D convolutions through kernels.Conv (1-D as 2-D with
 // height 1). With constant weights, the prepared kernel is kept per input
@@ -177,4 +177,108 @@ func biasData(b *tensor.Tensor) []float32 {
 		return nil
 	}
 	return b.F
+}
+
+func (c *conv) fused() kernels.Activation { return c.act }
+
+func (c *conv) VJP(p *Pass, gs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return firstOutput(p, gs, c.vjp)
+}
+
+// vjp: the input gradient is the transposed convolution of the output
+// gradient, computed per image and group as G_gᵀ·W_g (a GEMM with the
+// positions as rows, which suits the micro-kernels better than W_gᵀ·G_g for
+// the small maps Grad-CAM works on) scattered back onto the input planes
+// (col2im). The weight gradient is G·im2col(x)ᵀ and the
+// bias gradient the sum of G over positions.
+func (c *conv) vjp(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+	if err := p.requireFloat(0, 1, 2); err != nil {
+		return nil, err
+	}
+	x, w, y := p.Inputs[0], p.in(1), p.Outputs[0]
+	if w == nil || w.Rank() != x.Rank() || x.Rank() < 3 {
+		return nil, fmt.Errorf("want N x C x spatial input and matching weights")
+	}
+	group := c.group
+	nb, ch := x.Shape[0], x.Shape[1]
+	m := w.Shape[0]
+	if ch%group != 0 || m%group != 0 || w.Shape[1] != ch/group {
+		return nil, fmt.Errorf("weights %s do not fit input %s with %d groups", tensor.ShapeString(w.Shape), tensor.ShapeString(x.Shape), group)
+	}
+	geo, err := c.win.resolve2D(x.Shape[2:], w.Shape[2:], y.Shape[2:])
+	if err != nil {
+		return nil, err
+	}
+	cg, mg := ch/group, m/group
+	ckk := cg * geo.kH * geo.kW
+	ohw := geo.outH * geo.outW
+	ihw := geo.inH * geo.inW
+	col := make([]float32, ckk*ohw)
+	grads := make([]*tensor.Tensor, len(p.Inputs))
+	if p.need(0) {
+		gx := tensor.New(x.Shape...)
+		for b := 0; b < nb; b++ {
+			for gr := 0; gr < group; gr++ {
+				dst := gx.F[(b*ch+gr*cg)*ihw : (b*ch+(gr+1)*cg)*ihw]
+				gOut := g.F[(b*m+gr*mg)*ohw:]
+				if cg == 1 {
+					// Depthwise: a GEMM per group would be all overhead.
+					for j := 0; j < mg; j++ {
+						scatterDepthwise(dst, w.F[(gr*mg+j)*ckk:(gr*mg+j+1)*ckk], gOut[j*ohw:(j+1)*ohw], geo)
+					}
+					continue
+				}
+				kernels.Gemm(true, false, ohw, ckk, mg, 1, gOut, ohw, w.F[gr*mg*ckk:], ckk, 0, col, ckk)
+				col2im(dst, col, cg, geo)
+			}
+		}
+		grads[0] = gx
+	}
+	if p.need(1) {
+		gw := tensor.New(w.Shape...)
+		for b := 0; b < nb; b++ {
+			for gr := 0; gr < group; gr++ {
+				im2col(col, x.F[(b*ch+gr*cg)*ihw:(b*ch+(gr+1)*cg)*ihw], cg, geo)
+				gOut := g.F[(b*m+gr*mg)*ohw:]
+				kernels.Gemm(false, true, mg, ckk, ohw, 1, gOut, ohw, col, ohw, 1, gw.F[gr*mg*ckk:], ckk)
+			}
+		}
+		grads[1] = gw
+	}
+	if p.need(2) {
+		gb := tensor.New(m)
+		for b := 0; b < nb; b++ {
+			for j := 0; j < m; j++ {
+				var s float32
+				for _, v := range g.F[(b*m+j)*ohw : (b*m+j+1)*ohw] {
+					s += v
+				}
+				gb.F[j] += s
+			}
+		}
+		grads[2] = gb
+	}
+	return grads, nil
+}
+
+// scatterDepthwise adds the transposed convolution of one output plane gp
+// with its kH x kW kernel wk onto the input plane dst.
+func scatterDepthwise(dst, wk, gp []float32, g geom2D) {
+	for ki := 0; ki < g.kH; ki++ {
+		for oh := 0; oh < g.outH; oh++ {
+			ih := tapAt(oh, g.sH, ki, g.dH, g.padT)
+			if ih < 0 || ih >= g.inH {
+				continue
+			}
+			line, src := dst[ih*g.inW:(ih+1)*g.inW], gp[oh*g.outW:(oh+1)*g.outW]
+			for kj := 0; kj < g.kW; kj++ {
+				wv := wk[ki*g.kW+kj]
+				for ow, v := range src {
+					if iw := tapAt(ow, g.sW, kj, g.dW, g.padL); iw >= 0 && iw < g.inW {
+						line[iw] += wv * v
+					}
+				}
+			}
+		}
+	}
 }

@@ -7,7 +7,7 @@ import (
 	"camscope/inference/tensor"
 )
 
-func init() { register("ConvTranspose", buildConvTranspose) }
+func init() { register("ConvTranspose", buildConvTranspose, differentiable) }
 
 // convTranspose is the gradient of Conv with respect to its input, for any
 // number of spatial dimensions: per group, one GEMM forms every
@@ -239,4 +239,102 @@ func scatterOffsets(in, k, out, padB, stride, dil []int) []int {
 		}
 	}
 	return dest
+}
+
+func (ct *convTranspose) VJP(p *Pass, gs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return firstOutput(p, gs, ct.vjp)
+}
+
+// vjp: a transposed convolution scatters x through W, so its input
+// gradient gathers the output gradient back: an ordinary convolution of G
+// (im2col over the output plane, a GEMM with W per group). The weight
+// gradient is x·im2col(G)ᵀ, the bias gradient the sum of G.
+func (ct *convTranspose) vjp(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+	if err := p.requireFloat(0, 1, 2); err != nil {
+		return nil, err
+	}
+	x, w, y := p.Inputs[0], p.in(1), p.Outputs[0]
+	if w == nil || w.Rank() != x.Rank() || (x.Rank() != 3 && x.Rank() != 4) {
+		return nil, fmt.Errorf("want a 1-D or 2-D N x C x spatial input and matching weights")
+	}
+	group := ct.group
+	nb, c := x.Shape[0], x.Shape[1]
+	if c%group != 0 || w.Shape[0] != c {
+		return nil, fmt.Errorf("weights %s do not fit input %s with %d groups", tensor.ShapeString(w.Shape), tensor.ShapeString(x.Shape), group)
+	}
+	cg, mg := c/group, w.Shape[1]
+	m := mg * group
+	geo, err := ct.plane(x.Shape[2:], w.Shape[2:], y.Shape[2:])
+	if err != nil {
+		return nil, err
+	}
+	kk := geo.kH * geo.kW
+	ihw, ohw := geo.outH*geo.outW, geo.inH*geo.inW // x's plane, y's plane
+	col := make([]float32, mg*kk*ihw)
+	grads := make([]*tensor.Tensor, len(p.Inputs))
+	var gx, gw *tensor.Tensor
+	if p.need(0) {
+		gx = tensor.New(x.Shape...)
+	}
+	if p.need(1) {
+		gw = tensor.New(w.Shape...)
+	}
+	if gx != nil || gw != nil {
+		for b := 0; b < nb; b++ {
+			for gr := 0; gr < group; gr++ {
+				im2col(col, g.F[(b*m+gr*mg)*ohw:(b*m+(gr+1)*mg)*ohw], mg, geo)
+				wg := w.F[gr*cg*mg*kk:]
+				if gx != nil {
+					kernels.Gemm(false, false, cg, ihw, mg*kk, 1, wg, mg*kk, col, ihw, 0, gx.F[(b*c+gr*cg)*ihw:], ihw)
+				}
+				if gw != nil {
+					kernels.Gemm(false, true, cg, mg*kk, ihw, 1, x.F[(b*c+gr*cg)*ihw:], ihw, col, ihw, 1, gw.F[gr*cg*mg*kk:], mg*kk)
+				}
+			}
+		}
+	}
+	grads[0] = gx
+	if gw != nil {
+		grads[1] = gw
+	}
+	if p.need(2) {
+		gb := tensor.New(m)
+		for b := 0; b < nb; b++ {
+			for j := 0; j < m; j++ {
+				for _, v := range g.F[(b*m+j)*ohw : (b*m+j+1)*ohw] {
+					gb.F[j] += v
+				}
+			}
+		}
+		grads[2] = gb
+	}
+	return grads, nil
+}
+
+// plane describes the transposed convolution as the convolution that reads
+// its output plane (size outSp) and writes its input plane (size inSp):
+// output position o = i·stride + tap·dilation - padBegin, with the begin
+// pads of geometry.
+func (ct *convTranspose) plane(inSp, kernel, outSp []int) (geom2D, error) {
+	padB, _, err := ct.geometry(inSp, kernel)
+	if err != nil {
+		return geom2D{}, err
+	}
+	r := len(inSp)
+	stride, dil := make([]int, r), make([]int, r)
+	for i := range stride {
+		stride[i], dil[i] = 1, 1
+		if len(ct.win.strides) == r {
+			stride[i] = ct.win.strides[i]
+		}
+		if len(ct.win.dilations) == r {
+			dil[i] = ct.win.dilations[i]
+		}
+	}
+	if r == 1 {
+		return geom2D{inH: 1, inW: outSp[0], kH: 1, kW: kernel[0], sH: 1, sW: stride[0], dH: 1, dW: dil[0],
+			padL: padB[0], outH: 1, outW: inSp[0]}, nil
+	}
+	return geom2D{inH: outSp[0], inW: outSp[1], kH: kernel[0], kW: kernel[1], sH: stride[0], sW: stride[1],
+		dH: dil[0], dW: dil[1], padT: padB[0], padL: padB[1], outH: inSp[0], outW: inSp[1]}, nil
 }

@@ -9,13 +9,37 @@ import (
 )
 
 func init() {
-	register("Add", buildAdd)
-	register("Sub", binaryBuilder("Sub", subRows[float32](), subRows[int64](), nil))
-	register("Mul", binaryBuilder("Mul", vectorRows(kernels.Mul, kernels.MulScalar), mulRows[int64](), nil))
-	register("Div", binaryBuilder("Div", divRows[float32](), divRows[int64](), checkIntDivisor))
-	register("Pow", buildPow)
-	register("Sqrt", unaryBuilder("Sqrt", func(x float32) float32 { return float32(math.Sqrt(float64(x))) }))
-	register("Erf", unaryBuilder("Erf", func(x float32) float32 { return float32(math.Erf(float64(x))) }))
+	register("Add", buildAdd, differentiable)
+	register("Sub", binaryBuilder("Sub", subRows[float32](), subRows[int64](), nil,
+		func(_, _, _, g float32) (float32, float32) { return g, -g }), differentiable)
+	register("Mul", binaryBuilder("Mul", vectorRows(kernels.Mul, kernels.MulScalar), mulRows[int64](), nil,
+		func(a, b, _, g float32) (float32, float32) { return g * b, g * a }), differentiable)
+	register("Div", binaryBuilder("Div", divRows[float32](), divRows[int64](), checkIntDivisor,
+		func(_, b, y, g float32) (float32, float32) { return g / b, -g * y / b }), differentiable)
+	register("Pow", buildPow, differentiable)
+	register("Mod", buildMod, noGradient)
+	register("Max", variadicBuilder("Max", rowsOf(func(a, b float32) float32 {
+		if a != a || b != b {
+			return float32(math.NaN())
+		}
+		return max(a, b)
+	}), rowsOf(func(a, b int64) int64 { return max(a, b) }), nil, pickVJP), differentiable)
+	register("Min", variadicBuilder("Min", rowsOf(func(a, b float32) float32 {
+		if a != a || b != b {
+			return float32(math.NaN())
+		}
+		return min(a, b)
+	}), rowsOf(func(a, b int64) int64 { return min(a, b) }), nil, pickVJP), differentiable)
+	register("Sum", variadicBuilder("Sum", addRows[float32](), addRows[int64](), nil, func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+		return variadicVJP(p, g, 1)
+	}), differentiable)
+	register("Mean", variadicBuilder("Mean", addRows[float32](), rowKernels[int64]{}, func(t *tensor.Tensor, n int) {
+		for i := range t.F {
+			t.F[i] /= float32(n)
+		}
+	}, func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+		return variadicVJP(p, g, 1/float32(len(p.Inputs)))
+	}), differentiable)
 }
 
 type number interface{ ~float32 | ~int64 }
@@ -129,8 +153,20 @@ func buildAdd(n *Node) (Op, error) {
 	case kernels.ActClip:
 		fk, ik = addClipRows(act.Min, act.Max), rowKernels[int64]{}
 	}
-	return binaryBuilder("Add", fk, ik, nil)(n)
+	op, err := binaryBuilder("Add", fk, ik, nil, func(_, _, _, g float32) (float32, float32) { return g, g })(n)
+	if err != nil {
+		return nil, err
+	}
+	return fusedAdd{op.(diffFunc), act}, nil
 }
+
+// fusedAdd is Add with the activation the loader fused into it.
+type fusedAdd struct {
+	diffFunc
+	act kernels.Activation
+}
+
+func (a fusedAdd) fused() kernels.Activation { return a.act }
 
 func addClipRows(lo, hi float32) rowKernels[float32] {
 	return rowKernels[float32]{
@@ -169,10 +205,12 @@ func checkIntDivisor(b *tensor.Tensor) error {
 }
 
 // binaryBuilder returns the builder of an arithmetic operator with numpy
-// broadcasting on float32 or int64 operands of the same type.
-func binaryBuilder(name string, fk rowKernels[float32], ik rowKernels[int64], check func(b *tensor.Tensor) error) Builder {
+// broadcasting on float32 or int64 operands of the same type; partials are
+// its partial derivatives times the output gradient g (see binaryGrad),
+// nil for an operator without a VJP.
+func binaryBuilder(name string, fk rowKernels[float32], ik rowKernels[int64], check func(b *tensor.Tensor) error, partials func(a, b, y, g float32) (float32, float32)) Builder {
 	return func(n *Node) (Op, error) {
-		return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		run := opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			if err := required(name, inputs, 2); err != nil {
 				return nil, err
 			}
@@ -202,14 +240,18 @@ func binaryBuilder(name string, fk rowKernels[float32], ik rowKernels[int64], ch
 				broadcastApply(fk, out.F, a.F, b.F, shape, a.Shape, b.Shape)
 			}
 			return one(out), nil
-		}), nil
+		})
+		if partials == nil {
+			return run, nil
+		}
+		return diffFunc{run, binaryGrad(partials)}, nil
 	}
 }
 
 // buildPow: the result has the type of the base; the exponent may be of
 // either type.
 func buildPow(n *Node) (Op, error) {
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Pow", inputs, 2); err != nil {
 			return nil, err
 		}
@@ -238,7 +280,14 @@ func buildPow(n *Node) (Op, error) {
 			}
 		}
 		return one(out), nil
-	}), nil
+	}), binaryGrad(func(a, b, y, g float32) (float32, float32) {
+		da := g * b * float32(math.Pow(float64(a), float64(b)-1))
+		var db float32
+		if a > 0 {
+			db = g * y * float32(math.Log(float64(a)))
+		}
+		return da, db
+	})}, nil
 }
 
 func powF(x, y float32) float32 {
@@ -285,44 +334,129 @@ func rowsOf[T any](f func(x, y T) T) rowKernels[T] {
 	}
 }
 
-// unaryBuilder returns the builder of an elementwise float operator.
-func unaryBuilder(name string, f func(x float32) float32) Builder {
+// buildMod: with fmod=0 the result takes the divisor's sign (Python's %),
+// with fmod=1 the dividend's (C's fmod).
+func buildMod(n *Node) (Op, error) {
+	fm, err := n.Attrs.Int("fmod", 0)
+	if err != nil {
+		return nil, fmt.Errorf("Mod: %w", err)
+	}
+	fk := rowsOf(func(a, b float32) float32 {
+		r := float32(math.Mod(float64(a), float64(b)))
+		if fm == 0 && r != 0 && (r < 0) != (b < 0) {
+			r += b
+		}
+		return r
+	})
+	ik := rowsOf(func(a, b int64) int64 {
+		r := a % b
+		if fm == 0 && r != 0 && (r < 0) != (b < 0) {
+			r += b
+		}
+		return r
+	})
+	check := func(b *tensor.Tensor) error {
+		if err := checkIntDivisor(b); err != nil {
+			return fmt.Errorf("Mod: integer modulo by zero")
+		}
+		return nil
+	}
+	return binaryBuilder("Mod", fk, ik, check, nil)(n)
+}
+
+// variadicBuilder folds any number of broadcast inputs with a binary
+// operator; finish, if set, adjusts the result given the input count. vjp
+// is its VJP.
+func variadicBuilder(name string, fk rowKernels[float32], ik rowKernels[int64], finish func(t *tensor.Tensor, n int), vjp gradFunc) Builder {
 	return func(n *Node) (Op, error) {
-		return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
-			if err := required(name, inputs, 1); err != nil {
+		return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+			if len(inputs) == 0 {
+				return nil, fmt.Errorf("%s: no inputs", name)
+			}
+			if err := required(name, inputs, len(inputs)); err != nil {
 				return nil, err
 			}
-			x := inputs[0]
-			if err := requireFloat(name, x); err != nil {
-				return nil, err
+			acc := inputs[0]
+			if acc.DType == tensor.Int64 && ik.vv == nil {
+				return nil, fmt.Errorf("%s: want float32 inputs, got %s", name, acc)
 			}
-			out := tensor.New(x.Shape...)
-			parallelFor(len(x.F), 8, func(lo, hi int) {
-				dst := out.F[lo:hi]
-				for i, v := range x.F[lo:hi] {
-					dst[i] = f(v)
+			for _, b := range inputs[1:] {
+				if b.DType != acc.DType {
+					return nil, fmt.Errorf("%s: operand types differ (%s and %s)", name, acc, b)
 				}
-			})
-			return one(out), nil
-		}), nil
+				shape, err := tensor.BroadcastShape(acc.Shape, b.Shape)
+				if err != nil {
+					return nil, fmt.Errorf("%s: shapes %s and %s do not broadcast", name, tensor.ShapeString(acc.Shape), tensor.ShapeString(b.Shape))
+				}
+				if err := checkSize(name, shape); err != nil {
+					return nil, err
+				}
+				out := newTensor(acc.DType, shape)
+				if acc.DType == tensor.Int64 {
+					broadcastApply(ik, out.I, acc.I, b.I, shape, acc.Shape, b.Shape)
+				} else {
+					broadcastApply(fk, out.F, acc.F, b.F, shape, acc.Shape, b.Shape)
+				}
+				acc = out
+			}
+			if len(inputs) == 1 {
+				acc = acc.Clone()
+			}
+			if finish != nil {
+				finish(acc, len(inputs))
+			}
+			return one(acc), nil
+		}), vjp}, nil
 	}
 }
 
-// sliceBuilder returns the builder of an elementwise float operator whose
-// loop is f itself, for operators too costly for a call per element.
-func sliceBuilder(name string, f func(dst, src []float32)) Builder {
-	return func(n *Node) (Op, error) {
-		return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
-			if err := required(name, inputs, 1); err != nil {
-				return nil, err
-			}
-			x := inputs[0]
-			if err := requireFloat(name, x); err != nil {
-				return nil, err
-			}
-			out := tensor.New(x.Shape...)
-			parallelFor(len(x.F), 8, func(lo, hi int) { f(out.F[lo:hi], x.F[lo:hi]) })
-			return one(out), nil
-		}), nil
+// variadicVJP hands each input scale·g, summed over its broadcast axes.
+func variadicVJP(p *Pass, g *tensor.Tensor, scale float32) ([]*tensor.Tensor, error) {
+	grads := make([]*tensor.Tensor, len(p.Inputs))
+	for i, x := range p.Inputs {
+		if !p.need(i) {
+			continue
+		}
+		offs, err := broadcastOffsets(g.Shape, x.Shape)
+		if err != nil {
+			return nil, err
+		}
+		gx := tensor.New(x.Shape...)
+		for j, v := range g.F {
+			gx.F[offs[j]] += scale * v
+		}
+		grads[i] = gx
 	}
+	return grads, nil
+}
+
+// pickVJP is the VJP of variadic Max and Min: each output element's
+// gradient goes to the first input holding the value chosen.
+func pickVJP(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+	y := p.Outputs[0]
+	offs := make([][]int, len(p.Inputs))
+	grads := make([]*tensor.Tensor, len(p.Inputs))
+	for i, x := range p.Inputs {
+		if x == nil || x.DType != tensor.Float32 {
+			return nil, fmt.Errorf("input %d is not float32", i)
+		}
+		var err error
+		if offs[i], err = broadcastOffsets(y.Shape, x.Shape); err != nil {
+			return nil, err
+		}
+		if p.need(i) {
+			grads[i] = tensor.New(x.Shape...)
+		}
+	}
+	for j, v := range y.F {
+		for i, x := range p.Inputs {
+			if x.F[offs[i][j]] == v {
+				if grads[i] != nil {
+					grads[i].F[offs[i][j]] += g.F[j]
+				}
+				break
+			}
+		}
+	}
+	return grads, nil
 }

@@ -180,3 +180,11 @@ func TestVectorRowLengths(t *testing.T) {
 		}
 	}
 }
+
+func TestMod(t *testing.T) {
+	a, b := i64(dims(4), 7, -7, 7, -7), i64(dims(4), 3, 3, -3, -3)
+	expect(t, call{op: "Mod"}.run(t, a, b)[0], i64(dims(4), 1, 2, -2, -1), 0)
+	expect(t, call{op: "Mod", attrs: Attrs{"fmod": int64(1)}}.run(t, a, b)[0], i64(dims(4), 1, -1, 1, -1), 0)
+	expect(t, call{op: "Mod", attrs: Attrs{"fmod": int64(1)}}.run(t, f32(dims(2), 5.5, -5.5), f32(nil, 2))[0], f32(dims(2), 1.5, -1.5), 0)
+	call{op: "Mod"}.errorContains(t, "by zero", a, i64(nil, 0))
+}

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"camscope/inference/kernels"
+	"camscope/inference/tensor"
 )
 
 // Attributes, outside ONNX's names, by which the loader can fuse a Relu or
@@ -42,4 +43,31 @@ func fusedActivation(op string, a Attrs) (kernels.Activation, error) {
 		return kernels.Activation{Kind: kernels.ActClip, Min: lo, Max: hi}, nil
 	}
 	return kernels.Activation{}, fmt.Errorf("%s: cannot fuse activation %q", op, kind)
+}
+
+// fusing is implemented by the operators the loader can fuse an activation
+// into; fused returns it (Kind ActNone when there is none).
+type fusing interface {
+	fused() kernels.Activation
+}
+
+// maskFused applies the derivative of a fused activation, read off the
+// output y: the gradient g passes where the output lies strictly inside the
+// activation's bounds.
+func maskFused(act kernels.Activation, g, y *tensor.Tensor) *tensor.Tensor {
+	lo, hi := float32(0), float32(math.Inf(1))
+	switch act.Kind {
+	case kernels.ActRelu:
+	case kernels.ActClip:
+		lo, hi = act.Min, act.Max
+	default:
+		return g
+	}
+	out := tensor.New(g.Shape...)
+	for i, v := range y.F {
+		if v > lo && v < hi {
+			out.F[i] = g.F[i]
+		}
+	}
+	return out
 }

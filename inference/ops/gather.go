@@ -6,7 +6,10 @@ import (
 	"camscope/inference/tensor"
 )
 
-func init() { register("Gather", buildGather) }
+func init() {
+	register("Gather", buildGather, differentiable)
+	register("OneHot", buildOneHot, noGradient)
+}
 
 // buildGather: out = data indexed along axis by indices (any shape,
 // negative values count from the end); the output shape is
@@ -16,7 +19,7 @@ func buildGather(n *Node) (Op, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Gather: %w", err)
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Gather", inputs, 2); err != nil {
 			return nil, err
 		}
@@ -54,7 +57,7 @@ func buildGather(n *Node) (Op, error) {
 			gatherInto(out.F, data.F, idx, outer, dim, inner)
 		}
 		return one(out), nil
-	}), nil
+	}), func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) { return gatherVJP(p, g, axis) }}, nil
 }
 
 func gatherInto[T any](dst, src []T, idx []int, outer, dim, inner int) {
@@ -66,4 +69,100 @@ func gatherInto[T any](dst, src []T, idx []int, outer, dim, inner int) {
 			o += inner
 		}
 	}
+}
+
+// gatherVJP adds each output element's gradient to the data element it was
+// read from (an index read twice gets both).
+func gatherVJP(p *Pass, g *tensor.Tensor, a int64) ([]*tensor.Tensor, error) {
+	if err := p.requireFloat(0); err != nil {
+		return nil, err
+	}
+	if !p.need(0) {
+		return nil, nil
+	}
+	x, idx := p.Inputs[0], p.in(1)
+	if idx == nil {
+		return nil, fmt.Errorf("indices are missing")
+	}
+	axis, err := axisIn(a, x.Rank())
+	if err != nil {
+		return nil, err
+	}
+	outer := tensor.Size(x.Shape[:axis])
+	dim := x.Shape[axis]
+	inner := tensor.Size(x.Shape[axis+1:])
+	ids := idx.Int64s()
+	gx := tensor.New(x.Shape...)
+	for o := 0; o < outer; o++ {
+		for j, id := range ids {
+			if id < 0 {
+				id += int64(dim)
+			}
+			if id < 0 || id >= int64(dim) {
+				return nil, fmt.Errorf("index %d is out of range for dimension %d", ids[j], dim)
+			}
+			src := g.F[(o*len(ids)+j)*inner : (o*len(ids)+j+1)*inner]
+			dst := gx.F[(o*dim+int(id))*inner : (o*dim+int(id)+1)*inner]
+			for i, v := range src {
+				dst[i] += v
+			}
+		}
+	}
+	return []*tensor.Tensor{gx}, nil
+}
+
+// buildOneHot: out has depth inserted at axis; values is [off, on];
+// negative indices count from depth.
+func buildOneHot(n *Node) (Op, error) {
+	axis, err := n.Attrs.Int("axis", -1)
+	if err != nil {
+		return nil, fmt.Errorf("OneHot: %w", err)
+	}
+	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("OneHot", inputs, 3); err != nil {
+			return nil, err
+		}
+		idx, dt, vals := inputs[0], inputs[1], inputs[2]
+		if dt.Len() != 1 {
+			return nil, fmt.Errorf("OneHot: depth must hold one value")
+		}
+		depth := int(dt.Float64s()[0])
+		if depth <= 0 {
+			return nil, fmt.Errorf("OneHot: depth %d must be positive", depth)
+		}
+		if vals.Len() != 2 {
+			return nil, fmt.Errorf("OneHot: values must hold [off, on], got %s", tensor.ShapeString(vals.Shape))
+		}
+		a, err := normAxis("OneHot", axis, idx.Rank()+1)
+		if err != nil {
+			return nil, err
+		}
+		shape := append(append(append([]int{}, idx.Shape[:a]...), depth), idx.Shape[a:]...)
+		if err := checkSize("OneHot", shape); err != nil {
+			return nil, err
+		}
+		outer, inner := tensor.Size(idx.Shape[:a]), tensor.Size(idx.Shape[a:])
+		out := newTensor(vals.DType, shape)
+		iv := idx.Float64s()
+		for o := 0; o < outer; o++ {
+			for d := 0; d < depth; d++ {
+				for i := 0; i < inner; i++ {
+					k := int(iv[o*inner+i])
+					if k < 0 {
+						k += depth
+					}
+					at, on := (o*depth+d)*inner+i, 0
+					if k == d {
+						on = 1
+					}
+					if vals.DType == tensor.Int64 {
+						out.I[at] = vals.I[on]
+					} else {
+						out.F[at] = vals.F[on]
+					}
+				}
+			}
+		}
+		return one(out), nil
+	}), nil
 }

@@ -8,8 +8,8 @@ import (
 )
 
 func init() {
-	register("Gemm", buildGemm)
-	register("MatMul", buildMatMul)
+	register("Gemm", buildGemm, differentiable)
+	register("MatMul", buildMatMul, differentiable)
 }
 
 func buildGemm(n *Node) (Op, error) {
@@ -30,7 +30,7 @@ func buildGemm(n *Node) (Op, error) {
 		return nil, fmt.Errorf("Gemm: %w", err)
 	}
 	transA, transB := ta != 0, tb != 0
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Gemm", inputs, 2); err != nil {
 			return nil, err
 		}
@@ -73,13 +73,15 @@ func buildGemm(n *Node) (Op, error) {
 			kernels.Gemm(transA, transB, m, nn, k, alpha, a.F, a.Shape[1], b.F, b.Shape[1], bt, out.F, nn)
 		}
 		return one(out), nil
-	}), nil
+	}), func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+		return gemmVJP(p, g, alpha, beta, transA, transB)
+	}}, nil
 }
 
 // buildMatMul: numpy matmul, with 1-D operands promoted to matrices and the
 // batch dimensions broadcast.
 func buildMatMul(n *Node) (Op, error) {
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("MatMul", inputs, 2); err != nil {
 			return nil, err
 		}
@@ -145,7 +147,7 @@ func buildMatMul(n *Node) (Op, error) {
 			kernels.Gemm(false, false, m, nn, k, 1, a.F[oa:], k, b.F[ob:], nn, 0, out.F[oc:], nn)
 		})
 		return one(out), nil
-	}), nil
+	}), matMulVJP}, nil
 }
 
 // matmulBatches calls f with the offsets of A, B and the output for every
@@ -170,4 +172,101 @@ func matmulBatches(as, bs, batch []int, m, n, k int, f func(oa, ob, oc int)) {
 			idx[d] = 0
 		}
 	}
+}
+
+// gemmVJP: for Y = alpha·op(A)·op(B) + beta·C, dop(A) = alpha·G·op(B)ᵀ,
+// dop(B) = alpha·op(A)ᵀ·G, dC = beta·G summed over C's broadcast axes.
+func gemmVJP(p *Pass, g *tensor.Tensor, alpha, beta float32, transA, transB bool) ([]*tensor.Tensor, error) {
+	if err := p.requireFloat(0, 1, 2); err != nil {
+		return nil, err
+	}
+	a, b := p.Inputs[0], p.in(1)
+	if b == nil || a.Rank() != 2 || b.Rank() != 2 {
+		return nil, fmt.Errorf("A and B must be matrices")
+	}
+	m, k := a.Shape[0], a.Shape[1]
+	if transA {
+		m, k = k, m
+	}
+	nn := b.Shape[1]
+	if transB {
+		nn = b.Shape[0]
+	}
+	if !tensor.EqualShape(g.Shape, []int{m, nn}) {
+		return nil, fmt.Errorf("output %s does not match A %s and B %s", tensor.ShapeString(g.Shape), tensor.ShapeString(a.Shape), tensor.ShapeString(b.Shape))
+	}
+	grads := make([]*tensor.Tensor, len(p.Inputs))
+	if p.need(0) {
+		ga := tensor.New(a.Shape...)
+		if transA {
+			kernels.Gemm(transB, true, k, m, nn, alpha, b.F, b.Shape[1], g.F, nn, 0, ga.F, m)
+		} else {
+			kernels.Gemm(false, !transB, m, k, nn, alpha, g.F, nn, b.F, b.Shape[1], 0, ga.F, k)
+		}
+		grads[0] = ga
+	}
+	if p.need(1) {
+		gb := tensor.New(b.Shape...)
+		if transB {
+			kernels.Gemm(true, transA, nn, k, m, alpha, g.F, nn, a.F, a.Shape[1], 0, gb.F, k)
+		} else {
+			kernels.Gemm(!transA, false, k, nn, m, alpha, a.F, a.Shape[1], g.F, nn, 0, gb.F, nn)
+		}
+		grads[1] = gb
+	}
+	if p.need(2) {
+		c := p.Inputs[2]
+		offs, err := broadcastOffsets(g.Shape, c.Shape)
+		if err != nil {
+			return nil, err
+		}
+		gc := tensor.New(c.Shape...)
+		for i, v := range g.F {
+			gc.F[offs[i]] += beta * v
+		}
+		grads[2] = gc
+	}
+	return grads, nil
+}
+
+// matMulVJP covers A (any rank >= 2, its leading axes taken as rows) times a
+// matrix B, and batched products whose batch axes are equal. dA = G·Bᵀ,
+// dB = Aᵀ·G.
+func matMulVJP(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+	if err := p.requireFloat(0, 1); err != nil {
+		return nil, err
+	}
+	a, b := p.Inputs[0], p.in(1)
+	if b == nil || a.Rank() < 2 || b.Rank() < 2 {
+		return nil, fmt.Errorf("%w for vector operands (A %s, B %s)", ErrNoVJP, tensor.ShapeString(a.Shape), tensor.ShapeString(b.Shape))
+	}
+	k, nn := b.Shape[b.Rank()-2], b.Shape[b.Rank()-1]
+	if a.Shape[a.Rank()-1] != k {
+		return nil, fmt.Errorf("A %s and B %s do not multiply", tensor.ShapeString(a.Shape), tensor.ShapeString(b.Shape))
+	}
+	var batch, m int
+	switch {
+	case b.Rank() == 2:
+		batch, m = 1, a.Len()/k
+	case tensor.EqualShape(a.Shape[:a.Rank()-2], b.Shape[:b.Rank()-2]):
+		batch, m = tensor.Size(b.Shape[:b.Rank()-2]), a.Shape[a.Rank()-2]
+	default:
+		return nil, fmt.Errorf("%w for broadcast batch axes (A %s, B %s)", ErrNoVJP, tensor.ShapeString(a.Shape), tensor.ShapeString(b.Shape))
+	}
+	grads := make([]*tensor.Tensor, 2)
+	if p.need(0) {
+		ga := tensor.New(a.Shape...)
+		for i := 0; i < batch; i++ {
+			kernels.Gemm(false, true, m, k, nn, 1, g.F[i*m*nn:], nn, b.F[i*k*nn:], nn, 0, ga.F[i*m*k:], k)
+		}
+		grads[0] = ga
+	}
+	if p.need(1) {
+		gb := tensor.New(b.Shape...)
+		for i := 0; i < batch; i++ {
+			kernels.Gemm(true, false, k, nn, m, 1, a.F[i*m*k:], k, g.F[i*m*nn:], nn, 0, gb.F[i*k*nn:], nn)
+		}
+		grads[1] = gb
+	}
+	return grads, nil
 }

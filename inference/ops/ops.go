@@ -1,8 +1,3 @@
-// Package ops implements the ONNX operators the engine runs. An operator is
-// built once per graph node, from its attributes, the opset in force and the
-// inputs that are constant (initializers), so that weights can be prepared
-// ahead; Run then maps input tensors to output tensors and never modifies
-// its inputs or itself, so one built graph can serve concurrent runs.
 package ops
 
 import (
@@ -12,10 +7,6 @@ import (
 
 	"camscope/inference/tensor"
 )
-
-// Attrs are a node's attributes. Values are int64, float32, string, []int64,
-// []float32, []string or *tensor.Tensor.
-type Attrs map[string]any
 
 // Op is a built operator.
 type Op interface {
@@ -38,14 +29,37 @@ type Node struct {
 // Builder builds an operator for a node.
 type Builder func(n *Node) (Op, error)
 
-var registry = map[string]Builder{}
+// traits are what an operator's registration declares about it.
+type traits uint8
+
+const (
+	// noGradient: the built operator has no VJP (its results are integers
+	// or shapes, or piecewise constant, or Grad-CAM does not go back
+	// through it).
+	noGradient traits = 0
+	// differentiable: the built operator implements Differentiable, and
+	// TestVJPFiniteDifferences has a case for it.
+	differentiable traits = 1 << iota
+	// noConformanceData: ONNX's node test data (Debian's libonnx-testdata,
+	// which TestConformance in package inference runs) has no case for
+	// the operator: the engine's own operators and those newer than the
+	// data.
+	noConformanceData
+)
+
+type registration struct {
+	build  Builder
+	traits traits
+}
+
+var registry = map[string]registration{}
 
 // register is called from init functions in this package.
-func register(opType string, b Builder) {
+func register(opType string, b Builder, t traits) {
 	if _, dup := registry[opType]; dup {
 		panic("ops: operator registered twice: " + opType)
 	}
-	registry[opType] = b
+	registry[opType] = registration{b, t}
 }
 
 // ErrUnsupported is wrapped by Build's error for an operator this engine
@@ -54,11 +68,25 @@ var ErrUnsupported = errors.New("unsupported operator")
 
 // Build returns the operator for n.
 func Build(n *Node) (Op, error) {
-	b, ok := registry[n.OpType]
+	r, ok := registry[n.OpType]
 	if !ok {
 		return nil, fmt.Errorf("%w %q", ErrUnsupported, n.OpType)
 	}
-	return b(n)
+	return r.build(n)
+}
+
+// NoConformanceData lists, sorted, the operator types registered as having
+// no case in ONNX's node test data (the engine's own operators, and those
+// newer than the data).
+func NoConformanceData() []string {
+	var out []string
+	for k, r := range registry {
+		if r.traits&noConformanceData != 0 {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Supported lists the operator types Build accepts, sorted.
@@ -71,80 +99,24 @@ func Supported() []string {
 	return out
 }
 
-// Int returns integer attribute name, or def when it is absent.
-func (a Attrs) Int(name string, def int64) (int64, error) {
-	v, ok := a[name]
-	if !ok {
-		return def, nil
+// opFunc adapts a function to Op, for operators that keep no state beyond
+// what the closure captures at build time.
+type opFunc func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error)
+
+func (f opFunc) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) { return f(inputs) }
+
+// newTensor returns a zeroed tensor of the given dtype and shape.
+func newTensor(dt tensor.DType, shape []int) *tensor.Tensor {
+	if dt == tensor.Int64 {
+		return tensor.NewInt64(shape...)
 	}
-	i, ok := v.(int64)
-	if !ok {
-		return 0, fmt.Errorf("attribute %s: want an integer, got %T", name, v)
-	}
-	return i, nil
+	return tensor.New(shape...)
 }
 
-// Float returns float attribute name, or def when it is absent.
-func (a Attrs) Float(name string, def float32) (float32, error) {
-	v, ok := a[name]
-	if !ok {
-		return def, nil
-	}
-	f, ok := v.(float32)
-	if !ok {
-		return 0, fmt.Errorf("attribute %s: want a float, got %T", name, v)
-	}
-	return f, nil
+// alias returns a tensor that shares t's data under a new shape.
+func alias(t *tensor.Tensor, shape []int) *tensor.Tensor {
+	return &tensor.Tensor{Shape: append([]int{}, shape...), DType: t.DType, F: t.F, I: t.I}
 }
 
-// String returns string attribute name, or def when it is absent.
-func (a Attrs) String(name string, def string) (string, error) {
-	v, ok := a[name]
-	if !ok {
-		return def, nil
-	}
-	s, ok := v.(string)
-	if !ok {
-		return "", fmt.Errorf("attribute %s: want a string, got %T", name, v)
-	}
-	return s, nil
-}
-
-// Ints returns integer-list attribute name, or def when it is absent.
-func (a Attrs) Ints(name string, def []int64) ([]int64, error) {
-	v, ok := a[name]
-	if !ok {
-		return def, nil
-	}
-	s, ok := v.([]int64)
-	if !ok {
-		return nil, fmt.Errorf("attribute %s: want a list of integers, got %T", name, v)
-	}
-	return s, nil
-}
-
-// Floats returns float-list attribute name, or def when it is absent.
-func (a Attrs) Floats(name string, def []float32) ([]float32, error) {
-	v, ok := a[name]
-	if !ok {
-		return def, nil
-	}
-	s, ok := v.([]float32)
-	if !ok {
-		return nil, fmt.Errorf("attribute %s: want a list of floats, got %T", name, v)
-	}
-	return s, nil
-}
-
-// Tensor returns tensor attribute name, or nil when it is absent.
-func (a Attrs) Tensor(name string) (*tensor.Tensor, error) {
-	v, ok := a[name]
-	if !ok {
-		return nil, nil
-	}
-	t, ok := v.(*tensor.Tensor)
-	if !ok {
-		return nil, fmt.Errorf("attribute %s: want a tensor, got %T", name, v)
-	}
-	return t, nil
-}
+// one wraps a single output.
+func one(t *tensor.Tensor) []*tensor.Tensor { return []*tensor.Tensor{t} }

@@ -6,7 +6,7 @@ import (
 	"camscope/inference/tensor"
 )
 
-func init() { register("Pad", buildPad) }
+func init() { register("Pad", buildPad, differentiable) }
 
 // buildPad: pads (and the constant value) are attributes before opset 11
 // and inputs from 11; from 18 an optional axes input says which axes the
@@ -38,7 +38,7 @@ func buildPad(n *Node) (Op, error) {
 			return nil, fmt.Errorf("Pad: %w", err)
 		}
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	run := opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Pad", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -109,7 +109,12 @@ func buildPad(n *Node) (Op, error) {
 			padInto(out.F, x.F, shape, x.Shape, before, mode, value)
 		}
 		return one(out), nil
-	}), nil
+	})
+	if mode != "constant" {
+		// reflect, edge and wrap only copy input elements.
+		return traced(run), nil
+	}
+	return diffFunc{run, func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) { return padVJP(p, g, n.Opset, attrPads) }}, nil
 }
 
 // padSource maps output coordinate o (input coordinate o-before) into
@@ -195,4 +200,83 @@ func padAt[T any](row []T, i int, mode string, value T) T {
 		return value
 	}
 	return row[s]
+}
+
+// padVJP takes back, for each input element, the gradient where constant
+// padding put it (negative pads crop, and cropped elements get a zero
+// gradient); the constant gets the rest. Before opset 11 the pads are
+// attrPads.
+func padVJP(p *Pass, g *tensor.Tensor, opset int, attrPads []int64) ([]*tensor.Tensor, error) {
+	if err := p.requireFloat(0, 2); err != nil {
+		return nil, err
+	}
+	x := p.Inputs[0]
+	r := x.Rank()
+	pads := attrPads
+	if opset >= 11 {
+		if t := p.in(1); t != nil {
+			pads = t.Int64s()
+		}
+	}
+	axes := make([]int, r)
+	for i := range axes {
+		axes[i] = i
+	}
+	if a := p.in(3); opset >= 18 && a != nil {
+		axes = axes[:0]
+		for _, v := range a.Int64s() {
+			ax, err := axisIn(v, r)
+			if err != nil {
+				return nil, err
+			}
+			axes = append(axes, ax)
+		}
+	}
+	if len(pads) != 2*len(axes) {
+		return nil, fmt.Errorf("pads has %d values for %d axes", len(pads), len(axes))
+	}
+	begin := make([]int, r)
+	for i, ax := range axes {
+		begin[ax] = int(pads[i])
+	}
+	gx := tensor.New(x.Shape...)
+	var taken float64 // the part of the gradient that reaches x
+	gs := tensor.Strides(g.Shape)
+	idx := make([]int, r)
+	for k := range gx.F {
+		off, inside := 0, true
+		for d := 0; d < r; d++ {
+			o := idx[d] + begin[d]
+			if o < 0 || o >= g.Shape[d] {
+				inside = false
+				break
+			}
+			off += o * gs[d]
+		}
+		if inside {
+			gx.F[k] = g.F[off]
+			taken += float64(g.F[off])
+		}
+		for d := r - 1; d >= 0; d-- {
+			idx[d]++
+			if idx[d] < x.Shape[d] {
+				break
+			}
+			idx[d] = 0
+		}
+	}
+	grads := make([]*tensor.Tensor, len(p.Inputs))
+	if p.need(0) {
+		grads[0] = gx
+	}
+	// The constant value fills every output element that no input element
+	// lands on.
+	if v := p.in(2); opset >= 11 && p.need(2) && v.Len() == 1 {
+		total := 0.0
+		for _, x := range g.F {
+			total += float64(x)
+		}
+		grads[2] = tensor.FromFloat32(v.Shape, []float32{float32(total - taken)})
+	}
+	return grads, nil
 }

@@ -9,10 +9,11 @@ import (
 )
 
 func init() {
-	register("MaxPool", func(n *Node) (Op, error) { return buildPool(n, true) })
-	register("AveragePool", func(n *Node) (Op, error) { return buildPool(n, false) })
-	register("GlobalAveragePool", func(n *Node) (Op, error) { return globalPool{"GlobalAveragePool", false}, nil })
-	register("GlobalMaxPool", func(n *Node) (Op, error) { return globalPool{"GlobalMaxPool", true}, nil })
+	register("MaxPool", func(n *Node) (Op, error) { return buildPool(n, true) }, differentiable)
+	register("AveragePool", func(n *Node) (Op, error) { return buildPool(n, false) }, differentiable)
+	register("GlobalAveragePool", func(n *Node) (Op, error) { return globalPool{"GlobalAveragePool", false}, nil }, differentiable)
+	register("GlobalMaxPool", func(n *Node) (Op, error) { return globalPool{"GlobalMaxPool", true}, nil }, differentiable)
+	register("GlobalLpPool", buildGlobalLpPool, noGradient|noConformanceData)
 }
 
 type pool struct {
@@ -446,4 +447,157 @@ func (p globalPool) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		out.F[i] = kernels.Mean(plane)
 	}
 	return one(out), nil
+}
+
+func (p *pool) VJP(ps *Pass, gs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return firstOutput(ps, gs, p.vjp)
+}
+
+// vjp: max pooling sends each output's gradient to the first input
+// position holding the window's maximum (padding never wins); average
+// pooling spreads it evenly over the taps its divisor counted (with
+// count_include_pad, taps in the explicit padding count but get nothing).
+func (p *pool) vjp(ps *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+	if err := ps.requireFloat(0); err != nil {
+		return nil, err
+	}
+	if !ps.need(0) {
+		return nil, nil
+	}
+	x, y := ps.Inputs[0], ps.Outputs[0]
+	if x.Rank() < 3 {
+		return nil, fmt.Errorf("want an N x C x spatial input, got %s", tensor.ShapeString(x.Shape))
+	}
+	geo, err := p.win.resolve2D(x.Shape[2:], p.win.kernel, y.Shape[2:])
+	if err != nil {
+		return nil, err
+	}
+	planes := x.Shape[0] * x.Shape[1]
+	ihw, ohw := geo.inH*geo.inW, geo.outH*geo.outW
+	gx := tensor.New(x.Shape...)
+	padH, padW := geo.inH+geo.padT+geo.padB, geo.inW+geo.padL+geo.padR
+	for pl := 0; pl < planes; pl++ {
+		src, dst, gp := x.F[pl*ihw:(pl+1)*ihw], gx.F[pl*ihw:(pl+1)*ihw], g.F[pl*ohw:(pl+1)*ohw]
+		for oh := 0; oh < geo.outH; oh++ {
+			h0, h1 := windowTaps(oh, geo.sH, geo.padT, geo.dH, geo.kH, geo.inH)
+			for ow := 0; ow < geo.outW; ow++ {
+				w0, w1 := windowTaps(ow, geo.sW, geo.padL, geo.dW, geo.kW, geo.inW)
+				gv := gp[oh*geo.outW+ow]
+				if p.isMax {
+					best, at := float32(0), -1
+					for ki := h0; ki < h1; ki++ {
+						ih := tapAt(oh, geo.sH, ki, geo.dH, geo.padT)
+						for kj := w0; kj < w1; kj++ {
+							i := ih*geo.inW + tapAt(ow, geo.sW, kj, geo.dW, geo.padL)
+							if at < 0 || src[i] > best {
+								best, at = src[i], i
+							}
+						}
+					}
+					if at >= 0 {
+						dst[at] += gv
+					}
+					continue
+				}
+				cnt := (h1 - h0) * (w1 - w0)
+				if p.includePad {
+					a, b := windowTaps(oh, geo.sH, 0, geo.dH, geo.kH, padH)
+					c, d := windowTaps(ow, geo.sW, 0, geo.dW, geo.kW, padW)
+					cnt = (b - a) * (d - c)
+				}
+				if cnt == 0 {
+					continue
+				}
+				share := gv / float32(cnt)
+				for ki := h0; ki < h1; ki++ {
+					ih := tapAt(oh, geo.sH, ki, geo.dH, geo.padT)
+					for kj := w0; kj < w1; kj++ {
+						dst[ih*geo.inW+tapAt(ow, geo.sW, kj, geo.dW, geo.padL)] += share
+					}
+				}
+			}
+		}
+	}
+	return []*tensor.Tensor{gx}, nil
+}
+
+// windowTaps returns the kernel taps [lo, hi) of output position o that
+// fall inside an input of size size.
+func windowTaps(o, s, pad, d, k, size int) (lo, hi int) {
+	for lo = 0; lo < k && tapAt(o, s, lo, d, pad) < 0; lo++ {
+	}
+	for hi = k; hi > lo && tapAt(o, s, hi-1, d, pad) >= size; hi-- {
+	}
+	return lo, hi
+}
+
+func (p globalPool) VJP(ps *Pass, gs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return firstOutput(ps, gs, p.vjp)
+}
+
+func (p globalPool) vjp(ps *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+	if err := ps.requireFloat(0); err != nil {
+		return nil, err
+	}
+	if !ps.need(0) {
+		return nil, nil
+	}
+	x := ps.Inputs[0]
+	if x.Rank() < 3 {
+		return nil, fmt.Errorf("want an N x C x spatial input, got %s", tensor.ShapeString(x.Shape))
+	}
+	planes := x.Shape[0] * x.Shape[1]
+	if g.Len() != planes {
+		return nil, fmt.Errorf("output gradient %s does not have one value per plane", tensor.ShapeString(g.Shape))
+	}
+	hw := x.Len() / max(planes, 1)
+	gx := tensor.New(x.Shape...)
+	for pl := 0; pl < planes; pl++ {
+		src, dst := x.F[pl*hw:(pl+1)*hw], gx.F[pl*hw:(pl+1)*hw]
+		if p.isMax {
+			at := 0
+			for i, v := range src {
+				if v > src[at] {
+					at = i
+				}
+			}
+			dst[at] = g.F[pl]
+			continue
+		}
+		share := g.F[pl] / float32(hw)
+		for i := range dst {
+			dst[i] = share
+		}
+	}
+	return []*tensor.Tensor{gx}, nil
+}
+
+func buildGlobalLpPool(n *Node) (Op, error) {
+	p, err := lpOrder("GlobalLpPool", n)
+	if err != nil {
+		return nil, err
+	}
+	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("GlobalLpPool", inputs, 1); err != nil {
+			return nil, err
+		}
+		x := inputs[0]
+		if err := requireFloat("GlobalLpPool", x); err != nil {
+			return nil, err
+		}
+		nb, ch, sp, err := spatial("GlobalLpPool", x.Shape)
+		if err != nil {
+			return nil, err
+		}
+		shape := []int{nb, ch}
+		for range sp {
+			shape = append(shape, 1)
+		}
+		out := tensor.New(shape...)
+		size := tensor.Size(sp)
+		for i := range out.F {
+			out.F[i] = float32(lpNorm(x.F, i*size, size, 1, p))
+		}
+		return one(out), nil
+	}), nil
 }

@@ -168,3 +168,8 @@ func BenchmarkMaxPoolStem(b *testing.B) {
 		op.Run([]*tensor.Tensor{x})
 	}
 }
+
+func TestGlobalLpPool(t *testing.T) {
+	got := call{op: "GlobalLpPool"}.run(t, f32(dims(1, 1, 2), 3, 4))[0]
+	expect(t, got, f32(dims(1, 1, 1), 5), 0)
+}

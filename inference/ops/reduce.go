@@ -19,15 +19,25 @@ type reduction struct {
 	combine   func(acc, v float64) float64
 	init      float64
 	post      func(acc float64, n int) float64 // nil: identity
+	grad      reduceGrad
 }
+
+// reduceGrad says which VJP a reduction has.
+type reduceGrad uint8
+
+const (
+	noReduceGrad reduceGrad = iota
+	spreadGrad              // ReduceSum, ReduceMean: reduceVJP
+	pickGrad                // ReduceMax, ReduceMin: reduceExtremeVJP
+)
 
 func sumCombine(a, v float64) float64 { return a + v }
 
 var reductions = []reduction{
-	{name: "ReduceMean", axesInput: 18, combine: sumCombine, post: func(a float64, n int) float64 { return a / float64(n) }},
-	{name: "ReduceSum", axesInput: 13, combine: sumCombine},
-	{name: "ReduceMax", axesInput: 18, combine: math.Max, init: math.Inf(-1)},
-	{name: "ReduceMin", axesInput: 18, combine: math.Min, init: math.Inf(1)},
+	{name: "ReduceMean", axesInput: 18, combine: sumCombine, post: func(a float64, n int) float64 { return a / float64(n) }, grad: spreadGrad},
+	{name: "ReduceSum", axesInput: 13, combine: sumCombine, grad: spreadGrad},
+	{name: "ReduceMax", axesInput: 18, combine: math.Max, init: math.Inf(-1), grad: pickGrad},
+	{name: "ReduceMin", axesInput: 18, combine: math.Min, init: math.Inf(1), grad: pickGrad},
 	{name: "ReduceProd", axesInput: 18, combine: func(a, v float64) float64 { return a * v }, init: 1},
 	{name: "ReduceSumSquare", axesInput: 18, pre: func(v float64) float64 { return v * v }, combine: sumCombine},
 	{name: "ReduceL1", axesInput: 18, pre: math.Abs, combine: sumCombine},
@@ -40,8 +50,13 @@ var reductions = []reduction{
 
 func init() {
 	for _, r := range reductions {
-		register(r.name, func(n *Node) (Op, error) { return buildReduce(n, r) })
+		t := noGradient
+		if r.grad != noReduceGrad {
+			t = differentiable
+		}
+		register(r.name, func(n *Node) (Op, error) { return buildReduce(n, r) }, t)
 	}
+	register("CumSum", buildCumSum, noGradient)
 }
 
 func buildReduce(n *Node, red reduction) (Op, error) {
@@ -58,7 +73,7 @@ func buildReduce(n *Node, red reduction) (Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	run := opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required(name, inputs, 1); err != nil {
 			return nil, err
 		}
@@ -134,7 +149,18 @@ func buildReduce(n *Node, red reduction) (Op, error) {
 			}
 		}
 		return one(out), nil
-	}), nil
+	})
+	switch red.grad {
+	case spreadGrad:
+		return diffFunc{run, func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+			return reduceVJP(p, g, axesOf, noop != 0, name == "ReduceMean")
+		}}, nil
+	case pickGrad:
+		return diffFunc{run, func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+			return reduceExtremeVJP(p, g, axesOf, noop != 0)
+		}}, nil
+	}
+	return run, nil
 }
 
 // walkReduce calls row for every row of an input of the given shape, with
@@ -202,4 +228,159 @@ func sumRowsF32(acc []float64, src []float32, shape, kept []int) {
 			dst[i] += float64(v)
 		}
 	})
+}
+
+// reduceVJP spreads each output's gradient over the elements it summed
+// (divided by their count for a mean).
+func reduceVJP(p *Pass, g *tensor.Tensor, axesOf axesFunc, noop, mean bool) ([]*tensor.Tensor, error) {
+	if err := p.requireFloat(0); err != nil {
+		return nil, err
+	}
+	if !p.need(0) {
+		return nil, nil
+	}
+	x := p.Inputs[0]
+	kept, err := reducedShape(p, x, axesOf, noop)
+	if err != nil {
+		return nil, err
+	}
+	if kept == nil {
+		return []*tensor.Tensor{g.Reshaped(x.Shape)}, nil
+	}
+	if g.Len() != tensor.Size(kept) {
+		return nil, fmt.Errorf("output gradient %s does not match the reduction of %s", tensor.ShapeString(g.Shape), tensor.ShapeString(x.Shape))
+	}
+	offs, err := broadcastOffsets(x.Shape, kept)
+	if err != nil {
+		return nil, err
+	}
+	scale := float32(1)
+	if count := x.Len() / max(tensor.Size(kept), 1); mean && count > 0 {
+		scale = 1 / float32(count)
+	}
+	gx := tensor.New(x.Shape...)
+	for i := range gx.F {
+		gx.F[i] = g.F[offs[i]] * scale
+	}
+	return []*tensor.Tensor{gx}, nil
+}
+
+// reducedShape returns x's shape with 1 on the reduced axes, or nil when
+// the reduction is the identity (empty axes with noop_with_empty_axes),
+// reading the axes as the forward pass did.
+func reducedShape(p *Pass, x *tensor.Tensor, axesOf axesFunc, noop bool) ([]int, error) {
+	r := x.Rank()
+	axes, err := axesOf(p.Inputs)
+	if err != nil {
+		return nil, err
+	}
+	if len(axes) == 0 {
+		if noop {
+			return nil, nil
+		}
+		for i := 0; i < r; i++ {
+			axes = append(axes, int64(i))
+		}
+	}
+	kept := append([]int(nil), x.Shape...)
+	for _, a := range axes {
+		ax, err := axisIn(a, r)
+		if err != nil {
+			return nil, err
+		}
+		kept[ax] = 1
+	}
+	return kept, nil
+}
+
+// reduceExtremeVJP is the VJP of ReduceMax and ReduceMin: each output's
+// gradient goes to the first element of its group that holds the result.
+func reduceExtremeVJP(p *Pass, g *tensor.Tensor, axesOf axesFunc, noop bool) ([]*tensor.Tensor, error) {
+	if err := p.requireFloat(0); err != nil {
+		return nil, err
+	}
+	if !p.need(0) {
+		return nil, nil
+	}
+	x, y := p.Inputs[0], p.Outputs[0]
+	kept, err := reducedShape(p, x, axesOf, noop)
+	if err != nil {
+		return nil, err
+	}
+	if kept == nil {
+		return []*tensor.Tensor{g.Reshaped(x.Shape)}, nil
+	}
+	offs, err := broadcastOffsets(x.Shape, kept)
+	if err != nil {
+		return nil, err
+	}
+	gx := tensor.New(x.Shape...)
+	done := make([]bool, y.Len())
+	for i, v := range x.F {
+		if o := offs[i]; !done[o] && v == y.F[o] {
+			gx.F[i] = g.F[o]
+			done[o] = true
+		}
+	}
+	return []*tensor.Tensor{gx}, nil
+}
+
+// buildCumSum sums along the axis given as input 1, optionally excluding
+// each element itself and from the end.
+func buildCumSum(n *Node) (Op, error) {
+	excl, err := n.Attrs.Int("exclusive", 0)
+	if err != nil {
+		return nil, fmt.Errorf("CumSum: %w", err)
+	}
+	rev, err := n.Attrs.Int("reverse", 0)
+	if err != nil {
+		return nil, fmt.Errorf("CumSum: %w", err)
+	}
+	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("CumSum", inputs, 2); err != nil {
+			return nil, err
+		}
+		x, at := inputs[0], inputs[1]
+		if at.DType != tensor.Int64 || at.Len() != 1 {
+			return nil, fmt.Errorf("CumSum: axis must be one integer")
+		}
+		if x.Rank() == 0 {
+			return nil, fmt.Errorf("CumSum: input must not be a scalar")
+		}
+		a, err := normAxis("CumSum", at.I[0], x.Rank())
+		if err != nil {
+			return nil, err
+		}
+		outer, dim, inner := axisView(x.Shape, a)
+		out := newTensor(x.DType, x.Shape)
+		for o := 0; o < outer; o++ {
+			for i := 0; i < inner; i++ {
+				var sf float32
+				var si int64
+				for j := range dim {
+					k := j
+					if rev != 0 {
+						k = dim - 1 - j
+					}
+					at := (o*dim+k)*inner + i
+					if x.DType == tensor.Int64 {
+						if excl != 0 {
+							out.I[at], si = si, si+x.I[at]
+						} else {
+							si += x.I[at]
+							out.I[at] = si
+						}
+						continue
+					}
+					if excl != 0 {
+						out.F[at], sf = sf, sf+x.F[at]
+					} else {
+						sf += x.F[at]
+						out.F[at] = sf
+					}
+				}
+			}
+		}
+		return one(out), nil
+	}), nil
 }

@@ -53,3 +53,10 @@ func TestReduce(t *testing.T) {
 	expect(t, got, f32(dims(1, 2), 4, 13), 0)
 	call{op: "ReduceMean"}.errorContains(t, "out of range", x, axes(3))
 }
+
+func TestCumSum(t *testing.T) {
+	x := f32(dims(2, 3), 1, 2, 3, 4, 5, 6)
+	expect(t, call{op: "CumSum"}.run(t, x, i64(nil, 1))[0], f32(dims(2, 3), 1, 3, 6, 4, 9, 15), 0)
+	expect(t, call{op: "CumSum", attrs: Attrs{"exclusive": int64(1), "reverse": int64(1)}}.run(t, x, i64(nil, -1))[0], f32(dims(2, 3), 5, 3, 0, 11, 6, 0), 0)
+	expect(t, call{op: "CumSum"}.run(t, i64(dims(2, 1), 2, 5), i64(nil, 0))[0], i64(dims(2, 1), 2, 7), 0)
+}

@@ -8,8 +8,8 @@ import (
 )
 
 func init() {
-	register("Resize", buildResize)
-	register("Upsample", buildUpsample)
+	register("Resize", buildResize, differentiable)
+	register("Upsample", buildUpsample, differentiable)
 }
 
 // resize holds Resize's attributes. Interpolation is separable: along each
@@ -458,4 +458,14 @@ func markOutside(t *tensor.Tensor, outside [][]bool, value float32) {
 			}
 		}
 	}
+}
+
+// VJP: nearest resizing only copies input elements (traceVJP).
+func (r *resize) VJP(p *Pass, gs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return firstOutput(p, gs, func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+		if r.mode != "nearest" {
+			return nil, fmt.Errorf("%w for mode %q (only nearest)", ErrNoVJP, r.mode)
+		}
+		return traceVJP(r, p, g)
+	})
 }

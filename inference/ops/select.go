@@ -13,12 +13,12 @@ import (
 func init() {
 	register("ArgMax", func(n *Node) (Op, error) {
 		return buildArg(n, "ArgMax", func(v, best float64) bool { return v > best })
-	})
+	}, noGradient)
 	register("ArgMin", func(n *Node) (Op, error) {
 		return buildArg(n, "ArgMin", func(v, best float64) bool { return v < best })
-	})
-	register("TopK", buildTopK)
-	register("Hardmax", buildHardmax)
+	}, noGradient)
+	register("TopK", buildTopK, noGradient)
+	register("Hardmax", buildHardmax, noGradient)
 }
 
 // axisView splits a shape around axis into outer x dim x inner.

@@ -13,24 +13,35 @@ import (
 // into its inputs.
 
 func init() {
-	register("Identity", buildIdentity)
-	register("Dropout", buildDropout)
-	register("Flatten", buildFlatten)
-	register("Reshape", buildReshape)
-	register("Squeeze", buildSqueeze)
-	register("Unsqueeze", buildUnsqueeze)
-	register("Shape", buildShape)
-	register("Concat", buildConcat)
-	register("Transpose", buildTranspose)
+	register("Identity", buildIdentity, differentiable)
+	register("Dropout", buildDropout, differentiable)
+	register("Flatten", buildFlatten, differentiable)
+	register("Reshape", buildReshape, differentiable)
+	register("Squeeze", buildSqueeze, differentiable)
+	register("Unsqueeze", buildUnsqueeze, differentiable)
+	register("Shape", buildShape, noGradient)
+	register("Concat", buildConcat, differentiable)
+	register("Transpose", buildTranspose, differentiable)
+	register("DepthToSpace", buildDepthToSpace, differentiable)
+	register("SpaceToDepth", buildSpaceToDepth, differentiable)
+	register("Split", buildSplit, differentiable)
+	register("Size", func(n *Node) (Op, error) {
+		return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+			if err := required("Size", inputs, 1); err != nil {
+				return nil, err
+			}
+			return one(tensor.FromInt64([]int{}, []int64{int64(inputs[0].Len())})), nil
+		}), nil
+	}, noGradient)
 }
 
 func buildIdentity(n *Node) (Op, error) {
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Identity", inputs, 1); err != nil {
 			return nil, err
 		}
 		return one(alias(inputs[0], inputs[0].Shape)), nil
-	}), nil
+	}), reshapeBack}, nil
 }
 
 // buildDropout: inference is the identity. From opset 12 the ratio and
@@ -38,7 +49,7 @@ func buildIdentity(n *Node) (Op, error) {
 // random numbers and is refused.
 func buildDropout(n *Node) (Op, error) {
 	mask := n.NumOutputs > 1
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Dropout", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -64,7 +75,7 @@ func buildDropout(n *Node) (Op, error) {
 			res = append(res, m)
 		}
 		return res, nil
-	}), nil
+	}), reshapeBack}, nil
 }
 
 func buildFlatten(n *Node) (Op, error) {
@@ -72,7 +83,7 @@ func buildFlatten(n *Node) (Op, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Flatten: %w", err)
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Flatten", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -87,7 +98,7 @@ func buildFlatten(n *Node) (Op, error) {
 			a += r
 		}
 		return one(alias(x, []int{tensor.Size(x.Shape[:a]), tensor.Size(x.Shape[a:])})), nil
-	}), nil
+	}), reshapeBack}, nil
 }
 
 func buildReshape(n *Node) (Op, error) {
@@ -103,7 +114,7 @@ func buildReshape(n *Node) (Op, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Reshape: %w", err)
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Reshape", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -121,7 +132,7 @@ func buildReshape(n *Node) (Op, error) {
 			return nil, err
 		}
 		return one(alias(x, shape)), nil
-	}), nil
+	}), reshapeBack}, nil
 }
 
 // reshapeTarget resolves a Reshape shape: 0 copies the input dimension
@@ -163,10 +174,13 @@ func reshapeTarget(in []int, spec []int64, allowZero bool) ([]int, error) {
 	return shape, nil
 }
 
-// axesSource returns a function giving the axes of Squeeze, Unsqueeze or
-// ReduceMean: from attribute "axes" before opset since, from input 1 after.
-// A nil result means no axes were given.
-func axesSource(op string, n *Node, since int) (func(inputs []*tensor.Tensor) ([]int64, error), error) {
+// axesFunc gives the axes of an operator given its inputs; nil means no
+// axes were given.
+type axesFunc func(inputs []*tensor.Tensor) ([]int64, error)
+
+// axesSource returns the axesFunc of Squeeze, Unsqueeze or a reduction:
+// from attribute "axes" before opset since, from input 1 after.
+func axesSource(op string, n *Node, since int) (axesFunc, error) {
 	if n.Opset < since {
 		axes, err := n.Attrs.Ints("axes", nil)
 		if err != nil {
@@ -188,7 +202,7 @@ func buildSqueeze(n *Node) (Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Squeeze", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -221,7 +235,7 @@ func buildSqueeze(n *Node) (Op, error) {
 			}
 		}
 		return one(alias(x, shape)), nil
-	}), nil
+	}), reshapeBack}, nil
 }
 
 func buildUnsqueeze(n *Node) (Op, error) {
@@ -229,7 +243,7 @@ func buildUnsqueeze(n *Node) (Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Unsqueeze", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -261,7 +275,7 @@ func buildUnsqueeze(n *Node) (Op, error) {
 			}
 		}
 		return one(alias(x, shape)), nil
-	}), nil
+	}), reshapeBack}, nil
 }
 
 func buildShape(n *Node) (Op, error) {
@@ -307,7 +321,7 @@ func buildConcat(n *Node) (Op, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Concat: %w", err)
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if len(inputs) == 0 {
 			return nil, fmt.Errorf("Concat: no inputs")
 		}
@@ -341,7 +355,7 @@ func buildConcat(n *Node) (Op, error) {
 			concatInto(out.F, inputs, func(t *tensor.Tensor) []float32 { return t.F }, a, outer, inner)
 		}
 		return one(out), nil
-	}), nil
+	}), func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) { return concatVJP(p, g, axis) }}, nil
 }
 
 func concatInto[T any](dst []T, inputs []*tensor.Tensor, data func(*tensor.Tensor) []T, axis, outer, inner int) {
@@ -365,7 +379,7 @@ func buildTranspose(n *Node) (Op, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Transpose: %w", err)
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Transpose", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -397,7 +411,7 @@ func buildTranspose(n *Node) (Op, error) {
 			permute(out.F, x.F, x.Shape, p)
 		}
 		return one(out), nil
-	}), nil
+	}), func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) { return transposeVJP(p, g, perm) }}, nil
 }
 
 // permute writes src (shape) with its axes reordered by perm into dst,
@@ -448,4 +462,311 @@ func permute[T any](dst, src []T, shape []int, perm []int) {
 			idx[d] = 0
 		}
 	}
+}
+
+// reshapeBack is the VJP of the operators that only move values without
+// changing their order: it hands the gradient back in the input's shape.
+// Dropout is the identity at inference; its mask output gets no gradient.
+func reshapeBack(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+	if err := p.requireFloat(0); err != nil {
+		return nil, err
+	}
+	if !p.need(0) {
+		return nil, nil
+	}
+	x := p.Inputs[0]
+	if x.Len() != g.Len() {
+		return nil, fmt.Errorf("input %s and output %s differ in size", tensor.ShapeString(x.Shape), tensor.ShapeString(g.Shape))
+	}
+	return []*tensor.Tensor{g.Reshaped(x.Shape)}, nil
+}
+
+// concatVJP cuts the gradient into the inputs' slabs along the axis.
+func concatVJP(p *Pass, g *tensor.Tensor, a int64) ([]*tensor.Tensor, error) {
+	axis, err := axisIn(a, g.Rank())
+	if err != nil {
+		return nil, err
+	}
+	outer := tensor.Size(g.Shape[:axis])
+	inner := tensor.Size(g.Shape[axis+1:])
+	outRow := g.Shape[axis] * inner
+	grads := make([]*tensor.Tensor, len(p.Inputs))
+	pos := 0 // offset of the current input's slab within an output row
+	for i, x := range p.Inputs {
+		if x == nil {
+			continue
+		}
+		if x.Rank() != g.Rank() {
+			return nil, fmt.Errorf("input %d has rank %d, the output %d", i, x.Rank(), g.Rank())
+		}
+		row := x.Shape[axis] * inner
+		if p.need(i) {
+			gx := tensor.New(x.Shape...)
+			for o := 0; o < outer; o++ {
+				copy(gx.F[o*row:(o+1)*row], g.F[o*outRow+pos:o*outRow+pos+row])
+			}
+			grads[i] = gx
+		}
+		pos += row
+	}
+	if pos != outRow {
+		return nil, fmt.Errorf("the inputs fill %d of the %d values along axis %d", pos/max(inner, 1), g.Shape[axis], axis)
+	}
+	return grads, nil
+}
+
+// transposeVJP transposes the gradient back.
+func transposeVJP(p *Pass, g *tensor.Tensor, perm []int64) ([]*tensor.Tensor, error) {
+	if !p.need(0) {
+		return nil, nil
+	}
+	x := p.Inputs[0]
+	r := x.Rank()
+	if perm == nil {
+		for i := r - 1; i >= 0; i-- {
+			perm = append(perm, int64(i))
+		}
+	}
+	if len(perm) != r {
+		return nil, fmt.Errorf("perm %v does not match rank %d", perm, r)
+	}
+	// Output axis i is input axis perm[i]: walk the gradient in order and
+	// write each value where its input element lives.
+	xs := tensor.Strides(x.Shape)
+	stride := make([]int, r)
+	for i, p := range perm {
+		if p < 0 || int(p) >= r {
+			return nil, fmt.Errorf("perm %v is not a permutation", perm)
+		}
+		stride[i] = xs[p]
+	}
+	gx := tensor.New(x.Shape...)
+	idx := make([]int, r)
+	off := 0
+	for _, v := range g.F {
+		gx.F[off] = v
+		for d := r - 1; d >= 0; d-- {
+			idx[d]++
+			off += stride[d]
+			if idx[d] < g.Shape[d] {
+				break
+			}
+			off -= stride[d] * idx[d]
+			idx[d] = 0
+		}
+	}
+	return []*tensor.Tensor{gx}, nil
+}
+
+func blockSize(op string, n *Node) (int, error) {
+	b, err := n.Attrs.Int("blocksize", 0)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", op, err)
+	}
+	if b <= 0 {
+		return 0, fmt.Errorf("%s: blocksize must be positive, got %d", op, b)
+	}
+	return int(b), nil
+}
+
+// rearrange views x as shape6, permutes it by perm and returns it with
+// shape out.
+func rearrange(x *tensor.Tensor, shape6, perm, out []int) *tensor.Tensor {
+	res := newTensor(x.DType, out)
+	if x.DType == tensor.Int64 {
+		permute(res.I, x.I, shape6, perm)
+	} else {
+		permute(res.F, x.F, shape6, perm)
+	}
+	return res
+}
+
+// buildDepthToSpace moves blocks of channels into b x b spatial blocks:
+// mode DCR (default) takes the block index from the outer part of the
+// channel, CRD from the inner part.
+func buildDepthToSpace(n *Node) (Op, error) {
+	b, err := blockSize("DepthToSpace", n)
+	if err != nil {
+		return nil, err
+	}
+	mode, err := n.Attrs.String("mode", "DCR")
+	if err != nil {
+		return nil, fmt.Errorf("DepthToSpace: %w", err)
+	}
+	if mode != "DCR" && mode != "CRD" {
+		return nil, fmt.Errorf("DepthToSpace: unknown mode %q", mode)
+	}
+	return traced(opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("DepthToSpace", inputs, 1); err != nil {
+			return nil, err
+		}
+		x := inputs[0]
+		if x.Rank() != 4 || x.Shape[1]%(b*b) != 0 {
+			return nil, fmt.Errorf("DepthToSpace: input %s must be N x C x H x W with C a multiple of %d", tensor.ShapeString(x.Shape), b*b)
+		}
+		nb, c, h, w := x.Shape[0], x.Shape[1]/(b*b), x.Shape[2], x.Shape[3]
+		out := []int{nb, c, h * b, w * b}
+		if mode == "DCR" {
+			return one(rearrange(x, []int{nb, b, b, c, h, w}, []int{0, 3, 4, 1, 5, 2}, out)), nil
+		}
+		return one(rearrange(x, []int{nb, c, b, b, h, w}, []int{0, 1, 4, 2, 5, 3}, out)), nil
+	})), nil
+}
+
+func buildSpaceToDepth(n *Node) (Op, error) {
+	b, err := blockSize("SpaceToDepth", n)
+	if err != nil {
+		return nil, err
+	}
+	return traced(opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("SpaceToDepth", inputs, 1); err != nil {
+			return nil, err
+		}
+		x := inputs[0]
+		if x.Rank() != 4 || x.Shape[2]%b != 0 || x.Shape[3]%b != 0 {
+			return nil, fmt.Errorf("SpaceToDepth: input %s must be N x C x H x W with H and W multiples of %d", tensor.ShapeString(x.Shape), b)
+		}
+		nb, c, h, w := x.Shape[0], x.Shape[1], x.Shape[2]/b, x.Shape[3]/b
+		return one(rearrange(x, []int{nb, c, h, b, w, b}, []int{0, 3, 5, 1, 2, 4}, []int{nb, c * b * b, h, w})), nil
+	})), nil
+}
+
+// buildSplit: the sizes come from the `split` attribute before opset 13 and
+// input 1 from 13; without them the axis is split evenly into the declared
+// outputs (from opset 18, num_outputs parts, the last one smaller).
+func buildSplit(n *Node) (Op, error) {
+	axis, err := n.Attrs.Int("axis", 0)
+	if err != nil {
+		return nil, fmt.Errorf("Split: %w", err)
+	}
+	var attrSplit []int64
+	if n.Opset < 13 {
+		if attrSplit, err = n.Attrs.Ints("split", nil); err != nil {
+			return nil, fmt.Errorf("Split: %w", err)
+		}
+	}
+	parts, err := n.Attrs.Int("num_outputs", int64(n.NumOutputs))
+	if err != nil {
+		return nil, fmt.Errorf("Split: %w", err)
+	}
+	return splitOp{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("Split", inputs, 1); err != nil {
+			return nil, err
+		}
+		x := inputs[0]
+		a, err := normAxis("Split", axis, x.Rank())
+		if err != nil {
+			return nil, err
+		}
+		dim := x.Shape[a]
+		sizes := attrSplit
+		if t := in(inputs, 1); n.Opset >= 13 && t != nil {
+			if sizes, err = intList("Split", "split", t); err != nil {
+				return nil, err
+			}
+		}
+		if len(sizes) == 0 {
+			if parts <= 0 {
+				return nil, fmt.Errorf("Split: nothing says how many parts")
+			}
+			chunk := (int64(dim) + parts - 1) / parts
+			if n.Opset < 18 && int64(dim)%parts != 0 {
+				return nil, fmt.Errorf("Split: dimension %d of size %d does not split evenly into %d parts", a, dim, parts)
+			}
+			for left := int64(dim); left > 0 || int64(len(sizes)) < parts; left -= chunk {
+				sizes = append(sizes, min(chunk, max(left, 0)))
+			}
+		}
+		total := int64(0)
+		for _, s := range sizes {
+			if s < 0 {
+				return nil, fmt.Errorf("Split: negative size in %v", sizes)
+			}
+			total += s
+		}
+		if total != int64(dim) {
+			return nil, fmt.Errorf("Split: sizes %v do not add up to dimension %d of %s", sizes, a, tensor.ShapeString(x.Shape))
+		}
+		outer, inner := tensor.Size(x.Shape[:a]), tensor.Size(x.Shape[a+1:])
+		var outs []*tensor.Tensor
+		off := 0
+		for _, s := range sizes {
+			shape := append([]int{}, x.Shape...)
+			shape[a] = int(s)
+			o := newTensor(x.DType, shape)
+			row := int(s) * inner
+			for i := 0; i < outer; i++ {
+				src := i*dim*inner + off
+				if x.DType == tensor.Int64 {
+					copy(o.I[i*row:(i+1)*row], x.I[src:src+row])
+				} else {
+					copy(o.F[i*row:(i+1)*row], x.F[src:src+row])
+				}
+			}
+			off += row
+			outs = append(outs, o)
+		}
+		return outs, nil
+	}), axis}, nil
+}
+
+// shapeInput reads a shape given as an int64 tensor.
+func shapeInput(op string, t *tensor.Tensor) ([]int, error) {
+	v, err := intList(op, "shape", t)
+	if err != nil {
+		return nil, err
+	}
+	shape := make([]int, len(v))
+	for i, d := range v {
+		if d < 0 {
+			return nil, fmt.Errorf("%s: negative dimension in shape %v", op, v)
+		}
+		shape[i] = int(d)
+	}
+	return shape, nil
+}
+
+// splitOp is Split: its VJP takes the gradients of all its outputs.
+type splitOp struct {
+	run  opFunc
+	axis int64
+}
+
+func (s splitOp) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) { return s.run(inputs) }
+
+// VJP puts the outputs' gradients side by side along the axis (zeros
+// for outputs the scalar does not depend on).
+func (s splitOp) VJP(p *Pass, gs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	if err := p.requireFloat(0); err != nil {
+		return nil, err
+	}
+	if !p.need(0) {
+		return nil, nil
+	}
+	x := p.Inputs[0]
+	axis, err := axisIn(s.axis, x.Rank())
+	if err != nil {
+		return nil, err
+	}
+	outer := tensor.Size(x.Shape[:axis])
+	inner := tensor.Size(x.Shape[axis+1:])
+	row := x.Shape[axis] * inner
+	gx := tensor.New(x.Shape...)
+	pos := 0
+	for i, y := range p.Outputs {
+		if y == nil {
+			return nil, fmt.Errorf("the value of output %d is missing", i)
+		}
+		part := y.Shape[axis] * inner
+		if g := gs[i]; g != nil {
+			for o := 0; o < outer; o++ {
+				copy(gx.F[o*row+pos:o*row+pos+part], g.F[o*part:(o+1)*part])
+			}
+		}
+		pos += part
+	}
+	if pos != row {
+		return nil, fmt.Errorf("the outputs hold %d of the %d values along axis %d", pos/max(inner, 1), x.Shape[axis], axis)
+	}
+	return []*tensor.Tensor{gx}, nil
 }

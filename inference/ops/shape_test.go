@@ -143,3 +143,38 @@ func TestTransposeAgainstReference(t *testing.T) {
 		expect(t, call{op: "Transpose", attrs: Attrs{"perm": p}}.run(t, x)[0], want, 0)
 	}
 }
+
+func TestDepthSpace(t *testing.T) {
+	// Four channels of one pixel become a 2x2 block; DCR reads the block
+	// position from the outer channel index, CRD from the inner one.
+	x := iota32(1, 8, 1, 1)
+	got := call{op: "DepthToSpace", attrs: Attrs{"blocksize": int64(2)}}.run(t, x)[0]
+	expect(t, got, f32(dims(1, 2, 2, 2), 0, 2, 4, 6, 1, 3, 5, 7), 0)
+	got = call{op: "DepthToSpace", attrs: Attrs{"blocksize": int64(2), "mode": "CRD"}}.run(t, x)[0]
+	expect(t, got, f32(dims(1, 2, 2, 2), 0, 1, 2, 3, 4, 5, 6, 7), 0)
+	// SpaceToDepth undoes DCR.
+	back := call{op: "SpaceToDepth", attrs: Attrs{"blocksize": int64(2)}}.run(t, call{op: "DepthToSpace", attrs: Attrs{"blocksize": int64(2)}}.run(t, iota32(1, 8, 2, 3))[0])[0]
+	expect(t, back, iota32(1, 8, 2, 3), 0)
+	call{op: "DepthToSpace", attrs: Attrs{"blocksize": int64(2)}}.errorContains(t, "multiple of 4", iota32(1, 6, 1, 1))
+}
+
+func TestSplit(t *testing.T) {
+	x := iota32(2, 6)
+	outs := call{op: "Split", attrs: Attrs{"axis": int64(1)}, nout: 3}.run(t, x)
+	expect(t, outs[0], f32(dims(2, 2), 0, 1, 6, 7), 0)
+	expect(t, outs[2], f32(dims(2, 2), 4, 5, 10, 11), 0)
+	outs = call{op: "Split", attrs: Attrs{"axis": int64(-1)}, nout: 2}.run(t, x, i64(dims(2), 1, 5))
+	expect(t, outs[0], f32(dims(2, 1), 0, 6), 0)
+	expect(t, outs[1], f32(dims(2, 5), 1, 2, 3, 4, 5, 7, 8, 9, 10, 11), 0)
+	outs = call{op: "Split", opset: 11, attrs: Attrs{"split": []int64{1, 1}}, nout: 2}.run(t, x)
+	expect(t, outs[1], f32(dims(1, 6), 6, 7, 8, 9, 10, 11), 0)
+	outs = call{op: "Split", attrs: Attrs{"axis": int64(1), "num_outputs": int64(4)}, nout: 4}.run(t, x)
+	expect(t, outs[3], tensor.New(2, 0), 0)
+	expect(t, outs[2], f32(dims(2, 2), 4, 5, 10, 11), 0)
+	call{op: "Split", opset: 13, nout: 4, attrs: Attrs{"axis": int64(1)}}.errorContains(t, "evenly", x)
+	call{op: "Split", nout: 2}.errorContains(t, "add up", x, i64(dims(2), 1, 2))
+}
+
+func TestSize(t *testing.T) {
+	expect(t, call{op: "Size"}.run(t, tensor.New(2, 3))[0], i64(nil, 6), 0)
+}

@@ -6,7 +6,7 @@ import (
 	"camscope/inference/tensor"
 )
 
-func init() { register("Slice", buildSlice) }
+func init() { register("Slice", buildSlice, differentiable) }
 
 // buildSlice: starts, ends and axes are attributes before opset 10; from 10
 // they are inputs, with optional axes and steps. Bounds are clamped as the
@@ -25,7 +25,7 @@ func buildSlice(n *Node) (Op, error) {
 			return nil, fmt.Errorf("Slice: %w", err)
 		}
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Slice", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -95,7 +95,9 @@ func buildSlice(n *Node) (Op, error) {
 			sliceInto(out.F, x.F, shape, x.Shape, first, step)
 		}
 		return one(out), nil
-	}), nil
+	}), func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+		return sliceVJP(p, g, n.Opset, aStarts, aAxes)
+	}}, nil
 }
 
 // sliceRange clamps start and end on a dimension of size dim and returns
@@ -164,4 +166,83 @@ func sliceInto[T any](dst, src []T, shape, sshape, first, step []int) {
 			idx[d] = 0
 		}
 	}
+}
+
+// sliceVJP scatters the gradient back to the elements the slice read
+// (before opset 10, the attributes attrStarts and attrAxes). The effective
+// start of each axis follows ONNX's clamping; the output's shape
+// gives the count.
+func sliceVJP(p *Pass, g *tensor.Tensor, opset int, attrStarts, attrAxes []int64) ([]*tensor.Tensor, error) {
+	if err := p.requireFloat(0); err != nil {
+		return nil, err
+	}
+	if !p.need(0) {
+		return nil, nil
+	}
+	x := p.Inputs[0]
+	r := x.Rank()
+	var starts, axes, steps []int64
+	if opset < 10 {
+		starts, axes = attrStarts, attrAxes
+	} else {
+		if t := p.in(1); t != nil {
+			starts = t.Int64s()
+		}
+		if t := p.in(3); t != nil {
+			axes = t.Int64s()
+		}
+		if t := p.in(4); t != nil {
+			steps = t.Int64s()
+		}
+	}
+	if axes == nil {
+		for i := range starts {
+			axes = append(axes, int64(i))
+		}
+	}
+	if len(axes) != len(starts) || steps != nil && len(steps) != len(starts) {
+		return nil, fmt.Errorf("starts %v, axes %v and steps %v differ in length", starts, axes, steps)
+	}
+	begin, stride := make([]int, r), make([]int, r)
+	for i := range stride {
+		stride[i] = 1
+	}
+	for i, a := range axes {
+		ax, err := axisIn(a, r)
+		if err != nil {
+			return nil, err
+		}
+		dim, st := int64(x.Shape[ax]), int64(1)
+		if steps != nil {
+			st = steps[i]
+		}
+		s := starts[i]
+		if s < 0 {
+			s += dim
+		}
+		if st > 0 {
+			s = min(max(s, 0), dim)
+		} else {
+			s = min(max(s, 0), dim-1)
+		}
+		begin[ax], stride[ax] = int(s), int(st)
+	}
+	xs := tensor.Strides(x.Shape)
+	gx := tensor.New(x.Shape...)
+	idx := make([]int, r)
+	for _, v := range g.F {
+		off := 0
+		for d := 0; d < r; d++ {
+			off += (begin[d] + idx[d]*stride[d]) * xs[d]
+		}
+		gx.F[off] += v
+		for d := r - 1; d >= 0; d-- {
+			idx[d]++
+			if idx[d] < g.Shape[d] {
+				break
+			}
+			idx[d] = 0
+		}
+	}
+	return []*tensor.Tensor{gx}, nil
 }

@@ -8,8 +8,8 @@ import (
 )
 
 func init() {
-	register("Softmax", func(n *Node) (Op, error) { return buildSoftmax(n, "Softmax", false) })
-	register("LogSoftmax", func(n *Node) (Op, error) { return buildSoftmax(n, "LogSoftmax", true) })
+	register("Softmax", func(n *Node) (Op, error) { return buildSoftmax(n, "Softmax", false) }, differentiable)
+	register("LogSoftmax", func(n *Node) (Op, error) { return buildSoftmax(n, "LogSoftmax", true) }, differentiable)
 }
 
 // buildSoftmax: before opset 13 the input is coerced to 2-D at axis
@@ -25,7 +25,7 @@ func buildSoftmax(n *Node, name string, logOut bool) (Op, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	coerce := n.Opset < 13
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required(name, inputs, 1); err != nil {
 			return nil, err
 		}
@@ -65,7 +65,9 @@ func buildSoftmax(n *Node, name string, logOut bool) (Op, error) {
 			}
 		}
 		return one(out), nil
-	}), nil
+	}), func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+		return softmaxVJP(p, g, name, axis, coerce, logOut)
+	}}, nil
 }
 
 // softmaxView splits shape into outer x length x inner around axis: with
@@ -92,4 +94,45 @@ func softmaxView(name string, shape []int, axis int64, coerce bool) (outer, leng
 		return 0, 0, 0, err
 	}
 	return tensor.Size(shape[:a]), shape[a], tensor.Size(shape[a+1:]), nil
+}
+
+// softmaxVJP: dx = y·(g - Σ g·y) for Softmax and g - softmax·Σ g for
+// LogSoftmax, along the axis (before opset 13, over the input coerced to 2-D
+// at the axis).
+func softmaxVJP(p *Pass, g *tensor.Tensor, name string, axis int64, coerce, logSoftmax bool) ([]*tensor.Tensor, error) {
+	if err := p.requireFloat(0); err != nil {
+		return nil, err
+	}
+	if !p.need(0) {
+		return nil, nil
+	}
+	y := p.Outputs[0]
+	outer, length, inner, err := softmaxView(name, y.Shape, axis, coerce)
+	if err != nil {
+		return nil, err
+	}
+	gx := tensor.New(y.Shape...)
+	for o := 0; o < outer; o++ {
+		for in := 0; in < inner; in++ {
+			base := o*length*inner + in
+			var s float64
+			for j := 0; j < length; j++ {
+				i := base + j*inner
+				if logSoftmax {
+					s += float64(g.F[i])
+				} else {
+					s += float64(g.F[i]) * float64(y.F[i])
+				}
+			}
+			for j := 0; j < length; j++ {
+				i := base + j*inner
+				if logSoftmax {
+					gx.F[i] = g.F[i] - float32(math.Exp(float64(y.F[i]))*s)
+				} else {
+					gx.F[i] = y.F[i] * (g.F[i] - float32(s))
+				}
+			}
+		}
+	}
+	return []*tensor.Tensor{gx}, nil
 }

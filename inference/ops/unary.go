@@ -1,7 +1,6 @@
 package ops
 
 import (
-	"fmt"
 	"math"
 
 	"camscope/inference/kernels"
@@ -12,17 +11,24 @@ func init() {
 	f64 := func(f func(float64) float64) func(float32) float32 {
 		return func(x float32) float32 { return float32(f(float64(x))) }
 	}
-	register("Exp", sliceBuilder("Exp", kernels.Exp))
-	register("Log", unaryBuilder("Log", f64(math.Log)))
-	register("Floor", unaryBuilder("Floor", f64(math.Floor)))
-	register("Ceil", unaryBuilder("Ceil", f64(math.Ceil)))
-	register("Round", unaryBuilder("Round", f64(math.RoundToEven)))
-	register("Reciprocal", unaryBuilder("Reciprocal", func(x float32) float32 { return 1 / x }))
-	register("Sin", unaryBuilder("Sin", f64(math.Sin)))
-	register("Cos", unaryBuilder("Cos", f64(math.Cos)))
-	register("Neg", signedUnary("Neg", func(x float32) float32 { return -x }, func(x int64) int64 { return -x }))
+	register("Exp", sliceBuilder("Exp", kernels.Exp, func(_, y float32) float32 { return y }), differentiable)
+	register("Log", unaryBuilder("Log", f64(math.Log), func(x, _ float32) float32 { return 1 / x }), differentiable)
+	register("Floor", unaryBuilder("Floor", f64(math.Floor), nil), noGradient)
+	register("Ceil", unaryBuilder("Ceil", f64(math.Ceil), nil), noGradient)
+	register("Round", unaryBuilder("Round", f64(math.RoundToEven), nil), noGradient)
+	register("Reciprocal", unaryBuilder("Reciprocal", func(x float32) float32 { return 1 / x },
+		func(_, y float32) float32 { return -y * y }), differentiable)
+	register("Sin", unaryBuilder("Sin", f64(math.Sin), nil), noGradient)
+	register("Cos", unaryBuilder("Cos", f64(math.Cos), nil), noGradient)
+	register("Neg", signedUnary("Neg", func(x float32) float32 { return -x }, func(x int64) int64 { return -x },
+		func(_, _ float32) float32 { return -1 }), differentiable)
 	register("Abs", signedUnary("Abs", func(x float32) float32 { return float32(math.Abs(float64(x))) },
-		func(x int64) int64 { return max(x, -x) }))
+		func(x int64) int64 { return max(x, -x) }, func(x, _ float32) float32 {
+			if x < 0 {
+				return -1
+			}
+			return step(x > 0)
+		}), differentiable)
 	register("Sign", signedUnary("Sign", func(x float32) float32 {
 		switch {
 		case x > 0:
@@ -31,14 +37,18 @@ func init() {
 			return -1
 		}
 		return x // 0 and NaN
-	}, func(x int64) int64 { return b2i64(x > 0) - b2i64(x < 0) }))
+	}, func(x int64) int64 { return b2i64(x > 0) - b2i64(x < 0) }, nil), noGradient)
+	register("Sqrt", unaryBuilder("Sqrt", func(x float32) float32 { return float32(math.Sqrt(float64(x))) },
+		func(_, y float32) float32 { return 0.5 / y }), differentiable)
+	register("Erf", unaryBuilder("Erf", func(x float32) float32 { return float32(math.Erf(float64(x))) },
+		func(x, _ float32) float32 { return float32(2 / math.SqrtPi * math.Exp(-float64(x)*float64(x))) }), differentiable)
 }
 
 // signedUnary builds an elementwise operator defined on floats and
-// integers alike.
-func signedUnary(name string, f func(float32) float32, fi func(int64) int64) Builder {
+// integers alike; d is its derivative, as for unaryBuilder.
+func signedUnary(name string, f func(float32) float32, fi func(int64) int64, d func(x, y float32) float32) Builder {
 	return func(n *Node) (Op, error) {
-		return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		return withDerivative(opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			if err := required(name, inputs, 1); err != nil {
 				return nil, err
 			}
@@ -54,72 +64,60 @@ func signedUnary(name string, f func(float32) float32, fi func(int64) int64) Bui
 				out.F[i] = f(v)
 			}
 			return one(out), nil
-		}), nil
+		}), d), nil
 	}
 }
 
-func init() {
-	register("Max", variadicBuilder("Max", rowsOf(func(a, b float32) float32 {
-		if a != a || b != b {
-			return float32(math.NaN())
-		}
-		return max(a, b)
-	}), rowsOf(func(a, b int64) int64 { return max(a, b) }), nil))
-	register("Min", variadicBuilder("Min", rowsOf(func(a, b float32) float32 {
-		if a != a || b != b {
-			return float32(math.NaN())
-		}
-		return min(a, b)
-	}), rowsOf(func(a, b int64) int64 { return min(a, b) }), nil))
-	register("Sum", variadicBuilder("Sum", addRows[float32](), addRows[int64](), nil))
-	register("Mean", variadicBuilder("Mean", addRows[float32](), rowKernels[int64]{}, func(t *tensor.Tensor, n int) {
-		for i := range t.F {
-			t.F[i] /= float32(n)
-		}
-	}))
-}
-
-// variadicBuilder folds any number of broadcast inputs with a binary
-// operator; finish, if set, adjusts the result given the input count.
-func variadicBuilder(name string, fk rowKernels[float32], ik rowKernels[int64], finish func(t *tensor.Tensor, n int)) Builder {
+// unaryBuilder returns the builder of an elementwise float operator; its
+// derivative d, if not nil, gives it a VJP (see withDerivative).
+func unaryBuilder(name string, f func(x float32) float32, d func(x, y float32) float32) Builder {
 	return func(n *Node) (Op, error) {
-		return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
-			if len(inputs) == 0 {
-				return nil, fmt.Errorf("%s: no inputs", name)
-			}
-			if err := required(name, inputs, len(inputs)); err != nil {
+		return withDerivative(opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+			if err := required(name, inputs, 1); err != nil {
 				return nil, err
 			}
-			acc := inputs[0]
-			if acc.DType == tensor.Int64 && ik.vv == nil {
-				return nil, fmt.Errorf("%s: want float32 inputs, got %s", name, acc)
+			x := inputs[0]
+			if err := requireFloat(name, x); err != nil {
+				return nil, err
 			}
-			for _, b := range inputs[1:] {
-				if b.DType != acc.DType {
-					return nil, fmt.Errorf("%s: operand types differ (%s and %s)", name, acc, b)
+			out := tensor.New(x.Shape...)
+			parallelFor(len(x.F), 8, func(lo, hi int) {
+				dst := out.F[lo:hi]
+				for i, v := range x.F[lo:hi] {
+					dst[i] = f(v)
 				}
-				shape, err := tensor.BroadcastShape(acc.Shape, b.Shape)
-				if err != nil {
-					return nil, fmt.Errorf("%s: shapes %s and %s do not broadcast", name, tensor.ShapeString(acc.Shape), tensor.ShapeString(b.Shape))
-				}
-				if err := checkSize(name, shape); err != nil {
-					return nil, err
-				}
-				out := newTensor(acc.DType, shape)
-				if acc.DType == tensor.Int64 {
-					broadcastApply(ik, out.I, acc.I, b.I, shape, acc.Shape, b.Shape)
-				} else {
-					broadcastApply(fk, out.F, acc.F, b.F, shape, acc.Shape, b.Shape)
-				}
-				acc = out
-			}
-			if len(inputs) == 1 {
-				acc = acc.Clone()
-			}
-			if finish != nil {
-				finish(acc, len(inputs))
-			}
-			return one(acc), nil
-		}), nil
+			})
+			return one(out), nil
+		}), d), nil
 	}
+}
+
+// sliceBuilder returns the builder of an elementwise float operator whose
+// loop is f itself, for operators too costly for a call per element; its
+// derivative d, if not nil, gives it a VJP (see withDerivative).
+func sliceBuilder(name string, f func(dst, src []float32), d func(x, y float32) float32) Builder {
+	return func(n *Node) (Op, error) {
+		return withDerivative(opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+			if err := required(name, inputs, 1); err != nil {
+				return nil, err
+			}
+			x := inputs[0]
+			if err := requireFloat(name, x); err != nil {
+				return nil, err
+			}
+			out := tensor.New(x.Shape...)
+			parallelFor(len(x.F), 8, func(lo, hi int) { f(out.F[lo:hi], x.F[lo:hi]) })
+			return one(out), nil
+		}), d), nil
+	}
+}
+
+// withDerivative returns run, with the VJP of an elementwise operator whose
+// derivative, in terms of its input x and output y, is d (none when d is
+// nil).
+func withDerivative(run opFunc, d func(x, y float32) float32) Op {
+	if d == nil {
+		return run
+	}
+	return diffFunc{run, unaryGrad(d)}
 }

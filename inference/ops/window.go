@@ -138,3 +138,109 @@ func spatial(op string, shape []int) (n, c int, sp []int, err error) {
 	}
 	return shape[0], shape[1], shape[2:], nil
 }
+
+// geom2D is a 1-D or 2-D geometry flattened to the fields the VJPs' loops
+// read; a 1-D window is a 2-D one of height 1.
+type geom2D struct {
+	inH, inW, kH, kW, sH, sW, dH, dW int
+	padT, padL, padB, padR           int
+	outH, outW                       int
+}
+
+// plane returns g as a geom2D.
+func (g geometry) plane() (geom2D, error) {
+	switch len(g.in) {
+	case 1:
+		return geom2D{inH: 1, inW: g.in[0], kH: 1, kW: g.k[0], sH: 1, sW: g.stride[0], dH: 1, dW: g.dil[0],
+			padL: g.padB[0], padR: g.padE[0], outH: 1, outW: g.out[0]}, nil
+	case 2:
+		return geom2D{inH: g.in[0], inW: g.in[1], kH: g.k[0], kW: g.k[1], sH: g.stride[0], sW: g.stride[1],
+			dH: g.dil[0], dW: g.dil[1], padT: g.padB[0], padL: g.padB[1], padB: g.padE[0], padR: g.padE[1],
+			outH: g.out[0], outW: g.out[1]}, nil
+	}
+	return geom2D{}, fmt.Errorf("only 1-D and 2-D windows are supported, the input has %d spatial dimensions", len(g.in))
+}
+
+// resolve2D resolves w against the spatial input in and the kernel and
+// checks the output size against the forward pass's, outSpatial.
+func (w window) resolve2D(in, kernel, outSpatial []int) (geom2D, error) {
+	geo, err := w.resolve(in, kernel)
+	if err != nil {
+		return geom2D{}, err
+	}
+	g, err := geo.plane()
+	if err != nil {
+		return geom2D{}, err
+	}
+	return g, g.checkOut(outSpatial)
+}
+
+// checkOut compares the resolved output size with the forward pass's.
+func (g geom2D) checkOut(outSpatial []int) error {
+	want := []int{g.outH, g.outW}
+	if len(outSpatial) == 1 {
+		want = want[1:]
+	}
+	for i := range want {
+		if i >= len(outSpatial) || outSpatial[i] != want[i] {
+			return fmt.Errorf("internal error: window output %v, the forward pass made %v", want, outSpatial)
+		}
+	}
+	return nil
+}
+
+// tapAt returns the input coordinate read by output position o through
+// kernel tap k along one axis.
+func tapAt(o, s, k, d, pad int) int { return o*s - pad + k*d }
+
+// col2im adds colT (one row of cg*kH*kW taps per output position) onto the
+// cg input planes dst.
+func col2im(dst, colT []float32, cg int, g geom2D) {
+	ckk := cg * g.kH * g.kW
+	for oh := 0; oh < g.outH; oh++ {
+		for ow := 0; ow < g.outW; ow++ {
+			src := colT[(oh*g.outW+ow)*ckk:]
+			row := 0
+			for ch := 0; ch < cg; ch++ {
+				plane := dst[ch*g.inH*g.inW:]
+				for ki := 0; ki < g.kH; ki++ {
+					ih := tapAt(oh, g.sH, ki, g.dH, g.padT)
+					for kj := 0; kj < g.kW; kj++ {
+						iw := tapAt(ow, g.sW, kj, g.dW, g.padL)
+						if ih >= 0 && ih < g.inH && iw >= 0 && iw < g.inW {
+							plane[ih*g.inW+iw] += src[row]
+						}
+						row++
+					}
+				}
+			}
+		}
+	}
+}
+
+// im2col writes the cg input planes src as cg*kH*kW rows of outH*outW
+// (zeros where a tap falls in the padding).
+func im2col(col, src []float32, cg int, g geom2D) {
+	ohw := g.outH * g.outW
+	row := 0
+	for ch := 0; ch < cg; ch++ {
+		plane := src[ch*g.inH*g.inW : (ch+1)*g.inH*g.inW]
+		for ki := 0; ki < g.kH; ki++ {
+			for kj := 0; kj < g.kW; kj++ {
+				dst := col[row*ohw : (row+1)*ohw]
+				row++
+				for oh := 0; oh < g.outH; oh++ {
+					ih := tapAt(oh, g.sH, ki, g.dH, g.padT)
+					for ow := 0; ow < g.outW; ow++ {
+						iw := tapAt(ow, g.sW, kj, g.dW, g.padL)
+						if ih >= 0 && ih < g.inH && iw >= 0 && iw < g.inW {
+							dst[oh*g.outW+ow] = plane[ih*g.inW+iw]
+						} else {
+							dst[oh*g.outW+ow] = 0
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -6,12 +6,6 @@ import (
 	"camscope/inference/tensor"
 )
 
-// opFunc adapts a function to Op, for operators that keep no state beyond
-// what the closure captures at build time.
-type opFunc func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error)
-
-func (f opFunc) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) { return f(inputs) }
-
 // in returns input i, or nil when it is absent (optional and not given).
 func in(inputs []*tensor.Tensor, i int) *tensor.Tensor {
 	if i < len(inputs) {
@@ -48,8 +42,18 @@ func constAt(n *Node, i int) *tensor.Tensor {
 
 // normAxis maps a possibly negative axis into [0, rank).
 func normAxis(op string, axis int64, rank int) (int, error) {
+	a, err := axisIn(axis, rank)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", op, err)
+	}
+	return a, nil
+}
+
+// axisIn is normAxis for messages that the caller prefixes (VJPs, whose
+// errors VJP prefixes with the operator).
+func axisIn(axis int64, rank int) (int, error) {
 	if axis < -int64(rank) || axis >= int64(rank) {
-		return 0, fmt.Errorf("%s: axis %d is out of range for rank %d", op, axis, rank)
+		return 0, fmt.Errorf("axis %d is out of range for rank %d", axis, rank)
 	}
 	if axis < 0 {
 		axis += int64(rank)
@@ -73,19 +77,6 @@ func normAxes(op string, axes []int64, rank int) ([]int, error) {
 		out[i] = ax
 	}
 	return out, nil
-}
-
-// newTensor returns a zeroed tensor of the given dtype and shape.
-func newTensor(dt tensor.DType, shape []int) *tensor.Tensor {
-	if dt == tensor.Int64 {
-		return tensor.NewInt64(shape...)
-	}
-	return tensor.New(shape...)
-}
-
-// alias returns a tensor that shares t's data under a new shape.
-func alias(t *tensor.Tensor, shape []int) *tensor.Tensor {
-	return &tensor.Tensor{Shape: append([]int{}, shape...), DType: t.DType, F: t.F, I: t.I}
 }
 
 // intList reads a 1-D (or scalar) tensor of integers, as used for shapes,
@@ -133,6 +124,3 @@ func checkSize(op string, shape []int) error {
 	}
 	return nil
 }
-
-// one wraps a single output.
-func one(t *tensor.Tensor) []*tensor.Tensor { return []*tensor.Tensor{t} }
