@@ -78,7 +78,7 @@ func LoadBytes(name string, data []byte, opt Options) (m *Model, err error) {
 // prepares them to run.
 func load(name string, data []byte, opt Options) (*Model, error) {
 	limit := opt.maxMemory()
-	g, err := decode.Read(data, decode.Options{MaxMemory: limit, MinOpset: opt.minOpset})
+	g, err := decode.Read(data, decode.Options{MaxMemory: limit})
 	if err != nil {
 		return nil, err
 	}

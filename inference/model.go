@@ -27,10 +27,6 @@ type Options struct {
 	// loader fuses a Conv with the Relu or Clip after it, and the Conv's
 	// own output then never exists; naming it here prevents that.
 	Keep []string
-
-	// minOpset lowers MinOpset, for conformance cases of operators whose
-	// definition has not changed since an older opset.
-	minOpset int64
 }
 
 // ValueInfo names a graph input or output and its shape, with a dynamic

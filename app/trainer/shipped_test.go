@@ -43,7 +43,7 @@ func importParams(m *onnxpb.Model) (*Params, error) {
 	in := 3
 	for i := 1; ; i++ {
 		id := fmt.Sprintf("conv%d", i)
-		w, b := g.Initializer(id+".weight"), g.Initializer(id+".bias")
+		w, b := initializer(g, id+".weight"), initializer(g, id+".bias")
 		if w == nil || b == nil {
 			break
 		}
@@ -61,11 +61,21 @@ func importParams(m *onnxpb.Model) (*Params, error) {
 		p.Arch.Convs = append(p.Arch.Convs, ConvSpec{Out: out, Kernel: k, Pool: pool})
 		in = out
 	}
-	fw, fb := g.Initializer("fc.weight"), g.Initializer("fc.bias")
+	fw, fb := initializer(g, "fc.weight"), initializer(g, "fc.bias")
 	if len(p.Convs) == 0 || fw == nil || fb == nil || len(fw.Dims) != 2 || int(fw.Dims[1]) != in {
 		return nil, fmt.Errorf("trainer: model is not a CAMscope shapes network")
 	}
 	p.Arch.Classes = int(fw.Dims[0])
 	p.FCW, p.FCB = fw.Data, fb.Data
 	return p, nil
+}
+
+// initializer returns the graph's initializer called name, or nil.
+func initializer(g *onnxpb.Graph, name string) *onnxpb.Tensor {
+	for i := range g.Initializers {
+		if g.Initializers[i].Name == name {
+			return &g.Initializers[i]
+		}
+	}
+	return nil
 }

@@ -34,10 +34,6 @@ var (
 type Options struct {
 	// MaxMemory caps the bytes of any tensor the file declares.
 	MaxMemory int64
-	// MinOpset, when set, lowers the oldest opset accepted below MinOpset,
-	// for conformance cases of operators whose definition has not changed
-	// since an older opset.
-	MinOpset int64
 }
 
 // Graph is a decoded ONNX graph.
@@ -89,11 +85,7 @@ func Read(data []byte, opt Options) (*Graph, error) {
 	if opset == 0 {
 		return nil, fmt.Errorf("%w: it imports no opset of the default ONNX domain", ErrNotONNX)
 	}
-	lowest := int64(MinOpset)
-	if opt.MinOpset > 0 {
-		lowest = min(lowest, opt.MinOpset)
-	}
-	if opset < lowest || opset > MaxOpset {
+	if opset < MinOpset || opset > MaxOpset {
 		return nil, fmt.Errorf("the model uses ONNX opset %d; CAMscope runs opsets %d to %d. Re-export the model with an opset in that range (for PyTorch: torch.onnx.export(..., opset_version=13))", opset, MinOpset, MaxOpset)
 	}
 	for _, n := range g.Nodes {

@@ -43,16 +43,6 @@ type Graph struct {
 	ValueInfo    []ValueInfo // shapes of inner tensors, as some exporters record them
 }
 
-// Initializer returns the initializer called name, or nil.
-func (g *Graph) Initializer(name string) *Tensor {
-	for i := range g.Initializers {
-		if g.Initializers[i].Name == name {
-			return &g.Initializers[i]
-		}
-	}
-	return nil
-}
-
 // Node is one operator application.
 type Node struct {
 	Name    string

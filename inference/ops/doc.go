@@ -54,6 +54,6 @@
 //     operator at least one case in gradientCases (gradient_test.go), which
 //     checks the VJP against finite differences of Run;
 //     TestGradientCasesCoverRegistry fails, naming the operator, until it
-//     has one. TestConformance (package inference) runs ONNX's node tests
+//     has one. TestConformance (conformance_test.go) runs ONNX's node tests
 //     and fails for a registered operator none of whose cases ran.
 package ops

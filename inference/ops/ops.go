@@ -3,7 +3,6 @@ package ops
 import (
 	"errors"
 	"fmt"
-	"sort"
 
 	"camscope/inference/tensor"
 )
@@ -41,7 +40,7 @@ const (
 	// TestVJPFiniteDifferences has a case for it.
 	differentiable traits = 1 << iota
 	// noConformanceData: ONNX's node test data (Debian's libonnx-testdata,
-	// which TestConformance in package inference runs) has no case for
+	// which TestConformance runs) has no case for
 	// the operator: the engine's own operators and those newer than the
 	// data.
 	noConformanceData
@@ -73,30 +72,6 @@ func Build(n *Node) (Op, error) {
 		return nil, fmt.Errorf("%w %q", ErrUnsupported, n.OpType)
 	}
 	return r.build(n)
-}
-
-// NoConformanceData lists, sorted, the operator types registered as having
-// no case in ONNX's node test data (the engine's own operators, and those
-// newer than the data).
-func NoConformanceData() []string {
-	var out []string
-	for k, r := range registry {
-		if r.traits&noConformanceData != 0 {
-			out = append(out, k)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-// Supported lists the operator types Build accepts, sorted.
-func Supported() []string {
-	out := make([]string, 0, len(registry))
-	for k := range registry {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // opFunc adapts a function to Op, for operators that keep no state beyond

@@ -19,10 +19,6 @@ type Rect struct {
 func (r Rect) Dx() float64 { return r.X1 - r.X0 }
 func (r Rect) Dy() float64 { return r.Y1 - r.Y0 }
 
-func (r Rect) String() string {
-	return fmt.Sprintf("(%g,%g)-(%g,%g)", r.X0, r.Y0, r.X1, r.Y1)
-}
-
 // Geometry records which part of the photo a tensor covers, so that a map
 // computed on the tensor (or on a feature grid laid over it) can be placed
 // back onto the photo.

@@ -1,4 +1,4 @@
-package inference
+package ops_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 
+	"camscope/inference"
 	"camscope/inference/ops"
 	"camscope/inference/tensor"
 )
@@ -26,8 +27,8 @@ const conformanceDir = "/usr/share/libonnx-testdata/data/node"
 // "" when it must pass.
 func conformanceSkip(name string, info *protoInfo) string {
 	switch {
-	case info.opsets[""] < MinOpset && !unchangedSince(info):
-		return fmt.Sprintf("opset %d is older than the %d the engine starts at", info.opsets[""], MinOpset)
+	case info.opsets[""] < inference.MinOpset && !unchangedSince(info):
+		return fmt.Sprintf("opset %d is older than the %d the engine starts at", info.opsets[""], inference.MinOpset)
 	case strings.Contains(name, "training_mode") || strings.HasPrefix(name, "test_training_dropout"):
 		return "training mode: the engine runs inference only"
 	case name == "test_identity_opt" || name == "test_identity_sequence":
@@ -143,7 +144,10 @@ func runConformanceCase(t *testing.T, dir string, data []byte, info *protoInfo) 
 		}
 		return inputs
 	}
-	m, err := LoadBytes(filepath.Base(dir), data, Options{SampleInputs: readInputs(sets[0]), minOpset: info.opsets[""]})
+	if v := info.opsets[""]; v < inference.MinOpset {
+		data = withOpset(t, data, inference.MinOpset) // unchangedSince: the same operator there
+	}
+	m, err := inference.LoadBytes(filepath.Base(dir), data, inference.Options{SampleInputs: readInputs(sets[0])})
 	if err != nil {
 		t.Fatal(err)
 	}
