@@ -241,7 +241,7 @@ func TestBoxContourAndThreshold(t *testing.T) {
 
 func TestMethod(t *testing.T) {
 	h := started(t)
-	h.c.method.SetSelected(methodGradCAM)
+	h.c.method.SetSelected(session.MethodName(explain.GradCAM))
 	h.wait(t)
 	if m := h.s.Results()[0].Request.Method; m != explain.GradCAM {
 		t.Fatalf("method %s", m)

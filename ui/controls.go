@@ -42,10 +42,8 @@ type controls struct {
 }
 
 const (
-	methodCAM     = "CAM"
-	methodGradCAM = "Grad-CAM"
-	normPerTile   = "Per tile"
-	normShared    = "Shared"
+	normPerTile = "Per tile"
+	normShared  = "Shared"
 )
 
 func heading(s string) fyne.CanvasObject {
@@ -82,12 +80,10 @@ func (a *App) buildControls() fyne.CanvasObject {
 	c.k.OnChanged = func(v float64) { c.kValue.SetText(fmt.Sprint(int(v))) }
 	c.k.OnChangeEnded = func(v float64) { a.SetTopK(int(v)) }
 
-	c.method = widget.NewRadioGroup([]string{methodCAM, methodGradCAM}, func(s string) {
-		m := explain.CAM
-		if s == methodGradCAM {
-			m = explain.GradCAM
+	c.method = widget.NewRadioGroup(session.MethodNames(), func(s string) {
+		if m, ok := session.MethodNamed(s); ok {
+			a.SetMethod(m)
 		}
-		a.SetMethod(m)
 	})
 	c.method.Horizontal = true
 	c.method.Required = true

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"camscope/app/explain"
+	"camscope/app/session"
 )
 
 // A model without a global-average-pooling linear head cannot use CAM: the
@@ -28,7 +29,7 @@ func TestCAMDisabledWithReason(t *testing.T) {
 	if !h.c.method.Disabled() || h.c.methodNote.Hidden || !strings.Contains(h.c.methodNote.Text, "CAM is off for vgg_small") {
 		t.Errorf("method disabled %v, note %q", h.c.method.Disabled(), h.c.methodNote.Text)
 	}
-	if h.s.Request().Method != explain.GradCAM || h.c.method.Selected != methodGradCAM || len(h.tiles) == 0 {
+	if h.s.Request().Method != explain.GradCAM || h.c.method.Selected != session.MethodName(explain.GradCAM) || len(h.tiles) == 0 {
 		t.Errorf("method %s, selected %s, %d tiles", h.s.Request().Method, h.c.method.Selected, len(h.tiles))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"camscope/app/explain"
+	"camscope/inference/cam"
 )
 
 // CAMApplies reports whether CAM can explain every one of models, and if
@@ -23,10 +24,34 @@ func CAMApplies(models []*explain.Model) (ok bool, reason string) {
 	return true, ""
 }
 
-// MethodName is how the window names a method.
-func MethodName(m explain.Method) string {
-	if m == explain.GradCAM {
-		return "Grad-CAM"
+// methodNames are how the window names the methods.
+var methodNames = map[explain.Method]string{explain.CAM: "CAM", explain.GradCAM: "Grad-CAM"}
+
+// MethodNames lists the window's names of the methods, in the order a
+// menu shows them (cam.Methods).
+func MethodNames() []string {
+	var out []string
+	for _, m := range cam.Methods() {
+		out = append(out, MethodName(m))
 	}
-	return "CAM"
+	return out
+}
+
+// MethodName is how the window names a method; a method without a name of
+// its own shows as its identifier.
+func MethodName(m explain.Method) string {
+	if name, ok := methodNames[m]; ok {
+		return name
+	}
+	return string(m)
+}
+
+// MethodNamed is the method the window calls name.
+func MethodNamed(name string) (explain.Method, bool) {
+	for _, m := range cam.Methods() {
+		if MethodName(m) == name {
+			return m, true
+		}
+	}
+	return "", false
 }

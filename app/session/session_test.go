@@ -227,3 +227,29 @@ func TestCAMDoesNotApplyToVGG(t *testing.T) {
 		t.Errorf("method %s, result method %s, scene %v", s.Request().Method, s.Results()[0].Request.Method, s.Scene())
 	}
 }
+
+// TestMethodNames checks that the window offers every method cam has, each
+// under a distinct name that leads back to it.
+func TestMethodNames(t *testing.T) {
+	names := MethodNames()
+	if len(names) != len(cam.Methods()) {
+		t.Fatalf("the window names %d methods, cam has %d", len(names), len(cam.Methods()))
+	}
+	seen := map[string]bool{}
+	for i, name := range names {
+		if seen[name] {
+			t.Errorf("two methods are called %q", name)
+		}
+		seen[name] = true
+		m, ok := MethodNamed(name)
+		if !ok || m != cam.Methods()[i] {
+			t.Errorf("MethodNamed(%q) = %q, %v; want %q", name, m, ok, cam.Methods()[i])
+		}
+	}
+	if MethodName(explain.CAM) != "CAM" || MethodName(explain.GradCAM) != "Grad-CAM" {
+		t.Errorf("names %q and %q, want CAM and Grad-CAM", MethodName(explain.CAM), MethodName(explain.GradCAM))
+	}
+	if _, ok := MethodNamed("Score-CAM"); ok {
+		t.Error("MethodNamed accepts a method cam does not have")
+	}
+}
