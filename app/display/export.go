@@ -151,7 +151,10 @@ func Save(dir string, r *explain.Result, v View, photoFile string) (err error) {
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(p, append(b, '\n'), 0o644)
+		return atomicfile.Write(p, func(w io.Writer) error {
+			_, err := w.Write(append(b, '\n'))
+			return err
+		})
 	}
 	for name, write := range files {
 		if err := write(filepath.Join(tmp, name)); err != nil {
