@@ -190,15 +190,7 @@ func broadcastOffsets(out, in []int) ([]int, error) {
 	off := 0
 	for k := range offs {
 		offs[k] = off
-		for d := r - 1; d >= 0; d-- {
-			idx[d]++
-			off += stride[d]
-			if idx[d] < out[d] {
-				break
-			}
-			off -= stride[d] * idx[d]
-			idx[d] = 0
-		}
+		off = nextOffset(idx, out, stride, off)
 	}
 	return offs, nil
 }
@@ -306,13 +298,7 @@ func tileVJP(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 			off += (idx[d] % x.Shape[d]) * xs[d]
 		}
 		gx.F[off] += v
-		for d := r - 1; d >= 0; d-- {
-			idx[d]++
-			if idx[d] < g.Shape[d] {
-				break
-			}
-			idx[d] = 0
-		}
+		nextIndex(idx, g.Shape)
 	}
 	return []*tensor.Tensor{gx}, nil
 }

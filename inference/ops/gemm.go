@@ -164,13 +164,7 @@ func matmulBatches(as, bs, batch []int, m, n, k int, f func(oa, ob, oc int)) {
 			ib += v * sb[d]
 		}
 		f(ia*m*k, ib*k*n, i*m*n)
-		for d := len(idx) - 1; d >= 0; d-- {
-			idx[d]++
-			if idx[d] < batch[d] {
-				break
-			}
-			idx[d] = 0
-		}
+		nextIndex(idx, batch)
 	}
 }
 

@@ -184,13 +184,7 @@ func padInto[T any](dst, src []T, shape, sshape, before []int, mode string, valu
 				row[i] = padAt(srow, i-before[r-1], mode, value)
 			}
 		}
-		for d := r - 2; d >= 0; d-- {
-			idx[d]++
-			if idx[d] < shape[d] {
-				break
-			}
-			idx[d] = 0
-		}
+		nextIndex(idx, shape)
 	}
 }
 
@@ -257,13 +251,7 @@ func padVJP(p *Pass, g *tensor.Tensor, opset int, attrPads []int64) ([]*tensor.T
 			gx.F[k] = g.F[off]
 			taken += float64(g.F[off])
 		}
-		for d := r - 1; d >= 0; d-- {
-			idx[d]++
-			if idx[d] < x.Shape[d] {
-				break
-			}
-			idx[d] = 0
-		}
+		nextIndex(idx, x.Shape)
 	}
 	grads := make([]*tensor.Tensor, len(p.Inputs))
 	if p.need(0) {

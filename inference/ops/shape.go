@@ -441,7 +441,7 @@ func permute[T any](dst, src []T, shape []int, perm []int) {
 	}
 	r := len(n)
 	last, lastStride := n[r-1], s[r-1]
-	idx := make([]int, r)
+	idx := make([]int, r-1)
 	off := 0
 	for o := 0; o < len(dst); o += last {
 		row := dst[o : o+last]
@@ -452,15 +452,7 @@ func permute[T any](dst, src []T, shape []int, perm []int) {
 				row[i] = src[off+i*lastStride]
 			}
 		}
-		for d := r - 2; d >= 0; d-- {
-			idx[d]++
-			off += s[d]
-			if idx[d] < n[d] {
-				break
-			}
-			off -= s[d] * n[d]
-			idx[d] = 0
-		}
+		off = nextOffset(idx, n[:r-1], s[:r-1], off)
 	}
 }
 
@@ -545,15 +537,7 @@ func transposeVJP(p *Pass, g *tensor.Tensor, perm []int64) ([]*tensor.Tensor, er
 	off := 0
 	for _, v := range g.F {
 		gx.F[off] = v
-		for d := r - 1; d >= 0; d-- {
-			idx[d]++
-			off += stride[d]
-			if idx[d] < g.Shape[d] {
-				break
-			}
-			off -= stride[d] * idx[d]
-			idx[d] = 0
-		}
+		off = nextOffset(idx, g.Shape, stride, off)
 	}
 	return []*tensor.Tensor{gx}, nil
 }

@@ -144,7 +144,10 @@ func sliceInto[T any](dst, src []T, shape, sshape, first, step []int) {
 	for d := range first {
 		base += first[d] * sst[d]
 	}
-	last, lstep := shape[r-1], step[r-1]*sst[r-1]
+	for d := range sst {
+		sst[d] *= step[d] // the source's stride per output element
+	}
+	last, lstep := shape[r-1], sst[r-1]
 	idx := make([]int, r-1)
 	off := base
 	for o := 0; o < len(dst); o += last {
@@ -156,15 +159,7 @@ func sliceInto[T any](dst, src []T, shape, sshape, first, step []int) {
 				row[i] = src[off+i*lstep]
 			}
 		}
-		for d := r - 2; d >= 0; d-- {
-			idx[d]++
-			off += step[d] * sst[d]
-			if idx[d] < shape[d] {
-				break
-			}
-			off -= step[d] * sst[d] * shape[d]
-			idx[d] = 0
-		}
+		off = nextOffset(idx, shape[:r-1], sst[:r-1], off)
 	}
 }
 
@@ -236,13 +231,7 @@ func sliceVJP(p *Pass, g *tensor.Tensor, opset int, attrStarts, attrAxes []int64
 			off += (begin[d] + idx[d]*stride[d]) * xs[d]
 		}
 		gx.F[off] += v
-		for d := r - 1; d >= 0; d-- {
-			idx[d]++
-			if idx[d] < g.Shape[d] {
-				break
-			}
-			idx[d] = 0
-		}
+		nextIndex(idx, g.Shape)
 	}
 	return []*tensor.Tensor{gx}, nil
 }
