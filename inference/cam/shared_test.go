@@ -1,92 +1,31 @@
 package cam
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
-	"sync"
 	"testing"
 
 	"camscope/inference"
-	"camscope/inference/npy"
+	"camscope/inference/internal/shareddata"
 	"camscope/inference/tensor"
 )
 
-// shared is the shared test data, ../shared beside the repository root, as
-// seen from this package.
-const shared = "../../../shared"
-
-// sharedPath returns the path of a file of the shared test data, and fails
-// the test, saying where the data belongs, when it is missing.
-func sharedPath(t testing.TB, elem ...string) string {
-	t.Helper()
-	p := filepath.Join(append([]string{shared}, elem...)...)
-	if _, err := os.Stat(p); err != nil {
-		abs, _ := filepath.Abs(p)
-		t.Fatalf("shared test data missing: %s should be at %s (the folder shared beside the repository root, as in CI): %v", filepath.Join(elem...), abs, err)
-	}
-	return p
-}
-
-var sharedModels struct {
-	sync.Mutex
-	loaded map[string]*inference.Model
-}
+var (
+	sharedPath      = shareddata.Path
+	readNpy         = shareddata.Npy
+	referenceModels = shareddata.ReferenceModels
+	sharedModels    shareddata.Cache[*inference.Model]
+)
 
 // sharedModel returns the model dir/name.onnx of the shared data (dir is
-// "reference" or "models"), loaded once per test binary: a Model is
-// immutable, so the tests share it.
+// "reference" or "models"), loaded once per test binary.
 func sharedModel(t testing.TB, dir, name string) *inference.Model {
 	t.Helper()
-	key := dir + "/" + name
-	sharedModels.Lock()
-	defer sharedModels.Unlock()
-	if m := sharedModels.loaded[key]; m != nil {
-		return m
-	}
-	m, err := inference.Load(sharedPath(t, dir, name+".onnx"), inference.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sharedModels.loaded == nil {
-		sharedModels.loaded = map[string]*inference.Model{}
-	}
-	sharedModels.loaded[key] = m
-	return m
+	return sharedModels.Get(t, dir+"/"+name, func() (*inference.Model, error) {
+		return inference.Load(sharedPath(t, dir, name+".onnx"), inference.Options{})
+	})
 }
-
-type refMeta struct {
-	GradK      int     `json:"grad_k"`
-	GradMax    float64 `json:"grad_absmax"`
-	FeatMax    float64 `json:"feat_absmax"`
-	FeatTensor struct {
-		Tensor string `json:"tensor"`
-	} `json:"plain_op13_feature_tensor"`
-}
-
-// referenceModels are the six PyTorch-exported CNNs of shared/reference.
-var referenceModels = []string{"resnet18", "squeezenet1_1", "efficientnet_b0", "googlenet", "densenet121", "vgg_small"}
 
 // loadRef returns the reference models' metadata and their common input.
-func loadRef(t testing.TB) (map[string]refMeta, *tensor.Tensor) {
+func loadRef(t testing.TB) (map[string]shareddata.Meta, *tensor.Tensor) {
 	t.Helper()
-	b, err := os.ReadFile(sharedPath(t, "reference", "meta.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var meta map[string]refMeta
-	if err := json.Unmarshal(b, &meta); err != nil {
-		t.Fatal(err)
-	}
-	return meta, readNpy(t, "reference", "input.npy")
-}
-
-// readNpy reads an .npy file of the shared data.
-func readNpy(t testing.TB, elem ...string) *tensor.Tensor {
-	t.Helper()
-	x, err := npy.ReadFile(sharedPath(t, elem...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return x
+	return shareddata.ReferenceMeta(t), readNpy(t, "reference", "input.npy")
 }
