@@ -71,25 +71,11 @@ func signedUnary(name string, f func(float32) float32, fi func(int64) int64, d f
 // unaryBuilder returns the builder of an elementwise float operator; its
 // derivative d, if not nil, gives it a VJP (see withDerivative).
 func unaryBuilder(name string, f func(x float32) float32, d func(x, y float32) float32) Builder {
-	return func(n *Node) (Op, error) {
-		return withDerivative(opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
-			if err := required(name, inputs, 1); err != nil {
-				return nil, err
-			}
-			x := inputs[0]
-			if err := requireFloat(name, x); err != nil {
-				return nil, err
-			}
-			out := tensor.New(x.Shape...)
-			parallelFor(len(x.F), 8, func(lo, hi int) {
-				dst := out.F[lo:hi]
-				for i, v := range x.F[lo:hi] {
-					dst[i] = f(v)
-				}
-			})
-			return one(out), nil
-		}), d), nil
-	}
+	return sliceBuilder(name, func(dst, src []float32) {
+		for i, v := range src {
+			dst[i] = f(v)
+		}
+	}, d)
 }
 
 // sliceBuilder returns the builder of an elementwise float operator whose
