@@ -1,13 +1,14 @@
 package ui
 
 import (
-	"camscope/app/catalogue"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
+
+	"camscope/app/catalogue"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"

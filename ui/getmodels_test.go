@@ -2,7 +2,6 @@ package ui
 
 import (
 	"bytes"
-	"camscope/app/catalogue"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
@@ -14,6 +13,8 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2/test"
+
+	"camscope/app/catalogue"
 )
 
 func TestGetModelsDownloadAndOpen(t *testing.T) {

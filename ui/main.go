@@ -1,13 +1,14 @@
 package ui
 
 import (
-	"camscope/app/cliflag"
 	"flag"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
+
+	"camscope/app/cliflag"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"

@@ -1,7 +1,6 @@
 package catalogue
 
 import (
-	"camscope/app/atomicfile"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,6 +11,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+
+	"camscope/app/atomicfile"
 )
 
 // Download errors, wrapped with details.

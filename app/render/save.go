@@ -1,11 +1,12 @@
 package render
 
 import (
-	"camscope/app/atomicfile"
 	"fmt"
 	"image"
 	"image/png"
 	"io"
+
+	"camscope/app/atomicfile"
 )
 
 // SavePNG writes img to path as a PNG atomically: it encodes into a
