@@ -8,13 +8,13 @@ import (
 	"path/filepath"
 	"time"
 
-	"camscope/app/catalogue"
-
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"camscope/app/catalogue"
 )
 
 func (a *App) modelDir() string {

@@ -8,10 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"camscope/app/cliflag"
-
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
+
+	"camscope/app/cliflag"
 )
 
 // snapshotTimeout bounds the wait for the first result in snapshot mode.
