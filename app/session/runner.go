@@ -108,7 +108,9 @@ func NewRunner(f Funcs, deliver func(Outcome)) *Runner {
 
 // Submit starts job, cancelling any job in flight, and returns its
 // generation. Jobs never run concurrently: the new one waits until the
-// cancelled one has stopped, so two cores are never shared by two runs.
+// cancelled one has stopped, so two cores are never shared by two runs. A
+// cancelled job stops at once even in a load: the load is abandoned (see
+// abandonable) and ends by itself at its next look at its context.
 func (r *Runner) Submit(job Job) uint64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
