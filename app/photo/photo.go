@@ -63,7 +63,7 @@ type Limits struct {
 var DefaultLimits = Limits{MaxBytes: 256 << 20, MaxPixels: 50_000_000, MaxSide: 20000}
 
 // Sentinel errors; every error returned by this package is an *Error that
-// wraps one of them.
+// wraps one of them, except a context's error from LoadContext.
 var (
 	ErrUnreadable = errors.New("photo: file cannot be read")
 	ErrEmpty      = errors.New("photo: file is empty")
@@ -109,8 +109,9 @@ func LoadContext(ctx context.Context, path string) (*Photo, error) {
 // Load opens the photo at path.
 func (l Limits) Load(path string) (*Photo, error) { return l.LoadContext(context.Background(), path) }
 
-// LoadContext opens the photo at path. It looks at ctx between the steps
-// (read, header, decode, conversion, orientation) and, when ctx is done,
+// LoadContext opens the photo at path. It looks at ctx before reading the
+// file, before and after decoding the pixels and before turning them
+// upright, and, when ctx is done,
 // returns ctx's error as it is (the one error of this package that is not
 // an *Error): a photo nobody waits for any more is not decoded to the end.
 func (l Limits) LoadContext(ctx context.Context, path string) (*Photo, error) {
