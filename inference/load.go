@@ -1,6 +1,7 @@
 package inference
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -49,6 +50,24 @@ func Load(path string, opt Options) (*Model, error) {
 		return nil, err
 	}
 	m.Path = path
+	return m, nil
+}
+
+// LoadContext is Load that gives up when ctx is done.
+//
+// A stand-in: it checks ctx only before and after Load; the engine's own,
+// which notices cancellation at operator boundaries, replaces it.
+func LoadContext(ctx context.Context, path string, opt Options) (*Model, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m, err := Load(path, opt)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 

@@ -66,7 +66,10 @@ func (a *App) CompareDialog() {
 		dlg.Show()
 	})
 	adds := container.NewVBox(addFile)
-	installed, _ := catalogue.InstalledModels(a.modelDir())
+	var installed []catalogue.Installed
+	if dir, err := a.modelDir(); err == nil {
+		installed, _ = catalogue.InstalledModels(dir)
+	}
 	for _, in := range installed {
 		b := widget.NewButtonWithIcon("Add "+in.Name, theme.ContentAddIcon(), func() { d.Hide(); a.AddModel(in.Path) })
 		adds.Add(b)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
@@ -90,31 +91,87 @@ func (a *App) exportTileDialog(i int) {
 	a.saveDialog(fmt.Sprintf("tile_%02d.png", i+1), func(path string) error { return a.ExportTile(i, path) })
 }
 
-// saveDialog asks for a PNG file name and writes it with save.
+// saveDialog asks for a folder and a PNG file name, then writes the file
+// with save. It is not Fyne's file-save dialog: that one opens the chosen
+// file for writing, truncating it, before its callback runs, so a failed
+// export would lose the file it was meant to replace. Here nothing touches
+// the path until save writes it (through atomicfile: an existing file is
+// replaced only by a complete new one), and a failed save leaves it as it
+// was.
 func (a *App) saveDialog(name string, save func(path string) error) {
-	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
-		if err != nil {
-			a.showError(err)
-			return
+	dir := a.saveFolder()
+	folder := widget.NewButton(dir, nil)
+	folder.OnTapped = func() {
+		a.folderDialog(func(d string) {
+			dir = d
+			folder.SetText(d)
+		})
+	}
+	file := widget.NewEntry()
+	file.SetText(name)
+	d := dialog.NewForm("Save as PNG", "Save", "Cancel", []*widget.FormItem{
+		widget.NewFormItem("Folder", folder),
+		widget.NewFormItem("File name", file),
+	}, func(ok bool) {
+		if ok {
+			a.confirmSave(dir, file.Text, save)
 		}
-		if w == nil {
-			return
-		}
-		path := w.URI().Path()
-		w.Close()
-		if err := save(path); err != nil {
-			os.Remove(path)
-			a.showError(err)
-			return
-		}
-		a.remember(path)
-		a.status.SetText("Saved " + path)
 	}, a.Window)
-	d.SetFileName(name)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".png"}))
-	a.setLocation(d)
-	d.Resize(fyne.NewSize(900, 600))
+	d.Resize(fyne.NewSize(640, 0))
 	d.Show()
+}
+
+// saveFolder is where a save starts: the last folder used, or the home
+// folder.
+func (a *App) saveFolder() string {
+	if dir := a.fyne.Preferences().String(prefFolder); dir != "" {
+		if st, err := os.Stat(dir); err == nil && st.IsDir() {
+			return dir
+		}
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return home
+	}
+	return "."
+}
+
+// confirmSave saves name (given .png if it has no such extension) in dir,
+// asking first before it replaces an existing file.
+func (a *App) confirmSave(dir, name string, save func(path string) error) {
+	name = strings.TrimSpace(name)
+	if name == "" || strings.ContainsRune(name, filepath.Separator) || name == "." || name == ".." {
+		a.showError(fmt.Errorf("%q is not a file name. Type a name such as grid.png.", name))
+		return
+	}
+	if !strings.EqualFold(filepath.Ext(name), ".png") {
+		name += ".png"
+	}
+	path := filepath.Join(dir, name)
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		a.saveTo(path, save)
+	case st.IsDir():
+		a.showError(fmt.Errorf("%s is a folder. Choose another file name.", path))
+	default:
+		dialog.ShowConfirm("Replace?", name+" already exists in "+dir+". Replace it?", func(ok bool) {
+			if ok {
+				a.saveTo(path, save)
+			}
+		}, a.Window)
+	}
+}
+
+// saveTo writes path with save and says how it went. A failed save is
+// reported and nothing is removed: save writes atomically, so whatever was
+// at path is still there, whole.
+func (a *App) saveTo(path string, save func(path string) error) {
+	if err := save(path); err != nil {
+		a.showError(err)
+		return
+	}
+	a.remember(path)
+	a.status.SetText("Saved " + path)
 }
 
 func (a *App) folderDialog(pick func(dir string)) {

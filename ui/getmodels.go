@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -17,9 +16,9 @@ import (
 	"camscope/app/catalogue"
 )
 
-func (a *App) modelDir() string {
+func (a *App) modelDir() (string, error) {
 	if a.opts.ModelDir != "" {
-		return a.opts.ModelDir
+		return a.opts.ModelDir, nil
 	}
 	return catalogue.CacheDir()
 }
@@ -35,6 +34,7 @@ func (a *App) catalogueBase() string {
 type download struct {
 	a      *App
 	entry  catalogue.Entry
+	dir    string // the model folder
 	status *widget.Label
 	bar    *widget.ProgressBar
 	get    *widget.Button
@@ -47,10 +47,15 @@ type download struct {
 // GetModelsDialog lists the catalogue: download with progress and cancel,
 // and open what is installed.
 func (a *App) GetModelsDialog() {
+	dir, err := a.modelDir()
+	if err != nil {
+		a.showError(err)
+		return
+	}
 	list := container.NewVBox()
 	a.downloads = nil
 	for _, e := range catalogue.Catalogue {
-		dl := a.newDownload(e)
+		dl := a.newDownload(e, dir)
 		a.downloads = append(a.downloads, dl)
 		name := widget.NewLabelWithStyle(e.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		buttons := container.NewHBox(dl.get, dl.stop, dl.use)
@@ -58,7 +63,7 @@ func (a *App) GetModelsDialog() {
 		list.Add(widget.NewSeparator())
 	}
 	help := note()
-	help.SetText("ImageNet classifiers from the ONNX Model Zoo, kept in " + a.modelDir() + ". Each download is checked against its SHA-256 checksum. Models you already have work offline.")
+	help.SetText("ImageNet classifiers from the ONNX Model Zoo, kept in " + dir + ". Each download is checked against its SHA-256 checksum. Models you already have work offline.")
 	d := dialog.NewCustom("Get models", "Close", container.NewBorder(nil, help, nil, nil, container.NewVScroll(list)), a.Window)
 	d.SetOnClosed(func() {
 		for _, dl := range a.downloads {
@@ -69,8 +74,8 @@ func (a *App) GetModelsDialog() {
 	d.Show()
 }
 
-func (a *App) newDownload(e catalogue.Entry) *download {
-	dl := &download{a: a, entry: e, status: note(), bar: widget.NewProgressBar()}
+func (a *App) newDownload(e catalogue.Entry, dir string) *download {
+	dl := &download{a: a, entry: e, dir: dir, status: note(), bar: widget.NewProgressBar()}
 	dl.get = widget.NewButtonWithIcon("Download", theme.DownloadIcon(), dl.Start)
 	dl.use = widget.NewButtonWithIcon("Open", theme.ConfirmIcon(), func() { a.OpenModel(dl.path()) })
 	dl.use.Importance = widget.HighImportance
@@ -81,10 +86,12 @@ func (a *App) newDownload(e catalogue.Entry) *download {
 	return dl
 }
 
-func (dl *download) path() string { return filepath.Join(dl.a.modelDir(), dl.entry.File()) }
+func (dl *download) path() string { return filepath.Join(dl.dir, dl.entry.File()) }
 
+// showInstalled offers Open for a model whose file is there with the
+// catalogue's checksum, Download otherwise.
 func (dl *download) showInstalled() {
-	if _, err := os.Stat(dl.path()); err == nil {
+	if catalogue.Verified(dl.dir, dl.entry) {
 		dl.status.SetText(catalogue.HumanSize(dl.entry.Size) + " · installed")
 		dl.get.Hide()
 		dl.use.Show()
@@ -119,7 +126,7 @@ func (dl *download) Start() {
 	}
 	go func() {
 		defer close(done)
-		_, err := catalogue.Download(ctx, nil, dl.a.catalogueBase(), dl.entry, dl.a.modelDir(), progress)
+		_, err := catalogue.Download(ctx, nil, dl.a.catalogueBase(), dl.entry, dl.dir, progress)
 		dl.a.opts.Do(func() {
 			dl.stop.Hide()
 			dl.bar.Hide()

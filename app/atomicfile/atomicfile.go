@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 )
 
 // Write creates path from what fill writes: into a temporary file in path's
@@ -21,7 +23,7 @@ func Write(path string, fill func(w io.Writer) error) error {
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	f, err := os.CreateTemp(dir, tempPrefix+base+".*"+tempSuffix)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -45,4 +47,56 @@ func Write(path string, fill func(w io.Writer) error) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// Write's temporary files are named .NAME.RANDOM.tmp, beside NAME.
+const (
+	tempPrefix = "."
+	tempSuffix = ".tmp"
+)
+
+// RemoveStale removes the temporary files Write left in dir for name (any
+// name when name is "") that were last written more than olderThan ago: a
+// killed process leaves its temporary file behind. A Write in flight
+// writes its file as it goes, so olderThan must be longer than it may
+// pause; 0 removes them all. It returns how many it removed; a missing
+// folder is no error.
+func RemoveStale(dir, name string, olderThan time.Duration) (int, error) {
+	ents, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	removed := 0
+	for _, e := range ents {
+		base, ok := tempOf(e.Name())
+		if !ok || e.IsDir() || name != "" && base != name {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || time.Since(info.ModTime()) < olderThan {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err == nil {
+			removed++
+		} else if !os.IsNotExist(err) {
+			return removed, err
+		}
+	}
+	return removed, nil
+}
+
+// tempOf returns the name a Write temporary file stands for.
+func tempOf(file string) (string, bool) {
+	if !strings.HasPrefix(file, tempPrefix) || !strings.HasSuffix(file, tempSuffix) {
+		return "", false
+	}
+	mid := strings.TrimSuffix(strings.TrimPrefix(file, tempPrefix), tempSuffix)
+	i := strings.LastIndexByte(mid, '.')
+	if i <= 0 || i == len(mid)-1 || strings.Trim(mid[i+1:], "0123456789") != "" {
+		return "", false
+	}
+	return mid[:i], true
 }

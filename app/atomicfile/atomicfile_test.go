@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestWriteCreatesWholeFile(t *testing.T) {
@@ -75,4 +76,41 @@ func assertOnly(t *testing.T, dir string, names ...string) {
 			t.Fatalf("folder holds %s, want %s", e.Name(), names[i])
 		}
 	}
+}
+
+// TestRemoveStale removes what killed Writes left: by name, by age, and
+// nothing that is not a temporary file of Write's.
+func TestRemoveStale(t *testing.T) {
+	dir := t.TempDir()
+	old := time.Now().Add(-time.Hour)
+	files := map[string]bool{ // name: old
+		"a.onnx": true, ".a.onnx.123.tmp": true, ".b.onnx.456.tmp": true, ".b.onnx.789.tmp": false,
+		".hidden.tmp": true, "x.tmp": true, ".a.onnx.12x.tmp": true,
+	}
+	for name, isOld := range files {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if isOld {
+			os.Chtimes(path, old, old)
+		}
+	}
+	if n, err := RemoveStale(dir, "a.onnx", 0); n != 1 || err != nil {
+		t.Fatalf("removed %d for a.onnx, %v; want 1", n, err)
+	}
+	if n, err := RemoveStale(dir, "", time.Minute); n != 1 || err != nil {
+		t.Fatalf("removed %d older than a minute, %v; want 1", n, err)
+	}
+	assertOnly(t, dir, ".a.onnx.12x.tmp", ".b.onnx.789.tmp", ".hidden.tmp", "a.onnx", "x.tmp")
+	if n, err := RemoveStale(filepath.Join(dir, "missing"), "", 0); n != 0 || err != nil {
+		t.Errorf("missing folder: %d, %v", n, err)
+	}
+	// A temporary file Write really leaves is recognised.
+	Write(filepath.Join(dir, "c.png"), func(w io.Writer) error {
+		if n, _ := RemoveStale(dir, "c.png", 0); n != 1 {
+			t.Errorf("Write's own temporary file not recognised")
+		}
+		return errors.New("stop")
+	})
 }

@@ -5,12 +5,18 @@
 package catalogue
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
+	"camscope/app/atomicfile"
 	"camscope/assets"
 )
 
@@ -48,14 +54,15 @@ var Catalogue = []Entry{
 }
 
 // CacheDir is the folder downloaded models are kept in:
-// os.UserCacheDir()/camscope/models, or a folder under the temporary
-// directory when the system names no cache folder.
-func CacheDir() string {
+// os.UserCacheDir()/camscope/models. When the system names no cache folder
+// it is an error: the models are never kept in a shared folder such as
+// /tmp, where another user could put a model of their own in their place.
+func CacheDir() (string, error) {
 	dir, err := os.UserCacheDir()
 	if err != nil {
-		dir = os.TempDir()
+		return "", fmt.Errorf("CAMscope keeps downloaded models only in your own cache folder, and this system names none (%v). Set XDG_CACHE_HOME or HOME to a folder of yours; CAMscope does not fall back to a shared folder such as /tmp, where another user could replace the models", err)
 	}
-	return filepath.Join(dir, "camscope", "models")
+	return filepath.Join(dir, "camscope", "models"), nil
 }
 
 // Installed is a model file found in the download folder.
@@ -66,8 +73,15 @@ type Installed struct {
 }
 
 // InstalledModels lists the .onnx files in dir, catalogue models first in
-// catalogue order, then others by name. A missing folder is no error.
+// catalogue order, then others by name. A catalogue model counts only when
+// its size and SHA-256 checksum are the catalogue's (see Verified); other
+// files are listed as they are, having no checksum to check. Temporary
+// files of downloads killed before they ended are removed. A missing
+// folder is no error.
 func InstalledModels(dir string) ([]Installed, error) {
+	// A download in flight writes its temporary file at least every
+	// idleTimeout, or is abandoned.
+	atomicfile.RemoveStale(dir, "", 2*idleTimeout)
 	ents, err := os.ReadDir(dir)
 	if os.IsNotExist(err) {
 		return nil, nil
@@ -76,10 +90,10 @@ func InstalledModels(dir string) ([]Installed, error) {
 		return nil, fmt.Errorf("list downloaded models in %s: %w", dir, err)
 	}
 	order := map[string]int{}
-	names := map[string]string{}
+	entries := map[string]Entry{}
 	for i, e := range Catalogue {
 		order[e.File()] = i
-		names[e.File()] = e.Name
+		entries[e.File()] = e
 	}
 	var out []Installed
 	for _, e := range ents {
@@ -90,11 +104,15 @@ func InstalledModels(dir string) ([]Installed, error) {
 		if err != nil {
 			continue
 		}
-		name, ok := names[e.Name()]
-		if !ok {
-			name = strings.TrimSuffix(e.Name(), filepath.Ext(e.Name()))
+		path := filepath.Join(dir, e.Name())
+		name := strings.TrimSuffix(e.Name(), filepath.Ext(e.Name()))
+		if entry, ok := entries[e.Name()]; ok {
+			if !Verified(dir, entry) {
+				continue
+			}
+			name = entry.Name
 		}
-		out = append(out, Installed{Name: name, Path: filepath.Join(dir, e.Name()), Size: info.Size()})
+		out = append(out, Installed{Name: name, Path: path, Size: info.Size()})
 	}
 	rank := func(i Installed) int {
 		if r, ok := order[filepath.Base(i.Path)]; ok {
@@ -110,6 +128,77 @@ func InstalledModels(dir string) ([]Installed, error) {
 		return out[i].Name < out[j].Name
 	})
 	return out, nil
+}
+
+// Verified reports whether e's model is in dir with the catalogue's size
+// and SHA-256 checksum: a file that merely exists (cut, damaged or
+// replaced) is not installed. The answer is kept in memory for the file's
+// size and modification time, so each file is read once per run (and not
+// at all after its download), and again when it changes.
+func Verified(dir string, e Entry) bool {
+	path := filepath.Join(dir, e.File())
+	st, err := os.Stat(path)
+	if err != nil || !st.Mode().IsRegular() || st.Size() != e.Size {
+		return false
+	}
+	key := checkKey{path, st.Size(), st.ModTime(), e.SHA256}
+	if ok, found := verified.lookup(key); found {
+		return ok
+	}
+	ok := fileSHA256(path) == e.SHA256
+	verified.store(key, ok)
+	return ok
+}
+
+// checkKey identifies a file's contents well enough to skip hashing it
+// again: a file rewritten in place changes its modification time.
+type checkKey struct {
+	path   string
+	size   int64
+	mtime  time.Time
+	sha256 string
+}
+
+// checks are the checksum results of this run.
+type checks struct {
+	mu sync.Mutex
+	ok map[checkKey]bool
+}
+
+var verified = &checks{ok: map[checkKey]bool{}}
+
+func (c *checks) lookup(k checkKey) (ok, found bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ok, found = c.ok[k]
+	return ok, found
+}
+
+func (c *checks) store(k checkKey, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ok[k] = ok
+}
+
+// remember records that the file at path was just written with e's
+// checksum (Download checked it on the way in).
+func (c *checks) remember(path string, e Entry) {
+	if st, err := os.Stat(path); err == nil {
+		c.store(checkKey{path, st.Size(), st.ModTime(), e.SHA256}, true)
+	}
+}
+
+func fileSHA256(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return ""
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // HumanSize writes a byte count as people read it: "46.8 MB".

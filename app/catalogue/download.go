@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"time"
 
 	"camscope/app/atomicfile"
 )
@@ -20,7 +22,28 @@ var (
 	ErrChecksum  = errors.New("the download is damaged (its checksum does not match)")
 	ErrTruncated = errors.New("the download stopped early")
 	ErrServer    = errors.New("the server refused the download")
+	ErrTooLarge  = errors.New("the server sent more than the catalogue declares")
+	ErrStalled   = errors.New("the server stopped sending")
 )
+
+// A download's time limits: connecting (and the TLS handshake) may take
+// connectTimeout; after that it is abandoned as soon as no byte has
+// arrived for idleTimeout (the response's headers included).
+const connectTimeout = 15 * time.Second
+
+var idleTimeout = 30 * time.Second // a variable for the tests
+
+// NewClient is the HTTP client downloads use by default: the system's proxy
+// settings, with a connect and TLS handshake timeout (Download adds the idle
+// timeout). http.DefaultClient has none: a server that stops answering
+// would hang a download until it is cancelled.
+func NewClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = connectTimeout
+	t.ResponseHeaderTimeout = idleTimeout
+	return &http.Client{Transport: t}
+}
 
 // Progress is told how many of total bytes have arrived.
 type Progress func(done, total int64)
@@ -29,13 +52,28 @@ type Progress func(done, total int64)
 // SHA-256, and stores e.Labels next to it as e.LabelsFile(). The files
 // appear only when complete and verified (each written to a temporary file
 // in dir, then renamed), so a cancelled or failed download leaves nothing
-// behind. It returns the stored model's path.
+// behind, and one killed before it ended leaves a temporary file that the
+// next download of the entry (or InstalledModels) removes. It refuses the
+// download as soon as more than e.Size bytes arrive, and abandons it when
+// no byte arrives for idleTimeout. client nil is NewClient(). It returns
+// the stored model's path.
 func Download(ctx context.Context, client *http.Client, base string, e Entry, dir string, progress Progress) (string, error) {
 	if client == nil {
-		client = http.DefaultClient
+		client = NewClient()
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("cannot create the model folder %s: %w", dir, err)
+	}
+	for _, name := range []string{e.File(), e.LabelsFile()} {
+		atomicfile.RemoveStale(dir, name, 0)
+	}
+	parent := ctx
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	idle := time.AfterFunc(idleTimeout, func() { cancel(ErrStalled) })
+	defer idle.Stop()
+	stalled := func() error {
+		return fmt.Errorf("download %s: %w: nothing arrived for %v. Check the internet connection and try again, or open a model file you already have.", e.Name, ErrStalled, idleTimeout)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+e.Path, nil)
 	if err != nil {
@@ -43,8 +81,11 @@ func Download(ctx context.Context, client *http.Client, base string, e Entry, di
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		if ctx.Err() != nil {
-			return "", ctx.Err()
+		if parent.Err() != nil {
+			return "", parent.Err()
+		}
+		if context.Cause(ctx) == ErrStalled {
+			return "", stalled()
 		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -56,11 +97,22 @@ func Download(ctx context.Context, client *http.Client, base string, e Entry, di
 	if resp.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("download %s: %w (%s); try again later, or open a model file you already have", e.Name, ErrServer, resp.Status)
 	}
+	tooLarge := fmt.Errorf("download %s: %w (%s); it was refused. Try again later, and if it keeps happening the file on the server has changed.", e.Name, ErrTooLarge, HumanSize(e.Size))
+	if resp.ContentLength > e.Size {
+		return "", tooLarge
+	}
 	err = atomicfile.Write(filepath.Join(dir, e.File()), func(f io.Writer) error {
 		h := sha256.New()
-		n, err := io.Copy(io.MultiWriter(f, h), &progressReader{r: resp.Body, total: e.Size, progress: progress})
-		if ctx.Err() != nil {
-			return ctx.Err()
+		// One byte more than declared is enough to refuse it.
+		body := &progressReader{r: io.LimitReader(resp.Body, e.Size+1), total: e.Size, progress: progress, idle: idle}
+		n, err := io.Copy(io.MultiWriter(f, h), body)
+		switch {
+		case parent.Err() != nil:
+			return parent.Err()
+		case context.Cause(ctx) == ErrStalled:
+			return stalled()
+		case n > e.Size:
+			return tooLarge
 		}
 		if err != nil || n < e.Size {
 			return fmt.Errorf("download %s: %w after %s of %s; try again", e.Name, ErrTruncated, HumanSize(n), HumanSize(e.Size))
@@ -74,6 +126,7 @@ func Download(ctx context.Context, client *http.Client, base string, e Entry, di
 		return "", err
 	}
 	dst := filepath.Join(dir, e.File())
+	verified.remember(dst, e)
 	if e.Labels != "" {
 		err = atomicfile.Write(filepath.Join(dir, e.LabelsFile()), func(f io.Writer) error {
 			_, err := io.WriteString(f, e.Labels)
@@ -87,17 +140,23 @@ func Download(ctx context.Context, client *http.Client, base string, e Entry, di
 	return dst, nil
 }
 
+// progressReader reports the bytes read and, as each arrives, restarts the
+// idle timer.
 type progressReader struct {
 	r        io.Reader
 	done     int64
 	total    int64
 	progress Progress
+	idle     *time.Timer
 }
 
 func (p *progressReader) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
+	if n > 0 {
+		p.idle.Reset(idleTimeout)
+	}
 	p.done += int64(n)
-	if p.progress != nil && n > 0 {
+	if p.progress != nil && n > 0 && p.done <= p.total {
 		p.progress(p.done, p.total)
 	}
 	return n, err

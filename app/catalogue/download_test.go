@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"camscope/assets"
 	"camscope/inference/preprocess"
@@ -51,6 +52,26 @@ func TestDownload(t *testing.T) {
 			want: ErrTruncated,
 		},
 		"cancel": {cancel: true, want: context.Canceled},
+		// The catalogue says how big the model is: a server that sends
+		// more is refused once one byte too many has arrived.
+		"more than declared": {
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				for range 1000 { // at most 170 MB, unless the client gives up
+					if _, err := w.Write(body); err != nil || r.Context().Err() != nil {
+						return
+					}
+				}
+			},
+			want: ErrTooLarge,
+		},
+		"declares more": {
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Length", strconv.Itoa(len(body)+1))
+				w.Write(body)
+				w.Write([]byte("x"))
+			},
+			want: ErrTooLarge,
+		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -94,6 +115,9 @@ func TestDownload(t *testing.T) {
 				}
 			}
 			dir := filepath.Join(t.TempDir(), "models")
+			// A download killed before it ended left its temporary file.
+			os.MkdirAll(dir, 0o755)
+			os.WriteFile(filepath.Join(dir, ".testnet-1.onnx.4242.tmp"), body[:100], 0o644)
 			path, err := Download(ctx, srv.Client(), srv.URL+"/zoo/", e, dir, progress)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("error %v, want %v", err, tc.want)
@@ -102,6 +126,9 @@ func TestDownload(t *testing.T) {
 			if tc.want != nil {
 				if len(files) != 0 {
 					t.Errorf("a failed download left %d files", len(files))
+				}
+				if last > e.Size {
+					t.Errorf("%d bytes accepted, more than the %d declared", last, e.Size)
 				}
 				return
 			}
@@ -127,10 +154,28 @@ func TestDownload(t *testing.T) {
 	}
 }
 
+// testCatalogue replaces the catalogue with n entries of small generated
+// models, returning each one's bytes.
+func testCatalogue(t *testing.T, n int) [][]byte {
+	saved := Catalogue
+	t.Cleanup(func() { Catalogue = saved })
+	Catalogue = nil
+	var bodies [][]byte
+	for i := range n {
+		body := []byte(strings.Repeat(strconv.Itoa(i), 100+i))
+		sum := sha256.Sum256(body)
+		Catalogue = append(Catalogue, Entry{Name: "Net " + strconv.Itoa(i), Path: "m/net" + strconv.Itoa(i) + ".onnx",
+			Size: int64(len(body)), SHA256: hex.EncodeToString(sum[:])})
+		bodies = append(bodies, body)
+	}
+	return bodies
+}
+
 func TestInstalledModelsOrder(t *testing.T) {
+	bodies := testCatalogue(t, 4)
 	dir := t.TempDir()
-	for _, f := range []string{"zzz.onnx", Catalogue[3].File(), Catalogue[1].File(), "notes.txt"} {
-		if err := os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o644); err != nil {
+	for f, b := range map[string][]byte{"zzz.onnx": []byte("x"), Catalogue[3].File(): bodies[3], Catalogue[1].File(): bodies[1], "notes.txt": nil} {
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -181,5 +226,121 @@ func TestImageNetLabels(t *testing.T) {
 		if e.Labels != assets.ImageNetLabels {
 			t.Errorf("%s does not come with the ImageNet labels", e.Name)
 		}
+	}
+}
+
+// TestDownloadStalled serves part of the model, or nothing, then stops
+// sending: the download is abandoned after the idle timeout, with a
+// sentence, and leaves nothing.
+func TestDownloadStalled(t *testing.T) {
+	body, entry := servedEntry()
+	saved := idleTimeout
+	idleTimeout = 200 * time.Millisecond
+	t.Cleanup(func() { idleTimeout = saved })
+	for name, sent := range map[string]int{"after some bytes": len(body) / 2, "before the headers": -1} {
+		t.Run(name, func(t *testing.T) {
+			stop := make(chan struct{})
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if sent >= 0 {
+					w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+					w.Write(body[:sent])
+					w.(http.Flusher).Flush()
+				}
+				select { // stall, until the client goes or the test ends
+				case <-r.Context().Done():
+				case <-stop:
+				case <-time.After(10 * time.Second):
+				}
+			}))
+			defer srv.Close()
+			defer close(stop)
+			dir := t.TempDir()
+			start := time.Now()
+			_, err := Download(context.Background(), srv.Client(), srv.URL+"/", entry, dir, nil)
+			took := time.Since(start)
+			if !errors.Is(err, ErrStalled) || !strings.Contains(err.Error(), "nothing arrived for 200ms") {
+				t.Fatalf("error %v, want ErrStalled with a sentence", err)
+			}
+			if took > 5*time.Second {
+				t.Errorf("gave up after %v, want about 200ms", took)
+			}
+			if files, _ := os.ReadDir(dir); len(files) != 0 {
+				t.Errorf("a stalled download left %d files", len(files))
+			}
+		})
+	}
+}
+
+// TestNewClientHasTimeouts: downloads do not use http.DefaultClient, which
+// waits for ever.
+func TestNewClientHasTimeouts(t *testing.T) {
+	tr, ok := NewClient().Transport.(*http.Transport)
+	if !ok || tr.DialContext == nil || tr.TLSHandshakeTimeout == 0 || tr.ResponseHeaderTimeout == 0 || tr.Proxy == nil {
+		t.Fatalf("client transport %+v: want connect, handshake and header timeouts and the system's proxy", tr)
+	}
+}
+
+// TestCacheDirOnlyUnderUserCache: with no cache folder named, no folder
+// is chosen (the shared /tmp was).
+func TestCacheDirOnlyUnderUserCache(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", "/home/someone/.cache")
+	if dir, err := CacheDir(); err != nil || dir != "/home/someone/.cache/camscope/models" {
+		t.Errorf("cache folder %q, %v", dir, err)
+	}
+	t.Setenv("XDG_CACHE_HOME", "")
+	t.Setenv("HOME", "")
+	dir, err := CacheDir()
+	if err == nil || dir != "" || !strings.Contains(err.Error(), "does not fall back to a shared folder such as /tmp") {
+		t.Errorf("with no cache folder: %q, %v; want a refusal that says why", dir, err)
+	}
+}
+
+// TestInstalledModelsVerifiesChecksum: a catalogue model whose file is
+// there but damaged is not installed. The checksum is computed again only
+// when the file's size or modification time changes.
+func TestInstalledModelsVerifiesChecksum(t *testing.T) {
+	bodies := testCatalogue(t, 2)
+	dir := t.TempDir()
+	good, cut := filepath.Join(dir, Catalogue[0].File()), filepath.Join(dir, Catalogue[1].File())
+	os.WriteFile(good, bodies[0], 0o644)
+	os.WriteFile(cut, bodies[1][:10], 0o644)
+	// A download killed an hour ago left this; one in flight writes its own.
+	stale, live := filepath.Join(dir, ".net1.onnx.11.tmp"), filepath.Join(dir, ".net1.onnx.22.tmp")
+	os.WriteFile(stale, nil, 0o644)
+	os.WriteFile(live, nil, 0o644)
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(stale, old, old)
+	names := func() []string {
+		list, err := InstalledModels(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, m := range list {
+			out = append(out, m.Name)
+		}
+		return out
+	}
+	if got := names(); len(got) != 1 || got[0] != "Net 0" {
+		t.Fatalf("installed %q, want only Net 0 (Net 1's file is cut)", got)
+	}
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("a stale temporary file is still there")
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Error("the temporary file of a download in flight was removed")
+	}
+	// Damaged in place, same size and time: the cached answer stands.
+	st, _ := os.Stat(good)
+	damaged := bytes.Repeat([]byte("x"), len(bodies[0]))
+	os.WriteFile(good, damaged, 0o644)
+	os.Chtimes(good, st.ModTime(), st.ModTime())
+	if got := names(); len(got) != 1 {
+		t.Errorf("installed %q: the result is not cached by size and time", got)
+	}
+	later := st.ModTime().Add(time.Second)
+	os.Chtimes(good, later, later)
+	if got := names(); len(got) != 0 {
+		t.Errorf("installed %q, want none: Net 0's file changed and is damaged", got)
 	}
 }

@@ -232,7 +232,7 @@ func loadExplainModel(f explainFlags, pre preprocess.Options) (*explain.Model, e
 		}
 		return session.DefaultModel()
 	}
-	return explain.LoadModel(f.model, explain.ModelOptions{Labels: f.labels, Layer: f.layer, Preprocess: pre})
+	return explain.LoadModel(context.Background(), f.model, explain.ModelOptions{Labels: f.labels, Layer: f.layer, Preprocess: pre})
 }
 
 func explainFile(model *explain.Model, path string, req explain.Request) (*explain.Result, error) {

@@ -18,7 +18,7 @@ const shared = "../../../shared"
 // and by Grad-CAM. The budget: CAM at most 1.5x the forward pass,
 // Grad-CAM at most 2x.
 func BenchmarkExplainResnet18(b *testing.B) {
-	m, err := LoadModel(filepath.Join(shared, "reference", "resnet18.onnx"), ModelOptions{})
+	m, err := LoadModel(context.Background(), filepath.Join(shared, "reference", "resnet18.onnx"), ModelOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}

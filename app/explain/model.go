@@ -7,6 +7,7 @@
 package explain
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -41,11 +42,15 @@ type Model struct {
 	LoadTime     time.Duration
 }
 
-// LoadModel loads the ONNX model at path for explaining.
-func LoadModel(path string, opt ModelOptions) (*Model, error) {
+// LoadModel loads the ONNX model at path for explaining. It gives up with
+// ctx's error when ctx is done (the engine notices it between operators).
+func LoadModel(ctx context.Context, path string, opt ModelOptions) (*Model, error) {
 	start := time.Now()
-	engine, err := inference.Load(path, inference.Options{MaxMemory: opt.MaxMemory, Keep: keepLayer(opt.Layer)})
+	engine, err := inference.LoadContext(ctx, path, inference.Options{MaxMemory: opt.MaxMemory, Keep: keepLayer(opt.Layer)})
 	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	sidecar := preprocess.SidecarPath(path)

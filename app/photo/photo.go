@@ -14,6 +14,7 @@ package photo
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -62,7 +63,7 @@ type Limits struct {
 var DefaultLimits = Limits{MaxBytes: 256 << 20, MaxPixels: 50_000_000, MaxSide: 20000}
 
 // Sentinel errors; every error returned by this package is an *Error that
-// wraps one of them.
+// wraps one of them, except a context's error from LoadContext.
 var (
 	ErrUnreadable = errors.New("photo: file cannot be read")
 	ErrEmpty      = errors.New("photo: file is empty")
@@ -99,8 +100,24 @@ const (
 // Load opens the photo at path with DefaultLimits.
 func Load(path string) (*Photo, error) { return DefaultLimits.Load(path) }
 
+// LoadContext opens the photo at path with DefaultLimits, giving up when
+// ctx is done.
+func LoadContext(ctx context.Context, path string) (*Photo, error) {
+	return DefaultLimits.LoadContext(ctx, path)
+}
+
 // Load opens the photo at path.
-func (l Limits) Load(path string) (*Photo, error) {
+func (l Limits) Load(path string) (*Photo, error) { return l.LoadContext(context.Background(), path) }
+
+// LoadContext opens the photo at path. It looks at ctx before reading the
+// file, before and after decoding the pixels and before turning them
+// upright, and, when ctx is done,
+// returns ctx's error as it is (the one error of this package that is not
+// an *Error): a photo nobody waits for any more is not decoded to the end.
+func (l Limits) LoadContext(ctx context.Context, path string) (*Photo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	name := filepath.Base(path)
 	fail := func(kind, err error, format string, a ...any) (*Photo, error) {
 		return nil, &Error{Path: path, Msg: fmt.Sprintf(format, a...), Kind: kind, Err: err}
@@ -136,9 +153,11 @@ func (l Limits) Load(path string) (*Photo, error) {
 	if err != nil {
 		return fail(ErrUnreadable, err, "%s could not be read to the end (%v). If it is on a removable or network drive, copy it to this computer first.", path, err)
 	}
-	p, err := l.decode(data, name)
+	p, err := l.decode(ctx, data, name)
+	if e, ok := err.(*Error); ok {
+		e.Path = path
+	}
 	if err != nil {
-		err.(*Error).Path = path
 		return nil, err
 	}
 	return p, nil
@@ -149,10 +168,13 @@ func Decode(data []byte, name string) (*Photo, error) { return DefaultLimits.Dec
 
 // Decode decodes an image file held in memory; name is used in messages.
 // Errors are *Error values.
-func (l Limits) Decode(data []byte, name string) (*Photo, error) { return l.decode(data, name) }
+func (l Limits) Decode(data []byte, name string) (*Photo, error) {
+	return l.decode(context.Background(), data, name)
+}
 
-// decode returns an *Error (never another error type).
-func (l Limits) decode(data []byte, name string) (p *Photo, err error) {
+// decode returns an *Error, or ctx's error when ctx is done between its
+// steps.
+func (l Limits) decode(ctx context.Context, data []byte, name string) (p *Photo, err error) {
 	fail := func(kind, err error, format string, a ...any) (*Photo, error) {
 		return nil, &Error{Msg: fmt.Sprintf(format, a...), Kind: kind, Err: err}
 	}
@@ -185,7 +207,13 @@ func (l Limits) decode(data []byte, name string) (p *Photo, err error) {
 		return fail(ErrTooLarge, nil, "%s is %dx%d pixels; CAMscope opens images up to %s megapixels and %d pixels a side. Scale it down and try again.",
 			name, cfg.Width, cfg.Height, megapixels(l.MaxPixels), l.MaxSide)
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	img, _, err := image.Decode(bytes.NewReader(data))
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || looksCut(format, data) {
 			return fail(ErrDamaged, err, "%s is incomplete: the %s data ends early. The file may not have finished downloading or copying; get it again.", name, upper(format))
@@ -202,6 +230,9 @@ func (l Limits) decode(data []byte, name string) (p *Photo, err error) {
 		// A GIF's first frame may cover part of its logical screen; show it
 		// in place, on white, as viewers do.
 		rgb, hadAlpha = onScreen(rgb, img.Bounds().Min, screen), true
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	return &Photo{
 		Image:       orient(rgb, orientation),

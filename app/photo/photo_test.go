@@ -2,6 +2,7 @@ package photo
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -438,4 +439,47 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("bad photo: %v orientation %d", b, p.Orientation)
 		}
 	})
+}
+
+// countdown is a context that is done from its n-th look at Err on.
+type countdown struct {
+	context.Context
+	n int
+}
+
+func (c *countdown) Err() error {
+	if c.n--; c.n < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestLoadContextStopsBetweenSteps cancels a load at each of its looks at
+// the context in turn: each returns the context's error and no photo; with
+// no cancellation the photo loads.
+func TestLoadContextStopsBetweenSteps(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.png")
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, image.NewRGBA(image.Rect(0, 0, 8, 6))); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	checks := 0
+	for ; checks < 100; checks++ {
+		p, err := LoadContext(&countdown{context.Background(), checks}, path)
+		if err == nil {
+			if p == nil || p.Image.Rect.Dx() != 8 {
+				t.Fatalf("loaded %+v", p)
+			}
+			break
+		}
+		if err != context.Canceled || p != nil {
+			t.Fatalf("cancelled at look %d: %v, %v; want context.Canceled and no photo", checks, p, err)
+		}
+	}
+	if checks < 3 {
+		t.Errorf("the load looks at its context %d times; want it before reading, before decoding and after", checks)
+	}
 }

@@ -63,8 +63,10 @@ type Outcome struct {
 
 // Funcs are the runner's steps; tests replace them with fakes.
 type Funcs struct {
-	LoadPhoto func(path string) (*photo.Photo, error)
-	LoadModel func(path string) (*explain.Model, error)
+	// LoadPhoto and LoadModel give up with ctx's error when ctx is done;
+	// the runner does not wait for them once it is (see abandonable).
+	LoadPhoto func(ctx context.Context, path string) (*photo.Photo, error)
+	LoadModel func(ctx context.Context, path string) (*explain.Model, error)
 	Explain   func(ctx context.Context, m *explain.Model, img *image.RGBA, req explain.Request) (*explain.Result, error)
 	// DefaultModel returns the model to start with, or ErrNoModel.
 	DefaultModel func() (*explain.Model, error)
@@ -73,8 +75,10 @@ type Funcs struct {
 // DefaultFuncs are the real steps.
 func DefaultFuncs() Funcs {
 	return Funcs{
-		LoadPhoto:    photo.Load,
-		LoadModel:    func(path string) (*explain.Model, error) { return explain.LoadModel(path, explain.ModelOptions{}) },
+		LoadPhoto: photo.LoadContext,
+		LoadModel: func(ctx context.Context, path string) (*explain.Model, error) {
+			return explain.LoadModel(ctx, path, explain.ModelOptions{})
+		},
 		Explain:      explain.Photo,
 		DefaultModel: DefaultModel,
 	}
@@ -93,17 +97,20 @@ type Runner struct {
 	gen    uint64
 	cancel context.CancelFunc
 	done   chan struct{} // closed when the latest job's goroutine ends
-	models map[string]*explain.Model
+	models *modelCache
 }
 
-// NewRunner returns a runner that hands outcomes to deliver.
+// NewRunner returns a runner that hands outcomes to deliver. It keeps the
+// models it loaded in a bounded cache (see modelCacheBytes).
 func NewRunner(f Funcs, deliver func(Outcome)) *Runner {
-	return &Runner{funcs: f, deliver: deliver, models: map[string]*explain.Model{}}
+	return &Runner{funcs: f, deliver: deliver, models: newModelCache(modelCacheBytes, modelCacheModels, modelBytes)}
 }
 
 // Submit starts job, cancelling any job in flight, and returns its
 // generation. Jobs never run concurrently: the new one waits until the
-// cancelled one has stopped, so two cores are never shared by two runs.
+// cancelled one has stopped, so two cores are never shared by two runs. A
+// cancelled job stops at once even in a load: the load is abandoned (see
+// abandonable) and ends by itself at its next look at its context.
 func (r *Runner) Submit(job Job) uint64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -165,22 +172,45 @@ func (r *Runner) Wait() {
 	}
 }
 
-// Model returns the model at path, loading it once.
-func (r *Runner) Model(path string) (*explain.Model, error) {
-	r.mu.Lock()
-	m, ok := r.models[path]
-	r.mu.Unlock()
-	if ok {
+// Model returns the model at path from the cache, or loads and caches it.
+// When ctx is done it returns ctx's error at once, without waiting for the
+// load (see abandonable).
+func (r *Runner) Model(ctx context.Context, path string) (*explain.Model, error) {
+	if m, ok := r.models.get(path); ok {
 		return m, nil
 	}
-	m, err := r.funcs.LoadModel(path)
-	if err != nil {
-		return nil, err
+	return abandonable(ctx, func(ctx context.Context) (*explain.Model, error) {
+		m, err := r.funcs.LoadModel(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		r.models.put(path, m)
+		return m, nil
+	})
+}
+
+// abandonable runs load on a goroutine of its own and returns its result,
+// or ctx's error as soon as ctx is done: a job whose load became stale
+// ends at once, and the next job starts without waiting for it. The load
+// itself stops at its next look at ctx (the engine looks between
+// operators); what it returns then is dropped.
+func abandonable[T any](ctx context.Context, load func(context.Context) (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
 	}
-	r.mu.Lock()
-	r.models[path] = m
-	r.mu.Unlock()
-	return m, nil
+	ch := make(chan result, 1)
+	go func() {
+		v, err := load(ctx)
+		ch <- result{v, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
 }
 
 func (r *Runner) run(ctx context.Context, job Job) (out Outcome) {
@@ -188,7 +218,7 @@ func (r *Runner) run(ctx context.Context, job Job) (out Outcome) {
 	defer func() { out.Took = time.Since(start) }()
 	out.Photo, out.PhotoPath = job.Photo, job.PhotoPath
 	if job.PhotoPath != "" {
-		p, err := r.funcs.LoadPhoto(job.PhotoPath)
+		p, err := abandonable(ctx, func(ctx context.Context) (*photo.Photo, error) { return r.funcs.LoadPhoto(ctx, job.PhotoPath) })
 		if err != nil {
 			out.Err = err
 			return out
@@ -197,7 +227,11 @@ func (r *Runner) run(ctx context.Context, job Job) (out Outcome) {
 	}
 	out.Models = append([]*explain.Model(nil), job.Models...)
 	for _, path := range job.ModelPaths {
-		m, err := r.Model(path)
+		m, err := r.Model(ctx, path)
+		if ctx.Err() != nil {
+			out.Err = ctx.Err()
+			return out
+		}
 		if err != nil {
 			out.Err = fmt.Errorf("%w\n\nOpen an ONNX image classifier (a .onnx file with one image input).", err)
 			return out

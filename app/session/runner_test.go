@@ -35,13 +35,13 @@ func newFake() *fake {
 
 func (f *fake) funcs() Funcs {
 	return Funcs{
-		LoadPhoto: func(path string) (*photo.Photo, error) {
+		LoadPhoto: func(_ context.Context, path string) (*photo.Photo, error) {
 			if path == "bad.png" {
 				return nil, errors.New("bad.png is not an image")
 			}
 			return &photo.Photo{Name: path, Image: image.NewRGBA(image.Rect(0, 0, 4, 3))}, nil
 		},
-		LoadModel: func(path string) (*explain.Model, error) {
+		LoadModel: func(_ context.Context, path string) (*explain.Model, error) {
 			return nil, errors.New("cannot load " + path)
 		},
 		Explain: func(ctx context.Context, m *explain.Model, img *image.RGBA, req explain.Request) (*explain.Result, error) {
