@@ -93,6 +93,9 @@ func (w window) resolve(in, kernel []int) (geometry, error) {
 		if k <= 0 || s <= 0 || d <= 0 {
 			return g, fmt.Errorf("%s: kernel, strides and dilations must be positive (kernel %v, strides %v, dilations %v)", w.op, kernel, g.stride, g.dil)
 		}
+		if err := w.inProportion(i, in[i], kernel, g.stride, g.dil, pads); err != nil {
+			return g, err
+		}
 		ext := d*(k-1) + 1
 		switch w.autoPad {
 		case "SAME_UPPER", "SAME_LOWER":
@@ -129,6 +132,43 @@ func (w window) resolve(in, kernel []int) (geometry, error) {
 		}
 	}
 	return g, nil
+}
+
+// minWindowRoom is the extent below which a window's sizes are never
+// refused as out of proportion: a small feature map (1 x 1 at the end of a
+// network fed a small image) may still meet a 3 x 3 kernel with pads of 1
+// or a stride of 2.
+const minWindowRoom = 16
+
+// inProportion refuses, before anything is allocated or computed from them,
+// window sizes out of proportion to the input along spatial axis i (of
+// size in): explicit pads at most the input's size, and kernel, stride and
+// dilation at most the padded input's size (a window or step larger than
+// that reads nothing more); both with a floor of minWindowRoom. Within
+// these bounds, every buffer the kernels size from the geometry (stride
+// phases, padded planes) grows with the input, and no product overflows.
+func (w window) inProportion(i, in int, kernel, stride, dil, pads []int) error {
+	r := len(kernel)
+	room := max(in, minWindowRoom)
+	padded := in
+	if w.autoPad == "NOTSET" {
+		for _, p := range [2]int{pads[i], pads[r+i]} {
+			if p > room {
+				return fmt.Errorf("%s: pads %v are out of proportion to the input (%d along spatial axis %d): CAMscope accepts pads up to the input's size (or %d); the model file is damaged or was not made for this input", w.op, pads, in, i, minWindowRoom)
+			}
+		}
+		padded += max(pads[i], 0) + max(pads[r+i], 0)
+	}
+	room = max(padded, minWindowRoom)
+	for _, f := range []struct {
+		name string
+		v    []int
+	}{{"kernel", kernel}, {"strides", stride}, {"dilations", dil}} {
+		if f.v[i] > room {
+			return fmt.Errorf("%s: %s %v are out of proportion to the input (%d along spatial axis %d, %d with padding): CAMscope accepts kernels, strides and dilations up to the padded input's size (or %d); the model file is damaged or was not made for this input", w.op, f.name, f.v, in, i, padded, minWindowRoom)
+		}
+	}
+	return nil
 }
 
 // spatial splits an N x C x D1 x ... shape.
