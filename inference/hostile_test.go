@@ -96,9 +96,10 @@ func TestLoadRefusesAbsurdWindows(t *testing.T) {
 func TestLoadKeepsSmallWindowsOnSmallInputs(t *testing.T) {
 	x := []int64{1, 1, 1, 1}
 	for name, m := range map[string]*onnxpb.Model{
-		"3x3 conv, pads 1, stride 2": oneNode(convNode(onnxpb.Ints("pads", 1, 1, 1, 1), onnxpb.Ints("strides", 2, 2)), x, convWeights),
-		"1x1 conv, stride 2":         oneNode(convNode(onnxpb.Ints("strides", 2, 2)), x, onnxpb.Tensor{Name: "w", Dims: []int64{1, 1, 1, 1}, Data: []float32{1}}),
-		"3x3 max pool, pads 1":       oneNode(onnxpb.Node{OpType: "MaxPool", Inputs: []string{"x"}, Attrs: []onnxpb.Attr{onnxpb.Ints("kernel_shape", 3, 3), onnxpb.Ints("pads", 1, 1, 1, 1), onnxpb.Ints("strides", 2, 2)}}, x),
+		"3x3 conv, pads 1, stride 2":     oneNode(convNode(onnxpb.Ints("pads", 1, 1, 1, 1), onnxpb.Ints("strides", 2, 2)), x, convWeights),
+		"1x1 conv, stride 2":             oneNode(convNode(onnxpb.Ints("strides", 2, 2)), x, onnxpb.Tensor{Name: "w", Dims: []int64{1, 1, 1, 1}, Data: []float32{1}}),
+		"DeepLab ASPP branch on 14 x 14": oneNode(convNode(onnxpb.Ints("pads", 18, 18, 18, 18), onnxpb.Ints("dilations", 18, 18)), []int64{1, 1, 14, 14}, convWeights),
+		"3x3 max pool, pads 1":           oneNode(onnxpb.Node{OpType: "MaxPool", Inputs: []string{"x"}, Attrs: []onnxpb.Attr{onnxpb.Ints("kernel_shape", 3, 3), onnxpb.Ints("pads", 1, 1, 1, 1), onnxpb.Ints("strides", 2, 2)}}, x),
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := LoadBytes("small.onnx", marshal(t, m), Options{}); err != nil {

@@ -134,39 +134,38 @@ func (w window) resolve(in, kernel []int) (geometry, error) {
 	return g, nil
 }
 
-// minWindowRoom is the extent below which a window's sizes are never
-// refused as out of proportion: a small feature map (1 x 1 at the end of a
-// network fed a small image) may still meet a 3 x 3 kernel with pads of 1
-// or a stride of 2.
-const minWindowRoom = 16
+// windowRoom bounds a window along one axis, in multiples of the input's
+// size there; minWindowRoom is the size below which the input counts as
+// that size, so that a small feature map (1 x 1 at the end of a network
+// fed a small image) may still meet an ordinary window.
+const (
+	windowRoom    = 4
+	minWindowRoom = 16
+)
 
 // inProportion refuses, before anything is allocated or computed from them,
 // window sizes out of proportion to the input along spatial axis i (of
-// size in): explicit pads at most the input's size, and kernel, stride and
-// dilation at most the padded input's size (a window or step larger than
-// that reads nothing more); both with a floor of minWindowRoom. Within
-// these bounds, every buffer the kernels size from the geometry (stride
-// phases, padded planes) grows with the input, and no product overflows.
+// size in): the window's extent (dilation x (kernel-1) + 1), the stride
+// and each explicit pad must be at most windowRoom times the input's size
+// (at least minWindowRoom). Real models stay well within (a DeepLab ASPP
+// branch: extent 37 and pads 18 on a 14 x 14 map); within these bounds,
+// every buffer the kernels size from the geometry (stride phases, padded
+// planes) grows with the input, and no product overflows.
 func (w window) inProportion(i, in int, kernel, stride, dil, pads []int) error {
-	r := len(kernel)
-	room := max(in, minWindowRoom)
-	padded := in
-	if w.autoPad == "NOTSET" {
-		for _, p := range [2]int{pads[i], pads[r+i]} {
-			if p > room {
-				return fmt.Errorf("%s: pads %v are out of proportion to the input (%d along spatial axis %d): CAMscope accepts pads up to the input's size (or %d); the model file is damaged or was not made for this input", w.op, pads, in, i, minWindowRoom)
-			}
-		}
-		padded += max(pads[i], 0) + max(pads[r+i], 0)
+	limit := windowRoom * max(in, minWindowRoom)
+	bad := func(what string, v []int) error {
+		return fmt.Errorf("%s: %s %v are out of proportion to the input (%d along spatial axis %d): CAMscope accepts window extents (dilation x (kernel-1) + 1), strides and pads up to %d times the input's size (at least %d); the model file is damaged or was not made for this input",
+			w.op, what, v, in, i, windowRoom, windowRoom*minWindowRoom)
 	}
-	room = max(padded, minWindowRoom)
-	for _, f := range []struct {
-		name string
-		v    []int
-	}{{"kernel", kernel}, {"strides", stride}, {"dilations", dil}} {
-		if f.v[i] > room {
-			return fmt.Errorf("%s: %s %v are out of proportion to the input (%d along spatial axis %d, %d with padding): CAMscope accepts kernels, strides and dilations up to the padded input's size (or %d); the model file is damaged or was not made for this input", w.op, f.name, f.v, in, i, padded, minWindowRoom)
-		}
+	k, d := kernel[i], dil[i]
+	if k > limit || d > limit || k-1 > (limit-1)/d {
+		return bad(fmt.Sprintf("kernel %v with dilations", kernel), dil)
+	}
+	if stride[i] > limit {
+		return bad("strides", stride)
+	}
+	if w.autoPad == "NOTSET" && (pads[i] > limit || pads[len(kernel)+i] > limit) {
+		return bad("pads", pads)
 	}
 	return nil
 }
