@@ -272,7 +272,7 @@ func TestLoadContextCancels(t *testing.T) {
 		g.Nodes = append(g.Nodes, onnxpb.Node{OpType: "Relu", Inputs: []string{fmt.Sprintf("t%d", i-1)}, Outputs: []string{fmt.Sprintf("t%d", i)}})
 	}
 	b := marshal(t, &onnxpb.Model{Graph: g})
-	for _, at := range []int{1, 10, 1500} { // at 1500 the building is over and the check run is on
+	for _, at := range []int{1, 2, 10, 1500} { // 1 and 2: around the decoding; at 1500 the check run is on
 		ctx := &countdown{Context: context.Background(), n: at}
 		_, err := LoadBytesContext(ctx, "chain.onnx", b, Options{})
 		if !errors.Is(err, context.Canceled) {

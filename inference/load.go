@@ -30,8 +30,8 @@ func Load(path string, opt Options) (*Model, error) {
 }
 
 // LoadContext is Load that stops, with ctx's error, when ctx is cancelled:
-// between decoding the file and preparing it, and at every operator while
-// it builds, folds and checks them.
+// before and after decoding the file, and at every operator while it
+// builds, folds and checks them.
 func LoadContext(ctx context.Context, path string, opt Options) (*Model, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -91,6 +91,9 @@ func LoadBytesContext(ctx context.Context, name string, data []byte, opt Options
 // load decodes the file into the model's description and its nodes, then
 // prepares them to run.
 func load(ctx context.Context, name string, data []byte, opt Options) (*Model, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	limit := opt.maxMemory()
 	g, err := decode.Read(data, decode.Options{MaxMemory: limit})
 	if err != nil {
