@@ -26,6 +26,13 @@ var (
 
 // Load reads and prepares the ONNX model at path.
 func Load(path string, opt Options) (*Model, error) {
+	return LoadContext(context.Background(), path, opt)
+}
+
+// LoadContext is Load that stops, with ctx's error, when ctx is cancelled:
+// before and after decoding the file, and at every operator while it
+// builds, folds and checks them.
+func LoadContext(ctx context.Context, path string, opt Options) (*Model, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -45,7 +52,7 @@ func Load(path string, opt Options) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot read model %s: %w", path, err)
 	}
-	m, err := LoadBytes(filepath.Base(path), data, opt)
+	m, err := LoadBytesContext(ctx, filepath.Base(path), data, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -80,13 +87,19 @@ func (o Options) maxMemory() int64 {
 
 // LoadBytes prepares a model from the bytes of an ONNX file; name is used in
 // messages.
-func LoadBytes(name string, data []byte, opt Options) (m *Model, err error) {
+func LoadBytes(name string, data []byte, opt Options) (*Model, error) {
+	return LoadBytesContext(context.Background(), name, data, opt)
+}
+
+// LoadBytesContext is LoadBytes that stops when ctx is cancelled, as
+// LoadContext does.
+func LoadBytesContext(ctx context.Context, name string, data []byte, opt Options) (m *Model, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			m, err = nil, fmt.Errorf("load model %s: %w: internal error while reading it (%v); please report this file", name, ErrNotONNX, r)
 		}
 	}()
-	m, err = load(name, data, opt)
+	m, err = load(ctx, name, data, opt)
 	if err != nil {
 		return nil, fmt.Errorf("load model %s: %w", name, err)
 	}
@@ -95,10 +108,16 @@ func LoadBytes(name string, data []byte, opt Options) (m *Model, err error) {
 
 // load decodes the file into the model's description and its nodes, then
 // prepares them to run.
-func load(name string, data []byte, opt Options) (*Model, error) {
+func load(ctx context.Context, name string, data []byte, opt Options) (*Model, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	limit := opt.maxMemory()
 	g, err := decode.Read(data, decode.Options{MaxMemory: limit})
 	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	m := &Model{
@@ -124,7 +143,7 @@ func load(name string, data []byte, opt Options) (*Model, error) {
 	for i, n := range g.Nodes {
 		nodes[i] = &step{name: n.Name, opType: n.OpType, inputs: n.Inputs, outputs: n.Outputs, attrs: n.Attrs}
 	}
-	if err := m.prepare(nodes, limit, opt.SampleInputs, opt.Keep); err != nil {
+	if err := m.prepare(ctx, nodes, limit, opt.SampleInputs, opt.Keep); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -3,6 +3,7 @@ package inference
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"camscope/inference/decode"
 	"camscope/inference/ops"
@@ -13,7 +14,11 @@ import (
 // builds their operators, folds everything that does not depend on the
 // input's values, and measures memory with one check run on a zero input,
 // so that a broken model fails here and not on the user's first photo.
-func (m *Model) prepare(nodes []*step, limit int64, samples map[string]*tensor.Tensor, keep []string) error {
+//
+// Constants computed here count in WeightBytes, against limit, as the file's
+// own do: a small file could otherwise fold into gigabytes. It stops, with
+// ctx's error, at the next operator when ctx is cancelled.
+func (m *Model) prepare(ctx context.Context, nodes []*step, limit int64, samples map[string]*tensor.Tensor, keep []string) error {
 	for _, t := range m.consts {
 		m.WeightBytes += tensorBytes(t)
 	}
@@ -28,6 +33,9 @@ func (m *Model) prepare(nodes []*step, limit int64, samples map[string]*tensor.T
 	var steps []*step
 	var err error
 	for _, s := range nodes {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		consts := make([]*tensor.Tensor, len(s.inputs))
 		allConst := true
 		for j, in := range s.inputs {
@@ -55,6 +63,10 @@ func (m *Model) prepare(nodes []*step, limit int64, samples map[string]*tensor.T
 				return err
 			}
 			m.setConsts(s, outs)
+			m.WeightBytes += newBytes(outs, consts)
+			if m.WeightBytes > limit {
+				return fmt.Errorf("%w: its weights and the constants computed from them at load pass the limit of %s at node %q (%s)", ErrTooLarge, decode.FormatBytes(limit), s.name, s.opType)
+			}
 			continue
 		}
 		steps = append(steps, s)
@@ -80,7 +92,7 @@ func (m *Model) prepare(nodes []*step, limit int64, samples map[string]*tensor.T
 	for name, t := range m.consts {
 		m.shapes[name] = t.Shape
 	}
-	values, err := m.run(context.Background(), feed, nil, true, limit)
+	values, err := m.run(ctx, feed, nil, true, limit)
 	if err != nil {
 		return fmt.Errorf("check run on a sample input: %w", err)
 	}
@@ -137,6 +149,33 @@ func (m *Model) setConsts(s *step, outs []*tensor.Tensor) {
 			m.consts[out] = outs[j]
 		}
 	}
+}
+
+// newBytes is the memory that the outputs of a step take beyond its
+// inputs': outputs that are views of an input (Reshape, Identity and
+// friends) add nothing.
+func newBytes(outs, ins []*tensor.Tensor) int64 {
+	var b int64
+	for _, o := range outs {
+		if o != nil && !slices.ContainsFunc(ins, func(in *tensor.Tensor) bool { return sameArray(o, in) }) {
+			b += tensorBytes(o)
+		}
+	}
+	return b
+}
+
+// sameArray reports whether a and b hold their values in one array.
+func sameArray(a, b *tensor.Tensor) bool {
+	if a == nil || b == nil {
+		return false
+	}
+	if cap(a.F) > 0 && cap(b.F) > 0 {
+		return &a.F[:cap(a.F)][cap(a.F)-1] == &b.F[:cap(b.F)][cap(b.F)-1]
+	}
+	if cap(a.I) > 0 && cap(b.I) > 0 {
+		return &a.I[:cap(a.I)][cap(a.I)-1] == &b.I[:cap(b.I)][cap(b.I)-1]
+	}
+	return false
 }
 
 // computeLiveness finds, for every tensor, the last step that reads it, and

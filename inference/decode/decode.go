@@ -7,6 +7,7 @@
 package decode
 
 import (
+	"container/heap"
 	"errors"
 	"fmt"
 	"slices"
@@ -91,6 +92,11 @@ func Read(data []byte, opt Options) (*Graph, error) {
 	for _, n := range g.Nodes {
 		if n.Domain != "" && n.Domain != "ai.onnx" {
 			return nil, fmt.Errorf("%w %q of domain %q (node %q): CAMscope runs only the standard ONNX operators", ops.ErrUnsupported, n.OpType, n.Domain, nodeName(&n))
+		}
+	}
+	for _, t := range g.Initializers {
+		if t.External {
+			return nil, fmt.Errorf("the model keeps its weights in a separate file (external data, from initializer %q on), which CAMscope does not open; save it as one file, e.g. in Python: onnx.save(model, path, save_as_external_data=False)", t.Name)
 		}
 	}
 	for _, group := range [][]onnxpb.ValueInfo{g.Inputs, g.Outputs, g.ValueInfo} {
@@ -220,45 +226,68 @@ func (g *Graph) sorted(nodes []*Node) ([]*Node, error) {
 			produced[o] = true
 		}
 	}
-	done := make([]bool, len(nodes))
-	order := make([]*Node, 0, len(nodes))
-	for len(order) < len(nodes) {
-		progress := false
-		for i, n := range nodes {
-			if done[i] {
-				continue
-			}
-			ready := true
-			for _, in := range n.Inputs {
-				if !avail[in] {
-					ready = false
-					break
-				}
-			}
-			if !ready {
-				continue
-			}
-			done[i], progress = true, true
-			order = append(order, n)
-			for _, o := range n.Outputs {
-				avail[o] = true
+	// Kahn's algorithm, taking among the ready nodes the one the file lists
+	// first: a sorted file keeps its order, and the work is linear in the
+	// nodes and their inputs (times the log of the ready nodes) whatever
+	// the order.
+	waiting := make([]int, len(nodes)) // inputs not yet available, per node
+	readers := map[string][]int{}      // nodes waiting for a tensor
+	ready := &readyNodes{}
+	for i, n := range nodes {
+		for _, in := range n.Inputs {
+			if !avail[in] {
+				waiting[i]++
+				readers[in] = append(readers[in], i)
 			}
 		}
-		if !progress {
-			for i, n := range nodes {
-				if done[i] {
-					continue
-				}
-				for _, in := range n.Inputs {
-					if !avail[in] && !produced[in] {
-						return nil, fmt.Errorf("%w: node %q (%s) reads tensor %q, which is not an input, an initializer or any node's output", ErrNotONNX, n.Name, n.OpType, in)
-					}
-				}
-			}
-			return nil, fmt.Errorf("%w: the graph has a cycle", ErrNotONNX)
+		if waiting[i] == 0 {
+			heap.Push(ready, i)
 		}
 	}
+	order := make([]*Node, 0, len(nodes))
+	for ready.Len() > 0 {
+		n := nodes[heap.Pop(ready).(int)]
+		order = append(order, n)
+		for _, o := range n.Outputs {
+			if o == "" {
+				continue
+			}
+			for _, r := range readers[o] {
+				if waiting[r]--; waiting[r] == 0 {
+					heap.Push(ready, r)
+				}
+			}
+			delete(readers, o)
+		}
+	}
+	if len(order) < len(nodes) {
+		for i, n := range nodes {
+			if waiting[i] == 0 {
+				continue
+			}
+			for _, in := range n.Inputs {
+				if !avail[in] && !produced[in] {
+					return nil, fmt.Errorf("%w: node %q (%s) reads tensor %q, which is not an input, an initializer or any node's output", ErrNotONNX, n.Name, n.OpType, in)
+				}
+			}
+		}
+		return nil, fmt.Errorf("%w: the graph has a cycle", ErrNotONNX)
+	}
 	return order, nil
+}
+
+// readyNodes is a min-heap of node indices.
+type readyNodes []int
+
+func (h readyNodes) Len() int           { return len(h) }
+func (h readyNodes) Less(i, j int) bool { return h[i] < h[j] }
+func (h readyNodes) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *readyNodes) Push(x any)        { *h = append(*h, x.(int)) }
+func (h *readyNodes) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // resolveInput returns the shape and element type an input is fed with.

@@ -85,6 +85,9 @@ type Tensor struct {
 	Name string
 	Dims []int64
 	Data []float32
+	// External is read (never written): the file says the values are in
+	// a separate file (data_location EXTERNAL).
+	External bool
 }
 
 // ValueInfo is a graph input or output, or an inner tensor's shape. A

@@ -175,12 +175,15 @@ func (a *Attr) unmarshal(b []byte) error {
 	})
 }
 
-// tensor reads an initializer: its name only, unless d reads values.
+// tensor reads an initializer: its name and whether its values are in
+// another file only, unless d reads values.
 func (d decoder) tensor(t *Tensor, b []byte) error {
 	if !d.values {
 		return Fields(b, func(num protowire.Number, f Field) error {
 			if num == tensorName && f.IsBytes() {
 				t.Name = string(f.Bytes)
+			} else if num == tensorLocation && f.IsVarint() {
+				t.External = f.Int == 1
 			}
 			return nil
 		})

@@ -47,6 +47,7 @@ const (
 	tensorFloatData = 4
 	tensorName      = 8
 	tensorRawData   = 9
+	tensorLocation  = 14 // data_location: 1 is EXTERNAL
 
 	valueName = 1
 	valueType = 2

@@ -125,8 +125,10 @@ func TestHugeOutputsAreErrors(t *testing.T) {
 	call{op: "Expand"}.errorContains(t, "too large", x, i64(dims(4), 1<<20, 1<<20, 2, 2))
 	call{op: "ConstantOfShape"}.errorContains(t, "too large", i64(dims(3), 1<<40, 1<<40, 1<<40))
 	call{op: "ConstantOfShape"}.errorContains(t, "negative", i64(dims(1), -1))
-	call{op: "MaxPool", attrs: Attrs{"kernel_shape": []int64{1, 1}, "pads": []int64{1 << 20, 1 << 20, 1 << 20, 1 << 20}}}.errorContains(t, "too large", x)
-	call{op: "Conv", attrs: Attrs{"pads": []int64{1 << 20, 1 << 20, 1 << 20, 1 << 20}}}.errorContains(t, "too large", x, tensor.New(1, 1, 1, 1))
+	// Pads this large are refused before the output size is worked out.
+	call{op: "MaxPool", attrs: Attrs{"kernel_shape": []int64{1, 1}, "pads": []int64{1 << 20, 1 << 20, 1 << 20, 1 << 20}}}.errorContains(t, "out of proportion", x)
+	call{op: "Conv", attrs: Attrs{"pads": []int64{1 << 20, 1 << 20, 1 << 20, 1 << 20}}}.errorContains(t, "out of proportion", x, tensor.New(1, 1, 1, 1))
+	call{op: "Range"}.errorContains(t, "too large", i64(dims(), 0), i64(dims(), maxElements+1), i64(dims(), 1))
 }
 
 func TestHugeProductsAreErrors(t *testing.T) {

@@ -119,8 +119,8 @@ func buildRange(n *Node) (Op, error) {
 				return nil, fmt.Errorf("Range: delta is 0")
 			}
 			cnt := max(0, (l-s+d-sign64(d))/d)
-			if cnt > 1<<31 {
-				return nil, fmt.Errorf("Range: %d elements is too many", cnt)
+			if cnt > maxElements {
+				return nil, fmt.Errorf("Range: output of %d elements is too large (the limit is %d)", cnt, maxElements)
 			}
 			out := tensor.NewInt64(int(cnt))
 			for i := range out.I {
@@ -133,8 +133,8 @@ func buildRange(n *Node) (Op, error) {
 			return nil, fmt.Errorf("Range: delta is 0")
 		}
 		cnt := max(0, math.Ceil((l-s)/d))
-		if !(cnt <= 1<<31) {
-			return nil, fmt.Errorf("Range: %v elements is too many", cnt)
+		if !(cnt <= maxElements) {
+			return nil, fmt.Errorf("Range: output of %v elements is too large (the limit is %d)", cnt, maxElements)
 		}
 		out := tensor.New(int(cnt))
 		// Accumulate as the spec's loop does: start, start+delta, ...

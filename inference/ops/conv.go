@@ -135,15 +135,15 @@ func (c *conv) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("Conv: input %s, weights %s: %w", tensor.ShapeString(x.Shape), tensor.ShapeString(w.Shape), err)
 	}
+	outShape := append([]int{nb, p.M}, geo.out...)
+	if err := checkSize("Conv", outShape); err != nil {
+		return nil, err
+	}
 	var k *kernels.Conv
 	if constant {
 		k = c.kernel(p, w, b)
 	} else {
 		k = kernels.NewConv(p, w.F, biasData(b))
-	}
-	outShape := append([]int{nb, p.M}, geo.out...)
-	if err := checkSize("Conv", outShape); err != nil {
-		return nil, err
 	}
 	out := tensor.NewUninit(outShape...) // the kernel writes every value
 	inSize, outSize := ch*p.H*p.W, tensor.Size(outShape[1:])

@@ -103,6 +103,11 @@ func (ct *convTranspose) geometry(in, k []int) (padB, out []int, err error) {
 		if stride[i] <= 0 || dil[i] <= 0 || k[i] <= 0 {
 			return nil, nil, fmt.Errorf("ConvTranspose: kernel, strides and dilations must be positive")
 		}
+		for _, v := range []int{k[i], stride[i], dil[i], outPad[i], pads[i], pads[r+i]} {
+			if v > maxElements {
+				return nil, nil, fmt.Errorf("ConvTranspose: kernel %v, strides %v, dilations %v, pads %v or output_padding %v are out of proportion: CAMscope accepts each up to %d, the size limit of one output", k, stride, dil, pads, outPad, maxElements)
+			}
+		}
 		full := stride[i]*(in[i]-1) + outPad[i] + (k[i]-1)*dil[i] + 1
 		if want != nil {
 			// total is negative when output_shape asks for more than the

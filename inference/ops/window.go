@@ -93,6 +93,9 @@ func (w window) resolve(in, kernel []int) (geometry, error) {
 		if k <= 0 || s <= 0 || d <= 0 {
 			return g, fmt.Errorf("%s: kernel, strides and dilations must be positive (kernel %v, strides %v, dilations %v)", w.op, kernel, g.stride, g.dil)
 		}
+		if err := w.inProportion(i, in[i], kernel, g.stride, g.dil, pads); err != nil {
+			return g, err
+		}
 		ext := d*(k-1) + 1
 		switch w.autoPad {
 		case "SAME_UPPER", "SAME_LOWER":
@@ -129,6 +132,42 @@ func (w window) resolve(in, kernel []int) (geometry, error) {
 		}
 	}
 	return g, nil
+}
+
+// windowRoom bounds a window along one axis, in multiples of the input's
+// size there; minWindowRoom is the size below which the input counts as
+// that size, so that a small feature map (1 x 1 at the end of a network
+// fed a small image) may still meet an ordinary window.
+const (
+	windowRoom    = 4
+	minWindowRoom = 16
+)
+
+// inProportion refuses, before anything is allocated or computed from them,
+// window sizes out of proportion to the input along spatial axis i (of
+// size in): the window's extent (dilation x (kernel-1) + 1), the stride
+// and each explicit pad must be at most windowRoom times the input's size
+// (at least minWindowRoom). Real models stay well within (a DeepLab ASPP
+// branch: extent 37 and pads 18 on a 14 x 14 map); within these bounds,
+// every buffer the kernels size from the geometry (stride phases, padded
+// planes) grows with the input, and no product overflows.
+func (w window) inProportion(i, in int, kernel, stride, dil, pads []int) error {
+	limit := windowRoom * max(in, minWindowRoom)
+	bad := func(what string, v []int) error {
+		return fmt.Errorf("%s: %s %v are out of proportion to the input (%d along spatial axis %d): CAMscope accepts window extents (dilation x (kernel-1) + 1), strides and pads up to %d times the input's size (at least %d); the model file is damaged or was not made for this input",
+			w.op, what, v, in, i, windowRoom, windowRoom*minWindowRoom)
+	}
+	k, d := kernel[i], dil[i]
+	if k > limit || d > limit || k-1 > (limit-1)/d {
+		return bad(fmt.Sprintf("kernel %v with dilations", kernel), dil)
+	}
+	if stride[i] > limit {
+		return bad("strides", stride)
+	}
+	if w.autoPad == "NOTSET" && (pads[i] > limit || pads[len(kernel)+i] > limit) {
+		return bad("pads", pads)
+	}
+	return nil
 }
 
 // spatial splits an N x C x D1 x ... shape.
