@@ -60,24 +60,6 @@ func LoadContext(ctx context.Context, path string, opt Options) (*Model, error) 
 	return m, nil
 }
 
-// LoadContext is Load that gives up when ctx is done.
-//
-// A stand-in: it checks ctx only before and after Load; the engine's own,
-// which notices cancellation at operator boundaries, replaces it.
-func LoadContext(ctx context.Context, path string, opt Options) (*Model, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	m, err := Load(path, opt)
-	if err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
-
 func (o Options) maxMemory() int64 {
 	if o.MaxMemory > 0 {
 		return o.MaxMemory
