@@ -229,7 +229,7 @@ func TestExplainBuiltin(t *testing.T) {
 		t.Errorf("output does not name the built-in model:\n%s", stdout)
 	}
 	code, _, stderr = runCLI(t, "explain", "--image", scene, "--layer", "x", "--out", out)
-	if code != ExitFailed || !strings.Contains(stderr, "need --model") {
+	if code != ExitUsage || !strings.Contains(stderr, "need --model") {
 		t.Errorf("--layer without --model: exit %d, %s", code, stderr)
 	}
 }

@@ -1,0 +1,44 @@
+package cli
+
+import (
+	"image"
+	"image/color"
+	"image/jpeg"
+	"math/rand/v2"
+	"os"
+	"testing"
+)
+
+// writeBigJPEG writes a w x h JPEG to path: a colour gradient with noise, so
+// that it compresses like a photo rather than like a flat picture.
+func writeBigJPEG(t testing.TB, path string, w, h int) {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	rng := rand.New(rand.NewPCG(12, 6))
+	for y := range h {
+		for x := range w {
+			n := rng.IntN(32)
+			img.SetRGBA(x, y, color.RGBA{uint8(x * 255 / w), uint8(y * 255 / h), uint8(128 + n), 255})
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := jpeg.Encode(f, img, &jpeg.Options{Quality: 90}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestWriteBigJPEG writes the benchmark's photo where CAMSCOPE_BIG_JPEG
+// says, for measuring the built binary (README, "Safety: photos and output").
+func TestWriteBigJPEG(t *testing.T) {
+	path := os.Getenv("CAMSCOPE_BIG_JPEG")
+	if path == "" {
+		t.Skip("set CAMSCOPE_BIG_JPEG to a file to write the 4000x3000 benchmark photo")
+	}
+	writeBigJPEG(t, path, 4000, 3000)
+}
