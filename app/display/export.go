@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"camscope/app/atomicfile"
@@ -161,6 +162,10 @@ func save(ctx context.Context, dir string, r *explain.Result, v View, photoFile 
 		if err := render.SavePNG(filepath.Join(dir, name), overlay); err != nil {
 			return fmt.Errorf("write %s: %w", name, err)
 		}
+		// The heat (two photo-sized buffers) is garbage now: hand its
+		// memory back before the next class, so that the peak stays that of
+		// one overlay rather than growing with the classes.
+		debug.FreeOSMemory()
 		m := c.Map
 		name = fileStem(i, c) + ".npy"
 		if err := atomicfile.Write(filepath.Join(dir, name), func(w io.Writer) error {
@@ -172,11 +177,13 @@ func save(ctx context.Context, dir string, r *explain.Result, v View, photoFile 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// The grid's tiles: the same rendering on a copy of the photo at most
+	// GridTileSide pixels on the long side, keeping only the pictures.
 	small, scale := Fit(photo, 1, GridTileSide)
-	s := newScene(small, scale, []*explain.Result{r}, v)
 	tiles := make([]render.Tile, len(r.Classes))
 	for i, c := range r.Classes {
-		tiles[i] = render.Tile{Image: s.Rows[0][i].Image, Title: Title(c)}
+		heat := Placement{Geo: r.Geometry, Scale: scale}.Heat(scaled[i], small.Rect.Size(), v.Colormap)
+		tiles[i] = render.Tile{Image: Overlay(small, heat, v), Title: Title(c)}
 	}
 	if err := render.SavePNG(filepath.Join(dir, "grid.png"), grid([][]render.Tile{tiles})); err != nil {
 		return fmt.Errorf("write grid.png: %w", err)
