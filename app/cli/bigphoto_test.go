@@ -6,6 +6,7 @@ import (
 	"image/jpeg"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -41,4 +42,17 @@ func TestWriteBigJPEG(t *testing.T) {
 		t.Skip("set CAMSCOPE_BIG_JPEG to a file to write the 4000x3000 benchmark photo")
 	}
 	writeBigJPEG(t, path, 4000, 3000)
+}
+
+// BenchmarkExplain12MP is the README's memory and time case: a 4000x3000
+// JPEG, MobileNetV2, top 20, every file written.
+func BenchmarkExplain12MP(b *testing.B) {
+	dir := b.TempDir()
+	photo := filepath.Join(dir, "big.jpg")
+	writeBigJPEG(b, photo, 4000, 3000)
+	for b.Loop() {
+		if code, _, stderr := runCLI(b, "explain", "--image", photo, "--model", mobilenet, "--top", "20", "--out", filepath.Join(dir, "out")); code != ExitOK {
+			b.Fatalf("exit %d: %s", code, stderr)
+		}
+	}
 }

@@ -18,7 +18,7 @@ const shared = "../../../shared"
 
 var mobilenet = filepath.Join(shared, "models", "mobilenet_v2_1.0_224.onnx")
 
-func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+func runCLI(t testing.TB, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code = Main(&Env{Stdout: &out, Stderr: &errb}, args)
