@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -30,7 +31,7 @@ func (a *App) ExportAll(dir string) error {
 		if len(results) > 1 {
 			out = filepath.Join(dir, r.Model.Name)
 		}
-		if err := display.Save(out, r, a.s.View(), a.s.PhotoPath()); err != nil {
+		if err := display.Save(context.Background(), out, r, a.s.View(), a.s.PhotoPath()); err != nil {
 			return fmt.Errorf("%w\n\nChoose a folder you can write to.", err)
 		}
 	}

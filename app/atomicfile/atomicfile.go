@@ -1,4 +1,5 @@
-// Package atomicfile writes files so that no reader ever sees half of one:
+// Package atomicfile writes files (Write) and whole folders (WriteDir) so
+// that no reader ever sees half of one:
 // every file CAMscope writes (exports, maps, downloads, trained models) goes
 // through Write.
 package atomicfile

@@ -1,10 +1,13 @@
 package atomicfile
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -113,4 +116,63 @@ func TestRemoveStale(t *testing.T) {
 		}
 		return errors.New("stop")
 	})
+}
+
+func TestWriteDirReplacesOnlyOnSuccess(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "out")
+	write := func(names ...string) func(string) error {
+		return func(tmp string) error {
+			for _, n := range names {
+				if err := os.WriteFile(filepath.Join(tmp, n), []byte(n), 0o644); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	if err := WriteDir(context.Background(), dir, write("a", "b")); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteDir(context.Background(), dir, write("c")); err != nil {
+		t.Fatal(err)
+	}
+	assertOnly(t, dir, "c")
+	boom := errors.New("boom")
+	err := WriteDir(context.Background(), dir, func(tmp string) error {
+		write("d")(tmp)
+		return boom
+	})
+	if err != boom {
+		t.Fatalf("error %v, want fill's", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := WriteDir(ctx, dir, write("e")); !errors.Is(err, context.Canceled) {
+		t.Fatalf("stopped WriteDir: %v", err)
+	}
+	assertOnly(t, dir, "c")
+	assertOnly(t, parent, "out")
+}
+
+func TestCleanStale(t *testing.T) {
+	parent := t.TempDir()
+	// A process id that is not running: a child that has exited.
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	dead := TempPrefix + strconv.Itoa(cmd.Process.Pid) + "-123"
+	mine := TempPrefix + strconv.Itoa(os.Getpid()) + "-456"
+	for _, d := range []string{dead, mine, "photos"} {
+		if err := os.Mkdir(filepath.Join(parent, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	CleanStale(parent)
+	assertOnly(t, parent, mine, "photos")
+	if err := WriteDir(context.Background(), filepath.Join(parent, "out"), func(string) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	assertOnly(t, parent, mine, "out", "photos")
 }

@@ -3,15 +3,19 @@ package cli
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/schollz/progressbar/v3"
 
+	"camscope/app/atomicfile"
 	"camscope/app/cliflag"
 	"camscope/app/display"
 	"camscope/app/explain"
@@ -88,6 +92,10 @@ func explainCmd(env *Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "camscope explain:", err)
 		return ExitUsage
 	}
+	if f.model == "" && (f.labels != "" || f.layer != "" || !reflect.DeepEqual(pre, preprocess.Options{})) {
+		fmt.Fprintln(env.Stderr, "camscope explain: --labels, --layer and the preprocessing options need --model: the built-in model brings its own")
+		return ExitUsage
+	}
 	model, err := loadExplainModel(f, pre)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "camscope explain:", err)
@@ -111,8 +119,12 @@ func explainCmd(env *Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "camscope explain:", err)
 		return ExitUsage
 	}
+	// A stopped run removes its temporary folders: Save and the folder loop
+	// return when ctx is done, and WriteDir then cleans up.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	if f.input != "" {
-		return explainTensor(env, model, f, req, view)
+		return explainTensor(ctx, env, model, f, req, view)
 	}
 	st, err := os.Stat(f.image)
 	if err != nil {
@@ -120,9 +132,9 @@ func explainCmd(env *Env, args []string) int {
 		return ExitFailed
 	}
 	if !st.IsDir() {
-		res, err := explainFile(model, f.image, req)
+		res, err := explainFile(ctx, model, f.image, req)
 		if err == nil {
-			err = display.Save(f.out, res, view, f.image)
+			err = display.Save(ctx, f.out, res, view, f.image)
 		}
 		if err != nil {
 			fmt.Fprintln(env.Stderr, "camscope explain:", err)
@@ -131,7 +143,7 @@ func explainCmd(env *Env, args []string) int {
 		printResult(env, res, f.out)
 		return ExitOK
 	}
-	return explainFolder(env, model, f, req, view)
+	return explainFolder(ctx, env, model, f, req, view)
 }
 
 func (f *explainFlags) settings() (display.View, explain.Request, preprocess.Options, error) {
@@ -174,15 +186,38 @@ func (p preFlags) options() (preprocess.Options, error) {
 		o.Width, o.Height = w, h
 	}
 	o.Resize = preprocess.ResizeMode(p.resize)
+	switch o.Resize {
+	case "", preprocess.Stretch, preprocess.CenterCrop, preprocess.SquareCrop:
+	default:
+		return o, fmt.Errorf("--resize %q: use %s, %s or %s", p.resize, preprocess.Stretch, preprocess.CenterCrop, preprocess.SquareCrop)
+	}
 	o.CropFraction = p.cropFraction
+	if p.cropFraction != 0 && !(p.cropFraction > 0 && p.cropFraction <= 1) {
+		return o, fmt.Errorf("--crop-fraction %v: give a fraction in (0, 1], e.g. 0.875", p.cropFraction)
+	}
 	o.Range = p.rng
+	if p.rng != "" {
+		if _, _, err := preprocess.ParseRange(p.rng); err != nil {
+			return o, fmt.Errorf("--range %q: use 0,1 | -1,1 | 0,255 | imagenet", p.rng)
+		}
+	}
 	o.Layout = preprocess.Layout(strings.ToUpper(p.layout))
+	switch o.Layout {
+	case "", preprocess.NCHW, preprocess.NHWC:
+	default:
+		return o, fmt.Errorf("--layout %q: use NCHW or NHWC", p.layout)
+	}
 	var err error
 	if o.Mean, err = parseFloats("--mean", p.mean); err != nil {
 		return o, err
 	}
 	if o.Std, err = parseFloats("--std", p.std); err != nil {
 		return o, err
+	}
+	for _, v := range o.Std {
+		if v == 0 {
+			return o, fmt.Errorf("--std %q: every channel's std must be non-zero", p.std)
+		}
 	}
 	switch {
 	case p.bgr && p.rgb:
@@ -204,6 +239,10 @@ func parseSize(s string) (w, h int, err error) {
 	if err1 != nil || err2 != nil || w <= 0 || h <= 0 {
 		return 0, 0, fmt.Errorf("--size %q: give WxH or N, e.g. 224x224", s)
 	}
+	probe := preprocess.Spec{Width: w, Height: h, Resize: preprocess.Stretch, Std: [3]float64{1, 1, 1}, Layout: preprocess.NCHW}
+	if err := probe.Validate(); err != nil {
+		return 0, 0, fmt.Errorf("--size %q: %w", s, err)
+	}
 	return w, h, nil
 }
 
@@ -214,7 +253,7 @@ func parseFloats(flag, s string) ([]float64, error) {
 	var out []float64
 	for _, part := range strings.Split(s, ",") {
 		v, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
-		if err != nil {
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 			return nil, fmt.Errorf("%s %q: give 1 or 3 numbers separated by commas", flag, s)
 		}
 		out = append(out, v)
@@ -227,28 +266,25 @@ func parseFloats(flag, s string) ([]float64, error) {
 
 func loadExplainModel(f explainFlags, pre preprocess.Options) (*explain.Model, error) {
 	if f.model == "" {
-		if f.labels != "" || f.layer != "" || !reflect.DeepEqual(pre, preprocess.Options{}) {
-			return nil, fmt.Errorf("--labels, --layer and the preprocessing options need --model: the built-in model brings its own")
-		}
 		return session.DefaultModel()
 	}
 	return explain.LoadModel(context.Background(), f.model, explain.ModelOptions{Labels: f.labels, Layer: f.layer, Preprocess: pre})
 }
 
-func explainFile(model *explain.Model, path string, req explain.Request) (*explain.Result, error) {
+func explainFile(ctx context.Context, model *explain.Model, path string, req explain.Request) (*explain.Result, error) {
 	p, err := photo.Load(path)
 	if err != nil {
 		return nil, err
 	}
-	return explain.Photo(context.Background(), model, p.Image, req)
+	return explain.Photo(ctx, model, p.Image, req)
 }
 
-func explainTensor(env *Env, model *explain.Model, f explainFlags, req explain.Request, view display.View) int {
+func explainTensor(ctx context.Context, env *Env, model *explain.Model, f explainFlags, req explain.Request, view display.View) int {
 	x, err := npy.ReadFile(f.input)
 	if err == nil {
 		var res *explain.Result
-		if res, err = explain.Tensor(context.Background(), model, x, req); err == nil {
-			if err = display.Save(f.out, res, view, f.input); err == nil {
+		if res, err = explain.Tensor(ctx, model, x, req); err == nil {
+			if err = display.Save(ctx, f.out, res, view, f.input); err == nil {
 				printResult(env, res, f.out)
 				return ExitOK
 			}
@@ -261,7 +297,11 @@ func explainTensor(env *Env, model *explain.Model, f explainFlags, req explain.R
 // imageExts are the file types explain picks up in a folder.
 var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".gif": true, ".bmp": true, ".tif": true, ".tiff": true, ".webp": true}
 
-func explainFolder(env *Env, model *explain.Model, f explainFlags, req explain.Request, view display.View) int {
+// explainFolder explains every photo of the folder f.image, each into its
+// own folder of f.out (named by outputNames). The new f.out replaces the
+// previous one as a whole, once, when at least one photo was explained and
+// the run was not stopped; otherwise f.out is left as it was.
+func explainFolder(ctx context.Context, env *Env, model *explain.Model, f explainFlags, req explain.Request, view display.View) int {
 	entries, err := os.ReadDir(f.image)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "camscope explain: cannot read the folder %s: %v\n", f.image, err)
@@ -278,22 +318,38 @@ func explainFolder(env *Env, model *explain.Model, f explainFlags, req explain.R
 		fmt.Fprintf(env.Stderr, "camscope explain: %s has no image files (PNG, JPEG, GIF, BMP, TIFF, WebP)\n", f.image)
 		return ExitFailed
 	}
+	if err := display.CheckOutput(f.out); err != nil {
+		fmt.Fprintln(env.Stderr, "camscope explain:", err)
+		return ExitFailed
+	}
+	outs := outputNames(files)
 	bar := progressbar.NewOptions(len(files), progressbar.OptionSetWriter(env.Stderr),
 		progressbar.OptionSetDescription("explaining"), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
 	failed := map[string]error{}
-	for _, name := range files {
-		path := filepath.Join(f.image, name)
-		res, err := explainFile(model, path, req)
-		if err == nil {
-			err = display.Save(filepath.Join(f.out, strings.TrimSuffix(name, filepath.Ext(name))), res, view, path)
+	err = atomicfile.WriteDir(ctx, f.out, func(tmp string) error {
+		for i, name := range files {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			path := filepath.Join(f.image, name)
+			res, err := explainFile(ctx, model, path, req)
+			if err == nil {
+				err = display.Save(ctx, filepath.Join(tmp, outs[i]), res, view, path)
+			}
+			if err != nil {
+				failed[name] = err
+			}
+			_ = bar.Add(1)
 		}
-		if err != nil {
-			failed[name] = err
+		if len(failed) == len(files) {
+			return fmt.Errorf("no photo could be explained; %s is left as it was", f.out)
 		}
-		_ = bar.Add(1)
-	}
+		return nil
+	})
 	_ = bar.Finish()
-	fmt.Fprintf(env.Stdout, "%d of %d photos explained into %s\n", len(files)-len(failed), len(files), f.out)
+	if err == nil {
+		fmt.Fprintf(env.Stdout, "%d of %d photos explained into %s\n", len(files)-len(failed), len(files), f.out)
+	}
 	if len(failed) > 0 {
 		fmt.Fprintf(env.Stderr, "%d failed:\n", len(failed))
 		for _, name := range files {
@@ -301,9 +357,59 @@ func explainFolder(env *Env, model *explain.Model, f explainFlags, req explain.R
 				fmt.Fprintf(env.Stderr, "  %s: %v\n", name, err)
 			}
 		}
+	}
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "camscope explain:", err)
+		return ExitFailed
+	}
+	if len(failed) > 0 {
 		return ExitFailed
 	}
 	return ExitOK
+}
+
+// outputNames names each photo's output folder: the file name without its
+// extension, with path separators, control characters and characters
+// Windows forbids turned into '_' and leading and trailing dots and spaces
+// dropped ("photo" if nothing is left). Photos whose names would clash
+// (compared ignoring case) keep their extension instead ("a_jpg", "a_png"),
+// and a name still taken gets "_2", "_3", ...
+func outputNames(files []string) []string {
+	stems := make([]string, len(files))
+	count := map[string]int{}
+	for i, name := range files {
+		stems[i] = safeName(strings.TrimSuffix(name, filepath.Ext(name)))
+		count[strings.ToLower(stems[i])]++
+	}
+	used := map[string]bool{}
+	out := make([]string, len(files))
+	for i, name := range files {
+		n := stems[i]
+		if count[strings.ToLower(n)] > 1 {
+			n = safeName(n + "_" + strings.TrimPrefix(filepath.Ext(name), "."))
+		}
+		for k, base := 2, n; used[strings.ToLower(n)]; k++ {
+			n = fmt.Sprintf("%s_%d", base, k)
+		}
+		used[strings.ToLower(n)] = true
+		out[i] = n
+	}
+	return out
+}
+
+// safeName makes s usable as one folder name on every system.
+func safeName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 32 || r == 127 || strings.ContainsRune(`/\<>:"|?*`, r) {
+			return '_'
+		}
+		return r
+	}, s)
+	s = strings.Trim(s, ". ")
+	if s == "" {
+		s = "photo"
+	}
+	return s
 }
 
 func printResult(env *Env, res *explain.Result, out string) {

@@ -18,7 +18,7 @@ const shared = "../../../shared"
 
 var mobilenet = filepath.Join(shared, "models", "mobilenet_v2_1.0_224.onnx")
 
-func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+func runCLI(t testing.TB, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code = Main(&Env{Stdout: &out, Stderr: &errb}, args)
@@ -229,7 +229,7 @@ func TestExplainBuiltin(t *testing.T) {
 		t.Errorf("output does not name the built-in model:\n%s", stdout)
 	}
 	code, _, stderr = runCLI(t, "explain", "--image", scene, "--layer", "x", "--out", out)
-	if code != ExitFailed || !strings.Contains(stderr, "need --model") {
+	if code != ExitUsage || !strings.Contains(stderr, "need --model") {
 		t.Errorf("--layer without --model: exit %d, %s", code, stderr)
 	}
 }

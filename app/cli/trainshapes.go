@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/png"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,7 +39,7 @@ func runTrainShapes(env *Env, args []string) int {
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
-	if cfg.Steps < 1 || cfg.Batch < 1 || cfg.LR <= 0 || *evalN < 0 {
+	if cfg.Steps < 1 || cfg.Batch < 1 || !(cfg.LR > 0 && cfg.LR <= math.MaxFloat64) || *evalN < 0 {
 		fmt.Fprintln(env.Stderr, "camscope train-shapes: --steps, --batch and --lr must be positive and --eval not negative.")
 		return ExitUsage
 	}

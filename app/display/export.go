@@ -1,13 +1,14 @@
 package display
 
 import (
+	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"image"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"camscope/app/atomicfile"
@@ -67,9 +68,10 @@ type ClassReport struct {
 	MapMax  float32 `json:"map_max"`
 }
 
-// makeReport describes the result as v shows it in scene s (the result on
-// its photo); photoFile names the input.
-func makeReport(r *explain.Result, s *Scene, v View, photoFile string) Report {
+// makeReport describes the result as v shows it; boxes are the classes'
+// localisation boxes in photo pixels (ok false for none) and photoFile
+// names the input.
+func makeReport(r *explain.Result, boxes []*image.Rectangle, v View, photoFile string) Report {
 	m := r.Model
 	ok, _ := m.Explainer.SupportsCAM()
 	rep := Report{
@@ -93,7 +95,7 @@ func makeReport(r *explain.Result, s *Scene, v View, photoFile string) Report {
 		lo, hi := render.Range(false, rawMap(c))
 		cr := ClassReport{Rank: c.Rank, Index: c.Index, Label: c.Label, Prob: c.Prob, Logit: c.Logit,
 			Overlay: fileStem(i, c) + ".png", Map: fileStem(i, c) + ".npy", MapMin: lo, MapMax: hi}
-		if b, ok := box(s.Rows[0][i].Heat, v.BoxThreshold); ok {
+		if b := boxes[i]; b != nil {
 			cr.Box = []int{b.Min.X, b.Min.Y, b.Max.X, b.Max.Y}
 		}
 		rep.Classes = append(rep.Classes, cr)
@@ -118,70 +120,152 @@ func fileStem(i int, c explain.Explained) string {
 	return fmt.Sprintf("%02d_%s", i+1, strings.Trim(label, "_"))
 }
 
-// Save writes the result, as v shows it, into dir: one overlay PNG and one
-// raw map (.npy, float32, feature-grid resolution) per class, grid.png and
-// report.json; photoFile names the input in the report. Everything is
-// written into a temporary folder inside dir first and moved into place at
-// the end, so a failure leaves no half-written result.
-func Save(dir string, r *explain.Result, v View, photoFile string) (err error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("cannot create the output folder %s: %w", dir, err)
+// GridTileSide is the longest side, in pixels, of a tile of the saved
+// grid.png: the grid is composed from a copy of the photo at most this
+// large, so that its size does not grow with the photo's.
+const GridTileSide = 1024
+
+// Save writes the result, as v shows it, as the folder dir: one overlay PNG
+// (at the photo's size) and one raw map (.npy, float32, feature-grid
+// resolution) per class, grid.png (tiles at most GridTileSide pixels on the
+// long side) and report.json; photoFile names the input in the report.
+// Overlays are made and written one at a time. Everything is written into a
+// temporary folder beside dir, which replaces dir only when all of it was
+// written (atomicfile.WriteDir), so a failure or a cancelled ctx leaves dir
+// as it was. dir must be new, empty or an earlier Save's (CheckOutput).
+func Save(ctx context.Context, dir string, r *explain.Result, v View, photoFile string) error {
+	if err := CheckOutput(dir); err != nil {
+		return err
 	}
-	tmp, err := os.MkdirTemp(dir, ".camscope-")
-	if err != nil {
-		return fmt.Errorf("cannot write into the output folder %s: %w", dir, err)
-	}
-	defer os.RemoveAll(tmp)
-	files := map[string]func(path string) error{}
-	s := fullScene(r, v)
-	tiles := make([]render.Tile, len(r.Classes))
+	return atomicfile.WriteDir(ctx, dir, func(tmp string) error { return save(ctx, tmp, r, v, photoFile) })
+}
+
+func save(ctx context.Context, dir string, r *explain.Result, v View, photoFile string) error {
+	photo := fullPhoto(r)
+	raw := make([]render.Map, len(r.Classes))
 	for i, c := range r.Classes {
-		img, m := s.Rows[0][i].Image, c.Map
-		tiles[i] = render.Tile{Image: img, Title: Title(c)}
-		files[fileStem(i, c)+".png"] = func(p string) error { return render.SavePNG(p, img) }
-		files[fileStem(i, c)+".npy"] = func(p string) error {
-			return atomicfile.Write(p, func(w io.Writer) error { return npy.Write(w, tensor.FromFloat32([]int{m.H, m.W}, m.Data)) })
-		}
+		raw[i] = rawMap(c)
 	}
-	g := grid([][]render.Tile{tiles})
-	files["grid.png"] = func(p string) error { return render.SavePNG(p, g) }
-	rep := makeReport(r, s, v, photoFile)
-	files["report.json"] = func(p string) error {
-		b, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
+	scaled := Normalize(v, raw...)
+	boxes := make([]*image.Rectangle, len(r.Classes))
+	overlay := image.NewRGBA(photo.Rect) // reused: one overlay at a time
+	for i, c := range r.Classes {
+		if err := ctx.Err(); err != nil {
 			return err
 		}
-		return atomicfile.Write(p, func(w io.Writer) error {
-			_, err := w.Write(append(b, '\n'))
-			return err
-		})
-	}
-	for name, write := range files {
-		if err := write(filepath.Join(tmp, name)); err != nil {
+		heat := Placement{Geo: r.Geometry, Scale: 1}.Heat(scaled[i], photo.Rect.Size(), v.Colormap)
+		if b, ok := box(heat, v.BoxThreshold); ok {
+			boxes[i] = &b
+		}
+		Render(overlay, photo, heat, v)
+		name := fileStem(i, c) + ".png"
+		if err := render.SavePNG(filepath.Join(dir, name), overlay); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+		// The heat (two photo-sized buffers) is garbage now: hand its
+		// memory back before the next class, so that the peak stays that of
+		// one overlay rather than growing with the classes.
+		debug.FreeOSMemory()
+		m := c.Map
+		name = fileStem(i, c) + ".npy"
+		if err := atomicfile.Write(filepath.Join(dir, name), func(w io.Writer) error {
+			return npy.Write(w, tensor.FromFloat32([]int{m.H, m.W}, m.Data))
+		}); err != nil {
 			return fmt.Errorf("write %s: %w", name, err)
 		}
 	}
-	var errs []error
-	for name := range files {
-		if err := os.Rename(filepath.Join(tmp, name), filepath.Join(dir, name)); err != nil {
-			errs = append(errs, err)
-		}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	return errors.Join(errs...)
+	// The grid's tiles: the same rendering on a copy of the photo at most
+	// GridTileSide pixels on the long side, keeping only the pictures.
+	small, scale := Fit(photo, 1, GridTileSide)
+	tiles := make([]render.Tile, len(r.Classes))
+	for i, c := range r.Classes {
+		heat := Placement{Geo: r.Geometry, Scale: scale}.Heat(scaled[i], small.Rect.Size(), v.Colormap)
+		tiles[i] = render.Tile{Image: Overlay(small, heat, v), Title: Title(c)}
+	}
+	if err := render.SavePNG(filepath.Join(dir, "grid.png"), grid([][]render.Tile{tiles})); err != nil {
+		return fmt.Errorf("write grid.png: %w", err)
+	}
+	b, err := json.MarshalIndent(makeReport(r, boxes, v, photoFile), "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(filepath.Join(dir, "report.json"), func(w io.Writer) error {
+		_, err := w.Write(append(b, '\n'))
+		return err
+	})
 }
 
-// fullScene is the result on the photo at its own size, or for a tensor
-// input on a mid-grey canvas of the tensor's size.
-func fullScene(r *explain.Result, v View) *Scene {
-	photo := r.Photo
-	if photo == nil {
-		photo = image.NewRGBA(image.Rect(0, 0, r.Geometry.PhotoWidth, r.Geometry.PhotoHeight))
-		for i := range photo.Pix {
-			photo.Pix[i] = 128
-			if i%4 == 3 {
-				photo.Pix[i] = 255
+// CheckOutput reports, as a sentence, why the folder dir may not be
+// replaced by a Save: it may be if it does not exist, is empty, holds only
+// what an earlier Save wrote (report.json and the files it names, grid.png),
+// or holds only such folders (an earlier explain of a folder of photos).
+// Anything else is the user's, and is not replaced.
+func CheckOutput(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("cannot use the output folder %s: %w", dir, err)
+	}
+	foreign := ""
+	if _, err := os.Stat(filepath.Join(dir, "report.json")); err == nil {
+		foreign = foreignFile(dir, ents)
+	} else {
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), ".camscope-") {
+				continue // a temporary folder
+			}
+			sub := filepath.Join(dir, e.Name())
+			if _, err := os.Stat(filepath.Join(sub, "report.json")); err != nil || !e.IsDir() || CheckOutput(sub) != nil {
+				foreign = e.Name()
+				break
 			}
 		}
 	}
-	return newScene(render.ToRGBA(photo), 1, []*explain.Result{r}, v)
+	if foreign != "" {
+		return fmt.Errorf("the output folder %s holds %s, which CAMscope did not write; "+
+			"each run replaces the whole folder, so give a new or empty folder (or one an earlier explain wrote)", dir, foreign)
+	}
+	return nil
+}
+
+// foreignFile returns the name of the first entry of dir (which holds a
+// report.json) that the report does not account for; "" if none.
+func foreignFile(dir string, ents []os.DirEntry) string {
+	ours := map[string]bool{"report.json": true, "grid.png": true}
+	var rep Report
+	if b, err := os.ReadFile(filepath.Join(dir, "report.json")); err != nil || json.Unmarshal(b, &rep) != nil {
+		return "a report.json"
+	}
+	for _, c := range rep.Classes {
+		ours[c.Overlay], ours[c.Map] = true, true
+	}
+	for _, e := range ents {
+		n := e.Name()
+		if ours[n] && !e.IsDir() || strings.HasPrefix(n, ".camscope-") {
+			continue // ours, or a temporary folder of an earlier version
+		}
+		return n
+	}
+	return ""
+}
+
+// fullPhoto is the photo at its own size, or for a tensor input a
+// mid-grey canvas of the tensor's size.
+func fullPhoto(r *explain.Result) *image.RGBA {
+	if r.Photo != nil {
+		return render.ToRGBA(r.Photo)
+	}
+	photo := image.NewRGBA(image.Rect(0, 0, r.Geometry.PhotoWidth, r.Geometry.PhotoHeight))
+	for i := range photo.Pix {
+		photo.Pix[i] = 128
+		if i%4 == 3 {
+			photo.Pix[i] = 255
+		}
+	}
+	return photo
 }
