@@ -54,11 +54,12 @@ func BenchmarkSave12MP(b *testing.B) {
 	}
 }
 
-// TestSaveBigPhotoBoundedGrid: a 12 MP photo with 20 classes gives
+// TestSaveBigPhotoBoundedGrid: a 12 MP photo with 4 classes gives
 // full-size overlays but a grid of tiles at most GridTileSide pixels on the
-// long side, and Save never holds all the overlays at once.
+// long side, and Save never holds all the overlays at once. (.ci/test runs
+// it without the race detector, which would take minutes over its pixels.)
 func TestSaveBigPhotoBoundedGrid(t *testing.T) {
-	r := bigResult(t, 4000, 3000, 20)
+	r := bigResult(t, 4000, 3000, 4)
 	out := filepath.Join(t.TempDir(), "out")
 	runtime.GC()
 	base := heapBytes()
@@ -83,18 +84,20 @@ func TestSaveBigPhotoBoundedGrid(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := pngSize(t, filepath.Join(out, "grid.png"))
-	// 5 columns, 4 rows of 1024x768 tiles, 8-pixel padding, one caption line.
-	if g.X != 5*display.GridTileSide+6*8 || g.Y > 4*(768+40)+5*8 {
-		t.Errorf("grid.png is %v, want 5 tiles of %d pixels wide and 4 rows of 768 high", g, display.GridTileSide)
+	// At most 4 tiles of 1024x768 in a row or a column, with 8-pixel
+	// padding and a caption line each; at the photo's size one tile alone
+	// would be 4000 pixels wide.
+	if g.X > 4*(display.GridTileSide+8)+8 || g.Y > 4*(768+48)+8 {
+		t.Errorf("grid.png is %v, want tiles of at most %d pixels on the long side", g, display.GridTileSide)
 	}
 	if o := pngSize(t, filepath.Join(out, "01_"+strings.ReplaceAll(r.Classes[0].Label, " ", "_")+".png")); o != image.Pt(4000, 3000) {
 		t.Errorf("overlay is %v, want the photo's 4000x3000", o)
 	}
-	// One 12 MP overlay is 48 MB; all 20 at once would be 960 MB, with their
-	// heats three times that.
+	// One 12 MP overlay is 48 MB; all 4 at once would be 192 MB, with their
+	// heats three times that again.
 	grew := (peak - base) >> 20
 	t.Logf("heap grew by %d MiB while saving", grew)
-	if grew > 600 {
+	if grew > 450 {
 		t.Errorf("the heap grew by %d MiB while saving; overlays are not made one at a time", grew)
 	}
 }
