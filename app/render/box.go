@@ -16,15 +16,21 @@ func ThresholdBox(m Map, level float32) (box image.Rectangle, ok bool) {
 	// visit all 8 neighbours without bounds checks.
 	pw := m.W + 2
 	todo := make([]bool, pw*(m.H+2))
+	above := 0
 	for y := 0; y < m.H; y++ {
 		row := m.Data[y*m.W : (y+1)*m.W]
 		prow := todo[(y+1)*pw+1 : (y+1)*pw+1+m.W]
 		for x, v := range row {
 			prow[x] = v >= level
+			if prow[x] {
+				above++
+			}
 		}
 	}
 	nb := [8]int{-pw - 1, -pw, -pw + 1, -1, 1, pw - 1, pw, pw + 1}
-	var stack []int
+	// A pixel enters the stack once: sized for all of them at the start, it
+	// never grows (growing it took most of the time on 12 MP photos).
+	stack := make([]int, 0, above)
 	best := 0
 	for start, t := range todo {
 		if !t {
