@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	fyne.io/fyne/v2 v2.7.1
 	github.com/chewxy/hm v1.0.0
+	github.com/klauspost/compress v1.20.5
 	github.com/lucasb-eyer/go-colorful v1.4.1
 	github.com/owulveryck/onnx-go v0.5.0
 	github.com/schollz/progressbar/v3 v3.19.1

@@ -19,7 +19,12 @@ var (
 // says: blend at v.Opacity, then the box and contour.
 func Render(dst, photo *image.RGBA, h *render.Heat, v View) {
 	h.Blend(dst, photo, v.Opacity)
-	decorate(dst, h, v)
+	var b image.Rectangle
+	ok := false
+	if v.Box {
+		b, ok = box(h, v.BoxThreshold)
+	}
+	decorate(dst, h, v, b, ok)
 }
 
 // Overlay is Render into a new image.
@@ -29,17 +34,15 @@ func Overlay(photo *image.RGBA, h *render.Heat, v View) *image.RGBA {
 	return out
 }
 
-// decorate draws the box and contour v asks for onto an overlay, with
-// lines that grow with the picture.
-func decorate(dst *image.RGBA, h *render.Heat, v View) {
+// decorate draws the contour and the box b (if ok) that v asks for onto an
+// overlay, with lines that grow with the picture.
+func decorate(dst *image.RGBA, h *render.Heat, v View, b image.Rectangle, ok bool) {
 	width := max(1, min(dst.Bounds().Dx(), dst.Bounds().Dy())/150)
 	if v.Contour {
 		render.DrawContour(dst, h.Values(), float32(v.BoxThreshold), contourColour, float64(width))
 	}
-	if v.Box {
-		if b, ok := box(h, v.BoxThreshold); ok {
-			render.DrawRect(dst, b, boxColour, width)
-		}
+	if v.Box && ok {
+		render.DrawRect(dst, b, boxColour, width)
 	}
 }
 

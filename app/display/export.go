@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 
 	"camscope/app/atomicfile"
@@ -148,24 +147,30 @@ func save(ctx context.Context, dir string, r *explain.Result, v View, photoFile 
 	}
 	scaled := Normalize(v, raw...)
 	boxes := make([]*image.Rectangle, len(r.Classes))
-	overlay := image.NewRGBA(photo.Rect) // reused: one overlay at a time
+	// One overlay at a time, into buffers reused from class to class: the
+	// peak stays that of one overlay, and no class pays for fresh memory.
+	overlay := image.NewRGBA(photo.Rect)
+	place := Placement{Geo: r.Geometry, Scale: 1}
+	var heat *render.Heat
 	for i, c := range r.Classes {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		heat := Placement{Geo: r.Geometry, Scale: 1}.Heat(scaled[i], photo.Rect.Size(), v.Colormap)
-		if b, ok := box(heat, v.BoxThreshold); ok {
+		if heat == nil {
+			heat = place.Heat(scaled[i], photo.Rect.Size(), v.Colormap)
+		} else {
+			heat.Remap(scaled[i], place.Cover())
+		}
+		b, ok := box(heat, v.BoxThreshold)
+		if ok {
 			boxes[i] = &b
 		}
-		Render(overlay, photo, heat, v)
+		heat.Blend(overlay, photo, v.Opacity)
+		decorate(overlay, heat, v, b, ok)
 		name := fileStem(i, c) + ".png"
 		if err := render.SavePNG(filepath.Join(dir, name), overlay); err != nil {
 			return fmt.Errorf("write %s: %w", name, err)
 		}
-		// The heat (two photo-sized buffers) is garbage now: hand its
-		// memory back before the next class, so that the peak stays that of
-		// one overlay rather than growing with the classes.
-		debug.FreeOSMemory()
 		m := c.Map
 		name = fileStem(i, c) + ".npy"
 		if err := atomicfile.Write(filepath.Join(dir, name), func(w io.Writer) error {

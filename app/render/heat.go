@@ -26,6 +26,14 @@ func NewHeat(m Map, cover Rect, size image.Point, cm *Colormap) *Heat {
 	return h
 }
 
+// Remap replaces the heat's map by m over cover, keeping its size and
+// colormap and reusing its buffers: a series of maps over one large photo
+// then costs no new memory.
+func (h *Heat) Remap(m Map, cover Rect) {
+	h.inside = upsampleInto(h.values, m, cover)
+	h.SetColormap(h.cm)
+}
+
 // Size returns the size of the photo the heat was prepared for.
 func (h *Heat) Size() image.Point { return image.Pt(h.values.W, h.values.H) }
 
@@ -41,16 +49,18 @@ func (h *Heat) SetColormap(cm *Colormap) {
 		h.rgba = make([]uint8, n)
 	}
 	h.rgba = h.rgba[:n]
-	k := 0
-	w := h.values.W
-	for y := h.inside.Min.Y; y < h.inside.Max.Y; y++ {
-		for _, v := range h.values.Data[y*w+h.inside.Min.X : y*w+h.inside.Max.X] {
-			c := cm.lut[index(v)]
-			p := h.rgba[k : k+4 : k+4]
-			p[0], p[1], p[2], p[3] = c.R, c.G, c.B, 255
-			k += 4
+	w, in := h.values.W, h.inside
+	rows(in.Dy(), in.Dx(), func(y0, y1 int) {
+		k := y0 * in.Dx() * 4
+		for y := in.Min.Y + y0; y < in.Min.Y+y1; y++ {
+			for _, v := range h.values.Data[y*w+in.Min.X : y*w+in.Max.X] {
+				c := cm.lut[index(v)]
+				p := h.rgba[k : k+4 : k+4]
+				p[0], p[1], p[2], p[3] = c.R, c.G, c.B, 255
+				k += 4
+			}
 		}
-	}
+	})
 }
 
 // Blend writes opacity*heat + (1-opacity)*photo, per channel, to dst, and
@@ -70,29 +80,31 @@ func (h *Heat) Blend(dst, photo *image.RGBA, opacity float64) {
 	na := 256 - a
 	in := h.inside
 	rw := in.Dx() * 4
-	for y := 0; y < size.Y; y++ {
-		d := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):]
-		p := photo.Pix[photo.PixOffset(photo.Rect.Min.X, photo.Rect.Min.Y+y):]
-		d, p = d[:size.X*4], p[:size.X*4]
-		if y < in.Min.Y || y >= in.Max.Y {
-			copy(d, p)
-			continue
+	rows(size.Y, size.X, func(y0, y1 int) {
+		for y := y0; y < y1; y++ {
+			d := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):]
+			p := photo.Pix[photo.PixOffset(photo.Rect.Min.X, photo.Rect.Min.Y+y):]
+			d, p = d[:size.X*4], p[:size.X*4]
+			if y < in.Min.Y || y >= in.Max.Y {
+				copy(d, p)
+				continue
+			}
+			x0, x1 := in.Min.X*4, in.Max.X*4
+			copy(d[:x0], p[:x0])
+			copy(d[x1:], p[x1:])
+			hp := h.rgba[(y-in.Min.Y)*rw : (y-in.Min.Y+1)*rw]
+			d, p = d[x0:x1], p[x0:x1]
+			for i := 0; i+3 < len(hp); i += 4 {
+				dd := d[i : i+4 : i+4]
+				pp := p[i : i+4 : i+4]
+				hh := hp[i : i+4 : i+4]
+				dd[0] = uint8((uint32(hh[0])*a + uint32(pp[0])*na + 128) >> 8)
+				dd[1] = uint8((uint32(hh[1])*a + uint32(pp[1])*na + 128) >> 8)
+				dd[2] = uint8((uint32(hh[2])*a + uint32(pp[2])*na + 128) >> 8)
+				dd[3] = uint8((uint32(hh[3])*a + uint32(pp[3])*na + 128) >> 8)
+			}
 		}
-		x0, x1 := in.Min.X*4, in.Max.X*4
-		copy(d[:x0], p[:x0])
-		copy(d[x1:], p[x1:])
-		hp := h.rgba[(y-in.Min.Y)*rw : (y-in.Min.Y+1)*rw]
-		d, p = d[x0:x1], p[x0:x1]
-		for i := 0; i+3 < len(hp); i += 4 {
-			dd := d[i : i+4 : i+4]
-			pp := p[i : i+4 : i+4]
-			hh := hp[i : i+4 : i+4]
-			dd[0] = uint8((uint32(hh[0])*a + uint32(pp[0])*na + 128) >> 8)
-			dd[1] = uint8((uint32(hh[1])*a + uint32(pp[1])*na + 128) >> 8)
-			dd[2] = uint8((uint32(hh[2])*a + uint32(pp[2])*na + 128) >> 8)
-			dd[3] = uint8((uint32(hh[3])*a + uint32(pp[3])*na + 128) >> 8)
-		}
-	}
+	})
 }
 
 // ToRGBA returns img as an *image.RGBA with its origin at (0, 0): img itself

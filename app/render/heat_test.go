@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -53,6 +54,32 @@ func TestHeatBlend(t *testing.T) {
 	h.Blend(dst, photo, -3)
 	if !bytes.Equal(dst.Pix, photo.Pix) {
 		t.Error("opacity -3 does not give the photo")
+	}
+}
+
+// TestHeatRemap: a heat remapped with another map and cover (its buffers
+// reused) equals a heat made fresh, on a picture large enough for the
+// passes to split their rows over the cores: nothing of the earlier map
+// remains outside the new cover.
+func TestHeatRemap(t *testing.T) {
+	photo := testPhoto(900, 700)
+	size := photo.Rect.Size()
+	h := NewHeat(blobMap(7, 2, 4), FullRect(900, 700), size, Jet)
+	m := blobMap(7, 5, 1)
+	cover := Rect{100, 0, 700, 700}
+	h.Remap(m, cover)
+	want := NewHeat(m, cover, size, Jet)
+	if h.Inside() != want.Inside() || !slices.Equal(h.Values().Data, want.Values().Data) {
+		t.Fatal("remapped values differ from a fresh heat's")
+	}
+	got, exp := image.NewRGBA(photo.Rect), image.NewRGBA(photo.Rect)
+	h.Blend(got, photo, 0.6)
+	want.Blend(exp, photo, 0.6)
+	if err := compareImages(got, exp, 0); err != nil {
+		t.Fatalf("remapped blend: %v", err)
+	}
+	if err := compareImages(got, blendRef(want, photo, 0.6), 1); err != nil {
+		t.Fatalf("parallel blend against the reference: %v", err)
 	}
 }
 

@@ -69,29 +69,46 @@ func taps(first, n, cells int, origin, extent float64) []tap {
 // covered pixels. The map is resampled as floats; quantise only afterwards.
 // NaN and ±Inf spread to their neighbours: pass a normalised map.
 func Upsample(m Map, cover Rect, width, height int) (Map, image.Rectangle) {
-	m.check()
 	out := NewMap(width, height)
+	return out, upsampleInto(out, m, cover)
+}
+
+// upsampleInto is Upsample into out, whose size is the photo's and whose
+// earlier contents are all overwritten.
+func upsampleInto(out, m Map, cover Rect) image.Rectangle {
+	m.check()
+	width, height := out.W, out.H
 	in := cover.Pixels(width, height)
 	if m.W == 0 || m.H == 0 || in.Empty() {
-		return out, image.Rectangle{}
+		clear(out.Data)
+		return image.Rectangle{}
 	}
 	cols := taps(in.Min.X, in.Dx(), m.W, cover.X, cover.W)
-	rows := taps(in.Min.Y, in.Dy(), m.H, cover.Y, cover.H)
-	// Blend the two source rows first (m.W values), then along the row: two
-	// multiply-adds per output pixel instead of four.
-	tmp := make([]float32, m.W)
-	for k, r := range rows {
-		r0 := m.Data[r.i0*m.W : r.i0*m.W+m.W]
-		r1 := m.Data[r.i1*m.W : r.i1*m.W+m.W]
-		for j := range tmp {
-			tmp[j] = r0[j] + r.f*(r1[j]-r0[j])
+	taprows := taps(in.Min.Y, in.Dy(), m.H, cover.Y, cover.H)
+	rows(height, width, func(y0, y1 int) {
+		// Blend the two source rows first (m.W values), then along the
+		// row: two multiply-adds per output pixel instead of four.
+		tmp := make([]float32, m.W)
+		for y := y0; y < y1; y++ {
+			row := out.Data[y*width : (y+1)*width]
+			if y < in.Min.Y || y >= in.Max.Y {
+				clear(row)
+				continue
+			}
+			clear(row[:in.Min.X])
+			clear(row[in.Max.X:])
+			r := taprows[y-in.Min.Y]
+			r0 := m.Data[r.i0*m.W : r.i0*m.W+m.W]
+			r1 := m.Data[r.i1*m.W : r.i1*m.W+m.W]
+			for j := range tmp {
+				tmp[j] = r0[j] + r.f*(r1[j]-r0[j])
+			}
+			row = row[in.Min.X:in.Max.X]
+			for x, c := range cols {
+				a, b := tmp[c.i0], tmp[c.i1]
+				row[x] = a + c.f*(b-a)
+			}
 		}
-		y := in.Min.Y + k
-		row := out.Data[y*width+in.Min.X : y*width+in.Max.X]
-		for x, c := range cols {
-			a, b := tmp[c.i0], tmp[c.i1]
-			row[x] = a + c.f*(b-a)
-		}
-	}
-	return out, in
+	})
+	return in
 }

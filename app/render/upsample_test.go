@@ -48,6 +48,8 @@ func TestUpsampleMatchesReference(t *testing.T) {
 		"one cell":             {1, 1, 10, 10, Rect{2, 2, 5, 5}},
 		"upscale by one":       {8, 6, 8, 6, FullRect(8, 6)},
 		"downscale":            {40, 30, 20, 15, FullRect(20, 15)},
+		// Over parallelPixels: the rows are split over the cores.
+		"large, center crop": {7, 7, 900, 700, Rect{100, 0, 700, 700}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
