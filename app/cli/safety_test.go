@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"camscope/app/display"
 	"camscope/assets"
 )
 
@@ -27,6 +29,8 @@ func TestExplainUsageErrors(t *testing.T) {
 		"crop fraction":     {append(m, "--crop-fraction", "1.5"), "--crop-fraction"},
 		"crop fraction NaN": {append(m, "--crop-fraction", "NaN"), "--crop-fraction"},
 		"negative crop":     {append(m, "--resize", "center-crop", "--crop-fraction", "-0.5"), "--crop-fraction"},
+		"crop fraction 0":   {append(m, "--resize", "center-crop", "--crop-fraction", "0"), "--crop-fraction 0: give a fraction in (0, 1]"},
+		"top 0, no class":   {append(m, "--top", "0"), "--top 0 explains only the --class classes"},
 		"mean NaN":          {append(m, "--mean", "NaN"), "--mean"},
 		"std zero":          {append(m, "--std", "0,1,1"), "--std"},
 		"std Inf":           {append(m, "--std", "Inf"), "--std"},
@@ -49,6 +53,28 @@ func TestExplainUsageErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, ExitUsage, c.says)
 			}
 		})
+	}
+}
+
+// TestExplainTopZero: --top 0 with --class explains only the named
+// classes.
+func TestExplainTopZero(t *testing.T) {
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, "explain", "--image", filepath.Join(shared, "images", "pets.png"), "--model", mobilenet,
+		"--top", "0", "--class", "tabby", "--out", out)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep display.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Classes) != 1 || rep.Classes[0].Index != 282 {
+		t.Errorf("report classes %+v: want only tabby (282)", rep.Classes)
 	}
 }
 
