@@ -78,6 +78,52 @@ func TestExplainTopZero(t *testing.T) {
 	}
 }
 
+// TestExplainOutSymlink: --out a symbolic link to a folder: the run
+// replaces the folder and the link still points to it; a link to nothing
+// is refused (exit 1) and left alone.
+func TestExplainOutSymlink(t *testing.T) {
+	data, err := assets.ShapesSamples.ReadFile("shapes/sample_circle.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, parent := t.TempDir(), t.TempDir()
+	photo, target, link := filepath.Join(in, "c.png"), filepath.Join(parent, "real"), filepath.Join(parent, "out")
+	if err := os.WriteFile(photo, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(target, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, link); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	for _, image := range []string{photo, in, photo} { // a photo, a folder run, a photo again
+		if code, _, stderr := runCLI(t, "explain", "--image", image, "--out", link); code != ExitOK {
+			t.Fatalf("--image %s: exit %d: %s", image, code, stderr)
+		}
+		if got, err := os.Readlink(link); err != nil || got != target {
+			t.Fatalf("after --image %s: --out is %q (%v), want the link to %s", image, got, err, target)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(link, "report.json")); err != nil {
+		t.Error(err)
+	}
+	if got := names(t, parent); !slices.Equal(got, []string{"out", "real"}) {
+		t.Errorf("beside the output: %v", got)
+	}
+	gone := filepath.Join(parent, "gone")
+	if err := os.Symlink(gone, filepath.Join(parent, "dangling")); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, "explain", "--image", photo, "--out", filepath.Join(parent, "dangling"))
+	if code != ExitFailed || !strings.Contains(stderr, "is a symbolic link to "+gone+", which does not exist") {
+		t.Errorf("--out a dangling link: exit %d, %s", code, stderr)
+	}
+	if got, err := os.Readlink(filepath.Join(parent, "dangling")); err != nil || got != gone {
+		t.Errorf("the dangling link is %q (%v), want it left alone", got, err)
+	}
+}
+
 // TestExplainFolderNames: output folders named after photos are safe and
 // distinct.
 func TestExplainFolderNames(t *testing.T) {
