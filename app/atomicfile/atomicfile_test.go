@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -175,4 +176,62 @@ func TestCleanStale(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertOnly(t, parent, mine, "out", "photos")
+}
+
+// TestWriteDirThroughSymlink: when dir is a symbolic link to a folder, the
+// folder it points to is replaced and the link survives, pointing to the
+// new content; a link to nothing is refused and left alone.
+func TestWriteDirThroughSymlink(t *testing.T) {
+	write := func(tmp string) error { return os.WriteFile(filepath.Join(tmp, "new"), nil, 0o644) }
+	for name, relative := range map[string]bool{"absolute link elsewhere": false, "relative link beside": true} {
+		t.Run(name, func(t *testing.T) {
+			parent, links := t.TempDir(), t.TempDir()
+			target, dest := filepath.Join(parent, "real"), filepath.Join(parent, "real")
+			if relative {
+				links, dest = parent, "real"
+			}
+			if err := os.Mkdir(target, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(target, "old"), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			link := filepath.Join(links, "out")
+			if err := os.Symlink(dest, link); err != nil {
+				t.Skip("no symbolic links here:", err)
+			}
+			if err := WriteDir(context.Background(), link, write); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := os.Readlink(link); err != nil || got != dest {
+				t.Fatalf("the link is %q (%v), want a link to %q", got, err, dest)
+			}
+			assertOnly(t, link, "new")
+			assertOnly(t, target, "new")
+			if relative {
+				assertOnly(t, parent, "out", "real")
+			} else {
+				assertOnly(t, parent, "real")
+				assertOnly(t, links, "out")
+			}
+		})
+	}
+	t.Run("dangling link", func(t *testing.T) {
+		parent := t.TempDir()
+		link, dest := filepath.Join(parent, "out"), filepath.Join(parent, "gone")
+		if err := os.Symlink(dest, link); err != nil {
+			t.Skip("no symbolic links here:", err)
+		}
+		err := WriteDir(context.Background(), link, func(string) error {
+			t.Error("fill called for a dangling link")
+			return nil
+		})
+		if err == nil || !strings.Contains(err.Error(), "is a symbolic link to "+dest+", which does not exist") {
+			t.Fatalf("error %v, want a refusal that names the missing folder", err)
+		}
+		if got, err := os.Readlink(link); err != nil || got != dest {
+			t.Errorf("the link is %q (%v), want it left alone", got, err)
+		}
+		assertOnly(t, parent, "out")
+	})
 }

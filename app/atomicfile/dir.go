@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -29,7 +30,16 @@ const staleAge = 24 * time.Hour
 // is undone. Otherwise the temporary folder is removed and dir is left as
 // it was. Stale temporary folders of killed runs in dir's parent are
 // removed first (see CleanStale).
+//
+// When dir is a symbolic link to a folder, that folder is the one replaced
+// (its parent is where the temporary folder goes), so the link survives and
+// points to the new content. A link to nothing is refused before fill is
+// called: replacing it would destroy the link.
 func WriteDir(ctx context.Context, dir string, fill func(tmp string) error) error {
+	dir, err := linkTarget(dir)
+	if err != nil {
+		return err
+	}
 	parent := filepath.Dir(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("cannot create the output folder %s: %w", parent, err)
@@ -59,6 +69,24 @@ func WriteDir(ctx context.Context, dir string, fill func(tmp string) error) erro
 	}
 	os.RemoveAll(old)
 	return nil
+}
+
+// linkTarget returns the folder dir names: dir itself, or, when dir is a
+// symbolic link, the path it leads to, which must exist.
+func linkTarget(dir string) (string, error) {
+	if fi, err := os.Lstat(dir); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		return dir, nil
+	}
+	target, err := filepath.EvalSymlinks(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		dest, _ := os.Readlink(dir)
+		return "", fmt.Errorf("the output folder %s is a symbolic link to %s, which does not exist; "+
+			"create that folder, or give another output folder", dir, dest)
+	}
+	if err != nil {
+		return "", fmt.Errorf("cannot follow the output folder's symbolic link %s: %w", dir, err)
+	}
+	return target, nil
 }
 
 // CleanStale removes the temporary folders WriteDir left in parent when

@@ -24,24 +24,37 @@ var (
 	ErrServer    = errors.New("the server refused the download")
 	ErrTooLarge  = errors.New("the server sent more than the catalogue declares")
 	ErrStalled   = errors.New("the server stopped sending")
+	ErrNoAnswer  = errors.New("the server did not answer")
 )
 
 // A download's time limits: connecting (and the TLS handshake) may take
 // connectTimeout; after that it is abandoned as soon as no byte has
-// arrived for idleTimeout (the response's headers included).
-const connectTimeout = 15 * time.Second
-
-var idleTimeout = 30 * time.Second // a variable for the tests
+// arrived for idleTimeout (the response's headers included). Variables for
+// the tests.
+var (
+	connectTimeout = 15 * time.Second
+	idleTimeout    = 30 * time.Second
+)
 
 // NewClient is the HTTP client downloads use by default: the system's proxy
 // settings, with a connect and TLS handshake timeout (Download adds the idle
-// timeout). http.DefaultClient has none: a server that stops answering
-// would hang a download until it is cancelled.
+// timeout, which covers the wait for the response's headers too).
+// http.DefaultClient has none: a server that stops answering would hang a
+// download until it is cancelled.
 func NewClient() *http.Client {
+	return newClient((&net.Dialer{KeepAlive: 30 * time.Second}).DialContext)
+}
+
+// newClient is NewClient connecting through dial, which it gives
+// connectTimeout to connect (the tests give a dial that never connects).
+func newClient(dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.DialContext = (&net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}).DialContext
+	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		ctx, cancel := context.WithTimeout(ctx, connectTimeout)
+		defer cancel()
+		return dial(ctx, network, addr)
+	}
 	t.TLSHandshakeTimeout = connectTimeout
-	t.ResponseHeaderTimeout = idleTimeout
 	return &http.Client{Transport: t}
 }
 
@@ -86,6 +99,9 @@ func Download(ctx context.Context, client *http.Client, base string, e Entry, di
 		}
 		if context.Cause(ctx) == ErrStalled {
 			return "", stalled()
+		}
+		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+			return "", fmt.Errorf("download %s: %w within %v. Check the internet connection and try again, or open a model file you already have.", e.Name, ErrNoAnswer, connectTimeout)
 		}
 		var ue *url.Error
 		if errors.As(err, &ue) {

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -271,12 +272,89 @@ func TestDownloadStalled(t *testing.T) {
 	}
 }
 
-// TestNewClientHasTimeouts: downloads do not use http.DefaultClient, which
-// waits for ever.
-func TestNewClientHasTimeouts(t *testing.T) {
-	tr, ok := NewClient().Transport.(*http.Transport)
-	if !ok || tr.DialContext == nil || tr.TLSHandshakeTimeout == 0 || tr.ResponseHeaderTimeout == 0 || tr.Proxy == nil {
-		t.Fatalf("client transport %+v: want connect, handshake and header timeouts and the system's proxy", tr)
+// silentServer accepts connections and never answers; its address.
+func silentServer(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var conns []net.Conn
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				for _, c := range conns {
+					c.Close()
+				}
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+	})
+	return ln.Addr().String()
+}
+
+// TestDownloadNoAnswer: with the default client, a server that does not
+// answer is given up on after the configured time (shortened here), with a
+// sentence that says so and what to do: one whose connection never
+// completes or that never answers the TLS handshake after connectTimeout,
+// one that never sends the response's headers after idleTimeout.
+func TestDownloadNoAnswer(t *testing.T) {
+	_, entry := servedEntry()
+	savedConnect, savedIdle := connectTimeout, idleTimeout
+	t.Cleanup(func() { connectTimeout, idleTimeout = savedConnect, savedIdle })
+	addr := silentServer(t)
+	// A connection attempt nobody answers (no SYN-ACK) cannot be made
+	// reliably on a test machine: this dial waits for its deadline.
+	unanswered := func() *http.Client {
+		return newClient(func(ctx context.Context, _, _ string) (net.Conn, error) {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		})
+	}
+	const short, long = 200 * time.Millisecond, 10 * time.Second
+	cases := map[string]struct {
+		connect, idle time.Duration
+		client        func() *http.Client // made once the timeouts are set
+		url           string
+		want          error
+		says          string
+	}{
+		"connect":       {short, long, unanswered, "http://192.0.2.1/", ErrNoAnswer, "the server did not answer within 200ms. Check the internet connection"},
+		"TLS handshake": {short, long, NewClient, "https://" + addr + "/", ErrNoAnswer, "the server did not answer within 200ms. Check the internet connection"},
+		"headers":       {long, short, NewClient, "http://" + addr + "/", ErrStalled, "nothing arrived for 200ms. Check the internet connection"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			connectTimeout, idleTimeout = c.connect, c.idle
+			dir := t.TempDir()
+			start := time.Now()
+			_, err := Download(context.Background(), c.client(), c.url, entry, dir, nil)
+			took := time.Since(start)
+			if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.says) {
+				t.Fatalf("error %v, want %v with %q", err, c.want, c.says)
+			}
+			if took < short || took > 2*time.Second {
+				t.Errorf("gave up after %v, want about %v", took, short)
+			}
+			if files, _ := os.ReadDir(dir); len(files) != 0 {
+				t.Errorf("left %d files", len(files))
+			}
+		})
+	}
+}
+
+// TestNewClientUsesSystemProxy: downloads go through the proxy the system
+// names (the time limits are TestDownloadNoAnswer's).
+func TestNewClientUsesSystemProxy(t *testing.T) {
+	if tr, ok := NewClient().Transport.(*http.Transport); !ok || tr.Proxy == nil {
+		t.Fatalf("client transport %+v: want the system's proxy", NewClient().Transport)
 	}
 }
 

@@ -48,7 +48,7 @@ type explainFlags struct {
 // preFlags map onto preprocess.Options.
 type preFlags struct {
 	size, resize, rng, mean, std, layout string
-	cropFraction                         float64
+	cropFraction                         cliflag.Float
 	bgr, rgb                             bool
 }
 
@@ -60,7 +60,7 @@ func explainCmd(env *Env, args []string) int {
 	fs.StringVar(&f.model, "model", "", "ONNX model (default: the built-in shapes model)")
 	fs.StringVar(&f.labels, "labels", "", "labels file, one per line (default: found next to the model)")
 	fs.StringVar(&f.layer, "layer", "", "feature tensor to compute maps on (default: the one feeding global pooling)")
-	fs.IntVar(&f.top, "top", explain.DefaultTopK, "number of most probable classes to explain (1-20)")
+	fs.IntVar(&f.top, "top", explain.DefaultTopK, "number of most probable classes to explain (1-20; 0: only the --class classes)")
 	fs.StringVar(&f.method, "method", "auto", "cam, gradcam, or auto (CAM where the model allows it, else Grad-CAM)")
 	fs.Var(&f.classes, "class", "also explain this class: an index or part of a label (repeatable)")
 	fs.StringVar(&f.colormap, "colormap", "jet", "colormap: "+strings.Join(render.Names(), ", "))
@@ -73,7 +73,7 @@ func explainCmd(env *Env, args []string) int {
 	fs.Float64Var(&f.boxThreshold, "box-threshold", display.DefaultBoxThreshold, "threshold for box and contour, as a fraction of the scaled map")
 	fs.StringVar(&f.pre.size, "size", "", "model input size, WxH or N (default: from the model)")
 	fs.StringVar(&f.pre.resize, "resize", "", "stretch or center-crop")
-	fs.Float64Var(&f.pre.cropFraction, "crop-fraction", 0, "for center-crop: the crop's share of the resized shorter side (torchvision: 0.875)")
+	fs.Var(&f.pre.cropFraction, "crop-fraction", "for center-crop and square-crop: the share of the shorter side kept, a `fraction` in (0, 1] (torchvision: 0.875)")
 	fs.StringVar(&f.pre.rng, "range", "", "input value range: 0,1 | -1,1 | 0,255 | imagenet")
 	fs.StringVar(&f.pre.mean, "mean", "", "per-channel mean of pixel/255, e.g. 0.485,0.456,0.406")
 	fs.StringVar(&f.pre.std, "std", "", "per-channel std of pixel/255, e.g. 0.229,0.224,0.225")
@@ -167,8 +167,11 @@ func (f *explainFlags) settings() (display.View, explain.Request, preprocess.Opt
 			return view, req, pre, err
 		}
 	}
-	if f.top < 1 || f.top > explain.MaxTopK {
-		return view, req, pre, fmt.Errorf("--top must be between 1 and %d, not %d", explain.MaxTopK, f.top)
+	if f.top < 0 || f.top > explain.MaxTopK {
+		return view, req, pre, fmt.Errorf("--top must be between 1 and %d (or 0 with --class), not %d", explain.MaxTopK, f.top)
+	}
+	if f.top == 0 && len(f.classes) == 0 {
+		return view, req, pre, fmt.Errorf("--top 0 explains only the --class classes; give --class, or --top from 1 to %d", explain.MaxTopK)
 	}
 	if pre, err = f.pre.options(); err != nil {
 		return view, req, pre, err
@@ -191,9 +194,11 @@ func (p preFlags) options() (preprocess.Options, error) {
 	default:
 		return o, fmt.Errorf("--resize %q: use %s, %s or %s", p.resize, preprocess.Stretch, preprocess.CenterCrop, preprocess.SquareCrop)
 	}
-	o.CropFraction = p.cropFraction
-	if p.cropFraction != 0 && !(p.cropFraction > 0 && p.cropFraction <= 1) {
-		return o, fmt.Errorf("--crop-fraction %v: give a fraction in (0, 1], e.g. 0.875", p.cropFraction)
+	if c := p.cropFraction; c.Given {
+		if !(c.Value > 0 && c.Value <= 1) {
+			return o, fmt.Errorf("--crop-fraction %v: give a fraction in (0, 1], e.g. 0.875", c.Value)
+		}
+		o.CropFraction = c.Value
 	}
 	o.Range = p.rng
 	if p.rng != "" {

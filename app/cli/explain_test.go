@@ -169,6 +169,7 @@ func TestExplainErrors(t *testing.T) {
 		"missing model":     {[]string{"--image", pets, "--model", filepath.Join(dir, "nope.onnx")}, ExitFailed, "does not exist"},
 		"photo as model":    {[]string{"--image", pets, "--model", pets}, ExitFailed, "not an ONNX model"},
 		"unwritable output": {[]string{"--image", pets, "--model", mobilenet, "--out", filepath.Join(file, "out")}, ExitFailed, "output folder"},
+		"crop, stretches":   {[]string{"--image", pets, "--model", mobilenet, "--crop-fraction", "0.9"}, ExitFailed, "does not crop"},
 		"cam without head":  {[]string{"--image", pets, "--model", filepath.Join(shared, "reference", "vgg_small.onnx"), "--method", "cam"}, ExitFailed, "Grad-CAM"},
 	}
 	for name, c := range cases {

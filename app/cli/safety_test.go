@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"camscope/app/display"
 	"camscope/assets"
 )
 
@@ -27,6 +29,8 @@ func TestExplainUsageErrors(t *testing.T) {
 		"crop fraction":     {append(m, "--crop-fraction", "1.5"), "--crop-fraction"},
 		"crop fraction NaN": {append(m, "--crop-fraction", "NaN"), "--crop-fraction"},
 		"negative crop":     {append(m, "--resize", "center-crop", "--crop-fraction", "-0.5"), "--crop-fraction"},
+		"crop fraction 0":   {append(m, "--resize", "center-crop", "--crop-fraction", "0"), "--crop-fraction 0: give a fraction in (0, 1]"},
+		"top 0, no class":   {append(m, "--top", "0"), "--top 0 explains only the --class classes"},
 		"mean NaN":          {append(m, "--mean", "NaN"), "--mean"},
 		"std zero":          {append(m, "--std", "0,1,1"), "--std"},
 		"std Inf":           {append(m, "--std", "Inf"), "--std"},
@@ -49,6 +53,74 @@ func TestExplainUsageErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, ExitUsage, c.says)
 			}
 		})
+	}
+}
+
+// TestExplainTopZero: --top 0 with --class explains only the named
+// classes.
+func TestExplainTopZero(t *testing.T) {
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, "explain", "--image", filepath.Join(shared, "images", "pets.png"), "--model", mobilenet,
+		"--top", "0", "--class", "tabby", "--out", out)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep display.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Classes) != 1 || rep.Classes[0].Index != 282 {
+		t.Errorf("report classes %+v: want only tabby (282)", rep.Classes)
+	}
+}
+
+// TestExplainOutSymlink: --out a symbolic link to a folder: the run
+// replaces the folder and the link still points to it; a link to nothing
+// is refused (exit 1) and left alone.
+func TestExplainOutSymlink(t *testing.T) {
+	data, err := assets.ShapesSamples.ReadFile("shapes/sample_circle.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, parent := t.TempDir(), t.TempDir()
+	photo, target, link := filepath.Join(in, "c.png"), filepath.Join(parent, "real"), filepath.Join(parent, "out")
+	if err := os.WriteFile(photo, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(target, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, link); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	for _, image := range []string{photo, in, photo} { // a photo, a folder run, a photo again
+		if code, _, stderr := runCLI(t, "explain", "--image", image, "--out", link); code != ExitOK {
+			t.Fatalf("--image %s: exit %d: %s", image, code, stderr)
+		}
+		if got, err := os.Readlink(link); err != nil || got != target {
+			t.Fatalf("after --image %s: --out is %q (%v), want the link to %s", image, got, err, target)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(link, "report.json")); err != nil {
+		t.Error(err)
+	}
+	if got := names(t, parent); !slices.Equal(got, []string{"out", "real"}) {
+		t.Errorf("beside the output: %v", got)
+	}
+	gone := filepath.Join(parent, "gone")
+	if err := os.Symlink(gone, filepath.Join(parent, "dangling")); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, "explain", "--image", photo, "--out", filepath.Join(parent, "dangling"))
+	if code != ExitFailed || !strings.Contains(stderr, "is a symbolic link to "+gone+", which does not exist") {
+		t.Errorf("--out a dangling link: exit %d, %s", code, stderr)
+	}
+	if got, err := os.Readlink(filepath.Join(parent, "dangling")); err != nil || got != gone {
+		t.Errorf("the dangling link is %q (%v), want it left alone", got, err)
 	}
 }
 

@@ -162,6 +162,10 @@ func Resolve(inputShape []int, numClasses int, metadata map[string]string, sidec
 		s.CropFraction = s.Resize.defaultCropFraction()
 	}
 	if !s.Resize.crops() {
+		if opt.cropFraction != 0 {
+			return Spec{}, src, fmt.Errorf("%w: the crop fraction %v was given, but the resize mode %s (from the %s) does not crop; ask for %s or %s too, or leave the crop fraction out",
+				ErrSpec, opt.cropFraction, s.Resize, originName(src.Resize), CenterCrop, SquareCrop)
+		}
 		s.CropFraction, src.CropFraction = 0, ""
 	}
 	if shape.width > 0 && (s.Width != shape.width || s.Height != shape.height) {

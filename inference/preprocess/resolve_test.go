@@ -204,6 +204,8 @@ func TestResolveErrors(t *testing.T) {
 		"sidecar resize":    {nil, bad("e.json", `{"preprocessing": {"resize": "squash"}}`), Options{}, `resize "squash"`},
 		"sidecar crop":      {nil, bad("f.json", `{"preprocessing": {"resize": "center-crop", "crop_fraction": 2}}`), Options{}, "crop fraction"},
 		"sidecar two docs":  {nil, bad("g.json", `{} {}`), Options{}, "more than one"},
+		"crop, stretch":     {nil, "", Options{Resize: Stretch, CropFraction: 0.9}, "resize mode stretch (from the command line) does not crop"},
+		"crop, sidecar":     {nil, bad("h.json", `{"preprocessing": {"resize": "stretch"}}`), Options{CropFraction: 0.9}, "(from the sidecar file) does not crop"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
