@@ -103,5 +103,19 @@ func parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
 		fmt.Fprintf(fs.Output(), "camscope %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
 		return ExitUsage, false
 	}
+	// An option given an empty text (often an unset shell variable, as in
+	// --model "$MODEL") would silently mean its default.
+	empty := ""
+	fs.Visit(func(f *flag.Flag) {
+		if g, ok := f.Value.(flag.Getter); ok && empty == "" {
+			if s, ok := g.Get().(string); ok && s == "" {
+				empty = f.Name
+			}
+		}
+	})
+	if empty != "" {
+		fmt.Fprintf(fs.Output(), "camscope %s: --%s is empty; give it a value, or leave the option out for its default\n", fs.Name(), empty)
+		return ExitUsage, false
+	}
 	return 0, true
 }

@@ -45,6 +45,9 @@ func TestExplainUsageErrors(t *testing.T) {
 		"eval-loc n":        {[]string{"eval-loc", "--n", "0"}, "--n"},
 		"run no out":        {[]string{"run", "--model", mobilenet, "--input", "x.npy"}, "--out"},
 		"bad flag value":    {[]string{"explain", "--top", "many"}, "invalid value"},
+		"empty model":       {[]string{"explain", "--image", pets, "--model", ""}, "--model is empty"},
+		"empty size":        {append(m, "--size", ""), "--size is empty"},
+		"empty run input":   {[]string{"run", "--model", mobilenet, "--input", "", "--out", t.TempDir()}, "--input is empty"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
