@@ -177,6 +177,34 @@ func TestFoldedConstantsCountAgainstTheLimit(t *testing.T) {
 	}
 }
 
+// TestOutputsOverTheBudgetAreRefusedBeforeAllocation: an operator's output
+// is measured against what is left of the memory limit before it is
+// allocated, both when it is folded at load and in the check run: a
+// 512 MiB output under a 64 MiB limit allocates nothing like it. (Loading
+// used to compute the output first and count it after.)
+func TestOutputsOverTheBudgetAreRefusedBeforeAllocation(t *testing.T) {
+	shape := onnxpb.Node{OpType: "Constant", Outputs: []string{"shape"}, Attrs: []onnxpb.Attr{onnxpb.Ints("value_ints", 8192, 16384)}}
+	expand := &onnxpb.Model{Graph: onnxpb.Graph{
+		Nodes:   []onnxpb.Node{shape, {OpType: "Expand", Inputs: []string{"x", "shape"}, Outputs: []string{"y"}}},
+		Inputs:  []onnxpb.ValueInfo{{Name: "x", Dims: []int64{1, 1}}},
+		Outputs: []onnxpb.ValueInfo{{Name: "y"}},
+	}}
+	for name, c := range map[string]struct {
+		m  *onnxpb.Model
+		op string
+	}{
+		"folded at load": {constantsModel(1, 8192, 16384), "ConstantOfShape"},
+		"check run":      {expand, "Expand"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := refusedCheaply(t, marshal(t, c.m), Options{MaxMemory: 64 << 20}, c.op, "[8192x16384] needs 512.0 MiB", "left of the model's memory limit")
+			if !errors.Is(err, ErrTooLarge) {
+				t.Errorf("got %v, want ErrTooLarge", err)
+			}
+		})
+	}
+}
+
 // reversedChain is x -> Identity -> ... -> y, n nodes listed last first.
 func reversedChain(n int) *onnxpb.Model {
 	name := func(i int) string { return fmt.Sprintf("t%d", i) }
