@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"camscope/inference/onnxpb"
+	"camscope/inference/ops"
 	"camscope/inference/tensor"
 )
 
@@ -421,7 +422,7 @@ func (t *Tape) Replay(x *tensor.Tensor) (*tensor.Tensor, error) {
 				in[j] = get(name)
 			}
 		}
-		outs, err := runStep(s, in)
+		outs, err := runStep(s, in, ops.NoBudget)
 		if err != nil {
 			return nil, fmt.Errorf("%s: replay: %w", t.m.Name, err)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"camscope/inference/decode"
 	"camscope/inference/ops"
+	"camscope/inference/tensor"
 )
 
 // Opset range this engine implements for the default ONNX domain.
@@ -46,7 +47,7 @@ func LoadContext(ctx context.Context, path string, opt Options) (*Model, error) 
 	limit := opt.maxMemory()
 	if 2*st.Size() > limit {
 		return nil, fmt.Errorf("%s: %w: the file is %s and loading it needs about %s, over the limit of %s; raise the limit or use a smaller model",
-			path, ErrTooLarge, decode.FormatBytes(st.Size()), decode.FormatBytes(2*st.Size()), decode.FormatBytes(limit))
+			path, ErrTooLarge, tensor.FormatBytes(st.Size()), tensor.FormatBytes(2*st.Size()), tensor.FormatBytes(limit))
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {

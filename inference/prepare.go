@@ -2,10 +2,10 @@ package inference
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
-	"camscope/inference/decode"
 	"camscope/inference/ops"
 	"camscope/inference/tensor"
 )
@@ -16,14 +16,16 @@ import (
 // so that a broken model fails here and not on the user's first photo.
 //
 // Constants computed here count in WeightBytes, against limit, as the file's
-// own do: a small file could otherwise fold into gigabytes. It stops, with
-// ctx's error, at the next operator when ctx is cancelled.
+// own do: a small file could otherwise fold into gigabytes. Each operator
+// folded gets what is left of limit as its budget, and refuses an output
+// over it before allocating it. It stops, with ctx's error, at the next
+// operator when ctx is cancelled.
 func (m *Model) prepare(ctx context.Context, nodes []*step, limit int64, samples map[string]*tensor.Tensor, keep []string) error {
 	for _, t := range m.consts {
 		m.WeightBytes += tensorBytes(t)
 	}
 	if m.WeightBytes > limit {
-		return fmt.Errorf("%w: its weights take %s, over the limit of %s", ErrTooLarge, decode.FormatBytes(m.WeightBytes), decode.FormatBytes(limit))
+		return fmt.Errorf("%w: its weights take %s, over the limit of %s", ErrTooLarge, tensor.FormatBytes(m.WeightBytes), tensor.FormatBytes(limit))
 	}
 
 	nodes = m.fuseSiLU(nodes, keep)
@@ -58,14 +60,18 @@ func (m *Model) prepare(ctx context.Context, nodes []*step, limit int64, samples
 			}
 		}
 		if allConst {
-			outs, err := runStep(s, consts)
+			outs, err := runStep(s, consts, ops.Budget(limit-m.WeightBytes))
+			if errors.Is(err, ErrTooLarge) {
+				return fmt.Errorf("%w; its weights and the constants computed from them at load already take %s of the limit of %s",
+					err, tensor.FormatBytes(m.WeightBytes), tensor.FormatBytes(limit))
+			}
 			if err != nil {
 				return err
 			}
 			m.setConsts(s, outs)
 			m.WeightBytes += newBytes(outs, consts)
 			if m.WeightBytes > limit {
-				return fmt.Errorf("%w: its weights and the constants computed from them at load pass the limit of %s at node %q (%s)", ErrTooLarge, decode.FormatBytes(limit), s.name, s.opType)
+				return fmt.Errorf("%w: its weights and the constants computed from them at load pass the limit of %s at node %q (%s)", ErrTooLarge, tensor.FormatBytes(limit), s.name, s.opType)
 			}
 			continue
 		}
@@ -138,7 +144,7 @@ func (m *Model) prepare(ctx context.Context, nodes []*step, limit int64, samples
 	m.computeLiveness()
 	if m.WeightBytes+m.PeakBytes > limit {
 		return fmt.Errorf("%w: it needs %s for weights and %s for activations, over the limit of %s", ErrTooLarge,
-			decode.FormatBytes(m.WeightBytes), decode.FormatBytes(m.PeakBytes), decode.FormatBytes(limit))
+			tensor.FormatBytes(m.WeightBytes), tensor.FormatBytes(m.PeakBytes), tensor.FormatBytes(limit))
 	}
 	return nil
 }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"sort"
 
-	"camscope/inference/decode"
+	"camscope/inference/ops"
 	"camscope/inference/tensor"
 )
 
@@ -49,7 +49,9 @@ func (m *Model) lookup(values map[string]*tensor.Tensor, name string) *tensor.Te
 }
 
 // run executes the steps. With keepAll it frees nothing and checks the live
-// bytes against limit as it goes (the check run at load).
+// bytes against limit as it goes (the check run at load): each operator
+// gets what is left of limit as its budget, and refuses an output over it
+// before allocating it.
 func (m *Model) run(ctx context.Context, inputs map[string]*tensor.Tensor, keep []string, keepAll bool, limit int64) (map[string]*tensor.Tensor, error) {
 	values := make(map[string]*tensor.Tensor, len(m.steps)+len(inputs))
 	for k, v := range inputs {
@@ -78,7 +80,11 @@ func (m *Model) run(ctx context.Context, inputs map[string]*tensor.Tensor, keep 
 				return nil, fmt.Errorf("node %q (%s): input %q has no value", s.name, s.opType, name)
 			}
 		}
-		outs, err := runStep(s, in)
+		budget := ops.NoBudget
+		if keepAll {
+			budget = ops.Budget(limit - live)
+		}
+		outs, err := runStep(s, in, budget)
 		if err != nil {
 			return nil, err
 		}
@@ -90,7 +96,7 @@ func (m *Model) run(ctx context.Context, inputs map[string]*tensor.Tensor, keep 
 			if keepAll && outs[j] != nil {
 				live += tensorBytes(outs[j])
 				if live > limit {
-					return nil, fmt.Errorf("%w: its activations pass %s at node %q", ErrTooLarge, decode.FormatBytes(limit), s.name)
+					return nil, fmt.Errorf("%w: its activations pass %s at node %q", ErrTooLarge, tensor.FormatBytes(limit), s.name)
 				}
 			}
 		}
@@ -132,15 +138,16 @@ func tensorBytes(t *tensor.Tensor) int64 {
 	return 4 * int64(len(t.F))
 }
 
-// runStep runs one operator, turning a panic in it into an error: a model
-// file is untrusted input, and the program must report, not crash.
-func runStep(s *step, in []*tensor.Tensor) (outs []*tensor.Tensor, err error) {
+// runStep runs one operator within budget, turning a panic in it into an
+// error: a model file is untrusted input, and the program must report, not
+// crash.
+func runStep(s *step, in []*tensor.Tensor, budget ops.Budget) (outs []*tensor.Tensor, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("node %q (%s) failed: %v", s.name, s.opType, r)
 		}
 	}()
-	outs, err = s.op.Run(in)
+	outs, err = s.op.Run(budget, in)
 	if err != nil {
 		return nil, fmt.Errorf("node %q (%s): %w", s.name, s.opType, err)
 	}

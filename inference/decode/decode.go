@@ -28,7 +28,7 @@ const (
 // Errors that Read wraps, for callers that branch on the kind of failure.
 var (
 	ErrNotONNX  = errors.New("not an ONNX model")
-	ErrTooLarge = errors.New("model needs more memory than allowed")
+	ErrTooLarge = ops.ErrTooLarge
 )
 
 // Options tune Read.
@@ -102,7 +102,7 @@ func Read(data []byte, opt Options) (*Graph, error) {
 	for _, group := range [][]onnxpb.ValueInfo{g.Inputs, g.Outputs, g.ValueInfo} {
 		for _, vi := range group {
 			if b := declaredBytes(vi.Dims); b > opt.MaxMemory {
-				return nil, fmt.Errorf("%w: tensor %q is declared with shape %v (%s), over the limit of %s", ErrTooLarge, vi.Name, vi.Dims, FormatBytes(b), FormatBytes(opt.MaxMemory))
+				return nil, fmt.Errorf("%w: tensor %q is declared with shape %v (%s), over the limit of %s", ErrTooLarge, vi.Name, vi.Dims, tensor.FormatBytes(b), tensor.FormatBytes(opt.MaxMemory))
 			}
 		}
 	}
@@ -326,17 +326,4 @@ func declaredBytes(dims []int64) int64 {
 		}
 	}
 	return b
-}
-
-// FormatBytes writes a size for messages: "1.5 MiB".
-func FormatBytes(b int64) string {
-	switch {
-	case b >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30))
-	case b >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
-	case b >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(b)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", b)
 }

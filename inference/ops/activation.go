@@ -138,7 +138,7 @@ func buildPRelu(n *Node) (Op, error) {
 		}
 		return x
 	})
-	run := opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	run := opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("PRelu", inputs, 2); err != nil {
 			return nil, err
 		}
@@ -171,7 +171,7 @@ func hardSigmoid(x, alpha, beta float32) float32 {
 }
 
 func buildRelu(n *Node) (Op, error) {
-	run := opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	run := opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Relu", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -238,7 +238,7 @@ func buildClip(n *Node) (Op, error) {
 			return nil, fmt.Errorf("Clip: %w", err)
 		}
 	}
-	run := opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	run := opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Clip", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -360,7 +360,7 @@ func buildShrink(n *Node) (Op, error) {
 		}
 		return 0
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Shrink", inputs, 1); err != nil {
 			return nil, err
 		}

@@ -65,7 +65,7 @@ func TestSiLU(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := op.Run([]*tensor.Tensor{x})
+	out, err := op.Run(NoBudget, []*tensor.Tensor{x})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func BenchmarkSigmoid(b *testing.B) {
 	op, _ := Build(&Node{OpType: "Sigmoid", Opset: 13, NumOutputs: 1})
 	b.ReportAllocs()
 	for b.Loop() {
-		op.Run([]*tensor.Tensor{x})
+		op.Run(NoBudget, []*tensor.Tensor{x})
 	}
 }
 

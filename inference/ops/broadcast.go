@@ -196,7 +196,7 @@ func broadcastOffsets(out, in []int) ([]int, error) {
 }
 
 func buildExpand(n *Node) (Op, error) {
-	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Expand", inputs, 2); err != nil {
 			return nil, err
 		}
@@ -209,7 +209,7 @@ func buildExpand(n *Node) (Op, error) {
 		if err != nil {
 			return nil, fmt.Errorf("Expand: %s does not broadcast to %v", tensor.ShapeString(x.Shape), s)
 		}
-		if err := checkSize("Expand", shape); err != nil {
+		if err := budget.checkSize("Expand", x.DType, shape); err != nil {
 			return nil, err
 		}
 		out := broadcastTensor(x, shape)
@@ -221,7 +221,7 @@ func buildExpand(n *Node) (Op, error) {
 }
 
 func buildTile(n *Node) (Op, error) {
-	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Tile", inputs, 2); err != nil {
 			return nil, err
 		}
@@ -243,7 +243,7 @@ func buildTile(n *Node) (Op, error) {
 			to = append(to, int(r), x.Shape[i])
 			shape = append(shape, int(r)*x.Shape[i])
 		}
-		if err := checkSize("Tile", shape); err != nil {
+		if err := budget.checkSize("Tile", x.DType, shape); err != nil {
 			return nil, err
 		}
 		out := newTensor(x.DType, shape)

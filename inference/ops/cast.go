@@ -65,7 +65,7 @@ func buildCast(n *Node) (Op, error) {
 	default:
 		return nil, fmt.Errorf("Cast: cannot cast to ONNX type %d (strings and complex numbers are not supported)", to)
 	}
-	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Cast", inputs, 1); err != nil {
 			return nil, err
 		}

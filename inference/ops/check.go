@@ -1,7 +1,9 @@
 package ops
 
 import (
+	"errors"
 	"fmt"
+	"math"
 
 	"camscope/inference/tensor"
 )
@@ -104,14 +106,34 @@ func scalarFloat(op, what string, t *tensor.Tensor) (float32, error) {
 
 // maxElements bounds the tensors operators allocate from sizes that a
 // model's data or attributes decide (pads, repeats, shapes): a bad model
-// must get an error, not crash the program by exhausting memory before the
-// loader's memory limit can be checked. 2^28 elements (1 GiB of float32)
-// is far beyond any activation of an image classifier.
+// must get an error, not crash the program by exhausting memory. 2^28
+// elements (1 GiB of float32) is far beyond any activation of an image
+// classifier.
 const maxElements = 1 << 28
 
-// checkSize rejects an output shape with a negative dimension or more than
-// maxElements elements.
-func checkSize(op string, shape []int) error {
+// Budget is the memory, in bytes, that an operator's Run may still
+// allocate for an output: what is left of the model's memory limit while
+// the loader folds constants and makes its check run. An operator whose
+// output can outgrow its inputs by a factor that the model decides (a
+// shape, pads, repeats, indices, a window, the number of inputs) checks
+// the output's size with checkSize before it allocates it; the outputs of
+// the others take at most a small fixed multiple of an input's bytes
+// (twice for Cast to int64), and the budget has counted that input.
+type Budget int64
+
+// NoBudget leaves only the fixed cap of maxElements: for runs of a loaded
+// model, whose sizes the load measured.
+const NoBudget Budget = math.MaxInt64
+
+// ErrTooLarge is wrapped by the error of an operator whose output would
+// pass its Budget. Packages decode and inference wrap it for every model
+// over the memory limit.
+var ErrTooLarge = errors.New("model needs more memory than allowed")
+
+// checkSize rejects an output of type dt and the given shape with a
+// negative dimension, more than maxElements elements or more bytes than b,
+// so that the operator refuses it before allocating it.
+func (b Budget) checkSize(op string, dt tensor.DType, shape []int) error {
 	n := 1
 	for _, d := range shape {
 		if d < 0 {
@@ -121,6 +143,14 @@ func checkSize(op string, shape []int) error {
 			return fmt.Errorf("%s: output %s is too large", op, tensor.ShapeString(shape))
 		}
 		n *= d
+	}
+	bytes := 4 * int64(n)
+	if dt == tensor.Int64 {
+		bytes *= 2
+	}
+	if bytes > int64(b) {
+		return fmt.Errorf("%w: %s output %s needs %s, more than the %s left of the model's memory limit",
+			ErrTooLarge, op, tensor.ShapeString(shape), tensor.FormatBytes(bytes), tensor.FormatBytes(int64(b)))
 	}
 	return nil
 }

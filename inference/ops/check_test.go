@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -16,6 +17,7 @@ type call struct {
 	attrs  Attrs
 	consts []*tensor.Tensor // nil: none of the inputs is constant
 	nout   int
+	budget Budget // 0: NoBudget
 }
 
 // run builds and runs c, failing the test on error. It also checks that
@@ -50,7 +52,10 @@ func (c call) try(inputs ...*tensor.Tensor) ([]*tensor.Tensor, error) {
 			before[i] = x.Clone()
 		}
 	}
-	out, err := op.Run(inputs)
+	if c.budget == 0 {
+		c.budget = NoBudget
+	}
+	out, err := op.Run(c.budget, inputs)
 	for i, x := range inputs {
 		if x != nil && !sameTensor(x, before[i], 0) {
 			panic(c.op + ": modified input")
@@ -129,6 +134,52 @@ func TestHugeOutputsAreErrors(t *testing.T) {
 	call{op: "MaxPool", attrs: Attrs{"kernel_shape": []int64{1, 1}, "pads": []int64{1 << 20, 1 << 20, 1 << 20, 1 << 20}}}.errorContains(t, "out of proportion", x)
 	call{op: "Conv", attrs: Attrs{"pads": []int64{1 << 20, 1 << 20, 1 << 20, 1 << 20}}}.errorContains(t, "out of proportion", x, tensor.New(1, 1, 1, 1))
 	call{op: "Range"}.errorContains(t, "too large", i64(dims(), 0), i64(dims(), maxElements+1), i64(dims(), 1))
+}
+
+// TestOutputsOverTheBudgetAreErrors: each operator that sizes its output
+// from the model's values (shapes, pads, repeats, indices, windows, the
+// inputs' count) accepts an output that fills its budget and refuses, with
+// ErrTooLarge and before allocating it, one a byte over.
+func TestOutputsOverTheBudgetAreErrors(t *testing.T) {
+	x := tensor.New(1, 1, 2, 2)
+	cases := []struct {
+		c  call
+		in []*tensor.Tensor
+	}{
+		{call{op: "Pad"}, []*tensor.Tensor{x, i64(dims(8), 0, 0, 1, 1, 0, 0, 1, 1)}},
+		{call{op: "Tile"}, []*tensor.Tensor{x, i64(dims(4), 1, 3, 1, 1)}},
+		{call{op: "Expand"}, []*tensor.Tensor{x, i64(dims(4), 5, 1, 2, 2)}},
+		{call{op: "ConstantOfShape"}, []*tensor.Tensor{i64(dims(2), 3, 7)}},
+		{call{op: "Range"}, []*tensor.Tensor{i64(dims(), 0), i64(dims(), 9), i64(dims(), 1)}},
+		{call{op: "Range"}, []*tensor.Tensor{f32(dims(), 0), f32(dims(), 9), f32(dims(), 1)}},
+		{call{op: "OneHot"}, []*tensor.Tensor{i64(dims(2), 0, 1), i64(dims(), 5), f32(dims(2), 0, 1)}},
+		{call{op: "Gather"}, []*tensor.Tensor{x, i64(dims(6), 0, 0, 0, 0, 0, 0)}},
+		{call{op: "Concat"}, []*tensor.Tensor{x, x, x, x}},
+		{call{op: "Add"}, []*tensor.Tensor{tensor.New(3, 1), tensor.New(1, 4)}},
+		{call{op: "Sum"}, []*tensor.Tensor{tensor.New(3, 1), tensor.New(1, 4)}},
+		{call{op: "Pow"}, []*tensor.Tensor{tensor.New(3, 1), tensor.New(1, 4)}},
+		{call{op: "Equal"}, []*tensor.Tensor{tensor.New(3, 1), tensor.New(1, 4)}},
+		{call{op: "Where"}, []*tensor.Tensor{i64(dims(3, 1), 1, 0, 1), tensor.New(1, 4), tensor.New(1)}},
+		{call{op: "MatMul"}, []*tensor.Tensor{tensor.New(3, 1), tensor.New(1, 4)}},
+		{call{op: "Gemm"}, []*tensor.Tensor{tensor.New(3, 1), tensor.New(1, 4)}},
+		{call{op: "Conv", attrs: Attrs{"pads": []int64{1, 1, 1, 1}}}, []*tensor.Tensor{x, tensor.New(1, 1, 1, 1)}},
+		{call{op: "ConvTranspose", attrs: Attrs{"strides": []int64{2, 2}}}, []*tensor.Tensor{x, tensor.New(1, 1, 3, 3)}},
+		{call{op: "MaxPool", attrs: Attrs{"kernel_shape": []int64{1, 1}, "pads": []int64{1, 1, 1, 1}}}, []*tensor.Tensor{x}},
+		{call{op: "Resize"}, []*tensor.Tensor{x, nil, f32(dims(4), 1, 1, 3, 3)}},
+	}
+	for _, tc := range cases {
+		out := tc.c.run(t, tc.in...)[0]
+		size := Budget(4 * len(out.F))
+		if out.DType == tensor.Int64 {
+			size = Budget(8 * len(out.I))
+		}
+		tc.c.budget = size
+		tc.c.run(t, tc.in...)
+		tc.c.budget = size - 1
+		if _, err := tc.c.try(tc.in...); !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), tensor.ShapeString(out.Shape)) {
+			t.Errorf("%s with %d bytes for an output %s: got %v, want ErrTooLarge naming the shape", tc.c.op, size-1, tensor.ShapeString(out.Shape), err)
+		}
+	}
 }
 
 func TestHugeProductsAreErrors(t *testing.T) {

@@ -12,11 +12,11 @@ import (
 func init() {
 	cmp := func(name string, f func(a, b float64) bool) {
 		register(name, func(n *Node) (Op, error) {
-			return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+			return opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 				if err := required(name, inputs, 2); err != nil {
 					return nil, err
 				}
-				return compareBroadcast(name, inputs[0], inputs[1], f)
+				return compareBroadcast(budget, name, inputs[0], inputs[1], f)
 			}), nil
 		}, noGradient)
 	}
@@ -29,7 +29,7 @@ func init() {
 	cmp("Or", func(a, b float64) bool { return a != 0 || b != 0 })
 	cmp("Xor", func(a, b float64) bool { return (a != 0) != (b != 0) })
 	register("Not", func(n *Node) (Op, error) {
-		return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		return opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			if err := required("Not", inputs, 1); err != nil {
 				return nil, err
 			}
@@ -49,7 +49,7 @@ func init() {
 
 // compareBroadcast compares in float64 for float operands and exactly for
 // integers (int64 beyond 2^53 does not survive float64).
-func compareBroadcast(name string, a, b *tensor.Tensor, f func(a, b float64) bool) ([]*tensor.Tensor, error) {
+func compareBroadcast(budget Budget, name string, a, b *tensor.Tensor, f func(a, b float64) bool) ([]*tensor.Tensor, error) {
 	if a.DType != b.DType {
 		return nil, fmt.Errorf("%s: operand types differ (%s and %s)", name, a, b)
 	}
@@ -57,7 +57,7 @@ func compareBroadcast(name string, a, b *tensor.Tensor, f func(a, b float64) boo
 	if err != nil {
 		return nil, fmt.Errorf("%s: shapes %s and %s do not broadcast", name, tensor.ShapeString(a.Shape), tensor.ShapeString(b.Shape))
 	}
-	if err := checkSize(name, shape); err != nil {
+	if err := budget.checkSize(name, tensor.Int64, shape); err != nil {
 		return nil, err
 	}
 	out := tensor.NewInt64(shape...)
@@ -93,7 +93,7 @@ func compareBroadcast(name string, a, b *tensor.Tensor, f func(a, b float64) boo
 
 // buildWhere: out = cond ? x : y, the three broadcast together.
 func buildWhere(n *Node) (Op, error) {
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Where", inputs, 3); err != nil {
 			return nil, err
 		}
@@ -111,7 +111,7 @@ func buildWhere(n *Node) (Op, error) {
 		if err != nil {
 			return nil, fmt.Errorf("Where: shapes %s, %s and %s do not broadcast", tensor.ShapeString(c.Shape), tensor.ShapeString(x.Shape), tensor.ShapeString(y.Shape))
 		}
-		if err := checkSize("Where", shape); err != nil {
+		if err := budget.checkSize("Where", x.DType, shape); err != nil {
 			return nil, err
 		}
 		cb, xb, yb := broadcastTensor(c, shape), broadcastTensor(x, shape), broadcastTensor(y, shape)

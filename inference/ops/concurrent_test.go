@@ -41,7 +41,7 @@ func TestConcurrentRuns(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := op.Run(tc.inputs)
+			want, err := op.Run(NoBudget, tc.inputs)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -52,7 +52,7 @@ func TestConcurrentRuns(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					for range 20 {
-						got, err := op.Run(tc.inputs)
+						got, err := op.Run(NoBudget, tc.inputs)
 						if err != nil {
 							errs[g] = err.Error()
 							return

@@ -63,7 +63,7 @@ func buildConstant(n *Node) (Op, error) {
 	if set != 1 {
 		return nil, fmt.Errorf("Constant: want exactly one value attribute, got %d", set)
 	}
-	return opFunc(func([]*tensor.Tensor) ([]*tensor.Tensor, error) { return one(val), nil }), nil
+	return opFunc(func(Budget, []*tensor.Tensor) ([]*tensor.Tensor, error) { return one(val), nil }), nil
 }
 
 func buildConstantOfShape(n *Node) (Op, error) {
@@ -77,7 +77,7 @@ func buildConstantOfShape(n *Node) (Op, error) {
 	if v.Len() != 1 {
 		return nil, fmt.Errorf("ConstantOfShape: value must hold one element, got %s", tensor.ShapeString(v.Shape))
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("ConstantOfShape", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -85,7 +85,7 @@ func buildConstantOfShape(n *Node) (Op, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := checkSize("ConstantOfShape", shape); err != nil {
+		if err := budget.checkSize("ConstantOfShape", v.DType, shape); err != nil {
 			return nil, err
 		}
 		out := newTensor(v.DType, shape)
@@ -103,7 +103,7 @@ func buildConstantOfShape(n *Node) (Op, error) {
 }
 
 func buildRange(n *Node) (Op, error) {
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Range", inputs, 3); err != nil {
 			return nil, err
 		}
@@ -122,6 +122,9 @@ func buildRange(n *Node) (Op, error) {
 			if cnt > maxElements {
 				return nil, fmt.Errorf("Range: output of %d elements is too large (the limit is %d)", cnt, maxElements)
 			}
+			if err := budget.checkSize("Range", tensor.Int64, []int{int(cnt)}); err != nil {
+				return nil, err
+			}
 			out := tensor.NewInt64(int(cnt))
 			for i := range out.I {
 				out.I[i] = s + int64(i)*d
@@ -135,6 +138,9 @@ func buildRange(n *Node) (Op, error) {
 		cnt := max(0, math.Ceil((l-s)/d))
 		if !(cnt <= maxElements) {
 			return nil, fmt.Errorf("Range: output of %v elements is too large (the limit is %d)", cnt, maxElements)
+		}
+		if err := budget.checkSize("Range", tensor.Float32, []int{int(cnt)}); err != nil {
+			return nil, err
 		}
 		out := tensor.New(int(cnt))
 		// Accumulate as the spec's loop does: start, start+delta, ...

@@ -87,7 +87,7 @@ func checkBias(b *tensor.Tensor, m int) error {
 	return nil
 }
 
-func (c *conv) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+func (c *conv) Run(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err := required("Conv", inputs, 2); err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func (c *conv) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		return nil, fmt.Errorf("Conv: input %s, weights %s: %w", tensor.ShapeString(x.Shape), tensor.ShapeString(w.Shape), err)
 	}
 	outShape := append([]int{nb, p.M}, geo.out...)
-	if err := checkSize("Conv", outShape); err != nil {
+	if err := budget.checkSize("Conv", tensor.Float32, outShape); err != nil {
 		return nil, err
 	}
 	var k *kernels.Conv

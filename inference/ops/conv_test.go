@@ -168,7 +168,7 @@ func TestConvConcurrent(t *testing.T) {
 		go func() {
 			x := randT(rand.New(rand.NewPCG(uint64(i), 0)), 1, 3, 6+i, 6)
 			want := refConv2D(x, w, nil, 1, 1, 1, 1, 1, 1, 1, 1, 1)
-			out, err := op.Run([]*tensor.Tensor{x, w})
+			out, err := op.Run(NoBudget, []*tensor.Tensor{x, w})
 			if err == nil && !sameTensor(out[0], want, 1e-5) {
 				err = errorString("concurrent conv differs")
 			}
@@ -225,7 +225,7 @@ func TestConvCacheIsBounded(t *testing.T) {
 	}
 	for h := 3; h < 3+3*maxPrepared; h++ {
 		x := randT(r, 1, 1, h%(maxPrepared+2)+3, 5)
-		got, err := op.Run([]*tensor.Tensor{x, w})
+		got, err := op.Run(NoBudget, []*tensor.Tensor{x, w})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -136,7 +136,7 @@ func (ct *convTranspose) geometry(in, k []int) (padB, out []int, err error) {
 	return padB, out, nil
 }
 
-func (ct *convTranspose) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+func (ct *convTranspose) Run(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err := required("ConvTranspose", inputs, 2); err != nil {
 		return nil, err
 	}
@@ -170,7 +170,7 @@ func (ct *convTranspose) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) 
 		return nil, err
 	}
 	outShape := append([]int{nb, m}, osp...)
-	if err := checkSize("ConvTranspose", outShape); err != nil {
+	if err := budget.checkSize("ConvTranspose", tensor.Float32, outShape); err != nil {
 		return nil, err
 	}
 	out := tensor.New(outShape...)

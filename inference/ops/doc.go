@@ -7,9 +7,11 @@
 // An operator is built once per graph node (Build), from its attributes,
 // the opset in force and the inputs that are constant (initializers), so
 // that attributes are parsed and checked once and weights can be prepared
-// ahead. The built Op's Run maps input tensors to output tensors. Run never
-// modifies its inputs or the operator (any cache it keeps is guarded), so
-// one built graph can serve concurrent runs.
+// ahead. The built Op's Run maps input tensors to output tensors, within a
+// Budget of bytes: what is left of the model's memory limit while the
+// loader folds constants and makes its check run. Run never modifies its
+// inputs or the operator (any cache it keeps is guarded), so one built
+// graph can serve concurrent runs.
 //
 // A built operator that implements Differentiable also has a VJP: given
 // the values one Run read and wrote (a Pass) and the gradient of a scalar
@@ -40,7 +42,10 @@
 //  1. Write its builder in the file of its family: parse and check the
 //     attributes into a type (or closure variables) once, and return an Op
 //     whose Run reads only those and its inputs. Operators built from
-//     closures return opFunc.
+//     closures return opFunc. An output that can outgrow the inputs by a
+//     factor the model decides (a shape, pads, repeats, indices, a window,
+//     the number of inputs) is checked with budget.checkSize before it is
+//     allocated.
 //  2. Register it in that file's init: register("Name", buildName, t),
 //     with t = differentiable if it has a VJP, else noGradient; add
 //     noConformanceData for an operator of the engine's own that ONNX's

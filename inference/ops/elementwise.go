@@ -210,7 +210,7 @@ func checkIntDivisor(b *tensor.Tensor) error {
 // nil for an operator without a VJP.
 func binaryBuilder(name string, fk rowKernels[float32], ik rowKernels[int64], check func(b *tensor.Tensor) error, partials func(a, b, y, g float32) (float32, float32)) Builder {
 	return func(n *Node) (Op, error) {
-		run := opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		run := opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			if err := required(name, inputs, 2); err != nil {
 				return nil, err
 			}
@@ -230,7 +230,7 @@ func binaryBuilder(name string, fk rowKernels[float32], ik rowKernels[int64], ch
 					return nil, err
 				}
 			}
-			if err := checkSize(name, shape); err != nil {
+			if err := budget.checkSize(name, a.DType, shape); err != nil {
 				return nil, err
 			}
 			out := newTensor(a.DType, shape)
@@ -251,7 +251,7 @@ func binaryBuilder(name string, fk rowKernels[float32], ik rowKernels[int64], ch
 // buildPow: the result has the type of the base; the exponent may be of
 // either type.
 func buildPow(n *Node) (Op, error) {
-	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Pow", inputs, 2); err != nil {
 			return nil, err
 		}
@@ -260,7 +260,7 @@ func buildPow(n *Node) (Op, error) {
 		if err != nil {
 			return nil, fmt.Errorf("Pow: shapes %s and %s do not broadcast", tensor.ShapeString(a.Shape), tensor.ShapeString(b.Shape))
 		}
-		if err := checkSize("Pow", shape); err != nil {
+		if err := budget.checkSize("Pow", a.DType, shape); err != nil {
 			return nil, err
 		}
 		if a.DType == tensor.Float32 && b.DType == tensor.Float32 {
@@ -369,7 +369,7 @@ func buildMod(n *Node) (Op, error) {
 // is its VJP.
 func variadicBuilder(name string, fk rowKernels[float32], ik rowKernels[int64], finish func(t *tensor.Tensor, n int), vjp gradFunc) Builder {
 	return func(n *Node) (Op, error) {
-		return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			if len(inputs) == 0 {
 				return nil, fmt.Errorf("%s: no inputs", name)
 			}
@@ -388,7 +388,7 @@ func variadicBuilder(name string, fk rowKernels[float32], ik rowKernels[int64], 
 				if err != nil {
 					return nil, fmt.Errorf("%s: shapes %s and %s do not broadcast", name, tensor.ShapeString(acc.Shape), tensor.ShapeString(b.Shape))
 				}
-				if err := checkSize(name, shape); err != nil {
+				if err := budget.checkSize(name, acc.DType, shape); err != nil {
 					return nil, err
 				}
 				out := newTensor(acc.DType, shape)

@@ -118,7 +118,7 @@ func BenchmarkAddPerChannel(b *testing.B) {
 	op, _ := Build(&Node{OpType: "Add", Opset: 13, NumOutputs: 1, Consts: make([]*tensor.Tensor, 2)})
 	b.ReportAllocs()
 	for b.Loop() {
-		op.Run([]*tensor.Tensor{x, c})
+		op.Run(NoBudget, []*tensor.Tensor{x, c})
 	}
 }
 
@@ -128,7 +128,7 @@ func BenchmarkAddSameShape(b *testing.B) {
 	op, _ := Build(&Node{OpType: "Add", Opset: 13, NumOutputs: 1, Consts: make([]*tensor.Tensor, 2)})
 	b.ReportAllocs()
 	for b.Loop() {
-		op.Run([]*tensor.Tensor{x, y})
+		op.Run(NoBudget, []*tensor.Tensor{x, y})
 	}
 }
 

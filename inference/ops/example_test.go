@@ -26,7 +26,7 @@ func ExampleBuild() {
 	for i := range x.F {
 		x.F[i] = float32(i)
 	}
-	out, err := conv.Run([]*tensor.Tensor{x, w})
+	out, err := conv.Run(ops.NoBudget, []*tensor.Tensor{x, w})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -19,7 +19,7 @@ func buildGather(n *Node) (Op, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Gather: %w", err)
 	}
-	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Gather", inputs, 2); err != nil {
 			return nil, err
 		}
@@ -49,6 +49,9 @@ func buildGather(n *Node) (Op, error) {
 		shape = append(shape, data.Shape[:a]...)
 		shape = append(shape, indices.Shape...)
 		shape = append(shape, data.Shape[a+1:]...)
+		if err := budget.checkSize("Gather", data.DType, shape); err != nil {
+			return nil, err
+		}
 		out := newTensor(data.DType, shape)
 		outer, inner := tensor.Size(data.Shape[:a]), tensor.Size(data.Shape[a+1:])
 		if data.DType == tensor.Int64 {
@@ -118,7 +121,7 @@ func buildOneHot(n *Node) (Op, error) {
 	if err != nil {
 		return nil, fmt.Errorf("OneHot: %w", err)
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("OneHot", inputs, 3); err != nil {
 			return nil, err
 		}
@@ -138,7 +141,7 @@ func buildOneHot(n *Node) (Op, error) {
 			return nil, err
 		}
 		shape := append(append(append([]int{}, idx.Shape[:a]...), depth), idx.Shape[a:]...)
-		if err := checkSize("OneHot", shape); err != nil {
+		if err := budget.checkSize("OneHot", vals.DType, shape); err != nil {
 			return nil, err
 		}
 		outer, inner := tensor.Size(idx.Shape[:a]), tensor.Size(idx.Shape[a:])

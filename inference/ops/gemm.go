@@ -30,7 +30,7 @@ func buildGemm(n *Node) (Op, error) {
 		return nil, fmt.Errorf("Gemm: %w", err)
 	}
 	transA, transB := ta != 0, tb != 0
-	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Gemm", inputs, 2); err != nil {
 			return nil, err
 		}
@@ -56,7 +56,7 @@ func buildGemm(n *Node) (Op, error) {
 		if k != kb {
 			return nil, fmt.Errorf("Gemm: A %s and B %s do not multiply (transA=%v, transB=%v)", tensor.ShapeString(a.Shape), tensor.ShapeString(b.Shape), transA, transB)
 		}
-		if err := checkSize("Gemm", []int{m, nn}); err != nil {
+		if err := budget.checkSize("Gemm", tensor.Float32, []int{m, nn}); err != nil {
 			return nil, err
 		}
 		out := tensor.New(m, nn)
@@ -81,7 +81,7 @@ func buildGemm(n *Node) (Op, error) {
 // buildMatMul: numpy matmul, with 1-D operands promoted to matrices and the
 // batch dimensions broadcast.
 func buildMatMul(n *Node) (Op, error) {
-	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("MatMul", inputs, 2); err != nil {
 			return nil, err
 		}
@@ -116,7 +116,7 @@ func buildMatMul(n *Node) (Op, error) {
 		if len(b.Shape) > 1 {
 			shape = append(shape, nn)
 		}
-		if err := checkSize("MatMul", append(append([]int{}, batch...), m, nn)); err != nil {
+		if err := budget.checkSize("MatMul", a.DType, append(append([]int{}, batch...), m, nn)); err != nil {
 			return nil, err
 		}
 		out := newTensor(a.DType, shape)

@@ -140,7 +140,9 @@ type diffFunc struct {
 	vjp gradFunc
 }
 
-func (f diffFunc) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) { return f.run(inputs) }
+func (f diffFunc) Run(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return f.run(budget, inputs)
+}
 
 func (f diffFunc) VJP(p *Pass, gs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	return firstOutput(p, gs, f.vjp)
@@ -167,7 +169,7 @@ func traceVJP(op Op, p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 	for i := range ids.F {
 		ids.F[i] = float32(i)
 	}
-	outs, err := op.Run(append([]*tensor.Tensor{ids}, p.Inputs[1:]...))
+	outs, err := op.Run(NoBudget, append([]*tensor.Tensor{ids}, p.Inputs[1:]...))
 	if err != nil {
 		return nil, err
 	}

@@ -50,7 +50,7 @@ func (c fdCase) build(t *testing.T) Op {
 
 func runOp(t *testing.T, op Op, inputs []*tensor.Tensor) []*tensor.Tensor {
 	t.Helper()
-	out, err := op.Run(inputs)
+	out, err := op.Run(NoBudget, inputs)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,7 +83,7 @@ func foldBatchNorm(scale, bias, mean, variance *tensor.Tensor, eps float32) (mul
 	return mul, add, nil
 }
 
-func (bn *batchNorm) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+func (bn *batchNorm) Run(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err := required("BatchNormalization", inputs, 5); err != nil {
 		return nil, err
 	}
@@ -219,7 +219,7 @@ func buildLpNormalization(n *Node) (Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("LpNormalization", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -276,7 +276,7 @@ func buildLRN(n *Node) (Op, error) {
 		return nil, fmt.Errorf("LRN: size must be a positive integer, got %d", size)
 	}
 	below, above := int((size-1)/2), int(size/2)
-	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("LRN", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -325,7 +325,7 @@ func buildInstanceNorm(n *Node) (Op, error) {
 	if err != nil {
 		return nil, fmt.Errorf("InstanceNormalization: %w", err)
 	}
-	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("InstanceNormalization", inputs, 3); err != nil {
 			return nil, err
 		}
@@ -391,7 +391,7 @@ func buildLayerNorm(n *Node) (Op, error) {
 		return nil, fmt.Errorf("LayerNormalization: %w", err)
 	}
 	nout := max(n.NumOutputs, 1)
-	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("LayerNormalization", inputs, 2); err != nil {
 			return nil, err
 		}

@@ -64,7 +64,7 @@ func BenchmarkBatchNorm(b *testing.B) {
 	op, _ := Build(&Node{OpType: "BatchNormalization", Opset: 15, NumOutputs: 1, Consts: []*tensor.Tensor{nil, p, p, p, v}})
 	b.ReportAllocs()
 	for b.Loop() {
-		op.Run([]*tensor.Tensor{x, p, p, p, v})
+		op.Run(NoBudget, []*tensor.Tensor{x, p, p, p, v})
 	}
 }
 

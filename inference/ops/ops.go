@@ -9,8 +9,10 @@ import (
 
 // Op is a built operator.
 type Op interface {
-	// Run computes the outputs. A missing optional input is nil.
-	Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error)
+	// Run computes the outputs. A missing optional input is nil. An
+	// output larger than budget is refused before it is allocated (see
+	// Budget).
+	Run(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error)
 }
 
 // Node is what a builder gets to know about a graph node.
@@ -76,9 +78,11 @@ func Build(n *Node) (Op, error) {
 
 // opFunc adapts a function to Op, for operators that keep no state beyond
 // what the closure captures at build time.
-type opFunc func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error)
+type opFunc func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error)
 
-func (f opFunc) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) { return f(inputs) }
+func (f opFunc) Run(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return f(budget, inputs)
+}
 
 // newTensor returns a zeroed tensor of the given dtype and shape.
 func newTensor(dt tensor.DType, shape []int) *tensor.Tensor {

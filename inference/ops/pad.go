@@ -38,7 +38,7 @@ func buildPad(n *Node) (Op, error) {
 			return nil, fmt.Errorf("Pad: %w", err)
 		}
 	}
-	run := opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	run := opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Pad", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -99,7 +99,7 @@ func buildPad(n *Node) (Op, error) {
 				return nil, fmt.Errorf("Pad: mode %s cannot pad empty dimension %d of %s", mode, d, tensor.ShapeString(x.Shape))
 			}
 		}
-		if err := checkSize("Pad", shape); err != nil {
+		if err := budget.checkSize("Pad", x.DType, shape); err != nil {
 			return nil, err
 		}
 		out := newTensor(x.DType, shape)

@@ -49,7 +49,7 @@ func buildPool(n *Node, isMax bool) (Op, error) {
 	return p, nil
 }
 
-func (p *pool) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+func (p *pool) Run(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	op := p.win.op
 	if err := required(op, inputs, 1); err != nil {
 		return nil, err
@@ -69,7 +69,7 @@ func (p *pool) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		return nil, err
 	}
 	outShape := append([]int{nb, ch}, g.out...)
-	if err := checkSize(op, outShape); err != nil {
+	if err := budget.checkSize(op, x.DType, outShape); err != nil {
 		return nil, err
 	}
 	out := newTensor(x.DType, outShape)
@@ -411,7 +411,7 @@ type globalPool struct {
 	isMax bool
 }
 
-func (p globalPool) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+func (p globalPool) Run(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err := required(p.op, inputs, 1); err != nil {
 		return nil, err
 	}
@@ -577,7 +577,7 @@ func buildGlobalLpPool(n *Node) (Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("GlobalLpPool", inputs, 1); err != nil {
 			return nil, err
 		}

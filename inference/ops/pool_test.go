@@ -165,7 +165,7 @@ func BenchmarkMaxPoolStem(b *testing.B) {
 	op, _ := Build(&Node{OpType: "MaxPool", Opset: 13, NumOutputs: 1, Attrs: Attrs{"kernel_shape": []int64{3, 3}, "strides": []int64{2, 2}, "pads": []int64{1, 1, 1, 1}}})
 	b.ReportAllocs()
 	for b.Loop() {
-		op.Run([]*tensor.Tensor{x})
+		op.Run(NoBudget, []*tensor.Tensor{x})
 	}
 }
 

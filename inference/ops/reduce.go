@@ -73,7 +73,7 @@ func buildReduce(n *Node, red reduction) (Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	run := opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	run := opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required(name, inputs, 1); err != nil {
 			return nil, err
 		}
@@ -336,7 +336,7 @@ func buildCumSum(n *Node) (Op, error) {
 	if err != nil {
 		return nil, fmt.Errorf("CumSum: %w", err)
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("CumSum", inputs, 2); err != nil {
 			return nil, err
 		}

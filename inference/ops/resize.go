@@ -193,9 +193,6 @@ func (r *resize) plan(x *tensor.Tensor, roi, scales, sizes []float64) (out []int
 	default:
 		return nil, nil, nil, fmt.Errorf("%s: neither scales nor sizes is given", r.op)
 	}
-	if err := checkSize(r.op, out); err != nil {
-		return nil, nil, nil, err
-	}
 	return out, scale, roiFull, nil
 }
 
@@ -206,7 +203,7 @@ func floats(t *tensor.Tensor) []float64 {
 	return t.Float64s()
 }
 
-func (r *resize) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+func (r *resize) Run(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err := required(r.op, inputs, 1); err != nil {
 		return nil, err
 	}
@@ -227,6 +224,9 @@ func (r *resize) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	}
 	out, scale, roiFull, err := r.plan(x, roi, scales, sizes)
 	if err != nil {
+		return nil, err
+	}
+	if err := budget.checkSize(r.op, tensor.Float32, out); err != nil {
 		return nil, err
 	}
 	cur := x

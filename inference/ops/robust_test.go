@@ -79,6 +79,6 @@ func runNoPanic(t *testing.T, name string, o Op, inputs []*tensor.Tensor) (ok bo
 			ok = false
 		}
 	}()
-	_, err := o.Run(inputs)
+	_, err := o.Run(NoBudget, inputs)
 	return err == nil
 }

@@ -39,7 +39,7 @@ func buildArg(n *Node, name string, better func(v, best float64) bool) (Op, erro
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required(name, inputs, 1); err != nil {
 			return nil, err
 		}
@@ -95,7 +95,7 @@ func buildTopK(n *Node) (Op, error) {
 	if err != nil {
 		return nil, fmt.Errorf("TopK: %w", err)
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("TopK", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -163,7 +163,7 @@ func buildHardmax(n *Node) (Op, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Hardmax: %w", err)
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Hardmax", inputs, 1); err != nil {
 			return nil, err
 		}

@@ -26,7 +26,7 @@ func init() {
 	register("SpaceToDepth", buildSpaceToDepth, differentiable)
 	register("Split", buildSplit, differentiable)
 	register("Size", func(n *Node) (Op, error) {
-		return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		return opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			if err := required("Size", inputs, 1); err != nil {
 				return nil, err
 			}
@@ -36,7 +36,7 @@ func init() {
 }
 
 func buildIdentity(n *Node) (Op, error) {
-	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Identity", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -49,7 +49,7 @@ func buildIdentity(n *Node) (Op, error) {
 // random numbers and is refused.
 func buildDropout(n *Node) (Op, error) {
 	mask := n.NumOutputs > 1
-	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Dropout", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -83,7 +83,7 @@ func buildFlatten(n *Node) (Op, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Flatten: %w", err)
 	}
-	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Flatten", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -114,7 +114,7 @@ func buildReshape(n *Node) (Op, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Reshape: %w", err)
 	}
-	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Reshape", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -202,7 +202,7 @@ func buildSqueeze(n *Node) (Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Squeeze", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -243,7 +243,7 @@ func buildUnsqueeze(n *Node) (Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Unsqueeze", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -291,7 +291,7 @@ func buildShape(n *Node) (Op, error) {
 	if n.Opset < 15 {
 		start, hasEnd = 0, false
 	}
-	return opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Shape", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -321,7 +321,7 @@ func buildConcat(n *Node) (Op, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Concat: %w", err)
 	}
-	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if len(inputs) == 0 {
 			return nil, fmt.Errorf("Concat: no inputs")
 		}
@@ -345,6 +345,9 @@ func buildConcat(n *Node) (Op, error) {
 				}
 			}
 			shape[a] += t.Shape[a]
+		}
+		if err := budget.checkSize("Concat", first.DType, shape); err != nil {
+			return nil, err
 		}
 		out := newTensor(first.DType, shape)
 		outer := tensor.Size(shape[:a])
@@ -379,7 +382,7 @@ func buildTranspose(n *Node) (Op, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Transpose: %w", err)
 	}
-	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Transpose", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -580,7 +583,7 @@ func buildDepthToSpace(n *Node) (Op, error) {
 	if mode != "DCR" && mode != "CRD" {
 		return nil, fmt.Errorf("DepthToSpace: unknown mode %q", mode)
 	}
-	return traced(opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return traced(opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("DepthToSpace", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -602,7 +605,7 @@ func buildSpaceToDepth(n *Node) (Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	return traced(opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return traced(opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("SpaceToDepth", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -633,7 +636,7 @@ func buildSplit(n *Node) (Op, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Split: %w", err)
 	}
-	return splitOp{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return splitOp{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Split", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -716,7 +719,9 @@ type splitOp struct {
 	axis int64
 }
 
-func (s splitOp) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) { return s.run(inputs) }
+func (s splitOp) Run(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return s.run(budget, inputs)
+}
 
 // VJP puts the outputs' gradients side by side along the axis (zeros
 // for outputs the scalar does not depend on).

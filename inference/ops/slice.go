@@ -25,7 +25,7 @@ func buildSlice(n *Node) (Op, error) {
 			return nil, fmt.Errorf("Slice: %w", err)
 		}
 	}
-	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Slice", inputs, 1); err != nil {
 			return nil, err
 		}

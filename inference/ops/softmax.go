@@ -25,7 +25,7 @@ func buildSoftmax(n *Node, name string, logOut bool) (Op, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	coerce := n.Opset < 13
-	return diffFunc{opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required(name, inputs, 1); err != nil {
 			return nil, err
 		}

@@ -48,7 +48,7 @@ func init() {
 // integers alike; d is its derivative, as for unaryBuilder.
 func signedUnary(name string, f func(float32) float32, fi func(int64) int64, d func(x, y float32) float32) Builder {
 	return func(n *Node) (Op, error) {
-		return withDerivative(opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		return withDerivative(opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			if err := required(name, inputs, 1); err != nil {
 				return nil, err
 			}
@@ -83,7 +83,7 @@ func unaryBuilder(name string, f func(x float32) float32, d func(x, y float32) f
 // derivative d, if not nil, gives it a VJP (see withDerivative).
 func sliceBuilder(name string, f func(dst, src []float32), d func(x, y float32) float32) Builder {
 	return func(n *Node) (Op, error) {
-		return withDerivative(opFunc(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		return withDerivative(opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			if err := required(name, inputs, 1); err != nil {
 				return nil, err
 			}

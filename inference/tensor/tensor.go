@@ -205,3 +205,16 @@ func BroadcastShape(a, b []int) ([]int, error) {
 	}
 	return out, nil
 }
+
+// FormatBytes writes a size for messages: "1.5 MiB".
+func FormatBytes(b int64) string {
+	switch {
+	case b >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30))
+	case b >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
+	case b >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(b)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", b)
+}
