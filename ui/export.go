@@ -31,7 +31,7 @@ func (a *App) ExportAll(dir string) error {
 		if len(results) > 1 {
 			out = filepath.Join(dir, r.Model.Name)
 		}
-		if err := display.Save(context.Background(), out, r, a.s.View(), a.s.PhotoPath()); err != nil {
+		if _, err := display.Save(context.Background(), out, r, a.s.View(), a.s.PhotoPath()); err != nil {
 			return fmt.Errorf("%w\n\nChoose a folder you can write to.", err)
 		}
 	}

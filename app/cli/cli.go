@@ -9,6 +9,9 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
+
+	"camscope/app/cliflag"
 )
 
 // Exit codes shared by every command.
@@ -103,6 +106,10 @@ func parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
 		fmt.Fprintf(fs.Output(), "camscope %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
 		return ExitUsage, false
 	}
+	if name := repeated(fs, args); name != "" {
+		fmt.Fprintf(fs.Output(), "camscope %s: --%s is given twice; give it once\n", fs.Name(), name)
+		return ExitUsage, false
+	}
 	// An option given an empty text (often an unset shell variable, as in
 	// --model "$MODEL") would silently mean its default.
 	empty := ""
@@ -118,4 +125,31 @@ func parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
 		return ExitUsage, false
 	}
 	return 0, true
+}
+
+// repeated returns the first single-valued option that args (already
+// parsed by fs) give more than once, which the flag package would quietly
+// settle by keeping the last; "" if none. Options that collect values
+// (cliflag.Strings, such as --class) may repeat.
+func repeated(fs *flag.FlagSet, args []string) string {
+	seen := map[string]bool{}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" || len(a) < 2 || a[0] != '-' {
+			break
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		f := fs.Lookup(name)
+		if f == nil {
+			break
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !(ok && b.IsBoolFlag()) && !hasValue {
+			i++ // the next argument is the value
+		}
+		if _, collects := f.Value.(*cliflag.Strings); !collects && seen[name] {
+			return name
+		}
+		seen[name] = true
+	}
+	return ""
 }

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"encoding/csv"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/signal"
@@ -14,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 
 	"camscope/app/atomicfile"
 	"camscope/app/cliflag"
@@ -134,7 +137,7 @@ func explainCmd(env *Env, args []string) int {
 	if !st.IsDir() {
 		res, err := explainFile(ctx, model, f.image, req)
 		if err == nil {
-			err = display.Save(ctx, f.out, res, view, f.image)
+			_, err = display.Save(ctx, f.out, res, view, f.image)
 		}
 		if err != nil {
 			fmt.Fprintln(env.Stderr, "camscope explain:", err)
@@ -289,7 +292,7 @@ func explainTensor(ctx context.Context, env *Env, model *explain.Model, f explai
 	if err == nil {
 		var res *explain.Result
 		if res, err = explain.Tensor(ctx, model, x, req); err == nil {
-			if err = display.Save(ctx, f.out, res, view, f.input); err == nil {
+			if _, err = display.Save(ctx, f.out, res, view, f.input); err == nil {
 				printResult(env, res, f.out)
 				return ExitOK
 			}
@@ -328,9 +331,9 @@ func explainFolder(ctx context.Context, env *Env, model *explain.Model, f explai
 		return ExitFailed
 	}
 	outs := outputNames(files)
-	bar := progressbar.NewOptions(len(files), progressbar.OptionSetWriter(env.Stderr),
-		progressbar.OptionSetDescription("explaining"), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+	bar := progressBar(env, len(files))
 	failed := map[string]error{}
+	var rows [][]string
 	err = atomicfile.WriteDir(ctx, f.out, func(tmp string) error {
 		for i, name := range files {
 			if err := ctx.Err(); err != nil {
@@ -338,22 +341,30 @@ func explainFolder(ctx context.Context, env *Env, model *explain.Model, f explai
 			}
 			path := filepath.Join(f.image, name)
 			res, err := explainFile(ctx, model, path, req)
+			var rep display.Report
 			if err == nil {
-				err = display.Save(ctx, filepath.Join(tmp, outs[i]), res, view, path)
+				rep, err = display.Save(ctx, filepath.Join(tmp, outs[i]), res, view, path)
 			}
+			bar.clear()
 			if err != nil {
 				failed[name] = err
+				fmt.Fprintf(env.Stdout, "%s: failed\n", name)
+				rows = append(rows, []string{name, outs[i], "", "", "", "", "", "", "", "", err.Error()})
+			} else {
+				fmt.Fprintf(env.Stdout, "%s: %s\n", name, display.Title(res.Classes[0]))
+				rows = append(rows, summaryRows(name, outs[i], rep)...)
 			}
-			_ = bar.Add(1)
+			bar.add()
 		}
 		if len(failed) == len(files) {
 			return fmt.Errorf("no photo could be explained; %s is left as it was", f.out)
 		}
-		return nil
+		return writeSummary(filepath.Join(tmp, display.SummaryFile), rows)
 	})
-	_ = bar.Finish()
+	bar.finish()
 	if err == nil {
-		fmt.Fprintf(env.Stdout, "%d of %d photos explained into %s\n", len(files)-len(failed), len(files), f.out)
+		fmt.Fprintf(env.Stdout, "%d of %d photos explained into %s (each photo's classes in %s)\n",
+			len(files)-len(failed), len(files), f.out, display.SummaryFile)
 	}
 	if len(failed) > 0 {
 		fmt.Fprintf(env.Stderr, "%d failed:\n", len(failed))
@@ -371,6 +382,70 @@ func explainFolder(ctx context.Context, env *Env, model *explain.Model, f explai
 		return ExitFailed
 	}
 	return ExitOK
+}
+
+// summaryHeader names the columns of a folder run's summary.csv: one row
+// per explained class, and one row with the error for a photo that failed.
+var summaryHeader = []string{"photo", "folder", "rank", "index", "class", "probability", "box_x0", "box_y0", "box_x1", "box_y1", "error"}
+
+// summaryRows are one photo's rows of summary.csv, from its report.
+func summaryRows(photo, folder string, rep display.Report) [][]string {
+	var rows [][]string
+	for _, c := range rep.Classes {
+		row := []string{photo, folder, strconv.Itoa(c.Rank), strconv.Itoa(c.Index), c.Label, strconv.FormatFloat(c.Prob, 'f', 6, 64)}
+		box := []string{"", "", "", ""}
+		for i, v := range c.Box {
+			box[i] = strconv.Itoa(v)
+		}
+		rows = append(rows, append(append(row, box...), ""))
+	}
+	return rows
+}
+
+func writeSummary(path string, rows [][]string) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
+		cw := csv.NewWriter(w)
+		if err := cw.Write(summaryHeader); err != nil {
+			return err
+		}
+		if err := cw.WriteAll(rows); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		return nil
+	})
+}
+
+// bar is a folder run's progress bar on a terminal, and nothing when
+// stderr is a file or a pipe (where its carriage returns would be noise;
+// the per-photo lines on stdout say the progress there).
+type bar struct{ pb *progressbar.ProgressBar }
+
+func progressBar(env *Env, n int) bar {
+	f, ok := env.Stderr.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return bar{}
+	}
+	return bar{progressbar.NewOptions(n, progressbar.OptionSetWriter(env.Stderr),
+		progressbar.OptionSetDescription("explaining"), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())}
+}
+
+func (b bar) add() {
+	if b.pb != nil {
+		_ = b.pb.Add(1)
+	}
+}
+
+// clear removes the bar from the terminal line before a line is printed.
+func (b bar) clear() {
+	if b.pb != nil {
+		_ = b.pb.Clear()
+	}
+}
+
+func (b bar) finish() {
+	if b.pb != nil {
+		_ = b.pb.Finish()
+	}
 }
 
 // outputNames names each photo's output folder: the file name without its

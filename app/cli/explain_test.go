@@ -3,10 +3,15 @@ package cli
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"hash/crc32"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -110,6 +115,50 @@ func TestExplainFolder(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "1 of 5 photos explained") {
 		t.Errorf("summary: %s", stdout)
+	}
+	if strings.Contains(stderr, "\r") {
+		t.Errorf("stderr is not a terminal, but a progress bar was drawn on it: %q", stderr)
+	}
+	// Each photo's top class on stdout and in summary.csv, as its report says.
+	var rep display.Report
+	b, err := os.ReadFile(filepath.Join(out, "bird", "report.json"))
+	if err != nil || json.Unmarshal(b, &rep) != nil {
+		t.Fatalf("bird's report: %v", err)
+	}
+	top := rep.Classes[0]
+	if want := fmt.Sprintf("bird.png: 1. %s %.1f%%", top.Label, 100*top.Prob); !strings.Contains(stdout, want) {
+		t.Errorf("stdout lacks %q:\n%s", want, stdout)
+	}
+	f, err := os.Open(filepath.Join(out, "summary.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1+len(rep.Classes)+4 {
+		t.Fatalf("summary.csv has %d rows, want a header, %d classes of bird.png and 4 failures", len(rows), len(rep.Classes))
+	}
+	want := []string{"bird.png", "bird", "1", strconv.Itoa(top.Index), top.Label}
+	if !slices.Equal(rows[1][:5], want) || rows[1][10] != "" {
+		t.Errorf("summary.csv's first row %v, want %v...", rows[1], want)
+	}
+	if p, err := strconv.ParseFloat(rows[1][5], 64); err != nil || math.Abs(p-top.Prob) > 1e-6 {
+		t.Errorf("probability %q, report says %g", rows[1][5], top.Prob)
+	}
+	if box := rows[1][6:10]; top.Box != nil && box[0] != strconv.Itoa(top.Box[0]) {
+		t.Errorf("box %v, report says %v", box, top.Box)
+	}
+	failures := 0
+	for _, r := range rows[1:] {
+		if r[10] != "" {
+			failures++
+		}
+	}
+	if failures != 4 {
+		t.Errorf("%d failure rows, want 4", failures)
 	}
 	for _, want := range []string{"huge.png", "30000x30000", "empty.jpg", "truncated.png", "notes.png"} {
 		if !strings.Contains(stderr, want) {

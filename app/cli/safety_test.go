@@ -46,6 +46,8 @@ func TestExplainUsageErrors(t *testing.T) {
 		"run no out":        {[]string{"run", "--model", mobilenet, "--input", "x.npy"}, "--out"},
 		"bad flag value":    {[]string{"explain", "--top", "many"}, "invalid value"},
 		"empty model":       {[]string{"explain", "--image", pets, "--model", ""}, "--model is empty"},
+		"model twice":       {append(m, "--model", mobilenet), "--model is given twice"},
+		"top twice":         {append(m, "--top=3", "-top", "4"), "--top is given twice"},
 		"empty size":        {append(m, "--size", ""), "--size is empty"},
 		"empty run input":   {[]string{"run", "--model", mobilenet, "--input", "", "--out", t.TempDir()}, "--input is empty"},
 	}
@@ -149,8 +151,8 @@ func TestExplainFolderNames(t *testing.T) {
 		t.Errorf("files written beside the output folder: %v", got)
 	}
 	want := []string{"A_gif", "a_jpg", "a_png", "b", "photo"}
-	if got := names(t, out); !slices.Equal(got, want) {
-		t.Errorf("output folders %v, want %v", got, want)
+	if got := names(t, out); !slices.Equal(got, append(want, "summary.csv")) {
+		t.Errorf("output folders %v, want %v and summary.csv", got, want)
 	}
 	for _, d := range want {
 		if _, err := os.Stat(filepath.Join(out, d, "report.json")); err != nil {
@@ -190,13 +192,13 @@ func TestExplainFolderReplacesWholeRun(t *testing.T) {
 	if code, _, stderr := runCLI(t, "explain", "--image", in2, "--out", out); code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if got := names(t, out); !slices.Equal(got, []string{"z"}) {
-		t.Errorf("after the second run: %v, want only z (no mix of runs)", got)
+	if got := names(t, out); !slices.Equal(got, []string{"summary.csv", "z"}) {
+		t.Errorf("after the second run: %v, want only z and its summary (no mix of runs)", got)
 	}
 	if code, _, _ := runCLI(t, "explain", "--image", bad, "--out", out); code != ExitFailed {
 		t.Errorf("a run that explained nothing: exit %d", code)
 	}
-	if got := names(t, out); !slices.Equal(got, []string{"z"}) {
+	if got := names(t, out); !slices.Equal(got, []string{"summary.csv", "z"}) {
 		t.Errorf("a failed run changed --out: %v", got)
 	}
 	if err := os.WriteFile(filepath.Join(out, "notes.txt"), nil, 0o644); err != nil {
@@ -206,7 +208,7 @@ func TestExplainFolderReplacesWholeRun(t *testing.T) {
 	if code != ExitFailed || !strings.Contains(stderr, "notes.txt") {
 		t.Errorf("--out with a file of the user's: exit %d, %s", code, stderr)
 	}
-	if got := names(t, out); !slices.Equal(got, []string{"notes.txt", "z"}) {
+	if got := names(t, out); !slices.Equal(got, []string{"notes.txt", "summary.csv", "z"}) {
 		t.Errorf("a refused run changed --out: %v", got)
 	}
 }

@@ -132,14 +132,20 @@ const GridTileSide = 1024
 // temporary folder beside dir, which replaces dir only when all of it was
 // written (atomicfile.WriteDir), so a failure or a cancelled ctx leaves dir
 // as it was. dir must be new, empty or an earlier Save's (CheckOutput).
-func Save(ctx context.Context, dir string, r *explain.Result, v View, photoFile string) error {
+// It returns the report it wrote.
+func Save(ctx context.Context, dir string, r *explain.Result, v View, photoFile string) (Report, error) {
 	if err := CheckOutput(dir); err != nil {
-		return err
+		return Report{}, err
 	}
-	return atomicfile.WriteDir(ctx, dir, func(tmp string) error { return save(ctx, tmp, r, v, photoFile) })
+	var rep Report
+	err := atomicfile.WriteDir(ctx, dir, func(tmp string) (err error) {
+		rep, err = save(ctx, tmp, r, v, photoFile)
+		return err
+	})
+	return rep, err
 }
 
-func save(ctx context.Context, dir string, r *explain.Result, v View, photoFile string) error {
+func save(ctx context.Context, dir string, r *explain.Result, v View, photoFile string) (Report, error) {
 	photo := fullPhoto(r)
 	raw := make([]render.Map, len(r.Classes))
 	for i, c := range r.Classes {
@@ -154,7 +160,7 @@ func save(ctx context.Context, dir string, r *explain.Result, v View, photoFile 
 	var heat *render.Heat
 	for i, c := range r.Classes {
 		if err := ctx.Err(); err != nil {
-			return err
+			return Report{}, err
 		}
 		if heat == nil {
 			heat = place.Heat(scaled[i], photo.Rect.Size(), v.Colormap)
@@ -169,18 +175,18 @@ func save(ctx context.Context, dir string, r *explain.Result, v View, photoFile 
 		decorate(overlay, heat, v, b, ok)
 		name := fileStem(i, c) + ".png"
 		if err := render.SavePNG(filepath.Join(dir, name), overlay); err != nil {
-			return fmt.Errorf("write %s: %w", name, err)
+			return Report{}, fmt.Errorf("write %s: %w", name, err)
 		}
 		m := c.Map
 		name = fileStem(i, c) + ".npy"
 		if err := atomicfile.Write(filepath.Join(dir, name), func(w io.Writer) error {
 			return npy.Write(w, tensor.FromFloat32([]int{m.H, m.W}, m.Data))
 		}); err != nil {
-			return fmt.Errorf("write %s: %w", name, err)
+			return Report{}, fmt.Errorf("write %s: %w", name, err)
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return Report{}, err
 	}
 	// The grid's tiles: the same rendering on a copy of the photo at most
 	// GridTileSide pixels on the long side, keeping only the pictures.
@@ -191,23 +197,28 @@ func save(ctx context.Context, dir string, r *explain.Result, v View, photoFile 
 		tiles[i] = render.Tile{Image: Overlay(small, heat, v), Title: Title(c)}
 	}
 	if err := render.SavePNG(filepath.Join(dir, "grid.png"), grid([][]render.Tile{tiles})); err != nil {
-		return fmt.Errorf("write grid.png: %w", err)
+		return Report{}, fmt.Errorf("write grid.png: %w", err)
 	}
-	b, err := json.MarshalIndent(makeReport(r, boxes, v, photoFile), "", "  ")
+	rep := makeReport(r, boxes, v, photoFile)
+	b, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
-		return err
+		return Report{}, err
 	}
-	return atomicfile.Write(filepath.Join(dir, "report.json"), func(w io.Writer) error {
+	return rep, atomicfile.Write(filepath.Join(dir, "report.json"), func(w io.Writer) error {
 		_, err := w.Write(append(b, '\n'))
 		return err
 	})
 }
 
+// SummaryFile is the table a folder run writes beside its photos' folders:
+// one row per explained class.
+const SummaryFile = "summary.csv"
+
 // CheckOutput reports, as a sentence, why the folder dir may not be
 // replaced by a Save: it may be if it does not exist, is empty, holds only
 // what an earlier Save wrote (report.json and the files it names, grid.png),
-// or holds only such folders (an earlier explain of a folder of photos).
-// Anything else is the user's, and is not replaced.
+// or holds only such folders (an earlier explain of a folder of photos) and
+// their SummaryFile. Anything else is the user's, and is not replaced.
 func CheckOutput(dir string) error {
 	ents, err := os.ReadDir(dir)
 	if os.IsNotExist(err) {
@@ -221,8 +232,8 @@ func CheckOutput(dir string) error {
 		foreign = foreignFile(dir, ents)
 	} else {
 		for _, e := range ents {
-			if strings.HasPrefix(e.Name(), ".camscope-") {
-				continue // a temporary folder
+			if strings.HasPrefix(e.Name(), ".camscope-") || e.Name() == SummaryFile && e.Type().IsRegular() {
+				continue // a temporary folder, or a folder run's table
 			}
 			sub := filepath.Join(dir, e.Name())
 			if _, err := os.Stat(filepath.Join(sub, "report.json")); err != nil || !e.IsDir() || CheckOutput(sub) != nil {

@@ -48,7 +48,7 @@ func BenchmarkSave12MP(b *testing.B) {
 	v := display.DefaultView()
 	dir := b.TempDir()
 	for b.Loop() {
-		if err := display.Save(context.Background(), filepath.Join(dir, "out"), r, v, "big.jpg"); err != nil {
+		if _, err := display.Save(context.Background(), filepath.Join(dir, "out"), r, v, "big.jpg"); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -77,7 +77,7 @@ func TestSaveBigPhotoBoundedGrid(t *testing.T) {
 			}
 		}
 	}()
-	err := display.Save(context.Background(), out, r, display.DefaultView(), "big.jpg")
+	_, err := display.Save(context.Background(), out, r, display.DefaultView(), "big.jpg")
 	close(done)
 	<-sampled
 	if err != nil {
@@ -142,14 +142,14 @@ func TestSaveReplacesWholeRun(t *testing.T) {
 	parent := t.TempDir()
 	out := filepath.Join(parent, "out")
 	v := display.DefaultView()
-	if err := display.Save(context.Background(), out, bigResult(t, 64, 48, 5), v, "a.png"); err != nil {
+	if _, err := display.Save(context.Background(), out, bigResult(t, 64, 48, 5), v, "a.png"); err != nil {
 		t.Fatal(err)
 	}
 	first := names(t, out)
 	if len(first) != 12 {
 		t.Fatalf("first run wrote %v", first)
 	}
-	if err := display.Save(context.Background(), out, bigResult(t, 64, 48, 2), v, "a.png"); err != nil {
+	if _, err := display.Save(context.Background(), out, bigResult(t, 64, 48, 2), v, "a.png"); err != nil {
 		t.Fatal(err)
 	}
 	second := names(t, out)
@@ -158,7 +158,7 @@ func TestSaveReplacesWholeRun(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := display.Save(ctx, out, bigResult(t, 64, 48, 4), v, "a.png"); err == nil {
+	if _, err := display.Save(ctx, out, bigResult(t, 64, 48, 4), v, "a.png"); err == nil {
 		t.Fatal("a stopped Save reported success")
 	}
 	if got := names(t, out); !slices.Equal(got, second) {
@@ -177,7 +177,7 @@ func TestSaveRefusesForeignFolder(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(mine, "thesis.txt"), []byte("years of work"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err := display.Save(context.Background(), mine, r, v, "a.png")
+	_, err := display.Save(context.Background(), mine, r, v, "a.png")
 	if err == nil || !strings.Contains(err.Error(), "thesis.txt") || !strings.Contains(err.Error(), "did not write") {
 		t.Errorf("Save into a folder of the user's: %v", err)
 	}
@@ -188,7 +188,7 @@ func TestSaveRefusesForeignFolder(t *testing.T) {
 	// An earlier run's folder with a folder where grid.png goes (the
 	// issue's failed rename): refused before anything is written.
 	out := filepath.Join(t.TempDir(), "out")
-	if err := display.Save(context.Background(), out, r, v, "a.png"); err != nil {
+	if _, err := display.Save(context.Background(), out, r, v, "a.png"); err != nil {
 		t.Fatal(err)
 	}
 	os.Remove(filepath.Join(out, "grid.png"))
@@ -196,7 +196,7 @@ func TestSaveRefusesForeignFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := names(t, out)
-	if err := display.Save(context.Background(), out, bigResult(t, 64, 48, 3), v, "a.png"); err == nil {
+	if _, err := display.Save(context.Background(), out, bigResult(t, 64, 48, 3), v, "a.png"); err == nil {
 		t.Error("Save replaced a folder holding a folder it did not write")
 	}
 	if got := names(t, out); !slices.Equal(got, before) {
