@@ -52,6 +52,12 @@ func Main(args []string, stderr io.Writer) int {
 		}
 		return 0
 	}
+	if why := noDisplay(); why != "" {
+		fmt.Fprintf(stderr, "camscope: %s. To see the maps without a window, render the window to a file "+
+			"(camscope --snapshot shot.png --image PHOTO) or write them as files (camscope explain --image PHOTO); "+
+			"on a remote machine, connect with ssh -X or start a virtual display (Xvfb).\n", why)
+		return 1
+	}
 	fa := app.NewWithID(AppID)
 	fa.SetIcon(Icon)
 	a := New(fa, opts)

@@ -68,3 +68,38 @@ func TestMainErrors(t *testing.T) {
 		t.Errorf("bad size: exit %d", code)
 	}
 }
+
+// TestMainWithoutDisplay: with no display the app says so and what to do
+// instead, rather than stopping with GLFW's stack trace.
+func TestMainWithoutDisplay(t *testing.T) {
+	t.Setenv("WAYLAND_DISPLAY", "")
+	for _, d := range []string{"", ":4242"} {
+		t.Setenv("DISPLAY", d)
+		var stderr bytes.Buffer
+		code := Main(nil, &stderr)
+		if code != 1 || !strings.Contains(stderr.String(), "--snapshot") || !strings.Contains(stderr.String(), "display") {
+			t.Errorf("DISPLAY=%q: exit %d, %q", d, code, stderr.String())
+		}
+	}
+}
+
+func TestX11Address(t *testing.T) {
+	for d, want := range map[string]string{
+		":0":          "unix /tmp/.X11-unix/X0",
+		":99.0":       "unix /tmp/.X11-unix/X99",
+		"unix:3":      "unix /tmp/.X11-unix/X3",
+		"host:10.0":   "tcp host:6010",
+		"[::1]:1":     "",
+		"/tmp/launch": "",
+		"nonsense":    "",
+	} {
+		network, addr, ok := x11Address(d)
+		got := ""
+		if ok {
+			got = network + " " + addr
+		}
+		if got != want {
+			t.Errorf("%q: %q, want %q", d, got, want)
+		}
+	}
+}
