@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"camscope/inference"
 	"camscope/inference/tensor"
@@ -194,6 +195,10 @@ type Pass struct {
 	Probs   []float64
 	Feature *tensor.Tensor // [1,C,h,w] at the explainer's layer
 	tape    *inference.Tape
+
+	eigenOnce sync.Once // Eigen-CAM's map, the same for every class
+	eigen     Map
+	eigenErr  error
 }
 
 // Forward runs the model on x (already preprocessed). For a method that
@@ -275,7 +280,11 @@ func (p *Pass) Map(k int) (Map, error) {
 		}
 		return weightedSum(p.Feature.F, weights, h, w), nil
 	case EigenCAM:
-		return principalProjection(p.Feature.F, c, h, w)
+		p.eigenOnce.Do(func() { p.eigen, p.eigenErr = principalProjection(p.Feature.F, c, h, w) })
+		if p.eigenErr != nil {
+			return Map{}, p.eigenErr
+		}
+		return Map{W: w, H: h, Data: slices.Clone(p.eigen.Data)}, nil
 	}
 	g, err := p.tape.GradOfLogit(k)
 	if err != nil {
