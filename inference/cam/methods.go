@@ -147,8 +147,8 @@ func principalProjection(x []float32, c, h, w int) (Map, error) {
 
 // topEigenvector returns the unit eigenvector of the positive
 // semi-definite a with the largest eigenvalue, and that eigenvalue. The
-// eigenvalues come from LAPACK's symmetric solver without vectors (a
-// quarter of its cost with them); the vector from inverse iteration with
+// eigenvalues come from gonum's symmetric eigensolver, asked for no
+// vectors; the vector from inverse iteration with
 // the shift sigma = lambda_1 (1 + 1e-8), just above lambda_1, where
 // sigma I - a is positive definite: each step multiplies the other
 // directions' share by (sigma - lambda_1) / (sigma - lambda_i), at most
@@ -180,7 +180,9 @@ func topEigenvector(a *mat.SymDense) ([]float64, float64, error) {
 		return nil, 0, fmt.Errorf("the principal component of the activations is ill-conditioned")
 	}
 	for i := range v {
-		v[i] = float64((i*7919)%101) - 50 // fixed, not special to a: the centred Gram matrix has 1 in its null space
+		// A fixed start, not all ones: the ones vector is in the centred
+		// Gram matrix's null space, orthogonal to v_1.
+		v[i] = float64((i*7919)%101) - 50
 	}
 	vec := mat.NewVecDense(n, v)
 	for range 4 {

@@ -80,8 +80,9 @@ func TestGradientMethodsMatchReference(t *testing.T) {
 // principal component is v/|v|: the map must be s |v| (u - mean(u)), with
 // s = sign(sum_c v_c), the sign that correlates with sum_c A_c = u sum(v) +
 // sum(m). When sum(v) = 0 that correlation is 0 and the value of largest
-// magnitude is positive. Both decompositions are tried: positions fewer
-// than channels (the Gram matrix) and more (the covariance).
+// magnitude is positive; with v = 0 the map is 0. Both decompositions are
+// tried: positions fewer than channels (the Gram matrix) and more (the
+// covariance).
 func TestEigenCAMKnownAnswer(t *testing.T) {
 	u := []float64{0.5, -1, 2, 0, 3, -0.25, 1, 1.5, -2, 0.75, 0.125, 4} // exact in float32
 	cases := map[string]struct {
@@ -93,6 +94,8 @@ func TestEigenCAMKnownAnswer(t *testing.T) {
 		"covariance, positive sum": {3, 4, []float64{0.5, 2, -1}},
 		"covariance, negative sum": {3, 4, []float64{-0.5, -2, 1}},
 		"covariance, zero sum":     {3, 4, []float64{1, -3, 2}},
+		"gram, flat":               {2, 2, []float64{0, 0, 0, 0, 0, 0}},
+		"covariance, flat":         {3, 4, []float64{0, 0, 0}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
