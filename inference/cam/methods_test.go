@@ -75,6 +75,39 @@ func TestGradientMethodsMatchReference(t *testing.T) {
 	}
 }
 
+// TestGradientMethodsAgreeOnGAPHead: on a GAP + linear head the gradient
+// is W[k,c]/(h*w) at every position, so HiResCAM's sum_c G_c A_c is
+// Grad-CAM's map, and XGrad-CAM's weights are Grad-CAM's but for the 1e-7
+// in their denominator (as the README says).
+func TestGradientMethodsAgreeOnGAPHead(t *testing.T) {
+	_, input := loadRef(t)
+	e, err := New(sharedModel(t, "reference", "resnet18"), nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	passes := map[Method]*Pass{}
+	for _, method := range []Method{GradCAM, HiResCAM, XGradCAM} {
+		if passes[method], err = e.Forward(context.Background(), input, method); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range passes[GradCAM].Top(3) {
+		want, err := passes[GradCAM].Map(c.Index)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, method := range []Method{HiResCAM, XGradCAM} {
+			got, err := passes[method].Map(c.Index)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if worst, scale := maxAbsDiff(got.Data, toFloat64(want.Data)); worst > 1e-4*scale {
+				t.Errorf("class %d: %s differs from Grad-CAM by %g (map max %g)", c.Index, method, worst, scale)
+			}
+		}
+	}
+}
+
 // TestEigenCAMKnownAnswer: activations A_c(y,x) = u(y,x) v_c + m_c (rank 1
 // plus a mean per channel) are, once centred, (u - mean(u)) v^T, whose first
 // principal component is v/|v|: the map must be s |v| (u - mean(u)), with
