@@ -249,6 +249,11 @@ func TestMethod(t *testing.T) {
 	if tileTitles(h.App)[0] != "1. Egyptian cat" {
 		t.Errorf("tiles %q", tileTitles(h.App))
 	}
+	h.c.method.SetSelected(session.MethodName(explain.EigenCAM))
+	h.wait(t)
+	if m := h.s.Results()[0].Request.Method; m != explain.EigenCAM || !strings.Contains(h.c.methodHelp.Text, "same map for every class") {
+		t.Errorf("method %s, help %q", m, h.c.methodHelp.Text)
+	}
 }
 
 func TestNormalisationShared(t *testing.T) {

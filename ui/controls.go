@@ -25,8 +25,9 @@ type controls struct {
 	photoInfo  *widget.Label
 	k          *widget.Slider
 	kValue     *widget.Label
-	method     *widget.RadioGroup
-	methodNote *widget.Label
+	method     *widget.Select
+	methodHelp *widget.Label // what the chosen method shows
+	methodNote *widget.Label // why CAM is not offered
 	norm       *widget.RadioGroup
 	opacity    *widget.Slider
 	opValue    *widget.Label
@@ -80,14 +81,14 @@ func (a *App) buildControls() fyne.CanvasObject {
 	c.k.OnChanged = func(v float64) { c.kValue.SetText(fmt.Sprint(int(v))) }
 	c.k.OnChangeEnded = func(v float64) { a.SetTopK(int(v)) }
 
-	c.method = widget.NewRadioGroup(session.MethodNames(), func(s string) {
+	c.method = widget.NewSelect(session.MethodNames(), func(s string) {
 		if m, ok := session.MethodNamed(s); ok {
 			a.SetMethod(m)
 		}
 	})
-	c.method.Horizontal = true
-	c.method.Required = true
 	c.method.Selected = session.MethodName(req.Method)
+	c.methodHelp = note()
+	c.methodHelp.SetText(session.MethodHelp(req.Method))
 	c.methodNote = note()
 	c.methodNote.Hide()
 
@@ -136,7 +137,7 @@ func (a *App) buildControls() fyne.CanvasObject {
 		widget.NewSeparator(),
 		heading("Explain"),
 		row("Classes", c.k, c.kValue),
-		c.method, c.methodNote,
+		row("Method", c.method, nil), c.methodHelp, c.methodNote,
 		row("Scale", c.norm, nil),
 		widget.NewSeparator(),
 		heading("Show"),
@@ -227,18 +228,17 @@ func (a *App) refreshInfo() {
 		c.photoInfo.SetText("No photo")
 	}
 	defer c.panel.Refresh()
+	c.method.Options = session.MethodNamesFor(models)
 	if ok, reason := session.CAMApplies(models); !ok {
-		c.method.Disable()
 		c.methodNote.SetText(reason)
 		c.methodNote.Show()
 	} else {
-		c.method.Enable()
 		c.methodNote.Hide()
 	}
-	if name := session.MethodName(a.s.Request().Method); c.method.Selected != name {
-		c.method.Selected = name
-		c.method.Refresh()
-	}
+	m := a.s.Request().Method
+	c.method.Selected = session.MethodName(m)
+	c.method.Refresh()
+	c.methodHelp.SetText(session.MethodHelp(m))
 }
 
 // searchHint shows what the class search takes, in the model's terms.

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -10,7 +11,7 @@ import (
 )
 
 // A model without a global-average-pooling linear head cannot use CAM: the
-// choice is disabled, the reason shown, and Grad-CAM used instead. The
+// menu leaves it out, the reason is shown, and Grad-CAM used instead. The
 // decision is the session's (session.TestCAMDoesNotApplyToVGG); this test
 // checks that the window shows it.
 func TestCAMDisabledWithReason(t *testing.T) {
@@ -26,8 +27,9 @@ func TestCAMDisabledWithReason(t *testing.T) {
 	if ok, _ := h.s.Models()[0].Explainer.SupportsCAM(); ok {
 		t.Fatal("vgg_small has a CAM head: this test needs a model without one")
 	}
-	if !h.c.method.Disabled() || h.c.methodNote.Hidden || !strings.Contains(h.c.methodNote.Text, "CAM is off for vgg_small") {
-		t.Errorf("method disabled %v, note %q", h.c.method.Disabled(), h.c.methodNote.Text)
+	if slices.Contains(h.c.method.Options, session.MethodName(explain.CAM)) || len(h.c.method.Options) != len(session.MethodNames())-1 ||
+		h.c.methodNote.Hidden || !strings.Contains(h.c.methodNote.Text, "CAM is off for vgg_small") {
+		t.Errorf("menu %q, note %q", h.c.method.Options, h.c.methodNote.Text)
 	}
 	if h.s.Request().Method != explain.GradCAM || h.c.method.Selected != session.MethodName(explain.GradCAM) || len(h.tiles) == 0 {
 		t.Errorf("method %s, selected %s, %d tiles", h.s.Request().Method, h.c.method.Selected, len(h.tiles))

@@ -114,7 +114,7 @@ func (a *App) SetTopK(k int) {
 	a.refreshBusy()
 }
 
-// SetMethod switches between CAM and Grad-CAM.
+// SetMethod chooses the method.
 func (a *App) SetMethod(m explain.Method) {
 	a.s.SetMethod(m)
 	a.refreshBusy()

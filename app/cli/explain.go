@@ -64,7 +64,7 @@ func explainCmd(env *Env, args []string) int {
 	fs.StringVar(&f.labels, "labels", "", "labels file, one per line (default: found next to the model)")
 	fs.StringVar(&f.layer, "layer", "", "feature tensor to compute maps on (default: the one feeding global pooling)")
 	fs.IntVar(&f.top, "top", explain.DefaultTopK, "number of most probable classes to explain (1-20; 0: only the --class classes)")
-	fs.StringVar(&f.method, "method", "auto", "cam, gradcam, or auto (CAM where the model allows it, else Grad-CAM)")
+	fs.StringVar(&f.method, "method", "auto", methodUsage())
 	fs.Var(&f.classes, "class", "also explain this class: an index or part of a label (repeatable)")
 	fs.StringVar(&f.colormap, "colormap", "jet", "colormap: "+strings.Join(render.Names(), ", "))
 	fs.Float64Var(&f.opacity, "opacity", 0.5, "opacity of the map over the photo, 0 to 1")
@@ -147,6 +147,15 @@ func explainCmd(env *Env, args []string) int {
 		return ExitOK
 	}
 	return explainFolder(ctx, env, model, f, req, view)
+}
+
+// methodUsage lists the methods for --method's help.
+func methodUsage() string {
+	var names []string
+	for _, m := range cam.Methods() {
+		names = append(names, string(m))
+	}
+	return strings.Join(names, ", ") + ", or auto (CAM where the model allows it, else Grad-CAM)"
 }
 
 func (f *explainFlags) settings() (display.View, explain.Request, preprocess.Options, error) {

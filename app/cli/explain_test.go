@@ -17,6 +17,7 @@ import (
 
 	"camscope/app/display"
 	"camscope/assets"
+	"camscope/inference/cam"
 )
 
 const shared = "../../../shared"
@@ -212,7 +213,7 @@ func TestExplainErrors(t *testing.T) {
 		"no input":          {[]string{"--model", mobilenet}, ExitUsage, "exactly one of --image and --input"},
 		"bad top":           {[]string{"--image", pets, "--model", mobilenet, "--top", "50"}, ExitUsage, "--top must be between 1 and 20"},
 		"bad colormap":      {[]string{"--image", pets, "--model", mobilenet, "--colormap", "rainbow"}, ExitUsage, "viridis"},
-		"bad method":        {[]string{"--image", pets, "--model", mobilenet, "--method", "lime"}, ExitUsage, "cam or gradcam"},
+		"bad method":        {[]string{"--image", pets, "--model", mobilenet, "--method", "lime"}, ExitUsage, "use cam, gradcam, gradcampp"},
 		"unknown class":     {[]string{"--image", pets, "--model", mobilenet, "--class", "zebrafish"}, ExitUsage, "zebrafish"},
 		"missing photo":     {[]string{"--image", filepath.Join(dir, "nope.png"), "--model", mobilenet}, ExitFailed, "nope.png"},
 		"missing model":     {[]string{"--image", pets, "--model", filepath.Join(dir, "nope.onnx")}, ExitFailed, "does not exist"},
@@ -226,6 +227,34 @@ func TestExplainErrors(t *testing.T) {
 			code, _, stderr := runCLI(t, append([]string{"explain"}, c.args...)...)
 			if code != c.code || !strings.Contains(stderr, c.says) {
 				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, c.code, c.says)
+			}
+		})
+	}
+}
+
+// TestExplainEveryMethod: --method takes every method but CAM on a model
+// without a GAP head, in the window's spelling too, and the report records
+// it by its name.
+func TestExplainEveryMethod(t *testing.T) {
+	for _, spelling := range []string{"gradcam", "Grad-CAM++", "xgradcam", "HiResCAM", "layercam", "Eigen-CAM", "eigengradcam"} {
+		t.Run(spelling, func(t *testing.T) {
+			out := t.TempDir()
+			code, _, stderr := runCLI(t, "explain", "--input", filepath.Join(shared, "reference", "input.npy"),
+				"--model", filepath.Join(shared, "reference", "vgg_small.onnx"), "--top", "2", "--method", spelling, "--out", out)
+			if code != ExitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			b, err := os.ReadFile(filepath.Join(out, "report.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rep display.Report
+			if err := json.Unmarshal(b, &rep); err != nil {
+				t.Fatal(err)
+			}
+			want, err := cam.ParseMethod(spelling)
+			if err != nil || rep.Method != string(want) || len(rep.Classes) != 2 {
+				t.Errorf("report method %q with %d classes; want %q (%v) with 2", rep.Method, len(rep.Classes), want, err)
 			}
 		})
 	}

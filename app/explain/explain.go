@@ -13,7 +13,7 @@ import (
 
 // Request says what to explain.
 type Request struct {
-	Method Method // CAM or GradCAM
+	Method Method // one of cam.Methods
 	TopK   int    // how many of the most probable classes, 1 to MaxTopK
 	// Classes are explained in addition to the top k (by index), e.g. ones
 	// the user searched for.
@@ -136,11 +136,17 @@ func (r *Result) run(ctx context.Context, x *tensor.Tensor) error {
 	return nil
 }
 
-// Method is how maps are computed: explain.CAM or explain.GradCAM.
+// Method is how maps are computed (see cam.Method).
 type Method = cam.Method
 
-// The methods.
+// The methods, in cam.Methods' order.
 const (
-	CAM     = cam.CAM
-	GradCAM = cam.GradCAM
+	CAM             = cam.CAM
+	GradCAM         = cam.GradCAM
+	GradCAMPlusPlus = cam.GradCAMPlusPlus
+	XGradCAM        = cam.XGradCAM
+	HiResCAM        = cam.HiResCAM
+	LayerCAM        = cam.LayerCAM
+	EigenCAM        = cam.EigenCAM
+	EigenGradCAM    = cam.EigenGradCAM
 )

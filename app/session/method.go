@@ -9,9 +9,10 @@ import (
 
 // CAMApplies reports whether CAM can explain every one of models, and if
 // not, a sentence naming the first model that cannot and why. CAM needs a
-// global-average-pooling linear head; Grad-CAM works on any model. This is
-// the one place that decides: the runner switches a job's method with it,
-// and the window disables the choice with its reason.
+// global-average-pooling linear head; the other methods work on any model.
+// This is the one place that decides: the runner switches a job's method
+// with it, and the window leaves CAM out of its menu (MethodNamesFor) with
+// the reason.
 func CAMApplies(models []*explain.Model) (ok bool, reason string) {
 	for _, m := range models {
 		if m.Explainer == nil {
@@ -24,15 +25,43 @@ func CAMApplies(models []*explain.Model) (ok bool, reason string) {
 	return true, ""
 }
 
-// methodNames are how the window names the methods.
-var methodNames = map[explain.Method]string{explain.CAM: "CAM", explain.GradCAM: "Grad-CAM"}
+// methodNames are how the window names the methods (the names the papers
+// and pytorch-grad-cam use; cam.ParseMethod accepts them too).
+var methodNames = map[explain.Method]string{
+	explain.CAM: "CAM", explain.GradCAM: "Grad-CAM", explain.GradCAMPlusPlus: "Grad-CAM++", explain.XGradCAM: "XGrad-CAM",
+	explain.HiResCAM: "HiResCAM", explain.LayerCAM: "LayerCAM", explain.EigenCAM: "Eigen-CAM", explain.EigenGradCAM: "EigenGrad-CAM",
+}
+
+// methodHelp says in one line what each method's map shows.
+var methodHelp = map[explain.Method]string{
+	explain.CAM:             "The classifier's weights times the last feature map; needs a global-average-pooling head.",
+	explain.GradCAM:         "Each channel weighted by the mean gradient of the class score; works at any layer.",
+	explain.GradCAMPlusPlus: "Channels weighted by their positive gradients, place by place; covers several objects of a class better.",
+	explain.XGradCAM:        "Channels weighted by gradient times activation, relative to the channel's total activation.",
+	explain.HiResCAM:        "Gradient times activation at each place: exactly where the score comes from.",
+	explain.LayerCAM:        "Positive gradient times activation at each place; keeps detail at earlier layers.",
+	explain.EigenCAM:        "The activations' main pattern, without gradients: class-agnostic, the same map for every class.",
+	explain.EigenGradCAM:    "The main pattern of gradient times activation: a class's map with less noise.",
+}
+
+// MethodHelp is one line on what the method's map shows, for the window's
+// menu.
+func MethodHelp(m explain.Method) string { return methodHelp[m] }
 
 // MethodNames lists the window's names of the methods, in the order a
 // menu shows them (cam.Methods).
-func MethodNames() []string {
+func MethodNames() []string { return MethodNamesFor(nil) }
+
+// MethodNamesFor lists, in the menu's order, the window's names of the
+// methods that can explain every one of models: all of them, or all but
+// CAM when CAMApplies says it cannot.
+func MethodNamesFor(models []*explain.Model) []string {
+	camOK, _ := CAMApplies(models)
 	var out []string
 	for _, m := range cam.Methods() {
-		out = append(out, MethodName(m))
+		if m != cam.CAM || camOK {
+			out = append(out, MethodName(m))
+		}
 	}
 	return out
 }

@@ -257,8 +257,8 @@ func (r *Runner) run(ctx context.Context, job Job) (out Outcome) {
 	}
 	out.Request = job.Request
 	if ok, _ := CAMApplies(out.Models); !ok && out.Request.Method == cam.CAM {
-		// Every row is explained alike; the window then offers Grad-CAM
-		// only, with the reason.
+		// Every row is explained alike; the window then offers every
+		// method but CAM, with the reason.
 		out.Request.Method = cam.GradCAM
 	}
 	if out.Photo == nil || len(out.Models) == 0 {

@@ -189,8 +189,8 @@ func (s *Session) SetTopK(k int) int {
 	return k
 }
 
-// SetMethod switches between CAM and Grad-CAM. CAM is not taken while a
-// model cannot use it (see CAMApplies).
+// SetMethod chooses the method (one of cam.Methods). CAM is not taken
+// while a model cannot use it (see CAMApplies).
 func (s *Session) SetMethod(m explain.Method) {
 	if m == s.req.Method {
 		return

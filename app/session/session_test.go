@@ -4,6 +4,7 @@ import (
 	"context"
 	"image"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -200,7 +201,8 @@ func TestSessionTopKAndClasses(t *testing.T) {
 }
 
 // vgg_small has no global-average-pooling head: opening it makes the
-// session ask for Grad-CAM, say why, and show its tiles.
+// session ask for Grad-CAM, say why, leave CAM out of the menu, and show
+// its tiles.
 func TestCAMDoesNotApplyToVGG(t *testing.T) {
 	const vgg, photoFile = "../../../shared/reference/vgg_small.onnx", "../../../shared/images/cat.png"
 	for _, p := range []string{vgg, photoFile} {
@@ -223,15 +225,24 @@ func TestCAMDoesNotApplyToVGG(t *testing.T) {
 	if ok || !strings.Contains(reason, "CAM is off for vgg_small") {
 		t.Errorf("CAM applies %v, reason %q", ok, reason)
 	}
+	if names := MethodNamesFor(s.Models()); !slices.Equal(names, MethodNames()[1:]) {
+		t.Errorf("the menu offers %q, want every method but CAM", names)
+	}
 	if s.Request().Method != cam.GradCAM || s.Results()[0].Request.Method != cam.GradCAM || s.Scene() == nil || len(s.Scene().Tiles()) == 0 {
 		t.Errorf("method %s, result method %s, scene %v", s.Request().Method, s.Results()[0].Request.Method, s.Scene())
 	}
 }
 
-// TestMethodNames checks that the window offers every method cam has, each
-// under a distinct name that leads back to it.
+// TestMethodNames checks that the window offers every method cam has, in
+// the menu's order, each under its usual name, distinct, leading back to it
+// (also through cam.ParseMethod, so the command line takes it), with a line
+// of help.
 func TestMethodNames(t *testing.T) {
 	names := MethodNames()
+	want := []string{"CAM", "Grad-CAM", "Grad-CAM++", "XGrad-CAM", "HiResCAM", "LayerCAM", "Eigen-CAM", "EigenGrad-CAM"}
+	if !slices.Equal(names, want) {
+		t.Fatalf("the window names the methods %q, want %q", names, want)
+	}
 	if len(names) != len(cam.Methods()) {
 		t.Fatalf("the window names %d methods, cam has %d", len(names), len(cam.Methods()))
 	}
@@ -245,9 +256,15 @@ func TestMethodNames(t *testing.T) {
 		if !ok || m != cam.Methods()[i] {
 			t.Errorf("MethodNamed(%q) = %q, %v; want %q", name, m, ok, cam.Methods()[i])
 		}
+		if p, err := cam.ParseMethod(name); err != nil || p != m {
+			t.Errorf("cam.ParseMethod(%q) = %q, %v; want %q", name, p, err, m)
+		}
+		if h := MethodHelp(m); h == "" || strings.Contains(h, "\n") {
+			t.Errorf("MethodHelp(%s) = %q, want one line", m, h)
+		}
 	}
-	if MethodName(explain.CAM) != "CAM" || MethodName(explain.GradCAM) != "Grad-CAM" {
-		t.Errorf("names %q and %q, want CAM and Grad-CAM", MethodName(explain.CAM), MethodName(explain.GradCAM))
+	if h := MethodHelp(explain.EigenCAM); !strings.Contains(h, "same map for every class") {
+		t.Errorf("MethodHelp(Eigen-CAM) = %q: it must say the map is the same for every class", h)
 	}
 	if _, ok := MethodNamed("Score-CAM"); ok {
 		t.Error("MethodNamed accepts a method cam does not have")

@@ -1,11 +1,12 @@
-// Package cam computes class activation maps: CAM (Zhou et al. 2016) from
-// the weights of a global-average-pooling linear head, and Grad-CAM
-// (Selvaraju et al. 2017) from the gradient of a class logit, for any
-// classifier the engine runs, at the feature map and logits that
+// Package cam computes class activation maps for any classifier the engine
+// runs: CAM (Zhou et al. 2016) from the weights of a global-average-pooling
+// linear head; Grad-CAM, Grad-CAM++, XGrad-CAM, HiResCAM, LayerCAM and
+// EigenGrad-CAM from the gradient of a class logit; Eigen-CAM from the
+// activations alone. They are computed at the feature map and logits that
 // DiscoverHead finds through the model's read-only view of its graph
-// (inference.Model.Nodes). Maps are raw float32 grids at the feature map's
-// resolution, signed, without ReLU or normalisation: how they are shown is
-// the renderer's business.
+// (inference.Model.Nodes), or at another 4-D layer. Maps are raw float32
+// grids at the feature map's resolution, signed, without ReLU or
+// normalisation: how they are shown is the renderer's business.
 package cam
 
 import (
@@ -13,15 +14,20 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"camscope/inference"
 	"camscope/inference/tensor"
 )
 
-// Method selects how a map is computed.
+// Method selects how a map is computed. In the definitions below, k is
+// the class, y_k its logit (before the softmax), A the activations at the
+// layer (C channels of h x w), A_c channel c, G = dy_k/dA the gradient of the
+// logit with respect to them, and sum_yx a sum over the h x w positions.
 type Method string
 
 const (
@@ -34,18 +40,68 @@ const (
 	// d f_c, at any 4-D layer: M_k = sum_c mean_yx(grad_c) f_c. For a GAP
 	// + linear head that is CAM divided by h*w.
 	GradCAM Method = "gradcam"
+	// GradCAMPlusPlus (Chattopadhyay et al. 2018, "Grad-CAM++") weights
+	// channel c by its positive gradients, each weighted by alpha, in the
+	// closed form for an exponential of the logit (eq. 19 of the paper, as
+	// pytorch-grad-cam computes it):
+	//   alpha_c(y,x) = G_c^2 / (2 G_c^2 + sum_yx(A_c) G_c^3)  (0 where the denominator is 0),
+	//   w_c = sum_yx(alpha_c relu(G_c)),  M_k = sum_c w_c A_c.
+	// pytorch-grad-cam adds 1e-6 to the denominator; this does not, so the
+	// weights do not depend on the logits' scale (with gradients below
+	// about 1e-3, pytorch-grad-cam's alpha is mostly that constant's).
+	GradCAMPlusPlus Method = "gradcampp"
+	// XGradCAM (Fu et al. 2020, "XGrad-CAM") weights channel c by its
+	// gradient averaged with the activation as weights:
+	//   w_c = sum_yx(G_c A_c) / (sum_yx(A_c) + 1e-7),  M_k = sum_c w_c A_c
+	// (the 1e-7 is pytorch-grad-cam's guard against an empty channel).
+	XGradCAM Method = "xgradcam"
+	// HiResCAM (Draelos & Carin 2020) multiplies gradient and activation
+	// position by position instead of averaging the gradient first:
+	//   M_k(y,x) = sum_c G_c(y,x) A_c(y,x).
+	// For a GAP + linear head it equals Grad-CAM; elsewhere it shows
+	// exactly which positions raise the logit.
+	HiResCAM Method = "hirescam"
+	// LayerCAM (Jiang et al. 2021) keeps only positive gradients, position
+	// by position: M_k(y,x) = sum_c relu(G_c(y,x)) A_c(y,x). It is meant
+	// for earlier, finer layers as well as the last one.
+	LayerCAM Method = "layercam"
+	// EigenCAM (Muhammad & Yeasin 2020, "Eigen-CAM") uses no gradient: the
+	// h*w positions are points of C dimensions, centred (the mean over
+	// positions subtracted from each channel, as pytorch-grad-cam does),
+	// and projected on their first principal component v (the first right
+	// singular vector of the centred (h*w x C) matrix X):
+	//   M(y,x) = (X v)(y,x).
+	// It is class-agnostic: every class gets the same map. A singular
+	// vector's sign is arbitrary; the map's is chosen so that it correlates
+	// positively with the activations summed over channels, sum_c A_c (if
+	// they are uncorrelated, to rounding, so that its value of largest
+	// magnitude is positive).
+	EigenCAM Method = "eigencam"
+	// EigenGradCAM (pytorch-grad-cam's "EigenGrad-CAM") is Eigen-CAM on the
+	// element-wise product G_c(y,x) A_c(y,x) instead of A, and so depends on
+	// the class; its sign makes it correlate positively with
+	// sum_c G_c A_c, the HiResCAM map.
+	EigenGradCAM Method = "eigengradcam"
 )
 
 // Methods lists the methods in the order a menu shows them.
-func Methods() []Method { return []Method{CAM, GradCAM} }
+func Methods() []Method {
+	return []Method{CAM, GradCAM, GradCAMPlusPlus, XGradCAM, HiResCAM, LayerCAM, EigenCAM, EigenGradCAM}
+}
 
-// aliases are other spellings ParseMethod accepts.
-var aliases = map[string]Method{"grad-cam": GradCAM}
+// aliases are other spellings ParseMethod accepts, once it has lowered
+// the case and removed hyphens, underscores and spaces (so "Grad-CAM" and
+// "EigenGrad-CAM", the window's names, need none).
+var aliases = map[string]Method{
+	"gradcam++":       GradCAMPlusPlus,
+	"gradcamplusplus": GradCAMPlusPlus,
+}
 
-// ParseMethod accepts a method's name ("cam", "gradcam") or an alias
-// ("grad-cam"), in any case.
+// ParseMethod accepts a method's name ("cam", "gradcam", "gradcampp", ...),
+// in any case and with or without hyphens, underscores and spaces
+// ("Grad-CAM", "eigen_cam"), or an alias ("grad-cam++").
 func ParseMethod(s string) (Method, error) {
-	name := strings.ToLower(strings.TrimSpace(s))
+	name := strings.NewReplacer("-", "", "_", "", " ", "").Replace(strings.ToLower(strings.TrimSpace(s)))
 	if m, ok := aliases[name]; ok {
 		return m, nil
 	}
@@ -56,8 +112,13 @@ func ParseMethod(s string) (Method, error) {
 		}
 		names = append(names, string(m))
 	}
-	return "", fmt.Errorf("unknown method %q: use %s", s, strings.Join(names, " or "))
+	last := len(names) - 1
+	return "", fmt.Errorf("unknown method %q: use %s or %s", s, strings.Join(names[:last], ", "), names[last])
 }
+
+// needsGradient reports whether the method's maps need the gradient of
+// the logit, and so a tape (Model.Forward) rather than a plain Run.
+func (m Method) needsGradient() bool { return m != CAM && m != EigenCAM }
 
 // ErrNoCAMHead is returned for CAM on a model or layer where it does not
 // apply.
@@ -129,32 +190,38 @@ type Class struct {
 // feature map, from which maps for any number of classes are computed.
 type Pass struct {
 	e       *Explainer
+	method  Method
 	Logits  []float32
 	Probs   []float64
 	Feature *tensor.Tensor // [1,C,h,w] at the explainer's layer
 	tape    *inference.Tape
+
+	eigenOnce sync.Once // Eigen-CAM's map, the same for every class
+	eigen     Map
+	eigenErr  error
 }
 
-// Forward runs the model on x (already preprocessed). With GradCAM it also
-// records what the backward passes need.
+// Forward runs the model on x (already preprocessed). For a method that
+// needs the gradient it also records what the backward passes (one per
+// class asked for) need.
 func (e *Explainer) Forward(ctx context.Context, x *tensor.Tensor, method Method) (*Pass, error) {
 	if len(e.Model.Inputs) != 1 {
 		return nil, fmt.Errorf("the model has %d inputs; CAMscope explains models with one image input", len(e.Model.Inputs))
 	}
+	if !slices.Contains(Methods(), method) {
+		return nil, fmt.Errorf("unknown method %q", method)
+	}
+	if ok, why := e.SupportsCAM(); method == CAM && !ok {
+		return nil, fmt.Errorf("%w: %s", ErrNoCAMHead, why)
+	}
 	inputs := map[string]*tensor.Tensor{e.Model.Inputs[0].Name: x}
-	p := &Pass{e: e}
+	p := &Pass{e: e, method: method}
 	var out map[string]*tensor.Tensor
 	var err error
-	switch method {
-	case CAM:
-		if ok, why := e.SupportsCAM(); !ok {
-			return nil, fmt.Errorf("%w: %s", ErrNoCAMHead, why)
-		}
-		out, err = e.Model.Run(ctx, inputs, e.Head.Logits, e.Layer)
-	case GradCAM:
+	if method.needsGradient() {
 		p.tape, out, err = e.Model.Forward(ctx, inputs, e.Layer, e.Head.Logits)
-	default:
-		return nil, fmt.Errorf("unknown method %q", method)
+	} else {
+		out, err = e.Model.Run(ctx, inputs, e.Head.Logits, e.Layer)
 	}
 	if err != nil {
 		return nil, err
@@ -194,40 +261,77 @@ type Map struct {
 	Data []float32
 }
 
+// ErrNotChannelWeighted is returned by ChannelWeights for the methods
+// whose map is not a weighted sum of the feature channels (HiResCAM,
+// LayerCAM, Eigen-CAM, EigenGrad-CAM).
+var ErrNotChannelWeighted = errors.New("the method does not weight channels")
+
 // Map computes the map of class k with the pass's method.
 func (p *Pass) Map(k int) (Map, error) {
-	weights, err := p.ChannelWeights(k)
-	if err != nil {
+	if err := p.checkClass(k); err != nil {
 		return Map{}, err
 	}
-	return weightedSum(p.Feature.F, weights, p.Feature.Shape[2], p.Feature.Shape[3]), nil
-}
-
-// ChannelWeights returns the weight of each feature channel in the map of
-// class k: the head's weights W[k,:] for CAM, the spatial means of the
-// logit's gradient for Grad-CAM.
-func (p *Pass) ChannelWeights(k int) ([]float32, error) {
-	if k < 0 || k >= len(p.Logits) {
-		return nil, fmt.Errorf("class %d does not exist: the model has classes 0 to %d", k, len(p.Logits)-1)
-	}
-	c, hw := p.Feature.Shape[1], p.Feature.Shape[2]*p.Feature.Shape[3]
-	weights := make([]float32, c)
-	if p.tape == nil {
-		copy(weights, p.e.Head.Weights.F[k*c:(k+1)*c])
-		return weights, nil
+	c, h, w := p.Feature.Shape[1], p.Feature.Shape[2], p.Feature.Shape[3]
+	switch p.method {
+	case CAM, GradCAM, GradCAMPlusPlus, XGradCAM:
+		weights, err := p.ChannelWeights(k)
+		if err != nil {
+			return Map{}, err
+		}
+		return weightedSum(p.Feature.F, weights, h, w), nil
+	case EigenCAM:
+		p.eigenOnce.Do(func() { p.eigen, p.eigenErr = principalProjection(p.Feature.F, c, h, w) })
+		if p.eigenErr != nil {
+			return Map{}, p.eigenErr
+		}
+		return Map{W: w, H: h, Data: slices.Clone(p.eigen.Data)}, nil
 	}
 	g, err := p.tape.GradOfLogit(k)
 	if err != nil {
+		return Map{}, err
+	}
+	switch p.method {
+	case HiResCAM:
+		return gradTimesFeature(p.Feature.F, g.F, c, h, w, false), nil
+	case LayerCAM:
+		return gradTimesFeature(p.Feature.F, g.F, c, h, w, true), nil
+	}
+	prod := make([]float32, len(g.F))
+	for i, v := range g.F {
+		prod[i] = v * p.Feature.F[i]
+	}
+	return principalProjection(prod, c, h, w)
+}
+
+// ChannelWeights returns the weight of each feature channel in the map of
+// class k: the head's weights W[k,:] for CAM, and for Grad-CAM, Grad-CAM++
+// and XGrad-CAM the weights their definitions give (see the Method
+// constants). The other methods have none: ErrNotChannelWeighted.
+func (p *Pass) ChannelWeights(k int) ([]float32, error) {
+	if err := p.checkClass(k); err != nil {
 		return nil, err
 	}
-	for ch := range weights {
-		var s float64
-		for _, v := range g.F[ch*hw : (ch+1)*hw] {
-			s += float64(v)
+	c, hw := p.Feature.Shape[1], p.Feature.Shape[2]*p.Feature.Shape[3]
+	switch p.method {
+	case CAM:
+		weights := make([]float32, c)
+		copy(weights, p.e.Head.Weights.F[k*c:(k+1)*c])
+		return weights, nil
+	case GradCAM, GradCAMPlusPlus, XGradCAM:
+		g, err := p.tape.GradOfLogit(k)
+		if err != nil {
+			return nil, err
 		}
-		weights[ch] = float32(s / float64(hw))
+		return gradWeights(p.method, p.Feature.F, g.F, c, hw), nil
 	}
-	return weights, nil
+	return nil, fmt.Errorf("%w: %s computes its map position by position", ErrNotChannelWeighted, p.method)
+}
+
+func (p *Pass) checkClass(k int) error {
+	if k < 0 || k >= len(p.Logits) {
+		return fmt.Errorf("class %d does not exist: the model has classes 0 to %d", k, len(p.Logits)-1)
+	}
+	return nil
 }
 
 // weightedSum returns sum_c weights[c] * feat[c] over an h x w grid,
@@ -245,11 +349,7 @@ func weightedSum(feat, weights []float32, h, w int) Map {
 			acc[i] += float64(wc) * float64(v)
 		}
 	}
-	m := Map{W: w, H: h, Data: make([]float32, hw)}
-	for i, v := range acc {
-		m.Data[i] = float32(v)
-	}
-	return m
+	return toMap(acc, h, w)
 }
 
 // Softmax returns the probabilities of logits, computed stably in float64.
