@@ -75,6 +75,9 @@ func TestMainWithoutDisplay(t *testing.T) {
 	t.Setenv("WAYLAND_DISPLAY", "")
 	for _, d := range []string{"", ":4242"} {
 		t.Setenv("DISPLAY", d)
+		if noDisplay() == "" {
+			t.Fatalf("DISPLAY=%q: no display found missing; Main would open a window", d)
+		}
 		var stderr bytes.Buffer
 		code := Main(nil, &stderr)
 		if code != 1 || !strings.Contains(stderr.String(), "--snapshot") || !strings.Contains(stderr.String(), "display") {
