@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"camscope/app/atomicfile"
@@ -25,6 +26,7 @@ var (
 	ErrTooLarge  = errors.New("the server sent more than the catalogue declares")
 	ErrStalled   = errors.New("the server stopped sending")
 	ErrNoAnswer  = errors.New("the server did not answer")
+	ErrOffline   = errors.New("the server cannot be reached")
 )
 
 // A download's time limits: connecting (and the TLS handshake) may take
@@ -103,6 +105,9 @@ func Download(ctx context.Context, client *http.Client, base string, e Entry, di
 		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
 			return "", fmt.Errorf("download %s: %w within %v. Check the internet connection and try again, or open a model file you already have.", e.Name, ErrNoAnswer, connectTimeout)
 		}
+		if why := unreachable(err); why != "" {
+			return "", fmt.Errorf("cannot download %s: %w (%s).\n\nConnect to the internet and try again, or open a model file you already have.", e.Name, ErrOffline, why)
+		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err // the URL is no news to the reader
@@ -176,4 +181,21 @@ func (p *progressReader) Read(b []byte) (int, error) {
 		p.progress(p.done, p.total)
 	}
 	return n, err
+}
+
+// unreachable says in words why err means the server cannot be reached
+// from here (no name resolution, no route, refused), or "" if it does not:
+// the resolver's own message ("lookup x on 127.0.0.53:53: server
+// misbehaving") tells a teacher offline nothing.
+func unreachable(err error) string {
+	if dns, ok := errors.AsType[*net.DNSError](err); ok {
+		return "this computer cannot look up " + dns.Name + ": it seems to be offline"
+	}
+	switch {
+	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
+		return "no network route to it: this computer seems to be offline"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "it refused the connection"
+	}
+	return ""
 }

@@ -350,6 +350,41 @@ func TestDownloadNoAnswer(t *testing.T) {
 	}
 }
 
+// TestDownloadOffline: a name that does not resolve or a server that
+// refuses the connection gives a sentence in words, not the resolver's
+// message, and leaves nothing behind.
+func TestDownloadOffline(t *testing.T) {
+	_, entry := servedEntry()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := "http://" + ln.Addr().String() + "/"
+	ln.Close()
+	noName := newClient(func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return nil, &net.OpError{Op: "dial", Net: network, Err: &net.DNSError{Err: "server misbehaving", Name: "github.com", Server: "127.0.0.53:53"}}
+	})
+	for name, c := range map[string]struct {
+		client *http.Client
+		url    string
+		says   string
+	}{
+		"no name resolution": {noName, "https://github.com/", "cannot look up github.com: it seems to be offline"},
+		"refused":            {NewClient(), refused, "it refused the connection"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			_, err := Download(context.Background(), c.client, c.url, entry, dir, nil)
+			if !errors.Is(err, ErrOffline) || !strings.Contains(err.Error(), c.says) || strings.Contains(err.Error(), "127.0.0.53") {
+				t.Fatalf("error %v, want %v saying %q without the resolver's address", err, ErrOffline, c.says)
+			}
+			if files, _ := os.ReadDir(dir); len(files) != 0 {
+				t.Errorf("left %d files", len(files))
+			}
+		})
+	}
+}
+
 // TestNewClientUsesSystemProxy: downloads go through the proxy the system
 // names (the time limits are TestDownloadNoAnswer's).
 func TestNewClientUsesSystemProxy(t *testing.T) {

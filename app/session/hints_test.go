@@ -1,0 +1,34 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"camscope/inference"
+	"camscope/inference/cam"
+)
+
+// TestModelHint: the advice after a model that did not open fits why: a
+// model with an operator the engine lacks is an ONNX classifier, so telling
+// the user to open one would be wrong.
+func TestModelHint(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("node %q: %w %q", "n1", inference.ErrUnsupported, "Foo"), "cannot run this model yet"},
+		{fmt.Errorf("model: %w", cam.ErrNoClassifier), "a score per class"},
+		{fmt.Errorf("%w: 5 GiB", inference.ErrTooLarge), "smaller model"},
+		{errors.New("not an ONNX model: unexpected EOF"), "Open an ONNX image classifier"},
+	} {
+		got := modelHint(c.err)
+		if !strings.Contains(got, c.want) {
+			t.Errorf("%v: hint %q, want it to say %q", c.err, got, c.want)
+		}
+		if c.want != "Open an ONNX image classifier" && strings.Contains(got, "Open an ONNX") {
+			t.Errorf("%v: hint %q tells the user to open an ONNX classifier", c.err, got)
+		}
+	}
+}
