@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"camscope/inference/decode"
 	"camscope/inference/ops"
+	"camscope/inference/tensor"
 	"camscope/inference/tflite"
 )
 
@@ -108,7 +110,7 @@ func load(ctx context.Context, name string, data []byte, opt Options) (*Model, e
 	limit := opt.maxMemory()
 	var g *decode.Graph
 	var err error
-	if tflite.Is(data) {
+	if tflite.Is(data) || strings.EqualFold(filepath.Ext(name), ".tflite") {
 		g, err = tflite.Read(data, tflite.Options{MaxMemory: limit})
 	} else {
 		g, err = decode.Read(data, decode.Options{MaxMemory: limit})
@@ -145,6 +147,11 @@ func load(ctx context.Context, name string, data []byte, opt Options) (*Model, e
 	}
 	if err := m.prepare(ctx, nodes, limit, opt.SampleInputs, opt.Keep); err != nil {
 		return nil, err
+	}
+	for name, want := range g.Declared {
+		if got, ok := m.shapes[name]; ok && !tensor.EqualShape(got, want) {
+			return nil, fmt.Errorf("%w: tensor %q is computed with shape %v where the file declares %v", ErrNotTFLite, name, got, want)
+		}
 	}
 	return m, nil
 }

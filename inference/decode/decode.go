@@ -52,6 +52,10 @@ type Graph struct {
 	// Labels is the labels file the model carries inside it (a TFLite
 	// file's metadata), nil when it carries none.
 	Labels *EmbeddedFile
+	// Declared are shapes the file declares for inner tensors (a TFLite
+	// file's, in the graph's layout), which the loader checks against the
+	// shapes it computes: the graph was built from them.
+	Declared map[string][]int
 }
 
 // EmbeddedFile is a file a model carries inside it.

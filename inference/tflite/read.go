@@ -362,6 +362,15 @@ func (c *converter) readOutputs(sg subGraph) {
 		}
 		c.g.Outputs = append(c.g.Outputs, name)
 	}
+	c.g.Declared = map[string][]int{}
+	for _, t := range c.tensors {
+		if t.value != "" && t.data == nil {
+			c.g.Declared[t.value] = t.shape
+			if t.nchw {
+				c.g.Declared[t.value] = nchwShape(t.shape)
+			}
+		}
+	}
 }
 
 // preprocessing describes, in the words package preprocess reads from a

@@ -343,3 +343,47 @@ func Activation(typ uint8, act int8) *Options {
 func Squeezing(dims ...int32) *Options {
 	return &Options{Type: OptSqueeze, Ints: map[int][]int32{0: dims}}
 }
+
+// Example is a small classifier for fuzz seeds: an int8 conv with a fused
+// RELU6, a depthwise conv, MEAN over H and W, a dense layer and SOFTMAX,
+// with its labels zipped after it.
+func Example() []byte {
+	ramp := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(i%7-3) / 8
+		}
+		return v
+	}
+	q := make([]byte, 4*3*3*3)
+	for i := range q {
+		q[i] = byte(i * 37)
+	}
+	m := Model{
+		Description: "fuzz seed",
+		Tensors: []Tensor{
+			{Name: "input", Shape: []int32{1, 8, 8, 3}, Type: Uint8, Scale: []float32{1.0 / 128}, Zero: []int64{128}},
+			{Name: "w", Shape: []int32{4, 3, 3, 3}, Type: Int8, Data: q, Scale: []float32{0.01, 0.02, 0.03, 0.04}, Zero: []int64{0, 0, 0, 0}},
+			{Name: "b", Shape: []int32{4}, Type: Int32, Data: Int32Data([]int32{1, -2, 3, -4})},
+			{Name: "conv", Shape: []int32{1, 4, 4, 4}, Type: Float32},
+			{Name: "dw", Shape: []int32{1, 3, 3, 4}, Type: Float32, Data: FloatData(ramp(36))},
+			{Name: "features", Shape: []int32{1, 4, 4, 4}, Type: Float32},
+			{Name: "axes", Shape: []int32{2}, Type: Int32, Data: Int32Data([]int32{1, 2})},
+			{Name: "pooled", Shape: []int32{1, 4}, Type: Float32},
+			{Name: "fw", Shape: []int32{3, 4}, Type: Float32, Data: FloatData(ramp(12))},
+			{Name: "logits", Shape: []int32{1, 3}, Type: Float32},
+			{Name: "probs", Shape: []int32{1, 3}, Type: Float32},
+		},
+		Ops: []Op{
+			{Code: Conv2D, Inputs: []int32{0, 1, 2}, Outputs: []int32{3}, Options: Conv(Same, 2, ActRelu6)},
+			{Code: DepthwiseConv2D, Inputs: []int32{3, 4, -1}, Outputs: []int32{5}, Options: Depthwise(Same, 1, 1, ActNone)},
+			{Code: Mean, Inputs: []int32{5, 6}, Outputs: []int32{7}, Options: Reducer(false)},
+			{Code: FullyConnected, Inputs: []int32{7, 8, -1}, Outputs: []int32{9}, Options: Dense(ActNone)},
+			{Code: Softmax, Inputs: []int32{9}, Outputs: []int32{10}, Options: SoftmaxBeta(1)},
+		},
+		Inputs:  []int32{0},
+		Outputs: []int32{10},
+		Labels:  []byte("cat\ndog\nbird\n"),
+	}
+	return m.Bytes()
+}
