@@ -216,21 +216,20 @@ func (c *converter) floats(t *tensorInfo) []float32 {
 		}
 		return out
 	}
-	q := func(i int) int64 {
-		switch t.typ {
-		case typeUint8:
-			return int64(d[i])
-		case typeInt8:
-			return int64(int8(d[i]))
-		case typeInt16:
-			return int64(int16(binary.LittleEndian.Uint16(d[2*i:])))
-		case typeInt32:
-			return int64(int32(binary.LittleEndian.Uint32(d[4*i:])))
-		case typeInt64:
-			return int64(binary.LittleEndian.Uint64(d[8*i:]))
-		}
+	var q func(i int) int64
+	switch t.typ {
+	case typeUint8:
+		q = func(i int) int64 { return int64(d[i]) }
+	case typeInt8:
+		q = func(i int) int64 { return int64(int8(d[i])) }
+	case typeInt16:
+		q = func(i int) int64 { return int64(int16(binary.LittleEndian.Uint16(d[2*i:]))) }
+	case typeInt32:
+		q = func(i int) int64 { return int64(int32(binary.LittleEndian.Uint32(d[4*i:]))) }
+	case typeInt64:
+		q = func(i int) int64 { return int64(binary.LittleEndian.Uint64(d[8*i:])) }
+	default:
 		fail("constant %q has element type %s", t.name, typeName(t.typ))
-		return 0
 	}
 	if t.quant == nil {
 		for i := range out {
@@ -239,6 +238,28 @@ func (c *converter) floats(t *tensorInfo) []float32 {
 		return out
 	}
 	scale, zero, inner, channels := t.quant.perChannel(t)
+	if t.typ == typeUint8 || t.typ == typeInt8 {
+		// The common case, a table per channel of the 256 values.
+		if channels == 1 {
+			inner = len(out)
+		}
+		var table [256]float32
+		for ch := range channels {
+			for v := range 256 {
+				qv := int64(v)
+				if t.typ == typeInt8 {
+					qv = int64(int8(v))
+				}
+				table[v] = float32(float64(scale[ch]) * float64(qv-zero[ch]))
+			}
+			for i := ch * inner; i < len(out); i += channels * inner {
+				for j, b := range d[i : i+inner] {
+					out[i+j] = table[b]
+				}
+			}
+		}
+		return out
+	}
 	for i := range out {
 		ch := 0
 		if channels > 1 {
@@ -305,6 +326,9 @@ func permute(t *tensor.Tensor, perm []int) *tensor.Tensor {
 	for i, p := range perm {
 		shape[i] = t.Shape[p]
 	}
+	if keepsOrder(t.Shape, perm) {
+		return t.Reshaped(shape) // the 1x1 convolutions' weights
+	}
 	in := tensor.Strides(t.Shape)
 	stride := make([]int, r) // the input stride of each output axis
 	for i, p := range perm {
@@ -326,6 +350,22 @@ func permute(t *tensor.Tensor, perm []int) *tensor.Tensor {
 		}
 	}
 	return out
+}
+
+// keepsOrder reports whether perm moves only axes of size 1, so that the
+// values keep their order.
+func keepsOrder(shape, perm []int) bool {
+	last := -1
+	for _, p := range perm {
+		if shape[p] == 1 {
+			continue
+		}
+		if p < last {
+			return false
+		}
+		last = p
+	}
+	return true
 }
 
 // halfToFloat converts an IEEE 754 half-precision value.
