@@ -2,6 +2,7 @@ package tflite_test
 
 import (
 	"context"
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -327,8 +328,17 @@ func (n *net) reference(t *testing.T, x *tensor.Tensor, target int32) arr {
 			r = refConcat(parts, axis, outShape)
 		case tb.Mean:
 			r = refMean(in(0), in(1).v, outShape)
-		case tb.Reshape, tb.Squeeze:
+		case tb.Reshape, tb.Squeeze, tb.Quantize, tb.Dequantize:
 			r = arr{s: outShape, v: in(0).v}
+		case tb.Relu, tb.Relu6:
+			a := in(0)
+			r = arr{s: a.s, v: make([]float64, len(a.v))}
+			for i, v := range a.v {
+				r.v[i] = math.Max(v, 0)
+				if op.Code == tb.Relu6 {
+					r.v[i] = math.Min(r.v[i], 6)
+				}
+			}
 		case tb.Softmax:
 			r = refSoftmax(in(0), float64(o.Float[0]))
 		case tb.HardSwish, tb.Logistic:
@@ -568,4 +578,62 @@ func refSoftmax(x arr, beta float64) arr {
 		}
 	}
 	return r
+}
+
+// TestQuantizeAndActivations: QUANTIZE and DEQUANTIZE of activations
+// change nothing in the float graph, a DEQUANTIZE of float16 weights gives
+// them in float, and RELU and RELU6 stand alone.
+func TestQuantizeAndActivations(t *testing.T) {
+	n := newNet()
+	x := n.activation("input", 1, 4, 4, 2)
+	n.m.Tensors = append(n.m.Tensors, tb.Tensor{Name: "q", Shape: []int32{1, 4, 4, 2}, Type: tb.Uint8, Scale: []float32{0.05}, Zero: []int64{128}})
+	q := n.op(tb.Quantize, nil, int32(len(n.m.Tensors)-1), x)
+	dq := n.op(tb.Dequantize, nil, n.activation("dq", 1, 4, 4, 2), q)
+	r6 := n.op(tb.Relu6, nil, n.activation("relu6", 1, 4, 4, 2), dq)
+	w := n.op(tb.Dequantize, nil, n.activation("w32", 3, 1, 1, 2), n.half("w16", 3, 1, 1, 2))
+	conv := n.op(tb.Conv2D, tb.Conv(tb.Valid, 1, tb.ActNone), n.activation("conv", 1, 4, 4, 3), r6, w, n.weights("b", 3))
+	out := n.op(tb.Relu, nil, n.activation("out", 1, 4, 4, 3), conv)
+	n.m.Inputs, n.m.Outputs = []int32{x}, []int32{out}
+	m := n.load(t)
+	in := tensor.FromFloat32([]int{1, 4, 4, 2}, n.random(32))
+	for i := range in.F {
+		in.F[i] *= 8 // past 6, so that RELU6 clips
+	}
+	got, err := m.Run(context.Background(), map[string]*tensor.Tensor{m.Inputs[0].Name: in}, m.Outputs[0].Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := n.reference(t, in, out)
+	if d := maxDiff(got[m.Outputs[0].Name].F, want.v); d > 1e-5 {
+		t.Errorf("output differs from the reference by %g", d)
+	}
+}
+
+// half adds a float16 constant of random values that float16 holds
+// exactly (multiples of 1/64 below 4).
+func (n *net) half(name string, shape ...int32) int32 {
+	v := make([]float64, size(shape))
+	data := make([]byte, 2*len(v))
+	for i := range v {
+		k := n.rng.IntN(511) - 255
+		v[i] = float64(k) / 64
+		binary.LittleEndian.PutUint16(data[2*i:], toHalf(v[i]))
+	}
+	n.m.Tensors = append(n.m.Tensors, tb.Tensor{Name: name, Shape: shape, Type: tb.Float16, Data: data})
+	i := int32(len(n.m.Tensors) - 1)
+	n.consts[i] = arr{s: ints(shape), v: v}
+	return i
+}
+
+// toHalf encodes a value that float16 holds exactly.
+func toHalf(v float64) uint16 {
+	if v == 0 {
+		return 0
+	}
+	var sign uint16
+	if v < 0 {
+		sign, v = 0x8000, -v
+	}
+	frac, exp := math.Frexp(v) // v = frac * 2^exp, frac in [0.5, 1)
+	return sign | uint16(exp+14)<<10 | uint16((frac*2-1)*1024)
 }

@@ -155,7 +155,6 @@ func (c operatorCode) builtin() int32 {
 	return max(int32(c.int8(0, 0)), c.int32(3, 0))
 }
 func (c operatorCode) customCode() string { return c.string(1) }
-func (c operatorCode) version() int32     { return c.int32(2, 1) }
 
 // SubGraph (tensors, inputs, outputs, operators, name).
 type subGraph struct{ table }
@@ -243,9 +242,7 @@ const (
 	optSoftmax       = 9
 	optConcat        = 10
 	optAdd           = 11
-	optReshape       = 17
 	optMul           = 21
 	optReducer       = 27
 	optSub           = 28
-	optSqueeze       = 30
 )
