@@ -582,7 +582,8 @@ func refSoftmax(x arr, beta float64) arr {
 
 // TestQuantizeAndActivations: QUANTIZE and DEQUANTIZE of activations
 // change nothing in the float graph, a DEQUANTIZE of float16 weights gives
-// them in float, and RELU and RELU6 stand alone.
+// them in float, RELU and RELU6 stand alone, and a 4-D constant can be an
+// operator's data input.
 func TestQuantizeAndActivations(t *testing.T) {
 	n := newNet()
 	x := n.activation("input", 1, 4, 4, 2)
@@ -592,7 +593,10 @@ func TestQuantizeAndActivations(t *testing.T) {
 	r6 := n.op(tb.Relu6, nil, n.activation("relu6", 1, 4, 4, 2), dq)
 	w := n.op(tb.Dequantize, nil, n.activation("w32", 3, 1, 1, 2), n.half("w16", 3, 1, 1, 2))
 	conv := n.op(tb.Conv2D, tb.Conv(tb.Valid, 1, tb.ActNone), n.activation("conv", 1, 4, 4, 3), r6, w, n.weights("b", 3))
-	out := n.op(tb.Relu, nil, n.activation("out", 1, 4, 4, 3), conv)
+	relu := n.op(tb.Relu, nil, n.activation("relu", 1, 4, 4, 3), conv)
+	// A 4-D constant read by MEAN, then broadcast over the channels.
+	gain := n.op(tb.Mean, tb.Reducer(true), n.activation("gain", 1, 4, 4, 1), n.weights("w4d", 1, 4, 4, 3), n.int32s("axis", []int32{1}, 3))
+	out := n.op(tb.Mul, tb.Activation(tb.OptMul, tb.ActNone), n.activation("out", 1, 4, 4, 3), relu, gain)
 	n.m.Inputs, n.m.Outputs = []int32{x}, []int32{out}
 	m := n.load(t)
 	in := tensor.FromFloat32([]int{1, 4, 4, 2}, n.random(32))

@@ -46,10 +46,14 @@ func (c *converter) toNHWC(x string) string {
 }
 
 // operand returns t ready to be read by a node: a constant becomes a graph
-// constant in the file's layout.
+// constant, in NCHW when it is 4-D as every 4-D tensor of the graph is.
 func (c *converter) operand(t *tensorInfo) *tensorInfo {
 	if t.data != nil && t.value == "" {
-		t.value = c.constant(t, nil)
+		if len(t.shape) == 4 {
+			t.value, t.nchw = c.constant(t, []int{0, 3, 1, 2}), true
+		} else {
+			t.value = c.constant(t, nil)
+		}
 		return t
 	}
 	if t.value == "" {

@@ -19,6 +19,8 @@ package tflite
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -115,7 +117,8 @@ const (
 
 // supportedList names the supported operators for messages.
 func supportedList() string {
-	return "ADD, AVERAGE_POOL_2D, CONCATENATION, CONV_2D, DEPTHWISE_CONV_2D, DEQUANTIZE, FULLY_CONNECTED, HARD_SWISH, LOGISTIC, MAX_POOL_2D, MEAN, MUL, PAD, QUANTIZE, RELU, RELU6, RELU_N1_TO_1, RESHAPE, SOFTMAX, SQUEEZE, SUB and TANH"
+	names := slices.Sorted(maps.Values(supported))
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // Tensor types (schema.fbs, enum TensorType).
