@@ -233,7 +233,7 @@ func (r *Runner) run(ctx context.Context, job Job) (out Outcome) {
 			return out
 		}
 		if err != nil {
-			out.Err = fmt.Errorf("%w\n\nOpen an ONNX image classifier (a .onnx file with one image input).", err)
+			out.Err = fmt.Errorf("%w\n\nOpen an image classifier with one image input (a .onnx or .tflite file).", err)
 			return out
 		}
 		out.Models = append(out.Models, m)

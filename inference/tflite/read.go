@@ -171,7 +171,6 @@ type converter struct {
 
 // tensorInfo is one tensor of the subgraph and where the graph holds it.
 type tensorInfo struct {
-	index int
 	name  string // the file's name, for messages
 	shape []int  // the file's shape
 	typ   int8
@@ -255,7 +254,7 @@ func (c *converter) readTensors(sg subGraph) {
 	defs := sg.tensors()
 	c.tensors = make([]*tensorInfo, len(defs))
 	for i, d := range defs {
-		t := &tensorInfo{index: i, name: d.name(), typ: d.typ()}
+		t := &tensorInfo{name: d.name(), typ: d.typ()}
 		if t.name == "" {
 			t.name = "tensor " + strconv.Itoa(i)
 		}
