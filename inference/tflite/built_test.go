@@ -641,3 +641,49 @@ func toHalf(v float64) uint16 {
 	frac, exp := math.Frexp(v) // v = frac * 2^exp, frac in [0.5, 1)
 	return sign | uint16(exp+14)<<10 | uint16((frac*2-1)*1024)
 }
+
+// TestPoolingDenseHeadSupportsCAM: global pooling (MEAN over H and W, or
+// AVERAGE_POOL_2D and a RESHAPE) followed by a single dense layer is a CAM
+// head, and its CAM is Grad-CAM's map up to the positive factor h x w.
+func TestPoolingDenseHeadSupportsCAM(t *testing.T) {
+	for _, useMean := range []bool{true, false} {
+		n := newNet()
+		x := n.activation("input", 1, 12, 12, 3)
+		feat := n.op(tb.Conv2D, tb.Conv(tb.Same, 2, tb.ActRelu), n.activation("features", 1, 6, 6, 5), x, n.weights("w", 5, 3, 3, 3), n.weights("b", 5))
+		var pooled int32
+		if useMean {
+			pooled = n.op(tb.Mean, tb.Reducer(false), n.activation("pooled", 1, 5), feat, n.int32s("axes", []int32{2}, 1, 2))
+		} else {
+			p := n.op(tb.AveragePool, tb.Pool(tb.Valid, 1, 6, tb.ActNone), n.activation("avgpool", 1, 1, 1, 5), feat)
+			pooled = n.op(tb.Reshape, nil, n.activation("pooled", 1, 5), p, n.int32s("shape", []int32{2}, 1, 5))
+		}
+		logits := n.op(tb.FullyConnected, tb.Dense(tb.ActNone), n.activation("logits", 1, 4), pooled, n.weights("dw", 4, 5), n.weights("db", 4))
+		probs := n.op(tb.Softmax, tb.SoftmaxBeta(1), n.activation("probs", 1, 4), logits)
+		n.m.Inputs, n.m.Outputs = []int32{x}, []int32{probs}
+		ex, err := cam.New(n.load(t), nil, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, why := ex.SupportsCAM(); !ok || ex.Layer != "features" || ex.Head.Logits != "logits" {
+			t.Fatalf("mean=%v: CAM does not apply (%s), layer %q, logits %q", useMean, why, ex.Layer, ex.Head.Logits)
+		}
+		in := tensor.FromFloat32([]int{1, 12, 12, 3}, n.random(12*12*3))
+		maps := map[cam.Method][]float32{}
+		for _, method := range []cam.Method{cam.CAM, cam.GradCAM} {
+			p, err := ex.Forward(context.Background(), in, method)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := p.Map(2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			maps[method] = m.Data
+		}
+		for i, v := range maps[cam.CAM] {
+			if g := maps[cam.GradCAM][i] * 36; math.Abs(float64(v-g)) > 1e-4*(1+math.Abs(float64(v))) {
+				t.Fatalf("mean=%v: CAM %v, Grad-CAM x 36 %v at %d", useMean, v, g, i)
+			}
+		}
+	}
+}
