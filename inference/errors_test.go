@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"camscope/inference/internal/tflitebuild"
 	"camscope/inference/onnxpb"
 	"camscope/inference/ops"
 )
@@ -87,6 +88,35 @@ func FuzzLoad(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if _, err := LoadBytes("fuzz.onnx", data, Options{MaxMemory: 256 << 20}); err != nil && strings.Contains(err.Error(), "internal error") {
 			t.Fatal(err)
+		}
+	})
+}
+
+// FuzzLoadTFLite feeds the loader TFLite files: a small built classifier,
+// cuts of it and of a real model's start, and whatever the fuzzer makes of
+// them. Every failure must be an error sentence; what loads must carry a
+// sane graph.
+func FuzzLoadTFLite(f *testing.F) {
+	seed := tflitebuild.Example()
+	f.Add(seed)
+	for _, cut := range []int{8, 16, 64, len(seed) / 3, len(seed) / 2, len(seed) - 200, len(seed) - 1} {
+		f.Add(seed[:cut])
+	}
+	if b, err := os.ReadFile(sharedPath(f, "models", "tflite", "mobilenet_v1_0.25_128_quant.tflite")); err == nil {
+		f.Add(b[:4096])
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		// A small limit keeps each run short: the file's shapes drive the
+		// check run at load.
+		m, err := LoadBytes("fuzz.tflite", data, Options{MaxMemory: 16 << 20})
+		if err != nil {
+			if strings.Contains(err.Error(), "internal error") {
+				t.Fatal(err)
+			}
+			return
+		}
+		if len(m.Inputs) == 0 || len(m.Outputs) == 0 {
+			t.Fatalf("loaded with inputs %v and outputs %v", m.Inputs, m.Outputs)
 		}
 	})
 }

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"camscope/inference/decode"
 	"camscope/inference/ops"
 	"camscope/inference/tensor"
+	"camscope/inference/tflite"
 )
 
 // Opset range this engine implements for the default ONNX domain.
@@ -23,9 +25,15 @@ var (
 	ErrNotONNX     = decode.ErrNotONNX
 	ErrUnsupported = ops.ErrUnsupported
 	ErrTooLarge    = decode.ErrTooLarge
+	ErrNotTFLite   = tflite.ErrNotTFLite
 )
 
-// Load reads and prepares the ONNX model at path.
+// EmbeddedFile is a file a model carries inside it: the labels of a
+// TFLite file's metadata.
+type EmbeddedFile = decode.EmbeddedFile
+
+// Load reads and prepares the model at path: an ONNX file, or a
+// TensorFlow Lite one (told apart by its content, not its name).
 func Load(path string, opt Options) (*Model, error) {
 	return LoadContext(context.Background(), path, opt)
 }
@@ -42,7 +50,7 @@ func LoadContext(ctx context.Context, path string, opt Options) (*Model, error) 
 		return nil, fmt.Errorf("cannot open model %s: %w", path, err)
 	}
 	if st.IsDir() {
-		return nil, fmt.Errorf("%s is a folder, not an .onnx model file", path)
+		return nil, fmt.Errorf("%s is a folder, not a model file (.onnx or .tflite)", path)
 	}
 	limit := opt.maxMemory()
 	if 2*st.Size() > limit {
@@ -68,8 +76,8 @@ func (o Options) maxMemory() int64 {
 	return DefaultMaxMemory
 }
 
-// LoadBytes prepares a model from the bytes of an ONNX file; name is used in
-// messages.
+// LoadBytes prepares a model from the bytes of an ONNX or TFLite file; name
+// is used in messages.
 func LoadBytes(name string, data []byte, opt Options) (*Model, error) {
 	return LoadBytesContext(context.Background(), name, data, opt)
 }
@@ -79,7 +87,11 @@ func LoadBytes(name string, data []byte, opt Options) (*Model, error) {
 func LoadBytesContext(ctx context.Context, name string, data []byte, opt Options) (m *Model, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			m, err = nil, fmt.Errorf("load model %s: %w: internal error while reading it (%v); please report this file", name, ErrNotONNX, r)
+			kind := ErrNotONNX
+			if tflite.Is(data) {
+				kind = ErrNotTFLite
+			}
+			m, err = nil, fmt.Errorf("load model %s: %w: internal error while reading it (%v); please report this file", name, kind, r)
 		}
 	}()
 	m, err = load(ctx, name, data, opt)
@@ -96,7 +108,13 @@ func load(ctx context.Context, name string, data []byte, opt Options) (*Model, e
 		return nil, err
 	}
 	limit := opt.maxMemory()
-	g, err := decode.Read(data, decode.Options{MaxMemory: limit})
+	var g *decode.Graph
+	var err error
+	if tflite.Is(data) || strings.EqualFold(filepath.Ext(name), ".tflite") {
+		g, err = tflite.Read(data, tflite.Options{MaxMemory: limit})
+	} else {
+		g, err = decode.Read(data, decode.Options{MaxMemory: limit})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -110,6 +128,7 @@ func load(ctx context.Context, name string, data []byte, opt Options) (*Model, e
 		Producer:  g.Producer,
 		GraphName: g.Name,
 		Metadata:  g.Metadata,
+		Labels:    g.Labels,
 		consts:    g.Consts,
 		shapes:    map[string][]int{},
 		opTypes:   map[string]string{},
@@ -128,6 +147,11 @@ func load(ctx context.Context, name string, data []byte, opt Options) (*Model, e
 	}
 	if err := m.prepare(ctx, nodes, limit, opt.SampleInputs, opt.Keep); err != nil {
 		return nil, err
+	}
+	for name, want := range g.Declared {
+		if got, ok := m.shapes[name]; ok && !tensor.EqualShape(got, want) {
+			return nil, fmt.Errorf("%w: tensor %q is computed with shape %v where the file declares %v", ErrNotTFLite, name, got, want)
+		}
 	}
 	return m, nil
 }

@@ -1,5 +1,6 @@
 // Package inference is a loaded model and running it: Load takes the graph
-// that package decode reads from an ONNX file, fuses nodes (fuse.go),
+// that package decode reads from an ONNX file (or package tflite from a
+// TensorFlow Lite one), fuses nodes (fuse.go),
 // builds their operators from package ops and folds constants (prepare.go);
 // Run executes it (run.go), and Forward records a run that Backward
 // differentiates (grad.go). Nodes gives a read-only view of the graph,
@@ -49,6 +50,9 @@ type Model struct {
 	Metadata  map[string]string
 	Inputs    []ValueInfo
 	Outputs   []ValueInfo
+	// Labels is the labels file the model carries inside it (a TFLite
+	// file's metadata), nil when it carries none.
+	Labels *EmbeddedFile
 
 	consts map[string]*tensor.Tensor // initializers and folded values
 	// constArrays are the arrays behind constants: never recycled, even

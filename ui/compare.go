@@ -60,7 +60,7 @@ func (a *App) CompareDialog() {
 				a.AddModel(r.URI().Path())
 			}
 		}, a.Window)
-		dlg.SetFilter(storage.NewExtensionFileFilter([]string{".onnx"}))
+		dlg.SetFilter(storage.NewExtensionFileFilter([]string{".onnx", ".tflite"}))
 		a.setLocation(dlg)
 		dlg.Resize(fyne.NewSize(900, 600))
 		dlg.Show()

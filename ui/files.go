@@ -68,9 +68,9 @@ func (a *App) OpenPhotoDialog() {
 	a.openDialog(photoExts, a.OpenPhoto)
 }
 
-// OpenModelDialog asks for an ONNX model.
+// OpenModelDialog asks for an ONNX or TFLite model.
 func (a *App) OpenModelDialog() {
-	a.openDialog([]string{".onnx"}, a.OpenModel)
+	a.openDialog([]string{".onnx", ".tflite"}, a.OpenModel)
 }
 
 func (a *App) openDialog(exts []string, open func(string)) {
@@ -91,13 +91,14 @@ func (a *App) openDialog(exts []string, open func(string)) {
 	d.Show()
 }
 
-// dropped opens dropped files: a model for .onnx, a photo otherwise.
+// dropped opens dropped files: a model for .onnx and .tflite, a photo
+// otherwise.
 func (a *App) dropped(_ fyne.Position, uris []fyne.URI) {
 	for _, u := range uris {
 		if u.Scheme() != "file" {
 			continue
 		}
-		if strings.EqualFold(u.Extension(), ".onnx") {
+		if strings.EqualFold(u.Extension(), ".onnx") || strings.EqualFold(u.Extension(), ".tflite") {
 			a.OpenModel(u.Path())
 		} else {
 			a.OpenPhoto(u.Path())

@@ -72,7 +72,8 @@ type Installed struct {
 	Size int64
 }
 
-// InstalledModels lists the .onnx files in dir, catalogue models first in
+// InstalledModels lists the .onnx and .tflite files in dir, catalogue
+// models first in
 // catalogue order, then others by name. A catalogue model counts only when
 // its size and SHA-256 checksum are the catalogue's (see Verified); other
 // files are listed as they are, having no checksum to check. Temporary
@@ -97,7 +98,7 @@ func InstalledModels(dir string) ([]Installed, error) {
 	}
 	var out []Installed
 	for _, e := range ents {
-		if e.IsDir() || !strings.EqualFold(filepath.Ext(e.Name()), ".onnx") {
+		if ext := strings.ToLower(filepath.Ext(e.Name())); e.IsDir() || ext != ".onnx" && ext != ".tflite" {
 			continue
 		}
 		info, err := e.Info()

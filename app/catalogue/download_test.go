@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -175,7 +176,7 @@ func testCatalogue(t *testing.T, n int) [][]byte {
 func TestInstalledModelsOrder(t *testing.T) {
 	bodies := testCatalogue(t, 4)
 	dir := t.TempDir()
-	for f, b := range map[string][]byte{"zzz.onnx": []byte("x"), Catalogue[3].File(): bodies[3], Catalogue[1].File(): bodies[1], "notes.txt": nil} {
+	for f, b := range map[string][]byte{"zzz.onnx": []byte("x"), "yyy.tflite": []byte("x"), Catalogue[3].File(): bodies[3], Catalogue[1].File(): bodies[1], "notes.txt": nil} {
 		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -188,8 +189,8 @@ func TestInstalledModelsOrder(t *testing.T) {
 	for _, m := range list {
 		names = append(names, m.Name)
 	}
-	want := []string{Catalogue[1].Name, Catalogue[3].Name, "zzz"}
-	if len(names) != 3 || names[0] != want[0] || names[1] != want[1] || names[2] != want[2] {
+	want := []string{Catalogue[1].Name, Catalogue[3].Name, "yyy", "zzz"}
+	if !slices.Equal(names, want) {
 		t.Errorf("installed %q, want %q", names, want)
 	}
 	if list, err := InstalledModels(filepath.Join(dir, "missing")); err != nil || list != nil {

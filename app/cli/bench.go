@@ -22,8 +22,8 @@ func init() {
 }
 
 func benchCmd(env *Env, args []string) int {
-	fs := newFlags(env, "bench", "--model FILE.onnx [--runs N]")
-	model := fs.String("model", "", "ONNX model file (required)")
+	fs := newFlags(env, "bench", "--model FILE.onnx|FILE.tflite [--runs N]")
+	model := fs.String("model", "", "ONNX or TFLite model file (required)")
 	runs := fs.Int("runs", 20, "timed runs after 3 warm-up runs")
 	if code, ok := parse(fs, args); !ok {
 		return code

@@ -56,11 +56,11 @@ type preFlags struct {
 }
 
 func explainCmd(env *Env, args []string) int {
-	fs := newFlags(env, "explain", "--image PHOTO|FOLDER | --input x.npy  [--model FILE.onnx] [options]")
+	fs := newFlags(env, "explain", "--image PHOTO|FOLDER | --input x.npy  [--model FILE.onnx|FILE.tflite] [options]")
 	var f explainFlags
 	fs.StringVar(&f.image, "image", "", "photo to explain, or a folder: every image in it")
 	fs.StringVar(&f.input, "input", "", "an already preprocessed input tensor (.npy) instead of a photo; maps stay at its resolution")
-	fs.StringVar(&f.model, "model", "", "ONNX model (default: the built-in shapes model)")
+	fs.StringVar(&f.model, "model", "", "ONNX or TFLite model (default: the built-in shapes model)")
 	fs.StringVar(&f.labels, "labels", "", "labels file, one per line (default: found next to the model)")
 	fs.StringVar(&f.layer, "layer", "", "feature tensor to compute maps on (default: the one feeding global pooling)")
 	fs.IntVar(&f.top, "top", explain.DefaultTopK, "number of most probable classes to explain (1-20; 0: only the --class classes)")

@@ -24,8 +24,8 @@ func init() {
 }
 
 func runCmd(env *Env, args []string) int {
-	fs := newFlags(env, "run", "--model FILE.onnx --input x.npy [--tensor NAME]... --out DIR | --model FILE.onnx --list")
-	model := fs.String("model", "", "ONNX model file (required)")
+	fs := newFlags(env, "run", "--model FILE.onnx|FILE.tflite --input x.npy [--tensor NAME]... --out DIR | --model FILE --list")
+	model := fs.String("model", "", "ONNX or TFLite model file (required)")
 	input := fs.String("input", "", "input tensor as .npy, float32, in the model's input shape")
 	out := fs.String("out", "", "folder for the .npy results (created if missing)")
 	list := fs.Bool("list", false, "list the graph's tensors with their shapes and exit")

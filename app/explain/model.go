@@ -30,20 +30,25 @@ type ModelOptions struct {
 // Model is a loaded model ready to explain photos, with everything needed
 // to say what was done: where its preprocessing and labels came from.
 type Model struct {
-	Name         string // display name: the file name without .onnx
-	Path         string
-	Engine       *inference.Model
-	Explainer    *cam.Explainer
-	Spec         preprocess.Spec
-	SpecSource   preprocess.Source
-	Labels       []string // nil when the model has none
+	Name       string // display name: the file name without .onnx or .tflite
+	Path       string
+	Engine     *inference.Model
+	Explainer  *cam.Explainer
+	Spec       preprocess.Spec
+	SpecSource preprocess.Source
+	Labels     []string // nil when the model has none
+	// LabelsPath is the labels file read, or for the labels a model
+	// carries inside it, "NAME inside MODEL".
 	LabelsPath   string
 	LabelsOrigin preprocess.Origin
 	LoadTime     time.Duration
 }
 
-// LoadModel loads the ONNX model at path for explaining. It gives up with
-// ctx's error when ctx is done (the engine notices it between operators).
+// LoadModel loads the model at path (ONNX or TensorFlow Lite) for
+// explaining. Without a labels file (given, named by the sidecar or next
+// to the model) it takes the labels the model carries inside it, if any.
+// It gives up with ctx's error when ctx is done (the engine notices it
+// between operators).
 func LoadModel(ctx context.Context, path string, opt ModelOptions) (*Model, error) {
 	start := time.Now()
 	engine, err := inference.LoadContext(ctx, path, inference.Options{MaxMemory: opt.MaxMemory, Keep: keepLayer(opt.Layer)})
@@ -62,7 +67,9 @@ func LoadModel(ctx context.Context, path string, opt ModelOptions) (*Model, erro
 	if err != nil {
 		return nil, err
 	}
-	m.LabelsOrigin = origin
+	if m.LabelsOrigin == "" {
+		m.LabelsOrigin = origin
+	}
 	m.LoadTime = time.Since(start)
 	return m, nil
 }
@@ -101,10 +108,18 @@ func newModel(engine *inference.Model, path, sidecar, labelsPath string, opt Mod
 		return nil, fmt.Errorf("preprocessing for %s: %w", engine.Name, err)
 	}
 	var labels []string
-	if labelsPath != "" {
+	var inside preprocess.Origin
+	switch {
+	case labelsPath != "":
 		if labels, err = preprocess.ReadLabels(labelsPath, head.NumClasses); err != nil {
 			return nil, err
 		}
+	case engine.Labels != nil:
+		labelsPath = fmt.Sprintf("%s inside %s", engine.Labels.Name, filepath.Base(path))
+		if labels, err = preprocess.ParseLabels(labelsPath, engine.Labels.Data, head.NumClasses); err != nil {
+			return nil, err
+		}
+		inside = preprocess.FromMetadata
 	}
 	ex, err := cam.New(engine, labels, opt.Layer)
 	if err != nil {
@@ -112,7 +127,7 @@ func newModel(engine *inference.Model, path, sidecar, labelsPath string, opt Mod
 	}
 	return &Model{
 		Name: strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)), Path: path,
-		Engine: engine, Explainer: ex, Spec: spec, SpecSource: src, Labels: labels, LabelsPath: labelsPath,
+		Engine: engine, Explainer: ex, Spec: spec, SpecSource: src, Labels: labels, LabelsPath: labelsPath, LabelsOrigin: inside,
 	}, nil
 }
 

@@ -3,9 +3,14 @@ package explain
 import (
 	"context"
 	"errors"
+	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"camscope/inference/cam"
+	"camscope/inference/preprocess"
 )
 
 // TestLoadModelCancelled loads with a context already done: the load gives
@@ -22,5 +27,47 @@ func TestLoadModelCancelled(t *testing.T) {
 	}
 	if _, err := LoadModel(context.Background(), path, ModelOptions{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLoadTFLiteModel: a TFLite MobileNet with nothing beside it gets its
+// labels from inside the file and its preprocessing from its input (the
+// whole photo stretched, (p - 128) / 128, NHWC), and names a dog breed
+// first on pets.png.
+func TestLoadTFLiteModel(t *testing.T) {
+	path := filepath.Join(shared, "models", "tflite", "mobilenet_v1_0.5_160_quant.tflite")
+	m, err := LoadModel(context.Background(), path, ModelOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Labels) != 1001 || m.Labels[0] != "background" || m.LabelsOrigin != preprocess.FromMetadata ||
+		m.LabelsPath != "imagenet_labels.txt inside mobilenet_v1_0.5_160_quant.tflite" {
+		t.Errorf("labels: %d from %q (%s); want ImageNet's 1001 from inside the file", len(m.Labels), m.LabelsPath, m.LabelsOrigin)
+	}
+	if s := m.Spec; s.Width != 160 || s.Layout != preprocess.NHWC || s.Resize != preprocess.Stretch || math.Abs(s.Std[0]-128.0/255) > 1e-9 {
+		t.Errorf("preprocessing %s, want 160x160 stretch, (p - 128) / 128, NHWC", s)
+	}
+	if m.Name != "mobilenet_v1_0.5_160_quant" {
+		t.Errorf("name %q", m.Name)
+	}
+	f, err := os.Open(filepath.Join(shared, "images", "pets.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _, err := preprocess.Prepare(img, m.Spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := m.Explainer.Forward(context.Background(), x, cam.CAM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if top := p.Top(1)[0]; top.Index < 152 || top.Index > 269 || top.Label != "kelpie" {
+		t.Errorf("top-1 on pets.png: %d %q, want kelpie (228), a dog breed", top.Index, top.Label)
 	}
 }

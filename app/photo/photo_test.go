@@ -298,6 +298,7 @@ func TestErrors(t *testing.T) {
 		"empty":          {write("empty.png", nil), ErrEmpty, "empty.png is empty (0 bytes)"},
 		"text":           {write("notes.txt", []byte("hello\nworld\n")), ErrNotImage, "notes.txt is a text file, not a photo"},
 		"onnx":           {write("model.onnx", []byte{0x08, 0x07, 0x12, 0x04, 'o', 'n', 'n', 'x', 0xff}), ErrNotImage, "ONNX model, not a photo. Choose it as the model"},
+		"tflite":         {write("classifier.bin", []byte{0x1c, 0, 0, 0, 'T', 'F', 'L', '3', 0, 0}), ErrNotImage, "TensorFlow Lite model, not a photo. Choose it as the model"},
 		"onnx by bytes":  {write("model.bin", []byte{0x08, 0x07, 0x12, 0x07, 'p', 'y', 't', 'o', 'r', 'c', 'h', 0x3a, 'a', 'i', '.', 'o', 'n', 'n', 'x', 0x80}), ErrNotImage, "ONNX model"},
 		"heic":           {write("IMG_1.HEIC", []byte("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic")), ErrNotImage, "HEIC/AVIF"},
 		"pdf":            {write("a.pdf", []byte("%PDF-1.7\n\x80\x81")), ErrNotImage, "PDF document"},

@@ -18,6 +18,8 @@ func notImageMessage(data []byte, name string) string {
 	switch {
 	case ext == ".onnx" || (len(head) > 0 && head[0] == 0x08 && bytes.Contains(head, []byte("onnx"))):
 		return fmt.Sprintf("%s is an ONNX model, not a photo. Choose it as the model, and choose a %s image as the photo.", name, oneFormat)
+	case ext == ".tflite" || len(head) >= 8 && string(head[4:8]) == "TFL3":
+		return fmt.Sprintf("%s is a TensorFlow Lite model, not a photo. Choose it as the model, and choose a %s image as the photo.", name, oneFormat)
 	case len(head) >= 12 && string(head[4:8]) == "ftyp" && isHEIF(string(head[8:12])):
 		return fmt.Sprintf("%s is a HEIC/AVIF photo, which CAMscope cannot open. Export it as JPEG or PNG (most photo apps can) and open that.", name)
 	case bytes.HasPrefix(head, []byte("\x93NUMPY")):

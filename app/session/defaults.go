@@ -15,7 +15,7 @@ import (
 )
 
 // ErrNoModel says that no model is at hand.
-var ErrNoModel = errors.New("no model is installed: open an ONNX classifier or get one from the catalogue")
+var ErrNoModel = errors.New("no model is installed: open an ONNX or TFLite classifier or get one from the catalogue")
 
 // BuiltinName is the built-in model's display name.
 const BuiltinName = "shapes (built-in)"

@@ -20,5 +20,5 @@ func modelHint(err error) string {
 	case errors.Is(err, inference.ErrTooLarge):
 		return "Open a smaller model."
 	}
-	return "Open an ONNX image classifier (a .onnx file with one image input)."
+	return "Open an image classifier with one image input (a .onnx or .tflite file)."
 }

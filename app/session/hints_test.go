@@ -21,13 +21,13 @@ func TestModelHint(t *testing.T) {
 		{fmt.Errorf("node %q: %w %q", "n1", inference.ErrUnsupported, "Foo"), "cannot run this model yet"},
 		{fmt.Errorf("model: %w", cam.ErrNoClassifier), "a score per class"},
 		{fmt.Errorf("%w: 5 GiB", inference.ErrTooLarge), "smaller model"},
-		{errors.New("not an ONNX model: unexpected EOF"), "Open an ONNX image classifier"},
+		{errors.New("not an ONNX model: unexpected EOF"), "Open an image classifier with one image input"},
 	} {
 		got := modelHint(c.err)
 		if !strings.Contains(got, c.want) {
 			t.Errorf("%v: hint %q, want it to say %q", c.err, got, c.want)
 		}
-		if c.want != "Open an ONNX image classifier" && strings.Contains(got, "Open an ONNX") {
+		if c.want != "Open an image classifier with one image input" && strings.Contains(got, "Open an ONNX") {
 			t.Errorf("%v: hint %q tells the user to open an ONNX classifier", c.err, got)
 		}
 	}

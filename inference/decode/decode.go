@@ -1,4 +1,5 @@
-// Package decode turns the bytes of an ONNX file into the engine's graph:
+// Package decode turns the bytes of an ONNX file into the engine's graph
+// (package tflite makes the same graph of a TensorFlow Lite file):
 // it reads the file's structure with package onnxpb, checks it against what
 // the engine runs (opsets, domains, declared sizes), decodes weights and
 // attributes with onnx-go's decoder, and returns the nodes in an order where
@@ -48,6 +49,19 @@ type Graph struct {
 	Outputs   []string // the graph outputs
 	Consts    map[string]*tensor.Tensor
 	Nodes     []*Node // each after the nodes it reads from
+	// Labels is the labels file the model carries inside it (a TFLite
+	// file's metadata), nil when it carries none.
+	Labels *EmbeddedFile
+	// Declared are shapes the file declares for inner tensors (a TFLite
+	// file's, in the graph's layout), which the loader checks against the
+	// shapes it computes: the graph was built from them.
+	Declared map[string][]int
+}
+
+// EmbeddedFile is a file a model carries inside it.
+type EmbeddedFile struct {
+	Name string
+	Data []byte
 }
 
 // Input is a graph input, with a dynamic batch dimension fixed to 1.

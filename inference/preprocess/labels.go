@@ -80,6 +80,20 @@ func ReadLabels(path string, numClasses int) ([]string, error) {
 	return labels, nil
 }
 
+// ParseLabels reads the contents of a labels file that is not on disk (one
+// a model carries inside it) as ReadLabels reads a file; name is used in
+// messages.
+func ParseLabels(name string, data []byte, numClasses int) ([]string, error) {
+	labels, err := parseLabels(bytes.NewReader(data))
+	if err == nil {
+		labels, err = fitLabels(labels, numClasses)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("labels file %s: %w", name, err)
+	}
+	return labels, nil
+}
+
 func parseLabels(r io.Reader) ([]string, error) {
 	raw, err := io.ReadAll(r)
 	if err != nil {
