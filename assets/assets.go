@@ -23,3 +23,11 @@ var (
 //
 //go:embed imagenet/labels.txt
 var ImageNetLabels string
+
+// MobileNetV2 is Google's quantized MobileNetV2 ImageNet classifier as a
+// TensorFlow Lite file, unchanged, with its labels inside (see
+// mobilenet/NOTICE for its source and licence): the built-in model for
+// photos, which works offline.
+//
+//go:embed mobilenet/mobilenet_v2_1.0_224_quant.tflite
+var MobileNetV2 []byte

@@ -23,7 +23,7 @@ func init() {
 
 func benchCmd(env *Env, args []string) int {
 	fs := newFlags(env, "bench", "--model FILE.onnx|FILE.tflite [--runs N]")
-	model := fs.String("model", "", "ONNX or TFLite model file (required)")
+	model := fs.String("model", "", "ONNX or TFLite model file, or "+builtinMobileNet+" or "+builtinShapes+" (required)")
 	runs := fs.Int("runs", 20, "timed runs after 3 warm-up runs")
 	if code, ok := parse(fs, args); !ok {
 		return code
@@ -33,7 +33,7 @@ func benchCmd(env *Env, args []string) int {
 		return ExitUsage
 	}
 	start := time.Now()
-	m, err := inference.Load(*model, inference.Options{})
+	m, err := loadEngine(*model, inference.Options{})
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "camscope bench:", err)
 		return ExitFailed

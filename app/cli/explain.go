@@ -25,6 +25,8 @@ import (
 	"camscope/app/photo"
 	"camscope/app/render"
 	"camscope/app/session"
+	"camscope/assets"
+	"camscope/inference"
 	"camscope/inference/cam"
 	"camscope/inference/npy"
 	"camscope/inference/preprocess"
@@ -60,7 +62,7 @@ func explainCmd(env *Env, args []string) int {
 	var f explainFlags
 	fs.StringVar(&f.image, "image", "", "photo to explain, or a folder: every image in it")
 	fs.StringVar(&f.input, "input", "", "an already preprocessed input tensor (.npy) instead of a photo; maps stay at its resolution")
-	fs.StringVar(&f.model, "model", "", "ONNX or TFLite model (default: the built-in shapes model)")
+	fs.StringVar(&f.model, "model", "", "ONNX or TFLite model, or "+builtinMobileNet+" (the default: an ImageNet classifier) or "+builtinShapes+" (the shape classifier of the sample scenes)")
 	fs.StringVar(&f.labels, "labels", "", "labels file, one per line (default: found next to the model)")
 	fs.StringVar(&f.layer, "layer", "", "feature tensor to compute maps on (default: the one feeding global pooling)")
 	fs.IntVar(&f.top, "top", explain.DefaultTopK, "number of most probable classes to explain (1-20; 0: only the --class classes)")
@@ -95,8 +97,8 @@ func explainCmd(env *Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "camscope explain:", err)
 		return ExitUsage
 	}
-	if f.model == "" && (f.labels != "" || f.layer != "" || !reflect.DeepEqual(pre, preprocess.Options{})) {
-		fmt.Fprintln(env.Stderr, "camscope explain: --labels, --layer and the preprocessing options need --model: the built-in model brings its own")
+	if builtin(f.model) && (f.labels != "" || f.layer != "" || !reflect.DeepEqual(pre, preprocess.Options{})) {
+		fmt.Fprintln(env.Stderr, "camscope explain: --labels, --layer and the preprocessing options need --model FILE: the built-in models bring their own")
 		return ExitUsage
 	}
 	model, err := loadExplainModel(f, pre)
@@ -281,8 +283,35 @@ func parseFloats(flag, s string) ([]float64, error) {
 	return out, nil
 }
 
+// The built-in models' names for --model.
+const (
+	builtinMobileNet = "builtin:mobilenet-v2"
+	builtinShapes    = "builtin:shapes"
+)
+
+// loadEngine loads --model for run and bench: a file, or a built-in
+// model by name.
+func loadEngine(model string, opt inference.Options) (*inference.Model, error) {
+	switch model {
+	case builtinMobileNet:
+		return inference.LoadBytes(model, assets.MobileNetV2, opt)
+	case builtinShapes:
+		return inference.LoadBytes(model, assets.ShapesModel, opt)
+	}
+	return inference.Load(model, opt)
+}
+
+// builtin reports whether --model names a built-in model (or none: the
+// default).
+func builtin(model string) bool {
+	return model == "" || model == builtinMobileNet || model == builtinShapes
+}
+
 func loadExplainModel(f explainFlags, pre preprocess.Options) (*explain.Model, error) {
-	if f.model == "" {
+	switch f.model {
+	case "", builtinMobileNet:
+		return session.ImageNetModel("", preprocess.Options{})
+	case builtinShapes:
 		return session.DefaultModel()
 	}
 	return explain.LoadModel(context.Background(), f.model, explain.ModelOptions{Labels: f.labels, Layer: f.layer, Preprocess: pre})

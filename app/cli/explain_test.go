@@ -300,12 +300,26 @@ func TestExplainBuiltin(t *testing.T) {
 	if err := os.WriteFile(scene, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, stderr := runCLI(t, "explain", "--image", scene, "--top", "3", "--out", out)
+	code, stdout, stderr := runCLI(t, "explain", "--image", scene, "--model", "builtin:shapes", "--top", "3", "--out", out)
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(stdout, "shapes (built-in)") {
-		t.Errorf("output does not name the built-in model:\n%s", stdout)
+	if !strings.Contains(stdout, "shapes (built-in)") || !strings.Contains(stdout, "1. circle") {
+		t.Errorf("output does not name the built-in shapes model and the circle first:\n%s", stdout)
+	}
+	// With no --model, a photo is explained by the built-in ImageNet
+	// classifier, offline: the README's example names a dog breed first.
+	code, stdout, stderr = runCLI(t, "explain", "--image", filepath.Join(shared, "images", "pets.png"), "--out", t.TempDir())
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "MobileNetV2 (built-in)") || !strings.Contains(stdout, "1. Italian greyhound") {
+		t.Errorf("with no --model, want the built-in MobileNetV2 and a dog first:\n%s", stdout)
+	}
+	for _, model := range []string{"builtin:mobilenet-v2", "builtin:shapes"} {
+		if code, stdout, stderr := runCLI(t, "bench", "--model", model, "--runs", "1"); code != ExitOK || !strings.Contains(stdout, "median") {
+			t.Errorf("bench --model %s: exit %d, %s%s", model, code, stdout, stderr)
+		}
 	}
 	code, _, stderr = runCLI(t, "explain", "--image", scene, "--layer", "x", "--out", out)
 	if code != ExitUsage || !strings.Contains(stderr, "need --model") {

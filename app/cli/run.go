@@ -25,7 +25,7 @@ func init() {
 
 func runCmd(env *Env, args []string) int {
 	fs := newFlags(env, "run", "--model FILE.onnx|FILE.tflite --input x.npy [--tensor NAME]... --out DIR | --model FILE --list")
-	model := fs.String("model", "", "ONNX or TFLite model file (required)")
+	model := fs.String("model", "", "ONNX or TFLite model file, or "+builtinMobileNet+" or "+builtinShapes+" (required)")
 	input := fs.String("input", "", "input tensor as .npy, float32, in the model's input shape")
 	out := fs.String("out", "", "folder for the .npy results (created if missing)")
 	list := fs.Bool("list", false, "list the graph's tensors with their shapes and exit")
@@ -42,7 +42,7 @@ func runCmd(env *Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "camscope run: --input and --out are required (or use --list)")
 		return ExitUsage
 	}
-	m, err := inference.Load(*model, inference.Options{Keep: tensors})
+	m, err := loadEngine(*model, inference.Options{Keep: tensors})
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "camscope run:", err)
 		return ExitFailed

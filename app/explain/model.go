@@ -74,6 +74,24 @@ func LoadModel(ctx context.Context, path string, opt ModelOptions) (*Model, erro
 	return m, nil
 }
 
+// LoadModelBytes loads a model (ONNX or TensorFlow Lite) held in memory
+// under the given name (the built-in one), with the labels and
+// preprocessing it carries inside it; opt.Preprocess overrides the latter.
+func LoadModelBytes(ctx context.Context, name string, data []byte, opt ModelOptions) (*Model, error) {
+	start := time.Now()
+	engine, err := inference.LoadBytesContext(ctx, name, data, inference.Options{MaxMemory: opt.MaxMemory, Keep: keepLayer(opt.Layer)})
+	if err != nil {
+		return nil, err
+	}
+	m, err := newModel(engine, name, "", "", opt)
+	if err != nil {
+		return nil, err
+	}
+	m.Name, m.Path = name, ""
+	m.LoadTime = time.Since(start)
+	return m, nil
+}
+
 // FromEngine wraps an already loaded engine model (the built-in one) with
 // the given labels file contents and preprocessing.
 func FromEngine(engine *inference.Model, name string, labels []string, spec preprocess.Spec, layer string) (*Model, error) {

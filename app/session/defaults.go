@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -17,8 +18,25 @@ import (
 // ErrNoModel says that no model is at hand.
 var ErrNoModel = errors.New("no model is installed: open an ONNX or TFLite classifier or get one from the catalogue")
 
-// BuiltinName is the built-in model's display name.
-const BuiltinName = "shapes (built-in)"
+// BuiltinName is the built-in shape classifier's display name, and
+// ImageNetName the built-in ImageNet classifier's.
+const (
+	BuiltinName  = "shapes (built-in)"
+	ImageNetName = "MobileNetV2 (built-in)"
+)
+
+// ImageNetModel returns the built-in ImageNet classifier: Google's
+// quantized MobileNetV2 as a TensorFlow Lite file, with the labels and
+// preprocessing it carries (assets/mobilenet/NOTICE). It needs no file and
+// no network: photos of the real world get real classes offline. layer
+// and pre override its feature layer and preprocessing.
+func ImageNetModel(layer string, pre preprocess.Options) (*explain.Model, error) {
+	m, err := explain.LoadModelBytes(context.Background(), ImageNetName, assets.MobileNetV2, explain.ModelOptions{Layer: layer, Preprocess: pre})
+	if err != nil {
+		return nil, fmt.Errorf("the built-in ImageNet model: %w", err)
+	}
+	return m, nil
+}
 
 // DefaultModel returns the model the app starts with: the built-in shape
 // classifier, which needs no file and no network.

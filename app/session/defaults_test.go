@@ -2,7 +2,10 @@ package session
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io/fs"
+	"os"
 	"strings"
 	"testing"
 
@@ -10,6 +13,7 @@ import (
 	"camscope/app/explain"
 	"camscope/app/photo"
 	"camscope/assets"
+	"camscope/inference/preprocess"
 )
 
 // The app starts offline: the built-in model explains the sample scene.
@@ -60,5 +64,37 @@ func TestSamplesAreRecognised(t *testing.T) {
 		if got := res.Classes[0].Label; got != want {
 			t.Errorf("%s: top class %s (%.2f), want %s", name, got, res.Classes[0].Prob, want)
 		}
+	}
+}
+
+// TestImageNetModelIsGooglesFile: the built-in ImageNet model is the file
+// its NOTICE names, unchanged, and it names a dog breed first for the
+// shared photo of two dogs, with the 1001 labels it carries inside.
+func TestImageNetModelIsGooglesFile(t *testing.T) {
+	notice, err := os.ReadFile("../../assets/mobilenet/NOTICE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(assets.MobileNetV2)
+	if want := hex.EncodeToString(sum[:]); !strings.Contains(strings.Join(strings.Fields(string(notice)), ""), want) {
+		t.Fatalf("embedded file's sha256 %s is not the one its NOTICE gives", want)
+	}
+	m, err := ImageNetModel("", preprocess.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Name != ImageNetName || len(m.Labels) != 1001 || m.Labels[0] != "background" {
+		t.Fatalf("model %q with %d labels (first %q)", m.Name, len(m.Labels), m.Labels[0])
+	}
+	p, err := photo.Load("../../../shared/images/pets.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := explain.Photo(context.Background(), m, p.Image, explain.Request{Method: "cam", TopK: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Classes[0].Label; got != "Italian greyhound" {
+		t.Errorf("top class %q, want Italian greyhound", got)
 	}
 }
