@@ -289,7 +289,8 @@ func dot(a, b []float64) float64 {
 }
 
 // TestSeveralLayersResnet18: LayerCAM and Grad-CAM at the last two stages
-// of resnet18 (7x7 and 14x14) equal each layer's own map combined by hand:
+// of resnet18 (7x7 and 14x14), for the two most probable classes and the
+// least, equal each layer's own map combined by hand:
 // clipped at 0, scaled to [0,1], resized bilinearly (OpenCV's pixel
 // centres) to 14x14, averaged and scaled again; the channel weights of
 // each layer are that layer's alone.
@@ -319,7 +320,12 @@ func TestSeveralLayersResnet18(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		for _, c := range p.Top(2) {
+		// The two most probable classes and the least: its Grad-CAM maps
+		// have negative values, which the ReLU must clip (at the 7x7
+		// layer, all of them: that layer's scaled map is 0).
+		all := p.Top(len(p.Logits))
+		negative := false
+		for _, c := range append(all[:2], all[len(all)-1]) {
 			got, weights, err := p.MapAndWeights(c.Index)
 			if err != nil {
 				t.Fatal(err)
@@ -333,6 +339,7 @@ func TestSeveralLayersResnet18(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				negative = negative || slices.Min(one.Data) < 0
 				for j, v := range slowResize(unitScale(one.Data, true), one.W, one.H, 14, 14) {
 					want[j] += v / float64(len(layers))
 				}
@@ -345,9 +352,12 @@ func TestSeveralLayersResnet18(t *testing.T) {
 				}
 			}
 			want = unitScale(toFloat32(want), false)
-			if worst, _ := maxAbsDiff(got.Data, want); worst > 1e-5 {
+			if worst, _ := maxAbsDiff(got.Data, want); !(worst <= 1e-5) {
 				t.Errorf("%s class %d: the map differs from the layers' combined by hand by %g", method, c.Index, worst)
 			}
+		}
+		if method == GradCAM && !negative { // LayerCAM's relu(G) A is >= 0 on these post-ReLU layers
+			t.Errorf("%s: no layer's map has a negative value: the test cannot see the ReLU", method)
 		}
 	}
 	if _, err := NewLayers(m, nil, []string{"", e.Head.Feature}); err == nil {
@@ -364,7 +374,7 @@ func toFloat32(v []float64) []float32 {
 }
 
 // unitScale returns v (clipped at 0 if relu) minus its minimum, divided by
-// its range.
+// its range; 0 where v is flat.
 func unitScale(v []float32, relu bool) []float64 {
 	out := toFloat64(v)
 	if relu {
@@ -374,7 +384,11 @@ func unitScale(v []float32, relu bool) []float64 {
 	}
 	lo, hi := slices.Min(out), slices.Max(out)
 	for i := range out {
-		out[i] = (out[i] - lo) / (hi - lo)
+		if hi > lo {
+			out[i] = (out[i] - lo) / (hi - lo)
+		} else {
+			out[i] = 0
+		}
 	}
 	return out
 }
