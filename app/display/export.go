@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,7 +72,8 @@ type ClassReport struct {
 	// ChannelWeights are the weight of each channel of each of the
 	// report's layers (in their order), for a method that weights
 	// channels (CAM, Grad-CAM, Grad-CAM++, XGrad-CAM), of the photo as
-	// given; absent for the other methods.
+	// given; absent for the other methods, and when a weight is not a
+	// finite number (which JSON cannot hold).
 	ChannelWeights [][]float32 `json:"channel_weights,omitempty"`
 }
 
@@ -102,13 +104,25 @@ func makeReport(r *explain.Result, boxes []*image.Rectangle, v View, photoFile s
 	for i, c := range r.Classes {
 		lo, hi := render.Range(false, rawMap(c))
 		cr := ClassReport{Rank: c.Rank, Index: c.Index, Label: c.Label, Prob: c.Prob, Logit: c.Logit,
-			Overlay: fileStem(i, c) + ".png", Map: fileStem(i, c) + ".npy", MapMin: lo, MapMax: hi, ChannelWeights: c.Weights}
+			Overlay: fileStem(i, c) + ".png", Map: fileStem(i, c) + ".npy", MapMin: lo, MapMax: hi, ChannelWeights: finite(c.Weights)}
 		if b := boxes[i]; b != nil {
 			cr.Box = []int{b.Min.X, b.Min.Y, b.Max.X, b.Max.Y}
 		}
 		rep.Classes = append(rep.Classes, cr)
 	}
 	return rep
+}
+
+// finite returns weights, or nil if one of them is NaN or infinite.
+func finite(weights [][]float32) [][]float32 {
+	for _, ws := range weights {
+		for _, w := range ws {
+			if math.IsNaN(float64(w)) || math.IsInf(float64(w), 0) {
+				return nil
+			}
+		}
+	}
+	return weights
 }
 
 func ms(s float64) float64 { return float64(int64(s*1e6)) / 1e3 }
