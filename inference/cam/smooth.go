@@ -17,18 +17,27 @@ type Options struct {
 	// and without a left-right flip, times the input tensor's values
 	// multiplied by 0.9, 1 or 1.1 (the tensor the model receives, after
 	// normalisation: the intensities are multiplied, the picture is not
-	// rescaled). The map of a flipped input is flipped back, at the
-	// layer's resolution: exact when the layer's grid is the mirror image
-	// of itself (a cell at column x sees the input columns the cell at
-	// w-1-x sees when flipped), which a convolution of stride s breaks by
-	// up to s-1 input pixels where the input's width is not one more than
-	// a multiple of s. The six maps are averaged raw, each a
-	// class's map for the classes of the input as given: unlike
-	// pytorch-grad-cam, which averages maps it has already clipped at 0
-	// and scaled to [0,1] one by one, so the average of one layer's maps
-	// stays signed and in the units of the plain map (a variant whose
-	// map is larger weighs more). Several layers' maps are combined per
-	// version first (NewLayers), then averaged, as pytorch-grad-cam does.
+	// rescaled). The classes are those of the input as given.
+	//
+	// The map of a flipped input is flipped back at the layer's
+	// resolution: exact only when the layer's grid is its own mirror
+	// image (the centres of its cells symmetric about the input's centre).
+	// Strided layers usually break that: in ResNet-18 each stride-2 window
+	// is centred on input position 2i, so the window of cell i of the 7x7
+	// head is centred on input pixel 32i (not 32i+15.5), and a flipped
+	// run's cell is averaged with one whose window centre is 31 pixels
+	// away (pytorch-grad-cam, which flips back after resizing to the
+	// input, has the same offset). What a cell responds to is not its
+	// window's centre (learned kernels are not symmetric): on the
+	// reference photo the flipped-back Grad-CAM maps of the top classes
+	// match the plain ones best unshifted.
+	//
+	// The six maps are averaged raw, unlike pytorch-grad-cam, which
+	// averages maps it has already clipped at 0 and scaled to [0,1] one by
+	// one: the average of one layer's maps stays signed and in the units
+	// of the plain map (a version whose map is larger weighs more).
+	// Several layers' maps are combined in each version first (NewLayers),
+	// then averaged, as pytorch-grad-cam does.
 	AugSmooth bool
 	// EigenSmooth replaces the sum over channels by the first principal
 	// component, with Eigen-CAM's centring, projection and sign rule (see
