@@ -137,7 +137,7 @@ func (m *Model) InputSize() (w, h int) { return m.Spec.Width, m.Spec.Height }
 
 // MapSize is the width and height of the grid the maps are computed on
 // (of several layers, the one with the most positions, the first such);
-// ok is false when a layer's shape is not known.
+// ok is false when there is no layer or a layer's shape is not known.
 func (m *Model) MapSize() (w, h int, ok bool) {
 	for _, l := range m.Layers() {
 		sh, found := m.Engine.Shape(l)
@@ -148,5 +148,5 @@ func (m *Model) MapSize() (w, h int, ok bool) {
 			w, h = sh[3], sh[2]
 		}
 	}
-	return w, h, true
+	return w, h, len(m.Layers()) > 0
 }
