@@ -4,21 +4,27 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"camscope/inference/ops"
 	"camscope/inference/tensor"
 )
 
 // Tape is one forward pass recorded for reverse-mode differentiation of
-// tensor To with respect to tensor Wrt: the steps on the paths between them
-// and the values they read and wrote. It is immutable once made, so several
-// Backward calls (one per class, say) may run at once.
+// tensor To with respect to tensor Wrt (and the other tensors of WrtAll):
+// the steps on the paths between them and the values they read and wrote.
+// It is immutable once made, so several Backward calls (one per class, say)
+// may run at once.
 type Tape struct {
 	Wrt, To string
+	// WrtAll are the tensors one backward pass gives the gradient at
+	// (BackwardAll), Wrt first.
+	WrtAll []string
 
 	m      *Model
-	steps  []*step                   // on a path from Wrt to To, in execution order
-	varies map[string]bool           // tensors that depend on Wrt (Wrt included)
+	steps  []*step                   // on a path from a tensor of WrtAll to To, in execution order
+	varies map[string]bool           // tensors that depend on WrtAll (WrtAll included)
 	values map[string]*tensor.Tensor // every tensor the steps read or write
 }
 
@@ -26,18 +32,24 @@ type Tape struct {
 // gradient cannot be computed between the chosen tensors.
 var ErrNoGradient = errors.New("no gradient")
 
-// gradPath returns the steps on paths from wrt to to, in execution order,
-// and the set of tensors that depend on wrt along them.
-func (m *Model) gradPath(wrt, to string) ([]*step, map[string]bool, error) {
-	for _, name := range []string{wrt, to} {
+// gradPath returns the steps on paths from any tensor of wrt to to, in
+// execution order, and the set of tensors that depend on wrt along them.
+func (m *Model) gradPath(wrt []string, to string) ([]*step, map[string]bool, error) {
+	for _, name := range append([]string{to}, wrt...) {
 		if _, ok := m.shapes[name]; !ok {
 			return nil, nil, fmt.Errorf("%w: the graph has no tensor named %q (list them with 'camscope run --list')", ErrNoGradient, name)
 		}
 	}
-	if m.consts[wrt] != nil {
-		return nil, nil, fmt.Errorf("%w: %q is a constant of the model, not computed from the image; pick a layer computed from the input", ErrNoGradient, wrt)
+	varies := map[string]bool{}
+	for _, w := range wrt {
+		if m.consts[w] != nil {
+			return nil, nil, fmt.Errorf("%w: %q is a constant of the model, not computed from the image; pick a layer computed from the input", ErrNoGradient, w)
+		}
+		if varies[w] {
+			return nil, nil, fmt.Errorf("%w: %q is named twice", ErrNoGradient, w)
+		}
+		varies[w] = true
 	}
-	varies := map[string]bool{wrt: true}
 	var forward []*step
 	for _, s := range m.steps {
 		hit := false
@@ -57,7 +69,7 @@ func (m *Model) gradPath(wrt, to string) ([]*step, map[string]bool, error) {
 		}
 	}
 	if !varies[to] {
-		return nil, nil, fmt.Errorf("%w: %q does not depend on %q; pick a layer before it", ErrNoGradient, to, wrt)
+		return nil, nil, fmt.Errorf("%w: %q does not depend on %q; pick a layer before it", ErrNoGradient, to, strings.Join(wrt, `", "`))
 	}
 	needed := map[string]bool{to: true}
 	var path []*step
@@ -94,6 +106,17 @@ func (m *Model) gradPath(wrt, to string) ([]*step, map[string]bool, error) {
 // named in keep, and wrt and to) and records what the backward pass from to
 // to wrt needs.
 func (m *Model) Forward(ctx context.Context, inputs map[string]*tensor.Tensor, wrt, to string, keep ...string) (*Tape, map[string]*tensor.Tensor, error) {
+	return m.ForwardAll(ctx, inputs, []string{wrt}, to, keep...)
+}
+
+// ForwardAll is Forward for several tensors at once: one backward pass of
+// its tape (BackwardAll) gives the gradient at each tensor of wrt, which
+// must not repeat. Where one of them depends on another, the earlier one's
+// gradient is the whole gradient, through the later one too.
+func (m *Model) ForwardAll(ctx context.Context, inputs map[string]*tensor.Tensor, wrt []string, to string, keep ...string) (*Tape, map[string]*tensor.Tensor, error) {
+	if len(wrt) == 0 {
+		return nil, nil, fmt.Errorf("%s: %w: no tensor to differentiate with respect to", m.Name, ErrNoGradient)
+	}
 	path, varies, err := m.gradPath(wrt, to)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", m.Name, err)
@@ -109,7 +132,9 @@ func (m *Model) Forward(ctx context.Context, inputs map[string]*tensor.Tensor, w
 			all = append(all, name)
 		}
 	}
-	add(wrt)
+	for _, w := range wrt {
+		add(w)
+	}
 	add(to)
 	for _, s := range path {
 		for _, in := range s.inputs {
@@ -125,7 +150,7 @@ func (m *Model) Forward(ctx context.Context, inputs map[string]*tensor.Tensor, w
 	if err != nil {
 		return nil, nil, err
 	}
-	tape := &Tape{Wrt: wrt, To: to, m: m, steps: path, varies: varies, values: map[string]*tensor.Tensor{}}
+	tape := &Tape{Wrt: wrt[0], To: to, WrtAll: wrt, m: m, steps: path, varies: varies, values: map[string]*tensor.Tensor{}}
 	for _, name := range all {
 		tape.values[name] = values[name]
 	}
@@ -136,7 +161,10 @@ func (m *Model) Forward(ctx context.Context, inputs map[string]*tensor.Tensor, w
 	for _, k := range keep {
 		out[k] = values[k]
 	}
-	out[wrt], out[to] = values[wrt], values[to]
+	for _, w := range wrt {
+		out[w] = values[w]
+	}
+	out[to] = values[to]
 	return tape, out, nil
 }
 
@@ -158,6 +186,16 @@ func (t *Tape) Backward(seed *tensor.Tensor) (*tensor.Tensor, error) {
 // is cancelled (a backward pass from the logits to an early layer runs over
 // most of the network).
 func (t *Tape) BackwardContext(ctx context.Context, seed *tensor.Tensor) (*tensor.Tensor, error) {
+	gs, err := t.BackwardAll(ctx, seed)
+	if err != nil {
+		return nil, err
+	}
+	return gs[0], nil
+}
+
+// BackwardAll is BackwardContext giving, from one pass, the gradient at
+// each tensor of WrtAll, in its order.
+func (t *Tape) BackwardAll(ctx context.Context, seed *tensor.Tensor) ([]*tensor.Tensor, error) {
 	toShape := t.m.shapes[t.To]
 	if seed == nil || seed.DType != tensor.Float32 || !tensor.EqualShape(seed.Shape, toShape) {
 		return nil, fmt.Errorf("%s: %w: the seed gradient must be float32%s like %q", t.m.Name, ErrNoGradient, tensor.ShapeString(toShape), t.To)
@@ -205,16 +243,20 @@ func (t *Tape) BackwardContext(ctx context.Context, seed *tensor.Tensor) (*tenso
 			grads[name] = g
 		}
 		for _, o := range s.outputs {
-			if o != t.Wrt {
+			if !slices.Contains(t.WrtAll, o) {
 				delete(grads, o)
 			}
 		}
 	}
-	g := grads[t.Wrt]
-	if g == nil {
-		return tensor.New(t.m.shapes[t.Wrt]...), nil
+	out := make([]*tensor.Tensor, len(t.WrtAll))
+	for i, w := range t.WrtAll {
+		if g := grads[w]; g != nil {
+			out[i] = g.Clone()
+		} else {
+			out[i] = tensor.New(t.m.shapes[w]...)
+		}
 	}
-	return g.Clone(), nil
+	return out, nil
 }
 
 // addTensors returns a+b as a new tensor (gradients may share storage with
@@ -230,6 +272,16 @@ func addTensors(a, b *tensor.Tensor) *tensor.Tensor {
 // GradOfLogit returns the gradient of element k of To (logit k of a
 // [1,K] or [1,K,1,1] logits tensor) with respect to Wrt.
 func (t *Tape) GradOfLogit(k int) (*tensor.Tensor, error) {
+	gs, err := t.GradsOfLogit(k)
+	if err != nil {
+		return nil, err
+	}
+	return gs[0], nil
+}
+
+// GradsOfLogit is GradOfLogit at each tensor of WrtAll, from one backward
+// pass.
+func (t *Tape) GradsOfLogit(k int) ([]*tensor.Tensor, error) {
 	shape := t.m.shapes[t.To]
 	n := tensor.Size(shape)
 	if k < 0 || k >= n {
@@ -237,5 +289,5 @@ func (t *Tape) GradOfLogit(k int) (*tensor.Tensor, error) {
 	}
 	seed := tensor.New(shape...)
 	seed.F[k] = 1
-	return t.Backward(seed)
+	return t.BackwardAll(context.Background(), seed)
 }

@@ -279,7 +279,7 @@ func TestGradErrors(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			_, _, err := m.gradPath(c.wrt, c.to)
+			_, _, err := m.gradPath([]string{c.wrt}, c.to)
 			if c.want == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -433,4 +433,50 @@ func (t *Tape) Replay(x *tensor.Tensor) (*tensor.Tensor, error) {
 		}
 	}
 	return get(t.To), nil
+}
+
+// TestGradSeveralTensors: one tape at several layers of resnet18 (the
+// head's feature map, a block inside the last stage and one of the stage
+// before, each depending on the next) gives, from one backward pass, the
+// gradients that a tape at each layer alone gives.
+func TestGradSeveralTensors(t *testing.T) {
+	input := sharedNpy(t, "reference", "input.npy")
+	m := sharedModel(t, "reference", "resnet18")
+	wrt := []string{
+		readReferenceMeta(t)["resnet18"].FeatTensor.Tensor,
+		"/layer4/layer4.0/relu_1/Relu_output_0",
+		"/layer3/layer3.1/relu_1/Relu_output_0",
+	}
+	feed := map[string]*tensor.Tensor{m.Inputs[0].Name: input}
+	tape, out, err := m.ForwardAll(context.Background(), feed, wrt, logitsName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const k = 238
+	gs, err := tape.GradsOfLogit(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gs) != len(wrt) {
+		t.Fatalf("%d gradients for %d tensors", len(gs), len(wrt))
+	}
+	for i, w := range wrt {
+		one, oneOut, err := m.Forward(context.Background(), feed, w, logitsName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := maxAbsDiff(t, out[w], oneOut[w]); d != 0 {
+			t.Errorf("%s: the recorded activations differ by %g", w, d)
+		}
+		want, err := one.GradOfLogit(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d, scale := maxAbsDiff(t, gs[i], want), maxAbs(want.F); d > 1e-6*float64(scale) || scale == 0 {
+			t.Errorf("%s: the gradient differs from a one-layer tape's by %g (largest %g)", w, d, scale)
+		}
+	}
+	if _, _, err := m.ForwardAll(context.Background(), feed, []string{wrt[0], wrt[0]}, logitsName); err == nil || !strings.Contains(err.Error(), "named twice") {
+		t.Errorf("a tensor named twice: error %v", err)
+	}
 }

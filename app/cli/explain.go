@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,12 +43,13 @@ func init() {
 
 // explainFlags are the explain command's options.
 type explainFlags struct {
-	image, input, model, labels, layer, method, colormap, out string
-	top                                                       int
-	opacity, boxThreshold                                     float64
-	shared, noReLU, box, contour                              bool
-	classes                                                   cliflag.Strings
-	pre                                                       preFlags
+	image, input, model, labels, method, colormap, out string
+	top                                                int
+	opacity, boxThreshold                              float64
+	shared, noReLU, box, contour                       bool
+	augSmooth, eigenSmooth                             bool
+	classes, layers                                    cliflag.Strings
+	pre                                                preFlags
 }
 
 // preFlags map onto preprocess.Options.
@@ -64,10 +66,12 @@ func explainCmd(env *Env, args []string) int {
 	fs.StringVar(&f.input, "input", "", "an already preprocessed input tensor (.npy) instead of a photo; maps stay at its resolution")
 	fs.StringVar(&f.model, "model", "", "ONNX or TFLite model, or "+builtinMobileNet+" (the default: an ImageNet classifier) or "+builtinShapes+" (the shape classifier of the sample scenes)")
 	fs.StringVar(&f.labels, "labels", "", "labels file, one per line (default: found next to the model)")
-	fs.StringVar(&f.layer, "layer", "", "feature tensor to compute maps on (default: the one feeding global pooling)")
+	fs.Var(&f.layers, "layer", "feature tensor to compute maps on (default: the one feeding global pooling); repeat it to combine several layers' maps (each clipped at 0 and scaled to [0,1], resized to the finest grid, averaged)")
 	fs.IntVar(&f.top, "top", explain.DefaultTopK, "number of most probable classes to explain (1-20; 0: only the --class classes)")
 	fs.StringVar(&f.method, "method", "auto", methodUsage())
 	fs.Var(&f.classes, "class", "also explain this class: an index or part of a label (repeatable)")
+	fs.BoolVar(&f.augSmooth, "aug-smooth", false, "average the maps of the input flipped or not, times 0.9, 1 and 1.1 (six runs; pytorch-grad-cam's aug_smooth)")
+	fs.BoolVar(&f.eigenSmooth, "eigen-smooth", false, "first principal component of the weighted activations instead of their sum over channels (pytorch-grad-cam's eigen_smooth; not with eigencam or eigengradcam)")
 	fs.StringVar(&f.colormap, "colormap", "jet", "colormap: "+strings.Join(render.Names(), ", "))
 	fs.Float64Var(&f.opacity, "opacity", 0.5, "opacity of the map over the photo, 0 to 1")
 	fs.StringVar(&f.out, "out", "camscope-out", "output folder")
@@ -97,7 +101,7 @@ func explainCmd(env *Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "camscope explain:", err)
 		return ExitUsage
 	}
-	if builtin(f.model) && (f.labels != "" || f.layer != "" || !reflect.DeepEqual(pre, preprocess.Options{})) {
+	if builtin(f.model) && (f.labels != "" || len(f.layers) > 0 || !reflect.DeepEqual(pre, preprocess.Options{})) {
 		fmt.Fprintln(env.Stderr, "camscope explain: --labels, --layer and the preprocessing options need --model FILE: the built-in models bring their own")
 		return ExitUsage
 	}
@@ -175,10 +179,21 @@ func (f *explainFlags) settings() (display.View, explain.Request, preprocess.Opt
 	}
 	view.Colormap, view.Opacity, view.Shared, view.ReLU = cm, f.opacity, f.shared, !f.noReLU
 	view.Box, view.Contour, view.BoxThreshold = f.box, f.contour, f.boxThreshold
-	req := explain.Request{Method: cam.Method(strings.ToLower(f.method)), TopK: f.top}
+	req := explain.Request{Method: cam.Method(strings.ToLower(f.method)), TopK: f.top, AugSmooth: f.augSmooth, EigenSmooth: f.eigenSmooth}
 	if req.Method != "auto" {
 		if req.Method, err = cam.ParseMethod(f.method); err != nil {
 			return view, req, pre, err
+		}
+		if err := (cam.Options{EigenSmooth: f.eigenSmooth}).Check(req.Method); err != nil {
+			return view, req, pre, fmt.Errorf("--eigen-smooth: %w", err)
+		}
+	}
+	for i, l := range f.layers {
+		if l == "" {
+			return view, req, pre, fmt.Errorf("--layer needs a tensor name (list them with 'camscope run --model FILE --list')")
+		}
+		if slices.Contains(f.layers[:i], l) {
+			return view, req, pre, fmt.Errorf("--layer %q is given twice", l)
 		}
 	}
 	if f.top < 0 || f.top > explain.MaxTopK {
@@ -314,7 +329,7 @@ func loadExplainModel(f explainFlags, pre preprocess.Options) (*explain.Model, e
 	case builtinShapes:
 		return session.DefaultModel()
 	}
-	return explain.LoadModel(context.Background(), f.model, explain.ModelOptions{Labels: f.labels, Layer: f.layer, Preprocess: pre})
+	return explain.LoadModel(context.Background(), f.model, explain.ModelOptions{Labels: f.labels, Layers: f.layers, Preprocess: pre})
 }
 
 func explainFile(ctx context.Context, model *explain.Model, path string, req explain.Request) (*explain.Result, error) {
@@ -531,7 +546,15 @@ func safeName(s string) string {
 }
 
 func printResult(env *Env, res *explain.Result, out string) {
-	fmt.Fprintf(env.Stdout, "%s, %s on layer %s (%dx%d map):\n", res.Model.Name, res.Request.Method, res.Model.Layer(),
+	how := string(res.Request.Method)
+	if smoothing := (cam.Options{AugSmooth: res.Request.AugSmooth, EigenSmooth: res.Request.EigenSmooth}).Smoothing(); len(smoothing) > 0 {
+		how += " (" + strings.Join(smoothing, " and ") + " smoothing)"
+	}
+	layers := "layer " + res.Model.Layer()
+	if ls := res.Model.Layers(); len(ls) > 1 {
+		layers = "layers " + strings.Join(ls, ", ") + " combined"
+	}
+	fmt.Fprintf(env.Stdout, "%s, %s on %s (%dx%d map):\n", res.Model.Name, how, layers,
 		res.Classes[0].Map.W, res.Classes[0].Map.H)
 	for _, c := range res.Classes {
 		fmt.Fprintf(env.Stdout, "  %-44s index %d\n", display.Title(c), c.Index)

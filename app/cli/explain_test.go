@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/csv"
 	"encoding/json"
@@ -17,7 +18,9 @@ import (
 
 	"camscope/app/display"
 	"camscope/assets"
+	"camscope/inference"
 	"camscope/inference/cam"
+	"camscope/inference/npy"
 )
 
 const shared = "../../../shared"
@@ -210,17 +213,25 @@ func TestExplainErrors(t *testing.T) {
 		code int
 		says string
 	}{
-		"no input":          {[]string{"--model", mobilenet}, ExitUsage, "exactly one of --image and --input"},
-		"bad top":           {[]string{"--image", pets, "--model", mobilenet, "--top", "50"}, ExitUsage, "--top must be between 1 and 20"},
-		"bad colormap":      {[]string{"--image", pets, "--model", mobilenet, "--colormap", "rainbow"}, ExitUsage, "viridis"},
-		"bad method":        {[]string{"--image", pets, "--model", mobilenet, "--method", "lime"}, ExitUsage, "use cam, gradcam, gradcampp"},
-		"unknown class":     {[]string{"--image", pets, "--model", mobilenet, "--class", "zebrafish"}, ExitUsage, "zebrafish"},
-		"missing photo":     {[]string{"--image", filepath.Join(dir, "nope.png"), "--model", mobilenet}, ExitFailed, "nope.png"},
-		"missing model":     {[]string{"--image", pets, "--model", filepath.Join(dir, "nope.onnx")}, ExitFailed, "does not exist"},
-		"photo as model":    {[]string{"--image", pets, "--model", pets}, ExitFailed, "not an ONNX model"},
-		"unwritable output": {[]string{"--image", pets, "--model", mobilenet, "--out", filepath.Join(file, "out")}, ExitFailed, "output folder"},
-		"crop, stretches":   {[]string{"--image", pets, "--model", mobilenet, "--crop-fraction", "0.9"}, ExitFailed, "does not crop"},
-		"cam without head":  {[]string{"--image", pets, "--model", filepath.Join(shared, "reference", "vgg_small.onnx"), "--method", "cam"}, ExitFailed, "Grad-CAM"},
+		"no input":                  {[]string{"--model", mobilenet}, ExitUsage, "exactly one of --image and --input"},
+		"bad top":                   {[]string{"--image", pets, "--model", mobilenet, "--top", "50"}, ExitUsage, "--top must be between 1 and 20"},
+		"bad colormap":              {[]string{"--image", pets, "--model", mobilenet, "--colormap", "rainbow"}, ExitUsage, "viridis"},
+		"bad method":                {[]string{"--image", pets, "--model", mobilenet, "--method", "lime"}, ExitUsage, "use cam, gradcam, gradcampp"},
+		"unknown class":             {[]string{"--image", pets, "--model", mobilenet, "--class", "zebrafish"}, ExitUsage, "zebrafish"},
+		"missing photo":             {[]string{"--image", filepath.Join(dir, "nope.png"), "--model", mobilenet}, ExitFailed, "nope.png"},
+		"missing model":             {[]string{"--image", pets, "--model", filepath.Join(dir, "nope.onnx")}, ExitFailed, "does not exist"},
+		"photo as model":            {[]string{"--image", pets, "--model", pets}, ExitFailed, "not an ONNX model"},
+		"unwritable output":         {[]string{"--image", pets, "--model", mobilenet, "--out", filepath.Join(file, "out")}, ExitFailed, "output folder"},
+		"crop, stretches":           {[]string{"--image", pets, "--model", mobilenet, "--crop-fraction", "0.9"}, ExitFailed, "does not crop"},
+		"cam without head":          {[]string{"--image", pets, "--model", filepath.Join(shared, "reference", "vgg_small.onnx"), "--method", "cam"}, ExitFailed, "Grad-CAM"},
+		"eigen-smooth eigencam":     {[]string{"--image", pets, "--model", mobilenet, "--method", "eigencam", "--eigen-smooth"}, ExitUsage, "--eigen-smooth: eigencam is a principal component already"},
+		"eigen-smooth eigengradcam": {[]string{"--image", pets, "--model", mobilenet, "--method", "EigenGrad-CAM", "--eigen-smooth"}, ExitUsage, "eigen-smoothing would change nothing"},
+		"layer twice":               {[]string{"--image", pets, "--model", mobilenet, "--layer", "a", "--layer", "a"}, ExitUsage, `--layer "a" is given twice`},
+		"empty layer":               {[]string{"--image", pets, "--model", mobilenet, "--layer", ""}, ExitUsage, "--layer needs a tensor name"},
+		"layers without model":      {[]string{"--image", pets, "--layer", "a", "--layer", "b"}, ExitUsage, "need --model"},
+		"unknown layer":             {[]string{"--image", pets, "--model", mobilenet, "--layer", "a", "--layer", "b"}, ExitFailed, `no tensor named "a"`},
+		"cam on two layers": {[]string{"--input", filepath.Join(shared, "reference", "input.npy"), "--model", filepath.Join(shared, "reference", "resnet18.onnx"),
+			"--layer", "/layer4/layer4.0/relu_1/Relu_output_0", "--layer", "/layer3/layer3.1/relu_1/Relu_output_0", "--method", "cam"}, ExitFailed, "alone; use Grad-CAM"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -325,4 +336,86 @@ func TestExplainBuiltin(t *testing.T) {
 	if code != ExitUsage || !strings.Contains(stderr, "need --model") {
 		t.Errorf("--layer without --model: exit %d, %s", code, stderr)
 	}
+}
+
+// TestExplainSeveralLayersSmoothed: --layer repeats, --aug-smooth and
+// --eigen-smooth are taken, and report.json records the layers, the
+// smoothing and, for a method that weights channels, each layer's channel
+// weights (those of the layer alone); the map is on the finest grid.
+func TestExplainSeveralLayersSmoothed(t *testing.T) {
+	input := filepath.Join(shared, "reference", "input.npy")
+	model := filepath.Join(shared, "reference", "resnet18.onnx")
+	layers := []string{"/layer4/layer4.0/relu_1/Relu_output_0", "/layer3/layer3.1/relu_1/Relu_output_0"}
+	report := func(t *testing.T, extra ...string) (display.Report, string) {
+		t.Helper()
+		out := t.TempDir()
+		args := append([]string{"explain", "--input", input, "--model", model, "--top", "2", "--out", out,
+			"--layer", layers[0], "--layer", layers[1]}, extra...)
+		code, stdout, stderr := runCLI(t, args...)
+		if code != ExitOK {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		if !strings.Contains(stdout, "combined (14x14 map)") {
+			t.Errorf("stdout %q does not say the layers are combined", stdout)
+		}
+		b, err := os.ReadFile(filepath.Join(out, "report.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep display.Report
+		if err := json.Unmarshal(b, &rep); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(rep.Layers, layers) || rep.Model.MapSize != [2]int{14, 14} || len(rep.Classes) != 2 {
+			t.Errorf("report layers %q, map size %v, %d classes", rep.Layers, rep.Model.MapSize, len(rep.Classes))
+		}
+		return rep, string(b)
+	}
+	t.Run("layercam smoothed", func(t *testing.T) {
+		rep, _ := report(t, "--method", "layercam", "--aug-smooth", "--eigen-smooth")
+		if rep.Method != "layercam" || !slices.Equal(rep.Smoothing, []string{"aug", "eigen"}) {
+			t.Errorf("report method %q, smoothing %q", rep.Method, rep.Smoothing)
+		}
+		for _, c := range rep.Classes {
+			if c.ChannelWeights != nil {
+				t.Errorf("class %d: LayerCAM has channel weights in the report", c.Index)
+			}
+			if c.MapMin < 0 || c.MapMax > 1 {
+				t.Errorf("class %d: a map of several layers in [%g, %g], not within [0,1]", c.Index, c.MapMin, c.MapMax)
+			}
+		}
+	})
+	t.Run("gradcam weights", func(t *testing.T) {
+		rep, raw := report(t, "--method", "gradcam")
+		if !strings.Contains(raw, `"smoothing": []`) {
+			t.Errorf("report.json does not say \"smoothing\": [] without smoothing")
+		}
+		m, err := inference.Load(model, inference.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := npy.ReadFile(input)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, layer := range layers {
+			e, err := cam.New(m, nil, layer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := e.Forward(context.Background(), x, cam.GradCAM)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range rep.Classes {
+				want, err := p.ChannelWeights(c.Index)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(c.ChannelWeights) != 2 || !slices.Equal(c.ChannelWeights[i], want) {
+					t.Errorf("class %d, layer %s: the report's channel weights are not the layer's (%d lists)", c.Index, layer, len(c.ChannelWeights))
+				}
+			}
+		}
+	})
 }

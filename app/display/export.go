@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"camscope/app/atomicfile"
 	"camscope/app/explain"
 	"camscope/app/render"
+	"camscope/inference/cam"
 	"camscope/inference/npy"
 	"camscope/inference/preprocess"
 	"camscope/inference/tensor"
@@ -26,6 +28,8 @@ type Report struct {
 	Source        preprocess.Source  `json:"preprocessing_source"`
 	Crop          [4]float64         `json:"crop"` // x0, y0, x1, y1 of the photo the input covers
 	Method        string             `json:"method"`
+	Layers        []string           `json:"layers"`        // the layers whose maps are combined; one for a raw map
+	Smoothing     []string           `json:"smoothing"`     // "aug", "eigen" (cam.Options); empty for none
 	Normalisation string             `json:"normalisation"` // "per-map" or "shared"
 	ReLU          bool               `json:"relu"`
 	BoxThreshold  float64            `json:"box_threshold"`
@@ -65,6 +69,12 @@ type ClassReport struct {
 	Map     string  `json:"map"`
 	MapMin  float32 `json:"map_min"`
 	MapMax  float32 `json:"map_max"`
+	// ChannelWeights are the weight of each channel of each of the
+	// report's layers (in their order), for a method that weights
+	// channels (CAM, Grad-CAM, Grad-CAM++, XGrad-CAM), of the photo as
+	// given; absent for the other methods, and when a weight is not a
+	// finite number (which JSON cannot hold).
+	ChannelWeights [][]float32 `json:"channel_weights,omitempty"`
 }
 
 // makeReport describes the result as v shows it; boxes are the classes'
@@ -79,7 +89,8 @@ func makeReport(r *explain.Result, boxes []*image.Rectangle, v View, photoFile s
 			Layer: m.Layer(), Labels: m.LabelsPath, Opset: m.Engine.Opset, CAMApplies: ok},
 		Preprocessing: m.Spec, Source: m.SpecSource,
 		Crop:   [4]float64{r.Geometry.Crop.X0, r.Geometry.Crop.Y0, r.Geometry.Crop.X1, r.Geometry.Crop.Y1},
-		Method: string(r.Request.Method), Normalisation: "per-map", ReLU: v.ReLU, BoxThreshold: v.BoxThreshold,
+		Method: string(r.Request.Method), Layers: m.Layers(), Normalisation: "per-map", ReLU: v.ReLU, BoxThreshold: v.BoxThreshold,
+		Smoothing: cam.Options{AugSmooth: r.Request.AugSmooth, EigenSmooth: r.Request.EigenSmooth}.Smoothing(),
 		TimingsMS: map[string]float64{
 			"preprocess": ms(r.Timings.Preprocess.Seconds()), "forward": ms(r.Timings.Forward.Seconds()), "maps": ms(r.Timings.Maps.Seconds()),
 		},
@@ -93,13 +104,25 @@ func makeReport(r *explain.Result, boxes []*image.Rectangle, v View, photoFile s
 	for i, c := range r.Classes {
 		lo, hi := render.Range(false, rawMap(c))
 		cr := ClassReport{Rank: c.Rank, Index: c.Index, Label: c.Label, Prob: c.Prob, Logit: c.Logit,
-			Overlay: fileStem(i, c) + ".png", Map: fileStem(i, c) + ".npy", MapMin: lo, MapMax: hi}
+			Overlay: fileStem(i, c) + ".png", Map: fileStem(i, c) + ".npy", MapMin: lo, MapMax: hi, ChannelWeights: finite(c.Weights)}
 		if b := boxes[i]; b != nil {
 			cr.Box = []int{b.Min.X, b.Min.Y, b.Max.X, b.Max.Y}
 		}
 		rep.Classes = append(rep.Classes, cr)
 	}
 	return rep
+}
+
+// finite returns weights, or nil if one of them is NaN or infinite.
+func finite(weights [][]float32) [][]float32 {
+	for _, ws := range weights {
+		for _, w := range ws {
+			if math.IsNaN(float64(w)) || math.IsInf(float64(w), 0) {
+				return nil
+			}
+		}
+	}
+	return weights
 }
 
 func ms(s float64) float64 { return float64(int64(s*1e6)) / 1e3 }

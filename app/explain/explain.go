@@ -18,6 +18,9 @@ type Request struct {
 	// Classes are explained in addition to the top k (by index), e.g. ones
 	// the user searched for.
 	Classes []int
+	// AugSmooth and EigenSmooth are pytorch-grad-cam's smoothings (see
+	// cam.Options).
+	AugSmooth, EigenSmooth bool
 }
 
 // MaxTopK bounds TopK.
@@ -39,17 +42,27 @@ func (r Request) Validate(numClasses int) error {
 			return fmt.Errorf("class %d does not exist: the model has classes 0 to %d", k, numClasses-1)
 		}
 	}
-	if _, err := cam.ParseMethod(string(r.Method)); err != nil {
+	m, err := cam.ParseMethod(string(r.Method))
+	if err != nil {
 		return err
 	}
-	return nil
+	return r.options(false).Check(m)
+}
+
+// options are the request's smoothings for an input in NHWC or not.
+func (r Request) options(nhwc bool) cam.Options {
+	return cam.Options{AugSmooth: r.AugSmooth, EigenSmooth: r.EigenSmooth, NHWC: nhwc}
 }
 
 // Explained is one class with its map.
 type Explained struct {
 	cam.Class
 	Rank int     // 1 for the most probable class; 0 for an added class outside the top k
-	Map  cam.Map // raw map on the feature grid
+	Map  cam.Map // raw map on the feature grid (in [0,1] for several layers: see cam.NewLayers)
+	// Weights are the channel weights of each layer (Model.Layers), for
+	// the photo as given, for a method that weights channels; nil for the
+	// others (see cam.Pass.MapAndWeights).
+	Weights [][]float32
 }
 
 // Timings of one explanation.
@@ -106,7 +119,7 @@ func Tensor(ctx context.Context, m *Model, x *tensor.Tensor, req Request) (*Resu
 
 func (r *Result) run(ctx context.Context, x *tensor.Tensor) error {
 	t0 := time.Now()
-	pass, err := r.Model.Explainer.Forward(ctx, x, r.Request.Method)
+	pass, err := r.Model.Explainer.ForwardOptions(ctx, x, r.Request.Method, r.Request.options(r.Model.Spec.Layout == preprocess.NHWC))
 	if err != nil {
 		return err
 	}
@@ -128,7 +141,7 @@ func (r *Result) run(ctx context.Context, x *tensor.Tensor) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if r.Classes[i].Map, err = pass.Map(r.Classes[i].Index); err != nil {
+		if r.Classes[i].Map, r.Classes[i].Weights, err = pass.MapAndWeights(r.Classes[i].Index); err != nil {
 			return err
 		}
 	}

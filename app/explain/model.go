@@ -23,6 +23,7 @@ import (
 type ModelOptions struct {
 	Labels     string             // labels file; "" looks next to the model
 	Layer      string             // feature tensor; "" is the discovered one
+	Layers     []string           // several feature tensors, combined (cam.NewLayers); Layer must then be ""
 	Preprocess preprocess.Options // explicit preprocessing choices
 	MaxMemory  int64              // 0: inference.DefaultMaxMemory
 }
@@ -51,7 +52,10 @@ type Model struct {
 // between operators).
 func LoadModel(ctx context.Context, path string, opt ModelOptions) (*Model, error) {
 	start := time.Now()
-	engine, err := inference.LoadContext(ctx, path, inference.Options{MaxMemory: opt.MaxMemory, Keep: keepLayer(opt.Layer)})
+	if opt.Layer != "" && len(opt.Layers) > 0 {
+		return nil, fmt.Errorf("give the layer or the layers, not both")
+	}
+	engine, err := inference.LoadContext(ctx, path, inference.Options{MaxMemory: opt.MaxMemory, Keep: opt.layers()})
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +83,7 @@ func LoadModel(ctx context.Context, path string, opt ModelOptions) (*Model, erro
 // preprocessing it carries inside it; opt.Preprocess overrides the latter.
 func LoadModelBytes(ctx context.Context, name string, data []byte, opt ModelOptions) (*Model, error) {
 	start := time.Now()
-	engine, err := inference.LoadBytesContext(ctx, name, data, inference.Options{MaxMemory: opt.MaxMemory, Keep: keepLayer(opt.Layer)})
+	engine, err := inference.LoadBytesContext(ctx, name, data, inference.Options{MaxMemory: opt.MaxMemory, Keep: opt.layers()})
 	if err != nil {
 		return nil, err
 	}
@@ -103,11 +107,12 @@ func FromEngine(engine *inference.Model, name string, labels []string, spec prep
 		SpecSource: preprocess.Source{Convention: "built-in"}, LabelsOrigin: preprocess.FromDefault}, nil
 }
 
-func keepLayer(layer string) []string {
-	if layer == "" {
-		return nil
+// layers are the feature tensors asked for; none for the discovered one.
+func (opt ModelOptions) layers() []string {
+	if opt.Layer == "" {
+		return opt.Layers
 	}
-	return []string{layer}
+	return []string{opt.Layer}
 }
 
 func newModel(engine *inference.Model, path, sidecar, labelsPath string, opt ModelOptions) (*Model, error) {
@@ -139,7 +144,7 @@ func newModel(engine *inference.Model, path, sidecar, labelsPath string, opt Mod
 		}
 		inside = preprocess.FromMetadata
 	}
-	ex, err := cam.New(engine, labels, opt.Layer)
+	ex, err := cam.NewLayers(engine, labels, opt.layers())
 	if err != nil {
 		return nil, err
 	}
@@ -152,17 +157,29 @@ func newModel(engine *inference.Model, path, sidecar, labelsPath string, opt Mod
 // NumClasses is the number of classes the model tells apart.
 func (m *Model) NumClasses() int { return m.Explainer.Head.NumClasses }
 
-// Layer is the feature tensor the maps are computed on.
+// Layer is the feature tensor the maps are computed on (the first of
+// Layers).
 func (m *Model) Layer() string { return m.Explainer.Layer }
+
+// Layers are the feature tensors the maps are computed on: one, or several
+// combined.
+func (m *Model) Layers() []string { return m.Explainer.Layers }
 
 // InputSize is the model's input width and height.
 func (m *Model) InputSize() (w, h int) { return m.Spec.Width, m.Spec.Height }
 
-// MapSize is the width and height of the feature grid the maps are
-// computed on; ok is false when the layer's shape is not known.
+// MapSize is the width and height of the grid the maps are computed on
+// (of several layers, the one with the most positions, the first such);
+// ok is false when there is no layer or a layer's shape is not known.
 func (m *Model) MapSize() (w, h int, ok bool) {
-	if sh, found := m.Engine.Shape(m.Layer()); found && len(sh) == 4 {
-		return sh[3], sh[2], true
+	for _, l := range m.Layers() {
+		sh, found := m.Engine.Shape(l)
+		if !found || len(sh) != 4 {
+			return 0, 0, false
+		}
+		if sh[3]*sh[2] > w*h {
+			w, h = sh[3], sh[2]
+		}
 	}
-	return 0, 0, false
+	return w, h, len(m.Layers()) > 0
 }

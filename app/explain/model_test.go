@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"camscope/inference/cam"
@@ -69,5 +70,22 @@ func TestLoadTFLiteModel(t *testing.T) {
 	}
 	if top := p.Top(1)[0]; top.Index < 152 || top.Index > 269 || top.Label != "kelpie" {
 		t.Errorf("top-1 on pets.png: %d %q, want kelpie (228), a dog breed", top.Index, top.Label)
+	}
+}
+
+// TestLoadModelLayers: several layers load into one explainer, whose maps
+// are on the finest grid; a layer and layers together are refused.
+func TestLoadModelLayers(t *testing.T) {
+	path := filepath.Join(shared, "reference", "resnet18.onnx")
+	layers := []string{"/layer4/layer4.0/relu_1/Relu_output_0", "/layer3/layer3.1/relu_1/Relu_output_0"}
+	m, err := LoadModel(context.Background(), path, ModelOptions{Layers: layers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, h, ok := m.MapSize(); !slices.Equal(m.Layers(), layers) || m.Layer() != layers[0] || w != 14 || h != 14 || !ok {
+		t.Errorf("layers %q (first %q), map %dx%d (%v)", m.Layers(), m.Layer(), w, h, ok)
+	}
+	if _, err := LoadModel(context.Background(), path, ModelOptions{Layer: layers[0], Layers: layers}); err == nil {
+		t.Error("a layer and layers together are accepted")
 	}
 }

@@ -4,9 +4,12 @@
 // EigenGrad-CAM from the gradient of a class logit; Eigen-CAM from the
 // activations alone. They are computed at the feature map and logits that
 // DiscoverHead finds through the model's read-only view of its graph
-// (inference.Model.Nodes), or at another 4-D layer. Maps are raw float32
-// grids at the feature map's resolution, signed, without ReLU or
-// normalisation: how they are shown is the renderer's business.
+// (inference.Model.Nodes), or at another 4-D layer, or at several layers
+// combined. Maps are raw float32 grids at the feature map's resolution,
+// signed, without ReLU or normalisation (but for several layers, whose
+// combination scales each: see NewLayers): how they are shown is the
+// renderer's business. Options add pytorch-grad-cam's smoothings to any
+// method (smooth.go).
 package cam
 
 import (
@@ -124,12 +127,15 @@ func (m Method) needsGradient() bool { return m != CAM && m != EigenCAM }
 // apply.
 var ErrNoCAMHead = errors.New("CAM does not apply")
 
-// Explainer computes maps for one model at one layer. It is immutable and
-// safe for concurrent use.
+// Explainer computes maps for one model at one layer, or at several
+// layers combined. It is immutable and safe for concurrent use.
 type Explainer struct {
-	Model  *inference.Model
-	Head   *Head
-	Layer  string // the feature tensor the maps are computed on
+	Model *inference.Model
+	Head  *Head
+	Layer string // the feature tensor the maps are computed on (the first of Layers)
+	// Layers are the feature tensors whose maps are combined (see
+	// NewLayers); one, Layer, for a raw map.
+	Layers []string
 	Labels []string
 }
 
@@ -137,6 +143,18 @@ type Explainer struct {
 // otherwise it must be a 4-D tensor of the graph. labels may be nil (then
 // classes are named by index).
 func New(m *inference.Model, labels []string, layer string) (*Explainer, error) {
+	return NewLayers(m, labels, []string{layer})
+}
+
+// NewLayers prepares an explainer whose maps combine several layers (each
+// as New takes it; none means the discovered feature map), as
+// pytorch-grad-cam combines its target layers: each layer's map clipped at
+// 0 (ReLU) and scaled by its minimum and maximum to [0,1], resized
+// bilinearly to the grid of the layer with the most positions (the first
+// such), averaged, and the average scaled to [0,1] again (combineLayers).
+// A map of several layers is therefore no longer raw: it is in [0,1],
+// and the maps of two classes no longer compare in size.
+func NewLayers(m *inference.Model, labels []string, layers []string) (*Explainer, error) {
 	h, err := DiscoverHead(m)
 	if err != nil {
 		return nil, err
@@ -144,17 +162,29 @@ func New(m *inference.Model, labels []string, layer string) (*Explainer, error) 
 	if labels != nil && len(labels) != h.NumClasses {
 		return nil, fmt.Errorf("the labels list %d classes but the model has %d; give the labels file that belongs to this model", len(labels), h.NumClasses)
 	}
-	e := &Explainer{Model: m, Head: h, Layer: h.Feature, Labels: labels}
-	if layer != "" && layer != h.Feature {
-		sh, ok := m.Shape(layer)
-		if !ok {
-			return nil, fmt.Errorf("the model has no tensor named %q (list them with 'camscope run --model %s --list')", layer, m.Name)
-		}
-		if len(sh) != 4 || sh[0] != 1 || m.Const(layer) != nil {
-			return nil, fmt.Errorf("layer %q has shape %s; a map needs a 4-D feature map [1,C,H,W] computed from the input", layer, tensor.ShapeString(sh))
-		}
-		e.Layer = layer
+	if len(layers) == 0 {
+		layers = []string{""}
 	}
+	e := &Explainer{Model: m, Head: h, Labels: labels}
+	for _, layer := range layers {
+		if layer == "" {
+			layer = h.Feature
+		}
+		if slices.Contains(e.Layers, layer) {
+			return nil, fmt.Errorf("layer %q is named twice", layer)
+		}
+		if layer != h.Feature {
+			sh, ok := m.Shape(layer)
+			if !ok {
+				return nil, fmt.Errorf("the model has no tensor named %q (list them with 'camscope run --model %s --list')", layer, m.Name)
+			}
+			if len(sh) != 4 || sh[0] != 1 || m.Const(layer) != nil {
+				return nil, fmt.Errorf("layer %q has shape %s; a map needs a 4-D feature map [1,C,H,W] computed from the input", layer, tensor.ShapeString(sh))
+			}
+		}
+		e.Layers = append(e.Layers, layer)
+	}
+	e.Layer = e.Layers[0]
 	return e, nil
 }
 
@@ -164,8 +194,8 @@ func (e *Explainer) SupportsCAM() (bool, string) {
 	if e.Head.Weights == nil {
 		return false, "the model has no global-average-pooling linear head: " + e.Head.NoCAM
 	}
-	if e.Layer != e.Head.Feature {
-		return false, fmt.Sprintf("CAM needs the layer that feeds the pooling (%s); use Grad-CAM at other layers", e.Head.Feature)
+	if len(e.Layers) > 1 || e.Layer != e.Head.Feature {
+		return false, fmt.Sprintf("CAM needs the layer that feeds the pooling (%s), alone; use Grad-CAM at other layers", e.Head.Feature)
 	}
 	return true, ""
 }
@@ -186,25 +216,40 @@ type Class struct {
 	Prob  float64 `json:"prob"`
 }
 
-// Pass is the result of one forward pass on one input: the logits and the
-// feature map, from which maps for any number of classes are computed.
+// Pass is the result of the forward passes on one input (one, or six with
+// Options.AugSmooth): the logits and the feature maps, from which maps for
+// any number of classes are computed.
 type Pass struct {
 	e       *Explainer
 	method  Method
-	Logits  []float32
-	Probs   []float64
-	Feature *tensor.Tensor // [1,C,h,w] at the explainer's layer
-	tape    *inference.Tape
+	opt     Options
+	Logits  []float32      // of the input as given
+	Probs   []float64      // of the input as given
+	Feature *tensor.Tensor // [1,C,h,w] at the explainer's Layer, of the input as given
+	runs    []run          // the input as given first, then the other augmentations
 
 	eigenOnce sync.Once // Eigen-CAM's map, the same for every class
 	eigen     Map
 	eigenErr  error
 }
 
+// run is one forward pass, on one augmentation of the input.
+type run struct {
+	aug   augmentation
+	feats []*tensor.Tensor // one per layer of the explainer
+	tape  *inference.Tape  // at every layer, for a method that needs the gradient
+}
+
 // Forward runs the model on x (already preprocessed). For a method that
 // needs the gradient it also records what the backward passes (one per
 // class asked for) need.
 func (e *Explainer) Forward(ctx context.Context, x *tensor.Tensor, method Method) (*Pass, error) {
+	return e.ForwardOptions(ctx, x, method, Options{})
+}
+
+// ForwardOptions is Forward with smoothing: with opt.AugSmooth it runs
+// the model on six augmentations of x (see Options), keeping each.
+func (e *Explainer) ForwardOptions(ctx context.Context, x *tensor.Tensor, method Method, opt Options) (*Pass, error) {
 	if len(e.Model.Inputs) != 1 {
 		return nil, fmt.Errorf("the model has %d inputs; CAMscope explains models with one image input", len(e.Model.Inputs))
 	}
@@ -214,23 +259,43 @@ func (e *Explainer) Forward(ctx context.Context, x *tensor.Tensor, method Method
 	if ok, why := e.SupportsCAM(); method == CAM && !ok {
 		return nil, fmt.Errorf("%w: %s", ErrNoCAMHead, why)
 	}
-	inputs := map[string]*tensor.Tensor{e.Model.Inputs[0].Name: x}
-	p := &Pass{e: e, method: method}
-	var out map[string]*tensor.Tensor
-	var err error
-	if method.needsGradient() {
-		p.tape, out, err = e.Model.Forward(ctx, inputs, e.Layer, e.Head.Logits)
-	} else {
-		out, err = e.Model.Run(ctx, inputs, e.Head.Logits, e.Layer)
-	}
-	if err != nil {
+	if err := opt.Check(method); err != nil {
 		return nil, err
 	}
-	p.Logits = out[e.Head.Logits].F
-	p.Feature = out[e.Layer]
-	if p.Feature == nil || len(p.Logits) != e.Head.NumClasses {
-		return nil, fmt.Errorf("the run did not produce the logits and the feature map")
+	p := &Pass{e: e, method: method, opt: opt}
+	augs := augmentations[:1]
+	if opt.AugSmooth {
+		augs = augmentations
 	}
+	for _, aug := range augs {
+		in, err := aug.apply(x, opt.NHWC)
+		if err != nil {
+			return nil, err
+		}
+		inputs := map[string]*tensor.Tensor{e.Model.Inputs[0].Name: in}
+		r := run{aug: aug}
+		var out map[string]*tensor.Tensor
+		if method.needsGradient() {
+			r.tape, out, err = e.Model.ForwardAll(ctx, inputs, e.Layers, e.Head.Logits)
+		} else {
+			out, err = e.Model.Run(ctx, inputs, append([]string{e.Head.Logits}, e.Layers...)...)
+		}
+		if err != nil {
+			return nil, err
+		}
+		logits := out[e.Head.Logits]
+		for _, l := range e.Layers {
+			if out[l] == nil || logits == nil || len(logits.F) != e.Head.NumClasses {
+				return nil, fmt.Errorf("the run did not produce the logits and the feature map")
+			}
+			r.feats = append(r.feats, out[l])
+		}
+		if p.Logits == nil {
+			p.Logits = logits.F
+		}
+		p.runs = append(p.runs, r)
+	}
+	p.Feature = p.runs[0].feats[0]
 	p.Probs = Softmax(p.Logits)
 	return p, nil
 }
@@ -266,65 +331,94 @@ type Map struct {
 // LayerCAM, Eigen-CAM, EigenGrad-CAM).
 var ErrNotChannelWeighted = errors.New("the method does not weight channels")
 
-// Map computes the map of class k with the pass's method.
+// Map computes the map of class k with the pass's method and options.
 func (p *Pass) Map(k int) (Map, error) {
-	if err := p.checkClass(k); err != nil {
-		return Map{}, err
-	}
-	c, h, w := p.Feature.Shape[1], p.Feature.Shape[2], p.Feature.Shape[3]
-	switch p.method {
-	case CAM, GradCAM, GradCAMPlusPlus, XGradCAM:
-		weights, err := p.ChannelWeights(k)
-		if err != nil {
-			return Map{}, err
-		}
-		return weightedSum(p.Feature.F, weights, h, w), nil
-	case EigenCAM:
-		p.eigenOnce.Do(func() { p.eigen, p.eigenErr = principalProjection(p.Feature.F, c, h, w) })
-		if p.eigenErr != nil {
-			return Map{}, p.eigenErr
-		}
-		return Map{W: w, H: h, Data: slices.Clone(p.eigen.Data)}, nil
-	}
-	g, err := p.tape.GradOfLogit(k)
-	if err != nil {
-		return Map{}, err
-	}
-	switch p.method {
-	case HiResCAM:
-		return gradTimesFeature(p.Feature.F, g.F, c, h, w, false), nil
-	case LayerCAM:
-		return gradTimesFeature(p.Feature.F, g.F, c, h, w, true), nil
-	}
-	prod := make([]float32, len(g.F))
-	for i, v := range g.F {
-		prod[i] = v * p.Feature.F[i]
-	}
-	return principalProjection(prod, c, h, w)
+	m, _, err := p.MapAndWeights(k)
+	return m, err
 }
 
-// ChannelWeights returns the weight of each feature channel in the map of
-// class k: the head's weights W[k,:] for CAM, and for Grad-CAM, Grad-CAM++
-// and XGrad-CAM the weights their definitions give (see the Method
+// MapAndWeights is Map with, for a method that weights channels (see
+// ChannelWeights), the weights of each layer of the explainer for the
+// input as given (nil for the other methods), from the same backward
+// pass as the map.
+func (p *Pass) MapAndWeights(k int) (Map, [][]float32, error) {
+	if err := p.checkClass(k); err != nil {
+		return Map{}, nil, err
+	}
+	if p.method == EigenCAM {
+		p.eigenOnce.Do(func() { p.eigen, _, p.eigenErr = p.smoothed(k) })
+		if p.eigenErr != nil {
+			return Map{}, nil, p.eigenErr
+		}
+		return Map{W: p.eigen.W, H: p.eigen.H, Data: slices.Clone(p.eigen.Data)}, nil, nil
+	}
+	return p.smoothed(k)
+}
+
+// ChannelWeights returns the weight of each feature channel of the
+// explainer's Layer in the map of class k, for the input as given: the
+// head's weights W[k,:] for CAM, and for Grad-CAM, Grad-CAM++ and
+// XGrad-CAM the weights their definitions give (see the Method
 // constants). The other methods have none: ErrNotChannelWeighted.
 func (p *Pass) ChannelWeights(k int) ([]float32, error) {
 	if err := p.checkClass(k); err != nil {
 		return nil, err
 	}
-	c, hw := p.Feature.Shape[1], p.Feature.Shape[2]*p.Feature.Shape[3]
-	switch p.method {
-	case CAM:
-		weights := make([]float32, c)
-		copy(weights, p.e.Head.Weights.F[k*c:(k+1)*c])
-		return weights, nil
-	case GradCAM, GradCAMPlusPlus, XGradCAM:
-		g, err := p.tape.GradOfLogit(k)
+	if !p.method.channelWeighted() {
+		return nil, fmt.Errorf("%w: %s computes its map position by position", ErrNotChannelWeighted, p.method)
+	}
+	r := p.runs[0]
+	var grad *tensor.Tensor
+	if p.method.needsGradient() {
+		grads, err := r.tape.GradsOfLogit(k)
 		if err != nil {
 			return nil, err
 		}
-		return gradWeights(p.method, p.Feature.F, g.F, c, hw), nil
+		grad = grads[0]
 	}
-	return nil, fmt.Errorf("%w: %s computes its map position by position", ErrNotChannelWeighted, p.method)
+	return p.weights(r.feats[0], grad, k), nil
+}
+
+// channelWeighted reports whether the method's map is a weighted sum of
+// the feature channels.
+func (m Method) channelWeighted() bool {
+	return m == CAM || m == GradCAM || m == GradCAMPlusPlus || m == XGradCAM
+}
+
+// weights are the channel weights of class k of a channel-weighting
+// method at a layer whose activations are feat and gradient grad.
+func (p *Pass) weights(feat, grad *tensor.Tensor, k int) []float32 {
+	c, hw := feat.Shape[1], feat.Shape[2]*feat.Shape[3]
+	if p.method == CAM {
+		return slices.Clone(p.e.Head.Weights.F[k*c : (k+1)*c])
+	}
+	return gradWeights(p.method, feat.F, grad.F, c, hw)
+}
+
+// layerMap is the map of class k at one layer of one run, and the
+// channel weights for a method that has them.
+func (p *Pass) layerMap(feat, grad *tensor.Tensor, k int) (Map, []float32, error) {
+	c, h, w := feat.Shape[1], feat.Shape[2], feat.Shape[3]
+	switch p.method {
+	case CAM, GradCAM, GradCAMPlusPlus, XGradCAM:
+		weights := p.weights(feat, grad, k)
+		if p.opt.EigenSmooth {
+			m, err := principalProjection(weightedPlanes(feat.F, weights, h*w), c, h, w)
+			return m, weights, err
+		}
+		return weightedSum(feat.F, weights, h, w), weights, nil
+	case EigenCAM:
+		m, err := principalProjection(feat.F, c, h, w)
+		return m, nil, err
+	case HiResCAM, LayerCAM:
+		if p.opt.EigenSmooth {
+			m, err := principalProjection(gradProduct(feat.F, grad.F, p.method == LayerCAM), c, h, w)
+			return m, nil, err
+		}
+		return gradTimesFeature(feat.F, grad.F, c, h, w, p.method == LayerCAM), nil, nil
+	}
+	m, err := principalProjection(gradProduct(feat.F, grad.F, false), c, h, w)
+	return m, nil, err
 }
 
 func (p *Pass) checkClass(k int) error {

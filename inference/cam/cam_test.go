@@ -96,7 +96,7 @@ func TestGradCAMWeightsMatchReference(t *testing.T) {
 				}
 			}
 			if e.Head.Weights != nil {
-				g, err := p.tape.GradOfLogit(k)
+				g, err := p.runs[0].tape.GradOfLogit(k)
 				if err != nil {
 					t.Fatal(err)
 				}

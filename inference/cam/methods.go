@@ -65,6 +65,31 @@ func gradTimesFeature(feat, grad []float32, c, h, w int, positive bool) Map {
 	return toMap(acc, h, w)
 }
 
+// gradProduct returns the planes G_c A_c (EigenGrad-CAM, HiResCAM), or
+// relu(G_c) A_c (LayerCAM) when positive is set, position by position.
+func gradProduct(feat, grad []float32, positive bool) []float32 {
+	prod := make([]float32, len(grad))
+	for i, g := range grad {
+		if positive && g <= 0 {
+			continue
+		}
+		prod[i] = g * feat[i]
+	}
+	return prod
+}
+
+// weightedPlanes returns the planes w_c A_c of the C planes of hw values
+// in feat.
+func weightedPlanes(feat, weights []float32, hw int) []float32 {
+	out := make([]float32, len(feat))
+	for ch, wc := range weights {
+		for i, v := range feat[ch*hw : (ch+1)*hw] {
+			out[ch*hw+i] = wc * v
+		}
+	}
+	return out
+}
+
 // principalProjection returns Eigen-CAM's map of x (C planes of h x w
 // values): the positions as points of C dimensions, centred, projected on
 // their first principal component, with the sign that makes the map
