@@ -76,7 +76,7 @@ func makeReport(r *explain.Result, boxes []*image.Rectangle, v View, photoFile s
 	rep := Report{
 		Photo: PhotoInfo{File: photoFile, Width: r.Geometry.PhotoWidth, Height: r.Geometry.PhotoHeight},
 		Model: ModelInfo{Name: m.Name, Path: m.Path, Input: m.Engine.Inputs[0].Shape, Classes: m.NumClasses(),
-			Layer: m.Layer(), Labels: m.LabelsPath, Opset: m.Engine.Opset, CAMApplies: ok},
+			Layer: r.Layer(), Labels: m.LabelsPath, Opset: m.Engine.Opset, CAMApplies: ok},
 		Preprocessing: m.Spec, Source: m.SpecSource,
 		Crop:   [4]float64{r.Geometry.Crop.X0, r.Geometry.Crop.Y0, r.Geometry.Crop.X1, r.Geometry.Crop.Y1},
 		Method: string(r.Request.Method), Normalisation: "per-map", ReLU: v.ReLU, BoxThreshold: v.BoxThreshold,
@@ -84,7 +84,7 @@ func makeReport(r *explain.Result, boxes []*image.Rectangle, v View, photoFile s
 			"preprocess": ms(r.Timings.Preprocess.Seconds()), "forward": ms(r.Timings.Forward.Seconds()), "maps": ms(r.Timings.Maps.Seconds()),
 		},
 	}
-	if w, h, ok := m.MapSize(); ok {
+	if w, h, ok := m.MapSizeAt(r.Layer()); ok {
 		rep.Model.MapSize = [2]int{w, h}
 	}
 	if v.Shared {

@@ -18,6 +18,9 @@ type Request struct {
 	// Classes are explained in addition to the top k (by index), e.g. ones
 	// the user searched for.
 	Classes []int
+	// Layer is the feature tensor the maps are computed on; "" is the
+	// model's discovered one (see Model.ExplainerAt).
+	Layer string
 }
 
 // MaxTopK bounds TopK.
@@ -69,6 +72,14 @@ type Result struct {
 	Timings  Timings
 }
 
+// Layer is the feature tensor the result's maps were computed on.
+func (r *Result) Layer() string {
+	if r.Request.Layer != "" {
+		return r.Request.Layer
+	}
+	return r.Model.Layer()
+}
+
 // Photo explains a photo (8-bit RGB, upright).
 func Photo(ctx context.Context, m *Model, photo *image.RGBA, req Request) (*Result, error) {
 	if err := req.Validate(m.NumClasses()); err != nil {
@@ -105,8 +116,12 @@ func Tensor(ctx context.Context, m *Model, x *tensor.Tensor, req Request) (*Resu
 }
 
 func (r *Result) run(ctx context.Context, x *tensor.Tensor) error {
+	ex, err := r.Model.ExplainerAt(r.Request.Layer)
+	if err != nil {
+		return err
+	}
 	t0 := time.Now()
-	pass, err := r.Model.Explainer.Forward(ctx, x, r.Request.Method)
+	pass, err := ex.Forward(ctx, x, r.Request.Method)
 	if err != nil {
 		return err
 	}

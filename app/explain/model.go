@@ -125,10 +125,26 @@ func (m *Model) Layer() string { return m.Explainer.Layer }
 // InputSize is the model's input width and height.
 func (m *Model) InputSize() (w, h int) { return m.Spec.Width, m.Spec.Height }
 
+// ExplainerAt is the model's explainer at layer: the one it was loaded with
+// for "" or that layer, otherwise a new one sharing the loaded engine (the
+// model file is not read again).
+func (m *Model) ExplainerAt(layer string) (*cam.Explainer, error) {
+	if layer == "" || layer == m.Explainer.Layer {
+		return m.Explainer, nil
+	}
+	return cam.New(m.Engine, m.Labels, layer)
+}
+
+// Layers lists the layers maps can be computed on (see cam.Layers).
+func (m *Model) Layers() []cam.LayerInfo { return cam.Layers(m.Engine) }
+
 // MapSize is the width and height of the feature grid the maps are
 // computed on; ok is false when the layer's shape is not known.
-func (m *Model) MapSize() (w, h int, ok bool) {
-	if sh, found := m.Engine.Shape(m.Layer()); found && len(sh) == 4 {
+func (m *Model) MapSize() (w, h int, ok bool) { return m.MapSizeAt(m.Layer()) }
+
+// MapSizeAt is MapSize at another layer.
+func (m *Model) MapSizeAt(layer string) (w, h int, ok bool) {
+	if sh, found := m.Engine.Shape(layer); found && len(sh) == 4 {
 		return sh[3], sh[2], true
 	}
 	return 0, 0, false

@@ -2,6 +2,7 @@ package session
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,10 +33,14 @@ type Session struct {
 	req         explain.Request
 	sameClasses bool
 	view        display.View
-	results     []*explain.Result
-	scene       *display.Scene
-	busy        bool
-	took        time.Duration
+	// methods, when set, are the rows of the compare-methods view: the
+	// first model explained once per method, with the same classes.
+	methods  []explain.Method
+	results  []*explain.Result
+	scene    *display.Scene
+	busy     bool
+	progress Progress
+	took     time.Duration
 }
 
 // New returns a session with no photo and no model. deliver is called on
@@ -61,8 +66,10 @@ func (s *Session) Start(imagePath string, modelPaths []string) {
 func (s *Session) Submit(job Job) {
 	job.Request = s.req
 	job.SameClasses = s.sameClasses
+	job.Methods = s.methods
 	job.View = s.view
 	s.busy = true
+	s.progress = Progress{}
 	s.runner.Submit(job)
 }
 
@@ -96,6 +103,10 @@ func (s *Session) Apply(o Outcome) bool {
 	if !s.runner.Current(o.Gen) {
 		return false
 	}
+	if o.Partial {
+		s.progress = o.Progress
+		return true
+	}
 	s.busy = false
 	if o.Err != nil {
 		// What is shown stays; a first photo that loaded is kept, so that
@@ -116,6 +127,7 @@ func (s *Session) Apply(o Outcome) bool {
 	}
 	if o.Request.Method != "" {
 		s.req.Method = o.Request.Method
+		s.req.Layer = o.Request.Layer
 	}
 	s.results = o.Results
 	s.took = o.Took
@@ -148,9 +160,11 @@ func (s *Session) OpenPhoto(path string) {
 }
 
 // OpenModel replaces the models with the one at path. Searched classes
-// are dropped: another model may number its classes differently.
+// and the chosen layer are dropped: another model may number its classes
+// differently, and names its tensors its own way.
 func (s *Session) OpenModel(path string) {
 	s.req.Classes = nil
+	s.req.Layer = ""
 	s.Submit(Job{Photo: s.photo, ModelPaths: []string{path}})
 }
 
@@ -195,11 +209,156 @@ func (s *Session) SetMethod(m explain.Method) {
 	if m == s.req.Method {
 		return
 	}
-	if ok, _ := CAMApplies(s.models); m == cam.CAM && !ok {
+	if ok, _ := CAMApplies(s.models, s.req.Layer); m == cam.CAM && !ok {
 		return
 	}
 	s.req.Method = m
+	if s.methods == nil {
+		s.rerun()
+	}
+}
+
+// LayerChoice is one entry of the layer picker.
+type LayerChoice struct {
+	Name  string // the tensor; "" for the discovered layer
+	Label string // short name and grid size, the discovered one marked
+	W, H  int    // its grid
+}
+
+// Layers are the layers the first model can be explained at, from the
+// first to the last before the head, when there is one model (see
+// LayerApplies), or nil.
+func (s *Session) Layers() []LayerChoice {
+	if len(s.models) != 1 || s.models[0].Engine == nil {
+		return nil
+	}
+	var out []LayerChoice
+	for _, l := range s.models[0].Layers() {
+		c := LayerChoice{Name: l.Name, Label: fmt.Sprintf("%s · %d×%d", l.Short, l.W, l.H), W: l.W, H: l.H}
+		if l.Discovered {
+			c.Name = ""
+			c.Label += " (default)"
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// Layer is the chosen layer's entry in Layers, or ok false when there is
+// no choice to make.
+func (s *Session) Layer() (c LayerChoice, ok bool) {
+	for _, c := range s.Layers() {
+		if c.Name == s.req.Layer {
+			return c, true
+		}
+	}
+	return LayerChoice{}, false
+}
+
+// LayerNote says why the layer cannot be chosen now, or "".
+func (s *Session) LayerNote() string {
+	switch {
+	case len(s.models) > 1:
+		return "The layer is chosen for one model at a time: compared models each use their own default layer."
+	case len(s.models) == 1 && s.models[0].Engine != nil && len(s.Layers()) == 0:
+		return "No feature layer was found before the head."
+	}
+	return ""
+}
+
+// SetLayer explains the maps at layer (a Name from Layers; "" for the
+// discovered one), with the same model: the model file is not read again.
+// CAM, which applies only at the discovered layer, gives way to Grad-CAM
+// elsewhere (the runner decides, through CAMApplies).
+func (s *Session) SetLayer(layer string) {
+	if layer == s.req.Layer || len(s.models) != 1 {
+		return
+	}
+	s.req.Layer = layer
 	s.rerun()
+}
+
+// DefaultCompareMethods are the rows the compare-methods view starts with:
+// CAM where it applies, Grad-CAM, Grad-CAM++, LayerCAM and Eigen-CAM.
+func (s *Session) DefaultCompareMethods() []explain.Method {
+	var out []explain.Method
+	if ok, _ := CAMApplies(s.methodModels(), s.req.Layer); ok {
+		out = append(out, cam.CAM)
+	}
+	return append(out, cam.GradCAM, cam.GradCAMPlusPlus, cam.LayerCAM, cam.EigenCAM)
+}
+
+// methodModels are the models the compare-methods view explains: the first.
+func (s *Session) methodModels() []*explain.Model {
+	if len(s.models) == 0 {
+		return nil
+	}
+	return s.models[:1]
+}
+
+// SetCompareMethods shows one row per method of methods (in cam.Methods'
+// order; CAM only where it applies) for the first model, the same classes
+// in every row; none goes back to the normal view.
+func (s *Session) SetCompareMethods(methods []explain.Method) {
+	var rows []explain.Method
+	for _, m := range cam.Methods() {
+		if slices.Contains(methods, m) {
+			rows = append(rows, m)
+		}
+	}
+	if slices.Equal(rows, s.methods) {
+		return
+	}
+	s.methods = rows
+	s.rerun()
+}
+
+// CompareMethods are the compare-methods view's rows as asked, or nil in
+// the normal view.
+func (s *Session) CompareMethods() []explain.Method { return s.methods }
+
+// MethodNote says which methods must agree here when the chosen method is
+// one of them (see Agreement), or "".
+func (s *Session) MethodNote() string {
+	agree, note := Agreement(s.models, s.req.Layer)
+	if slices.Contains(agree, s.req.Method) {
+		return note
+	}
+	return ""
+}
+
+// RowLabels name the rows of the tiles: the models when comparing models,
+// the methods in the compare-methods view (a method whose map must equal
+// another row's says so), nothing for a single row.
+func (s *Session) RowLabels() []string {
+	if len(s.results) < 2 {
+		return nil
+	}
+	agree, _ := Agreement(s.methodModels(), s.req.Layer)
+	var shown []explain.Method
+	for _, r := range s.results {
+		if slices.Contains(agree, r.Request.Method) {
+			shown = append(shown, r.Request.Method)
+		}
+	}
+	labels := make([]string, len(s.results))
+	for i, r := range s.results {
+		if s.methods == nil {
+			labels[i] = r.Model.Name
+			continue
+		}
+		labels[i] = MethodName(r.Request.Method)
+		if len(shown) > 1 && slices.Contains(shown, r.Request.Method) {
+			var others []string
+			for _, m := range shown {
+				if m != r.Request.Method {
+					others = append(others, MethodName(m))
+				}
+			}
+			labels[i] += " — same map as " + strings.Join(others, ", ") + " on this head"
+		}
+	}
+	return labels
 }
 
 // AddClass adds the best match for query (a label fragment or an index)
@@ -303,6 +462,9 @@ func (s *Session) Scene() *display.Scene { return s.scene }
 
 // Busy reports whether a run is in flight.
 func (s *Session) Busy() bool { return s.busy }
+
+// Progress is how far the run in flight is (zero before its first row).
+func (s *Session) Progress() Progress { return s.progress }
 
 // Took is how long the latest run took.
 func (s *Session) Took() time.Duration { return s.took }
