@@ -151,10 +151,16 @@ func (a *App) setEmpty(msg string) {
 	}
 }
 
-// Cancel stops the run in flight; what is shown stays.
+// Cancel stops the run in flight; what is shown stays, and the controls
+// go back to what it was asked with.
 func (a *App) Cancel() {
 	a.s.Cancel()
 	a.refreshBusy()
+	a.refreshInfo()
+	k := a.s.Request().TopK
+	a.c.kValue.SetText(fmt.Sprint(k))
+	a.c.k.Value = float64(k)
+	a.c.k.Refresh()
 	a.status.SetText("Cancelled.")
 }
 
@@ -164,7 +170,7 @@ func (a *App) refreshBusy() {
 		a.activity.Show()
 		a.activity.Start()
 		a.cancel.Show()
-		a.status.SetText("Explaining…")
+		a.status.SetText(progressText(a.s.Progress()))
 	} else {
 		a.activity.Stop()
 		a.activity.Hide()
@@ -175,6 +181,9 @@ func (a *App) refreshBusy() {
 // show puts the session on screen after it took outcome o.
 func (a *App) show(o session.Outcome) {
 	a.refreshBusy()
+	if o.Partial {
+		return
+	}
 	defer func() {
 		if a.opts.Shown != nil {
 			a.opts.Shown(o)
@@ -208,8 +217,15 @@ func (a *App) summary() string {
 	for _, m := range a.s.Models() {
 		names = append(names, m.Name)
 	}
-	return fmt.Sprintf("%s · %s · %s · %d ms", p.Name, strings.Join(names, ", "),
-		session.MethodName(a.s.Request().Method), a.s.Took().Milliseconds())
+	method := session.MethodName(a.s.Request().Method)
+	if ms := a.s.CompareMethods(); ms != nil {
+		names = names[:1]
+		method = fmt.Sprintf("%d methods", len(a.s.Results()))
+	}
+	if l, ok := a.s.Layer(); ok && a.s.Request().Layer != "" {
+		method += " at " + l.Label
+	}
+	return fmt.Sprintf("%s · %s · %s · %d ms", p.Name, strings.Join(names, ", "), method, a.s.Took().Milliseconds())
 }
 
 // showError puts err in a dialog.

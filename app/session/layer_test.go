@@ -239,3 +239,34 @@ func TestAgreementHolds(t *testing.T) {
 		}
 	}
 }
+
+// Cancelling a run leaves the tiles shown and takes the request back to
+// what they were asked with, so that the controls match them.
+func TestSessionCancelRestoresRequest(t *testing.T) {
+	f := newFake()
+	c := newCollector()
+	s := New(f.funcs(), display.DefaultView(), c.deliver)
+	defer s.Close()
+	s.Submit(Job{PhotoPath: "p.png", Models: []*explain.Model{builtin(t)}})
+	f.release <- struct{}{}
+	if !s.Apply(c.next(t)) || len(s.Results()) != 1 {
+		t.Fatal("the first run was not shown")
+	}
+	s.SetMethod(cam.GradCAMPlusPlus)
+	<-f.started
+	<-f.started // the first run's, then this one's
+	s.Cancel()
+	if s.Busy() || s.Request().Method != cam.CAM || s.Results()[0].Request.Method != cam.CAM {
+		t.Errorf("after cancel: busy %v, method %s", s.Busy(), s.Request().Method)
+	}
+	s.SetCompareMethods([]explain.Method{cam.GradCAM, cam.LayerCAM})
+	<-f.started
+	s.Cancel()
+	if s.CompareMethods() != nil || s.Request().Method != cam.CAM {
+		t.Errorf("after cancel: rows %v, method %s; want the normal view as shown", s.CompareMethods(), s.Request().Method)
+	}
+	s.Wait()
+	if n := c.count(); n != 1 {
+		t.Errorf("%d outcomes delivered, want 1 (the cancelled runs' are dropped)", n)
+	}
+}

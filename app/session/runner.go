@@ -57,12 +57,15 @@ type Outcome struct {
 	Photo     *photo.Photo
 	PhotoPath string
 	Models    []*explain.Model
-	Request   explain.Request   // the job's request as run: Grad-CAM when CAM does not apply
-	Results   []*explain.Result // one per model, in order
-	Scene     *display.Scene    // the results prepared as Job.View says
-	View      display.View      // the view the scene was prepared for
-	Err       error
-	Took      time.Duration
+	Request   explain.Request // the job's request as run: Grad-CAM when CAM does not apply
+	// Methods and SameClasses are the job's.
+	Methods     []explain.Method
+	SameClasses bool
+	Results     []*explain.Result // one per model, in order
+	Scene       *display.Scene    // the results prepared as Job.View says
+	View        display.View      // the view the scene was prepared for
+	Err         error
+	Took        time.Duration
 	// Partial marks a report of progress while the job runs: only Gen and
 	// Progress are set.
 	Partial  bool
@@ -277,6 +280,7 @@ func (r *Runner) run(ctx context.Context, job Job, progress func(Progress)) (out
 		out.Models = out.Models[len(out.Models)-MaxModels:]
 	}
 	out.Request = job.Request
+	out.Methods, out.SameClasses = job.Methods, job.SameClasses
 	out.Request.Layer = LayerApplies(out.Models, out.Request.Layer)
 	if ok, _ := CAMApplies(out.Models, out.Request.Layer); !ok && out.Request.Method == cam.CAM {
 		// Every row is explained alike; the window then offers every
@@ -310,6 +314,9 @@ func (r *Runner) run(ctx context.Context, job Job, progress func(Progress)) (out
 			}
 			out.Err = err
 			return out
+		}
+		if i > 0 && job.Methods != nil {
+			sameRanks(res, out.Results[0])
 		}
 		out.Results = append(out.Results, res)
 	}
@@ -355,6 +362,21 @@ func jobRows(out Outcome, methods []explain.Method) []row {
 		rows = append(rows, row{m: first[0], req: out.Request, name: MethodName(out.Request.Method)})
 	}
 	return rows
+}
+
+// sameRanks gives res's classes the ranks they have in first: a method's
+// row explains the first row's classes by index, which makes them added
+// classes (rank 0) of its own.
+func sameRanks(res, first *explain.Result) {
+	rank := map[int]int{}
+	for _, c := range first.Classes {
+		rank[c.Index] = c.Rank
+	}
+	for i := range res.Classes {
+		if r, ok := rank[res.Classes[i].Index]; ok {
+			res.Classes[i].Rank = r
+		}
+	}
 }
 
 // validClasses drops searched classes that another model does not have.

@@ -35,12 +35,22 @@ type Session struct {
 	view        display.View
 	// methods, when set, are the rows of the compare-methods view: the
 	// first model explained once per method, with the same classes.
-	methods  []explain.Method
+	methods []explain.Method
+	// shown is what the results shown were asked with: a cancelled run
+	// leaves them on screen, and the request goes back to match them.
+	shown    shownAs
 	results  []*explain.Result
 	scene    *display.Scene
 	busy     bool
 	progress Progress
 	took     time.Duration
+}
+
+// shownAs is what a run was asked with.
+type shownAs struct {
+	req         explain.Request
+	methods     []explain.Method
+	sameClasses bool
 }
 
 // New returns a session with no photo and no model. deliver is called on
@@ -81,10 +91,15 @@ func (s *Session) rerun() {
 	s.Submit(Job{Photo: s.photo, Models: s.models})
 }
 
-// Cancel stops the run in flight; what is shown stays.
+// Cancel stops the run in flight; what is shown stays, and the request
+// goes back to what it was asked with, so that the controls match the
+// tiles.
 func (s *Session) Cancel() {
 	s.runner.Cancel()
 	s.busy = false
+	if len(s.results) > 0 {
+		s.req, s.methods, s.sameClasses = s.shown.req, s.shown.methods, s.shown.sameClasses
+	}
 }
 
 // Close cancels the run in flight and waits until it has stopped.
@@ -130,6 +145,7 @@ func (s *Session) Apply(o Outcome) bool {
 		s.req.Layer = o.Request.Layer
 	}
 	s.results = o.Results
+	s.shown = shownAs{req: s.req, methods: o.Methods, sameClasses: o.SameClasses}
 	s.took = o.Took
 	s.scene = o.Scene
 	switch {
