@@ -32,7 +32,9 @@ const AppID = "io.camscope.app"
 type Options struct {
 	ImagePath  string   // photo to open first; "" opens the sample
 	ModelPaths []string // models to open first; none opens the default model
-	Funcs      session.Funcs
+	// CompareMethods opens the compare-methods view with its default rows.
+	CompareMethods bool
+	Funcs          session.Funcs
 	// ModelDir is where downloaded models are kept; "" is
 	// catalogue.CacheDir(). CatalogueBase replaces catalogue.ZooBase.
 	ModelDir      string
@@ -98,10 +100,13 @@ func New(fa fyne.App, opts Options) *App {
 }
 
 // Start loads the photo and models given in the options, or the sample
-// photo and the default model.
+// photo and the default model (in the compare-methods view if asked).
 func (a *App) Start() {
 	if a.opts.ImagePath != "" {
 		a.remember(a.opts.ImagePath)
+	}
+	if a.opts.CompareMethods {
+		a.s.SetCompareMethods(a.s.DefaultCompareMethods())
 	}
 	a.s.Start(a.opts.ImagePath, a.opts.ModelPaths)
 	a.refreshBusy()

@@ -160,7 +160,7 @@ func (a *App) buildControls() fyne.CanvasObject {
 		heading("Explain"),
 		row("Classes", c.k, c.kValue),
 		row("Method", c.method, nil), c.methodHelp, c.methodNote, c.agreeNote,
-		row("Layer", c.layer, nil), c.layerNote,
+		layerCaption(), c.layer, c.layerNote,
 		c.compareM, c.oneMethod,
 		row("Scale", c.norm, nil),
 		widget.NewSeparator(),
@@ -233,7 +233,7 @@ func (a *App) refreshInfo() {
 	case 1:
 		m := models[0]
 		c.modelName.SetText(m.Name)
-		c.modelInfo.SetText(modelFacts(m, a.s.Request().Layer))
+		c.modelInfo.SetText(modelFacts(m, a.s))
 		c.search.SetPlaceHolder(searchHint(m))
 		c.k.Max = float64(min(explain.MaxTopK, m.NumClasses()))
 		c.k.Refresh()
@@ -321,13 +321,22 @@ func searchHint(m *explain.Model) string {
 	return fmt.Sprintf("%s, %s or %d", pick(n/3), pick(2*n/3), n/2)
 }
 
-// modelFacts describes m explained at layer ("" is its discovered one).
-func modelFacts(m *explain.Model, layer string) string {
+// layerCaption names the layer picker above it (the sidebar is too narrow
+// for a layer's name beside a label).
+func layerCaption() fyne.CanvasObject {
+	l := widget.NewLabel("Layer (where the maps are computed)")
+	l.SizeName = theme.SizeNameCaptionText
+	return l
+}
+
+// modelFacts describes m at the session's layer.
+func modelFacts(m *explain.Model, s *session.Session) string {
 	w, h := m.InputSize()
-	if layer == "" {
-		layer = m.Layer()
+	if l, ok := s.Layer(); ok {
+		return fmt.Sprintf("Input %d×%d · %d classes\nLayer %s (%d×%d map)", w, h, m.NumClasses(), l.Short, l.W, l.H)
 	}
-	if mw, mh, ok := m.MapSizeAt(layer); ok {
+	layer := m.Layer()
+	if mw, mh, ok := m.MapSize(); ok {
 		layer = fmt.Sprintf("%s (%d×%d map)", layer, mw, mh)
 	}
 	return fmt.Sprintf("Input %d×%d · %d classes\nLayer %s", w, h, m.NumClasses(), layer)

@@ -253,3 +253,18 @@ func TestGoldenCompareMethods(t *testing.T) {
 		})
 	}
 }
+
+// --compare-methods (Options.CompareMethods) opens the window in the
+// compare-methods view with its default rows.
+func TestStartInCompareMethods(t *testing.T) {
+	f := session.DefaultFuncs()
+	f.Explain = sessiontest.FixedExplain
+	h := newHarness(t, Options{ImagePath: catPhoto, ModelPaths: []string{mobileV2}, Funcs: f, CompareMethods: true})
+	h.Start()
+	if o := h.wait(t); o.Err != nil {
+		t.Fatal(o.Err)
+	}
+	if rows := rowLabels(h.App); len(rows) != 5 || !strings.HasPrefix(rows[0], "CAM") || rows[4] != "Eigen-CAM" {
+		t.Errorf("rows %q", rows)
+	}
+}

@@ -52,12 +52,12 @@ func (a *App) refreshTiles() {
 				rows[i] = container.NewBorder(name, nil, nil, nil, tiles)
 				continue
 			}
-			// Methods: the name on the left, so that five rows of tiles
-			// keep their height.
+			// Methods: the name on the left, beside its tiles, so that
+			// five rows of tiles keep their height.
 			name.Wrapping = fyne.TextWrapWord
 			width := canvas.NewRectangle(color.Transparent)
 			width.SetMinSize(fyne.NewSize(methodLabelWidth, 0))
-			lay.Top = false
+			lay.Leading = true
 			rows[i] = container.NewBorder(nil, nil, container.NewStack(width, container.NewVBox(name)), nil, tiles)
 		}
 		a.grid.Objects = []fyne.CanvasObject{container.NewGridWithRows(len(rows), rows...)}

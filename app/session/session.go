@@ -237,6 +237,7 @@ func (s *Session) SetMethod(m explain.Method) {
 // LayerChoice is one entry of the layer picker.
 type LayerChoice struct {
 	Name  string // the tensor; "" for the discovered layer
+	Short string // the layer's short name (cam.ShortLayerName)
 	Label string // short name and grid size, the discovered one marked
 	W, H  int    // its grid
 }
@@ -250,7 +251,7 @@ func (s *Session) Layers() []LayerChoice {
 	}
 	var out []LayerChoice
 	for _, l := range s.models[0].Layers() {
-		c := LayerChoice{Name: l.Name, Label: fmt.Sprintf("%s · %d×%d", l.Short, l.W, l.H), W: l.W, H: l.H}
+		c := LayerChoice{Name: l.Name, Short: l.Short, Label: fmt.Sprintf("%s · %d×%d", l.Short, l.W, l.H), W: l.W, H: l.H}
 		if l.Discovered {
 			c.Name = ""
 			c.Label += " (default)"
