@@ -65,15 +65,17 @@ func Layers(m *inference.Model) []LayerInfo {
 	return out
 }
 
-// ShortLayerName shortens a tensor name for a menu. PyTorch's exporter
-// names tensors by module path and operator ("/layer4/layer4.1/relu_1/Relu_output_0"):
-// the "_output_0" suffix goes, then an operator part that repeats the
-// module's name ("Relu" after "relu_1"), and each path part that the next
-// one starts with ("layer4" before "layer4.1"); what is left is joined by
-// spaces ("layer4.1 relu_1"). Other names are kept.
+// ShortLayerName shortens a tensor name for a menu. Exporters name tensors
+// by module path and operator ("/layer4/layer4.1/relu_1/Relu_output_0"
+// from PyTorch, "MobilenetV2/expanded_conv_14/expand/Relu6" from
+// TensorFlow): the "_output_0" suffix goes, then an operator part that
+// repeats the module's name ("Relu" after "relu_1"), each path part that
+// the next one starts with ("layer4" before "layer4.1"), and all but the
+// last three parts; what is left is joined by spaces ("layer4.1 relu_1",
+// "expanded_conv_14 expand Relu6"). A name without "/" is kept.
 func ShortLayerName(name string) string {
 	s := strings.TrimSuffix(name, "_output_0")
-	if !strings.HasPrefix(s, "/") {
+	if !strings.Contains(s, "/") {
 		return s
 	}
 	var parts []string
@@ -95,5 +97,5 @@ func ShortLayerName(name string) string {
 	if len(kept) == 0 {
 		return name
 	}
-	return strings.Join(kept, " ")
+	return strings.Join(kept[max(0, len(kept)-3):], " ")
 }
