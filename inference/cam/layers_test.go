@@ -65,6 +65,8 @@ func TestShortLayerName(t *testing.T) {
 		"/features/features.2/Relu_output_0":                     "features.2 Relu",
 		"/relu/Relu_output_0":                                    "relu",
 		"relu3":                                                  "relu3",
+		"MobilenetV2/Conv/Relu6":                                 "MobilenetV2 Conv Relu6",
+		"MobilenetV2/expanded_conv_14/expand/Relu6":              "expanded_conv_14 expand Relu6",
 	} {
 		if got := ShortLayerName(in); got != want {
 			t.Errorf("ShortLayerName(%q) = %q, want %q", in, got, want)
