@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -214,6 +216,16 @@ func TestCompareMethodsView(t *testing.T) {
 	h.c.colormap.SetSelected("viridis")
 	if h.runs.Load() != runs {
 		t.Error("a look control ran the model")
+	}
+	dir := t.TempDir()
+	if err := h.ExportAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range h.s.CompareMethods() {
+		data, err := os.ReadFile(filepath.Join(dir, string(m), "report.json"))
+		if err != nil || !strings.Contains(string(data), `"method": "`+string(m)+`"`) {
+			t.Errorf("the export has no report of %s in its folder: %v", m, err)
+		}
 	}
 	test.Tap(h.c.oneMethod)
 	h.wait(t)

@@ -44,6 +44,9 @@ type Session struct {
 	busy     bool
 	progress Progress
 	took     time.Duration
+	// layers are the picker's entries for layersOf (Layers).
+	layersOf *explain.Model
+	layers   []LayerChoice
 }
 
 // shownAs is what a run was asked with.
@@ -249,8 +252,16 @@ func (s *Session) Layers() []LayerChoice {
 	if len(s.models) != 1 || s.models[0].Engine == nil {
 		return nil
 	}
+	if s.layersOf != s.models[0] {
+		s.layersOf, s.layers = s.models[0], layerChoices(s.models[0])
+	}
+	return s.layers
+}
+
+// layerChoices are m's layers as the picker shows them.
+func layerChoices(m *explain.Model) []LayerChoice {
 	var out []LayerChoice
-	for _, l := range s.models[0].Layers() {
+	for _, l := range m.Layers() {
 		c := LayerChoice{Name: l.Name, Short: l.Short, Label: fmt.Sprintf("%s · %d×%d", l.Short, l.W, l.H), W: l.W, H: l.H}
 		if l.Discovered {
 			c.Name = ""
@@ -274,11 +285,8 @@ func (s *Session) Layer() (c LayerChoice, ok bool) {
 
 // LayerNote says why the layer cannot be chosen now, or "".
 func (s *Session) LayerNote() string {
-	switch {
-	case len(s.models) > 1:
+	if len(s.models) > 1 {
 		return "The layer is chosen for one model at a time: compared models each use their own default layer."
-	case len(s.models) == 1 && s.models[0].Engine != nil && len(s.Layers()) == 0:
-		return "No feature layer was found before the head."
 	}
 	return ""
 }
