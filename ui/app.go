@@ -32,7 +32,9 @@ const AppID = "io.camscope.app"
 type Options struct {
 	ImagePath  string   // photo to open first; "" opens the sample
 	ModelPaths []string // models to open first; none opens the default model
-	Funcs      session.Funcs
+	// CompareMethods opens the compare-methods view with its default rows.
+	CompareMethods bool
+	Funcs          session.Funcs
 	// ModelDir is where downloaded models are kept; "" is
 	// catalogue.CacheDir(). CatalogueBase replaces catalogue.ZooBase.
 	ModelDir      string
@@ -98,10 +100,13 @@ func New(fa fyne.App, opts Options) *App {
 }
 
 // Start loads the photo and models given in the options, or the sample
-// photo and the default model.
+// photo and the default model (in the compare-methods view if asked).
 func (a *App) Start() {
 	if a.opts.ImagePath != "" {
 		a.remember(a.opts.ImagePath)
+	}
+	if a.opts.CompareMethods {
+		a.s.SetCompareMethods(a.s.DefaultCompareMethods())
 	}
 	a.s.Start(a.opts.ImagePath, a.opts.ModelPaths)
 	a.refreshBusy()
@@ -151,10 +156,16 @@ func (a *App) setEmpty(msg string) {
 	}
 }
 
-// Cancel stops the run in flight; what is shown stays.
+// Cancel stops the run in flight; what is shown stays, and the controls
+// go back to what it was asked with.
 func (a *App) Cancel() {
 	a.s.Cancel()
 	a.refreshBusy()
+	a.refreshInfo()
+	k := a.s.Request().TopK
+	a.c.kValue.SetText(fmt.Sprint(k))
+	a.c.k.Value = float64(k)
+	a.c.k.Refresh()
 	a.status.SetText("Cancelled.")
 }
 
@@ -164,7 +175,7 @@ func (a *App) refreshBusy() {
 		a.activity.Show()
 		a.activity.Start()
 		a.cancel.Show()
-		a.status.SetText("Explaining…")
+		a.status.SetText(progressText(a.s.Progress()))
 	} else {
 		a.activity.Stop()
 		a.activity.Hide()
@@ -175,6 +186,9 @@ func (a *App) refreshBusy() {
 // show puts the session on screen after it took outcome o.
 func (a *App) show(o session.Outcome) {
 	a.refreshBusy()
+	if o.Partial {
+		return
+	}
 	defer func() {
 		if a.opts.Shown != nil {
 			a.opts.Shown(o)
@@ -208,8 +222,15 @@ func (a *App) summary() string {
 	for _, m := range a.s.Models() {
 		names = append(names, m.Name)
 	}
-	return fmt.Sprintf("%s · %s · %s · %d ms", p.Name, strings.Join(names, ", "),
-		session.MethodName(a.s.Request().Method), a.s.Took().Milliseconds())
+	method := session.MethodName(a.s.Request().Method)
+	if ms := a.s.CompareMethods(); ms != nil {
+		names = names[:1]
+		method = fmt.Sprintf("%d methods", len(a.s.Results()))
+	}
+	if l, ok := a.s.Layer(); ok && a.s.Request().Layer != "" {
+		method += " at " + l.Label
+	}
+	return fmt.Sprintf("%s · %s · %s · %d ms", p.Name, strings.Join(names, ", "), method, a.s.Took().Milliseconds())
 }
 
 // showError puts err in a dialog.

@@ -28,6 +28,11 @@ type controls struct {
 	method     *widget.Select
 	methodHelp *widget.Label // what the chosen method shows
 	methodNote *widget.Label // why CAM is not offered
+	agreeNote  *widget.Label // which methods must give the same map here
+	layer      *widget.Select
+	layerNote  *widget.Label  // why the layer cannot be chosen
+	compareM   *widget.Button // opens the compare-methods dialog
+	oneMethod  *widget.Button // leaves the compare-methods view
 	norm       *widget.RadioGroup
 	opacity    *widget.Slider
 	opValue    *widget.Label
@@ -91,6 +96,23 @@ func (a *App) buildControls() fyne.CanvasObject {
 	c.methodHelp.SetText(session.MethodHelp(req.Method))
 	c.methodNote = note()
 	c.methodNote.Hide()
+	c.agreeNote = note()
+	c.agreeNote.Hide()
+
+	c.layer = widget.NewSelect(nil, func(label string) {
+		for _, l := range a.s.Layers() {
+			if l.Label == label {
+				a.SetLayer(l.Name)
+			}
+		}
+	})
+	c.layer.PlaceHolder = "(no model)"
+	c.layer.Disable()
+	c.layerNote = note()
+	c.layerNote.Hide()
+	c.compareM = widget.NewButtonWithIcon("Compare methods…", theme.ViewRestoreIcon(), a.CompareMethodsDialog)
+	c.oneMethod = widget.NewButtonWithIcon("Back to one method", theme.NavigateBackIcon(), func() { a.SetCompareMethods(nil) })
+	c.oneMethod.Hide()
 
 	c.norm = widget.NewRadioGroup([]string{normPerTile, normShared}, func(s string) { a.SetShared(s == normShared) })
 	c.norm.Horizontal = true
@@ -137,7 +159,9 @@ func (a *App) buildControls() fyne.CanvasObject {
 		widget.NewSeparator(),
 		heading("Explain"),
 		row("Classes", c.k, c.kValue),
-		row("Method", c.method, nil), c.methodHelp, c.methodNote,
+		row("Method", c.method, nil), c.methodHelp, c.methodNote, c.agreeNote,
+		layerCaption(), c.layer, c.layerNote,
+		c.compareM, c.oneMethod,
 		row("Scale", c.norm, nil),
 		widget.NewSeparator(),
 		heading("Show"),
@@ -209,7 +233,7 @@ func (a *App) refreshInfo() {
 	case 1:
 		m := models[0]
 		c.modelName.SetText(m.Name)
-		c.modelInfo.SetText(modelFacts(m))
+		c.modelInfo.SetText(modelFacts(m, a.s))
 		c.search.SetPlaceHolder(searchHint(m))
 		c.k.Max = float64(min(explain.MaxTopK, m.NumClasses()))
 		c.k.Refresh()
@@ -227,18 +251,61 @@ func (a *App) refreshInfo() {
 	} else {
 		c.photoInfo.SetText("No photo")
 	}
+	// Twice: a wrapped note shown again has its height only once laid out
+	// at the sidebar's width.
 	defer c.panel.Refresh()
-	c.method.Options = session.MethodNamesFor(models)
-	if ok, reason := session.CAMApplies(models); !ok {
-		c.methodNote.SetText(reason)
-		c.methodNote.Show()
+	defer c.panel.Refresh()
+	req := a.s.Request()
+	c.method.Options = session.MethodNamesFor(models, req.Layer)
+	_, reason := session.CAMApplies(models, req.Layer)
+	showNote(c.methodNote, reason)
+	c.method.Selected = session.MethodName(req.Method)
+	c.methodHelp.SetText(session.MethodHelp(req.Method))
+	methods := a.s.CompareMethods()
+	if methods != nil {
+		c.method.Disable()
+		c.methodHelp.SetText("One row per method, the same classes in each (choose them with Compare methods…).")
+		c.oneMethod.Show()
 	} else {
-		c.methodNote.Hide()
+		c.method.Enable()
+		c.oneMethod.Hide()
 	}
-	m := a.s.Request().Method
-	c.method.Selected = session.MethodName(m)
 	c.method.Refresh()
-	c.methodHelp.SetText(session.MethodHelp(m))
+	if methods != nil {
+		_, agree := session.Agreement(models, req.Layer)
+		showNote(c.agreeNote, agree)
+	} else {
+		showNote(c.agreeNote, a.s.MethodNote())
+	}
+	layers := a.s.Layers()
+	c.layer.Options = nil
+	for _, l := range layers {
+		c.layer.Options = append(c.layer.Options, l.Label)
+	}
+	if l, ok := a.s.Layer(); ok {
+		c.layer.Selected = l.Label
+		c.layer.Enable()
+	} else {
+		c.layer.Selected = ""
+		c.layer.Disable()
+	}
+	c.layer.Refresh()
+	showNote(c.layerNote, a.s.LayerNote())
+	if len(models) == 0 {
+		c.compareM.Disable()
+	} else {
+		c.compareM.Enable()
+	}
+}
+
+// showNote shows text in l, or hides l for "".
+func showNote(l *widget.Label, text string) {
+	l.SetText(text)
+	if text == "" {
+		l.Hide()
+	} else {
+		l.Show()
+	}
 }
 
 // searchHint shows what the class search takes, in the model's terms.
@@ -254,8 +321,20 @@ func searchHint(m *explain.Model) string {
 	return fmt.Sprintf("%s, %s or %d", pick(n/3), pick(2*n/3), n/2)
 }
 
-func modelFacts(m *explain.Model) string {
+// layerCaption names the layer picker above it (the sidebar is too narrow
+// for a layer's name beside a label).
+func layerCaption() fyne.CanvasObject {
+	l := widget.NewLabel("Layer (where the maps are computed)")
+	l.SizeName = theme.SizeNameCaptionText
+	return l
+}
+
+// modelFacts describes m at the session's layer.
+func modelFacts(m *explain.Model, s *session.Session) string {
 	w, h := m.InputSize()
+	if l, ok := s.Layer(); ok {
+		return fmt.Sprintf("Input %d×%d · %d classes\nLayer %s (%d×%d map)", w, h, m.NumClasses(), l.Short, l.W, l.H)
+	}
 	layer := m.Layer()
 	if mw, mh, ok := m.MapSize(); ok {
 		layer = fmt.Sprintf("%s (%d×%d map)", layer, mw, mh)

@@ -19,8 +19,9 @@ import (
 
 var errNothing = errors.New("there is nothing to export yet: open a photo and a model first")
 
-// ExportAll writes each model's overlays, raw maps, grid and report into
-// dir (one subfolder per model when comparing).
+// ExportAll writes each row's overlays, raw maps, grid and report into
+// dir (one subfolder per model when comparing models, per method in the
+// compare-methods view).
 func (a *App) ExportAll(dir string) error {
 	results := a.s.Results()
 	if len(results) == 0 {
@@ -28,7 +29,10 @@ func (a *App) ExportAll(dir string) error {
 	}
 	for _, r := range results {
 		out := dir
-		if len(results) > 1 {
+		switch {
+		case a.s.CompareMethods() != nil:
+			out = filepath.Join(dir, string(r.Request.Method))
+		case len(results) > 1:
 			out = filepath.Join(dir, r.Model.Name)
 		}
 		if _, err := display.Save(context.Background(), out, r, a.s.View(), a.s.PhotoPath()); err != nil {

@@ -2,8 +2,10 @@ package ui
 
 import (
 	"fmt"
+	"image/color"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
@@ -14,7 +16,7 @@ import (
 )
 
 // refreshTiles rebuilds the tile widgets for the session's scene: one grid
-// of tiles, or when comparing one row per model under its name.
+// of tiles, or when comparing one row per model or method under its label.
 func (a *App) refreshTiles() {
 	a.tiles = nil
 	a.closeDetail()
@@ -38,18 +40,33 @@ func (a *App) refreshTiles() {
 		}
 		cols := scene.Columns()
 		a.gridLay.Columns = cols
+		labels := a.s.RowLabels()
 		rows := make([]fyne.CanvasObject, len(scene.Rows))
 		for i, r := range scene.Rows {
 			lay := *a.gridLay
 			lay.Top = true
-			name := widget.NewLabelWithStyle(r[0].Result.Model.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+			name := widget.NewLabelWithStyle(labels[i], fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 			name.Importance = widget.HighImportance
-			rows[i] = container.NewBorder(name, nil, nil, nil, container.New(&lay, a.rowTiles(r, cols)...))
+			tiles := container.New(&lay, a.rowTiles(r, cols)...)
+			if a.s.CompareMethods() == nil {
+				rows[i] = container.NewBorder(name, nil, nil, nil, tiles)
+				continue
+			}
+			// Methods: the name on the left, beside its tiles, so that
+			// five rows of tiles keep their height.
+			name.Wrapping = fyne.TextWrapWord
+			width := canvas.NewRectangle(color.Transparent)
+			width.SetMinSize(fyne.NewSize(methodLabelWidth, 0))
+			lay.Leading = true
+			rows[i] = container.NewBorder(nil, nil, container.NewStack(width, container.NewVBox(name)), nil, tiles)
 		}
 		a.grid.Objects = []fyne.CanvasObject{container.NewGridWithRows(len(rows), rows...)}
 	}
 	a.grid.Refresh()
 }
+
+// methodLabelWidth is the width of a method's name left of its row.
+const methodLabelWidth = 150
 
 // rowTiles makes the tiles of one row, padded to cols cells.
 func (a *App) rowTiles(row []*display.Tile, cols int) []fyne.CanvasObject {

@@ -82,20 +82,27 @@ type ClassReport struct {
 // names the input.
 func makeReport(r *explain.Result, boxes []*image.Rectangle, v View, photoFile string) Report {
 	m := r.Model
-	ok, _ := m.Explainer.SupportsCAM()
+	ok := false
+	if ex, err := m.ExplainerAt(r.Request.Layer); err == nil {
+		ok, _ = ex.SupportsCAM()
+	}
 	rep := Report{
 		Photo: PhotoInfo{File: photoFile, Width: r.Geometry.PhotoWidth, Height: r.Geometry.PhotoHeight},
 		Model: ModelInfo{Name: m.Name, Path: m.Path, Input: m.Engine.Inputs[0].Shape, Classes: m.NumClasses(),
-			Layer: m.Layer(), Labels: m.LabelsPath, Opset: m.Engine.Opset, CAMApplies: ok},
+			Layer: r.Layer(), Labels: m.LabelsPath, Opset: m.Engine.Opset, CAMApplies: ok},
 		Preprocessing: m.Spec, Source: m.SpecSource,
 		Crop:   [4]float64{r.Geometry.Crop.X0, r.Geometry.Crop.Y0, r.Geometry.Crop.X1, r.Geometry.Crop.Y1},
-		Method: string(r.Request.Method), Layers: m.Layers(), Normalisation: "per-map", ReLU: v.ReLU, BoxThreshold: v.BoxThreshold,
+		Method: string(r.Request.Method), Layers: r.Layers(), Normalisation: "per-map", ReLU: v.ReLU, BoxThreshold: v.BoxThreshold,
 		Smoothing: cam.Options{AugSmooth: r.Request.AugSmooth, EigenSmooth: r.Request.EigenSmooth}.Smoothing(),
 		TimingsMS: map[string]float64{
 			"preprocess": ms(r.Timings.Preprocess.Seconds()), "forward": ms(r.Timings.Forward.Seconds()), "maps": ms(r.Timings.Maps.Seconds()),
 		},
 	}
-	if w, h, ok := m.MapSize(); ok {
+	w, h, found := m.MapSize()
+	if r.Request.Layer != "" {
+		w, h, found = m.MapSizeAt(r.Request.Layer)
+	}
+	if found {
 		rep.Model.MapSize = [2]int{w, h}
 	}
 	if v.Shared {

@@ -32,13 +32,18 @@ func grid(rows [][]render.Tile) *image.RGBA {
 
 // Grid renders the scene's tiles as v says on photo (scale pixels per
 // photo pixel; the full photo at 1 for an export), captioned, as one
-// picture: one row per model when comparing.
+// picture: one row per model or method when comparing, its name before
+// each caption.
 func (s *Scene) Grid(photo *image.RGBA, scale float64, v View) *image.RGBA {
+	methods := len(s.Rows) > 1 && s.Rows[0][0].Result.Model == s.Rows[1][0].Result.Model
 	rows := make([][]render.Tile, len(s.Rows))
 	for i, row := range s.Rows {
 		for _, t := range row {
 			title := ShortTitle(t.Class) + " " + Percent(t.Class.Prob)
-			if len(s.Rows) > 1 {
+			switch {
+			case methods:
+				title = string(t.Result.Request.Method) + ": " + title
+			case len(s.Rows) > 1:
 				title = t.Result.Model.Name + ": " + title
 			}
 			rows[i] = append(rows[i], render.Tile{Image: t.OverlayAt(photo, scale, v), Title: title})

@@ -21,6 +21,9 @@ type Request struct {
 	// AugSmooth and EigenSmooth are pytorch-grad-cam's smoothings (see
 	// cam.Options).
 	AugSmooth, EigenSmooth bool
+	// Layer is the feature tensor the maps are computed on; "" is the
+	// model's discovered one (see Model.ExplainerAt).
+	Layer string
 }
 
 // MaxTopK bounds TopK.
@@ -82,6 +85,23 @@ type Result struct {
 	Timings  Timings
 }
 
+// Layer is the feature tensor the result's maps were computed on.
+func (r *Result) Layer() string {
+	if r.Request.Layer != "" {
+		return r.Request.Layer
+	}
+	return r.Model.Layer()
+}
+
+// Layers are the feature tensors the maps were computed on: the layer
+// the request chose, or the model's one or several.
+func (r *Result) Layers() []string {
+	if r.Request.Layer != "" {
+		return []string{r.Request.Layer}
+	}
+	return r.Model.Layers()
+}
+
 // Photo explains a photo (8-bit RGB, upright).
 func Photo(ctx context.Context, m *Model, photo *image.RGBA, req Request) (*Result, error) {
 	if err := req.Validate(m.NumClasses()); err != nil {
@@ -118,8 +138,12 @@ func Tensor(ctx context.Context, m *Model, x *tensor.Tensor, req Request) (*Resu
 }
 
 func (r *Result) run(ctx context.Context, x *tensor.Tensor) error {
+	ex, err := r.Model.ExplainerAt(r.Request.Layer)
+	if err != nil {
+		return err
+	}
 	t0 := time.Now()
-	pass, err := r.Model.Explainer.ForwardOptions(ctx, x, r.Request.Method, r.Request.options(r.Model.Spec.Layout == preprocess.NHWC))
+	pass, err := ex.ForwardOptions(ctx, x, r.Request.Method, r.Request.options(r.Model.Spec.Layout == preprocess.NHWC))
 	if err != nil {
 		return err
 	}

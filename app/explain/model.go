@@ -168,6 +168,28 @@ func (m *Model) Layers() []string { return m.Explainer.Layers }
 // InputSize is the model's input width and height.
 func (m *Model) InputSize() (w, h int) { return m.Spec.Width, m.Spec.Height }
 
+// ExplainerAt is the model's explainer at layer: the one it was loaded with
+// for "" or that layer, otherwise a new one sharing the loaded engine (the
+// model file is not read again).
+func (m *Model) ExplainerAt(layer string) (*cam.Explainer, error) {
+	if layer == "" || layer == m.Explainer.Layer && len(m.Explainer.Layers) <= 1 {
+		return m.Explainer, nil
+	}
+	return cam.New(m.Engine, m.Labels, layer)
+}
+
+// LayerChoices lists the layers maps can be computed on (see cam.Layers).
+func (m *Model) LayerChoices() []cam.LayerInfo { return cam.Layers(m.Engine) }
+
+// MapSizeAt is the width and height of layer's feature grid; ok is false
+// when its shape is not known.
+func (m *Model) MapSizeAt(layer string) (w, h int, ok bool) {
+	if sh, found := m.Engine.Shape(layer); found && len(sh) == 4 {
+		return sh[3], sh[2], true
+	}
+	return 0, 0, false
+}
+
 // MapSize is the width and height of the grid the maps are computed on
 // (of several layers, the one with the most positions, the first such);
 // ok is false when there is no layer or a layer's shape is not known.

@@ -7,22 +7,65 @@ import (
 	"camscope/inference/cam"
 )
 
-// CAMApplies reports whether CAM can explain every one of models, and if
-// not, a sentence naming the first model that cannot and why. CAM needs a
-// global-average-pooling linear head; the other methods work on any model.
-// This is the one place that decides: the runner switches a job's method
-// with it, and the window leaves CAM out of its menu (MethodNamesFor) with
-// the reason.
-func CAMApplies(models []*explain.Model) (ok bool, reason string) {
+// CAMApplies reports whether CAM can explain every one of models at layer
+// ("" is each model's discovered layer; another layer is taken only for a
+// single model, see LayerApplies), and if not, a sentence naming the first
+// model that cannot and why. CAM needs a global-average-pooling linear head
+// and the layer that feeds it; the other methods work on any model and
+// layer. This is the one place that decides: the runner switches a job's
+// method with it, and the window leaves CAM out of its menu
+// (MethodNamesFor) with the reason.
+func CAMApplies(models []*explain.Model, layer string) (ok bool, reason string) {
+	layer = LayerApplies(models, layer)
 	for _, m := range models {
 		if m.Explainer == nil {
 			continue
 		}
-		if ok, why := m.Explainer.SupportsCAM(); !ok {
+		ex, err := m.ExplainerAt(layer)
+		if err != nil {
+			return false, fmt.Sprintf("CAM is off for %s: %s.", m.Name, err)
+		}
+		if ok, why := ex.SupportsCAM(); !ok {
 			return false, fmt.Sprintf("CAM is off for %s: %s.", m.Name, why)
 		}
 	}
 	return true, ""
+}
+
+// LayerApplies is the layer models are explained at when layer is asked
+// for: a layer is chosen for one model (its names are that model's), so
+// with several models (compare) each row uses its discovered layer ("").
+func LayerApplies(models []*explain.Model, layer string) string {
+	if len(models) != 1 {
+		return ""
+	}
+	return layer
+}
+
+// agreeWithGradCAM are the methods that give Grad-CAM's map where
+// Agreement says so.
+var agreeWithGradCAM = []explain.Method{explain.CAM, explain.GradCAM, explain.HiResCAM, explain.XGradCAM}
+
+// Agreement says which methods must give the same map on every one of
+// models at layer, so that the window can say so instead of looking
+// broken: at the discovered layer of a global-average-pooling linear head
+// (pooling straight after the layer, no classifier convolution before it),
+// the class gradient is the head's weight over h·w at every place, so
+// Grad-CAM is CAM divided by h·w and HiResCAM and XGrad-CAM are Grad-CAM.
+// It returns those methods and a sentence, or nil and "".
+func Agreement(models []*explain.Model, layer string) ([]explain.Method, string) {
+	if len(models) == 0 {
+		return nil, ""
+	}
+	if ok, _ := CAMApplies(models, layer); !ok {
+		return nil, ""
+	}
+	for _, m := range models {
+		if m.Explainer == nil || m.Explainer.Head.ClassifierFirst {
+			return nil, ""
+		}
+	}
+	return agreeWithGradCAM, "CAM, Grad-CAM, HiResCAM and XGrad-CAM give the same map on this head (global average pooling; CAM's values are h·w times larger)."
 }
 
 // methodNames are how the window names the methods (the names the papers
@@ -50,13 +93,13 @@ func MethodHelp(m explain.Method) string { return methodHelp[m] }
 
 // MethodNames lists the window's names of the methods, in the order a
 // menu shows them (cam.Methods).
-func MethodNames() []string { return MethodNamesFor(nil) }
+func MethodNames() []string { return MethodNamesFor(nil, "") }
 
 // MethodNamesFor lists, in the menu's order, the window's names of the
-// methods that can explain every one of models: all of them, or all but
-// CAM when CAMApplies says it cannot.
-func MethodNamesFor(models []*explain.Model) []string {
-	camOK, _ := CAMApplies(models)
+// methods that can explain every one of models at layer: all of them, or
+// all but CAM when CAMApplies says it cannot.
+func MethodNamesFor(models []*explain.Model, layer string) []string {
+	camOK, _ := CAMApplies(models, layer)
 	var out []string
 	for _, m := range cam.Methods() {
 		if m != cam.CAM || camOK {

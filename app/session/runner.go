@@ -39,6 +39,10 @@ type Job struct {
 	// classes (by index) instead of its own top k; it applies only when the
 	// models have the same number of classes.
 	SameClasses bool
+	// Methods, when set, make the rows methods instead of models: the first
+	// model is explained once per method (CAM left out where it does not
+	// apply), every row with the first row's classes.
+	Methods []explain.Method
 	// View, when its Colormap is set, has the runner also prepare the
 	// Scene (display-sized photo and heats) off the UI goroutine.
 	View        display.View
@@ -53,12 +57,25 @@ type Outcome struct {
 	Photo     *photo.Photo
 	PhotoPath string
 	Models    []*explain.Model
-	Request   explain.Request   // the job's request as run: Grad-CAM when CAM does not apply
-	Results   []*explain.Result // one per model, in order
-	Scene     *display.Scene    // the results prepared as Job.View says
-	View      display.View      // the view the scene was prepared for
-	Err       error
-	Took      time.Duration
+	Request   explain.Request // the job's request as run: Grad-CAM when CAM does not apply
+	// Methods and SameClasses are the job's.
+	Methods     []explain.Method
+	SameClasses bool
+	Results     []*explain.Result // one per model, in order
+	Scene       *display.Scene    // the results prepared as Job.View says
+	View        display.View      // the view the scene was prepared for
+	Err         error
+	Took        time.Duration
+	// Partial marks a report of progress while the job runs: only Gen and
+	// Progress are set.
+	Partial  bool
+	Progress Progress
+}
+
+// Progress is how far a job of several rows is.
+type Progress struct {
+	Row, Rows int    // explaining row Row (from 1) of Rows
+	Name      string // the row's model or method
 }
 
 // Funcs are the runner's steps; tests replace them with fakes.
@@ -133,16 +150,21 @@ func (r *Runner) Submit(job Job) uint64 {
 		if ctx.Err() != nil {
 			return
 		}
-		out := r.run(ctx, job)
+		out := r.run(ctx, job, func(p Progress) { r.deliverIfCurrent(Outcome{Gen: gen, Partial: true, Progress: p}) })
 		out.Gen = gen
-		r.mu.Lock()
-		current := r.gen == gen
-		r.mu.Unlock()
-		if current {
-			r.deliver(out)
-		}
+		r.deliverIfCurrent(out)
 	}()
 	return gen
+}
+
+// deliverIfCurrent delivers o unless a newer job was submitted.
+func (r *Runner) deliverIfCurrent(o Outcome) {
+	r.mu.Lock()
+	current := r.gen == o.Gen
+	r.mu.Unlock()
+	if current {
+		r.deliver(o)
+	}
 }
 
 // Cancel stops the job in flight; its outcome is dropped.
@@ -213,7 +235,9 @@ func abandonable[T any](ctx context.Context, load func(context.Context) (T, erro
 	}
 }
 
-func (r *Runner) run(ctx context.Context, job Job) (out Outcome) {
+// run does job, reporting each row before it is explained when there are
+// several.
+func (r *Runner) run(ctx context.Context, job Job, progress func(Progress)) (out Outcome) {
 	start := time.Now()
 	defer func() { out.Took = time.Since(start) }()
 	out.Photo, out.PhotoPath = job.Photo, job.PhotoPath
@@ -256,7 +280,9 @@ func (r *Runner) run(ctx context.Context, job Job) (out Outcome) {
 		out.Models = out.Models[len(out.Models)-MaxModels:]
 	}
 	out.Request = job.Request
-	if ok, _ := CAMApplies(out.Models); !ok && out.Request.Method == cam.CAM {
+	out.Methods, out.SameClasses = job.Methods, job.SameClasses
+	out.Request.Layer = LayerApplies(out.Models, out.Request.Layer)
+	if ok, _ := CAMApplies(out.Models, out.Request.Layer); !ok && out.Request.Method == cam.CAM {
 		// Every row is explained alike; the window then offers every
 		// method but CAM, with the reason.
 		out.Request.Method = cam.GradCAM
@@ -264,26 +290,33 @@ func (r *Runner) run(ctx context.Context, job Job) (out Outcome) {
 	if out.Photo == nil || len(out.Models) == 0 {
 		return out
 	}
-	for i, m := range out.Models {
-		req := out.Request
-		if i > 0 && job.SameClasses && len(out.Results) > 0 && m.NumClasses() == out.Models[0].NumClasses() {
+	rows := jobRows(out, job.Methods)
+	for i, row := range rows {
+		req := row.req
+		if i > 0 && (job.Methods != nil || job.SameClasses) && len(out.Results) > 0 && row.m.NumClasses() == out.Models[0].NumClasses() {
 			req.TopK = 0
 			req.Classes = nil
 			for _, c := range out.Results[0].Classes {
 				req.Classes = append(req.Classes, c.Index)
 			}
 		}
-		req.Classes = validClasses(req.Classes, m.NumClasses())
+		req.Classes = validClasses(req.Classes, row.m.NumClasses())
 		if req.TopK == 0 && len(req.Classes) == 0 {
 			req.TopK = explain.DefaultTopK
 		}
-		res, err := r.funcs.Explain(ctx, m, out.Photo.Image, req)
+		if len(rows) > 1 {
+			progress(Progress{Row: i + 1, Rows: len(rows), Name: row.name})
+		}
+		res, err := r.funcs.Explain(ctx, row.m, out.Photo.Image, req)
 		if err != nil {
 			if !errors.Is(err, context.Canceled) {
-				err = fmt.Errorf("%s could not explain the photo: %w", m.Name, err)
+				err = fmt.Errorf("%s could not explain the photo: %w", row.m.Name, err)
 			}
 			out.Err = err
 			return out
+		}
+		if i > 0 && job.Methods != nil {
+			sameRanks(res, out.Results[0])
 		}
 		out.Results = append(out.Results, res)
 	}
@@ -296,6 +329,54 @@ func (r *Runner) run(ctx context.Context, job Job) (out Outcome) {
 		out.View = job.View
 	}
 	return out
+}
+
+// row is one row of tiles to explain.
+type row struct {
+	m    *explain.Model
+	req  explain.Request
+	name string // the model's, or the method's in the compare-methods view (for Progress)
+}
+
+// rows are the rows of out's job: one per model, or with methods one per
+// method (CAM left out where it does not apply) of the first model.
+func jobRows(out Outcome, methods []explain.Method) []row {
+	var rows []row
+	if methods == nil {
+		for _, m := range out.Models {
+			rows = append(rows, row{m: m, req: out.Request, name: m.Name})
+		}
+		return rows
+	}
+	first := out.Models[:1]
+	camOK, _ := CAMApplies(first, out.Request.Layer)
+	for _, method := range methods {
+		if method == cam.CAM && !camOK {
+			continue
+		}
+		req := out.Request
+		req.Method = method
+		rows = append(rows, row{m: first[0], req: req, name: MethodName(method)})
+	}
+	if len(rows) == 0 {
+		rows = append(rows, row{m: first[0], req: out.Request, name: MethodName(out.Request.Method)})
+	}
+	return rows
+}
+
+// sameRanks gives res's classes the ranks they have in first: a method's
+// row explains the first row's classes by index, which makes them added
+// classes (rank 0) of its own.
+func sameRanks(res, first *explain.Result) {
+	rank := map[int]int{}
+	for _, c := range first.Classes {
+		rank[c.Index] = c.Rank
+	}
+	for i := range res.Classes {
+		if r, ok := rank[res.Classes[i].Index]; ok {
+			res.Classes[i].Rank = r
+		}
+	}
 }
 
 // validClasses drops searched classes that another model does not have.

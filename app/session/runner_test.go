@@ -69,15 +69,21 @@ func (f *fake) funcs() Funcs {
 }
 
 type collector struct {
-	mu  sync.Mutex
-	out []Outcome
-	ch  chan Outcome
+	mu       sync.Mutex
+	out      []Outcome
+	progress []Progress // the partial outcomes' reports, kept apart
+	ch       chan Outcome
 }
 
 func newCollector() *collector { return &collector{ch: make(chan Outcome, 16)} }
 
 func (c *collector) deliver(o Outcome) {
 	c.mu.Lock()
+	if o.Partial {
+		c.progress = append(c.progress, o.Progress)
+		c.mu.Unlock()
+		return
+	}
 	c.out = append(c.out, o)
 	c.mu.Unlock()
 	c.ch <- o

@@ -2,6 +2,7 @@ package session
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,10 +33,27 @@ type Session struct {
 	req         explain.Request
 	sameClasses bool
 	view        display.View
-	results     []*explain.Result
-	scene       *display.Scene
-	busy        bool
-	took        time.Duration
+	// methods, when set, are the rows of the compare-methods view: the
+	// first model explained once per method, with the same classes.
+	methods []explain.Method
+	// shown is what the results shown were asked with: a cancelled run
+	// leaves them on screen, and the request goes back to match them.
+	shown    shownAs
+	results  []*explain.Result
+	scene    *display.Scene
+	busy     bool
+	progress Progress
+	took     time.Duration
+	// layers are the picker's entries for layersOf (Layers).
+	layersOf *explain.Model
+	layers   []LayerChoice
+}
+
+// shownAs is what a run was asked with.
+type shownAs struct {
+	req         explain.Request
+	methods     []explain.Method
+	sameClasses bool
 }
 
 // New returns a session with no photo and no model. deliver is called on
@@ -61,8 +79,10 @@ func (s *Session) Start(imagePath string, modelPaths []string) {
 func (s *Session) Submit(job Job) {
 	job.Request = s.req
 	job.SameClasses = s.sameClasses
+	job.Methods = s.methods
 	job.View = s.view
 	s.busy = true
+	s.progress = Progress{}
 	s.runner.Submit(job)
 }
 
@@ -74,10 +94,15 @@ func (s *Session) rerun() {
 	s.Submit(Job{Photo: s.photo, Models: s.models})
 }
 
-// Cancel stops the run in flight; what is shown stays.
+// Cancel stops the run in flight; what is shown stays, and the request
+// goes back to what it was asked with, so that the controls match the
+// tiles.
 func (s *Session) Cancel() {
 	s.runner.Cancel()
 	s.busy = false
+	if len(s.results) > 0 {
+		s.req, s.methods, s.sameClasses = s.shown.req, s.shown.methods, s.shown.sameClasses
+	}
 }
 
 // Close cancels the run in flight and waits until it has stopped.
@@ -95,6 +120,10 @@ func (s *Session) Wait() { s.runner.Wait() }
 func (s *Session) Apply(o Outcome) bool {
 	if !s.runner.Current(o.Gen) {
 		return false
+	}
+	if o.Partial {
+		s.progress = o.Progress
+		return true
 	}
 	s.busy = false
 	if o.Err != nil {
@@ -116,8 +145,10 @@ func (s *Session) Apply(o Outcome) bool {
 	}
 	if o.Request.Method != "" {
 		s.req.Method = o.Request.Method
+		s.req.Layer = o.Request.Layer
 	}
 	s.results = o.Results
+	s.shown = shownAs{req: s.req, methods: o.Methods, sameClasses: o.SameClasses}
 	s.took = o.Took
 	s.scene = o.Scene
 	switch {
@@ -148,9 +179,11 @@ func (s *Session) OpenPhoto(path string) {
 }
 
 // OpenModel replaces the models with the one at path. Searched classes
-// are dropped: another model may number its classes differently.
+// and the chosen layer are dropped: another model may number its classes
+// differently, and names its tensors its own way.
 func (s *Session) OpenModel(path string) {
 	s.req.Classes = nil
+	s.req.Layer = ""
 	s.Submit(Job{Photo: s.photo, ModelPaths: []string{path}})
 }
 
@@ -195,11 +228,162 @@ func (s *Session) SetMethod(m explain.Method) {
 	if m == s.req.Method {
 		return
 	}
-	if ok, _ := CAMApplies(s.models); m == cam.CAM && !ok {
+	if ok, _ := CAMApplies(s.models, s.req.Layer); m == cam.CAM && !ok {
 		return
 	}
 	s.req.Method = m
+	if s.methods == nil {
+		s.rerun()
+	}
+}
+
+// LayerChoice is one entry of the layer picker.
+type LayerChoice struct {
+	Name  string // the tensor; "" for the discovered layer
+	Short string // the layer's short name (cam.ShortLayerName)
+	Label string // short name and grid size, the discovered one marked
+	W, H  int    // its grid
+}
+
+// Layers are the layers the first model can be explained at, from the
+// first to the last before the head, when there is one model (see
+// LayerApplies), or nil.
+func (s *Session) Layers() []LayerChoice {
+	if len(s.models) != 1 || s.models[0].Engine == nil {
+		return nil
+	}
+	if s.layersOf != s.models[0] {
+		s.layersOf, s.layers = s.models[0], layerChoices(s.models[0])
+	}
+	return s.layers
+}
+
+// layerChoices are m's layers as the picker shows them.
+func layerChoices(m *explain.Model) []LayerChoice {
+	var out []LayerChoice
+	for _, l := range m.LayerChoices() {
+		c := LayerChoice{Name: l.Name, Short: l.Short, Label: fmt.Sprintf("%s · %d×%d", l.Short, l.W, l.H), W: l.W, H: l.H}
+		if l.Discovered {
+			c.Name = ""
+			c.Label += " (default)"
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// Layer is the chosen layer's entry in Layers, or ok false when there is
+// no choice to make.
+func (s *Session) Layer() (c LayerChoice, ok bool) {
+	for _, c := range s.Layers() {
+		if c.Name == s.req.Layer {
+			return c, true
+		}
+	}
+	return LayerChoice{}, false
+}
+
+// LayerNote says why the layer cannot be chosen now, or "".
+func (s *Session) LayerNote() string {
+	if len(s.models) > 1 {
+		return "The layer is chosen for one model at a time: compared models each use their own default layer."
+	}
+	return ""
+}
+
+// SetLayer explains the maps at layer (a Name from Layers; "" for the
+// discovered one), with the same model: the model file is not read again.
+// CAM, which applies only at the discovered layer, gives way to Grad-CAM
+// elsewhere (the runner decides, through CAMApplies).
+func (s *Session) SetLayer(layer string) {
+	if layer == s.req.Layer || len(s.models) != 1 {
+		return
+	}
+	s.req.Layer = layer
 	s.rerun()
+}
+
+// DefaultCompareMethods are the rows the compare-methods view starts with:
+// CAM where it applies, Grad-CAM, Grad-CAM++, LayerCAM and Eigen-CAM.
+func (s *Session) DefaultCompareMethods() []explain.Method {
+	var out []explain.Method
+	if ok, _ := CAMApplies(s.methodModels(), s.req.Layer); ok {
+		out = append(out, cam.CAM)
+	}
+	return append(out, cam.GradCAM, cam.GradCAMPlusPlus, cam.LayerCAM, cam.EigenCAM)
+}
+
+// methodModels are the models the compare-methods view explains: the first.
+func (s *Session) methodModels() []*explain.Model {
+	if len(s.models) == 0 {
+		return nil
+	}
+	return s.models[:1]
+}
+
+// SetCompareMethods shows one row per method of methods (in cam.Methods'
+// order; CAM only where it applies) for the first model, the same classes
+// in every row; none goes back to the normal view.
+func (s *Session) SetCompareMethods(methods []explain.Method) {
+	var rows []explain.Method
+	for _, m := range cam.Methods() {
+		if slices.Contains(methods, m) {
+			rows = append(rows, m)
+		}
+	}
+	if slices.Equal(rows, s.methods) {
+		return
+	}
+	s.methods = rows
+	s.rerun()
+}
+
+// CompareMethods are the compare-methods view's rows as asked, or nil in
+// the normal view.
+func (s *Session) CompareMethods() []explain.Method { return s.methods }
+
+// MethodNote says which methods must agree here when the chosen method is
+// one of them (see Agreement), or "".
+func (s *Session) MethodNote() string {
+	agree, note := Agreement(s.models, s.req.Layer)
+	if slices.Contains(agree, s.req.Method) {
+		return note
+	}
+	return ""
+}
+
+// RowLabels name the rows of the tiles: the models when comparing models,
+// the methods in the compare-methods view (a method whose map must equal
+// another row's says so), nothing for a single row.
+func (s *Session) RowLabels() []string {
+	if len(s.results) < 2 {
+		return nil
+	}
+	agree, _ := Agreement(s.methodModels(), s.req.Layer)
+	var shown []explain.Method
+	for _, r := range s.results {
+		if slices.Contains(agree, r.Request.Method) {
+			shown = append(shown, r.Request.Method)
+		}
+	}
+	labels := make([]string, len(s.results))
+	for i, r := range s.results {
+		if s.methods == nil {
+			labels[i] = r.Model.Name
+			continue
+		}
+		labels[i] = MethodName(r.Request.Method)
+		if len(shown) > 1 && slices.Contains(shown, r.Request.Method) {
+			var others []string
+			for _, m := range shown {
+				if m != r.Request.Method {
+					others = append(others, MethodName(m))
+				}
+			}
+			labels[i] += " — same map as " + strings.Join(others, ", ") + " on this head"
+		}
+	}
+	return labels
 }
 
 // AddClass adds the best match for query (a label fragment or an index)
@@ -303,6 +487,9 @@ func (s *Session) Scene() *display.Scene { return s.scene }
 
 // Busy reports whether a run is in flight.
 func (s *Session) Busy() bool { return s.busy }
+
+// Progress is how far the run in flight is (zero before its first row).
+func (s *Session) Progress() Progress { return s.progress }
 
 // Took is how long the latest run took.
 func (s *Session) Took() time.Duration { return s.took }

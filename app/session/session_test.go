@@ -44,7 +44,11 @@ func newSession(t *testing.T) *sessionHarness {
 		r.Model, r.Request = m, req
 		return r, nil
 	}
-	h.Session = New(f, display.DefaultView(), func(o Outcome) { h.out <- o })
+	h.Session = New(f, display.DefaultView(), func(o Outcome) {
+		if !o.Partial {
+			h.out <- o
+		}
+	})
 	t.Cleanup(h.Close)
 	return h
 }
@@ -83,7 +87,7 @@ func TestSessionCAMDoesNotApply(t *testing.T) {
 	if h.Request().Method != cam.GradCAM {
 		t.Errorf("the session asks for %s, want Grad-CAM", h.Request().Method)
 	}
-	ok, reason := CAMApplies(h.Models())
+	ok, reason := CAMApplies(h.Models(), "")
 	if ok || !strings.Contains(reason, "CAM is off for b") {
 		t.Errorf("CAM applies %v, reason %q", ok, reason)
 	}
@@ -97,7 +101,7 @@ func TestSessionCAMApplies(t *testing.T) {
 	h := newSession(t)
 	h.Submit(Job{PhotoPath: "p.png", Models: []*explain.Model{camModel("a")}})
 	h.apply(t)
-	if ok, reason := CAMApplies(h.Models()); !ok || reason != "" || h.Request().Method != cam.CAM {
+	if ok, reason := CAMApplies(h.Models(), ""); !ok || reason != "" || h.Request().Method != cam.CAM {
 		t.Errorf("CAM applies %v (%q), method %s", ok, reason, h.Request().Method)
 	}
 }
@@ -221,11 +225,11 @@ func TestCAMDoesNotApplyToVGG(t *testing.T) {
 	if ok, _ := s.Models()[0].Explainer.SupportsCAM(); ok {
 		t.Fatal("vgg_small has a CAM head: this test needs a model without one")
 	}
-	ok, reason := CAMApplies(s.Models())
+	ok, reason := CAMApplies(s.Models(), "")
 	if ok || !strings.Contains(reason, "CAM is off for vgg_small") {
 		t.Errorf("CAM applies %v, reason %q", ok, reason)
 	}
-	if names := MethodNamesFor(s.Models()); !slices.Equal(names, MethodNames()[1:]) {
+	if names := MethodNamesFor(s.Models(), ""); !slices.Equal(names, MethodNames()[1:]) {
 		t.Errorf("the menu offers %q, want every method but CAM", names)
 	}
 	if s.Request().Method != cam.GradCAM || s.Results()[0].Request.Method != cam.GradCAM || s.Scene() == nil || len(s.Scene().Tiles()) == 0 {

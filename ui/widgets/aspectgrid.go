@@ -17,6 +17,7 @@ type AspectGrid struct {
 	Columns       int
 	CaptionHeight float32
 	Top           bool // align the cells to the top instead of centring them
+	Leading       bool // align the cells to the left instead of centring them
 }
 
 // Cell returns the size of one cell for n objects in size, and the columns.
@@ -65,6 +66,9 @@ func (g *AspectGrid) Layout(objects []fyne.CanvasObject, size fyne.Size) {
 	x0, y0 := max(0, (size.Width-usedW)/2), max(0, (size.Height-usedH)/2)
 	if g.Top {
 		y0 = 0
+	}
+	if g.Leading {
+		x0 = 0
 	}
 	for i, o := range objects {
 		r, c := i/cols, i%cols

@@ -87,6 +87,13 @@ func (r *tileRenderer) Layout(size fyne.Size) {
 	t.bar.Resize(fyne.NewSize(size.Width*float32(min(max(t.frac, 0), 1)), barHeight))
 	t.bar.Move(fyne.NewPos(0, img.Height))
 	pw := t.prob.MinSize().Width
+	if size.Width < 3*pw {
+		// Too narrow for both: the bar shows the probability.
+		pw = 0
+		t.prob.Hide()
+	} else {
+		t.prob.Show()
+	}
 	t.prob.Resize(fyne.NewSize(pw, ch-barHeight))
 	t.prob.Move(fyne.NewPos(size.Width-pw, img.Height+barHeight))
 	t.title.Resize(fyne.NewSize(max(0, size.Width-pw), ch-barHeight))

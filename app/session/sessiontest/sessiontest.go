@@ -7,32 +7,105 @@ import (
 	"context"
 	"image"
 	"math"
+	"slices"
 
 	"camscope/app/explain"
 	"camscope/inference/cam"
 	"camscope/inference/preprocess"
 )
 
+// ExplainFunc is the signature of session.Funcs.Explain.
+type ExplainFunc = func(ctx context.Context, m *explain.Model, img *image.RGBA, req explain.Request) (*explain.Result, error)
+
+// fixedClasses are FixedExplain's top classes on an ImageNet model, with
+// their probabilities.
+var (
+	fixedClasses = []int{285, 281, 282, 287, 728}
+	fixedProbs   = []float64{0.62, 0.21, 0.09, 0.03, 0.01}
+)
+
 // FixedExplain stands in for a model in golden tests (session.Funcs.Explain): the classes and
 // maps are the same on every machine (real kernels may differ in the last
-// bits between CPUs). Each map is a blob at its own place on a 7x7 grid.
+// bits between CPUs). Each map is a blob on the layer's grid (7x7 when the
+// model's shape is not known), at its own place for each class. The
+// methods that give CAM's map on a global-average-pooling head (CAM,
+// Grad-CAM, HiResCAM, XGrad-CAM) give the same blob here, CAM's h·w times
+// larger; the others spread it more, and Eigen-CAM's is the same for every
+// class. A model with fewer classes than the ImageNet ones takes classes
+// 0, 1, 2, ... with the same probabilities.
 func FixedExplain(_ context.Context, m *explain.Model, img *image.RGBA, req explain.Request) (*explain.Result, error) {
 	b := img.Rect
 	res := &explain.Result{Model: m, Request: req, Photo: img, Geometry: preprocess.Geometry{
 		PhotoWidth: b.Dx(), PhotoHeight: b.Dy(), Crop: preprocess.Rect{X1: float64(b.Dx()), Y1: float64(b.Dy())}}}
-	classes := []int{285, 281, 282, 287, 728}
-	probs := []float64{0.62, 0.21, 0.09, 0.03, 0.01}
-	for i := range min(req.TopK, len(classes)) {
-		data := make([]float32, 49)
-		cx, cy := float64(1+i), float64(3+(i%2))
-		for y := range 7 {
-			for x := range 7 {
+	classes := fixedClasses
+	if n := m.NumClasses(); n <= slices.Max(fixedClasses) {
+		classes = nil
+		for k := range min(n, len(fixedClasses)) {
+			classes = append(classes, k)
+		}
+	}
+	w, h := 7, 7
+	if m.Engine != nil {
+		layer := req.Layer
+		if layer == "" {
+			layer = m.Layer()
+		}
+		if mw, mh, ok := m.MapSizeAt(layer); ok {
+			w, h = mw, mh
+		}
+	}
+	spread, scale := 1.0, 1.0
+	switch req.Method {
+	case cam.GradCAM, cam.HiResCAM, cam.XGradCAM:
+		scale = 1 / float64(w*h)
+	case cam.GradCAMPlusPlus:
+		spread = 1.8
+	case cam.LayerCAM:
+		spread = 0.5
+	case cam.EigenCAM:
+		spread = 3
+	case cam.EigenGradCAM:
+		spread = 2.4
+	}
+	add := func(i, rank int) {
+		data := make([]float32, w*h)
+		blob := i
+		if req.Method == cam.EigenCAM {
+			blob = 0
+		}
+		g := float64(w) / 7
+		cx, cy := float64(1+blob)*g, float64(3+(blob%2))*g
+		for y := range h {
+			for x := range w {
 				d := (float64(x)-cx)*(float64(x)-cx) + (float64(y)-cy)*(float64(y)-cy)
-				data[y*7+x] = float32(10 * (1 - 0.1*float64(i)) * math.Exp(-d/4))
+				data[y*w+x] = float32(scale * 10 * (1 - 0.1*float64(blob)) * math.Exp(-d/(4*g*g*spread)))
 			}
 		}
-		c := cam.Class{Index: classes[i], Label: m.Explainer.Label(classes[i]), Prob: probs[i]}
-		res.Classes = append(res.Classes, explain.Explained{Class: c, Rank: i + 1, Map: cam.Map{W: 7, H: 7, Data: data}})
+		c := cam.Class{Index: classes[i], Label: m.Explainer.Label(classes[i]), Prob: fixedProbs[i]}
+		res.Classes = append(res.Classes, explain.Explained{Class: c, Rank: rank, Map: cam.Map{W: w, H: h, Data: data}})
+	}
+	for i := range min(req.TopK, len(classes)) {
+		add(i, i+1)
+	}
+	for _, k := range req.Classes {
+		if i := slices.Index(classes, k); i >= req.TopK {
+			add(i, 0)
+		}
 	}
 	return res, nil
+}
+
+// Blocking wraps next so that a run of method never ends by itself: it
+// says on started that it began and then waits for its context to be
+// cancelled, as a slow method would that looks at its context. Other
+// methods run next.
+func Blocking(next ExplainFunc, method explain.Method, started chan<- struct{}) ExplainFunc {
+	return func(ctx context.Context, m *explain.Model, img *image.RGBA, req explain.Request) (*explain.Result, error) {
+		if req.Method != method {
+			return next(ctx, m, img, req)
+		}
+		started <- struct{}{}
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
 }
