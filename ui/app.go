@@ -139,7 +139,7 @@ func (a *App) emptyState() fyne.CanvasObject {
 	photo.Importance = widget.HighImportance
 	model := widget.NewButtonWithIcon("Open model…", theme.FolderOpenIcon(), a.OpenModelDialog)
 	get := widget.NewButtonWithIcon("Get models…", theme.DownloadIcon(), a.GetModelsDialog)
-	hint := widget.NewLabelWithStyle("Photos: PNG, JPEG, GIF, BMP, TIFF, WebP · models: ONNX image classifiers · or drop files here",
+	hint := widget.NewLabelWithStyle("Photos: PNG, JPEG, GIF, BMP, TIFF, WebP · models: ONNX or TFLite image classifiers · or drop files here",
 		fyne.TextAlignCenter, fyne.TextStyle{})
 	hint.SizeName = theme.SizeNameCaptionText
 	a.emptyBox = container.NewCenter(container.NewVBox(pic, a.empty, container.NewCenter(container.NewHBox(photo, model, get)), hint))

@@ -57,6 +57,7 @@ func newHarness(t testing.TB, opts Options) *harness {
 		return explainFn(ctx, m, img, req)
 	}
 	opts.Funcs.DefaultModel = func() (*explain.Model, error) { return nil, session.ErrNoModel }
+	opts.Funcs.PhotoModel = opts.Funcs.DefaultModel
 	if opts.ModelDir == "" {
 		opts.ModelDir = t.TempDir()
 	}

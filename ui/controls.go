@@ -188,9 +188,12 @@ func (a *App) toolbar() fyne.CanvasObject {
 	compare := widget.NewButtonWithIcon("Compare…", theme.ViewRestoreIcon(), a.CompareDialog)
 	get := widget.NewButtonWithIcon("Get models…", theme.DownloadIcon(), a.GetModelsDialog)
 	export := widget.NewButtonWithIcon("Export…", theme.DocumentSaveIcon(), a.ExportDialog)
+	about := widget.NewButtonWithIcon("", theme.InfoIcon(), a.AboutDialog)
 	openPhoto.Importance = widget.HighImportance
+	about.Importance = widget.LowImportance
 	title := widget.NewLabelWithStyle("CAMscope", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	return container.NewVBox(container.NewHBox(title, widget.NewSeparator(), openPhoto, openModel, compare, get, export), widget.NewSeparator())
+	bar := container.NewHBox(title, widget.NewSeparator(), openPhoto, openModel, compare, get, export)
+	return container.NewVBox(container.NewBorder(nil, nil, nil, about, bar), widget.NewSeparator())
 }
 
 func (a *App) menu() *fyne.MainMenu {
@@ -204,7 +207,8 @@ func (a *App) menu() *fyne.MainMenu {
 		fyne.NewMenuItem("Compare models…", a.CompareDialog),
 		fyne.NewMenuItem("Get models…", a.GetModelsDialog),
 	)
-	return fyne.NewMainMenu(file, models)
+	help := fyne.NewMenu("Help", fyne.NewMenuItem("About CAMscope", a.AboutDialog))
+	return fyne.NewMainMenu(file, models, help)
 }
 
 func (a *App) shortcuts() {
@@ -229,7 +233,7 @@ func (a *App) refreshInfo() {
 	switch len(models) {
 	case 0:
 		c.modelName.SetText("No model")
-		c.modelInfo.SetText("Open an ONNX image classifier, or get one from the catalogue.")
+		c.modelInfo.SetText("Open an ONNX or TFLite image classifier, or get one from the catalogue.")
 	case 1:
 		m := models[0]
 		c.modelName.SetText(m.Name)

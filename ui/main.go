@@ -27,7 +27,7 @@ func Main(args []string, stderr io.Writer) int {
 	var opts Options
 	var models cliflag.Strings
 	fs.StringVar(&opts.ImagePath, "image", "", "photo to open")
-	fs.Var(&models, "model", "ONNX model to open (repeat to compare up to four)")
+	fs.Var(&models, "model", "ONNX or TFLite model to open (repeat to compare up to four)")
 	fs.BoolVar(&opts.CompareMethods, "compare-methods", false, "open the compare-methods view (one row per method)")
 	snapshot := fs.String("snapshot", "", "render the window for the given inputs to this PNG file and exit")
 	size := fs.String("size", "1280x800", "window size for --snapshot, WIDTHxHEIGHT")

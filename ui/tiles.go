@@ -26,7 +26,7 @@ func (a *App) refreshTiles() {
 	case a.s.Photo() == nil:
 		a.setEmpty("Open a photo (Ctrl+O) or drop one on the window to see where the model looks.")
 	case len(a.s.Models()) == 0:
-		a.setEmpty("Open a model (.onnx) or get one from the catalogue to explain " + a.s.Photo().Name + ".")
+		a.setEmpty("Open a model (.onnx or .tflite) or get one from the catalogue to explain " + a.s.Photo().Name + ".")
 	case scene == nil:
 		a.setEmpty("")
 	default:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"sync"
 
 	"camscope/app/explain"
 	"camscope/app/photo"
@@ -24,6 +25,19 @@ const (
 	BuiltinName  = "shapes (built-in)"
 	ImageNetName = "MobileNetV2 (built-in)"
 )
+
+// PhotoModel is the model for a photo opened with no model chosen: the
+// built-in ImageNet classifier (ImageNetModel), loaded once per process.
+func PhotoModel() (*explain.Model, error) {
+	photoModel.once.Do(func() { photoModel.m, photoModel.err = ImageNetModel("", preprocess.Options{}) })
+	return photoModel.m, photoModel.err
+}
+
+var photoModel struct {
+	once sync.Once
+	m    *explain.Model
+	err  error
+}
 
 // ImageNetModel returns the built-in ImageNet classifier: Google's
 // quantized MobileNetV2 as a TensorFlow Lite file, with the labels and

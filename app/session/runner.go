@@ -31,8 +31,10 @@ type Job struct {
 	Photo      *photo.Photo // the photo when PhotoPath is ""
 	ModelPaths []string     // load these models (cached by path) and append them to Models
 	Models     []*explain.Model
-	// Default loads the default model when no model is given; finding
-	// none is not an error (the outcome then has no models).
+	// Default loads a default model when no model is given: for a photo
+	// the user opened (PhotoPath), Funcs.PhotoModel; otherwise (the sample
+	// scene) Funcs.DefaultModel. Finding none is not an error (the outcome
+	// then has no models).
 	Default bool
 	Request explain.Request
 	// SameClasses makes every row after the first explain the first row's
@@ -57,6 +59,9 @@ type Outcome struct {
 	Photo     *photo.Photo
 	PhotoPath string
 	Models    []*explain.Model
+	// Defaulted says that Models is a default the runner chose (Job.Default)
+	// rather than models the user opened.
+	Defaulted bool
 	Request   explain.Request // the job's request as run: Grad-CAM when CAM does not apply
 	// Methods and SameClasses are the job's.
 	Methods     []explain.Method
@@ -85,8 +90,11 @@ type Funcs struct {
 	LoadPhoto func(ctx context.Context, path string) (*photo.Photo, error)
 	LoadModel func(ctx context.Context, path string) (*explain.Model, error)
 	Explain   func(ctx context.Context, m *explain.Model, img *image.RGBA, req explain.Request) (*explain.Result, error)
-	// DefaultModel returns the model to start with, or ErrNoModel.
+	// DefaultModel returns the model to start with, or ErrNoModel; and
+	// PhotoModel the model for a photo the user opens without choosing
+	// one (nil: DefaultModel).
 	DefaultModel func() (*explain.Model, error)
+	PhotoModel   func() (*explain.Model, error)
 }
 
 // DefaultFuncs are the real steps.
@@ -98,6 +106,7 @@ func DefaultFuncs() Funcs {
 		},
 		Explain:      explain.Photo,
 		DefaultModel: DefaultModel,
+		PhotoModel:   PhotoModel,
 	}
 }
 
@@ -266,14 +275,20 @@ func (r *Runner) run(ctx context.Context, job Job, progress func(Progress)) (out
 			return out
 		}
 	}
-	if len(out.Models) == 0 && job.Default && r.funcs.DefaultModel != nil {
-		m, err := r.funcs.DefaultModel()
-		if err != nil && !errors.Is(err, ErrNoModel) {
-			out.Err = err
-			return out
+	if len(out.Models) == 0 && job.Default {
+		def := r.funcs.DefaultModel
+		if job.PhotoPath != "" && r.funcs.PhotoModel != nil {
+			def = r.funcs.PhotoModel
 		}
-		if m != nil {
-			out.Models = []*explain.Model{m}
+		if def != nil {
+			m, err := def()
+			if err != nil && !errors.Is(err, ErrNoModel) {
+				out.Err = err
+				return out
+			}
+			if m != nil {
+				out.Models, out.Defaulted = []*explain.Model{m}, true
+			}
 		}
 	}
 	if len(out.Models) > MaxModels {

@@ -30,6 +30,7 @@ type Session struct {
 	photo       *photo.Photo
 	photoPath   string
 	models      []*explain.Model
+	defaulted   bool // models are a default the runner chose, not the user's
 	req         explain.Request
 	sameClasses bool
 	view        display.View
@@ -141,7 +142,7 @@ func (s *Session) Apply(o Outcome) bool {
 		}
 	}
 	if len(o.Models) > 0 {
-		s.models = o.Models
+		s.models, s.defaulted = o.Models, o.Defaulted
 	}
 	if o.Request.Method != "" {
 		s.req.Method = o.Request.Method
@@ -174,7 +175,15 @@ func (s *Session) rebuildScene() {
 }
 
 // OpenPhoto explains the photo at path with the current models.
+//
+// While the model is a default the user did not choose (the shapes model
+// of the sample scene), a photo gets the photo default instead: the
+// built-in ImageNet classifier.
 func (s *Session) OpenPhoto(path string) {
+	if s.defaulted {
+		s.Submit(Job{PhotoPath: path, Default: true})
+		return
+	}
 	s.Submit(Job{PhotoPath: path, Models: s.models})
 }
 

@@ -274,3 +274,46 @@ func TestMethodNames(t *testing.T) {
 		t.Error("MethodNamed accepts a method cam does not have")
 	}
 }
+
+// TestPhotoDefaultModel: the sample scene starts with the shapes model; a
+// photo the user opens with no model chosen gets the photo default (the
+// built-in ImageNet classifier), also when the shapes model was only the
+// sample scene's default; a model the user opened stays.
+func TestPhotoDefaultModel(t *testing.T) {
+	h := newSession(t)
+	h.runner.funcs.DefaultModel = func() (*explain.Model, error) { return camModel("shapes"), nil }
+	h.runner.funcs.PhotoModel = func() (*explain.Model, error) { return camModel("imagenet"), nil }
+	h.runner.funcs.LoadModel = func(_ context.Context, path string) (*explain.Model, error) { return camModel(path), nil }
+	names := func() string {
+		var out []string
+		for _, m := range h.Models() {
+			out = append(out, m.Name)
+		}
+		return strings.Join(out, ",")
+	}
+	h.Start("", nil)
+	h.apply(t)
+	if names() != "shapes" {
+		t.Fatalf("the sample scene starts with %q, want the shapes model", names())
+	}
+	h.OpenPhoto("dog.png")
+	h.apply(t)
+	if names() != "imagenet" {
+		t.Errorf("a photo opened after the sample scene is explained by %q, want the ImageNet default", names())
+	}
+	h.OpenModel("mine.onnx")
+	h.apply(t)
+	h.OpenPhoto("cat.png")
+	h.apply(t)
+	if names() != "mine.onnx" {
+		t.Errorf("after opening a model, a photo is explained by %q, want the model opened", names())
+	}
+	h2 := newSession(t)
+	h2.runner.funcs.DefaultModel = h.runner.funcs.DefaultModel
+	h2.runner.funcs.PhotoModel = h.runner.funcs.PhotoModel
+	h2.Start("dog.png", nil)
+	h2.apply(t)
+	if m := h2.Models(); len(m) != 1 || m[0].Name != "imagenet" {
+		t.Errorf("starting on a photo with no model: %v, want the ImageNet default", m)
+	}
+}
