@@ -44,11 +44,11 @@ type ScoreOptions struct {
 // is sum_c w_c A_c. The paper's variant (ScoreOptions.Baseline) weighs by
 // p_k(x ∘ M_c) - p_k(0), p the softmax over the classes. A constant
 // channel's mask is all zero, so its masked input is the blank input: that
-// pass runs once and serves every such channel. (pytorch-grad-cam
-// upsamples such a channel in float32 too, where a*(1-f) + a*f may differ
-// from a in the last bit, and divides those differences by 1e-8 plus
-// themselves: noise that CAMscope replaces by the zero mask the formula
-// means.)
+// pass runs once and serves every such channel. (pytorch-grad-cam gets
+// that zero mask for a channel that is zero everywhere, the usual constant
+// channel after a ReLU; for another constant a, its float32 a*(1-f) + a*f
+// may differ from a in the last bit, and those differences divided by
+// themselves plus 1e-8 make a mask of noise.)
 type Scores struct {
 	feature  *tensor.Tensor
 	kept     []int       // the channels weighed, in channel order
@@ -76,7 +76,7 @@ func (e *Explainer) ScoreCAM(ctx context.Context, x, feature *tensor.Tensor, opt
 	if err := e.checkFeature(feature); err != nil {
 		return nil, err
 	}
-	if len(x.Shape) != 4 || x.Shape[0] != 1 || x.DType != tensor.Float32 {
+	if x == nil || len(x.Shape) != 4 || x.Shape[0] != 1 || x.DType != tensor.Float32 {
 		return nil, fmt.Errorf("Score-CAM masks an image input [1,C,H,W]; this model's input is %s", x)
 	}
 	h, w := feature.Shape[2], feature.Shape[3]

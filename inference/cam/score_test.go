@@ -2,6 +2,7 @@ package cam
 
 import (
 	"context"
+	"errors"
 	"image/png"
 	"math"
 	"os"
@@ -318,5 +319,45 @@ func TestScoreCAMFastVariant(t *testing.T) {
 				t.Errorf("class %d: the fast variant's map correlates %.4f with the exact one, want >= 0.95", k, r)
 			}
 		})
+	}
+}
+
+// TestScoreCAMProgressAndCancel: Progress counts the passes up to the
+// total, and cancelling the context stops Score-CAM at the next pass with
+// the context's error (as the app does when the request changes).
+func TestScoreCAMProgressAndCancel(t *testing.T) {
+	_, input := loadRef(t)
+	e, err := New(sharedModel(t, "reference", "vgg_small"), nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.Forward(context.Background(), input, GradCAM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []int
+	s, err := e.ScoreCAM(context.Background(), input, p.Feature, ScoreOptions{Channels: 4, Progress: func(done, total int) {
+		if total != 4 {
+			t.Errorf("Progress total %d, want 4 (4 channels, none constant)", total)
+		}
+		seen = append(seen, done)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 4 || seen[3] != 4 || s.Passes != 4 {
+		t.Errorf("Progress saw %v over %d passes, want 1 to 4", seen, s.Passes)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	passes := 0
+	_, err = e.ScoreCAM(ctx, input, p.Feature, ScoreOptions{Progress: func(done, total int) {
+		passes = done
+		if done == 3 {
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) || passes != 3 {
+		t.Errorf("cancelled after 3 passes: error %v after %d passes, want context.Canceled after 3", err, passes)
 	}
 }
