@@ -146,9 +146,20 @@ func TestScoreCAMMatchesPlainLoop(t *testing.T) {
 }
 
 // TestScoreCAMExactMatchesPlainLoop is TestScoreCAMMatchesPlainLoop on
-// every channel of vgg_small (125 passes and 129 plain ones), run once
-// without the race detector (.ci/test).
-func TestScoreCAMExactMatchesPlainLoop(t *testing.T) { checkScoreCAM(t, "vgg_small", 0) }
+// every channel of vgg_small (125 passes and 129 plain ones), skipped
+// under the race detector.
+func TestScoreCAMExactMatchesPlainLoop(t *testing.T) {
+	skipUnderRace(t)
+	checkScoreCAM(t, "vgg_small", 0)
+}
+
+// skipUnderRace skips the runs over every channel under the race
+// detector; .ci/test runs them in its step without it.
+func skipUnderRace(t *testing.T) {
+	if raceDetector {
+		t.Skip("hundreds of forward passes: run without the race detector (.ci/test does)")
+	}
+}
 
 // checkScoreCAM compares Score-CAM with ScoreOptions.Channels channels
 // with the plain loop on the reference input, and counts the passes: one
@@ -243,9 +254,10 @@ func pearson(a, b []float32) float64 {
 // nearly uniform (0.0074 to 0.0088 over 128 channels), the exact map is
 // close to the plain mean of the channels, and no 32 channels reach 0.95
 // (ranked by mean -0.24, by maximum 0.38, by spatial variance 0.76; 64
-// channels by mean 0.56, 96 give 0.99). It runs about 3000 passes, once,
-// without the race detector (.ci/test).
+// channels by mean 0.56, 96 give 0.99). It runs about 3000 passes, and is
+// skipped under the race detector.
 func TestScoreCAMFastVariant(t *testing.T) {
+	skipUnderRace(t)
 	_, input := loadRef(t)
 	photo := func(name string) *tensor.Tensor {
 		f, err := os.Open(sharedPath(t, "images", name))
