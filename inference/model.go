@@ -60,6 +60,7 @@ type Model struct {
 	constArrays map[uintptr]bool
 	steps       []*step           // in execution order
 	shapes      map[string][]int  // every tensor's shape, from the check run at load
+	int64s      map[string]bool   // inputs and inner tensors of int64 values, from the check run
 	opTypes     map[string]string // tensor name -> op type of its producer
 	lastUse     map[string]int    // tensor name -> index of the last step that reads it
 	outputs     map[string]bool

@@ -98,12 +98,16 @@ func (m *Model) prepare(ctx context.Context, nodes []*step, limit int64, samples
 	for name, t := range m.consts {
 		m.shapes[name] = t.Shape
 	}
-	values, err := m.run(ctx, feed, nil, true, limit)
+	values, err := m.run(ctx, feed, nil, nil, true, limit)
 	if err != nil {
 		return fmt.Errorf("check run on a sample input: %w", err)
 	}
+	m.int64s = map[string]bool{}
 	for name, t := range values {
 		m.shapes[name] = t.Shape
+		if t.DType == tensor.Int64 {
+			m.int64s[name] = true
+		}
 	}
 	for _, o := range m.Outputs {
 		if _, ok := m.shapes[o.Name]; !ok {

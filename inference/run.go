@@ -27,7 +27,7 @@ func (m *Model) Run(ctx context.Context, inputs map[string]*tensor.Tensor, keep 
 			return nil, fmt.Errorf("run %s: the graph has no tensor named %q (list them with 'camscope run --list')", m.Name, k)
 		}
 	}
-	values, err := m.run(ctx, inputs, keep, false, 0)
+	values, err := m.run(ctx, inputs, keep, nil, false, 0)
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", m.Name, err)
 	}
@@ -41,6 +41,90 @@ func (m *Model) Run(ctx context.Context, inputs map[string]*tensor.Tensor, keep 
 	return out, nil
 }
 
+// RunFrom computes the tensors named in want from the values in given,
+// which may name graph inputs and inner tensors (a layer's activations,
+// changed, say): given values replace what the graph would compute, and
+// only the steps that want needs from them run, so a run from a late layer
+// costs only the rest of the network. A tensor that want needs and that is
+// neither given nor computed from what is given is an error; constants
+// cannot be given. Given tensors are not modified.
+func (m *Model) RunFrom(ctx context.Context, given map[string]*tensor.Tensor, want ...string) (map[string]*tensor.Tensor, error) {
+	for name, t := range given {
+		sh, ok := m.shapes[name]
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("run %s: the graph has no tensor named %q (list them with 'camscope run --list')", m.Name, name)
+		case m.consts[name] != nil:
+			return nil, fmt.Errorf("run %s: %q is a constant of the model and cannot be given", m.Name, name)
+		case t == nil:
+			return nil, fmt.Errorf("run %s: tensor %q is given without a value", m.Name, name)
+		case !tensor.EqualShape(t.Shape, sh) || t.DType != m.dtype(name):
+			return nil, fmt.Errorf("run %s: tensor %q is given as %s; the graph computes %s%s", m.Name, name, t, m.dtype(name), tensor.ShapeString(sh))
+		}
+	}
+	need, err := m.stepsFor(given, want)
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", m.Name, err)
+	}
+	values, err := m.run(ctx, given, want, need, false, 0)
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", m.Name, err)
+	}
+	out := make(map[string]*tensor.Tensor, len(want))
+	for _, w := range want {
+		out[w] = m.lookup(values, w)
+	}
+	return out, nil
+}
+
+// stepsFor marks the steps that computing want from given takes: those
+// that want reaches going back through the graph, stopping at given values
+// and constants.
+func (m *Model) stepsFor(given map[string]*tensor.Tensor, want []string) ([]bool, error) {
+	missing := map[string]bool{}
+	for _, w := range want {
+		if _, ok := m.shapes[w]; !ok {
+			return nil, fmt.Errorf("the graph has no tensor named %q (list them with 'camscope run --list')", w)
+		}
+		if given[w] == nil && m.consts[w] == nil {
+			missing[w] = true
+		}
+	}
+	need := make([]bool, len(m.steps))
+	for i := len(m.steps) - 1; i >= 0 && len(missing) > 0; i-- {
+		s := m.steps[i]
+		for _, o := range s.outputs {
+			if missing[o] {
+				need[i] = true
+			}
+		}
+		if !need[i] {
+			continue
+		}
+		for _, o := range s.outputs {
+			delete(missing, o)
+		}
+		for _, in := range s.inputs {
+			if in != "" && given[in] == nil && m.consts[in] == nil {
+				missing[in] = true
+			}
+		}
+	}
+	for name := range missing {
+		return nil, fmt.Errorf("tensor %q is needed, and is neither given nor computed from the given tensors", name)
+	}
+	return need, nil
+}
+
+// dtype is the element type of a graph input or inner tensor, as the check
+// run at load found it.
+func (m *Model) dtype(name string) tensor.DType {
+	if m.int64s[name] {
+		return tensor.Int64
+	}
+	return tensor.Float32
+}
+
 func (m *Model) lookup(values map[string]*tensor.Tensor, name string) *tensor.Tensor {
 	if t, ok := values[name]; ok {
 		return t
@@ -48,11 +132,12 @@ func (m *Model) lookup(values map[string]*tensor.Tensor, name string) *tensor.Te
 	return m.consts[name]
 }
 
-// run executes the steps. With keepAll it frees nothing and checks the live
-// bytes against limit as it goes (the check run at load): each operator
-// gets what is left of limit as its budget, and refuses an output over it
-// before allocating it.
-func (m *Model) run(ctx context.Context, inputs map[string]*tensor.Tensor, keep []string, keepAll bool, limit int64) (map[string]*tensor.Tensor, error) {
+// run executes the steps, or only those marked in need when need is not
+// nil; a step's output that inputs already holds keeps the given value.
+// With keepAll it frees nothing and checks the live bytes against limit as
+// it goes (the check run at load): each operator gets what is left of limit
+// as its budget, and refuses an output over it before allocating it.
+func (m *Model) run(ctx context.Context, inputs map[string]*tensor.Tensor, keep []string, need []bool, keepAll bool, limit int64) (map[string]*tensor.Tensor, error) {
 	values := make(map[string]*tensor.Tensor, len(m.steps)+len(inputs))
 	for k, v := range inputs {
 		values[k] = v
@@ -67,6 +152,9 @@ func (m *Model) run(ctx context.Context, inputs map[string]*tensor.Tensor, keep 
 	}
 	var live int64
 	for i, s := range m.steps {
+		if need != nil && !need[i] {
+			continue
+		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -89,7 +177,7 @@ func (m *Model) run(ctx context.Context, inputs map[string]*tensor.Tensor, keep 
 			return nil, err
 		}
 		for j, name := range s.outputs {
-			if name == "" || j >= len(outs) {
+			if name == "" || j >= len(outs) || inputs[name] != nil {
 				continue
 			}
 			values[name] = outs[j]

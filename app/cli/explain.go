@@ -48,6 +48,8 @@ type explainFlags struct {
 	opacity, boxThreshold                              float64
 	shared, noReLU, box, contour                       bool
 	augSmooth, eigenSmooth                             bool
+	scoreChannels                                      int
+	scoreBaseline                                      bool
 	classes, layers                                    cliflag.Strings
 	pre                                                preFlags
 }
@@ -71,6 +73,8 @@ func explainCmd(env *Env, args []string) int {
 	fs.StringVar(&f.method, "method", "auto", methodUsage())
 	fs.Var(&f.classes, "class", "also explain this class: an index or part of a label (repeatable)")
 	fs.BoolVar(&f.augSmooth, "aug-smooth", false, "average the maps of the input flipped or not, times 0.9, 1 and 1.1 (six runs; pytorch-grad-cam's aug_smooth)")
+	fs.IntVar(&f.scoreChannels, "score-channels", 0, "Score-CAM: keep only the N channels of highest mean activation (the fast variant; 0: every channel)")
+	fs.BoolVar(&f.scoreBaseline, "score-baseline", false, "Score-CAM: weigh channels by the class probability of the masked photo minus that of a blank input (the paper's variant) instead of the softmax of the logits")
 	fs.BoolVar(&f.eigenSmooth, "eigen-smooth", false, "first principal component of the weighted activations instead of their sum over channels (pytorch-grad-cam's eigen_smooth; not with eigencam or eigengradcam)")
 	fs.StringVar(&f.colormap, "colormap", "jet", "colormap: "+strings.Join(render.Names(), ", "))
 	fs.Float64Var(&f.opacity, "opacity", 0.5, "opacity of the map over the photo, 0 to 1")
@@ -179,14 +183,21 @@ func (f *explainFlags) settings() (display.View, explain.Request, preprocess.Opt
 	}
 	view.Colormap, view.Opacity, view.Shared, view.ReLU = cm, f.opacity, f.shared, !f.noReLU
 	view.Box, view.Contour, view.BoxThreshold = f.box, f.contour, f.boxThreshold
-	req := explain.Request{Method: cam.Method(strings.ToLower(f.method)), TopK: f.top, AugSmooth: f.augSmooth, EigenSmooth: f.eigenSmooth}
+	req := explain.Request{Method: cam.Method(strings.ToLower(f.method)), TopK: f.top, AugSmooth: f.augSmooth, EigenSmooth: f.eigenSmooth,
+		ScoreChannels: f.scoreChannels, ScoreBaseline: f.scoreBaseline}
 	if req.Method != "auto" {
 		if req.Method, err = cam.ParseMethod(f.method); err != nil {
 			return view, req, pre, err
 		}
-		if err := (cam.Options{EigenSmooth: f.eigenSmooth}).Check(req.Method); err != nil {
-			return view, req, pre, fmt.Errorf("--eigen-smooth: %w", err)
+		if err := (cam.Options{EigenSmooth: f.eigenSmooth, AugSmooth: f.augSmooth}).Check(req.Method); err != nil {
+			return view, req, pre, fmt.Errorf("smoothing: %w", err)
 		}
+	}
+	if f.scoreChannels < 0 {
+		return view, req, pre, fmt.Errorf("--score-channels must be 0 (every channel) or more, not %d", f.scoreChannels)
+	}
+	if (f.scoreChannels > 0 || f.scoreBaseline) && req.Method != cam.ScoreCAM {
+		return view, req, pre, fmt.Errorf("--score-channels and --score-baseline are Score-CAM's: give --method scorecam")
 	}
 	for i, l := range f.layers {
 		if l == "" {

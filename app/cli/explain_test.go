@@ -224,8 +224,11 @@ func TestExplainErrors(t *testing.T) {
 		"unwritable output":         {[]string{"--image", pets, "--model", mobilenet, "--out", filepath.Join(file, "out")}, ExitFailed, "output folder"},
 		"crop, stretches":           {[]string{"--image", pets, "--model", mobilenet, "--crop-fraction", "0.9"}, ExitFailed, "does not crop"},
 		"cam without head":          {[]string{"--image", pets, "--model", filepath.Join(shared, "reference", "vgg_small.onnx"), "--method", "cam"}, ExitFailed, "Grad-CAM"},
-		"eigen-smooth eigencam":     {[]string{"--image", pets, "--model", mobilenet, "--method", "eigencam", "--eigen-smooth"}, ExitUsage, "--eigen-smooth: eigencam is a principal component already"},
+		"eigen-smooth eigencam":     {[]string{"--image", pets, "--model", mobilenet, "--method", "eigencam", "--eigen-smooth"}, ExitUsage, "smoothing: eigencam is a principal component already"},
 		"eigen-smooth eigengradcam": {[]string{"--image", pets, "--model", mobilenet, "--method", "EigenGrad-CAM", "--eigen-smooth"}, ExitUsage, "eigen-smoothing would change nothing"},
+		"score without scorecam":    {[]string{"--image", pets, "--model", mobilenet, "--method", "gradcam", "--score-channels", "8"}, ExitUsage, "give --method scorecam"},
+		"negative score channels":   {[]string{"--image", pets, "--model", mobilenet, "--method", "scorecam", "--score-channels", "-1"}, ExitUsage, "--score-channels must be 0"},
+		"scorecam aug-smooth":       {[]string{"--image", pets, "--model", mobilenet, "--method", "scorecam", "--aug-smooth"}, ExitUsage, "six times"},
 		"layer twice":               {[]string{"--image", pets, "--model", mobilenet, "--layer", "a", "--layer", "a"}, ExitUsage, `--layer "a" is given twice`},
 		"empty layer":               {[]string{"--image", pets, "--model", mobilenet, "--layer", ""}, ExitUsage, "--layer needs a tensor name"},
 		"layers without model":      {[]string{"--image", pets, "--layer", "a", "--layer", "b"}, ExitUsage, "need --model"},
@@ -247,7 +250,7 @@ func TestExplainErrors(t *testing.T) {
 // without a GAP head, in the window's spelling too, and the report records
 // it by its name.
 func TestExplainEveryMethod(t *testing.T) {
-	for _, spelling := range []string{"gradcam", "Grad-CAM++", "xgradcam", "HiResCAM", "layercam", "Eigen-CAM", "eigengradcam"} {
+	for _, spelling := range []string{"gradcam", "Grad-CAM++", "xgradcam", "HiResCAM", "layercam", "Eigen-CAM", "eigengradcam", "Score-CAM", "ablationcam"} {
 		t.Run(spelling, func(t *testing.T) {
 			out := t.TempDir()
 			code, _, stderr := runCLI(t, "explain", "--input", filepath.Join(shared, "reference", "input.npy"),
@@ -268,6 +271,39 @@ func TestExplainEveryMethod(t *testing.T) {
 				t.Errorf("report method %q with %d classes; want %q (%v) with 2", rep.Method, len(rep.Classes), want, err)
 			}
 		})
+	}
+}
+
+// TestExplainScoreCAMFast: --score-channels N weighs only N channels (the
+// others get 0 in the report), --score-baseline is accepted, and both are
+// recorded as Score-CAM's.
+func TestExplainScoreCAMFast(t *testing.T) {
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, "explain", "--input", filepath.Join(shared, "reference", "input.npy"),
+		"--model", filepath.Join(shared, "reference", "vgg_small.onnx"), "--top", "1", "--method", "scorecam",
+		"--score-channels", "16", "--score-baseline", "--out", out)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep display.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Method != "scorecam" || len(rep.Classes) != 1 || len(rep.Classes[0].ChannelWeights) != 1 {
+		t.Fatalf("report: method %q, %d classes", rep.Method, len(rep.Classes))
+	}
+	nonzero := 0
+	for _, w := range rep.Classes[0].ChannelWeights[0] {
+		if w != 0 {
+			nonzero++
+		}
+	}
+	if nonzero == 0 || nonzero > 16 {
+		t.Errorf("%d channels weighed, want at most 16 (and some)", nonzero)
 	}
 }
 

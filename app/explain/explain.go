@@ -21,6 +21,11 @@ type Request struct {
 	// AugSmooth and EigenSmooth are pytorch-grad-cam's smoothings (see
 	// cam.Options).
 	AugSmooth, EigenSmooth bool
+	// ScoreChannels, when above 0, makes Score-CAM keep only that many
+	// channels (the fast variant), and ScoreBaseline weigh by the paper's
+	// probability over a blank input (see cam.ScoreOptions).
+	ScoreChannels int
+	ScoreBaseline bool
 	// Layer is the feature tensor the maps are computed on; "" is the
 	// model's discovered one (see Model.ExplainerAt).
 	Layer string
@@ -54,7 +59,8 @@ func (r Request) Validate(numClasses int) error {
 
 // options are the request's smoothings for an input in NHWC or not.
 func (r Request) options(nhwc bool) cam.Options {
-	return cam.Options{AugSmooth: r.AugSmooth, EigenSmooth: r.EigenSmooth, NHWC: nhwc}
+	return cam.Options{AugSmooth: r.AugSmooth, EigenSmooth: r.EigenSmooth, NHWC: nhwc,
+		Score: cam.ScoreOptions{Channels: r.ScoreChannels, Baseline: r.ScoreBaseline}}
 }
 
 // Explained is one class with its map.
@@ -186,4 +192,6 @@ const (
 	LayerCAM        = cam.LayerCAM
 	EigenCAM        = cam.EigenCAM
 	EigenGradCAM    = cam.EigenGradCAM
+	ScoreCAM        = cam.ScoreCAM
+	AblationCAM     = cam.AblationCAM
 )

@@ -73,6 +73,7 @@ func Agreement(models []*explain.Model, layer string) ([]explain.Method, string)
 var methodNames = map[explain.Method]string{
 	explain.CAM: "CAM", explain.GradCAM: "Grad-CAM", explain.GradCAMPlusPlus: "Grad-CAM++", explain.XGradCAM: "XGrad-CAM",
 	explain.HiResCAM: "HiResCAM", explain.LayerCAM: "LayerCAM", explain.EigenCAM: "Eigen-CAM", explain.EigenGradCAM: "EigenGrad-CAM",
+	explain.ScoreCAM: "Score-CAM", explain.AblationCAM: "Ablation-CAM",
 }
 
 // methodHelp says in one line what each method's map shows.
@@ -85,6 +86,8 @@ var methodHelp = map[explain.Method]string{
 	explain.LayerCAM:        "Positive gradient times activation at each place; keeps detail at earlier layers.",
 	explain.EigenCAM:        "The activations' main pattern, without gradients: class-agnostic, the same map for every class.",
 	explain.EigenGradCAM:    "The main pattern of gradient times activation: a class's map with less noise.",
+	explain.ScoreCAM:        "No gradients: each channel weighted by the class score of the photo masked by it. One forward pass per channel: seconds.",
+	explain.AblationCAM:     "Each channel weighted by how much the class score drops without it; from the head where it is linear, else a pass per channel.",
 }
 
 // MethodHelp is one line on what the method's map shows, for the window's

@@ -243,7 +243,7 @@ func TestCAMDoesNotApplyToVGG(t *testing.T) {
 // of help.
 func TestMethodNames(t *testing.T) {
 	names := MethodNames()
-	want := []string{"CAM", "Grad-CAM", "Grad-CAM++", "XGrad-CAM", "HiResCAM", "LayerCAM", "Eigen-CAM", "EigenGrad-CAM"}
+	want := []string{"CAM", "Grad-CAM", "Grad-CAM++", "XGrad-CAM", "HiResCAM", "LayerCAM", "Eigen-CAM", "EigenGrad-CAM", "Score-CAM", "Ablation-CAM"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("the window names the methods %q, want %q", names, want)
 	}
@@ -270,7 +270,7 @@ func TestMethodNames(t *testing.T) {
 	if h := MethodHelp(explain.EigenCAM); !strings.Contains(h, "same map for every class") {
 		t.Errorf("MethodHelp(Eigen-CAM) = %q: it must say the map is the same for every class", h)
 	}
-	if _, ok := MethodNamed("Score-CAM"); ok {
+	if _, ok := MethodNamed("LIME"); ok {
 		t.Error("MethodNamed accepts a method cam does not have")
 	}
 }

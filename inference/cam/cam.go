@@ -85,11 +85,24 @@ const (
 	// the class; its sign makes it correlate positively with
 	// sum_c G_c A_c, the HiResCAM map.
 	EigenGradCAM Method = "eigengradcam"
+	// ScoreCAM (Wang et al. 2020, "Score-CAM") weighs each channel by how
+	// much the model's class logit keeps when the input is masked by that
+	// channel (upsampled with corners aligned, scaled to [0,1]):
+	//   w = softmax_c(y_k(x ∘ M_c)),  M_k = sum_c w_c A_c,
+	// one forward pass per channel (see Scores; Options.Score chooses the
+	// fast variant and the paper's baseline). No gradient.
+	ScoreCAM Method = "scorecam"
+	// AblationCAM (Desai & Ramaswamy 2020, "Ablation-CAM") weighs each
+	// channel by the relative drop of the class logit when the channel is
+	// zeroed: w_c = (y_k - y_k^(c)) / y_k,  M_k = sum_c w_c A_c; from the
+	// head alone where the layer feeds a linear GAP head, else one pass
+	// from the layer on per channel (see Ablation). No gradient.
+	AblationCAM Method = "ablationcam"
 )
 
 // Methods lists the methods in the order a menu shows them.
 func Methods() []Method {
-	return []Method{CAM, GradCAM, GradCAMPlusPlus, XGradCAM, HiResCAM, LayerCAM, EigenCAM, EigenGradCAM}
+	return []Method{CAM, GradCAM, GradCAMPlusPlus, XGradCAM, HiResCAM, LayerCAM, EigenCAM, EigenGradCAM, ScoreCAM, AblationCAM}
 }
 
 // aliases are other spellings ParseMethod accepts, once it has lowered
@@ -121,7 +134,14 @@ func ParseMethod(s string) (Method, error) {
 
 // needsGradient reports whether the method's maps need the gradient of
 // the logit, and so a tape (Model.Forward) rather than a plain Run.
-func (m Method) needsGradient() bool { return m != CAM && m != EigenCAM }
+func (m Method) needsGradient() bool {
+	return m != CAM && m != EigenCAM && m != ScoreCAM && m != AblationCAM
+}
+
+// byPasses reports whether the method weighs channels by forward passes
+// of its own (Score-CAM, Ablation-CAM): many passes for one input, which
+// is why they take one layer and no augmentation smoothing.
+func (m Method) byPasses() bool { return m == ScoreCAM || m == AblationCAM }
 
 // ErrNoCAMHead is returned for CAM on a model or layer where it does not
 // apply.
@@ -231,6 +251,9 @@ type Pass struct {
 	eigenOnce sync.Once // Eigen-CAM's map, the same for every class
 	eigen     Map
 	eigenErr  error
+
+	score    *Scores   // Score-CAM's passes
+	ablation *Ablation // Ablation-CAM's drops
 }
 
 // run is one forward pass, on one augmentation of the input.
@@ -261,6 +284,9 @@ func (e *Explainer) ForwardOptions(ctx context.Context, x *tensor.Tensor, method
 	}
 	if err := opt.Check(method); err != nil {
 		return nil, err
+	}
+	if method.byPasses() && len(e.Layers) > 1 {
+		return nil, fmt.Errorf("%s runs forward passes of its own for each channel of one layer; give one layer", method)
 	}
 	p := &Pass{e: e, method: method, opt: opt}
 	augs := augmentations[:1]
@@ -297,6 +323,16 @@ func (e *Explainer) ForwardOptions(ctx context.Context, x *tensor.Tensor, method
 	}
 	p.Feature = p.runs[0].feats[0]
 	p.Probs = Softmax(p.Logits)
+	var err error
+	switch method {
+	case ScoreCAM:
+		p.score, err = e.ScoreCAM(ctx, x, p.Feature, opt.Score)
+	case AblationCAM:
+		p.ablation, err = e.AblationCAM(ctx, x, p.Feature, p.Logits)
+	}
+	if err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -376,23 +412,28 @@ func (p *Pass) ChannelWeights(k int) ([]float32, error) {
 		}
 		grad = grads[0]
 	}
-	return p.weights(r.feats[0], grad, k), nil
+	return p.weights(r.feats[0], grad, k)
 }
 
 // channelWeighted reports whether the method's map is a weighted sum of
 // the feature channels.
 func (m Method) channelWeighted() bool {
-	return m == CAM || m == GradCAM || m == GradCAMPlusPlus || m == XGradCAM
+	return m == CAM || m == GradCAM || m == GradCAMPlusPlus || m == XGradCAM || m.byPasses()
 }
 
 // weights are the channel weights of class k of a channel-weighting
 // method at a layer whose activations are feat and gradient grad.
-func (p *Pass) weights(feat, grad *tensor.Tensor, k int) []float32 {
+func (p *Pass) weights(feat, grad *tensor.Tensor, k int) ([]float32, error) {
 	c, hw := feat.Shape[1], feat.Shape[2]*feat.Shape[3]
-	if p.method == CAM {
-		return slices.Clone(p.e.Head.Weights.F[k*c : (k+1)*c])
+	switch p.method {
+	case CAM:
+		return slices.Clone(p.e.Head.Weights.F[k*c : (k+1)*c]), nil
+	case ScoreCAM:
+		return p.score.ChannelWeights(k)
+	case AblationCAM:
+		return p.ablation.ChannelWeights(k)
 	}
-	return gradWeights(p.method, feat.F, grad.F, c, hw)
+	return gradWeights(p.method, feat.F, grad.F, c, hw), nil
 }
 
 // layerMap is the map of class k at one layer of one run, and the
@@ -400,8 +441,11 @@ func (p *Pass) weights(feat, grad *tensor.Tensor, k int) []float32 {
 func (p *Pass) layerMap(feat, grad *tensor.Tensor, k int) (Map, []float32, error) {
 	c, h, w := feat.Shape[1], feat.Shape[2], feat.Shape[3]
 	switch p.method {
-	case CAM, GradCAM, GradCAMPlusPlus, XGradCAM:
-		weights := p.weights(feat, grad, k)
+	case CAM, GradCAM, GradCAMPlusPlus, XGradCAM, ScoreCAM, AblationCAM:
+		weights, err := p.weights(feat, grad, k)
+		if err != nil {
+			return Map{}, nil, err
+		}
 		if p.opt.EigenSmooth {
 			m, err := principalProjection(weightedPlanes(feat.F, weights, h*w), c, h, w)
 			return m, weights, err

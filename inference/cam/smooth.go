@@ -51,13 +51,19 @@ type Options struct {
 	// NHWC says the input tensor is [1,H,W,C] rather than [1,C,H,W]: the
 	// axis AugSmooth flips.
 	NHWC bool
+	// Score chooses Score-CAM's variant and reports its progress.
+	Score ScoreOptions
 }
 
-// Check reports a combination that makes no sense: eigen-smoothing of a
-// method that is a principal component already.
+// Check reports a combination that makes no sense or costs too much:
+// eigen-smoothing of a method that is a principal component already, and
+// augmentation smoothing of a method that runs a pass per channel.
 func (o Options) Check(m Method) error {
 	if o.EigenSmooth && (m == EigenCAM || m == EigenGradCAM) {
 		return fmt.Errorf("%s is a principal component already: eigen-smoothing would change nothing", m)
+	}
+	if o.AugSmooth && m.byPasses() {
+		return fmt.Errorf("%s runs a forward pass per channel; augmentation smoothing would run each six times: leave it out", m)
 	}
 	return nil
 }

@@ -66,6 +66,10 @@ func FixedExplain(_ context.Context, m *explain.Model, img *image.RGBA, req expl
 		spread = 3
 	case cam.EigenGradCAM:
 		spread = 2.4
+	case cam.ScoreCAM:
+		spread = 1.3
+	case cam.AblationCAM:
+		spread = 0.8
 	}
 	add := func(i, rank int) {
 		data := make([]float32, w*h)

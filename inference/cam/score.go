@@ -1,0 +1,259 @@
+package cam
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"camscope/inference/tensor"
+)
+
+// ScoreOptions choose a variant of Score-CAM.
+type ScoreOptions struct {
+	// Channels, between 1 and the layer's channel count minus one, keeps
+	// only the Channels channels whose mean activation (over the grid) is
+	// highest, ties to the lower index: the fast variant. The other
+	// channels get weight 0, and the softmax runs over the kept ones. 0
+	// (or the channel count or more) keeps every channel. (The mean ranks
+	// better than the maximum: with 32 channels of MobileNet V2's 1280 the
+	// map correlates 0.96-0.99 with the exact one on the sample photos,
+	// against 0.45-0.94 by the maximum.)
+	Channels int
+	// Baseline gives the paper's weights instead of the softmax over the
+	// channels: the class probability of the masked input minus that of a
+	// blank (all-zero) input, p_k(x ∘ M_c) - p_k(0).
+	Baseline bool
+	// Progress, when set, is called after each forward pass with the
+	// number done and the number to do.
+	Progress func(done, total int)
+}
+
+// Scores are Score-CAM's forward passes on the masked inputs of one input:
+// the logits of every class, so the weights of any class follow without
+// another pass.
+//
+// Score-CAM (Wang et al. 2020), as pytorch-grad-cam computes it: each
+// channel A_c of the layer is upsampled to the input's size, bilinearly
+// with corners aligned (align_corners=True), and scaled to [0,1] by its own
+// minimum and maximum, M_c = (up(A_c) - min) / (max - min + 1e-8) (the
+// extremes of the upsampled channel: with corners aligned the inner cells
+// of the grid fall between pixels, so a peak inside is not reached); the
+// input x masked by it, x ∘ M_c (every input channel), goes through the
+// model, and s_c is the class-k logit of the result. The channel weights
+// are the softmax of s over the channels, w = softmax_c(s_c), and the map
+// is sum_c w_c A_c. The paper's variant (ScoreOptions.Baseline) weighs by
+// p_k(x ∘ M_c) - p_k(0), p the softmax over the classes. A constant
+// channel's mask is all zero, so its masked input is the blank input: that
+// pass runs once and serves every such channel. (pytorch-grad-cam gets
+// that zero mask for a channel that is zero everywhere, the usual constant
+// channel after a ReLU; for another constant a, its float32 a*(1-f) + a*f
+// may differ from a in the last bit, and those differences divided by
+// themselves plus 1e-8 make a mask of noise.)
+type Scores struct {
+	feature  *tensor.Tensor
+	kept     []int       // the channels weighed, in channel order
+	logits   [][]float32 // the logits of each kept channel's masked input
+	blank    []float32   // the logits of the blank input, when it ran
+	baseline bool
+	// Passes is the number of forward passes run.
+	Passes int
+}
+
+// maskEps is what pytorch-grad-cam adds to a channel's range before
+// dividing by it; it makes a constant channel's mask zero.
+const maskEps = 1e-8
+
+// ScoreCAM runs Score-CAM's forward passes for input x (preprocessed, as
+// given to Forward), whose activations at the explainer's layer are
+// feature ([1,C,h,w], Pass.Feature): one batch-1 pass per kept channel
+// whose activations are not constant, and one for the blank input if any
+// kept channel is constant or the options ask for the paper's baseline.
+// It stops, with ctx's error, when ctx is cancelled.
+func (e *Explainer) ScoreCAM(ctx context.Context, x, feature *tensor.Tensor, opt ScoreOptions) (*Scores, error) {
+	if len(e.Model.Inputs) != 1 {
+		return nil, fmt.Errorf("the model has %d inputs; CAMscope explains models with one image input", len(e.Model.Inputs))
+	}
+	if err := e.checkFeature(feature); err != nil {
+		return nil, err
+	}
+	if x == nil || len(x.Shape) != 4 || x.Shape[0] != 1 || x.DType != tensor.Float32 {
+		return nil, fmt.Errorf("Score-CAM masks an image input [1,C,H,W]; this model's input is %s", x)
+	}
+	h, w := feature.Shape[2], feature.Shape[3]
+	hw := h * w
+	s := &Scores{feature: feature, kept: keptChannels(feature, opt.Channels), baseline: opt.Baseline}
+	constant := func(ch int) bool {
+		lo, hi := minMax(feature.F[ch*hw : (ch+1)*hw])
+		return lo == hi
+	}
+	total := 0
+	needBlank := opt.Baseline
+	for _, ch := range s.kept {
+		if constant(ch) {
+			needBlank = true
+		} else {
+			total++
+		}
+	}
+	if needBlank {
+		total++
+	}
+	input := e.Model.Inputs[0].Name
+	forward := func(in *tensor.Tensor) ([]float32, error) {
+		out, err := e.Model.Run(ctx, map[string]*tensor.Tensor{input: in}, e.Head.Logits)
+		if err != nil {
+			return nil, err
+		}
+		s.Passes++
+		if opt.Progress != nil {
+			opt.Progress(s.Passes, total)
+		}
+		return append([]float32(nil), out[e.Head.Logits].F...), nil
+	}
+	if needBlank {
+		var err error
+		if s.blank, err = forward(tensor.New(x.Shape...)); err != nil {
+			return nil, err
+		}
+	}
+	H, W := x.Shape[2], x.Shape[3]
+	ys, xs := alignCorners(h, H), alignCorners(w, W)
+	rows := make([]float32, h*W) // the channel upsampled along x only
+	mask := make([]float32, H*W)
+	masked := tensor.New(x.Shape...)
+	s.logits = make([][]float32, len(s.kept))
+	for i, ch := range s.kept {
+		a := feature.F[ch*hw : (ch+1)*hw]
+		if constant(ch) {
+			s.logits[i] = s.blank
+			continue
+		}
+		for y := range h {
+			for X := range W {
+				rows[y*W+X] = a[y*w+xs.i0[X]]*(1-xs.f[X]) + a[y*w+xs.i1[X]]*xs.f[X]
+			}
+		}
+		for Y := range H {
+			r0, r1, f := rows[ys.i0[Y]*W:][:W], rows[ys.i1[Y]*W:][:W], ys.f[Y]
+			for X := range W {
+				mask[Y*W+X] = r0[X]*(1-f) + r1[X]*f
+			}
+		}
+		lo, hi := minMax(mask)
+		scale := 1 / (hi - lo + maskEps)
+		for j, v := range mask {
+			mask[j] = (v - lo) * scale
+		}
+		for plane := 0; plane < len(x.F); plane += H * W {
+			xp, mp := x.F[plane:plane+H*W], masked.F[plane:plane+H*W]
+			for j, m := range mask {
+				mp[j] = xp[j] * m
+			}
+		}
+		var err error
+		if s.logits[i], err = forward(masked); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// ChannelWeights returns the weight of each channel in the map of class k:
+// the softmax over the kept channels of their masked inputs' class-k
+// logits (or, with the baseline, p_k(x ∘ M_c) - p_k(0)); 0 for channels
+// the fast variant left out.
+func (s *Scores) ChannelWeights(k int) ([]float32, error) {
+	if len(s.logits) == 0 || k < 0 || k >= len(s.logits[0]) {
+		return nil, fmt.Errorf("class %d does not exist", k)
+	}
+	weights := make([]float32, s.feature.Shape[1])
+	if s.baseline {
+		blank := Softmax(s.blank)[k]
+		for i, ch := range s.kept {
+			weights[ch] = float32(Softmax(s.logits[i])[k] - blank)
+		}
+		return weights, nil
+	}
+	scores := make([]float32, len(s.kept))
+	for i := range s.kept {
+		scores[i] = s.logits[i][k]
+	}
+	for i, p := range Softmax(scores) {
+		weights[s.kept[i]] = float32(p)
+	}
+	return weights, nil
+}
+
+// Map returns the Score-CAM map of class k: sum_c w_c A_c at the layer's
+// resolution.
+func (s *Scores) Map(k int) (Map, error) {
+	weights, err := s.ChannelWeights(k)
+	if err != nil {
+		return Map{}, err
+	}
+	return weightedSum(s.feature.F, weights, s.feature.Shape[2], s.feature.Shape[3]), nil
+}
+
+// checkFeature checks that feature has the shape of the explainer's layer.
+func (e *Explainer) checkFeature(feature *tensor.Tensor) error {
+	sh, _ := e.Model.Shape(e.Layer)
+	if feature == nil || feature.DType != tensor.Float32 || !tensor.EqualShape(feature.Shape, sh) {
+		return fmt.Errorf("the feature map must be the activations of layer %q, float32%s", e.Layer, tensor.ShapeString(sh))
+	}
+	return nil
+}
+
+// keptChannels returns the channels Score-CAM weighs, in channel order:
+// all of them, or the n whose mean activation is highest.
+func keptChannels(feature *tensor.Tensor, n int) []int {
+	c, hw := feature.Shape[1], feature.Shape[2]*feature.Shape[3]
+	all := make([]int, c)
+	for i := range all {
+		all[i] = i
+	}
+	if n <= 0 || n >= c {
+		return all
+	}
+	sums := make([]float64, c)
+	for ch := range sums {
+		for _, v := range feature.F[ch*hw : (ch+1)*hw] {
+			sums[ch] += float64(v)
+		}
+	}
+	sort.SliceStable(all, func(a, b int) bool { return sums[all[a]] > sums[all[b]] })
+	kept := all[:n]
+	sort.Ints(kept)
+	return kept
+}
+
+// minMax returns the smallest and largest of v.
+func minMax(v []float32) (lo, hi float32) {
+	lo, hi = v[0], v[0]
+	for _, x := range v[1:] {
+		lo, hi = min(lo, x), max(hi, x)
+	}
+	return lo, hi
+}
+
+// axisWeights is linear interpolation along one axis: destination i is
+// source i0[i] times 1-f[i] plus source i1[i] times f[i].
+type axisWeights struct {
+	i0, i1 []int
+	f      []float32
+}
+
+// alignCorners interpolates n source samples onto dst, with the first and
+// last samples of both on each other (PyTorch's align_corners=True):
+// destination i sits at source position i*(n-1)/(dst-1).
+func alignCorners(n, dst int) axisWeights {
+	a := axisWeights{i0: make([]int, dst), i1: make([]int, dst), f: make([]float32, dst)}
+	for i := range dst {
+		var pos float64
+		if dst > 1 {
+			pos = float64(i) * float64(n-1) / float64(dst-1)
+		}
+		i0 := min(int(pos), n-1)
+		a.i0[i], a.i1[i], a.f[i] = i0, min(i0+1, n-1), float32(pos-float64(i0))
+	}
+	return a
+}
