@@ -73,8 +73,18 @@ func (a *App) CompareMethodsDialog() {
 
 // progressText says how far the run in flight is.
 func progressText(p session.Progress) string {
-	if p.Rows == 0 {
-		return "Explaining…"
+	passes := ""
+	if p.Total > 0 {
+		passes = fmt.Sprintf(" %d of %d forward passes (%d%%)", p.Done, p.Total, p.Done*100/p.Total)
 	}
-	return fmt.Sprintf("Explaining %d of %d: %s…", p.Row, p.Rows, p.Name)
+	if p.Rows <= 1 {
+		if passes == "" {
+			return "Explaining…"
+		}
+		return "Explaining:" + passes + "…"
+	}
+	if passes != "" {
+		passes = "," + passes
+	}
+	return fmt.Sprintf("Explaining %d of %d: %s%s…", p.Row, p.Rows, p.Name, passes)
 }

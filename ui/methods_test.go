@@ -280,3 +280,21 @@ func TestStartInCompareMethods(t *testing.T) {
 		t.Errorf("rows %q", rows)
 	}
 }
+
+// TestProgressText: the status says which row runs and, for a method
+// that runs a forward pass per channel, how many passes are done.
+func TestProgressText(t *testing.T) {
+	for _, c := range []struct {
+		p    session.Progress
+		want string
+	}{
+		{session.Progress{}, "Explaining…"},
+		{session.Progress{Row: 1, Rows: 1, Name: "Score-CAM", Done: 128, Total: 512}, "Explaining: 128 of 512 forward passes (25%)…"},
+		{session.Progress{Row: 2, Rows: 3, Name: "Grad-CAM++"}, "Explaining 2 of 3: Grad-CAM++…"},
+		{session.Progress{Row: 3, Rows: 3, Name: "Score-CAM", Done: 10, Total: 100}, "Explaining 3 of 3: Score-CAM, 10 of 100 forward passes (10%)…"},
+	} {
+		if got := progressText(c.p); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.p, got, c.want)
+		}
+	}
+}

@@ -26,6 +26,9 @@ type Request struct {
 	// probability over a blank input (see cam.ScoreOptions).
 	ScoreChannels int
 	ScoreBaseline bool
+	// Progress, when set, hears how many of a slow method's forward passes
+	// are done (Score-CAM's: one per channel).
+	Progress func(done, total int)
 	// Layer is the feature tensor the maps are computed on; "" is the
 	// model's discovered one (see Model.ExplainerAt).
 	Layer string
@@ -60,7 +63,7 @@ func (r Request) Validate(numClasses int) error {
 // options are the request's smoothings for an input in NHWC or not.
 func (r Request) options(nhwc bool) cam.Options {
 	return cam.Options{AugSmooth: r.AugSmooth, EigenSmooth: r.EigenSmooth, NHWC: nhwc,
-		Score: cam.ScoreOptions{Channels: r.ScoreChannels, Baseline: r.ScoreBaseline}}
+		Score: cam.ScoreOptions{Channels: r.ScoreChannels, Baseline: r.ScoreBaseline, Progress: r.Progress}}
 }
 
 // Explained is one class with its map.

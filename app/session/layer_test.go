@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"image"
 	"math"
 	"slices"
 	"strings"
@@ -174,7 +175,7 @@ func TestRunnerProgress(t *testing.T) {
 	c.next(t)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	want := []Progress{{1, 2, "Grad-CAM"}, {2, 2, "LayerCAM"}}
+	want := []Progress{{Row: 1, Rows: 2, Name: "Grad-CAM"}, {Row: 2, Rows: 2, Name: "LayerCAM"}}
 	if !slices.Equal(c.progress, want) {
 		t.Errorf("progress %v, want %v", c.progress, want)
 	}
@@ -268,5 +269,31 @@ func TestSessionCancelRestoresRequest(t *testing.T) {
 	s.Wait()
 	if n := c.count(); n != 1 {
 		t.Errorf("%d outcomes delivered, want 1 (the cancelled runs' are dropped)", n)
+	}
+}
+
+// TestRunnerPassProgress: a method that runs many forward passes reports
+// them (Score-CAM in the window: "Explaining: 120 of 512 forward
+// passes"), at most once per percent.
+func TestRunnerPassProgress(t *testing.T) {
+	c := &collector{ch: make(chan Outcome, 16)}
+	f := newFake()
+	fs := f.funcs()
+	fs.Explain = func(_ context.Context, m *explain.Model, img *image.RGBA, req explain.Request) (*explain.Result, error) {
+		for done := 1; done <= 1000; done++ {
+			req.Progress(done, 1000)
+		}
+		return &explain.Result{Model: m, Photo: img, Request: req}, nil
+	}
+	r := NewRunner(fs, c.deliver)
+	r.Submit(Job{PhotoPath: "p.png", Models: []*explain.Model{camModel("a")}, Request: explain.Request{TopK: 1, Method: cam.ScoreCAM}})
+	c.next(t)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n := len(c.progress); n < 2 || n > 101 {
+		t.Fatalf("%d progress reports for 1000 passes, want one per percent", n)
+	}
+	if last := c.progress[len(c.progress)-1]; last.Done != 1000 || last.Total != 1000 || last.Row != 1 || last.Rows != 1 {
+		t.Errorf("last report %+v", last)
 	}
 }

@@ -77,10 +77,26 @@ type Outcome struct {
 	Progress Progress
 }
 
-// Progress is how far a job of several rows is.
+// Progress is how far a job of several rows, or a slow method, is.
 type Progress struct {
 	Row, Rows int    // explaining row Row (from 1) of Rows
 	Name      string // the row's model or method
+	// Done of Total forward passes of a method that runs many (Score-CAM);
+	// 0 of 0 otherwise.
+	Done, Total int
+}
+
+// passProgress reports a slow method's passes as at's Done and Total, at
+// most once per percent so that the window is not flooded.
+func passProgress(at Progress, progress func(Progress)) func(done, total int) {
+	last := -1
+	return func(done, total int) {
+		if pct := done * 100 / max(total, 1); pct != last {
+			last = pct
+			at.Done, at.Total = done, total
+			progress(at)
+		}
+	}
 }
 
 // Funcs are the runner's steps; tests replace them with fakes.
@@ -319,9 +335,11 @@ func (r *Runner) run(ctx context.Context, job Job, progress func(Progress)) (out
 		if req.TopK == 0 && len(req.Classes) == 0 {
 			req.TopK = explain.DefaultTopK
 		}
+		at := Progress{Row: i + 1, Rows: len(rows), Name: row.name}
 		if len(rows) > 1 {
-			progress(Progress{Row: i + 1, Rows: len(rows), Name: row.name})
+			progress(at)
 		}
+		req.Progress = passProgress(at, progress)
 		res, err := r.funcs.Explain(ctx, row.m, out.Photo.Image, req)
 		if err != nil {
 			if !errors.Is(err, context.Canceled) {
