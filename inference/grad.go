@@ -14,8 +14,8 @@ import (
 // Tape is one forward pass recorded for reverse-mode differentiation of
 // tensor To with respect to tensor Wrt (and the other tensors of WrtAll):
 // the steps on the paths between them and the values they read and wrote.
-// It is immutable once made, so several Backward calls (one per class, say)
-// may run at once.
+// It is immutable once made, so several BackwardAll calls (one per class,
+// say) may run at once.
 type Tape struct {
 	Wrt, To string
 	// WrtAll are the tensors one backward pass gives the gradient at
@@ -28,8 +28,8 @@ type Tape struct {
 	values map[string]*tensor.Tensor // every tensor the steps read or write
 }
 
-// ErrNoGradient is wrapped by the errors of Forward and Backward when a
-// gradient cannot be computed between the chosen tensors.
+// ErrNoGradient is wrapped by the errors of ForwardAll and BackwardAll when
+// a gradient cannot be computed between the chosen tensors.
 var ErrNoGradient = errors.New("no gradient")
 
 // gradPath returns the steps on paths from any tensor of wrt to to, in
@@ -102,17 +102,12 @@ func (m *Model) gradPath(wrt []string, to string) ([]*step, map[string]bool, err
 	return path, varies, nil
 }
 
-// Forward runs the model like Run (returning the graph outputs, each tensor
-// named in keep, and wrt and to) and records what the backward pass from to
-// to wrt needs.
-func (m *Model) Forward(ctx context.Context, inputs map[string]*tensor.Tensor, wrt, to string, keep ...string) (*Tape, map[string]*tensor.Tensor, error) {
-	return m.ForwardAll(ctx, inputs, []string{wrt}, to, keep...)
-}
-
-// ForwardAll is Forward for several tensors at once: one backward pass of
+// ForwardAll runs the model like Run (returning the graph outputs, each
+// tensor named in keep, each tensor of wrt and to) and records what the
+// backward pass from to to the tensors of wrt needs: one backward pass of
 // its tape (BackwardAll) gives the gradient at each tensor of wrt, which
-// must not repeat. Where one of them depends on another, the earlier one's
-// gradient is the whole gradient, through the later one too.
+// must not be empty nor repeat. Where one of them depends on another, the
+// earlier one's gradient is the whole gradient, through the later one too.
 func (m *Model) ForwardAll(ctx context.Context, inputs map[string]*tensor.Tensor, wrt []string, to string, keep ...string) (*Tape, map[string]*tensor.Tensor, error) {
 	if len(wrt) == 0 {
 		return nil, nil, fmt.Errorf("%s: %w: no tensor to differentiate with respect to", m.Name, ErrNoGradient)
@@ -176,25 +171,11 @@ func (t *Tape) value(name string) *tensor.Tensor {
 	return t.m.consts[name]
 }
 
-// Backward returns the gradient with respect to Wrt of the scalar whose
-// gradient with respect to To is seed (for one logit: a one-hot seed).
-func (t *Tape) Backward(seed *tensor.Tensor) (*tensor.Tensor, error) {
-	return t.BackwardContext(context.Background(), seed)
-}
-
-// BackwardContext is Backward that stops early, with ctx's error, when ctx
-// is cancelled (a backward pass from the logits to an early layer runs over
-// most of the network).
-func (t *Tape) BackwardContext(ctx context.Context, seed *tensor.Tensor) (*tensor.Tensor, error) {
-	gs, err := t.BackwardAll(ctx, seed)
-	if err != nil {
-		return nil, err
-	}
-	return gs[0], nil
-}
-
-// BackwardAll is BackwardContext giving, from one pass, the gradient at
-// each tensor of WrtAll, in its order.
+// BackwardAll returns, from one pass, the gradient at each tensor of
+// WrtAll, in its order, of the scalar whose gradient with respect to To is
+// seed (for one logit: a one-hot seed). It stops early, with ctx's error,
+// when ctx is cancelled (a backward pass from the logits to an early layer
+// runs over most of the network).
 func (t *Tape) BackwardAll(ctx context.Context, seed *tensor.Tensor) ([]*tensor.Tensor, error) {
 	toShape := t.m.shapes[t.To]
 	if seed == nil || seed.DType != tensor.Float32 || !tensor.EqualShape(seed.Shape, toShape) {
@@ -269,18 +250,9 @@ func addTensors(a, b *tensor.Tensor) *tensor.Tensor {
 	return out
 }
 
-// GradOfLogit returns the gradient of element k of To (logit k of a
-// [1,K] or [1,K,1,1] logits tensor) with respect to Wrt.
-func (t *Tape) GradOfLogit(k int) (*tensor.Tensor, error) {
-	gs, err := t.GradsOfLogit(k)
-	if err != nil {
-		return nil, err
-	}
-	return gs[0], nil
-}
-
-// GradsOfLogit is GradOfLogit at each tensor of WrtAll, from one backward
-// pass.
+// GradsOfLogit returns the gradient of element k of To (logit k of a
+// [1,K] or [1,K,1,1] logits tensor) at each tensor of WrtAll, in its
+// order, from one backward pass.
 func (t *Tape) GradsOfLogit(k int) ([]*tensor.Tensor, error) {
 	shape := t.m.shapes[t.To]
 	n := tensor.Size(shape)

@@ -26,15 +26,16 @@ func TestGradReference(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			mt := meta[name]
 			m := sharedModel(t, "reference", name)
-			tape, _, err := m.Forward(context.Background(), map[string]*tensor.Tensor{m.Inputs[0].Name: input}, mt.FeatTensor.Tensor, logitsName)
+			tape, _, err := m.ForwardAll(context.Background(), map[string]*tensor.Tensor{m.Inputs[0].Name: input}, []string{mt.FeatTensor.Tensor}, logitsName)
 			if err != nil {
 				t.Fatal(err)
 			}
 			start := time.Now()
-			grad, err := tape.GradOfLogit(mt.GradK)
+			grads, err := tape.GradsOfLogit(mt.GradK)
 			if err != nil {
 				t.Fatal(err)
 			}
+			grad := grads[0]
 			t.Logf("backward from the logits to %s: %v over %d steps", tensor.ShapeString(grad.Shape), time.Since(start), len(tape.steps))
 			want := sharedNpy(t, "reference", name+"_grad.npy")
 			d := maxAbsDiff(t, grad, want)
@@ -42,10 +43,11 @@ func TestGradReference(t *testing.T) {
 			if d > 1e-4*mt.GradMax {
 				t.Errorf("gradient differs from PyTorch by %g (limit %g)", d, 1e-4*mt.GradMax)
 			}
-			other, err := tape.GradOfLogit((mt.GradK + 1) % tensor.Size(m.Outputs[0].Shape))
+			others, err := tape.GradsOfLogit((mt.GradK + 1) % tensor.Size(m.Outputs[0].Shape))
 			if err != nil {
 				t.Fatal(err)
 			}
+			other := others[0]
 			if d := maxAbsDiff(t, other, want); d <= 1e-4*mt.GradMax {
 				t.Errorf("the gradient of another class matches PyTorch's too (differs by %g): the check cannot tell classes apart", d)
 			}
@@ -83,15 +85,16 @@ func TestGradInnerLayer(t *testing.T) {
 		t.Run(c.model+c.wrt, func(t *testing.T) {
 			m := sharedModel(t, "reference", c.model)
 			k := meta[c.model].GradK
-			tape, out, err := m.Forward(context.Background(), map[string]*tensor.Tensor{m.Inputs[0].Name: input}, c.wrt, logitsName)
+			tape, out, err := m.ForwardAll(context.Background(), map[string]*tensor.Tensor{m.Inputs[0].Name: input}, []string{c.wrt}, logitsName)
 			if err != nil {
 				t.Fatal(err)
 			}
 			start := time.Now()
-			grad, err := tape.GradOfLogit(k)
+			grads, err := tape.GradsOfLogit(k)
 			if err != nil {
 				t.Fatal(err)
 			}
+			grad := grads[0]
 			t.Logf("backward from the logits to %s: %v over %d steps", tensor.ShapeString(grad.Shape), time.Since(start), len(tape.steps))
 			tol := c.tol
 			if tol == 0 {
@@ -198,7 +201,7 @@ func TestGradConcurrentBackward(t *testing.T) {
 	}
 	for _, c := range cases {
 		m := sharedModel(t, "reference", c.model)
-		tape, _, err := m.Forward(context.Background(), map[string]*tensor.Tensor{m.Inputs[0].Name: input}, c.wrt, logitsName)
+		tape, _, err := m.ForwardAll(context.Background(), map[string]*tensor.Tensor{m.Inputs[0].Name: input}, []string{c.wrt}, logitsName)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -208,19 +211,26 @@ func TestGradConcurrentBackward(t *testing.T) {
 
 func checkConcurrentBackward(t *testing.T, tape *Tape) {
 	t.Helper()
-	var err error
 	classes := []int{0, 1, 119, 500, 999}
 	serial := make([]*tensor.Tensor, len(classes))
 	for i, k := range classes {
-		if serial[i], err = tape.GradOfLogit(k); err != nil {
+		gs, err := tape.GradsOfLogit(k)
+		if err != nil {
 			t.Fatal(err)
 		}
+		serial[i] = gs[0]
 	}
 	parallel := make([]*tensor.Tensor, len(classes))
 	errs := make([]error, len(classes))
 	var wg sync.WaitGroup
 	for i, k := range classes {
-		wg.Go(func() { parallel[i], errs[i] = tape.GradOfLogit(k) })
+		wg.Go(func() {
+			gs, err := tape.GradsOfLogit(k)
+			if err == nil {
+				parallel[i] = gs[0]
+			}
+			errs[i] = err
+		})
 	}
 	wg.Wait()
 	for i := range classes {
@@ -233,7 +243,7 @@ func checkConcurrentBackward(t *testing.T, tape *Tape) {
 			t.Errorf("class %d: concurrent gradient differs by %g", classes[i], d)
 		}
 	}
-	if _, err := tape.GradOfLogit(1000); err == nil {
+	if _, err := tape.GradsOfLogit(1000); err == nil {
 		t.Error("class 1000 of 1000 accepted")
 	}
 }
@@ -290,21 +300,22 @@ func TestGradErrors(t *testing.T) {
 				t.Fatalf("error %v, want one containing %q", err, c.want)
 			}
 			x := tensor.New(1, 3, 4, 4)
-			if _, _, err := m.Forward(context.Background(), map[string]*tensor.Tensor{"x": x}, c.wrt, c.to); err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Errorf("Forward: error %v, want one containing %q", err, c.want)
+			if _, _, err := m.ForwardAll(context.Background(), map[string]*tensor.Tensor{"x": x}, []string{c.wrt}, c.to); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("ForwardAll: error %v, want one containing %q", err, c.want)
 			}
 		})
 	}
 	// Gradient after Hardmax: d mean(e_k) / d e = 1/16 on channel k only.
 	x := tensor.New(1, 3, 4, 4)
-	tape, _, err := m.Forward(context.Background(), map[string]*tensor.Tensor{"x": x}, "e", "logits")
+	tape, _, err := m.ForwardAll(context.Background(), map[string]*tensor.Tensor{"x": x}, []string{"e"}, "logits")
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := tape.GradOfLogit(1)
+	gs, err := tape.GradsOfLogit(1)
 	if err != nil {
 		t.Fatal(err)
 	}
+	g := gs[0]
 	for i, v := range g.F {
 		want := float32(0)
 		if i >= 16 {
@@ -314,12 +325,12 @@ func TestGradErrors(t *testing.T) {
 			t.Fatalf("gradient[%d] = %g, want %g", i, v, want)
 		}
 	}
-	if _, err := tape.Backward(tensor.New(1, 3)); err == nil {
+	if _, err := tape.BackwardAll(context.Background(), tensor.New(1, 3)); err == nil {
 		t.Error("a seed of the wrong shape was accepted")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := tape.BackwardContext(ctx, tensor.New(1, 2)); !errors.Is(err, context.Canceled) {
+	if _, err := tape.BackwardAll(ctx, tensor.New(1, 2)); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled backward pass: error %v", err)
 	}
 }
@@ -351,14 +362,15 @@ func TestGradMultiOutput(t *testing.T) {
 	for i := range x.F {
 		x.F[i] = float32(rng.Float64()*2 - 1)
 	}
-	tape, out, err := m.Forward(context.Background(), map[string]*tensor.Tensor{"x": x}, "x", "logits")
+	tape, out, err := m.ForwardAll(context.Background(), map[string]*tensor.Tensor{"x": x}, []string{"x"}, "logits")
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := tape.GradOfLogit(1)
+	gs, err := tape.GradsOfLogit(1)
 	if err != nil {
 		t.Fatal(err)
 	}
+	g := gs[0]
 	// logit 1 = mean(x[:,1] * x[:,3]): d/dx[:,1] = x[:,3]/9, d/dx[:,3] = x[:,1]/9.
 	for i := range g.F {
 		ch, p := i/9, i%9
@@ -379,21 +391,21 @@ func TestGradMultiOutput(t *testing.T) {
 	}
 }
 
-// BenchmarkGradOfLogit times one backward pass of Grad-CAM on resnet18 from
+// BenchmarkGradsOfLogit times one backward pass of Grad-CAM on resnet18 from
 // the logits to the CAM layer (the head) and to a layer inside the last
 // stage, the forward pass done once.
-func BenchmarkGradOfLogit(b *testing.B) {
+func BenchmarkGradsOfLogit(b *testing.B) {
 	input := sharedNpy(b, "reference", "input.npy")
 	m := sharedModel(b, "reference", "resnet18")
 	for name, wrt := range map[string]string{"head": readReferenceMeta(b)["resnet18"].FeatTensor.Tensor, "layer4.0": "/layer4/layer4.0/relu_1/Relu_output_0", "layer3.1": "/layer3/layer3.1/relu_1/Relu_output_0"} {
 		b.Run(name, func(b *testing.B) {
-			tape, _, err := m.Forward(context.Background(), map[string]*tensor.Tensor{m.Inputs[0].Name: input}, wrt, logitsName)
+			tape, _, err := m.ForwardAll(context.Background(), map[string]*tensor.Tensor{m.Inputs[0].Name: input}, []string{wrt}, logitsName)
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := tape.GradOfLogit(238); err != nil {
+				if _, err := tape.GradsOfLogit(238); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -402,8 +414,8 @@ func BenchmarkGradOfLogit(b *testing.B) {
 }
 
 // Replay recomputes To with Wrt replaced by x and everything else as
-// recorded: the forward function that Backward differentiates, for checking
-// gradients by finite differences.
+// recorded: the forward function that BackwardAll differentiates, for
+// checking gradients by finite differences.
 func (t *Tape) Replay(x *tensor.Tensor) (*tensor.Tensor, error) {
 	if x == nil || !tensor.EqualShape(x.Shape, t.m.shapes[t.Wrt]) {
 		return nil, fmt.Errorf("%s: replay: the value of %q must have shape %s", t.m.Name, t.Wrt, tensor.ShapeString(t.m.shapes[t.Wrt]))
@@ -461,17 +473,18 @@ func TestGradSeveralTensors(t *testing.T) {
 		t.Fatalf("%d gradients for %d tensors", len(gs), len(wrt))
 	}
 	for i, w := range wrt {
-		one, oneOut, err := m.Forward(context.Background(), feed, w, logitsName)
+		one, oneOut, err := m.ForwardAll(context.Background(), feed, []string{w}, logitsName)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if d := maxAbsDiff(t, out[w], oneOut[w]); d != 0 {
 			t.Errorf("%s: the recorded activations differ by %g", w, d)
 		}
-		want, err := one.GradOfLogit(k)
+		wants, err := one.GradsOfLogit(k)
 		if err != nil {
 			t.Fatal(err)
 		}
+		want := wants[0]
 		if d, scale := maxAbsDiff(t, gs[i], want), maxAbs(want.F); d > 1e-6*float64(scale) || scale == 0 {
 			t.Errorf("%s: the gradient differs from a one-layer tape's by %g (largest %g)", w, d, scale)
 		}

@@ -2,7 +2,7 @@
 // that package decode reads from an ONNX file (or package tflite from a
 // TensorFlow Lite one), fuses nodes (fuse.go),
 // builds their operators from package ops and folds constants (prepare.go);
-// Run executes it (run.go), and Forward records a run that Backward
+// Run executes it (run.go), and ForwardAll records a run that BackwardAll
 // differentiates (grad.go). Nodes gives a read-only view of the graph,
 // which package cam reads to find a classifier's head.
 package inference

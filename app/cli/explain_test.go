@@ -444,10 +444,11 @@ func TestExplainSeveralLayersSmoothed(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, c := range rep.Classes {
-				want, err := p.ChannelWeights(c.Index)
+				_, ws, err := p.MapAndWeights(c.Index)
 				if err != nil {
 					t.Fatal(err)
 				}
+				want := ws[0]
 				if len(c.ChannelWeights) != 2 || !slices.Equal(c.ChannelWeights[i], want) {
 					t.Errorf("class %d, layer %s: the report's channel weights are not the layer's (%d lists)", c.Index, layer, len(c.ChannelWeights))
 				}

@@ -161,13 +161,3 @@ func (a *Ablation) ChannelWeights(k int) ([]float32, error) {
 	}
 	return weights, nil
 }
-
-// Map returns the Ablation-CAM map of class k: sum_c w_c A_c at the layer's
-// resolution.
-func (a *Ablation) Map(k int) (Map, error) {
-	weights, err := a.ChannelWeights(k)
-	if err != nil {
-		return Map{}, err
-	}
-	return weightedSum(a.feature.F, weights, a.feature.Shape[2], a.feature.Shape[3]), nil
-}

@@ -103,7 +103,7 @@ func TestAblationCAMMatchesPlainLoop(t *testing.T) {
 					weights[i] = (y[k] - ablated[i][k]) / y[k]
 				}
 				if c.layer == "" {
-					got, err := a.Map(k)
+					got, err := channelMap(a, a.feature, k)
 					if err != nil {
 						t.Fatal(err)
 					}

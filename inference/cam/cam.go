@@ -133,7 +133,7 @@ func ParseMethod(s string) (Method, error) {
 }
 
 // needsGradient reports whether the method's maps need the gradient of
-// the logit, and so a tape (Model.Forward) rather than a plain Run.
+// the logit, and so a tape (Model.ForwardAll) rather than a plain Run.
 func (m Method) needsGradient() bool {
 	return m != CAM && m != EigenCAM && m != ScoreCAM && m != AblationCAM
 }
@@ -362,21 +362,20 @@ type Map struct {
 	Data []float32
 }
 
-// ErrNotChannelWeighted is returned by ChannelWeights for the methods
-// whose map is not a weighted sum of the feature channels (HiResCAM,
-// LayerCAM, Eigen-CAM, EigenGrad-CAM).
-var ErrNotChannelWeighted = errors.New("the method does not weight channels")
-
 // Map computes the map of class k with the pass's method and options.
 func (p *Pass) Map(k int) (Map, error) {
 	m, _, err := p.MapAndWeights(k)
 	return m, err
 }
 
-// MapAndWeights is Map with, for a method that weights channels (see
-// ChannelWeights), the weights of each layer of the explainer for the
-// input as given (nil for the other methods), from the same backward
-// pass as the map.
+// MapAndWeights is Map with, for a method whose map is a weighted sum of
+// the feature channels, the weight of each channel of each layer of the
+// explainer in the map of class k, for the input as given, from the same
+// backward pass as the map: the head's weights W[k,:] for CAM, and for
+// Grad-CAM, Grad-CAM++, XGrad-CAM, Score-CAM and Ablation-CAM the weights
+// their definitions give (see the Method constants). The other methods
+// (HiResCAM, LayerCAM, Eigen-CAM, EigenGrad-CAM) compute their map
+// position by position and have none: nil.
 func (p *Pass) MapAndWeights(k int) (Map, [][]float32, error) {
 	if err := p.checkClass(k); err != nil {
 		return Map{}, nil, err
@@ -389,36 +388,6 @@ func (p *Pass) MapAndWeights(k int) (Map, [][]float32, error) {
 		return Map{W: p.eigen.W, H: p.eigen.H, Data: slices.Clone(p.eigen.Data)}, nil, nil
 	}
 	return p.smoothed(k)
-}
-
-// ChannelWeights returns the weight of each feature channel of the
-// explainer's Layer in the map of class k, for the input as given: the
-// head's weights W[k,:] for CAM, and for Grad-CAM, Grad-CAM++ and
-// XGrad-CAM the weights their definitions give (see the Method
-// constants). The other methods have none: ErrNotChannelWeighted.
-func (p *Pass) ChannelWeights(k int) ([]float32, error) {
-	if err := p.checkClass(k); err != nil {
-		return nil, err
-	}
-	if !p.method.channelWeighted() {
-		return nil, fmt.Errorf("%w: %s computes its map position by position", ErrNotChannelWeighted, p.method)
-	}
-	r := p.runs[0]
-	var grad *tensor.Tensor
-	if p.method.needsGradient() {
-		grads, err := r.tape.GradsOfLogit(k)
-		if err != nil {
-			return nil, err
-		}
-		grad = grads[0]
-	}
-	return p.weights(r.feats[0], grad, k)
-}
-
-// channelWeighted reports whether the method's map is a weighted sum of
-// the feature channels.
-func (m Method) channelWeighted() bool {
-	return m == CAM || m == GradCAM || m == GradCAMPlusPlus || m == XGradCAM || m.byPasses()
 }
 
 // weights are the channel weights of class k of a channel-weighting

@@ -79,10 +79,11 @@ func TestGradCAMWeightsMatchReference(t *testing.T) {
 				t.Fatal(err)
 			}
 			k := meta[name].GradK
-			got, err := p.ChannelWeights(k)
+			_, ws, err := p.MapAndWeights(k)
 			if err != nil {
 				t.Fatal(err)
 			}
+			got := ws[0]
 			grad := readNpy(t, "reference", name+"_grad.npy")
 			hw := grad.Shape[2] * grad.Shape[3]
 			for ch := range got {
@@ -96,11 +97,11 @@ func TestGradCAMWeightsMatchReference(t *testing.T) {
 				}
 			}
 			if e.Head.Weights != nil {
-				g, err := p.runs[0].tape.GradOfLogit(k)
+				gs, err := p.runs[0].tape.GradsOfLogit(k)
 				if err != nil {
 					t.Fatal(err)
 				}
-				checkClosedForm(t, e.Head, p.Feature, g, k)
+				checkClosedForm(t, e.Head, p.Feature, gs[0], k)
 			}
 		})
 	}

@@ -2,7 +2,6 @@ package cam
 
 import (
 	"context"
-	"errors"
 	"math"
 	"testing"
 )
@@ -50,15 +49,18 @@ func TestGradientMethodsMatchReference(t *testing.T) {
 				if worst, scale := maxAbsDiff(got.Data, want); worst > 1e-4*scale {
 					t.Errorf("%s: the map differs from the definition by %g (map max %g)", method, worst, scale)
 				}
-				_, err = p.ChannelWeights(k)
+				_, ws, err := p.MapAndWeights(k)
+				if err != nil {
+					t.Fatalf("%s: MapAndWeights: %v", method, err)
+				}
 				switch method {
 				case GradCAMPlusPlus, XGradCAM:
-					if err != nil {
-						t.Errorf("%s: ChannelWeights: %v", method, err)
+					if len(ws) != 1 || len(ws[0]) != c {
+						t.Errorf("%s: MapAndWeights gives %d layers of weights, want one of %d channels", method, len(ws), c)
 					}
 				default:
-					if !errors.Is(err, ErrNotChannelWeighted) {
-						t.Errorf("%s: ChannelWeights error %v, want ErrNotChannelWeighted", method, err)
+					if ws != nil {
+						t.Errorf("%s: MapAndWeights gives %d layers of weights, want none (nil)", method, len(ws))
 					}
 				}
 				if method == EigenCAM {

@@ -184,16 +184,6 @@ func (s *Scores) ChannelWeights(k int) ([]float32, error) {
 	return weights, nil
 }
 
-// Map returns the Score-CAM map of class k: sum_c w_c A_c at the layer's
-// resolution.
-func (s *Scores) Map(k int) (Map, error) {
-	weights, err := s.ChannelWeights(k)
-	if err != nil {
-		return Map{}, err
-	}
-	return weightedSum(s.feature.F, weights, s.feature.Shape[2], s.feature.Shape[3]), nil
-}
-
 // checkFeature checks that feature has the shape of the explainer's layer.
 func (e *Explainer) checkFeature(feature *tensor.Tensor) error {
 	sh, _ := e.Model.Shape(e.Layer)

@@ -42,7 +42,7 @@ func BenchmarkScoreCAM(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := s.Map(k); err != nil {
+				if _, err := channelMap(s, s.feature, k); err != nil {
 					b.Fatal(err)
 				}
 				passes += s.Passes
@@ -78,7 +78,7 @@ func BenchmarkAblationCAM(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := a.Map(k); err != nil {
+				if _, err := channelMap(a, a.feature, k); err != nil {
 					b.Fatal(err)
 				}
 			}

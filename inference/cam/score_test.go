@@ -212,12 +212,12 @@ func checkScoreCAM(t *testing.T, model string, channels int) {
 			scores[i] = l[k]
 			base[i] = plainSoftmax(l)[k] - pBlank
 		}
-		got, err := soft.Map(k)
+		got, err := channelMap(soft, soft.feature, k)
 		if err != nil {
 			t.Fatal(err)
 		}
 		checkMap(t, "softmax over channels", got, plainMap(feat, kept, plainSoftmax(scores)))
-		got, err = paper.Map(k)
+		got, err = channelMap(paper, paper.feature, k)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -314,11 +314,11 @@ func TestScoreCAMFastVariant(t *testing.T) {
 				t.Errorf("the fast variant ran %d passes, the exact one %d: not 10 times fewer", fast.Passes, exact.Passes)
 			}
 			k := p.Top(1)[0].Index
-			a, err := exact.Map(k)
+			a, err := channelMap(exact, exact.feature, k)
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, err := fast.Map(k)
+			b, err := channelMap(fast, fast.feature, k)
 			if err != nil {
 				t.Fatal(err)
 			}
