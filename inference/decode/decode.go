@@ -121,6 +121,10 @@ func Read(data []byte, opt Options) (*Graph, error) {
 		}
 	}
 
+	data, err = readable(data)
+	if err != nil {
+		return nil, fmt.Errorf("CAMscope cannot read a value in the model: %w", err)
+	}
 	dec := newDecoded()
 	if err := decode(dec, data); err != nil {
 		return nil, err
