@@ -23,7 +23,7 @@ import (
 // Opset range this engine implements for the default ONNX domain.
 const (
 	MinOpset = 7
-	MaxOpset = 18
+	MaxOpset = 21
 )
 
 // Errors that Read wraps, for callers that branch on the kind of failure.
