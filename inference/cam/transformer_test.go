@@ -3,10 +3,13 @@ package cam
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
+	"camscope/inference"
 	"camscope/inference/internal/shareddata"
+	"camscope/inference/onnxpb"
 	"camscope/inference/tensor"
 )
 
@@ -148,5 +151,114 @@ func TestTransformerLayers(t *testing.T) {
 	lo, hi := minMax(m.Data)
 	if !(hi > lo) || math.IsNaN(float64(hi)) {
 		t.Errorf("Ablation-CAM map in [%g, %g]", lo, hi)
+	}
+}
+
+// tinyViT is a two-token (DeiT-like) transformer of one block, exported as
+// at opset 11: patch-embedding Conv (4x4 patches of an 8x8 input: a 2x2
+// grid), two extra tokens, LayerNorm spelled out (ReduceMean, Sub, Mul,
+// ReduceMean, Add, Sqrt, Div, Mul, Add), one attention (MatMul, Softmax,
+// MatMul), a residual Add, and a head on the tokens' mean.
+func tinyViT(t *testing.T) *inference.Model {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(3, 4))
+	vals := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.Float64()*2 - 1)
+		}
+		return v
+	}
+	node := func(op string, in []string, out string, attrs ...onnxpb.Attr) onnxpb.Node {
+		return onnxpb.Node{Name: out, OpType: op, Inputs: in, Outputs: []string{out}, Attrs: attrs}
+	}
+	om := &onnxpb.Model{Opset: 11, Graph: onnxpb.Graph{
+		Name: "tiny_vit",
+		Nodes: []onnxpb.Node{
+			node("Conv", []string{"x", "P"}, "patches", onnxpb.Ints("strides", 4, 4)),
+			node("Flatten", []string{"patches"}, "flat", onnxpb.Int("axis", 2)),
+			node("Unsqueeze", []string{"flat"}, "chw", onnxpb.Ints("axes", 0)),
+			node("Transpose", []string{"chw"}, "tok", onnxpb.Ints("perm", 0, 2, 1)),
+			node("Concat", []string{"extra", "tok"}, "t", onnxpb.Int("axis", 1)),
+			node("ReduceMean", []string{"t"}, "mu", onnxpb.Ints("axes", -1)),
+			node("Sub", []string{"t", "mu"}, "d"),
+			node("Mul", []string{"d", "d"}, "sq"),
+			node("ReduceMean", []string{"sq"}, "var", onnxpb.Ints("axes", -1)),
+			node("Add", []string{"var", "eps"}, "ve"),
+			node("Sqrt", []string{"ve"}, "sd"),
+			node("Div", []string{"d", "sd"}, "n"),
+			node("Mul", []string{"n", "gamma"}, "g"),
+			node("Add", []string{"g", "beta"}, "ln"),
+			node("Transpose", []string{"ln"}, "lnT", onnxpb.Ints("perm", 0, 2, 1)),
+			node("MatMul", []string{"ln", "lnT"}, "scores"),
+			node("Softmax", []string{"scores"}, "attn", onnxpb.Int("axis", 2)),
+			node("MatMul", []string{"attn", "ln"}, "o"),
+			node("Add", []string{"t", "o"}, "r"),
+			node("ReduceMean", []string{"r"}, "pooled", onnxpb.Ints("axes", 1), onnxpb.Int("keepdims", 0)),
+			node("Gemm", []string{"pooled", "W"}, "logits", onnxpb.Int("transB", 1)),
+		},
+		Initializers: []onnxpb.Tensor{
+			{Name: "P", Dims: []int64{4, 3, 4, 4}, Data: vals(4 * 3 * 16)},
+			{Name: "extra", Dims: []int64{1, 2, 4}, Data: vals(8)},
+			{Name: "eps", Dims: []int64{1}, Data: []float32{1e-5}},
+			{Name: "gamma", Dims: []int64{4}, Data: vals(4)},
+			{Name: "beta", Dims: []int64{4}, Data: vals(4)},
+			{Name: "W", Dims: []int64{3, 4}, Data: vals(12)},
+		},
+		Inputs:  []onnxpb.ValueInfo{{Name: "x", Dims: []int64{1, 3, 8, 8}}},
+		Outputs: []onnxpb.ValueInfo{{Name: "logits", Dims: []int64{1, 3}}},
+	}}
+	data, err := om.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := inference.LoadBytes("tiny_vit.onnx", data, inference.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestTinyViTSpelledOutLayerNorm: discovery takes the spelled-out
+// LayerNorm before the last attention as the layer, drops DeiT's two extra
+// tokens, and Grad-CAM's weights are the grid means of the gradient at the
+// patch tokens.
+func TestTinyViTSpelledOutLayerNorm(t *testing.T) {
+	m := tinyViT(t)
+	e, err := New(m, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Layer != "ln" || !slices.Equal(e.Head.FeatureShape, []int{1, 4, 2, 2}) || e.Head.Weights != nil {
+		t.Fatalf("layer %q %v (CAM weights %v), want ln on a 2x2 grid of 4 channels without CAM", e.Layer, e.Head.FeatureShape, e.Head.Weights != nil)
+	}
+	x := tensor.New(1, 3, 8, 8)
+	for i := range x.F {
+		x.F[i] = float32(i%7) - 3
+	}
+	p, err := e.Forward(context.Background(), x, GradCAM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	weights, err := p.ChannelWeights(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tape, _, err := m.Forward(context.Background(), map[string]*tensor.Tensor{"x": x}, "ln", "logits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := tape.GradOfLogit(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for c, w := range weights {
+		var want float64
+		for pos := range 4 {
+			want += float64(g.F[(2+pos)*4+c]) / 4
+		}
+		if math.Abs(float64(w)-want) > 1e-6 {
+			t.Errorf("channel %d: weight %g, want %g", c, w, want)
+		}
 	}
 }
