@@ -102,6 +102,10 @@ type einsumPlan struct {
 	outStr   []int
 }
 
+// maxEinsumSteps caps the combinations of label values one Einsum loops
+// over (its inputs can be small and the loop huge: "i,j,k,l").
+const maxEinsumSteps = 1 << 32
+
 func (e *einsum) plan(inputs []*tensor.Tensor) (*einsumPlan, error) {
 	if len(inputs) != len(e.terms) {
 		return nil, fmt.Errorf("Einsum: the equation has %d inputs, the node %d", len(e.terms), len(inputs))
@@ -163,6 +167,13 @@ func (e *einsum) plan(inputs []*tensor.Tensor) (*einsumPlan, error) {
 				return nil, fmt.Errorf("Einsum: dimension %d of input %d has size %d where the equation's label has %d", d, i, s, p.sizes[l])
 			}
 		}
+	}
+	steps := 1
+	for _, n := range p.sizes {
+		if n != 0 && steps > maxEinsumSteps/n {
+			return nil, fmt.Errorf("Einsum: the equation multiplies over %s label values, more than the %d products CAMscope computes in one operator", tensor.ShapeString(p.sizes), maxEinsumSteps)
+		}
+		steps *= n
 	}
 	var outDims []int
 	if e.output != nil {

@@ -35,6 +35,11 @@ func TestEinsum(t *testing.T) {
 	expect(t, call{op: "Einsum", attrs: Attrs{"equation": "ji"}}.run(t, x)[0], f32(dims(3, 2), 1, 4, 2, 5, 3, 6), 0)
 	expect(t, call{op: "Einsum", attrs: Attrs{"equation": "ij->"}}.run(t, x)[0], f32(nil, 21), 0)
 
+	v := tensor.New(300)
+	if _, err := (call{op: "Einsum", attrs: Attrs{"equation": "i,j,k,l->"}}).try(v, v, v, v); err == nil || !strings.Contains(err.Error(), "more than the") {
+		t.Errorf("an Einsum of 300^4 products: error %v", err)
+	}
+
 	for eq, says := range map[string]string{
 		"ij->k":     `output letter 'k' is in no input`,
 		"i...j...":  "two ellipses",
