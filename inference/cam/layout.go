@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"camscope/inference"
 	"camscope/inference/tensor"
 )
 
@@ -134,4 +135,16 @@ func (g *graph) patchGrid(t int) (h, w int, ok bool) {
 		return 0, 0, false
 	}
 	return 0, 0, false
+}
+
+// Grid returns the width and height of the grid the maps of layer are on
+// (a transformer's patch grid, a channels-last map's rows and columns);
+// ok is false when no map can be computed on layer.
+func Grid(m *inference.Model, layer string) (w, h int, ok bool) {
+	g := &graph{m: m, nodes: m.Nodes()}
+	l, err := g.layoutOf(layer)
+	if err != nil {
+		return 0, 0, false
+	}
+	return l.w, l.h, true
 }

@@ -127,7 +127,14 @@ func TestTransformerLayers(t *testing.T) {
 	if len(layers) < 10 || discovered != 1 || !layers[len(layers)-1].Discovered {
 		t.Errorf("ViT: %d layers, %d discovered, want the discovered one last", len(layers), discovered)
 	}
-	swin := Layers(sharedModel(t, "reference", "swin_tiny"))
+	if w, h, ok := Grid(vit, layers[0].Name); !ok || w != 14 || h != 14 {
+		t.Errorf("ViT's grid %dx%d (%v), want 14x14", w, h, ok)
+	}
+	swinModel := sharedModel(t, "reference", "swin_tiny")
+	if w, h, ok := Grid(swinModel, "/norm/LayerNormalization_output_0"); !ok || w != 7 || h != 7 {
+		t.Errorf("Swin's final grid %dx%d (%v), want 7x7", w, h, ok)
+	}
+	swin := Layers(swinModel)
 	if last := swin[len(swin)-1]; !last.Discovered || !last.ChannelsLast || last.C != 384 || last.H != 7 {
 		t.Errorf("Swin's last layer %+v, want the final norm, 7x7x384 channels last", last)
 	}
