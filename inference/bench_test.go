@@ -10,9 +10,10 @@ import (
 
 // BenchmarkModels times one forward pass of the models the issue sets
 // targets for (ONNX Runtime 1.30 on this 2-core machine: resnet18 17.7 ms,
-// MobileNetV2-224 4.1 ms, efficientnet_b0 6.5 ms; see ../shared/reference).
+// MobileNetV2-224 4.1 ms, efficientnet_b0 6.5 ms; see ../shared/reference),
+// and the two vision transformers.
 func BenchmarkModels(b *testing.B) {
-	for _, name := range []string{"reference/resnet18", "models/mobilenet_v2_1.0_224", "reference/efficientnet_b0", "reference/squeezenet1_1", "reference/googlenet", "reference/densenet121"} {
+	for _, name := range []string{"reference/resnet18", "models/mobilenet_v2_1.0_224", "reference/efficientnet_b0", "reference/squeezenet1_1", "reference/googlenet", "reference/densenet121", "reference/vit_tiny", "reference/swin_tiny"} {
 		b.Run(path.Base(name), func(b *testing.B) {
 			m := sharedModel(b, path.Dir(name), path.Base(name))
 			feed := map[string]*tensor.Tensor{m.Inputs[0].Name: tensor.New(m.Inputs[0].Shape...)}

@@ -55,6 +55,48 @@ func TestGradReference(t *testing.T) {
 	}
 }
 
+// transformerFeature is, per transformer of the shared data, the tensor
+// meta_transformers.json describes: ViT's last block's first LayerNorm,
+// Swin's final norm before pooling.
+var transformerFeature = map[string]string{
+	"vit_tiny":  "/encoder/layers/encoder_layer_3/ln_1/LayerNormalization_output_0",
+	"swin_tiny": "/norm/LayerNormalization_output_0",
+}
+
+// TestGradTransformers checks the feature tensor of the two vision
+// transformers and d logits[0,k] / d that tensor against PyTorch: the
+// gradient goes back through LayerNormalization, the attention's batched
+// MatMul and Softmax, Erf's GELU, Swin's window shifts and reshapes.
+func TestGradTransformers(t *testing.T) {
+	meta := transformerMeta(t)
+	input := sharedNpy(t, "reference", "input.npy")
+	for name, feat := range transformerFeature {
+		t.Run(name, func(t *testing.T) {
+			mt := meta[name]
+			m := sharedModel(t, "reference", name)
+			tape, out, err := m.ForwardAll(context.Background(), map[string]*tensor.Tensor{m.Inputs[0].Name: input}, []string{feat}, logitsName)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := maxAbsDiff(t, out[feat], sharedNpy(t, "reference", name+"_feat.npy")); d > 1e-4*mt.FeatMax {
+				t.Errorf("feature tensor differs from PyTorch by %g (limit %g)", d, 1e-4*mt.FeatMax)
+			}
+			grads, err := tape.GradsOfLogit(mt.GradK)
+			if err != nil {
+				t.Fatal(err)
+			}
+			grad := grads[0]
+			want := sharedNpy(t, "reference", name+"_grad.npy")
+			gradMax := maxAbsDiff(t, want, tensor.New(want.Shape...))
+			d := maxAbsDiff(t, grad, want)
+			t.Logf("max |grad - PyTorch| = %.3g (%.2g of the largest)", d, d/gradMax)
+			if d > 1e-4*gradMax {
+				t.Errorf("gradient differs from PyTorch by %g (limit %g)", d, 1e-4*gradMax)
+			}
+		})
+	}
+}
+
 // TestGradInnerLayer differentiates a logit with respect to tensors deep
 // in the body of the reference CNNs (through fused Conv+Relu, Add, Relu,
 // MaxPool with ceil_mode, Concat, Pad, AveragePool, BatchNormalization,

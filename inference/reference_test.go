@@ -10,6 +10,7 @@ import (
 	"os"
 	"testing"
 
+	"camscope/inference/internal/shareddata"
 	"camscope/inference/preprocess"
 	"camscope/inference/tensor"
 )
@@ -50,6 +51,30 @@ func TestReferenceModels(t *testing.T) {
 			wantFeat := sharedNpy(t, "reference", name+"_feat.npy")
 			if d := maxAbsDiff(t, out[mt.FeatTensor.Tensor], wantFeat); d > 1e-4*mt.FeatMax {
 				t.Errorf("feature map differs from PyTorch by %g (limit %g)", d, 1e-4*mt.FeatMax)
+			}
+		})
+	}
+}
+
+// TestTransformerLogits checks the logits of the two vision transformers
+// (ViT: LayerNormalization, batched MatMul, Softmax, Erf; Swin: besides,
+// ScatterND, Mod, Where, Range, Expand, ConstantOfShape and one-byte bool
+// constants) against PyTorch.
+func TestTransformerLogits(t *testing.T) {
+	meta := transformerMeta(t)
+	input := sharedNpy(t, "reference", "input.npy")
+	for _, name := range shareddata.TransformerModels {
+		t.Run(name, func(t *testing.T) {
+			mt := meta[name]
+			m := sharedModel(t, "reference", name)
+			out, err := m.Run(context.Background(), map[string]*tensor.Tensor{m.Inputs[0].Name: input}, logitsName)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := maxAbsDiff(t, out[logitsName], sharedNpy(t, "reference", name+"_logits.npy"))
+			t.Logf("logits differ from PyTorch by %.3g relative to the largest", d/mt.LogitsMax)
+			if d > 1e-4*mt.LogitsMax {
+				t.Errorf("logits differ from PyTorch by %g (limit %g)", d, 1e-4*mt.LogitsMax)
 			}
 		})
 	}

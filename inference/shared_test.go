@@ -15,6 +15,7 @@ var (
 	sharedNpy         = shareddata.Npy
 	readReferenceMeta = shareddata.ReferenceMeta
 	referenceModels   = shareddata.ReferenceModels
+	transformerMeta   = shareddata.TransformerMeta
 	sharedModels      shareddata.Cache[*Model]
 )
 

@@ -68,7 +68,7 @@ func explainCmd(env *Env, args []string) int {
 	fs.StringVar(&f.input, "input", "", "an already preprocessed input tensor (.npy) instead of a photo; maps stay at its resolution")
 	fs.StringVar(&f.model, "model", "", "ONNX or TFLite model, or "+builtinMobileNet+" (the default: an ImageNet classifier) or "+builtinShapes+" (the shape classifier of the sample scenes)")
 	fs.StringVar(&f.labels, "labels", "", "labels file, one per line (default: found next to the model)")
-	fs.Var(&f.layers, "layer", "feature tensor to compute maps on (default: the one feeding global pooling); repeat it to combine several layers' maps (each clipped at 0 and scaled to [0,1], resized to the finest grid, averaged)")
+	fs.Var(&f.layers, "layer", "feature tensor to compute maps on (default: the discovered one: the map feeding global pooling, or a vision transformer's last attention input); repeat it to combine several layers' maps (each clipped at 0 and scaled to [0,1], resized to the finest grid, averaged)")
 	fs.IntVar(&f.top, "top", explain.DefaultTopK, "number of most probable classes to explain (1-20; 0: only the --class classes)")
 	fs.StringVar(&f.method, "method", "auto", methodUsage())
 	fs.Var(&f.classes, "class", "also explain this class: an index or part of a label (repeatable)")

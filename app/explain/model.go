@@ -181,13 +181,10 @@ func (m *Model) ExplainerAt(layer string) (*cam.Explainer, error) {
 // LayerChoices lists the layers maps can be computed on (see cam.Layers).
 func (m *Model) LayerChoices() []cam.LayerInfo { return cam.Layers(m.Engine) }
 
-// MapSizeAt is the width and height of layer's feature grid; ok is false
-// when its shape is not known.
+// MapSizeAt is the width and height of layer's feature grid (see
+// cam.Grid); ok is false when no map can be computed on it.
 func (m *Model) MapSizeAt(layer string) (w, h int, ok bool) {
-	if sh, found := m.Engine.Shape(layer); found && len(sh) == 4 {
-		return sh[3], sh[2], true
-	}
-	return 0, 0, false
+	return cam.Grid(m.Engine, layer)
 }
 
 // MapSize is the width and height of the grid the maps are computed on
@@ -195,12 +192,12 @@ func (m *Model) MapSizeAt(layer string) (w, h int, ok bool) {
 // ok is false when there is no layer or a layer's shape is not known.
 func (m *Model) MapSize() (w, h int, ok bool) {
 	for _, l := range m.Layers() {
-		sh, found := m.Engine.Shape(l)
-		if !found || len(sh) != 4 {
+		lw, lh, found := cam.Grid(m.Engine, l)
+		if !found {
 			return 0, 0, false
 		}
-		if sh[3]*sh[2] > w*h {
-			w, h = sh[3], sh[2]
+		if lw*lh > w*h {
+			w, h = lw, lh
 		}
 	}
 	return w, h, len(m.Layers()) > 0

@@ -297,3 +297,22 @@ func TestRunnerPassProgress(t *testing.T) {
 		t.Errorf("last report %+v", last)
 	}
 }
+
+// A vision transformer's layers are its token tensors on the patch grid,
+// labelled as tokens; the default is the last block's first LayerNorm.
+func TestLayerChoicesTokens(t *testing.T) {
+	m, err := explain.LoadModel(context.Background(), "../../../shared/reference/vit_tiny.onnx", explain.ModelOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers := layerChoices(m)
+	last := layers[len(layers)-1]
+	if last.Label != "encoder_layer_3 ln_1 LayerNormalization · 14×14 tokens (default)" {
+		t.Errorf("the default layer is %+v", last)
+	}
+	for _, l := range layers {
+		if !strings.Contains(l.Label, "14×14 tokens") {
+			t.Errorf("layer %+v, want tokens on the 14x14 grid", l)
+		}
+	}
+}

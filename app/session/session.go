@@ -272,6 +272,9 @@ func layerChoices(m *explain.Model) []LayerChoice {
 	var out []LayerChoice
 	for _, l := range m.LayerChoices() {
 		c := LayerChoice{Name: l.Name, Short: l.Short, Label: fmt.Sprintf("%s · %d×%d", l.Short, l.W, l.H), W: l.W, H: l.H}
+		if l.Tokens {
+			c.Label += " tokens"
+		}
 		if l.Discovered {
 			c.Name = ""
 			c.Label += " (default)"

@@ -73,23 +73,30 @@ func (e *Explainer) ablation(ctx context.Context, x, feature *tensor.Tensor, log
 	if err != nil {
 		return nil, err
 	}
-	ablated := feature.Clone()
+	// The channel is zeroed at every grid position of the layer's own
+	// tensor (a transformer's extra tokens are left as they are).
+	l := e.layouts[0]
+	ablated := given[e.Layer].Clone()
 	given[e.Layer] = ablated
 	a.ablated = make([][]float32, c)
 	for ch := range c {
-		channel := ablated.F[ch*hw : (ch+1)*hw]
+		channel := feature.F[ch*hw : (ch+1)*hw]
 		if lo, hi := minMax(channel); lo == 0 && hi == 0 {
 			a.ablated[ch] = logits
 			continue
 		}
-		clear(channel)
+		for pos := range channel {
+			ablated.F[l.index(ch, pos)] = 0
+		}
 		out, err := e.Model.RunFrom(ctx, given, e.Head.Logits)
 		if err != nil {
 			return nil, err
 		}
 		a.Passes++
 		a.ablated[ch] = append([]float32(nil), out[e.Head.Logits].F...)
-		copy(channel, feature.F[ch*hw:(ch+1)*hw])
+		for pos, v := range channel {
+			ablated.F[l.index(ch, pos)] = v
+		}
 	}
 	return a, nil
 }
@@ -121,6 +128,10 @@ func (e *Explainer) frontier(ctx context.Context, x, feature *tensor.Tensor, pas
 		}
 	}
 	given := map[string]*tensor.Tensor{e.Layer: feature}
+	if !e.layouts[0].plain() {
+		// The layer itself in its own form (tokens keep their class token).
+		keep = append(keep, e.Layer)
+	}
 	if len(keep) == 0 {
 		return given, nil
 	}

@@ -155,8 +155,9 @@ type Explainer struct {
 	Layer string // the feature tensor the maps are computed on (the first of Layers)
 	// Layers are the feature tensors whose maps are combined (see
 	// NewLayers); one, Layer, for a raw map.
-	Layers []string
-	Labels []string
+	Layers  []string
+	Labels  []string
+	layouts []layout // per layer
 }
 
 // New prepares an explainer. layer "" means the discovered feature map;
@@ -186,6 +187,7 @@ func NewLayers(m *inference.Model, labels []string, layers []string) (*Explainer
 		layers = []string{""}
 	}
 	e := &Explainer{Model: m, Head: h, Labels: labels}
+	g := &graph{m: m, nodes: m.Nodes()}
 	for _, layer := range layers {
 		if layer == "" {
 			layer = h.Feature
@@ -193,16 +195,17 @@ func NewLayers(m *inference.Model, labels []string, layers []string) (*Explainer
 		if slices.Contains(e.Layers, layer) {
 			return nil, fmt.Errorf("layer %q is named twice", layer)
 		}
+		l := h.layout
 		if layer != h.Feature {
-			sh, ok := m.Shape(layer)
-			if !ok {
+			if _, ok := m.Shape(layer); !ok {
 				return nil, fmt.Errorf("the model has no tensor named %q (list them with 'camscope run --model %s --list')", layer, m.Name)
 			}
-			if len(sh) != 4 || sh[0] != 1 || m.Const(layer) != nil {
-				return nil, fmt.Errorf("layer %q has shape %s; a map needs a 4-D feature map [1,C,H,W] computed from the input", layer, tensor.ShapeString(sh))
+			if l, err = g.layoutOf(layer); err != nil {
+				return nil, err
 			}
 		}
 		e.Layers = append(e.Layers, layer)
+		e.layouts = append(e.layouts, l)
 	}
 	e.Layer = e.Layers[0]
 	return e, nil
@@ -245,7 +248,7 @@ type Pass struct {
 	opt     Options
 	Logits  []float32      // of the input as given
 	Probs   []float64      // of the input as given
-	Feature *tensor.Tensor // [1,C,h,w] at the explainer's Layer, of the input as given
+	Feature *tensor.Tensor // [1,C,h,w] at the explainer's Layer (its grid form), of the input as given
 	runs    []run          // the input as given first, then the other augmentations
 
 	eigenOnce sync.Once // Eigen-CAM's map, the same for every class
@@ -310,11 +313,15 @@ func (e *Explainer) ForwardOptions(ctx context.Context, x *tensor.Tensor, method
 			return nil, err
 		}
 		logits := out[e.Head.Logits]
-		for _, l := range e.Layers {
+		for i, l := range e.Layers {
 			if out[l] == nil || logits == nil || len(logits.F) != e.Head.NumClasses {
 				return nil, fmt.Errorf("the run did not produce the logits and the feature map")
 			}
-			r.feats = append(r.feats, out[l])
+			feat, err := e.layouts[i].grid(out[l])
+			if err != nil {
+				return nil, err
+			}
+			r.feats = append(r.feats, feat)
 		}
 		if p.Logits == nil {
 			p.Logits = logits.F
@@ -388,6 +395,21 @@ func (p *Pass) MapAndWeights(k int) (Map, [][]float32, error) {
 		return Map{W: p.eigen.W, H: p.eigen.H, Data: slices.Clone(p.eigen.Data)}, nil, nil
 	}
 	return p.smoothed(k)
+}
+
+// grads returns the gradient of logit k at each layer of run r, in the
+// layers' grid form.
+func (p *Pass) grads(r run, k int) ([]*tensor.Tensor, error) {
+	grads, err := r.tape.GradsOfLogit(k)
+	if err != nil {
+		return nil, err
+	}
+	for i, g := range grads {
+		if grads[i], err = p.e.layouts[i].grid(g); err != nil {
+			return nil, err
+		}
+	}
+	return grads, nil
 }
 
 // weights are the channel weights of class k of a channel-weighting

@@ -3,20 +3,27 @@ package cam
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"camscope/inference"
 	"camscope/inference/tensor"
 )
 
-// Head describes the classifier end of a CNN as class activation maps need
-// it: the last 4-D feature map, the pre-softmax logits, and, when the model
-// ends in global average pooling and one linear layer, that layer's weights.
+// Head describes the classifier end of a CNN or a vision transformer as
+// class activation maps need it: the feature map, the pre-softmax logits,
+// and, when the model ends in global average pooling and one linear layer,
+// that layer's weights.
 type Head struct {
-	Logits       string // pre-softmax logits tensor, shape [1,K] (or [1,K,1,1])
-	Probs        string // the graph's softmax output of the logits, if any
-	Feature      string // the 4-D feature map the head starts from
-	FeatureShape []int  // [1,C,h,w]
+	Logits string // pre-softmax logits tensor, shape [1,K] (or [1,K,1,1])
+	Probs  string // the graph's softmax output of the logits, if any
+	// Feature is the feature map the head starts from: for a CNN the last
+	// 4-D map; for Swin the final norm, channels last, before pooling; for
+	// ViT and DeiT (whose head reads the class token) the output of the
+	// last block's first LayerNorm, the tokens the last attention reads.
+	Feature      string
+	FeatureShape []int // [1,C,h,w], the grid form (see layout)
 	NumClasses   int
+	layout       layout
 
 	// The linear GAP head, when there is one (Weights != nil): logits =
 	// Weights · mean_yx(feature) + Bias, or for a classifier convolution
@@ -40,19 +47,24 @@ var transparent = map[string]bool{"Identity": true, "Dropout": true, "Flatten": 
 
 // graph is what discovery reads of a model: its read-only view.
 type graph struct {
-	m     *inference.Model
-	nodes []inference.Node
+	m         *inference.Model
+	nodes     []inference.Node
+	producers map[string]int // node index by output, made on first use
 }
 
 // producer returns the node computing tensor name, or nil for inputs and
 // constants.
 func (g *graph) producer(name string) *inference.Node {
-	for i := range g.nodes {
-		for _, o := range g.nodes[i].Outputs {
-			if o == name {
-				return &g.nodes[i]
+	if g.producers == nil {
+		g.producers = map[string]int{}
+		for i := range g.nodes {
+			for _, o := range g.nodes[i].Outputs {
+				g.producers[o] = i
 			}
 		}
+	}
+	if i, ok := g.producers[name]; ok {
+		return &g.nodes[i]
 	}
 	return nil
 }
@@ -129,12 +141,108 @@ func (g *graph) discoverFrom(output string) (*Head, error) {
 	}
 	h.Weights, h.Bias, h.PoolOp, h.ClassifierFirst = nil, nil, "", false
 	h.NoCAM = fmt.Sprintf("no global-average-pooling linear head (%v); use Grad-CAM", err)
-	feat, ok := g.lastFeatureMap(h.Logits)
-	if !ok {
+	feat, ok := g.lastAttentionInput(h.Logits)
+	if ok {
+		h.NoCAM = "the head reads the class token, not pooled patches; use Grad-CAM"
+	} else if feat, ok = g.lastFeatureMap(h.Logits); !ok {
 		return nil, fmt.Errorf("no 4-D feature map feeds output %q", output)
 	}
-	h.Feature, h.FeatureShape = feat, g.shape(feat)
-	return h, nil
+	return h, g.setFeature(h, feat)
+}
+
+// setFeature records feat as the head's feature map.
+func (g *graph) setFeature(h *Head, feat string) error {
+	l, err := g.layoutOf(feat)
+	if err != nil {
+		return err
+	}
+	h.Feature, h.layout, h.FeatureShape = feat, l, []int{1, l.c, l.h, l.w}
+	return nil
+}
+
+// lastAttentionInput finds a vision transformer's default layer: the
+// tokens [1,T,C] that the last block's first LayerNorm makes (the input of
+// its attention, whose Softmax has T x T scores), which the class token
+// reads the patches from. The last block's output is no use: only its
+// class token reaches the head, so the gradient at its patch tokens is 0.
+func (g *graph) lastAttentionInput(logits string) (string, bool) {
+	var attn *inference.Node
+	var head map[string]bool
+	for i := range g.nodes {
+		n := &g.nodes[i]
+		if sh := g.shape(n.Outputs[0]); n.OpType != "Softmax" || len(sh) < 3 || sh[len(sh)-1] != sh[len(sh)-2] {
+			continue
+		}
+		if head == nil {
+			head = g.upstream(logits)
+		}
+		if head[n.Outputs[0]] {
+			attn = n
+		}
+	}
+	if attn == nil {
+		return "", false
+	}
+	before := g.upstream(attn.Outputs[0])
+	t := g.shape(attn.Outputs[0])
+	tokens := t[len(t)-1]
+	feat := ""
+	for i := range g.nodes {
+		n := &g.nodes[i]
+		out := n.Outputs[0]
+		if !before[out] || !g.isLayerNorm(n) {
+			continue
+		}
+		if sh := g.shape(out); len(sh) == 3 && sh[0] == 1 && sh[1] == tokens {
+			if _, _, ok := g.patchGrid(tokens); ok {
+				feat = out
+			}
+		}
+	}
+	return feat, feat != ""
+}
+
+// isLayerNorm recognises LayerNormalization, and its spelled-out form of
+// opsets before 17: Add(Mul(Div(Sub(x, mean), Sqrt(var + eps)), scale),
+// bias).
+func (g *graph) isLayerNorm(n *inference.Node) bool {
+	if n.OpType == "LayerNormalization" {
+		return true
+	}
+	follow := func(n *inference.Node, op string) *inference.Node {
+		if n == nil || len(n.Inputs) != 2 {
+			return nil
+		}
+		for _, in := range n.Inputs {
+			if p := g.producer(in); p != nil && p.OpType == op {
+				return p
+			}
+		}
+		return nil
+	}
+	if n.OpType != "Add" {
+		return false
+	}
+	div := follow(follow(n, "Mul"), "Div")
+	return follow(div, "Sub") != nil && follow(div, "Sqrt") != nil
+}
+
+// upstream returns the tensors name is computed from, itself included.
+func (g *graph) upstream(name string) map[string]bool {
+	seen := map[string]bool{}
+	stack := []string{name}
+	for len(stack) > 0 {
+		t := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[t] || t == "" {
+			continue
+		}
+		seen[t] = true
+		if p := g.producer(t); p != nil {
+			stack = append(stack, p.Inputs...)
+		}
+	}
+	return seen
 }
 
 // linearLayer recognises Gemm, MatMul(+Add) or a 1x1 Conv with constant
@@ -242,8 +350,18 @@ func (g *graph) poolInput(pooled string, h *Head) bool {
 	if len(sh) != 4 || h.Weights == nil || h.Weights.Shape[1] != sh[1] {
 		return false
 	}
-	h.Feature, h.FeatureShape, h.PoolOp = feat, sh, s.OpType
-	return true
+	// A channels-last map transposed for the pooling (Swin's final norm)
+	// is the layer: the transposition changes no value.
+	if t := g.producer(feat); t != nil && t.OpType == "Transpose" {
+		perm, _ := t.Attrs.Ints("perm", nil)
+		if slices.Equal(perm, []int64{0, 3, 1, 2}) {
+			if l, err := g.layoutOf(t.Inputs[0]); err == nil && l.nhwc && l.c == sh[1] {
+				feat = t.Inputs[0]
+			}
+		}
+	}
+	h.PoolOp = s.OpType
+	return g.setFeature(h, feat) == nil
 }
 
 // classifierFirst recognises pool(act(conv1x1(feature))) heads.
@@ -276,8 +394,8 @@ func (g *graph) classifierFirst(pool *inference.Node, h *Head) bool {
 	if len(s.Inputs) > 2 && s.Inputs[2] != "" {
 		h.Bias = broadcastBias(g.m.Const(s.Inputs[2]), h.NumClasses, 1)
 	}
-	h.Feature, h.FeatureShape, h.PoolOp, h.ClassifierFirst = feat, g.shape(feat), pool.OpType, true
-	return true
+	h.PoolOp, h.ClassifierFirst = pool.OpType, true
+	return g.setFeature(h, feat) == nil
 }
 
 // isGlobalAverage reports whether s averages a 4-D map over all its

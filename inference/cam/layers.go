@@ -12,12 +12,17 @@ type LayerInfo struct {
 	Short      string // a shorter name for menus (see ShortLayerName)
 	C, H, W    int    // channels and grid size
 	Discovered bool   // the feature map DiscoverHead found: the default, and the only layer CAM applies at
+	// Tokens: the layer is a transformer's tokens [1,T,C] whose patch
+	// tokens lie on the H x W grid; ChannelsLast: it is [1,H,W,C].
+	Tokens, ChannelsLast bool
 }
 
-// Layers lists the tensors a map can be computed on: every 4-D [1,C,H,W]
-// tensor computed from the input (no constant) that the discovered feature
-// map depends on, itself included, in execution order (from the first layer
-// to the last before the head). Tensors the loader fused away (a Conv's
+// Layers lists the tensors a map can be computed on: every tensor computed
+// from the input (no constant) that the discovered feature map depends on,
+// itself included, in execution order (from the first layer to the last
+// before the head): for a vision transformer whose feature map is tokens,
+// its tokens [1,T,C] on the patch grid; otherwise the 4-D maps [1,C,H,W]
+// (and [1,H,W,C], see layoutOf). Tensors the loader fused away (a Conv's
 // output before its Relu) are not in the graph any more and not listed. A
 // model whose head is not found has none.
 func Layers(m *inference.Model) []LayerInfo {
@@ -49,17 +54,18 @@ func Layers(m *inference.Model) []LayerInfo {
 			}
 		}
 	}
+	g := &graph{m: m, nodes: nodes}
 	var out []LayerInfo
 	for i, n := range nodes {
 		if !needed[i] {
 			continue
 		}
 		for _, o := range n.Outputs {
-			sh, ok := m.Shape(o)
-			if !ok || len(sh) != 4 || sh[0] != 1 || m.Const(o) != nil {
+			l, err := g.layoutOf(o)
+			if err != nil || l.tokens != h.layout.tokens {
 				continue
 			}
-			out = append(out, LayerInfo{Name: o, Short: ShortLayerName(o), C: sh[1], H: sh[2], W: sh[3], Discovered: o == h.Feature})
+			out = append(out, LayerInfo{Name: o, Short: ShortLayerName(o), C: l.c, H: l.h, W: l.w, Discovered: o == h.Feature, Tokens: l.tokens, ChannelsLast: l.nhwc})
 		}
 	}
 	return out

@@ -184,11 +184,13 @@ func (s *Scores) ChannelWeights(k int) ([]float32, error) {
 	return weights, nil
 }
 
-// checkFeature checks that feature has the shape of the explainer's layer.
+// checkFeature checks that feature has the shape of the explainer's layer
+// in grid form.
 func (e *Explainer) checkFeature(feature *tensor.Tensor) error {
-	sh, _ := e.Model.Shape(e.Layer)
+	l := e.layouts[0]
+	sh := []int{1, l.c, l.h, l.w}
 	if feature == nil || feature.DType != tensor.Float32 || !tensor.EqualShape(feature.Shape, sh) {
-		return fmt.Errorf("the feature map must be the activations of layer %q, float32%s", e.Layer, tensor.ShapeString(sh))
+		return fmt.Errorf("the feature map must be the activations of layer %q in grid form, float32%s", e.Layer, tensor.ShapeString(sh))
 	}
 	return nil
 }

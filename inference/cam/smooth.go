@@ -161,7 +161,7 @@ func (p *Pass) runMap(r run, k int) (Map, [][]float32, error) {
 	var grads []*tensor.Tensor
 	if p.method.needsGradient() {
 		var err error
-		if grads, err = r.tape.GradsOfLogit(k); err != nil {
+		if grads, err = p.grads(r, k); err != nil {
 			return Map{}, nil, err
 		}
 	}

@@ -23,7 +23,7 @@ import (
 // Opset range this engine implements for the default ONNX domain.
 const (
 	MinOpset = 7
-	MaxOpset = 18
+	MaxOpset = 21
 )
 
 // Errors that Read wraps, for callers that branch on the kind of failure.
@@ -121,6 +121,10 @@ func Read(data []byte, opt Options) (*Graph, error) {
 		}
 	}
 
+	data, err = readable(data)
+	if err != nil {
+		return nil, fmt.Errorf("CAMscope cannot read a value in the model: %w", err)
+	}
 	dec := newDecoded()
 	if err := decode(dec, data); err != nil {
 		return nil, err

@@ -162,3 +162,32 @@ func siluGo(dst, src []float32) {
 func abs32(x float32) float32 {
 	return math.Float32frombits(math.Float32bits(x) &^ (1 << 31))
 }
+
+// Erf sets dst[i] = erf(src[i]) for every i < len(src), within 1e-6 of
+// the exact value: a rational approximation on [-4, 4] (Eigen's float erf),
+// ±1 beyond. dst must be at least as long as src; dst and src may be the
+// same slice (but must not otherwise overlap).
+func Erf(dst, src []float32) {
+	dst = dst[:len(src)]
+	for i, x := range src {
+		if x != x {
+			dst[i] = x
+			continue
+		}
+		x = min(max(x, -4), 4)
+		x2 := x * x
+		p := float32(-2.72614225801306e-10)
+		p = p*x2 + 2.77068142495902e-08
+		p = p*x2 + -2.10102402082508e-06
+		p = p*x2 + -5.69250639462346e-05
+		p = p*x2 + -7.34990630326855e-04
+		p = p*x2 + -2.95459980854025e-03
+		p = p*x2 + -1.60960333262415e-02
+		q := float32(-1.45660718464996e-05)
+		q = q*x2 + -2.13374055278905e-04
+		q = q*x2 + -1.68282697438203e-03
+		q = q*x2 + -7.37332916720468e-03
+		q = q*x2 + -1.42647390514189e-02
+		dst[i] = x * p / q
+	}
+}

@@ -80,6 +80,42 @@ func init() {
 		return float32(s * (1 + float64(x)*(1-s)))
 	}), differentiable|noConformanceData)
 	register("Shrink", buildShrink, noGradient)
+	register("Gelu", buildGelu, differentiable|noConformanceData)
+}
+
+// buildGelu (opset 20): x·Φ(x), Φ the standard normal distribution
+// function; with approximate "tanh", 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+func buildGelu(n *Node) (Op, error) {
+	approx, err := n.Attrs.String("approximate", "none")
+	if err != nil {
+		return nil, fmt.Errorf("Gelu: %w", err)
+	}
+	const c, k = 0.7978845608028654, 0.044715 // √(2/π)
+	switch approx {
+	case "none":
+		return sliceBuilder("Gelu", func(dst, src []float32) {
+			for i, x := range src {
+				dst[i] = x * (1 / math.Sqrt2)
+			}
+			kernels.Erf(dst, dst)
+			for i, x := range src {
+				dst[i] = 0.5 * x * (1 + dst[i])
+			}
+		}, func(x, _ float32) float32 {
+			v := float64(x)
+			return float32(0.5*(1+math.Erf(v/math.Sqrt2)) + v*math.Exp(-v*v/2)/math.Sqrt(2*math.Pi))
+		})(n)
+	case "tanh":
+		return unaryBuilder("Gelu", func(x float32) float32 {
+			v := float64(x)
+			return float32(0.5 * v * (1 + math.Tanh(c*(v+k*v*v*v))))
+		}, func(x, _ float32) float32 {
+			v := float64(x)
+			t := math.Tanh(c * (v + k*v*v*v))
+			return float32(0.5*(1+t) + 0.5*v*(1-t*t)*c*(1+3*k*v*v))
+		})(n)
+	}
+	return nil, fmt.Errorf("Gelu: approximate must be none or tanh, got %q", approx)
 }
 
 // softplus is log(1+exp(x)), without overflow for large x.

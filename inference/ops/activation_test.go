@@ -26,6 +26,8 @@ func TestActivations(t *testing.T) {
 		"Clip.6":    {call{op: "Clip", opset: 6, attrs: Attrs{"min": float32(-1), "max": float32(1)}}, []float32{-1, -0.5, 0, 0.5, 1}},
 		"Clip.6min": {call{op: "Clip", opset: 6, attrs: Attrs{"min": float32(0)}}, []float32{0, 0, 0, 0.5, 3}},
 		"Clip.none": {call{op: "Clip", opset: 13}, []float32{-3, -0.5, 0, 0.5, 3}},
+		"Gelu":      {call{op: "Gelu", opset: 20}, []float32{-0.0040496941, -0.15426877, 0, 0.34573123, 2.9959503}},
+		"Gelu.tanh": {call{op: "Gelu", opset: 20, attrs: Attrs{"approximate": "tanh"}}, []float32{-0.0036373921, -0.15428599, 0, 0.34571401, 2.9963626}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

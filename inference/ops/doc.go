@@ -30,7 +30,7 @@
 // forward pass and its gradient: activation.go, elementwise.go (broadcast
 // arithmetic and variadic Sum, Mean, Max, Min), unary.go, conv.go,
 // convtranspose.go, pool.go, normalization.go, reduce.go, softmax.go,
-// gemm.go, shape.go (operators that move values), broadcast.go (Expand,
+// gemm.go, einsum.go, shape.go (operators that move values), broadcast.go (Expand,
 // Tile), gather.go, pad.go, slice.go, resize.go, select.go, compare.go,
 // cast.go and constant.go. Shared pieces: ops.go (the registry), attrs.go,
 // check.go (input and size checks), window.go (the sliding window of Conv

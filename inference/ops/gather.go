@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"slices"
 
 	"camscope/inference/tensor"
 )
@@ -9,6 +10,7 @@ import (
 func init() {
 	register("Gather", buildGather, differentiable)
 	register("OneHot", buildOneHot, noGradient)
+	register("ScatterND", buildScatterND, noGradient)
 }
 
 // buildGather: out = data indexed along axis by indices (any shape,
@@ -168,4 +170,85 @@ func buildOneHot(n *Node) (Op, error) {
 		}
 		return one(out), nil
 	}), nil
+}
+
+// buildScatterND: out = data with the slices that indices [..., k] address
+// (the first k dimensions of data) replaced by updates, or combined with
+// them by the reduction (add, mul, max, min), in the order of indices.
+func buildScatterND(n *Node) (Op, error) {
+	reduction, err := n.Attrs.String("reduction", "none")
+	if err != nil {
+		return nil, fmt.Errorf("ScatterND: %w", err)
+	}
+	switch reduction {
+	case "none", "add", "mul", "max", "min":
+	default:
+		return nil, fmt.Errorf("ScatterND: unknown reduction %q", reduction)
+	}
+	return opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := required("ScatterND", inputs, 3); err != nil {
+			return nil, err
+		}
+		data, indices, updates := inputs[0], inputs[1], inputs[2]
+		if indices.DType != tensor.Int64 || indices.Rank() == 0 {
+			return nil, fmt.Errorf("ScatterND: indices must be integers of rank 1 or more, got %s", indices)
+		}
+		if updates.DType != data.DType {
+			return nil, fmt.Errorf("ScatterND: updates %s and data %s differ in type", updates, data)
+		}
+		k := indices.Shape[indices.Rank()-1]
+		if k > data.Rank() {
+			return nil, fmt.Errorf("ScatterND: index tuples of %d for data of rank %d", k, data.Rank())
+		}
+		want := append(append([]int{}, indices.Shape[:indices.Rank()-1]...), data.Shape[k:]...)
+		if !slices.Equal(updates.Shape, want) {
+			return nil, fmt.Errorf("ScatterND: updates have shape %s, want %s", tensor.ShapeString(updates.Shape), tensor.ShapeString(want))
+		}
+		out := data.Clone()
+		inner := tensor.Size(data.Shape[k:])
+		tuples := tensor.Size(indices.Shape[:indices.Rank()-1])
+		for t := 0; t < tuples; t++ {
+			off := 0
+			for d := 0; d < k; d++ {
+				v, dim := indices.I[t*k+d], int64(data.Shape[d])
+				if v < -dim || v >= dim {
+					return nil, fmt.Errorf("ScatterND: index %d is out of range for dimension %d of size %d", v, d, dim)
+				}
+				if v < 0 {
+					v += dim
+				}
+				off = off*int(dim) + int(v)
+			}
+			dst, src := off*inner, t*inner
+			if data.DType == tensor.Int64 {
+				scatterInto(out.I[dst:dst+inner], updates.I[src:src+inner], reduction)
+			} else {
+				scatterInto(out.F[dst:dst+inner], updates.F[src:src+inner], reduction)
+			}
+		}
+		return one(out), nil
+	}), nil
+}
+
+func scatterInto[T float32 | int64](dst, src []T, reduction string) {
+	switch reduction {
+	case "add":
+		for i, v := range src {
+			dst[i] += v
+		}
+	case "mul":
+		for i, v := range src {
+			dst[i] *= v
+		}
+	case "max":
+		for i, v := range src {
+			dst[i] = max(dst[i], v)
+		}
+	case "min":
+		for i, v := range src {
+			dst[i] = min(dst[i], v)
+		}
+	default:
+		copy(dst, src)
+	}
 }

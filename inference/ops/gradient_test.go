@@ -164,6 +164,17 @@ func distinct(rng *rand.Rand, shape ...int) *tensor.Tensor {
 	return t
 }
 
+// shifted returns t + d: two distinct tensors of one shape hold the same
+// values, and may tie at a position, unless one is shifted by less than
+// their spacing.
+func shifted(t *tensor.Tensor, d float32) *tensor.Tensor {
+	t = t.Clone()
+	for i := range t.F {
+		t.F[i] += d
+	}
+	return t
+}
+
 func ints(v ...int64) *tensor.Tensor { return tensor.FromInt64([]int{len(v)}, v) }
 
 func scalar(v float32) *tensor.Tensor { return tensor.FromFloat32(nil, []float32{v}) }
@@ -288,6 +299,10 @@ func gradientCases() map[string]fdCase {
 		"Reciprocal":                    {op: "Reciprocal", inputs: []*tensor.Tensor{pos(3, 8)}},
 		"Abs":                           {op: "Abs", inputs: []*tensor.Tensor{awayFrom([]float64{0}, -1, 1, 3, 8)}},
 		"Erf":                           {op: "Erf", inputs: []*tensor.Tensor{random(rng, -2, 2, nil, 0, 3, 8)}},
+		"Einsum attention":              {op: "Einsum", attrs: Attrs{"equation": "bhqd,bhkd->bhqk"}, inputs: []*tensor.Tensor{u(1, 2, 3, 4), u(1, 2, 5, 4)}},
+		"Einsum diagonal broadcast":     {op: "Einsum", attrs: Attrs{"equation": "...ii,...i"}, inputs: []*tensor.Tensor{u(2, 1, 3, 3), u(4, 3)}},
+		"Gelu":                          {op: "Gelu", inputs: []*tensor.Tensor{random(rng, -3, 3, nil, 0, 3, 8)}},
+		"Gelu tanh":                     {op: "Gelu", attrs: Attrs{"approximate": "tanh"}, inputs: []*tensor.Tensor{random(rng, -3, 3, nil, 0, 3, 8)}},
 		"Pow":                           {op: "Pow", inputs: []*tensor.Tensor{pos(2, 3), u(3)}},
 		"Pow square":                    {op: "Pow", inputs: []*tensor.Tensor{u(2, 3), scalar(2)}, fixed: fixed(2, 1)},
 		"PRelu":                         {op: "PRelu", inputs: []*tensor.Tensor{awayFrom([]float64{0}, -1, 1, 1, 3, 2, 2), u(3, 1, 1)}},
@@ -312,7 +327,7 @@ func gradientCases() map[string]fdCase {
 		"Tile":                          {op: "Tile", inputs: []*tensor.Tensor{u(2, 3), ints(2, 3)}},
 		"Cast":                          {op: "Cast", attrs: Attrs{"to": int64(1)}, inputs: []*tensor.Tensor{u(2, 3)}},
 		"Max":                           {op: "Max", inputs: []*tensor.Tensor{distinct(rng, 2, 3), distinct(rng, 3), distinct(rng, 2, 1)}},
-		"Min":                           {op: "Min", inputs: []*tensor.Tensor{distinct(rng, 2, 3), distinct(rng, 2, 3)}},
+		"Min":                           {op: "Min", inputs: []*tensor.Tensor{distinct(rng, 2, 3), shifted(distinct(rng, 2, 3), 0.025)}},
 		"ReduceMax":                     {op: "ReduceMax", attrs: Attrs{"axes": []int64{1}}, inputs: []*tensor.Tensor{distinct(rng, 2, 3, 4)}},
 		"ReduceMin all":                 {op: "ReduceMin", attrs: Attrs{"keepdims": int64(0)}, inputs: []*tensor.Tensor{distinct(rng, 2, 3)}},
 		"ReduceMax opset 18":            {op: "ReduceMax", opset: 18, inputs: []*tensor.Tensor{distinct(rng, 2, 3, 4), ints(-1, 0)}},

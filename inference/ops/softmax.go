@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"camscope/inference/kernels"
 	"camscope/inference/tensor"
 )
 
@@ -41,6 +42,10 @@ func buildSoftmax(n *Node, name string, logOut bool) (Op, error) {
 		if length == 0 {
 			return one(out), nil
 		}
+		if inner == 1 && !logOut {
+			softmaxRows(out.F, x.F, length)
+			return one(out), nil
+		}
 		buf := make([]float64, length)
 		for o := 0; o < outer; o++ {
 			for i := 0; i < inner; i++ {
@@ -68,6 +73,46 @@ func buildSoftmax(n *Node, name string, logOut bool) (Op, error) {
 	}), func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 		return softmaxVJP(p, g, name, axis, coerce, logOut)
 	}}, nil
+}
+
+// softmaxRows is Softmax over contiguous rows of length n (the last axis,
+// as attention scores have it), with the exponentials in kernels.Exp.
+func softmaxRows(dst, src []float32, n int) {
+	for o := 0; o < len(src); o += n {
+		x, y := src[o:o+n], dst[o:o+n]
+		m := x[0]
+		for _, v := range x[1:] {
+			m = max(m, v)
+		}
+		if math.IsInf(float64(m), 0) || m != m {
+			softmaxRowFloat64(y, x, m)
+			continue
+		}
+		for k, v := range x {
+			y[k] = v - m
+		}
+		kernels.Exp(y, y)
+		var s float64
+		for _, v := range y {
+			s += float64(v)
+		}
+		inv := float32(1 / s)
+		for k := range y {
+			y[k] *= inv
+		}
+	}
+}
+
+// softmaxRowFloat64 is one row of Softmax whose maximum m is infinite or
+// NaN, computed as the general loop does.
+func softmaxRowFloat64(y, x []float32, m float32) {
+	var s float64
+	for _, v := range x {
+		s += math.Exp(float64(v) - float64(m))
+	}
+	for k, v := range x {
+		y[k] = float32(math.Exp(float64(v)-float64(m)) / s)
+	}
 }
 
 // softmaxView splits shape into outer x length x inner around axis: with

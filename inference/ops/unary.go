@@ -40,7 +40,7 @@ func init() {
 	}, func(x int64) int64 { return b2i64(x > 0) - b2i64(x < 0) }, nil), noGradient)
 	register("Sqrt", unaryBuilder("Sqrt", func(x float32) float32 { return float32(math.Sqrt(float64(x))) },
 		func(_, y float32) float32 { return 0.5 / y }), differentiable)
-	register("Erf", unaryBuilder("Erf", func(x float32) float32 { return float32(math.Erf(float64(x))) },
+	register("Erf", sliceBuilder("Erf", kernels.Erf,
 		func(x, _ float32) float32 { return float32(2 / math.SqrtPi * math.Exp(-float64(x)*float64(x))) }), differentiable)
 }
 

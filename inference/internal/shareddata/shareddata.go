@@ -19,6 +19,10 @@ import (
 // ReferenceModels are the six PyTorch-exported CNNs of shared/reference.
 var ReferenceModels = []string{"resnet18", "squeezenet1_1", "efficientnet_b0", "googlenet", "densenet121", "vgg_small"}
 
+// TransformerModels are the two vision transformers of shared/reference
+// (opset 17), described in meta_transformers.json.
+var TransformerModels = []string{"vit_tiny", "swin_tiny"}
+
 // Path returns the path of a file of the shared data, and fails the test,
 // saying where the data belongs, when it is missing.
 func Path(t testing.TB, elem ...string) string {
@@ -78,7 +82,19 @@ type Meta struct {
 // ReferenceMeta reads shared/reference/meta.json, by model name.
 func ReferenceMeta(t testing.TB) map[string]Meta {
 	t.Helper()
-	b, err := os.ReadFile(Path(t, "reference", "meta.json"))
+	return readMeta(t, "meta.json")
+}
+
+// TransformerMeta reads shared/reference/meta_transformers.json, by model
+// name (it names no feature tensor: FeatTensor is empty).
+func TransformerMeta(t testing.TB) map[string]Meta {
+	t.Helper()
+	return readMeta(t, "meta_transformers.json")
+}
+
+func readMeta(t testing.TB, file string) map[string]Meta {
+	t.Helper()
+	b, err := os.ReadFile(Path(t, "reference", file))
 	if err != nil {
 		t.Fatal(err)
 	}
