@@ -42,6 +42,7 @@ type controls struct {
 	threshold  *widget.Slider
 	thrValue   *widget.Label
 	contour    *widget.Check
+	photoCol   *widget.Check
 	search     *widget.Entry
 	searchNote *widget.Label
 	panel      *fyne.Container // everything above, re-laid out when texts change
@@ -119,6 +120,13 @@ func (a *App) buildControls() fyne.CanvasObject {
 	c.norm.Required = true
 	c.norm.Selected = normPerTile
 
+	c.photoCol = widget.NewCheck("Photo at the start of each row", func(b bool) {
+		if b != a.s.PhotoColumn() {
+			a.SetPhotoColumn(b)
+		}
+	})
+	c.photoCol.Hide()
+
 	c.opacity = widget.NewSlider(0, 100)
 	c.opacity.Step = 1
 	c.opacity.Value = view.Opacity * 100
@@ -162,7 +170,7 @@ func (a *App) buildControls() fyne.CanvasObject {
 		row("Method", c.method, nil), c.methodHelp, c.methodNote, c.agreeNote,
 		layerCaption(), c.layer, c.layerNote,
 		c.compareM, c.oneMethod,
-		row("Scale", c.norm, nil),
+		row("Scale", c.norm, nil), c.photoCol,
 		widget.NewSeparator(),
 		heading("Show"),
 		row("Opacity", c.opacity, c.opValue),
@@ -295,6 +303,12 @@ func (a *App) refreshInfo() {
 	}
 	c.layer.Refresh()
 	showNote(c.layerNote, a.s.LayerNote())
+	if len(a.s.Results()) > 1 {
+		c.photoCol.Show()
+	} else {
+		c.photoCol.Hide()
+	}
+	c.photoCol.SetChecked(a.s.PhotoColumn())
 	if len(models) == 0 {
 		c.compareM.Disable()
 	} else {

@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"camscope/app/display"
@@ -39,16 +40,26 @@ func (a *App) refreshTiles() {
 			break
 		}
 		cols := scene.Columns()
+		photo := a.s.PhotoColumn()
+		if photo {
+			cols++
+		}
 		a.gridLay.Columns = cols
 		labels := a.s.RowLabels()
 		rows := make([]fyne.CanvasObject, len(scene.Rows))
+		stack := &widgets.Rows{Grid: a.gridLay}
 		for i, r := range scene.Rows {
 			lay := *a.gridLay
 			lay.Top = true
 			name := widget.NewLabelWithStyle(labels[i], fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 			name.Importance = widget.HighImportance
-			tiles := container.New(&lay, a.rowTiles(r, cols)...)
+			var cells []fyne.CanvasObject
+			if photo {
+				cells = append(cells, widgets.NewTile(scene.Photo, "Photo", "", 0))
+			}
+			tiles := container.New(&lay, append(cells, a.rowTiles(r, cols-len(cells))...)...)
 			if a.s.CompareMethods() == nil {
+				stack.Header = name.MinSize().Height + theme.Padding()
 				rows[i] = container.NewBorder(name, nil, nil, nil, tiles)
 				continue
 			}
@@ -58,9 +69,10 @@ func (a *App) refreshTiles() {
 			width := canvas.NewRectangle(color.Transparent)
 			width.SetMinSize(fyne.NewSize(methodLabelWidth, 0))
 			lay.Leading = true
+			stack.Side = methodLabelWidth + theme.Padding()
 			rows[i] = container.NewBorder(nil, nil, container.NewStack(width, container.NewVBox(name)), nil, tiles)
 		}
-		a.grid.Objects = []fyne.CanvasObject{container.NewGridWithRows(len(rows), rows...)}
+		a.grid.Objects = []fyne.CanvasObject{container.New(stack, rows...)}
 	}
 	a.grid.Refresh()
 }
@@ -94,6 +106,14 @@ func (a *App) refreshImages() {
 	if a.detail != nil {
 		a.detail.show()
 	}
+}
+
+// SetPhotoColumn shows or hides the plain photo at the start of each
+// compare row.
+func (a *App) SetPhotoColumn(on bool) {
+	a.s.SetPhotoColumn(on)
+	a.c.photoCol.SetChecked(a.s.PhotoColumn())
+	a.refreshTiles()
 }
 
 // SetOpacity changes the heat's opacity (0 to 1).

@@ -33,6 +33,7 @@ type Session struct {
 	defaulted   bool // models are a default the runner chose, not the user's
 	req         explain.Request
 	sameClasses bool
+	photoColumn bool
 	view        display.View
 	// methods, when set, are the rows of the compare-methods view: the
 	// first model explained once per method, with the same classes.
@@ -360,6 +361,14 @@ func (s *Session) MethodNote() string {
 	}
 	return ""
 }
+
+// SetPhotoColumn asks for the plain photo at the start of each row when
+// there are several rows (no model runs).
+func (s *Session) SetPhotoColumn(on bool) { s.photoColumn = on }
+
+// PhotoColumn reports whether the rows start with the plain photo: when
+// asked and there are several rows.
+func (s *Session) PhotoColumn() bool { return s.photoColumn && len(s.results) > 1 }
 
 // RowLabels name the rows of the tiles: the models when comparing models,
 // the methods in the compare-methods view (a method whose map must equal
