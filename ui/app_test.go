@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 
+	"camscope/app/display"
 	"camscope/app/explain"
 	"camscope/app/session"
 )
@@ -261,8 +262,8 @@ func TestNormalisationShared(t *testing.T) {
 	h := started(t)
 	runs := h.runs.Load()
 	before := tilePixels(h, 4)
-	h.c.norm.SetSelected(normShared)
-	if !h.s.View().Shared || same(before, tilePixels(h, 4)) {
+	h.c.norm.SetSelected("Shared")
+	if h.s.View().Scale != display.PerResult || same(before, tilePixels(h, 4)) {
 		t.Error("shared scale did not change the weakest tile")
 	}
 	if h.runs.Load() != runs {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"camscope/app/display"
 	"camscope/app/explain"
 	"camscope/app/session"
 	"camscope/app/session/sessiontest"
@@ -90,4 +92,25 @@ func TestCompareCaptionsReadable(t *testing.T) {
 	check("tiles only")
 	h.SetPhotoColumn(true)
 	check("with the photo column")
+}
+
+// TestCompareScaleChoices: comparing models offers per tile, per model and
+// one raw scale, and says what the chosen one means.
+func TestCompareScaleChoices(t *testing.T) {
+	h := compareHarness(t, fyne.NewSize(1024, 768))
+	if got := strings.Join(h.c.norm.Options, ", "); got != "Per tile, Per model, One raw scale" {
+		t.Fatalf("scale options %q", got)
+	}
+	runs := h.runs.Load()
+	h.c.norm.SetSelected("One raw scale")
+	if h.s.View().Scale != display.OneScale || !strings.Contains(h.c.normHelp.Text, "not comparable") {
+		t.Errorf("scale %v, note %q", h.s.View().Scale, h.c.normHelp.Text)
+	}
+	h.c.norm.SetSelected("Per model")
+	if h.s.View().Scale != display.PerResult || !strings.Contains(h.c.normHelp.Text, "per row") {
+		t.Errorf("scale %v, note %q", h.s.View().Scale, h.c.normHelp.Text)
+	}
+	if h.runs.Load() != runs {
+		t.Error("a change of scale ran the models")
+	}
 }

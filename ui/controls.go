@@ -42,16 +42,12 @@ type controls struct {
 	threshold  *widget.Slider
 	thrValue   *widget.Label
 	contour    *widget.Check
+	normHelp   *widget.Label
 	photoCol   *widget.Check
 	search     *widget.Entry
 	searchNote *widget.Label
 	panel      *fyne.Container // everything above, re-laid out when texts change
 }
-
-const (
-	normPerTile = "Per tile"
-	normShared  = "Shared"
-)
 
 func heading(s string) fyne.CanvasObject {
 	l := widget.NewLabelWithStyle(strings.ToUpper(s), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -115,10 +111,10 @@ func (a *App) buildControls() fyne.CanvasObject {
 	c.oneMethod = widget.NewButtonWithIcon("Back to one method", theme.NavigateBackIcon(), func() { a.SetCompareMethods(nil) })
 	c.oneMethod.Hide()
 
-	c.norm = widget.NewRadioGroup([]string{normPerTile, normShared}, func(s string) { a.SetShared(s == normShared) })
-	c.norm.Horizontal = true
+	c.norm = widget.NewRadioGroup(nil, a.SetScale)
 	c.norm.Required = true
-	c.norm.Selected = normPerTile
+	c.normHelp = note()
+	a.refreshScale()
 
 	c.photoCol = widget.NewCheck("Photo at the start of each row", func(b bool) {
 		if b != a.s.PhotoColumn() {
@@ -170,7 +166,7 @@ func (a *App) buildControls() fyne.CanvasObject {
 		row("Method", c.method, nil), c.methodHelp, c.methodNote, c.agreeNote,
 		layerCaption(), c.layer, c.layerNote,
 		c.compareM, c.oneMethod,
-		row("Scale", c.norm, nil), c.photoCol,
+		row("Scale", c.norm, nil), c.normHelp, c.photoCol,
 		widget.NewSeparator(),
 		heading("Show"),
 		row("Opacity", c.opacity, c.opValue),
@@ -303,6 +299,7 @@ func (a *App) refreshInfo() {
 	}
 	c.layer.Refresh()
 	showNote(c.layerNote, a.s.LayerNote())
+	a.refreshScale()
 	if len(a.s.Results()) > 1 {
 		c.photoCol.Show()
 	} else {
@@ -314,6 +311,21 @@ func (a *App) refreshInfo() {
 	} else {
 		c.compareM.Enable()
 	}
+}
+
+// refreshScale shows the scales offered, the one chosen and what it means.
+func (a *App) refreshScale() {
+	c := &a.c
+	choices := a.s.ScaleChoices()
+	c.norm.Options = nil
+	for _, ch := range choices {
+		c.norm.Options = append(c.norm.Options, ch.Name)
+	}
+	c.norm.Horizontal = len(choices) < 3
+	cur := a.s.CurrentScale()
+	c.norm.Selected = cur.Name
+	c.norm.Refresh()
+	c.normHelp.SetText(cur.Help)
 }
 
 // showNote shows text in l, or hides l for "".

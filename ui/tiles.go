@@ -132,13 +132,17 @@ func (a *App) SetColormap(cm *render.Colormap) {
 	a.refreshImages()
 }
 
-// SetShared switches between per-tile and shared scaling (no model run).
-func (a *App) SetShared(shared bool) {
-	if a.s.View().Shared == shared {
-		return
+// SetScale chooses the scale named name among the session's choices (no
+// model run).
+func (a *App) SetScale(name string) {
+	for _, ch := range a.s.ScaleChoices() {
+		if ch.Name == name && ch.Scale != a.s.View().Scale {
+			a.s.SetScale(ch.Scale)
+			a.refreshScale()
+			a.c.panel.Refresh()
+			a.refreshTiles()
+		}
 	}
-	a.s.SetShared(shared)
-	a.refreshTiles()
 }
 
 // SetTopK explains the k most probable classes.

@@ -35,10 +35,32 @@ func TestSceneScalesAndShrinks(t *testing.T) {
 	if got := tiles[0].Scaled.Data[3]; got != 1 {
 		t.Errorf("per-tile maximum scales to %v, want 1", got)
 	}
-	v.Shared = true
+	v.Scale = PerResult
 	s = NewScene(r.Photo, []*explain.Result{r}, v, 400)
 	if got := s.Tiles()[0].Scaled.Data[3]; got < 0.0999 || got > 0.1001 {
 		t.Errorf("shared scale: 3 of 30 scales to %v, want 0.1", got)
+	}
+}
+
+// TestSceneScalePerResult: per result, each model's maps share a scale
+// of their own; one scale puts the raw values of every model on one.
+func TestSceneScalePerResult(t *testing.T) {
+	a := result(100, 100, []float32{0, 1, 2, 3}, []float32{0, 0, 0, 30})
+	b := result(100, 100, []float32{0, 0, 0, 0.3})
+	b.Photo = a.Photo
+	v := DefaultView()
+	v.Scale = PerResult
+	s := NewScene(a.Photo, []*explain.Result{a, b}, v, 100)
+	if got := s.Rows[1][0].Scaled.Data[3]; got != 1 {
+		t.Errorf("per result: the second model's maximum scales to %v, want 1", got)
+	}
+	if got := s.Rows[0][0].Scaled.Data[3]; got < 0.0999 || got > 0.1001 {
+		t.Errorf("per result: 3 of 30 scales to %v, want 0.1", got)
+	}
+	v.Scale = OneScale
+	s = NewScene(a.Photo, []*explain.Result{a, b}, v, 100)
+	if got := s.Rows[1][0].Scaled.Data[3]; got < 0.00999 || got > 0.01001 {
+		t.Errorf("one scale: the second model's 0.3 of 30 scales to %v, want 0.01", got)
 	}
 }
 

@@ -462,14 +462,53 @@ func (s *Session) SetThreshold(t float64) {
 	s.show()
 }
 
-// SetShared switches between per-tile and shared scaling; the scene is
-// prepared again (the model does not run).
-func (s *Session) SetShared(shared bool) {
-	if s.view.Shared == shared {
+// SetScale chooses which maps share a scale; the scene is prepared again
+// (the model does not run).
+func (s *Session) SetScale(sc display.Scale) {
+	if s.view.Scale == sc {
 		return
 	}
-	s.view.Shared = shared
+	s.view.Scale = sc
 	s.rebuildScene()
+}
+
+// ScaleChoice is a way of scaling the maps, as the window offers it.
+type ScaleChoice struct {
+	Scale display.Scale
+	Name  string
+	Help  string // what it means
+}
+
+// ScaleChoices are the scales offered for what is shown: per tile or
+// shared with one row; with several, per tile, per row (model or method)
+// and one raw scale, which raw values of different models or methods do
+// not make meaningful.
+func (s *Session) ScaleChoices() []ScaleChoice {
+	tile := ScaleChoice{display.PerTile, "Per tile", "Each map on its own scale: every tile shows where its class looks, not how strongly."}
+	if len(s.results) < 2 {
+		return []ScaleChoice{tile, {display.PerResult, "Shared", "One scale for all classes: their strengths compare."}}
+	}
+	row, what := "Per model", "models"
+	if s.methods != nil {
+		row, what = "Per method", "methods"
+	}
+	return []ScaleChoice{
+		tile,
+		{display.PerResult, row, "One scale per row: the classes of a row compare, rows keep their own scale."},
+		{display.OneScale, "One raw scale", fmt.Sprintf("One scale for every row: raw values of different %s are not comparable, so a row may look flat.", what)},
+	}
+}
+
+// CurrentScale is the choice the view's scale is among ScaleChoices: one
+// raw scale over one row is the shared scale.
+func (s *Session) CurrentScale() ScaleChoice {
+	choices := s.ScaleChoices()
+	for _, c := range choices {
+		if c.Scale == s.view.Scale {
+			return c
+		}
+	}
+	return choices[len(choices)-1]
 }
 
 // show re-renders the scene's tiles for the view: no model runs.

@@ -170,7 +170,7 @@ func TestSessionViewChangesDoNotRun(t *testing.T) {
 			t.Errorf("%s: the scene was not rendered for the view", name)
 		}
 	}
-	h.SetShared(true)
+	h.SetScale(display.PerResult)
 	if !h.Scene().Fits(h.View()) {
 		t.Error("shared scale did not prepare the scene again")
 	}
@@ -315,5 +315,43 @@ func TestPhotoDefaultModel(t *testing.T) {
 	h2.apply(t)
 	if m := h2.Models(); len(m) != 1 || m[0].Name != "imagenet" {
 		t.Errorf("starting on a photo with no model: %v, want the ImageNet default", m)
+	}
+}
+
+// TestSessionScaleChoices: one row offers per tile or shared; several
+// models offer per tile, per model and one raw scale, each saying what it
+// means, and one raw scale over one row is the shared scale.
+func TestSessionScaleChoices(t *testing.T) {
+	h := newSession(t)
+	h.Submit(Job{PhotoPath: "p.png", Models: []*explain.Model{camModel("a")}})
+	h.apply(t)
+	names := func() (out []string) {
+		for _, c := range h.ScaleChoices() {
+			if c.Help == "" {
+				t.Errorf("%s: no help", c.Name)
+			}
+			out = append(out, c.Name)
+		}
+		return out
+	}
+	if got := strings.Join(names(), ", "); got != "Per tile, Shared" {
+		t.Errorf("one model: %s", got)
+	}
+	h.Submit(Job{PhotoPath: "p.png", Models: []*explain.Model{camModel("a"), camModel("b")}})
+	h.apply(t)
+	if got := strings.Join(names(), ", "); got != "Per tile, Per model, One raw scale" {
+		t.Errorf("two models: %s", got)
+	}
+	if raw := h.ScaleChoices()[2]; raw.Scale != display.OneScale || !strings.Contains(raw.Help, "not comparable") {
+		t.Errorf("one raw scale: %+v", raw)
+	}
+	h.SetScale(display.OneScale)
+	if c := h.CurrentScale(); c.Name != "One raw scale" || !h.Scene().Fits(h.View()) {
+		t.Errorf("chose %q", c.Name)
+	}
+	h.Submit(Job{PhotoPath: "p.png", Models: []*explain.Model{camModel("a")}})
+	h.apply(t)
+	if c := h.CurrentScale(); c.Name != "Shared" {
+		t.Errorf("one raw scale over one model shows as %q", c.Name)
 	}
 }
