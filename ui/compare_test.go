@@ -114,3 +114,14 @@ func TestCompareScaleChoices(t *testing.T) {
 		t.Error("a change of scale ran the models")
 	}
 }
+
+// TestCompareSameClassesNote: the same classes between the 1001-class
+// MobileNets and a model of another class list say how they were matched.
+func TestCompareSameClassesNote(t *testing.T) {
+	h := compareHarness(t, fyne.NewSize(1024, 768))
+	h.SetSameClasses(true)
+	h.wait(t)
+	if h.c.classNote.Visible() {
+		t.Errorf("models of one class list: note %q", h.c.classNote.Text)
+	}
+}

@@ -42,6 +42,7 @@ type controls struct {
 	threshold  *widget.Slider
 	thrValue   *widget.Label
 	contour    *widget.Check
+	classNote  *widget.Label
 	normHelp   *widget.Label
 	photoCol   *widget.Check
 	search     *widget.Entry
@@ -75,6 +76,8 @@ func (a *App) buildControls() fyne.CanvasObject {
 	c.modelName.Truncation = fyne.TextTruncateEllipsis
 	c.modelInfo = note()
 	c.photoInfo = note()
+	c.classNote = note()
+	c.classNote.Hide()
 
 	c.k = widget.NewSlider(1, explain.MaxTopK)
 	c.k.Step = 1
@@ -159,7 +162,7 @@ func (a *App) buildControls() fyne.CanvasObject {
 	c.searchNote = note()
 
 	box := container.NewVBox(
-		heading("Model"), c.modelName, c.modelInfo, c.photoInfo,
+		heading("Model"), c.modelName, c.modelInfo, c.classNote, c.photoInfo,
 		widget.NewSeparator(),
 		heading("Explain"),
 		row("Classes", c.k, c.kValue),
@@ -300,6 +303,7 @@ func (a *App) refreshInfo() {
 	c.layer.Refresh()
 	showNote(c.layerNote, a.s.LayerNote())
 	a.refreshScale()
+	showNote(c.classNote, a.s.ClassesNote())
 	if len(a.s.Results()) > 1 {
 		c.photoCol.Show()
 	} else {

@@ -33,6 +33,7 @@ type Session struct {
 	defaulted   bool // models are a default the runner chose, not the user's
 	req         explain.Request
 	sameClasses bool
+	classNotes  []string
 	photoColumn bool
 	view        display.View
 	// methods, when set, are the rows of the compare-methods view: the
@@ -149,7 +150,7 @@ func (s *Session) Apply(o Outcome) bool {
 		s.req.Method = o.Request.Method
 		s.req.Layer = o.Request.Layer
 	}
-	s.results = o.Results
+	s.results, s.classNotes = o.Results, o.ClassNotes
 	s.shown = shownAs{req: s.req, methods: o.Methods, sameClasses: o.SameClasses}
 	s.took = o.Took
 	s.scene = o.Scene
@@ -529,6 +530,11 @@ func (s *Session) Models() []*explain.Model { return s.models }
 
 // Request is what the next run asks.
 func (s *Session) Request() explain.Request { return s.req }
+
+// ClassesNote says how the rows of models with another class list than the
+// first were given the same classes, or why they show their own; "" when
+// every row matched by index.
+func (s *Session) ClassesNote() string { return strings.Join(s.classNotes, " ") }
 
 // SameClasses reports whether every row shows the first row's classes.
 func (s *Session) SameClasses() bool { return s.sameClasses }

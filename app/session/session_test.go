@@ -355,3 +355,62 @@ func TestSessionScaleChoices(t *testing.T) {
 		t.Errorf("one raw scale over one model shows as %q", c.Name)
 	}
 }
+
+// labelled is a fake model of n classes with labels.
+func labelled(name string, labels ...string) *explain.Model {
+	m := model(name)
+	m.Explainer.Head.NumClasses = len(labels)
+	m.Labels = labels
+	return m
+}
+
+// TestSessionSameClassesAcrossClassLists: the same classes between a
+// 1001-class model (background first) and a 1000-class one match by label,
+// with a note; models without labels keep their own classes, with a note
+// saying why.
+func TestSessionSameClassesAcrossClassLists(t *testing.T) {
+	h := &sessionHarness{out: make(chan Outcome, 16)}
+	f := newFake().funcs()
+	f.Explain = func(_ context.Context, m *explain.Model, img *image.RGBA, req explain.Request) (*explain.Result, error) {
+		h.mu.Lock()
+		h.reqs = append(h.reqs, req)
+		h.mu.Unlock()
+		r := result(img.Rect.Dx(), img.Rect.Dy(), []float32{0, 1, 2, 3}, []float32{0, 0, 0, 30})
+		r.Model, r.Request = m, req
+		classes := req.Classes
+		if req.TopK > 0 {
+			classes = []int{2, 3}
+		}
+		for i := range r.Classes {
+			r.Classes[i].Index = classes[i%len(classes)]
+		}
+		return r, nil
+	}
+	h.Session = New(f, display.DefaultView(), func(o Outcome) {
+		if !o.Partial {
+			h.out <- o
+		}
+	})
+	t.Cleanup(h.Close)
+	with := labelled("v2", "background", "tench, Tinca tinca", "goldfish", "tabby, tabby cat")
+	without := labelled("v1", "tench", "Goldfish", "tabby")
+	h.SetSameClasses(true)
+	h.Submit(Job{PhotoPath: "p.png", Models: []*explain.Model{with, without}})
+	h.apply(t)
+	if got := h.reqs[1].Classes; !slices.Equal(got, []int{1, 2}) || h.reqs[1].TopK != 0 {
+		t.Errorf("second row asked for classes %v (top %d), want goldfish and tabby: [1 2]", got, h.reqs[1].TopK)
+	}
+	if note := h.ClassesNote(); !strings.Contains(note, "4 classes and v1 3") || !strings.Contains(note, "by label") {
+		t.Errorf("note %q", note)
+	}
+	without.Labels = nil
+	h.reqs = nil
+	h.Submit(Job{PhotoPath: "p.png", Models: []*explain.Model{with, without}})
+	h.apply(t)
+	if r := h.reqs[1]; len(r.Classes) != 0 || r.TopK != h.Request().TopK {
+		t.Errorf("second row without labels asked for %v (top %d), want its own top %d", r.Classes, r.TopK, h.Request().TopK)
+	}
+	if note := h.ClassesNote(); !strings.Contains(note, "cannot be matched") {
+		t.Errorf("note %q", note)
+	}
+}
