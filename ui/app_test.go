@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"camscope/app/display"
 	"camscope/app/explain"
@@ -521,4 +522,37 @@ func detailValue(a *App) string {
 		return ""
 	}
 	return a.detail.value.Text
+}
+
+// TestClassSearchPickRemove: "retriever" lists its matches instead of
+// adding one; a pick adds it, its x removes it, and a new photo starts
+// without searched classes.
+func TestClassSearchPickRemove(t *testing.T) {
+	h := started(t)
+	h.SearchClass("retriever")
+	if len(h.c.picks.Objects) < 2 || !strings.Contains(h.c.searchNote.Text, "pick one") || h.s.Busy() {
+		t.Fatalf("ambiguous search: %d picks, note %q, busy %v", len(h.c.picks.Objects), h.c.searchNote.Text, h.s.Busy())
+	}
+	pick := h.c.picks.Objects[1].(*widget.Button)
+	test.Tap(pick)
+	h.wait(t)
+	tiles := tileTitles(h.App)
+	if len(tiles) != 6 || !strings.Contains(pick.Text, "retriever") || !strings.Contains(tiles[5], "retriever") {
+		t.Errorf("picked %q, tiles %q", pick.Text, tiles)
+	}
+	if len(h.c.searched.Objects) != 1 || len(h.c.picks.Objects) != 0 {
+		t.Fatalf("%d searched classes listed, %d picks left", len(h.c.searched.Objects), len(h.c.picks.Objects))
+	}
+	test.Tap(h.c.searched.Objects[0].(*fyne.Container).Objects[1].(*widget.Button))
+	h.wait(t)
+	if n := len(tileTitles(h.App)); n != 5 || len(h.c.searched.Objects) != 0 {
+		t.Errorf("after removing: %d tiles, %d listed", n, len(h.c.searched.Objects))
+	}
+	h.SearchClass("tabby")
+	h.wait(t)
+	h.OpenPhoto(dogPhoto)
+	h.wait(t)
+	if n := len(tileTitles(h.App)); n != 5 || len(h.c.searched.Objects) != 0 {
+		t.Errorf("new photo: %d tiles, %d searched classes", n, len(h.c.searched.Objects))
+	}
 }

@@ -47,6 +47,9 @@ type controls struct {
 	photoCol   *widget.Check
 	search     *widget.Entry
 	searchNote *widget.Label
+	picks      *fyne.Container // the matches of an ambiguous search
+	searched   *fyne.Container // the searched classes, each with a remove button
+	keep       *widget.Check
 	panel      *fyne.Container // everything above, re-laid out when texts change
 }
 
@@ -160,6 +163,12 @@ func (a *App) buildControls() fyne.CanvasObject {
 	c.search.OnSubmitted = func(s string) { a.SearchClass(s) }
 	add := widget.NewButtonWithIcon("", theme.ContentAddIcon(), func() { a.SearchClass(c.search.Text) })
 	c.searchNote = note()
+	c.picks = container.NewVBox()
+	c.picks.Hide()
+	c.searched = container.NewVBox()
+	c.searched.Hide()
+	c.keep = widget.NewCheck("Keep them for the next photo", a.s.SetKeepClasses)
+	c.keep.Hide()
 
 	box := container.NewVBox(
 		heading("Model"), c.modelName, c.modelInfo, c.classNote, c.photoInfo,
@@ -178,7 +187,7 @@ func (a *App) buildControls() fyne.CanvasObject {
 		row("Threshold", c.threshold, c.thrValue),
 		widget.NewSeparator(),
 		heading("Find a class"),
-		container.NewBorder(nil, nil, nil, add, c.search), c.searchNote,
+		container.NewBorder(nil, nil, nil, add, c.search), c.searchNote, c.picks, c.searched, c.keep,
 	)
 	c.panel = box
 	scroll := container.NewVScroll(container.NewPadded(box))
@@ -303,6 +312,7 @@ func (a *App) refreshInfo() {
 	c.layer.Refresh()
 	showNote(c.layerNote, a.s.LayerNote())
 	a.refreshScale()
+	a.refreshSearched()
 	showNote(c.classNote, a.s.ClassesNote())
 	if len(a.s.Results()) > 1 {
 		c.photoCol.Show()

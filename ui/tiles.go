@@ -161,13 +161,74 @@ func (a *App) SetMethod(m explain.Method) {
 	a.refreshBusy()
 }
 
-// SearchClass adds the best match for query (a label fragment or an index)
-// to the tiles.
+// SearchClass adds the class query names (a label fragment or an index)
+// to the tiles, or lists the matches to pick from when several labels
+// match.
 func (a *App) SearchClass(query string) {
-	note, added := a.s.AddClass(query)
+	note, added, picks := a.s.AddClass(query)
 	a.c.searchNote.SetText(note)
+	a.c.picks.RemoveAll()
+	for _, k := range picks {
+		a.c.picks.Add(widget.NewButton(fmt.Sprintf("%s (%d)", a.s.ClassLabel(k), k), func() { a.PickClass(k) }))
+	}
+	showIfAny(a.c.picks)
 	if added {
 		a.c.search.SetText("")
+		a.refreshSearched()
 		a.refreshBusy()
+	}
+	a.c.panel.Refresh()
+}
+
+// PickClass adds class k, one of an ambiguous search's matches.
+func (a *App) PickClass(k int) {
+	note, added := a.s.AddClassIndex(k)
+	a.c.searchNote.SetText(note)
+	a.c.picks.RemoveAll()
+	a.c.picks.Hide()
+	if added {
+		a.c.search.SetText("")
+		a.refreshSearched()
+		a.refreshBusy()
+	}
+	a.c.panel.Refresh()
+}
+
+// RemoveClass takes searched class k off the tiles.
+func (a *App) RemoveClass(k int) {
+	a.s.RemoveClass(k)
+	a.c.searchNote.SetText("")
+	a.refreshSearched()
+	a.c.panel.Refresh()
+	a.refreshBusy()
+}
+
+// refreshSearched lists the searched classes, each with its remove button.
+func (a *App) refreshSearched() {
+	c := &a.c
+	c.searched.RemoveAll()
+	classes := a.s.SearchedClasses()
+	for _, k := range classes {
+		rm := widget.NewButtonWithIcon("", theme.CancelIcon(), func() { a.RemoveClass(k) })
+		rm.Importance = widget.LowImportance
+		name := widget.NewLabel(fmt.Sprintf("%s (%d)", a.s.ClassLabel(k), k))
+		name.Truncation = fyne.TextTruncateEllipsis
+		c.searched.Add(container.NewBorder(nil, nil, nil, rm, name))
+	}
+	showIfAny(c.searched)
+	if len(classes) == 0 {
+		c.keep.Hide()
+	} else {
+		c.keep.Show()
+	}
+	c.keep.SetChecked(a.s.KeepClasses())
+}
+
+// showIfAny hides an empty box, so that it takes no space in the sidebar.
+func showIfAny(box *fyne.Container) {
+	if len(box.Objects) == 0 {
+		box.Hide()
+	} else {
+		box.Show()
 	}
 }

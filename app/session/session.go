@@ -35,6 +35,7 @@ type Session struct {
 	sameClasses bool
 	classNotes  []string
 	photoColumn bool
+	keepClasses bool
 	view        display.View
 	// methods, when set, are the rows of the compare-methods view: the
 	// first model explained once per method, with the same classes.
@@ -176,12 +177,16 @@ func (s *Session) rebuildScene() {
 	}
 }
 
-// OpenPhoto explains the photo at path with the current models.
+// OpenPhoto explains the photo at path with the current models, and the
+// searched classes only if asked (SetKeepClasses).
 //
 // While the model is a default the user did not choose (the shapes model
 // of the sample scene), a photo gets the photo default instead: the
 // built-in ImageNet classifier.
 func (s *Session) OpenPhoto(path string) {
+	if !s.keepClasses {
+		s.req.Classes = nil
+	}
 	if s.defaulted {
 		s.Submit(Job{PhotoPath: path, Default: true})
 		return
@@ -405,32 +410,72 @@ func (s *Session) RowLabels() []string {
 	return labels
 }
 
-// AddClass adds the best match for query (a label fragment or an index)
-// to the tiles and returns a sentence saying what it did, or why nothing
-// was added.
-func (s *Session) AddClass(query string) (note string, added bool) {
+// AddClass adds the class query names (an index, or a label fragment that
+// only one label contains or one label is) to the tiles and returns a
+// sentence saying what it did, or why nothing was added. When several
+// labels match, nothing is added: picks are the matches to choose from
+// (AddClassIndex), best first.
+func (s *Session) AddClass(query string) (note string, added bool, picks []int) {
 	if len(s.models) == 0 {
-		return "Open a model first.", false
+		return "Open a model first.", false, nil
 	}
 	m := s.models[0]
 	hits, err := cam.FindClasses(m.Labels, m.NumClasses(), query)
 	if err != nil {
-		return sentence(err.Error()), false
+		return sentence(err.Error()), false, nil
 	}
-	k := hits[0]
-	for _, c := range s.req.Classes {
-		if c == k {
-			return fmt.Sprintf("%s (class %d) is already shown.", m.Explainer.Label(k), k), false
-		}
-	}
-	note = fmt.Sprintf("Added %s (class %d).", m.Explainer.Label(k), k)
 	if len(hits) > 1 {
-		note += fmt.Sprintf(" %d other labels match; type more of the name to pick one.", len(hits)-1)
+		exact := slices.IndexFunc(hits, func(k int) bool { return labelKey(m.Labels[k]) == labelKey(query) })
+		if exact < 0 {
+			return fmt.Sprintf("%d classes match %q: pick one.", len(hits), strings.TrimSpace(query)), false, hits[:min(len(hits), maxPicks)]
+		}
+		hits = hits[exact : exact+1]
+	}
+	note, added = s.AddClassIndex(hits[0])
+	return note, added, nil
+}
+
+// maxPicks is how many matches of an ambiguous search are offered.
+const maxPicks = 8
+
+// AddClassIndex adds class k of the first model to the tiles.
+func (s *Session) AddClassIndex(k int) (note string, added bool) {
+	m := s.models[0]
+	if slices.Contains(s.req.Classes, k) {
+		return fmt.Sprintf("%s (class %d) is already shown.", m.Explainer.Label(k), k), false
 	}
 	s.req.Classes = append(s.req.Classes, k)
 	s.rerun()
-	return note, true
+	return fmt.Sprintf("Added %s (class %d).", m.Explainer.Label(k), k), true
 }
+
+// RemoveClass takes the searched class k off the tiles.
+func (s *Session) RemoveClass(k int) {
+	i := slices.Index(s.req.Classes, k)
+	if i < 0 {
+		return
+	}
+	s.req.Classes = slices.Delete(slices.Clone(s.req.Classes), i, i+1)
+	s.rerun()
+}
+
+// SearchedClasses are the classes added by search, in order.
+func (s *Session) SearchedClasses() []int { return s.req.Classes }
+
+// ClassLabel is the first model's label of class k.
+func (s *Session) ClassLabel(k int) string {
+	if len(s.models) == 0 {
+		return fmt.Sprintf("class %d", k)
+	}
+	return s.models[0].Explainer.Label(k)
+}
+
+// SetKeepClasses keeps the searched classes for the next photo; by
+// default a photo starts with none.
+func (s *Session) SetKeepClasses(keep bool) { s.keepClasses = keep }
+
+// KeepClasses reports whether the searched classes stay for the next photo.
+func (s *Session) KeepClasses() bool { return s.keepClasses }
 
 // SetOpacity changes the heat's opacity (clamped to 0 to 1) and re-blends.
 func (s *Session) SetOpacity(v float64) {

@@ -190,12 +190,12 @@ func TestSessionTopKAndClasses(t *testing.T) {
 		t.Errorf("top-k %d, busy %v", k, h.Busy())
 	}
 	h.apply(t)
-	note, added := h.AddClass("7")
+	note, added, _ := h.AddClass("7")
 	if !added || !strings.HasPrefix(note, "Added class 7") {
 		t.Errorf("note %q, added %v", note, added)
 	}
 	h.apply(t)
-	if note, added := h.AddClass("7"); added || !strings.Contains(note, "already shown") {
+	if note, added, _ := h.AddClass("7"); added || !strings.Contains(note, "already shown") {
 		t.Errorf("note %q, added %v", note, added)
 	}
 	h.OpenModel("x.onnx")
@@ -412,5 +412,51 @@ func TestSessionSameClassesAcrossClassLists(t *testing.T) {
 	}
 	if note := h.ClassesNote(); !strings.Contains(note, "cannot be matched") {
 		t.Errorf("note %q", note)
+	}
+}
+
+// TestSessionSearchedClasses: an ambiguous search lists its matches and
+// adds nothing; a pick, an exact label or a unique fragment adds; a class
+// can be removed; a new photo starts without them unless asked.
+func TestSessionSearchedClasses(t *testing.T) {
+	h := newSession(t)
+	m := labelled("m", "golden retriever", "Labrador retriever", "tabby, tabby cat", "flat-coated retriever", "retriever")
+	h.Submit(Job{PhotoPath: "p.png", Models: []*explain.Model{m}})
+	h.apply(t)
+	m.Labels[4] = "tiger cat"
+	note, added, picks := h.AddClass("retriever")
+	if added || !slices.Equal(picks, []int{0, 1, 3}) || !strings.Contains(note, "3 classes match") {
+		t.Errorf("ambiguous search: note %q, added %v, picks %v", note, added, picks)
+	}
+	if _, added := h.AddClassIndex(1); !added {
+		t.Error("the pick was not added")
+	}
+	h.apply(t)
+	if _, added, _ := h.AddClass("Tabby"); !added {
+		t.Error("tabby (one label) was not added")
+	}
+	h.apply(t)
+	m.Labels[4] = "golden"
+	if _, added, picks := h.AddClass("golden"); !added || picks != nil {
+		t.Errorf("an exact label among several matches: added %v, picks %v", added, picks)
+	}
+	h.apply(t)
+	h.RemoveClass(1)
+	h.apply(t)
+	if got := h.SearchedClasses(); !slices.Equal(got, []int{2, 4}) {
+		t.Errorf("after removing 1: %v", got)
+	}
+	h.OpenPhoto("q.png")
+	h.apply(t)
+	if got := h.SearchedClasses(); len(got) != 0 {
+		t.Errorf("classes kept for a new photo: %v", got)
+	}
+	h.AddClassIndex(2)
+	h.apply(t)
+	h.SetKeepClasses(true)
+	h.OpenPhoto("r.png")
+	h.apply(t)
+	if got := h.SearchedClasses(); !slices.Equal(got, []int{2}) {
+		t.Errorf("asked to keep them: %v", got)
 	}
 }
