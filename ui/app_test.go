@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"image"
 	"os"
 	"path/filepath"
@@ -554,5 +555,53 @@ func TestClassSearchPickRemove(t *testing.T) {
 	h.wait(t)
 	if n := len(tileTitles(h.App)); n != 5 || len(h.c.searched.Objects) != 0 {
 		t.Errorf("new photo: %d tiles, %d searched classes", n, len(h.c.searched.Objects))
+	}
+}
+
+// TestErrorDialogKeepsFileNameAndStatus: an error that starts with a file
+// name keeps its case, and a failed run leaves the status saying what is
+// shown.
+func TestErrorDialogKeepsFileNameAndStatus(t *testing.T) {
+	h := started(t)
+	status := h.status.Text
+	h.showError(errors.New("notes.png is not a photo"))
+	top := h.Window.Canvas().Overlays().Top()
+	if top == nil || !strings.Contains(test.RenderObjectToMarkup(top), "notes.png is not a photo") {
+		t.Error("the dialog does not show notes.png as it is spelt")
+	}
+	closeTop(h)
+	h.OpenPhoto(filepath.Join(t.TempDir(), "missing.png"))
+	if o := h.wait(t); o.Err == nil {
+		t.Fatal("a missing photo opened")
+	}
+	if h.status.Text == "" || h.status.Text != status {
+		t.Errorf("status %q after the error, want %q", h.status.Text, status)
+	}
+}
+
+// TestThresholdFollowsBoxAndContour: the threshold is enabled only while
+// the box or the contour shows.
+func TestThresholdFollowsBoxAndContour(t *testing.T) {
+	h := started(t)
+	if !h.c.threshold.Disabled() {
+		t.Error("threshold enabled with neither box nor contour")
+	}
+	test.Tap(h.c.contour)
+	if h.c.threshold.Disabled() {
+		t.Error("threshold disabled with the contour on")
+	}
+	test.Tap(h.c.contour)
+	if !h.c.threshold.Disabled() {
+		t.Error("threshold enabled after the contour went off")
+	}
+}
+
+// TestCompareRefusesSameModel: adding a model already compared says so.
+func TestCompareRefusesSameModel(t *testing.T) {
+	h := started(t)
+	h.AddModel(mobileV2)
+	top := h.Window.Canvas().Overlays().Top()
+	if top == nil || !strings.Contains(test.RenderObjectToMarkup(top), "already shows mobilenet_v2_1.0_224") || h.s.Busy() {
+		t.Errorf("no refusal (busy %v)", h.s.Busy())
 	}
 }

@@ -146,8 +146,8 @@ func (a *App) buildControls() fyne.CanvasObject {
 	c.colorBar.FillMode = canvas.ImageFillStretch
 	c.colorBar.SetMinSize(fyne.NewSize(100, 10))
 
-	c.box = widget.NewCheck("Box", func(b bool) { a.s.SetBox(b); a.refreshImages() })
-	c.contour = widget.NewCheck("Contour", func(b bool) { a.s.SetContour(b); a.refreshImages() })
+	c.box = widget.NewCheck("Box", func(b bool) { a.s.SetBox(b); a.refreshThreshold(); a.refreshImages() })
+	c.contour = widget.NewCheck("Contour", func(b bool) { a.s.SetContour(b); a.refreshThreshold(); a.refreshImages() })
 	c.threshold = widget.NewSlider(5, 95)
 	c.threshold.Step = 5
 	c.threshold.Value = view.BoxThreshold * 100
@@ -157,6 +157,7 @@ func (a *App) buildControls() fyne.CanvasObject {
 		c.thrValue.SetText(percentText(a.s.View().BoxThreshold))
 		a.refreshImages()
 	}
+	a.refreshThreshold()
 
 	c.search = widget.NewEntry()
 	c.search.SetPlaceHolder("tabby, retriever or 281")
@@ -324,6 +325,16 @@ func (a *App) refreshInfo() {
 		c.compareM.Disable()
 	} else {
 		c.compareM.Enable()
+	}
+}
+
+// refreshThreshold enables the threshold while the box or the contour,
+// which it places, is shown.
+func (a *App) refreshThreshold() {
+	if v := a.s.View(); v.Box || v.Contour {
+		a.c.threshold.Enable()
+	} else {
+		a.c.threshold.Disable()
 	}
 }
 

@@ -107,3 +107,26 @@ func TestRenderAndColormap(t *testing.T) {
 		t.Error("colormap change did not re-colour")
 	}
 }
+
+// TestContourDiffersFromBox: the contour is yellow edged in black, the box
+// white, so that both show apart.
+func TestContourDiffersFromBox(t *testing.T) {
+	r := result(200, 200, []float32{0, 0, 0, 30})
+	v := DefaultView()
+	v.Opacity, v.Contour = 0, true
+	s := NewScene(r.Photo, []*explain.Result{r}, v, 200)
+	var yellow, white int
+	img := s.Tiles()[0].Image
+	for i := 0; i < len(img.Pix); i += 4 {
+		p := img.Pix[i : i+3]
+		switch {
+		case p[0] == 255 && p[1] == 255 && p[2] == 255:
+			white++
+		case p[0] > 200 && p[1] > 180 && p[2] < 60:
+			yellow++
+		}
+	}
+	if yellow == 0 || white != 0 {
+		t.Errorf("contour: %d yellow pixels, %d white", yellow, white)
+	}
+}

@@ -2,6 +2,7 @@ package session
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -204,8 +205,29 @@ func (s *Session) OpenModel(path string) {
 }
 
 // AddModel adds the model at path as one more row (compare).
-func (s *Session) AddModel(path string) {
+//
+// A model already compared is refused with a sentence saying so.
+func (s *Session) AddModel(path string) error {
+	for _, m := range s.models {
+		if samePath(m.Path, path) {
+			return fmt.Errorf("Row %d already shows %s: add another model.", slices.Index(s.models, m)+1, m.Name)
+		}
+	}
 	s.Submit(Job{Photo: s.photo, Models: s.models, ModelPaths: []string{path}})
+	return nil
+}
+
+// samePath reports whether a and b name the same file.
+func samePath(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	if a == b {
+		return true
+	}
+	ia, errA := os.Stat(a)
+	ib, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(ia, ib)
 }
 
 // RemoveModel drops row i, unless it is the only one.

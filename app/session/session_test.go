@@ -460,3 +460,31 @@ func TestSessionSearchedClasses(t *testing.T) {
 		t.Errorf("asked to keep them: %v", got)
 	}
 }
+
+// TestCAMOffNoteSaysItOnce: the reason CAM is off names the missing head
+// once (the head's own reason already says what is missing).
+func TestCAMOffNoteSaysItOnce(t *testing.T) {
+	m := model("vgg")
+	m.Explainer.Head.NoCAM = "no global-average-pooling linear head (the last MatMul reads a Flatten); use Grad-CAM"
+	for _, m := range []*explain.Model{m, model("bare")} {
+		ok, why := CAMApplies([]*explain.Model{m}, "")
+		if ok || strings.Count(why, "global-average-pooling linear head") != 1 {
+			t.Errorf("%s: %v, %q", m.Name, ok, why)
+		}
+	}
+}
+
+// TestSessionAddModelTwiceRefused: a model already compared is refused
+// with a sentence, and nothing runs.
+func TestSessionAddModelTwiceRefused(t *testing.T) {
+	h := newSession(t)
+	m := camModel("a")
+	m.Path = "a.onnx"
+	h.Submit(Job{PhotoPath: "p.png", Models: []*explain.Model{m}})
+	h.apply(t)
+	runs := h.runs()
+	err := h.AddModel("a.onnx")
+	if err == nil || !strings.HasPrefix(err.Error(), "Row 1 already shows a") || h.Busy() || h.runs() != runs {
+		t.Errorf("adding a twice: %v, busy %v", err, h.Busy())
+	}
+}
