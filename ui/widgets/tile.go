@@ -70,6 +70,11 @@ const barHeight = 3
 // it can: the rank ("1. ") and 12 of the label. The large view shows all.
 const MinCaption = 15
 
+// typicalCaption is a caption of MinCaption characters of average width:
+// tiles too narrow for it all take the smaller text, so that a grid's
+// captions share one size.
+const typicalCaption = "1. Italian greyh"
+
 // fits reports whether the caption's first MinCaption characters fit in
 // width at the title's text size.
 func (t *Tile) fits(width float32) bool {
@@ -121,7 +126,8 @@ func (r *tileRenderer) Layout(size fyne.Size) {
 	} else {
 		t.prob.Show()
 	}
-	if !t.fits(size.Width) {
+	if !t.fits(size.Width) || !t.fitsIn(typicalCaption, size.Width) {
+		// Tiles of one width agree on the size unless a caption needs less.
 		t.title.SizeName = theme.SizeNameCaptionText
 	}
 	if t.title.SizeName != text {
