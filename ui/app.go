@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -195,7 +197,8 @@ func (a *App) show(o session.Outcome) {
 		}
 	}()
 	if o.Err != nil {
-		a.status.SetText("")
+		// The status keeps saying what the window shows.
+		a.status.SetText(a.summary())
 		if !errors.Is(o.Err, context.Canceled) {
 			a.showError(o.Err)
 		}
@@ -233,7 +236,12 @@ func (a *App) summary() string {
 	return fmt.Sprintf("%s · %s · %s · %d ms", p.Name, strings.Join(names, ", "), method, a.s.Took().Milliseconds())
 }
 
-// showError puts err in a dialog.
+// showError puts err in a dialog. Fyne's error dialog capitalises the
+// first letter, which would rename a file the sentence starts with
+// ("notes.png" as "Notes.png"): such a sentence gets a first word.
 func (a *App) showError(err error) {
+	if r, _ := utf8.DecodeRuneInString(err.Error()); unicode.IsLower(r) {
+		err = fmt.Errorf("Could not go on: %w", err)
+	}
 	dialog.ShowError(err, a.Window)
 }

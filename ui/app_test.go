@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"image"
 	"os"
 	"path/filepath"
@@ -13,7 +14,9 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
+	"camscope/app/display"
 	"camscope/app/explain"
 	"camscope/app/session"
 )
@@ -261,8 +264,8 @@ func TestNormalisationShared(t *testing.T) {
 	h := started(t)
 	runs := h.runs.Load()
 	before := tilePixels(h, 4)
-	h.c.norm.SetSelected(normShared)
-	if !h.s.View().Shared || same(before, tilePixels(h, 4)) {
+	h.c.norm.SetSelected("Shared")
+	if h.s.View().Scale != display.PerResult || same(before, tilePixels(h, 4)) {
 		t.Error("shared scale did not change the weakest tile")
 	}
 	if h.runs.Load() != runs {
@@ -520,4 +523,85 @@ func detailValue(a *App) string {
 		return ""
 	}
 	return a.detail.value.Text
+}
+
+// TestClassSearchPickRemove: "retriever" lists its matches instead of
+// adding one; a pick adds it, its x removes it, and a new photo starts
+// without searched classes.
+func TestClassSearchPickRemove(t *testing.T) {
+	h := started(t)
+	h.SearchClass("retriever")
+	if len(h.c.picks.Objects) < 2 || !strings.Contains(h.c.searchNote.Text, "pick one") || h.s.Busy() {
+		t.Fatalf("ambiguous search: %d picks, note %q, busy %v", len(h.c.picks.Objects), h.c.searchNote.Text, h.s.Busy())
+	}
+	pick := h.c.picks.Objects[1].(*widget.Button)
+	test.Tap(pick)
+	h.wait(t)
+	tiles := tileTitles(h.App)
+	if len(tiles) != 6 || !strings.Contains(pick.Text, "retriever") || !strings.Contains(tiles[5], "retriever") {
+		t.Errorf("picked %q, tiles %q", pick.Text, tiles)
+	}
+	if len(h.c.searched.Objects) != 1 || len(h.c.picks.Objects) != 0 {
+		t.Fatalf("%d searched classes listed, %d picks left", len(h.c.searched.Objects), len(h.c.picks.Objects))
+	}
+	test.Tap(h.c.searched.Objects[0].(*fyne.Container).Objects[1].(*widget.Button))
+	h.wait(t)
+	if n := len(tileTitles(h.App)); n != 5 || len(h.c.searched.Objects) != 0 {
+		t.Errorf("after removing: %d tiles, %d listed", n, len(h.c.searched.Objects))
+	}
+	h.SearchClass("tabby")
+	h.wait(t)
+	h.OpenPhoto(dogPhoto)
+	h.wait(t)
+	if n := len(tileTitles(h.App)); n != 5 || len(h.c.searched.Objects) != 0 {
+		t.Errorf("new photo: %d tiles, %d searched classes", n, len(h.c.searched.Objects))
+	}
+}
+
+// TestErrorDialogKeepsFileNameAndStatus: an error that starts with a file
+// name keeps its case, and a failed run leaves the status saying what is
+// shown.
+func TestErrorDialogKeepsFileNameAndStatus(t *testing.T) {
+	h := started(t)
+	status := h.status.Text
+	h.showError(errors.New("notes.png is not a photo"))
+	top := h.Window.Canvas().Overlays().Top()
+	if top == nil || !strings.Contains(test.RenderObjectToMarkup(top), "notes.png is not a photo") {
+		t.Error("the dialog does not show notes.png as it is spelt")
+	}
+	closeTop(h)
+	h.OpenPhoto(filepath.Join(t.TempDir(), "missing.png"))
+	if o := h.wait(t); o.Err == nil {
+		t.Fatal("a missing photo opened")
+	}
+	if h.status.Text == "" || h.status.Text != status {
+		t.Errorf("status %q after the error, want %q", h.status.Text, status)
+	}
+}
+
+// TestThresholdFollowsBoxAndContour: the threshold is enabled only while
+// the box or the contour shows.
+func TestThresholdFollowsBoxAndContour(t *testing.T) {
+	h := started(t)
+	if !h.c.threshold.Disabled() {
+		t.Error("threshold enabled with neither box nor contour")
+	}
+	test.Tap(h.c.contour)
+	if h.c.threshold.Disabled() {
+		t.Error("threshold disabled with the contour on")
+	}
+	test.Tap(h.c.contour)
+	if !h.c.threshold.Disabled() {
+		t.Error("threshold enabled after the contour went off")
+	}
+}
+
+// TestCompareRefusesSameModel: adding a model already compared says so.
+func TestCompareRefusesSameModel(t *testing.T) {
+	h := started(t)
+	h.AddModel(mobileV2)
+	top := h.Window.Canvas().Overlays().Top()
+	if top == nil || !strings.Contains(test.RenderObjectToMarkup(top), "already shows mobilenet_v2_1.0_224") || h.s.Busy() {
+		t.Errorf("no refusal (busy %v)", h.s.Busy())
+	}
 }

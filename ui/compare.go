@@ -86,7 +86,7 @@ func (a *App) CompareDialog() {
 		mode.Selected = compareSame
 	}
 	help := note()
-	help.SetText(fmt.Sprintf("Up to %d models, one row each, on the same photo. The same classes are matched by index, so the models must have the same number of classes. Choose Shared scale in the sidebar to compare map strengths.", session.MaxModels))
+	help.SetText(fmt.Sprintf("Up to %d models, one row each, on the same photo. The same classes are matched by index, or by label name between models of different class lists (the sidebar says how). Scale (sidebar): per model compares the classes within each row; one raw scale only means something for models whose raw values compare.", session.MaxModels))
 	content := container.NewVBox(rows, widget.NewSeparator(), adds, widget.NewSeparator(), mode, help)
 	d = dialog.NewCustom("Compare models", "Done", content, a.Window)
 	d.Resize(fyne.NewSize(520, 0))

@@ -42,15 +42,16 @@ type controls struct {
 	threshold  *widget.Slider
 	thrValue   *widget.Label
 	contour    *widget.Check
+	classNote  *widget.Label
+	normHelp   *widget.Label
+	photoCol   *widget.Check
 	search     *widget.Entry
 	searchNote *widget.Label
+	picks      *fyne.Container // the matches of an ambiguous search
+	searched   *fyne.Container // the searched classes, each with a remove button
+	keep       *widget.Check
 	panel      *fyne.Container // everything above, re-laid out when texts change
 }
-
-const (
-	normPerTile = "Per tile"
-	normShared  = "Shared"
-)
 
 func heading(s string) fyne.CanvasObject {
 	l := widget.NewLabelWithStyle(strings.ToUpper(s), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -78,6 +79,8 @@ func (a *App) buildControls() fyne.CanvasObject {
 	c.modelName.Truncation = fyne.TextTruncateEllipsis
 	c.modelInfo = note()
 	c.photoInfo = note()
+	c.classNote = note()
+	c.classNote.Hide()
 
 	c.k = widget.NewSlider(1, explain.MaxTopK)
 	c.k.Step = 1
@@ -114,10 +117,17 @@ func (a *App) buildControls() fyne.CanvasObject {
 	c.oneMethod = widget.NewButtonWithIcon("Back to one method", theme.NavigateBackIcon(), func() { a.SetCompareMethods(nil) })
 	c.oneMethod.Hide()
 
-	c.norm = widget.NewRadioGroup([]string{normPerTile, normShared}, func(s string) { a.SetShared(s == normShared) })
-	c.norm.Horizontal = true
+	c.norm = widget.NewRadioGroup(nil, a.SetScale)
 	c.norm.Required = true
-	c.norm.Selected = normPerTile
+	c.normHelp = note()
+	a.refreshScale()
+
+	c.photoCol = widget.NewCheck("Photo at the start of each row", func(b bool) {
+		if b != a.s.PhotoColumn() {
+			a.SetPhotoColumn(b)
+		}
+	})
+	c.photoCol.Hide()
 
 	c.opacity = widget.NewSlider(0, 100)
 	c.opacity.Step = 1
@@ -136,8 +146,8 @@ func (a *App) buildControls() fyne.CanvasObject {
 	c.colorBar.FillMode = canvas.ImageFillStretch
 	c.colorBar.SetMinSize(fyne.NewSize(100, 10))
 
-	c.box = widget.NewCheck("Box", func(b bool) { a.s.SetBox(b); a.refreshImages() })
-	c.contour = widget.NewCheck("Contour", func(b bool) { a.s.SetContour(b); a.refreshImages() })
+	c.box = widget.NewCheck("Box", func(b bool) { a.s.SetBox(b); a.refreshThreshold(); a.refreshImages() })
+	c.contour = widget.NewCheck("Contour", func(b bool) { a.s.SetContour(b); a.refreshThreshold(); a.refreshImages() })
 	c.threshold = widget.NewSlider(5, 95)
 	c.threshold.Step = 5
 	c.threshold.Value = view.BoxThreshold * 100
@@ -147,22 +157,29 @@ func (a *App) buildControls() fyne.CanvasObject {
 		c.thrValue.SetText(percentText(a.s.View().BoxThreshold))
 		a.refreshImages()
 	}
+	a.refreshThreshold()
 
 	c.search = widget.NewEntry()
 	c.search.SetPlaceHolder("tabby, retriever or 281")
 	c.search.OnSubmitted = func(s string) { a.SearchClass(s) }
 	add := widget.NewButtonWithIcon("", theme.ContentAddIcon(), func() { a.SearchClass(c.search.Text) })
 	c.searchNote = note()
+	c.picks = container.NewVBox()
+	c.picks.Hide()
+	c.searched = container.NewVBox()
+	c.searched.Hide()
+	c.keep = widget.NewCheck("Keep them for the next photo", a.s.SetKeepClasses)
+	c.keep.Hide()
 
 	box := container.NewVBox(
-		heading("Model"), c.modelName, c.modelInfo, c.photoInfo,
+		heading("Model"), c.modelName, c.modelInfo, c.classNote, c.photoInfo,
 		widget.NewSeparator(),
 		heading("Explain"),
 		row("Classes", c.k, c.kValue),
 		row("Method", c.method, nil), c.methodHelp, c.methodNote, c.agreeNote,
 		layerCaption(), c.layer, c.layerNote,
 		c.compareM, c.oneMethod,
-		row("Scale", c.norm, nil),
+		row("Scale", c.norm, nil), c.normHelp, c.photoCol,
 		widget.NewSeparator(),
 		heading("Show"),
 		row("Opacity", c.opacity, c.opValue),
@@ -171,7 +188,7 @@ func (a *App) buildControls() fyne.CanvasObject {
 		row("Threshold", c.threshold, c.thrValue),
 		widget.NewSeparator(),
 		heading("Find a class"),
-		container.NewBorder(nil, nil, nil, add, c.search), c.searchNote,
+		container.NewBorder(nil, nil, nil, add, c.search), c.searchNote, c.picks, c.searched, c.keep,
 	)
 	c.panel = box
 	scroll := container.NewVScroll(container.NewPadded(box))
@@ -295,11 +312,45 @@ func (a *App) refreshInfo() {
 	}
 	c.layer.Refresh()
 	showNote(c.layerNote, a.s.LayerNote())
+	a.refreshScale()
+	a.refreshSearched()
+	showNote(c.classNote, a.s.ClassesNote())
+	if len(a.s.Results()) > 1 {
+		c.photoCol.Show()
+	} else {
+		c.photoCol.Hide()
+	}
+	c.photoCol.SetChecked(a.s.PhotoColumn())
 	if len(models) == 0 {
 		c.compareM.Disable()
 	} else {
 		c.compareM.Enable()
 	}
+}
+
+// refreshThreshold enables the threshold while the box or the contour,
+// which it places, is shown.
+func (a *App) refreshThreshold() {
+	if v := a.s.View(); v.Box || v.Contour {
+		a.c.threshold.Enable()
+	} else {
+		a.c.threshold.Disable()
+	}
+}
+
+// refreshScale shows the scales offered, the one chosen and what it means.
+func (a *App) refreshScale() {
+	c := &a.c
+	choices := a.s.ScaleChoices()
+	c.norm.Options = nil
+	for _, ch := range choices {
+		c.norm.Options = append(c.norm.Options, ch.Name)
+	}
+	c.norm.Horizontal = len(choices) < 3
+	cur := a.s.CurrentScale()
+	c.norm.Selected = cur.Name
+	c.norm.Refresh()
+	c.normHelp.SetText(cur.Help)
 }
 
 // showNote shows text in l, or hides l for "".

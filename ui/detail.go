@@ -24,6 +24,7 @@ type detail struct {
 	overlay *widgets.HoverImage
 	plain   *widgets.HoverImage
 	value   *widget.Label
+	title   *widget.Label
 	root    fyne.CanvasObject
 }
 
@@ -41,9 +42,11 @@ func (a *App) OpenDetail(i int) {
 	d.overlay.OnHover = d.hover
 	d.plain.OnHover = d.hover
 	back := widget.NewButtonWithIcon("All classes", theme.NavigateBackIcon(), a.closeDetail)
-	title := widget.NewLabelWithStyle(t.Result.Model.Name+" · "+display.FullTitle(t.Class)+"  "+display.Percent(t.Class.Prob), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	d.title = widget.NewLabelWithStyle(t.Result.Model.Name+" · "+display.FullTitle(t.Class)+"  "+display.Percent(t.Class.Prob), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	// A long label wraps: the window never grows to fit it.
+	d.title.Wrapping = fyne.TextWrapWord
 	exportTile := widget.NewButtonWithIcon("Save tile…", theme.DocumentSaveIcon(), func() { a.exportTileDialog(i) })
-	top := container.NewBorder(nil, nil, back, exportTile, title)
+	top := container.NewBorder(nil, nil, back, exportTile, d.title)
 	d.root = container.NewBorder(top, d.value, nil, nil, container.NewGridWithColumns(2, d.plain, d.overlay))
 	a.detail = d
 	a.center.Objects = []fyne.CanvasObject{d.root}

@@ -52,7 +52,10 @@ func (a *App) OpenModel(path string) {
 // AddModel adds the model at path as one more row (compare).
 func (a *App) AddModel(path string) {
 	a.remember(path)
-	a.s.AddModel(path)
+	if err := a.s.AddModel(path); err != nil {
+		a.showError(err)
+		return
+	}
 	a.refreshBusy()
 }
 

@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"camscope/app/display"
@@ -39,16 +40,26 @@ func (a *App) refreshTiles() {
 			break
 		}
 		cols := scene.Columns()
+		photo := a.s.PhotoColumn()
+		if photo {
+			cols++
+		}
 		a.gridLay.Columns = cols
 		labels := a.s.RowLabels()
 		rows := make([]fyne.CanvasObject, len(scene.Rows))
+		stack := &widgets.Rows{Grid: a.gridLay}
 		for i, r := range scene.Rows {
 			lay := *a.gridLay
 			lay.Top = true
 			name := widget.NewLabelWithStyle(labels[i], fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 			name.Importance = widget.HighImportance
-			tiles := container.New(&lay, a.rowTiles(r, cols)...)
+			var cells []fyne.CanvasObject
+			if photo {
+				cells = append(cells, widgets.NewTile(scene.Photo, "Photo", "", 0))
+			}
+			tiles := container.New(&lay, append(cells, a.rowTiles(r, cols-len(cells))...)...)
 			if a.s.CompareMethods() == nil {
+				stack.Header = name.MinSize().Height + theme.Padding()
 				rows[i] = container.NewBorder(name, nil, nil, nil, tiles)
 				continue
 			}
@@ -58,9 +69,10 @@ func (a *App) refreshTiles() {
 			width := canvas.NewRectangle(color.Transparent)
 			width.SetMinSize(fyne.NewSize(methodLabelWidth, 0))
 			lay.Leading = true
+			stack.Side = methodLabelWidth + theme.Padding()
 			rows[i] = container.NewBorder(nil, nil, container.NewStack(width, container.NewVBox(name)), nil, tiles)
 		}
-		a.grid.Objects = []fyne.CanvasObject{container.NewGridWithRows(len(rows), rows...)}
+		a.grid.Objects = []fyne.CanvasObject{container.New(stack, rows...)}
 	}
 	a.grid.Refresh()
 }
@@ -96,6 +108,14 @@ func (a *App) refreshImages() {
 	}
 }
 
+// SetPhotoColumn shows or hides the plain photo at the start of each
+// compare row.
+func (a *App) SetPhotoColumn(on bool) {
+	a.s.SetPhotoColumn(on)
+	a.c.photoCol.SetChecked(a.s.PhotoColumn())
+	a.refreshTiles()
+}
+
 // SetOpacity changes the heat's opacity (0 to 1).
 func (a *App) SetOpacity(v float64) {
 	a.s.SetOpacity(v)
@@ -112,13 +132,17 @@ func (a *App) SetColormap(cm *render.Colormap) {
 	a.refreshImages()
 }
 
-// SetShared switches between per-tile and shared scaling (no model run).
-func (a *App) SetShared(shared bool) {
-	if a.s.View().Shared == shared {
-		return
+// SetScale chooses the scale named name among the session's choices (no
+// model run).
+func (a *App) SetScale(name string) {
+	for _, ch := range a.s.ScaleChoices() {
+		if ch.Name == name && ch.Scale != a.s.View().Scale {
+			a.s.SetScale(ch.Scale)
+			a.refreshScale()
+			a.c.panel.Refresh()
+			a.refreshTiles()
+		}
 	}
-	a.s.SetShared(shared)
-	a.refreshTiles()
 }
 
 // SetTopK explains the k most probable classes.
@@ -137,13 +161,74 @@ func (a *App) SetMethod(m explain.Method) {
 	a.refreshBusy()
 }
 
-// SearchClass adds the best match for query (a label fragment or an index)
-// to the tiles.
+// SearchClass adds the class query names (a label fragment or an index)
+// to the tiles, or lists the matches to pick from when several labels
+// match.
 func (a *App) SearchClass(query string) {
-	note, added := a.s.AddClass(query)
+	note, added, picks := a.s.AddClass(query)
 	a.c.searchNote.SetText(note)
+	a.c.picks.RemoveAll()
+	for _, k := range picks {
+		a.c.picks.Add(widget.NewButton(fmt.Sprintf("%s (%d)", a.s.ClassLabel(k), k), func() { a.PickClass(k) }))
+	}
+	showIfAny(a.c.picks)
 	if added {
 		a.c.search.SetText("")
+		a.refreshSearched()
 		a.refreshBusy()
+	}
+	a.c.panel.Refresh()
+}
+
+// PickClass adds class k, one of an ambiguous search's matches.
+func (a *App) PickClass(k int) {
+	note, added := a.s.AddClassIndex(k)
+	a.c.searchNote.SetText(note)
+	a.c.picks.RemoveAll()
+	a.c.picks.Hide()
+	if added {
+		a.c.search.SetText("")
+		a.refreshSearched()
+		a.refreshBusy()
+	}
+	a.c.panel.Refresh()
+}
+
+// RemoveClass takes searched class k off the tiles.
+func (a *App) RemoveClass(k int) {
+	a.s.RemoveClass(k)
+	a.c.searchNote.SetText("")
+	a.refreshSearched()
+	a.c.panel.Refresh()
+	a.refreshBusy()
+}
+
+// refreshSearched lists the searched classes, each with its remove button.
+func (a *App) refreshSearched() {
+	c := &a.c
+	c.searched.RemoveAll()
+	classes := a.s.SearchedClasses()
+	for _, k := range classes {
+		rm := widget.NewButtonWithIcon("", theme.CancelIcon(), func() { a.RemoveClass(k) })
+		rm.Importance = widget.LowImportance
+		name := widget.NewLabel(fmt.Sprintf("%s (%d)", a.s.ClassLabel(k), k))
+		name.Truncation = fyne.TextTruncateEllipsis
+		c.searched.Add(container.NewBorder(nil, nil, nil, rm, name))
+	}
+	showIfAny(c.searched)
+	if len(classes) == 0 {
+		c.keep.Hide()
+	} else {
+		c.keep.Show()
+	}
+	c.keep.SetChecked(a.s.KeepClasses())
+}
+
+// showIfAny hides an empty box, so that it takes no space in the sidebar.
+func showIfAny(box *fyne.Container) {
+	if len(box.Objects) == 0 {
+		box.Hide()
+	} else {
+		box.Show()
 	}
 }

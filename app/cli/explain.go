@@ -181,7 +181,10 @@ func (f *explainFlags) settings() (display.View, explain.Request, preprocess.Opt
 	if !(f.boxThreshold > 0 && f.boxThreshold < 1) {
 		return view, explain.Request{}, pre, fmt.Errorf("--box-threshold must be between 0 and 1, not %v", f.boxThreshold)
 	}
-	view.Colormap, view.Opacity, view.Shared, view.ReLU = cm, f.opacity, f.shared, !f.noReLU
+	view.Colormap, view.Opacity, view.ReLU = cm, f.opacity, !f.noReLU
+	if f.shared {
+		view.Scale = display.PerResult
+	}
 	view.Box, view.Contour, view.BoxThreshold = f.box, f.contour, f.boxThreshold
 	req := explain.Request{Method: cam.Method(strings.ToLower(f.method)), TopK: f.top, AugSmooth: f.augSmooth, EigenSmooth: f.eigenSmooth,
 		ScoreChannels: f.scoreChannels, ScoreBaseline: f.scoreBaseline}

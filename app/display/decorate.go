@@ -7,11 +7,14 @@ import (
 	"camscope/app/render"
 )
 
-// boxColour and contourColour are chosen to stand out on every colormap;
-// cellColour outlines the feature cell under the pointer.
+// boxColour and contourColour are chosen to stand out on every colormap
+// and from each other: a white box, a yellow contour drawn over a black
+// one a little wider; cellColour outlines the feature cell under the
+// pointer.
 var (
 	boxColour     = color.RGBA{255, 255, 255, 255}
-	contourColour = color.RGBA{255, 255, 255, 230}
+	contourColour = color.RGBA{255, 221, 0, 255}
+	contourEdge   = color.RGBA{0, 0, 0, 255}
 	cellColour    = color.White
 )
 
@@ -39,6 +42,7 @@ func Overlay(photo *image.RGBA, h *render.Heat, v View) *image.RGBA {
 func decorate(dst *image.RGBA, h *render.Heat, v View, b image.Rectangle, ok bool) {
 	width := max(1, min(dst.Bounds().Dx(), dst.Bounds().Dy())/150)
 	if v.Contour {
+		render.DrawContour(dst, h.Values(), float32(v.BoxThreshold), contourEdge, float64(width+2))
 		render.DrawContour(dst, h.Values(), float32(v.BoxThreshold), contourColour, float64(width))
 	}
 	if v.Box && ok {

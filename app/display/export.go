@@ -105,7 +105,7 @@ func makeReport(r *explain.Result, boxes []*image.Rectangle, v View, photoFile s
 	if found {
 		rep.Model.MapSize = [2]int{w, h}
 	}
-	if v.Shared {
+	if v.Scale != PerTile {
 		rep.Normalisation = "shared"
 	}
 	for i, c := range r.Classes {
@@ -177,11 +177,7 @@ func Save(ctx context.Context, dir string, r *explain.Result, v View, photoFile 
 
 func save(ctx context.Context, dir string, r *explain.Result, v View, photoFile string) (Report, error) {
 	photo := fullPhoto(r)
-	raw := make([]render.Map, len(r.Classes))
-	for i, c := range r.Classes {
-		raw[i] = rawMap(c)
-	}
-	scaled := Normalize(v, raw...)
+	scaled := Normalize(v, r)[0]
 	boxes := make([]*image.Rectangle, len(r.Classes))
 	// One overlay at a time, into buffers reused from class to class: the
 	// peak stays that of one overlay, and no class pays for fresh memory.

@@ -40,9 +40,8 @@ type Tile struct {
 }
 
 // NewScene prepares results (all on the same photo) for display at most
-// maxSide pixels wide or high, and renders the tiles. With v.Shared every
-// map of every result is put on one scale, so that classes and models
-// compare.
+// maxSide pixels wide or high, and renders the tiles, their maps scaled as
+// v.Scale says (see Normalize).
 func NewScene(photo *image.RGBA, results []*explain.Result, v View, maxSide int) *Scene {
 	small, scale := Fit(photo, min(MinDisplaySide, maxSide), maxSide)
 	return newScene(small, scale, results, v)
@@ -56,22 +55,14 @@ func (s *Scene) Rescale(results []*explain.Result, v View) *Scene {
 
 func newScene(photo *image.RGBA, scale float64, results []*explain.Result, v View) *Scene {
 	s := &Scene{Photo: photo, Scale: scale, View: v}
-	var maps []render.Map
-	for _, r := range results {
-		for _, c := range r.Classes {
-			maps = append(maps, rawMap(c))
-		}
-	}
-	maps = Normalize(v, maps...)
-	k := 0
-	for _, r := range results {
+	maps := Normalize(v, results...)
+	for j, r := range results {
 		row := make([]*Tile, len(r.Classes))
 		for i, c := range r.Classes {
-			t := &Tile{Result: r, Class: c, Scaled: maps[k], Image: image.NewRGBA(photo.Rect)}
+			t := &Tile{Result: r, Class: c, Scaled: maps[j][i], Image: image.NewRGBA(photo.Rect)}
 			t.Heat = t.HeatAt(photo.Rect.Size(), scale, v.Colormap)
 			Render(t.Image, photo, t.Heat, v)
 			row[i] = t
-			k++
 		}
 		s.Rows = append(s.Rows, row)
 	}

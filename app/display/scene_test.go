@@ -35,10 +35,32 @@ func TestSceneScalesAndShrinks(t *testing.T) {
 	if got := tiles[0].Scaled.Data[3]; got != 1 {
 		t.Errorf("per-tile maximum scales to %v, want 1", got)
 	}
-	v.Shared = true
+	v.Scale = PerResult
 	s = NewScene(r.Photo, []*explain.Result{r}, v, 400)
 	if got := s.Tiles()[0].Scaled.Data[3]; got < 0.0999 || got > 0.1001 {
 		t.Errorf("shared scale: 3 of 30 scales to %v, want 0.1", got)
+	}
+}
+
+// TestSceneScalePerResult: per result, each model's maps share a scale
+// of their own; one scale puts the raw values of every model on one.
+func TestSceneScalePerResult(t *testing.T) {
+	a := result(100, 100, []float32{0, 1, 2, 3}, []float32{0, 0, 0, 30})
+	b := result(100, 100, []float32{0, 0, 0, 0.3})
+	b.Photo = a.Photo
+	v := DefaultView()
+	v.Scale = PerResult
+	s := NewScene(a.Photo, []*explain.Result{a, b}, v, 100)
+	if got := s.Rows[1][0].Scaled.Data[3]; got != 1 {
+		t.Errorf("per result: the second model's maximum scales to %v, want 1", got)
+	}
+	if got := s.Rows[0][0].Scaled.Data[3]; got < 0.0999 || got > 0.1001 {
+		t.Errorf("per result: 3 of 30 scales to %v, want 0.1", got)
+	}
+	v.Scale = OneScale
+	s = NewScene(a.Photo, []*explain.Result{a, b}, v, 100)
+	if got := s.Rows[1][0].Scaled.Data[3]; got < 0.00999 || got > 0.01001 {
+		t.Errorf("one scale: the second model's 0.3 of 30 scales to %v, want 0.01", got)
 	}
 }
 
@@ -83,5 +105,28 @@ func TestRenderAndColormap(t *testing.T) {
 	s.Show(v)
 	if string(jet) == string(dst.Pix) {
 		t.Error("colormap change did not re-colour")
+	}
+}
+
+// TestContourDiffersFromBox: the contour is yellow edged in black, the box
+// white, so that both show apart.
+func TestContourDiffersFromBox(t *testing.T) {
+	r := result(200, 200, []float32{0, 0, 0, 30})
+	v := DefaultView()
+	v.Opacity, v.Contour = 0, true
+	s := NewScene(r.Photo, []*explain.Result{r}, v, 200)
+	var yellow, white int
+	img := s.Tiles()[0].Image
+	for i := 0; i < len(img.Pix); i += 4 {
+		p := img.Pix[i : i+3]
+		switch {
+		case p[0] == 255 && p[1] == 255 && p[2] == 255:
+			white++
+		case p[0] > 200 && p[1] > 180 && p[2] < 60:
+			yellow++
+		}
+	}
+	if yellow == 0 || white != 0 {
+		t.Errorf("contour: %d yellow pixels, %d white", yellow, white)
 	}
 }

@@ -6,9 +6,8 @@ import "camscope/app/render"
 type View struct {
 	Colormap *render.Colormap
 	Opacity  float64 // heat over photo: out = a*heat + (1-a)*photo
-	// Shared puts all maps of a result on one scale (so classes compare);
-	// otherwise each map is scaled to its own minimum and maximum.
-	Shared bool
+	// Scale says which maps share a scale.
+	Scale Scale
 	// ReLU drops negative evidence before scaling (Grad-CAM's convention,
 	// and what the CAM paper's 20% threshold assumes).
 	ReLU bool
@@ -27,5 +26,19 @@ func DefaultView() View {
 // DefaultBoxThreshold is the CAM paper's: 20% of the map's maximum.
 const DefaultBoxThreshold = 0.2
 
+// Scale says which maps are put on one scale.
+type Scale int
+
+const (
+	// PerTile scales each map to its own minimum and maximum.
+	PerTile Scale = iota
+	// PerResult puts the maps of one result (one model's or one method's
+	// row) on one scale, so that its classes compare.
+	PerResult
+	// OneScale puts every map of every result on one raw scale: only
+	// meaningful when the raw values are comparable (the same model).
+	OneScale
+)
+
 // sameScale reports whether maps normalised for a and for b are the same.
-func sameScale(a, b View) bool { return a.Shared == b.Shared && a.ReLU == b.ReLU }
+func sameScale(a, b View) bool { return a.Scale == b.Scale && a.ReLU == b.ReLU }

@@ -38,8 +38,8 @@ type Job struct {
 	Default bool
 	Request explain.Request
 	// SameClasses makes every row after the first explain the first row's
-	// classes (by index) instead of its own top k; it applies only when the
-	// models have the same number of classes.
+	// classes instead of its own top k: by index, or by label between
+	// models of different class lists (see sameClasses).
 	SameClasses bool
 	// Methods, when set, make the rows methods instead of models: the first
 	// model is explained once per method (CAM left out where it does not
@@ -66,11 +66,14 @@ type Outcome struct {
 	// Methods and SameClasses are the job's.
 	Methods     []explain.Method
 	SameClasses bool
-	Results     []*explain.Result // one per model, in order
-	Scene       *display.Scene    // the results prepared as Job.View says
-	View        display.View      // the view the scene was prepared for
-	Err         error
-	Took        time.Duration
+	// ClassNotes say, for the same classes, how rows with another class
+	// list were matched, or why they show their own classes.
+	ClassNotes []string
+	Results    []*explain.Result // one per model, in order
+	Scene      *display.Scene    // the results prepared as Job.View says
+	View       display.View      // the view the scene was prepared for
+	Err        error
+	Took       time.Duration
 	// Partial marks a report of progress while the job runs: only Gen and
 	// Progress are set.
 	Partial  bool
@@ -324,11 +327,13 @@ func (r *Runner) run(ctx context.Context, job Job, progress func(Progress)) (out
 	rows := jobRows(out, job.Methods)
 	for i, row := range rows {
 		req := row.req
-		if i > 0 && (job.Methods != nil || job.SameClasses) && len(out.Results) > 0 && row.m.NumClasses() == out.Models[0].NumClasses() {
-			req.TopK = 0
-			req.Classes = nil
-			for _, c := range out.Results[0].Classes {
-				req.Classes = append(req.Classes, c.Index)
+		if i > 0 && (job.Methods != nil || job.SameClasses) && len(out.Results) > 0 {
+			classes, ok, note := sameClasses(out.Models[0], row.m, out.Results[0].Classes)
+			if ok {
+				req.TopK, req.Classes = 0, classes
+			}
+			if note != "" {
+				out.ClassNotes = append(out.ClassNotes, note)
 			}
 		}
 		req.Classes = validClasses(req.Classes, row.m.NumClasses())

@@ -2,6 +2,7 @@ package session
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -33,6 +34,9 @@ type Session struct {
 	defaulted   bool // models are a default the runner chose, not the user's
 	req         explain.Request
 	sameClasses bool
+	classNotes  []string
+	photoColumn bool
+	keepClasses bool
 	view        display.View
 	// methods, when set, are the rows of the compare-methods view: the
 	// first model explained once per method, with the same classes.
@@ -148,7 +152,7 @@ func (s *Session) Apply(o Outcome) bool {
 		s.req.Method = o.Request.Method
 		s.req.Layer = o.Request.Layer
 	}
-	s.results = o.Results
+	s.results, s.classNotes = o.Results, o.ClassNotes
 	s.shown = shownAs{req: s.req, methods: o.Methods, sameClasses: o.SameClasses}
 	s.took = o.Took
 	s.scene = o.Scene
@@ -174,12 +178,16 @@ func (s *Session) rebuildScene() {
 	}
 }
 
-// OpenPhoto explains the photo at path with the current models.
+// OpenPhoto explains the photo at path with the current models, and the
+// searched classes only if asked (SetKeepClasses).
 //
 // While the model is a default the user did not choose (the shapes model
 // of the sample scene), a photo gets the photo default instead: the
 // built-in ImageNet classifier.
 func (s *Session) OpenPhoto(path string) {
+	if !s.keepClasses {
+		s.req.Classes = nil
+	}
 	if s.defaulted {
 		s.Submit(Job{PhotoPath: path, Default: true})
 		return
@@ -197,8 +205,29 @@ func (s *Session) OpenModel(path string) {
 }
 
 // AddModel adds the model at path as one more row (compare).
-func (s *Session) AddModel(path string) {
+//
+// A model already compared is refused with a sentence saying so.
+func (s *Session) AddModel(path string) error {
+	for _, m := range s.models {
+		if samePath(m.Path, path) {
+			return fmt.Errorf("Row %d already shows %s: add another model.", slices.Index(s.models, m)+1, m.Name)
+		}
+	}
 	s.Submit(Job{Photo: s.photo, Models: s.models, ModelPaths: []string{path}})
+	return nil
+}
+
+// samePath reports whether a and b name the same file.
+func samePath(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	if a == b {
+		return true
+	}
+	ia, errA := os.Stat(a)
+	ib, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(ia, ib)
 }
 
 // RemoveModel drops row i, unless it is the only one.
@@ -364,6 +393,14 @@ func (s *Session) MethodNote() string {
 	return ""
 }
 
+// SetPhotoColumn asks for the plain photo at the start of each row when
+// there are several rows (no model runs).
+func (s *Session) SetPhotoColumn(on bool) { s.photoColumn = on }
+
+// PhotoColumn reports whether the rows start with the plain photo: when
+// asked and there are several rows.
+func (s *Session) PhotoColumn() bool { return s.photoColumn && len(s.results) > 1 }
+
 // RowLabels name the rows of the tiles: the models when comparing models,
 // the methods in the compare-methods view (a method whose map must equal
 // another row's says so), nothing for a single row.
@@ -398,32 +435,72 @@ func (s *Session) RowLabels() []string {
 	return labels
 }
 
-// AddClass adds the best match for query (a label fragment or an index)
-// to the tiles and returns a sentence saying what it did, or why nothing
-// was added.
-func (s *Session) AddClass(query string) (note string, added bool) {
+// AddClass adds the class query names (an index, or a label fragment that
+// only one label contains or one label is) to the tiles and returns a
+// sentence saying what it did, or why nothing was added. When several
+// labels match, nothing is added: picks are the matches to choose from
+// (AddClassIndex), best first.
+func (s *Session) AddClass(query string) (note string, added bool, picks []int) {
 	if len(s.models) == 0 {
-		return "Open a model first.", false
+		return "Open a model first.", false, nil
 	}
 	m := s.models[0]
 	hits, err := cam.FindClasses(m.Labels, m.NumClasses(), query)
 	if err != nil {
-		return sentence(err.Error()), false
+		return sentence(err.Error()), false, nil
 	}
-	k := hits[0]
-	for _, c := range s.req.Classes {
-		if c == k {
-			return fmt.Sprintf("%s (class %d) is already shown.", m.Explainer.Label(k), k), false
-		}
-	}
-	note = fmt.Sprintf("Added %s (class %d).", m.Explainer.Label(k), k)
 	if len(hits) > 1 {
-		note += fmt.Sprintf(" %d other labels match; type more of the name to pick one.", len(hits)-1)
+		exact := slices.IndexFunc(hits, func(k int) bool { return labelKey(m.Labels[k]) == labelKey(query) })
+		if exact < 0 {
+			return fmt.Sprintf("%d classes match %q: pick one.", len(hits), strings.TrimSpace(query)), false, hits[:min(len(hits), maxPicks)]
+		}
+		hits = hits[exact : exact+1]
+	}
+	note, added = s.AddClassIndex(hits[0])
+	return note, added, nil
+}
+
+// maxPicks is how many matches of an ambiguous search are offered.
+const maxPicks = 8
+
+// AddClassIndex adds class k of the first model to the tiles.
+func (s *Session) AddClassIndex(k int) (note string, added bool) {
+	m := s.models[0]
+	if slices.Contains(s.req.Classes, k) {
+		return fmt.Sprintf("%s (class %d) is already shown.", m.Explainer.Label(k), k), false
 	}
 	s.req.Classes = append(s.req.Classes, k)
 	s.rerun()
-	return note, true
+	return fmt.Sprintf("Added %s (class %d).", m.Explainer.Label(k), k), true
 }
+
+// RemoveClass takes the searched class k off the tiles.
+func (s *Session) RemoveClass(k int) {
+	i := slices.Index(s.req.Classes, k)
+	if i < 0 {
+		return
+	}
+	s.req.Classes = slices.Delete(slices.Clone(s.req.Classes), i, i+1)
+	s.rerun()
+}
+
+// SearchedClasses are the classes added by search, in order.
+func (s *Session) SearchedClasses() []int { return s.req.Classes }
+
+// ClassLabel is the first model's label of class k.
+func (s *Session) ClassLabel(k int) string {
+	if len(s.models) == 0 {
+		return fmt.Sprintf("class %d", k)
+	}
+	return s.models[0].Explainer.Label(k)
+}
+
+// SetKeepClasses keeps the searched classes for the next photo; by
+// default a photo starts with none.
+func (s *Session) SetKeepClasses(keep bool) { s.keepClasses = keep }
+
+// KeepClasses reports whether the searched classes stay for the next photo.
+func (s *Session) KeepClasses() bool { return s.keepClasses }
 
 // SetOpacity changes the heat's opacity (clamped to 0 to 1) and re-blends.
 func (s *Session) SetOpacity(v float64) {
@@ -456,14 +533,53 @@ func (s *Session) SetThreshold(t float64) {
 	s.show()
 }
 
-// SetShared switches between per-tile and shared scaling; the scene is
-// prepared again (the model does not run).
-func (s *Session) SetShared(shared bool) {
-	if s.view.Shared == shared {
+// SetScale chooses which maps share a scale; the scene is prepared again
+// (the model does not run).
+func (s *Session) SetScale(sc display.Scale) {
+	if s.view.Scale == sc {
 		return
 	}
-	s.view.Shared = shared
+	s.view.Scale = sc
 	s.rebuildScene()
+}
+
+// ScaleChoice is a way of scaling the maps, as the window offers it.
+type ScaleChoice struct {
+	Scale display.Scale
+	Name  string
+	Help  string // what it means
+}
+
+// ScaleChoices are the scales offered for what is shown: per tile or
+// shared with one row; with several, per tile, per row (model or method)
+// and one raw scale, which raw values of different models or methods do
+// not make meaningful.
+func (s *Session) ScaleChoices() []ScaleChoice {
+	tile := ScaleChoice{display.PerTile, "Per tile", "Each map on its own scale: every tile shows where its class looks, not how strongly."}
+	if len(s.results) < 2 {
+		return []ScaleChoice{tile, {display.PerResult, "Shared", "One scale for all classes: their strengths compare."}}
+	}
+	row, what := "Per model", "models"
+	if s.methods != nil {
+		row, what = "Per method", "methods"
+	}
+	return []ScaleChoice{
+		tile,
+		{display.PerResult, row, "One scale per row: the classes of a row compare, rows keep their own scale."},
+		{display.OneScale, "One raw scale", fmt.Sprintf("One scale for every row: raw values of different %s are not comparable, so a row may look flat.", what)},
+	}
+}
+
+// CurrentScale is the choice the view's scale is among ScaleChoices: one
+// raw scale over one row is the shared scale.
+func (s *Session) CurrentScale() ScaleChoice {
+	choices := s.ScaleChoices()
+	for _, c := range choices {
+		if c.Scale == s.view.Scale {
+			return c
+		}
+	}
+	return choices[len(choices)-1]
 }
 
 // show re-renders the scene's tiles for the view: no model runs.
@@ -484,6 +600,11 @@ func (s *Session) Models() []*explain.Model { return s.models }
 
 // Request is what the next run asks.
 func (s *Session) Request() explain.Request { return s.req }
+
+// ClassesNote says how the rows of models with another class list than the
+// first were given the same classes, or why they show their own; "" when
+// every row matched by index.
+func (s *Session) ClassesNote() string { return strings.Join(s.classNotes, " ") }
 
 // SameClasses reports whether every row shows the first row's classes.
 func (s *Session) SameClasses() bool { return s.sameClasses }

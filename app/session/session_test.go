@@ -170,7 +170,7 @@ func TestSessionViewChangesDoNotRun(t *testing.T) {
 			t.Errorf("%s: the scene was not rendered for the view", name)
 		}
 	}
-	h.SetShared(true)
+	h.SetScale(display.PerResult)
 	if !h.Scene().Fits(h.View()) {
 		t.Error("shared scale did not prepare the scene again")
 	}
@@ -190,12 +190,12 @@ func TestSessionTopKAndClasses(t *testing.T) {
 		t.Errorf("top-k %d, busy %v", k, h.Busy())
 	}
 	h.apply(t)
-	note, added := h.AddClass("7")
+	note, added, _ := h.AddClass("7")
 	if !added || !strings.HasPrefix(note, "Added class 7") {
 		t.Errorf("note %q, added %v", note, added)
 	}
 	h.apply(t)
-	if note, added := h.AddClass("7"); added || !strings.Contains(note, "already shown") {
+	if note, added, _ := h.AddClass("7"); added || !strings.Contains(note, "already shown") {
 		t.Errorf("note %q, added %v", note, added)
 	}
 	h.OpenModel("x.onnx")
@@ -315,5 +315,176 @@ func TestPhotoDefaultModel(t *testing.T) {
 	h2.apply(t)
 	if m := h2.Models(); len(m) != 1 || m[0].Name != "imagenet" {
 		t.Errorf("starting on a photo with no model: %v, want the ImageNet default", m)
+	}
+}
+
+// TestSessionScaleChoices: one row offers per tile or shared; several
+// models offer per tile, per model and one raw scale, each saying what it
+// means, and one raw scale over one row is the shared scale.
+func TestSessionScaleChoices(t *testing.T) {
+	h := newSession(t)
+	h.Submit(Job{PhotoPath: "p.png", Models: []*explain.Model{camModel("a")}})
+	h.apply(t)
+	names := func() (out []string) {
+		for _, c := range h.ScaleChoices() {
+			if c.Help == "" {
+				t.Errorf("%s: no help", c.Name)
+			}
+			out = append(out, c.Name)
+		}
+		return out
+	}
+	if got := strings.Join(names(), ", "); got != "Per tile, Shared" {
+		t.Errorf("one model: %s", got)
+	}
+	h.Submit(Job{PhotoPath: "p.png", Models: []*explain.Model{camModel("a"), camModel("b")}})
+	h.apply(t)
+	if got := strings.Join(names(), ", "); got != "Per tile, Per model, One raw scale" {
+		t.Errorf("two models: %s", got)
+	}
+	if raw := h.ScaleChoices()[2]; raw.Scale != display.OneScale || !strings.Contains(raw.Help, "not comparable") {
+		t.Errorf("one raw scale: %+v", raw)
+	}
+	h.SetScale(display.OneScale)
+	if c := h.CurrentScale(); c.Name != "One raw scale" || !h.Scene().Fits(h.View()) {
+		t.Errorf("chose %q", c.Name)
+	}
+	h.Submit(Job{PhotoPath: "p.png", Models: []*explain.Model{camModel("a")}})
+	h.apply(t)
+	if c := h.CurrentScale(); c.Name != "Shared" {
+		t.Errorf("one raw scale over one model shows as %q", c.Name)
+	}
+}
+
+// labelled is a fake model of n classes with labels.
+func labelled(name string, labels ...string) *explain.Model {
+	m := model(name)
+	m.Explainer.Head.NumClasses = len(labels)
+	m.Labels = labels
+	return m
+}
+
+// TestSessionSameClassesAcrossClassLists: the same classes between a
+// 1001-class model (background first) and a 1000-class one match by label,
+// with a note; models without labels keep their own classes, with a note
+// saying why.
+func TestSessionSameClassesAcrossClassLists(t *testing.T) {
+	h := &sessionHarness{out: make(chan Outcome, 16)}
+	f := newFake().funcs()
+	f.Explain = func(_ context.Context, m *explain.Model, img *image.RGBA, req explain.Request) (*explain.Result, error) {
+		h.mu.Lock()
+		h.reqs = append(h.reqs, req)
+		h.mu.Unlock()
+		r := result(img.Rect.Dx(), img.Rect.Dy(), []float32{0, 1, 2, 3}, []float32{0, 0, 0, 30})
+		r.Model, r.Request = m, req
+		classes := req.Classes
+		if req.TopK > 0 {
+			classes = []int{2, 3}
+		}
+		for i := range r.Classes {
+			r.Classes[i].Index = classes[i%len(classes)]
+		}
+		return r, nil
+	}
+	h.Session = New(f, display.DefaultView(), func(o Outcome) {
+		if !o.Partial {
+			h.out <- o
+		}
+	})
+	t.Cleanup(h.Close)
+	with := labelled("v2", "background", "tench, Tinca tinca", "goldfish", "tabby, tabby cat")
+	without := labelled("v1", "tench", "Goldfish", "tabby")
+	h.SetSameClasses(true)
+	h.Submit(Job{PhotoPath: "p.png", Models: []*explain.Model{with, without}})
+	h.apply(t)
+	if got := h.reqs[1].Classes; !slices.Equal(got, []int{1, 2}) || h.reqs[1].TopK != 0 {
+		t.Errorf("second row asked for classes %v (top %d), want goldfish and tabby: [1 2]", got, h.reqs[1].TopK)
+	}
+	if note := h.ClassesNote(); !strings.Contains(note, "4 classes and v1 3") || !strings.Contains(note, "by label") {
+		t.Errorf("note %q", note)
+	}
+	without.Labels = nil
+	h.reqs = nil
+	h.Submit(Job{PhotoPath: "p.png", Models: []*explain.Model{with, without}})
+	h.apply(t)
+	if r := h.reqs[1]; len(r.Classes) != 0 || r.TopK != h.Request().TopK {
+		t.Errorf("second row without labels asked for %v (top %d), want its own top %d", r.Classes, r.TopK, h.Request().TopK)
+	}
+	if note := h.ClassesNote(); !strings.Contains(note, "cannot be matched") {
+		t.Errorf("note %q", note)
+	}
+}
+
+// TestSessionSearchedClasses: an ambiguous search lists its matches and
+// adds nothing; a pick, an exact label or a unique fragment adds; a class
+// can be removed; a new photo starts without them unless asked.
+func TestSessionSearchedClasses(t *testing.T) {
+	h := newSession(t)
+	m := labelled("m", "golden retriever", "Labrador retriever", "tabby, tabby cat", "flat-coated retriever", "retriever")
+	h.Submit(Job{PhotoPath: "p.png", Models: []*explain.Model{m}})
+	h.apply(t)
+	m.Labels[4] = "tiger cat"
+	note, added, picks := h.AddClass("retriever")
+	if added || !slices.Equal(picks, []int{0, 1, 3}) || !strings.Contains(note, "3 classes match") {
+		t.Errorf("ambiguous search: note %q, added %v, picks %v", note, added, picks)
+	}
+	if _, added := h.AddClassIndex(1); !added {
+		t.Error("the pick was not added")
+	}
+	h.apply(t)
+	if _, added, _ := h.AddClass("Tabby"); !added {
+		t.Error("tabby (one label) was not added")
+	}
+	h.apply(t)
+	m.Labels[4] = "golden"
+	if _, added, picks := h.AddClass("golden"); !added || picks != nil {
+		t.Errorf("an exact label among several matches: added %v, picks %v", added, picks)
+	}
+	h.apply(t)
+	h.RemoveClass(1)
+	h.apply(t)
+	if got := h.SearchedClasses(); !slices.Equal(got, []int{2, 4}) {
+		t.Errorf("after removing 1: %v", got)
+	}
+	h.OpenPhoto("q.png")
+	h.apply(t)
+	if got := h.SearchedClasses(); len(got) != 0 {
+		t.Errorf("classes kept for a new photo: %v", got)
+	}
+	h.AddClassIndex(2)
+	h.apply(t)
+	h.SetKeepClasses(true)
+	h.OpenPhoto("r.png")
+	h.apply(t)
+	if got := h.SearchedClasses(); !slices.Equal(got, []int{2}) {
+		t.Errorf("asked to keep them: %v", got)
+	}
+}
+
+// TestCAMOffNoteSaysItOnce: the reason CAM is off names the missing head
+// once (the head's own reason already says what is missing).
+func TestCAMOffNoteSaysItOnce(t *testing.T) {
+	m := model("vgg")
+	m.Explainer.Head.NoCAM = "no global-average-pooling linear head (the last MatMul reads a Flatten); use Grad-CAM"
+	for _, m := range []*explain.Model{m, model("bare")} {
+		ok, why := CAMApplies([]*explain.Model{m}, "")
+		if ok || strings.Count(why, "global-average-pooling linear head") != 1 {
+			t.Errorf("%s: %v, %q", m.Name, ok, why)
+		}
+	}
+}
+
+// TestSessionAddModelTwiceRefused: a model already compared is refused
+// with a sentence, and nothing runs.
+func TestSessionAddModelTwiceRefused(t *testing.T) {
+	h := newSession(t)
+	m := camModel("a")
+	m.Path = "a.onnx"
+	h.Submit(Job{PhotoPath: "p.png", Models: []*explain.Model{m}})
+	h.apply(t)
+	runs := h.runs()
+	err := h.AddModel("a.onnx")
+	if err == nil || !strings.HasPrefix(err.Error(), "Row 1 already shows a") || h.Busy() || h.runs() != runs {
+		t.Errorf("adding a twice: %v, busy %v", err, h.Busy())
 	}
 }

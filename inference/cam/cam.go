@@ -215,7 +215,10 @@ func NewLayers(m *inference.Model, labels []string, layers []string) (*Explainer
 // and if not, why.
 func (e *Explainer) SupportsCAM() (bool, string) {
 	if e.Head.Weights == nil {
-		return false, "the model has no global-average-pooling linear head: " + e.Head.NoCAM
+		if e.Head.NoCAM == "" {
+			return false, "no global-average-pooling linear head; use Grad-CAM"
+		}
+		return false, e.Head.NoCAM
 	}
 	if len(e.Layers) > 1 || e.Layer != e.Head.Feature {
 		return false, fmt.Sprintf("CAM needs the layer that feeds the pooling (%s), alone; use Grad-CAM at other layers", e.Head.Feature)

@@ -66,6 +66,35 @@ func CaptionHeight() float32 {
 
 const barHeight = 3
 
+// MinCaption is how many characters of a caption a tile keeps in view when
+// it can: the rank ("1. ") and 12 of the label. The large view shows all.
+const MinCaption = 15
+
+// typicalCaption is a caption of MinCaption characters of average width:
+// tiles too narrow for it all take the smaller text, so that a grid's
+// captions share one size.
+const typicalCaption = "1. Italian greyh"
+
+// fits reports whether the caption's first MinCaption characters fit in
+// width at the title's text size.
+func (t *Tile) fits(width float32) bool {
+	r := []rune(t.title.Text)
+	return t.fitsIn(string(r[:min(len(r), MinCaption)]), width)
+}
+
+// fitsIn reports whether s, a beginning of the caption, shows in width: a
+// shortened caption ends in an ellipsis.
+func (t *Tile) fitsIn(s string, width float32) bool {
+	if len(s) < len(t.title.Text) {
+		s += "…"
+	}
+	size := theme.Size(t.title.SizeName)
+	return fyne.MeasureText(s, size, t.title.TextStyle).Width+2*theme.InnerPadding() <= width
+}
+
+// Shows reports whether s fits in the caption as laid out, untruncated.
+func (t *Tile) Shows(s string) bool { return t.fitsIn(s, t.title.Size().Width) }
+
 // CreateRenderer lays out picture, caption and bar.
 func (t *Tile) CreateRenderer() fyne.WidgetRenderer {
 	return &tileRenderer{t: t, objects: []fyne.CanvasObject{t.Image, t.title, t.prob, t.track, t.bar}}
@@ -86,13 +115,23 @@ func (r *tileRenderer) Layout(size fyne.Size) {
 	t.track.Move(fyne.NewPos(0, img.Height))
 	t.bar.Resize(fyne.NewSize(size.Width*float32(min(max(t.frac, 0), 1)), barHeight))
 	t.bar.Move(fyne.NewPos(0, img.Height))
+	// The caption keeps the rank and the label's first characters: the
+	// probability gives way first (the bar shows it), then the text size.
+	text := t.title.SizeName
+	t.title.SizeName = theme.SizeNameText
 	pw := t.prob.MinSize().Width
-	if size.Width < 3*pw {
-		// Too narrow for both: the bar shows the probability.
+	if size.Width < 3*pw || !t.fits(size.Width-pw) {
 		pw = 0
 		t.prob.Hide()
 	} else {
 		t.prob.Show()
+	}
+	if !t.fits(size.Width) || !t.fitsIn(typicalCaption, size.Width) {
+		// Tiles of one width agree on the size unless a caption needs less.
+		t.title.SizeName = theme.SizeNameCaptionText
+	}
+	if t.title.SizeName != text {
+		t.title.Refresh()
 	}
 	t.prob.Resize(fyne.NewSize(pw, ch-barHeight))
 	t.prob.Move(fyne.NewPos(size.Width-pw, img.Height+barHeight))
