@@ -269,13 +269,21 @@ func (r *Runner) run(ctx context.Context, job Job, progress func(Progress)) (out
 	start := time.Now()
 	defer func() { out.Took = time.Since(start) }()
 	out.Photo, out.PhotoPath = job.Photo, job.PhotoPath
+	// A photo that does not open still lets the models load, so that a bad
+	// photo does not also drop a good model (Session.Apply keeps them).
+	var photoErr error
 	if job.PhotoPath != "" {
 		p, err := abandonable(ctx, func(ctx context.Context) (*photo.Photo, error) { return r.funcs.LoadPhoto(ctx, job.PhotoPath) })
-		if err != nil {
-			out.Err = err
+		switch {
+		case ctx.Err() != nil:
+			out.Err = ctx.Err()
 			return out
+		case err != nil:
+			photoErr = err
+			out.Photo = nil
+		default:
+			out.Photo = p
 		}
-		out.Photo = p
 	}
 	out.Models = append([]*explain.Model(nil), job.Models...)
 	for _, path := range job.ModelPaths {
@@ -309,6 +317,10 @@ func (r *Runner) run(ctx context.Context, job Job, progress func(Progress)) (out
 				out.Models, out.Defaulted = []*explain.Model{m}, true
 			}
 		}
+	}
+	if photoErr != nil {
+		out.Err = photoErr
+		return out
 	}
 	if len(out.Models) > MaxModels {
 		out.Models = out.Models[len(out.Models)-MaxModels:]

@@ -137,6 +137,11 @@ func (s *Session) Apply(o Outcome) bool {
 		if s.photo == nil && o.Photo != nil {
 			s.photo, s.photoPath = o.Photo, o.PhotoPath
 		}
+		// Likewise models that loaded while the photo did not (a bad
+		// --image beside a good --model).
+		if len(s.models) == 0 && len(o.Models) > 0 {
+			s.models, s.defaulted = o.Models, o.Defaulted
+		}
 		return true
 	}
 	if o.Photo != nil {

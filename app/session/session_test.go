@@ -488,3 +488,24 @@ func TestSessionAddModelTwiceRefused(t *testing.T) {
 		t.Errorf("adding a twice: %v, busy %v", err, h.Busy())
 	}
 }
+
+// TestBadPhotoKeepsGoodModel: starting with a photo that does not open and
+// a model that does keeps the model (issue 17: a bad --image also dropped
+// a good --model), with the photo's error.
+func TestBadPhotoKeepsGoodModel(t *testing.T) {
+	h := newSession(t)
+	h.runner.funcs.LoadModel = func(_ context.Context, path string) (*explain.Model, error) { return camModel(path), nil }
+	h.Start("bad.png", []string{"good.onnx"})
+	c := &collector{ch: h.out}
+	o := c.next(t)
+	if o.Err == nil || !strings.Contains(o.Err.Error(), "bad.png") {
+		t.Fatalf("error %v, want the photo's", o.Err)
+	}
+	h.Apply(o)
+	if m := h.Models(); len(m) != 1 || m[0].Name != "good.onnx" {
+		t.Errorf("models %v, want good.onnx kept", m)
+	}
+	if h.Photo() != nil {
+		t.Errorf("photo %v, want none", h.Photo())
+	}
+}
