@@ -13,6 +13,7 @@ package fastpng
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"hash/adler32"
 	"hash/crc32"
@@ -93,9 +94,9 @@ func (e *encoder) chunk(typ string, data []byte) {
 
 // band is one compressed run of rows.
 type band struct {
-	out   *sliceWriter // deflate blocks, ending byte-aligned
-	adler uint32       // Adler-32 of the filtered rows
-	n     int          // number of filtered bytes
+	out   *bytes.Buffer // deflate blocks, ending byte-aligned
+	adler uint32        // Adler-32 of the filtered rows
+	n     int           // number of filtered bytes
 	done  chan struct{}
 }
 
@@ -128,7 +129,7 @@ func (e *encoder) data() {
 	adler := uint32(1)
 	for b := range queue {
 		<-b.done
-		e.chunk("IDAT", b.out.b)
+		e.chunk("IDAT", b.out.Bytes())
 		adler = combine(adler, b.adler, b.n)
 		buffers.Put(b.out)
 		<-slots
@@ -144,15 +145,15 @@ var (
 		w, _ := flate.NewWriter(nil, flate.BestSpeed) // a valid level: no error
 		return w
 	}}
-	buffers = sync.Pool{New: func() any { return &sliceWriter{} }}
+	buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 )
 
 // compress filters rows [y0, y1) with Up, dropping alpha, and deflates
 // them into b; the last band ends the stream, the others end with a sync
 // flush so that the next band's blocks can follow.
 func (e *encoder) compress(b *band, y0, y1 int, last bool) {
-	out := buffers.Get().(*sliceWriter)
-	out.b = out.b[:0]
+	out := buffers.Get().(*bytes.Buffer)
+	out.Reset()
 	zw := writers.Get().(*flate.Writer)
 	defer writers.Put(zw)
 	zw.Reset(out)
@@ -169,7 +170,7 @@ func (e *encoder) compress(b *band, y0, y1 int, last bool) {
 		}
 		up(row[1:], cur, prev)
 		h.Write(row)
-		zw.Write(row) // a sliceWriter never fails
+		zw.Write(row) // a bytes.Buffer never fails
 	}
 	if last {
 		zw.Close()
@@ -187,13 +188,6 @@ func up(dst, cur, prev []byte) {
 		d := dst[x/4*3 : x/4*3+3 : x/4*3+3]
 		d[0], d[1], d[2] = c[0]-p[0], c[1]-p[1], c[2]-p[2]
 	}
-}
-
-type sliceWriter struct{ b []byte }
-
-func (s *sliceWriter) Write(p []byte) (int, error) {
-	s.b = append(s.b, p...)
-	return len(p), nil
 }
 
 // combine returns the Adler-32 of the concatenation of two byte strings,
