@@ -71,6 +71,11 @@ func TestPoolAgainstReference(t *testing.T) {
 		"s1 dilated":  {8, 11, 2, 3, 1, 1, 2, 2, 2, 1, 0, 2, false, 8, 10},
 		"s1 wide":     {3, 40, 1, 5, 1, 1, 1, 1, 0, 2, 0, 0, false, 3, 38},
 		"s1 narrow":   {4, 2, 2, 3, 1, 1, 1, 1, 0, 1, 0, 1, false, 3, 2},
+		// Stride-2 rows of odd and even widths and kernels (the deinterleaved
+		// whole-row path, with its scalar edges).
+		"s2 wide k5":  {3, 41, 1, 5, 1, 2, 1, 1, 0, 2, 0, 1, false, 3, 20},
+		"s2 ceil odd": {4, 57, 2, 3, 2, 2, 1, 1, 0, 0, 0, 0, true, 2, 28},
+		"s2 k4":       {2, 36, 1, 4, 1, 2, 1, 1, 0, 1, 0, 1, false, 2, 18},
 	}
 	for name, c := range cases {
 		x := randT(r, 2, 3, c.h, c.w)
