@@ -98,6 +98,10 @@ func packA(dst []float32, mr int, trans bool, m, k int, alpha float32, a []float
 
 // packPanelA packs rows i0..i0+mr of alpha*op(A), depths k0..k0+kc.
 func packPanelA(panel []float32, mr int, trans bool, i0, m, k0, kc int, alpha float32, a []float32, lda int) {
+	if !trans && mr == 8 && i0+8 <= m {
+		packPanelA8(panel[:kc*8], k0, kc, alpha, a[i0*lda:], lda)
+		return
+	}
 	for r := 0; r < mr; r++ {
 		i := i0 + r
 		if i >= m {
@@ -116,6 +120,25 @@ func packPanelA(panel []float32, mr int, trans bool, i0, m, k0, kc int, alpha fl
 				panel[p*mr+r] = alpha * v
 			}
 		}
+	}
+}
+
+// packPanelA8 is packPanelA for 8 whole rows of A, not transposed (the
+// AVX-512 kernel's panels): it reads the 8 rows side by side and writes the
+// panel in order, 8 values per k step.
+func packPanelA8(panel []float32, k0, kc int, alpha float32, a []float32, lda int) {
+	r0 := a[k0 : k0+kc]
+	r1 := a[lda+k0 : lda+k0+kc]
+	r2 := a[2*lda+k0 : 2*lda+k0+kc]
+	r3 := a[3*lda+k0 : 3*lda+k0+kc]
+	r4 := a[4*lda+k0 : 4*lda+k0+kc]
+	r5 := a[5*lda+k0 : 5*lda+k0+kc]
+	r6 := a[6*lda+k0 : 6*lda+k0+kc]
+	r7 := a[7*lda+k0 : 7*lda+k0+kc]
+	for p := range r0 {
+		d := panel[p*8 : p*8+8 : p*8+8]
+		d[0], d[1], d[2], d[3] = alpha*r0[p], alpha*r1[p], alpha*r2[p], alpha*r3[p]
+		d[4], d[5], d[6], d[7] = alpha*r4[p], alpha*r5[p], alpha*r6[p], alpha*r7[p]
 	}
 }
 
