@@ -14,7 +14,7 @@ func init() {
 		func(_, _, _, g float32) (float32, float32) { return g, -g }), differentiable)
 	register("Mul", binaryBuilder("Mul", vectorRows(kernels.Mul, kernels.MulScalar), mulRows[int64](), nil,
 		func(a, b, _, g float32) (float32, float32) { return g * b, g * a }), differentiable)
-	register("Div", binaryBuilder("Div", divRows[float32](), divRows[int64](), checkIntDivisor,
+	register("Div", binaryBuilder("Div", divVectorRows, divRows[int64](), checkIntDivisor,
 		func(_, b, y, g float32) (float32, float32) { return g / b, -g * y / b }), differentiable)
 	register("Pow", buildPow, differentiable)
 	register("Mod", buildMod, noGradient)
@@ -114,6 +114,19 @@ func mulRows[T number]() rowKernels[T] {
 			}
 		},
 	}
+}
+
+// divVectorRows are Div's float32 row loops: the vector quotients of
+// kernels.Div and kernels.DivScalar (the same bits as scalar division).
+var divVectorRows = rowKernels[float32]{
+	vv: kernels.Div,
+	vs: kernels.DivScalar,
+	sv: func(d []float32, a float32, b []float32) {
+		d = d[:len(b)]
+		for i, y := range b {
+			d[i] = a / y
+		}
+	},
 }
 
 func divRows[T number]() rowKernels[T] {
