@@ -94,7 +94,7 @@ func (p *pool) Run(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, er
 	parallelFor(planes, cost, func(lo, hi int) {
 		var tmp []float32
 		if fast {
-			tmp = make([]float32, 2*p2.g.in[1]+2)
+			tmp = make([]float32, max(2*p2.g.in[1]+2, inPlane))
 		}
 		for pl := lo; pl < hi; pl++ {
 			switch {
@@ -168,6 +168,9 @@ type pool2D struct {
 	// used as whole-row operations when the stride is 1 or 2 (and the
 	// dilation 1 for stride 2).
 	in0, in1 int
+	// [fy0, fy1) are the output rows that MaxPool computes all at once
+	// (see flatRows), if any.
+	fy0, fy1 int
 }
 
 // tap is the valid part [lo, hi) of one window along one axis, starting at
@@ -200,10 +203,61 @@ func newPool2D(g geometry, isMax, includePad bool) *pool2D {
 			}
 		}
 	}
+	flat := isMax && g.stride[0] == 1 && g.stride[1] == 1 && g.dil[0] == 1 && g.dil[1] == 1 &&
+		g.out[1] == g.in[1] && p.in0 < p.in1 && g.padB[1] < g.k[1]
+	if flat {
+		p.fy0, p.fy1 = len(p.ys), len(p.ys)
+		for oy, t := range p.ys {
+			if t.lo == 0 && t.hi == g.k[0] {
+				p.fy0 = min(p.fy0, oy)
+				p.fy1 = oy + 1
+			}
+		}
+		if (p.fy1-p.fy0)*g.in[1] < g.k[1] {
+			p.fy0, p.fy1 = 0, 0
+		}
+	}
 	return p
 }
 
-// run pools one plane; tmp has room for 2W+2 values.
+// flatRows computes MaxPool's output rows fy0..fy1, whose windows lie
+// inside the columns, stride 1 and output rows as wide as the input's, as
+// vector operations over all those rows at once (planes of 7 to 56 columns
+// otherwise cost a few calls per row): the maxima down the columns into
+// tmp, then along the flattened rows into dst, where the windows of the
+// edge columns straddle two rows; those columns are then computed again,
+// one by one.
+func (p *pool2D) flatRows(dst, src, tmp []float32) {
+	w, kh, kw, pl := p.g.in[1], p.g.k[0], p.g.k[1], p.g.padB[1]
+	n := (p.fy1 - p.fy0) * w
+	v := tmp[:n]
+	y := p.ys[p.fy0].start
+	copy(v, src[y*w:y*w+n])
+	for ky := 1; ky < kh; ky++ {
+		kernels.MaxInto(v, src[(y+ky)*w:])
+	}
+	out := dst[p.fy0*w : p.fy0*w+n]
+	// Output j reads v[j-pl+kx]: inside v for j in [pl, n-(kw-1-pl)).
+	seg := out[pl : n-(kw-1-pl)]
+	copy(seg, v)
+	for kx := 1; kx < kw; kx++ {
+		kernels.MaxInto(seg, v[kx:])
+	}
+	for r := 0; r < p.fy1-p.fy0; r++ {
+		row, in := out[r*w:(r+1)*w], v[r*w:(r+1)*w]
+		for ox, t := range p.xs {
+			if ox >= p.in0 && ox < p.in1 {
+				continue
+			}
+			row[ox] = float32(math.Inf(-1))
+			if t.lo < t.hi {
+				row[ox] = maxStrided(in[t.start+t.lo:t.start+t.hi], 1)
+			}
+		}
+	}
+}
+
+// run pools one plane; tmp has room for 2W+2 values and for the plane.
 func (p *pool2D) run(dst, src, tmp []float32) {
 	w := p.g.in[1]
 	ow := p.g.out[1]
@@ -216,7 +270,13 @@ func (p *pool2D) run(dst, src, tmp []float32) {
 	if p.isMax {
 		combine = kernels.MaxInto
 	}
+	if p.fy0 < p.fy1 {
+		p.flatRows(dst, src, tmp)
+	}
 	for oy, t := range p.ys {
+		if oy >= p.fy0 && oy < p.fy1 {
+			continue
+		}
 		row := dst[oy*ow : (oy+1)*ow]
 		if t.lo >= t.hi {
 			for i := range row {
