@@ -26,8 +26,11 @@ type Request struct {
 	// probability over a blank input (see cam.ScoreOptions).
 	ScoreChannels int
 	ScoreBaseline bool
+	// OcclusionWindow and OcclusionStride are Occlusion's square and step
+	// in input pixels; 0 takes cam.OcclusionWindow's defaults.
+	OcclusionWindow, OcclusionStride int
 	// Progress, when set, hears how many of a slow method's forward passes
-	// are done (Score-CAM's: one per channel).
+	// are done (Score-CAM's: one per channel; Occlusion's: one per square).
 	Progress func(done, total int)
 	// Layer is the feature tensor the maps are computed on; "" is the
 	// model's discovered one (see Model.ExplainerAt).
@@ -63,7 +66,8 @@ func (r Request) Validate(numClasses int) error {
 // options are the request's smoothings for an input in NHWC or not.
 func (r Request) options(nhwc bool) cam.Options {
 	return cam.Options{AugSmooth: r.AugSmooth, EigenSmooth: r.EigenSmooth, NHWC: nhwc,
-		Score: cam.ScoreOptions{Channels: r.ScoreChannels, Baseline: r.ScoreBaseline, Progress: r.Progress}}
+		Score:     cam.ScoreOptions{Channels: r.ScoreChannels, Baseline: r.ScoreBaseline, Progress: r.Progress},
+		Occlusion: cam.OcclusionOptions{Window: r.OcclusionWindow, Stride: r.OcclusionStride, Progress: r.Progress}}
 }
 
 // Explained is one class with its map.
@@ -197,4 +201,5 @@ const (
 	EigenGradCAM    = cam.EigenGradCAM
 	ScoreCAM        = cam.ScoreCAM
 	AblationCAM     = cam.AblationCAM
+	Occlusion       = cam.Occlusion
 )
