@@ -203,3 +203,24 @@ const (
 	AblationCAM     = cam.AblationCAM
 	Occlusion       = cam.Occlusion
 )
+
+// LayerMaps computes the map of class k of a photo at each of layers (""
+// is the discovered one) with method, raw on each layer's grid, from one
+// forward pass and, for a gradient method, one backward pass that reaches
+// every layer (cam.Pass.LayerMaps). The method must take several layers:
+// not CAM, Score-CAM, Ablation-CAM or Occlusion.
+func LayerMaps(ctx context.Context, m *Model, photo *image.RGBA, method Method, layers []string, k int) ([]cam.Map, error) {
+	x, _, err := preprocess.Prepare(photo, m.Spec)
+	if err != nil {
+		return nil, err
+	}
+	ex, err := cam.NewLayers(m.Engine, m.Labels, layers)
+	if err != nil {
+		return nil, err
+	}
+	pass, err := ex.ForwardOptions(ctx, x, method, cam.Options{NHWC: m.Spec.Layout == preprocess.NHWC})
+	if err != nil {
+		return nil, err
+	}
+	return pass.LayerMaps(k)
+}
