@@ -189,6 +189,9 @@ func (r *Result) run(ctx context.Context, x *tensor.Tensor) error {
 // Method is how maps are computed (see cam.Method).
 type Method = cam.Method
 
+// Class is one prediction (see cam.Class).
+type Class = cam.Class
+
 // The methods, in cam.Methods' order.
 const (
 	CAM             = cam.CAM

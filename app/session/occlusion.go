@@ -37,8 +37,8 @@ type Occluded struct {
 	Input  image.Rectangle // the square in the model's input pixels
 	// Top are the most probable classes of the photo with the square, as
 	// many as the tile's result has; Class is the followed class on it.
-	Top   []cam.Class
-	Class cam.Class
+	Top   []explain.Class
+	Class explain.Class
 	// Image is the followed class's map over the display copy of the photo
 	// (display.Scene.Photo), with the square drawn on it.
 	Image *image.RGBA
