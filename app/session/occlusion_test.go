@@ -216,7 +216,8 @@ func BenchmarkOcclusionMove(b *testing.B) {
 				b.Fatal(err)
 			}
 			sc, tile := occlusionTile(b, m, p.Image, explain.GradCAM)
-			o := &Occluder{tile: tile, scene: sc, model: m, method: explain.GradCAM, class: tile.Class.Index, topK: explain.DefaultTopK}
+			o := &Occluder{tile: tile, scene: sc, model: m, method: explain.GradCAM, class: tile.Class.Index, topK: explain.DefaultTopK,
+				nhwc: m.Spec.Layout == preprocess.NHWC}
 			w, h := p.Image.Rect.Dx(), p.Image.Rect.Dy()
 			o.explain(context.Background(), Square{X: 0, Y: 0, Side: DefaultSquareSide})
 			var took []time.Duration
@@ -232,5 +233,42 @@ func BenchmarkOcclusionMove(b *testing.B) {
 			slices.Sort(took)
 			b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "ms-median/move")
 		})
+	}
+}
+
+// TestOccluderNHWC runs the occlusion experiment on the built-in
+// MobileNetV2, whose input is [1,H,W,C]: the outcome is the model's on
+// that input with the square's pixels at 0.
+func TestOccluderNHWC(t *testing.T) {
+	m, err := PhotoModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Spec.Layout != preprocess.NHWC {
+		t.Fatalf("the built-in MobileNetV2's input is %s, this test wants NHWC", m.Spec.Layout)
+	}
+	p, err := photo.Load("../../../shared/images/cat.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, tile := occlusionTile(t, m, p.Image, explain.CAM)
+	outs := make(chan Occluded, 1)
+	o := NewOccluder(sc, tile, func(out Occluded) { outs <- out })
+	defer o.Close()
+	o.Move(Square{X: 256, Y: 150, Side: 0.3})
+	out := <-outs
+	if out.Err != nil {
+		t.Fatal(out.Err)
+	}
+	x, _, err := preprocess.Prepare(p.Image, m.Spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pass, err := m.Explainer.ForwardOptions(context.Background(), cam.Occlude(x, true, out.Input), cam.CAM, cam.Options{NHWC: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := pass.Top(len(out.Top)); !slices.Equal(out.Top, want) || out.Input.Dx() != 67 {
+		t.Errorf("square %v: top %v, want %v", out.Input, out.Top, want)
 	}
 }
