@@ -151,8 +151,8 @@ func TestOccluderGreysTheSquare(t *testing.T) {
 }
 
 // TestOccluderKeepsTheLatestMove moves the square 30 times while the first
-// outcome is held: the moves in between are dropped, and the next run is
-// the last move's.
+// outcome is held: the moves made meanwhile are dropped, and the next run
+// is the last move's.
 func TestOccluderKeepsTheLatestMove(t *testing.T) {
 	m, err := DefaultModel()
 	if err != nil {
@@ -161,8 +161,10 @@ func TestOccluderKeepsTheLatestMove(t *testing.T) {
 	sc, tile := occlusionTile(t, m, SamplePhoto().Image, explain.CAM)
 	release := make(chan struct{})
 	outs := make(chan Occluded, 30)
+	held := false // deliver runs on the worker goroutine only
 	o := NewOccluder(sc, tile, func(out Occluded) {
-		if out.Seq == 1 {
+		if !held {
+			held = true
 			<-release
 		}
 		outs <- out
