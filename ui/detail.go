@@ -25,7 +25,10 @@ type detail struct {
 	plain   *widgets.HoverImage
 	value   *widget.Label
 	title   *widget.Label
-	root    fyne.CanvasObject
+	// occlude and layers open the experiments on the tile (occlusion.go,
+	// scrubber.go).
+	occlude, layers *widget.Button
+	root            fyne.CanvasObject
 }
 
 // OpenDetail shows tile i large.
@@ -34,6 +37,7 @@ func (a *App) OpenDetail(i int) {
 	if scene == nil || i < 0 || i >= len(a.tiles) {
 		return
 	}
+	a.closeExperiments()
 	t := scene.Tiles()[i]
 	d := &detail{a: a, index: i, closeup: display.NewCloseup(t, a.s.Photo().Image, detailSide, a.s.View())}
 	d.overlay = widgets.NewHoverImage(d.closeup.Image)
@@ -46,7 +50,9 @@ func (a *App) OpenDetail(i int) {
 	// A long label wraps: the window never grows to fit it.
 	d.title.Wrapping = fyne.TextWrapWord
 	exportTile := widget.NewButtonWithIcon("Save tile…", theme.DocumentSaveIcon(), func() { a.exportTileDialog(i) })
-	top := container.NewBorder(nil, nil, back, exportTile, d.title)
+	d.occlude = widget.NewButton("Occlusion", func() { a.OpenOcclusion(i) })
+	d.layers = widget.NewButton("Layers", func() { a.OpenScrubber(i) })
+	top := container.NewBorder(nil, nil, back, container.NewHBox(d.occlude, d.layers, exportTile), d.title)
 	d.root = container.NewBorder(top, d.value, nil, nil, container.NewGridWithColumns(2, d.plain, d.overlay))
 	a.detail = d
 	a.center.Objects = []fyne.CanvasObject{d.root}
@@ -55,9 +61,12 @@ func (a *App) OpenDetail(i int) {
 
 const pointHint = "Point at the picture to read the map."
 
-// closeDetail returns to the grid.
+// closeDetail returns to the grid from the large view or an experiment
+// opened from it.
 func (a *App) closeDetail() {
-	if a.detail == nil {
+	open := a.detail != nil || a.occlusion != nil || a.scrubber != nil
+	a.closeExperiments()
+	if !open {
 		return
 	}
 	a.detail = nil
