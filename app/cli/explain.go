@@ -47,7 +47,7 @@ type explainFlags struct {
 	top                                                int
 	opacity, boxThreshold                              float64
 	shared, noReLU, box, contour                       bool
-	augSmooth, eigenSmooth                             bool
+	augSmooth, eigenSmooth, headsMax                   bool
 	scoreChannels                                      int
 	scoreBaseline                                      bool
 	classes, layers                                    cliflag.Strings
@@ -76,6 +76,7 @@ func explainCmd(env *Env, args []string) int {
 	fs.IntVar(&f.scoreChannels, "score-channels", 0, "Score-CAM: keep only the N channels of highest mean activation (the fast variant; 0: every channel)")
 	fs.BoolVar(&f.scoreBaseline, "score-baseline", false, "Score-CAM: weigh channels by the class probability of the masked photo minus that of a blank input (the paper's variant) instead of the softmax of the logits")
 	fs.BoolVar(&f.eigenSmooth, "eigen-smooth", false, "first principal component of the weighted activations instead of their sum over channels (pytorch-grad-cam's eigen_smooth; not with eigencam or eigengradcam)")
+	fs.BoolVar(&f.headsMax, "heads-max", false, "attention rollout: fuse each block's attention heads by their maximum instead of their mean")
 	fs.StringVar(&f.colormap, "colormap", "jet", "colormap: "+strings.Join(render.Names(), ", "))
 	fs.Float64Var(&f.opacity, "opacity", 0.5, "opacity of the map over the photo, 0 to 1")
 	fs.StringVar(&f.out, "out", "camscope-out", "output folder")
@@ -187,12 +188,12 @@ func (f *explainFlags) settings() (display.View, explain.Request, preprocess.Opt
 	}
 	view.Box, view.Contour, view.BoxThreshold = f.box, f.contour, f.boxThreshold
 	req := explain.Request{Method: cam.Method(strings.ToLower(f.method)), TopK: f.top, AugSmooth: f.augSmooth, EigenSmooth: f.eigenSmooth,
-		ScoreChannels: f.scoreChannels, ScoreBaseline: f.scoreBaseline}
+		ScoreChannels: f.scoreChannels, ScoreBaseline: f.scoreBaseline, HeadsMax: f.headsMax}
 	if req.Method != "auto" {
 		if req.Method, err = cam.ParseMethod(f.method); err != nil {
 			return view, req, pre, err
 		}
-		if err := (cam.Options{EigenSmooth: f.eigenSmooth, AugSmooth: f.augSmooth}).Check(req.Method); err != nil {
+		if err := (cam.Options{EigenSmooth: f.eigenSmooth, AugSmooth: f.augSmooth, HeadsMax: f.headsMax}).Check(req.Method); err != nil {
 			return view, req, pre, fmt.Errorf("smoothing: %w", err)
 		}
 	}

@@ -26,6 +26,9 @@ type Request struct {
 	// probability over a blank input (see cam.ScoreOptions).
 	ScoreChannels int
 	ScoreBaseline bool
+	// HeadsMax makes attention rollout fuse the heads by their maximum
+	// instead of their mean (see cam.Options).
+	HeadsMax bool
 	// Progress, when set, hears how many of a slow method's forward passes
 	// are done (Score-CAM's: one per channel).
 	Progress func(done, total int)
@@ -62,7 +65,7 @@ func (r Request) Validate(numClasses int) error {
 
 // options are the request's smoothings for an input in NHWC or not.
 func (r Request) options(nhwc bool) cam.Options {
-	return cam.Options{AugSmooth: r.AugSmooth, EigenSmooth: r.EigenSmooth, NHWC: nhwc,
+	return cam.Options{AugSmooth: r.AugSmooth, EigenSmooth: r.EigenSmooth, NHWC: nhwc, HeadsMax: r.HeadsMax,
 		Score: cam.ScoreOptions{Channels: r.ScoreChannels, Baseline: r.ScoreBaseline, Progress: r.Progress}}
 }
 
@@ -197,4 +200,5 @@ const (
 	EigenGradCAM    = cam.EigenGradCAM
 	ScoreCAM        = cam.ScoreCAM
 	AblationCAM     = cam.AblationCAM
+	Rollout         = cam.Rollout
 )

@@ -265,13 +265,11 @@ func (s *Session) SetTopK(k int) int {
 	return k
 }
 
-// SetMethod chooses the method (one of cam.Methods). CAM is not taken
-// while a model cannot use it (see CAMApplies).
+// SetMethod chooses the method (one of cam.Methods). CAM and attention
+// rollout are not taken while a model cannot use them (see CAMApplies and
+// RolloutApplies).
 func (s *Session) SetMethod(m explain.Method) {
-	if m == s.req.Method {
-		return
-	}
-	if ok, _ := CAMApplies(s.models, s.req.Layer); m == cam.CAM && !ok {
+	if m == s.req.Method || !applies(m, s.models, s.req.Layer) {
 		return
 	}
 	s.req.Method = m

@@ -35,6 +35,13 @@ type Head struct {
 	PoolOp          string // GlobalAveragePool, ReduceMean or AveragePool
 	// NoCAM says why plain CAM does not apply, when Weights is nil.
 	NoCAM string
+
+	// Attention are a ViT's or DeiT's attention probabilities, one per
+	// block in the blocks' order, for Rollout; NoRollout says why there
+	// are none.
+	Attention  []string
+	NoRollout  string
+	attnLayout layout // the tokens on the patch grid (channels unused)
 }
 
 // ErrNoClassifier is returned by DiscoverHead for graphs that are not image
@@ -106,6 +113,7 @@ func DiscoverHead(m *inference.Model) (*Head, error) {
 	if h == nil {
 		return nil, fmt.Errorf("%s: %w: %v", m.Name, ErrNoClassifier, firstErr)
 	}
+	g.attention(h)
 	return h, nil
 }
 
