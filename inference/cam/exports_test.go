@@ -69,7 +69,8 @@ func maxRelDiff(got []float32, want []float64) float64 {
 // picks the default layer (ViT: the last block's first LayerNorm, spelled
 // out at opset 14; Swin: the final norm, channels last; ConvNeXt: the last
 // stage's output), whose values, and Grad-CAM's channel weights (grid means
-// of PyTorch's gradient there), match within 1e-4 of their largest; ViT's
+// of PyTorch's gradient there), match within 1e-4 of their largest; CAM
+// applies to Swin alone (ConvNeXt's head norms the pooled features); ViT's
 // attention rollout is the one computed from the weights PyTorch's
 // attention returns.
 func TestTorchvisionExports(t *testing.T) {
@@ -117,6 +118,9 @@ func TestTorchvisionExports(t *testing.T) {
 				}
 				if !strings.HasPrefix(e.Layer, mt.Scope) || e.Head.FeatureShape[1] != c || e.Head.FeatureShape[2]*e.Head.FeatureShape[3] != hw {
 					t.Fatalf("default layer %q %v, want one of %s*, %d channels on %d places", e.Layer, e.Head.FeatureShape, mt.Scope, c, hw)
+				}
+				if ok, why := e.SupportsCAM(); ok != (name == "swin") {
+					t.Errorf("CAM applies: %v (%s); it does for Swin's pooling and linear head alone", ok, why)
 				}
 				p, err := e.Forward(context.Background(), input, GradCAM)
 				if err != nil {

@@ -3,6 +3,7 @@ package ops
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"camscope/inference/tensor"
 )
@@ -232,29 +233,73 @@ func binaryGrad(partials func(a, b, y, g float32) (float32, float32)) gradFunc {
 		if !needA && !needB {
 			return nil, nil
 		}
-		oa, err := broadcastOffsets(y.Shape, a.Shape)
+		oa, err := offsetsIn(y.Shape, a.Shape)
 		if err != nil {
 			return nil, err
 		}
-		ob, err := broadcastOffsets(y.Shape, b.Shape)
+		ob, err := offsetsIn(y.Shape, b.Shape)
 		if err != nil {
 			return nil, err
-		}
-		ga, gb := tensor.New(a.Shape...), tensor.New(b.Shape...)
-		for i, gi := range g.F {
-			da, db := partials(a.F[oa[i]], b.F[ob[i]], y.F[i], gi)
-			ga.F[oa[i]] += da
-			gb.F[ob[i]] += db
 		}
 		out := []*tensor.Tensor{nil, nil}
+		var ga, gb []float32
 		if needA {
-			out[0] = ga
+			out[0] = tensor.New(a.Shape...)
+			ga = out[0].F
 		}
 		if needB {
-			out[1] = gb
+			out[1] = tensor.New(b.Shape...)
+			gb = out[1].F
+		}
+		for i, gi := range g.F {
+			ia, ib := oa.at(i), ob.at(i)
+			da, db := partials(a.F[ia], b.F[ib], y.F[i], gi)
+			if ga != nil {
+				ga[ia] += da
+			}
+			if gb != nil {
+				gb[ib] += db
+			}
 		}
 		return out, nil
 	}
+}
+
+// offsets say where element i of a broadcast result reads an operand:
+// from table[i], or without a table, at i modulo mod (an operand that is
+// the result's last axes, such as a bias), or at i itself (mod 0: the
+// result's shape).
+type offsets struct {
+	table []int
+	mod   int
+}
+
+func (o offsets) at(i int) int {
+	switch {
+	case o.table != nil:
+		return o.table[i]
+	case o.mod > 0:
+		return i % o.mod
+	}
+	return i
+}
+
+// offsetsIn are the offsets of operand shape in in a result of shape out:
+// most operands of a transformer's element-wise operators are the result's
+// shape or its last axes, and need no table.
+func offsetsIn(out, in []int) (offsets, error) {
+	inner := in
+	for len(inner) > 0 && inner[0] == 1 {
+		inner = inner[1:]
+	}
+	if len(inner) <= len(out) && slices.Equal(inner, out[len(out)-len(inner):]) {
+		if n := tensor.Size(inner); n < tensor.Size(out) {
+			return offsets{mod: n}, nil
+		}
+		return offsets{}, nil
+	}
+	t, err := broadcastOffsets(out, in)
+	return offsets{table: t}, err
 }
 
 // step is 1 where b holds, else 0.

@@ -185,6 +185,10 @@ func scalar(v float32) *tensor.Tensor { return tensor.FromFloat32(nil, []float32
 func gradientCases() map[string]fdCase {
 	rng := rand.New(rand.NewPCG(1, 2))
 	u := func(shape ...int) *tensor.Tensor { return random(rng, -1, 1, nil, 0, shape...) }
+	// w draws from an rng of its own, so that cases added with it leave
+	// the others' values as they were.
+	rngW := rand.New(rand.NewPCG(3, 4))
+	w := func(shape ...int) *tensor.Tensor { return random(rngW, -1, 1, nil, 0, shape...) }
 	pos := func(shape ...int) *tensor.Tensor { return random(rng, 0.5, 2, nil, 0, shape...) }
 	awayFrom := func(avoid []float64, lo, hi float64, shape ...int) *tensor.Tensor {
 		return random(rng, lo, hi, avoid, 0.05, shape...)
@@ -214,6 +218,8 @@ func gradientCases() map[string]fdCase {
 		"Add same shape":        {op: "Add", inputs: []*tensor.Tensor{u(2, 3, 4), u(2, 3, 4)}},
 		"Add channel bias":      {op: "Add", inputs: []*tensor.Tensor{u(2, 3, 4, 5), u(1, 3, 1, 1)}},
 		"Add both broadcast":    {op: "Add", inputs: []*tensor.Tensor{u(3, 1, 5), u(2, 1, 4, 1)}},
+		"Add last axes":         {op: "Add", inputs: []*tensor.Tensor{w(1, 4), w(2, 3, 4)}},
+		"Mul last axes":         {op: "Mul", inputs: []*tensor.Tensor{w(2, 3, 4), w(1, 3, 4)}},
 		"Sub scalar":            {op: "Sub", inputs: []*tensor.Tensor{u(2, 3), u()}},
 		"Sub broadcast first":   {op: "Sub", inputs: []*tensor.Tensor{u(3, 1), u(2, 3, 4)}},
 		"Mul squeeze-excite":    {op: "Mul", inputs: []*tensor.Tensor{u(1, 4, 3, 3), u(1, 4, 1, 1)}},
