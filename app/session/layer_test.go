@@ -66,7 +66,7 @@ func TestSessionLayer(t *testing.T) {
 	if ok || !strings.Contains(reason, "CAM needs the layer that feeds the pooling") {
 		t.Errorf("CAM applies off the default layer: %v, %q", ok, reason)
 	}
-	if names := MethodNamesFor(h.Models(), h.Request().Layer); slices.Contains(names, "CAM") || len(names) != len(cam.Methods())-1 {
+	if names := MethodNamesFor(h.Models(), h.Request().Layer); slices.Contains(names, "CAM") || len(names) != len(cam.Methods())-2 {
 		t.Errorf("the menu offers %q off the default layer", names)
 	}
 	if h.MethodNote() != "" {
