@@ -12,9 +12,9 @@ import (
 
 // A model without a global-average-pooling linear head cannot use CAM: the
 // menu leaves it out (and attention rollout, a transformer's), the reason is
-// shown, and Grad-CAM used instead. The
-// decision is the session's (session.TestCAMDoesNotApplyToVGG); this test
-// checks that the window shows it.
+// shown, and Grad-CAM used instead. The decision is the session's
+// (session.TestCAMDoesNotApplyToVGG); this test checks that the window
+// shows it.
 func TestCAMDisabledWithReason(t *testing.T) {
 	const vgg = shared + "reference/vgg_small.onnx"
 	if _, err := os.Stat(vgg); err != nil {
