@@ -23,11 +23,12 @@ const exportsDir = "testdata/transformers"
 
 // exportMeta is what make.py records of each model.
 type exportMeta struct {
-	GradK        int     `json:"grad_k"`
-	Opsets       []int   `json:"opsets"`
-	FeatShape    []int   `json:"feat_shape"`
-	Scope        string  `json:"scope"`
-	LogitsAbsMax float64 `json:"logits_absmax"`
+	GradK      int    `json:"grad_k"`
+	Opsets     []int  `json:"opsets"`
+	FeatShape  []int  `json:"feat_shape"`
+	Scope      string `json:"scope"`
+	EarlyShape []int  `json:"early_shape"`
+	EarlyScope string `json:"early_scope"`
 }
 
 func readExportMeta(t *testing.T) map[string]exportMeta {
@@ -63,16 +64,77 @@ func maxRelDiff(got []float32, want []float64) float64 {
 	return d / top
 }
 
+// layerRef is PyTorch's value and gradient at one layer, on the grid:
+// [c][y*w+x], and Grad-CAM's channel weights, the grid means of the
+// gradient.
+type layerRef struct {
+	scope      string
+	c, hw      int
+	feat, grad [][]float64
+	weights    []float64
+}
+
+// readLayerRef reads NAME_feat<suffix>.npy and NAME_grad<suffix>.npy, of
+// shape: tokens [1,1+hw,C] (ViT), channels last [1,h,w,C] (Swin) or
+// [1,C,h,w] (ConvNeXt).
+func readLayerRef(t *testing.T, name, suffix, scope string, shape []int) layerRef {
+	t.Helper()
+	feat, grad := readExport(t, name+"_feat"+suffix+".npy"), readExport(t, name+"_grad"+suffix+".npy")
+	r := layerRef{scope: scope}
+	switch name {
+	case "vit":
+		r.c, r.hw = shape[2], shape[1]-1
+		r.feat, r.grad = onGrid(feat, 1, r.c, r.hw), onGrid(grad, 1, r.c, r.hw)
+	case "swin":
+		r.c, r.hw = shape[3], shape[1]*shape[2]
+		r.feat, r.grad = onGrid(feat, 0, r.c, r.hw), onGrid(grad, 0, r.c, r.hw)
+	default:
+		r.c, r.hw = shape[1], shape[2]*shape[3]
+		r.feat, r.grad = planes(feat.F, r.c, r.hw), planes(grad.F, r.c, r.hw)
+	}
+	r.weights = make([]float64, r.c)
+	for ch := range r.c {
+		for _, v := range r.grad[ch] {
+			r.weights[ch] += v / float64(r.hw)
+		}
+	}
+	return r
+}
+
+// check compares a Grad-CAM pass's layer values and channel weights of
+// class k with the reference, within 1e-4 of their largest.
+func (r layerRef) check(t *testing.T, p *Pass, k int) {
+	t.Helper()
+	l := p.e.Layer
+	if !strings.HasPrefix(l, r.scope) || p.Feature.Shape[1] != r.c || p.Feature.Shape[2]*p.Feature.Shape[3] != r.hw {
+		t.Fatalf("layer %q %v, want one of %s*, %d channels on %d places", l, p.Feature.Shape, r.scope, r.c, r.hw)
+	}
+	var df float64
+	for ch := range r.c {
+		df = max(df, maxRelDiff(p.Feature.F[ch*r.hw:(ch+1)*r.hw], r.feat[ch]))
+	}
+	_, ws, err := p.MapAndWeights(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dw := maxRelDiff(ws[0], r.weights)
+	t.Logf("%s: values within %.2g, Grad-CAM's weights within %.2g", l, df, dw)
+	if df > 1e-4 || dw > 1e-4 {
+		t.Errorf("%s: the values differ from PyTorch's by %.3g, Grad-CAM's weights from its gradient's means by %.3g, of the largest", l, df, dw)
+	}
+}
+
 // TestTorchvisionExports: on a ViT, a Swin and a ConvNeXt exported by
 // PyTorch at opsets 14 and 17 (other sizes and seed than the shared
 // models), the logits are PyTorch's within 1e-4 of the largest, discovery
 // picks the default layer (ViT: the last block's first LayerNorm, spelled
 // out at opset 14; Swin: the final norm, channels last; ConvNeXt: the last
 // stage's output), whose values, and Grad-CAM's channel weights (grid means
-// of PyTorch's gradient there), match within 1e-4 of their largest; CAM
-// applies to Swin alone (ConvNeXt's head norms the pooled features); ViT's
-// attention rollout is the one computed from the weights PyTorch's
-// attention returns.
+// of PyTorch's gradient there), match within 1e-4 of their largest, as they
+// do at an early layer (the gradient then goes back through every block:
+// Swin's shifted windows and masks, ViT's attention); CAM applies to Swin
+// alone (ConvNeXt's head norms the pooled features); ViT's attention
+// rollout is the one computed from the weights PyTorch's attention returns.
 func TestTorchvisionExports(t *testing.T) {
 	meta := readExportMeta(t)
 	input := readExport(t, "input.npy")
@@ -82,30 +144,8 @@ func TestTorchvisionExports(t *testing.T) {
 			t.Fatalf("meta.json has no %s", name)
 		}
 		logits := readExport(t, name+"_logits.npy")
-		feat, grad := readExport(t, name+"_feat.npy"), readExport(t, name+"_grad.npy")
-		// The reference on the grid: [c][y*w+x].
-		var extra, c, hw int
-		fs := mt.FeatShape
-		switch name {
-		case "vit":
-			extra, c, hw = 1, fs[2], 64
-		case "swin":
-			c, hw = fs[3], fs[1]*fs[2]
-		default:
-			c, hw = fs[1], fs[2]*fs[3]
-		}
-		var wantFeat, wantGrad [][]float64
-		if name == "convnext" {
-			wantFeat, wantGrad = planes(feat.F, c, hw), planes(grad.F, c, hw)
-		} else {
-			wantFeat, wantGrad = onGrid(feat, extra, c, hw), onGrid(grad, extra, c, hw)
-		}
-		wantWeights := make([]float64, c)
-		for ch := range c {
-			for _, v := range wantGrad[ch] {
-				wantWeights[ch] += v / float64(hw)
-			}
-		}
+		last := readLayerRef(t, name, "", mt.Scope, mt.FeatShape)
+		early := readLayerRef(t, name, "0", mt.EarlyScope, mt.EarlyShape)
 		for _, op := range mt.Opsets {
 			t.Run(fmt.Sprintf("%s_op%d", name, op), func(t *testing.T) {
 				m, err := inference.Load(filepath.Join(exportsDir, fmt.Sprintf("%s_op%d.onnx", name, op)), inference.Options{})
@@ -115,9 +155,6 @@ func TestTorchvisionExports(t *testing.T) {
 				e, err := New(m, nil, "")
 				if err != nil {
 					t.Fatal(err)
-				}
-				if !strings.HasPrefix(e.Layer, mt.Scope) || e.Head.FeatureShape[1] != c || e.Head.FeatureShape[2]*e.Head.FeatureShape[3] != hw {
-					t.Fatalf("default layer %q %v, want one of %s*, %d channels on %d places", e.Layer, e.Head.FeatureShape, mt.Scope, c, hw)
 				}
 				if ok, why := e.SupportsCAM(); ok != (name == "swin") {
 					t.Errorf("CAM applies: %v (%s); it does for Swin's pooling and linear head alone", ok, why)
@@ -129,22 +166,23 @@ func TestTorchvisionExports(t *testing.T) {
 				if d := maxRelDiff(p.Logits, toFloat64(logits.F)); d > 1e-4 {
 					t.Errorf("logits differ from PyTorch's by %.3g of the largest", d)
 				}
-				var df float64
-				for ch := range c {
-					df = max(df, maxRelDiff(p.Feature.F[ch*hw:(ch+1)*hw], wantFeat[ch]))
+				last.check(t, p, mt.GradK)
+				// The early layer: the last of the layers offered in
+				// its module (its norm's or block's output).
+				layer := ""
+				for _, l := range Layers(m) {
+					if strings.HasPrefix(l.Name, early.scope) {
+						layer = l.Name
+					}
 				}
-				if df > 1e-4 {
-					t.Errorf("the layer's values differ from PyTorch's by %.3g", df)
-				}
-				_, ws, err := p.MapAndWeights(mt.GradK)
+				ee, err := New(m, nil, layer)
 				if err != nil {
 					t.Fatal(err)
 				}
-				dw := maxRelDiff(ws[0], wantWeights)
-				t.Logf("%s: logits, layer %s, weights within %.2g", m.Name, e.Layer, dw)
-				if dw > 1e-4 {
-					t.Errorf("Grad-CAM's weights differ from PyTorch's gradient's means by %.3g of the largest", dw)
+				if p, err = ee.Forward(context.Background(), input, GradCAM); err != nil {
+					t.Fatal(err)
 				}
+				early.check(t, p, mt.GradK)
 				if name != "vit" {
 					if ok, _ := e.SupportsRollout(); ok {
 						t.Error("attention rollout offered without a class token")

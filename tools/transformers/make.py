@@ -18,11 +18,14 @@ model:
     NAME_logits.npy  PyTorch's logits [1,10]
     NAME_feat.npy    the default layer's value (see LAYERS)
     NAME_grad.npy    d logits[0, grad_k] / d that value
+    NAME_feat0.npy, NAME_grad0.npy
+                     the same at an early layer (see EARLY)
     vit_rollout.npy  attention rollout of the ViT (the class token's row
                      over the 8x8 patches, heads averaged), from the
                      attention weights nn.MultiheadAttention returns
     meta.json        per model: grad_k, the opsets, the feature's shape and
-                     layout, the ONNX scope of the default layer's module
+                     layout, the ONNX scope of the default layer's module,
+                     the early layer's shape and scope
 """
 import json
 import os
@@ -77,6 +80,16 @@ LAYERS = {
     "convnext": (lambda m: m.features[-1], "/features/features.5/", "NCHW [1,96,4,4], the last stage's output"),
 }
 
+# An early layer of each, so that the gradient is checked through every
+# block: the first block's first LayerNorm (ViT), the patch embedding's
+# norm (Swin, channels last [1,16,16,20]), the first stage's output
+# (ConvNeXt, [1,24,16,16]).
+EARLY = {
+    "vit": (lambda m: m.encoder.layers[0].ln_1, "/encoder/layers/encoder_layer_0/ln_1/"),
+    "swin": (lambda m: m.features[0], "/features/features.0/"),
+    "convnext": (lambda m: m.features[1], "/features/features.1/"),
+}
+
 
 def rollout(model, x):
     """Attention rollout of the class token over the patches, heads
@@ -107,15 +120,18 @@ def main(out):
         model = make().eval()
         randomise(model)
         layer, scope, layout = LAYERS[name]
+        early, early_scope = EARLY[name]
         saved = {}
-        hook = layer(model).register_forward_hook(lambda mod, inp, outp: saved.update(feat=outp))
+        hooks = [layer(model).register_forward_hook(lambda mod, inp, outp: saved.update(feat=outp)),
+                 early(model).register_forward_hook(lambda mod, inp, outp: saved.update(feat0=outp))]
         logits = model(x)
-        hook.remove()
-        feat = saved["feat"]
-        grad, = torch.autograd.grad(logits[0, GRAD_K], feat)
+        for h in hooks:
+            h.remove()
+        feat, feat0 = saved["feat"], saved["feat0"]
+        grad, grad0 = torch.autograd.grad(logits[0, GRAD_K], [feat, feat0])
         np.save(os.path.join(out, name + "_logits.npy"), logits.detach().numpy())
-        np.save(os.path.join(out, name + "_feat.npy"), feat.detach().numpy())
-        np.save(os.path.join(out, name + "_grad.npy"), grad.numpy())
+        for suffix, t in [("feat", feat), ("grad", grad), ("feat0", feat0), ("grad0", grad0)]:
+            np.save(os.path.join(out, "%s_%s.npy" % (name, suffix)), t.detach().numpy())
         if name == "vit":
             with torch.no_grad():
                 np.save(os.path.join(out, "vit_rollout.npy"), rollout(model, x))
@@ -123,7 +139,8 @@ def main(out):
             torch.onnx.export(model, x, os.path.join(out, "%s_op%d.onnx" % (name, op)), opset_version=op,
                               input_names=["input"], output_names=["logits"], do_constant_folding=True)
         meta[name] = {"grad_k": GRAD_K, "opsets": OPSETS, "feat_shape": list(feat.shape), "layout": layout,
-                      "scope": scope, "logits_absmax": float(logits.abs().max())}
+                      "scope": scope, "early_shape": list(feat0.shape), "early_scope": early_scope,
+                      "logits_absmax": float(logits.abs().max())}
     with open(os.path.join(out, "meta.json"), "w") as f:
         json.dump(meta, f, indent=1)
         f.write("\n")
