@@ -318,8 +318,8 @@ func TestLayerChoicesTokens(t *testing.T) {
 }
 
 // Attention rollout is offered for a ViT and not for a CNN, whose
-// sentence says why; the compare-methods rows and the runner's method
-// leave it out for the CNN.
+// sentence says why; the compare-methods rows leave it out for the CNN,
+// and the compare view starts with it for the ViT.
 func TestRolloutOnlyForTransformers(t *testing.T) {
 	vit, err := explain.LoadModel(context.Background(), "../../../shared/reference/vit_tiny.onnx", explain.ModelOptions{})
 	if err != nil {
@@ -348,5 +348,14 @@ func TestRolloutOnlyForTransformers(t *testing.T) {
 	}
 	if rows := jobRows(Outcome{Models: []*explain.Model{vit}}, []explain.Method{explain.GradCAM, explain.Rollout}); len(rows) != 2 {
 		t.Errorf("ViT's compare rows %+v, want Grad-CAM's and rollout's", rows)
+	}
+	for _, c := range []struct {
+		m    *explain.Model
+		want bool
+	}{{vit, true}, {cnn, false}} {
+		s := &Session{models: []*explain.Model{c.m}}
+		if got := slices.Contains(s.DefaultCompareMethods(), explain.Rollout); got != c.want {
+			t.Errorf("%s: rollout among the compare view's first rows: %v", c.m.Name, got)
+		}
 	}
 }

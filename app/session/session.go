@@ -348,13 +348,20 @@ func (s *Session) SetLayer(layer string) {
 }
 
 // DefaultCompareMethods are the rows the compare-methods view starts with:
-// CAM where it applies, Grad-CAM, Grad-CAM++, LayerCAM and Eigen-CAM.
+// CAM where it applies, Grad-CAM, Grad-CAM++, LayerCAM and Eigen-CAM, and
+// for a ViT or DeiT attention rollout.
 func (s *Session) DefaultCompareMethods() []explain.Method {
 	var out []explain.Method
 	if ok, _ := CAMApplies(s.methodModels(), s.req.Layer); ok {
 		out = append(out, cam.CAM)
 	}
-	return append(out, cam.GradCAM, cam.GradCAMPlusPlus, cam.LayerCAM, cam.EigenCAM)
+	out = append(out, cam.GradCAM, cam.GradCAMPlusPlus, cam.LayerCAM, cam.EigenCAM)
+	if m := s.methodModels(); len(m) > 0 && m[0].Explainer != nil {
+		if ok, _ := m[0].Explainer.SupportsRollout(); ok {
+			out = append(out, cam.Rollout)
+		}
+	}
+	return out
 }
 
 // methodModels are the models the compare-methods view explains: the first.
