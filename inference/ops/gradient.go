@@ -265,6 +265,42 @@ func binaryGrad(partials func(a, b, y, g float32) (float32, float32)) gradFunc {
 	}
 }
 
+// linearGrad is the VJP of y = ca·a + cb·b (Add, Sub): each operand's
+// gradient is its coefficient times g, summed over the axes it is
+// broadcast along; an operand of the result's shape with coefficient 1
+// gets g itself (gradients are read-only).
+func linearGrad(ca, cb float32) gradFunc {
+	return func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+		if len(p.Inputs) < 2 || p.Inputs[1] == nil {
+			return nil, fmt.Errorf("needs two inputs")
+		}
+		if err := p.requireFloat(0, 1); err != nil {
+			return nil, err
+		}
+		out := []*tensor.Tensor{nil, nil}
+		for i, c := range []float32{ca, cb} {
+			if !p.need(i) {
+				continue
+			}
+			x := p.Inputs[i]
+			o, err := offsetsIn(g.Shape, x.Shape)
+			if err != nil {
+				return nil, err
+			}
+			if o.table == nil && o.mod == 0 && c == 1 {
+				out[i] = g
+				continue
+			}
+			gx := tensor.New(x.Shape...)
+			for j, v := range g.F {
+				gx.F[o.at(j)] += c * v
+			}
+			out[i] = gx
+		}
+		return out, nil
+	}
+}
+
 // offsets say where element i of a broadcast result reads an operand:
 // from table[i], or without a table, at i modulo mod (an operand that is
 // the result's last axes, such as a bias), or at i itself (mod 0: the
