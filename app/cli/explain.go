@@ -569,6 +569,9 @@ func printResult(env *Env, res *explain.Result, out string) {
 	if ls := res.Model.Layers(); len(ls) > 1 {
 		layers = "layers " + strings.Join(ls, ", ") + " combined"
 	}
+	if res.Request.Method == cam.Rollout {
+		layers = fmt.Sprintf("the attention of %d blocks", len(res.Model.Explainer.Head.Attention))
+	}
 	fmt.Fprintf(env.Stdout, "%s, %s on %s (%dx%d map):\n", res.Model.Name, how, layers,
 		res.Classes[0].Map.W, res.Classes[0].Map.H)
 	for _, c := range res.Classes {
