@@ -11,10 +11,8 @@ import (
 func init() {
 	register("Add", buildAdd, differentiable)
 	register("Sub", binaryBuilder("Sub", subRows[float32](), subRows[int64](), nil, linearGrad(1, -1)), differentiable)
-	register("Mul", binaryBuilder("Mul", vectorRows(kernels.Mul, kernels.MulScalar), mulRows[int64](), nil,
-		binaryGrad(func(a, b, _, g float32) (float32, float32) { return g * b, g * a })), differentiable)
-	register("Div", binaryBuilder("Div", divRows[float32](), divRows[int64](), checkIntDivisor,
-		binaryGrad(func(_, b, y, g float32) (float32, float32) { return g / b, -g * y / b })), differentiable)
+	register("Mul", binaryBuilder("Mul", vectorRows(kernels.Mul, kernels.MulScalar), mulRows[int64](), nil, mulGrad), differentiable)
+	register("Div", binaryBuilder("Div", divRows[float32](), divRows[int64](), checkIntDivisor, divGrad), differentiable)
 	register("Pow", buildPow, differentiable)
 	register("Mod", buildMod, noGradient)
 	register("Max", variadicBuilder("Max", rowsOf(func(a, b float32) float32 {

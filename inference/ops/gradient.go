@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"camscope/inference/kernels"
 	"camscope/inference/tensor"
 )
 
@@ -299,6 +300,81 @@ func linearGrad(ca, cb float32) gradFunc {
 		}
 		return out, nil
 	}
+}
+
+// mulGrad is Mul's VJP: g·b for a and g·a for b, summed over the axes
+// each is broadcast along (binaryGrad), through kernels.Mul when the
+// operands that need a gradient are of the result's shape and their
+// partners too or scalars, as in GELU's products.
+func mulGrad(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+	if !plainOperands(p, g) {
+		return mulPartials(p, g)
+	}
+	out := []*tensor.Tensor{nil, nil}
+	for i, other := range []*tensor.Tensor{p.Inputs[1], p.Inputs[0]} {
+		if !p.need(i) {
+			continue
+		}
+		out[i] = tensor.New(g.Shape...)
+		if other.Len() == 1 {
+			kernels.MulScalar(out[i].F, g.F, other.F[0])
+		} else {
+			kernels.Mul(out[i].F, g.F, other.F)
+		}
+	}
+	return out, nil
+}
+
+var mulPartials = binaryGrad(func(a, b, _, g float32) (float32, float32) { return g * b, g * a })
+
+// divGrad is Div's VJP: g/b for a and -g·y/b for b, summed over the axes
+// each is broadcast along (binaryGrad), in a loop of its own when the
+// operands that need a gradient are of the result's shape and their
+// partners too or scalars, as in GELU's quotient.
+func divGrad(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+	if !plainOperands(p, g) {
+		return divPartials(p, g)
+	}
+	b, y := p.Inputs[1], p.Outputs[0]
+	out := []*tensor.Tensor{nil, nil}
+	if p.need(0) {
+		out[0] = tensor.New(g.Shape...)
+		if b.Len() == 1 {
+			for i, v := range g.F {
+				out[0].F[i] = v / b.F[0]
+			}
+		} else {
+			for i, v := range g.F {
+				out[0].F[i] = v / b.F[i]
+			}
+		}
+	}
+	if p.need(1) {
+		out[1] = tensor.New(g.Shape...)
+		for i, v := range g.F {
+			out[1].F[i] = -v * y.F[i] / b.F[i]
+		}
+	}
+	return out, nil
+}
+
+var divPartials = binaryGrad(func(_, b, y, g float32) (float32, float32) { return g / b, -g * y / b })
+
+// plainOperands reports whether p is a float binary operator whose
+// operands that need a gradient are of g's shape, and the others of g's
+// shape or scalars: element i of each is then element i, or the one value.
+func plainOperands(p *Pass, g *tensor.Tensor) bool {
+	if len(p.Inputs) < 2 || p.Inputs[0] == nil || p.Inputs[1] == nil || len(p.Outputs) == 0 || p.Outputs[0] == nil ||
+		p.Inputs[0].DType != tensor.Float32 || p.Inputs[1].DType != tensor.Float32 {
+		return false
+	}
+	for i, x := range p.Inputs[:2] {
+		same := tensor.EqualShape(x.Shape, g.Shape)
+		if !same && (p.need(i) || x.Len() != 1) {
+			return false
+		}
+	}
+	return true
 }
 
 // offsets say where element i of a broadcast result reads an operand:

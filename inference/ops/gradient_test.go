@@ -189,6 +189,7 @@ func gradientCases() map[string]fdCase {
 	// the others' values as they were.
 	rngW := rand.New(rand.NewPCG(3, 4))
 	w := func(shape ...int) *tensor.Tensor { return random(rngW, -1, 1, nil, 0, shape...) }
+	wPos := func(shape ...int) *tensor.Tensor { return random(rngW, 0.5, 2, nil, 0, shape...) }
 	pos := func(shape ...int) *tensor.Tensor { return random(rng, 0.5, 2, nil, 0, shape...) }
 	awayFrom := func(avoid []float64, lo, hi float64, shape ...int) *tensor.Tensor {
 		return random(rng, lo, hi, avoid, 0.05, shape...)
@@ -220,6 +221,9 @@ func gradientCases() map[string]fdCase {
 		"Add both broadcast":    {op: "Add", inputs: []*tensor.Tensor{u(3, 1, 5), u(2, 1, 4, 1)}},
 		"Add last axes":         {op: "Add", inputs: []*tensor.Tensor{w(1, 4), w(2, 3, 4)}},
 		"Mul last axes":         {op: "Mul", inputs: []*tensor.Tensor{w(2, 3, 4), w(1, 3, 4)}},
+		"Mul by a scalar":       {op: "Mul", inputs: []*tensor.Tensor{w(2, 3), w()}, fixed: fixed(2, 1)},
+		"Div same shape":        {op: "Div", inputs: []*tensor.Tensor{w(2, 3), wPos(2, 3)}},
+		"Div by a scalar":       {op: "Div", inputs: []*tensor.Tensor{w(2, 3), wPos()}, fixed: fixed(2, 1)},
 		"Sub scalar":            {op: "Sub", inputs: []*tensor.Tensor{u(2, 3), u()}},
 		"Sub broadcast first":   {op: "Sub", inputs: []*tensor.Tensor{u(3, 1), u(2, 3, 4)}},
 		"Mul squeeze-excite":    {op: "Mul", inputs: []*tensor.Tensor{u(1, 4, 3, 3), u(1, 4, 1, 1)}},
