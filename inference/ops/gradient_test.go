@@ -471,3 +471,47 @@ func BenchmarkDepthwiseConvVJP(b *testing.B) {
 		}
 	}
 }
+
+// TestMatMulVJPZeroRows: where the output gradient's rows are zero but
+// for a few (a transformer's class token after the last attention),
+// MatMul's VJP computes only those, and its input gradient still equals
+// g·Bᵀ written out, for a weight matrix and for batched operands.
+func TestMatMulVJPZeroRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	op, err := Build(&Node{OpType: "MatMul", Opset: 13, NumOutputs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ a, b []int }{{[]int{2, 6, 3}, []int{3, 4}}, {[]int{2, 6, 3}, []int{2, 3, 4}}} {
+		a, b := random(rng, -1, 1, nil, 0, c.a...), random(rng, -1, 1, nil, 0, c.b...)
+		y := runOp(t, op, []*tensor.Tensor{a, b})
+		g := tensor.New(y[0].Shape...)
+		// Batch 0: rows 2 and 4 only; batch 1: none.
+		for _, r := range []int{2, 4} {
+			for j := range 4 {
+				g.F[r*4+j] = float32(rng.Float64()*2 - 1)
+			}
+		}
+		grads, err := VJP("MatMul", op, &Pass{Inputs: []*tensor.Tensor{a, b}, Outputs: y, Need: []bool{true, false}}, g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bBatch := 0
+		if len(c.b) == 3 {
+			bBatch = 3 * 4
+		}
+		for i := range 2 {
+			for r := range 6 {
+				for col := range 3 {
+					var want float64
+					for j := range 4 {
+						want += float64(g.F[(i*6+r)*4+j]) * float64(b.F[i*bBatch+col*4+j])
+					}
+					if got := grads[0].F[(i*6+r)*3+col]; math.Abs(float64(got)-want) > 1e-6 {
+						t.Errorf("B %v: dA[%d,%d,%d] = %g, want %g", c.b, i, r, col, got, want)
+					}
+				}
+			}
+		}
+	}
+}
