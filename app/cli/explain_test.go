@@ -229,6 +229,8 @@ func TestExplainErrors(t *testing.T) {
 		"score without scorecam":    {[]string{"--image", pets, "--model", mobilenet, "--method", "gradcam", "--score-channels", "8"}, ExitUsage, "give --method scorecam"},
 		"negative score channels":   {[]string{"--image", pets, "--model", mobilenet, "--method", "scorecam", "--score-channels", "-1"}, ExitUsage, "--score-channels must be 0"},
 		"scorecam aug-smooth":       {[]string{"--image", pets, "--model", mobilenet, "--method", "scorecam", "--aug-smooth"}, ExitUsage, "six times"},
+		"rollout on a CNN":          {[]string{"--image", pets, "--model", mobilenet, "--method", "rollout"}, ExitFailed, "no attention between a class token and the patches"},
+		"heads-max without rollout": {[]string{"--image", pets, "--model", mobilenet, "--method", "gradcam", "--heads-max"}, ExitUsage, "for rollout, not gradcam"},
 		"layer twice":               {[]string{"--image", pets, "--model", mobilenet, "--layer", "a", "--layer", "a"}, ExitUsage, `--layer "a" is given twice`},
 		"empty layer":               {[]string{"--image", pets, "--model", mobilenet, "--layer", ""}, ExitUsage, "--layer needs a tensor name"},
 		"layers without model":      {[]string{"--image", pets, "--layer", "a", "--layer", "b"}, ExitUsage, "need --model"},
@@ -271,6 +273,32 @@ func TestExplainEveryMethod(t *testing.T) {
 				t.Errorf("report method %q with %d classes; want %q (%v) with 2", rep.Method, len(rep.Classes), want, err)
 			}
 		})
+	}
+}
+
+// TestExplainRollout: --method rollout on vit_tiny (with --heads-max too)
+// says it follows the attention of its 4 blocks, gives a 14x14 map (the
+// patch grid) and records the method.
+func TestExplainRollout(t *testing.T) {
+	for _, extra := range [][]string{nil, {"--heads-max"}} {
+		out := t.TempDir()
+		args := append([]string{"explain", "--input", filepath.Join(shared, "reference", "input.npy"),
+			"--model", filepath.Join(shared, "reference", "vit_tiny.onnx"), "--top", "1", "--method", "Attention rollout", "--out", out}, extra...)
+		code, stdout, stderr := runCLI(t, args...)
+		if code != ExitOK {
+			t.Fatalf("%v: exit %d: %s", extra, code, stderr)
+		}
+		if !strings.Contains(stdout, "rollout on the attention of 4 blocks (14x14 map)") {
+			t.Errorf("%v: stdout %q", extra, stdout)
+		}
+		b, err := os.ReadFile(filepath.Join(out, "report.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep display.Report
+		if err := json.Unmarshal(b, &rep); err != nil || rep.Method != "rollout" {
+			t.Errorf("%v: report method %q (%v)", extra, rep.Method, err)
+		}
 	}
 }
 

@@ -29,6 +29,9 @@ type Request struct {
 	// OcclusionWindow and OcclusionStride are Occlusion's square and step
 	// in input pixels; 0 takes cam.OcclusionWindow's defaults.
 	OcclusionWindow, OcclusionStride int
+	// HeadsMax makes attention rollout fuse the heads by their maximum
+	// instead of their mean (see cam.Options).
+	HeadsMax bool
 	// Progress, when set, hears how many of a slow method's forward passes
 	// are done (Score-CAM's: one per channel; Occlusion's: one per square).
 	Progress func(done, total int)
@@ -65,7 +68,7 @@ func (r Request) Validate(numClasses int) error {
 
 // options are the request's smoothings for an input in NHWC or not.
 func (r Request) options(nhwc bool) cam.Options {
-	return cam.Options{AugSmooth: r.AugSmooth, EigenSmooth: r.EigenSmooth, NHWC: nhwc,
+	return cam.Options{AugSmooth: r.AugSmooth, EigenSmooth: r.EigenSmooth, NHWC: nhwc, HeadsMax: r.HeadsMax,
 		Score:     cam.ScoreOptions{Channels: r.ScoreChannels, Baseline: r.ScoreBaseline, Progress: r.Progress},
 		Occlusion: cam.OcclusionOptions{Window: r.OcclusionWindow, Stride: r.OcclusionStride, Progress: r.Progress}}
 }
@@ -205,6 +208,7 @@ const (
 	ScoreCAM        = cam.ScoreCAM
 	AblationCAM     = cam.AblationCAM
 	Occlusion       = cam.Occlusion
+	Rollout         = cam.Rollout
 )
 
 // LayerMaps computes the map of class k of a photo at each of layers (""

@@ -331,9 +331,9 @@ func (r *Runner) run(ctx context.Context, job Job, progress func(Progress)) (out
 	out.Request = job.Request
 	out.Methods, out.SameClasses = job.Methods, job.SameClasses
 	out.Request.Layer = LayerApplies(out.Models, out.Request.Layer)
-	if ok, _ := CAMApplies(out.Models, out.Request.Layer); !ok && out.Request.Method == cam.CAM {
+	if !applies(out.Request.Method, out.Models, out.Request.Layer) {
 		// Every row is explained alike; the window then offers every
-		// method but CAM, with the reason.
+		// method but CAM (or attention rollout), with the reason.
 		out.Request.Method = cam.GradCAM
 	}
 	if out.Photo == nil || len(out.Models) == 0 {
@@ -392,7 +392,8 @@ type row struct {
 }
 
 // rows are the rows of out's job: one per model, or with methods one per
-// method (CAM left out where it does not apply) of the first model.
+// method (CAM and attention rollout left out where they do not apply) of
+// the first model.
 func jobRows(out Outcome, methods []explain.Method) []row {
 	var rows []row
 	if methods == nil {
@@ -402,9 +403,8 @@ func jobRows(out Outcome, methods []explain.Method) []row {
 		return rows
 	}
 	first := out.Models[:1]
-	camOK, _ := CAMApplies(first, out.Request.Layer)
 	for _, method := range methods {
-		if method == cam.CAM && !camOK {
+		if !applies(method, first, out.Request.Layer) {
 			continue
 		}
 		req := out.Request
