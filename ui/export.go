@@ -9,37 +9,68 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/widget"
 
 	"camscope/app/display"
 	"camscope/app/render"
+	"camscope/app/session"
 )
 
 var errNothing = errors.New("there is nothing to export yet: open a photo and a model first")
 
 // ExportAll writes each row's overlays, raw maps, grid and report into
 // dir (one subfolder per model when comparing models, per method in the
-// compare-methods view).
-func (a *App) ExportAll(dir string) error {
+// compare-methods view) off the UI goroutine, with a dialog that shows how
+// far it is; the status says where it went. done is closed once it ended.
+func (a *App) ExportAll(dir string) (done <-chan struct{}) {
+	finished := make(chan struct{})
 	results := a.s.Results()
 	if len(results) == 0 {
-		return errNothing
+		a.showError(errNothing)
+		close(finished)
+		return finished
 	}
-	for _, r := range results {
-		out := dir
-		switch {
-		case a.s.CompareMethods() != nil:
-			out = filepath.Join(dir, string(r.Request.Method))
-		case len(results) > 1:
-			out = filepath.Join(dir, r.Model.Name)
+	methods := a.s.CompareMethods() != nil
+	view, photoPath := a.s.View(), a.s.PhotoPath()
+	note := widget.NewLabel(fmt.Sprintf("Writing the maps of %s…", results[0].Model.Name))
+	bar := widget.NewProgressBar()
+	box := container.NewVBox(note, bar)
+	d := dialog.NewCustomWithoutButtons("Exporting", container.NewGridWrap(fyne.NewSize(420, box.MinSize().Height), box), a.Window)
+	d.Show()
+	a.exportNote = note
+	go func() {
+		var err error
+		for i, r := range results {
+			out, name := dir, r.Model.Name
+			switch {
+			case methods:
+				out, name = filepath.Join(dir, string(r.Request.Method)), session.MethodName(r.Request.Method)
+			case len(results) > 1:
+				out = filepath.Join(dir, r.Model.Name)
+			}
+			a.opts.Do(func() {
+				note.SetText(fmt.Sprintf("Writing %d of %d: %s…", i+1, len(results), name))
+				bar.SetValue(float64(i) / float64(len(results)))
+			})
+			if _, err = display.Save(context.Background(), out, r, view, photoPath); err != nil {
+				err = fmt.Errorf("%w\n\nChoose a folder you can write to.", err)
+				break
+			}
 		}
-		if _, err := display.Save(context.Background(), out, r, a.s.View(), a.s.PhotoPath()); err != nil {
-			return fmt.Errorf("%w\n\nChoose a folder you can write to.", err)
-		}
-	}
-	return nil
+		a.opts.Do(func() {
+			d.Hide()
+			if err != nil {
+				a.showError(err)
+			} else {
+				a.status.SetText("Exported to " + dir)
+			}
+			close(finished)
+		})
+	}()
+	return finished
 }
 
 // ExportGrid writes the tiles, at the photo's full size, as one PNG: one
@@ -72,13 +103,7 @@ func (a *App) ExportDialog() {
 	var d dialog.Dialog
 	all.OnTapped = func() {
 		d.Hide()
-		a.folderDialog(func(dir string) {
-			if err := a.ExportAll(dir); err != nil {
-				a.showError(err)
-				return
-			}
-			a.status.SetText("Exported to " + dir)
-		})
+		a.folderDialog(func(dir string) { a.ExportAll(dir) })
 	}
 	grid.OnTapped = func() {
 		d.Hide()

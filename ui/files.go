@@ -34,6 +34,7 @@ func (a *App) prefView() display.View {
 // OpenPhoto explains the photo at path with the current models.
 func (a *App) OpenPhoto(path string) {
 	a.remember(path)
+	a.opening = filepath.Base(path)
 	a.s.OpenPhoto(path)
 	a.refreshBusy()
 }
