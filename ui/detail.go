@@ -55,6 +55,8 @@ func (a *App) OpenDetail(i int) {
 	d.pics = container.NewStack()
 	d.root = container.NewBorder(top, d.value, nil, nil, d.pics)
 	a.detail = d
+	// The arrow keys go to the window (next class), not to a control.
+	a.Window.Canvas().Unfocus()
 	a.center.Objects = []fyne.CanvasObject{d.root}
 	a.center.Refresh()
 	photo, view := a.s.Photo().Image, a.s.View()

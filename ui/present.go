@@ -23,6 +23,7 @@ const (
 func (a *App) SetPresentation(on bool) {
 	a.presenting = on
 	a.Window.SetFullScreen(on)
+	a.Window.Canvas().Unfocus() // the arrow keys go to the window
 	t := newTheme()
 	side := float32(sidebarWidth)
 	if on {
