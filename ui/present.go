@@ -7,13 +7,13 @@ import (
 	"camscope/ui/widgets"
 )
 
-// presentScale is how much larger text is in presentation mode (and
-// presentFrame how much larger padding, icons and the sidebar): at
+// presentScale is how much larger text is in presentation mode, and
+// presentFrame how much larger padding, icons and the sidebar are: at
 // 1024x768 on a projector, captions and controls read from the back of a
-// room.
+// room, and the tiles keep most of the width.
 const (
-	presentScale = 1.5
-	presentFrame = 1.25
+	presentScale = 1.4
+	presentFrame = 1.1
 )
 
 // SetPresentation turns presentation mode on or off: full screen, larger
