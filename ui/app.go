@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"path/filepath"
 	"strings"
 	"unicode"
@@ -84,6 +85,8 @@ type App struct {
 	leave        *widget.Button      // leaves presentation mode
 	sideWidth    *canvas.Rectangle   // holds the sidebar's width
 	thumbs       []sampleThumb       // the gallery's pictures, made once
+	large        largeCopy           // the large view's copy of the photo
+	largeFor     *image.RGBA         // the photo whose large copy is being made
 }
 
 // New builds the window; call Start to load the first inputs and
@@ -247,6 +250,7 @@ func (a *App) show(o session.Outcome) {
 	}
 	a.refreshInfo()
 	a.refreshTiles()
+	a.prepareLargeCopy(false)
 	a.status.SetText(a.summary())
 	if p := a.s.Photo(); p != nil {
 		a.Window.SetTitle("CAMscope — " + p.Name)

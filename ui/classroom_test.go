@@ -235,7 +235,8 @@ func writePhoto(t *testing.T, path string, w, h int) {
 }
 
 // TestLargeViewOfLargePhoto: the large view of a large photo opens at
-// once (the grid does not freeze) and its pictures follow.
+// once (the grid does not freeze), its pictures follow, and the other
+// classes' large views share the photo's scaled copy.
 func TestLargeViewOfLargePhoto(t *testing.T) {
 	big := filepath.Join(t.TempDir(), "big.png")
 	writePhoto(t, big, 2600, 1800)
@@ -251,6 +252,11 @@ func TestLargeViewOfLargePhoto(t *testing.T) {
 	h.until(t, d.ready)
 	if d.closeup == nil || d.overlay == nil || d.closeup.Photo.Rect.Dx() != detailSide {
 		t.Fatal("no pictures in the large view")
+	}
+	// The next class shares the photo's copy: at once.
+	h.typedKey(&fyne.KeyEvent{Name: fyne.KeyRight})
+	if h.detail == d || h.detail.closeup == nil || h.detail.closeup.Photo != d.closeup.Photo {
+		t.Error("the next class's large view scaled the photo again")
 	}
 }
 

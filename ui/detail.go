@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"image"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -15,17 +16,25 @@ import (
 // detailSide is the longest side of the large view's pictures.
 const detailSide = 1024
 
-// detailAsyncPixels is the photo size from which the large view's pictures
-// are made off the UI goroutine: scaling a 42-megapixel photo down takes
-// over a second, which would freeze the window.
-const detailAsyncPixels = 4 << 20
+// detailAsyncPixels is the photo size from which the large view's copy of
+// the photo is made off the UI goroutine: scaling a 42-megapixel photo down
+// takes over a second, which would freeze the window.
+const detailAsyncPixels = 2 << 20
+
+// largeCopy is the large view's copy of a photo (longer side detailSide/2
+// to detailSide), shared by the large views of its tiles.
+type largeCopy struct {
+	src, small *image.RGBA
+	scale      float64
+}
 
 // detail is the large view of one tile: the plain photo beside the overlay,
 // with the raw map value under the pointer.
 type detail struct {
 	a       *App
 	index   int
-	closeup *display.Closeup // nil while it is being made
+	tile    *display.Tile
+	closeup *display.Closeup // nil while the photo's copy is being made
 	overlay *widgets.HoverImage
 	plain   *widgets.HoverImage
 	value   *widget.Label
@@ -35,8 +44,8 @@ type detail struct {
 	ready   chan struct{} // closed once the pictures are shown
 }
 
-// OpenDetail shows tile i large. For a large photo the pictures are made
-// off the UI goroutine: the view opens at once with a note, and the
+// OpenDetail shows tile i large. While a large photo's copy is still being
+// made off the UI goroutine, the view opens at once with a note, and the
 // pictures follow.
 func (a *App) OpenDetail(i int) {
 	scene := a.s.Scene()
@@ -44,7 +53,7 @@ func (a *App) OpenDetail(i int) {
 		return
 	}
 	t := scene.Tiles()[i]
-	d := &detail{a: a, index: i, ready: make(chan struct{})}
+	d := &detail{a: a, index: i, tile: t, ready: make(chan struct{})}
 	d.value = widget.NewLabel(pointHint)
 	back := widget.NewButtonWithIcon("All classes", theme.NavigateBackIcon(), a.closeDetail)
 	d.title = widget.NewLabelWithStyle(t.Result.Model.Name+" · "+display.FullTitle(t.Class)+"  "+display.Percent(t.Class.Prob), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -59,25 +68,57 @@ func (a *App) OpenDetail(i int) {
 	a.Window.Canvas().Unfocus()
 	a.center.Objects = []fyne.CanvasObject{d.root}
 	a.center.Refresh()
-	photo, view := a.s.Photo().Image, a.s.View()
-	if photo.Rect.Dx()*photo.Rect.Dy() < detailAsyncPixels {
-		d.setCloseup(display.NewCloseup(t, photo, detailSide, view))
+	a.prepareLargeCopy(true)
+	if a.large.src == a.s.Photo().Image {
+		d.fill()
 		return
 	}
 	wait := widget.NewActivity()
 	wait.Start()
+	b := a.s.Photo().Image.Rect
 	d.pics.Objects = []fyne.CanvasObject{container.NewCenter(container.NewVBox(wait,
-		widget.NewLabel(fmt.Sprintf("Scaling the %d×%d photo for the large view…", photo.Rect.Dx(), photo.Rect.Dy()))))}
+		widget.NewLabel(fmt.Sprintf("Scaling the %d×%d photo for the large view…", b.Dx(), b.Dy()))))}
+}
+
+// prepareLargeCopy makes the large view's copy of the photo shown, unless
+// it is there or on its way: a small photo's at once when now is set (it
+// is quick), a large photo's off the UI goroutine, filling the large view
+// when it is ready.
+func (a *App) prepareLargeCopy(now bool) {
+	p := a.s.Photo()
+	if p == nil || a.large.src == p.Image || a.largeFor == p.Image {
+		return
+	}
+	photo := p.Image
+	if photo.Rect.Dx()*photo.Rect.Dy() < detailAsyncPixels {
+		if now {
+			small, scale := display.Fit(photo, detailSide/2, detailSide)
+			a.large = largeCopy{photo, small, scale}
+		}
+		return
+	}
+	a.largeFor = photo
 	go func() {
-		c := display.NewCloseup(t, photo, detailSide, view)
+		small, scale := display.Fit(photo, detailSide/2, detailSide)
 		a.opts.Do(func() {
-			wait.Stop()
-			if a.detail == d {
-				c.Show(a.s.View()) // the view may have changed meanwhile
-				d.setCloseup(c)
+			if a.largeFor == photo {
+				a.largeFor = nil
+			}
+			if p := a.s.Photo(); p == nil || p.Image != photo {
+				return
+			}
+			a.large = largeCopy{photo, small, scale}
+			if a.detail != nil && a.detail.closeup == nil {
+				a.detail.fill()
 			}
 		})
 	}()
+}
+
+// fill shows the tile's pictures, on the photo's large copy, for the view
+// as it is now.
+func (d *detail) fill() {
+	d.setCloseup(display.NewCloseup(d.tile, d.a.large.small, d.a.large.scale, d.a.s.View()))
 }
 
 // setCloseup shows c's pictures.
