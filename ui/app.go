@@ -109,7 +109,7 @@ func New(fa fyne.App, opts Options) *App {
 	})
 	a.Window = fa.NewWindow("CAMscope")
 	a.Window.SetContent(a.build())
-	a.setEmpty("Open a photo (Ctrl+O) or drop one on the window to see where the model looks.")
+	a.setEmpty(startHint)
 	a.Window.Resize(fyne.NewSize(1280, 800))
 	a.Window.SetMainMenu(a.menu())
 	a.shortcuts()
@@ -150,6 +150,10 @@ func (a *App) build() fyne.CanvasObject {
 	return container.NewBorder(a.toolbar(), bottom, side, nil, container.NewPadded(a.center))
 }
 
+// startHint is what the empty window says; two short lines, which fit
+// beside the sidebar in presentation mode too.
+const startHint = "Open a photo (Ctrl+O) or drop one on the window\nto see where the model looks."
+
 // emptyState is what the middle shows before there is anything to
 // explain: what to do, and the buttons that do it.
 func (a *App) emptyState() fyne.CanvasObject {
@@ -162,7 +166,7 @@ func (a *App) emptyState() fyne.CanvasObject {
 	model := widget.NewButtonWithIcon("Open model…", theme.FolderOpenIcon(), a.OpenModelDialog)
 	get := widget.NewButtonWithIcon("Get models…", theme.DownloadIcon(), a.GetModelsDialog)
 	samples := widget.NewButtonWithIcon("Samples…", theme.GridIcon(), a.GalleryDialog)
-	hint := widget.NewLabelWithStyle("Photos: PNG, JPEG, GIF, BMP, TIFF, WebP · models: ONNX or TFLite image classifiers · or drop files here",
+	hint := widget.NewLabelWithStyle("Photos: PNG, JPEG, GIF, BMP, TIFF, WebP · models: ONNX or TFLite image classifiers\nor drop files here",
 		fyne.TextAlignCenter, fyne.TextStyle{})
 	hint.SizeName = theme.SizeNameCaptionText
 	a.emptyButtons = container.NewVBox(container.NewCenter(container.NewHBox(photo, samples, model, get)), hint)

@@ -153,23 +153,31 @@ func copyFile(t *testing.T, from, to string) {
 }
 
 // TestOpeningPhotoShowsIt: while a photo opens (a large one takes
-// seconds), the window says so instead of looking like an empty start.
+// seconds), the window says so instead of looking like an empty start, in
+// presentation mode too, where the empty state still fits 1024 pixels.
 func TestOpeningPhotoShowsIt(t *testing.T) {
-	release := make(chan struct{})
-	f := fixedFuncs()
-	f.LoadPhoto = func(ctx context.Context, path string) (*photo.Photo, error) {
-		<-release
-		return photo.LoadContext(ctx, path)
-	}
-	h := newHarness(t, Options{ImagePath: catPhoto, ModelPaths: []string{mobileV2}, Funcs: f})
-	h.Start()
-	if !h.emptyBox.Visible() || !strings.Contains(h.empty.Text, "Opening cat.png") || h.emptyButtons.Visible() || !strings.HasPrefix(h.status.Text, "Opening cat.png") {
-		t.Errorf("while the photo opens: %q (buttons shown %v), status %q", h.empty.Text, h.emptyButtons.Visible(), h.status.Text)
-	}
-	close(release)
-	h.wait(t)
-	if h.emptyBox.Visible() || len(h.tiles) == 0 || strings.HasPrefix(h.status.Text, "Opening") {
-		t.Errorf("after: empty state %v %q, %d tiles, status %q", h.emptyBox.Visible(), h.empty.Text, len(h.tiles), h.status.Text)
+	for _, present := range []bool{false, true} {
+		release := make(chan struct{})
+		f := fixedFuncs()
+		f.LoadPhoto = func(ctx context.Context, path string) (*photo.Photo, error) {
+			<-release
+			return photo.LoadContext(ctx, path)
+		}
+		h := newHarness(t, Options{ImagePath: catPhoto, ModelPaths: []string{mobileV2}, Funcs: f, Present: present})
+		h.Start()
+		if !h.emptyBox.Visible() || !strings.Contains(h.empty.Text, "Opening cat.png") || h.emptyButtons.Visible() || !strings.HasPrefix(h.status.Text, "Opening cat.png") {
+			t.Errorf("present %v, while the photo opens: %q (buttons shown %v), status %q", present, h.empty.Text, h.emptyButtons.Visible(), h.status.Text)
+		}
+		h.setEmpty(startHint)
+		h.emptyButtons.Show()
+		if w := h.Window.Content().MinSize().Width; w > 1024 {
+			t.Errorf("present %v: the empty window needs %v pixels", present, w)
+		}
+		close(release)
+		h.wait(t)
+		if h.emptyBox.Visible() || len(h.tiles) == 0 || strings.HasPrefix(h.status.Text, "Opening") {
+			t.Errorf("present %v, after: empty state %v %q, %d tiles, status %q", present, h.emptyBox.Visible(), h.empty.Text, len(h.tiles), h.status.Text)
+		}
 	}
 }
 
@@ -270,6 +278,19 @@ func TestPresentationMode(t *testing.T) {
 	h.typedKey(&fyne.KeyEvent{Name: fyne.KeyF11})
 	if !h.Window.FullScreen() || theme.TextSize() < 1.4*text || h.gridLay.CaptionHeight <= caption || h.sideWidth.MinSize().Width <= sidebarWidth {
 		t.Fatalf("presentation: full screen %v, text %v (was %v), caption %v (was %v)", h.Window.FullScreen(), theme.TextSize(), text, h.gridLay.CaptionHeight, caption)
+	}
+	// At 1024x768 the window does not grow, in the grid or the large view.
+	for _, view := range []string{"grid", "large view"} {
+		if view == "large view" {
+			h.OpenDetail(0)
+		}
+		if m := h.Window.Content().MinSize(); m.Width > 1024 || m.Height > 768 {
+			t.Errorf("presentation, %s: the window needs %v", view, m)
+		}
+	}
+	h.typedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if h.detail != nil || !h.Window.FullScreen() {
+		t.Fatal("the first Esc should leave the large view, not presentation mode")
 	}
 	h.typedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
 	if h.Window.FullScreen() || theme.TextSize() != text || h.gridLay.CaptionHeight != caption {
