@@ -375,11 +375,19 @@ func TestExport(t *testing.T) {
 		}
 	}
 	grid := filepath.Join(dir, "screen-grid.png")
-	if err := h.ExportGrid(grid); err != nil {
+	writeGrid, err := h.GridWriter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeGrid(grid); err != nil {
 		t.Fatal(err)
 	}
 	tile := filepath.Join(dir, "tile.png")
-	if err := h.ExportTile(0, tile); err != nil {
+	writeTile, err := h.TileWriter(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeTile(tile); err != nil {
 		t.Fatal(err)
 	}
 	img := decodePNG(t, tile)

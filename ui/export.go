@@ -73,23 +73,27 @@ func (a *App) ExportAll(dir string) (done <-chan struct{}) {
 	return finished
 }
 
-// ExportGrid writes the tiles, at the photo's full size, as one PNG: one
-// row per model when comparing.
-func (a *App) ExportGrid(path string) error {
+// GridWriter returns what writes the tiles as shown now, at the photo's
+// full size, as one PNG (one row per model when comparing): it holds the
+// scene, photo and view, and may run on any goroutine.
+func (a *App) GridWriter() (func(path string) error, error) {
 	scene := a.s.Scene()
 	if scene == nil {
-		return errNothing
+		return nil, errNothing
 	}
-	return render.SavePNG(path, scene.Grid(a.s.Photo().Image, 1, a.s.View()))
+	photo, view := a.s.Photo().Image, a.s.View()
+	return func(path string) error { return render.SavePNG(path, scene.Grid(photo, 1, view)) }, nil
 }
 
-// ExportTile writes tile i's overlay at the photo's full size.
-func (a *App) ExportTile(i int, path string) error {
+// TileWriter returns what writes tile i's overlay as shown now, at the
+// photo's full size; it may run on any goroutine.
+func (a *App) TileWriter(i int) (func(path string) error, error) {
 	scene := a.s.Scene()
 	if scene == nil || i < 0 || i >= len(a.tiles) {
-		return errNothing
+		return nil, errNothing
 	}
-	return render.SavePNG(path, scene.Tiles()[i].OverlayAt(a.s.Photo().Image, 1, a.s.View()))
+	t, photo, view := scene.Tiles()[i], a.s.Photo().Image, a.s.View()
+	return func(path string) error { return render.SavePNG(path, t.OverlayAt(photo, 1, view)) }, nil
 }
 
 // ExportDialog offers the exports.
@@ -107,7 +111,7 @@ func (a *App) ExportDialog() {
 	}
 	grid.OnTapped = func() {
 		d.Hide()
-		a.saveDialog("grid.png", func(path string) error { return a.ExportGrid(path) })
+		a.saveWith("grid.png", a.GridWriter)
 	}
 	all.Importance = widget.HighImportance
 	d = dialog.NewCustom("Export", "Close", widget.NewForm(
@@ -118,7 +122,18 @@ func (a *App) ExportDialog() {
 }
 
 func (a *App) exportTileDialog(i int) {
-	a.saveDialog(fmt.Sprintf("tile_%02d.png", i+1), func(path string) error { return a.ExportTile(i, path) })
+	a.saveWith(fmt.Sprintf("tile_%02d.png", i+1), func() (func(string) error, error) { return a.TileWriter(i) })
+}
+
+// saveWith asks where to save name, then writes it with the writer that
+// writer gives, taken when the dialog opens (what is shown then).
+func (a *App) saveWith(name string, writer func() (func(string) error, error)) {
+	save, err := writer()
+	if err != nil {
+		a.showError(err)
+		return
+	}
+	a.saveDialog(name, save)
 }
 
 // saveDialog asks for a folder and a PNG file name, then writes the file
@@ -192,16 +207,24 @@ func (a *App) confirmSave(dir, name string, save func(path string) error) {
 	}
 }
 
-// saveTo writes path with save and says how it went. A failed save is
-// reported and nothing is removed: save writes atomically, so whatever was
-// at path is still there, whole.
+// saveTo writes path with save off the UI goroutine (a large photo's grid
+// takes seconds) and says how it went. A failed save is reported and
+// nothing is removed: save writes atomically, so whatever was at path is
+// still there, whole.
 func (a *App) saveTo(path string, save func(path string) error) {
-	if err := save(path); err != nil {
-		a.showError(err)
-		return
-	}
-	a.remember(path)
-	a.status.SetText("Saved " + path)
+	a.status.SetText("Saving " + filepath.Base(path) + "…")
+	go func() {
+		err := save(path)
+		a.opts.Do(func() {
+			if err != nil {
+				a.status.SetText(a.summary())
+				a.showError(err)
+				return
+			}
+			a.remember(path)
+			a.status.SetText("Saved " + path)
+		})
+	}()
 }
 
 func (a *App) folderDialog(pick func(dir string)) {
