@@ -67,6 +67,14 @@ func TestGalleryAndBuiltins(t *testing.T) {
 	}
 	test.Tap(cards[0]) // Two dogs
 	h.wait(t)
+	// The arrow keys walk the gallery.
+	h.typedKey(&fyne.KeyEvent{Name: fyne.KeyRight})
+	h.wait(t)
+	if h.s.Photo().Name != samples[1].Name {
+		t.Fatalf("Right after %s: %s, want %s", samples[0].Name, h.s.Photo().Name, samples[1].Name)
+	}
+	h.typedKey(&fyne.KeyEvent{Name: fyne.KeyLeft})
+	h.wait(t)
 	if h.Window.Canvas().Overlays().Top() != nil || firstModelName(h.App) != session.ImageNetName || h.s.Photo().Name != samples[0].Name {
 		t.Fatalf("after a click on %s: model %s, photo %s", samples[0].Title, firstModelName(h.App), h.s.Photo().Name)
 	}

@@ -76,11 +76,13 @@ func (a *App) typedKey(e *fyne.KeyEvent) {
 }
 
 // StepPhoto opens the photo step places on in the photo's folder (see
-// session.NeighbourPhoto); nothing happens for a built-in photo or one
-// alone in its folder.
+// session.NeighbourPhoto), or in the gallery for one of its pictures;
+// nothing happens for a photo alone in its folder.
 func (a *App) StepPhoto(step int) {
 	if next := a.s.NeighbourPhoto(step); next != "" {
 		a.OpenPhoto(next)
+	} else if smp, ok := a.s.NeighbourSample(step); ok {
+		a.OpenSample(smp)
 	}
 }
 

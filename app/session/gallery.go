@@ -133,3 +133,19 @@ func (s *Session) ModelNote() string {
 	return "The shapes model knows only eight shapes (" + strings.Join(strings.Fields(assets.ShapesLabels), ", ") +
 		"): its answers say nothing about this photo. For photos, use " + ImageNetName + "."
 }
+
+// NeighbourSample is the gallery picture step places after the one shown
+// (before it for a negative step), around the ends; ok is false when the
+// photo shown is not one of the gallery's.
+func (s *Session) NeighbourSample(step int) (smp Sample, ok bool) {
+	if s.photo == nil || s.photoPath != "" {
+		return Sample{}, false
+	}
+	all := Samples()
+	i := slices.IndexFunc(all, func(smp Sample) bool { return smp.Name == s.photo.Name })
+	if i < 0 {
+		return Sample{}, false
+	}
+	n := len(all)
+	return all[((i+step)%n+n)%n], true
+}

@@ -126,6 +126,36 @@ func TestSessionSamplesAndBuiltins(t *testing.T) {
 	}
 }
 
+// The arrow keys walk the gallery when a gallery picture is shown.
+func TestSessionNeighbourSample(t *testing.T) {
+	h := builtinSession(t)
+	if _, ok := h.NeighbourSample(1); ok {
+		t.Error("a neighbour with no photo")
+	}
+	h.Start("", nil) // the heart scene
+	h.apply(t)
+	all := Samples()
+	next, ok := h.NeighbourSample(1)
+	if !ok || next.Name != "sample_pentagon.png" {
+		t.Fatalf("after the heart: %q, %v", next.Name, ok)
+	}
+	if err := h.OpenSample(all[len(all)-1]); err != nil {
+		t.Fatal(err)
+	}
+	h.apply(t)
+	if next, _ := h.NeighbourSample(1); next.Name != all[0].Name {
+		t.Errorf("after the last: %q, want the first, %s", next.Name, all[0].Name)
+	}
+	if prev, _ := h.NeighbourSample(-1); prev.Name != all[len(all)-2].Name {
+		t.Errorf("before the last: %q", prev.Name)
+	}
+	h.OpenPhoto("cat.png")
+	h.apply(t)
+	if _, ok := h.NeighbourSample(1); ok {
+		t.Error("a gallery neighbour for a photo of the user's")
+	}
+}
+
 // Arrow keys walk the photos of the photo's folder, in name order, around.
 func TestSessionNeighbourPhoto(t *testing.T) {
 	dir := t.TempDir()
