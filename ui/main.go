@@ -28,7 +28,7 @@ func Main(args []string, stderr io.Writer) int {
 	var opts Options
 	var models cliflag.Strings
 	fs.StringVar(&opts.ImagePath, "image", "", "photo to open")
-	fs.Var(&models, "model", "ONNX or TFLite model to open (repeat to compare up to four)")
+	fs.Var(&models, "model", "ONNX or TFLite model to open, or builtin:mobilenet-v2 or builtin:shapes (repeat to compare up to four)")
 	fs.BoolVar(&opts.CompareMethods, "compare-methods", false, "open the compare-methods view (one row per method)")
 	fs.BoolVar(&opts.Present, "present", false, "start in presentation mode: full screen, large text (F11 switches)")
 	snapshot := fs.String("snapshot", "", "render the window for the given inputs to this PNG file and exit")

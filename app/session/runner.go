@@ -123,10 +123,8 @@ type Funcs struct {
 // DefaultFuncs are the real steps.
 func DefaultFuncs() Funcs {
 	return Funcs{
-		LoadPhoto: photo.LoadContext,
-		LoadModel: func(ctx context.Context, path string) (*explain.Model, error) {
-			return explain.LoadModel(ctx, path, explain.ModelOptions{})
-		},
+		LoadPhoto:    photo.LoadContext,
+		LoadModel:    loadModel,
 		Explain:      explain.Photo,
 		DefaultModel: DefaultModel,
 		PhotoModel:   PhotoModel,
