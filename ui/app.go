@@ -64,6 +64,8 @@ type App struct {
 
 	tiles     []*widgets.Tile
 	detail    *detail
+	occlusion *occlusionView // the occlusion experiment, opened from the large view
+	scrubber  *scrubberView  // the layer scrubber, opened from the large view
 	downloads []*download
 
 	grid     *fyne.Container

@@ -353,3 +353,28 @@ func TestArrowKeys(t *testing.T) {
 		t.Error("Esc did not leave the large view")
 	}
 }
+
+// TestArrowKeysLeaveExperimentsAlone: in an experiment the arrows do not
+// step classes (which would close it); Esc leaves it, then presentation
+// mode.
+func TestArrowKeysLeaveExperimentsAlone(t *testing.T) {
+	h := experimentHarness(t)
+	h.SetPresentation(true)
+	test.Tap(h.detail.layers)
+	if h.scrubber == nil {
+		t.Fatal("the Layers button opened nothing")
+	}
+	h.typedKey(&fyne.KeyEvent{Name: fyne.KeyRight})
+	if h.scrubber == nil || h.detail.index != 0 {
+		t.Error("Right closed the experiment")
+	}
+	h.typedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if h.scrubber != nil || h.detail != nil || !h.presenting {
+		t.Errorf("the first Esc: experiment open %v, presenting %v", h.scrubber != nil, h.presenting)
+	}
+	h.typedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if h.presenting {
+		t.Error("the second Esc did not leave presentation mode")
+	}
+	h.drain()
+}

@@ -40,8 +40,11 @@ type detail struct {
 	value   *widget.Label
 	title   *widget.Label
 	pics    *fyne.Container // the two pictures, or a note while they are made
-	root    fyne.CanvasObject
-	ready   chan struct{} // closed once the pictures are shown
+	// occlude and layers open the experiments on the tile (occlusion.go,
+	// scrubber.go).
+	occlude, layers *widget.Button
+	root            fyne.CanvasObject
+	ready           chan struct{} // closed once the pictures are shown
 }
 
 // OpenDetail shows tile i large. While a large photo's copy is still being
@@ -52,6 +55,7 @@ func (a *App) OpenDetail(i int) {
 	if scene == nil || i < 0 || i >= len(a.tiles) {
 		return
 	}
+	a.closeExperiments()
 	t := scene.Tiles()[i]
 	d := &detail{a: a, index: i, tile: t, ready: make(chan struct{})}
 	d.value = widget.NewLabel(pointHint)
@@ -60,7 +64,9 @@ func (a *App) OpenDetail(i int) {
 	// A long label wraps: the window never grows to fit it.
 	d.title.Wrapping = fyne.TextWrapWord
 	exportTile := widget.NewButtonWithIcon("Save tile…", theme.DocumentSaveIcon(), func() { a.exportTileDialog(i) })
-	top := container.NewBorder(nil, nil, back, exportTile, d.title)
+	d.occlude = widget.NewButton("Occlusion", func() { a.OpenOcclusion(i) })
+	d.layers = widget.NewButton("Layers", func() { a.OpenScrubber(i) })
+	top := container.NewBorder(nil, nil, back, container.NewHBox(d.occlude, d.layers, exportTile), d.title)
 	d.pics = container.NewStack()
 	d.root = container.NewBorder(top, d.value, nil, nil, d.pics)
 	a.detail = d
@@ -135,9 +141,12 @@ func (d *detail) setCloseup(c *display.Closeup) {
 
 const pointHint = "Point at the picture to read the map."
 
-// closeDetail returns to the grid.
+// closeDetail returns to the grid from the large view or an experiment
+// opened from it.
 func (a *App) closeDetail() {
-	if a.detail == nil {
+	open := a.detail != nil || a.occlusion != nil || a.scrubber != nil
+	a.closeExperiments()
+	if !open {
 		return
 	}
 	a.detail = nil

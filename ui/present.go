@@ -37,7 +37,7 @@ func (a *App) SetPresentation(on bool) {
 	showIf(a.leave, on)
 	a.sideWidth.SetMinSize(fyne.NewSize(side, 0))
 	a.gridLay.CaptionHeight = widgets.CaptionHeight()
-	if a.detail == nil {
+	if a.detail == nil && a.occlusion == nil && a.scrubber == nil {
 		a.refreshTiles()
 	}
 	a.Window.Content().Refresh()
@@ -50,9 +50,10 @@ func (a *App) TogglePresentation() { a.SetPresentation(!a.presenting) }
 // field): Esc, F11, the arrows and Page Up/Down.
 func (a *App) typedKey(e *fyne.KeyEvent) {
 	step := 0
+	experiment := a.occlusion != nil || a.scrubber != nil
 	switch e.Name {
 	case fyne.KeyEscape:
-		if a.detail != nil {
+		if a.detail != nil || experiment {
 			a.closeDetail()
 		} else if a.presenting {
 			a.SetPresentation(false)
@@ -66,6 +67,10 @@ func (a *App) typedKey(e *fyne.KeyEvent) {
 	case fyne.KeyLeft, fyne.KeyUp, fyne.KeyPageUp:
 		step = -1
 	default:
+		return
+	}
+	if experiment {
+		// The experiments' own controls take the arrows.
 		return
 	}
 	if a.detail != nil {

@@ -48,7 +48,7 @@ type explainFlags struct {
 	opacity, boxThreshold                              float64
 	shared, noReLU, box, contour                       bool
 	augSmooth, eigenSmooth                             bool
-	scoreChannels                                      int
+	scoreChannels, occlusionWindow, occlusionStride    int
 	scoreBaseline                                      bool
 	classes, layers                                    cliflag.Strings
 	pre                                                preFlags
@@ -75,6 +75,8 @@ func explainCmd(env *Env, args []string) int {
 	fs.BoolVar(&f.augSmooth, "aug-smooth", false, "average the maps of the input flipped or not, times 0.9, 1 and 1.1 (six runs; pytorch-grad-cam's aug_smooth)")
 	fs.IntVar(&f.scoreChannels, "score-channels", 0, "Score-CAM: keep only the N channels of highest mean activation (the fast variant; 0: every channel)")
 	fs.BoolVar(&f.scoreBaseline, "score-baseline", false, "Score-CAM: weigh channels by the class probability of the masked photo minus that of a blank input (the paper's variant) instead of the softmax of the logits")
+	fs.IntVar(&f.occlusionWindow, "occlusion-window", 0, "Occlusion: side of the grey square in input pixels (0: a seventh of the input, 32 for 224)")
+	fs.IntVar(&f.occlusionStride, "occlusion-stride", 0, "Occlusion: step between squares in input pixels (0: half the square)")
 	fs.BoolVar(&f.eigenSmooth, "eigen-smooth", false, "first principal component of the weighted activations instead of their sum over channels (pytorch-grad-cam's eigen_smooth; not with eigencam or eigengradcam)")
 	fs.StringVar(&f.colormap, "colormap", "jet", "colormap: "+strings.Join(render.Names(), ", "))
 	fs.Float64Var(&f.opacity, "opacity", 0.5, "opacity of the map over the photo, 0 to 1")
@@ -187,7 +189,7 @@ func (f *explainFlags) settings() (display.View, explain.Request, preprocess.Opt
 	}
 	view.Box, view.Contour, view.BoxThreshold = f.box, f.contour, f.boxThreshold
 	req := explain.Request{Method: cam.Method(strings.ToLower(f.method)), TopK: f.top, AugSmooth: f.augSmooth, EigenSmooth: f.eigenSmooth,
-		ScoreChannels: f.scoreChannels, ScoreBaseline: f.scoreBaseline}
+		ScoreChannels: f.scoreChannels, ScoreBaseline: f.scoreBaseline, OcclusionWindow: f.occlusionWindow, OcclusionStride: f.occlusionStride}
 	if req.Method != "auto" {
 		if req.Method, err = cam.ParseMethod(f.method); err != nil {
 			return view, req, pre, err
@@ -201,6 +203,12 @@ func (f *explainFlags) settings() (display.View, explain.Request, preprocess.Opt
 	}
 	if (f.scoreChannels > 0 || f.scoreBaseline) && req.Method != cam.ScoreCAM {
 		return view, req, pre, fmt.Errorf("--score-channels and --score-baseline are Score-CAM's: give --method scorecam")
+	}
+	if f.occlusionWindow < 0 || f.occlusionStride < 0 {
+		return view, req, pre, fmt.Errorf("--occlusion-window and --occlusion-stride must be 0 (the default) or more")
+	}
+	if (f.occlusionWindow > 0 || f.occlusionStride > 0) && req.Method != cam.Occlusion {
+		return view, req, pre, fmt.Errorf("--occlusion-window and --occlusion-stride are Occlusion's: give --method occlusion")
 	}
 	for i, l := range f.layers {
 		if l == "" {

@@ -307,6 +307,35 @@ func TestExplainScoreCAMFast(t *testing.T) {
 	}
 }
 
+// TestExplainOcclusion: --method occlusion maps at the input's
+// resolution with the square asked for, and its options are refused
+// with another method.
+func TestExplainOcclusion(t *testing.T) {
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, "explain", "--input", filepath.Join(shared, "reference", "input.npy"),
+		"--model", filepath.Join(shared, "reference", "vgg_small.onnx"), "--top", "1", "--method", "occlusion",
+		"--occlusion-window", "112", "--occlusion-stride", "56", "--out", out)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep display.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Method != "occlusion" || rep.Model.MapSize != [2]int{224, 224} || len(rep.Classes) != 1 || rep.Classes[0].ChannelWeights != nil {
+		t.Fatalf("report: method %q, map %v, classes %+v", rep.Method, rep.Model.MapSize, rep.Classes)
+	}
+	code, _, stderr = runCLI(t, "explain", "--input", filepath.Join(shared, "reference", "input.npy"),
+		"--model", filepath.Join(shared, "reference", "vgg_small.onnx"), "--method", "gradcam", "--occlusion-window", "8", "--out", t.TempDir())
+	if code != ExitUsage || !strings.Contains(stderr, "give --method occlusion") {
+		t.Errorf("--occlusion-window with Grad-CAM: exit %d: %s", code, stderr)
+	}
+}
+
 // TestExplainInnerLayer: Grad-CAM works at a layer the user picks; CAM
 // there is refused with a sentence that says why.
 func TestExplainInnerLayer(t *testing.T) {

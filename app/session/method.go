@@ -73,7 +73,7 @@ func Agreement(models []*explain.Model, layer string) ([]explain.Method, string)
 var methodNames = map[explain.Method]string{
 	explain.CAM: "CAM", explain.GradCAM: "Grad-CAM", explain.GradCAMPlusPlus: "Grad-CAM++", explain.XGradCAM: "XGrad-CAM",
 	explain.HiResCAM: "HiResCAM", explain.LayerCAM: "LayerCAM", explain.EigenCAM: "Eigen-CAM", explain.EigenGradCAM: "EigenGrad-CAM",
-	explain.ScoreCAM: "Score-CAM", explain.AblationCAM: "Ablation-CAM",
+	explain.ScoreCAM: "Score-CAM", explain.AblationCAM: "Ablation-CAM", explain.Occlusion: "Occlusion",
 }
 
 // methodHelp says in one line what each method's map shows.
@@ -88,6 +88,7 @@ var methodHelp = map[explain.Method]string{
 	explain.EigenGradCAM:    "The main pattern of gradient times activation: a class's map with less noise.",
 	explain.ScoreCAM:        "No gradients: each channel weighted by the class score of the photo masked by it. One forward pass per channel: seconds.",
 	explain.AblationCAM:     "Each channel weighted by how much the class score drops without it; from the head where it is linear, else a pass per channel.",
+	explain.Occlusion:       "How much the class probability drops when a grey square hides each place; no layer, a pass per square: seconds.",
 }
 
 // MethodHelp is one line on what the method's map shows, for the window's

@@ -118,6 +118,8 @@ type Funcs struct {
 	// one (nil: DefaultModel).
 	DefaultModel func() (*explain.Model, error)
 	PhotoModel   func() (*explain.Model, error)
+	// LayerMaps computes the layer scrubber's maps (explain.LayerMaps).
+	LayerMaps func(ctx context.Context, m *explain.Model, img *image.RGBA, method explain.Method, layers []string, class int) ([]cam.Map, error)
 }
 
 // DefaultFuncs are the real steps.
@@ -128,6 +130,7 @@ func DefaultFuncs() Funcs {
 		Explain:      explain.Photo,
 		DefaultModel: DefaultModel,
 		PhotoModel:   PhotoModel,
+		LayerMaps:    explain.LayerMaps,
 	}
 }
 

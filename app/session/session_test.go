@@ -243,7 +243,7 @@ func TestCAMDoesNotApplyToVGG(t *testing.T) {
 // of help.
 func TestMethodNames(t *testing.T) {
 	names := MethodNames()
-	want := []string{"CAM", "Grad-CAM", "Grad-CAM++", "XGrad-CAM", "HiResCAM", "LayerCAM", "Eigen-CAM", "EigenGrad-CAM", "Score-CAM", "Ablation-CAM"}
+	want := []string{"CAM", "Grad-CAM", "Grad-CAM++", "XGrad-CAM", "HiResCAM", "LayerCAM", "Eigen-CAM", "EigenGrad-CAM", "Score-CAM", "Ablation-CAM", "Occlusion"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("the window names the methods %q, want %q", names, want)
 	}

@@ -98,11 +98,19 @@ const (
 	// head alone where the layer feeds a linear GAP head, else one pass
 	// from the layer on per channel (see Ablation). No gradient.
 	AblationCAM Method = "ablationcam"
+	// Occlusion (Zeiler & Fergus 2014, occlusion sensitivity) greys out
+	// a square of the input at a time (every channel set to 0, the mean
+	// after normalisation) and maps how much the probability of class k
+	// drops: M_k(y,x) = mean over the squares S_j covering (y,x) of
+	// p_k(x) - p_k(x with S_j grey), at the input's resolution, one
+	// forward pass per square (see Sensitivity; Options.Occlusion chooses
+	// the square and its step). It reads no layer. No gradient.
+	Occlusion Method = "occlusion"
 )
 
 // Methods lists the methods in the order a menu shows them.
 func Methods() []Method {
-	return []Method{CAM, GradCAM, GradCAMPlusPlus, XGradCAM, HiResCAM, LayerCAM, EigenCAM, EigenGradCAM, ScoreCAM, AblationCAM}
+	return []Method{CAM, GradCAM, GradCAMPlusPlus, XGradCAM, HiResCAM, LayerCAM, EigenCAM, EigenGradCAM, ScoreCAM, AblationCAM, Occlusion}
 }
 
 // aliases are other spellings ParseMethod accepts, once it has lowered
@@ -135,13 +143,14 @@ func ParseMethod(s string) (Method, error) {
 // needsGradient reports whether the method's maps need the gradient of
 // the logit, and so a tape (Model.ForwardAll) rather than a plain Run.
 func (m Method) needsGradient() bool {
-	return m != CAM && m != EigenCAM && m != ScoreCAM && m != AblationCAM
+	return m != CAM && m != EigenCAM && m != ScoreCAM && m != AblationCAM && m != Occlusion
 }
 
-// byPasses reports whether the method weighs channels by forward passes
-// of its own (Score-CAM, Ablation-CAM): many passes for one input, which
-// is why they take one layer and no augmentation smoothing.
-func (m Method) byPasses() bool { return m == ScoreCAM || m == AblationCAM }
+// byPasses reports whether the method runs forward passes of its own
+// (Score-CAM and Ablation-CAM to weigh channels, Occlusion to grey out
+// squares): many passes for one input, which is why they take one layer
+// and no augmentation smoothing.
+func (m Method) byPasses() bool { return m == ScoreCAM || m == AblationCAM || m == Occlusion }
 
 // ErrNoCAMHead is returned for CAM on a model or layer where it does not
 // apply.
@@ -258,8 +267,9 @@ type Pass struct {
 	eigen     Map
 	eigenErr  error
 
-	score    *Scores   // Score-CAM's passes
-	ablation *Ablation // Ablation-CAM's drops
+	score     *Scores      // Score-CAM's passes
+	ablation  *Ablation    // Ablation-CAM's drops
+	occlusion *Sensitivity // Occlusion's passes
 }
 
 // run is one forward pass, on one augmentation of the input.
@@ -339,6 +349,8 @@ func (e *Explainer) ForwardOptions(ctx context.Context, x *tensor.Tensor, method
 		p.score, err = e.ScoreCAM(ctx, x, p.Feature, opt.Score)
 	case AblationCAM:
 		p.ablation, err = e.AblationCAM(ctx, x, p.Feature, p.Logits)
+	case Occlusion:
+		p.occlusion, err = e.Occlusion(ctx, x, p.Probs, opt.NHWC, opt.Occlusion)
 	}
 	if err != nil {
 		return nil, err
@@ -385,7 +397,7 @@ func (p *Pass) Map(k int) (Map, error) {
 // Grad-CAM, Grad-CAM++, XGrad-CAM, Score-CAM and Ablation-CAM the weights
 // their definitions give (see the Method constants). The other methods
 // (HiResCAM, LayerCAM, Eigen-CAM, EigenGrad-CAM) compute their map
-// position by position and have none: nil.
+// position by position, and Occlusion reads no channel: nil.
 func (p *Pass) MapAndWeights(k int) (Map, [][]float32, error) {
 	if err := p.checkClass(k); err != nil {
 		return Map{}, nil, err
@@ -396,6 +408,10 @@ func (p *Pass) MapAndWeights(k int) (Map, [][]float32, error) {
 			return Map{}, nil, p.eigenErr
 		}
 		return Map{W: p.eigen.W, H: p.eigen.H, Data: slices.Clone(p.eigen.Data)}, nil, nil
+	}
+	if p.method == Occlusion {
+		m, err := p.occlusion.Map(k)
+		return m, nil, err
 	}
 	return p.smoothed(k)
 }

@@ -53,6 +53,8 @@ type Options struct {
 	NHWC bool
 	// Score chooses Score-CAM's variant and reports its progress.
 	Score ScoreOptions
+	// Occlusion chooses Occlusion's square and reports its progress.
+	Occlusion OcclusionOptions
 }
 
 // Check reports a combination that makes no sense or costs too much:
@@ -62,8 +64,11 @@ func (o Options) Check(m Method) error {
 	if o.EigenSmooth && (m == EigenCAM || m == EigenGradCAM) {
 		return fmt.Errorf("%s is a principal component already: eigen-smoothing would change nothing", m)
 	}
+	if o.EigenSmooth && m == Occlusion {
+		return fmt.Errorf("%s weighs no channels: eigen-smoothing does not apply", m)
+	}
 	if o.AugSmooth && m.byPasses() {
-		return fmt.Errorf("%s runs a forward pass per channel; augmentation smoothing would run each six times: leave it out", m)
+		return fmt.Errorf("%s runs a forward pass per channel or square; augmentation smoothing would run each six times: leave it out", m)
 	}
 	return nil
 }
