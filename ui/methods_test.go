@@ -218,9 +218,7 @@ func TestCompareMethodsView(t *testing.T) {
 		t.Error("a look control ran the model")
 	}
 	dir := t.TempDir()
-	if err := h.ExportAll(dir); err != nil {
-		t.Fatal(err)
-	}
+	h.until(t, h.ExportAll(dir))
 	for _, m := range h.s.CompareMethods() {
 		data, err := os.ReadFile(filepath.Join(dir, string(m), "report.json"))
 		if err != nil || !strings.Contains(string(data), `"method": "`+string(m)+`"`) {

@@ -323,8 +323,8 @@ func parseFloats(flag, s string) ([]float64, error) {
 
 // The built-in models' names for --model.
 const (
-	builtinMobileNet = "builtin:mobilenet-v2"
-	builtinShapes    = "builtin:shapes"
+	builtinMobileNet = session.ImageNetPath
+	builtinShapes    = session.ShapesPath
 )
 
 // loadEngine loads --model for run and bench: a file, or a built-in

@@ -36,6 +36,10 @@ type Job struct {
 	// scene) Funcs.DefaultModel. Finding none is not an error (the outcome
 	// then has no models).
 	Default bool
+	// Builtin, when set and no model is given, is the model to load (a
+	// built-in one, chosen by the user or for a shipped photo) instead of
+	// the default; the outcome is Defaulted only if Default is set too.
+	Builtin func() (*explain.Model, error)
 	Request explain.Request
 	// SameClasses makes every row after the first explain the first row's
 	// classes instead of its own top k: by index, or by label between
@@ -121,10 +125,8 @@ type Funcs struct {
 // DefaultFuncs are the real steps.
 func DefaultFuncs() Funcs {
 	return Funcs{
-		LoadPhoto: photo.LoadContext,
-		LoadModel: func(ctx context.Context, path string) (*explain.Model, error) {
-			return explain.LoadModel(ctx, path, explain.ModelOptions{})
-		},
+		LoadPhoto:    photo.LoadContext,
+		LoadModel:    loadModel,
 		Explain:      explain.Photo,
 		DefaultModel: DefaultModel,
 		PhotoModel:   PhotoModel,
@@ -305,10 +307,13 @@ func (r *Runner) run(ctx context.Context, job Job, progress func(Progress)) (out
 			return out
 		}
 	}
-	if len(out.Models) == 0 && job.Default {
-		def := r.funcs.DefaultModel
-		if job.PhotoPath != "" && r.funcs.PhotoModel != nil {
-			def = r.funcs.PhotoModel
+	if len(out.Models) == 0 && (job.Default || job.Builtin != nil) {
+		def := job.Builtin
+		if def == nil {
+			def = r.funcs.DefaultModel
+			if job.PhotoPath != "" && r.funcs.PhotoModel != nil {
+				def = r.funcs.PhotoModel
+			}
 		}
 		if def != nil {
 			m, err := def()
@@ -317,7 +322,7 @@ func (r *Runner) run(ctx context.Context, job Job, progress func(Progress)) (out
 				return out
 			}
 			if m != nil {
-				out.Models, out.Defaulted = []*explain.Model{m}, true
+				out.Models, out.Defaulted = []*explain.Model{m}, job.Default
 			}
 		}
 	}

@@ -144,11 +144,9 @@ func (s *Session) Apply(o Outcome) bool {
 		}
 		return true
 	}
-	if o.Photo != nil {
-		s.photo = o.Photo
-		if o.PhotoPath != "" {
-			s.photoPath = o.PhotoPath
-		}
+	if o.Photo != nil && o.Photo != s.photo {
+		// A new photo brings its path: "" for a built-in one.
+		s.photo, s.photoPath = o.Photo, o.PhotoPath
 	}
 	if len(o.Models) > 0 {
 		s.models, s.defaulted = o.Models, o.Defaulted
