@@ -31,3 +31,10 @@ var ImageNetLabels string
 //
 //go:embed mobilenet/mobilenet_v2_1.0_224_quant.tflite
 var MobileNetV2 []byte
+
+// SamplePhotos are real photos the app's gallery opens with one click
+// (samples/NAME.jpg), each under a licence that allows shipping it with
+// credit (samples/NOTICE).
+//
+//go:embed samples/*.jpg
+var SamplePhotos embed.FS

@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	"path/filepath"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -44,6 +46,8 @@ type Options struct {
 	// Shown, when set, is called on the UI goroutine after each outcome has
 	// been shown (tests and the snapshot wait on it).
 	Shown func(session.Outcome)
+	// Present starts in presentation mode (full screen, large text).
+	Present bool
 	// Do runs a function on the UI goroutine; nil is fyne.Do. Tests queue
 	// the functions and run them on the test's goroutine, as the desktop
 	// driver runs them on its own.
@@ -60,6 +64,8 @@ type App struct {
 
 	tiles     []*widgets.Tile
 	detail    *detail
+	occlusion *occlusionView // the occlusion experiment, opened from the large view
+	scrubber  *scrubberView  // the layer scrubber, opened from the large view
 	downloads []*download
 
 	grid     *fyne.Container
@@ -71,6 +77,18 @@ type App struct {
 	activity *widget.Activity
 	status   *widget.Label
 	cancel   *widget.Button
+
+	emptyButtons fyne.CanvasObject // the empty state's buttons, hidden while a photo opens
+	opening      string            // the photo being opened, until it is shown
+	exportNote   *widget.Label     // how far the export in flight is
+	notes        modelNotes
+	presenting   bool
+	notPresented []fyne.CanvasObject // toolbar buttons hidden in presentation mode
+	leave        *widget.Button      // leaves presentation mode
+	sideWidth    *canvas.Rectangle   // holds the sidebar's width
+	thumbs       []sampleThumb       // the gallery's pictures, made once
+	large        largeCopy           // the large view's copy of the photo
+	largeFor     *image.RGBA         // the photo whose large copy is being made
 }
 
 // New builds the window; call Start to load the first inputs and
@@ -93,7 +111,7 @@ func New(fa fyne.App, opts Options) *App {
 	})
 	a.Window = fa.NewWindow("CAMscope")
 	a.Window.SetContent(a.build())
-	a.setEmpty("Open a photo (Ctrl+O) or drop one on the window to see where the model looks.")
+	a.setEmpty(startHint)
 	a.Window.Resize(fyne.NewSize(1280, 800))
 	a.Window.SetMainMenu(a.menu())
 	a.shortcuts()
@@ -106,12 +124,16 @@ func New(fa fyne.App, opts Options) *App {
 func (a *App) Start() {
 	if a.opts.ImagePath != "" {
 		a.remember(a.opts.ImagePath)
+		a.opening = filepath.Base(a.opts.ImagePath)
 	}
 	if a.opts.CompareMethods {
 		a.s.SetCompareMethods(a.s.DefaultCompareMethods())
 	}
 	a.s.Start(a.opts.ImagePath, a.opts.ModelPaths)
 	a.refreshBusy()
+	if a.opts.Present {
+		a.SetPresentation(true)
+	}
 }
 
 func (a *App) build() fyne.CanvasObject {
@@ -130,6 +152,10 @@ func (a *App) build() fyne.CanvasObject {
 	return container.NewBorder(a.toolbar(), bottom, side, nil, container.NewPadded(a.center))
 }
 
+// startHint is what the empty window says; two short lines, which fit
+// beside the sidebar in presentation mode too.
+const startHint = "Open a photo (Ctrl+O) or drop one on the window\nto see where the model looks."
+
 // emptyState is what the middle shows before there is anything to
 // explain: what to do, and the buttons that do it.
 func (a *App) emptyState() fyne.CanvasObject {
@@ -141,10 +167,12 @@ func (a *App) emptyState() fyne.CanvasObject {
 	photo.Importance = widget.HighImportance
 	model := widget.NewButtonWithIcon("Open model…", theme.FolderOpenIcon(), a.OpenModelDialog)
 	get := widget.NewButtonWithIcon("Get models…", theme.DownloadIcon(), a.GetModelsDialog)
-	hint := widget.NewLabelWithStyle("Photos: PNG, JPEG, GIF, BMP, TIFF, WebP · models: ONNX or TFLite image classifiers · or drop files here",
+	samples := widget.NewButtonWithIcon("Samples…", theme.GridIcon(), a.GalleryDialog)
+	hint := widget.NewLabelWithStyle("Photos: PNG, JPEG, GIF, BMP, TIFF, WebP · models: ONNX or TFLite image classifiers\nor drop files here",
 		fyne.TextAlignCenter, fyne.TextStyle{})
 	hint.SizeName = theme.SizeNameCaptionText
-	a.emptyBox = container.NewCenter(container.NewVBox(pic, a.empty, container.NewCenter(container.NewHBox(photo, model, get)), hint))
+	a.emptyButtons = container.NewVBox(container.NewCenter(container.NewHBox(photo, samples, model, get)), hint)
+	a.emptyBox = container.NewCenter(container.NewVBox(pic, a.empty, a.emptyButtons))
 	return a.emptyBox
 }
 
@@ -162,6 +190,11 @@ func (a *App) setEmpty(msg string) {
 // go back to what it was asked with.
 func (a *App) Cancel() {
 	a.s.Cancel()
+	a.opening = ""
+	a.emptyButtons.Show()
+	if len(a.tiles) == 0 {
+		a.refreshTiles()
+	}
 	a.refreshBusy()
 	a.refreshInfo()
 	k := a.s.Request().TopK
@@ -171,13 +204,22 @@ func (a *App) Cancel() {
 	a.status.SetText("Cancelled.")
 }
 
-// refreshBusy shows whether a run is in flight.
+// refreshBusy shows whether a run is in flight, and which photo is
+// opening: a large one takes seconds, and the window must not look like an
+// empty start meanwhile.
 func (a *App) refreshBusy() {
 	if a.s.Busy() {
 		a.activity.Show()
 		a.activity.Start()
 		a.cancel.Show()
 		a.status.SetText(progressText(a.s.Progress()))
+		if a.opening != "" {
+			a.status.SetText("Opening " + a.opening + "…")
+			if len(a.tiles) == 0 {
+				a.setEmpty("Opening " + a.opening + "…")
+				a.emptyButtons.Hide()
+			}
+		}
 	} else {
 		a.activity.Stop()
 		a.activity.Hide()
@@ -187,10 +229,14 @@ func (a *App) refreshBusy() {
 
 // show puts the session on screen after it took outcome o.
 func (a *App) show(o session.Outcome) {
+	// An outcome, even a report of rows being explained, comes after the
+	// photo opened.
+	a.opening = ""
 	a.refreshBusy()
 	if o.Partial {
 		return
 	}
+	a.emptyButtons.Show()
 	defer func() {
 		if a.opts.Shown != nil {
 			a.opts.Shown(o)
@@ -210,6 +256,7 @@ func (a *App) show(o session.Outcome) {
 	}
 	a.refreshInfo()
 	a.refreshTiles()
+	a.prepareLargeCopy(false)
 	a.status.SetText(a.summary())
 	if p := a.s.Photo(); p != nil {
 		a.Window.SetTitle("CAMscope — " + p.Name)

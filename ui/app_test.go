@@ -43,6 +43,18 @@ type harness struct {
 
 func newHarness(t testing.TB, opts Options) *harness {
 	t.Helper()
+	if opts.Funcs.Explain == nil {
+		opts.Funcs = session.DefaultFuncs()
+	}
+	opts.Funcs.DefaultModel = func() (*explain.Model, error) { return nil, session.ErrNoModel }
+	opts.Funcs.PhotoModel = opts.Funcs.DefaultModel
+	return newHarnessDefaults(t, opts)
+}
+
+// newHarnessDefaults is newHarness with the built-in models of
+// opts.Funcs (the real ones when it has none).
+func newHarnessDefaults(t testing.TB, opts Options) *harness {
+	t.Helper()
 	for _, p := range []string{mobileV2, catPhoto} {
 		if _, err := os.Stat(p); err != nil {
 			needData(t, err)
@@ -59,8 +71,6 @@ func newHarness(t testing.TB, opts Options) *harness {
 		h.runs.Add(1)
 		return explainFn(ctx, m, img, req)
 	}
-	opts.Funcs.DefaultModel = func() (*explain.Model, error) { return nil, session.ErrNoModel }
-	opts.Funcs.PhotoModel = opts.Funcs.DefaultModel
 	if opts.ModelDir == "" {
 		opts.ModelDir = t.TempDir()
 	}
@@ -358,20 +368,26 @@ func TestCompareModels(t *testing.T) {
 func TestExport(t *testing.T) {
 	h := started(t)
 	dir := t.TempDir()
-	if err := h.ExportAll(dir); err != nil {
-		t.Fatal(err)
-	}
+	h.until(t, h.ExportAll(dir))
 	for _, f := range []string{"grid.png", "report.json", "01_Egyptian_cat.png", "01_Egyptian_cat.npy"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Error(err)
 		}
 	}
 	grid := filepath.Join(dir, "screen-grid.png")
-	if err := h.ExportGrid(grid); err != nil {
+	writeGrid, err := h.GridWriter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeGrid(grid); err != nil {
 		t.Fatal(err)
 	}
 	tile := filepath.Join(dir, "tile.png")
-	if err := h.ExportTile(0, tile); err != nil {
+	writeTile, err := h.TileWriter(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeTile(tile); err != nil {
 		t.Fatal(err)
 	}
 	img := decodePNG(t, tile)

@@ -172,7 +172,7 @@ func (a *App) buildControls() fyne.CanvasObject {
 	c.keep.Hide()
 
 	box := container.NewVBox(
-		heading("Model"), c.modelName, c.modelInfo, c.classNote, c.photoInfo,
+		heading("Model"), c.modelName, a.buildModelNotes(), c.modelInfo, c.classNote, c.photoInfo,
 		widget.NewSeparator(),
 		heading("Explain"),
 		row("Classes", c.k, c.kValue),
@@ -192,15 +192,16 @@ func (a *App) buildControls() fyne.CanvasObject {
 	)
 	c.panel = box
 	scroll := container.NewVScroll(container.NewPadded(box))
-	width := canvas.NewRectangle(color.Transparent)
-	width.SetMinSize(fyne.NewSize(sidebarWidth, 0))
-	return container.NewStack(width, scroll)
+	a.sideWidth = canvas.NewRectangle(color.Transparent)
+	a.sideWidth.SetMinSize(fyne.NewSize(sidebarWidth, 0))
+	return container.NewStack(a.sideWidth, scroll)
 }
 
 const sidebarWidth = 270
 
 func (a *App) toolbar() fyne.CanvasObject {
 	openPhoto := widget.NewButtonWithIcon("Open photo…", theme.FileImageIcon(), a.OpenPhotoDialog)
+	samples := widget.NewButtonWithIcon("Samples…", theme.GridIcon(), a.GalleryDialog)
 	openModel := widget.NewButtonWithIcon("Open model…", theme.FolderOpenIcon(), a.OpenModelDialog)
 	compare := widget.NewButtonWithIcon("Compare…", theme.ViewRestoreIcon(), a.CompareDialog)
 	get := widget.NewButtonWithIcon("Get models…", theme.DownloadIcon(), a.GetModelsDialog)
@@ -209,13 +210,19 @@ func (a *App) toolbar() fyne.CanvasObject {
 	openPhoto.Importance = widget.HighImportance
 	about.Importance = widget.LowImportance
 	title := widget.NewLabelWithStyle("CAMscope", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	bar := container.NewHBox(title, widget.NewSeparator(), openPhoto, openModel, compare, get, export)
+	// Presentation mode keeps what a class needs, in large text that fits
+	// a 1024-pixel projector.
+	a.notPresented = []fyne.CanvasObject{openModel, compare, get, export}
+	a.leave = widget.NewButtonWithIcon("Leave presentation (Esc)", theme.ViewRestoreIcon(), func() { a.SetPresentation(false) })
+	a.leave.Hide()
+	bar := container.NewHBox(title, widget.NewSeparator(), openPhoto, samples, openModel, compare, get, export, a.leave)
 	return container.NewVBox(container.NewBorder(nil, nil, nil, about, bar), widget.NewSeparator())
 }
 
 func (a *App) menu() *fyne.MainMenu {
 	file := fyne.NewMenu("File",
 		fyne.NewMenuItem("Open photo…", a.OpenPhotoDialog),
+		fyne.NewMenuItem("Samples…", a.GalleryDialog),
 		fyne.NewMenuItem("Open model…", a.OpenModelDialog),
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Export…", a.ExportDialog),
@@ -223,9 +230,15 @@ func (a *App) menu() *fyne.MainMenu {
 	models := fyne.NewMenu("Models",
 		fyne.NewMenuItem("Compare models…", a.CompareDialog),
 		fyne.NewMenuItem("Get models…", a.GetModelsDialog),
+		fyne.NewMenuItemSeparator(),
+		fyne.NewMenuItem(session.ImageNetName, func() { a.OpenBuiltin(session.ImageNetName) }),
+		fyne.NewMenuItem(session.BuiltinName, func() { a.OpenBuiltin(session.BuiltinName) }),
+		fyne.NewMenuItem("ImageNet labels for this model", a.UseImageNetLabels),
+		fyne.NewMenuItem("Labels file for this model…", a.LabelsFileDialog),
 	)
+	view := fyne.NewMenu("View", fyne.NewMenuItem("Presentation mode (F11)", a.TogglePresentation))
 	help := fyne.NewMenu("Help", fyne.NewMenuItem("About CAMscope", a.AboutDialog))
-	return fyne.NewMainMenu(file, models, help)
+	return fyne.NewMainMenu(file, models, view, help)
 }
 
 func (a *App) shortcuts() {
@@ -236,11 +249,7 @@ func (a *App) shortcuts() {
 	add(fyne.KeyO, a.OpenPhotoDialog)
 	add(fyne.KeyS, a.ExportDialog)
 	add(fyne.KeyQ, a.fyne.Quit)
-	a.Window.Canvas().SetOnTypedKey(func(e *fyne.KeyEvent) {
-		if e.Name == fyne.KeyEscape {
-			a.closeDetail()
-		}
-	})
+	a.Window.Canvas().SetOnTypedKey(a.typedKey)
 }
 
 // refreshInfo shows the model and photo facts and what the model allows.
@@ -314,6 +323,7 @@ func (a *App) refreshInfo() {
 	showNote(c.layerNote, a.s.LayerNote())
 	a.refreshScale()
 	a.refreshSearched()
+	a.refreshModelNotes()
 	showNote(c.classNote, a.s.ClassesNote())
 	if len(a.s.Results()) > 1 {
 		c.photoCol.Show()

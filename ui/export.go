@@ -9,56 +9,91 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/widget"
 
 	"camscope/app/display"
 	"camscope/app/render"
+	"camscope/app/session"
 )
 
 var errNothing = errors.New("there is nothing to export yet: open a photo and a model first")
 
 // ExportAll writes each row's overlays, raw maps, grid and report into
 // dir (one subfolder per model when comparing models, per method in the
-// compare-methods view).
-func (a *App) ExportAll(dir string) error {
+// compare-methods view) off the UI goroutine, with a dialog that shows how
+// far it is; the status says where it went. done is closed once it ended.
+func (a *App) ExportAll(dir string) (done <-chan struct{}) {
+	finished := make(chan struct{})
 	results := a.s.Results()
 	if len(results) == 0 {
-		return errNothing
+		a.showError(errNothing)
+		close(finished)
+		return finished
 	}
-	for _, r := range results {
-		out := dir
-		switch {
-		case a.s.CompareMethods() != nil:
-			out = filepath.Join(dir, string(r.Request.Method))
-		case len(results) > 1:
-			out = filepath.Join(dir, r.Model.Name)
+	methods := a.s.CompareMethods() != nil
+	view, photoPath := a.s.View(), a.s.PhotoPath()
+	note := widget.NewLabel(fmt.Sprintf("Writing the maps of %s…", results[0].Model.Name))
+	bar := widget.NewProgressBar()
+	box := container.NewVBox(note, bar)
+	d := dialog.NewCustomWithoutButtons("Exporting", container.NewGridWrap(fyne.NewSize(420, box.MinSize().Height), box), a.Window)
+	d.Show()
+	a.exportNote = note
+	go func() {
+		var err error
+		for i, r := range results {
+			out, name := dir, r.Model.Name
+			switch {
+			case methods:
+				out, name = filepath.Join(dir, string(r.Request.Method)), session.MethodName(r.Request.Method)
+			case len(results) > 1:
+				out = filepath.Join(dir, r.Model.Name)
+			}
+			a.opts.Do(func() {
+				note.SetText(fmt.Sprintf("Writing %d of %d: %s…", i+1, len(results), name))
+				bar.SetValue(float64(i) / float64(len(results)))
+			})
+			if _, err = display.Save(context.Background(), out, r, view, photoPath); err != nil {
+				err = fmt.Errorf("%w\n\nChoose a folder you can write to.", err)
+				break
+			}
 		}
-		if _, err := display.Save(context.Background(), out, r, a.s.View(), a.s.PhotoPath()); err != nil {
-			return fmt.Errorf("%w\n\nChoose a folder you can write to.", err)
-		}
-	}
-	return nil
+		a.opts.Do(func() {
+			d.Hide()
+			if err != nil {
+				a.showError(err)
+			} else {
+				a.status.SetText("Exported to " + dir)
+			}
+			close(finished)
+		})
+	}()
+	return finished
 }
 
-// ExportGrid writes the tiles, at the photo's full size, as one PNG: one
-// row per model when comparing.
-func (a *App) ExportGrid(path string) error {
+// GridWriter returns what writes the tiles as shown now, at the photo's
+// full size, as one PNG (one row per model when comparing): it holds the
+// scene, photo and view, and may run on any goroutine.
+func (a *App) GridWriter() (func(path string) error, error) {
 	scene := a.s.Scene()
 	if scene == nil {
-		return errNothing
+		return nil, errNothing
 	}
-	return render.SavePNG(path, scene.Grid(a.s.Photo().Image, 1, a.s.View()))
+	photo, view := a.s.Photo().Image, a.s.View()
+	return func(path string) error { return render.SavePNG(path, scene.Grid(photo, 1, view)) }, nil
 }
 
-// ExportTile writes tile i's overlay at the photo's full size.
-func (a *App) ExportTile(i int, path string) error {
+// TileWriter returns what writes tile i's overlay as shown now, at the
+// photo's full size; it may run on any goroutine.
+func (a *App) TileWriter(i int) (func(path string) error, error) {
 	scene := a.s.Scene()
 	if scene == nil || i < 0 || i >= len(a.tiles) {
-		return errNothing
+		return nil, errNothing
 	}
-	return render.SavePNG(path, scene.Tiles()[i].OverlayAt(a.s.Photo().Image, 1, a.s.View()))
+	t, photo, view := scene.Tiles()[i], a.s.Photo().Image, a.s.View()
+	return func(path string) error { return render.SavePNG(path, t.OverlayAt(photo, 1, view)) }, nil
 }
 
 // ExportDialog offers the exports.
@@ -72,17 +107,11 @@ func (a *App) ExportDialog() {
 	var d dialog.Dialog
 	all.OnTapped = func() {
 		d.Hide()
-		a.folderDialog(func(dir string) {
-			if err := a.ExportAll(dir); err != nil {
-				a.showError(err)
-				return
-			}
-			a.status.SetText("Exported to " + dir)
-		})
+		a.folderDialog(func(dir string) { a.ExportAll(dir) })
 	}
 	grid.OnTapped = func() {
 		d.Hide()
-		a.saveDialog("grid.png", func(path string) error { return a.ExportGrid(path) })
+		a.saveWith("grid.png", a.GridWriter)
 	}
 	all.Importance = widget.HighImportance
 	d = dialog.NewCustom("Export", "Close", widget.NewForm(
@@ -93,7 +122,18 @@ func (a *App) ExportDialog() {
 }
 
 func (a *App) exportTileDialog(i int) {
-	a.saveDialog(fmt.Sprintf("tile_%02d.png", i+1), func(path string) error { return a.ExportTile(i, path) })
+	a.saveWith(fmt.Sprintf("tile_%02d.png", i+1), func() (func(string) error, error) { return a.TileWriter(i) })
+}
+
+// saveWith asks where to save name, then writes it with the writer that
+// writer gives, taken when the dialog opens (what is shown then).
+func (a *App) saveWith(name string, writer func() (func(string) error, error)) {
+	save, err := writer()
+	if err != nil {
+		a.showError(err)
+		return
+	}
+	a.saveDialog(name, save)
 }
 
 // saveDialog asks for a folder and a PNG file name, then writes the file
@@ -167,16 +207,24 @@ func (a *App) confirmSave(dir, name string, save func(path string) error) {
 	}
 }
 
-// saveTo writes path with save and says how it went. A failed save is
-// reported and nothing is removed: save writes atomically, so whatever was
-// at path is still there, whole.
+// saveTo writes path with save off the UI goroutine (a large photo's grid
+// takes seconds) and says how it went. A failed save is reported and
+// nothing is removed: save writes atomically, so whatever was at path is
+// still there, whole.
 func (a *App) saveTo(path string, save func(path string) error) {
-	if err := save(path); err != nil {
-		a.showError(err)
-		return
-	}
-	a.remember(path)
-	a.status.SetText("Saved " + path)
+	a.status.SetText("Saving " + filepath.Base(path) + "…")
+	go func() {
+		err := save(path)
+		a.opts.Do(func() {
+			if err != nil {
+				a.status.SetText(a.summary())
+				a.showError(err)
+				return
+			}
+			a.remember(path)
+			a.status.SetText("Saved " + path)
+		})
+	}()
 }
 
 func (a *App) folderDialog(pick func(dir string)) {

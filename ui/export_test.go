@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -32,6 +33,16 @@ func TestSaveDialogKeepsExistingFile(t *testing.T) {
 		h.saveDialog("grid.png", save)
 		tapButton(t, h.Window, "Save")
 		tapButton(t, h.Window, "Yes") // replace grid.png?
+		if !strings.HasPrefix(h.status.Text, "Saving grid.png") {
+			t.Errorf("status %q while saving", h.status.Text)
+		}
+		// The save runs off the UI goroutine, then says how it went.
+		select {
+		case f := <-h.queue:
+			f()
+		case <-time.After(time.Minute):
+			t.Fatal("the save did not finish")
+		}
 	}
 
 	var asked string

@@ -10,6 +10,7 @@ import (
 
 	"camscope/app/display"
 	"camscope/app/render"
+	"camscope/app/session"
 )
 
 // Preference keys.
@@ -18,9 +19,6 @@ const (
 	prefColormap = "colormap"
 	prefOpacity  = "opacity"
 )
-
-// photoExts are the files the photo dialog lists and drops accept as photos.
-var photoExts = []string{".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
 
 // prefView is the default view with the remembered colormap and opacity.
 func (a *App) prefView() display.View {
@@ -36,6 +34,7 @@ func (a *App) prefView() display.View {
 // OpenPhoto explains the photo at path with the current models.
 func (a *App) OpenPhoto(path string) {
 	a.remember(path)
+	a.opening = filepath.Base(path)
 	a.s.OpenPhoto(path)
 	a.refreshBusy()
 }
@@ -68,7 +67,7 @@ func (a *App) remember(path string) {
 
 // OpenPhotoDialog asks for a photo.
 func (a *App) OpenPhotoDialog() {
-	a.openDialog(photoExts, a.OpenPhoto)
+	a.openDialog(session.PhotoExts, a.OpenPhoto)
 }
 
 // OpenModelDialog asks for an ONNX or TFLite model.

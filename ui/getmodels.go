@@ -59,7 +59,9 @@ func (a *App) GetModelsDialog() {
 		a.downloads = append(a.downloads, dl)
 		name := widget.NewLabelWithStyle(e.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		buttons := container.NewHBox(dl.get, dl.stop, dl.use)
-		list.Add(container.NewBorder(nil, nil, nil, container.NewCenter(buttons), container.NewVBox(name, dl.status, dl.bar)))
+		facts := note()
+		showNote(facts, e.Facts())
+		list.Add(container.NewBorder(nil, nil, nil, container.NewCenter(buttons), container.NewVBox(name, facts, dl.status, dl.bar)))
 		list.Add(widget.NewSeparator())
 	}
 	help := note()

@@ -27,7 +27,7 @@ func TestGetModelsDownloadAndOpen(t *testing.T) {
 		needData(t, err)
 	}
 	sum := sha256.Sum256(model)
-	entry := catalogue.Entry{Name: "Tiny MobileNet", Path: "mobilenet/tiny.onnx", Size: int64(len(model)), SHA256: hex.EncodeToString(sum[:])}
+	entry := catalogue.Entry{Name: "Tiny MobileNet", Path: "mobilenet/tiny.onnx", Size: int64(len(model)), SHA256: hex.EncodeToString(sum[:]), Input: 128, Classes: 1001}
 	saved := catalogue.Catalogue
 	catalogue.Catalogue = []catalogue.Entry{entry, {Name: "Broken", Path: "broken/broken.onnx", Size: 10, SHA256: strings.Repeat("0", 64)}}
 	t.Cleanup(func() { catalogue.Catalogue = saved })
@@ -52,6 +52,9 @@ func TestGetModelsDownloadAndOpen(t *testing.T) {
 
 	h.GetModelsDialog()
 	ok, broken := h.downloads[0], h.downloads[1]
+	if !hasText(h.Window.Canvas().Overlays().Top(), "128×128 input · 1001 classes") {
+		t.Error("the catalogue does not say what the model takes and tells apart")
+	}
 	if ok.get.Hidden || !ok.use.Hidden {
 		t.Fatal("a model not downloaded yet offers Open")
 	}

@@ -19,7 +19,8 @@ const snapshotTimeout = 2 * time.Minute
 
 // Main runs the desktop app with the given arguments and returns the exit
 // code: --image and --model (repeatable: compare) choose the first inputs,
-// --compare-methods opens the compare-methods view, --snapshot FILE.png
+// --compare-methods opens the compare-methods view, --present starts in
+// presentation mode, --snapshot FILE.png
 // renders the window to a file and exits.
 func Main(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("camscope", flag.ContinueOnError)
@@ -27,8 +28,9 @@ func Main(args []string, stderr io.Writer) int {
 	var opts Options
 	var models cliflag.Strings
 	fs.StringVar(&opts.ImagePath, "image", "", "photo to open")
-	fs.Var(&models, "model", "ONNX or TFLite model to open (repeat to compare up to four)")
+	fs.Var(&models, "model", "ONNX or TFLite model to open, or builtin:mobilenet-v2 or builtin:shapes (repeat to compare up to four)")
 	fs.BoolVar(&opts.CompareMethods, "compare-methods", false, "open the compare-methods view (one row per method)")
+	fs.BoolVar(&opts.Present, "present", false, "start in presentation mode: full screen, large text (F11 switches)")
 	snapshot := fs.String("snapshot", "", "render the window for the given inputs to this PNG file and exit")
 	size := fs.String("size", "1280x800", "window size for --snapshot, WIDTHxHEIGHT")
 	if err := fs.Parse(args); err != nil {

@@ -11,9 +11,10 @@ import (
 )
 
 // A model without a global-average-pooling linear head cannot use CAM: the
-// menu leaves it out, the reason is shown, and Grad-CAM used instead. The
-// decision is the session's (session.TestCAMDoesNotApplyToVGG); this test
-// checks that the window shows it.
+// menu leaves it out (and attention rollout, a transformer's), the reason is
+// shown, and Grad-CAM used instead. The decision is the session's
+// (session.TestCAMDoesNotApplyToVGG); this test checks that the window
+// shows it.
 func TestCAMDisabledWithReason(t *testing.T) {
 	const vgg = shared + "reference/vgg_small.onnx"
 	if _, err := os.Stat(vgg); err != nil {
@@ -27,7 +28,7 @@ func TestCAMDisabledWithReason(t *testing.T) {
 	if ok, _ := h.s.Models()[0].Explainer.SupportsCAM(); ok {
 		t.Fatal("vgg_small has a CAM head: this test needs a model without one")
 	}
-	if slices.Contains(h.c.method.Options, session.MethodName(explain.CAM)) || len(h.c.method.Options) != len(session.MethodNames())-1 ||
+	if slices.Contains(h.c.method.Options, session.MethodName(explain.CAM)) || len(h.c.method.Options) != len(session.MethodNames())-2 ||
 		h.c.methodNote.Hidden || !strings.Contains(h.c.methodNote.Text, "CAM is off for vgg_small") {
 		t.Errorf("menu %q, note %q", h.c.method.Options, h.c.methodNote.Text)
 	}

@@ -48,7 +48,7 @@ func (a *App) CompareMethodsDialog() {
 	if len(models) > 1 {
 		text += fmt.Sprintf(" Rows are %s's (the first model).", models[0].Name)
 	}
-	if _, reason := session.CAMApplies(models[:1], layer); reason != "" {
+	if reason := session.MethodsOff(models[:1], layer); reason != "" {
 		text += " " + reason
 	}
 	help.SetText(text)

@@ -24,8 +24,10 @@ func (a *App) refreshTiles() {
 	a.grid.Objects = nil
 	scene := a.s.Scene()
 	switch {
+	case a.s.Photo() == nil && a.opening != "":
+		a.setEmpty("Opening " + a.opening + "…")
 	case a.s.Photo() == nil:
-		a.setEmpty("Open a photo (Ctrl+O) or drop one on the window to see where the model looks.")
+		a.setEmpty(startHint)
 	case len(a.s.Models()) == 0:
 		a.setEmpty("Open a model (.onnx or .tflite) or get one from the catalogue to explain " + a.s.Photo().Name + ".")
 	case scene == nil:

@@ -33,6 +33,18 @@ type Entry struct {
 	// Labels are the class names, one per line, stored next to the model
 	// as LabelsFile (where loading finds them); "" stores none.
 	Labels string
+	// Input is the side of the square photo the model takes, and Classes
+	// how many classes it tells apart (0: not known before it is loaded).
+	Input, Classes int
+}
+
+// Facts say what the model takes and tells apart, for the catalogue's
+// list: "224×224 input · 1000 classes", or "" when not known.
+func (e Entry) Facts() string {
+	if e.Input == 0 || e.Classes == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d×%d input · %d classes", e.Input, e.Input, e.Classes)
 }
 
 // File is the name the model is stored under in the download folder.
@@ -46,11 +58,11 @@ func (e Entry) LabelsFile() string {
 // Catalogue lists the downloadable ImageNet classifiers (sizes and
 // checksums from the Model Zoo), each with ImageNet's 1000 class names.
 var Catalogue = []Entry{
-	{"ResNet-18 v2", "resnet/model/resnet18-v2-7.onnx", 46806737, "3b4d048057854022232aa20bf68262e31718ab7119a17f920b8a2dc1433f824b", assets.ImageNetLabels},
-	{"SqueezeNet 1.0", "squeezenet/model/squeezenet1.0-8.onnx", 4952222, "3c0bff2f7c984350d3ffa98e0167dc08c15da88f05d0c31989ebeba6fbb5e025", assets.ImageNetLabels},
-	{"GoogLeNet", "inception_and_googlenet/googlenet/model/googlenet-7.onnx", 28020232, "5725ccfd90845735ce5897faf7843c3f9b13acda3c4f3bff82cb21c9337c9de8", assets.ImageNetLabels},
-	{"DenseNet-121", "densenet-121/model/densenet-12.onnx", 32726877, "0294e7e88e5b3360de9b0fdc321baf9e6ef18b7f058c4536caae3b9f18ed9ed5", assets.ImageNetLabels},
-	{"ShuffleNet v2", "shufflenet/model/shufflenet-v2-12.onnx", 9218556, "ea69821b4dd374ae2f33f9710dd1229ac263d0ee5b5a46ca3521f6483e1ba035", assets.ImageNetLabels},
+	{"ResNet-18 v2", "resnet/model/resnet18-v2-7.onnx", 46806737, "3b4d048057854022232aa20bf68262e31718ab7119a17f920b8a2dc1433f824b", assets.ImageNetLabels, 224, 1000},
+	{"SqueezeNet 1.0", "squeezenet/model/squeezenet1.0-8.onnx", 4952222, "3c0bff2f7c984350d3ffa98e0167dc08c15da88f05d0c31989ebeba6fbb5e025", assets.ImageNetLabels, 224, 1000},
+	{"GoogLeNet", "inception_and_googlenet/googlenet/model/googlenet-7.onnx", 28020232, "5725ccfd90845735ce5897faf7843c3f9b13acda3c4f3bff82cb21c9337c9de8", assets.ImageNetLabels, 224, 1000},
+	{"DenseNet-121", "densenet-121/model/densenet-12.onnx", 32726877, "0294e7e88e5b3360de9b0fdc321baf9e6ef18b7f058c4536caae3b9f18ed9ed5", assets.ImageNetLabels, 224, 1000},
+	{"ShuffleNet v2", "shufflenet/model/shufflenet-v2-12.onnx", 9218556, "ea69821b4dd374ae2f33f9710dd1229ac263d0ee5b5a46ca3521f6483e1ba035", assets.ImageNetLabels, 224, 1000},
 }
 
 // CacheDir is the folder downloaded models are kept in:

@@ -203,6 +203,10 @@ func TestCatalogue(t *testing.T) {
 		if len(e.SHA256) != 64 || e.Size <= 0 || filepath.Ext(e.Path) != ".onnx" {
 			t.Errorf("bad entry %+v", e)
 		}
+		// The list shows what each model takes and tells apart.
+		if e.Facts() != "224×224 input · 1000 classes" {
+			t.Errorf("%s: facts %q", e.Name, e.Facts())
+		}
 	}
 }
 

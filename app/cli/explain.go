@@ -47,8 +47,8 @@ type explainFlags struct {
 	top                                                int
 	opacity, boxThreshold                              float64
 	shared, noReLU, box, contour                       bool
-	augSmooth, eigenSmooth                             bool
-	scoreChannels                                      int
+	augSmooth, eigenSmooth, headsMax                   bool
+	scoreChannels, occlusionWindow, occlusionStride    int
 	scoreBaseline                                      bool
 	classes, layers                                    cliflag.Strings
 	pre                                                preFlags
@@ -75,7 +75,10 @@ func explainCmd(env *Env, args []string) int {
 	fs.BoolVar(&f.augSmooth, "aug-smooth", false, "average the maps of the input flipped or not, times 0.9, 1 and 1.1 (six runs; pytorch-grad-cam's aug_smooth)")
 	fs.IntVar(&f.scoreChannels, "score-channels", 0, "Score-CAM: keep only the N channels of highest mean activation (the fast variant; 0: every channel)")
 	fs.BoolVar(&f.scoreBaseline, "score-baseline", false, "Score-CAM: weigh channels by the class probability of the masked photo minus that of a blank input (the paper's variant) instead of the softmax of the logits")
+	fs.IntVar(&f.occlusionWindow, "occlusion-window", 0, "Occlusion: side of the grey square in input pixels (0: a seventh of the input, 32 for 224)")
+	fs.IntVar(&f.occlusionStride, "occlusion-stride", 0, "Occlusion: step between squares in input pixels (0: half the square)")
 	fs.BoolVar(&f.eigenSmooth, "eigen-smooth", false, "first principal component of the weighted activations instead of their sum over channels (pytorch-grad-cam's eigen_smooth; not with eigencam or eigengradcam)")
+	fs.BoolVar(&f.headsMax, "heads-max", false, "attention rollout: fuse each block's attention heads by their maximum instead of their mean")
 	fs.StringVar(&f.colormap, "colormap", "jet", "colormap: "+strings.Join(render.Names(), ", "))
 	fs.Float64Var(&f.opacity, "opacity", 0.5, "opacity of the map over the photo, 0 to 1")
 	fs.StringVar(&f.out, "out", "camscope-out", "output folder")
@@ -187,12 +190,12 @@ func (f *explainFlags) settings() (display.View, explain.Request, preprocess.Opt
 	}
 	view.Box, view.Contour, view.BoxThreshold = f.box, f.contour, f.boxThreshold
 	req := explain.Request{Method: cam.Method(strings.ToLower(f.method)), TopK: f.top, AugSmooth: f.augSmooth, EigenSmooth: f.eigenSmooth,
-		ScoreChannels: f.scoreChannels, ScoreBaseline: f.scoreBaseline}
+		ScoreChannels: f.scoreChannels, ScoreBaseline: f.scoreBaseline, OcclusionWindow: f.occlusionWindow, OcclusionStride: f.occlusionStride, HeadsMax: f.headsMax}
 	if req.Method != "auto" {
 		if req.Method, err = cam.ParseMethod(f.method); err != nil {
 			return view, req, pre, err
 		}
-		if err := (cam.Options{EigenSmooth: f.eigenSmooth, AugSmooth: f.augSmooth}).Check(req.Method); err != nil {
+		if err := (cam.Options{EigenSmooth: f.eigenSmooth, AugSmooth: f.augSmooth, HeadsMax: f.headsMax}).Check(req.Method); err != nil {
 			return view, req, pre, fmt.Errorf("smoothing: %w", err)
 		}
 	}
@@ -201,6 +204,12 @@ func (f *explainFlags) settings() (display.View, explain.Request, preprocess.Opt
 	}
 	if (f.scoreChannels > 0 || f.scoreBaseline) && req.Method != cam.ScoreCAM {
 		return view, req, pre, fmt.Errorf("--score-channels and --score-baseline are Score-CAM's: give --method scorecam")
+	}
+	if f.occlusionWindow < 0 || f.occlusionStride < 0 {
+		return view, req, pre, fmt.Errorf("--occlusion-window and --occlusion-stride must be 0 (the default) or more")
+	}
+	if (f.occlusionWindow > 0 || f.occlusionStride > 0) && req.Method != cam.Occlusion {
+		return view, req, pre, fmt.Errorf("--occlusion-window and --occlusion-stride are Occlusion's: give --method occlusion")
 	}
 	for i, l := range f.layers {
 		if l == "" {
@@ -314,8 +323,8 @@ func parseFloats(flag, s string) ([]float64, error) {
 
 // The built-in models' names for --model.
 const (
-	builtinMobileNet = "builtin:mobilenet-v2"
-	builtinShapes    = "builtin:shapes"
+	builtinMobileNet = session.ImageNetPath
+	builtinShapes    = session.ShapesPath
 )
 
 // loadEngine loads --model for run and bench: a file, or a built-in
@@ -567,6 +576,9 @@ func printResult(env *Env, res *explain.Result, out string) {
 	layers := "layer " + res.Model.Layer()
 	if ls := res.Model.Layers(); len(ls) > 1 {
 		layers = "layers " + strings.Join(ls, ", ") + " combined"
+	}
+	if res.Request.Method == cam.Rollout {
+		layers = fmt.Sprintf("the attention of %d blocks", len(res.Model.Explainer.Head.Attention))
 	}
 	fmt.Fprintf(env.Stdout, "%s, %s on %s (%dx%d map):\n", res.Model.Name, how, layers,
 		res.Classes[0].Map.W, res.Classes[0].Map.H)

@@ -229,6 +229,8 @@ func TestExplainErrors(t *testing.T) {
 		"score without scorecam":    {[]string{"--image", pets, "--model", mobilenet, "--method", "gradcam", "--score-channels", "8"}, ExitUsage, "give --method scorecam"},
 		"negative score channels":   {[]string{"--image", pets, "--model", mobilenet, "--method", "scorecam", "--score-channels", "-1"}, ExitUsage, "--score-channels must be 0"},
 		"scorecam aug-smooth":       {[]string{"--image", pets, "--model", mobilenet, "--method", "scorecam", "--aug-smooth"}, ExitUsage, "six times"},
+		"rollout on a CNN":          {[]string{"--image", pets, "--model", mobilenet, "--method", "rollout"}, ExitFailed, "no attention between a class token and the patches"},
+		"heads-max without rollout": {[]string{"--image", pets, "--model", mobilenet, "--method", "gradcam", "--heads-max"}, ExitUsage, "for rollout, not gradcam"},
 		"layer twice":               {[]string{"--image", pets, "--model", mobilenet, "--layer", "a", "--layer", "a"}, ExitUsage, `--layer "a" is given twice`},
 		"empty layer":               {[]string{"--image", pets, "--model", mobilenet, "--layer", ""}, ExitUsage, "--layer needs a tensor name"},
 		"layers without model":      {[]string{"--image", pets, "--layer", "a", "--layer", "b"}, ExitUsage, "need --model"},
@@ -274,6 +276,32 @@ func TestExplainEveryMethod(t *testing.T) {
 	}
 }
 
+// TestExplainRollout: --method rollout on vit_tiny (with --heads-max too)
+// says it follows the attention of its 4 blocks, gives a 14x14 map (the
+// patch grid) and records the method.
+func TestExplainRollout(t *testing.T) {
+	for _, extra := range [][]string{nil, {"--heads-max"}} {
+		out := t.TempDir()
+		args := append([]string{"explain", "--input", filepath.Join(shared, "reference", "input.npy"),
+			"--model", filepath.Join(shared, "reference", "vit_tiny.onnx"), "--top", "1", "--method", "Attention rollout", "--out", out}, extra...)
+		code, stdout, stderr := runCLI(t, args...)
+		if code != ExitOK {
+			t.Fatalf("%v: exit %d: %s", extra, code, stderr)
+		}
+		if !strings.Contains(stdout, "rollout on the attention of 4 blocks (14x14 map)") {
+			t.Errorf("%v: stdout %q", extra, stdout)
+		}
+		b, err := os.ReadFile(filepath.Join(out, "report.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep display.Report
+		if err := json.Unmarshal(b, &rep); err != nil || rep.Method != "rollout" {
+			t.Errorf("%v: report method %q (%v)", extra, rep.Method, err)
+		}
+	}
+}
+
 // TestExplainScoreCAMFast: --score-channels N weighs only N channels (the
 // others get 0 in the report), --score-baseline is accepted, and both are
 // recorded as Score-CAM's.
@@ -304,6 +332,35 @@ func TestExplainScoreCAMFast(t *testing.T) {
 	}
 	if nonzero == 0 || nonzero > 16 {
 		t.Errorf("%d channels weighed, want at most 16 (and some)", nonzero)
+	}
+}
+
+// TestExplainOcclusion: --method occlusion maps at the input's
+// resolution with the square asked for, and its options are refused
+// with another method.
+func TestExplainOcclusion(t *testing.T) {
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, "explain", "--input", filepath.Join(shared, "reference", "input.npy"),
+		"--model", filepath.Join(shared, "reference", "vgg_small.onnx"), "--top", "1", "--method", "occlusion",
+		"--occlusion-window", "112", "--occlusion-stride", "56", "--out", out)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep display.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Method != "occlusion" || rep.Model.MapSize != [2]int{224, 224} || len(rep.Classes) != 1 || rep.Classes[0].ChannelWeights != nil {
+		t.Fatalf("report: method %q, map %v, classes %+v", rep.Method, rep.Model.MapSize, rep.Classes)
+	}
+	code, _, stderr = runCLI(t, "explain", "--input", filepath.Join(shared, "reference", "input.npy"),
+		"--model", filepath.Join(shared, "reference", "vgg_small.onnx"), "--method", "gradcam", "--occlusion-window", "8", "--out", t.TempDir())
+	if code != ExitUsage || !strings.Contains(stderr, "give --method occlusion") {
+		t.Errorf("--occlusion-window with Grad-CAM: exit %d: %s", code, stderr)
 	}
 }
 

@@ -18,10 +18,10 @@ type Closeup struct {
 	view  View
 }
 
-// NewCloseup prepares tile t on a copy of photo whose longer side is
-// between side/2 and side pixels, and renders it as v says.
-func NewCloseup(t *Tile, photo *image.RGBA, side int, v View) *Closeup {
-	small, scale := Fit(photo, side/2, side)
+// NewCloseup prepares tile t on small, a copy of the photo scaled by
+// scale (Fit's, which the close-ups of one photo's tiles can share: it is
+// only read), and renders it as v says.
+func NewCloseup(t *Tile, small *image.RGBA, scale float64, v View) *Closeup {
 	c := &Closeup{Tile: t, Photo: small, Scale: scale, Image: image.NewRGBA(small.Rect),
 		heat: t.HeatAt(small.Rect.Size(), scale, v.Colormap), view: v}
 	c.Show(v)

@@ -51,7 +51,7 @@ type ModelInfo struct {
 	Input      []int  `json:"input_shape"`
 	Classes    int    `json:"classes"`
 	Layer      string `json:"layer"`
-	MapSize    [2]int `json:"map_size"` // width, height of the feature grid
+	MapSize    [2]int `json:"map_size"` // width, height of the maps' grid (the feature grid; the input for Occlusion)
 	Labels     string `json:"labels,omitempty"`
 	Opset      int    `json:"opset"`
 	CAMApplies bool   `json:"cam_applies"`
@@ -101,6 +101,10 @@ func makeReport(r *explain.Result, boxes []*image.Rectangle, v View, photoFile s
 	w, h, found := m.MapSize()
 	if r.Request.Layer != "" {
 		w, h, found = m.MapSizeAt(r.Request.Layer)
+	}
+	if len(r.Classes) > 0 {
+		// The maps' own grid: Occlusion's is the input's.
+		w, h, found = r.Classes[0].Map.W, r.Classes[0].Map.H, true
 	}
 	if found {
 		rep.Model.MapSize = [2]int{w, h}

@@ -26,8 +26,14 @@ type Request struct {
 	// probability over a blank input (see cam.ScoreOptions).
 	ScoreChannels int
 	ScoreBaseline bool
+	// OcclusionWindow and OcclusionStride are Occlusion's square and step
+	// in input pixels; 0 takes cam.OcclusionWindow's defaults.
+	OcclusionWindow, OcclusionStride int
+	// HeadsMax makes attention rollout fuse the heads by their maximum
+	// instead of their mean (see cam.Options).
+	HeadsMax bool
 	// Progress, when set, hears how many of a slow method's forward passes
-	// are done (Score-CAM's: one per channel).
+	// are done (Score-CAM's: one per channel; Occlusion's: one per square).
 	Progress func(done, total int)
 	// Layer is the feature tensor the maps are computed on; "" is the
 	// model's discovered one (see Model.ExplainerAt).
@@ -62,8 +68,9 @@ func (r Request) Validate(numClasses int) error {
 
 // options are the request's smoothings for an input in NHWC or not.
 func (r Request) options(nhwc bool) cam.Options {
-	return cam.Options{AugSmooth: r.AugSmooth, EigenSmooth: r.EigenSmooth, NHWC: nhwc,
-		Score: cam.ScoreOptions{Channels: r.ScoreChannels, Baseline: r.ScoreBaseline, Progress: r.Progress}}
+	return cam.Options{AugSmooth: r.AugSmooth, EigenSmooth: r.EigenSmooth, NHWC: nhwc, HeadsMax: r.HeadsMax,
+		Score:     cam.ScoreOptions{Channels: r.ScoreChannels, Baseline: r.ScoreBaseline, Progress: r.Progress},
+		Occlusion: cam.OcclusionOptions{Window: r.OcclusionWindow, Stride: r.OcclusionStride, Progress: r.Progress}}
 }
 
 // Explained is one class with its map.
@@ -185,6 +192,9 @@ func (r *Result) run(ctx context.Context, x *tensor.Tensor) error {
 // Method is how maps are computed (see cam.Method).
 type Method = cam.Method
 
+// Class is one prediction (see cam.Class).
+type Class = cam.Class
+
 // The methods, in cam.Methods' order.
 const (
 	CAM             = cam.CAM
@@ -197,4 +207,27 @@ const (
 	EigenGradCAM    = cam.EigenGradCAM
 	ScoreCAM        = cam.ScoreCAM
 	AblationCAM     = cam.AblationCAM
+	Occlusion       = cam.Occlusion
+	Rollout         = cam.Rollout
 )
+
+// LayerMaps computes the map of class k of a photo at each of layers (""
+// is the discovered one) with method, raw on each layer's grid, from one
+// forward pass and, for a gradient method, one backward pass that reaches
+// every layer (cam.Pass.LayerMaps). The method must take several layers:
+// not CAM, Score-CAM, Ablation-CAM or Occlusion.
+func LayerMaps(ctx context.Context, m *Model, photo *image.RGBA, method Method, layers []string, k int) ([]cam.Map, error) {
+	x, _, err := preprocess.Prepare(photo, m.Spec)
+	if err != nil {
+		return nil, err
+	}
+	ex, err := cam.NewLayers(m.Engine, m.Labels, layers)
+	if err != nil {
+		return nil, err
+	}
+	pass, err := ex.ForwardOptions(ctx, x, method, cam.Options{NHWC: m.Spec.Layout == preprocess.NHWC})
+	if err != nil {
+		return nil, err
+	}
+	return pass.LayerMaps(k)
+}

@@ -154,6 +154,19 @@ func newModel(engine *inference.Model, path, sidecar, labelsPath string, opt Mod
 	}, nil
 }
 
+// WithLabels is m naming its classes with labels (one per class), read
+// from the file or list named from; the loaded model is shared.
+func (m *Model) WithLabels(labels []string, from string) (*Model, error) {
+	if len(labels) != m.NumClasses() {
+		return nil, fmt.Errorf("%s has %d labels but %s has %d classes; use the labels file that came with the model", from, len(labels), m.Name, m.NumClasses())
+	}
+	ex := *m.Explainer
+	ex.Labels = labels
+	c := *m
+	c.Explainer, c.Labels, c.LabelsPath, c.LabelsOrigin = &ex, labels, from, preprocess.FromOptions
+	return &c, nil
+}
+
 // NumClasses is the number of classes the model tells apart.
 func (m *Model) NumClasses() int { return m.Explainer.Head.NumClasses }
 

@@ -26,6 +26,24 @@ const (
 	ImageNetName = "MobileNetV2 (built-in)"
 )
 
+// The built-in models' names where a model file's path is asked for (the
+// command line's --model).
+const (
+	ImageNetPath = "builtin:mobilenet-v2"
+	ShapesPath   = "builtin:shapes"
+)
+
+// loadModel loads the model at path, or the built-in model path names.
+func loadModel(ctx context.Context, path string) (*explain.Model, error) {
+	switch path {
+	case ImageNetPath:
+		return PhotoModel()
+	case ShapesPath:
+		return DefaultModel()
+	}
+	return explain.LoadModel(ctx, path, explain.ModelOptions{})
+}
+
 // PhotoModel is the model for a photo opened with no model chosen: the
 // built-in ImageNet classifier (ImageNetModel), loaded once per process.
 func PhotoModel() (*explain.Model, error) {

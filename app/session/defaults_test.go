@@ -98,3 +98,18 @@ func TestImageNetModelIsGooglesFile(t *testing.T) {
 		t.Errorf("top class %q, want Italian greyhound", got)
 	}
 }
+
+// The window's --model takes the built-in models by the names the
+// commands use.
+func TestLoadBuiltinByName(t *testing.T) {
+	load := DefaultFuncs().LoadModel
+	for path, want := range map[string]string{ShapesPath: BuiltinName, ImageNetPath: ImageNetName} {
+		m, err := load(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Name != want {
+			t.Errorf("%s: %s, want %s", path, m.Name, want)
+		}
+	}
+}

@@ -66,7 +66,7 @@ func TestSessionLayer(t *testing.T) {
 	if ok || !strings.Contains(reason, "CAM needs the layer that feeds the pooling") {
 		t.Errorf("CAM applies off the default layer: %v, %q", ok, reason)
 	}
-	if names := MethodNamesFor(h.Models(), h.Request().Layer); slices.Contains(names, "CAM") || len(names) != len(cam.Methods())-1 {
+	if names := MethodNamesFor(h.Models(), h.Request().Layer); slices.Contains(names, "CAM") || len(names) != len(cam.Methods())-2 {
 		t.Errorf("the menu offers %q off the default layer", names)
 	}
 	if h.MethodNote() != "" {
@@ -313,6 +313,49 @@ func TestLayerChoicesTokens(t *testing.T) {
 	for _, l := range layers {
 		if !strings.Contains(l.Label, "14×14 tokens") {
 			t.Errorf("layer %+v, want tokens on the 14x14 grid", l)
+		}
+	}
+}
+
+// Attention rollout is offered for a ViT and not for a CNN, whose
+// sentence says why; the compare-methods rows leave it out for the CNN,
+// and the compare view starts with it for the ViT.
+func TestRolloutOnlyForTransformers(t *testing.T) {
+	vit, err := explain.LoadModel(context.Background(), "../../../shared/reference/vit_tiny.onnx", explain.ModelOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cnn, err := explain.LoadModel(context.Background(), "../../../shared/reference/resnet18.onnx", explain.ModelOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names := MethodNamesFor([]*explain.Model{vit}, ""); !slices.Contains(names, "Attention rollout") || slices.Contains(names, "CAM") {
+		t.Errorf("ViT's methods %q, want attention rollout and no CAM", names)
+	}
+	if names := MethodNamesFor([]*explain.Model{cnn}, ""); slices.Contains(names, "Attention rollout") || !slices.Contains(names, "CAM") {
+		t.Errorf("the CNN's methods %q, want CAM and no attention rollout", names)
+	}
+	if why := MethodsOff([]*explain.Model{cnn}, ""); !strings.Contains(why, "Attention rollout is off for resnet18") || !strings.Contains(why, "class token") {
+		t.Errorf("the CNN's note %q does not say why rollout is off", why)
+	}
+	if why := MethodsOff([]*explain.Model{vit}, ""); strings.Contains(why, "rollout") || !strings.Contains(why, "CAM is off") {
+		t.Errorf("ViT's note %q, want CAM's sentence alone", why)
+	}
+	out := Outcome{Models: []*explain.Model{cnn}}
+	rows := jobRows(out, []explain.Method{explain.GradCAM, explain.Rollout})
+	if len(rows) != 1 || rows[0].req.Method != explain.GradCAM {
+		t.Errorf("the CNN's compare rows %+v, want Grad-CAM's alone", rows)
+	}
+	if rows := jobRows(Outcome{Models: []*explain.Model{vit}}, []explain.Method{explain.GradCAM, explain.Rollout}); len(rows) != 2 {
+		t.Errorf("ViT's compare rows %+v, want Grad-CAM's and rollout's", rows)
+	}
+	for _, c := range []struct {
+		m    *explain.Model
+		want bool
+	}{{vit, true}, {cnn, false}} {
+		s := &Session{models: []*explain.Model{c.m}}
+		if got := slices.Contains(s.DefaultCompareMethods(), explain.Rollout); got != c.want {
+			t.Errorf("%s: rollout among the compare view's first rows: %v", c.m.Name, got)
 		}
 	}
 }

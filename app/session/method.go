@@ -2,6 +2,7 @@ package session
 
 import (
 	"fmt"
+	"strings"
 
 	"camscope/app/explain"
 	"camscope/inference/cam"
@@ -30,6 +31,37 @@ func CAMApplies(models []*explain.Model, layer string) (ok bool, reason string) 
 		}
 	}
 	return true, ""
+}
+
+// RolloutApplies reports whether attention rollout can explain every one
+// of models, and if not, a sentence naming the first model that cannot
+// and why: it needs a vision transformer's attention over a class token
+// (ViT, DeiT), at any layer (its map does not depend on the layer). Like
+// CAMApplies, the one place that decides, for the runner and the window.
+func RolloutApplies(models []*explain.Model) (ok bool, reason string) {
+	for _, m := range models {
+		if m.Explainer == nil {
+			continue
+		}
+		if ok, why := m.Explainer.SupportsRollout(); !ok {
+			return false, fmt.Sprintf("Attention rollout is off for %s: %s.", m.Name, why)
+		}
+	}
+	return true, ""
+}
+
+// applies reports whether method can explain every one of models at
+// layer (see CAMApplies and RolloutApplies).
+func applies(method explain.Method, models []*explain.Model, layer string) bool {
+	switch method {
+	case cam.CAM:
+		ok, _ := CAMApplies(models, layer)
+		return ok
+	case cam.Rollout:
+		ok, _ := RolloutApplies(models)
+		return ok
+	}
+	return true
 }
 
 // LayerApplies is the layer models are explained at when layer is asked
@@ -73,7 +105,7 @@ func Agreement(models []*explain.Model, layer string) ([]explain.Method, string)
 var methodNames = map[explain.Method]string{
 	explain.CAM: "CAM", explain.GradCAM: "Grad-CAM", explain.GradCAMPlusPlus: "Grad-CAM++", explain.XGradCAM: "XGrad-CAM",
 	explain.HiResCAM: "HiResCAM", explain.LayerCAM: "LayerCAM", explain.EigenCAM: "Eigen-CAM", explain.EigenGradCAM: "EigenGrad-CAM",
-	explain.ScoreCAM: "Score-CAM", explain.AblationCAM: "Ablation-CAM",
+	explain.ScoreCAM: "Score-CAM", explain.AblationCAM: "Ablation-CAM", explain.Occlusion: "Occlusion", explain.Rollout: "Attention rollout",
 }
 
 // methodHelp says in one line what each method's map shows.
@@ -88,6 +120,8 @@ var methodHelp = map[explain.Method]string{
 	explain.EigenGradCAM:    "The main pattern of gradient times activation: a class's map with less noise.",
 	explain.ScoreCAM:        "No gradients: each channel weighted by the class score of the photo masked by it. One forward pass per channel: seconds.",
 	explain.AblationCAM:     "Each channel weighted by how much the class score drops without it; from the head where it is linear, else a pass per channel.",
+	explain.Occlusion:       "How much the class probability drops when a grey square hides each place; no layer, a pass per square: seconds.",
+	explain.Rollout:         "Where a vision transformer's class token draws from, through the attention of every block: the same map for every class.",
 }
 
 // MethodHelp is one line on what the method's map shows, for the window's
@@ -99,17 +133,25 @@ func MethodHelp(m explain.Method) string { return methodHelp[m] }
 func MethodNames() []string { return MethodNamesFor(nil, "") }
 
 // MethodNamesFor lists, in the menu's order, the window's names of the
-// methods that can explain every one of models at layer: all of them, or
-// all but CAM when CAMApplies says it cannot.
+// methods that can explain every one of models at layer: all of them but
+// CAM when CAMApplies says it cannot, and attention rollout when
+// RolloutApplies says it cannot.
 func MethodNamesFor(models []*explain.Model, layer string) []string {
-	camOK, _ := CAMApplies(models, layer)
 	var out []string
 	for _, m := range cam.Methods() {
-		if m != cam.CAM || camOK {
+		if applies(m, models, layer) {
 			out = append(out, MethodName(m))
 		}
 	}
 	return out
+}
+
+// MethodsOff says why CAM or attention rollout is left out of the menu
+// for models at layer: their sentences, or "".
+func MethodsOff(models []*explain.Model, layer string) string {
+	_, camWhy := CAMApplies(models, layer)
+	_, rolloutWhy := RolloutApplies(models)
+	return strings.TrimSpace(camWhy + " " + rolloutWhy)
 }
 
 // MethodName is how the window names a method; a method without a name of

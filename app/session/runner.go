@@ -36,6 +36,10 @@ type Job struct {
 	// scene) Funcs.DefaultModel. Finding none is not an error (the outcome
 	// then has no models).
 	Default bool
+	// Builtin, when set and no model is given, is the model to load (a
+	// built-in one, chosen by the user or for a shipped photo) instead of
+	// the default; the outcome is Defaulted only if Default is set too.
+	Builtin func() (*explain.Model, error)
 	Request explain.Request
 	// SameClasses makes every row after the first explain the first row's
 	// classes instead of its own top k: by index, or by label between
@@ -114,18 +118,19 @@ type Funcs struct {
 	// one (nil: DefaultModel).
 	DefaultModel func() (*explain.Model, error)
 	PhotoModel   func() (*explain.Model, error)
+	// LayerMaps computes the layer scrubber's maps (explain.LayerMaps).
+	LayerMaps func(ctx context.Context, m *explain.Model, img *image.RGBA, method explain.Method, layers []string, class int) ([]cam.Map, error)
 }
 
 // DefaultFuncs are the real steps.
 func DefaultFuncs() Funcs {
 	return Funcs{
-		LoadPhoto: photo.LoadContext,
-		LoadModel: func(ctx context.Context, path string) (*explain.Model, error) {
-			return explain.LoadModel(ctx, path, explain.ModelOptions{})
-		},
+		LoadPhoto:    photo.LoadContext,
+		LoadModel:    loadModel,
 		Explain:      explain.Photo,
 		DefaultModel: DefaultModel,
 		PhotoModel:   PhotoModel,
+		LayerMaps:    explain.LayerMaps,
 	}
 }
 
@@ -302,10 +307,13 @@ func (r *Runner) run(ctx context.Context, job Job, progress func(Progress)) (out
 			return out
 		}
 	}
-	if len(out.Models) == 0 && job.Default {
-		def := r.funcs.DefaultModel
-		if job.PhotoPath != "" && r.funcs.PhotoModel != nil {
-			def = r.funcs.PhotoModel
+	if len(out.Models) == 0 && (job.Default || job.Builtin != nil) {
+		def := job.Builtin
+		if def == nil {
+			def = r.funcs.DefaultModel
+			if job.PhotoPath != "" && r.funcs.PhotoModel != nil {
+				def = r.funcs.PhotoModel
+			}
 		}
 		if def != nil {
 			m, err := def()
@@ -314,7 +322,7 @@ func (r *Runner) run(ctx context.Context, job Job, progress func(Progress)) (out
 				return out
 			}
 			if m != nil {
-				out.Models, out.Defaulted = []*explain.Model{m}, true
+				out.Models, out.Defaulted = []*explain.Model{m}, job.Default
 			}
 		}
 	}
@@ -328,9 +336,9 @@ func (r *Runner) run(ctx context.Context, job Job, progress func(Progress)) (out
 	out.Request = job.Request
 	out.Methods, out.SameClasses = job.Methods, job.SameClasses
 	out.Request.Layer = LayerApplies(out.Models, out.Request.Layer)
-	if ok, _ := CAMApplies(out.Models, out.Request.Layer); !ok && out.Request.Method == cam.CAM {
+	if !applies(out.Request.Method, out.Models, out.Request.Layer) {
 		// Every row is explained alike; the window then offers every
-		// method but CAM, with the reason.
+		// method but CAM (or attention rollout), with the reason.
 		out.Request.Method = cam.GradCAM
 	}
 	if out.Photo == nil || len(out.Models) == 0 {
@@ -389,7 +397,8 @@ type row struct {
 }
 
 // rows are the rows of out's job: one per model, or with methods one per
-// method (CAM left out where it does not apply) of the first model.
+// method (CAM and attention rollout left out where they do not apply) of
+// the first model.
 func jobRows(out Outcome, methods []explain.Method) []row {
 	var rows []row
 	if methods == nil {
@@ -399,9 +408,8 @@ func jobRows(out Outcome, methods []explain.Method) []row {
 		return rows
 	}
 	first := out.Models[:1]
-	camOK, _ := CAMApplies(first, out.Request.Layer)
 	for _, method := range methods {
-		if method == cam.CAM && !camOK {
+		if !applies(method, first, out.Request.Layer) {
 			continue
 		}
 		req := out.Request

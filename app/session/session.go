@@ -144,11 +144,9 @@ func (s *Session) Apply(o Outcome) bool {
 		}
 		return true
 	}
-	if o.Photo != nil {
-		s.photo = o.Photo
-		if o.PhotoPath != "" {
-			s.photoPath = o.PhotoPath
-		}
+	if o.Photo != nil && o.Photo != s.photo {
+		// A new photo brings its path: "" for a built-in one.
+		s.photo, s.photoPath = o.Photo, o.PhotoPath
 	}
 	if len(o.Models) > 0 {
 		s.models, s.defaulted = o.Models, o.Defaulted
@@ -265,13 +263,11 @@ func (s *Session) SetTopK(k int) int {
 	return k
 }
 
-// SetMethod chooses the method (one of cam.Methods). CAM is not taken
-// while a model cannot use it (see CAMApplies).
+// SetMethod chooses the method (one of cam.Methods). CAM and attention
+// rollout are not taken while a model cannot use them (see CAMApplies and
+// RolloutApplies).
 func (s *Session) SetMethod(m explain.Method) {
-	if m == s.req.Method {
-		return
-	}
-	if ok, _ := CAMApplies(s.models, s.req.Layer); m == cam.CAM && !ok {
+	if m == s.req.Method || !applies(m, s.models, s.req.Layer) {
 		return
 	}
 	s.req.Method = m
@@ -350,13 +346,20 @@ func (s *Session) SetLayer(layer string) {
 }
 
 // DefaultCompareMethods are the rows the compare-methods view starts with:
-// CAM where it applies, Grad-CAM, Grad-CAM++, LayerCAM and Eigen-CAM.
+// CAM where it applies, Grad-CAM, Grad-CAM++, LayerCAM and Eigen-CAM, and
+// for a ViT or DeiT attention rollout.
 func (s *Session) DefaultCompareMethods() []explain.Method {
 	var out []explain.Method
 	if ok, _ := CAMApplies(s.methodModels(), s.req.Layer); ok {
 		out = append(out, cam.CAM)
 	}
-	return append(out, cam.GradCAM, cam.GradCAMPlusPlus, cam.LayerCAM, cam.EigenCAM)
+	out = append(out, cam.GradCAM, cam.GradCAMPlusPlus, cam.LayerCAM, cam.EigenCAM)
+	if m := s.methodModels(); len(m) > 0 && m[0].Explainer != nil {
+		if ok, _ := m[0].Explainer.SupportsRollout(); ok {
+			out = append(out, cam.Rollout)
+		}
+	}
+	return out
 }
 
 // methodModels are the models the compare-methods view explains: the first.

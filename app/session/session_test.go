@@ -229,8 +229,9 @@ func TestCAMDoesNotApplyToVGG(t *testing.T) {
 	if ok || !strings.Contains(reason, "CAM is off for vgg_small") {
 		t.Errorf("CAM applies %v, reason %q", ok, reason)
 	}
-	if names := MethodNamesFor(s.Models(), ""); !slices.Equal(names, MethodNames()[1:]) {
-		t.Errorf("the menu offers %q, want every method but CAM", names)
+	all := MethodNames()
+	if names := MethodNamesFor(s.Models(), ""); !slices.Equal(names, all[1:len(all)-1]) {
+		t.Errorf("the menu offers %q, want every method but CAM and attention rollout (a CNN's)", names)
 	}
 	if s.Request().Method != cam.GradCAM || s.Results()[0].Request.Method != cam.GradCAM || s.Scene() == nil || len(s.Scene().Tiles()) == 0 {
 		t.Errorf("method %s, result method %s, scene %v", s.Request().Method, s.Results()[0].Request.Method, s.Scene())
@@ -243,7 +244,7 @@ func TestCAMDoesNotApplyToVGG(t *testing.T) {
 // of help.
 func TestMethodNames(t *testing.T) {
 	names := MethodNames()
-	want := []string{"CAM", "Grad-CAM", "Grad-CAM++", "XGrad-CAM", "HiResCAM", "LayerCAM", "Eigen-CAM", "EigenGrad-CAM", "Score-CAM", "Ablation-CAM"}
+	want := []string{"CAM", "Grad-CAM", "Grad-CAM++", "XGrad-CAM", "HiResCAM", "LayerCAM", "Eigen-CAM", "EigenGrad-CAM", "Score-CAM", "Ablation-CAM", "Occlusion", "Attention rollout"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("the window names the methods %q, want %q", names, want)
 	}

@@ -16,15 +16,29 @@ import (
 // during the run; ns/op is the method's time alone. Issue 13's budget for
 // the gradient methods: 1.3x.
 func BenchmarkMethodsResnet18(b *testing.B) {
-	_, input := loadRef(b)
-	m := sharedModel(b, "reference", "resnet18")
+	benchMethods(b, "resnet18", Methods())
+}
+
+// BenchmarkMethodsViT is BenchmarkMethodsResnet18 on vit_tiny, for the
+// gradient methods and attention rollout. Issue 15's budget for Grad-CAM's
+// top 5: 1.5x.
+func BenchmarkMethodsViT(b *testing.B) {
+	benchMethods(b, "vit_tiny", []Method{GradCAM, HiResCAM, Rollout})
+}
+
+func benchMethods(b *testing.B, name string, methods []Method) {
+	input := readNpy(b, "reference", "input.npy")
+	m := sharedModel(b, "reference", name)
 	e, err := New(m, nil, "")
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
 	feed := map[string]*tensor.Tensor{m.Inputs[0].Name: input}
-	for _, method := range Methods() {
+	for _, method := range methods {
+		if ok, _ := e.SupportsCAM(); method == CAM && !ok {
+			continue
+		}
 		b.Run(string(method), func(b *testing.B) {
 			var explain time.Duration
 			var ratios []float64

@@ -98,19 +98,41 @@ const (
 	// head alone where the layer feeds a linear GAP head, else one pass
 	// from the layer on per channel (see Ablation). No gradient.
 	AblationCAM Method = "ablationcam"
+	// Occlusion (Zeiler & Fergus 2014, occlusion sensitivity) greys out
+	// a square of the input at a time (every channel set to 0, the mean
+	// after normalisation) and maps how much the probability of class k
+	// drops: M_k(y,x) = mean over the squares S_j covering (y,x) of
+	// p_k(x) - p_k(x with S_j grey), at the input's resolution, one
+	// forward pass per square (see Sensitivity; Options.Occlusion chooses
+	// the square and its step). It reads no layer. No gradient.
+	Occlusion Method = "occlusion"
+	// Rollout (Abnar & Zuidema 2020, "Quantifying Attention Flow in
+	// Transformers") follows a vision transformer's class token through
+	// the attention of every block, from the attention probabilities
+	// alone: block l's heads averaged (Options.HeadsMax: their maximum),
+	// the identity added for the residual connection and each row divided
+	// by its sum, A_l = norm(fuse(attn_l) + I); the rollout is
+	// A_L ... A_2 A_1, and the map its class token's row at the patches
+	// (DeiT's distillation token dropped):
+	//   M(y,x) = (A_L ... A_1)[cls, patch(y,x)].
+	// It applies to ViT and DeiT (see Explainer.SupportsRollout), is
+	// class-agnostic (every class gets the same map) and does not depend
+	// on the layer: the map is always on the patch grid.
+	Rollout Method = "rollout"
 )
 
 // Methods lists the methods in the order a menu shows them.
 func Methods() []Method {
-	return []Method{CAM, GradCAM, GradCAMPlusPlus, XGradCAM, HiResCAM, LayerCAM, EigenCAM, EigenGradCAM, ScoreCAM, AblationCAM}
+	return []Method{CAM, GradCAM, GradCAMPlusPlus, XGradCAM, HiResCAM, LayerCAM, EigenCAM, EigenGradCAM, ScoreCAM, AblationCAM, Occlusion, Rollout}
 }
 
 // aliases are other spellings ParseMethod accepts, once it has lowered
 // the case and removed hyphens, underscores and spaces (so "Grad-CAM" and
 // "EigenGrad-CAM", the window's names, need none).
 var aliases = map[string]Method{
-	"gradcam++":       GradCAMPlusPlus,
-	"gradcamplusplus": GradCAMPlusPlus,
+	"gradcam++":        GradCAMPlusPlus,
+	"gradcamplusplus":  GradCAMPlusPlus,
+	"attentionrollout": Rollout,
 }
 
 // ParseMethod accepts a method's name ("cam", "gradcam", "gradcampp", ...),
@@ -135,17 +157,22 @@ func ParseMethod(s string) (Method, error) {
 // needsGradient reports whether the method's maps need the gradient of
 // the logit, and so a tape (Model.ForwardAll) rather than a plain Run.
 func (m Method) needsGradient() bool {
-	return m != CAM && m != EigenCAM && m != ScoreCAM && m != AblationCAM
+	return m != CAM && m != EigenCAM && m != ScoreCAM && m != AblationCAM && m != Occlusion && m != Rollout
 }
 
-// byPasses reports whether the method weighs channels by forward passes
-// of its own (Score-CAM, Ablation-CAM): many passes for one input, which
-// is why they take one layer and no augmentation smoothing.
-func (m Method) byPasses() bool { return m == ScoreCAM || m == AblationCAM }
+// byPasses reports whether the method runs forward passes of its own
+// (Score-CAM and Ablation-CAM to weigh channels, Occlusion to grey out
+// squares): many passes for one input, which is why they take one layer
+// and no augmentation smoothing.
+func (m Method) byPasses() bool { return m == ScoreCAM || m == AblationCAM || m == Occlusion }
 
 // ErrNoCAMHead is returned for CAM on a model or layer where it does not
 // apply.
 var ErrNoCAMHead = errors.New("CAM does not apply")
+
+// ErrNoAttention is returned for Rollout on a model without a vision
+// transformer's attention over a class token.
+var ErrNoAttention = errors.New("attention rollout does not apply")
 
 // Explainer computes maps for one model at one layer, or at several
 // layers combined. It is immutable and safe for concurrent use.
@@ -258,8 +285,9 @@ type Pass struct {
 	eigen     Map
 	eigenErr  error
 
-	score    *Scores   // Score-CAM's passes
-	ablation *Ablation // Ablation-CAM's drops
+	score     *Scores      // Score-CAM's passes
+	ablation  *Ablation    // Ablation-CAM's drops
+	occlusion *Sensitivity // Occlusion's passes
 }
 
 // run is one forward pass, on one augmentation of the input.
@@ -267,6 +295,7 @@ type run struct {
 	aug   augmentation
 	feats []*tensor.Tensor // one per layer of the explainer
 	tape  *inference.Tape  // at every layer, for a method that needs the gradient
+	attn  []*tensor.Tensor // every block's attention, for Rollout
 }
 
 // Forward runs the model on x (already preprocessed). For a method that
@@ -288,6 +317,9 @@ func (e *Explainer) ForwardOptions(ctx context.Context, x *tensor.Tensor, method
 	if ok, why := e.SupportsCAM(); method == CAM && !ok {
 		return nil, fmt.Errorf("%w: %s", ErrNoCAMHead, why)
 	}
+	if ok, why := e.SupportsRollout(); method == Rollout && !ok {
+		return nil, fmt.Errorf("%w: %s", ErrNoAttention, why)
+	}
 	if err := opt.Check(method); err != nil {
 		return nil, err
 	}
@@ -307,13 +339,24 @@ func (e *Explainer) ForwardOptions(ctx context.Context, x *tensor.Tensor, method
 		inputs := map[string]*tensor.Tensor{e.Model.Inputs[0].Name: in}
 		r := run{aug: aug}
 		var out map[string]*tensor.Tensor
-		if method.needsGradient() {
+		switch {
+		case method.needsGradient():
 			r.tape, out, err = e.Model.ForwardAll(ctx, inputs, e.Layers, e.Head.Logits)
-		} else {
+		case method == Rollout:
+			out, err = e.Model.Run(ctx, inputs, slices.Concat([]string{e.Head.Logits}, e.Layers, e.Head.Attention)...)
+		default:
 			out, err = e.Model.Run(ctx, inputs, append([]string{e.Head.Logits}, e.Layers...)...)
 		}
 		if err != nil {
 			return nil, err
+		}
+		if method == Rollout {
+			for _, a := range e.Head.Attention {
+				if out[a] == nil {
+					return nil, fmt.Errorf("the run did not produce the attention %q", a)
+				}
+				r.attn = append(r.attn, out[a])
+			}
 		}
 		logits := out[e.Head.Logits]
 		for i, l := range e.Layers {
@@ -339,6 +382,8 @@ func (e *Explainer) ForwardOptions(ctx context.Context, x *tensor.Tensor, method
 		p.score, err = e.ScoreCAM(ctx, x, p.Feature, opt.Score)
 	case AblationCAM:
 		p.ablation, err = e.AblationCAM(ctx, x, p.Feature, p.Logits)
+	case Occlusion:
+		p.occlusion, err = e.Occlusion(ctx, x, p.Probs, opt.NHWC, opt.Occlusion)
 	}
 	if err != nil {
 		return nil, err
@@ -384,8 +429,8 @@ func (p *Pass) Map(k int) (Map, error) {
 // backward pass as the map: the head's weights W[k,:] for CAM, and for
 // Grad-CAM, Grad-CAM++, XGrad-CAM, Score-CAM and Ablation-CAM the weights
 // their definitions give (see the Method constants). The other methods
-// (HiResCAM, LayerCAM, Eigen-CAM, EigenGrad-CAM) compute their map
-// position by position and have none: nil.
+// (HiResCAM, LayerCAM, Eigen-CAM, EigenGrad-CAM, Rollout) compute their
+// map position by position, and Occlusion reads no channel: nil.
 func (p *Pass) MapAndWeights(k int) (Map, [][]float32, error) {
 	if err := p.checkClass(k); err != nil {
 		return Map{}, nil, err
@@ -396,6 +441,10 @@ func (p *Pass) MapAndWeights(k int) (Map, [][]float32, error) {
 			return Map{}, nil, p.eigenErr
 		}
 		return Map{W: p.eigen.W, H: p.eigen.H, Data: slices.Clone(p.eigen.Data)}, nil, nil
+	}
+	if p.method == Occlusion {
+		m, err := p.occlusion.Map(k)
+		return m, nil, err
 	}
 	return p.smoothed(k)
 }

@@ -270,7 +270,7 @@ func TestFindClasses(t *testing.T) {
 // TestParseMethod: the menu's order, the names, the window's names and the
 // usual spellings parse; anything else is refused with the list.
 func TestParseMethod(t *testing.T) {
-	if got, want := Methods(), []Method{CAM, GradCAM, GradCAMPlusPlus, XGradCAM, HiResCAM, LayerCAM, EigenCAM, EigenGradCAM, ScoreCAM, AblationCAM}; !slices.Equal(got, want) {
+	if got, want := Methods(), []Method{CAM, GradCAM, GradCAMPlusPlus, XGradCAM, HiResCAM, LayerCAM, EigenCAM, EigenGradCAM, ScoreCAM, AblationCAM, Occlusion, Rollout}; !slices.Equal(got, want) {
 		t.Errorf("Methods() = %v, want %v", got, want)
 	}
 	for s, want := range map[string]Method{
@@ -279,6 +279,8 @@ func TestParseMethod(t *testing.T) {
 		"XGrad-CAM": XGradCAM, "xgradcam": XGradCAM, "HiResCAM": HiResCAM, "hires-cam": HiResCAM, "LayerCAM": LayerCAM,
 		"layer_cam": LayerCAM, "Eigen-CAM": EigenCAM, "eigencam": EigenCAM, "EigenGrad-CAM": EigenGradCAM, "eigengradcam": EigenGradCAM,
 		"Score-CAM": ScoreCAM, "scorecam": ScoreCAM, "Ablation-CAM": AblationCAM, "ablation_cam": AblationCAM,
+		"Occlusion": Occlusion, "occlusion": Occlusion,
+		"rollout": Rollout, "Attention rollout": Rollout, "attention-rollout": Rollout,
 	} {
 		if got, err := ParseMethod(s); err != nil || got != want {
 			t.Errorf("ParseMethod(%q) = %q, %v; want %q", s, got, err, want)
@@ -289,7 +291,7 @@ func TestParseMethod(t *testing.T) {
 			t.Errorf("ParseMethod(%q) = %q, %v: every method must parse from its name", m, got, err)
 		}
 	}
-	if _, err := ParseMethod("saliency"); err == nil || err.Error() != `unknown method "saliency": use cam, gradcam, gradcampp, xgradcam, hirescam, layercam, eigencam, eigengradcam, scorecam or ablationcam` {
+	if _, err := ParseMethod("saliency"); err == nil || err.Error() != `unknown method "saliency": use cam, gradcam, gradcampp, xgradcam, hirescam, layercam, eigencam, eigengradcam, scorecam, ablationcam, occlusion or rollout` {
 		t.Errorf("ParseMethod(saliency): error %v", err)
 	}
 }

@@ -35,6 +35,13 @@ type Head struct {
 	PoolOp          string // GlobalAveragePool, ReduceMean or AveragePool
 	// NoCAM says why plain CAM does not apply, when Weights is nil.
 	NoCAM string
+
+	// Attention are a ViT's or DeiT's attention probabilities, one per
+	// block in the blocks' order, for Rollout; NoRollout says why there
+	// are none.
+	Attention  []string
+	NoRollout  string
+	attnLayout layout // the tokens on the patch grid (channels unused)
 }
 
 // ErrNoClassifier is returned by DiscoverHead for graphs that are not image
@@ -106,6 +113,7 @@ func DiscoverHead(m *inference.Model) (*Head, error) {
 	if h == nil {
 		return nil, fmt.Errorf("%s: %w: %v", m.Name, ErrNoClassifier, firstErr)
 	}
+	g.attention(h)
 	return h, nil
 }
 
@@ -417,13 +425,14 @@ func (g *graph) isGlobalAverage(s *inference.Node) bool {
 }
 
 // lastFeatureMap walks back from the logits to the first 4-D tensor with a
-// spatial extent; an average pooling right before the flattening belongs to
-// the head, so the map is the pooling's input.
+// spatial extent (in its layout: ConvNeXt's head norm, [1,1,1,C] channels
+// last, has none); an average pooling right before the flattening belongs
+// to the head, so the map is the pooling's input.
 func (g *graph) lastFeatureMap(logits string) (string, bool) {
 	name := logits
 	for range len(g.nodes) + 1 {
 		sh := g.shape(name)
-		if len(sh) == 4 && sh[2]*sh[3] > 1 {
+		if l, err := g.layoutOf(name); err == nil && len(sh) == 4 && l.h*l.w > 1 {
 			if s := g.producer(name); s != nil && (s.OpType == "AveragePool" || s.OpType == "GlobalAveragePool") {
 				if in := g.shape(s.Inputs[0]); len(in) == 4 {
 					return s.Inputs[0], true

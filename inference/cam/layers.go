@@ -1,9 +1,11 @@
 package cam
 
 import (
+	"fmt"
 	"strings"
 
 	"camscope/inference"
+	"camscope/inference/tensor"
 )
 
 // LayerInfo is a feature tensor a map can be computed on.
@@ -104,4 +106,39 @@ func ShortLayerName(name string) string {
 		return name
 	}
 	return strings.Join(kept[max(0, len(kept)-3):], " ")
+}
+
+// LayerMaps returns the map of class k at each layer of the explainer
+// (NewLayers), each raw on its own grid instead of combined as Map
+// combines them, for the input as given: for a method that needs the
+// gradient, from one backward pass that reaches every layer
+// (Tape.GradsOfLogit). It refuses a pass with augmentation smoothing.
+func (p *Pass) LayerMaps(k int) ([]Map, error) {
+	if err := p.checkClass(k); err != nil {
+		return nil, err
+	}
+	if len(p.runs) != 1 {
+		return nil, fmt.Errorf("each layer's map is of the input as given: leave augmentation smoothing out")
+	}
+	r := p.runs[0]
+	var grads []*tensor.Tensor
+	if p.method.needsGradient() {
+		var err error
+		if grads, err = p.grads(r, k); err != nil {
+			return nil, err
+		}
+	}
+	maps := make([]Map, len(r.feats))
+	for l, feat := range r.feats {
+		var grad *tensor.Tensor
+		if grads != nil {
+			grad = grads[l]
+		}
+		m, _, err := p.layerMap(feat, grad, k)
+		if err != nil {
+			return nil, err
+		}
+		maps[l] = m
+	}
+	return maps, nil
 }

@@ -1,6 +1,8 @@
 package cam
 
 import (
+	"context"
+	"slices"
 	"testing"
 
 	"camscope/assets"
@@ -71,5 +73,61 @@ func TestShortLayerName(t *testing.T) {
 		if got := ShortLayerName(in); got != want {
 			t.Errorf("ShortLayerName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestLayerMaps checks that one pass over every layer of vgg_small gives,
+// layer by layer, the map an explainer at that layer alone gives, for a
+// gradient method, one without gradient, and that it refuses
+// augmentation smoothing.
+func TestLayerMaps(t *testing.T) {
+	_, input := loadRef(t)
+	m := sharedModel(t, "reference", "vgg_small")
+	var names []string
+	for _, l := range Layers(m) {
+		names = append(names, l.Name)
+	}
+	all, err := NewLayers(m, nil, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, method := range []Method{GradCAM, LayerCAM, EigenCAM} {
+		p, err := all.Forward(ctx, input, method)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := p.Top(1)[0].Index
+		maps, err := p.LayerMaps(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(maps) != len(names) {
+			t.Fatalf("%s: %d maps for %d layers", method, len(maps), len(names))
+		}
+		for i, name := range names {
+			one, err := New(m, nil, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q, err := one.Forward(ctx, input, method)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := q.Map(k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if maps[i].W != want.W || maps[i].H != want.H || !slices.Equal(maps[i].Data, want.Data) {
+				t.Errorf("%s at %s: the map of every layer at once differs from the layer's own", method, name)
+			}
+		}
+	}
+	p, err := all.ForwardOptions(ctx, input, GradCAM, Options{AugSmooth: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.LayerMaps(0); err == nil {
+		t.Error("LayerMaps took augmentation smoothing")
 	}
 }

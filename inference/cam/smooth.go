@@ -53,6 +53,11 @@ type Options struct {
 	NHWC bool
 	// Score chooses Score-CAM's variant and reports its progress.
 	Score ScoreOptions
+	// Occlusion chooses Occlusion's square and reports its progress.
+	Occlusion OcclusionOptions
+	// HeadsMax makes Rollout fuse each block's attention heads by their
+	// maximum instead of their mean.
+	HeadsMax bool
 }
 
 // Check reports a combination that makes no sense or costs too much:
@@ -62,8 +67,17 @@ func (o Options) Check(m Method) error {
 	if o.EigenSmooth && (m == EigenCAM || m == EigenGradCAM) {
 		return fmt.Errorf("%s is a principal component already: eigen-smoothing would change nothing", m)
 	}
+	if o.EigenSmooth && m == Occlusion {
+		return fmt.Errorf("%s weighs no channels: eigen-smoothing does not apply", m)
+	}
 	if o.AugSmooth && m.byPasses() {
-		return fmt.Errorf("%s runs a forward pass per channel; augmentation smoothing would run each six times: leave it out", m)
+		return fmt.Errorf("%s runs a forward pass per channel or square; augmentation smoothing would run each six times: leave it out", m)
+	}
+	if o.EigenSmooth && m == Rollout {
+		return fmt.Errorf("%s sums no channels: eigen-smoothing does not apply", m)
+	}
+	if o.HeadsMax && m != Rollout {
+		return fmt.Errorf("fusing the attention heads by their maximum is for %s, not %s", Rollout, m)
 	}
 	return nil
 }
@@ -158,6 +172,10 @@ func (p *Pass) smoothed(k int) (Map, [][]float32, error) {
 // combined, and the channel weights of each layer (nil for a method
 // without), all from one backward pass.
 func (p *Pass) runMap(r run, k int) (Map, [][]float32, error) {
+	if p.method == Rollout {
+		m, err := rollout(r.attn, p.e.Head.attnLayout, p.opt.HeadsMax)
+		return m, nil, err
+	}
 	var grads []*tensor.Tensor
 	if p.method.needsGradient() {
 		var err error

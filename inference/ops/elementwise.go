@@ -10,12 +10,9 @@ import (
 
 func init() {
 	register("Add", buildAdd, differentiable)
-	register("Sub", binaryBuilder("Sub", subRows[float32](), subRows[int64](), nil,
-		func(_, _, _, g float32) (float32, float32) { return g, -g }), differentiable)
-	register("Mul", binaryBuilder("Mul", vectorRows(kernels.Mul, kernels.MulScalar), mulRows[int64](), nil,
-		func(a, b, _, g float32) (float32, float32) { return g * b, g * a }), differentiable)
-	register("Div", binaryBuilder("Div", divVectorRows, divRows[int64](), checkIntDivisor,
-		func(_, b, y, g float32) (float32, float32) { return g / b, -g * y / b }), differentiable)
+	register("Sub", binaryBuilder("Sub", subRows[float32](), subRows[int64](), nil, linearGrad(1, -1)), differentiable)
+	register("Mul", binaryBuilder("Mul", vectorRows(kernels.Mul, kernels.MulScalar), mulRows[int64](), nil, mulGrad), differentiable)
+	register("Div", binaryBuilder("Div", divVectorRows, divRows[int64](), checkIntDivisor, divGrad), differentiable)
 	register("Pow", buildPow, differentiable)
 	register("Mod", buildMod, noGradient)
 	register("Max", variadicBuilder("Max", rowsOf(func(a, b float32) float32 {
@@ -166,7 +163,7 @@ func buildAdd(n *Node) (Op, error) {
 	case kernels.ActClip:
 		fk, ik = addClipRows(act.Min, act.Max), rowKernels[int64]{}
 	}
-	op, err := binaryBuilder("Add", fk, ik, nil, func(_, _, _, g float32) (float32, float32) { return g, g })(n)
+	op, err := binaryBuilder("Add", fk, ik, nil, linearGrad(1, 1))(n)
 	if err != nil {
 		return nil, err
 	}
@@ -218,10 +215,10 @@ func checkIntDivisor(b *tensor.Tensor) error {
 }
 
 // binaryBuilder returns the builder of an arithmetic operator with numpy
-// broadcasting on float32 or int64 operands of the same type; partials are
-// its partial derivatives times the output gradient g (see binaryGrad),
-// nil for an operator without a VJP.
-func binaryBuilder(name string, fk rowKernels[float32], ik rowKernels[int64], check func(b *tensor.Tensor) error, partials func(a, b, y, g float32) (float32, float32)) Builder {
+// broadcasting on float32 or int64 operands of the same type; grad is its
+// VJP (binaryGrad of its partial derivatives, or linearGrad), nil for an
+// operator without one.
+func binaryBuilder(name string, fk rowKernels[float32], ik rowKernels[int64], check func(b *tensor.Tensor) error, grad gradFunc) Builder {
 	return func(n *Node) (Op, error) {
 		run := opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			if err := required(name, inputs, 2); err != nil {
@@ -254,10 +251,10 @@ func binaryBuilder(name string, fk rowKernels[float32], ik rowKernels[int64], ch
 			}
 			return one(out), nil
 		})
-		if partials == nil {
+		if grad == nil {
 			return run, nil
 		}
-		return diffFunc{run, binaryGrad(partials)}, nil
+		return diffFunc{run, grad}, nil
 	}
 }
 

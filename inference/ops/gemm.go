@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"runtime"
+	"slices"
 
 	"camscope/inference/kernels"
 	"camscope/inference/tensor"
@@ -240,6 +241,25 @@ func gemmVJP(p *Pass, g *tensor.Tensor, alpha, beta float32, transA, transB bool
 // matMulVJP covers A (any rank >= 2, its leading axes taken as rows) times a
 // matrix B, and batched products whose batch axes are equal. dA = G·Bᵀ,
 // dB = Aᵀ·G.
+// nonzeroRows returns the first nonzero row of v (rows of n values) and
+// one past the last; lo == hi when every row is zero.
+func nonzeroRows(v []float32, n int) (lo, hi int) {
+	rows := len(v) / n
+	lo = rows
+	for r := 0; r < rows; r++ {
+		if slices.ContainsFunc(v[r*n:(r+1)*n], func(x float32) bool { return x != 0 }) {
+			lo = r
+			break
+		}
+	}
+	for hi = rows; hi > lo; hi-- {
+		if slices.ContainsFunc(v[(hi-1)*n:hi*n], func(x float32) bool { return x != 0 }) {
+			break
+		}
+	}
+	return lo, hi
+}
+
 func matMulVJP(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err := p.requireFloat(0, 1); err != nil {
 		return nil, err
@@ -264,8 +284,18 @@ func matMulVJP(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 	grads := make([]*tensor.Tensor, 2)
 	if p.need(0) {
 		ga := tensor.New(a.Shape...)
+		bStride := k * nn
+		if b.Rank() == 2 {
+			bStride = 0
+		}
 		for i := 0; i < batch; i++ {
-			kernels.Gemm(false, true, m, k, nn, 1, g.F[i*m*nn:], nn, b.F[i*k*nn:], nn, 0, ga.F[i*m*k:], k)
+			// Only the rows between the first and the last nonzero row of
+			// g: a vision transformer's class token is often the only one
+			// after the last attention.
+			lo, hi := nonzeroRows(g.F[i*m*nn:(i+1)*m*nn], nn)
+			if lo < hi {
+				kernels.Gemm(false, true, hi-lo, k, nn, 1, g.F[(i*m+lo)*nn:], nn, b.F[i*bStride:], nn, 0, ga.F[(i*m+lo)*k:], k)
+			}
 		}
 		grads[0] = ga
 	}

@@ -3,7 +3,9 @@ package ops
 import (
 	"errors"
 	"fmt"
+	"slices"
 
+	"camscope/inference/kernels"
 	"camscope/inference/tensor"
 )
 
@@ -232,29 +234,184 @@ func binaryGrad(partials func(a, b, y, g float32) (float32, float32)) gradFunc {
 		if !needA && !needB {
 			return nil, nil
 		}
-		oa, err := broadcastOffsets(y.Shape, a.Shape)
+		oa, err := offsetsIn(y.Shape, a.Shape)
 		if err != nil {
 			return nil, err
 		}
-		ob, err := broadcastOffsets(y.Shape, b.Shape)
+		ob, err := offsetsIn(y.Shape, b.Shape)
 		if err != nil {
 			return nil, err
-		}
-		ga, gb := tensor.New(a.Shape...), tensor.New(b.Shape...)
-		for i, gi := range g.F {
-			da, db := partials(a.F[oa[i]], b.F[ob[i]], y.F[i], gi)
-			ga.F[oa[i]] += da
-			gb.F[ob[i]] += db
 		}
 		out := []*tensor.Tensor{nil, nil}
+		var ga, gb []float32
 		if needA {
-			out[0] = ga
+			out[0] = tensor.New(a.Shape...)
+			ga = out[0].F
 		}
 		if needB {
-			out[1] = gb
+			out[1] = tensor.New(b.Shape...)
+			gb = out[1].F
+		}
+		for i, gi := range g.F {
+			ia, ib := oa.at(i), ob.at(i)
+			da, db := partials(a.F[ia], b.F[ib], y.F[i], gi)
+			if ga != nil {
+				ga[ia] += da
+			}
+			if gb != nil {
+				gb[ib] += db
+			}
 		}
 		return out, nil
 	}
+}
+
+// linearGrad is the VJP of y = ca·a + cb·b (Add, Sub): each operand's
+// gradient is its coefficient times g, summed over the axes it is
+// broadcast along; an operand of the result's shape with coefficient 1
+// gets g itself (gradients are read-only).
+func linearGrad(ca, cb float32) gradFunc {
+	return func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+		if len(p.Inputs) < 2 || p.Inputs[1] == nil {
+			return nil, fmt.Errorf("needs two inputs")
+		}
+		if err := p.requireFloat(0, 1); err != nil {
+			return nil, err
+		}
+		out := []*tensor.Tensor{nil, nil}
+		for i, c := range []float32{ca, cb} {
+			if !p.need(i) {
+				continue
+			}
+			x := p.Inputs[i]
+			o, err := offsetsIn(g.Shape, x.Shape)
+			if err != nil {
+				return nil, err
+			}
+			if o.table == nil && o.mod == 0 && c == 1 {
+				out[i] = g
+				continue
+			}
+			gx := tensor.New(x.Shape...)
+			for j, v := range g.F {
+				gx.F[o.at(j)] += c * v
+			}
+			out[i] = gx
+		}
+		return out, nil
+	}
+}
+
+// mulGrad is Mul's VJP: g·b for a and g·a for b, summed over the axes
+// each is broadcast along (binaryGrad), through kernels.Mul when the
+// operands that need a gradient are of the result's shape and their
+// partners too or scalars, as in GELU's products.
+func mulGrad(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+	if !plainOperands(p, g) {
+		return mulPartials(p, g)
+	}
+	out := []*tensor.Tensor{nil, nil}
+	for i, other := range []*tensor.Tensor{p.Inputs[1], p.Inputs[0]} {
+		if !p.need(i) {
+			continue
+		}
+		out[i] = tensor.New(g.Shape...)
+		if other.Len() == 1 {
+			kernels.MulScalar(out[i].F, g.F, other.F[0])
+		} else {
+			kernels.Mul(out[i].F, g.F, other.F)
+		}
+	}
+	return out, nil
+}
+
+var mulPartials = binaryGrad(func(a, b, _, g float32) (float32, float32) { return g * b, g * a })
+
+// divGrad is Div's VJP: g/b for a and -g·y/b for b, summed over the axes
+// each is broadcast along (binaryGrad), in a loop of its own when the
+// operands that need a gradient are of the result's shape and their
+// partners too or scalars, as in GELU's quotient.
+func divGrad(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+	if !plainOperands(p, g) {
+		return divPartials(p, g)
+	}
+	b, y := p.Inputs[1], p.Outputs[0]
+	out := []*tensor.Tensor{nil, nil}
+	if p.need(0) {
+		out[0] = tensor.New(g.Shape...)
+		if b.Len() == 1 {
+			for i, v := range g.F {
+				out[0].F[i] = v / b.F[0]
+			}
+		} else {
+			for i, v := range g.F {
+				out[0].F[i] = v / b.F[i]
+			}
+		}
+	}
+	if p.need(1) {
+		out[1] = tensor.New(g.Shape...)
+		for i, v := range g.F {
+			out[1].F[i] = -v * y.F[i] / b.F[i]
+		}
+	}
+	return out, nil
+}
+
+var divPartials = binaryGrad(func(_, b, y, g float32) (float32, float32) { return g / b, -g * y / b })
+
+// plainOperands reports whether p is a float binary operator whose
+// operands that need a gradient are of g's shape, and the others of g's
+// shape or scalars: element i of each is then element i, or the one value.
+func plainOperands(p *Pass, g *tensor.Tensor) bool {
+	if len(p.Inputs) < 2 || p.Inputs[0] == nil || p.Inputs[1] == nil || len(p.Outputs) == 0 || p.Outputs[0] == nil ||
+		p.Inputs[0].DType != tensor.Float32 || p.Inputs[1].DType != tensor.Float32 {
+		return false
+	}
+	for i, x := range p.Inputs[:2] {
+		same := tensor.EqualShape(x.Shape, g.Shape)
+		if !same && (p.need(i) || x.Len() != 1) {
+			return false
+		}
+	}
+	return true
+}
+
+// offsets say where element i of a broadcast result reads an operand:
+// from table[i], or without a table, at i modulo mod (an operand that is
+// the result's last axes, such as a bias), or at i itself (mod 0: the
+// result's shape).
+type offsets struct {
+	table []int
+	mod   int
+}
+
+func (o offsets) at(i int) int {
+	switch {
+	case o.table != nil:
+		return o.table[i]
+	case o.mod > 0:
+		return i % o.mod
+	}
+	return i
+}
+
+// offsetsIn are the offsets of operand shape in in a result of shape out:
+// most operands of a transformer's element-wise operators are the result's
+// shape or its last axes, and need no table.
+func offsetsIn(out, in []int) (offsets, error) {
+	inner := in
+	for len(inner) > 0 && inner[0] == 1 {
+		inner = inner[1:]
+	}
+	if len(inner) <= len(out) && slices.Equal(inner, out[len(out)-len(inner):]) {
+		if n := tensor.Size(inner); n < tensor.Size(out) {
+			return offsets{mod: n}, nil
+		}
+		return offsets{}, nil
+	}
+	t, err := broadcastOffsets(out, in)
+	return offsets{table: t}, err
 }
 
 // step is 1 where b holds, else 0.

@@ -185,6 +185,11 @@ func scalar(v float32) *tensor.Tensor { return tensor.FromFloat32(nil, []float32
 func gradientCases() map[string]fdCase {
 	rng := rand.New(rand.NewPCG(1, 2))
 	u := func(shape ...int) *tensor.Tensor { return random(rng, -1, 1, nil, 0, shape...) }
+	// w draws from an rng of its own, so that cases added with it leave
+	// the others' values as they were.
+	rngW := rand.New(rand.NewPCG(3, 4))
+	w := func(shape ...int) *tensor.Tensor { return random(rngW, -1, 1, nil, 0, shape...) }
+	wPos := func(shape ...int) *tensor.Tensor { return random(rngW, 0.5, 2, nil, 0, shape...) }
 	pos := func(shape ...int) *tensor.Tensor { return random(rng, 0.5, 2, nil, 0, shape...) }
 	awayFrom := func(avoid []float64, lo, hi float64, shape ...int) *tensor.Tensor {
 		return random(rng, lo, hi, avoid, 0.05, shape...)
@@ -214,6 +219,11 @@ func gradientCases() map[string]fdCase {
 		"Add same shape":        {op: "Add", inputs: []*tensor.Tensor{u(2, 3, 4), u(2, 3, 4)}},
 		"Add channel bias":      {op: "Add", inputs: []*tensor.Tensor{u(2, 3, 4, 5), u(1, 3, 1, 1)}},
 		"Add both broadcast":    {op: "Add", inputs: []*tensor.Tensor{u(3, 1, 5), u(2, 1, 4, 1)}},
+		"Add last axes":         {op: "Add", inputs: []*tensor.Tensor{w(1, 4), w(2, 3, 4)}},
+		"Mul last axes":         {op: "Mul", inputs: []*tensor.Tensor{w(2, 3, 4), w(1, 3, 4)}},
+		"Mul by a scalar":       {op: "Mul", inputs: []*tensor.Tensor{w(2, 3), w()}, fixed: fixed(2, 1)},
+		"Div same shape":        {op: "Div", inputs: []*tensor.Tensor{w(2, 3), wPos(2, 3)}},
+		"Div by a scalar":       {op: "Div", inputs: []*tensor.Tensor{w(2, 3), wPos()}, fixed: fixed(2, 1)},
 		"Sub scalar":            {op: "Sub", inputs: []*tensor.Tensor{u(2, 3), u()}},
 		"Sub broadcast first":   {op: "Sub", inputs: []*tensor.Tensor{u(3, 1), u(2, 3, 4)}},
 		"Mul squeeze-excite":    {op: "Mul", inputs: []*tensor.Tensor{u(1, 4, 3, 3), u(1, 4, 1, 1)}},
@@ -458,6 +468,50 @@ func BenchmarkDepthwiseConvVJP(b *testing.B) {
 	for b.Loop() {
 		if _, err := VJP("Conv", op, p, g); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestMatMulVJPZeroRows: where the output gradient's rows are zero but
+// for a few (a transformer's class token after the last attention),
+// MatMul's VJP computes only those, and its input gradient still equals
+// g·Bᵀ written out, for a weight matrix and for batched operands.
+func TestMatMulVJPZeroRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	op, err := Build(&Node{OpType: "MatMul", Opset: 13, NumOutputs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ a, b []int }{{[]int{2, 6, 3}, []int{3, 4}}, {[]int{2, 6, 3}, []int{2, 3, 4}}} {
+		a, b := random(rng, -1, 1, nil, 0, c.a...), random(rng, -1, 1, nil, 0, c.b...)
+		y := runOp(t, op, []*tensor.Tensor{a, b})
+		g := tensor.New(y[0].Shape...)
+		// Batch 0: rows 2 and 4 only; batch 1: none.
+		for _, r := range []int{2, 4} {
+			for j := range 4 {
+				g.F[r*4+j] = float32(rng.Float64()*2 - 1)
+			}
+		}
+		grads, err := VJP("MatMul", op, &Pass{Inputs: []*tensor.Tensor{a, b}, Outputs: y, Need: []bool{true, false}}, g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bBatch := 0
+		if len(c.b) == 3 {
+			bBatch = 3 * 4
+		}
+		for i := range 2 {
+			for r := range 6 {
+				for col := range 3 {
+					var want float64
+					for j := range 4 {
+						want += float64(g.F[(i*6+r)*4+j]) * float64(b.F[i*bBatch+col*4+j])
+					}
+					if got := grads[0].F[(i*6+r)*3+col]; math.Abs(float64(got)-want) > 1e-6 {
+						t.Errorf("B %v: dA[%d,%d,%d] = %g, want %g", c.b, i, r, col, got, want)
+					}
+				}
+			}
 		}
 	}
 }

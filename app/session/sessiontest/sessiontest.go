@@ -70,6 +70,8 @@ func FixedExplain(_ context.Context, m *explain.Model, img *image.RGBA, req expl
 		spread = 1.3
 	case cam.AblationCAM:
 		spread = 0.8
+	case cam.Occlusion:
+		spread = 0.6
 	}
 	add := func(i, rank int) {
 		data := make([]float32, w*h)
@@ -112,4 +114,31 @@ func Blocking(next ExplainFunc, method explain.Method, started chan<- struct{}) 
 		<-ctx.Done()
 		return nil, ctx.Err()
 	}
+}
+
+// FixedLayerMaps stands in for the layer scrubber's maps
+// (session.Funcs.LayerMaps) in golden tests: at each layer, on its grid, a
+// blob that narrows from the first layer to the last, the same on every
+// machine.
+func FixedLayerMaps(_ context.Context, m *explain.Model, _ *image.RGBA, _ explain.Method, layers []string, _ int) ([]cam.Map, error) {
+	out := make([]cam.Map, len(layers))
+	for i, layer := range layers {
+		if layer == "" {
+			layer = m.Layer()
+		}
+		w, h, ok := m.MapSizeAt(layer)
+		if !ok {
+			w, h = 7, 7
+		}
+		spread := 1 - 0.8*float64(i)/float64(max(1, len(layers)-1))
+		data := make([]float32, w*h)
+		for y := range h {
+			for x := range w {
+				dx, dy := (float64(x)+0.5)/float64(w)-0.4, (float64(y)+0.5)/float64(h)-0.55
+				data[y*w+x] = float32(math.Exp(-(dx*dx + dy*dy) / (0.1 * spread)))
+			}
+		}
+		out[i] = cam.Map{W: w, H: h, Data: data}
+	}
+	return out, nil
 }
