@@ -150,3 +150,20 @@ func (m *Model) clipBounds(s *step) (lo, hi float32, ok bool) {
 	hi, ok2 := bound(2, hi)
 	return lo, hi, ok1 && ok2
 }
+
+// dropUnreadMasks removes the mask output of Dropout nodes when nothing
+// reads it (no node, not a graph output, not a tensor to keep): in inference
+// the mask is all ones, and writing it costs a pass over a tensor as large
+// as the input in 64-bit integers (Swin's sixteen Dropout nodes took more
+// time than all its matrix products).
+func (m *Model) dropUnreadMasks(nodes []*step, keep []string) {
+	f := m.newFusion(nodes, keep)
+	for _, n := range nodes {
+		if n.opType != "Dropout" || len(n.outputs) != 2 {
+			continue
+		}
+		if mask := n.outputs[1]; mask == "" || f.readers[mask] == 0 && !m.outputs[mask] && !f.kept[mask] {
+			n.outputs = n.outputs[:1]
+		}
+	}
+}

@@ -28,6 +28,7 @@ func (m *Model) prepare(ctx context.Context, nodes []*step, limit int64, samples
 		return fmt.Errorf("%w: its weights take %s, over the limit of %s", ErrTooLarge, tensor.FormatBytes(m.WeightBytes), tensor.FormatBytes(limit))
 	}
 
+	m.dropUnreadMasks(nodes, keep)
 	nodes = m.fuseSiLU(nodes, keep)
 	nodes = m.fuseActivations(nodes, keep)
 

@@ -169,6 +169,16 @@ func abs32(x float32) float32 {
 // same slice (but must not otherwise overlap).
 func Erf(dst, src []float32) {
 	dst = dst[:len(src)]
+	if len(src) == 0 {
+		return
+	}
+	erfSlice(dst, src)
+}
+
+// erfGo is Erf's portable loop. The AVX-512 kernel evaluates the same
+// polynomials with fused multiply-adds, so it may differ in the last bits.
+func erfGo(dst, src []float32) {
+	dst = dst[:len(src)]
 	for i, x := range src {
 		if x != x {
 			dst[i] = x

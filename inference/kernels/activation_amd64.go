@@ -28,6 +28,12 @@ func sigmoidAVX512(dst, src *float32, n int)
 //go:noescape
 func siluAVX512(dst, src *float32, n int)
 
+// erfAVX512 is Erf's loop in AVX-512, 16 values per vector, with a masked
+// load and store for the last n%16. See erf_amd64.s.
+//
+//go:noescape
+func erfAVX512(dst, src *float32, n int)
+
 // actKind is the implementation of Exp, Sigmoid and SiLU: the fastest one
 // the CPU supports. Tests switch it to cover every available one.
 var actKind = bestActKind()
@@ -78,4 +84,12 @@ func siluSlice(dst, src []float32) {
 		return
 	}
 	siluAVX2(&dst[0], &src[0], len(src))
+}
+
+func erfSlice(dst, src []float32) {
+	if actKind == kindAVX512 {
+		erfAVX512(&dst[0], &src[0], len(src))
+		return
+	}
+	erfGo(dst, src)
 }

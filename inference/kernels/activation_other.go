@@ -11,3 +11,4 @@ var actKind = kindGo
 func expSlice(dst, src []float32)     { expGo(dst, src) }
 func sigmoidSlice(dst, src []float32) { sigmoidGo(dst, src) }
 func siluSlice(dst, src []float32)    { siluGo(dst, src) }
+func erfSlice(dst, src []float32)     { erfGo(dst, src) }

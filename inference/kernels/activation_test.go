@@ -304,27 +304,46 @@ func BenchmarkActivation(b *testing.B) {
 	}
 }
 
-// TestErf compares Erf with math.Erf on a fine grid and at the extremes.
+// TestErf compares Erf with math.Erf on a fine grid and at the extremes,
+// for every implementation, and checks that slices of every length up to 40
+// (the vector kernels' tails) are computed whole and nothing past them is
+// written.
 func TestErf(t *testing.T) {
 	var src []float32
 	for x := -6.0; x <= 6; x += 1.0 / 1024 {
 		src = append(src, float32(x))
 	}
 	src = append(src, float32(math.Inf(1)), float32(math.Inf(-1)), 1e-30, -1e-30, 0)
-	dst := make([]float32, len(src))
-	Erf(dst, src)
-	worst, at := 0.0, float32(0)
-	for i, x := range src {
-		if d := math.Abs(float64(dst[i]) - math.Erf(float64(x))); d > worst {
-			worst, at = d, x
+	forActKinds(t, func(t *testing.T) {
+		dst := make([]float32, len(src))
+		Erf(dst, src)
+		worst, at := 0.0, float32(0)
+		for i, x := range src {
+			if d := math.Abs(float64(dst[i]) - math.Erf(float64(x))); d > worst || d != d {
+				worst, at = d, x
+			}
 		}
-	}
-	t.Logf("largest error %.3g at %g", worst, at)
-	if worst > 1e-6 {
-		t.Errorf("Erf is %g from math.Erf at %g", worst, at)
-	}
-	nan := []float32{float32(math.NaN())}
-	if Erf(nan, nan); nan[0] == nan[0] {
-		t.Errorf("Erf(NaN) = %g", nan[0])
-	}
+		t.Logf("largest error %.3g at %g", worst, at)
+		if worst > 1e-6 || worst != worst {
+			t.Errorf("Erf is %g from math.Erf at %g", worst, at)
+		}
+		nan := []float32{float32(math.NaN())}
+		if Erf(nan, nan); nan[0] == nan[0] {
+			t.Errorf("Erf(NaN) = %g", nan[0])
+		}
+		for n := 1; n <= 40; n++ {
+			in := src[len(src)/2-n/2 : len(src)/2-n/2+n]
+			out := make([]float32, n+1)
+			out[n] = 7
+			Erf(out, in)
+			for i, x := range in {
+				if d := math.Abs(float64(out[i]) - math.Erf(float64(x))); d > 1e-6 {
+					t.Fatalf("n=%d: erf(%g) = %g, want %g", n, x, out[i], math.Erf(float64(x)))
+				}
+			}
+			if out[n] != 7 {
+				t.Fatalf("n=%d: Erf wrote past the end", n)
+			}
+		}
+	})
 }

@@ -1,6 +1,6 @@
 package kernels
 
-// The elementwise loops of the operators: Add and Mul (the elementwise
+// The elementwise loops of the operators: Add, Mul and Div (the elementwise
 // operations CNNs use most: residual sums, squeeze-and-excitation scales,
 // x*sigmoid(x)), the affine-and-clamp loop of BatchNormalization, Relu and
 // Clip, and the row loops of pooling. On amd64 they are four-lane SSE loops
@@ -19,6 +19,19 @@ func Add(dst, a, b []float32) {
 func Mul(dst, a, b []float32) {
 	_, _ = a[:len(dst)], b[:len(dst)]
 	mulVV(dst, a, b)
+}
+
+// Div sets dst[i] = a[i] / b[i] (IEEE division: the same bits as the
+// scalar quotient).
+func Div(dst, a, b []float32) {
+	_, _ = a[:len(dst)], b[:len(dst)]
+	divVV(dst, a, b)
+}
+
+// DivScalar sets dst[i] = a[i] / s.
+func DivScalar(dst, a []float32, s float32) {
+	_ = a[:len(dst)]
+	divVS(dst, a, s)
 }
 
 // AddScalar sets dst[i] = a[i] + s.

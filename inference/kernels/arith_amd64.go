@@ -17,6 +17,12 @@ func addVS(dst, a []float32, s float32)
 func mulVS(dst, a []float32, s float32)
 
 //go:noescape
+func divVV(dst, a, b []float32)
+
+//go:noescape
+func divVS(dst, a []float32, s float32)
+
+//go:noescape
 func affineClamp(dst, src []float32, m, a, lo, hi float32)
 
 //go:noescape

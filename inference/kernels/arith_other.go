@@ -16,6 +16,20 @@ func mulVV(dst, a, b []float32) {
 	}
 }
 
+func divVV(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] / b[i]
+	}
+}
+
+func divVS(dst, a []float32, s float32) {
+	a = a[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] / s
+	}
+}
+
 func addVS(dst, a []float32, s float32) {
 	a = a[:len(dst)]
 	for i := range dst {

@@ -81,6 +81,8 @@ func TestArith(t *testing.T) {
 			{"Mul", func(d []float32) { Mul(d, a, b) }, func(i int) float32 { return a[i] * b[i] }},
 			{"AddScalar", func(d []float32) { AddScalar(d, a, s) }, func(i int) float32 { return a[i] + s }},
 			{"MulScalar", func(d []float32) { MulScalar(d, a, s) }, func(i int) float32 { return a[i] * s }},
+			{"Div", func(d []float32) { Div(d, a, b) }, func(i int) float32 { return a[i] / b[i] }},
+			{"DivScalar", func(d []float32) { DivScalar(d, a, s) }, func(i int) float32 { return a[i] / s }},
 		} {
 			dst := make([]float32, n+1)
 			dst[n] = 99

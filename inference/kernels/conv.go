@@ -94,7 +94,7 @@ func NewConv(p ConvParams, weights, bias []float32) *Conv {
 	c.mpad = roundUp(mg, c.mk.mr)
 	c.ap = make([]float32, p.Group*c.mpad*c.kg)
 	for g := 0; g < p.Group; g++ {
-		packA(c.ap[g*c.mpad*c.kg:], c.mk.mr, false, mg, c.kg, 1, weights[g*mg*c.kg:], c.kg)
+		packA(c.ap[g*c.mpad*c.kg:], c.mk.mr, false, mg, c.kg, 1, weights[g*mg*c.kg:], c.kg, workersFor(4*mg*c.kg))
 	}
 	if bias != nil {
 		c.biasPad = make([]float32, p.Group*c.mpad)

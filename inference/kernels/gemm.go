@@ -1,5 +1,7 @@
 package kernels
 
+import "runtime"
+
 // Cache blocking of the packed GEMM (Goto's algorithm). A kc x NR panel of B
 // (16 KiB for NR=16) stays in L1 while the micro-kernel walks an mc x kc block
 // of A (240 KiB) held in L2; the kc x nc block of B (512 KiB) is reused by
@@ -23,6 +25,28 @@ const (
 // read (NaNs in it do not propagate). Large products use up to
 // runtime.GOMAXPROCS(0) goroutines.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	gemm(runtime.GOMAXPROCS(0), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// GemmSerial is Gemm on the calling goroutine alone, for callers that split
+// many products over the cores themselves (a batched MatMul's small
+// products, see GemmWorkers).
+func GemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	gemm(1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// GemmWorkers returns how many goroutines Gemm uses for an m x n x k
+// product: when it is fewer than the cores, several such products are
+// better run side by side (GemmSerial on each core) than one after another.
+func GemmWorkers(m, n, k int) int {
+	if m <= gemvRows {
+		return workersFor(2 * n * k)
+	}
+	return workersFor(2 * m * n * k)
+}
+
+// gemm is Gemm on at most maxW goroutines.
+func gemm(maxW int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m <= 0 || n <= 0 {
 		return
 	}
@@ -34,14 +58,14 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 		scaleC(m, n, beta, c, ldc)
 	}
 	if m <= gemvRows {
-		gemv(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		gemv(min(maxW, workersFor(2*n*k)), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	mk := active
 	mpad := roundUp(m, mk.mr)
 	abuf := getScratch(mpad * k)
 	ap := *abuf
-	packA(ap, mk.mr, transA, m, k, alpha, a, lda)
+	packA(ap, mk.mr, transA, m, k, alpha, a, lda, min(maxW, workersFor(4*m*k)))
 	t := gemmTask{
 		mk: mk, m: m, n: n, k: k, ap: ap, mpad: mpad,
 		bp:  &gemmB{kind: mk.kind, b: b, ldb: ldb, trans: transB},
@@ -51,7 +75,7 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	if !transB {
 		t.bIn, t.ldbIn, t.bInCols = b, ldb, n
 	}
-	t.parallel(workersFor(2 * m * n * k))
+	t.parallel(min(maxW, workersFor(2*m*n*k)))
 	putScratch(abuf)
 }
 
@@ -81,11 +105,11 @@ func kcFor(k int) int {
 // each kcFor(k)-deep slice of k starting at k0, the slice occupies
 // dst[k0*mpad:], split into panels of mr rows; panel i holds kc groups of mr
 // values (rows i*mr.., zero past m), one group per k step. dst must hold
-// roundUp(m, mr)*k values.
-func packA(dst []float32, mr int, trans bool, m, k int, alpha float32, a []float32, lda int) {
+// roundUp(m, mr)*k values. It runs on up to w goroutines.
+func packA(dst []float32, mr int, trans bool, m, k int, alpha float32, a []float32, lda int, w int) {
 	mpad := roundUp(m, mr)
 	kb := kcFor(k)
-	parallelFor(mpad/mr, workersFor(4*m*k), func(p0, p1 int) {
+	parallelFor(mpad/mr, w, func(p0, p1 int) {
 		for k0 := 0; k0 < k; k0 += kb {
 			kc := min(kb, k-k0)
 			blk := dst[k0*mpad : k0*mpad+kc*mpad]
@@ -98,6 +122,10 @@ func packA(dst []float32, mr int, trans bool, m, k int, alpha float32, a []float
 
 // packPanelA packs rows i0..i0+mr of alpha*op(A), depths k0..k0+kc.
 func packPanelA(panel []float32, mr int, trans bool, i0, m, k0, kc int, alpha float32, a []float32, lda int) {
+	if !trans && mr == 8 && i0+8 <= m {
+		packPanelA8(panel[:kc*8], k0, kc, alpha, a[i0*lda:], lda)
+		return
+	}
 	for r := 0; r < mr; r++ {
 		i := i0 + r
 		if i >= m {
@@ -116,6 +144,25 @@ func packPanelA(panel []float32, mr int, trans bool, i0, m, k0, kc int, alpha fl
 				panel[p*mr+r] = alpha * v
 			}
 		}
+	}
+}
+
+// packPanelA8 is packPanelA for 8 whole rows of A, not transposed (the
+// AVX-512 kernel's panels): it reads the 8 rows side by side and writes the
+// panel in order, 8 values per k step.
+func packPanelA8(panel []float32, k0, kc int, alpha float32, a []float32, lda int) {
+	r0 := a[k0 : k0+kc]
+	r1 := a[lda+k0 : lda+k0+kc]
+	r2 := a[2*lda+k0 : 2*lda+k0+kc]
+	r3 := a[3*lda+k0 : 3*lda+k0+kc]
+	r4 := a[4*lda+k0 : 4*lda+k0+kc]
+	r5 := a[5*lda+k0 : 5*lda+k0+kc]
+	r6 := a[6*lda+k0 : 6*lda+k0+kc]
+	r7 := a[7*lda+k0 : 7*lda+k0+kc]
+	for p := range r0 {
+		d := panel[p*8 : p*8+8 : p*8+8]
+		d[0], d[1], d[2], d[3] = alpha*r0[p], alpha*r1[p], alpha*r2[p], alpha*r3[p]
+		d[4], d[5], d[6], d[7] = alpha*r4[p], alpha*r5[p], alpha*r6[p], alpha*r7[p]
 	}
 }
 

@@ -2,13 +2,13 @@ package kernels
 
 // gemv computes Gemm for a few rows of C (a batch-1 fully connected
 // layer, say) row by row, with dot products (transposed B) or axpys (plain
-// B): there packing B would cost as much as the product itself. Scaling C by
+// B): there packing B would cost as much as the product itself. It runs on up
+// to w goroutines. Scaling C by
 // a beta other than 0 and 1 is left to the caller.
-func gemv(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func gemv(w int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	kind := active.kind
 	abuf := getScratch(k)
 	arow := *abuf
-	w := workersFor(2 * n * k)
 	for i := 0; i < m; i++ {
 		for p := range arow {
 			if transA {

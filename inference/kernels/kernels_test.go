@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"testing"
 )
@@ -281,4 +282,29 @@ func TestConvRejectsInvalid(t *testing.T) {
 		}
 	}()
 	NewConv(ConvParams{C: 3, H: 4, W: 4, M: 2, KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 2}, make([]float32, 6), nil)
+}
+
+// TestGemmSerial: GemmSerial gives Gemm's results bit for bit (the same
+// blocking and kernels, on one goroutine), on a product large enough for
+// Gemm to split, and GemmWorkers says which products Gemm splits.
+func TestGemmSerial(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	m, n, k := 97, 301, 283
+	a, b := randSlice(r, m*k), randSlice(r, k*n)
+	forEachKernel(t, func(t *testing.T) {
+		want, got := make([]float32, m*n), make([]float32, m*n)
+		Gemm(false, false, m, n, k, 1.5, a, k, b, n, 0, want, n)
+		GemmSerial(false, false, m, n, k, 1.5, a, k, b, n, 0, got, n)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("c[%d] = %g, Gemm gives %g", i, got[i], want[i])
+			}
+		}
+	})
+	if w := GemmWorkers(2, 2, 2); w != 1 {
+		t.Errorf("GemmWorkers(2, 2, 2) = %d, want 1", w)
+	}
+	if w, p := GemmWorkers(1024, 1024, 1024), runtime.GOMAXPROCS(0); w != p {
+		t.Errorf("GemmWorkers(1024, 1024, 1024) = %d, want GOMAXPROCS %d", w, p)
+	}
 }

@@ -191,3 +191,16 @@ func deinterleaveRowsGo(even []float32, es int, odd []float32, os int, src []flo
 		}
 	}
 }
+
+// Deinterleave sets even[i] = src[2i] and odd[i] = src[2i+1] for every
+// index of src: even needs room for (len(src)+1)/2 values, odd for
+// len(src)/2 (the stride-2 rows of pooling).
+func Deinterleave(even, odd, src []float32) {
+	n := len(src) / 2
+	if n > 0 {
+		deinterleaveRows(active.kind, even, n, odd, n, src, 2*n, 1, n)
+	}
+	if len(src)%2 == 1 {
+		even[n] = src[2*n]
+	}
+}

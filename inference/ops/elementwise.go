@@ -12,7 +12,7 @@ func init() {
 	register("Add", buildAdd, differentiable)
 	register("Sub", binaryBuilder("Sub", subRows[float32](), subRows[int64](), nil, linearGrad(1, -1)), differentiable)
 	register("Mul", binaryBuilder("Mul", vectorRows(kernels.Mul, kernels.MulScalar), mulRows[int64](), nil, mulGrad), differentiable)
-	register("Div", binaryBuilder("Div", divRows[float32](), divRows[int64](), checkIntDivisor, divGrad), differentiable)
+	register("Div", binaryBuilder("Div", divVectorRows, divRows[int64](), checkIntDivisor, divGrad), differentiable)
 	register("Pow", buildPow, differentiable)
 	register("Mod", buildMod, noGradient)
 	register("Max", variadicBuilder("Max", rowsOf(func(a, b float32) float32 {
@@ -111,6 +111,19 @@ func mulRows[T number]() rowKernels[T] {
 			}
 		},
 	}
+}
+
+// divVectorRows are Div's float32 row loops: the vector quotients of
+// kernels.Div and kernels.DivScalar (the same bits as scalar division).
+var divVectorRows = rowKernels[float32]{
+	vv: kernels.Div,
+	vs: kernels.DivScalar,
+	sv: func(d []float32, a float32, b []float32) {
+		d = d[:len(b)]
+		for i, y := range b {
+			d[i] = a / y
+		}
+	},
 }
 
 func divRows[T number]() rowKernels[T] {

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 
 	"camscope/inference/kernels"
@@ -144,8 +145,21 @@ func buildMatMul(n *Node) (Op, error) {
 			kernels.Gemm(false, false, rows, nn, k, 1, a.F, k, b.F, nn, 0, out.F, nn)
 			return one(out), nil
 		}
-		matmulBatches(as, bs, batch, m, nn, k, func(oa, ob, oc int) {
-			kernels.Gemm(false, false, m, nn, k, 1, a.F[oa:], k, b.F[ob:], nn, 0, out.F[oc:], nn)
+		nb := tensor.Size(batch)
+		if nb == 1 || kernels.GemmWorkers(m, nn, k) >= runtime.GOMAXPROCS(0) {
+			matmulBatches(as, bs, batch, m, nn, k, func(oa, ob, oc int) {
+				kernels.Gemm(false, false, m, nn, k, 1, a.F[oa:], k, b.F[ob:], nn, 0, out.F[oc:], nn)
+			})
+			return one(out), nil
+		}
+		// Products too small to split well (attention heads, windows) run
+		// side by side, one per core at a time.
+		offs := make([][3]int, 0, nb)
+		matmulBatches(as, bs, batch, m, nn, k, func(oa, ob, oc int) { offs = append(offs, [3]int{oa, ob, oc}) })
+		parallelFor(nb, 2*m*nn*k, func(lo, hi int) {
+			for _, o := range offs[lo:hi] {
+				kernels.GemmSerial(false, false, m, nn, k, 1, a.F[o[0]:], k, b.F[o[1]:], nn, 0, out.F[o[2]:], nn)
+			}
 		})
 		return one(out), nil
 	}), matMulVJP}, nil

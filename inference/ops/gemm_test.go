@@ -95,6 +95,16 @@ func TestMatMul(t *testing.T) {
 		}
 	}
 	expect(t, got, want, 1e-5)
+	// Many small broadcast products, enough to be run side by side on the
+	// cores (odd sizes: the kernels' edge tiles): [4,1,17,33] x [3,33,9].
+	x, y = randT(r, 4, 1, 17, 33), randT(r, 3, 33, 9)
+	want = tensor.New(4, 3, 17, 9)
+	for i := 0; i < 4; i++ {
+		for j := 0; j < 3; j++ {
+			copy(want.F[(i*3+j)*17*9:], refMatMul(x.F[i*17*33:(i+1)*17*33], y.F[j*33*9:(j+1)*33*9], 17, 33, 9))
+		}
+	}
+	expect(t, call{op: "MatMul"}.run(t, x, y)[0], want, 1e-5)
 	// Batched A against a matrix B.
 	x, y = randT(r, 2, 3, 4), randT(r, 4, 5)
 	want = tensor.FromFloat32(dims(2, 3, 5), refMatMul(x.F, y.F, 6, 4, 5))

@@ -94,7 +94,7 @@ func (p *pool) Run(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, er
 	parallelFor(planes, cost, func(lo, hi int) {
 		var tmp []float32
 		if fast {
-			tmp = make([]float32, p2.g.in[1])
+			tmp = make([]float32, max(2*p2.g.in[1]+2, inPlane))
 		}
 		for pl := lo; pl < hi; pl++ {
 			switch {
@@ -165,8 +165,12 @@ type pool2D struct {
 	xs, ys     []tap // per output column / row
 	cntX, cntY []int // per output column / row: taps counted by the average
 	// [in0, in1) are the output columns whose windows lie inside the row,
-	// used as whole-row operations when the stride is 1.
+	// used as whole-row operations when the stride is 1 or 2 (and the
+	// dilation 1 for stride 2).
 	in0, in1 int
+	// [fy0, fy1) are the output rows that MaxPool computes all at once
+	// (see flatRows), if any.
+	fy0, fy1 int
 }
 
 // tap is the valid part [lo, hi) of one window along one axis, starting at
@@ -190,7 +194,7 @@ func newPool2D(g geometry, isMax, includePad bool) *pool2D {
 	}
 	p.ys, p.cntY = axis(0)
 	p.xs, p.cntX = axis(1)
-	if g.stride[1] == 1 {
+	if g.stride[1] == 1 || g.stride[1] == 2 && g.dil[1] == 1 {
 		p.in0, p.in1 = len(p.xs), len(p.xs)
 		for ox, t := range p.xs {
 			if t.lo == 0 && t.hi == g.k[1] {
@@ -199,10 +203,61 @@ func newPool2D(g geometry, isMax, includePad bool) *pool2D {
 			}
 		}
 	}
+	flat := isMax && g.stride[0] == 1 && g.stride[1] == 1 && g.dil[0] == 1 && g.dil[1] == 1 &&
+		g.out[1] == g.in[1] && p.in0 < p.in1 && g.padB[1] < g.k[1]
+	if flat {
+		p.fy0, p.fy1 = len(p.ys), len(p.ys)
+		for oy, t := range p.ys {
+			if t.lo == 0 && t.hi == g.k[0] {
+				p.fy0 = min(p.fy0, oy)
+				p.fy1 = oy + 1
+			}
+		}
+		if (p.fy1-p.fy0)*g.in[1] < g.k[1] {
+			p.fy0, p.fy1 = 0, 0
+		}
+	}
 	return p
 }
 
-// run pools one plane; tmp has room for W values.
+// flatRows computes MaxPool's output rows fy0..fy1, whose windows lie
+// inside the columns, stride 1 and output rows as wide as the input's, as
+// vector operations over all those rows at once (planes of 7 to 56 columns
+// otherwise cost a few calls per row): the maxima down the columns into
+// tmp, then along the flattened rows into dst, where the windows of the
+// edge columns straddle two rows; those columns are then computed again,
+// one by one.
+func (p *pool2D) flatRows(dst, src, tmp []float32) {
+	w, kh, kw, pl := p.g.in[1], p.g.k[0], p.g.k[1], p.g.padB[1]
+	n := (p.fy1 - p.fy0) * w
+	v := tmp[:n]
+	y := p.ys[p.fy0].start
+	copy(v, src[y*w:y*w+n])
+	for ky := 1; ky < kh; ky++ {
+		kernels.MaxInto(v, src[(y+ky)*w:])
+	}
+	out := dst[p.fy0*w : p.fy0*w+n]
+	// Output j reads v[j-pl+kx]: inside v for j in [pl, n-(kw-1-pl)).
+	seg := out[pl : n-(kw-1-pl)]
+	copy(seg, v)
+	for kx := 1; kx < kw; kx++ {
+		kernels.MaxInto(seg, v[kx:])
+	}
+	for r := 0; r < p.fy1-p.fy0; r++ {
+		row, in := out[r*w:(r+1)*w], v[r*w:(r+1)*w]
+		for ox, t := range p.xs {
+			if ox >= p.in0 && ox < p.in1 {
+				continue
+			}
+			row[ox] = float32(math.Inf(-1))
+			if t.lo < t.hi {
+				row[ox] = maxStrided(in[t.start+t.lo:t.start+t.hi], 1)
+			}
+		}
+	}
+}
+
+// run pools one plane; tmp has room for 2W+2 values and for the plane.
 func (p *pool2D) run(dst, src, tmp []float32) {
 	w := p.g.in[1]
 	ow := p.g.out[1]
@@ -215,7 +270,13 @@ func (p *pool2D) run(dst, src, tmp []float32) {
 	if p.isMax {
 		combine = kernels.MaxInto
 	}
+	if p.fy0 < p.fy1 {
+		p.flatRows(dst, src, tmp)
+	}
 	for oy, t := range p.ys {
+		if oy >= p.fy0 && oy < p.fy1 {
+			continue
+		}
 		row := dst[oy*ow : (oy+1)*ow]
 		if t.lo >= t.hi {
 			for i := range row {
@@ -224,12 +285,13 @@ func (p *pool2D) run(dst, src, tmp []float32) {
 			continue
 		}
 		y := t.start + t.lo*dh
-		copy(tmp, src[y*w:(y+1)*w])
+		line := tmp[:w]
+		copy(line, src[y*w:(y+1)*w])
 		for ky := t.lo + 1; ky < t.hi; ky++ {
 			y := t.start + ky*dh
-			combine(tmp, src[y*w:(y+1)*w])
+			combine(line, src[y*w:(y+1)*w])
 		}
-		p.alongRow(row, tmp, combine)
+		p.alongRow(row, line, tmp[w:], combine)
 		if !p.isMax {
 			cy := p.cntY[oy]
 			for i, cx := range p.cntX[:len(row)] {
@@ -243,16 +305,35 @@ func (p *pool2D) run(dst, src, tmp []float32) {
 	}
 }
 
-// alongRow pools the combined input row in into the output row.
-func (p *pool2D) alongRow(row, in []float32, combine func(dst, src []float32)) {
+// alongRow pools the combined input row in into the output row; split has
+// room for len(in)+2 values.
+func (p *pool2D) alongRow(row, in, split []float32, combine func(dst, src []float32)) {
 	dw := p.g.dil[1]
-	if p.in0 < p.in1 {
-		// Stride 1: output column ox reads in[ox-pad+kx*dw].
+	switch {
+	case p.in0 < p.in1 && p.g.stride[1] == 1:
+		// Output column ox reads in[ox-pad+kx*dw].
 		off := p.in0 - p.g.padB[1]
 		seg := row[p.in0:p.in1]
 		copy(seg, in[off:])
 		for kx := 1; kx < p.g.k[1]; kx++ {
 			combine(seg, in[off+kx*dw:])
+		}
+	case p.in0 < p.in1:
+		// Stride 2: output column in0+i reads in[base+2i+kx], that is
+		// even[i+kx/2] for even kx and odd[i+kx/2] for odd kx, with the
+		// row from base on split into even and odd positions.
+		base := 2*p.in0 - p.g.padB[1]
+		half := (len(in) - base + 1) / 2
+		even, odd := split[:half], split[half:2*half]
+		kernels.Deinterleave(even, odd, in[base:])
+		seg := row[p.in0:p.in1]
+		copy(seg, even)
+		for kx := 1; kx < p.g.k[1]; kx++ {
+			if kx%2 == 0 {
+				combine(seg, even[kx/2:])
+			} else {
+				combine(seg, odd[kx/2:])
+			}
 		}
 	}
 	for ox, t := range p.xs {

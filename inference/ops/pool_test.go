@@ -71,6 +71,16 @@ func TestPoolAgainstReference(t *testing.T) {
 		"s1 dilated":  {8, 11, 2, 3, 1, 1, 2, 2, 2, 1, 0, 2, false, 8, 10},
 		"s1 wide":     {3, 40, 1, 5, 1, 1, 1, 1, 0, 2, 0, 0, false, 3, 38},
 		"s1 narrow":   {4, 2, 2, 3, 1, 1, 1, 1, 0, 1, 0, 1, false, 3, 2},
+		// Stride-2 rows of odd and even widths and kernels (the deinterleaved
+		// whole-row path, with its scalar edges).
+		"s2 wide k5":  {3, 41, 1, 5, 1, 2, 1, 1, 0, 2, 0, 1, false, 3, 20},
+		"s2 ceil odd": {4, 57, 2, 3, 2, 2, 1, 1, 0, 0, 0, 0, true, 2, 28},
+		"s2 k4":       {2, 36, 1, 4, 1, 2, 1, 1, 0, 1, 0, 1, false, 2, 18},
+		// Stride 1, output rows as wide as the input's: MaxPool's flattened
+		// rows, with edge columns on either side or one.
+		"s1 flat k5":   {12, 9, 3, 5, 1, 1, 1, 1, 0, 2, 2, 2, false, 12, 9},
+		"s1 flat k2":   {6, 7, 2, 2, 1, 1, 1, 1, 1, 0, 0, 1, false, 6, 7},
+		"s1 flat ceil": {7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, 7, 7},
 	}
 	for name, c := range cases {
 		x := randT(r, 2, 3, c.h, c.w)

@@ -76,31 +76,35 @@ func buildSoftmax(n *Node, name string, logOut bool) (Op, error) {
 }
 
 // softmaxRows is Softmax over contiguous rows of length n (the last axis,
-// as attention scores have it), with the exponentials in kernels.Exp.
+// as attention scores have it), rows split over the cores, each row through
+// the vector kernels: x - max, kernels.Exp, the sum, the scaling.
 func softmaxRows(dst, src []float32, n int) {
-	for o := 0; o < len(src); o += n {
-		x, y := src[o:o+n], dst[o:o+n]
-		m := x[0]
-		for _, v := range x[1:] {
-			m = max(m, v)
+	parallelFor(len(src)/n, 16*n, func(r0, r1 int) {
+		for o := r0 * n; o < r1*n; o += n {
+			x, y := src[o:o+n], dst[o:o+n]
+			m := rowMax(x)
+			if math.IsInf(float64(m), 0) || m != m {
+				softmaxRowFloat64(y, x, m)
+				continue
+			}
+			kernels.AddScalar(y, x, -m)
+			kernels.Exp(y, y)
+			kernels.MulScalar(y, y, 1/kernels.Sum(y))
 		}
-		if math.IsInf(float64(m), 0) || m != m {
-			softmaxRowFloat64(y, x, m)
-			continue
-		}
-		for k, v := range x {
-			y[k] = v - m
-		}
-		kernels.Exp(y, y)
-		var s float64
-		for _, v := range y {
-			s += float64(v)
-		}
-		inv := float32(1 / s)
-		for k := range y {
-			y[k] *= inv
-		}
+	})
+}
+
+// rowMax returns the largest value of x (not empty), NaN if any is NaN.
+func rowMax(x []float32) float32 {
+	m0, m1, m2, m3 := x[0], x[0], x[0], x[0]
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		m0, m1, m2, m3 = max(m0, x[i]), max(m1, x[i+1]), max(m2, x[i+2]), max(m3, x[i+3])
 	}
+	for ; i < len(x); i++ {
+		m0 = max(m0, x[i])
+	}
+	return max(max(m0, m1), max(m2, m3))
 }
 
 // softmaxRowFloat64 is one row of Softmax whose maximum m is infinite or
