@@ -267,9 +267,9 @@ func (m *Model) MaxBatch() int {
 	return max(1, int((m.maxMemory-m.WeightBytes)/max(m.PeakBytes, 1))-1)
 }
 
-// checkBatch refuses a batch size below 1 or over MaxBatch, with a
+// CheckBatch refuses a batch size below 1 or over MaxBatch, with a
 // sentence.
-func (m *Model) checkBatch(n int) error {
+func (m *Model) CheckBatch(n int) error {
 	if n < 1 {
 		return fmt.Errorf("a batch holds at least 1 input, not %d", n)
 	}
@@ -291,7 +291,7 @@ func (m *Model) checkBatch(n int) error {
 // are not modified; it stops early, with ctx's error, when ctx is
 // cancelled.
 func (m *Model) RunBatch(ctx context.Context, n int, inputs map[string]*tensor.Tensor, keep ...string) (map[string]*tensor.Tensor, error) {
-	if err := m.checkBatch(n); err != nil {
+	if err := m.CheckBatch(n); err != nil {
 		return nil, fmt.Errorf("run %s: %w", m.Name, err)
 	}
 	if n == 1 {
@@ -335,7 +335,7 @@ func (m *Model) RunBatch(ctx context.Context, n int, inputs map[string]*tensor.T
 // its n values along the first axis, as RunBatch's inputs do, and the
 // tensors named in want come back stacked.
 func (m *Model) RunBatchFrom(ctx context.Context, n int, given map[string]*tensor.Tensor, want ...string) (map[string]*tensor.Tensor, error) {
-	if err := m.checkBatch(n); err != nil {
+	if err := m.CheckBatch(n); err != nil {
 		return nil, fmt.Errorf("run %s: %w", m.Name, err)
 	}
 	if n == 1 {
