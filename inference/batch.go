@@ -20,14 +20,14 @@ import (
 //     first axis as independent items and compute each item exactly as
 //     they would alone (convolutions, pools, element-wise operators with
 //     constants that do not span the first axis, softmax and layer norm
-//     over later axes, transposes that keep the first axis, products of
-//     many rows by a constant matrix);
+//     over later axes, transposes that keep the first axis, slices of
+//     later axes, products of many rows by a constant matrix);
 //   - view: without running, for Reshape, Flatten, Squeeze, Unsqueeze,
 //     Identity and Dropout, whose output is their input's values in the
 //     same order: the stacked input, reshaped to the stacked output;
 //   - item: once per input, on views of the stacked inputs, into the
-//     stacked outputs (everything else: Gemm, whose one row per input
-//     would take another summation order than a single row does; a
+//     stacked outputs (everything else: a Gemm of few rows, whose one row
+//     per input would take another summation order than a single row; a
 //     Reshape-like operator the planner does not know; shapes with the
 //     batch of 1 built in).
 //
@@ -169,6 +169,27 @@ func (m *Model) batchMode(s *step) batchMode {
 		if firstOnly && err == nil && len(perm) > 0 && perm[0] == 0 {
 			return whole
 		}
+	case s.opType == "Gemm":
+		// Rows of A are independent when A is not transposed and the
+		// bias does not span them.
+		transA, err := s.attrs.Int("transA", 0)
+		c := m.consts[nth(s.inputs, 2)]
+		if firstOnly && err == nil && transA == 0 && len(dyn[0]) == 2 && dyn[0][0] >= minBatchRows && (c == nil || c.Rank() < 2 || c.Shape[0] == 1) {
+			return whole
+		}
+	case s.opType == "Slice":
+		// From opset 10 the axes are an input; every one must be past the
+		// first.
+		axes := m.consts[nth(s.inputs, 3)]
+		if !firstOnly || m.Opset < 10 || axes == nil || axes.DType != tensor.Int64 {
+			return byItem
+		}
+		for _, a := range axes.I {
+			if a == 0 || a == -int64(len(dyn[0])) {
+				return byItem
+			}
+		}
+		return whole
 	case s.opType == "MatMul":
 		if len(s.inputs) != 2 || len(dyn[0]) < 2 {
 			return byItem
@@ -182,6 +203,14 @@ func (m *Model) batchMode(s *step) batchMode {
 		}
 	}
 	return byItem
+}
+
+// nth returns names[i], or "" when there are not that many.
+func nth(names []string, i int) string {
+	if i < len(names) {
+		return names[i]
+	}
+	return ""
 }
 
 // sameFirstAxis reports whether the shapes have one rank and one first

@@ -27,6 +27,8 @@ import (
 //     Transpose that moves axes across the first, per-head products,
 //     Softmax, the Reshape back to [1,T,C], LayerNormalization and the
 //     class token taken by a Gather on axis 1.
+//   - rows: a Gemm of 70 rows per input (the batch's rows in one product)
+//     and Gemm of 1 row, a Slice of a later axis and one of the first.
 //   - scalar: a value reduced to a scalar (ReduceMean without keepdims)
 //     that is added back to the input: a graph whose tensors cannot stack.
 func batchModel(t testing.TB, kind string) *Model {
@@ -122,6 +124,23 @@ func batchModel(t testing.TB, kind string) *Model {
 			},
 			Initializers: []onnxpb.Tensor{weights("wqkv", C, 3*C), weights("gamma", C), weights("beta", C), weights("fw", 4, C)},
 			Outputs:      []onnxpb.ValueInfo{{Name: "logits"}},
+		}
+	case "rows":
+		g = onnxpb.Graph{
+			Inputs: []onnxpb.ValueInfo{{Name: "x", Dims: []int64{1, 70, 8}}},
+			Nodes: []onnxpb.Node{
+				ints("merge", 70, 8),
+				node("Reshape", []string{"x", "merge"}, "x2"),
+				node("Gemm", []string{"x2", "w", "b"}, "h"),
+				ints("s0", 1), ints("e0", 5), ints("ax1", 1), ints("ax0", 0),
+				node("Slice", []string{"h", "s0", "e0", "ax1"}, "cols"),
+				node("Slice", []string{"h", "s0", "e0", "ax0"}, "rows5"),
+				ints("one", 1, -1),
+				node("Reshape", []string{"rows5", "one"}, "r1"),
+				node("Gemm", []string{"r1", "w2"}, "y2"),
+			},
+			Initializers: []onnxpb.Tensor{weights("w", 8, 6), weights("b", 6), weights("w2", 24, 3)},
+			Outputs:      []onnxpb.ValueInfo{{Name: "cols"}, {Name: "y2"}},
 		}
 	case "scalar":
 		opset = 13
@@ -226,7 +245,7 @@ func checkBatch(t *testing.T, m *Model, n int, keep ...string) {
 // bit, what each input gives alone, whatever the graph builds in about a
 // batch of 1 (see batchModel).
 func TestRunBatchSmallModels(t *testing.T) {
-	for _, kind := range []string{"cnn", "shapes", "attention", "scalar"} {
+	for _, kind := range []string{"cnn", "shapes", "attention", "rows", "scalar"} {
 		t.Run(kind, func(t *testing.T) {
 			m := batchModel(t, kind)
 			if stackable := m.BatchNote() == ""; stackable != (kind != "scalar") {
@@ -250,6 +269,7 @@ func TestBatchPlan(t *testing.T) {
 	}{
 		{"cnn", map[string]batchMode{"r1": whole, "p1": whole, "c2": whole, "s": whole, "gap": whole, "f": view, "logits": byItem, "prob": whole}},
 		{"shapes", map[string]batchMode{"xk": byItem, "flat": view, "y1": byItem, "row1": view, "y2": whole, "y3": view}},
+		{"rows", map[string]batchMode{"x2": view, "h": whole, "cols": whole, "rows5": byItem, "r1": view, "y2": byItem}},
 		{"attention", map[string]batchMode{"qkv": byItem, "heads": view, "perm": byItem, "q0": byItem, "q": view, "kt": whole, "scores": whole, "ctx": whole,
 			"attn": whole, "ctxt": whole, "merged": view, "res": whole, "norm": whole, "cls": whole, "clsf": view, "logits": byItem}},
 	} {

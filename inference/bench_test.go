@@ -36,3 +36,34 @@ func BenchmarkModels(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBatch times 16 inputs of ResNet-18, MobileNetV2 and vit_tiny
+// run one by one (Run) and as one batch (RunBatch), in images per
+// second; -count N repeats the pair, so that the two are measured
+// interleaved while the machine's load moves.
+func BenchmarkBatch(b *testing.B) {
+	for _, name := range []string{"reference/resnet18", "models/mobilenet_v2_1.0_224", "reference/vit_tiny"} {
+		m := sharedModel(b, path.Dir(name), path.Base(name))
+		const n = 16
+		items, all := batchInputs(b, m, n)
+		in := m.Inputs[0].Name
+		b.Run(path.Base(name)+"/single", func(b *testing.B) {
+			for b.Loop() {
+				for _, x := range items {
+					if _, err := m.Run(context.Background(), map[string]*tensor.Tensor{in: x}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "images/s")
+		})
+		b.Run(path.Base(name)+"/batch16", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := m.RunBatch(context.Background(), n, map[string]*tensor.Tensor{in: all}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "images/s")
+		})
+	}
+}
