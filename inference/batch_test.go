@@ -206,15 +206,16 @@ func firstDifference(a, b *tensor.Tensor) string {
 	return ""
 }
 
-// checkBatch runs the n inputs as a batch and one by one, and wants every
-// output (and the inner tensors named in keep) bit for bit the same.
-func checkBatch(t *testing.T, m *Model, n int, keep ...string) {
+// checkBatch runs the n inputs as a batch, pass items a pass through the
+// graph, and one by one, and wants every output (and the inner tensors
+// named in keep) bit for bit the same.
+func checkBatch(t *testing.T, m *Model, n, pass int, keep ...string) {
 	t.Helper()
 	ctx := context.Background()
 	items, all := batchInputs(t, m, n)
 	before := all.Clone()
 	in := m.Inputs[0].Name
-	got, err := m.RunBatch(ctx, n, map[string]*tensor.Tensor{in: all}, keep...)
+	got, err := m.runBatch(ctx, n, pass, map[string]*tensor.Tensor{in: all}, keep)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +236,7 @@ func checkBatch(t *testing.T, m *Model, n int, keep ...string) {
 				t.Fatalf("batch of %d: no %q", n, name)
 			}
 			if d := firstDifference(Item(got[name], n, i), want[name]); d != "" {
-				t.Fatalf("batch of %d, item %d, %q: %s", n, i, name, d)
+				t.Fatalf("batch of %d, %d a pass, item %d, %q: %s", n, pass, i, name, d)
 			}
 		}
 	}
@@ -252,7 +253,10 @@ func TestRunBatchSmallModels(t *testing.T) {
 				t.Errorf("BatchNote %q", m.BatchNote())
 			}
 			for _, n := range []int{1, 3, 16, 64} {
-				checkBatch(t, m, n)
+				checkBatch(t, m, n, m.BatchPass(n))
+			}
+			if pass := m.BatchPass(64); pass != 64 && kind != "scalar" || pass != 1 && kind == "scalar" {
+				t.Errorf("a batch of 64 goes %d a pass", pass)
 			}
 		})
 	}
@@ -293,7 +297,9 @@ func TestBatchPlan(t *testing.T) {
 }
 
 // TestRunBatchSharedModels: ResNet-18, MobileNetV2 and a ViT in batches of
-// 2 and 7, bit for bit their single runs.
+// 2 and 7, bit for bit their single runs: all stacked in one pass, and as
+// many a pass as BatchPass says (1 for the CNNs, whose tensors are
+// megabytes an input; several of the ViT's, and 7 = that many + the rest).
 func TestRunBatchSharedModels(t *testing.T) {
 	for _, name := range []string{"reference/resnet18", "models/mobilenet_v2_1.0_224", "reference/vit_tiny"} {
 		t.Run(name, func(t *testing.T) {
@@ -303,8 +309,13 @@ func TestRunBatchSharedModels(t *testing.T) {
 				t.Errorf("runs batches item by item: %s", m.BatchNote())
 			}
 			for _, n := range []int{2, 7} {
-				checkBatch(t, m, n)
+				checkBatch(t, m, n, n)
+				checkBatch(t, m, n, m.BatchPass(n))
 			}
+			if pass := m.BatchPass(16); pass < 1 || pass > 1 && int64(pass)*m.largestItem > batchPassBytes {
+				t.Errorf("a batch of 16 goes %d a pass, with a largest tensor of %d bytes an input", pass, m.largestItem)
+			}
+			t.Logf("%s: a batch of 16 goes %d a pass (largest tensor %s an input)", name, m.BatchPass(16), tensor.FormatBytes(m.largestItem))
 		})
 	}
 }
@@ -340,7 +351,7 @@ func TestRunBatchFrom(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		got, err := m.RunBatchFrom(ctx, n, given, logitsName)
+		got, err := m.runBatchFrom(ctx, n, n, given, []string{logitsName})
 		if err != nil {
 			t.Fatal(err)
 		}

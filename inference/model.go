@@ -68,7 +68,9 @@ type Model struct {
 	// batchNote says why the graph runs batches item by item.
 	batchModes []batchMode
 	batchNote  string
-	maxMemory  int64 // the limit the model was loaded with
+	// largestItem is the bytes of the largest tensor one input computes.
+	largestItem int64
+	maxMemory   int64 // the limit the model was loaded with
 
 	WeightBytes int64 // bytes held by constants
 	PeakBytes   int64 // largest total of live activations during one run

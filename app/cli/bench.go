@@ -84,16 +84,16 @@ func benchCmd(env *Env, args []string) int {
 	fmt.Fprintf(env.Stdout, "threads   %d\n", runtime.GOMAXPROCS(0))
 	fmt.Fprintf(env.Stdout, "load      %.1f ms\n", ms(loadTime))
 	if n > 1 {
-		how := "stacked through the graph"
+		how := fmt.Sprintf("%d stacked a pass through the graph", m.BatchPass(n))
 		if note := m.BatchNote(); note != "" {
-			how = "as single runs one after the other: " + note
+			how = "one a pass: " + note
 		}
 		fmt.Fprintf(env.Stdout, "batch     %d inputs a run (%s; at most %d in the memory limit)\n", n, how, m.MaxBatch())
 	}
 	fmt.Fprintf(env.Stdout, "median    %.2f ms   (min %.2f ms, max %.2f ms, %d runs)\n", ms(med), ms(times[0]), ms(times[len(times)-1]), len(times))
 	fmt.Fprintf(env.Stdout, "speed     %.1f images/s\n", float64(n)/med.Seconds())
 	fmt.Fprintf(env.Stdout, "compute   %.2f GFLOP per input, %.1f GFLOP/s\n", float64(flops)/1e9, float64(n)*float64(flops)/med.Seconds()/1e9)
-	fmt.Fprintf(env.Stdout, "memory    weights %.1f MB, activations %.1f MB (%d x %.1f MB), peak RSS %.1f MB\n",
+	fmt.Fprintf(env.Stdout, "memory    weights %.1f MB, activations at most %.1f MB (%d x %.1f MB), peak RSS %.1f MB\n",
 		float64(m.WeightBytes)/1e6, float64(n)*float64(m.PeakBytes)/1e6, n, float64(m.PeakBytes)/1e6, float64(peakRSS())/1e6)
 	return ExitOK
 }
