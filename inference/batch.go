@@ -263,6 +263,9 @@ func Stack(items ...*tensor.Tensor) (*tensor.Tensor, error) {
 	if len(items) == 0 {
 		return nil, fmt.Errorf("stack: no tensors given")
 	}
+	if slices.Contains(items, nil) {
+		return nil, fmt.Errorf("stack: tensor %d is nil", slices.Index(items, nil))
+	}
 	first := items[0]
 	if first.Rank() == 0 {
 		return nil, fmt.Errorf("stack: scalars cannot be stacked along a first axis")
@@ -355,7 +358,7 @@ func (m *Model) runBatch(ctx context.Context, n, pass int, inputs map[string]*te
 	}
 	for _, in := range m.Inputs {
 		t, ok := inputs[in.Name]
-		if !ok {
+		if !ok || t == nil {
 			return nil, fmt.Errorf("run %s: input %q is missing", m.Name, in.Name)
 		}
 		if len(in.Shape) == 0 {

@@ -396,10 +396,17 @@ func TestRunBatchErrors(t *testing.T) {
 		{0, feed, "a batch holds at least 1 input, not 0"},
 		{3, feed, "a batch of 3 stacks 3 inputs of float32[1x3x12x12] into float32[3x3x12x12]"},
 		{2, map[string]*tensor.Tensor{"y": all}, `input "x" is missing`},
+		{2, map[string]*tensor.Tensor{"x": nil}, `input "x" is missing`},
 	} {
 		if _, err := m.RunBatch(ctx, c.n, c.feed); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("batch of %d: %v, want %q", c.n, err, c.want)
 		}
+	}
+	if _, err := Stack(all, nil); err == nil || err.Error() != "stack: tensor 1 is nil" {
+		t.Errorf("Stack with a nil tensor: %v", err)
+	}
+	if _, err := Stack(all, tensor.New(2, 3)); err == nil || !strings.Contains(err.Error(), "stacked tensors need one shape and type") {
+		t.Errorf("Stack of two shapes: %v", err)
 	}
 	if _, err := m.RunBatchFrom(ctx, 2, map[string]*tensor.Tensor{"c2": all}, "logits"); err == nil || !strings.Contains(err.Error(), "a batch of 2 stacks 2 values of float32[1x8x6x6]") {
 		t.Errorf("RunBatchFrom with a wrong shape: %v", err)
