@@ -38,9 +38,10 @@ func BenchmarkModels(b *testing.B) {
 }
 
 // BenchmarkBatch times 16 inputs of ResNet-18, MobileNetV2 and vit_tiny
-// run one by one (Run) and as one batch (RunBatch), in images per
-// second; -count N repeats the pair, so that the two are measured
-// interleaved while the machine's load moves.
+// run one by one (Run), stacked through the graph in one pass, and as
+// RunBatch runs them (BatchPass at a time), in images per second. Run
+// each sub-benchmark as its own process, in turn, to compare them while
+// the machine's load moves.
 func BenchmarkBatch(b *testing.B) {
 	for _, name := range []string{"reference/resnet18", "models/mobilenet_v2_1.0_224", "reference/vit_tiny"} {
 		m := sharedModel(b, path.Dir(name), path.Base(name))
@@ -53,6 +54,14 @@ func BenchmarkBatch(b *testing.B) {
 					if _, err := m.Run(context.Background(), map[string]*tensor.Tensor{in: x}); err != nil {
 						b.Fatal(err)
 					}
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "images/s")
+		})
+		b.Run(path.Base(name)+"/stacked16", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := m.runBatch(context.Background(), n, n, map[string]*tensor.Tensor{in: all}, nil); err != nil {
+					b.Fatal(err)
 				}
 			}
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "images/s")
