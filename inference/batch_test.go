@@ -320,6 +320,24 @@ func TestRunBatchSharedModels(t *testing.T) {
 	}
 }
 
+// TestRunBatchStackedModels: the other shared models, and a quantized
+// TFLite MobileNet (NHWC transposed at its input), with 3 inputs stacked
+// in one pass through the graph (their own BatchPass is 1), bit for bit
+// their single runs: SiLU and squeeze-excitation (EfficientNet), channel
+// concatenations (DenseNet, GoogLeNet), a Swin transformer's windows.
+func TestRunBatchStackedModels(t *testing.T) {
+	for _, name := range []string{"vgg_small", "squeezenet1_1", "googlenet", "efficientnet_b0", "densenet121", "swin_tiny"} {
+		t.Run(name, func(t *testing.T) { checkBatch(t, sharedModel(t, "reference", name), 3, 3) })
+	}
+	t.Run("tflite", func(t *testing.T) {
+		m, err := Load(sharedPath(t, "models", "tflite", "mobilenet_v2_1.0_224_quant.tflite"), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkBatch(t, m, 3, 3)
+	})
+}
+
 // TestRunBatchFrom: ResNet-18 from its last feature map, with a different
 // channel zeroed in each item (Ablation-CAM's runs), and from a tensor
 // inside the last block with the residual branch given stacked too.
