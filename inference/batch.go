@@ -9,10 +9,11 @@ import (
 	"camscope/inference/tensor"
 )
 
-// A batch of n inputs runs through the graph once, every tensor stacked:
-// the n values that n single runs would compute, one after the other along
-// the first axis (a [1,3,224,224] input becomes [n,3,224,224], a [197,192]
-// tensor [n*197,192]). The graph, its constants and the shapes folded at
+// A pass of n inputs through the graph (RunBatch splits a batch into
+// passes of BatchPass items) stacks every tensor: the n values that n
+// single runs would compute, one after the other along the first axis (a
+// [1,3,224,224] input becomes [n,3,224,224], a [197,192] tensor
+// [n*197,192]). The graph, its constants and the shapes folded at
 // load (Reshape targets with a batch of 1, Shape and what is computed from
 // it) stay those of one input. Each step runs in one of three ways, chosen
 // once at load (planBatches):
@@ -291,12 +292,14 @@ func Stack(items ...*tensor.Tensor) (*tensor.Tensor, error) {
 }
 
 // BatchNote says why the model runs a batch as single runs one after the
-// other instead of at once, or is "" when it runs batches at once.
+// other instead of stacked, or is "" when it can stack them (BatchPass
+// says how many a pass).
 func (m *Model) BatchNote() string { return m.batchNote }
 
 // MaxBatch is the largest batch the model's memory limit allows: the
-// activations of a batch of n take n times those of one run (PeakBytes),
-// plus one run's worth for the steps computed input by input.
+// activations of a batch of n take at most n times those of one run
+// (PeakBytes, when all n go in one pass), plus one run's worth for the
+// steps computed input by input.
 func (m *Model) MaxBatch() int {
 	return max(1, int((m.maxMemory-m.WeightBytes)/max(m.PeakBytes, 1))-1)
 }
