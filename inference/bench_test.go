@@ -36,3 +36,41 @@ func BenchmarkModels(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBatch times 16 inputs of ResNet-18, MobileNetV2 and vit_tiny
+// run one by one (Run), stacked through the graph in one pass, and as
+// RunBatch runs them (BatchPass at a time), in images per second. Run
+// each sub-benchmark as its own process, in turn, to compare them while
+// the machine's load moves.
+func BenchmarkBatch(b *testing.B) {
+	const n = 16
+	for _, name := range []string{"reference/resnet18", "models/mobilenet_v2_1.0_224", "reference/vit_tiny"} {
+		for _, way := range []string{"single", "stacked16", "batch16"} {
+			b.Run(path.Base(name)+"/"+way, func(b *testing.B) {
+				m := sharedModel(b, path.Dir(name), path.Base(name))
+				items, all := batchInputs(b, m, n)
+				in := m.Inputs[0].Name
+				ctx := context.Background()
+				for b.Loop() {
+					var err error
+					switch way {
+					case "single":
+						for _, x := range items {
+							if _, err = m.Run(ctx, map[string]*tensor.Tensor{in: x}); err != nil {
+								break
+							}
+						}
+					case "stacked16":
+						_, err = m.runBatch(ctx, n, n, map[string]*tensor.Tensor{in: all}, nil)
+					default:
+						_, err = m.RunBatch(ctx, n, map[string]*tensor.Tensor{in: all})
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "images/s")
+			})
+		}
+	}
+}

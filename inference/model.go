@@ -64,6 +64,13 @@ type Model struct {
 	opTypes     map[string]string // tensor name -> op type of its producer
 	lastUse     map[string]int    // tensor name -> index of the last step that reads it
 	outputs     map[string]bool
+	// batchModes says how each step runs in a batch (batch.go), unless
+	// batchNote says why the graph runs batches item by item.
+	batchModes []batchMode
+	batchNote  string
+	// largestItem is the bytes of the largest tensor one input computes.
+	largestItem int64
+	maxMemory   int64 // the limit the model was loaded with
 
 	WeightBytes int64 // bytes held by constants
 	PeakBytes   int64 // largest total of live activations during one run

@@ -99,7 +99,7 @@ func (m *Model) prepare(ctx context.Context, nodes []*step, limit int64, samples
 	for name, t := range m.consts {
 		m.shapes[name] = t.Shape
 	}
-	values, err := m.run(ctx, feed, nil, nil, true, limit)
+	values, err := m.run(ctx, feed, nil, nil, true, limit, 1)
 	if err != nil {
 		return fmt.Errorf("check run on a sample input: %w", err)
 	}
@@ -147,6 +147,8 @@ func (m *Model) prepare(ctx context.Context, nodes []*step, limit int64, samples
 		m.constArrays[tensor.ArrayID(t)] = true
 	}
 	m.computeLiveness()
+	m.planBatches()
+	m.maxMemory = limit
 	if m.WeightBytes+m.PeakBytes > limit {
 		return fmt.Errorf("%w: it needs %s for weights and %s for activations, over the limit of %s", ErrTooLarge,
 			tensor.FormatBytes(m.WeightBytes), tensor.FormatBytes(m.PeakBytes), tensor.FormatBytes(limit))

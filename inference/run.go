@@ -27,7 +27,7 @@ func (m *Model) Run(ctx context.Context, inputs map[string]*tensor.Tensor, keep 
 			return nil, fmt.Errorf("run %s: the graph has no tensor named %q (list them with 'camscope run --list')", m.Name, k)
 		}
 	}
-	values, err := m.run(ctx, inputs, keep, nil, false, 0)
+	values, err := m.run(ctx, inputs, keep, nil, false, 0, 1)
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", m.Name, err)
 	}
@@ -66,7 +66,7 @@ func (m *Model) RunFrom(ctx context.Context, given map[string]*tensor.Tensor, wa
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", m.Name, err)
 	}
-	values, err := m.run(ctx, given, want, need, false, 0)
+	values, err := m.run(ctx, given, want, need, false, 0, 1)
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", m.Name, err)
 	}
@@ -137,7 +137,8 @@ func (m *Model) lookup(values map[string]*tensor.Tensor, name string) *tensor.Te
 // With keepAll it frees nothing and checks the live bytes against limit as
 // it goes (the check run at load): each operator gets what is left of limit
 // as its budget, and refuses an output over it before allocating it.
-func (m *Model) run(ctx context.Context, inputs map[string]*tensor.Tensor, keep []string, need []bool, keepAll bool, limit int64) (map[string]*tensor.Tensor, error) {
+// With batch n above 1, every tensor stacks n items (batch.go).
+func (m *Model) run(ctx context.Context, inputs map[string]*tensor.Tensor, keep []string, need []bool, keepAll bool, limit int64, n int) (map[string]*tensor.Tensor, error) {
 	values := make(map[string]*tensor.Tensor, len(m.steps)+len(inputs))
 	for k, v := range inputs {
 		values[k] = v
@@ -172,7 +173,13 @@ func (m *Model) run(ctx context.Context, inputs map[string]*tensor.Tensor, keep 
 		if keepAll {
 			budget = ops.Budget(limit - live)
 		}
-		outs, err := runStep(s, in, budget)
+		var outs []*tensor.Tensor
+		var err error
+		if n > 1 {
+			outs, err = m.runBatchStep(i, s, in, n)
+		} else {
+			outs, err = runStep(s, in, budget)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -16,20 +16,25 @@ import (
 func init() {
 	register(&command{
 		name:    "bench",
-		summary: "time a model's forward pass (median after warm-up), GFLOP/s and peak memory",
+		summary: "time a model's forward pass, or a batch of N (median after warm-up), images per second, GFLOP/s and peak memory",
 		run:     benchCmd,
 	})
 }
 
 func benchCmd(env *Env, args []string) int {
-	fs := newFlags(env, "bench", "--model FILE.onnx|FILE.tflite [--runs N]")
+	fs := newFlags(env, "bench", "--model FILE.onnx|FILE.tflite [--runs N] [--batch N]")
 	model := fs.String("model", "", "ONNX or TFLite model file, or "+builtinMobileNet+" or "+builtinShapes+" (required)")
 	runs := fs.Int("runs", 20, "timed runs after 3 warm-up runs")
+	batch := fs.Int("batch", 1, "inputs per run, stacked along the first axis (Model.RunBatch)")
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
 	if *model == "" || *runs < 1 {
 		fmt.Fprintln(env.Stderr, "camscope bench: --model is required and --runs must be at least 1")
+		return ExitUsage
+	}
+	if *batch < 1 {
+		fmt.Fprintf(env.Stderr, "camscope bench: --batch %d: a batch holds at least 1 input\n", *batch)
 		return ExitUsage
 	}
 	start := time.Now()
@@ -39,12 +44,21 @@ func benchCmd(env *Env, args []string) int {
 		return ExitFailed
 	}
 	loadTime := time.Since(start)
+	if err := m.CheckBatch(*batch); err != nil {
+		fmt.Fprintf(env.Stderr, "camscope bench: %s: %v\n", m.Name, err)
+		return ExitFailed
+	}
 	feed := map[string]*tensor.Tensor{}
 	rng := rand.New(rand.NewPCG(1, 2))
+	n := *batch
 	for _, in := range m.Inputs {
-		t := tensor.New(in.Shape...)
+		shape := slices.Clone(in.Shape)
+		if len(shape) > 0 {
+			shape[0] *= n
+		}
+		t := tensor.New(shape...)
 		if in.DType == tensor.Int64 {
-			t = tensor.NewInt64(in.Shape...)
+			t = tensor.NewInt64(shape...)
 		}
 		for i := range t.F {
 			t.F[i] = rng.Float32()*2 - 1
@@ -54,7 +68,7 @@ func benchCmd(env *Env, args []string) int {
 	times := make([]time.Duration, 0, *runs)
 	for i := 0; i < 3+*runs; i++ {
 		t0 := time.Now()
-		if _, err := m.Run(context.Background(), feed); err != nil {
+		if _, err := m.RunBatch(context.Background(), n, feed); err != nil {
 			fmt.Fprintln(env.Stderr, "camscope bench:", err)
 			return ExitFailed
 		}
@@ -69,10 +83,18 @@ func benchCmd(env *Env, args []string) int {
 	fmt.Fprintf(env.Stdout, "model     %s (%d nodes, opset %d)\n", m.Name, m.NumNodes(), m.Opset)
 	fmt.Fprintf(env.Stdout, "threads   %d\n", runtime.GOMAXPROCS(0))
 	fmt.Fprintf(env.Stdout, "load      %.1f ms\n", ms(loadTime))
+	if n > 1 {
+		how := fmt.Sprintf("%d stacked a pass through the graph", m.BatchPass(n))
+		if note := m.BatchNote(); note != "" {
+			how = "one a pass: " + note
+		}
+		fmt.Fprintf(env.Stdout, "batch     %d inputs a run (%s; at most %d in the memory limit)\n", n, how, m.MaxBatch())
+	}
 	fmt.Fprintf(env.Stdout, "median    %.2f ms   (min %.2f ms, max %.2f ms, %d runs)\n", ms(med), ms(times[0]), ms(times[len(times)-1]), len(times))
-	fmt.Fprintf(env.Stdout, "compute   %.2f GFLOP per run, %.1f GFLOP/s\n", float64(flops)/1e9, float64(flops)/med.Seconds()/1e9)
-	fmt.Fprintf(env.Stdout, "memory    weights %.1f MB, activations %.1f MB, peak RSS %.1f MB\n",
-		float64(m.WeightBytes)/1e6, float64(m.PeakBytes)/1e6, float64(peakRSS())/1e6)
+	fmt.Fprintf(env.Stdout, "speed     %.1f images/s\n", float64(n)/med.Seconds())
+	fmt.Fprintf(env.Stdout, "compute   %.2f GFLOP per input, %.1f GFLOP/s\n", float64(flops)/1e9, float64(n)*float64(flops)/med.Seconds()/1e9)
+	fmt.Fprintf(env.Stdout, "memory    weights %.1f MB, activations at most %.1f MB (%d x %.1f MB), peak RSS %.1f MB\n",
+		float64(m.WeightBytes)/1e6, float64(n)*float64(m.PeakBytes)/1e6, n, float64(m.PeakBytes)/1e6, float64(peakRSS())/1e6)
 	return ExitOK
 }
 

@@ -82,9 +82,29 @@ func TestBenchCommand(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"median", "GFLOP/s", "peak RSS"} {
+	for _, want := range []string{"median", "images/s", "GFLOP/s", "peak RSS"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("bench output lacks %q:\n%s", want, stdout)
 		}
+	}
+}
+
+// TestBenchBatch: bench --batch N runs N stacked inputs a run (this small
+// model's tensors let all 3 go through the graph at once) and says so;
+// a batch over the memory limit is refused before anything is allocated.
+func TestBenchBatch(t *testing.T) {
+	model := filepath.Join(shared, "models", "mobilenet_v1_0.25_128.onnx")
+	code, stdout, stderr := runCLI(t, "bench", "--model", model, "--runs", "2", "--batch", "3")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"batch     3 inputs a run (3 stacked a pass through the graph", "images/s", "(3 x 0.4 MB)"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("bench --batch 3 output lacks %q:\n%s", want, stdout)
+		}
+	}
+	code, _, stderr = runCLI(t, "bench", "--model", model, "--batch", "1000000")
+	if code != ExitFailed || !strings.Contains(stderr, "a batch of 1000000 needs about") || !strings.Contains(stderr, "inputs at a time") {
+		t.Errorf("bench --batch 1000000: exit %d, %s", code, stderr)
 	}
 }

@@ -42,6 +42,7 @@ func TestExplainUsageErrors(t *testing.T) {
 		"train lr NaN":      {[]string{"train-shapes", "--lr", "NaN", "--out", t.TempDir()}, "--lr"},
 		"train lr Inf":      {[]string{"train-shapes", "--lr", "Inf", "--out", t.TempDir()}, "--lr"},
 		"bench runs":        {[]string{"bench", "--model", mobilenet, "--runs", "0"}, "--runs"},
+		"bench batch":       {[]string{"bench", "--model", mobilenet, "--batch", "0"}, "--batch 0: a batch holds at least 1 input"},
 		"eval-loc n":        {[]string{"eval-loc", "--n", "0"}, "--n"},
 		"run no out":        {[]string{"run", "--model", mobilenet, "--input", "x.npy"}, "--out"},
 		"bad flag value":    {[]string{"explain", "--top", "many"}, "invalid value"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"camscope/inference"
 	"camscope/inference/tensor"
 )
 
@@ -38,7 +39,8 @@ type Ablation struct {
 // feature ([1,C,h,w], Pass.Feature) and whose logits are logits
 // (Pass.Logits). Where the layer feeds a linear GAP head it runs nothing;
 // otherwise it runs the model from the layer on once per channel that is
-// not zero everywhere (Model.RunFrom), after one full pass that keeps the
+// not zero everywhere (Model.RunBatchFrom, ScoreBatch channels at a time),
+// after one full pass that keeps the
 // tensors the rest of the network reads besides the layer, if it reads
 // any. It stops, with ctx's error, when ctx is cancelled.
 func (e *Explainer) AblationCAM(ctx context.Context, x, feature *tensor.Tensor, logits []float32) (*Ablation, error) {
@@ -74,28 +76,58 @@ func (e *Explainer) ablation(ctx context.Context, x, feature *tensor.Tensor, log
 		return nil, err
 	}
 	// The channel is zeroed at every grid position of the layer's own
-	// tensor (a transformer's extra tokens are left as they are).
+	// tensor (a transformer's extra tokens are left as they are), one
+	// channel per item of a batch; the other given tensors are the same in
+	// every item.
 	l := e.layouts[0]
-	ablated := given[e.Layer].Clone()
-	given[e.Layer] = ablated
 	a.ablated = make([][]float32, c)
+	var jobs []int
 	for ch := range c {
-		channel := feature.F[ch*hw : (ch+1)*hw]
-		if lo, hi := minMax(channel); lo == 0 && hi == 0 {
+		if lo, hi := minMax(feature.F[ch*hw : (ch+1)*hw]); lo == 0 && hi == 0 {
 			a.ablated[ch] = logits
-			continue
+		} else {
+			jobs = append(jobs, ch)
 		}
-		for pos := range channel {
-			ablated.F[l.index(ch, pos)] = 0
+	}
+	batch := min(len(jobs), ScoreBatch, e.Model.MaxBatch())
+	stacks := map[string]*tensor.Tensor{}
+	for name, t := range given {
+		items := make([]*tensor.Tensor, batch)
+		for i := range items {
+			items[i] = t
 		}
-		out, err := e.Model.RunFrom(ctx, given, e.Head.Logits)
+		if stacks[name], err = inference.Stack(items...); err != nil {
+			return nil, err
+		}
+	}
+	for first := 0; first < len(jobs); first += batch {
+		n := min(batch, len(jobs)-first)
+		in := stacks
+		if n < batch {
+			in = map[string]*tensor.Tensor{}
+			for name, t := range stacks {
+				sh := append([]int{n * given[name].Shape[0]}, t.Shape[1:]...)
+				in[name] = tensor.FromFloat32(sh, t.F[:n*given[name].Len()])
+			}
+		}
+		layer := in[e.Layer]
+		for i, ch := range jobs[first : first+n] {
+			item := inference.Item(layer, n, i).F
+			for pos := range hw {
+				item[l.index(ch, pos)] = 0
+			}
+		}
+		out, err := e.Model.RunBatchFrom(ctx, n, in, e.Head.Logits)
 		if err != nil {
 			return nil, err
 		}
-		a.Passes++
-		a.ablated[ch] = append([]float32(nil), out[e.Head.Logits].F...)
-		for pos, v := range channel {
-			ablated.F[l.index(ch, pos)] = v
+		a.Passes += n
+		for i, ch := range jobs[first : first+n] {
+			a.ablated[ch] = append([]float32(nil), inference.Item(out[e.Head.Logits], n, i).F...)
+			item, orig := inference.Item(layer, n, i).F, given[e.Layer].F
+			for pos := range hw {
+				item[l.index(ch, pos)] = orig[l.index(ch, pos)]
+			}
 		}
 	}
 	return a, nil

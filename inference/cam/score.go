@@ -5,8 +5,13 @@ import (
 	"fmt"
 	"sort"
 
+	"camscope/inference"
 	"camscope/inference/tensor"
 )
+
+// ScoreBatch is how many masked inputs Score-CAM runs at once
+// (Model.RunBatch), fewer when the model's memory limit allows fewer.
+const ScoreBatch = 16
 
 // ScoreOptions choose a variant of Score-CAM.
 type ScoreOptions struct {
@@ -23,8 +28,8 @@ type ScoreOptions struct {
 	// channels: the class probability of the masked input minus that of a
 	// blank (all-zero) input, p_k(x ∘ M_c) - p_k(0).
 	Baseline bool
-	// Progress, when set, is called after each forward pass with the
-	// number done and the number to do.
+	// Progress, when set, is called after each batch of forward passes
+	// with the number done and the number to do.
 	Progress func(done, total int)
 }
 
@@ -65,9 +70,11 @@ const maskEps = 1e-8
 
 // ScoreCAM runs Score-CAM's forward passes for input x (preprocessed, as
 // given to Forward), whose activations at the explainer's layer are
-// feature ([1,C,h,w], Pass.Feature): one batch-1 pass per kept channel
+// feature ([1,C,h,w], Pass.Feature): one forward pass per kept channel
 // whose activations are not constant, and one for the blank input if any
-// kept channel is constant or the options ask for the paper's baseline.
+// kept channel is constant or the options ask for the paper's baseline,
+// run in batches of ScoreBatch masked inputs (each bit for bit its single
+// pass).
 // It stops, with ctx's error, when ctx is cancelled.
 func (e *Explainer) ScoreCAM(ctx context.Context, x, feature *tensor.Tensor, opt ScoreOptions) (*Scores, error) {
 	if len(e.Model.Inputs) != 1 {
@@ -98,61 +105,80 @@ func (e *Explainer) ScoreCAM(ctx context.Context, x, feature *tensor.Tensor, opt
 	if needBlank {
 		total++
 	}
-	input := e.Model.Inputs[0].Name
-	forward := func(in *tensor.Tensor) ([]float32, error) {
-		out, err := e.Model.Run(ctx, map[string]*tensor.Tensor{input: in}, e.Head.Logits)
-		if err != nil {
-			return nil, err
-		}
-		s.Passes++
-		if opt.Progress != nil {
-			opt.Progress(s.Passes, total)
-		}
-		return append([]float32(nil), out[e.Head.Logits].F...), nil
-	}
+	// The masked inputs go through the model in batches: each is one item
+	// of a stacked input (the blank input, -1, first when it runs).
+	var jobs []int
 	if needBlank {
-		var err error
-		if s.blank, err = forward(tensor.New(x.Shape...)); err != nil {
-			return nil, err
+		jobs = append(jobs, -1)
+	}
+	for _, ch := range s.kept {
+		if !constant(ch) {
+			jobs = append(jobs, ch)
 		}
 	}
+	logits := map[int][]float32{}
 	H, W := x.Shape[2], x.Shape[3]
 	ys, xs := alignCorners(h, H), alignCorners(w, W)
 	rows := make([]float32, h*W) // the channel upsampled along x only
 	mask := make([]float32, H*W)
-	masked := tensor.New(x.Shape...)
+	batch := min(len(jobs), ScoreBatch, e.Model.MaxBatch())
+	stack := tensor.New(append([]int{batch}, x.Shape[1:]...)...)
+	input := e.Model.Inputs[0].Name
+	for first := 0; first < len(jobs); first += batch {
+		n := min(batch, len(jobs)-first)
+		masked := stack
+		if n < batch {
+			masked = tensor.FromFloat32(append([]int{n}, x.Shape[1:]...), stack.F[:n*x.Len()])
+		}
+		for i, ch := range jobs[first : first+n] {
+			item := masked.F[i*x.Len() : (i+1)*x.Len()]
+			if ch < 0 {
+				clear(item)
+				continue
+			}
+			a := feature.F[ch*hw : (ch+1)*hw]
+			for y := range h {
+				for X := range W {
+					rows[y*W+X] = a[y*w+xs.i0[X]]*(1-xs.f[X]) + a[y*w+xs.i1[X]]*xs.f[X]
+				}
+			}
+			for Y := range H {
+				r0, r1, f := rows[ys.i0[Y]*W:][:W], rows[ys.i1[Y]*W:][:W], ys.f[Y]
+				for X := range W {
+					mask[Y*W+X] = r0[X]*(1-f) + r1[X]*f
+				}
+			}
+			lo, hi := minMax(mask)
+			scale := 1 / (hi - lo + maskEps)
+			for j, v := range mask {
+				mask[j] = (v - lo) * scale
+			}
+			for plane := 0; plane < len(x.F); plane += H * W {
+				xp, mp := x.F[plane:plane+H*W], item[plane:plane+H*W]
+				for j, m := range mask {
+					mp[j] = xp[j] * m
+				}
+			}
+		}
+		out, err := e.Model.RunBatch(ctx, n, map[string]*tensor.Tensor{input: masked}, e.Head.Logits)
+		if err != nil {
+			return nil, err
+		}
+		for i, ch := range jobs[first : first+n] {
+			logits[ch] = append([]float32(nil), inference.Item(out[e.Head.Logits], n, i).F...)
+		}
+		s.Passes += n
+		if opt.Progress != nil {
+			opt.Progress(s.Passes, total)
+		}
+	}
+	s.blank = logits[-1]
 	s.logits = make([][]float32, len(s.kept))
 	for i, ch := range s.kept {
-		a := feature.F[ch*hw : (ch+1)*hw]
 		if constant(ch) {
 			s.logits[i] = s.blank
-			continue
-		}
-		for y := range h {
-			for X := range W {
-				rows[y*W+X] = a[y*w+xs.i0[X]]*(1-xs.f[X]) + a[y*w+xs.i1[X]]*xs.f[X]
-			}
-		}
-		for Y := range H {
-			r0, r1, f := rows[ys.i0[Y]*W:][:W], rows[ys.i1[Y]*W:][:W], ys.f[Y]
-			for X := range W {
-				mask[Y*W+X] = r0[X]*(1-f) + r1[X]*f
-			}
-		}
-		lo, hi := minMax(mask)
-		scale := 1 / (hi - lo + maskEps)
-		for j, v := range mask {
-			mask[j] = (v - lo) * scale
-		}
-		for plane := 0; plane < len(x.F); plane += H * W {
-			xp, mp := x.F[plane:plane+H*W], masked.F[plane:plane+H*W]
-			for j, m := range mask {
-				mp[j] = xp[j] * m
-			}
-		}
-		var err error
-		if s.logits[i], err = forward(masked); err != nil {
-			return nil, err
+		} else {
+			s.logits[i] = logits[ch]
 		}
 	}
 	return s, nil

@@ -1,0 +1,565 @@
+package inference
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"camscope/inference/ops"
+	"camscope/inference/tensor"
+)
+
+// A pass of n inputs through the graph (RunBatch splits a batch into
+// passes of BatchPass items) stacks every tensor: the n values that n
+// single runs would compute, one after the other along the first axis (a
+// [1,3,224,224] input becomes [n,3,224,224], a [197,192] tensor
+// [n*197,192]). The graph, its constants and the shapes folded at
+// load (Reshape targets with a batch of 1, Shape and what is computed from
+// it) stay those of one input. Each step runs in one of three ways, chosen
+// once at load (planBatches):
+//
+//   - whole: once on the stacked tensors, for operators that treat the
+//     first axis as independent items and compute each item exactly as
+//     they would alone (convolutions, pools, element-wise operators with
+//     constants that do not span the first axis, softmax and layer norm
+//     over later axes, transposes that keep the first axis, slices of
+//     later axes, products of many rows by a constant matrix);
+//   - view: without running, for Reshape, Flatten, Squeeze, Unsqueeze,
+//     Identity and Dropout, whose output is their input's values in the
+//     same order: the stacked input, reshaped to the stacked output;
+//   - item: once per input, on views of the stacked inputs, into the
+//     stacked outputs (everything else: a Gemm of few rows, whose one row
+//     per input would take another summation order than a single row; a
+//     Reshape-like operator the planner does not know; shapes with the
+//     batch of 1 built in).
+//
+// So every item of a batch is bit for bit the result of its single run. A
+// graph with a scalar computed from the input (it cannot be stacked) runs
+// its batches as single runs, one after the other (Model.BatchNote says
+// why).
+type batchMode uint8
+
+const (
+	byItem batchMode = iota
+	whole
+	view
+)
+
+// minBatchRows is the fewest rows (per input) of a product by a constant
+// matrix that runs on the whole batch: far above the few rows the GEMM
+// kernel computes by another path, so that the kernel sums every row the
+// same way in a single run and in a batch.
+const minBatchRows = 64
+
+// Operators that compute each element from the same element of their
+// input (further inputs, if any, must be constants).
+var elementwiseOps = setOf("Relu", "LeakyRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh",
+	"Elu", "Celu", "ThresholdedRelu", "Selu", "Softplus", "Softsign", "Mish", "Shrink", "Gelu", "Cast",
+	"Not", "Exp", "Log", "Floor", "Ceil", "Round", "Reciprocal", "Sin", "Cos", "Neg", "Abs", "Sign",
+	"Sqrt", "Erf", ops.SiLU)
+
+// Operators whose first axis is the batch of images: each image is
+// computed alone (their further inputs must be constants, and they must
+// have one output: MaxPool's indices count across the batch).
+var imageOps = setOf("Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
+	"GlobalLpPool", "BatchNormalization", "LRN", "InstanceNormalization", "DepthToSpace", "SpaceToDepth")
+
+// Operators with numpy broadcasting over all their inputs.
+var broadcastOps = setOf("Add", "Sub", "Mul", "Div", "Pow", "Mod", "Max", "Min", "Sum", "Mean", "PRelu",
+	"Where", "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "And", "Or", "Xor")
+
+// Operators that return their input's values in the same order.
+var viewOps = setOf("Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout")
+
+func setOf(names ...string) map[string]bool {
+	s := make(map[string]bool, len(names))
+	for _, n := range names {
+		s[n] = true
+	}
+	return s
+}
+
+// planBatches decides how each step runs in a batch (see batchMode), or
+// notes in batchNote why the graph's tensors cannot be stacked.
+func (m *Model) planBatches() {
+	m.batchModes = make([]batchMode, len(m.steps))
+	m.batchNote = ""
+	for name, sh := range m.shapes {
+		if m.consts[name] == nil {
+			b := 4 * int64(tensor.Size(sh))
+			if m.int64s[name] {
+				b *= 2
+			}
+			m.largestItem = max(m.largestItem, b)
+		}
+	}
+	for _, in := range m.Inputs {
+		if len(in.Shape) == 0 {
+			m.batchNote = fmt.Sprintf("its input %q is a scalar", in.Name)
+			return
+		}
+	}
+	for i, s := range m.steps {
+		for _, names := range [][]string{s.inputs, s.outputs} {
+			for _, n := range names {
+				if sh, ok := m.shapes[n]; ok && n != "" && m.consts[n] == nil && len(sh) == 0 {
+					m.batchNote = fmt.Sprintf("node %q (%s) computes a scalar from the input", s.name, s.opType)
+					return
+				}
+			}
+		}
+		m.batchModes[i] = m.batchMode(s)
+	}
+}
+
+// batchMode is how step s runs in a batch.
+func (m *Model) batchMode(s *step) batchMode {
+	var dyn [][]int // the shapes of the inputs computed from the graph's inputs
+	var fixed [][]int
+	for _, in := range s.inputs {
+		if in == "" {
+			continue
+		}
+		if c := m.consts[in]; c != nil {
+			fixed = append(fixed, c.Shape)
+		} else {
+			dyn = append(dyn, m.shapes[in])
+		}
+	}
+	outs := 0
+	for _, o := range s.outputs {
+		if o != "" {
+			outs++
+		}
+	}
+	// firstOnly: the first input is computed, every other one constant.
+	firstOnly := len(dyn) == 1 && len(s.inputs) > 0 && s.inputs[0] != "" && m.consts[s.inputs[0]] == nil
+	axis := func(def int64) int {
+		a, err := s.attrs.Int("axis", def)
+		if err != nil || len(dyn) == 0 {
+			return 0
+		}
+		if r := len(dyn[0]); a < 0 {
+			a += int64(r)
+		}
+		return int(a)
+	}
+	switch {
+	case outs != 1 || len(dyn) == 0:
+		return byItem
+	case viewOps[s.opType] && firstOnly:
+		return view
+	case (elementwiseOps[s.opType] || imageOps[s.opType]) && firstOnly:
+		return whole
+	case broadcastOps[s.opType]:
+		if sameFirstAxis(dyn) && firstAxisOne(fixed, len(dyn[0])) {
+			return whole
+		}
+	case s.opType == "Softmax" || s.opType == "LogSoftmax" || s.opType == "Hardmax":
+		def := int64(-1)
+		if m.Opset < 13 {
+			def = 1
+		}
+		if firstOnly && axis(def) >= 1 {
+			return whole
+		}
+	case s.opType == "LayerNormalization":
+		if firstOnly && axis(-1) >= 1 {
+			return whole
+		}
+	case s.opType == "Gather":
+		if firstOnly && axis(0) >= 1 {
+			return whole
+		}
+	case s.opType == "Concat":
+		if len(fixed) == 0 && sameFirstAxis(dyn) && axis(0) >= 1 {
+			return whole
+		}
+	case s.opType == "Transpose":
+		perm, err := s.attrs.Ints("perm", nil)
+		if firstOnly && err == nil && len(perm) > 0 && perm[0] == 0 {
+			return whole
+		}
+	case s.opType == "Gemm":
+		// Rows of A are independent when A is not transposed and the
+		// bias does not span them.
+		transA, err := s.attrs.Int("transA", 0)
+		c := m.consts[nth(s.inputs, 2)]
+		if firstOnly && err == nil && transA == 0 && len(dyn[0]) == 2 && dyn[0][0] >= minBatchRows && (c == nil || c.Rank() < 2 || c.Shape[0] == 1) {
+			return whole
+		}
+	case s.opType == "Slice":
+		// From opset 10 the axes are an input; every one must be past the
+		// first.
+		axes := m.consts[nth(s.inputs, 3)]
+		if !firstOnly || m.Opset < 10 || axes == nil || axes.DType != tensor.Int64 {
+			return byItem
+		}
+		for _, a := range axes.I {
+			if a == 0 || a == -int64(len(dyn[0])) {
+				return byItem
+			}
+		}
+		return whole
+	case s.opType == "MatMul":
+		if len(s.inputs) != 2 || len(dyn[0]) < 2 {
+			return byItem
+		}
+		a := dyn[0]
+		if b := m.consts[s.inputs[1]]; firstOnly && b != nil && b.Rank() == 2 && tensor.Size(a)/a[len(a)-1] >= minBatchRows {
+			return whole // one tall product: the rows of every input
+		}
+		if len(dyn) == 2 && len(a) >= 3 && len(dyn[1]) == len(a) && sameFirstAxis(dyn) {
+			return whole // one product per matrix, as in a single run
+		}
+	}
+	return byItem
+}
+
+// nth returns names[i], or "" when there are not that many.
+func nth(names []string, i int) string {
+	if i < len(names) {
+		return names[i]
+	}
+	return ""
+}
+
+// sameFirstAxis reports whether the shapes have one rank and one first
+// dimension: stacked, they still broadcast against each other item by item.
+func sameFirstAxis(shapes [][]int) bool {
+	for _, sh := range shapes {
+		if len(sh) == 0 || len(sh) != len(shapes[0]) || sh[0] != shapes[0][0] {
+			return false
+		}
+	}
+	return true
+}
+
+// firstAxisOne reports whether constants of these shapes broadcast
+// against stacked tensors of rank r as they do against one item: they do
+// not reach the first axis, or are 1 along it.
+func firstAxisOne(shapes [][]int, r int) bool {
+	for _, sh := range shapes {
+		if len(sh) == r && sh[0] != 1 || len(sh) > r {
+			return false
+		}
+	}
+	return true
+}
+
+// stacked is the shape of n stacked values of shape sh.
+func stacked(sh []int, n int) []int {
+	out := append([]int(nil), sh...)
+	out[0] *= n
+	return out
+}
+
+// Item returns item i of a tensor that stacks n items along its first
+// axis (an input or output of RunBatch), as a view of its values.
+func Item(t *tensor.Tensor, n, i int) *tensor.Tensor { return items(t, n, i, 1) }
+
+// Stack returns the items, of one shape and type, stacked along the
+// first axis (copied): the input RunBatch takes for them.
+func Stack(items ...*tensor.Tensor) (*tensor.Tensor, error) {
+	if len(items) == 0 {
+		return nil, fmt.Errorf("stack: no tensors given")
+	}
+	if slices.Contains(items, nil) {
+		return nil, fmt.Errorf("stack: tensor %d is nil", slices.Index(items, nil))
+	}
+	first := items[0]
+	if first.Rank() == 0 {
+		return nil, fmt.Errorf("stack: scalars cannot be stacked along a first axis")
+	}
+	var out *tensor.Tensor
+	if first.DType == tensor.Int64 {
+		out = tensor.NewInt64(stacked(first.Shape, len(items))...)
+	} else {
+		out = tensor.NewUninit(stacked(first.Shape, len(items))...)
+	}
+	size := first.Len()
+	for i, t := range items {
+		if t.DType != first.DType || !tensor.EqualShape(t.Shape, first.Shape) {
+			return nil, fmt.Errorf("stack: tensor %d is %s, tensor 0 is %s; stacked tensors need one shape and type", i, t, first)
+		}
+		if first.DType == tensor.Int64 {
+			copy(out.I[i*size:], t.I)
+		} else {
+			copy(out.F[i*size:], t.F)
+		}
+	}
+	return out, nil
+}
+
+// BatchNote says why the model runs a batch as single runs one after the
+// other instead of stacked, or is "" when it can stack them (BatchPass
+// says how many a pass).
+func (m *Model) BatchNote() string { return m.batchNote }
+
+// MaxBatch is the largest batch the model's memory limit allows: the
+// activations of a batch of n take at most n times those of one run
+// (PeakBytes, when all n go in one pass), plus one run's worth for the
+// steps computed input by input.
+func (m *Model) MaxBatch() int {
+	return max(1, int((m.maxMemory-m.WeightBytes)/max(m.PeakBytes, 1))-1)
+}
+
+// CheckBatch refuses a batch size below 1 or over MaxBatch, with a
+// sentence.
+func (m *Model) CheckBatch(n int) error {
+	if n < 1 {
+		return fmt.Errorf("a batch holds at least 1 input, not %d", n)
+	}
+	if n > 1 && n > m.MaxBatch() {
+		need := m.WeightBytes + int64(n+1)*m.PeakBytes
+		return fmt.Errorf("%w: a batch of %d needs about %s (%s of activations per input, and %s of weights), over the model's memory limit of %s; run at most %d inputs at a time",
+			ErrTooLarge, n, tensor.FormatBytes(need), tensor.FormatBytes(m.PeakBytes), tensor.FormatBytes(m.WeightBytes), tensor.FormatBytes(m.maxMemory), m.MaxBatch())
+	}
+	return nil
+}
+
+// batchPassBytes bounds the largest tensor of one pass of a batch through
+// the graph: a batch runs in passes of as many items as keep every tensor
+// of a pass under it, at least one item a pass (Model.BatchPass). Stacking
+// more only streams more memory through each layer: on 2 cores of an AMD
+// EPYC Zen 5, 16 stacked inputs took 1.47 times the CPU time of 16 single
+// runs on MobileNetV2 (largest tensor 4.8 MB an input) and 1.06 times on
+// ResNet-18 (3.2 MB), but 0.91 times on vit_tiny (0.6 MB), whose matrix
+// products gain from more rows.
+const batchPassBytes = 4 << 20
+
+// BatchPass is how many items of a batch of n go through the graph
+// together: 1 (single runs, one after the other) where one input's
+// largest tensor is large or the graph cannot stack its tensors
+// (BatchNote), up to n where it is small.
+func (m *Model) BatchPass(n int) int {
+	if m.batchNote != "" {
+		return 1
+	}
+	return min(n, max(1, int(batchPassBytes/max(m.largestItem, 1))))
+}
+
+// RunBatch runs n inputs: inputs maps each graph input's name to its n
+// values stacked along the first axis (Stack; the input's shape with its
+// first dimension multiplied by n, [n,3,224,224] for a [1,3,224,224]
+// input). The outputs, and the inner tensors named in keep, come back
+// stacked the same way (Item(t, n, i) is item i). The items go through the
+// graph BatchPass(n) at a time, each item's values bit for bit those of
+// Run on that item alone. A batch over MaxBatch is refused. Inputs are not
+// modified; it stops early, with ctx's error, when ctx is cancelled.
+func (m *Model) RunBatch(ctx context.Context, n int, inputs map[string]*tensor.Tensor, keep ...string) (map[string]*tensor.Tensor, error) {
+	return m.runBatch(ctx, n, m.BatchPass(n), inputs, keep)
+}
+
+// runBatch is RunBatch with pass items a pass.
+func (m *Model) runBatch(ctx context.Context, n, pass int, inputs map[string]*tensor.Tensor, keep []string) (map[string]*tensor.Tensor, error) {
+	if err := m.CheckBatch(n); err != nil {
+		return nil, fmt.Errorf("run %s: %w", m.Name, err)
+	}
+	if n == 1 {
+		return m.Run(ctx, inputs, keep...)
+	}
+	for _, in := range m.Inputs {
+		t, ok := inputs[in.Name]
+		if !ok || t == nil {
+			return nil, fmt.Errorf("run %s: input %q is missing", m.Name, in.Name)
+		}
+		if len(in.Shape) == 0 {
+			return nil, fmt.Errorf("run %s: input %q is a scalar, which a batch cannot stack; run the inputs one at a time", m.Name, in.Name)
+		}
+		if t.DType != in.DType || !tensor.EqualShape(t.Shape, stacked(in.Shape, n)) {
+			return nil, fmt.Errorf("run %s: input %q is %s; a batch of %d stacks %d inputs of %s%s into %s%s",
+				m.Name, in.Name, t, n, n, in.DType, tensor.ShapeString(in.Shape), in.DType, tensor.ShapeString(stacked(in.Shape, n)))
+		}
+	}
+	for _, k := range keep {
+		if _, ok := m.shapes[k]; !ok {
+			return nil, fmt.Errorf("run %s: the graph has no tensor named %q (list them with 'camscope run --list')", m.Name, k)
+		}
+	}
+	names := slices.Clone(keep)
+	for _, o := range m.Outputs {
+		names = append(names, o.Name)
+	}
+	return m.inPasses(n, pass, inputs, names, func(k int, in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+		return m.run(ctx, in, keep, nil, false, 0, k)
+	})
+}
+
+// RunBatchFrom is RunFrom for n items: each given tensor stacks its n
+// values along the first axis, as RunBatch's inputs do, and the tensors
+// named in want come back stacked.
+func (m *Model) RunBatchFrom(ctx context.Context, n int, given map[string]*tensor.Tensor, want ...string) (map[string]*tensor.Tensor, error) {
+	return m.runBatchFrom(ctx, n, m.BatchPass(n), given, want)
+}
+
+// runBatchFrom is RunBatchFrom with pass items a pass.
+func (m *Model) runBatchFrom(ctx context.Context, n, pass int, given map[string]*tensor.Tensor, want []string) (map[string]*tensor.Tensor, error) {
+	if err := m.CheckBatch(n); err != nil {
+		return nil, fmt.Errorf("run %s: %w", m.Name, err)
+	}
+	if n == 1 {
+		return m.RunFrom(ctx, given, want...)
+	}
+	for name, t := range given {
+		sh, ok := m.shapes[name]
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("run %s: the graph has no tensor named %q (list them with 'camscope run --list')", m.Name, name)
+		case m.consts[name] != nil:
+			return nil, fmt.Errorf("run %s: %q is a constant of the model and cannot be given", m.Name, name)
+		case t == nil:
+			return nil, fmt.Errorf("run %s: tensor %q is given without a value", m.Name, name)
+		case len(sh) == 0 || !tensor.EqualShape(t.Shape, stacked(sh, n)) || t.DType != m.dtype(name):
+			return nil, fmt.Errorf("run %s: tensor %q is given as %s; a batch of %d stacks %d values of %s%s along the first axis",
+				m.Name, name, t, n, n, m.dtype(name), tensor.ShapeString(sh))
+		}
+	}
+	need, err := m.stepsFor(given, want)
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", m.Name, err)
+	}
+	return m.inPasses(n, pass, given, want, func(k int, in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+		return m.run(ctx, in, want, need, false, 0, k)
+	})
+}
+
+// inPasses runs n stacked items pass at a time: run gets k items of each
+// of in, stacked, and returns the values by name; the tensors named in
+// names are stacked into the result.
+func (m *Model) inPasses(n, pass int, in map[string]*tensor.Tensor, names []string, run func(k int, in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error)) (map[string]*tensor.Tensor, error) {
+	out := make(map[string]*tensor.Tensor, len(names))
+	for first := 0; first < n; first += pass {
+		k := min(pass, n-first)
+		part := make(map[string]*tensor.Tensor, len(in))
+		for name, t := range in {
+			part[name] = items(t, n, first, k)
+		}
+		values, err := run(k, part)
+		if err != nil {
+			return nil, fmt.Errorf("run %s: %w", m.Name, err)
+		}
+		if k == n {
+			for _, name := range names {
+				out[name] = m.lookup(values, name)
+			}
+			return out, nil
+		}
+		for _, name := range names {
+			v := m.lookup(values, name)
+			size := tensor.Size(m.shapes[name])
+			if len(m.shapes[name]) == 0 {
+				return nil, fmt.Errorf("run %s: %q is a scalar, which a batch cannot stack; run the inputs one at a time", m.Name, name)
+			}
+			if out[name] == nil {
+				if v.DType == tensor.Int64 {
+					out[name] = tensor.NewInt64(stacked(m.shapes[name], n)...)
+				} else {
+					out[name] = tensor.NewUninit(stacked(m.shapes[name], n)...)
+				}
+			}
+			// A constant (an output no step computes) is the same for
+			// every item.
+			for i := range k {
+				at := (first + i) * size
+				src := min(i*size, v.Len()-size)
+				if v.DType == tensor.Int64 {
+					copy(out[name].I[at:at+size], v.I[src:src+size])
+				} else {
+					copy(out[name].F[at:at+size], v.F[src:src+size])
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// items returns k items of a tensor stacking n, from item first on, as a
+// view of its values.
+func items(t *tensor.Tensor, n, first, k int) *tensor.Tensor {
+	sh := append([]int(nil), t.Shape...)
+	sh[0] = sh[0] / n * k
+	size := tensor.Size(sh)
+	if t.DType == tensor.Int64 {
+		return tensor.FromInt64(sh, t.I[first*size/k:][:size])
+	}
+	return tensor.FromFloat32(sh, t.F[first*size/k:][:size])
+}
+
+// runBatchStep runs step i of the graph on n stacked items, as its
+// batchMode says.
+func (m *Model) runBatchStep(i int, s *step, in []*tensor.Tensor, n int) ([]*tensor.Tensor, error) {
+	switch m.batchModes[i] {
+	case view:
+		out := s.outputs[0]
+		sh := stacked(m.shapes[out], n)
+		if tensor.Size(sh) != in[0].Len() {
+			return nil, fmt.Errorf("node %q (%s): a batch of %d gives it %s, which does not reshape to %s", s.name, s.opType, n, tensor.ShapeString(in[0].Shape), tensor.ShapeString(sh))
+		}
+		return []*tensor.Tensor{in[0].Reshaped(sh)}, nil
+	case whole:
+		outs, err := runStep(s, in, ops.NoBudget)
+		if err != nil {
+			return nil, err
+		}
+		for j, o := range s.outputs {
+			if sh := m.shapes[o]; len(sh) > 0 && j < len(outs) && outs[j] != nil && !tensor.EqualShape(outs[j].Shape, stacked(sh, n)) {
+				return nil, fmt.Errorf("node %q (%s) computes %s for a batch of %d where %d stacked %s were expected: please report this model as a bug",
+					s.name, s.opType, tensor.ShapeString(outs[j].Shape), n, n, tensor.ShapeString(m.shapes[o]))
+			}
+		}
+		return outs, nil
+	}
+	outs := make([]*tensor.Tensor, len(s.outputs))
+	items := make([]*tensor.Tensor, len(in))
+	ids := map[uintptr]bool{}
+	for _, t := range in {
+		ids[tensor.ArrayID(t)] = true
+	}
+	for item := range n {
+		for j, t := range in {
+			items[j] = t
+			if t != nil && m.consts[s.inputs[j]] == nil {
+				items[j] = Item(t, n, item)
+			}
+		}
+		res, err := runStep(s, items, ops.NoBudget)
+		if err != nil {
+			return nil, err
+		}
+		owners := map[uintptr]int{} // how many of res hold each array
+		for j, r := range res {
+			if j >= len(outs) || r == nil {
+				continue
+			}
+			owners[tensor.ArrayID(r)]++
+			if item == 0 {
+				if r.Rank() == 0 {
+					return nil, fmt.Errorf("node %q (%s) computes a scalar for each input, which a batch cannot stack", s.name, s.opType)
+				}
+				if r.DType == tensor.Int64 {
+					outs[j] = tensor.NewInt64(stacked(r.Shape, n)...)
+				} else {
+					outs[j] = tensor.NewUninit(stacked(r.Shape, n)...)
+				}
+			}
+			if dst := outs[j]; dst.DType != r.DType || !tensor.EqualShape(stacked(r.Shape, n), dst.Shape) {
+				return nil, fmt.Errorf("node %q (%s) computes %s for input %d of the batch and %s for input 0: shapes that depend on the values cannot be stacked; run the inputs one at a time",
+					s.name, s.opType, r, item, Item(dst, n, 0))
+			}
+			if size := r.Len(); r.DType == tensor.Int64 {
+				copy(outs[j].I[item*size:(item+1)*size], r.I)
+			} else {
+				copy(outs[j].F[item*size:(item+1)*size], r.F)
+			}
+		}
+		// The item's own outputs are copied: hand back the arrays that
+		// nothing else holds.
+		for j, r := range res {
+			if id := tensor.ArrayID(r); j < len(outs) && r != nil && owners[id] == 1 && !ids[id] && !m.constArrays[id] {
+				tensor.Recycle(r)
+			}
+		}
+	}
+	return outs, nil
+}
