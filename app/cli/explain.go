@@ -398,7 +398,7 @@ func explainFolder(ctx context.Context, env *Env, model *explain.Model, f explai
 		return ExitFailed
 	}
 	outs := outputNames(files)
-	bar := progressBar(env, len(files))
+	bar := progressBar(env, len(files), "explaining")
 	failed := map[string]error{}
 	var rows [][]string
 	err = atomicfile.WriteDir(ctx, f.out, func(tmp string) error {
@@ -487,13 +487,13 @@ func writeSummary(path string, rows [][]string) error {
 // the per-photo lines on stdout say the progress there).
 type bar struct{ pb *progressbar.ProgressBar }
 
-func progressBar(env *Env, n int) bar {
+func progressBar(env *Env, n int, what string) bar {
 	f, ok := env.Stderr.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return bar{}
 	}
 	return bar{progressbar.NewOptions(n, progressbar.OptionSetWriter(env.Stderr),
-		progressbar.OptionSetDescription("explaining"), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())}
+		progressbar.OptionSetDescription(what), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())}
 }
 
 func (b bar) add() {

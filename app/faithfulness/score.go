@@ -19,26 +19,53 @@ import (
 type Scorer func(ctx context.Context, inputs []*tensor.Tensor, k int) ([]float64, error)
 
 // SingleRuns is the Scorer that runs m once per input and reads the
-// logits tensor (cam.Head.Logits), one input after the other.
-func SingleRuns(m *inference.Model, logits string) Scorer {
+// logits tensor (cam.Head.Logits); workers runs go on at once (each
+// operator already spreads its work over the cores, but a small one
+// leaves them idle).
+func SingleRuns(m *inference.Model, logits string, workers int) Scorer {
 	return func(ctx context.Context, inputs []*tensor.Tensor, k int) ([]float64, error) {
 		if len(m.Inputs) != 1 {
 			return nil, fmt.Errorf("%s has %d inputs; the metrics need a model with one image input", m.Name, len(m.Inputs))
 		}
 		out := make([]float64, len(inputs))
-		for i, x := range inputs {
-			res, err := m.Run(ctx, map[string]*tensor.Tensor{m.Inputs[0].Name: x}, logits)
+		errs := make([]error, len(inputs))
+		next := make(chan int)
+		var wg sync.WaitGroup
+		for range min(max(workers, 1), len(inputs)) {
+			wg.Go(func() {
+				for i := range next {
+					out[i], errs[i] = prob(ctx, m, logits, inputs[i], k)
+				}
+			})
+		}
+		for i := range inputs {
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+		for _, err := range errs {
 			if err != nil {
 				return nil, err
 			}
-			l := res[logits]
-			if l == nil || k < 0 || k >= len(l.F) {
-				return nil, fmt.Errorf("class %d does not exist: %s gives %d logits", k, m.Name, len(l.F))
-			}
-			out[i] = cam.Softmax(l.F)[k]
 		}
 		return out, nil
 	}
+}
+
+// prob runs m on x and gives the softmax of class k of its logits.
+func prob(ctx context.Context, m *inference.Model, logits string, x *tensor.Tensor, k int) (float64, error) {
+	res, err := m.Run(ctx, map[string]*tensor.Tensor{m.Inputs[0].Name: x}, logits)
+	if err != nil {
+		return 0, err
+	}
+	l := res[logits]
+	if l == nil {
+		return 0, fmt.Errorf("the model %s gave no tensor %q", m.Name, logits)
+	}
+	if k < 0 || k >= len(l.F) {
+		return 0, fmt.Errorf("class %d does not exist: the model %s gives %d logits", k, m.Name, len(l.F))
+	}
+	return cam.Softmax(l.F)[k], nil
 }
 
 // Photo is one input with its target class: what every metric of every

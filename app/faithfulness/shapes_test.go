@@ -60,7 +60,7 @@ func TestObjectMaskBeatsInverseAndConstant(t *testing.T) {
 		t.Skip("runs the shapes model about 3000 times")
 	}
 	e := loadShapes(t)
-	score := SingleRuns(e.Model, e.Head.Logits)
+	score := SingleRuns(e.Model, e.Head.Logits, 2)
 	ctx := context.Background()
 	const n = 32
 	var mask, inverse, constant summary
