@@ -245,3 +245,53 @@ func TestEvaluateRefusesBadInput(t *testing.T) {
 		t.Errorf("a refused run wrote %s", out)
 	}
 }
+
+func TestExplainMetricsGoIntoTheReport(t *testing.T) {
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, "explain", "--image", filepath.Join(shared, "images", "pets.png"), "--model", mobilenet,
+		"--top", "1", "--metrics", "--out", out)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep struct {
+		Classes []struct {
+			Prob         float64 `json:"prob"`
+			Faithfulness *struct {
+				Confidence struct {
+					Masked float64 `json:"masked_prob"`
+					Drop   float64 `json:"drop"`
+				} `json:"confidence"`
+				Deletion struct {
+					Fractions []float64 `json:"fractions"`
+					Probs     []float64 `json:"probs"`
+					AUC       float64   `json:"auc"`
+				} `json:"deletion"`
+				Insertion *struct {
+					Probs []float64 `json:"probs"`
+				} `json:"insertion"`
+			} `json:"faithfulness"`
+		} `json:"classes"`
+	}
+	b, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Classes) != 1 || rep.Classes[0].Faithfulness == nil || rep.Classes[0].Faithfulness.Insertion == nil {
+		t.Fatalf("report.json has no faithfulness scores:\n%s", b)
+	}
+	c := rep.Classes[0]
+	f := c.Faithfulness
+	// The deletion curve starts at the photo as given: the probability the
+	// explanation reported, and ends at the blank input; insertion ends at
+	// the photo again.
+	if n := len(f.Deletion.Probs); n != 51 || len(f.Deletion.Fractions) != 51 || math.Abs(f.Deletion.Probs[0]-c.Prob) > 1e-5 ||
+		math.Abs(f.Insertion.Probs[50]-c.Prob) > 1e-5 || f.Deletion.Fractions[50] != 1 {
+		t.Fatalf("deletion curve of %d points from %v (class probability %v), insertion ends at %v", n, f.Deletion.Probs[0], c.Prob, f.Insertion.Probs[50])
+	}
+	if want := math.Max(0, c.Prob-f.Confidence.Masked) / c.Prob; math.Abs(f.Confidence.Drop-want) > 1e-5 {
+		t.Fatalf("drop %v, the probabilities give %v", f.Confidence.Drop, want)
+	}
+}
