@@ -72,6 +72,9 @@ type evalTableRow struct {
 	Deletion  *float64 `json:"deletion_auc"`
 	Insertion *float64 `json:"insertion_auc"`
 	ROAD      *float64 `json:"road"`
+	Sanity    *float64 `json:"sanity_correlation"`
+	IoU       *float64 `json:"iou"`
+	Pointing  *float64 `json:"pointing_game"`
 	MS        float64  `json:"ms_per_photo"`
 	// the mean curves, for the plot
 	deletion, insertion []float64
@@ -91,8 +94,8 @@ func (r *evalRun) summarise() {
 	r.Rows = nil
 	for _, m := range r.Methods {
 		row := evalTableRow{Method: m}
-		var drop, inc, del, ins, road, ms float64
-		var nd, nc, ni, nr int
+		var drop, inc, del, ins, road, sanity, iou, hits, ms float64
+		var nd, nc, ni, nr, ns, nl int
 		for _, p := range r.perPhoto {
 			if p.Method != m || p.Err != "" {
 				continue
@@ -120,6 +123,17 @@ func (r *evalRun) summarise() {
 				road += c.Combined
 				nr++
 			}
+			if c := p.Scores.Sanity; c != nil {
+				sanity += c.Mean()
+				ns++
+			}
+			if c := p.Scores.Localisation; c != nil {
+				iou += c.IoU
+				if c.Hit {
+					hits++
+				}
+				nl++
+			}
 		}
 		mean := func(s float64, n int) *float64 {
 			if n == 0 {
@@ -130,6 +144,7 @@ func (r *evalRun) summarise() {
 		}
 		row.Drop, row.Increase = mean(drop, nc), mean(inc, nc)
 		row.Deletion, row.Insertion, row.ROAD = mean(del, nd), mean(ins, ni), mean(road, nr)
+		row.Sanity, row.IoU, row.Pointing = mean(sanity, ns), mean(iou, nl), mean(hits, nl)
 		for i := range row.deletion {
 			row.deletion[i] /= float64(nd)
 		}
@@ -160,20 +175,47 @@ func (r *evalRun) print(w io.Writer) {
 		fmt.Fprintf(w, " (%d failed)", r.Failed)
 	}
 	fmt.Fprintf(w, "; target class: %s; deletion and insertion in %d steps.\n", r.Target, r.Steps)
+	// The columns of torchcam's table always; the sanity check and
+	// localisation when measured.
+	cols := []struct {
+		head string
+		pct  bool
+		get  func(evalTableRow) *float64
+	}{
+		{"average drop ↓", true, func(r evalTableRow) *float64 { return r.Drop }},
+		{"increase in confidence ↑", true, func(r evalTableRow) *float64 { return r.Increase }},
+		{"deletion AUC ↓", false, func(r evalTableRow) *float64 { return r.Deletion }},
+		{"insertion AUC ↑", false, func(r evalTableRow) *float64 { return r.Insertion }},
+		{"ROAD ↑", false, func(r evalTableRow) *float64 { return r.ROAD }},
+		{"sanity correlation ↓", false, func(r evalTableRow) *float64 { return r.Sanity }},
+		{"IoU ↑", false, func(r evalTableRow) *float64 { return r.IoU }},
+		{"pointing game ↑", true, func(r evalTableRow) *float64 { return r.Pointing }},
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "method\taverage drop ↓\tincrease in confidence ↑\tdeletion AUC ↓\tinsertion AUC ↑\tROAD ↑\tms per photo\t")
-	for _, row := range r.Rows {
-		f := func(v *float64, pct bool) string {
-			switch {
-			case v == nil:
-				return "-"
-			case pct:
-				return fmt.Sprintf("%.1f%%", 100**v)
-			}
-			return fmt.Sprintf("%.3f", *v)
+	shown := cols[:0]
+	for i, c := range cols {
+		if i < 5 || slices.ContainsFunc(r.Rows, func(row evalTableRow) bool { return c.get(row) != nil }) {
+			shown = append(shown, c)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%.0f\t\n", row.Method, f(row.Drop, true), f(row.Increase, true),
-			f(row.Deletion, false), f(row.Insertion, false), f(row.ROAD, false), row.MS)
+	}
+	fmt.Fprint(tw, "method\t")
+	for _, c := range shown {
+		fmt.Fprint(tw, c.head+"\t")
+	}
+	fmt.Fprintln(tw, "ms per photo\t")
+	for _, row := range r.Rows {
+		fmt.Fprint(tw, row.Method+"\t")
+		for _, c := range shown {
+			switch v := c.get(row); {
+			case v == nil:
+				fmt.Fprint(tw, "-\t")
+			case c.pct:
+				fmt.Fprintf(tw, "%.1f%%\t", 100**v)
+			default:
+				fmt.Fprintf(tw, "%.3f\t", *v)
+			}
+		}
+		fmt.Fprintf(tw, "%.0f\t\n", row.MS)
 	}
 	tw.Flush()
 	if r.Seconds > 0 {
@@ -191,19 +233,23 @@ func optNum(v *float64) string {
 	return num(*v)
 }
 
-var evalPhotosHeader = []string{"photo", "method", "class", "label", "prob", "masked_prob", "drop", "increase", "deletion_auc", "insertion_auc", "road", "ms", "error"}
+var evalPhotosHeader = []string{"photo", "method", "class", "label", "prob", "masked_prob", "drop", "increase", "deletion_auc", "insertion_auc", "road",
+	"sanity_correlation", "iou", "hit", "ms", "error"}
 
 // write writes every file of the run into dir.
 func (r *evalRun) write(dir string) error {
-	table := [][]string{{"method", "photos", "average_drop", "increase_in_confidence", "deletion_auc", "insertion_auc", "road", "ms_per_photo"}}
+	table := [][]string{{"method", "photos", "average_drop", "increase_in_confidence", "deletion_auc", "insertion_auc", "road",
+		"sanity_correlation", "iou", "pointing_game", "ms_per_photo"}}
 	for _, row := range r.Rows {
 		table = append(table, []string{row.Method, strconv.Itoa(row.Photos), optNum(row.Drop), optNum(row.Increase),
-			optNum(row.Deletion), optNum(row.Insertion), optNum(row.ROAD), strconv.FormatFloat(row.MS, 'f', 1, 64)})
+			optNum(row.Deletion), optNum(row.Insertion), optNum(row.ROAD), optNum(row.Sanity), optNum(row.IoU), optNum(row.Pointing),
+			strconv.FormatFloat(row.MS, 'f', 1, 64)})
 	}
 	photos := [][]string{evalPhotosHeader}
 	curves := [][]string{{"photo", "method", "curve", "probabilities"}}
 	for _, p := range r.perPhoto {
-		row := []string{p.Photo, p.Method, strconv.Itoa(p.Class), p.Label, num(p.Prob), "", "", "", "", "", "", strconv.FormatFloat(p.MS, 'f', 1, 64), p.Err}
+		row := []string{p.Photo, p.Method, strconv.Itoa(p.Class), p.Label, num(p.Prob), "", "", "", "", "", "", "", "", "",
+			strconv.FormatFloat(p.MS, 'f', 1, 64), p.Err}
 		if p.Err != "" {
 			row[2], row[4] = "", ""
 		}
@@ -223,6 +269,12 @@ func (r *evalRun) write(dir string) error {
 		}
 		if c := p.Scores.ROAD; c != nil {
 			row[10] = num(c.Combined)
+		}
+		if c := p.Scores.Sanity; c != nil {
+			row[11] = num(c.Mean())
+		}
+		if c := p.Scores.Localisation; c != nil {
+			row[12], row[13] = num(c.IoU), strconv.FormatBool(c.Hit)
 		}
 		photos = append(photos, row)
 	}
@@ -348,14 +400,14 @@ func readEvalRun(dir string) (*evalRun, error) {
 		if len(rec) != len(evalPhotosHeader) {
 			return nil, bad(evalPhotosCSV, i+2, "wrong number of fields")
 		}
-		p := evalRow{Photo: rec[0], Method: rec[1], Label: rec[3], Err: rec[12]}
+		p := evalRow{Photo: rec[0], Method: rec[1], Label: rec[3], Err: rec[15]}
 		f := func(s string) (v float64) {
 			if err == nil && s != "" {
 				v, err = strconv.ParseFloat(s, 64)
 			}
 			return v
 		}
-		if p.MS = f(rec[11]); p.Err == "" {
+		if p.MS = f(rec[14]); p.Err == "" {
 			p.Class, _ = strconv.Atoi(rec[2])
 			p.Prob = f(rec[4])
 			if rec[6] != "" {
@@ -377,6 +429,13 @@ func readEvalRun(dir string) (*evalRun, error) {
 			}
 			if rec[10] != "" {
 				p.Scores.ROAD = &faithfulness.ROAD{Combined: f(rec[10])}
+			}
+			if rec[11] != "" {
+				// The mean is what the table needs: one correlation that is it.
+				p.Scores.Sanity = &faithfulness.Sanity{Correlations: []float64{f(rec[11])}}
+			}
+			if rec[12] != "" {
+				p.Scores.Localisation = &faithfulness.Localisation{IoU: f(rec[12]), Hit: rec[13] == "true"}
 			}
 		}
 		if err != nil {

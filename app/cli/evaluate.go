@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"image"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -21,8 +23,10 @@ import (
 	"camscope/app/faithfulness"
 	"camscope/app/photo"
 	"camscope/app/session"
+	"camscope/inference"
 	"camscope/inference/cam"
 	"camscope/inference/preprocess"
+	"camscope/inference/tensor"
 )
 
 func init() {
@@ -35,9 +39,9 @@ func init() {
 
 // evalFlags are the evaluate command's options.
 type evalFlags struct {
-	images, model, labels, methods, metrics, out, shard, truth string
-	steps                                                      int
-	merge                                                      cliflag.Strings
+	images, model, labels, methods, metrics, out, shard, truth, boxes string
+	steps                                                             int
+	merge                                                             cliflag.Strings
 }
 
 // defaultEvalMethods are the methods evaluate compares unless told.
@@ -50,9 +54,10 @@ func evaluateCmd(env *Env, args []string) int {
 	fs.StringVar(&f.model, "model", "", "ONNX or TFLite model, or "+builtinMobileNet+" (the default) or "+builtinShapes)
 	fs.StringVar(&f.labels, "labels", "", "labels file, one per line (default: found next to the model)")
 	fs.StringVar(&f.methods, "methods", defaultEvalMethods, "comma-separated CAM methods to compare (CAM is left out by itself where the model has no CAM head)")
-	fs.StringVar(&f.metrics, "metrics", "drop,deletion,insertion", "comma-separated metrics: drop (average drop and increase in confidence), deletion, insertion, road (slow: 18 imputations per map); or all")
+	fs.StringVar(&f.metrics, "metrics", "drop,deletion,insertion", "comma-separated metrics: drop (average drop and increase in confidence), deletion, insertion, road (slow: 18 imputations per map), sanity (the map's rank correlation with the maps of the model with its last 1, 2, 3 layers re-initialised); or all")
 	fs.IntVar(&f.steps, "steps", faithfulness.DefaultSteps, "steps of the deletion and insertion curves (one forward pass each)")
 	fs.StringVar(&f.truth, "truth", "", "target classes: a CSV of file,class (index or label), or none for each photo's top-1 class (default: the folder's classes.tsv, else ImageNet synset file names such as n01440764_tench.JPEG, else the top-1)")
+	fs.StringVar(&f.boxes, "boxes", "", "a CSV of file,x0,y0,x1,y1: each photo's object box in photo pixels (x1, y1 exclusive); adds localisation (IoU of the CAM paper's box) and the pointing game")
 	fs.StringVar(&f.shard, "shard", "", "I/N: evaluate only every N-th photo (sorted by name) from the I-th, counting from 0, to spread a folder over machines")
 	fs.Var(&f.merge, "merge", "an output folder of evaluate --shard to combine with the others (repeat for each); writes the table and curves of all of them")
 	fs.StringVar(&f.out, "out", "camscope-eval", "output folder (replaced as a whole)")
@@ -109,6 +114,13 @@ func evaluateCmd(env *Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "camscope evaluate:", err)
 		return ExitFailed
 	}
+	var boxes map[string]image.Rectangle
+	if f.boxes != "" {
+		if boxes, err = readBoxes(f.boxes); err != nil {
+			fmt.Fprintln(env.Stderr, "camscope evaluate:", err)
+			return ExitFailed
+		}
+	}
 	run.Model, run.Shard = model.Name, f.shard
 	run.Input = fmt.Sprintf("%dx%d", model.Spec.Width, model.Spec.Height)
 	run.Target = "the top-1 class (no ground truth)"
@@ -118,7 +130,7 @@ func evaluateCmd(env *Env, args []string) int {
 	for _, m := range methods {
 		run.Methods = append(run.Methods, session.MethodName(m))
 	}
-	ev := &evaluator{model: model, methods: methods, metrics: metrics, steps: f.steps, truth: tr, run: run}
+	ev := &evaluator{model: model, methods: methods, metrics: metrics, steps: f.steps, truth: tr, boxes: boxes, run: run}
 	ev.score = faithfulness.SingleRuns(model.Engine, model.Explainer.Head.Logits, runtime.GOMAXPROCS(0))
 	bar := progressBar(env, len(files), "evaluating")
 	start := time.Now()
@@ -221,6 +233,7 @@ type evaluator struct {
 	metrics []faithfulness.Metric
 	steps   int
 	truth   truth
+	boxes   map[string]image.Rectangle // in photo pixels; nil: no localisation
 	score   faithfulness.Scorer
 	run     *evalRun
 	failed  []string
@@ -246,15 +259,32 @@ func (ev *evaluator) photo(ctx context.Context, path, name string) {
 		fail(err)
 		return
 	}
-	x, _, err := preprocess.Prepare(img.Image, ev.model.Spec)
+	x, geo, err := preprocess.Prepare(img.Image, ev.model.Spec)
 	if err != nil {
 		fail(err)
 		return
 	}
 	w, h := ev.model.InputSize()
+	opt := faithfulness.Options{Metrics: ev.metrics, Steps: ev.steps, Model: ev.model.Engine}
+	if ev.boxes != nil {
+		b, ok := ev.boxes[name]
+		if !ok {
+			fail(fmt.Errorf("--boxes gives no box for it"))
+			return
+		}
+		// The box on the model's input, through the preprocessing.
+		x0, y0 := geo.PhotoToTensor(float64(b.Min.X), float64(b.Min.Y))
+		x1, y1 := geo.PhotoToTensor(float64(b.Max.X), float64(b.Max.Y))
+		in := image.Rect(int(math.Floor(x0)), int(math.Floor(y0)), int(math.Ceil(x1)), int(math.Ceil(y1))).Intersect(image.Rect(0, 0, w, h))
+		if in.Empty() {
+			fail(fmt.Errorf("its box %v lies outside the part of the photo the model sees", b))
+			return
+		}
+		opt.Box = &in
+	}
 	h64 := fnv.New64a()
 	h64.Write([]byte(name))
-	seed := h64.Sum64()
+	opt.Seed = h64.Sum64()
 	var p *faithfulness.Photo
 	var rows []evalRow
 	for i, m := range ev.methods {
@@ -280,7 +310,8 @@ func (ev *evaluator) photo(ctx context.Context, path, name string) {
 		}
 		var sc faithfulness.Scores
 		if err == nil {
-			sc, err = p.Evaluate(ctx, s, faithfulness.Options{Metrics: ev.metrics, Steps: ev.steps, Seed: seed})
+			opt.MapOf = ev.mapOf(x, m, k)
+			sc, err = p.Evaluate(ctx, s, opt)
 		}
 		if err != nil {
 			fail(fmt.Errorf("%s: %w", ev.run.Methods[i], err))
@@ -300,6 +331,53 @@ func (ev *evaluator) photo(ctx context.Context, path, name string) {
 			}
 		}
 	}
+}
+
+// mapOf is the sanity check's map: the method's map of class k for x,
+// computed with another model (one with layers re-initialised) at the
+// same layers.
+func (ev *evaluator) mapOf(x *tensor.Tensor, method cam.Method, k int) faithfulness.MapFunc {
+	return func(ctx context.Context, m *inference.Model) (faithfulness.Saliency, error) {
+		e, err := cam.NewLayers(m, nil, ev.model.Layers())
+		if err != nil {
+			return faithfulness.Saliency{}, err
+		}
+		pass, err := e.Forward(ctx, x, method)
+		if err != nil {
+			return faithfulness.Saliency{}, err
+		}
+		raw, err := pass.Map(k)
+		if err != nil {
+			return faithfulness.Saliency{}, err
+		}
+		w, h := ev.model.InputSize()
+		return faithfulness.Place(raw, w, h)
+	}
+}
+
+// readBoxes reads --boxes: file,x0,y0,x1,y1 rows, a header row allowed.
+func readBoxes(path string) (map[string]image.Rectangle, error) {
+	rows, err := readTable(path, ',')
+	if err != nil {
+		return nil, err
+	}
+	boxes := map[string]image.Rectangle{}
+	for i, r := range rows {
+		if i == 0 && strings.EqualFold(r[0], "file") {
+			continue
+		}
+		var v [4]int
+		ok := len(r) == 5
+		for j := 0; ok && j < 4; j++ {
+			v[j], err = strconv.Atoi(strings.TrimSpace(r[j+1]))
+			ok = err == nil
+		}
+		if !ok || v[2] <= v[0] || v[3] <= v[1] {
+			return nil, fmt.Errorf("%s line %d: want file,x0,y0,x1,y1 with whole pixels, x0 < x1 and y0 < y1", path, i+1)
+		}
+		boxes[strings.TrimSpace(r[0])] = image.Rect(v[0], v[1], v[2], v[3])
+	}
+	return boxes, nil
 }
 
 // report prints the table and what failed, and gives the exit code.

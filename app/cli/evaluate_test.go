@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -9,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"camscope/app/shapes"
 )
 
 var imagenetSample = filepath.Join(shared, "imagenet-sample")
@@ -293,5 +298,71 @@ func TestExplainMetricsGoIntoTheReport(t *testing.T) {
 	}
 	if want := math.Max(0, c.Prob-f.Confidence.Masked) / c.Prob; math.Abs(f.Confidence.Drop-want) > 1e-5 {
 		t.Fatalf("drop %v, the probabilities give %v", f.Confidence.Drop, want)
+	}
+}
+
+func TestEvaluateLocalisesShapesAndChecksSanity(t *testing.T) {
+	dir := t.TempDir()
+	boxes := "file,x0,y0,x1,y1\n"
+	classes := "file,class\n"
+	const n = 12
+	for i := range n {
+		sc := shapes.Options{MaxShapes: 1}.Scene(0xb0c5, uint64(i))
+		name := fmt.Sprintf("scene%02d.png", i)
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, sc.Image); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		b := sc.Box()
+		boxes += fmt.Sprintf("%s,%d,%d,%d,%d\n", name, b.Min.X, b.Min.Y, b.Max.X, b.Max.Y)
+		classes += name + "," + sc.Label.String() + "\n"
+	}
+	tmp := t.TempDir()
+	os.WriteFile(filepath.Join(tmp, "boxes.csv"), []byte(boxes), 0o644)
+	os.WriteFile(filepath.Join(tmp, "classes.csv"), []byte(classes), 0o644)
+	out := filepath.Join(tmp, "out")
+	code, stdout, stderr := runCLI(t, "evaluate", "--images", dir, "--model", builtinShapes, "--methods", "cam,gradcam", "--metrics", "sanity",
+		"--boxes", filepath.Join(tmp, "boxes.csv"), "--truth", filepath.Join(tmp, "classes.csv"), "--out", out)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "pointing game") || !strings.Contains(stdout, "sanity correlation") || !strings.Contains(stdout, "ground truth from classes.csv") {
+		t.Errorf("the table lacks the localisation or sanity columns or the truth's source:\n%s", stdout)
+	}
+	photos := readCSVFile(t, filepath.Join(out, evalPhotosCSV))
+	table := readCSVFile(t, filepath.Join(out, evalTableCSV))
+	col := map[string]int{}
+	for i, h := range photos[0] {
+		col[h] = i
+	}
+	tcol := map[string]int{}
+	for i, h := range table[0] {
+		tcol[h] = i
+	}
+	for _, row := range table[1:] {
+		var iou, hits, sanity float64
+		for _, p := range photos[1:] {
+			if p[1] == row[0] {
+				iou += parseF(t, p[col["iou"]]) / n
+				sanity += parseF(t, p[col["sanity_correlation"]]) / n
+				if p[col["hit"]] == "true" {
+					hits += 1.0 / n
+				}
+			}
+		}
+		got := []float64{parseF(t, row[tcol["iou"]]), parseF(t, row[tcol["pointing_game"]]), parseF(t, row[tcol["sanity_correlation"]])}
+		for i, want := range []float64{iou, hits, sanity} {
+			if math.Abs(got[i]-want) > 1e-9 {
+				t.Errorf("%s: table %v, photos' mean %v", row[0], got, []float64{iou, hits, sanity})
+				break
+			}
+		}
+		// The built-in model's maps find single shapes, and depend on it.
+		if hits < 0.8 || iou < 0.4 || sanity > 0.9 {
+			t.Errorf("%s: pointing game %.2f, IoU %.2f, sanity correlation %.2f; want at least 0.8 and 0.4, at most 0.9", row[0], hits, iou, sanity)
+		}
 	}
 }

@@ -26,6 +26,16 @@ type Sanity struct {
 	Correlations []float64 `json:"correlations"` // with the map at depth i+1
 }
 
+// Mean is the mean of the correlations: the table's one number (lower is
+// better: the map depends on the model).
+func (s Sanity) Mean() float64 {
+	var m float64
+	for _, c := range s.Correlations {
+		m += c / float64(len(s.Correlations))
+	}
+	return m
+}
+
 // SanityCheck re-initialises up to depth layers of m, one more each time,
 // with draws from seed, and correlates mapOf's maps with the original's.
 func SanityCheck(ctx context.Context, m *inference.Model, depth int, seed uint64, mapOf MapFunc) (Sanity, error) {

@@ -111,9 +111,6 @@ func NewPhoto(ctx context.Context, score Scorer, x *tensor.Tensor, nhwc bool, k 
 	return p, nil
 }
 
-// Size is the input's width and height: the size a Saliency must have.
-func (p *Photo) Size() (w, h int) { return p.w, p.h }
-
 // Passes is the number of forward passes run for this photo so far (each
 // distinct input once).
 func (p *Photo) Passes() int {

@@ -78,7 +78,7 @@ func TestObjectMaskBeatsInverseAndConstant(t *testing.T) {
 			s   Saliency
 			sum *summary
 		}{{boxMap(sc.Box(), 1), &mask}, {boxMap(sc.Box(), 0), &inverse}, {flat, &constant}} {
-			r, err := p.Evaluate(ctx, c.s, Options{Metrics: Metrics(), Steps: 20, Seed: uint64(i)})
+			r, err := p.Evaluate(ctx, c.s, Options{Metrics: []Metric{Drop, Deletion, Insertion, ROADScore}, Steps: 20, Seed: uint64(i)})
 			if err != nil {
 				t.Fatal(err)
 			}
