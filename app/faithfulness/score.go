@@ -111,8 +111,8 @@ func NewPhoto(ctx context.Context, score Scorer, x *tensor.Tensor, nhwc bool, k 
 	return p, nil
 }
 
-// Passes is the number of forward passes run for this photo so far (each
-// distinct input once).
+// Passes is the number of distinct inputs run for this photo so far: the
+// forward passes, unless two goroutines asked for one input at once.
 func (p *Photo) Passes() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()

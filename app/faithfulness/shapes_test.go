@@ -3,6 +3,7 @@ package faithfulness
 import (
 	"context"
 	"image"
+	"slices"
 	"sync"
 	"testing"
 
@@ -235,5 +236,45 @@ func TestSanityCheckTellsModelFromEdges(t *testing.T) {
 	}
 	if _, err := SanityCheck(ctx, e.Model, len(layers)+1, 1, nil); err == nil {
 		t.Fatal("re-initialising more layers than the model has was not refused")
+	}
+}
+
+func TestConcurrentCurvesAgreeWithSequentialOnes(t *testing.T) {
+	e := loadShapes(t)
+	ctx := context.Background()
+	sc, x := shapeScene(5)
+	maps := []Saliency{boxMap(sc.Box(), 1), boxMap(sc.Box(), 0)}
+	seq, err := NewPhoto(ctx, SingleRuns(e.Model, e.Head.Logits, 1), x, false, int(sc.Label))
+	if err != nil {
+		t.Fatal(err)
+	}
+	par, err := NewPhoto(ctx, SingleRuns(e.Model, e.Head.Logits, 4), x, false, int(sc.Label))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]Curve, len(maps))
+	for i, s := range maps {
+		if want[i], err = seq.Insertion(ctx, s, 12); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := make([]Curve, len(maps))
+	errs := make([]error, len(maps))
+	var wg sync.WaitGroup
+	for i, s := range maps {
+		wg.Go(func() { got[i], errs[i] = par.Insertion(ctx, s, 12) })
+	}
+	wg.Wait()
+	for i := range maps {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if !slices.Equal(got[i].Probs, want[i].Probs) {
+			t.Fatalf("map %d: insertion %v with four runs at once from two goroutines, %v one at a time", i, got[i].Probs, want[i].Probs)
+		}
+	}
+	// Both curves share the blurred start and the photo at their end.
+	if seq.Passes() != par.Passes() || par.Passes() != 1+2*12-1 {
+		t.Fatalf("%d and %d passes, want 24", seq.Passes(), par.Passes())
 	}
 }
