@@ -219,7 +219,7 @@ func (r *evalRun) print(w io.Writer) {
 	}
 	tw.Flush()
 	if r.Seconds > 0 {
-		fmt.Fprintf(w, "%d forward passes for the metrics in %.1f s (%.0f per second).\n", r.Passes, r.Seconds, float64(r.Passes)/r.Seconds)
+		fmt.Fprintf(w, "%d forward passes for the metrics in %.1f s (%.1f per second).\n", r.Passes, r.Seconds, float64(r.Passes)/r.Seconds)
 	}
 }
 
@@ -293,6 +293,9 @@ func (r *evalRun) write(dir string) error {
 		return e.Encode(js)
 	}); err != nil {
 		return err
+	}
+	if r.Fractions == nil {
+		return nil // no deletion or insertion curve to draw
 	}
 	return r.plot(filepath.Join(dir, evalCurvesPNG))
 }

@@ -384,7 +384,11 @@ func readBoxes(path string) (map[string]image.Rectangle, error) {
 func (ev *evaluator) report(env *Env, out string, err error) int {
 	if err == nil {
 		ev.run.print(env.Stdout)
-		fmt.Fprintf(env.Stdout, "wrote %s (%s, %s, %s, %s, %s)\n", out, evalTableCSV, evalTableJSON, evalPhotosCSV, evalCurvesCSV, evalCurvesPNG)
+		files := []string{evalTableCSV, evalTableJSON, evalPhotosCSV, evalCurvesCSV}
+		if ev.run.Fractions != nil {
+			files = append(files, evalCurvesPNG)
+		}
+		fmt.Fprintf(env.Stdout, "wrote %s (%s)\n", out, strings.Join(files, ", "))
 	}
 	if len(ev.failed) > 0 {
 		fmt.Fprintf(env.Stderr, "%d photos failed:\n", len(ev.failed))
