@@ -366,3 +366,18 @@ func TestEvaluateLocalisesShapesAndChecksSanity(t *testing.T) {
 		}
 	}
 }
+
+func TestEvaluateGoesOnPastABadPhoto(t *testing.T) {
+	dir := sampleFolder(t, 1, false)
+	os.WriteFile(filepath.Join(dir, "broken.png"), []byte("not a picture"), 0o644)
+	out := filepath.Join(t.TempDir(), "o")
+	code, stdout, stderr := runCLI(t, "evaluate", "--images", dir, "--model", builtinShapes, "--methods", "gradcam", "--metrics", "drop",
+		"--truth", "none", "--out", out)
+	if code != ExitFailed || !strings.Contains(stderr, "broken.png") || !strings.Contains(stdout, "1 photos (1 failed)") {
+		t.Fatalf("exit %d\n%s\n%s; want exit 1, the bad photo named and the good one measured", code, stdout, stderr)
+	}
+	photos := readCSVFile(t, filepath.Join(out, evalPhotosCSV))
+	if len(photos) != 3 || photos[1][0] != "broken.png" || photos[1][len(photos[1])-1] == "" || photos[2][len(photos[2])-1] != "" {
+		t.Fatalf("photos.csv %v: want the broken photo with its error and the good one without", photos)
+	}
+}
