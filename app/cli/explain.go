@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -23,6 +24,7 @@ import (
 	"camscope/app/cliflag"
 	"camscope/app/display"
 	"camscope/app/explain"
+	"camscope/app/faithfulness"
 	"camscope/app/photo"
 	"camscope/app/render"
 	"camscope/app/session"
@@ -48,6 +50,7 @@ type explainFlags struct {
 	opacity, boxThreshold                              float64
 	shared, noReLU, box, contour                       bool
 	augSmooth, eigenSmooth                             bool
+	metrics                                            bool
 	scoreChannels, occlusionWindow, occlusionStride    int
 	scoreBaseline                                      bool
 	classes, layers                                    cliflag.Strings
@@ -72,6 +75,7 @@ func explainCmd(env *Env, args []string) int {
 	fs.IntVar(&f.top, "top", explain.DefaultTopK, "number of most probable classes to explain (1-20; 0: only the --class classes)")
 	fs.StringVar(&f.method, "method", "auto", methodUsage())
 	fs.Var(&f.classes, "class", "also explain this class: an index or part of a label (repeatable)")
+	fs.BoolVar(&f.metrics, "metrics", false, "measure each map's faithfulness (average drop, deletion and insertion in "+strconv.Itoa(faithfulness.DefaultSteps)+" steps; about 100 forward passes per class) into report.json")
 	fs.BoolVar(&f.augSmooth, "aug-smooth", false, "average the maps of the input flipped or not, times 0.9, 1 and 1.1 (six runs; pytorch-grad-cam's aug_smooth)")
 	fs.IntVar(&f.scoreChannels, "score-channels", 0, "Score-CAM: keep only the N channels of highest mean activation (the fast variant; 0: every channel)")
 	fs.BoolVar(&f.scoreBaseline, "score-baseline", false, "Score-CAM: weigh channels by the class probability of the masked photo minus that of a blank input (the paper's variant) instead of the softmax of the logits")
@@ -148,6 +152,9 @@ func explainCmd(env *Env, args []string) int {
 	}
 	if !st.IsDir() {
 		res, err := explainFile(ctx, model, f.image, req)
+		if err == nil && f.metrics {
+			err = measure(ctx, res)
+		}
 		if err == nil {
 			_, err = display.Save(ctx, f.out, res, view, f.image)
 		}
@@ -362,11 +369,22 @@ func explainFile(ctx context.Context, model *explain.Model, path string, req exp
 	return explain.Photo(ctx, model, p.Image, req)
 }
 
+// measure adds the faithfulness scores of each class's map to res (as
+// many forward passes at once as there are cores).
+func measure(ctx context.Context, res *explain.Result) error {
+	m := res.Model
+	score := faithfulness.SingleRuns(m.Engine, m.Explainer.Head.Logits, runtime.GOMAXPROCS(0))
+	return res.Measure(ctx, score, faithfulness.Options{})
+}
+
 func explainTensor(ctx context.Context, env *Env, model *explain.Model, f explainFlags, req explain.Request, view display.View) int {
 	x, err := npy.ReadFile(f.input)
 	if err == nil {
 		var res *explain.Result
-		if res, err = explain.Tensor(ctx, model, x, req); err == nil {
+		if res, err = explain.Tensor(ctx, model, x, req); err == nil && f.metrics {
+			err = measure(ctx, res)
+		}
+		if err == nil {
 			if _, err = display.Save(ctx, f.out, res, view, f.input); err == nil {
 				printResult(env, res, f.out)
 				return ExitOK
@@ -406,7 +424,7 @@ func explainFolder(ctx context.Context, env *Env, model *explain.Model, f explai
 		return ExitFailed
 	}
 	outs := outputNames(files)
-	bar := progressBar(env, len(files))
+	bar := progressBar(env, len(files), "explaining")
 	failed := map[string]error{}
 	var rows [][]string
 	err = atomicfile.WriteDir(ctx, f.out, func(tmp string) error {
@@ -416,6 +434,9 @@ func explainFolder(ctx context.Context, env *Env, model *explain.Model, f explai
 			}
 			path := filepath.Join(f.image, name)
 			res, err := explainFile(ctx, model, path, req)
+			if err == nil && f.metrics {
+				err = measure(ctx, res)
+			}
 			var rep display.Report
 			if err == nil {
 				rep, err = display.Save(ctx, filepath.Join(tmp, outs[i]), res, view, path)
@@ -495,13 +516,13 @@ func writeSummary(path string, rows [][]string) error {
 // the per-photo lines on stdout say the progress there).
 type bar struct{ pb *progressbar.ProgressBar }
 
-func progressBar(env *Env, n int) bar {
+func progressBar(env *Env, n int, what string) bar {
 	f, ok := env.Stderr.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return bar{}
 	}
 	return bar{progressbar.NewOptions(n, progressbar.OptionSetWriter(env.Stderr),
-		progressbar.OptionSetDescription("explaining"), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())}
+		progressbar.OptionSetDescription(what), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())}
 }
 
 func (b bar) add() {

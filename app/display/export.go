@@ -13,6 +13,7 @@ import (
 
 	"camscope/app/atomicfile"
 	"camscope/app/explain"
+	"camscope/app/faithfulness"
 	"camscope/app/render"
 	"camscope/inference/cam"
 	"camscope/inference/npy"
@@ -75,6 +76,9 @@ type ClassReport struct {
 	// given; absent for the other methods, and when a weight is not a
 	// finite number (which JSON cannot hold).
 	ChannelWeights [][]float32 `json:"channel_weights,omitempty"`
+	// Faithfulness are the map's scores (explain --metrics; see package
+	// faithfulness), absent when not measured.
+	Faithfulness *faithfulness.Scores `json:"faithfulness,omitempty"`
 }
 
 // makeReport describes the result as v shows it; boxes are the classes'
@@ -115,7 +119,8 @@ func makeReport(r *explain.Result, boxes []*image.Rectangle, v View, photoFile s
 	for i, c := range r.Classes {
 		lo, hi := render.Range(false, rawMap(c))
 		cr := ClassReport{Rank: c.Rank, Index: c.Index, Label: c.Label, Prob: c.Prob, Logit: c.Logit,
-			Overlay: fileStem(i, c) + ".png", Map: fileStem(i, c) + ".npy", MapMin: lo, MapMax: hi, ChannelWeights: finite(c.Weights)}
+			Overlay: fileStem(i, c) + ".png", Map: fileStem(i, c) + ".npy", MapMin: lo, MapMax: hi, ChannelWeights: finite(c.Weights),
+			Faithfulness: c.Scores}
 		if b := boxes[i]; b != nil {
 			cr.Box = []int{b.Min.X, b.Min.Y, b.Max.X, b.Max.Y}
 		}

@@ -6,6 +6,7 @@ import (
 	"image"
 	"time"
 
+	"camscope/app/faithfulness"
 	"camscope/inference/cam"
 	"camscope/inference/preprocess"
 	"camscope/inference/tensor"
@@ -79,6 +80,9 @@ type Explained struct {
 	// the photo as given, for a method that weights channels; nil for the
 	// others (see cam.Pass.MapAndWeights).
 	Weights [][]float32
+	// Scores are the map's faithfulness scores with this class as the
+	// target, once someone measured them (Result.Measure); nil before.
+	Scores *faithfulness.Scores
 }
 
 // Timings of one explanation.
@@ -95,6 +99,7 @@ type Result struct {
 	Photo    *image.RGBA         // the photo the maps are placed on
 	Geometry preprocess.Geometry // where the model's input lies in the photo
 	Classes  []Explained         // top k by rank, then the added classes
+	Input    *tensor.Tensor      // the model's input the maps were computed from
 	Timings  Timings
 }
 
@@ -151,6 +156,7 @@ func Tensor(ctx context.Context, m *Model, x *tensor.Tensor, req Request) (*Resu
 }
 
 func (r *Result) run(ctx context.Context, x *tensor.Tensor) error {
+	r.Input = x
 	ex, err := r.Model.ExplainerAt(r.Request.Layer)
 	if err != nil {
 		return err
@@ -183,6 +189,30 @@ func (r *Result) run(ctx context.Context, x *tensor.Tensor) error {
 		}
 	}
 	r.Timings.Maps = time.Since(t1)
+	return nil
+}
+
+// Measure computes the faithfulness scores of every class's map (each
+// class its own target) on the result's input, through score; it sets
+// each Explained.Scores.
+func (r *Result) Measure(ctx context.Context, score faithfulness.Scorer, opt faithfulness.Options) error {
+	w, h := r.Model.InputSize()
+	for i := range r.Classes {
+		c := &r.Classes[i]
+		p, err := faithfulness.NewPhoto(ctx, score, r.Input, r.Model.Spec.Layout == preprocess.NHWC, c.Index)
+		if err != nil {
+			return err
+		}
+		s, err := faithfulness.Place(c.Map, w, h)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.Label, err)
+		}
+		sc, err := p.Evaluate(ctx, s, opt)
+		if err != nil {
+			return err
+		}
+		c.Scores = &sc
+	}
 	return nil
 }
 

@@ -1,0 +1,200 @@
+package faithfulness
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"sync"
+	"unsafe"
+
+	"camscope/inference"
+	"camscope/inference/cam"
+	"camscope/inference/tensor"
+)
+
+// Scorer gives the model's probability of class k (the softmax of its
+// logits) for each input, in order. Each input has the model's input
+// shape (batch 1). A batched engine implements it with one run per batch;
+// SingleRuns with one run per input.
+type Scorer func(ctx context.Context, inputs []*tensor.Tensor, k int) ([]float64, error)
+
+// SingleRuns is the Scorer that runs m once per input and reads the
+// logits tensor (cam.Head.Logits); workers runs go on at once (each
+// operator already spreads its work over the cores, but a small one
+// leaves them idle).
+func SingleRuns(m *inference.Model, logits string, workers int) Scorer {
+	return func(ctx context.Context, inputs []*tensor.Tensor, k int) ([]float64, error) {
+		if len(m.Inputs) != 1 {
+			return nil, fmt.Errorf("%s has %d inputs; the metrics need a model with one image input", m.Name, len(m.Inputs))
+		}
+		out := make([]float64, len(inputs))
+		errs := make([]error, len(inputs))
+		next := make(chan int)
+		var wg sync.WaitGroup
+		for range min(max(workers, 1), len(inputs)) {
+			wg.Go(func() {
+				for i := range next {
+					out[i], errs[i] = prob(ctx, m, logits, inputs[i], k)
+				}
+			})
+		}
+		for i := range inputs {
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+}
+
+// prob runs m on x and gives the softmax of class k of its logits.
+func prob(ctx context.Context, m *inference.Model, logits string, x *tensor.Tensor, k int) (float64, error) {
+	res, err := m.Run(ctx, map[string]*tensor.Tensor{m.Inputs[0].Name: x}, logits)
+	if err != nil {
+		return 0, err
+	}
+	l := res[logits]
+	if l == nil {
+		return 0, fmt.Errorf("the model %s gave no tensor %q", m.Name, logits)
+	}
+	if k < 0 || k >= len(l.F) {
+		return 0, fmt.Errorf("class %d does not exist: the model %s gives %d logits", k, m.Name, len(l.F))
+	}
+	return cam.Softmax(l.F)[k], nil
+}
+
+// Photo is one input with its target class: what every metric of every
+// map of this input shares. Its methods may be called from several
+// goroutines at once.
+type Photo struct {
+	X     *tensor.Tensor // the preprocessed input, [1,C,H,W] (or [1,H,W,C] with NHWC)
+	NHWC  bool
+	Class int     // the target class k
+	Prob  float64 // p_k(X), the model's probability of k for the input as given
+
+	w, h, c int
+	score   Scorer
+	seed    maphash.Seed
+
+	mu      sync.Mutex
+	cache   map[uint64]float64 // p_k of each input run, by its contents' hash
+	passes  int
+	blurred *tensor.Tensor
+}
+
+// NewPhoto runs the model once on x for class k through score.
+func NewPhoto(ctx context.Context, score Scorer, x *tensor.Tensor, nhwc bool, k int) (*Photo, error) {
+	if x == nil || x.DType != tensor.Float32 || len(x.Shape) != 4 || x.Shape[0] != 1 {
+		return nil, fmt.Errorf("the metrics need an image input tensor [1,C,H,W] or [1,H,W,C], not %v", x)
+	}
+	p := &Photo{X: x, NHWC: nhwc, Class: k, score: score, seed: maphash.MakeSeed(), cache: map[uint64]float64{}}
+	p.c, p.h, p.w = x.Shape[1], x.Shape[2], x.Shape[3]
+	if nhwc {
+		p.h, p.w, p.c = x.Shape[1], x.Shape[2], x.Shape[3]
+	}
+	if p.w < 1 || p.h < 1 || p.c < 1 {
+		return nil, fmt.Errorf("the input tensor %v holds no pixels", x)
+	}
+	if k < 0 {
+		return nil, fmt.Errorf("the target class must be 0 or more, not %d", k)
+	}
+	probs, err := p.probs(ctx, []*tensor.Tensor{x})
+	if err != nil {
+		return nil, err
+	}
+	p.Prob = probs[0]
+	return p, nil
+}
+
+// Size is the input's width and height: the size a Saliency must have.
+func (p *Photo) Size() (w, h int) { return p.w, p.h }
+
+// Passes is the number of forward passes run for this photo so far (each
+// distinct input once).
+func (p *Photo) Passes() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.passes
+}
+
+// index is where channel c of pixel i (row-major) lies in X.F.
+func (p *Photo) index(c, i int) int {
+	if p.NHWC {
+		return i*p.c + c
+	}
+	return c*p.w*p.h + i
+}
+
+// key hashes an input's values.
+func (p *Photo) key(x *tensor.Tensor) uint64 {
+	if len(x.F) == 0 {
+		return maphash.Bytes(p.seed, nil)
+	}
+	return maphash.Bytes(p.seed, unsafe.Slice((*byte)(unsafe.Pointer(&x.F[0])), 4*len(x.F)))
+}
+
+// probs gives p_k of each input, running the scorer once on those not
+// run before (each distinct one once).
+func (p *Photo) probs(ctx context.Context, inputs []*tensor.Tensor) ([]float64, error) {
+	keys := make([]uint64, len(inputs))
+	var todo []*tensor.Tensor
+	var todoKeys []uint64
+	seen := map[uint64]bool{}
+	p.mu.Lock()
+	for i, x := range inputs {
+		keys[i] = p.key(x)
+		if _, ok := p.cache[keys[i]]; !ok && !seen[keys[i]] {
+			seen[keys[i]] = true
+			todo = append(todo, x)
+			todoKeys = append(todoKeys, keys[i])
+		}
+	}
+	p.mu.Unlock()
+	if len(todo) > 0 {
+		got, err := p.score(ctx, todo, p.Class)
+		if err != nil {
+			return nil, err
+		}
+		if len(got) != len(todo) {
+			return nil, fmt.Errorf("the scorer gave %d probabilities for %d inputs", len(got), len(todo))
+		}
+		p.mu.Lock()
+		for i, v := range got {
+			if _, ok := p.cache[todoKeys[i]]; !ok {
+				p.cache[todoKeys[i]] = v
+				p.passes++
+			}
+		}
+		p.mu.Unlock()
+	}
+	out := make([]float64, len(inputs))
+	p.mu.Lock()
+	for i, k := range keys {
+		out[i] = p.cache[k]
+	}
+	p.mu.Unlock()
+	return out, nil
+}
+
+// blend returns the input whose pixel i is X's where keep[i] and base's
+// (a tensor like X; nil for zeros) elsewhere.
+func (p *Photo) blend(keep []bool, base *tensor.Tensor) *tensor.Tensor {
+	out := tensor.New(p.X.Shape...)
+	for i, k := range keep {
+		for c := range p.c {
+			j := p.index(c, i)
+			switch {
+			case k:
+				out.F[j] = p.X.F[j]
+			case base != nil:
+				out.F[j] = base.F[j]
+			}
+		}
+	}
+	return out
+}
