@@ -60,8 +60,9 @@ type App struct {
 
 	tiles     []*widgets.Tile
 	detail    *detail
-	occlusion *occlusionView // the occlusion experiment, opened from the large view
-	scrubber  *scrubberView  // the layer scrubber, opened from the large view
+	occlusion *occlusionView  // the occlusion experiment, opened from the large view
+	scrubber  *scrubberView   // the layer scrubber, opened from the large view
+	rowScores []*widget.Label // the compare-methods rows' faithfulness (metrics.go)
 	downloads []*download
 
 	grid     *fyne.Container
@@ -93,6 +94,7 @@ func New(fa fyne.App, opts Options) *App {
 			}
 		})
 	})
+	a.listenMeasured()
 	a.Window = fa.NewWindow("CAMscope")
 	a.Window.SetContent(a.build())
 	a.setEmpty("Open a photo (Ctrl+O) or drop one on the window to see where the model looks.")

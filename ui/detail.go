@@ -25,6 +25,7 @@ type detail struct {
 	plain   *widgets.HoverImage
 	value   *widget.Label
 	title   *widget.Label
+	metrics *metricsPanel // the map's faithfulness (metrics.go)
 	// occlude and layers open the experiments on the tile (occlusion.go,
 	// scrubber.go).
 	occlude, layers *widget.Button
@@ -53,8 +54,10 @@ func (a *App) OpenDetail(i int) {
 	d.occlude = widget.NewButton("Occlusion", func() { a.OpenOcclusion(i) })
 	d.layers = widget.NewButton("Layers", func() { a.OpenScrubber(i) })
 	top := container.NewBorder(nil, nil, back, container.NewHBox(d.occlude, d.layers, exportTile), d.title)
-	d.root = container.NewBorder(top, d.value, nil, nil, container.NewGridWithColumns(2, d.plain, d.overlay))
+	d.metrics = a.newMetricsPanel(t)
+	d.root = container.NewBorder(top, container.NewVBox(d.metrics.root, d.value), nil, nil, container.NewGridWithColumns(2, d.plain, d.overlay))
 	a.detail = d
+	a.s.SetLargeView(t)
 	a.center.Objects = []fyne.CanvasObject{d.root}
 	a.center.Refresh()
 }
@@ -70,6 +73,7 @@ func (a *App) closeDetail() {
 		return
 	}
 	a.detail = nil
+	a.s.SetLargeView(nil)
 	a.center.Objects = []fyne.CanvasObject{a.grid, a.emptyBox}
 	a.center.Refresh()
 }

@@ -117,8 +117,8 @@ type Funcs struct {
 	PhotoModel   func() (*explain.Model, error)
 	// LayerMaps computes the layer scrubber's maps (explain.LayerMaps).
 	LayerMaps func(ctx context.Context, m *explain.Model, img *image.RGBA, method explain.Method, layers []string, class int) ([]cam.Map, error)
-	// Measure computes the faithfulness scores of map i of a result shown
-	// (MeasureMap; nil is MeasureMap).
+	// Measure computes the faithfulness scores of map i of a result shown;
+	// nil is MeasureMap.
 	Measure func(ctx context.Context, r *explain.Result, i int) (faithfulness.Scores, error)
 }
 
@@ -133,7 +133,6 @@ func DefaultFuncs() Funcs {
 		DefaultModel: DefaultModel,
 		PhotoModel:   PhotoModel,
 		LayerMaps:    explain.LayerMaps,
-		Measure:      MeasureMap,
 	}
 }
 
