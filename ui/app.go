@@ -60,9 +60,10 @@ type App struct {
 
 	tiles     []*widgets.Tile
 	detail    *detail
-	occlusion *occlusionView  // the occlusion experiment, opened from the large view
-	scrubber  *scrubberView   // the layer scrubber, opened from the large view
-	rowScores []*widget.Label // the compare-methods rows' faithfulness (metrics.go)
+	occlusion *occlusionView // the occlusion experiment, opened from the large view
+	scrubber  *scrubberView  // the layer scrubber, opened from the large view
+	// rowScores are the compare-methods rows' faithfulness (metrics.go).
+	rowScores []*widget.Label
 	downloads []*download
 
 	grid     *fyne.Container
