@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"fyne.io/fyne/v2/test"
@@ -130,5 +131,45 @@ func TestCompareRowsScores(t *testing.T) {
 	test.Tap(h.tiles[0])
 	if !strings.Contains(h.detail.metrics.text.Text, "Deletion AUC") {
 		t.Errorf("the large view of a row's first map, already measured: %q", h.detail.metrics.text.Text)
+	}
+}
+
+// In the compare-methods view the rows' measurement runs behind the
+// controls: a look changes at once while it runs, and another photo
+// cancels it; the new rows are measured afresh.
+func TestCompareRowsMeasuringCancelled(t *testing.T) {
+	started, cancelled := make(chan struct{}, 16), make(chan struct{}, 16)
+	var block atomic.Bool
+	block.Store(true)
+	f := session.DefaultFuncs()
+	f.Explain = sessiontest.FixedExplain
+	f.Measure = func(ctx context.Context, r *explain.Result, i int) (faithfulness.Scores, error) {
+		started <- struct{}{}
+		if block.Load() {
+			<-ctx.Done()
+			cancelled <- struct{}{}
+			return faithfulness.Scores{}, ctx.Err()
+		}
+		return sessiontest.FixedMeasure(ctx, r, i)
+	}
+	h := newHarness(t, Options{ImagePath: catPhoto, ModelPaths: []string{mobileV2}, Funcs: f, CompareMethods: true})
+	h.Start()
+	if o := h.wait(t); o.Err != nil {
+		t.Fatal(o.Err)
+	}
+	<-started
+	h.SetOpacity(0.2)
+	if h.c.opValue.Text != "20%" || !strings.Contains(h.rowScores[0].Text, "Measuring") {
+		t.Errorf("while measuring: opacity %q, the first row %q", h.c.opValue.Text, h.rowScores[0].Text)
+	}
+	block.Store(false)
+	h.OpenPhoto(dogPhoto)
+	<-cancelled
+	if o := h.wait(t); o.Err != nil {
+		t.Fatal(o.Err)
+	}
+	h.runUntil(t, "the new rows' scores", func() bool { return measuredRows(h) == len(h.rowScores) })
+	if len(h.rowScores) != 5 {
+		t.Errorf("%d rows' scores", len(h.rowScores))
 	}
 }
