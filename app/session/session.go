@@ -23,8 +23,10 @@ import (
 // Runs happen on the runner's goroutine; their outcomes reach the session
 // only through Apply, which the GUI calls on its own goroutine. A new run
 // cancels the one in flight, and Apply drops the outcome of any run but the
-// latest, so a stale result is never shown. Everything else is called from
-// the GUI's goroutine only.
+// latest, so a stale result is never shown. The faithfulness of the maps
+// shown is measured likewise on a goroutine of its own once they are shown
+// (metrics.go): a new run cancels it, and ApplyMeasured drops what is
+// stale. Everything else is called from the GUI's goroutine only.
 type Session struct {
 	runner *Runner
 
