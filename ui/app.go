@@ -66,6 +66,8 @@ type App struct {
 	detail    *detail
 	occlusion *occlusionView // the occlusion experiment, opened from the large view
 	scrubber  *scrubberView  // the layer scrubber, opened from the large view
+	// rowScores are the compare-methods rows' faithfulness (metrics.go).
+	rowScores []*widget.Label
 	downloads []*download
 
 	grid     *fyne.Container
@@ -109,6 +111,7 @@ func New(fa fyne.App, opts Options) *App {
 			}
 		})
 	})
+	a.listenMeasured()
 	a.Window = fa.NewWindow("CAMscope")
 	a.Window.SetContent(a.build())
 	a.setEmpty(startHint)

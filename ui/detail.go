@@ -40,6 +40,7 @@ type detail struct {
 	value   *widget.Label
 	title   *widget.Label
 	pics    *fyne.Container // the two pictures, or a note while they are made
+	metrics *metricsPanel   // the map's faithfulness (metrics.go)
 	// occlude and layers open the experiments on the tile (occlusion.go,
 	// scrubber.go).
 	occlude, layers *widget.Button
@@ -68,8 +69,10 @@ func (a *App) OpenDetail(i int) {
 	d.layers = widget.NewButton("Layers", func() { a.OpenScrubber(i) })
 	top := container.NewBorder(nil, nil, back, container.NewHBox(d.occlude, d.layers, exportTile), d.title)
 	d.pics = container.NewStack()
-	d.root = container.NewBorder(top, d.value, nil, nil, d.pics)
+	d.metrics = a.newMetricsPanel(t)
+	d.root = container.NewBorder(top, container.NewVBox(d.metrics.root, d.value), nil, nil, d.pics)
 	a.detail = d
+	a.s.SetLargeView(t)
 	// The arrow keys go to the window (next class), not to a control.
 	a.Window.Canvas().Unfocus()
 	a.center.Objects = []fyne.CanvasObject{d.root}
@@ -150,6 +153,7 @@ func (a *App) closeDetail() {
 		return
 	}
 	a.detail = nil
+	a.s.SetLargeView(nil)
 	a.center.Objects = []fyne.CanvasObject{a.grid, a.emptyBox}
 	a.center.Refresh()
 }

@@ -258,6 +258,7 @@ func TestGoldenCompareMethods(t *testing.T) {
 			if o := h.wait(t); o.Err != nil {
 				t.Fatal(o.Err)
 			}
+			h.runUntil(t, "the rows' scores", func() bool { return measuredRows(h) == 5 })
 			h.status.SetText("sample · shapes (built-in) · 5 methods") // without the timing
 			test.AssertImageMatches(t, tc.name, h.Window.Canvas().Capture())
 		})

@@ -19,7 +19,7 @@ import (
 // refreshTiles rebuilds the tile widgets for the session's scene: one grid
 // of tiles, or when comparing one row per model or method under its label.
 func (a *App) refreshTiles() {
-	a.tiles = nil
+	a.tiles, a.rowScores = nil, nil
 	a.closeDetail()
 	a.grid.Objects = nil
 	scene := a.s.Scene()
@@ -72,7 +72,7 @@ func (a *App) refreshTiles() {
 			width.SetMinSize(fyne.NewSize(methodLabelWidth, 0))
 			lay.Leading = true
 			stack.Side = methodLabelWidth + theme.Padding()
-			rows[i] = container.NewBorder(nil, nil, container.NewStack(width, container.NewVBox(name)), nil, tiles)
+			rows[i] = container.NewBorder(nil, nil, container.NewStack(width, container.NewVBox(name, a.rowScoreLabel(i))), nil, tiles)
 		}
 		a.grid.Objects = []fyne.CanvasObject{container.New(stack, rows...)}
 	}

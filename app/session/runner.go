@@ -17,6 +17,7 @@ import (
 
 	"camscope/app/display"
 	"camscope/app/explain"
+	"camscope/app/faithfulness"
 	"camscope/app/photo"
 	"camscope/inference/cam"
 )
@@ -120,6 +121,9 @@ type Funcs struct {
 	PhotoModel   func() (*explain.Model, error)
 	// LayerMaps computes the layer scrubber's maps (explain.LayerMaps).
 	LayerMaps func(ctx context.Context, m *explain.Model, img *image.RGBA, method explain.Method, layers []string, class int) ([]cam.Map, error)
+	// Measure computes the faithfulness scores of map i of a result shown;
+	// nil is MeasureMap.
+	Measure func(ctx context.Context, r *explain.Result, i int) (faithfulness.Scores, error)
 }
 
 // DefaultFuncs are the real steps.

@@ -23,8 +23,10 @@ import (
 // Runs happen on the runner's goroutine; their outcomes reach the session
 // only through Apply, which the GUI calls on its own goroutine. A new run
 // cancels the one in flight, and Apply drops the outcome of any run but the
-// latest, so a stale result is never shown. Everything else is called from
-// the GUI's goroutine only.
+// latest, so a stale result is never shown. The faithfulness of the maps
+// shown is measured likewise on a goroutine of its own once they are shown
+// (metrics.go): a new run cancels it, and ApplyMeasured drops what is
+// stale. Everything else is called from the GUI's goroutine only.
 type Session struct {
 	runner *Runner
 
@@ -52,6 +54,13 @@ type Session struct {
 	// layers are the picker's entries for layersOf (Layers).
 	layersOf *explain.Model
 	layers   []LayerChoice
+	// meter measures the faithfulness of the maps in Measuring (the large
+	// view's, the compare-methods rows'); measured holds their scores for
+	// the results shown, inFlight what its job was started with.
+	meter    *measurer
+	large    *MapKey
+	measured map[MapKey]MapScores
+	inFlight []MapKey
 }
 
 // shownAs is what a run was asked with.
@@ -65,7 +74,11 @@ type shownAs struct {
 // the runner's goroutine with each outcome that may be shown; the GUI hands
 // it to Apply on its own goroutine.
 func New(f Funcs, v display.View, deliver func(Outcome)) *Session {
-	return &Session{runner: NewRunner(f, deliver), view: v,
+	measure := f.Measure
+	if measure == nil {
+		measure = MeasureMap
+	}
+	return &Session{runner: NewRunner(f, deliver), view: v, meter: &measurer{measure: measure},
 		req: explain.Request{Method: cam.CAM, TopK: explain.DefaultTopK}}
 }
 
@@ -88,6 +101,7 @@ func (s *Session) Submit(job Job) {
 	job.View = s.view
 	s.busy = true
 	s.progress = Progress{}
+	s.stopMeasuring()
 	s.runner.Submit(job)
 }
 
@@ -108,16 +122,23 @@ func (s *Session) Cancel() {
 	if len(s.results) > 0 {
 		s.req, s.methods, s.sameClasses = s.shown.req, s.shown.methods, s.shown.sameClasses
 	}
+	s.remeasure()
 }
 
-// Close cancels the run in flight and waits until it has stopped.
+// Close cancels the run and the measurement in flight and waits until
+// they have stopped.
 func (s *Session) Close() {
 	s.runner.Cancel()
+	s.meter.stop()
 	s.Wait()
 }
 
-// Wait blocks until the latest run's goroutine has ended.
-func (s *Session) Wait() { s.runner.Wait() }
+// Wait blocks until the latest run's and measurement's goroutines have
+// ended.
+func (s *Session) Wait() {
+	s.runner.Wait()
+	s.meter.wait()
+}
 
 // Apply takes an outcome into the session. It reports false, changing
 // nothing, for an outcome that is not the latest run's: the GUI then shows
@@ -131,6 +152,8 @@ func (s *Session) Apply(o Outcome) bool {
 		return true
 	}
 	s.busy = false
+	// The maps shown are measured once they are (see Measuring).
+	defer s.remeasure()
 	if o.Err != nil {
 		// What is shown stays; a first photo that loaded is kept, so that
 		// the window can say what to do next.
@@ -156,6 +179,7 @@ func (s *Session) Apply(o Outcome) bool {
 		s.req.Layer = o.Request.Layer
 	}
 	s.results, s.classNotes = o.Results, o.ClassNotes
+	s.forgetMeasured()
 	s.shown = shownAs{req: s.req, methods: o.Methods, sameClasses: o.SameClasses}
 	s.took = o.Took
 	s.scene = o.Scene

@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"camscope/app/explain"
+	"camscope/app/faithfulness"
 	"camscope/inference/cam"
 	"camscope/inference/preprocess"
 )
@@ -141,4 +142,37 @@ func FixedLayerMaps(_ context.Context, m *explain.Model, _ *image.RGBA, _ explai
 		out[i] = cam.Map{W: w, H: h, Data: data}
 	}
 	return out, nil
+}
+
+// FixedMeasure stands in for the faithfulness measurement of map i of r
+// (session.Funcs.Measure) in golden tests: curves of
+// faithfulness.DefaultSteps steps that fall (deletion) and rise
+// (insertion) faster for a sharper method, from and to the class's
+// probability, the same on every machine.
+func FixedMeasure(_ context.Context, r *explain.Result, i int) (faithfulness.Scores, error) {
+	rate := 5.0
+	switch r.Request.Method {
+	case cam.CAM, cam.GradCAM, cam.HiResCAM, cam.XGradCAM:
+		rate = 6
+	case cam.GradCAMPlusPlus:
+		rate = 4
+	case cam.LayerCAM:
+		rate = 8
+	case cam.EigenCAM:
+		rate = 2.5
+	}
+	p := r.Classes[i].Prob
+	n := faithfulness.DefaultSteps
+	del := faithfulness.Curve{Fractions: make([]float64, n+1), Probs: make([]float64, n+1)}
+	ins := faithfulness.Curve{Fractions: make([]float64, n+1), Probs: make([]float64, n+1)}
+	for j := range n + 1 {
+		f := float64(j) / float64(n)
+		del.Fractions[j], ins.Fractions[j] = f, f
+		del.Probs[j] = p * math.Exp(-rate*f)
+		ins.Probs[j] = p * (1 - math.Exp(-rate*f)) / (1 - math.Exp(-rate))
+	}
+	del.AUC = faithfulness.AUC(del.Fractions, del.Probs)
+	ins.AUC = faithfulness.AUC(ins.Fractions, ins.Probs)
+	drop := 1 / rate
+	return faithfulness.Scores{Deletion: &del, Insertion: &ins, Confidence: &faithfulness.Confidence{Masked: p * (1 - drop), Drop: drop}}, nil
 }
