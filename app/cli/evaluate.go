@@ -131,7 +131,7 @@ func evaluateCmd(env *Env, args []string) int {
 		run.Methods = append(run.Methods, session.MethodName(m))
 	}
 	ev := &evaluator{model: model, methods: methods, metrics: metrics, steps: f.steps, truth: tr, boxes: boxes, run: run}
-	ev.score = faithfulness.SingleRuns(model.Engine, model.Explainer.Head.Logits, runtime.GOMAXPROCS(0))
+	ev.score = faithfulness.Runs(model.Engine, model.Explainer.Head.Logits, runtime.GOMAXPROCS(0))
 	bar := progressBar(env, len(files), "evaluating")
 	start := time.Now()
 	err = atomicfile.WriteDir(ctx, f.out, func(tmp string) error {

@@ -373,7 +373,7 @@ func explainFile(ctx context.Context, model *explain.Model, path string, req exp
 // many forward passes at once as there are cores).
 func measure(ctx context.Context, res *explain.Result) error {
 	m := res.Model
-	score := faithfulness.SingleRuns(m.Engine, m.Explainer.Head.Logits, runtime.GOMAXPROCS(0))
+	score := faithfulness.Runs(m.Engine, m.Explainer.Head.Logits, runtime.GOMAXPROCS(0))
 	return res.Measure(ctx, score, faithfulness.Options{})
 }
 

@@ -14,32 +14,37 @@ import (
 
 // Scorer gives the model's probability of class k (the softmax of its
 // logits) for each input, in order. Each input has the model's input
-// shape (batch 1). A batched engine implements it with one run per batch;
-// SingleRuns with one run per input.
+// shape (batch 1).
 type Scorer func(ctx context.Context, inputs []*tensor.Tensor, k int) ([]float64, error)
 
-// SingleRuns is the Scorer that runs m once per input and reads the
-// logits tensor (cam.Head.Logits); workers runs go on at once (each
-// operator already spreads its work over the cores, but a small one
-// leaves them idle).
-func SingleRuns(m *inference.Model, logits string, workers int) Scorer {
+// Runs is the Scorer that runs m on the inputs and reads the logits
+// tensor (cam.Head.Logits): workers runs go on at once (each operator
+// already spreads its work over the cores, but a small one leaves them
+// idle), each a batch of as many inputs as the engine stacks in one pass
+// (Model.BatchPass: several for a model of small tensors such as a ViT,
+// one for a CNN at 224, whose layers gain nothing from stacking). A
+// batch's items are bit for bit their single runs, so the scores do not
+// depend on how the inputs were grouped.
+func Runs(m *inference.Model, logits string, workers int) Scorer {
 	return func(ctx context.Context, inputs []*tensor.Tensor, k int) ([]float64, error) {
 		if len(m.Inputs) != 1 {
 			return nil, fmt.Errorf("%s has %d inputs; the metrics need a model with one image input", m.Name, len(m.Inputs))
 		}
+		pass := m.BatchPass(len(inputs))
 		out := make([]float64, len(inputs))
 		errs := make([]error, len(inputs))
 		next := make(chan int)
 		var wg sync.WaitGroup
-		for range min(max(workers, 1), len(inputs)) {
+		for range min(max(workers, 1), (len(inputs)+pass-1)/pass) {
 			wg.Go(func() {
-				for i := range next {
-					out[i], errs[i] = prob(ctx, m, logits, inputs[i], k)
+				for first := range next {
+					last := min(first+pass, len(inputs))
+					errs[first] = probs(ctx, m, logits, inputs[first:last], k, out[first:last])
 				}
 			})
 		}
-		for i := range inputs {
-			next <- i
+		for first := 0; first < len(inputs); first += pass {
+			next <- first
 		}
 		close(next)
 		wg.Wait()
@@ -52,20 +57,30 @@ func SingleRuns(m *inference.Model, logits string, workers int) Scorer {
 	}
 }
 
-// prob runs m on x and gives the softmax of class k of its logits.
-func prob(ctx context.Context, m *inference.Model, logits string, x *tensor.Tensor, k int) (float64, error) {
-	res, err := m.Run(ctx, map[string]*tensor.Tensor{m.Inputs[0].Name: x}, logits)
+// probs runs m on the inputs, stacked into one batch, and writes the
+// softmax of class k of each one's logits to out.
+func probs(ctx context.Context, m *inference.Model, logits string, inputs []*tensor.Tensor, k int, out []float64) error {
+	x, err := inference.Stack(inputs...)
 	if err != nil {
-		return 0, err
+		return err
+	}
+	n := len(inputs)
+	res, err := m.RunBatch(ctx, n, map[string]*tensor.Tensor{m.Inputs[0].Name: x}, logits)
+	if err != nil {
+		return err
 	}
 	l := res[logits]
 	if l == nil {
-		return 0, fmt.Errorf("the model %s gave no tensor %q", m.Name, logits)
+		return fmt.Errorf("the model %s gave no tensor %q", m.Name, logits)
 	}
-	if k < 0 || k >= len(l.F) {
-		return 0, fmt.Errorf("class %d does not exist: the model %s gives %d logits", k, m.Name, len(l.F))
+	classes := len(l.F) / n
+	if k < 0 || k >= classes {
+		return fmt.Errorf("class %d does not exist: the model %s gives %d logits", k, m.Name, classes)
 	}
-	return cam.Softmax(l.F)[k], nil
+	for i := range out {
+		out[i] = cam.Softmax(l.F[i*classes : (i+1)*classes])[k]
+	}
+	return nil
 }
 
 // Photo is one input with its target class: what every metric of every

@@ -61,7 +61,7 @@ func TestObjectMaskBeatsInverseAndConstant(t *testing.T) {
 		t.Skip("runs the shapes model about 3000 times")
 	}
 	e := loadShapes(t)
-	score := SingleRuns(e.Model, e.Head.Logits, 2)
+	score := Runs(e.Model, e.Head.Logits, 2)
 	ctx := context.Background()
 	const n = 32
 	var mask, inverse, constant summary
@@ -244,11 +244,11 @@ func TestConcurrentCurvesAgreeWithSequentialOnes(t *testing.T) {
 	ctx := context.Background()
 	sc, x := shapeScene(5)
 	maps := []Saliency{boxMap(sc.Box(), 1), boxMap(sc.Box(), 0)}
-	seq, err := NewPhoto(ctx, SingleRuns(e.Model, e.Head.Logits, 1), x, false, int(sc.Label))
+	seq, err := NewPhoto(ctx, Runs(e.Model, e.Head.Logits, 1), x, false, int(sc.Label))
 	if err != nil {
 		t.Fatal(err)
 	}
-	par, err := NewPhoto(ctx, SingleRuns(e.Model, e.Head.Logits, 4), x, false, int(sc.Label))
+	par, err := NewPhoto(ctx, Runs(e.Model, e.Head.Logits, 4), x, false, int(sc.Label))
 	if err != nil {
 		t.Fatal(err)
 	}

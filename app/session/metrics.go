@@ -46,7 +46,7 @@ type MapScores struct {
 // prepared again when the result has none): average drop, deletion and
 // insertion in faithfulness.DefaultSteps steps (faithfulness.Evaluate's
 // defaults), the forward passes spread over the cores
-// (faithfulness.SingleRuns).
+// (faithfulness.Runs).
 func MeasureMap(ctx context.Context, r *explain.Result, i int) (faithfulness.Scores, error) {
 	m := r.Model
 	if m.Engine == nil {
@@ -60,7 +60,7 @@ func MeasureMap(ctx context.Context, r *explain.Result, i int) (faithfulness.Sco
 		}
 	}
 	c := r.Classes[i]
-	score := faithfulness.SingleRuns(m.Engine, m.Explainer.Head.Logits, runtime.GOMAXPROCS(0))
+	score := faithfulness.Runs(m.Engine, m.Explainer.Head.Logits, runtime.GOMAXPROCS(0))
 	p, err := faithfulness.NewPhoto(ctx, score, x, m.Spec.Layout == preprocess.NHWC, c.Index)
 	if err != nil {
 		return faithfulness.Scores{}, err

@@ -104,7 +104,7 @@ func TestMeasureLargeViewEqualsFaithfulness(t *testing.T) {
 	}
 
 	r := tile.Result
-	score := faithfulness.SingleRuns(m.Engine, m.Explainer.Head.Logits, runtime.GOMAXPROCS(0))
+	score := faithfulness.Runs(m.Engine, m.Explainer.Head.Logits, runtime.GOMAXPROCS(0))
 	p, err := faithfulness.NewPhoto(context.Background(), score, r.Input, m.Spec.Layout == preprocess.NHWC, tile.Class.Index)
 	if err != nil {
 		t.Fatal(err)

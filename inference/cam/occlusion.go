@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 
+	"camscope/inference"
 	"camscope/inference/tensor"
 )
 
@@ -105,22 +106,27 @@ func (e *Explainer) Occlusion(ctx context.Context, x *tensor.Tensor, probs []flo
 	return s, nil
 }
 
-// runInputs runs the model on each of inputs (each a whole input of the
-// model's one input) and returns each one's logits. Every pass of the
-// occlusion map goes through it, so that a batched run can replace the
-// loop in one place.
+// runInputs runs the model on inputs (each a whole input of the model's
+// one input) as one batch (Model.RunBatch: each item bit for bit its
+// single run) and returns each one's logits.
 func (e *Explainer) runInputs(ctx context.Context, inputs []*tensor.Tensor) ([][]float32, error) {
-	out := make([][]float32, len(inputs))
-	for i, in := range inputs {
-		res, err := e.Model.Run(ctx, map[string]*tensor.Tensor{e.Model.Inputs[0].Name: in}, e.Head.Logits)
-		if err != nil {
-			return nil, err
-		}
-		logits := res[e.Head.Logits]
-		if logits == nil || len(logits.F) != e.Head.NumClasses {
-			return nil, fmt.Errorf("the run did not produce the %d logits", e.Head.NumClasses)
-		}
-		out[i] = logits.F
+	x, err := inference.Stack(inputs...)
+	if err != nil {
+		return nil, err
+	}
+	n := len(inputs)
+	res, err := e.Model.RunBatch(ctx, n, map[string]*tensor.Tensor{e.Model.Inputs[0].Name: x}, e.Head.Logits)
+	if err != nil {
+		return nil, err
+	}
+	logits := res[e.Head.Logits]
+	c := e.Head.NumClasses
+	if logits == nil || len(logits.F) != n*c {
+		return nil, fmt.Errorf("the run did not produce the %d logits", c)
+	}
+	out := make([][]float32, n)
+	for i := range out {
+		out[i] = logits.F[i*c : (i+1)*c]
 	}
 	return out, nil
 }
