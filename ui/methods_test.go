@@ -128,6 +128,28 @@ func TestLayerPicker(t *testing.T) {
 	}
 }
 
+// Occlusion reads no layer: the picker is disabled with the reason and
+// the model's facts claim no layer's map size; Grad-CAM gives the layer
+// back.
+func TestLayerPickerOcclusion(t *testing.T) {
+	h := builtinHarness(t, nil)
+	h.c.method.SetSelected("Occlusion")
+	if o := h.wait(t); o.Err != nil {
+		t.Fatal(o.Err)
+	}
+	if !h.c.layer.Disabled() || h.c.layerNote.Hidden || !strings.HasPrefix(h.c.layerNote.Text, "Occlusion reads no layer") {
+		t.Errorf("occlusion: picker disabled %v, note %q", h.c.layer.Disabled(), h.c.layerNote.Text)
+	}
+	if got := h.c.modelInfo.Text; strings.Contains(got, "map)") || !strings.Contains(got, "input's resolution") {
+		t.Errorf("occlusion: model info %q", got)
+	}
+	h.c.method.SetSelected("Grad-CAM")
+	h.wait(t)
+	if h.c.layer.Disabled() || !h.c.layerNote.Hidden || !strings.Contains(h.c.modelInfo.Text, "16×16 map") {
+		t.Errorf("Grad-CAM: picker disabled %v, note %q, model info %q", h.c.layer.Disabled(), h.c.layerNote.Text, h.c.modelInfo.Text)
+	}
+}
+
 // A slow method shows that it runs and can be cancelled; meanwhile the
 // window answers (the opacity re-blends the tiles shown); cancelling, or
 // choosing another method, leaves no result of it and the controls
