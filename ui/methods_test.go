@@ -171,6 +171,9 @@ func TestCancelSlowMethod(t *testing.T) {
 	if !h.s.Busy() || h.cancel.Hidden || !strings.HasPrefix(h.status.Text, "Explaining") {
 		t.Fatalf("a slow run does not show: busy %v, status %q", h.s.Busy(), h.status.Text)
 	}
+	if h.c.methodHelp.Text != session.MethodHelp(explain.GradCAMPlusPlus) || !h.c.agreeNote.Hidden {
+		t.Errorf("while Grad-CAM++ runs the menu's help is %q, agreement note %q", h.c.methodHelp.Text, h.c.agreeNote.Text)
+	}
 	before := tilePixels(h, 0)
 	h.c.opacity.SetValue(10)
 	if same(before, tilePixels(h, 0)) {
@@ -180,8 +183,8 @@ func TestCancelSlowMethod(t *testing.T) {
 	if h.s.Busy() || !h.cancel.Hidden || h.status.Text != "Cancelled." {
 		t.Errorf("after cancel: busy %v, status %q", h.s.Busy(), h.status.Text)
 	}
-	if h.c.method.Selected != "CAM" || h.s.Results()[0].Request.Method != explain.CAM {
-		t.Errorf("after cancel the menu shows %q over tiles of %s", h.c.method.Selected, h.s.Results()[0].Request.Method)
+	if h.c.method.Selected != "CAM" || h.s.Results()[0].Request.Method != explain.CAM || h.c.methodHelp.Text != session.MethodHelp(explain.CAM) {
+		t.Errorf("after cancel the menu shows %q (%q) over tiles of %s", h.c.method.Selected, h.c.methodHelp.Text, h.s.Results()[0].Request.Method)
 	}
 
 	h.c.method.SetSelected("Grad-CAM++")

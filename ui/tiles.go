@@ -168,6 +168,7 @@ func (a *App) SetTopK(k int) {
 func (a *App) SetMethod(m explain.Method) {
 	a.s.SetMethod(m)
 	a.refreshBusy()
+	a.refreshInfo()
 }
 
 // SearchClass adds the class query names (a label fragment or an index)
