@@ -280,7 +280,7 @@ func (a *App) summary() string {
 		names = names[:1]
 		method = fmt.Sprintf("%d methods", len(a.s.Results()))
 	}
-	if l, ok := a.s.Layer(); ok && a.s.Request().Layer != "" {
+	if l, ok := a.s.Layer(); ok && a.s.Request().Layer != "" && a.s.LayerRead() {
 		method += " at " + l.Label
 	}
 	return fmt.Sprintf("%s · %s · %s · %d ms", p.Name, strings.Join(names, ", "), method, a.s.Took().Milliseconds())

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -377,4 +378,33 @@ func TestArrowKeysLeaveExperimentsAlone(t *testing.T) {
 		t.Error("the second Esc did not leave presentation mode")
 	}
 	h.drain()
+}
+
+// TestPresentationInLargeViewResizesRows: presentation mode switched on
+// or off in the large view of a compare row leaves the rows, once back in
+// the grid, as a grid built in that mode lays them out: captions and row
+// names at the new size.
+func TestPresentationInLargeViewResizesRows(t *testing.T) {
+	h := compareHarness(t, fyne.NewSize(1024, 768))
+	type place struct {
+		pos  fyne.Position
+		size fyne.Size
+	}
+	places := func() []place {
+		var out []place
+		for _, tile := range h.tiles {
+			out = append(out, place{h.fyne.Driver().AbsolutePositionForObject(tile), tile.Size()})
+		}
+		return out
+	}
+	for _, on := range []bool{true, false} {
+		h.OpenDetail(0)
+		h.SetPresentation(on)
+		h.closeDetail()
+		got := places()
+		h.refreshTiles()
+		if want := places(); !slices.Equal(got, want) {
+			t.Errorf("presentation %v: tiles at %v, a rebuilt grid has them at %v", on, got[:2], want[:2])
+		}
+	}
 }

@@ -314,7 +314,11 @@ func (a *App) refreshInfo() {
 	}
 	if l, ok := a.s.Layer(); ok {
 		c.layer.Selected = l.Label
-		c.layer.Enable()
+		if a.s.LayerRead() {
+			c.layer.Enable()
+		} else {
+			c.layer.Disable()
+		}
 	} else {
 		c.layer.Selected = ""
 		c.layer.Disable()
@@ -394,9 +398,13 @@ func layerCaption() fyne.CanvasObject {
 	return l
 }
 
-// modelFacts describes m at the session's layer.
+// modelFacts describes m at the session's layer, or where the map is for
+// a method that reads no layer.
 func modelFacts(m *explain.Model, s *session.Session) string {
 	w, h := m.InputSize()
+	if fact := s.NoLayerFact(); fact != "" {
+		return fmt.Sprintf("Input %d×%d · %d classes\n%s", w, h, m.NumClasses(), fact)
+	}
 	if l, ok := s.Layer(); ok {
 		return fmt.Sprintf("Input %d×%d · %d classes\nLayer %s (%d×%d map)", w, h, m.NumClasses(), l.Short, l.W, l.H)
 	}

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,8 +21,9 @@ const snapshotTimeout = 2 * time.Minute
 // Main runs the desktop app with the given arguments and returns the exit
 // code: --image and --model (repeatable: compare) choose the first inputs,
 // --compare-methods opens the compare-methods view, --present starts in
-// presentation mode, --snapshot FILE.png
-// renders the window to a file and exits.
+// presentation mode, --snapshot FILE.png renders the window to a file
+// (with --snapshot-view, the first tile's large view or an experiment) and
+// exits.
 func Main(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("camscope", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -33,6 +35,8 @@ func Main(args []string, stderr io.Writer) int {
 	fs.BoolVar(&opts.Present, "present", false, "start in presentation mode: full screen, large text (F11 switches)")
 	snapshot := fs.String("snapshot", "", "render the window for the given inputs to this PNG file and exit")
 	size := fs.String("size", "1280x800", "window size for --snapshot, WIDTHxHEIGHT")
+	view := fs.String("snapshot-view", "grid", "what --snapshot shows: "+strings.Join(SnapshotViews, ", ")+
+		" (the first tile's large view, occlusion experiment or layer scrubber)")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
@@ -50,7 +54,11 @@ func Main(args []string, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "camscope:", err)
 			return 2
 		}
-		if err := Snapshot(*snapshot, opts, fyne.NewSize(float32(w), float32(h)), snapshotTimeout); err != nil {
+		if !slices.Contains(SnapshotViews, *view) {
+			fmt.Fprintf(stderr, "camscope: --snapshot-view %q: give one of %s\n", *view, strings.Join(SnapshotViews, ", "))
+			return 2
+		}
+		if err := Snapshot(*snapshot, opts, fyne.NewSize(float32(w), float32(h)), *view, snapshotTimeout); err != nil {
 			fmt.Fprintln(stderr, "camscope:", err)
 			return 1
 		}

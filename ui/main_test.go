@@ -2,6 +2,8 @@ package ui
 
 import (
 	"bytes"
+	"image"
+	"image/draw"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,5 +106,50 @@ func TestX11Address(t *testing.T) {
 		if got != want {
 			t.Errorf("%q: %q, want %q", d, got, want)
 		}
+	}
+}
+
+// TestSnapshotViews: --snapshot-view shows the first tile's occlusion
+// experiment or layer scrubber once its pictures are there; another view
+// is refused.
+func TestSnapshotViews(t *testing.T) {
+	if _, err := os.Stat(mobileV2); err != nil {
+		needData(t, err)
+	}
+	dir := t.TempDir()
+	pixels := map[string]string{}
+	for _, view := range []string{"grid", "occlusion", "layers"} {
+		out := filepath.Join(dir, view+".png")
+		var stderr bytes.Buffer
+		if code := Main([]string{"--snapshot", out, "--image", catPhoto, "--model", mobileV2, "--size", "1024x700", "--snapshot-view", view}, &stderr); code != 0 {
+			t.Fatalf("%s: exit %d: %s", view, code, stderr.String())
+		}
+		img := decodePNG(t, out)
+		rgba := image.NewRGBA(img.Bounds())
+		draw.Draw(rgba, rgba.Rect, img, image.Point{}, draw.Src)
+		pixels[view] = string(rgba.Pix)
+	}
+	if pixels["occlusion"] == pixels["grid"] || pixels["layers"] == pixels["grid"] || pixels["layers"] == pixels["occlusion"] {
+		t.Error("the experiments' snapshots show the grid")
+	}
+	var stderr bytes.Buffer
+	if code := Main([]string{"--snapshot", filepath.Join(dir, "x.png"), "--snapshot-view", "nowhere"}, &stderr); code != 2 || !strings.Contains(stderr.String(), "occlusion") {
+		t.Errorf("unknown view: exit %d, %q", code, stderr.String())
+	}
+}
+
+// TestOpenSnapshotView: the snapshot waits for the occlusion experiment's
+// first outcome and for the layers' maps.
+func TestOpenSnapshotView(t *testing.T) {
+	h := experimentHarness(t)
+	wait := func(what string, done func() bool) error {
+		h.runUntil(t, what, done)
+		return nil
+	}
+	if err := h.openSnapshotView("occlusion", wait); err != nil || h.occlusion == nil || !h.occlusion.shown {
+		t.Errorf("occlusion: %v, %+v", err, h.occlusion)
+	}
+	if err := h.openSnapshotView("layers", wait); err != nil || h.scrubber == nil || !h.scrubber.ready {
+		t.Errorf("layers: %v, %+v", err, h.scrubber)
 	}
 }

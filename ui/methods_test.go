@@ -128,6 +128,28 @@ func TestLayerPicker(t *testing.T) {
 	}
 }
 
+// Occlusion reads no layer: the picker is disabled with the reason and
+// the model's facts claim no layer's map size; Grad-CAM gives the layer
+// back.
+func TestLayerPickerOcclusion(t *testing.T) {
+	h := builtinHarness(t, nil)
+	h.c.method.SetSelected("Occlusion")
+	if o := h.wait(t); o.Err != nil {
+		t.Fatal(o.Err)
+	}
+	if !h.c.layer.Disabled() || h.c.layerNote.Hidden || !strings.HasPrefix(h.c.layerNote.Text, "Occlusion reads no layer") {
+		t.Errorf("occlusion: picker disabled %v, note %q", h.c.layer.Disabled(), h.c.layerNote.Text)
+	}
+	if got := h.c.modelInfo.Text; strings.Contains(got, "map)") || !strings.Contains(got, "input's resolution") {
+		t.Errorf("occlusion: model info %q", got)
+	}
+	h.c.method.SetSelected("Grad-CAM")
+	h.wait(t)
+	if h.c.layer.Disabled() || !h.c.layerNote.Hidden || !strings.Contains(h.c.modelInfo.Text, "16×16 map") {
+		t.Errorf("Grad-CAM: picker disabled %v, note %q, model info %q", h.c.layer.Disabled(), h.c.layerNote.Text, h.c.modelInfo.Text)
+	}
+}
+
 // A slow method shows that it runs and can be cancelled; meanwhile the
 // window answers (the opacity re-blends the tiles shown); cancelling, or
 // choosing another method, leaves no result of it and the controls
@@ -149,6 +171,9 @@ func TestCancelSlowMethod(t *testing.T) {
 	if !h.s.Busy() || h.cancel.Hidden || !strings.HasPrefix(h.status.Text, "Explaining") {
 		t.Fatalf("a slow run does not show: busy %v, status %q", h.s.Busy(), h.status.Text)
 	}
+	if h.c.methodHelp.Text != session.MethodHelp(explain.GradCAMPlusPlus) || !h.c.agreeNote.Hidden {
+		t.Errorf("while Grad-CAM++ runs the menu's help is %q, agreement note %q", h.c.methodHelp.Text, h.c.agreeNote.Text)
+	}
 	before := tilePixels(h, 0)
 	h.c.opacity.SetValue(10)
 	if same(before, tilePixels(h, 0)) {
@@ -158,8 +183,8 @@ func TestCancelSlowMethod(t *testing.T) {
 	if h.s.Busy() || !h.cancel.Hidden || h.status.Text != "Cancelled." {
 		t.Errorf("after cancel: busy %v, status %q", h.s.Busy(), h.status.Text)
 	}
-	if h.c.method.Selected != "CAM" || h.s.Results()[0].Request.Method != explain.CAM {
-		t.Errorf("after cancel the menu shows %q over tiles of %s", h.c.method.Selected, h.s.Results()[0].Request.Method)
+	if h.c.method.Selected != "CAM" || h.s.Results()[0].Request.Method != explain.CAM || h.c.methodHelp.Text != session.MethodHelp(explain.CAM) {
+		t.Errorf("after cancel the menu shows %q (%q) over tiles of %s", h.c.method.Selected, h.c.methodHelp.Text, h.s.Results()[0].Request.Method)
 	}
 
 	h.c.method.SetSelected("Grad-CAM++")

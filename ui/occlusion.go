@@ -35,6 +35,7 @@ type occlusionView struct {
 	classes *widget.Label
 	status  *widget.Label
 	root    fyne.CanvasObject
+	shown   bool // an outcome is on screen
 }
 
 // Square sides offered, in percent of the shorter side of the model's
@@ -113,6 +114,7 @@ func (v *occlusionView) show(o session.Occluded) {
 	if v.a.occlusion != v {
 		return
 	}
+	v.shown = true
 	if o.Err != nil {
 		v.status.SetText("Could not run the model: " + o.Err.Error())
 		return

@@ -37,9 +37,9 @@ func (a *App) SetPresentation(on bool) {
 	showIf(a.leave, on)
 	a.sideWidth.SetMinSize(fyne.NewSize(side, 0))
 	a.gridLay.CaptionHeight = widgets.CaptionHeight()
-	if a.detail == nil && a.occlusion == nil && a.scrubber == nil {
-		a.refreshTiles()
-	}
+	// Rebuilt, not only refreshed, behind the large view too: each compare
+	// row has its own copy of the layout and a header of the text's height.
+	a.buildGrid()
 	a.Window.Content().Refresh()
 }
 

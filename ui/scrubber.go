@@ -25,6 +25,7 @@ type scrubberView struct {
 	sc     *session.Scrubber
 	cancel context.CancelFunc
 	ready  bool // the maps are computed: Image may be called
+	failed bool // they could not be
 	slider *widget.Slider
 	layer  *widget.Label
 	image  *canvas.Image
@@ -90,6 +91,7 @@ func (v *scrubberView) computed(err error, took time.Duration) {
 		return
 	}
 	if err != nil {
+		v.failed = true
 		v.status.SetText("Could not compute the maps: " + err.Error())
 		return
 	}

@@ -16,11 +16,18 @@ import (
 	"camscope/ui/widgets"
 )
 
-// refreshTiles rebuilds the tile widgets for the session's scene: one grid
-// of tiles, or when comparing one row per model or method under its label.
+// refreshTiles shows the grid of the session's scene, rebuilt.
 func (a *App) refreshTiles() {
-	a.tiles, a.rowScores = nil, nil
 	a.closeDetail()
+	a.buildGrid()
+}
+
+// buildGrid rebuilds the tile widgets for the session's scene, in the same
+// order (the large view's index still names its tile): one grid of tiles,
+// or when comparing one row per model or method under its label, each row
+// laid out with the captions' size of now.
+func (a *App) buildGrid() {
+	a.tiles, a.rowScores = nil, nil
 	a.grid.Objects = nil
 	scene := a.s.Scene()
 	switch {
@@ -161,6 +168,7 @@ func (a *App) SetTopK(k int) {
 func (a *App) SetMethod(m explain.Method) {
 	a.s.SetMethod(m)
 	a.refreshBusy()
+	a.refreshInfo()
 }
 
 // SearchClass adds the class query names (a label fragment or an index)

@@ -359,3 +359,39 @@ func TestRolloutOnlyForTransformers(t *testing.T) {
 		}
 	}
 }
+
+// Occlusion and attention rollout read no layer: the session says so (the
+// picker has nothing to change for them), and again reads the layer for
+// another method or a compare-methods row that does.
+func TestSessionLayerNotRead(t *testing.T) {
+	h := newSession(t)
+	h.Submit(Job{PhotoPath: "p.png", Models: []*explain.Model{builtin(t)}})
+	h.apply(t)
+	if !h.LayerRead() || h.LayerNote() != "" {
+		t.Fatalf("CAM: layer read %v, note %q", h.LayerRead(), h.LayerNote())
+	}
+	h.SetMethod(cam.Occlusion)
+	h.apply(t)
+	if h.LayerRead() || !strings.HasPrefix(h.LayerNote(), "Occlusion reads no layer") || h.NoLayerFact() != "No layer: the map is at the input's resolution" {
+		t.Errorf("occlusion: layer read %v, note %q, fact %q", h.LayerRead(), h.LayerNote(), h.NoLayerFact())
+	}
+	if ReadsLayer(cam.Rollout) || !strings.Contains(NoLayerNote(cam.Rollout), "patch grid") {
+		t.Errorf("attention rollout reads a layer: %q", NoLayerNote(cam.Rollout))
+	}
+	h.SetCompareMethods([]explain.Method{cam.Occlusion})
+	h.apply(t)
+	if h.LayerRead() || h.LayerNote() == "" || h.NoLayerFact() == "" {
+		t.Errorf("occlusion's row alone: layer read %v, note %q", h.LayerRead(), h.LayerNote())
+	}
+	h.SetCompareMethods([]explain.Method{cam.Occlusion, cam.GradCAM})
+	h.apply(t)
+	if !h.LayerRead() || h.LayerNote() != "" {
+		t.Errorf("with Grad-CAM's row: layer read %v, note %q", h.LayerRead(), h.LayerNote())
+	}
+	h.SetCompareMethods(nil)
+	h.SetMethod(cam.GradCAM)
+	h.apply(t)
+	if !h.LayerRead() || h.LayerNote() != "" || h.NoLayerFact() != "" {
+		t.Errorf("Grad-CAM: layer read %v, note %q", h.LayerRead(), h.LayerNote())
+	}
+}

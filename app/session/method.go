@@ -124,6 +124,26 @@ var methodHelp = map[explain.Method]string{
 	explain.Rollout:         "Where a vision transformer's class token draws from, through the attention of every block: the same map for every class.",
 }
 
+// noLayer says, for each method that reads no layer, why the layer picker
+// changes nothing for it and where its map is instead.
+var noLayer = map[explain.Method]struct{ why, mapAt string }{
+	explain.Occlusion: {"Occlusion reads no layer: its map is at the input's resolution.", "at the input's resolution"},
+	explain.Rollout:   {"Attention rollout reads no layer: its map is on the patch grid, whatever the layer.", "on the patch grid"},
+}
+
+// ReadsLayer reports whether m's map is computed from a layer's
+// activations, so that the layer chosen changes it. This is the one place
+// that decides: occlusion slides a square over the input and attention
+// rollout follows the attention of every block.
+func ReadsLayer(m explain.Method) bool {
+	_, ok := noLayer[m]
+	return !ok
+}
+
+// NoLayerNote says why m reads no layer and where its map is, for the
+// window's layer picker, or "" when m reads one.
+func NoLayerNote(m explain.Method) string { return noLayer[m].why }
+
 // MethodHelp is one line on what the method's map shows, for the window's
 // menu.
 func MethodHelp(m explain.Method) string { return methodHelp[m] }

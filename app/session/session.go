@@ -349,12 +349,41 @@ func (s *Session) Layer() (c LayerChoice, ok bool) {
 	return LayerChoice{}, false
 }
 
-// LayerNote says why the layer cannot be chosen now, or "".
+// LayerNote says why the layer cannot be chosen now, or why it changes
+// nothing (see LayerRead), or "".
 func (s *Session) LayerNote() string {
 	if len(s.models) > 1 {
 		return "The layer is chosen for one model at a time: compared models each use their own default layer."
 	}
+	if !s.LayerRead() {
+		if s.methods != nil {
+			return "None of these methods reads a layer."
+		}
+		return NoLayerNote(s.req.Method)
+	}
 	return ""
+}
+
+// NoLayerFact says, for the model's facts, where the maps are when the
+// layer changes none of them (see LayerRead), or "" when it does.
+func (s *Session) NoLayerFact() string {
+	switch {
+	case s.LayerRead():
+		return ""
+	case s.methods != nil:
+		return "No layer: none of these methods reads one"
+	}
+	return "No layer: the map is " + noLayer[s.req.Method].mapAt
+}
+
+// LayerRead reports whether the layer chosen changes the maps shown: when
+// the chosen method, or in the compare-methods view a row's, reads a layer
+// (ReadsLayer).
+func (s *Session) LayerRead() bool {
+	if s.methods == nil {
+		return ReadsLayer(s.req.Method)
+	}
+	return slices.ContainsFunc(s.methods, ReadsLayer)
 }
 
 // SetLayer explains the maps at layer (a Name from Layers; "" for the
