@@ -149,6 +149,25 @@ func Size(shape []int) int {
 	return n
 }
 
+// NonzeroSpan returns the index of the first nonzero value of v and one
+// past the last; lo == hi == 0 when every value is zero. Gradients are
+// often zero but for a span (a vision transformer's, after its class token
+// is picked, are that token's row), and the VJPs of element-wise and
+// row-wise operators only work over it.
+func NonzeroSpan(v []float32) (lo, hi int) {
+	for lo < len(v) && v[lo] == 0 {
+		lo++
+	}
+	if lo == len(v) {
+		return 0, 0
+	}
+	hi = len(v)
+	for v[hi-1] == 0 {
+		hi--
+	}
+	return lo, hi
+}
+
 // Strides returns the row-major element strides of shape.
 func Strides(shape []int) []int {
 	s := make([]int, len(shape))

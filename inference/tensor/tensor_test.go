@@ -45,3 +45,21 @@ func TestNewRefusesHugeShapes(t *testing.T) {
 		t.Errorf("empty tensor has %d elements", n)
 	}
 }
+
+func TestNonzeroSpan(t *testing.T) {
+	for _, c := range []struct {
+		v      []float32
+		lo, hi int
+	}{
+		{nil, 0, 0},
+		{[]float32{0, 0, 0}, 0, 0},
+		{[]float32{1}, 0, 1},
+		{[]float32{0, 2, 0, 3, 0, 0}, 1, 4},
+		{[]float32{4, 0, 0, 5}, 0, 4},
+		{[]float32{0, 0, -1}, 2, 3},
+	} {
+		if lo, hi := NonzeroSpan(c.v); lo != c.lo || hi != c.hi {
+			t.Errorf("NonzeroSpan(%v) = %d, %d; want %d, %d", c.v, lo, hi, c.lo, c.hi)
+		}
+	}
+}
