@@ -536,9 +536,19 @@ func transposeVJP(p *Pass, g *tensor.Tensor, perm []int64) ([]*tensor.Tensor, er
 		stride[i] = xs[p]
 	}
 	gx := tensor.New(x.Shape...)
+	// Only from the first to the last nonzero value of g (a vision
+	// transformer's class token's row, once picked).
+	lo, hi := tensor.NonzeroSpan(g.F)
+	if lo == hi {
+		return []*tensor.Tensor{gx}, nil
+	}
 	idx := make([]int, r)
 	off := 0
-	for _, v := range g.F {
+	for d, q := r-1, lo; d >= 0; d-- {
+		idx[d], q = q%g.Shape[d], q/g.Shape[d]
+		off += idx[d] * stride[d]
+	}
+	for _, v := range g.F[lo:hi] {
 		gx.F[off] = v
 		off = nextOffset(idx, g.Shape, stride, off)
 	}
