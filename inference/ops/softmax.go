@@ -152,17 +152,19 @@ func softmaxVJP(p *Pass, g *tensor.Tensor, name string, axis int64, coerce, logS
 		return nil, nil
 	}
 	y := p.Outputs[0]
-	_, length, inner, err := softmaxView(name, y.Shape, axis, coerce)
+	outer, length, inner, err := softmaxView(name, y.Shape, axis, coerce)
 	if err != nil {
 		return nil, err
 	}
 	gx := tensor.New(y.Shape...)
 	// Only the slices along the axis that hold a nonzero g (a vision
-	// transformer's class token's row of attention weights): the others'
-	// gradient is zero.
-	lo, hi := tensor.NonzeroSpan(g.F)
-	block := max(length*inner, 1)
-	for o := lo / block; o < (hi+block-1)/block; o++ {
+	// transformer's class token's row of attention weights in each head):
+	// the others' gradient is zero.
+	block := length * inner
+	for o := 0; o < outer; o++ {
+		if lo, hi := tensor.NonzeroSpan(g.F[o*block : (o+1)*block]); lo == hi {
+			continue
+		}
 		for in := 0; in < inner; in++ {
 			base := o*length*inner + in
 			var s float64
