@@ -241,11 +241,16 @@ func (t *Tape) BackwardAll(ctx context.Context, seed *tensor.Tensor) ([]*tensor.
 }
 
 // addTensors returns a+b as a new tensor (gradients may share storage with
-// each other and are never modified in place).
+// each other and are never modified in place), over the spans where a and
+// b are nonzero (a residual connection's gradients after a vision
+// transformer's class token is picked: that token's row).
 func addTensors(a, b *tensor.Tensor) *tensor.Tensor {
 	out := tensor.New(a.Shape...)
-	for i := range out.F {
-		out.F[i] = a.F[i] + b.F[i]
+	lo, hi := tensor.NonzeroSpan(a.F)
+	copy(out.F[lo:hi], a.F[lo:hi])
+	lo, hi = tensor.NonzeroSpan(b.F)
+	for i := lo; i < hi; i++ {
+		out.F[i] += b.F[i]
 	}
 	return out
 }

@@ -3,7 +3,6 @@ package ops
 import (
 	"fmt"
 	"runtime"
-	"slices"
 
 	"camscope/inference/kernels"
 	"camscope/inference/tensor"
@@ -244,20 +243,8 @@ func gemmVJP(p *Pass, g *tensor.Tensor, alpha, beta float32, transA, transB bool
 // nonzeroRows returns the first nonzero row of v (rows of n values) and
 // one past the last; lo == hi when every row is zero.
 func nonzeroRows(v []float32, n int) (lo, hi int) {
-	rows := len(v) / n
-	lo = rows
-	for r := 0; r < rows; r++ {
-		if slices.ContainsFunc(v[r*n:(r+1)*n], func(x float32) bool { return x != 0 }) {
-			lo = r
-			break
-		}
-	}
-	for hi = rows; hi > lo; hi-- {
-		if slices.ContainsFunc(v[(hi-1)*n:hi*n], func(x float32) bool { return x != 0 }) {
-			break
-		}
-	}
-	return lo, hi
+	lo, hi = tensor.NonzeroSpan(v)
+	return lo / n, (hi + n - 1) / n
 }
 
 func matMulVJP(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
@@ -282,29 +269,34 @@ func matMulVJP(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 		return nil, fmt.Errorf("%w for broadcast batch axes (A %s, B %s)", ErrNoVJP, tensor.ShapeString(a.Shape), tensor.ShapeString(b.Shape))
 	}
 	grads := make([]*tensor.Tensor, 2)
+	var ga, gb *tensor.Tensor
 	if p.need(0) {
-		ga := tensor.New(a.Shape...)
-		bStride := k * nn
-		if b.Rank() == 2 {
-			bStride = 0
-		}
-		for i := 0; i < batch; i++ {
-			// Only the rows between the first and the last nonzero row of
-			// g: a vision transformer's class token is often the only one
-			// after the last attention.
-			lo, hi := nonzeroRows(g.F[i*m*nn:(i+1)*m*nn], nn)
-			if lo < hi {
-				kernels.Gemm(false, true, hi-lo, k, nn, 1, g.F[(i*m+lo)*nn:], nn, b.F[i*bStride:], nn, 0, ga.F[(i*m+lo)*k:], k)
-			}
-		}
+		ga = tensor.New(a.Shape...)
 		grads[0] = ga
 	}
 	if p.need(1) {
-		gb := tensor.New(b.Shape...)
-		for i := 0; i < batch; i++ {
-			kernels.Gemm(true, false, k, nn, m, 1, a.F[i*m*k:], k, g.F[i*m*nn:], nn, 0, gb.F[i*k*nn:], nn)
-		}
+		gb = tensor.New(b.Shape...)
 		grads[1] = gb
+	}
+	bStride := k * nn
+	if b.Rank() == 2 {
+		bStride = 0
+	}
+	for i := 0; i < batch; i++ {
+		// Only the rows between the first and the last nonzero row of g
+		// (a vision transformer's class token is often the only one after
+		// the last attention): the other rows of dA are zero, and the
+		// other rows of A add nothing to dB.
+		lo, hi := nonzeroRows(g.F[i*m*nn:(i+1)*m*nn], nn)
+		if lo == hi {
+			continue
+		}
+		if ga != nil {
+			kernels.Gemm(false, true, hi-lo, k, nn, 1, g.F[(i*m+lo)*nn:], nn, b.F[i*bStride:], nn, 0, ga.F[(i*m+lo)*k:], k)
+		}
+		if gb != nil {
+			kernels.Gemm(true, false, k, nn, hi-lo, 1, a.F[(i*m+lo)*k:], k, g.F[(i*m+lo)*nn:], nn, 0, gb.F[i*k*nn:], nn)
+		}
 	}
 	return grads, nil
 }

@@ -210,7 +210,8 @@ func unaryGrad(d func(x, y float32) float32) gradFunc {
 			return nil, fmt.Errorf("input %s and output %s differ in shape", tensor.ShapeString(x.Shape), tensor.ShapeString(y.Shape))
 		}
 		out := tensor.New(x.Shape...)
-		for i := range out.F {
+		lo, hi := tensor.NonzeroSpan(g.F)
+		for i := lo; i < hi; i++ {
 			out.F[i] = g.F[i] * d(x.F[i], y.F[i])
 		}
 		return []*tensor.Tensor{out}, nil
@@ -252,9 +253,10 @@ func binaryGrad(partials func(a, b, y, g float32) (float32, float32)) gradFunc {
 			out[1] = tensor.New(b.Shape...)
 			gb = out[1].F
 		}
-		for i, gi := range g.F {
+		lo, hi := tensor.NonzeroSpan(g.F)
+		for i := lo; i < hi; i++ {
 			ia, ib := oa.at(i), ob.at(i)
-			da, db := partials(a.F[ia], b.F[ib], y.F[i], gi)
+			da, db := partials(a.F[ia], b.F[ib], y.F[i], g.F[i])
 			if ga != nil {
 				ga[ia] += da
 			}
@@ -293,8 +295,9 @@ func linearGrad(ca, cb float32) gradFunc {
 				continue
 			}
 			gx := tensor.New(x.Shape...)
-			for j, v := range g.F {
-				gx.F[o.at(j)] += c * v
+			lo, hi := tensor.NonzeroSpan(g.F)
+			for j := lo; j < hi; j++ {
+				gx.F[o.at(j)] += c * g.F[j]
 			}
 			out[i] = gx
 		}
@@ -311,15 +314,16 @@ func mulGrad(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 		return mulPartials(p, g)
 	}
 	out := []*tensor.Tensor{nil, nil}
+	lo, hi := tensor.NonzeroSpan(g.F)
 	for i, other := range []*tensor.Tensor{p.Inputs[1], p.Inputs[0]} {
 		if !p.need(i) {
 			continue
 		}
 		out[i] = tensor.New(g.Shape...)
 		if other.Len() == 1 {
-			kernels.MulScalar(out[i].F, g.F, other.F[0])
+			kernels.MulScalar(out[i].F[lo:hi], g.F[lo:hi], other.F[0])
 		} else {
-			kernels.Mul(out[i].F, g.F, other.F)
+			kernels.Mul(out[i].F[lo:hi], g.F[lo:hi], other.F[lo:hi])
 		}
 	}
 	return out, nil
@@ -337,22 +341,23 @@ func divGrad(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 	}
 	b, y := p.Inputs[1], p.Outputs[0]
 	out := []*tensor.Tensor{nil, nil}
+	lo, hi := tensor.NonzeroSpan(g.F)
 	if p.need(0) {
 		out[0] = tensor.New(g.Shape...)
 		if b.Len() == 1 {
-			for i, v := range g.F {
-				out[0].F[i] = v / b.F[0]
+			for i := lo; i < hi; i++ {
+				out[0].F[i] = g.F[i] / b.F[0]
 			}
 		} else {
-			for i, v := range g.F {
-				out[0].F[i] = v / b.F[i]
+			for i := lo; i < hi; i++ {
+				out[0].F[i] = g.F[i] / b.F[i]
 			}
 		}
 	}
 	if p.need(1) {
 		out[1] = tensor.New(g.Shape...)
-		for i, v := range g.F {
-			out[1].F[i] = -v * y.F[i] / b.F[i]
+		for i := lo; i < hi; i++ {
+			out[1].F[i] = -g.F[i] * y.F[i] / b.F[i]
 		}
 	}
 	return out, nil

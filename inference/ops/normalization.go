@@ -529,11 +529,18 @@ func lrnVJP(p *Pass, g *tensor.Tensor, alpha, beta, bias float32, size int) ([]*
 // normRows differentiates y = x̂·scale + B over rows of n values, where
 // x̂ = (x - mean)·inv with the row's mean and inv = 1/sqrt(var + eps):
 // dx = inv·(d - mean(d) - x̂·mean(d·x̂)) with d = g·scale. scaleAt(i) and
-// the accumulators for dscale and dB are indexed by flat element i.
-func normRows(x, g *tensor.Tensor, rows, n int, eps float32, scale func(i int) float32, gx []float32, dScale, dBias func(i int, v float32)) {
+// the accumulators for dscale and dB are indexed by flat element i. Only
+// the rows from the first to the last holding a nonzero g are worked on (a
+// vision transformer's class token's, after its last attention): the
+// others' dx is zero, and they add nothing to dscale and dB.
+func normRows(x, g *tensor.Tensor, n int, eps float32, scale func(i int) float32, gx []float32, dScale, dBias func(i int, v float32)) {
+	lo, hi := tensor.NonzeroSpan(g.F)
+	if lo == hi {
+		return
+	}
 	d := make([]float64, n)
 	xh := make([]float64, n)
-	for r := 0; r < rows; r++ {
+	for r := lo / n; r < (hi+n-1)/n; r++ {
 		base := r * n
 		var mean, sq float64
 		for i := 0; i < n; i++ {
@@ -584,7 +591,6 @@ func layerNormVJP(p *Pass, g *tensor.Tensor, a int64, eps float32) ([]*tensor.Te
 		return nil, err
 	}
 	cols := tensor.Size(x.Shape[axis:])
-	rows := x.Len() / max(cols, 1)
 	so, err := broadcastOffsets(x.Shape, scale.Shape)
 	if err != nil {
 		return nil, err
@@ -609,7 +615,7 @@ func layerNormVJP(p *Pass, g *tensor.Tensor, a int64, eps float32) ([]*tensor.Te
 		grads[2] = tensor.New(b.Shape...)
 		dBias = func(i int, v float32) { grads[2].F[bo[i]] += v }
 	}
-	normRows(x, g, rows, cols, eps, func(i int) float32 { return scale.F[so[i]] }, gx, dScale, dBias)
+	normRows(x, g, cols, eps, func(i int) float32 { return scale.F[so[i]] }, gx, dScale, dBias)
 	return grads, nil
 }
 
@@ -625,7 +631,6 @@ func instanceNormVJP(p *Pass, g *tensor.Tensor, eps float32) ([]*tensor.Tensor, 
 	}
 	c := x.Shape[1]
 	inner := tensor.Size(x.Shape[2:])
-	rows := x.Len() / max(inner, 1)
 	channel := func(i int) int { return (i / inner) % c }
 	grads := make([]*tensor.Tensor, len(p.Inputs))
 	var gx []float32
@@ -642,6 +647,6 @@ func instanceNormVJP(p *Pass, g *tensor.Tensor, eps float32) ([]*tensor.Tensor, 
 		grads[2] = tensor.New(bias.Shape...)
 		dBias = func(i int, v float32) { grads[2].F[channel(i)] += v }
 	}
-	normRows(x, g, rows, inner, eps, func(i int) float32 { return scale.F[channel(i)] }, gx, dScale, dBias)
+	normRows(x, g, inner, eps, func(i int) float32 { return scale.F[channel(i)] }, gx, dScale, dBias)
 	return grads, nil
 }

@@ -536,9 +536,34 @@ func transposeVJP(p *Pass, g *tensor.Tensor, perm []int64) ([]*tensor.Tensor, er
 		stride[i] = xs[p]
 	}
 	gx := tensor.New(x.Shape...)
+	if r > 0 && perm[r-1] == int64(r-1) && g.Shape[r-1] > 0 {
+		n := g.Shape[r-1]
+		// The last axis stays: a row of g is a row of gx. Rows of zeros
+		// (all but the class token's in each of a vision transformer's
+		// heads, once picked) are skipped.
+		idx := make([]int, r-1)
+		off := 0
+		for row := range g.Len() / n {
+			if lo, hi := tensor.NonzeroSpan(g.F[row*n : (row+1)*n]); lo < hi {
+				copy(gx.F[off:off+n], g.F[row*n:])
+			}
+			off = nextOffset(idx, g.Shape[:r-1], stride[:r-1], off)
+		}
+		return []*tensor.Tensor{gx}, nil
+	}
+	// Only from the first to the last nonzero value of g (a vision
+	// transformer's class token's row, once picked).
+	lo, hi := tensor.NonzeroSpan(g.F)
+	if lo == hi {
+		return []*tensor.Tensor{gx}, nil
+	}
 	idx := make([]int, r)
 	off := 0
-	for _, v := range g.F {
+	for d, q := r-1, lo; d >= 0; d-- {
+		idx[d], q = q%g.Shape[d], q/g.Shape[d]
+		off += idx[d] * stride[d]
+	}
+	for _, v := range g.F[lo:hi] {
 		gx.F[off] = v
 		off = nextOffset(idx, g.Shape, stride, off)
 	}

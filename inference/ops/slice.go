@@ -224,14 +224,28 @@ func sliceVJP(p *Pass, g *tensor.Tensor, opset int, attrStarts, attrAxes []int64
 	}
 	xs := tensor.Strides(x.Shape)
 	gx := tensor.New(x.Shape...)
-	idx := make([]int, r)
-	for _, v := range g.F {
-		off := 0
-		for d := 0; d < r; d++ {
-			off += (begin[d] + idx[d]*stride[d]) * xs[d]
+	// Row by row along the last axis, over the rows from the first to the
+	// last holding a nonzero g (a vision transformer's class token's, once
+	// picked): the others put zeros into gx.
+	lo, hi := tensor.NonzeroSpan(g.F)
+	if r == 0 || lo == hi {
+		return []*tensor.Tensor{gx}, nil
+	}
+	n := g.Shape[r-1]
+	idx := make([]int, r-1)
+	for row := lo / n; row < (hi+n-1)/n; row++ {
+		for d, q := r-2, row; d >= 0; d-- {
+			idx[d], q = q%g.Shape[d], q/g.Shape[d]
 		}
-		gx.F[off] += v
-		nextIndex(idx, g.Shape)
+		off := begin[r-1] * xs[r-1]
+		for d, i := range idx {
+			off += (begin[d] + i*stride[d]) * xs[d]
+		}
+		step := stride[r-1] * xs[r-1]
+		for _, v := range g.F[row*n : (row+1)*n] {
+			gx.F[off] = v
+			off += step
+		}
 	}
 	return []*tensor.Tensor{gx}, nil
 }

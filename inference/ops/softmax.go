@@ -161,7 +161,14 @@ func softmaxVJP(p *Pass, g *tensor.Tensor, name string, axis int64, coerce, logS
 		return nil, err
 	}
 	gx := tensor.New(y.Shape...)
+	// Only the slices along the axis that hold a nonzero g (a vision
+	// transformer's class token's row of attention weights in each head):
+	// the others' gradient is zero.
+	block := length * inner
 	for o := 0; o < outer; o++ {
+		if lo, hi := tensor.NonzeroSpan(g.F[o*block : (o+1)*block]); lo == hi {
+			continue
+		}
 		for in := 0; in < inner; in++ {
 			base := o*length*inner + in
 			var s float64

@@ -6,6 +6,7 @@ package tensor
 import (
 	"fmt"
 	"strings"
+	"unsafe"
 )
 
 // DType is the element type of a Tensor.
@@ -147,6 +148,55 @@ func Size(shape []int) int {
 		n *= d
 	}
 	return n
+}
+
+// NonzeroSpan returns the index of the first nonzero value of v and one
+// past the last; lo == hi == 0 when every value is zero. Gradients are
+// often zero but for a span (a vision transformer's, after its class token
+// is picked, are that token's row), and the VJPs of element-wise and
+// row-wise operators only work over it.
+func NonzeroSpan(v []float32) (lo, hi int) {
+	// Zero is 0 or -0: a value is nonzero when its bits other than the
+	// sign are. The zeros are skipped two values a word, four words a
+	// step, the words starting at element a, the first on an 8-byte
+	// boundary.
+	const mask = 0x7fffffff7fffffff
+	a := 0
+	if len(v) > 0 && uintptr(unsafe.Pointer(&v[0]))%8 != 0 {
+		a = 1
+	}
+	var w []uint64
+	if len(v) >= a+2 {
+		w = unsafe.Slice((*uint64)(unsafe.Pointer(&v[a])), (len(v)-a)/2)
+	}
+	for lo < a && v[lo] == 0 {
+		lo++
+	}
+	if lo == a {
+		i := 0
+		for i+4 <= len(w) && (w[i]|w[i+1]|w[i+2]|w[i+3])&mask == 0 {
+			i += 4
+		}
+		lo = a + 2*i
+	}
+	for lo < len(v) && v[lo] == 0 {
+		lo++
+	}
+	if lo == len(v) {
+		return 0, 0
+	}
+	for hi = len(v); hi > a+2*len(w); hi-- {
+		if v[hi-1] != 0 {
+			return lo, hi
+		}
+	}
+	for k := len(w); k >= 4 && (w[k-1]|w[k-2]|w[k-3]|w[k-4])&mask == 0; k -= 4 {
+		hi = a + 2*(k-4)
+	}
+	for v[hi-1] == 0 {
+		hi--
+	}
+	return lo, hi
 }
 
 // Strides returns the row-major element strides of shape.
