@@ -361,9 +361,18 @@ func (r *evalRun) plot(path string) error {
 // readEvalRun reads what evaluate wrote into dir: the run's settings and
 // its per-photo values and curves.
 func readEvalRun(dir string) (*evalRun, error) {
-	b, err := os.ReadFile(filepath.Join(dir, evalTableJSON))
+	path := filepath.Join(dir, evalTableJSON)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s is not an evaluate output folder: %w", dir, err)
+	}
+	defer f.Close()
+	if err := checkTableSize(f, path); err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	var r evalRun
 	if err := json.Unmarshal(b, &r); err != nil {

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"camscope/inference/tensor"
 )
 
 // truth is where evaluate's target classes come from: a class per photo
@@ -160,12 +162,32 @@ func (t *truth) readCSV(path string, labels []string, numClasses int) error {
 	return nil
 }
 
+// maxTableBytes bounds a table evaluate reads (a classes CSV or TSV, a
+// boxes CSV, a shard's photos.csv or table.json): 64 MiB is over a
+// hundred times what the 50,000 photos of ImageNet's validation set need.
+const maxTableBytes = 64 << 20
+
+// checkTableSize refuses a file over maxTableBytes before it is read.
+func checkTableSize(f *os.File, path string) error {
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if st.Size() > maxTableBytes {
+		return fmt.Errorf("%s is %s, more than the %s a table of photos needs: give the table itself", path, tensor.FormatBytes(st.Size()), tensor.FormatBytes(maxTableBytes))
+	}
+	return nil
+}
+
 func readTable(path string, sep rune) ([][]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the classes: %w", err)
 	}
 	defer f.Close()
+	if err := checkTableSize(f, path); err != nil {
+		return nil, err
+	}
 	r := csv.NewReader(f)
 	r.Comma, r.FieldsPerRecord, r.LazyQuotes = sep, -1, true
 	var rows [][]string
