@@ -100,7 +100,10 @@ func Read(data []byte, opt Options) (*Graph, error) {
 	if opset == 0 {
 		return nil, fmt.Errorf("%w: it imports no opset of the default ONNX domain", ErrNotONNX)
 	}
-	if opset < MinOpset || opset > MaxOpset {
+	if opset > MaxOpset {
+		return nil, fmt.Errorf("the model uses ONNX opset %d, newer than CAMscope runs (opsets %d to %d). Re-export it at opset %d or lower (for PyTorch: torch.onnx.export(..., opset_version=%d))", opset, MinOpset, MaxOpset, MaxOpset, MaxOpset)
+	}
+	if opset < MinOpset {
 		return nil, fmt.Errorf("the model uses ONNX opset %d; CAMscope runs opsets %d to %d. Re-export the model with an opset in that range (for PyTorch: torch.onnx.export(..., opset_version=13))", opset, MinOpset, MaxOpset)
 	}
 	for _, n := range g.Nodes {
