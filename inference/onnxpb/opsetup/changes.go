@@ -50,6 +50,8 @@ var changes = map[string][]step{
 	"Slice": nil, "Softmax": nil, "Softplus": nil, "Softsign": nil, "SpaceToDepth": nil, "Sqrt": nil,
 	"Sub": nil, "Sum": nil, "Tan": nil, "Tanh": nil, "ThresholdedRelu": nil, "Tile": nil, "TopK": nil,
 	"Trilu": nil, "Where": nil, "Xor": nil,
+	// New at 18 and 20, for models of those opsets upgraded further.
+	"Mish": nil, "Gelu": nil,
 
 	// Opset 18: the reductions take their axes as an input; Pad gains an
 	// optional axes input, Resize the attributes antialias, axes and

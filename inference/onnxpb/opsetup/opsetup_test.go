@@ -211,8 +211,12 @@ func TestUpgradeRefuses(t *testing.T) {
 			}
 		}
 	}
-	// GroupNormalization up to 20 is only relabelled.
+	// GroupNormalization up to 20 is only relabelled, as is a Gelu of
+	// opset 20 at 21.
 	if _, err := opsetup.Upgrade(model(17, "GroupNormalization", onnxpb.Int("num_groups", 2)), 20, opsetup.Options{}); err != nil {
+		t.Error(err)
+	}
+	if _, err := opsetup.Upgrade(model(20, "Gelu"), 21, opsetup.Options{}); err != nil {
 		t.Error(err)
 	}
 }
