@@ -45,7 +45,9 @@ func TestLoadErrors(t *testing.T) {
 		"unsupported operator": {
 			path: "/usr/share/libonnx-testdata/data/node/test_det_2d/model.onnx",
 			is:   ErrUnsupported, says: []string{"Det", `node "y"`}},
-		"old opset": {path: "/usr/share/libonnx-testdata/data/node/test_globalaveragepool/model.onnx", says: []string{"opset 1", "7 to 21"}},
+		"old opset": {path: "/usr/share/libonnx-testdata/data/node/test_globalaveragepool/model.onnx", is: ErrOpset, says: []string{"opset 1", "7 to 21"}},
+		"new opset": {path: write("op22.onnx", reluAtOpset(t, 22)), is: ErrOpset, says: []string{"opset 22, newer", "7 to 21", "opset_version=21"}},
+		"far opset": {path: write("op1000.onnx", reluAtOpset(t, 1000)), is: ErrOpset, says: []string{"opset 1000, newer", "7 to 21"}},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -63,6 +65,20 @@ func TestLoadErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// reluAtOpset returns the model x -> Relu -> y declaring the given opset.
+func reluAtOpset(t *testing.T, opset int64) []byte {
+	t.Helper()
+	b, err := (&onnxpb.Model{Opset: opset, Graph: onnxpb.Graph{
+		Inputs:  []onnxpb.ValueInfo{{Name: "x", Dims: []int64{1, 4}}},
+		Outputs: []onnxpb.ValueInfo{{Name: "y"}},
+		Nodes:   []onnxpb.Node{{OpType: "Relu", Inputs: []string{"x"}, Outputs: []string{"y"}}},
+	}}).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // FuzzLoad feeds arbitrary bytes to the loader: errors are fine, panics and

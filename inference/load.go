@@ -26,6 +26,7 @@ var (
 	ErrUnsupported = ops.ErrUnsupported
 	ErrTooLarge    = decode.ErrTooLarge
 	ErrNotTFLite   = tflite.ErrNotTFLite
+	ErrOpset       = decode.ErrOpset
 )
 
 // EmbeddedFile is a file a model carries inside it: the labels of a

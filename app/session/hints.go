@@ -2,6 +2,7 @@ package session
 
 import (
 	"errors"
+	"fmt"
 
 	"camscope/inference"
 	"camscope/inference/cam"
@@ -15,6 +16,8 @@ func modelHint(err error) string {
 	case errors.Is(err, inference.ErrUnsupported):
 		return "CAMscope's engine cannot run this model yet. Export it again with standard ONNX operators " +
 			"(opset 13 to 21), or open another classifier."
+	case errors.Is(err, inference.ErrOpset):
+		return fmt.Sprintf("Export the model again at an ONNX opset from %d to %d, or open another classifier.", inference.MinOpset, inference.MaxOpset)
 	case errors.Is(err, cam.ErrNoClassifier):
 		return "Open an image classifier: a model with one image input and a score per class as its output."
 	case errors.Is(err, inference.ErrTooLarge):

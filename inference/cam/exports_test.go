@@ -13,6 +13,8 @@ import (
 
 	"camscope/inference"
 	"camscope/inference/npy"
+	"camscope/inference/onnxpb"
+	"camscope/inference/onnxpb/opsetup"
 	"camscope/inference/tensor"
 )
 
@@ -124,15 +126,60 @@ func (r layerRef) check(t *testing.T, p *Pass, k int) {
 	}
 }
 
+// exportFile is one file of a model checked by TestTorchvisionExports.
+type exportFile struct {
+	label string // e.g. vit_op17, vit_op21_gelu
+	opset int
+	gelu  bool // the GELUs written as Gelu nodes
+	data  []byte
+}
+
+// exportFiles returns a model's committed exports (meta.json's opsets) and
+// its opset-17 export upgraded to opsets 18 to 21 by package opsetup, as
+// the ONNX version converter writes them, and at 20 and 21 also with its
+// GELUs as Gelu nodes, as PyTorch's export writes them from opset 20.
+func exportFiles(t *testing.T, name string, opsets []int) []exportFile {
+	t.Helper()
+	var files []exportFile
+	for _, op := range opsets {
+		b, err := os.ReadFile(filepath.Join(exportsDir, fmt.Sprintf("%s_op%d.onnx", name, op)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, exportFile{label: fmt.Sprintf("%s_op%d", name, op), opset: op, data: b})
+	}
+	b17 := files[slices.Index(opsets, 17)].data
+	for to := 18; to <= 21; to++ {
+		for _, gelu := range []bool{false, true} {
+			if gelu && to < 20 {
+				continue
+			}
+			b, err := opsetup.Upgrade(b17, to, opsetup.Options{Gelu: gelu})
+			if err != nil {
+				t.Fatalf("%s at opset %d: %v", name, to, err)
+			}
+			label := fmt.Sprintf("%s_op%d", name, to)
+			if gelu {
+				label += "_gelu"
+			}
+			files = append(files, exportFile{label: label, opset: to, gelu: gelu, data: b})
+		}
+	}
+	return files
+}
+
 // TestTorchvisionExports: on a ViT, a Swin and a ConvNeXt exported by
 // PyTorch at opsets 14 and 17 (other sizes and seed than the shared
-// models), the logits are PyTorch's within 1e-4 of the largest, discovery
-// picks the default layer (ViT: the last block's first LayerNorm, spelled
-// out at opset 14; Swin: the final norm, channels last; ConvNeXt: the last
-// stage's output), whose values, and Grad-CAM's channel weights (grid means
-// of PyTorch's gradient there), match within 1e-4 of their largest, as they
-// do at an early layer (the gradient then goes back through every block:
-// Swin's shifted windows and masks, ViT's attention); CAM applies to Swin
+// models), and the opset-17 files upgraded to opsets 18 to 21 (at 20 and
+// 21 also with Gelu nodes for the Erf form of GELU; ONNX Runtime gives
+// PyTorch's logits on each, tools/opsetup/README.md), the logits are
+// PyTorch's within 1e-4 of the largest, discovery picks the default layer
+// (ViT: the last block's first LayerNorm, spelled out at opset 14; Swin:
+// the final norm, channels last; ConvNeXt: the last stage's output), whose
+// values, and Grad-CAM's channel weights (grid means of PyTorch's gradient
+// there), match within 1e-4 of their largest, as they do at an early layer
+// (the gradient then goes back through every block: Swin's shifted windows
+// and masks, ViT's attention, and the Gelu nodes); CAM applies to Swin
 // alone (ConvNeXt's head norms the pooled features); ViT's attention
 // rollout is the one computed from the weights PyTorch's attention returns.
 func TestTorchvisionExports(t *testing.T) {
@@ -146,9 +193,20 @@ func TestTorchvisionExports(t *testing.T) {
 		logits := readExport(t, name+"_logits.npy")
 		last := readLayerRef(t, name, "", mt.Scope, mt.FeatShape)
 		early := readLayerRef(t, name, "0", mt.EarlyScope, mt.EarlyShape)
-		for _, op := range mt.Opsets {
-			t.Run(fmt.Sprintf("%s_op%d", name, op), func(t *testing.T) {
-				m, err := inference.Load(filepath.Join(exportsDir, fmt.Sprintf("%s_op%d.onnx", name, op)), inference.Options{})
+		for _, f := range exportFiles(t, name, mt.Opsets) {
+			t.Run(f.label, func(t *testing.T) {
+				info, err := onnxpb.Unmarshal(f.data, onnxpb.Structure)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ops := map[string]int{}
+				for _, n := range info.Graph.Nodes {
+					ops[n.OpType]++
+				}
+				if info.Opset != int64(f.opset) || (ops["Gelu"] > 0) != f.gelu || (ops["Erf"] > 0) == f.gelu {
+					t.Fatalf("opset %d with %d Gelu and %d Erf nodes", info.Opset, ops["Gelu"], ops["Erf"])
+				}
+				m, err := inference.LoadBytes(f.label+".onnx", f.data, inference.Options{})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -30,7 +30,16 @@ const (
 var (
 	ErrNotONNX  = errors.New("not an ONNX model")
 	ErrTooLarge = ops.ErrTooLarge
+	// ErrOpset: the model's opset is outside MinOpset to MaxOpset.
+	ErrOpset = errors.New("opset outside the engine's range")
 )
+
+// opsetError is the sentence on an opset outside the engine's range; it
+// is ErrOpset.
+type opsetError string
+
+func (e opsetError) Error() string        { return string(e) }
+func (e opsetError) Is(target error) bool { return target == ErrOpset }
 
 // Options tune Read.
 type Options struct {
@@ -100,8 +109,11 @@ func Read(data []byte, opt Options) (*Graph, error) {
 	if opset == 0 {
 		return nil, fmt.Errorf("%w: it imports no opset of the default ONNX domain", ErrNotONNX)
 	}
-	if opset < MinOpset || opset > MaxOpset {
-		return nil, fmt.Errorf("the model uses ONNX opset %d; CAMscope runs opsets %d to %d. Re-export the model with an opset in that range (for PyTorch: torch.onnx.export(..., opset_version=13))", opset, MinOpset, MaxOpset)
+	if opset > MaxOpset {
+		return nil, opsetError(fmt.Sprintf("the model uses ONNX opset %d, newer than CAMscope runs (opsets %d to %d). Re-export it at opset %d or lower (for PyTorch: torch.onnx.export(..., opset_version=%d))", opset, MinOpset, MaxOpset, MaxOpset, MaxOpset))
+	}
+	if opset < MinOpset {
+		return nil, opsetError(fmt.Sprintf("the model uses ONNX opset %d; CAMscope runs opsets %d to %d. Re-export the model with an opset in that range (for PyTorch: torch.onnx.export(..., opset_version=13))", opset, MinOpset, MaxOpset))
 	}
 	for _, n := range g.Nodes {
 		if n.Domain != "" && n.Domain != "ai.onnx" {
