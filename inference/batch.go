@@ -202,7 +202,9 @@ func (m *Model) batchMode(s *step) batchMode {
 		}
 		return whole
 	case s.opType == "MatMul":
-		if len(s.inputs) != 2 || len(dyn[0]) < 2 {
+		// A third input is a bias fused into a product of constant
+		// weights (ops.FusedBias), constant too.
+		if len(s.inputs) != 2 && (len(s.inputs) != 3 || m.consts[s.inputs[2]] == nil) || len(dyn[0]) < 2 {
 			return byItem
 		}
 		a := dyn[0]

@@ -78,6 +78,9 @@ func (m *Model) prepare(ctx context.Context, nodes []*step, limit int64, samples
 		}
 		steps = append(steps, s)
 	}
+	if steps, err = m.fuseTransformer(steps, keep); err != nil {
+		return err
+	}
 	m.steps = steps
 
 	// The check run: shapes of every tensor, and the values of those that

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"camscope/inference"
+	"camscope/inference/ops"
 	"camscope/inference/tensor"
 )
 
@@ -307,7 +308,14 @@ func (g *graph) linearLayer(s *inference.Node, h *Head) (string, error) {
 		if w == nil || w.Rank() != 2 || w.Shape[1] != k {
 			return "", fmt.Errorf("MatMul %q has no constant [C,%d] weights", s.Name, k)
 		}
+		if s.Attrs[ops.FusedActivation] != nil {
+			return "", fmt.Errorf("MatMul %q applies an activation", s.Name)
+		}
 		h.Weights = transpose2D(w)
+		if len(s.Inputs) > 2 && s.Attrs[ops.FusedBias] != nil {
+			// The bias Add the loader fused into the product.
+			h.Bias = broadcastBias(g.m.Const(s.Inputs[2]), k, 1)
+		}
 		return s.Inputs[0], nil
 	case "Conv":
 		w, ok := g.conv1x1(s)

@@ -201,3 +201,33 @@ func erfGo(dst, src []float32) {
 		dst[i] = x * p / q
 	}
 }
+
+// Gelu sets dst[i] = x·(1 + erf(x/√2))/2, x = src[i], for every i <
+// len(src) (ONNX's Gelu, and the Div, Erf, Add, Mul, Mul that PyTorch
+// exports for it before opset 20), with Erf's approximation. dst must be
+// at least as long as src; dst and src may be the same slice (but must not
+// otherwise overlap).
+func Gelu(dst, src []float32) {
+	dst = dst[:len(src)]
+	if len(src) == 0 {
+		return
+	}
+	geluSlice(dst, src)
+}
+
+// geluGo is Gelu's portable loop, through erfGo in blocks.
+func geluGo(dst, src []float32) {
+	dst = dst[:len(src)]
+	var buf [256]float32
+	for lo := 0; lo < len(src); lo += len(buf) {
+		x := src[lo:min(lo+len(buf), len(src))]
+		e := buf[:len(x)]
+		for i, v := range x {
+			e[i] = v * (1 / math.Sqrt2)
+		}
+		erfGo(e, e)
+		for i, v := range x {
+			dst[lo+i] = 0.5 * v * (1 + e[i])
+		}
+	}
+}

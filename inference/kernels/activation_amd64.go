@@ -34,6 +34,12 @@ func siluAVX512(dst, src *float32, n int)
 //go:noescape
 func erfAVX512(dst, src *float32, n int)
 
+// geluAVX512 is Gelu's loop in AVX-512 (Erf's, with x/√2 before and
+// x/2·(1 + erf) after). See erf_amd64.s.
+//
+//go:noescape
+func geluAVX512(dst, src *float32, n int)
+
 // actKind is the implementation of Exp, Sigmoid and SiLU: the fastest one
 // the CPU supports. Tests switch it to cover every available one.
 var actKind = bestActKind()
@@ -92,4 +98,12 @@ func erfSlice(dst, src []float32) {
 		return
 	}
 	erfGo(dst, src)
+}
+
+func geluSlice(dst, src []float32) {
+	if actKind == kindAVX512 {
+		geluAVX512(&dst[0], &src[0], len(src))
+		return
+	}
+	geluGo(dst, src)
 }

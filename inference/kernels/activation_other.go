@@ -12,3 +12,4 @@ func expSlice(dst, src []float32)     { expGo(dst, src) }
 func sigmoidSlice(dst, src []float32) { sigmoidGo(dst, src) }
 func siluSlice(dst, src []float32)    { siluGo(dst, src) }
 func erfSlice(dst, src []float32)     { erfGo(dst, src) }
+func geluSlice(dst, src []float32)    { geluGo(dst, src) }

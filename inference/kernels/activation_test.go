@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -343,6 +344,52 @@ func TestErf(t *testing.T) {
 			}
 			if out[n] != 7 {
 				t.Fatalf("n=%d: Erf wrote past the end", n)
+			}
+		}
+	})
+}
+
+// TestGelu compares Gelu with x·(1 + erf(x/√2))/2 in float64 on a fine
+// grid, for every implementation, in place and not, and checks the tails
+// as TestErf does.
+func TestGelu(t *testing.T) {
+	var src []float32
+	for x := -8.0; x <= 8; x += 1.0 / 512 {
+		src = append(src, float32(x))
+	}
+	src = append(src, 1e-30, -1e-30, 0, 100, -100)
+	want := func(x float32) float64 { v := float64(x); return v * (1 + math.Erf(v/math.Sqrt2)) / 2 }
+	// Erf's 1e-6 times |x|/2, plus float32 rounding of the result.
+	tol := func(x float32) float64 { return 1e-6*math.Abs(float64(x)) + 2e-7*math.Abs(want(x)) + 1e-30 }
+	forActKinds(t, func(t *testing.T) {
+		dst := make([]float32, len(src))
+		Gelu(dst, src)
+		for i, x := range src {
+			if d := math.Abs(float64(dst[i]) - want(x)); d > tol(x) || d != d {
+				t.Fatalf("gelu(%g) = %g, want %g", x, dst[i], want(x))
+			}
+		}
+		inPlace := slices.Clone(src)
+		Gelu(inPlace, inPlace)
+		if !slices.Equal(inPlace, dst) {
+			t.Errorf("Gelu in place differs from Gelu into another slice")
+		}
+		nan := []float32{float32(math.NaN())}
+		if Gelu(nan, nan); nan[0] == nan[0] {
+			t.Errorf("Gelu(NaN) = %g", nan[0])
+		}
+		for n := 1; n <= 40; n++ {
+			in := src[len(src)/2-n/2 : len(src)/2-n/2+n]
+			out := make([]float32, n+1)
+			out[n] = 7
+			Gelu(out, in)
+			for i, x := range in {
+				if d := math.Abs(float64(out[i]) - want(x)); d > tol(x) {
+					t.Fatalf("n=%d: gelu(%g) = %g, want %g", n, x, out[i], want(x))
+				}
+			}
+			if out[n] != 7 {
+				t.Fatalf("n=%d: Gelu wrote past the end", n)
 			}
 		}
 	})

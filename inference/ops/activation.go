@@ -93,18 +93,7 @@ func buildGelu(n *Node) (Op, error) {
 	const c, k = 0.7978845608028654, 0.044715 // √(2/π)
 	switch approx {
 	case "none":
-		return sliceBuilder("Gelu", func(dst, src []float32) {
-			for i, x := range src {
-				dst[i] = x * (1 / math.Sqrt2)
-			}
-			kernels.Erf(dst, dst)
-			for i, x := range src {
-				dst[i] = 0.5 * x * (1 + dst[i])
-			}
-		}, func(x, _ float32) float32 {
-			v := float64(x)
-			return float32(0.5*(1+math.Erf(v/math.Sqrt2)) + v*math.Exp(-v*v/2)/math.Sqrt(2*math.Pi))
-		})(n)
+		return sliceBuilder("Gelu", kernels.Gelu, func(x, _ float32) float32 { return geluDeriv(x) })(n)
 	case "tanh":
 		return unaryBuilder("Gelu", func(x float32) float32 {
 			v := float64(x)
@@ -116,6 +105,12 @@ func buildGelu(n *Node) (Op, error) {
 		})(n)
 	}
 	return nil, fmt.Errorf("Gelu: approximate must be none or tanh, got %q", approx)
+}
+
+// geluDeriv is the derivative of x·Φ(x): Φ(x) + x·φ(x).
+func geluDeriv(x float32) float32 {
+	v := float64(x)
+	return float32(0.5*(1+math.Erf(v/math.Sqrt2)) + v*math.Exp(-v*v/2)/math.Sqrt(2*math.Pi))
 }
 
 // softplus is log(1+exp(x)), without overflow for large x.

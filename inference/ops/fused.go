@@ -20,6 +20,13 @@ const (
 	FusedMax        = "camscope.max"
 )
 
+// FusedBias (int, 1 when set) marks a MatMul of a matrix B into which the
+// loader fused the Add of a bias: its third input, of B's column count,
+// added to every row of the product. A MatMul of a matrix B may also carry
+// FusedActivation "Gelu" (with or without a bias): the Gelu the loader
+// fused into it, applied as it finishes its output.
+const FusedBias = "camscope.bias"
+
 // fusedActivation reads the fused activation of op's node, if any.
 func fusedActivation(op string, a Attrs) (kernels.Activation, error) {
 	kind, err := a.String(FusedActivation, "")

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"runtime"
+	"slices"
 
 	"camscope/inference/kernels"
 	"camscope/inference/tensor"
@@ -82,6 +83,20 @@ func buildGemm(n *Node) (Op, error) {
 // buildMatMul: numpy matmul, with 1-D operands promoted to matrices and the
 // batch dimensions broadcast.
 func buildMatMul(n *Node) (Op, error) {
+	bias, err := n.Attrs.Int(FusedBias, 0)
+	if err != nil {
+		return nil, fmt.Errorf("MatMul: %w", err)
+	}
+	act, err := n.Attrs.String(FusedActivation, "")
+	if err != nil {
+		return nil, fmt.Errorf("MatMul: %w", err)
+	}
+	if act != "" && act != "Gelu" {
+		return nil, fmt.Errorf("MatMul: cannot fuse activation %q", act)
+	}
+	if bias != 0 || act != "" {
+		return matMulFused{bias: bias != 0, gelu: act == "Gelu"}, nil
+	}
 	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("MatMul", inputs, 2); err != nil {
 			return nil, err
@@ -299,4 +314,125 @@ func matMulVJP(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 		}
 	}
 	return grads, nil
+}
+
+// matMulFused is a MatMul of a matrix B (A of any rank >= 2, its leading
+// axes taken as rows) with what the loader fused into it (FusedBias,
+// FusedActivation "Gelu"): y = gelu(A·B + bias), in one product that starts
+// from the bias, and one pass of Gelu over the output.
+type matMulFused struct {
+	bias, gelu bool
+}
+
+// operands checks the inputs and returns the rows of A, the depth and the
+// columns of the product.
+func (f matMulFused) operands(inputs []*tensor.Tensor) (rows, k, nn int, err error) {
+	want := 2
+	if f.bias {
+		want = 3
+	}
+	if err := required("MatMul", inputs, want); err != nil {
+		return 0, 0, 0, err
+	}
+	for _, t := range inputs[:want] {
+		if err := requireFloat("MatMul", t); err != nil {
+			return 0, 0, 0, err
+		}
+	}
+	a, b := inputs[0], inputs[1]
+	if a.Rank() < 2 || b.Rank() != 2 || a.Shape[a.Rank()-1] != b.Shape[0] {
+		return 0, 0, 0, fmt.Errorf("MatMul: shapes %s and %s do not multiply as a fused product", tensor.ShapeString(a.Shape), tensor.ShapeString(b.Shape))
+	}
+	k, nn = b.Shape[0], b.Shape[1]
+	if f.bias && inputs[2].Len() != nn {
+		return 0, 0, 0, fmt.Errorf("MatMul: the fused bias %s does not have the %d columns of the product", tensor.ShapeString(inputs[2].Shape), nn)
+	}
+	return tensor.Size(a.Shape[:a.Rank()-1]), k, nn, nil
+}
+
+func (f matMulFused) Run(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	rows, k, nn, err := f.operands(inputs)
+	if err != nil {
+		return nil, err
+	}
+	a := inputs[0]
+	shape := append(slices.Clone(a.Shape[:a.Rank()-1]), nn)
+	if err := budget.checkSize("MatMul", tensor.Float32, shape); err != nil {
+		return nil, err
+	}
+	out := tensor.New(shape...)
+	f.product(out.F, inputs, 0, rows, k, nn)
+	return one(out), nil
+}
+
+// product writes rows lo..hi of A·B + bias, then Gelu, into dst (those
+// rows only, from dst[0]).
+func (f matMulFused) product(dst []float32, inputs []*tensor.Tensor, lo, hi, k, nn int) {
+	n := hi - lo
+	if n <= 0 || nn == 0 {
+		return
+	}
+	var beta float32
+	if f.bias {
+		for r := range n {
+			copy(dst[r*nn:(r+1)*nn], inputs[2].F)
+		}
+		beta = 1
+	} else if k == 0 {
+		clear(dst[:n*nn])
+	}
+	if k > 0 {
+		kernels.Gemm(false, false, n, nn, k, 1, inputs[0].F[lo*k:], k, inputs[1].F, nn, beta, dst, nn)
+	}
+	if f.gelu {
+		parallelFor(n*nn, 8, func(i, j int) { kernels.Gelu(dst[i:j], dst[i:j]) })
+	}
+}
+
+// VJP: through Gelu first, its derivative at the pre-activation, which is
+// computed again for the rows where the output gradient is nonzero (often
+// one: a vision transformer's class token); then as MatMul's, and the
+// bias's gradient is the column sums.
+func (f matMulFused) VJP(p *Pass, gs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return firstOutput(p, gs, func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
+		rows, k, nn, err := f.operands(p.Inputs)
+		if err != nil {
+			return nil, err
+		}
+		if nn == 0 || rows == 0 {
+			return make([]*tensor.Tensor, len(p.Inputs)), nil
+		}
+		if f.gelu {
+			lo, hi := nonzeroRows(g.F, nn)
+			gz := tensor.New(g.Shape...)
+			z := gz.F[lo*nn : hi*nn]
+			f2 := matMulFused{bias: f.bias}
+			f2.product(z, p.Inputs, lo, hi, k, nn)
+			for i, v := range z {
+				z[i] = g.F[lo*nn+i] * geluDeriv(v)
+			}
+			g = gz
+		}
+		var need []bool
+		if p.Need != nil {
+			need = p.Need[:min(2, len(p.Need))]
+		}
+		grads, err := matMulVJP(&Pass{Inputs: p.Inputs[:2], Outputs: p.Outputs, Need: need}, g)
+		if err != nil {
+			return nil, err
+		}
+		if f.bias {
+			grads = append(grads, nil)
+			if p.need(2) {
+				gb := tensor.New(p.Inputs[2].Shape...)
+				for r := range rows {
+					for j, v := range g.F[r*nn : (r+1)*nn] {
+						gb.F[j] += v
+					}
+				}
+				grads[2] = gb
+			}
+		}
+		return grads, nil
+	})
 }

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -119,6 +120,47 @@ func TestMatMul(t *testing.T) {
 	expect(t, call{op: "MatMul"}.run(t, i64(dims(1, 2), 1, 2), i64(dims(2, 1), 3, 4))[0], i64(dims(1, 1), 11), 0)
 	call{op: "MatMul"}.errorContains(t, "do not multiply", tensor.New(2, 3), tensor.New(2, 3))
 	call{op: "MatMul"}.errorContains(t, "do not broadcast", tensor.New(2, 2, 3), tensor.New(3, 3, 3))
+}
+
+// TestMatMulFused checks the MatMul the loader fuses a bias Add and a Gelu
+// into against the product, bias and GELU computed in float64, with row
+// and column counts off the kernels' tiles and a product large enough for
+// every core.
+func TestMatMulFused(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, sz := range [][3]int{{1, 3, 4}, {7, 5, 9}, {197, 64, 150}} {
+		m, k, n := sz[0], sz[1], sz[2]
+		x, w, b := randT(r, 1, m, k), randT(r, k, n), randT(r, n)
+		prod := refMatMul(x.F, w.F, m, k, n)
+		for _, c := range []struct {
+			attrs      Attrs
+			bias, gelu bool
+		}{
+			{Attrs{FusedBias: int64(1)}, true, false},
+			{Attrs{FusedBias: int64(1), FusedActivation: "Gelu"}, true, true},
+			{Attrs{FusedActivation: "Gelu"}, false, true},
+		} {
+			want := tensor.New(1, m, n)
+			for i := range want.F {
+				v := float64(prod[i])
+				if c.bias {
+					v += float64(b.F[i%n])
+				}
+				if c.gelu {
+					v = v * (1 + math.Erf(v/math.Sqrt2)) / 2
+				}
+				want.F[i] = float32(v)
+			}
+			in := []*tensor.Tensor{x, w}
+			if c.bias {
+				in = append(in, b)
+			}
+			expect(t, call{op: "MatMul", attrs: c.attrs}.run(t, in...)[0], want, 1e-5)
+		}
+	}
+	call{op: "MatMul", attrs: Attrs{FusedBias: int64(1)}}.errorContains(t, "columns", tensor.New(2, 3), tensor.New(3, 4), tensor.New(3))
+	call{op: "MatMul", attrs: Attrs{FusedBias: int64(1)}}.errorContains(t, "fused product", tensor.New(2, 3), tensor.New(2, 3, 4), tensor.New(4))
+	call{op: "MatMul", attrs: Attrs{FusedActivation: "Relu"}}.errorContains(t, "cannot fuse", tensor.New(2, 3), tensor.New(3, 4))
 }
 
 func TestMatMulLarge(t *testing.T) {
