@@ -20,6 +20,11 @@ const (
 	pixelCostContiguous = 8
 )
 
+// maxPixelA bounds the gathered A matrix (values; it is scratch for the
+// whole run): larger images keep the channel-major GEMM, which needs no
+// more than the planes.
+const maxPixelA = 1 << 20
+
 // pixelPlan is the pixel-major path of a Conv.
 type pixelPlan struct {
 	wt     []float32 // per group, kg x ldw: weights transposed, zero past mg
@@ -47,7 +52,7 @@ func (c *Conv) choosePixelMajor(layout gemmLayout) bool {
 	switch {
 	case layout != layoutAuto:
 		return layout == layoutPixels
-	case c.mk.kind == kindGo:
+	case c.mk.kind == kindGo, roundUp(c.oh*c.ow, c.mk.mr)*c.kg > maxPixelA:
 		return false
 	}
 	mg := p.M / p.Group
