@@ -52,7 +52,8 @@ func (c *Conv) choosePixelMajor(layout gemmLayout) bool {
 	switch {
 	case layout != layoutAuto:
 		return layout == layoutPixels
-	case c.mk.kind == kindGo, roundUp(c.oh*c.ow, c.mk.mr)*c.kg > maxPixelA:
+	case c.mk.kind != kindAVX512, roundUp(c.oh*c.ow, c.mk.mr)*c.kg > maxPixelA:
+		// Only AVX-512 has the gathers in assembly (the estimate's costs).
 		return false
 	}
 	mg := p.M / p.Group
