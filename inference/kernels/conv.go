@@ -40,6 +40,9 @@ type Conv struct {
 	// stride-1 conv's B is the input itself) instead of packing it.
 	bInPlace bool
 
+	// Pixel-major GEMM path (see convpix.go), or nil.
+	pix *pixelPlan
+
 	// Matrix-vector path (1x1 conv of a 1x1 image, see vector.go).
 	vec      []float32
 	vecByRow bool
@@ -55,6 +58,11 @@ type Conv struct {
 // M values or is nil. The slices are copied, not retained.
 // p must be valid.
 func NewConv(p ConvParams, weights, bias []float32) *Conv {
+	return newConv(p, weights, bias, layoutAuto)
+}
+
+// newConv is NewConv with the GEMM's layout chosen by the caller.
+func newConv(p ConvParams, weights, bias []float32, layout gemmLayout) *Conv {
 	if err := p.Validate(); err != nil {
 		panic("kernels: " + err.Error())
 	}
@@ -91,6 +99,20 @@ func NewConv(p ConvParams, weights, bias []float32) *Conv {
 		return c
 	}
 	c.kg = cg * taps
+	c.rowOff = make([]int, c.kg)
+	for ci := 0; ci < cg; ci++ {
+		for ky := 0; ky < p.KH; ky++ {
+			for kx := 0; kx < p.KW; kx++ {
+				o := ci*c.chanStride + c.tapOffset(ky, kx)
+				c.rowOff[(ci*p.KH+ky)*p.KW+kx] = o
+				c.maxOff = max(c.maxOff, o)
+			}
+		}
+	}
+	if c.choosePixelMajor(layout) {
+		c.setupPixelMajor(weights)
+		return c
+	}
 	c.mpad = roundUp(mg, c.mk.mr)
 	c.ap = make([]float32, p.Group*c.mpad*c.kg)
 	for g := 0; g < p.Group; g++ {
@@ -103,16 +125,6 @@ func NewConv(p ConvParams, weights, bias []float32) *Conv {
 		}
 	}
 	c.bInPlace = c.direct && p.KH == 1 && p.KW == 1
-	c.rowOff = make([]int, c.kg)
-	for ci := 0; ci < cg; ci++ {
-		for ky := 0; ky < p.KH; ky++ {
-			for kx := 0; kx < p.KW; kx++ {
-				o := ci*c.chanStride + c.tapOffset(ky, kx)
-				c.rowOff[(ci*p.KH+ky)*p.KW+kx] = o
-				c.maxOff = max(c.maxOff, o)
-			}
-		}
-	}
 	return c
 }
 
@@ -146,6 +158,13 @@ func (c *Conv) Run(dst, src []float32) {
 			}
 			putScratch(tmp)
 		})
+	}
+	if c.pix != nil {
+		c.runPixelMajor(dst, x)
+		if buf != nil {
+			putScratch(buf)
+		}
+		return
 	}
 	cg, mg := p.C/p.Group, p.M/p.Group
 	n := c.oh * c.wq

@@ -206,3 +206,55 @@ func axpy(kind kernelKind, dst, x []float32, a float32) {
 	_ = x[len(dst)-1]
 	axpyAVX2(&dst[0], &x[0], a, len(dst))
 }
+
+//go:noescape
+func gatherPanel8AVX512(panel, x *float32, rowOff *int, kc int, idx *int32)
+
+//go:noescape
+func copyPanel8AVX512(panel, x *float32, rowOff *int, kc int)
+
+//go:noescape
+func transposeRowAVX512(dst, ct *float32, idx *int32, step, n int, bias, lo, hi float32)
+
+// gatherPanel8 is gatherPanel for 8 rows (see gatherPanel8Go), in assembly
+// for the AVX-512 kind. Every rowOff[p] must be at most maxOff.
+func gatherPanel8(kind kernelKind, panel, x []float32, rowOff []int, maxOff int, pixOff []int) {
+	q := pixOff[:8]
+	if kind != kindAVX512 || len(rowOff) == 0 {
+		gatherPanel8Go(panel, x, rowOff, pixOff)
+		return
+	}
+	_, _ = panel[len(rowOff)*8-1], x[maxOff+q[7]]
+	if q[7]-q[0] == 7 {
+		copyPanel8AVX512(&panel[0], &x[q[0]], &rowOff[0], len(rowOff))
+		return
+	}
+	var idx [8]int32
+	for r, o := range q {
+		idx[r] = int32(o - q[0])
+	}
+	gatherPanel8AVX512(&panel[0], &x[q[0]], &rowOff[0], len(rowOff), &idx[0])
+}
+
+// transposeRows writes channels m0..m1 of dst (see transposeOut), in
+// assembly for the AVX-512 kind.
+func transposeRows(kind kernelKind, dst, ct []float32, ldc, npix, m0, m1 int, bias []float32, lo, hi float32) {
+	if kind != kindAVX512 || npix == 0 || 16*ldc > 1<<31-1 {
+		transposeRowsGo(dst, ct, ldc, npix, m0, m1, bias, lo, hi)
+		return
+	}
+	var idx [16]int32
+	for j := range idx {
+		idx[j] = int32(j * ldc)
+	}
+	// The gathers read rows below npix only (the last block is masked).
+	_ = ct[(npix-1)*ldc+m1-1]
+	_ = dst[(m1-1)*npix+npix-1]
+	for m := m0; m < m1; m++ {
+		var b float32
+		if bias != nil {
+			b = bias[m]
+		}
+		transposeRowAVX512(&dst[m*npix], &ct[m], &idx[0], 16*ldc*4, npix, b, lo, hi)
+	}
+}

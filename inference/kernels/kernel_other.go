@@ -40,3 +40,13 @@ func dot(kind kernelKind, x, y []float32) float32 { return dotGo(x, y) }
 
 // axpy adds a*x to dst (len(x) == len(dst)).
 func axpy(kind kernelKind, dst, x []float32, a float32) { axpyGo(dst, x, a) }
+
+// gatherPanel8 is gatherPanel for 8 rows (see gatherPanel8Go).
+func gatherPanel8(kind kernelKind, panel, x []float32, rowOff []int, maxOff int, pixOff []int) {
+	gatherPanel8Go(panel, x, rowOff, pixOff)
+}
+
+// transposeRows writes channels m0..m1 of dst (see transposeRowsGo).
+func transposeRows(kind kernelKind, dst, ct []float32, ldc, npix, m0, m1 int, bias []float32, lo, hi float32) {
+	transposeRowsGo(dst, ct, ldc, npix, m0, m1, bias, lo, hi)
+}

@@ -159,6 +159,7 @@ func convCases() map[string]ConvParams {
 		"many M rows":         cp(8, 5, 6, 250, 3, 1, 1, 1, 1, Activation{}),
 		"parallel columns":    cp(40, 24, 24, 64, 3, 1, 1, 1, 1, clip),
 		"parallel rows":       cp(64, 7, 7, 256, 3, 1, 1, 1, 1, relu),
+		"pixel-major":         cp(64, 13, 13, 256, 3, 1, 1, 1, 1, clip),
 		"parallel depthwise":  cp(96, 28, 28, 96, 3, 1, 1, 1, 96, clip),
 		"pointwise no bias":   cp(32, 14, 14, 48, 1, 1, 1, 0, 1, Activation{}),
 		"kernel = input size": cp(3, 5, 5, 4, 5, 1, 1, 0, 1, Activation{}),
@@ -202,6 +203,38 @@ func TestConv(t *testing.T) {
 	})
 }
 
+// TestConvLayouts runs every GEMM convolution in both layouts (see
+// gemmLayout), whichever NewConv would choose.
+func TestConvLayouts(t *testing.T) {
+	forEachKernel(t, func(t *testing.T) {
+		for name, p := range convCases() {
+			if p.C == p.Group && p.M == p.Group {
+				continue // depthwise: no GEMM
+			}
+			for _, layout := range []gemmLayout{layoutChannels, layoutPixels} {
+				if err := checkConvLayout(p, true, layout); err != nil {
+					t.Errorf("%s layout %d: %v", name, layout, err)
+				}
+			}
+		}
+		// Layers the estimate sends to the pixel-major GEMM on AVX-512,
+		// with its gathers' and transposition's remainders.
+		for _, p := range []ConvParams{layer(40, 7, 70, 1, 1, 0, 1), layer(24, 9, 100, 3, 1, 1, 1)} {
+			for _, withBias := range []bool{true, false} {
+				if err := checkConvLayout(p, withBias, layoutPixels); err != nil {
+					t.Errorf("%+v bias=%v: %v", p, withBias, err)
+				}
+			}
+		}
+	})
+	if NewConv(convCases()["pixel-major"], make([]float32, 256*64*9), nil).pix == nil && active.kind == kindAVX512 {
+		t.Error("a 3x3 convolution of a 13x13 image to 256 channels does not use the pixel-major GEMM")
+	}
+	if NewConv(layer(512, 28, 512, 3, 1, 1, 1), make([]float32, 512*512*9), nil).pix != nil {
+		t.Error("a 3x3 convolution of a 28x28 image of 512 channels gathers 14 MB for the pixel-major GEMM")
+	}
+}
+
 func convInputs(p ConvParams, withBias bool, seed uint64) (src, w, bias []float32) {
 	r := rand.New(rand.NewPCG(seed, uint64(p.C*p.M)))
 	src = randSlice(r, p.C*p.H*p.W)
@@ -213,6 +246,10 @@ func convInputs(p ConvParams, withBias bool, seed uint64) (src, w, bias []float3
 }
 
 func checkConv(p ConvParams, withBias bool) error {
+	return checkConvLayout(p, withBias, layoutAuto)
+}
+
+func checkConvLayout(p ConvParams, withBias bool, layout gemmLayout) error {
 	src, w, bias := convInputs(p, withBias, 3)
 	oh, ow := p.OutSize()
 	want := make([]float32, p.M*oh*ow)
@@ -229,7 +266,7 @@ func checkConv(p ConvParams, withBias bool) error {
 	for i := range got {
 		got[i] = float32(math.NaN())
 	}
-	NewConv(p, w, bias).Run(got, src)
+	newConv(p, w, bias, layout).Run(got, src)
 	for i := len(want); i < len(got); i++ {
 		if !math.IsNaN(float64(got[i])) {
 			return fmt.Errorf("wrote past the output at %d", i)
@@ -240,7 +277,7 @@ func checkConv(p ConvParams, withBias bool) error {
 
 func TestConvConcurrent(t *testing.T) {
 	forEachKernel(t, func(t *testing.T) {
-		for _, name := range []string{"parallel columns", "parallel depthwise", "7x7 s2 pad3", "parallel rows"} {
+		for _, name := range []string{"parallel columns", "parallel depthwise", "7x7 s2 pad3", "parallel rows", "pixel-major"} {
 			p := convCases()[name]
 			src, w, bias := convInputs(p, true, 5)
 			conv := NewConv(p, w, bias)

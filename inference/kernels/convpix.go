@@ -1,0 +1,196 @@
+package kernels
+
+// Pixel-major convolution GEMM. The planes' flattened columns (see Conv)
+// carry wq-OW junk columns per output row and round the row length up to
+// NR: a 3x3 convolution of a 7x7 image computes 64 columns for 49 pixels,
+// of a 13x13 one 224 for 169. Turned around, with the output pixels as the
+// GEMM's rows (MR at a time) and the output channels as its columns, the
+// same convolution computes 56 rows for 49 pixels, 176 for 169, and the
+// weights, transposed once at load, are read in place as B panels. The
+// price is gathering the A panels (the pixels' taps, im2col) at every run
+// and transposing the result into channel-major order, with the bias and
+// activation, which pays where there are many output channels per pixel.
+
+// pixelCost and pixelCostContiguous are how many multiply-adds gathering
+// one A value costs, in the estimate that chooses between the two layouts:
+// fitted to single-layer timings on Zen 5 (a 1x1 convolution of a whole
+// image gathers runs of 8 values, others 8 single values).
+const (
+	pixelCost           = 24
+	pixelCostContiguous = 8
+)
+
+// maxPixelA bounds the gathered A matrix (values; it is scratch for the
+// whole run): larger images keep the channel-major GEMM, which needs no
+// more than the planes.
+const maxPixelA = 1 << 20
+
+// pixelPlan is the pixel-major path of a Conv.
+type pixelPlan struct {
+	wt     []float32 // per group, kg x ldw: weights transposed, zero past mg
+	npad   int       // columns: mg rounded up to NR
+	ldw    int       // row stride of wt
+	rows   int       // output pixels rounded up to MR
+	pixOff []int     // plane offset of each output pixel, rows of them (the last repeated)
+}
+
+// gemmLayout chooses between the channel-major and pixel-major GEMMs of a
+// convolution: NewConv estimates, tests force one.
+type gemmLayout uint8
+
+const (
+	layoutAuto gemmLayout = iota
+	layoutChannels
+	layoutPixels
+)
+
+// choosePixelMajor reports whether the pixel-major layout computes the
+// convolution with clearly less work than the channel-major one, counting
+// the gather of A as multiply-adds (see pixelCost).
+func (c *Conv) choosePixelMajor(layout gemmLayout) bool {
+	p := c.p
+	switch {
+	case layout != layoutAuto:
+		return layout == layoutPixels
+	case c.mk.kind != kindAVX512, roundUp(c.oh*c.ow, c.mk.mr)*c.kg > maxPixelA:
+		// Only AVX-512 has the gathers in assembly (the estimate's costs).
+		return false
+	}
+	mg := p.M / p.Group
+	gather := pixelCost
+	if c.direct && p.KH*p.KW == 1 {
+		gather = pixelCostContiguous
+	}
+	channelMajor := roundUp(mg, c.mk.mr) * roundUp(c.oh*c.wq, c.mk.nr)
+	pixelMajor := roundUp(c.oh*c.ow, c.mk.mr) * (roundUp(mg, c.mk.nr) + gather)
+	return 20*pixelMajor < 19*channelMajor
+}
+
+// setupPixelMajor prepares the pixel-major path from the weights
+// (M x C/Group x KH x KW).
+func (c *Conv) setupPixelMajor(weights []float32) {
+	p := c.p
+	mg := p.M / p.Group
+	pp := &pixelPlan{npad: roundUp(mg, c.mk.nr)}
+	// Rows a power of two apart would share a few cache sets: a B panel's
+	// rows could not stay in L1 together.
+	pp.ldw = pp.npad + 16
+	npix := c.oh * c.ow
+	pp.rows = roundUp(npix, c.mk.mr)
+	pp.pixOff = make([]int, pp.rows)
+	for i := range pp.pixOff {
+		j := min(i, npix-1)
+		pp.pixOff[i] = j/c.ow*c.wq + j%c.ow
+	}
+	pp.wt = make([]float32, p.Group*c.kg*pp.ldw)
+	for g := 0; g < p.Group; g++ {
+		wt := pp.wt[g*c.kg*pp.ldw:]
+		for m := 0; m < mg; m++ {
+			for k, v := range weights[(g*mg+m)*c.kg : (g*mg+m+1)*c.kg] {
+				wt[k*pp.ldw+m] = v
+			}
+		}
+	}
+	c.pix = pp
+}
+
+// runPixelMajor computes the GEMM part of Run on the pixel-major path from
+// the planes x.
+func (c *Conv) runPixelMajor(dst, x []float32) {
+	p, pp := c.p, c.pix
+	cg, mg := p.C/p.Group, p.M/p.Group
+	mr := c.mk.mr
+	npix := c.oh * c.ow
+	abuf := getScratch(pp.rows * c.kg)
+	kb := kcFor(c.kg)
+	// The result's rows are a few values longer than a power of two, so
+	// that walking down its columns does not hit the same cache sets.
+	ldc := pp.npad + 16
+	cbuf := getScratch(pp.rows * ldc)
+	a, ct := *abuf, *cbuf
+	t := gemmTask{
+		mk: c.mk, m: pp.rows, n: pp.npad, k: c.kg, ap: a, mpad: pp.rows,
+		out: ct, ldc: ldc, ldbIn: pp.ldw, bInCols: pp.npad,
+	}
+	lo, hi := -float32Inf, float32Inf
+	if c.clamp {
+		lo, hi = c.lo, c.hi
+	}
+	w := workersFor(2 * pp.rows * pp.npad * c.kg)
+	for g := 0; g < p.Group; g++ {
+		base := g * cg * c.chanStride
+		parallelFor(pp.rows/mr, workersFor(pixelCost*2*pp.rows*c.kg), func(p0, p1 int) {
+			for k0 := 0; k0 < c.kg; k0 += kb {
+				kc := min(kb, c.kg-k0)
+				blk := a[k0*pp.rows:]
+				for i0 := p0 * mr; i0 < p1*mr; i0 += mr {
+					gatherPanel(c.mk.kind, blk[i0*kc:i0*kc+kc*mr], x[base:], c.rowOff[k0:k0+kc], c.maxOff, pp.pixOff[i0:i0+mr])
+				}
+			}
+		})
+		t.bIn = pp.wt[g*c.kg*pp.ldw:]
+		t.parallel(w)
+		out := dst[g*mg*npix : (g+1)*mg*npix]
+		var bias []float32
+		if c.bias != nil {
+			bias = c.bias[g*mg : (g+1)*mg]
+		}
+		parallelFor(mg, workersFor(8*mg*npix), func(m0, m1 int) {
+			transposeRows(c.mk.kind, out, ct, t.ldc, npix, m0, m1, bias, lo, hi)
+		})
+	}
+	putScratch(cbuf)
+	putScratch(abuf)
+}
+
+// gatherPanel writes an A panel of the pixel-major GEMM: for each k step p
+// and panel row r, panel[p*mr+r] = x[rowOff[p]+pixOff[r]] (mr =
+// len(pixOff)). Every rowOff[p] must be at most maxOff.
+func gatherPanel(kind kernelKind, panel, x []float32, rowOff []int, maxOff int, pixOff []int) {
+	mr := len(pixOff)
+	if mr == 8 {
+		gatherPanel8(kind, panel, x, rowOff, maxOff, pixOff)
+		return
+	}
+	for p, o := range rowOff {
+		d := panel[p*mr : p*mr+mr]
+		for r, q := range pixOff {
+			d[r] = x[o+q]
+		}
+	}
+}
+
+// transposeRowsGo writes channels m0..m1 of dst (channel-major, npix
+// pixels each) from ct (pixel-major, ldc values per pixel), adding the bias
+// and clamping to [lo, hi].
+func transposeRowsGo(dst, ct []float32, ldc, npix, m0, m1 int, bias []float32, lo, hi float32) {
+	for m := m0; m < m1; m++ {
+		var b float32
+		if bias != nil {
+			b = bias[m]
+		}
+		row := dst[m*npix : m*npix+npix]
+		col := ct[m:]
+		for i := range row {
+			row[i] = clamp(col[i*ldc]+b, lo, hi)
+		}
+	}
+}
+
+// gatherPanel8Go is gatherPanel for 8 rows: 8 values copied at once where
+// the panel's pixels are consecutive in the planes.
+func gatherPanel8Go(panel, x []float32, rowOff, pixOff []int) {
+	q := pixOff[:8]
+	if q[7]-q[0] == 7 {
+		for p, o := range rowOff {
+			*(*[8]float32)(panel[p*8:]) = *(*[8]float32)(x[o+q[0]:])
+		}
+		return
+	}
+	for p, o := range rowOff {
+		d := panel[p*8 : p*8+8 : p*8+8]
+		s := x[o:]
+		d[0], d[1], d[2], d[3] = s[q[0]], s[q[1]], s[q[2]], s[q[3]]
+		d[4], d[5], d[6], d[7] = s[q[4]], s[q[5]], s[q[6]], s[q[7]]
+	}
+}
