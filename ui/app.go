@@ -140,7 +140,7 @@ func (a *App) Start() {
 }
 
 func (a *App) build() fyne.CanvasObject {
-	a.gridLay = &widgets.AspectGrid{CaptionHeight: widgets.CaptionHeight()}
+	a.gridLay = &widgets.AspectGrid{Captions: widgets.MeasureCaptions()}
 	a.grid = container.NewStack()
 	a.center = container.NewStack(a.grid, a.emptyState())
 	a.activity = widget.NewActivity()

@@ -283,10 +283,10 @@ func TestPresentationMode(t *testing.T) {
 	h := newHarness(t, Options{ImagePath: catPhoto, ModelPaths: []string{mobileV2}, Funcs: fixedFuncs()})
 	h.Start()
 	h.wait(t)
-	text, caption := theme.TextSize(), h.gridLay.CaptionHeight
+	text, caption := theme.TextSize(), h.gridLay.Captions.One
 	h.typedKey(&fyne.KeyEvent{Name: fyne.KeyF11})
-	if !h.Window.FullScreen() || theme.TextSize() < 1.4*text || h.gridLay.CaptionHeight <= caption || h.sideWidth.MinSize().Width <= sidebarWidth {
-		t.Fatalf("presentation: full screen %v, text %v (was %v), caption %v (was %v)", h.Window.FullScreen(), theme.TextSize(), text, h.gridLay.CaptionHeight, caption)
+	if !h.Window.FullScreen() || theme.TextSize() < 1.4*text || h.gridLay.Captions.One <= caption || h.sideWidth.MinSize().Width <= sidebarWidth {
+		t.Fatalf("presentation: full screen %v, text %v (was %v), caption %v (was %v)", h.Window.FullScreen(), theme.TextSize(), text, h.gridLay.Captions.One, caption)
 	}
 	// At 1024x768 the window does not grow, in the grid or the large view.
 	for _, view := range []string{"grid", "large view"} {
@@ -302,7 +302,7 @@ func TestPresentationMode(t *testing.T) {
 		t.Fatal("the first Esc should leave the large view, not presentation mode")
 	}
 	h.typedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
-	if h.Window.FullScreen() || theme.TextSize() != text || h.gridLay.CaptionHeight != caption {
+	if h.Window.FullScreen() || theme.TextSize() != text || h.gridLay.Captions.One != caption {
 		t.Errorf("after Esc: full screen %v, text %v", h.Window.FullScreen(), theme.TextSize())
 	}
 }

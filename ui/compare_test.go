@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"slices"
 	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 
 	"camscope/app/display"
@@ -72,26 +74,73 @@ func longLabels(ctx context.Context, m *explain.Model, img *image.RGBA, req expl
 	return res, nil
 }
 
+// shownText is the text o draws as laid out (its visible widgets' rows
+// of text, after wrapping and ellipsis), joined by spaces.
+func shownText(o fyne.CanvasObject) string {
+	if !o.Visible() {
+		return ""
+	}
+	var parts []string
+	switch v := o.(type) {
+	case *canvas.Text:
+		parts = append(parts, v.Text)
+	case fyne.Widget:
+		for _, c := range test.WidgetRenderer(v).Objects() {
+			parts = append(parts, shownText(c))
+		}
+	case *fyne.Container:
+		for _, c := range v.Objects {
+			parts = append(parts, shownText(c))
+		}
+	}
+	return strings.Join(slices.DeleteFunc(parts, func(p string) bool { return p == "" }), " ")
+}
+
+// captionsReadable checks that every tile's caption shows its rank and
+// 12 characters of its label, on one line or two.
+func captionsReadable(t *testing.T, h *harness, when string) {
+	t.Helper()
+	for _, tile := range h.tiles {
+		r := []rune(tile.Title())
+		if want, got := string(r[:min(len(r), widgets.MinCaption)]), shownText(tile); !strings.HasPrefix(got, want) {
+			t.Errorf("%s: caption %q shows %q, want it to start %q", when, tile.Title(), got, want)
+		}
+	}
+}
+
 // TestCompareCaptionsReadable: with four models at 1024x768 every caption
 // shows its rank and 12 characters of its label, with and without the
 // photo column.
 func TestCompareCaptionsReadable(t *testing.T) {
 	h := compareHarness(t, fyne.NewSize(1024, 768))
-	check := func(when string) {
-		t.Helper()
-		if len(h.tiles) != 20 {
-			t.Fatalf("%s: %d tiles, want 20", when, len(h.tiles))
-		}
-		for _, tile := range h.tiles {
-			r := []rune(tile.Title())
-			if want := string(r[:widgets.MinCaption]); !tile.Shows(want) {
-				t.Errorf("%s: caption %q does not show %q", when, tile.Title(), want)
-			}
-		}
+	if len(h.tiles) != 20 {
+		t.Fatalf("%d tiles, want 20", len(h.tiles))
 	}
-	check("tiles only")
+	captionsReadable(t, h, "tiles only")
 	h.SetPhotoColumn(true)
-	check("with the photo column")
+	captionsReadable(t, h, "with the photo column")
+}
+
+// TestCompareMethodsCaptionsPresentation: in presentation mode at
+// 1280x800 the five rows of the compare-methods view leave the tiles
+// narrow; their cells take the width the pictures leave and the captions
+// wrap onto two lines, so each still shows its rank and 12 characters of
+// its long label ("1. label 1 of a…" was "1. lab…").
+func TestCompareMethodsCaptionsPresentation(t *testing.T) {
+	h := builtinHarness(t, longLabels)
+	h.Window.Resize(fyne.NewSize(1280, 800))
+	h.SetPresentation(true)
+	h.SetCompareMethods(h.s.DefaultCompareMethods())
+	if o := h.wait(t); o.Err != nil {
+		t.Fatal(o.Err)
+	}
+	if len(h.tiles) < 20 {
+		t.Fatalf("%d tiles, want five rows", len(h.tiles))
+	}
+	captionsReadable(t, h, "presentation")
+	h.runUntil(t, "the rows' scores", func() bool { return measuredRows(h) == 5 })
+	h.status.SetText("sample · shapes (built-in) · 5 methods")
+	test.AssertImageMatches(t, "compare_methods_present_1280x800.png", h.Window.Canvas().Capture())
 }
 
 // TestCompareScaleChoices: comparing models offers per tile, per model and

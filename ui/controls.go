@@ -324,7 +324,7 @@ func (a *App) refreshInfo() {
 		c.layer.Disable()
 	}
 	c.layer.Refresh()
-	showNote(c.layerNote, a.s.LayerNote())
+	showLayerNote(c.layer, c.layerNote, a.s.LayerNote())
 	a.refreshScale()
 	a.refreshSearched()
 	a.refreshModelNotes()
@@ -388,6 +388,23 @@ func searchHint(m *explain.Model) string {
 		return l
 	}
 	return fmt.Sprintf("%s, %s or %d", pick(n/3), pick(2*n/3), n/2)
+}
+
+// showLayerNote shows why the layer cannot be chosen (a method that
+// reads none, compared models) in its place, in the sidebar's text size
+// and colour: a picker greyed out in Fyne's disabled colour, showing a
+// layer that changes nothing, is hard to read and misleads. Without a
+// reason (no model yet) the greyed picker stays.
+func showLayerNote(picker *widget.Select, l *widget.Label, why string) {
+	showNote(l, why)
+	if why != "" && picker.Disabled() {
+		l.SizeName = theme.SizeNameText
+		picker.Hide()
+	} else {
+		l.SizeName = theme.SizeNameCaptionText
+		picker.Show()
+	}
+	l.Refresh()
 }
 
 // layerCaption names the layer picker above it (the sidebar is too narrow

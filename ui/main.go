@@ -15,7 +15,8 @@ import (
 	"camscope/app/cliflag"
 )
 
-// snapshotTimeout bounds the wait for the first result in snapshot mode.
+// snapshotTimeout bounds each wait in snapshot mode: for the first
+// result, then for what the view asked for shows.
 const snapshotTimeout = 2 * time.Minute
 
 // Main runs the desktop app with the given arguments and returns the exit

@@ -2,12 +2,21 @@ package ui
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"image/draw"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+
+	"camscope/app/explain"
+	"camscope/app/faithfulness"
+	"camscope/app/session"
+	"camscope/app/session/sessiontest"
 )
 
 func TestParseSize(t *testing.T) {
@@ -138,18 +147,49 @@ func TestSnapshotViews(t *testing.T) {
 	}
 }
 
-// TestOpenSnapshotView: the snapshot waits for the occlusion experiment's
-// first outcome and for the layers' maps.
+// TestOpenSnapshotView: the snapshot waits for the large view's curves,
+// the occlusion experiment's first outcome and the layers' maps.
 func TestOpenSnapshotView(t *testing.T) {
 	h := experimentHarness(t)
 	wait := func(what string, done func() bool) error {
 		h.runUntil(t, what, done)
 		return nil
 	}
+	if err := h.openSnapshotView("large", wait); err != nil || h.detail == nil || len(h.detail.metrics.plot.Curves) != 2 || strings.Contains(h.detail.metrics.text.Text, "Measuring") {
+		t.Errorf("large: %v, the panel says %q", err, h.detail.metrics.text.Text)
+	}
 	if err := h.openSnapshotView("occlusion", wait); err != nil || h.occlusion == nil || !h.occlusion.shown {
 		t.Errorf("occlusion: %v, %+v", err, h.occlusion)
 	}
 	if err := h.openSnapshotView("layers", wait); err != nil || h.scrubber == nil || !h.scrubber.ready {
 		t.Errorf("layers: %v, %+v", err, h.scrubber)
+	}
+}
+
+// TestSnapshotScoresTimeout: a snapshot of the large view whose map is
+// never measured ends with a sentence saying so, not with "Measuring…"
+// in the picture, and writes nothing.
+func TestSnapshotScoresTimeout(t *testing.T) {
+	for _, p := range []string{mobileV2, catPhoto} {
+		if _, err := os.Stat(p); err != nil {
+			needData(t, err)
+		}
+	}
+	f := session.DefaultFuncs()
+	f.Explain = sessiontest.FixedExplain
+	f.Measure = func(ctx context.Context, _ *explain.Result, _ int) (faithfulness.Scores, error) {
+		<-ctx.Done()
+		return faithfulness.Scores{}, ctx.Err()
+	}
+	out := filepath.Join(t.TempDir(), "shot.png")
+	opts := Options{ImagePath: catPhoto, ModelPaths: []string{mobileV2}, Funcs: f, ModelDir: t.TempDir()}
+	// Long enough for the first result on a machine busy with other
+	// builds (each wait has the whole bound); the scores never come.
+	err := Snapshot(out, opts, fyne.NewSize(1024, 768), "large", 30*time.Second)
+	if err == nil || !strings.Contains(err.Error(), "faithfulness scores") || !strings.Contains(err.Error(), "30s") {
+		t.Errorf("got %v, want a sentence on the scores not measured in 30s", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("the snapshot was written anyway: %v", err)
 	}
 }

@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"camscope/app/explain"
@@ -137,17 +139,43 @@ func TestLayerPickerOcclusion(t *testing.T) {
 	if o := h.wait(t); o.Err != nil {
 		t.Fatal(o.Err)
 	}
-	if !h.c.layer.Disabled() || h.c.layerNote.Hidden || !strings.HasPrefix(h.c.layerNote.Text, "Occlusion reads no layer") {
-		t.Errorf("occlusion: picker disabled %v, note %q", h.c.layer.Disabled(), h.c.layerNote.Text)
+	if h.c.layer.Visible() || h.c.layerNote.Hidden || !strings.HasPrefix(h.c.layerNote.Text, "Occlusion reads no layer") {
+		t.Errorf("occlusion: picker shown %v, note %q", h.c.layer.Visible(), h.c.layerNote.Text)
+	}
+	// The note stands in the picker's place in the sidebar's text: the
+	// size and colour Fyne draws it in, not the disabled colour.
+	texts := drawnTexts(h.c.layerNote)
+	if len(texts) == 0 {
+		t.Error("occlusion: the note draws no text")
+	}
+	for _, txt := range texts {
+		if txt.Color != theme.Color(theme.ColorNameForeground) || txt.TextSize != theme.TextSize() {
+			t.Errorf("occlusion: the note %q is drawn in %v at %v, want the foreground %v at %v", txt.Text, txt.Color, txt.TextSize, theme.Color(theme.ColorNameForeground), theme.TextSize())
+		}
 	}
 	if got := h.c.modelInfo.Text; strings.Contains(got, "map)") || !strings.Contains(got, "input's resolution") {
 		t.Errorf("occlusion: model info %q", got)
 	}
 	h.c.method.SetSelected("Grad-CAM")
 	h.wait(t)
-	if h.c.layer.Disabled() || !h.c.layerNote.Hidden || !strings.Contains(h.c.modelInfo.Text, "16×16 map") {
-		t.Errorf("Grad-CAM: picker disabled %v, note %q, model info %q", h.c.layer.Disabled(), h.c.layerNote.Text, h.c.modelInfo.Text)
+	if h.c.layer.Disabled() || !h.c.layer.Visible() || !h.c.layerNote.Hidden || !strings.Contains(h.c.modelInfo.Text, "16×16 map") {
+		t.Errorf("Grad-CAM: picker disabled %v, shown %v, note %q, model info %q", h.c.layer.Disabled(), h.c.layer.Visible(), h.c.layerNote.Text, h.c.modelInfo.Text)
 	}
+}
+
+// drawnTexts are the rows of text o draws as laid out.
+func drawnTexts(o fyne.CanvasObject) []*canvas.Text {
+	switch v := o.(type) {
+	case *canvas.Text:
+		return []*canvas.Text{v}
+	case fyne.Widget:
+		var out []*canvas.Text
+		for _, c := range test.WidgetRenderer(v).Objects() {
+			out = append(out, drawnTexts(c)...)
+		}
+		return out
+	}
+	return nil
 }
 
 // A slow method shows that it runs and can be cancelled; meanwhile the

@@ -36,7 +36,7 @@ func (a *App) SetPresentation(on bool) {
 	}
 	showIf(a.leave, on)
 	a.sideWidth.SetMinSize(fyne.NewSize(side, 0))
-	a.gridLay.CaptionHeight = widgets.CaptionHeight()
+	a.gridLay.Captions = widgets.MeasureCaptions()
 	// Rebuilt, not only refreshed, behind the large view too: each compare
 	// row has its own copy of the layout and a header of the text's height.
 	a.buildGrid()

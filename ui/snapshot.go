@@ -18,8 +18,10 @@ var SnapshotViews = []string{"grid", "large", "occlusion", "layers"}
 
 // Snapshot renders the real window for opts at size with Fyne's software
 // driver (no display needed), waits up to timeout for the first result,
-// opens view (one of SnapshotViews) and waits for what it shows, and
-// writes the window to path as a PNG (atomically).
+// opens view (one of SnapshotViews) and waits up to timeout again for
+// what it shows (in the large view and the compare-methods rows, the
+// faithfulness scores too, not "Measuring…"), and writes the window to
+// path as a PNG (atomically).
 func Snapshot(path string, opts Options, size fyne.Size, view string, timeout time.Duration) error {
 	// The desktop driver, linked in, marks the main goroutine as its UI
 	// thread; the software driver wants its calls made from any other one.
@@ -43,7 +45,9 @@ func snapshot(path string, opts Options, size fyne.Size, view string, timeout ti
 	}
 	a := New(fa, opts)
 	a.Window.Resize(size)
-	deadline := time.After(timeout)
+	// Each step (the first result, then the view with what it shows) has
+	// timeout of its own.
+	var deadline <-chan time.Time
 	wait := func(what string, done func() bool) error {
 		for !done() {
 			select {
@@ -56,6 +60,7 @@ func snapshot(path string, opts Options, size fyne.Size, view string, timeout ti
 		}
 		return nil
 	}
+	deadline = time.After(timeout)
 	a.Start()
 	if err := wait("result", func() bool { return first != nil }); err != nil {
 		return err
@@ -65,6 +70,7 @@ func snapshot(path string, opts Options, size fyne.Size, view string, timeout ti
 	}
 	defer a.s.Close()
 	defer a.closeDetail()
+	deadline = time.After(timeout)
 	if err := a.openSnapshotView(view, wait); err != nil {
 		return err
 	}
@@ -76,10 +82,11 @@ func snapshot(path string, opts Options, size fyne.Size, view string, timeout ti
 }
 
 // openSnapshotView opens view on the first tile and waits, through wait,
-// until it shows its pictures.
+// until it shows its pictures, and in the grid and the large view their
+// faithfulness scores.
 func (a *App) openSnapshotView(view string, wait func(string, func() bool) error) error {
 	if view == "grid" {
-		return nil
+		return wait(scoresShown, a.measuredShown)
 	}
 	a.OpenDetail(0)
 	d := a.detail
@@ -102,5 +109,21 @@ func (a *App) openSnapshotView(view string, wait func(string, func() bool) error
 		}
 		return wait("layers' maps", func() bool { return v.ready || v.failed })
 	}
-	return nil
+	return wait(scoresShown, a.measuredShown)
+}
+
+// scoresShown names what measuredShown waits for, in the snapshot's
+// sentence when they do not come.
+const scoresShown = "faithfulness scores (the large view's deletion and insertion curves, the compare-methods rows' scores): they were still being measured"
+
+// measuredShown reports whether the maps whose faithfulness the window
+// shows (the session's Measuring) all have their scores (or the error
+// that stopped their measurement).
+func (a *App) measuredShown() bool {
+	for _, k := range a.s.Measuring() {
+		if _, ok := a.s.Scores(k); !ok {
+			return false
+		}
+	}
+	return true
 }

@@ -59,7 +59,7 @@ func (a *App) buildGrid() {
 		stack := &widgets.Rows{Grid: a.gridLay}
 		for i, r := range scene.Rows {
 			lay := *a.gridLay
-			lay.Top = true
+			lay.Top, lay.Spread = true, true
 			name := widget.NewLabelWithStyle(labels[i], fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 			name.Importance = widget.HighImportance
 			var cells []fyne.CanvasObject
@@ -79,7 +79,11 @@ func (a *App) buildGrid() {
 			width.SetMinSize(fyne.NewSize(methodLabelWidth, 0))
 			lay.Leading = true
 			stack.Side = methodLabelWidth + theme.Padding()
-			rows[i] = container.NewBorder(nil, nil, container.NewStack(width, container.NewVBox(name, a.rowScoreLabel(i))), nil, tiles)
+			// A row too low for its name and scores (five rows in
+			// presentation mode) scrolls them rather than writing over
+			// the next row's.
+			side := container.NewVScroll(container.NewVBox(name, a.rowScoreLabel(i)))
+			rows[i] = container.NewBorder(nil, nil, container.NewStack(width, side), nil, tiles)
 		}
 		a.grid.Objects = []fyne.CanvasObject{container.New(stack, rows...)}
 	}

@@ -34,6 +34,21 @@ func runCLI(t testing.TB, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
+// readReport reads and decodes the report.json the explain command wrote
+// in dir.
+func readReport(t testing.TB, dir string) display.Report {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep display.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatalf("%s/report.json: %v", dir, err)
+	}
+	return rep
+}
+
 func TestExplainPhoto(t *testing.T) {
 	out := t.TempDir()
 	code, stdout, stderr := runCLI(t, "explain", "--image", filepath.Join(shared, "images", "pets.png"), "--model", mobilenet,
@@ -44,14 +59,7 @@ func TestExplainPhoto(t *testing.T) {
 	if !strings.Contains(stdout, "Italian greyhound") {
 		t.Errorf("output does not name the top class:\n%s", stdout)
 	}
-	b, err := os.ReadFile(filepath.Join(out, "report.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep display.Report
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
+	rep := readReport(t, out)
 	if len(rep.Classes) != 4 || rep.Classes[0].Index != 172 || rep.Classes[3].Index != 282 || rep.Classes[3].Rank != 0 {
 		t.Fatalf("report classes %+v: want the top 3 (172 first) and the searched tabby", rep.Classes)
 	}
@@ -124,11 +132,7 @@ func TestExplainFolder(t *testing.T) {
 		t.Errorf("stderr is not a terminal, but a progress bar was drawn on it: %q", stderr)
 	}
 	// Each photo's top class on stdout and in summary.csv, as its report says.
-	var rep display.Report
-	b, err := os.ReadFile(filepath.Join(out, "bird", "report.json"))
-	if err != nil || json.Unmarshal(b, &rep) != nil {
-		t.Fatalf("bird's report: %v", err)
-	}
+	rep := readReport(t, filepath.Join(out, "bird"))
 	top := rep.Classes[0]
 	if want := fmt.Sprintf("bird.png: 1. %s %.1f%%", top.Label, 100*top.Prob); !strings.Contains(stdout, want) {
 		t.Errorf("stdout lacks %q:\n%s", want, stdout)
@@ -186,14 +190,7 @@ func TestExplainTensorInput(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	b, err := os.ReadFile(filepath.Join(out, "report.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep display.Report
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
+	rep := readReport(t, out)
 	// vgg_small has no GAP head: auto picks Grad-CAM; maps stay on the
 	// tensor's 224x224 grid.
 	if rep.Method != "gradcam" || rep.Photo.Width != 224 || rep.Model.MapSize != [2]int{7, 7} || rep.Model.CAMApplies {
@@ -260,14 +257,7 @@ func TestExplainEveryMethod(t *testing.T) {
 			if code != ExitOK {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
-			b, err := os.ReadFile(filepath.Join(out, "report.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var rep display.Report
-			if err := json.Unmarshal(b, &rep); err != nil {
-				t.Fatal(err)
-			}
+			rep := readReport(t, out)
 			want, err := cam.ParseMethod(spelling)
 			if err != nil || rep.Method != string(want) || len(rep.Classes) != 2 {
 				t.Errorf("report method %q with %d classes; want %q (%v) with 2", rep.Method, len(rep.Classes), want, err)
@@ -291,13 +281,8 @@ func TestExplainRollout(t *testing.T) {
 		if !strings.Contains(stdout, "rollout on the attention of 4 blocks (14x14 map)") {
 			t.Errorf("%v: stdout %q", extra, stdout)
 		}
-		b, err := os.ReadFile(filepath.Join(out, "report.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var rep display.Report
-		if err := json.Unmarshal(b, &rep); err != nil || rep.Method != "rollout" {
-			t.Errorf("%v: report method %q (%v)", extra, rep.Method, err)
+		if rep := readReport(t, out); rep.Method != "rollout" {
+			t.Errorf("%v: report method %q", extra, rep.Method)
 		}
 	}
 }
@@ -313,14 +298,7 @@ func TestExplainScoreCAMFast(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	b, err := os.ReadFile(filepath.Join(out, "report.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep display.Report
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
+	rep := readReport(t, out)
 	if rep.Method != "scorecam" || len(rep.Classes) != 1 || len(rep.Classes[0].ChannelWeights) != 1 {
 		t.Fatalf("report: method %q, %d classes", rep.Method, len(rep.Classes))
 	}
@@ -346,14 +324,7 @@ func TestExplainOcclusion(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	b, err := os.ReadFile(filepath.Join(out, "report.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep display.Report
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
+	rep := readReport(t, out)
 	if rep.Method != "occlusion" || rep.Model.MapSize != [2]int{224, 224} || len(rep.Classes) != 1 || rep.Classes[0].ChannelWeights != nil {
 		t.Fatalf("report: method %q, map %v, classes %+v", rep.Method, rep.Model.MapSize, rep.Classes)
 	}
@@ -375,14 +346,7 @@ func TestExplainInnerLayer(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	b, err := os.ReadFile(filepath.Join(out, "report.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep display.Report
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
+	rep := readReport(t, out)
 	if rep.Model.Layer != layer || rep.Model.MapSize != [2]int{14, 14} || rep.Method != "gradcam" {
 		t.Errorf("report model %+v, method %s", rep.Model, rep.Method)
 	}
@@ -451,16 +415,13 @@ func TestExplainSeveralLayersSmoothed(t *testing.T) {
 		if !strings.Contains(stdout, "combined (14x14 map)") {
 			t.Errorf("stdout %q does not say the layers are combined", stdout)
 		}
+		rep := readReport(t, out)
+		if !slices.Equal(rep.Layers, layers) || rep.Model.MapSize != [2]int{14, 14} || len(rep.Classes) != 2 {
+			t.Errorf("report layers %q, map size %v, %d classes", rep.Layers, rep.Model.MapSize, len(rep.Classes))
+		}
 		b, err := os.ReadFile(filepath.Join(out, "report.json"))
 		if err != nil {
 			t.Fatal(err)
-		}
-		var rep display.Report
-		if err := json.Unmarshal(b, &rep); err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(rep.Layers, layers) || rep.Model.MapSize != [2]int{14, 14} || len(rep.Classes) != 2 {
-			t.Errorf("report layers %q, map size %v, %d classes", rep.Layers, rep.Model.MapSize, len(rep.Classes))
 		}
 		return rep, string(b)
 	}

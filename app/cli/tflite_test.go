@@ -1,13 +1,10 @@
 package cli
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"camscope/app/display"
 )
 
 var tfliteMobileNet = filepath.Join(shared, "models", "tflite", "mobilenet_v2_1.0_224_quant.tflite")
@@ -24,14 +21,7 @@ func TestTFLiteCommands(t *testing.T) {
 	if !strings.Contains(stdout, "1. Italian greyhound") || !strings.Contains(stdout, "2. Boston bull") {
 		t.Errorf("explain output does not name the two dogs:\n%s", stdout)
 	}
-	b, err := os.ReadFile(filepath.Join(out, "report.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep display.Report
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
+	rep := readReport(t, out)
 	if rep.Model.Layer != "MobilenetV2/Conv_1/Relu6" || rep.Model.Labels != "imagenet_labels.txt inside mobilenet_v2_1.0_224_quant.tflite" ||
 		!rep.Model.CAMApplies || rep.Preprocessing.Layout != "NHWC" || rep.Source.Mean != "metadata" {
 		t.Errorf("report model %+v, preprocessing %+v from %+v", rep.Model, rep.Preprocessing, rep.Source)

@@ -14,7 +14,8 @@ type OcclusionOptions struct {
 	// Window is the side of the grey square in input pixels; 0 is a
 	// seventh of the input's shorter side (32 for 224).
 	Window int
-	// Stride is the step between squares; 0 is half the window.
+	// Stride is the largest step between squares (evened out so that
+	// the last square sits at the far edge); 0 is half the window.
 	Stride int
 	// Progress, when set, is called after each batch of forward passes
 	// with the number done and the number to do.
@@ -30,9 +31,11 @@ const occlusionBatch = 8
 //
 // Occlusion sensitivity (Zeiler & Fergus 2014, "Visualizing and
 // understanding convolutional networks", section 4.2): a grey square of
-// side Window slides over the input with step Stride, its top-left corner
-// at 0, Stride, 2 Stride, ... along each axis, and at H - Window (W -
-// Window) last so that the squares reach the far edge. Square j sets every
+// side Window slides over the input with steps of at most Stride, its
+// top-left corner from 0 to H - Window (W - Window) along each axis so
+// that the squares reach the far edge, the steps as equal as whole pixels
+// allow (positions): Stride itself where it divides H - Window, as for
+// the default square. Square j sets every
 // channel of its pixels to 0 in the tensor the model receives: the mean
 // pixel for a model whose preprocessing subtracts the mean (black for one
 // that only scales to [0,1]). The drop of class k for square j is
@@ -74,8 +77,8 @@ func (e *Explainer) Occlusion(ctx context.Context, x *tensor.Tensor, probs []flo
 	if opt.Stride != 0 {
 		stride = opt.Stride
 	}
-	if win < 1 || win > min(h, w) || stride < 1 {
-		return nil, fmt.Errorf("the occlusion square must be 1 to %d pixels and its step at least 1, not %d and %d", min(h, w), win, stride)
+	if win < 1 || win > min(h, w) || stride < 1 || stride > win {
+		return nil, fmt.Errorf("the occlusion square must be 1 to %d pixels and its step 1 to the square's side (so that every pixel is covered), not %d and %d", min(h, w), win, stride)
 	}
 	s := &Sensitivity{H: h, W: w, Window: win, Stride: stride, ys: positions(h, win, stride), xs: positions(w, win, stride), base: probs}
 	total := len(s.ys) * len(s.xs)
@@ -131,14 +134,24 @@ func (e *Explainer) runInputs(ctx context.Context, inputs []*tensor.Tensor) ([][
 	return out, nil
 }
 
-// positions are the first coordinates of squares of side win stepped by
-// stride along n pixels: 0, stride, ... and n - win last.
+// positions are the first coordinates of squares of side win along n
+// pixels, from 0 to n - win (the far edge) in m = ceil((n - win) / stride)
+// steps as equal as whole pixels allow: round(i (n - win) / m). Steps of
+// exactly stride, with n - win last, would put the last square a few
+// pixels past the one before it (160 and 164 for 60 by 40 on 224): the
+// far edge's last few pixels, covered by it alone, and the band its near
+// twin covers with it, made a seam unlike the near edge.
 func positions(n, win, stride int) []int {
-	var out []int
-	for p := 0; p+win < n; p += stride {
-		out = append(out, p)
+	span := n - win
+	m := (span + stride - 1) / stride
+	if m == 0 {
+		return []int{0}
 	}
-	return append(out, n-win)
+	out := make([]int, m+1)
+	for i := range out {
+		out[i] = (i*span + m/2) / m
+	}
+	return out
 }
 
 // inputSize is the height and width of an image input [1,C,H,W] (or

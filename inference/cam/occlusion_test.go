@@ -3,14 +3,18 @@ package cam
 import (
 	"context"
 	"image"
+	"math"
+	"slices"
+	"strings"
 	"testing"
 
 	"camscope/inference/tensor"
 )
 
 // plainOcclusion is the occlusion-sensitivity map of class k written out
-// the long way: every square of side win at top-left corners 0, stride,
-// ... and n - win, the input copied with each channel of the square's
+// the long way: every square of side win at top-left corners from 0 to
+// n - win in ceil((n - win) / stride) equal steps, rounded to the nearest
+// pixel, the input copied with each channel of the square's
 // pixels set to 0, one forward pass each, and each pixel's drops in the
 // probability of k averaged over the squares that cover it.
 func plainOcclusion(t *testing.T, e *Explainer, x *tensor.Tensor, win, stride, k int) []float64 {
@@ -28,12 +32,10 @@ func plainOcclusion(t *testing.T, e *Explainer, x *tensor.Tensor, win, stride, k
 		return plainSoftmax(v)[k]
 	}
 	starts := func(n int) []int {
-		var s []int
-		for p := 0; p <= n-win; p += stride {
-			s = append(s, p)
-		}
-		if s[len(s)-1] != n-win {
-			s = append(s, n-win)
+		steps := math.Ceil(float64(n-win) / float64(stride))
+		s := []int{0}
+		for i := 1.0; i <= steps; i++ {
+			s = append(s, int(math.Round(i*float64(n-win)/steps)))
 		}
 		return s
 	}
@@ -83,7 +85,8 @@ func TestOcclusionMatchesPlainLoop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 224 - 60 = 164: corners 0, 40, 80, 120, 160 and 164 on each axis.
+	// 224 - 60 = 164 in ceil(164/40) = 5 steps: corners 0, 33, 66, 98,
+	// 131 and 164 on each axis.
 	if p.occlusion.Passes != 36 || len(progress) != 10 || progress[8] != 36 || progress[9] != 36 {
 		t.Errorf("%d passes, progress %v; want 36 in batches of %d", p.occlusion.Passes, progress, occlusionBatch)
 	}
@@ -145,7 +148,7 @@ func TestOcclusionOptions(t *testing.T) {
 	if win, stride := OcclusionWindow(64, 80); win != 9 || stride != 4 {
 		t.Errorf("default square %d step %d for 64x80, want 9 and 4", win, stride)
 	}
-	if got := positions(224, 32, 16); len(got) != 13 || got[12] != 192 {
+	if got := positions(224, 32, 16); len(got) != 13 || got[1] != 16 || got[12] != 192 {
 		t.Errorf("positions(224, 32, 16) = %v, want 0 to 192 by 16", got)
 	}
 	if (Options{EigenSmooth: true}).Check(Occlusion) == nil || (Options{AugSmooth: true}).Check(Occlusion) == nil {
@@ -158,5 +161,42 @@ func TestOcclusionOptions(t *testing.T) {
 	}
 	if _, err := e.Occlusion(context.Background(), input, nil, false, OcclusionOptions{Window: 225}); err == nil {
 		t.Error("a square larger than the input was accepted")
+	}
+	if _, err := e.Occlusion(context.Background(), input, nil, false, OcclusionOptions{Window: 8, Stride: 9}); err == nil || !strings.Contains(err.Error(), "every pixel") {
+		t.Errorf("a step longer than the square, leaving pixels no square covers: %v", err)
+	}
+}
+
+// TestOcclusionNoEdgeSeam: the squares' corners reach the far edge in
+// steps of at most the stride that differ by at most a pixel, so the band
+// the last square covers alone is as wide as the first's (no sliver of a
+// few pixels, the seam of 160 then 164 for 60 by 40 on 224), and every
+// pixel of the map is covered.
+func TestOcclusionNoEdgeSeam(t *testing.T) {
+	for _, c := range []struct{ n, win, stride int }{{224, 60, 40}, {224, 32, 16}, {64, 9, 4}, {80, 9, 4}, {224, 224, 16}, {7, 3, 3}, {300, 43, 21}} {
+		p := positions(c.n, c.win, c.stride)
+		if p[0] != 0 || p[len(p)-1] != c.n-c.win || !slices.IsSorted(p) {
+			t.Errorf("%+v: corners %v, want 0 to %d", c, p, c.n-c.win)
+			continue
+		}
+		lo, hi := c.n, 0
+		for i := 1; i < len(p); i++ {
+			d := p[i] - p[i-1]
+			lo, hi = min(lo, d), max(hi, d)
+		}
+		if len(p) > 1 && (hi > c.stride || hi-lo > 1 || lo < 1) {
+			t.Errorf("%+v: corners %v, steps %d to %d; want steps of at most %d differing by at most 1", c, p, lo, hi, c.stride)
+		}
+		if want := (c.n - c.win + c.stride - 1) / c.stride; len(p) != want+1 {
+			t.Errorf("%+v: %d squares, want %d", c, len(p), want+1)
+		}
+		// The band of the last square alone is as wide as the first's,
+		// give or take the pixel of rounding.
+		if len(p) > 1 {
+			first, last := p[1], c.n-(p[len(p)-2]+c.win)
+			if last < first-1 || last > first+1 {
+				t.Errorf("%+v: the first square alone covers %d pixels, the last %d", c, first, last)
+			}
+		}
 	}
 }

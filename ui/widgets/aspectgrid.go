@@ -8,16 +8,21 @@ import (
 )
 
 // AspectGrid lays out tiles whose pictures have the aspect ratio Aspect
-// (width / height) plus a caption of CaptionHeight below, as large as the
+// (width / height) plus a caption of Captions' height below (two lines
+// in narrow cells), as large as the
 // space allows. With Columns 0 it picks the number of columns that makes
 // the pictures largest; otherwise it uses Columns (one row per model when
 // comparing). Cells are centred in the space.
 type AspectGrid struct {
-	Aspect        float32
-	Columns       int
-	CaptionHeight float32
-	Top           bool // align the cells to the top instead of centring them
-	Leading       bool // align the cells to the left instead of centring them
+	Aspect   float32
+	Columns  int
+	Captions Captions
+	Top      bool // align the cells to the top instead of centring them
+	Leading  bool // align the cells to the left instead of centring them
+	// Spread widens the cells to the width when the height limits the
+	// pictures, so that the captions under them have that room (the
+	// compare rows).
+	Spread bool
 }
 
 // Cell returns the size of one cell for n objects in size, and the columns.
@@ -33,14 +38,33 @@ func (g *AspectGrid) Cell(n int, size fyne.Size) (fyne.Size, int) {
 	best, bestCols := fyne.Size{}, 1
 	try := func(cols int) {
 		rows := (n + cols - 1) / cols
-		w := (size.Width - float32(cols-1)*pad) / float32(cols)
-		h := w / aspect
-		if avail := (size.Height-float32(rows-1)*pad)/float32(rows) - g.CaptionHeight; h > avail {
-			h = avail
-			w = h * aspect
+		rowH := (size.Height - float32(rows-1)*pad) / float32(rows)
+		// The picture as large as the width and the row allow, with the
+		// caption a cell of its width has: a cell too narrow for one line
+		// with one line's caption is narrower still with two.
+		fit := func(w, caption float32) (float32, float32) {
+			h := w / aspect
+			if avail := rowH - caption; h > avail {
+				h = avail
+				w = h * aspect
+			}
+			return float32(math.Floor(float64(w))), float32(math.Floor(float64(h)))
 		}
-		if w > best.Width {
-			best, bestCols = fyne.NewSize(float32(math.Floor(float64(w))), float32(math.Floor(float64(h)))+g.CaptionHeight), cols
+		width := (size.Width - float32(cols-1)*pad) / float32(cols)
+		w, h := fit(width, g.Captions.One)
+		cell := w
+		if g.Spread {
+			cell = max(w, float32(math.Floor(float64(width))))
+		}
+		caption := g.Captions.Height(cell)
+		if caption != g.Captions.One {
+			w, h = fit(w, caption)
+			if !g.Spread {
+				cell = w
+			}
+		}
+		if cell > best.Width {
+			best, bestCols = fyne.NewSize(cell, h+caption), cols
 		}
 	}
 	if g.Columns > 0 {

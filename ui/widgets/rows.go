@@ -9,7 +9,8 @@ import (
 // high as its content: a header of height Header above (or a side of
 // width Side left of) one row of Grid's cells. The cells are as large as
 // the width and the height of all rows allow, so no band of empty space
-// is left between rows.
+// is left between rows, and spread over the width (each row's own grid
+// must have Spread too).
 type Rows struct {
 	Grid   *AspectGrid
 	Header float32
@@ -20,6 +21,7 @@ type Rows struct {
 // one padding (Grid's rows are two apart).
 func (l *Rows) cell(n int, size fyne.Size) fyne.Size {
 	g := *l.Grid
+	g.Spread = true
 	cell, _ := g.Cell(n*g.Columns, fyne.NewSize(size.Width-l.Side, size.Height-float32(n)*l.Header+float32(n-1)*theme.Padding()))
 	return cell
 }

@@ -14,7 +14,7 @@ import (
 // of equal shares of the height.
 func TestRowsLeaveNoBands(t *testing.T) {
 	test.NewTempApp(t)
-	g := &AspectGrid{Aspect: 2, Columns: 5, CaptionHeight: 30, Top: true}
+	g := &AspectGrid{Aspect: 2, Columns: 5, Captions: Captions{One: 30}, Top: true}
 	l := &Rows{Grid: g, Header: 20}
 	rows := make([]fyne.CanvasObject, 3)
 	for i := range rows {

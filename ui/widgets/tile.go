@@ -6,6 +6,7 @@ package widgets
 import (
 	"image"
 	"image/color"
+	"math"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -59,9 +60,29 @@ func (t *Tile) Tapped(*fyne.PointEvent) {
 	}
 }
 
-// CaptionHeight is the height of the text under a tile's picture.
-func CaptionHeight() float32 {
-	return widget.NewLabel("Xg").MinSize().Height + barHeight
+// Captions are the heights of a tile's caption (and bar) under its
+// picture, in the theme of now: One line, or Two lines of the smaller
+// text in a cell narrower than WrapBelow, where a typical caption's first
+// MinCaption characters do not fit on one line even in the smaller text.
+type Captions struct {
+	One, Two, WrapBelow float32
+}
+
+// MeasureCaptions measures the captions in the theme of now.
+func MeasureCaptions() Captions {
+	two := widget.NewLabelWithStyle("Xg\nXg", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	two.SizeName = theme.SizeNameCaptionText
+	one := widget.NewLabel("Xg").MinSize().Height
+	wrap := fyne.MeasureText(typicalCaption+"…", theme.Size(theme.SizeNameCaptionText), fyne.TextStyle{Bold: true}).Width + 2*theme.InnerPadding()
+	return Captions{One: one + barHeight, Two: max(one, two.MinSize().Height) + barHeight, WrapBelow: wrap}
+}
+
+// Height is the height of the caption under a cell of the given width.
+func (c Captions) Height(width float32) float32 {
+	if width < c.WrapBelow {
+		return c.Two
+	}
+	return c.One
 }
 
 const barHeight = 3
@@ -72,7 +93,8 @@ const MinCaption = 15
 
 // typicalCaption is a caption of MinCaption characters of average width:
 // tiles too narrow for it all take the smaller text, so that a grid's
-// captions share one size.
+// captions share one size, and tiles too narrow for it in the smaller
+// text wrap it onto two lines.
 const typicalCaption = "1. Italian greyh"
 
 // fits reports whether the caption's first MinCaption characters fit in
@@ -92,9 +114,6 @@ func (t *Tile) fitsIn(s string, width float32) bool {
 	return fyne.MeasureText(s, size, t.title.TextStyle).Width+2*theme.InnerPadding() <= width
 }
 
-// Shows reports whether s fits in the caption as laid out, untruncated.
-func (t *Tile) Shows(s string) bool { return t.fitsIn(s, t.title.Size().Width) }
-
 // CreateRenderer lays out picture, caption and bar.
 func (t *Tile) CreateRenderer() fyne.WidgetRenderer {
 	return &tileRenderer{t: t, objects: []fyne.CanvasObject{t.Image, t.title, t.prob, t.track, t.bar}}
@@ -107,20 +126,31 @@ type tileRenderer struct {
 
 func (r *tileRenderer) Layout(size fyne.Size) {
 	t := r.t
-	ch := CaptionHeight()
+	caps := MeasureCaptions()
+	ch := caps.Height(size.Width)
 	img := fyne.NewSize(size.Width, max(0, size.Height-ch))
+	// In a cell wider than the picture (a grid's Spread), the picture and
+	// its bar keep to the left, above the wider caption.
+	if pic := t.Image.Image; pic != nil && pic.Bounds().Dy() > 0 {
+		b := pic.Bounds()
+		if w := img.Height * float32(b.Dx()) / float32(b.Dy()); w < img.Width-2 {
+			img.Width = float32(math.Ceil(float64(w)))
+		}
+	}
 	t.Image.Resize(img)
 	t.Image.Move(fyne.NewPos(0, 0))
-	t.track.Resize(fyne.NewSize(size.Width, barHeight))
+	t.track.Resize(fyne.NewSize(img.Width, barHeight))
 	t.track.Move(fyne.NewPos(0, img.Height))
-	t.bar.Resize(fyne.NewSize(size.Width*float32(min(max(t.frac, 0), 1)), barHeight))
+	t.bar.Resize(fyne.NewSize(img.Width*float32(min(max(t.frac, 0), 1)), barHeight))
 	t.bar.Move(fyne.NewPos(0, img.Height))
 	// The caption keeps the rank and the label's first characters: the
-	// probability gives way first (the bar shows it), then the text size.
-	text := t.title.SizeName
+	// probability gives way first (the bar shows it), then the text size,
+	// then the caption takes two lines (the grid gave it their height).
+	text, wrap := t.title.SizeName, t.title.Wrapping
 	t.title.SizeName = theme.SizeNameText
+	t.title.Wrapping = fyne.TextWrapOff
 	pw := t.prob.MinSize().Width
-	if size.Width < 3*pw || !t.fits(size.Width-pw) {
+	if size.Width < 3*pw || !t.fits(size.Width-pw) || ch > caps.One {
 		pw = 0
 		t.prob.Hide()
 	} else {
@@ -130,7 +160,10 @@ func (r *tileRenderer) Layout(size fyne.Size) {
 		// Tiles of one width agree on the size unless a caption needs less.
 		t.title.SizeName = theme.SizeNameCaptionText
 	}
-	if t.title.SizeName != text {
+	if ch > caps.One {
+		t.title.Wrapping = fyne.TextWrapWord
+	}
+	if t.title.SizeName != text || t.title.Wrapping != wrap {
 		t.title.Refresh()
 	}
 	t.prob.Resize(fyne.NewSize(pw, ch-barHeight))
@@ -140,7 +173,7 @@ func (r *tileRenderer) Layout(size fyne.Size) {
 }
 
 func (r *tileRenderer) MinSize() fyne.Size {
-	return fyne.NewSize(80, 60+CaptionHeight())
+	return fyne.NewSize(80, 60+MeasureCaptions().One)
 }
 
 func (r *tileRenderer) Refresh() {
