@@ -2,7 +2,9 @@ package cam
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,10 +28,30 @@ func BenchmarkMethodsViT(b *testing.B) {
 	benchMethods(b, "vit_tiny", []Method{GradCAM, HiResCAM, Rollout})
 }
 
+// BenchmarkInnerLayerResnet18 is BenchmarkMethodsResnet18 for Grad-CAM of
+// the top class and of the top 5 at resnet18's layer2 and layer3 outputs
+// (28x28 and 14x14): the backward pass runs through the convolutions of the
+// later stages. Issue 18's budget for the top class: 2x.
+func BenchmarkInnerLayerResnet18(b *testing.B) {
+	for _, layer := range []string{"/layer3/layer3.1/relu_1/Relu_output_0", "/layer2/layer2.1/relu_1/Relu_output_0"} {
+		for _, top := range []int{1, 5} {
+			b.Run(fmt.Sprintf("%s/top%d", strings.Split(layer, "/")[1], top), func(b *testing.B) {
+				benchLayer(b, "resnet18", layer, []Method{GradCAM}, top)
+			})
+		}
+	}
+}
+
 func benchMethods(b *testing.B, name string, methods []Method) {
+	benchLayer(b, name, "", methods, 5)
+}
+
+// benchLayer times each method's maps of the top classes at layer ("" for
+// the head's) against the forward pass, as BenchmarkMethodsResnet18 says.
+func benchLayer(b *testing.B, name, layer string, methods []Method, top int) {
 	input := readNpy(b, "reference", "input.npy")
 	m := sharedModel(b, "reference", name)
-	e, err := New(m, nil, "")
+	e, err := New(m, nil, layer)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -52,7 +74,7 @@ func benchMethods(b *testing.B, name string, methods []Method) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				for _, c := range p.Top(5) {
+				for _, c := range p.Top(top) {
 					if _, err := p.Map(c.Index); err != nil {
 						b.Fatal(err)
 					}
