@@ -311,9 +311,14 @@ func gradientCases() map[string]fdCase {
 		"Gemm const weights":       {op: "Gemm", attrs: Attrs{"transB": int64(1)}, inputs: []*tensor.Tensor{u(1, 8), u(3, 8), u(3)}, fixed: fixed(3, 1, 2)},
 		"MatMul zero rows":         {op: "MatMul", inputs: []*tensor.Tensor{w(5, 3), w(3, 4)}, seedRows: []int{1, 3}, rowLen: 4},
 		"MatMul batched zero rows": {op: "MatMul", inputs: []*tensor.Tensor{w(3, 3, 4), w(3, 4, 2)}, seedRows: []int{1, 3}, rowLen: 2},
-		"MatMul":                   {op: "MatMul", inputs: []*tensor.Tensor{u(3, 4), u(4, 5)}},
-		"MatMul rank 3 by matrix":  {op: "MatMul", inputs: []*tensor.Tensor{u(2, 3, 4), u(4, 2)}},
-		"MatMul batched":           {op: "MatMul", inputs: []*tensor.Tensor{u(2, 3, 4), u(2, 4, 2)}},
+		// A [5,6] output in chunks of 2 columns: row 1 whole, rows 2 to 4
+		// in columns 2-3 only (a transformer's query, key and value
+		// gradient: the class token's row, the keys' and values' columns).
+		"MatMul zero columns after the first row": {op: "MatMul", inputs: []*tensor.Tensor{w(5, 3), w(3, 6)}, seedRows: []int{3, 4, 5, 7, 10, 13}, rowLen: 2},
+		"MatMul zero columns":                     {op: "MatMul", inputs: []*tensor.Tensor{w(5, 3), w(3, 6)}, seedRows: []int{4, 7, 13}, rowLen: 2},
+		"MatMul":                                  {op: "MatMul", inputs: []*tensor.Tensor{u(3, 4), u(4, 5)}},
+		"MatMul rank 3 by matrix":                 {op: "MatMul", inputs: []*tensor.Tensor{u(2, 3, 4), u(4, 2)}},
+		"MatMul batched":                          {op: "MatMul", inputs: []*tensor.Tensor{u(2, 3, 4), u(2, 4, 2)}},
 
 		"Softmax zero rows":               {op: "Softmax", inputs: []*tensor.Tensor{w(5, 4)}, seedRows: []int{1, 3}, rowLen: 4},
 		"Softmax axis 1 zero rows":        {op: "Softmax", attrs: Attrs{"axis": int64(1)}, inputs: []*tensor.Tensor{w(3, 3, 4)}, seedRows: []int{1, 5}, rowLen: 4},
