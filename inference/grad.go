@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
+	"camscope/inference/kernels"
 	"camscope/inference/ops"
 	"camscope/inference/tensor"
 )
@@ -26,6 +28,7 @@ type Tape struct {
 	steps  []*step                   // on a path from a tensor of WrtAll to To, in execution order
 	varies map[string]bool           // tensors that depend on WrtAll (WrtAll included)
 	values map[string]*tensor.Tensor // every tensor the steps read or write
+	fixed  map[uintptr]bool          // the arrays of values and constants: never recycled
 }
 
 // ErrNoGradient is wrapped by the errors of ForwardAll and BackwardAll when
@@ -146,8 +149,10 @@ func (m *Model) ForwardAll(ctx context.Context, inputs map[string]*tensor.Tensor
 		return nil, nil, err
 	}
 	tape := &Tape{Wrt: wrt[0], To: to, WrtAll: wrt, m: m, steps: path, varies: varies, values: map[string]*tensor.Tensor{}}
+	tape.fixed = maps.Clone(m.constArrays)
 	for _, name := range all {
 		tape.values[name] = values[name]
+		tape.fixed[tensor.ArrayID(values[name])] = true
 	}
 	out := make(map[string]*tensor.Tensor, len(m.Outputs)+len(keep)+2)
 	for _, o := range m.Outputs {
@@ -181,7 +186,8 @@ func (t *Tape) BackwardAll(ctx context.Context, seed *tensor.Tensor) ([]*tensor.
 	if seed == nil || seed.DType != tensor.Float32 || !tensor.EqualShape(seed.Shape, toShape) {
 		return nil, fmt.Errorf("%s: %w: the seed gradient must be float32%s like %q", t.m.Name, ErrNoGradient, tensor.ShapeString(toShape), t.To)
 	}
-	grads := map[string]*tensor.Tensor{t.To: seed}
+	b := backward{tape: t, grads: map[string]*tensor.Tensor{t.To: seed}, seed: tensor.ArrayID(seed)}
+	grads := b.grads
 	for i := len(t.steps) - 1; i >= 0; i-- {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -213,21 +219,26 @@ func (t *Tape) BackwardAll(ctx context.Context, seed *tensor.Tensor) ([]*tensor.
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w: node %q: %w", t.m.Name, ErrNoGradient, s.name, err)
 		}
+		for _, o := range s.outputs {
+			if g := grads[o]; g != nil && !slices.Contains(t.WrtAll, o) {
+				delete(grads, o)
+				b.dead = append(b.dead, g)
+			}
+		}
 		for j, g := range gIn {
 			if g == nil || !p.Need[j] {
+				if g != nil {
+					b.dead = append(b.dead, g)
+				}
 				continue
 			}
 			name := s.inputs[j]
-			if prev := grads[name]; prev != nil {
-				g = addTensors(prev, g)
+			if grads[name] != nil {
+				g = b.add(name, g, gIn[j+1:])
 			}
 			grads[name] = g
 		}
-		for _, o := range s.outputs {
-			if !slices.Contains(t.WrtAll, o) {
-				delete(grads, o)
-			}
-		}
+		b.recycle()
 	}
 	out := make([]*tensor.Tensor, len(t.WrtAll))
 	for i, w := range t.WrtAll {
@@ -237,22 +248,91 @@ func (t *Tape) BackwardAll(ctx context.Context, seed *tensor.Tensor) ([]*tensor.
 			out[i] = tensor.New(t.m.shapes[w]...)
 		}
 	}
+	for name, g := range grads {
+		delete(grads, name)
+		b.dead = append(b.dead, g)
+	}
+	b.recycle()
 	return out, nil
 }
 
-// addTensors returns a+b as a new tensor (gradients may share storage with
-// each other and are never modified in place), over the spans where a and
-// b are nonzero (a residual connection's gradients after a vision
-// transformer's class token is picked: that token's row).
-func addTensors(a, b *tensor.Tensor) *tensor.Tensor {
-	out := tensor.New(a.Shape...)
-	lo, hi := tensor.NonzeroSpan(a.F)
-	copy(out.F[lo:hi], a.F[lo:hi])
-	lo, hi = tensor.NonzeroSpan(b.F)
-	for i := lo; i < hi; i++ {
-		out.F[i] += b.F[i]
+// backward is the state of one backward pass: the gradients still to be
+// passed back, by tensor name, and those no longer needed, whose arrays go
+// back to tensor's pool (about a third of a vision transformer's backward
+// pass was allocating and clearing fresh gradient arrays) unless something
+// still refers to them.
+type backward struct {
+	tape  *Tape
+	grads map[string]*tensor.Tensor
+	dead  []*tensor.Tensor
+	seed  uintptr // the caller's array: never recycled
+}
+
+// owned reports whether the array behind g belongs to this backward pass
+// alone: neither a value of the tape, a constant, the caller's seed, nor
+// shared with a live gradient (but the one of tensor self) or with one of
+// pending (gradients returned by the current step and not yet stored).
+func (b *backward) owned(g *tensor.Tensor, self string, pending []*tensor.Tensor) bool {
+	id := tensor.ArrayID(g)
+	if id == 0 || id == b.seed || b.tape.fixed[id] {
+		return false
 	}
+	for name, v := range b.grads {
+		if name != self && tensor.ArrayID(v) == id {
+			return false
+		}
+	}
+	for _, v := range pending {
+		if v != nil && tensor.ArrayID(v) == id {
+			return false
+		}
+	}
+	return true
+}
+
+// add returns prev+g, prev being the gradient of tensor name so far: the
+// sum of two gradients of one tensor (a residual
+// connection's), over the spans where they are nonzero (after a vision
+// transformer's class token is picked: that token's row). It adds g into
+// prev's array when that array is the pass's alone and spans it, and into
+// a new array otherwise; pending are the current step's gradients not yet
+// stored.
+func (b *backward) add(name string, g *tensor.Tensor, pending []*tensor.Tensor) *tensor.Tensor {
+	prev := b.grads[name]
+	if tensor.ArrayID(prev) != tensor.ArrayID(g) && cap(prev.F) == len(prev.F) && b.owned(prev, name, pending) {
+		lo, hi := tensor.NonzeroSpan(g.F)
+		kernels.Add(prev.F[lo:hi], prev.F[lo:hi], g.F[lo:hi])
+		b.dead = append(b.dead, g)
+		return prev
+	}
+	out := tensor.New(prev.Shape...)
+	lo, hi := tensor.NonzeroSpan(prev.F)
+	copy(out.F[lo:hi], prev.F[lo:hi])
+	lo, hi = tensor.NonzeroSpan(g.F)
+	kernels.Add(out.F[lo:hi], out.F[lo:hi], g.F[lo:hi])
+	b.dead = append(b.dead, prev, g)
 	return out
+}
+
+// recycle hands the arrays of the dead gradients back to tensor's pool,
+// each once, unless something still refers to them.
+func (b *backward) recycle() {
+	done := map[uintptr]bool{}
+	for _, g := range b.dead {
+		id := tensor.ArrayID(g)
+		if done[id] || !b.owned(g, "", nil) {
+			continue
+		}
+		done[id] = true
+		for _, v := range b.dead {
+			if tensor.ArrayID(v) == id && cap(v.F) == len(v.F) {
+				tensor.Recycle(v)
+				break
+			}
+		}
+	}
+	clear(b.dead)
+	b.dead = b.dead[:0]
 }
 
 // GradsOfLogit returns the gradient of element k of To (logit k of a

@@ -290,6 +290,64 @@ func checkConcurrentBackward(t *testing.T, tape *Tape) {
 	}
 }
 
+// TestGradRecycling: a backward pass hands the arrays of the gradients it
+// no longer needs back to tensor's pool and adds a residual's second
+// gradient into the first in place. Repeated backward passes on vit_tiny
+// (residual sums, reshapes and slices that share arrays) and resnet18 must
+// give their first results bit for bit, interleaved with other classes
+// whose passes reuse those arrays, and leave the tape's values and the
+// seed as they were: an array recycled while still in use would be
+// overwritten by a later pass.
+func TestGradRecycling(t *testing.T) {
+	input := sharedNpy(t, "reference", "input.npy")
+	for _, c := range []struct{ model, wrt string }{
+		{"vit_tiny", transformerFeature["vit_tiny"]},
+		{"resnet18", "/layer3/layer3.1/relu_1/Relu_output_0"},
+	} {
+		t.Run(c.model, func(t *testing.T) {
+			m := sharedModel(t, "reference", c.model)
+			tape, _, err := m.ForwardAll(context.Background(), map[string]*tensor.Tensor{m.Inputs[0].Name: input}, []string{c.wrt}, logitsName)
+			if err != nil {
+				t.Fatal(err)
+			}
+			values := map[string]*tensor.Tensor{}
+			for name, v := range tape.values {
+				values[name] = v.Clone()
+			}
+			classes := []int{7, 238, 999}
+			first := map[int]*tensor.Tensor{}
+			for round := range 3 {
+				for _, k := range classes {
+					seed := tensor.New(1, 1000)
+					seed.F[k] = 1
+					gs, err := tape.BackwardAll(context.Background(), seed)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if seed.F[k] != 1 || tensor.Size(seed.Shape) != 1000 {
+						t.Fatal("the seed was changed")
+					}
+					if round == 0 {
+						first[k] = gs[0]
+						continue
+					}
+					if d := maxAbsDiff(t, gs[0], first[k]); d != 0 {
+						t.Errorf("round %d, class %d: the gradient differs from the first pass's by %g", round, k, d)
+					}
+				}
+			}
+			if d := maxAbsDiff(t, first[7], first[238]); d == 0 {
+				t.Error("classes 7 and 238 have the same gradient: the check cannot tell passes apart")
+			}
+			for name, v := range values {
+				if d := maxAbsDiff(t, tape.values[name], v); d != 0 {
+					t.Errorf("the tape's value %q changed by %g", name, d)
+				}
+			}
+		})
+	}
+}
+
 // TestGradErrors checks the sentences for impossible requests: an operator
 // without a VJP on the path, a tensor the logits do not depend on, an
 // unknown name, a constant.

@@ -24,6 +24,7 @@ type conv struct {
 	mu        sync.Mutex
 	cache     map[[2]int]*kernels.Conv
 	order     [][2]int // cache keys, oldest first
+	back      transposedConvs
 }
 
 // maxPrepared bounds the input sizes a conv keeps prepared kernels for:
@@ -186,7 +187,8 @@ func (c *conv) VJP(p *Pass, gs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 }
 
 // vjp: the input gradient is the transposed convolution of the output
-// gradient, computed per image and group as G_gᵀ·W_g (a GEMM with the
+// gradient: for stride 1 a convolution (inputGradConv), otherwise computed
+// per image and group as G_gᵀ·W_g (a GEMM with the
 // positions as rows, which suits the micro-kernels better than W_gᵀ·G_g for
 // the small maps Grad-CAM works on) scattered back onto the input planes
 // (col2im). The weight gradient is G·im2col(x)ᵀ and the
@@ -215,7 +217,17 @@ func (c *conv) vjp(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 	ihw := geo.inH * geo.inW
 	col := make([]float32, ckk*ohw)
 	grads := make([]*tensor.Tensor, len(p.Inputs))
+	var k *kernels.Conv
 	if p.need(0) {
+		k = c.inputGradConv(w, geo, ch)
+	}
+	if k != nil {
+		gx := tensor.NewUninit(x.Shape...) // the kernel writes every value
+		for b := 0; b < nb; b++ {
+			k.Run(gx.F[b*ch*ihw:(b+1)*ch*ihw], g.F[b*m*ohw:(b+1)*m*ohw])
+		}
+		grads[0] = gx
+	} else if p.need(0) {
 		gx := tensor.New(x.Shape...)
 		for b := 0; b < nb; b++ {
 			for gr := 0; gr < group; gr++ {

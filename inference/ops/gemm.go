@@ -262,6 +262,32 @@ func nonzeroRows(v []float32, n int) (lo, hi int) {
 	return lo / n, (hi + n - 1) / n
 }
 
+// matMulInputGrad sets rows lo to hi of ga (rows of k) to those of g·Bᵀ
+// (g: rows of nn; B: k x nn). Rows after the first often use fewer of g's
+// columns: the gradient of a vision transformer's joint query, key and value
+// projection is nonzero in the class token's row and, in every other row,
+// only in the keys' and values' columns, once the class token is picked.
+// Those rows then go through a GEMM over that span of columns alone (a
+// third less work there); the first row, if it spans more, through one of
+// its own.
+func matMulInputGrad(ga, g, b []float32, lo, hi, k, nn int) {
+	clo, chi := nn, 0
+	for r := lo + 1; r < hi; r++ {
+		if l, h := tensor.NonzeroSpan(g[r*nn : (r+1)*nn]); l < h {
+			clo, chi = min(clo, l), max(chi, h)
+		}
+	}
+	if l, h := tensor.NonzeroSpan(g[lo*nn : (lo+1)*nn]); l < clo || h > chi {
+		if lo+1 == hi || chi <= clo || chi-clo == nn {
+			kernels.Gemm(false, true, hi-lo, k, nn, 1, g[lo*nn:], nn, b, nn, 0, ga[lo*k:], k)
+			return
+		}
+		kernels.Gemm(false, true, 1, k, nn, 1, g[lo*nn:], nn, b, nn, 0, ga[lo*k:], k)
+		lo++
+	}
+	kernels.Gemm(false, true, hi-lo, k, chi-clo, 1, g[lo*nn+clo:], nn, b[clo:], nn, 0, ga[lo*k:], k)
+}
+
 func matMulVJP(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err := p.requireFloat(0, 1); err != nil {
 		return nil, err
@@ -307,7 +333,7 @@ func matMulVJP(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 			continue
 		}
 		if ga != nil {
-			kernels.Gemm(false, true, hi-lo, k, nn, 1, g.F[(i*m+lo)*nn:], nn, b.F[i*bStride:], nn, 0, ga.F[(i*m+lo)*k:], k)
+			matMulInputGrad(ga.F[i*m*k:], g.F[i*m*nn:], b.F[i*bStride:], lo, hi, k, nn)
 		}
 		if gb != nil {
 			kernels.Gemm(true, false, k, nn, hi-lo, 1, a.F[(i*m+lo)*k:], k, g.F[(i*m+lo)*nn:], nn, 0, gb.F[i*k*nn:], nn)

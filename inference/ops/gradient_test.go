@@ -2,6 +2,7 @@ package ops
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -260,6 +261,8 @@ func gradientCases() map[string]fdCase {
 		"Conv SAME_UPPER stride 2":      {op: "Conv", attrs: Attrs{"auto_pad": "SAME_UPPER", "strides": []int64{2, 2}}, inputs: []*tensor.Tensor{u(1, 2, 6, 5), u(2, 2, 4, 4)}},
 		"Conv SAME_LOWER":               {op: "Conv", attrs: Attrs{"auto_pad": "SAME_LOWER"}, inputs: []*tensor.Tensor{u(1, 2, 5, 5), u(2, 2, 2, 2)}},
 		"Conv VALID 1x3":                {op: "Conv", attrs: Attrs{"auto_pad": "VALID"}, inputs: []*tensor.Tensor{u(1, 2, 4, 6), u(3, 2, 1, 3)}},
+		"Conv 1-D stride 1":             {op: "Conv", attrs: Attrs{"pads": []int64{2, 1}, "dilations": []int64{2}}, inputs: []*tensor.Tensor{u(2, 3, 9), u(2, 3, 3)}},
+		"Conv 1x1 pad 1 groups 3":       {op: "Conv", attrs: Attrs{"pads": []int64{1, 1, 1, 1}, "group": int64(3)}, inputs: []*tensor.Tensor{u(1, 6, 3, 4), u(9, 2, 1, 1), u(9)}},
 		"Conv 1-D":                      {op: "Conv", attrs: Attrs{"pads": []int64{1, 0}, "strides": []int64{2}}, inputs: []*tensor.Tensor{u(2, 3, 9), u(2, 3, 3), u(2)}},
 
 		"MaxPool 3x3 s2 p1":            {op: "MaxPool", attrs: Attrs{"kernel_shape": []int64{3, 3}, "strides": []int64{2, 2}, "pads": []int64{1, 1, 1, 1}}, inputs: []*tensor.Tensor{distinct(rng, 1, 2, 7, 7)}},
@@ -301,19 +304,24 @@ func gradientCases() map[string]fdCase {
 		"Pad opset 2 attrs":   {op: "Pad", opset: 2, attrs: Attrs{"pads": []int64{0, 1, 1, 0, 0, 1}}, inputs: []*tensor.Tensor{u(2, 3, 2)}},
 		"Pad opset 18 axes":   {op: "Pad", opset: 18, inputs: []*tensor.Tensor{u(2, 3, 2), ints(1, 2, 0, 1), nil, ints(1, -1)}},
 
-		"Gemm":                      {op: "Gemm", inputs: []*tensor.Tensor{u(3, 4), u(4, 5), u(5)}},
-		"Gemm transB":               {op: "Gemm", attrs: Attrs{"transB": int64(1), "alpha": float32(0.5), "beta": float32(2)}, inputs: []*tensor.Tensor{u(2, 4), u(6, 4), u(2, 6)}},
-		"Gemm transA":               {op: "Gemm", attrs: Attrs{"transA": int64(1)}, inputs: []*tensor.Tensor{u(4, 3), u(4, 5), u(1, 1)}},
-		"Gemm both":                 {op: "Gemm", attrs: Attrs{"transA": int64(1), "transB": int64(1), "alpha": float32(1.5)}, inputs: []*tensor.Tensor{u(4, 3), u(5, 4)}},
-		"Gemm const weights":        {op: "Gemm", attrs: Attrs{"transB": int64(1)}, inputs: []*tensor.Tensor{u(1, 8), u(3, 8), u(3)}, fixed: fixed(3, 1, 2)},
-		"MatMul zero rows":          {op: "MatMul", inputs: []*tensor.Tensor{w(5, 3), w(3, 4)}, seedRows: []int{1, 3}, rowLen: 4},
-		"MatMul batched zero rows":  {op: "MatMul", inputs: []*tensor.Tensor{w(3, 3, 4), w(3, 4, 2)}, seedRows: []int{1, 3}, rowLen: 2},
-		"MatMul":                    {op: "MatMul", inputs: []*tensor.Tensor{u(3, 4), u(4, 5)}},
-		"MatMul rank 3 by matrix":   {op: "MatMul", inputs: []*tensor.Tensor{u(2, 3, 4), u(4, 2)}},
-		"MatMul batched":            {op: "MatMul", inputs: []*tensor.Tensor{u(2, 3, 4), u(2, 4, 2)}},
-		"MatMul+bias":               {op: "MatMul", attrs: Attrs{FusedBias: int64(1)}, inputs: []*tensor.Tensor{u(2, 3, 4), u(4, 5), u(5)}},
-		"MatMul+bias+Gelu":          {op: "MatMul", attrs: Attrs{FusedBias: int64(1), FusedActivation: "Gelu"}, inputs: []*tensor.Tensor{u(2, 3, 4), u(4, 5), u(5)}},
-		"MatMul+Gelu const weights": {op: "MatMul", attrs: Attrs{FusedActivation: "Gelu"}, inputs: []*tensor.Tensor{u(3, 4), u(4, 5)}, fixed: fixed(2, 1)},
+		"Gemm":                     {op: "Gemm", inputs: []*tensor.Tensor{u(3, 4), u(4, 5), u(5)}},
+		"Gemm transB":              {op: "Gemm", attrs: Attrs{"transB": int64(1), "alpha": float32(0.5), "beta": float32(2)}, inputs: []*tensor.Tensor{u(2, 4), u(6, 4), u(2, 6)}},
+		"Gemm transA":              {op: "Gemm", attrs: Attrs{"transA": int64(1)}, inputs: []*tensor.Tensor{u(4, 3), u(4, 5), u(1, 1)}},
+		"Gemm both":                {op: "Gemm", attrs: Attrs{"transA": int64(1), "transB": int64(1), "alpha": float32(1.5)}, inputs: []*tensor.Tensor{u(4, 3), u(5, 4)}},
+		"Gemm const weights":       {op: "Gemm", attrs: Attrs{"transB": int64(1)}, inputs: []*tensor.Tensor{u(1, 8), u(3, 8), u(3)}, fixed: fixed(3, 1, 2)},
+		"MatMul zero rows":         {op: "MatMul", inputs: []*tensor.Tensor{w(5, 3), w(3, 4)}, seedRows: []int{1, 3}, rowLen: 4},
+		"MatMul batched zero rows": {op: "MatMul", inputs: []*tensor.Tensor{w(3, 3, 4), w(3, 4, 2)}, seedRows: []int{1, 3}, rowLen: 2},
+		// A [5,6] output in chunks of 2 columns: row 1 whole, rows 2 to 4
+		// in columns 2-3 only (a transformer's query, key and value
+		// gradient: the class token's row, the keys' and values' columns).
+		"MatMul zero columns after the first row": {op: "MatMul", inputs: []*tensor.Tensor{w(5, 3), w(3, 6)}, seedRows: []int{3, 4, 5, 7, 10, 13}, rowLen: 2},
+		"MatMul zero columns":                     {op: "MatMul", inputs: []*tensor.Tensor{w(5, 3), w(3, 6)}, seedRows: []int{4, 7, 13}, rowLen: 2},
+		"MatMul":                                  {op: "MatMul", inputs: []*tensor.Tensor{u(3, 4), u(4, 5)}},
+		"MatMul rank 3 by matrix":                 {op: "MatMul", inputs: []*tensor.Tensor{u(2, 3, 4), u(4, 2)}},
+		"MatMul batched":                          {op: "MatMul", inputs: []*tensor.Tensor{u(2, 3, 4), u(2, 4, 2)}},
+		"MatMul+bias":                             {op: "MatMul", attrs: Attrs{FusedBias: int64(1)}, inputs: []*tensor.Tensor{u(2, 3, 4), u(4, 5), u(5)}},
+		"MatMul+bias+Gelu":                        {op: "MatMul", attrs: Attrs{FusedBias: int64(1), FusedActivation: "Gelu"}, inputs: []*tensor.Tensor{u(2, 3, 4), u(4, 5), u(5)}},
+		"MatMul+Gelu const weights":               {op: "MatMul", attrs: Attrs{FusedActivation: "Gelu"}, inputs: []*tensor.Tensor{u(3, 4), u(4, 5)}, fixed: fixed(2, 1)},
 		"MatMul+bias+Gelu zero rows": {op: "MatMul", attrs: Attrs{FusedBias: int64(1), FusedActivation: "Gelu"}, inputs: []*tensor.Tensor{w(1, 6, 3), w(3, 4), w(4)},
 			fixed: fixed(3, 1, 2), seedRows: []int{1, 3}, rowLen: 4},
 
@@ -462,25 +470,30 @@ func TestVJPErrors(t *testing.T) {
 	}
 }
 
-// BenchmarkConvVJP is the input gradient of a 3x3 convolution over a
-// 512x7x7 map (ResNet's last stage), the largest step of a Grad-CAM backward
-// pass through the last block.
+// BenchmarkConvVJP is the input gradient of a 3x3 convolution with
+// constant weights over ResNet-18's maps of its last three stages (512x7x7,
+// 256x14x14, 128x28x28), the largest steps of a Grad-CAM backward pass to an
+// inner layer.
 func BenchmarkConvVJP(b *testing.B) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	x := random(rng, -1, 1, nil, 0, 1, 512, 7, 7)
-	w := random(rng, -0.05, 0.05, nil, 0, 512, 512, 3, 3)
-	y := tensor.New(1, 512, 7, 7)
-	g := random(rng, -1, 1, nil, 0, 1, 512, 7, 7)
-	op, err := Build(&Node{OpType: "Conv", Attrs: Attrs{"pads": []int64{1, 1, 1, 1}}, Opset: 13, NumOutputs: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	p := &Pass{Inputs: []*tensor.Tensor{x, w}, Outputs: []*tensor.Tensor{y}, Need: []bool{true, false}}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := VJP("Conv", op, p, g); err != nil {
-			b.Fatal(err)
-		}
+	for _, s := range []struct{ c, hw int }{{512, 7}, {256, 14}, {128, 28}} {
+		b.Run(fmt.Sprintf("%dx%dx%d", s.c, s.hw, s.hw), func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(3, 4))
+			x := random(rng, -1, 1, nil, 0, 1, s.c, s.hw, s.hw)
+			w := random(rng, -0.05, 0.05, nil, 0, s.c, s.c, 3, 3)
+			y := tensor.New(1, s.c, s.hw, s.hw)
+			g := random(rng, -1, 1, nil, 0, 1, s.c, s.hw, s.hw)
+			op, err := Build(&Node{OpType: "Conv", Attrs: Attrs{"pads": []int64{1, 1, 1, 1}}, Opset: 13, Consts: []*tensor.Tensor{nil, w}, NumOutputs: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			p := &Pass{Inputs: []*tensor.Tensor{x, w}, Outputs: []*tensor.Tensor{y}, Need: []bool{true, false}}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := VJP("Conv", op, p, g); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

@@ -591,7 +591,7 @@ func layerNormVJP(p *Pass, g *tensor.Tensor, a int64, eps float32) ([]*tensor.Te
 		return nil, err
 	}
 	cols := tensor.Size(x.Shape[axis:])
-	so, err := broadcastOffsets(x.Shape, scale.Shape)
+	so, err := offsetsIn(x.Shape, scale.Shape) // usually the last axis: no table
 	if err != nil {
 		return nil, err
 	}
@@ -604,18 +604,18 @@ func layerNormVJP(p *Pass, g *tensor.Tensor, a int64, eps float32) ([]*tensor.Te
 	var dScale, dBias func(i int, v float32)
 	if p.need(1) {
 		grads[1] = tensor.New(scale.Shape...)
-		dScale = func(i int, v float32) { grads[1].F[so[i]] += v }
+		dScale = func(i int, v float32) { grads[1].F[so.at(i)] += v }
 	}
 	if p.need(2) {
 		b := p.Inputs[2]
-		bo, err := broadcastOffsets(x.Shape, b.Shape)
+		bo, err := offsetsIn(x.Shape, b.Shape)
 		if err != nil {
 			return nil, err
 		}
 		grads[2] = tensor.New(b.Shape...)
-		dBias = func(i int, v float32) { grads[2].F[bo[i]] += v }
+		dBias = func(i int, v float32) { grads[2].F[bo.at(i)] += v }
 	}
-	normRows(x, g, cols, eps, func(i int) float32 { return scale.F[so[i]] }, gx, dScale, dBias)
+	normRows(x, g, cols, eps, func(i int) float32 { return scale.F[so.at(i)] }, gx, dScale, dBias)
 	return grads, nil
 }
 
