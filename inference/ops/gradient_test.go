@@ -319,9 +319,9 @@ func gradientCases() map[string]fdCase {
 		"MatMul":                                  {op: "MatMul", inputs: []*tensor.Tensor{u(3, 4), u(4, 5)}},
 		"MatMul rank 3 by matrix":                 {op: "MatMul", inputs: []*tensor.Tensor{u(2, 3, 4), u(4, 2)}},
 		"MatMul batched":                          {op: "MatMul", inputs: []*tensor.Tensor{u(2, 3, 4), u(2, 4, 2)}},
-		"MatMul+bias":                             {op: "MatMul", attrs: Attrs{FusedBias: int64(1)}, inputs: []*tensor.Tensor{u(2, 3, 4), u(4, 5), u(5)}},
-		"MatMul+bias+Gelu":                        {op: "MatMul", attrs: Attrs{FusedBias: int64(1), FusedActivation: "Gelu"}, inputs: []*tensor.Tensor{u(2, 3, 4), u(4, 5), u(5)}},
-		"MatMul+Gelu const weights":               {op: "MatMul", attrs: Attrs{FusedActivation: "Gelu"}, inputs: []*tensor.Tensor{u(3, 4), u(4, 5)}, fixed: fixed(2, 1)},
+		"MatMul+bias":                             {op: "MatMul", attrs: Attrs{FusedBias: int64(1)}, inputs: []*tensor.Tensor{w(2, 3, 4), w(4, 5), w(5)}},
+		"MatMul+bias+Gelu":                        {op: "MatMul", attrs: Attrs{FusedBias: int64(1), FusedActivation: "Gelu"}, inputs: []*tensor.Tensor{w(2, 3, 4), w(4, 5), w(5)}},
+		"MatMul+Gelu const weights":               {op: "MatMul", attrs: Attrs{FusedActivation: "Gelu"}, inputs: []*tensor.Tensor{w(3, 4), w(4, 5)}, fixed: fixed(2, 1)},
 		"MatMul+bias+Gelu zero rows": {op: "MatMul", attrs: Attrs{FusedBias: int64(1), FusedActivation: "Gelu"}, inputs: []*tensor.Tensor{w(1, 6, 3), w(3, 4), w(4)},
 			fixed: fixed(3, 1, 2), seedRows: []int{1, 3}, rowLen: 4},
 
