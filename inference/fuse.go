@@ -56,8 +56,14 @@ func (f *fusion) without(nodes []*step) []*step {
 // their output (ops.FusedActivation).
 var fusable = map[string]bool{"Conv": true, "Add": true, "BatchNormalization": true}
 
+// fusableSiLU are the operators that can also apply a SiLU (ops.SiLU, made by
+// fuseSiLU) as they write their output: a convolution computes it on each
+// block of output while that is in cache (EfficientNet's every conv).
+var fusableSiLU = map[string]bool{"Conv": true}
+
 // fuseActivations folds a Relu or Clip that is the only reader of the output
-// of a Conv, Add or BatchNormalization into that node, which then applies it
+// of a Conv, Add or BatchNormalization, or a SiLU that is the only reader of
+// a Conv's output, into that node, which then applies it
 // as it writes its output: one pass over the activations instead of two. The
 // node's own output then no longer exists as a tensor, so outputs of the
 // graph and tensors named in keep are never fused away. It returns the nodes
@@ -71,12 +77,12 @@ func (m *Model) fuseActivations(nodes []*step, keep []string) []*step {
 		}
 	}
 	for _, a := range nodes {
-		if (a.opType != "Relu" && a.opType != "Clip") || len(a.inputs) == 0 || len(a.outputs) != 1 {
+		if (a.opType != "Relu" && a.opType != "Clip" && a.opType != ops.SiLU) || len(a.inputs) == 0 || len(a.outputs) != 1 {
 			continue
 		}
 		prod := producer[a.inputs[0]]
 		x := a.inputs[0]
-		if prod == nil || !f.private(x) {
+		if prod == nil || !f.private(x) || (a.opType == ops.SiLU && !fusableSiLU[prod.opType]) {
 			continue
 		}
 		attrs := make(ops.Attrs, len(prod.attrs)+3)

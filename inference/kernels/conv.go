@@ -19,6 +19,7 @@ type Conv struct {
 	bias   []float32
 	lo, hi float32
 	clamp  bool
+	silu   bool // p.Act is ActSiLU (see epilogue.go)
 
 	// Planes.
 	direct     bool // stride 1 and no padding: the input is its own plane
@@ -77,6 +78,7 @@ func newConv(p ConvParams, weights, bias []float32, layout gemmLayout) *Conv {
 	}
 	c.oh, c.ow = p.OutSize()
 	c.lo, c.hi, c.clamp = clampValues(p.Act)
+	c.silu = p.Act.Kind == ActSiLU
 	c.setupPlanes()
 	if cg == 1 && mg == 1 {
 		c.depthwise = true
@@ -172,7 +174,7 @@ func (c *Conv) Run(dst, src []float32) {
 	t := gemmTask{
 		mk: c.mk, m: mg, n: n, k: c.kg, mpad: c.mpad, bp: &cb,
 		ldc:   c.oh * c.ow,
-		clamp: c.clamp, lo: c.lo, hi: c.hi,
+		clamp: c.clamp, lo: c.lo, hi: c.hi, silu: c.silu,
 	}
 	w := workersFor(2 * mg * n * c.kg)
 	// Unless the output rows and columns come out whole and contiguous, the

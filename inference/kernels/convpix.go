@@ -9,7 +9,7 @@ package kernels
 // weights, transposed once at load, are read in place as B panels. The
 // price is gathering the A panels (the pixels' taps, im2col) at every run
 // and transposing the result into channel-major order, with the bias and
-// activation, which pays where there are many output channels per pixel.
+// activation (a SiLU over each block of rows just transposed), which pays where there are many output channels per pixel.
 
 // pixelCost and pixelCostContiguous are how many multiply-adds gathering
 // one A value costs, in the estimate that chooses between the two layouts:
@@ -137,6 +137,10 @@ func (c *Conv) runPixelMajor(dst, x []float32) {
 		}
 		parallelFor(mg, workersFor(8*mg*npix), func(m0, m1 int) {
 			transposeRows(c.mk.kind, out, ct, t.ldc, npix, m0, m1, bias, lo, hi)
+			if c.silu {
+				rows := out[m0*npix : m1*npix]
+				SiLU(rows, rows)
+			}
 		})
 	}
 	putScratch(cbuf)

@@ -24,7 +24,11 @@ func (c *Conv) runDepthwise(dst, src []float32) {
 				b = c.bias[ch]
 			}
 			dwFlat(c.mk.kind, out, n, planes, c.dwOffs, c.dwMaxOff, c.dwW[ch*taps:(ch+1)*taps], b, c.lo, c.hi)
-			copyRows(c.mk.kind, dst[ch*c.oh*c.ow:(ch+1)*c.oh*c.ow], c.ow, out, c.wq, c.oh, c.ow)
+			d := dst[ch*c.oh*c.ow : (ch+1)*c.oh*c.ow]
+			copyRows(c.mk.kind, d, c.ow, out, c.wq, c.oh, c.ow)
+			if c.silu {
+				SiLU(d, d)
+			}
 		}
 		putScratch(buf)
 	})

@@ -232,6 +232,7 @@ type gemmTask struct {
 	bias       []float32 // per output row, or nil
 	clamp      bool
 	lo, hi     float32
+	silu       bool        // SiLU on the output after the last k block (epilogue.go)
 	final      *compaction // if set, where each worker copies its results
 	// If set, B(k, j) is bIn[k*ldbIn+j], or bIn[bOffs[k]+j] if bOffs is
 	// set, and whole panels of columns j < bInCols are read in place
@@ -335,6 +336,9 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 						b, ldb, offs := panel(jr)
 						t.tile(kc, ablk[ir*kc:ir*kc+kc*mr], b, ldb, offs, ir, jc+jr, flags, tile)
 					}
+					if t.silu && pc+kc >= t.k {
+						t.epilogue(ir, ir+mr, jc, jc+nc)
+					}
 				}
 				continue
 			}
@@ -344,6 +348,9 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 					b, ldb, offs := panel(jr)
 					for ir := ic; ir < min(ic+mcBlock, i1); ir += mr {
 						t.tile(kc, ablk[ir*kc:ir*kc+kc*mr], b, ldb, offs, ir, jc+jr, flags, tile)
+					}
+					if t.silu && pc+kc >= t.k {
+						t.epilogue(ic, min(ic+mcBlock, i1), jc+jr, jc+jr+nr)
 					}
 				}
 			}

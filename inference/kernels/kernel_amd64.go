@@ -32,6 +32,9 @@ func sgemm8x32StridedAVX512(kc int, a, b, c *float32, ldc, flags int, bias *floa
 func dwFlatAVX2(dst *float32, n int, src *float32, offs *int, w *float32, ntaps int, bias, lo, hi float32)
 
 //go:noescape
+func dwFlatAVX512(dst *float32, n int, src *float32, offs *int, w *float32, ntaps int, bias, lo, hi float32)
+
+//go:noescape
 func deinterleaveRowsAVX2(even *float32, es int, odd *float32, os int, src *float32, ss, rows, n int)
 
 //go:noescape
@@ -134,14 +137,17 @@ func (k microKernel) run(kc int, a, b []float32, ldb int, offs []int, c []float3
 }
 
 // dwFlat is the depthwise inner loop (see dwFlatGo), in assembly for the
-// AVX2 and AVX-512 kinds (AVX2 code for both: the loop is bound by loads, and
-// wider vectors did not help). n must be a multiple of 64.
+// AVX2 and AVX-512 kinds. n must be a multiple of 64.
 func dwFlat(kind kernelKind, dst []float32, n int, src []float32, offs []int, maxOff int, w []float32, bias, lo, hi float32) {
 	if kind == kindGo {
 		dwFlatGo(dst, n, src, offs, w, bias, lo, hi)
 		return
 	}
 	_, _, _ = dst[n-1], src[maxOff+n-1], w[len(offs)-1]
+	if kind == kindAVX512 {
+		dwFlatAVX512(&dst[0], n, &src[0], &offs[0], &w[0], len(offs), bias, lo, hi)
+		return
+	}
 	dwFlatAVX2(&dst[0], n, &src[0], &offs[0], &w[0], len(offs), bias, lo, hi)
 }
 

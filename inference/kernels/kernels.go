@@ -28,6 +28,10 @@ const (
 	ActRelu
 	// ActClip is min(max(x, Min), Max) (ReLU6 and friends).
 	ActClip
+	// ActSiLU is x*sigmoid(x) (Swish), computed as SiLU computes it. Only
+	// convolutions take it (applied to each block of output while it is
+	// still in cache).
+	ActSiLU
 )
 
 // Activation is an elementwise function applied to a kernel's output.

@@ -125,6 +125,7 @@ func sameBits(a, b float32) bool { return math.Float32bits(a) == math.Float32bit
 func convCases() map[string]ConvParams {
 	relu := Activation{Kind: ActRelu}
 	clip := Activation{Kind: ActClip, Min: -0.3, Max: 0.4}
+	silu := Activation{Kind: ActSiLU}
 	cp := func(c, h, w, m, k, s, d, pad, g int, act Activation) ConvParams {
 		return ConvParams{C: c, H: h, W: w, M: m, KH: k, KW: k, StrideH: s, StrideW: s,
 			DilH: d, DilW: d, PadT: pad, PadL: pad, PadB: pad, PadR: pad, Group: g, Act: act}
@@ -172,6 +173,15 @@ func convCases() map[string]ConvParams {
 		"1x1 image excite":    cp(10, 1, 1, 40, 1, 1, 1, 0, 1, clip),
 		"3x3 on 1x1 image":    cp(6, 1, 1, 5, 3, 1, 1, 1, 1, Activation{}),
 		"1x1 on padded pixel": cp(6, 1, 1, 5, 1, 1, 1, 1, 1, relu),
+		// SiLU in the epilogue: shallow and deep k, whole tiles and the
+		// compacted scratch, across workers, depthwise, matrix-vector.
+		"1x1 silu":              cp(16, 31, 23, 24, 1, 1, 1, 0, 1, silu),
+		"3x3 silu":              cp(4, 9, 10, 7, 3, 1, 1, 1, 1, silu),
+		"deep K silu":           cp(40, 12, 11, 20, 3, 1, 1, 1, 1, silu),
+		"parallel silu":         cp(40, 24, 24, 64, 3, 1, 1, 1, 1, silu),
+		"many M rows silu":      cp(8, 5, 6, 250, 3, 1, 1, 1, 1, silu),
+		"depthwise 5x5 s2 silu": cp(3, 15, 17, 3, 5, 2, 1, 2, 3, silu),
+		"1x1 image silu":        cp(40, 1, 1, 10, 1, 1, 1, 0, 1, silu),
 	}
 	asym := cp(3, 10, 9, 5, 3, 1, 1, 0, 1, relu)
 	asym.PadT, asym.PadL, asym.PadB, asym.PadR = 1, 0, 2, 1

@@ -1,5 +1,7 @@
 package kernels
 
+import "math"
+
 // The slow, obviously correct kernels the tests compare the fast ones
 // against.
 
@@ -80,6 +82,8 @@ func (a Activation) apply(v float32) float32 {
 		if v > a.Max {
 			return a.Max
 		}
+	case ActSiLU:
+		return float32(float64(v) / (1 + math.Exp(-float64(v))))
 	}
 	return v
 }

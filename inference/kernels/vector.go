@@ -46,4 +46,7 @@ func (c *Conv) runVector(dst, src []float32) {
 			out[i] = clamp(v, c.lo, c.hi)
 		}
 	}
+	if c.silu {
+		SiLU(out, out)
+	}
 }

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"math"
 	"sync"
 
 	"camscope/inference/kernels"
@@ -25,6 +26,10 @@ type conv struct {
 	cache     map[[2]int]*kernels.Conv
 	order     [][2]int // cache keys, oldest first
 	back      transposedConvs
+	// raw is the same convolution without its fused activation, made on
+	// first use by the gradient of a fused SiLU (see VJP).
+	rawOnce sync.Once
+	raw     *conv
 }
 
 // maxPrepared bounds the input sizes a conv keeps prepared kernels for:
@@ -183,7 +188,37 @@ func biasData(b *tensor.Tensor) []float32 {
 func (c *conv) fused() kernels.Activation { return c.act }
 
 func (c *conv) VJP(p *Pass, gs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	if c.act.Kind == kernels.ActSiLU && len(gs) > 0 && gs[0] != nil {
+		g, err := c.siluGrad(p, gs[0])
+		if err != nil {
+			return nil, err
+		}
+		gs = append([]*tensor.Tensor{g}, gs[1:]...)
+	}
 	return firstOutput(p, gs, c.vjp)
+}
+
+// siluGrad is g times the derivative of a fused SiLU, s·(1 + z·(1-s)) with
+// z the convolution's output before it and s = sigmoid(z): z is computed
+// again (the output after SiLU does not determine it).
+func (c *conv) siluGrad(p *Pass, g *tensor.Tensor) (*tensor.Tensor, error) {
+	c.rawOnce.Do(func() {
+		c.raw = &conv{win: c.win, group: c.group, w: c.w, b: c.b, biasKnown: c.biasKnown, cache: map[[2]int]*kernels.Conv{}}
+	})
+	zs, err := c.raw.Run(NoBudget, p.Inputs)
+	if err != nil {
+		return nil, err
+	}
+	z := zs[0]
+	if !tensor.EqualShape(z.Shape, g.Shape) {
+		return nil, fmt.Errorf("Conv: gradient %s for output %s", tensor.ShapeString(g.Shape), tensor.ShapeString(z.Shape))
+	}
+	out := tensor.New(g.Shape...)
+	for i, v := range z.F {
+		s := 1 / (1 + math.Exp(-float64(v)))
+		out.F[i] = g.F[i] * float32(s*(1+float64(v)*(1-s)))
+	}
+	return out, nil
 }
 
 // vjp: the input gradient is the transposed convolution of the output

@@ -198,6 +198,7 @@ func TestConvFusedActivation(t *testing.T) {
 		"Relu":      {Attrs{FusedActivation: "Relu"}, 0, float32(math.Inf(1))},
 		"Clip":      {Attrs{FusedActivation: "Clip", FusedMin: float32(-0.5), FusedMax: float32(0.5)}, -0.5, 0.5},
 		"Clip open": {Attrs{FusedActivation: "Clip", FusedMax: float32(0.25)}, float32(math.Inf(-1)), 0.25},
+		"SiLU":      {Attrs{FusedActivation: SiLU}, 0, 0},
 	} {
 		a := Attrs{}
 		for k, v := range attrs {
@@ -209,11 +210,15 @@ func TestConvFusedActivation(t *testing.T) {
 		want := plain.Clone()
 		for i, v := range want.F {
 			want.F[i] = min(max(v, tc.lo), tc.hi)
+			if tc.extra[FusedActivation] == SiLU {
+				want.F[i] = float32(float64(v) / (1 + math.Exp(-float64(v))))
+			}
 		}
 		got := call{op: "Conv", attrs: a, consts: []*tensor.Tensor{nil, w, b}}.run(t, x, w, b)[0]
 		t.Run(name, func(t *testing.T) { expect(t, got, want, 1e-5) })
 	}
 	call{op: "Conv", attrs: Attrs{FusedActivation: "Tanh"}}.errorContains(t, "cannot fuse", x, w)
+	call{op: "Add", attrs: Attrs{FusedActivation: SiLU}}.errorContains(t, "cannot fuse", x, x)
 }
 
 func TestConvCacheIsBounded(t *testing.T) {

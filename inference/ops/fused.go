@@ -12,8 +12,8 @@ import (
 // Clip that consumes the output of a Conv, a float Add or a
 // BatchNormalization into that node: FusedActivation is "Relu" or "Clip",
 // and for Clip FusedMin and FusedMax are the float bounds (absent:
-// unbounded). The fused operator computes act(op(x)) in one pass over its
-// output.
+// unbounded); a Conv also takes SiLU (the engine's camscope.SiLU). The fused
+// operator computes act(op(x)) in one pass over its output.
 const (
 	FusedActivation = "camscope.activation"
 	FusedMin        = "camscope.min"
@@ -48,6 +48,11 @@ func fusedActivation(op string, a Attrs) (kernels.Activation, error) {
 			return kernels.Activation{}, fmt.Errorf("%s: %w", op, err)
 		}
 		return kernels.Activation{Kind: kernels.ActClip, Min: lo, Max: hi}, nil
+	case SiLU:
+		if op != "Conv" {
+			break
+		}
+		return kernels.Activation{Kind: kernels.ActSiLU}, nil
 	}
 	return kernels.Activation{}, fmt.Errorf("%s: cannot fuse activation %q", op, kind)
 }
@@ -58,9 +63,10 @@ type fusing interface {
 	fused() kernels.Activation
 }
 
-// maskFused applies the derivative of a fused activation, read off the
+// maskFused applies the derivative of a fused Relu or Clip, read off the
 // output y: the gradient g passes where the output lies strictly inside the
-// activation's bounds.
+// activation's bounds. (A fused SiLU's derivative needs its input, which
+// the operator itself recomputes: see conv.VJP.)
 func maskFused(act kernels.Activation, g, y *tensor.Tensor) *tensor.Tensor {
 	lo, hi := float32(0), float32(math.Inf(1))
 	switch act.Kind {

@@ -258,6 +258,8 @@ func gradientCases() map[string]fdCase {
 		"Conv depthwise":                {op: "Conv", attrs: Attrs{"group": int64(3), "strides": []int64{2, 2}, "pads": []int64{1, 1, 1, 1}}, inputs: []*tensor.Tensor{u(1, 3, 6, 6), u(3, 1, 3, 3)}},
 		"Conv depthwise x2":             {op: "Conv", attrs: Attrs{"group": int64(2), "kernel_shape": []int64{3, 3}}, inputs: []*tensor.Tensor{u(1, 2, 5, 5), u(4, 1, 3, 3)}},
 		"Conv 1x1 constant weights":     {op: "Conv", inputs: []*tensor.Tensor{u(1, 5, 3, 4), u(7, 5, 1, 1), u(7)}, fixed: fixed(3, 1, 2)},
+		"Conv fused SiLU":               {op: "Conv", attrs: Attrs{"pads": []int64{1, 1, 1, 1}, FusedActivation: SiLU}, inputs: []*tensor.Tensor{w(1, 3, 5, 6), w(4, 3, 3, 3), w(4)}},
+		"Conv depthwise fused SiLU":     {op: "Conv", attrs: Attrs{"group": int64(3), "pads": []int64{2, 2, 2, 2}, FusedActivation: SiLU}, inputs: []*tensor.Tensor{w(1, 3, 6, 6), w(3, 1, 5, 5)}, fixed: fixed(2, 1)},
 		"Conv SAME_UPPER stride 2":      {op: "Conv", attrs: Attrs{"auto_pad": "SAME_UPPER", "strides": []int64{2, 2}}, inputs: []*tensor.Tensor{u(1, 2, 6, 5), u(2, 2, 4, 4)}},
 		"Conv SAME_LOWER":               {op: "Conv", attrs: Attrs{"auto_pad": "SAME_LOWER"}, inputs: []*tensor.Tensor{u(1, 2, 5, 5), u(2, 2, 2, 2)}},
 		"Conv VALID 1x3":                {op: "Conv", attrs: Attrs{"auto_pad": "VALID"}, inputs: []*tensor.Tensor{u(1, 2, 4, 6), u(3, 2, 1, 3)}},
