@@ -15,7 +15,6 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -310,17 +309,32 @@ func writeCSV(path string, rows [][]string) error {
 	})
 }
 
+// curveColors are the plot's line colours (Tableau's 10, then black):
+// eleven that stay apart, one per method of a full run, the dash pattern
+// (curveDashes, cycling in threes) telling neighbours in the list apart
+// a second way.
+var curveColors = []color.RGBA{
+	{31, 119, 180, 255}, {255, 127, 14, 255}, {44, 160, 44, 255}, {214, 39, 40, 255},
+	{148, 103, 189, 255}, {140, 86, 75, 255}, {227, 119, 194, 255}, {127, 127, 127, 255},
+	{188, 189, 34, 255}, {23, 190, 207, 255}, {0, 0, 0, 255},
+}
+
+var curveDashes = [][]vg.Length{nil, {vg.Points(6), vg.Points(3)}, {vg.Points(2), vg.Points(2)}}
+
 // plot draws the mean deletion and insertion curves of each method side
-// by side.
+// by side, with one legend to their right.
 func (r *evalRun) plot(path string) error {
 	var panels []*plot.Plot
+	legend := plot.NewLegend()
+	legend.Top, legend.Left = true, true
+	legend.ThumbnailWidth = vg.Points(32)
+	listed := map[string]bool{}
 	for i, kind := range []string{"Deletion", "Insertion"} {
 		p := plot.New()
 		p.Title.Text = fmt.Sprintf("%s (mean of %d photos)", kind, r.Photos-r.Failed)
 		p.X.Label.Text = "fraction of pixels " + []string{"removed", "inserted"}[i]
 		p.Y.Label.Text = "probability of the target class"
 		p.X.Min, p.X.Max, p.Y.Min = 0, 1, 0
-		p.Legend.Top = i == 0
 		p.Add(plotter.NewGrid())
 		for j, row := range r.Rows {
 			c := row.deletion
@@ -338,20 +352,26 @@ func (r *evalRun) plot(path string) error {
 			if err != nil {
 				return err
 			}
-			l.Color = plotutil.Color(j)
+			l.Color = curveColors[j%len(curveColors)]
+			l.Dashes = curveDashes[j%len(curveDashes)]
 			l.Width = vg.Points(1.5)
 			p.Add(l)
-			p.Legend.Add(row.Method, l)
+			if !listed[row.Method] {
+				listed[row.Method] = true
+				legend.Add(row.Method, l)
+			}
 		}
 		panels = append(panels, p)
 	}
-	img := vgimg.NewWith(vgimg.UseWH(9*vg.Inch, 3.5*vg.Inch), vgimg.UseDPI(96), vgimg.UseBackgroundColor(color.White))
+	const legendWidth = 1.9 * vg.Inch
+	img := vgimg.NewWith(vgimg.UseWH(11*vg.Inch, 4*vg.Inch), vgimg.UseDPI(96), vgimg.UseBackgroundColor(color.White))
 	dc := draw.New(img)
-	tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 4, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2}
-	canvases := plot.Align([][]*plot.Plot{panels}, tiles, dc)
+	tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2}
+	canvases := plot.Align([][]*plot.Plot{panels}, tiles, draw.Crop(dc, 0, -legendWidth, 0, 0))
 	for i, p := range panels {
 		p.Draw(canvases[0][i])
 	}
+	legend.Draw(draw.Crop(dc, dc.Max.X-legendWidth+vg.Millimeter*2, -vg.Millimeter*2, 0, -vg.Millimeter*8))
 	return atomicfile.Write(path, func(w io.Writer) error {
 		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(w)
 		return err

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"sync"
 
 	"camscope/inference/tensor"
 )
@@ -27,7 +28,8 @@ const ROADNoise = 0.01
 // noisy linear imputation: each is the weighted mean of its eight
 // neighbours (weight 1/6 for the four sides, 1/12 for the corners, only
 // those inside the image), removed neighbours being unknowns too (one
-// sparse linear system per channel, solved here by conjugate gradients),
+// sparse linear system, the same matrix for every channel, solved here by
+// conjugate gradients with a multigrid preconditioner, impute.go),
 // plus Gaussian noise of ROADNoise. The score of a removal is
 // p_k(imputed) - p_k(x). Combined = (mean LeRF - mean MoRF) / 2: higher is
 // better (removing what the map points at hurts, removing the rest does
@@ -45,24 +47,49 @@ func (p *Photo) ROAD(ctx context.Context, s Saliency, seed uint64) (ROAD, error)
 	if err := p.check(s); err != nil {
 		return ROAD{}, err
 	}
-	rng := rand.New(rand.NewPCG(seed, 0x524f4144))
 	inv := make([]float32, len(s.Data))
 	for i, v := range s.Data {
 		inv[i] = 1 - v
 	}
-	var inputs []*tensor.Tensor
-	for _, q := range ROADPercentiles {
-		for _, m := range [][]float32{s.Data, inv} {
-			thr := Percentile(m, q)
-			keep := make([]bool, len(m))
-			for i, v := range m {
-				keep[i] = v < thr
+	// The removed pixels shrink as the percentile grows, so each side's
+	// solutions are solved in percentile order, each starting from the
+	// one before; the two sides at once.
+	n := len(ROADPercentiles)
+	keeps := make([][]bool, 2*n)
+	fills := make([][]float64, 2*n)
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for side, m := range [][]float32{s.Data, inv} {
+		wg.Go(func() {
+			var prev []float64
+			for qi, q := range ROADPercentiles {
+				if errs[side] = ctx.Err(); errs[side] != nil {
+					return
+				}
+				thr := Percentile(m, q)
+				keep := make([]bool, len(m))
+				for i, v := range m {
+					keep[i] = v < thr
+				}
+				keeps[2*qi+side] = keep
+				prev = p.fill(keep, prev)
+				fills[2*qi+side] = prev
 			}
-			inputs = append(inputs, p.impute(keep, rng))
-			if err := ctx.Err(); err != nil {
-				return ROAD{}, err
-			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return ROAD{}, err
 		}
+	}
+	// The noise, drawn in the order of pytorch-grad-cam's loop: MoRF then
+	// LeRF at each percentile, channel by channel, the removed pixels in
+	// row-major order.
+	rng := rand.New(rand.NewPCG(seed, 0x524f4144))
+	inputs := make([]*tensor.Tensor, 2*n)
+	for i := range inputs {
+		inputs[i] = p.noisy(keeps[i], fills[i], rng)
 	}
 	probs, err := p.probs(ctx, inputs)
 	if err != nil {
@@ -76,8 +103,7 @@ func (p *Photo) ROAD(ctx context.Context, s Saliency, seed uint64) (ROAD, error)
 		morf += r.MoRF[i]
 		lerf += r.LeRF[i]
 	}
-	n := float64(len(ROADPercentiles))
-	r.Combined = (lerf/n - morf/n) / 2
+	r.Combined = (lerf/float64(n) - morf/float64(n)) / 2
 	return r, nil
 }
 
@@ -96,107 +122,46 @@ func Percentile(values []float32, q float64) float32 {
 	return float32(float64(v[lo]) + f*(float64(v[hi])-float64(v[lo])))
 }
 
-// neighbours are the imputation's offsets (dy, dx) and weights.
-var neighbours = [8]struct {
-	dy, dx int
-	w      float64
-}{{1, 1, 1.0 / 12}, {0, 1, 1.0 / 6}, {-1, 1, 1.0 / 12}, {1, -1, 1.0 / 12}, {0, -1, 1.0 / 6}, {-1, -1, 1.0 / 12}, {1, 0, 1.0 / 6}, {-1, 0, 1.0 / 6}}
+// fill solves noisy linear imputation's equations for the pixels not
+// kept: for each removed pixel i, d_i v_i - sum_{removed j} w_ij v_j =
+// sum_{kept j} w_ij x_j, d_i the sum of the weights of i's neighbours
+// inside the image (impute.go: conjugate gradients with a multigrid
+// preconditioner, all channels at once, to a relative residual of
+// imputeTol). It returns the solution, p.c values per cell of the
+// bordered grid (see grid); warm, when not nil, is a solution for a
+// superset of these pixels to start from. With every pixel removed the
+// system is singular; the solution is then 0.
+func (p *Photo) fill(keep []bool, warm []float64) []float64 {
+	g := imputeSystem(p.w, p.h, p.c, keep, func(c, i int) float64 { return float64(p.X.F[p.index(c, i)]) })
+	v := make([]float64, len(g.x))
+	kept := false
+	for _, k := range keep {
+		kept = kept || k
+	}
+	if !kept || len(g.cells) == 0 {
+		return v
+	}
+	if warm != nil {
+		for _, c := range g.cells {
+			copy(v[p.c*int(c):p.c*int(c)+p.c], warm[p.c*int(c):])
+		}
+	}
+	g.solve(v)
+	return v
+}
 
-// impute returns X with the pixels not kept filled by noisy linear
-// imputation: for each removed pixel i, d_i v_i - sum_{removed j} w_ij v_j
-// = sum_{kept j} w_ij x_j, d_i the sum of the weights of i's neighbours
-// inside the image. The system is symmetric, and positive definite when
-// any pixel is kept: conjugate gradients, to a residual of 1e-6 of the
-// right-hand side's. With every pixel removed the solution is 0.
-func (p *Photo) impute(keep []bool, rng *rand.Rand) *tensor.Tensor {
-	w, h := p.w, p.h
+// noisy returns X with the pixels not kept set to their imputed values
+// (fill's solution) plus Gaussian noise of standard deviation ROADNoise,
+// drawn channel by channel, pixels in row-major order.
+func (p *Photo) noisy(keep []bool, v []float64, rng *rand.Rand) *tensor.Tensor {
 	out := p.X.Clone()
-	var unknown []int
-	id := make([]int, w*h)
-	for i, k := range keep {
-		id[i] = -1
-		if !k {
-			id[i] = len(unknown)
-			unknown = append(unknown, i)
-		}
-	}
-	n := len(unknown)
-	if n == 0 {
-		return out
-	}
-	// The matrix in compressed rows: diagonal d, off-diagonal entries.
-	d := make([]float64, n)
-	type entry struct {
-		j int
-		w float64
-	}
-	rows := make([][]entry, n)
-	bIdx := make([][]entry, n) // kept neighbours (pixel index, weight)
-	for u, i := range unknown {
-		y, x := i/w, i%w
-		for _, nb := range neighbours {
-			yy, xx := y+nb.dy, x+nb.dx
-			if yy < 0 || yy >= h || xx < 0 || xx >= w {
-				continue
-			}
-			d[u] += nb.w
-			j := yy*w + xx
-			if id[j] >= 0 {
-				rows[u] = append(rows[u], entry{id[j], nb.w})
-			} else {
-				bIdx[u] = append(bIdx[u], entry{j, nb.w})
-			}
-		}
-	}
-	mul := func(dst, v []float64) {
-		for u := range dst {
-			s := d[u] * v[u]
-			for _, e := range rows[u] {
-				s -= e.w * v[e.j]
-			}
-			dst[u] = s
-		}
-	}
-	b := make([]float64, n)
-	v := make([]float64, n)
-	r := make([]float64, n)
-	dir := make([]float64, n)
-	ad := make([]float64, n)
+	bw := p.w + 2
 	for c := range p.c {
-		var bb float64
-		for u := range b {
-			b[u] = 0
-			for _, e := range bIdx[u] {
-				b[u] += e.w * float64(p.X.F[p.index(c, e.j)])
+		for i, k := range keep {
+			if !k {
+				cell := (i/p.w+1)*bw + i%p.w + 1
+				out.F[p.index(c, i)] = float32(v[p.c*cell+c] + ROADNoise*rng.NormFloat64())
 			}
-			bb += b[u] * b[u]
-			v[u] = 0
-		}
-		// Conjugate gradients from v = 0.
-		copy(r, b)
-		copy(dir, r)
-		rr := bb
-		for it := 0; it < 10*n && rr > 1e-12*bb && rr > 0; it++ {
-			mul(ad, dir)
-			var dad float64
-			for u := range ad {
-				dad += dir[u] * ad[u]
-			}
-			alpha := rr / dad
-			var rr2 float64
-			for u := range v {
-				v[u] += alpha * dir[u]
-				r[u] -= alpha * ad[u]
-				rr2 += r[u] * r[u]
-			}
-			beta := rr2 / rr
-			rr = rr2
-			for u := range dir {
-				dir[u] = r[u] + beta*dir[u]
-			}
-		}
-		for u, i := range unknown {
-			out.F[p.index(c, i)] = float32(v[u] + ROADNoise*rng.NormFloat64())
 		}
 	}
 	return out
