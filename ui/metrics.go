@@ -56,7 +56,11 @@ type metricsPanel struct {
 	label string // the class, as the title names it
 	plot  *widgets.Curves
 	text  *widget.Label
-	root  fyne.CanvasObject
+	// scroll holds text: it takes the plot's height and scrolls where the
+	// window is small for the text (presentation mode at 1024x768)
+	// instead of running over what is below it.
+	scroll *container.Scroll
+	root   fyne.CanvasObject
 }
 
 // newMetricsPanel shows tile t's scores, or that they are being measured.
@@ -65,7 +69,8 @@ func (a *App) newMetricsPanel(t *display.Tile) *metricsPanel {
 	p.plot = widgets.NewCurves("fraction of pixels changed", "probability")
 	p.text = widget.NewLabel("")
 	p.text.Wrapping = fyne.TextWrapWord
-	p.root = container.NewBorder(nil, nil, p.plot, nil, p.text)
+	p.scroll = container.NewVScroll(p.text)
+	p.root = container.NewBorder(nil, nil, p.plot, nil, p.scroll)
 	p.show()
 	return p
 }

@@ -58,6 +58,33 @@ func TestLargeViewScores(t *testing.T) {
 	fitsWindow(t, h, "large view with its scores")
 }
 
+// In presentation mode at 1024x768 the large view's scores need more
+// height than the curves' plot beside them: they scroll within the plot's
+// height and end above the hint under them, instead of running over it.
+func TestLargeViewScoresStayInTheirPlacePresenting(t *testing.T) {
+	h := experimentHarness(t)
+	h.SetPresentation(true)
+	d := h.detail
+	h.runUntil(t, "scores", func() bool { return len(d.metrics.plot.Curves) == 2 })
+	h.Window.SetContent(h.Window.Content())
+	drv := h.fyne.Driver()
+	sc := d.metrics.scroll
+	if sc.Size().Height == 0 || sc.Content != d.metrics.text {
+		t.Fatalf("the scores are not shown in their scroll (height %v)", sc.Size().Height)
+	}
+	need := d.metrics.text.MinSize().Height
+	if need <= sc.Size().Height {
+		t.Fatalf("the scores need %v of height and have %v: this case no longer tests a window small for them", need, sc.Size().Height)
+	}
+	if sc.Size().Height > d.metrics.plot.Size().Height+1 {
+		t.Errorf("the scores take %v of height, the plot beside them %v", sc.Size().Height, d.metrics.plot.Size().Height)
+	}
+	if end, hint := drv.AbsolutePositionForObject(sc).Y+sc.Size().Height, drv.AbsolutePositionForObject(d.value).Y; end > hint+1 {
+		t.Errorf("the scores end at y=%v, below the top of the hint under them (y=%v)", end, hint)
+	}
+	fitsWindow(t, h, "large view with its scores, presenting")
+}
+
 // Leaving the large view cancels its map's measurement; a measurement
 // that ends late for another tile never shows on this one.
 func TestLargeViewScoresCancelled(t *testing.T) {
