@@ -130,3 +130,41 @@ func Fields(b []byte, fn func(num protowire.Number, f Field) error) error {
 	}
 	return nil
 }
+
+// Edit re-encodes the message b field by field; fn may replace a field's
+// value (replaced): a length-delimited field's by the bytes repl, a
+// varint's by the encoded varint repl, or drop the field (repl nil).
+func Edit(b []byte, fn func(protowire.Number, Field) (repl []byte, replaced bool, err error)) ([]byte, error) {
+	out := make([]byte, 0, len(b))
+	err := Fields(b, func(num protowire.Number, f Field) error {
+		repl, replaced, err := fn(num, f)
+		if err != nil {
+			return err
+		}
+		if replaced {
+			switch {
+			case repl == nil:
+			case f.IsBytes():
+				out = protowire.AppendTag(out, num, f.Type)
+				out = protowire.AppendBytes(out, repl)
+			default: // a varint, encoded
+				out = protowire.AppendTag(out, num, f.Type)
+				out = append(out, repl...)
+			}
+			return nil
+		}
+		out = protowire.AppendTag(out, num, f.Type)
+		switch f.Type {
+		case protowire.VarintType:
+			out = protowire.AppendVarint(out, f.Int)
+		case protowire.Fixed32Type:
+			out = protowire.AppendFixed32(out, uint32(f.Int))
+		case protowire.Fixed64Type:
+			out = protowire.AppendFixed64(out, f.Int)
+		default:
+			out = protowire.AppendBytes(out, f.Bytes)
+		}
+		return nil
+	})
+	return out, err
+}

@@ -64,7 +64,7 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	out, err := edit(in, func(num protowire.Number, f onnxpb.Field) ([]byte, bool, error) {
+	out, err := onnxpb.Edit(in, func(num protowire.Number, f onnxpb.Field) ([]byte, bool, error) {
 		if num == modelGraph && f.IsBytes() {
 			g, err := graph(f.Bytes, *batch)
 			return g, true, err
@@ -82,38 +82,6 @@ func main() {
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "rebatch:", err)
 	os.Exit(1)
-}
-
-// edit re-encodes the message b field by field; fn may replace a
-// length-delimited field's bytes (replaced, with new nil to drop it).
-func edit(b []byte, fn func(protowire.Number, onnxpb.Field) (repl []byte, replaced bool, err error)) ([]byte, error) {
-	var out []byte
-	err := onnxpb.Fields(b, func(num protowire.Number, f onnxpb.Field) error {
-		repl, replaced, err := fn(num, f)
-		if err != nil {
-			return err
-		}
-		if replaced {
-			if repl != nil {
-				out = protowire.AppendTag(out, num, protowire.BytesType)
-				out = protowire.AppendBytes(out, repl)
-			}
-			return nil
-		}
-		out = protowire.AppendTag(out, num, f.Type)
-		switch f.Type {
-		case protowire.VarintType:
-			out = protowire.AppendVarint(out, f.Int)
-		case protowire.Fixed32Type:
-			out = protowire.AppendFixed32(out, uint32(f.Int))
-		case protowire.Fixed64Type:
-			out = protowire.AppendFixed64(out, f.Int)
-		default:
-			out = protowire.AppendBytes(out, f.Bytes)
-		}
-		return nil
-	})
-	return out, err
 }
 
 // graph rewrites the graph's inputs, outputs and the constants of
@@ -149,7 +117,7 @@ func graph(b []byte, batch int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return edit(b, func(num protowire.Number, f onnxpb.Field) ([]byte, bool, error) {
+	return onnxpb.Edit(b, func(num protowire.Number, f onnxpb.Field) ([]byte, bool, error) {
 		switch {
 		case !f.IsBytes():
 		case num == graphValueInfo:
@@ -170,20 +138,20 @@ func graph(b []byte, batch int64) ([]byte, error) {
 
 // valueInfo makes the first dimension of a graph input or output "N".
 func valueInfo(b []byte) ([]byte, error) {
-	return edit(b, func(num protowire.Number, f onnxpb.Field) ([]byte, bool, error) {
+	return onnxpb.Edit(b, func(num protowire.Number, f onnxpb.Field) ([]byte, bool, error) {
 		if num != valueType || !f.IsBytes() {
 			return nil, false, nil
 		}
-		t, err := edit(f.Bytes, func(num protowire.Number, f onnxpb.Field) ([]byte, bool, error) {
+		t, err := onnxpb.Edit(f.Bytes, func(num protowire.Number, f onnxpb.Field) ([]byte, bool, error) {
 			if num != typeTensor || !f.IsBytes() {
 				return nil, false, nil
 			}
-			tt, err := edit(f.Bytes, func(num protowire.Number, f onnxpb.Field) ([]byte, bool, error) {
+			tt, err := onnxpb.Edit(f.Bytes, func(num protowire.Number, f onnxpb.Field) ([]byte, bool, error) {
 				if num != tensorShape || !f.IsBytes() {
 					return nil, false, nil
 				}
 				first := true
-				s, err := edit(f.Bytes, func(num protowire.Number, f onnxpb.Field) ([]byte, bool, error) {
+				s, err := onnxpb.Edit(f.Bytes, func(num protowire.Number, f onnxpb.Field) ([]byte, bool, error) {
 					if num != shapeDim || !first {
 						return nil, false, nil
 					}
@@ -212,11 +180,11 @@ func constantNode(b []byte, targets map[string]shapeConst) ([]byte, error) {
 	if _, ok := targets[out]; err != nil || !ok {
 		return b, err
 	}
-	return edit(b, func(num protowire.Number, f onnxpb.Field) ([]byte, bool, error) {
+	return onnxpb.Edit(b, func(num protowire.Number, f onnxpb.Field) ([]byte, bool, error) {
 		if num != nodeAttribute || !f.IsBytes() {
 			return nil, false, nil
 		}
-		a, err := edit(f.Bytes, func(num protowire.Number, f onnxpb.Field) ([]byte, bool, error) {
+		a, err := onnxpb.Edit(f.Bytes, func(num protowire.Number, f onnxpb.Field) ([]byte, bool, error) {
 			if num != attrTensor || !f.IsBytes() {
 				return nil, false, nil
 			}
@@ -245,7 +213,7 @@ func target(b []byte, targets map[string]shapeConst, name string) ([]byte, error
 	if err != nil || !ok || !isInt64 {
 		return b, err
 	}
-	return edit(b, func(num protowire.Number, f onnxpb.Field) ([]byte, bool, error) {
+	return onnxpb.Edit(b, func(num protowire.Number, f onnxpb.Field) ([]byte, bool, error) {
 		switch {
 		case num == tensorRawData && f.IsBytes() && len(f.Bytes)%8 == 0:
 			vals := make([]int64, len(f.Bytes)/8)

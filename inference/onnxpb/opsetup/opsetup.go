@@ -103,7 +103,7 @@ func Upgrade(b []byte, to int, opt Options) ([]byte, error) {
 	if from < MinFrom || from >= int64(to) {
 		return nil, fmt.Errorf("the model is at opset %d; opsetup upgrades opsets %d to %d to a later one, up to %d", from, MinFrom, MaxTo-1, MaxTo)
 	}
-	return edit(b, func(num protowire.Number, f onnxpb.Field) ([]byte, bool, error) {
+	return onnxpb.Edit(b, func(num protowire.Number, f onnxpb.Field) ([]byte, bool, error) {
 		switch {
 		case num == modelIRVersion && f.IsVarint():
 			return protowire.AppendVarint(nil, max(f.Int, minIRVersion[to])), true, nil
@@ -111,7 +111,7 @@ func Upgrade(b []byte, to int, opt Options) ([]byte, error) {
 			if d := domainOf(f.Bytes); d != "" && d != "ai.onnx" {
 				return nil, false, nil
 			}
-			op, err := edit(f.Bytes, func(num protowire.Number, f onnxpb.Field) ([]byte, bool, error) {
+			op, err := onnxpb.Edit(f.Bytes, func(num protowire.Number, f onnxpb.Field) ([]byte, bool, error) {
 				if num == opsetVersion && f.IsVarint() {
 					return protowire.AppendVarint(nil, uint64(to)), true, nil
 				}
@@ -318,7 +318,7 @@ func (g *graphState) axesToInput(n *node) error {
 		return err
 	}
 	name := g.fresh(n.outputs[0] + "_axes")
-	raw, err := edit(n.raw, func(num protowire.Number, f onnxpb.Field) ([]byte, bool, error) {
+	raw, err := onnxpb.Edit(n.raw, func(num protowire.Number, f onnxpb.Field) ([]byte, bool, error) {
 		if num == nodeAttribute && f.IsBytes() && slices.Equal(f.Bytes, a) {
 			return nil, true, nil
 		}
@@ -349,7 +349,7 @@ func (g *graphState) fresh(base string) string {
 // nodes and initializers of the tensors in dropped.
 func (g *graphState) write(b []byte, dropped map[string]bool) ([]byte, error) {
 	i := 0
-	out, err := edit(b, func(num protowire.Number, f onnxpb.Field) ([]byte, bool, error) {
+	out, err := onnxpb.Edit(b, func(num protowire.Number, f onnxpb.Field) ([]byte, bool, error) {
 		switch {
 		case !f.IsBytes():
 		case num == graphNode:
@@ -588,42 +588,4 @@ func scalarFloat(t []byte) float32 {
 		return float32(math.NaN())
 	}
 	return vals[0]
-}
-
-// edit re-encodes the message b field by field; fn may replace a field's
-// value (replaced): a length-delimited field's by the bytes repl, a
-// varint's by the encoded varint repl, or drop the field (repl nil).
-func edit(b []byte, fn func(protowire.Number, onnxpb.Field) (repl []byte, replaced bool, err error)) ([]byte, error) {
-	out := make([]byte, 0, len(b))
-	err := onnxpb.Fields(b, func(num protowire.Number, f onnxpb.Field) error {
-		repl, replaced, err := fn(num, f)
-		if err != nil {
-			return err
-		}
-		if replaced {
-			switch {
-			case repl == nil:
-			case f.IsBytes():
-				out = protowire.AppendTag(out, num, f.Type)
-				out = protowire.AppendBytes(out, repl)
-			default: // a varint, encoded
-				out = protowire.AppendTag(out, num, f.Type)
-				out = append(out, repl...)
-			}
-			return nil
-		}
-		out = protowire.AppendTag(out, num, f.Type)
-		switch f.Type {
-		case protowire.VarintType:
-			out = protowire.AppendVarint(out, f.Int)
-		case protowire.Fixed32Type:
-			out = protowire.AppendFixed32(out, uint32(f.Int))
-		case protowire.Fixed64Type:
-			out = protowire.AppendFixed64(out, f.Int)
-		default:
-			out = protowire.AppendBytes(out, f.Bytes)
-		}
-		return nil
-	})
-	return out, err
 }
