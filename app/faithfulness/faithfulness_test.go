@@ -239,67 +239,6 @@ func TestPercentileIsNumpys(t *testing.T) {
 	}
 }
 
-// solveDense solves the imputation's equations for one channel by
-// Gaussian elimination: each removed pixel equals the weighted mean of
-// its neighbours inside the image.
-func solveDense(x []float32, keep []bool, h, w int) map[int]float64 {
-	var unknown []int
-	id := map[int]int{}
-	for i, k := range keep {
-		if !k {
-			id[i] = len(unknown)
-			unknown = append(unknown, i)
-		}
-	}
-	n := len(unknown)
-	a := make([][]float64, n)
-	for r, i := range unknown {
-		a[r] = make([]float64, n+1)
-		y, xx := i/w, i%w
-		for dy := -1; dy <= 1; dy++ {
-			for dx := -1; dx <= 1; dx++ {
-				yy, xc := y+dy, xx+dx
-				if (dy == 0 && dx == 0) || yy < 0 || yy >= h || xc < 0 || xc >= w {
-					continue
-				}
-				wt := 1.0 / 6
-				if dy != 0 && dx != 0 {
-					wt = 1.0 / 12
-				}
-				a[r][r] += wt
-				j := yy*w + xc
-				if u, ok := id[j]; ok {
-					a[r][u] -= wt
-				} else {
-					a[r][n] += wt * float64(x[j])
-				}
-			}
-		}
-	}
-	for col := range n {
-		piv := col
-		for r := col; r < n; r++ {
-			if math.Abs(a[r][col]) > math.Abs(a[piv][col]) {
-				piv = r
-			}
-		}
-		a[col], a[piv] = a[piv], a[col]
-		for r := range n {
-			if r != col {
-				f := a[r][col] / a[col][col]
-				for c := col; c <= n; c++ {
-					a[r][c] -= f * a[col][c]
-				}
-			}
-		}
-	}
-	out := map[int]float64{}
-	for r, i := range unknown {
-		out[i] = a[r][n] / a[r][r]
-	}
-	return out
-}
-
 func TestROADMatchesDefinition(t *testing.T) {
 	var runs int
 	p, m := testPhoto(t, 6, 5, &runs)
@@ -340,11 +279,11 @@ func TestROADMatchesDefinition(t *testing.T) {
 				keep[i] = float32(v) < float32(thr)
 			}
 			x := append([]float32(nil), p.X.F...)
+			filled := denseFill(p.X.F, false, keep, 3, 6, 5)
 			for c := range 3 {
-				filled := solveDense(p.X.F[c*30:(c+1)*30], keep, 6, 5)
 				for i := range 30 {
 					if !keep[i] {
-						x[c*30+i] = float32(filled[i] + 0.01*rng.NormFloat64())
+						x[c*30+i] = float32(filled[c][i] + 0.01*rng.NormFloat64())
 					}
 				}
 			}
