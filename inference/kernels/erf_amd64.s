@@ -29,25 +29,29 @@
 	VMULPS Z0, Z2, Z2; \
 	VDIVPS Z3, Z2, Z0
 
+// ERFCONSTS loads ERF512's constants into Z16-Z29.
+#define ERFCONSTS \
+	VBROADCASTSS erfConst<>+0(SB), Z16; \
+	VBROADCASTSS erfConst<>+4(SB), Z17; \
+	VBROADCASTSS erfConst<>+8(SB), Z18; \
+	VBROADCASTSS erfConst<>+12(SB), Z19; \
+	VBROADCASTSS erfConst<>+16(SB), Z20; \
+	VBROADCASTSS erfConst<>+20(SB), Z21; \
+	VBROADCASTSS erfConst<>+24(SB), Z22; \
+	VBROADCASTSS erfConst<>+28(SB), Z23; \
+	VBROADCASTSS erfConst<>+32(SB), Z24; \
+	VBROADCASTSS erfConst<>+36(SB), Z25; \
+	VBROADCASTSS erfConst<>+40(SB), Z26; \
+	VBROADCASTSS erfConst<>+44(SB), Z27; \
+	VBROADCASTSS erfConst<>+48(SB), Z28; \
+	VBROADCASTSS erfConst<>+52(SB), Z29
+
 // func erfAVX512(dst, src *float32, n int)
 TEXT ·erfAVX512(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
-	VBROADCASTSS erfConst<>+0(SB), Z16
-	VBROADCASTSS erfConst<>+4(SB), Z17
-	VBROADCASTSS erfConst<>+8(SB), Z18
-	VBROADCASTSS erfConst<>+12(SB), Z19
-	VBROADCASTSS erfConst<>+16(SB), Z20
-	VBROADCASTSS erfConst<>+20(SB), Z21
-	VBROADCASTSS erfConst<>+24(SB), Z22
-	VBROADCASTSS erfConst<>+28(SB), Z23
-	VBROADCASTSS erfConst<>+32(SB), Z24
-	VBROADCASTSS erfConst<>+36(SB), Z25
-	VBROADCASTSS erfConst<>+40(SB), Z26
-	VBROADCASTSS erfConst<>+44(SB), Z27
-	VBROADCASTSS erfConst<>+48(SB), Z28
-	VBROADCASTSS erfConst<>+52(SB), Z29
+	ERFCONSTS
 loop:
 	CMPQ CX, $16
 	JLT tail
@@ -79,20 +83,7 @@ TEXT ·geluAVX512(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
-	VBROADCASTSS erfConst<>+0(SB), Z16
-	VBROADCASTSS erfConst<>+4(SB), Z17
-	VBROADCASTSS erfConst<>+8(SB), Z18
-	VBROADCASTSS erfConst<>+12(SB), Z19
-	VBROADCASTSS erfConst<>+16(SB), Z20
-	VBROADCASTSS erfConst<>+20(SB), Z21
-	VBROADCASTSS erfConst<>+24(SB), Z22
-	VBROADCASTSS erfConst<>+28(SB), Z23
-	VBROADCASTSS erfConst<>+32(SB), Z24
-	VBROADCASTSS erfConst<>+36(SB), Z25
-	VBROADCASTSS erfConst<>+40(SB), Z26
-	VBROADCASTSS erfConst<>+44(SB), Z27
-	VBROADCASTSS erfConst<>+48(SB), Z28
-	VBROADCASTSS erfConst<>+52(SB), Z29
+	ERFCONSTS
 	VBROADCASTSS erfConst<>+56(SB), Z30
 	VBROADCASTSS erfConst<>+60(SB), Z31
 geluloop:
