@@ -92,7 +92,10 @@ func TestAblationCAMMatchesPlainLoop(t *testing.T) {
 			if a.Passes != want {
 				t.Errorf("%d forward passes, want %d", a.Passes, want)
 			}
-			channels := topChannels(feat, feat.Shape[1])
+			channels := make([]int, feat.Shape[1])
+			for ch := range channels {
+				channels[ch] = ch
+			}
 			if c.layer != "" {
 				channels = channels[:12]
 			}
