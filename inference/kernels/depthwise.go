@@ -33,9 +33,13 @@ func (c *Conv) depthwiseChannels(dst, src []float32, c0, c1 int) {
 	tmp := (*buf)[c.chanStride+c.slack+n:]
 	clear(planes)
 	clear(tmp)
+	hw := p.H * p.W
 	for ch := c0; ch < c1; ch++ {
 		i := ch - c0
-		c.prepareChannel(planes, src[i*p.H*p.W:], tmp)
+		if ch+1 < c1 {
+			prefetch(c.mk.kind, src[(i+1)*hw:(i+2)*hw])
+		}
+		c.prepareChannel(planes, src[i*hw:], tmp)
 		var b float32
 		if c.bias != nil {
 			b = c.bias[ch]
