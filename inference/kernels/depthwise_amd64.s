@@ -108,3 +108,19 @@ tap64:
 done:
 	VZEROUPPER
 	RET
+
+// func prefetchL2(p *float32, n int)
+// Asks for the cache lines of p[0:n] in L2 (PREFETCHT1, one per 64 bytes).
+TEXT ·prefetchL2(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+	SHLQ $2, CX
+	ADDQ SI, CX
+pf:
+	CMPQ SI, CX
+	JAE pfdone
+	PREFETCHT1 (SI)
+	ADDQ $64, SI
+	JMP pf
+pfdone:
+	RET

@@ -40,7 +40,7 @@ func GemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 // better run side by side (GemmSerial on each core) than one after another.
 func GemmWorkers(m, n, k int) int {
 	if m <= gemvRows {
-		return workersFor(2 * n * k)
+		return workersFor(vectorWork * n * k)
 	}
 	return workersFor(2 * m * n * k)
 }
@@ -58,7 +58,7 @@ func gemm(maxW int, transA, transB bool, m, n, k int, alpha float32, a []float32
 		scaleC(m, n, beta, c, ldc)
 	}
 	if m <= gemvRows {
-		gemv(min(maxW, workersFor(2*n*k)), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		gemv(min(maxW, workersFor(vectorWork*n*k)), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	mk := active

@@ -136,6 +136,17 @@ func (k microKernel) run(kc int, a, b []float32, ldb int, offs []int, c []float3
 	}
 }
 
+//go:noescape
+func prefetchL2(p *float32, n int)
+
+// prefetch asks for the cache lines of x in L2, on the kinds that have the
+// instruction (a hint: it changes no value).
+func prefetch(kind kernelKind, x []float32) {
+	if kind != kindGo && len(x) > 0 {
+		prefetchL2(&x[0], len(x))
+	}
+}
+
 // dwFlat is the depthwise inner loop (see dwFlatGo), in assembly for the
 // AVX2 and AVX-512 kinds. n must be a multiple of 64.
 func dwFlat(kind kernelKind, dst []float32, n int, src []float32, offs []int, maxOff int, w []float32, bias, lo, hi float32) {

@@ -50,3 +50,6 @@ func gatherPanel8(kind kernelKind, panel, x []float32, rowOff []int, maxOff int,
 func transposeRows(kind kernelKind, dst, ct []float32, ldc, npix, m0, m1 int, bias []float32, lo, hi float32) {
 	transposeRowsGo(dst, ct, ldc, npix, m0, m1, bias, lo, hi)
 }
+
+// prefetch is a hint that needs assembly: nothing here.
+func prefetch(kind kernelKind, x []float32) {}

@@ -19,5 +19,26 @@ func Sum(v []float32) float32 {
 
 // Mean returns the mean of v (NaN if v is empty): global average pooling of
 // one plane, for the GlobalAveragePool operator and the trainer's own
-// forward pass alike.
-func Mean(v []float32) float32 { return Sum(v) / float32(len(v)) }
+// forward pass alike. The sum is a vector dot product with ones, a piece
+// of meanPiece values at a time: Sum's four scalar chains took 0.5-0.8 ms
+// of EfficientNet-B0's squeeze-excitation pooling on one Zen 5 core.
+func Mean(v []float32) float32 {
+	var s float32
+	for i := 0; i < len(v); i += meanPiece {
+		p := v[i:min(len(v), i+meanPiece)]
+		s += dot(active.kind, p, ones[:len(p)])
+	}
+	return s / float32(len(v))
+}
+
+// meanPiece is the length of ones.
+const meanPiece = 4096
+
+// ones is the vector Mean takes dot products with.
+var ones = func() []float32 {
+	v := make([]float32, meanPiece)
+	for i := range v {
+		v[i] = 1
+	}
+	return v
+}()

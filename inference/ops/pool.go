@@ -513,20 +513,24 @@ func (p globalPool) Run(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tenso
 	if size == 0 {
 		return nil, fmt.Errorf("%s: empty input %s", p.op, tensor.ShapeString(x.Shape))
 	}
-	for i := range out.F {
-		plane := x.F[i*size : (i+1)*size]
-		if p.isMax {
-			m := plane[0]
-			for _, v := range plane[1:] {
-				if v > m {
-					m = v
+	// EfficientNet's squeeze-excitation pools planes of 112x112 and 56x56:
+	// split the planes over the cores.
+	parallelFor(len(out.F), size, func(i0, i1 int) {
+		for i := i0; i < i1; i++ {
+			plane := x.F[i*size : (i+1)*size]
+			if p.isMax {
+				m := plane[0]
+				for _, v := range plane[1:] {
+					if v > m {
+						m = v
+					}
 				}
+				out.F[i] = m
+				continue
 			}
-			out.F[i] = m
-			continue
+			out.F[i] = kernels.Mean(plane)
 		}
-		out.F[i] = kernels.Mean(plane)
-	}
+	})
 	return one(out), nil
 }
 

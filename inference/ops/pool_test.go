@@ -160,6 +160,23 @@ func TestGlobalPool(t *testing.T) {
 	expect(t, call{op: "GlobalMaxPool"}.run(t, x)[0], f32(dims(2, 2, 1, 1), 3, 7, 11, 15), 0)
 	expect(t, call{op: "GlobalAveragePool"}.run(t, iota32(1, 1, 5))[0], f32(dims(1, 1, 1), 2), 0)
 	call{op: "GlobalAveragePool"}.errorContains(t, "N x C x spatial", tensor.New(3, 4))
+
+	// Planes large enough to be split over the cores (EfficientNet's
+	// squeeze-excitation at 56x56), against a float64 mean and maximum per
+	// plane.
+	x = randT(rand.New(rand.NewPCG(4, 5)), 2, 21, 56, 56)
+	mean, maxv := tensor.New(2, 21, 1, 1), tensor.New(2, 21, 1, 1)
+	for i := range mean.F {
+		var s float64
+		m := float32(math.Inf(-1))
+		for _, v := range x.F[i*56*56 : (i+1)*56*56] {
+			s += float64(v)
+			m = max(m, v)
+		}
+		mean.F[i], maxv.F[i] = float32(s/(56*56)), m
+	}
+	expect(t, call{op: "GlobalAveragePool"}.run(t, x)[0], mean, 1e-5)
+	expect(t, call{op: "GlobalMaxPool"}.run(t, x)[0], maxv, 0)
 }
 
 func TestPoolErrors(t *testing.T) {
