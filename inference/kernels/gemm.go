@@ -426,6 +426,21 @@ func (t *gemmTask) tile(kc int, a, b []float32, ldb int, offs []int, i, j, flags
 		return
 	}
 	t.mk.run(kc, a, b, ldb, offs, tmp, nr, 0, nil, 0, 0)
+	switch flags {
+	case 0, kAccumulate:
+		// Nothing to clamp or add per row (the small products of
+		// attention, 49 or 197 wide, end in such tiles): whole rows at a
+		// time.
+		for r := 0; r < rows; r++ {
+			row, res := t.out[(i+r)*t.ldc+j:(i+r)*t.ldc+j+cols], tmp[r*nr:r*nr+cols]
+			if flags == 0 {
+				copy(row, res)
+			} else {
+				Add(row, row, res)
+			}
+		}
+		return
+	}
 	for r := 0; r < rows; r++ {
 		row := t.out[(i+r)*t.ldc+j : (i+r)*t.ldc+j+cols]
 		for c, x := range tmp[r*nr : r*nr+cols] {
