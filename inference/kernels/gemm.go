@@ -25,14 +25,50 @@ const (
 // read (NaNs in it do not propagate). Large products use up to
 // runtime.GOMAXPROCS(0) goroutines.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	gemm(runtime.GOMAXPROCS(0), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	gemm(runtime.GOMAXPROCS(0), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, colEpilogue{})
 }
 
 // GemmSerial is Gemm on the calling goroutine alone, for callers that split
 // many products over the cores themselves (a batched MatMul's small
 // products, see GemmWorkers).
 func GemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	gemm(1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	gemm(1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, colEpilogue{})
+}
+
+// GemmBias computes C = A·op(B) + bias for a row-major m x k matrix A (row
+// stride lda) and op(B) k x n, bias holding one value per column of C (a
+// linear layer's), then Gelu of each value when gelu is set. Each goroutine
+// starts its part of C from the bias, and takes Gelu of each block of C
+// right after the micro-kernel finishes it, while it is in cache
+// (epilogue.go), instead of a pass over the whole output; each value of C
+// is computed the same way whatever the split over the cores. A nil bias
+// adds nothing.
+func GemmBias(transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, bias []float32, gelu bool, c []float32, ldc int) {
+	if bias != nil {
+		_ = bias[:n]
+	}
+	gemm(runtime.GOMAXPROCS(0), false, transB, m, n, k, 1, a, lda, b, ldb, 0, c, ldc, colEpilogue{bias: bias, gelu: gelu})
+}
+
+// colEpilogue is what GemmBias adds to the product: a bias per column,
+// then Gelu. The packed path starts C from the bias; apply adds both to a
+// product computed without them (few rows, k = 0).
+type colEpilogue struct {
+	bias []float32
+	gelu bool
+}
+
+// apply applies e to columns j0..j1 of the rows i0..i1 of c.
+func (e colEpilogue) apply(c []float32, ldc, i0, i1, j0, j1 int) {
+	for r := i0; r < i1; r++ {
+		row := c[r*ldc+j0 : r*ldc+j1]
+		if e.bias != nil {
+			Add(row, row, e.bias[j0:j1])
+		}
+		if e.gelu {
+			Gelu(row, row)
+		}
+	}
 }
 
 // GemmWorkers returns how many goroutines Gemm uses for an m x n x k
@@ -46,12 +82,13 @@ func GemmWorkers(m, n, k int) int {
 }
 
 // gemm is Gemm on at most maxW goroutines.
-func gemm(maxW int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func gemm(maxW int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, epi colEpilogue) {
 	if m <= 0 || n <= 0 {
 		return
 	}
 	if k <= 0 || alpha == 0 {
 		scaleC(m, n, beta, c, ldc)
+		epi.apply(c, ldc, 0, m, 0, n)
 		return
 	}
 	if beta != 0 && beta != 1 {
@@ -59,6 +96,7 @@ func gemm(maxW int, transA, transB bool, m, n, k int, alpha float32, a []float32
 	}
 	if m <= gemvRows {
 		gemv(min(maxW, workersFor(vectorWork*n*k)), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		epi.apply(c, ldc, 0, m, 0, n)
 		return
 	}
 	mk := active
@@ -70,7 +108,8 @@ func gemm(maxW int, transA, transB bool, m, n, k int, alpha float32, a []float32
 		mk: mk, m: m, n: n, k: k, ap: ap, mpad: mpad,
 		bp:  &gemmB{kind: mk.kind, b: b, ldb: ldb, trans: transB},
 		out: c, ldc: ldc,
-		accumulate: beta != 0,
+		accumulate: beta != 0 || epi.bias != nil,
+		col:        epi,
 	}
 	if !transB {
 		t.bIn, t.ldbIn, t.bInCols = b, ldb, n
@@ -233,6 +272,7 @@ type gemmTask struct {
 	clamp      bool
 	lo, hi     float32
 	silu       bool        // SiLU on the output after the last k block (epilogue.go)
+	col        colEpilogue // a bias per column, written first (accumulate is set), and Gelu after the last k block
 	final      *compaction // if set, where each worker copies its results
 	// If set, B(k, j) is bIn[k*ldbIn+j], or bIn[bOffs[k]+j] if bOffs is
 	// set, and whole panels of columns j < bInCols are read in place
@@ -294,6 +334,12 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 	bbuf := getScratch(kcBlock*ncBlock + maxTile)
 	bp := (*bbuf)[:kcBlock*ncBlock]
 	tile := (*bbuf)[kcBlock*ncBlock:]
+	if t.col.bias != nil {
+		// Each goroutine starts its own part of C from the bias.
+		for r := i0; r < min(i1, t.m); r++ {
+			copy(t.out[r*t.ldc+j0:r*t.ldc+j1], t.col.bias[j0:j1])
+		}
+	}
 	for jc := j0; jc < j1; jc += ncBlock {
 		nc := min(ncBlock, j1-jc)
 		kb := kcFor(t.k)
@@ -336,7 +382,7 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 						b, ldb, offs := panel(jr)
 						t.tile(kc, ablk[ir*kc:ir*kc+kc*mr], b, ldb, offs, ir, jc+jr, flags, tile)
 					}
-					if t.silu && pc+kc >= t.k {
+					if (t.silu || t.col.gelu) && pc+kc >= t.k {
 						t.epilogue(ir, ir+mr, jc, jc+nc)
 					}
 				}
@@ -352,6 +398,10 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 					if t.silu && pc+kc >= t.k {
 						t.epilogue(ic, min(ic+mcBlock, i1), jc+jr, jc+jr+nr)
 					}
+				}
+				if t.col.gelu && pc+kc >= t.k {
+					// Rows of nc values: Gelu's setup paid once per row.
+					t.epilogue(ic, min(ic+mcBlock, i1), jc, jc+nc)
 				}
 			}
 		}
@@ -376,6 +426,21 @@ func (t *gemmTask) tile(kc int, a, b []float32, ldb int, offs []int, i, j, flags
 		return
 	}
 	t.mk.run(kc, a, b, ldb, offs, tmp, nr, 0, nil, 0, 0)
+	switch flags {
+	case 0, kAccumulate:
+		// Nothing to clamp or add per row (the small products of
+		// attention, 49 or 197 wide, end in such tiles): whole rows at a
+		// time.
+		for r := 0; r < rows; r++ {
+			row, res := t.out[(i+r)*t.ldc+j:(i+r)*t.ldc+j+cols], tmp[r*nr:r*nr+cols]
+			if flags == 0 {
+				copy(row, res)
+			} else {
+				Add(row, row, res)
+			}
+		}
+		return
+	}
 	for r := 0; r < rows; r++ {
 		row := t.out[(i+r)*t.ldc+j : (i+r)*t.ldc+j+cols]
 		for c, x := range tmp[r*nr : r*nr+cols] {

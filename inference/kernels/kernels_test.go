@@ -359,3 +359,60 @@ func TestGemmSerial(t *testing.T) {
 		t.Errorf("GemmWorkers(1024, 1024, 1024) = %d, want GOMAXPROCS %d", w, p)
 	}
 }
+
+// TestGemmBias checks GemmBias against the reference product, with the bias
+// added and Gelu taken in float64 afterwards: shallow and deep k (one and
+// several k blocks), a few rows (the matrix-vector path), k = 0, transposed
+// B, and row strides wider than the rows (nothing written past them).
+func TestGemmBias(t *testing.T) {
+	type shape struct{ m, n, k int }
+	shapes := []shape{{1, 40, 7}, {2, 300, 129}, {3, 5, 0}, {7, 17, 9}, {13, 33, 64}, {31, 29, 70},
+		{197, 96, 192}, {129, 257, 300}, {250, 40, 530}, {64, 600, 96}}
+	r := rand.New(rand.NewPCG(7, 8))
+	gelu := func(v float64) float64 { return v * (1 + math.Erf(v/math.Sqrt2)) / 2 }
+	forEachKernel(t, func(t *testing.T) {
+		for _, s := range shapes {
+			for _, tb := range []bool{false, true} {
+				for _, withGelu := range []bool{false, true} {
+					name := fmt.Sprintf("%dx%dx%d/tB=%v/gelu=%v", s.m, s.n, s.k, tb, withGelu)
+					br, bc := s.k, s.n
+					if tb {
+						br, bc = s.n, s.k
+					}
+					lda, ldb, ldc := s.k+r.IntN(3), bc+r.IntN(3), s.n+r.IntN(3)
+					a, b, bias := randSlice(r, s.m*lda), randSlice(r, br*ldb), randSlice(r, s.n)
+					c := make([]float32, s.m*ldc)
+					for i := range c {
+						c[i] = float32(math.NaN())
+					}
+					z, mag := make([]float32, s.m*s.n), make([]float32, s.m*s.n)
+					gemmReference(false, tb, s.m, s.n, s.k, 1, a, lda, b, ldb, 0, z, s.n)
+					gemmReference(false, tb, s.m, s.n, s.k, 1, absSlice(a), lda, absSlice(b), ldb, 0, mag, s.n)
+					GemmBias(tb, s.m, s.n, s.k, a, lda, b, ldb, bias, withGelu, c, ldc)
+					tol := 1e-5 * math.Sqrt(float64(s.k+1))
+					for i := range s.m {
+						for j := range ldc {
+							got := float64(c[i*ldc+j])
+							if j >= s.n {
+								if !math.IsNaN(got) {
+									t.Fatalf("%s: wrote outside C at row %d column %d", name, i, j)
+								}
+								continue
+							}
+							v := float64(z[i*s.n+j]) + float64(bias[j])
+							e := tol*float64(mag[i*s.n+j]+float32(math.Abs(float64(bias[j])))) + 1e-6
+							want := v
+							if withGelu {
+								// Gelu's slope is below 1.13; its own error is Erf's.
+								want, e = gelu(v), 1.13*e+1e-6*math.Abs(v)+2e-7*math.Abs(gelu(v))
+							}
+							if math.IsNaN(got) || math.Abs(got-want) > e {
+								t.Fatalf("%s: c[%d][%d] = %v, want %v", name, i, j, got, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}

@@ -243,7 +243,7 @@ func binaryBuilder(name string, fk rowKernels[float32], ik rowKernels[int64], ch
 			if err := budget.checkSize(name, a.DType, shape); err != nil {
 				return nil, err
 			}
-			out := newTensor(a.DType, shape)
+			out := newOutput(a.DType, shape)
 			if a.DType == tensor.Int64 {
 				broadcastApply(ik, out.I, a.I, b.I, shape, a.Shape, b.Shape)
 			} else {

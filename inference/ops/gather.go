@@ -54,7 +54,7 @@ func buildGather(n *Node) (Op, error) {
 		if err := budget.checkSize("Gather", data.DType, shape); err != nil {
 			return nil, err
 		}
-		out := newTensor(data.DType, shape)
+		out := newOutput(data.DType, shape)
 		outer, inner := tensor.Size(data.Shape[:a]), tensor.Size(data.Shape[a+1:])
 		if data.DType == tensor.Int64 {
 			gatherInto(out.I, data.I, idx, outer, dim, inner)

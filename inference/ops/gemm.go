@@ -61,7 +61,13 @@ func buildGemm(n *Node) (Op, error) {
 		if err := budget.checkSize("Gemm", tensor.Float32, []int{m, nn}); err != nil {
 			return nil, err
 		}
-		out := tensor.New(m, nn)
+		out := tensor.NewUninit(m, nn)
+		if c != nil && !transA && alpha == 1 && beta == 1 && (c.Rank() == 1 || c.Rank() == 2 && c.Shape[0] == 1) && c.Len() == nn {
+			// A linear layer: its bias per column, which each core's part
+			// of the product starts from.
+			kernels.GemmBias(transB, m, nn, k, a.F, a.Shape[1], b.F, b.Shape[1], c.F, false, out.F, nn)
+			return one(out), nil
+		}
 		bt := beta
 		if c != nil && beta != 0 {
 			if s, err := tensor.BroadcastShape([]int{m, nn}, c.Shape); err != nil || !tensor.EqualShape(s, []int{m, nn}) {
@@ -135,10 +141,10 @@ func buildMatMul(n *Node) (Op, error) {
 		if err := budget.checkSize("MatMul", a.DType, append(append([]int{}, batch...), m, nn)); err != nil {
 			return nil, err
 		}
-		out := newTensor(a.DType, shape)
-		if out.Len() == 0 || k == 0 {
-			return one(out), nil
+		if tensor.Size(shape) == 0 || k == 0 {
+			return one(newTensor(a.DType, shape)), nil
 		}
+		out := newOutput(a.DType, shape)
 		if a.DType == tensor.Int64 {
 			matmulBatches(as, bs, batch, m, nn, k, func(oa, ob, oc int) {
 				for i := 0; i < m; i++ {
@@ -344,8 +350,9 @@ func matMulVJP(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 
 // matMulFused is a MatMul of a matrix B (A of any rank >= 2, its leading
 // axes taken as rows) with what the loader fused into it (FusedBias,
-// FusedActivation "Gelu"): y = gelu(A·B + bias), in one product that starts
-// from the bias, and one pass of Gelu over the output.
+// FusedActivation "Gelu"): y = gelu(A·B + bias), in one product that adds
+// the bias and takes Gelu of each block of the output as it finishes it
+// (kernels.GemmBias).
 type matMulFused struct {
 	bias, gelu bool
 }
@@ -386,7 +393,7 @@ func (f matMulFused) Run(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tens
 	if err := budget.checkSize("MatMul", tensor.Float32, shape); err != nil {
 		return nil, err
 	}
-	out := tensor.New(shape...)
+	out := tensor.NewUninit(shape...)
 	f.product(out.F, inputs, 0, rows, k, nn)
 	return one(out), nil
 }
@@ -398,21 +405,11 @@ func (f matMulFused) product(dst []float32, inputs []*tensor.Tensor, lo, hi, k, 
 	if n <= 0 || nn == 0 {
 		return
 	}
-	var beta float32
+	var bias []float32
 	if f.bias {
-		for r := range n {
-			copy(dst[r*nn:(r+1)*nn], inputs[2].F)
-		}
-		beta = 1
-	} else if k == 0 {
-		clear(dst[:n*nn])
+		bias = inputs[2].F
 	}
-	if k > 0 {
-		kernels.Gemm(false, false, n, nn, k, 1, inputs[0].F[lo*k:], k, inputs[1].F, nn, beta, dst, nn)
-	}
-	if f.gelu {
-		parallelFor(n*nn, 8, func(i, j int) { kernels.Gelu(dst[i:j], dst[i:j]) })
-	}
+	kernels.GemmBias(false, n, nn, k, inputs[0].F[lo*k:], k, inputs[1].F, nn, bias, f.gelu, dst, nn)
 }
 
 // VJP: through Gelu first, its derivative at the pre-activation, which is

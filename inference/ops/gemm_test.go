@@ -73,6 +73,27 @@ func TestGemmRandom(t *testing.T) {
 	}
 }
 
+// TestGemmLinear: a bias of one value per column (rank 1, or [1,N]) with
+// alpha = beta = 1, the form of a linear layer, which Gemm adds as the
+// product finishes (kernels.GemmBias), against the product written out.
+func TestGemmLinear(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, tb := range []bool{false, true} {
+		for _, biasShape := range [][]int{{3}, {1, 3}} {
+			a, b, c := randT(r, 5, 7), randT(r, 7, 3), randT(r, biasShape...)
+			want := refMatMul(a.F, b.F, 5, 7, 3)
+			for i := range want {
+				want[i] += c.F[i%3]
+			}
+			bb := b
+			if tb {
+				bb = transpose2(b)
+			}
+			expect(t, call{op: "Gemm", attrs: Attrs{"transB": b2i(tb)}}.run(t, a, bb, c)[0], f32(dims(5, 3), want...), 1e-5)
+		}
+	}
+}
+
 func b2i(b bool) int64 {
 	if b {
 		return 1

@@ -28,3 +28,23 @@ func nextOffset(idx, shape, strides []int, off int) int {
 	}
 	return off
 }
+
+// forRows calls row(r, off) for each row r of an output of rows*last
+// values whose row index runs over shape (row-major, rows in all), with
+// off the source offset of row r: base plus each index times its stride.
+// Rows are split over the cores when there are many values.
+func forRows(rows, last int, shape, strides []int, base int, row func(r, off int)) {
+	parallelFor(rows, last, func(r0, r1 int) {
+		idx := make([]int, len(shape))
+		off, q := base, r0
+		for d := len(shape) - 1; d >= 0; d-- {
+			idx[d] = q % shape[d]
+			q /= shape[d]
+			off += idx[d] * strides[d]
+		}
+		for r := r0; r < r1; r++ {
+			row(r, off)
+			off = nextOffset(idx, shape, strides, off)
+		}
+	})
+}

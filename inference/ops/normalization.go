@@ -466,7 +466,7 @@ func buildLayerNorm(n *Node) (Op, error) {
 		for d := a; d < len(statShape); d++ {
 			statShape[d] = 1
 		}
-		out, means, invs := tensor.New(x.Shape...), tensor.New(statShape...), tensor.New(statShape...)
+		out, means, invs := tensor.NewUninit(x.Shape...), tensor.New(statShape...), tensor.New(statShape...)
 		var b []float32
 		if bias != nil {
 			b = bias.F

@@ -21,7 +21,7 @@ func randTensor(r *rand.Rand, off float32, shape ...int) *tensor.Tensor {
 // TestSoftmaxRowsMatchFloat64: the row loop (rows split over the cores, the
 // vector kernels) against the float64 definition, on rows of lengths that
 // leave every tail of the 8- and 16-wide kernels, with enough rows to run in
-// parallel, and with Inf and NaN rows.
+// parallel, and with Inf and NaN rows (NaN first, last, throughout).
 func TestSoftmaxRowsMatchFloat64(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, n := range []int{1, 7, 16, 17, 33, 197} {
@@ -29,8 +29,12 @@ func TestSoftmaxRowsMatchFloat64(t *testing.T) {
 		for i := range x.F {
 			x.F[i] *= 8
 		}
-		x.F[n] = float32(math.Inf(1))  // row 1
-		x.F[2*n] = float32(math.NaN()) // row 2
+		x.F[n] = float32(math.Inf(1))    // row 1
+		x.F[2*n] = float32(math.NaN())   // row 2
+		x.F[4*n-1] = float32(math.NaN()) // row 3, at its end
+		for i := 4 * n; i < 5*n; i++ {
+			x.F[i] = float32(math.NaN()) // row 4, all NaN
+		}
 		want := tensor.New(300, n)
 		for o := 0; o < 300; o++ {
 			row := x.F[o*n : (o+1)*n]

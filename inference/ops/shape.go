@@ -349,7 +349,7 @@ func buildConcat(n *Node) (Op, error) {
 		if err := budget.checkSize("Concat", first.DType, shape); err != nil {
 			return nil, err
 		}
-		out := newTensor(first.DType, shape)
+		out := newOutput(first.DType, shape)
 		outer := tensor.Size(shape[:a])
 		inner := tensor.Size(shape[a+1:])
 		if first.DType == tensor.Int64 {
@@ -407,7 +407,12 @@ func buildTranspose(n *Node) (Op, error) {
 		for i, a := range p {
 			shape[i] = x.Shape[a]
 		}
-		out := newTensor(x.DType, shape)
+		if keepsOrder(x.Shape, p) {
+			// Only axes of size 1 move (a transformer's [1,T,C] <->
+			// [T,1,C]): the values stay in order, so the output is a view.
+			return one(alias(x, shape)), nil
+		}
+		out := newOutput(x.DType, shape)
 		if x.DType == tensor.Int64 {
 			permute(out.I, x.I, x.Shape, p)
 		} else {
@@ -415,6 +420,22 @@ func buildTranspose(n *Node) (Op, error) {
 		}
 		return one(out), nil
 	}), func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) { return transposeVJP(p, g, perm) }}, nil
+}
+
+// keepsOrder reports whether reordering the axes of shape by perm leaves
+// the values in the same order: the axes longer than 1 keep their order.
+func keepsOrder(shape, perm []int) bool {
+	last := -1
+	for _, a := range perm {
+		if shape[a] == 1 {
+			continue
+		}
+		if a < last {
+			return false
+		}
+		last = a
+	}
+	return true
 }
 
 // permute writes src (shape) with its axes reordered by perm into dst,
@@ -444,19 +465,16 @@ func permute[T any](dst, src []T, shape []int, perm []int) {
 	}
 	r := len(n)
 	last, lastStride := n[r-1], s[r-1]
-	idx := make([]int, r-1)
-	off := 0
-	for o := 0; o < len(dst); o += last {
-		row := dst[o : o+last]
+	forRows(len(dst)/last, last, n[:r-1], s[:r-1], 0, func(o, off int) {
+		row := dst[o*last : (o+1)*last]
 		if lastStride == 1 {
 			copy(row, src[off:off+last])
-		} else {
-			for i := range row {
-				row[i] = src[off+i*lastStride]
-			}
+			return
 		}
-		off = nextOffset(idx, n[:r-1], s[:r-1], off)
-	}
+		for i := range row {
+			row[i] = src[off+i*lastStride]
+		}
+	})
 }
 
 // reshapeBack is the VJP of the operators that only move values without

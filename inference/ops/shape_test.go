@@ -106,9 +106,8 @@ func TestTranspose(t *testing.T) {
 
 func TestTransposeAgainstReference(t *testing.T) {
 	// Every permutation of a 4-D tensor with a unit dimension, checked
-	// against index arithmetic done from scratch.
-	shape := []int{2, 1, 3, 4}
-	x := iota32(shape...)
+	// against index arithmetic done from scratch; the larger shape's rows
+	// are split over the cores.
 	var perms [][]int64
 	var gen func(p []int64, used []bool)
 	gen = func(p []int64, used []bool) {
@@ -125,22 +124,25 @@ func TestTransposeAgainstReference(t *testing.T) {
 		}
 	}
 	gen(nil, make([]bool, 4))
-	st := tensor.Strides(shape)
-	for _, p := range perms {
-		oshape := make([]int, 4)
-		for i, a := range p {
-			oshape[i] = shape[a]
-		}
-		want := tensor.New(oshape...)
-		ost := tensor.Strides(oshape)
-		for o := range want.F {
-			src := 0
+	for _, shape := range [][]int{{2, 1, 3, 4}, {3, 1, 49, 810}} {
+		x := iota32(shape...)
+		st := tensor.Strides(shape)
+		for _, p := range perms {
+			oshape := make([]int, 4)
 			for i, a := range p {
-				src += (o / ost[i] % oshape[i]) * st[a]
+				oshape[i] = shape[a]
 			}
-			want.F[o] = x.F[src]
+			want := tensor.New(oshape...)
+			ost := tensor.Strides(oshape)
+			for o := range want.F {
+				src := 0
+				for i, a := range p {
+					src += (o / ost[i] % oshape[i]) * st[a]
+				}
+				want.F[o] = x.F[src]
+			}
+			expect(t, call{op: "Transpose", attrs: Attrs{"perm": p}}.run(t, x)[0], want, 0)
 		}
-		expect(t, call{op: "Transpose", attrs: Attrs{"perm": p}}.run(t, x)[0], want, 0)
 	}
 }
 

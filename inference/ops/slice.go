@@ -88,7 +88,7 @@ func buildSlice(n *Node) (Op, error) {
 			b, cnt := sliceRange(starts[i], ends[i], st, int64(x.Shape[a]))
 			first[a], step[a], shape[a] = int(b), int(st), int(cnt)
 		}
-		out := newTensor(x.DType, shape)
+		out := newOutput(x.DType, shape)
 		if x.DType == tensor.Int64 {
 			sliceInto(out.I, x.I, shape, x.Shape, first, step)
 		} else {
@@ -148,19 +148,16 @@ func sliceInto[T any](dst, src []T, shape, sshape, first, step []int) {
 		sst[d] *= step[d] // the source's stride per output element
 	}
 	last, lstep := shape[r-1], sst[r-1]
-	idx := make([]int, r-1)
-	off := base
-	for o := 0; o < len(dst); o += last {
-		row := dst[o : o+last]
+	forRows(len(dst)/last, last, shape[:r-1], sst[:r-1], base, func(o, off int) {
+		row := dst[o*last : (o+1)*last]
 		if lstep == 1 {
 			copy(row, src[off:off+last])
-		} else {
-			for i := range row {
-				row[i] = src[off+i*lstep]
-			}
+			return
 		}
-		off = nextOffset(idx, shape[:r-1], sst[:r-1], off)
-	}
+		for i := range row {
+			row[i] = src[off+i*lstep]
+		}
+	})
 }
 
 // sliceVJP scatters the gradient back to the elements the slice read

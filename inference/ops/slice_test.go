@@ -2,6 +2,7 @@ package ops
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"camscope/inference/tensor"
@@ -43,4 +44,36 @@ func TestSlice(t *testing.T) {
 	expect(t, got, i64(dims(2), 2, 3), 0)
 	call{op: "Slice"}.errorContains(t, "step 0", x, i64(dims(1), 0), i64(dims(1), 1), i64(dims(1), 0), i64(dims(1), 0))
 	call{op: "Slice"}.errorContains(t, "differ in length", x, i64(dims(2), 0, 0), i64(dims(1), 1))
+}
+
+// TestSliceLarge: slices large enough that their rows are split over the
+// cores (a Swin patch merging's x[:, 0::2, 1::2, :], a cyclic shift's
+// x[:, 3:, :, :], a reversed strided one), against index arithmetic.
+func TestSliceLarge(t *testing.T) {
+	shape := []int{1, 56, 56, 96}
+	x := iota32(shape...)
+	st := tensor.Strides(shape)
+	for _, c := range []struct{ starts, ends, axes, steps []int64 }{
+		{[]int64{0, 1}, []int64{56, 56}, []int64{1, 2}, []int64{2, 2}},
+		{[]int64{3}, []int64{56}, []int64{1}, []int64{1}},
+		{[]int64{-1, 90}, []int64{-57, 0}, []int64{2, 3}, []int64{-3, -1}},
+	} {
+		first, step, oshape := make([]int, 4), []int{1, 1, 1, 1}, slices.Clone(shape)
+		for i, a := range c.axes {
+			b, n := sliceRange(c.starts[i], c.ends[i], c.steps[i], int64(shape[a]))
+			first[a], step[a], oshape[a] = int(b), int(c.steps[i]), int(n)
+		}
+		want := tensor.New(oshape...)
+		ost := tensor.Strides(oshape)
+		for o := range want.F {
+			src := 0
+			for d := range 4 {
+				src += (first[d] + (o/ost[d]%oshape[d])*step[d]) * st[d]
+			}
+			want.F[o] = x.F[src]
+		}
+		n := len(c.axes)
+		got := call{op: "Slice"}.run(t, x, i64(dims(n), c.starts...), i64(dims(n), c.ends...), i64(dims(n), c.axes...), i64(dims(n), c.steps...))[0]
+		expect(t, got, want, 0)
+	}
 }
