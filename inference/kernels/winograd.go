@@ -310,15 +310,26 @@ func wgOutRow(m0, m1, m2, m3, m4, m5 float32) (y0, y1, y2, y3 float32) {
 
 // chooseWinograd reports whether NewConv should take the Winograd path of
 // a convolution it applies to. The rule is measured (one core of a Zen 5,
-// BenchmarkWinograd and the layers of the reference CNNs, at batch 1 and
-// 16): the transforms cost about as much per tile and channel as the
-// products do at 32 channels, so fewer channels in or out run faster on
-// the GEMM; and an output smaller than 14x14 leaves most of a chunk's 32
-// columns empty at batch 1 (a 7x7 output is 4 tiles), while its weights,
-// four times larger once transformed, stream from memory at every run
-// (512->512 @7: 5.0 ms against the GEMM's 1.6). The choice does not
-// depend on the batch, so that RunBatch gives each image Run's bits.
+// thread CPU time of single layers at batch 1 and 16): per tile, the
+// products cost about C*M and the transforms about C+M, so the gain grows
+// with h = C*M/(C+M): at 28x28 outputs and more, Winograd wins from h = 24
+// (128->32 @56: 1.33 -> 1.05 ms; 48->48 @28: 196 -> 150 us) and loses
+// below (64->32 @56, 32->32 @56: 5-30% slower). An output under 28x28 has
+// fewer tiles than a chunk's 32 columns at batch 1 (14x14 is 16 tiles),
+// which halves the gain: there it takes h >= 48 (96->208 @14: 476 -> 339
+// us; 256->256 @14: even at batch 1, 2x faster at 16; 128->32 @14: 93 ->
+// 134 us, so not). Under 14x14 it loses at batch 1 (512->512 @7: 1.6 ->
+// 5.0 ms: 4 tiles, and the weights, four times larger once transformed,
+// stream from memory at every run). The choice does not depend on the
+// batch, so that RunBatch gives each image Run's bits.
 func (c *Conv) chooseWinograd() bool {
 	p := c.p
-	return p.C >= 32 && p.M >= 32 && c.oh*c.ow >= 14*14
+	h := p.C * p.M / (p.C + p.M)
+	switch {
+	case c.oh*c.ow >= 28*28:
+		return h >= 24
+	case c.oh*c.ow >= 14*14:
+		return h >= 48
+	}
+	return false
 }

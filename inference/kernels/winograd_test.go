@@ -185,7 +185,7 @@ func BenchmarkWinograd(b *testing.B) {
 
 // TestWinogradChoice: NewConv takes the Winograd path for ResNet-18's
 // 3x3 stride-1 layers of 14x14 and larger outputs, and only where it
-// applies and pays.
+// applies and pays (see chooseWinograd).
 func TestWinogradChoice(t *testing.T) {
 	dil := layer(64, 56, 64, 3, 1, 2, 1)
 	dil.DilH, dil.DilW = 2, 2
@@ -194,11 +194,16 @@ func TestWinogradChoice(t *testing.T) {
 		p    ConvParams
 		want bool
 	}{
+		{"the Winograd case of convCases", convCases()["winograd"], true},
 		{"64->64 @56", layer(64, 56, 64, 3, 1, 1, 1), true},
 		{"128->128 @28", layer(128, 28, 128, 3, 1, 1, 1), true},
 		{"256->256 @14", layer(256, 14, 256, 3, 1, 1, 1), true},
 		{"512->512 @7", layer(512, 7, 512, 3, 1, 1, 1), false},
 		{"16->16 @56", layer(16, 56, 16, 3, 1, 1, 1), false},
+		{"128->32 @56", layer(128, 56, 32, 3, 1, 1, 1), true},
+		{"64->32 @56", layer(64, 56, 32, 3, 1, 1, 1), false},
+		{"128->32 @14", layer(128, 14, 32, 3, 1, 1, 1), false},
+		{"96->208 @14", layer(96, 14, 208, 3, 1, 1, 1), true},
 		{"stride 2", layer(64, 56, 128, 3, 2, 1, 1), false},
 		{"groups", layer(64, 56, 64, 3, 1, 1, 2), false},
 		{"dilation", dil, false},
