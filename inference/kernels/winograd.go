@@ -321,11 +321,15 @@ func wgOutRow(m0, m1, m2, m3, m4, m5 float32) (y0, y1, y2, y3 float32) {
 // 134 us, so not). Under 14x14 it loses at batch 1 (512->512 @7: 1.6 ->
 // 5.0 ms: 4 tiles, and the weights, four times larger once transformed,
 // stream from memory at every run). The choice does not depend on the
-// batch, so that RunBatch gives each image Run's bits.
+// batch, so that RunBatch gives each image Run's bits. Only AVX-512 has
+// the transforms in assembly: the Go ones cost more than the products
+// save (64->64 @56: 1.5 ms against the GEMM's 1.3).
 func (c *Conv) chooseWinograd() bool {
 	p := c.p
 	h := p.C * p.M / (p.C + p.M)
 	switch {
+	case c.mk.kind != kindAVX512:
+		return false
 	case c.oh*c.ow >= 28*28:
 		return h >= 24
 	case c.oh*c.ow >= 14*14:
