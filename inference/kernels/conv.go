@@ -44,6 +44,9 @@ type Conv struct {
 	// Pixel-major GEMM path (see convpix.go), or nil.
 	pix *pixelPlan
 
+	// Winograd path (see winograd.go), or nil.
+	wg *winograd
+
 	// Matrix-vector path (1x1 conv of a 1x1 image, see vector.go).
 	vec      []float32
 	vecByRow bool
@@ -79,6 +82,10 @@ func newConv(p ConvParams, weights, bias []float32, layout gemmLayout) *Conv {
 	c.oh, c.ow = p.OutSize()
 	c.lo, c.hi, c.clamp = clampValues(p.Act)
 	c.silu = p.Act.Kind == ActSiLU
+	if winogradApplies(p) && (layout == layoutWinograd || layout == layoutAuto && c.chooseWinograd()) {
+		c.setupWinograd(weights)
+		return c
+	}
 	c.setupPlanes()
 	if cg == 1 && mg == 1 {
 		c.depthwise = true
@@ -136,6 +143,10 @@ func (c *Conv) Run(dst, src []float32) {
 	p := c.p
 	if len(src) < p.C*p.H*p.W || len(dst) < p.M*c.oh*c.ow {
 		panic("kernels: conv input or output too short")
+	}
+	if c.wg != nil {
+		c.runWinograd(dst, src, 1)
+		return
 	}
 	if c.depthwise {
 		c.runDepthwise(dst, src)
@@ -214,6 +225,25 @@ func (c *Conv) Run(dst, src []float32) {
 	}
 	if buf != nil {
 		putScratch(buf)
+	}
+}
+
+// RunBatch computes n images: dst holds n outputs (M x OH x OW) one after
+// the other, src n inputs (C x H x W). Each image's output is the one Run
+// gives it, bit for bit; the Winograd path puts the tiles of all the
+// images in the same products.
+func (c *Conv) RunBatch(dst, src []float32, n int) {
+	p := c.p
+	inSize, outSize := p.C*p.H*p.W, p.M*c.oh*c.ow
+	if len(src) < n*inSize || len(dst) < n*outSize {
+		panic("kernels: conv input or output too short")
+	}
+	if c.wg != nil && n > 0 {
+		c.runWinograd(dst, src, n)
+		return
+	}
+	for i := 0; i < n; i++ {
+		c.Run(dst[i*outSize:(i+1)*outSize], src[i*inSize:(i+1)*inSize])
 	}
 }
 

@@ -42,6 +42,9 @@ const (
 	layoutAuto gemmLayout = iota
 	layoutChannels
 	layoutPixels
+	// layoutWinograd is Winograd F(4x4, 3x3) where it applies (see
+	// winograd.go).
+	layoutWinograd
 )
 
 // choosePixelMajor reports whether the pixel-major layout computes the

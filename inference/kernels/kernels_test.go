@@ -161,6 +161,7 @@ func convCases() map[string]ConvParams {
 		"parallel columns":    cp(40, 24, 24, 64, 3, 1, 1, 1, 1, clip),
 		"parallel rows":       cp(64, 7, 7, 256, 3, 1, 1, 1, 1, relu),
 		"pixel-major":         cp(64, 13, 13, 256, 3, 1, 1, 1, 1, clip),
+		"winograd":            cp(48, 28, 28, 48, 3, 1, 1, 1, 1, relu),
 		"parallel depthwise":  cp(96, 28, 28, 96, 3, 1, 1, 1, 96, clip),
 		"pointwise no bias":   cp(32, 14, 14, 48, 1, 1, 1, 0, 1, Activation{}),
 		"kernel = input size": cp(3, 5, 5, 4, 5, 1, 1, 0, 1, Activation{}),
@@ -291,7 +292,7 @@ func checkConvLayout(p ConvParams, withBias bool, layout gemmLayout) error {
 
 func TestConvConcurrent(t *testing.T) {
 	forEachKernel(t, func(t *testing.T) {
-		for _, name := range []string{"parallel columns", "parallel depthwise", "7x7 s2 pad3", "parallel rows", "pixel-major"} {
+		for _, name := range []string{"parallel columns", "parallel depthwise", "7x7 s2 pad3", "parallel rows", "pixel-major", "winograd"} {
 			p := convCases()[name]
 			src, w, bias := convInputs(p, true, 5)
 			conv := NewConv(p, w, bias)

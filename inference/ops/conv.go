@@ -152,10 +152,7 @@ func (c *conv) Run(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, er
 		k = kernels.NewConv(p, w.F, biasData(b))
 	}
 	out := tensor.NewUninit(outShape...) // the kernel writes every value
-	inSize, outSize := ch*p.H*p.W, tensor.Size(outShape[1:])
-	for i := 0; i < nb; i++ {
-		k.Run(out.F[i*outSize:(i+1)*outSize], x.F[i*inSize:(i+1)*inSize])
-	}
+	k.RunBatch(out.F, x.F, nb)
 	return one(out), nil
 }
 
@@ -258,9 +255,7 @@ func (c *conv) vjp(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 	}
 	if k != nil {
 		gx := tensor.NewUninit(x.Shape...) // the kernel writes every value
-		for b := 0; b < nb; b++ {
-			k.Run(gx.F[b*ch*ihw:(b+1)*ch*ihw], g.F[b*m*ohw:(b+1)*m*ohw])
-		}
+		k.RunBatch(gx.F, g.F, nb)
 		grads[0] = gx
 	} else if p.need(0) {
 		gx := tensor.New(x.Shape...)

@@ -1,0 +1,339 @@
+package kernels
+
+// Winograd convolution F(4x4, 3x3) (Lavin and Gray, "Fast Algorithms for
+// Convolutional Neural Networks", 2016) for 3x3 convolutions of stride 1,
+// dilation 1 and one group. The output is cut into 4x4 tiles; each tile
+// reads a 6x6 patch d of the zero-padded input, and with the filter g of
+// an (output, input) channel pair
+//
+//	Y = A^T [ (G g G^T) ⊙ (B^T d B) ] A
+//
+// so that the sum over input channels is 36 independent matrix products,
+// one per position of the 6x6 transformed tile: M[pos] = U[pos] (M x C,
+// the transformed weights, packed once at load) times V[pos] (C x tiles,
+// the transformed input). That is 36 multiply-adds per tile and channel
+// pair instead of 9 x 16 = 144. The products run through the GEMM
+// micro-kernels with the tiles as columns, read in place; the output
+// transform adds the bias and applies the activation.
+//
+// The tiles of every image of a batch go into the same products
+// (RunBatch), in chunks of a few dozen columns whose transformed input and
+// products stay in cache: one chunk per worker when there are enough of
+// them, else each stage of a chunk split over the workers.
+
+// wgPos is the number of positions of a transformed tile (6x6).
+const wgPos = 36
+
+// wgChunkBytes bounds the scratch of one chunk (its transformed input and
+// its products), so that a chunk's stages pass their data through cache.
+const wgChunkBytes = 1 << 20
+
+// wgPadBytes bounds the padded input planes of the images run together.
+const wgPadBytes = 2 << 20
+
+// winograd is the Winograd path of a Conv.
+type winograd struct {
+	tilesY, tilesX int       // tiles per image
+	hp, wp         int       // padded plane: 4*tilesY+2 x 4*tilesX+2
+	mpad           int       // M rounded up to MR
+	u              []float32 // per position, M x C packed by packA, at pos*mpad*C
+	chunk          int       // most tiles per chunk, a multiple of NR
+	// vs and ms are the strides of the positions in a chunk's transformed
+	// input (C x chunk each) and products (mpad x chunk): a cache line
+	// more than a multiple of 16, so that the 36 positions of a tile, read
+	// or written together, fall in different cache sets.
+	vs, ms int
+	bias   []float32 // the bias, or zeros: M values
+}
+
+// tile returns the image and tile row and column of tile t (tiles are
+// numbered image by image, row by row).
+func (wg *winograd) tile(t int) (img, ty, tx int) {
+	perImage := wg.tilesY * wg.tilesX
+	img, t = t/perImage, t%perImage
+	return img, t / wg.tilesX, t % wg.tilesX
+}
+
+// winogradApplies reports whether the convolution is one Winograd F(4x4,
+// 3x3) computes.
+func winogradApplies(p ConvParams) bool {
+	return p.KH == 3 && p.KW == 3 && p.StrideH == 1 && p.StrideW == 1 &&
+		p.DilH == 1 && p.DilW == 1 && p.Group == 1
+}
+
+// Rows of the transforms, with the interpolation points 0, ±1, ±2, ∞.
+var (
+	wgG = [6][3]float64{
+		{1.0 / 4, 0, 0},
+		{-1.0 / 6, -1.0 / 6, -1.0 / 6},
+		{-1.0 / 6, 1.0 / 6, -1.0 / 6},
+		{1.0 / 24, 1.0 / 12, 1.0 / 6},
+		{1.0 / 24, -1.0 / 12, 1.0 / 6},
+		{0, 0, 1},
+	}
+)
+
+// setupWinograd prepares the Winograd path from the weights (M x C x 3 x 3):
+// the transformed filters, G g G^T (in float64), packed per position.
+func (c *Conv) setupWinograd(weights []float32) {
+	p := c.p
+	wg := &winograd{tilesY: (c.oh + 3) / 4, tilesX: (c.ow + 3) / 4}
+	wg.hp, wg.wp = 4*wg.tilesY+2, 4*wg.tilesX+2
+	wg.mpad = roundUp(p.M, c.mk.mr)
+	wg.bias = make([]float32, p.M)
+	copy(wg.bias, c.bias)
+	perTile := 4 * wgPos * (p.C + wg.mpad)
+	wg.chunk = max(c.mk.nr, min(128, wgChunkBytes/perTile)/c.mk.nr*c.mk.nr)
+	wg.vs, wg.ms = roundUp(p.C*wg.chunk, 16)+16, roundUp(wg.mpad*wg.chunk, 16)+16
+	// Transformed filters, position-major: t[pos][m][c].
+	t := make([]float32, wgPos*p.M*p.C)
+	for m := 0; m < p.M; m++ {
+		for ch := 0; ch < p.C; ch++ {
+			g := weights[(m*p.C+ch)*9 : (m*p.C+ch)*9+9]
+			var gg [6][3]float64 // G g
+			for i := range 6 {
+				for j := range 3 {
+					gg[i][j] = wgG[i][0]*float64(g[j]) + wgG[i][1]*float64(g[3+j]) + wgG[i][2]*float64(g[6+j])
+				}
+			}
+			for i := range 6 {
+				for j := range 6 {
+					v := gg[i][0]*wgG[j][0] + gg[i][1]*wgG[j][1] + gg[i][2]*wgG[j][2]
+					t[((i*6+j)*p.M+m)*p.C+ch] = float32(v)
+				}
+			}
+		}
+	}
+	wg.u = make([]float32, wgPos*wg.mpad*p.C)
+	parallelFor(wgPos, workersFor(wgPos*p.M*p.C*4), func(p0, p1 int) {
+		for pos := p0; pos < p1; pos++ {
+			packA(wg.u[pos*wg.mpad*p.C:], c.mk.mr, false, p.M, p.C, 1, t[pos*p.M*p.C:], p.C, 1)
+		}
+	})
+	c.wg = wg
+}
+
+// wgRun is one run of the Winograd path over n images.
+type wgRun struct {
+	c      *Conv
+	dst    []float32
+	pad    []float32 // the n*C zero-padded input planes
+	tiles  int       // n * tilesY * tilesX
+	vector bool      // the transforms' AVX-512 loops (wgVector)
+}
+
+// runWinograd computes n images: dst holds n outputs (M x OH x OW), src n
+// inputs (C x H x W).
+func (c *Conv) runWinograd(dst, src []float32, n int) {
+	p := c.p
+	plane := c.wg.hp * c.wg.wp
+	// Images a few at a time, so that their padded planes stay in cache
+	// from their copy to their transform.
+	step := max(1, wgPadBytes/(4*p.C*plane))
+	inSize, outSize := p.C*p.H*p.W, p.M*c.oh*c.ow
+	for i := 0; i < n; i += step {
+		k := min(step, n-i)
+		c.runWinogradImages(dst[i*outSize:(i+k)*outSize], src[i*inSize:(i+k)*inSize], k)
+	}
+}
+
+// runWinogradImages is runWinograd on n images that are one group.
+func (c *Conv) runWinogradImages(dst, src []float32, n int) {
+	p, wg := c.p, c.wg
+	plane := wg.hp * wg.wp
+	padBuf := getScratch(n * p.C * plane)
+	pad := *padBuf
+	parallelFor(n*p.C, workersFor(n*p.C*plane*8), func(c0, c1 int) {
+		for i := c0; i < c1; i++ {
+			pl := pad[i*plane : (i+1)*plane]
+			clear(pl)
+			copyRows(c.mk.kind, pl[p.PadT*wg.wp+p.PadL:], wg.wp, src[i*p.H*p.W:], p.W, p.H, p.W)
+		}
+	})
+	r := &wgRun{c: c, dst: dst, pad: pad, tiles: n * wg.tilesY * wg.tilesX}
+	r.vector = r.wgVector()
+	chunk := min(wg.chunk, roundUp(r.tiles, c.mk.nr))
+	chunks := (r.tiles + chunk - 1) / chunk
+	flops := 2 * wgPos * wg.mpad * p.C * chunk
+	w := workersFor(flops * chunks)
+	if chunks >= 2*w {
+		parallelFor(chunks, w, func(k0, k1 int) {
+			v, m := getScratch(wgPos*wg.vs), getScratch(wgPos*wg.ms)
+			for k := k0; k < k1; k++ {
+				t0 := k * chunk
+				r.input(*v, chunk, t0, 0, p.C)
+				r.products(*m, *v, chunk, 0, wgPos)
+				r.output(*m, chunk, t0, 0, p.M)
+			}
+			putScratch(v)
+			putScratch(m)
+		})
+	} else {
+		v, m := getScratch(wgPos*wg.vs), getScratch(wgPos*wg.ms)
+		for k := 0; k < chunks; k++ {
+			t0 := k * chunk
+			parallelFor(p.C, w, func(c0, c1 int) { r.input(*v, chunk, t0, c0, c1) })
+			parallelFor(wgPos, w, func(p0, p1 int) { r.products(*m, *v, chunk, p0, p1) })
+			parallelFor(p.M, w, func(m0, m1 int) { r.output(*m, chunk, t0, m0, m1) })
+		}
+		putScratch(v)
+		putScratch(m)
+	}
+	putScratch(padBuf)
+}
+
+// input writes the transformed input of the chunk of tiles from t0 and of
+// channels c0..c1 to v: V[pos] is C x chunk at pos*vs. Columns past
+// the last tile are zero.
+func (r *wgRun) input(v []float32, chunk, t0, c0, c1 int) {
+	if r.vector {
+		r.inputVector(v, chunk, t0, c0, c1)
+		return
+	}
+	p, wg := r.c.p, r.c.wg
+	perImage := wg.tilesY * wg.tilesX
+	plane := wg.hp * wg.wp
+	ps := wg.vs
+	for col := 0; col < chunk; col++ {
+		t := t0 + col
+		if t >= r.tiles {
+			for ch := c0; ch < c1; ch++ {
+				for pos := range wgPos {
+					v[pos*ps+ch*chunk+col] = 0
+				}
+			}
+			continue
+		}
+		img, rest := t/perImage, t%perImage
+		ty, tx := rest/wg.tilesX, rest%wg.tilesX
+		origin := 4*ty*wg.wp + 4*tx
+		for ch := c0; ch < c1; ch++ {
+			d := r.pad[(img*p.C+ch)*plane+origin:]
+			var b [6][6]float32 // B^T d
+			for j := range 6 {
+				d0, d1, d2 := d[j], d[wg.wp+j], d[2*wg.wp+j]
+				d3, d4, d5 := d[3*wg.wp+j], d[4*wg.wp+j], d[5*wg.wp+j]
+				b[0][j], b[1][j], b[2][j], b[3][j], b[4][j], b[5][j] = wgInRow(d0, d1, d2, d3, d4, d5)
+			}
+			o := v[ch*chunk+col:]
+			for i := range 6 {
+				x0, x1, x2, x3, x4, x5 := wgInRow(b[i][0], b[i][1], b[i][2], b[i][3], b[i][4], b[i][5])
+				o[(i*6)*ps], o[(i*6+1)*ps], o[(i*6+2)*ps] = x0, x1, x2
+				o[(i*6+3)*ps], o[(i*6+4)*ps], o[(i*6+5)*ps] = x3, x4, x5
+			}
+		}
+	}
+}
+
+// wgInRow is B^T applied to one column (or row) of six values.
+func wgInRow(d0, d1, d2, d3, d4, d5 float32) (x0, x1, x2, x3, x4, x5 float32) {
+	x0 = 4*d0 - 5*d2 + d4
+	x1 = -4*(d1+d2) + d3 + d4
+	x2 = 4*(d1-d2) - d3 + d4
+	x3 = 2*(d3-d1) - d2 + d4
+	x4 = 2*(d1-d3) - d2 + d4
+	x5 = 4*d1 - 5*d3 + d5
+	return
+}
+
+// products computes M[pos] = U[pos] V[pos] for positions p0..p1 into m
+// (mpad x chunk at pos*ms).
+func (r *wgRun) products(m, v []float32, chunk, p0, p1 int) {
+	c, wg := r.c, r.c.wg
+	for pos := p0; pos < p1; pos++ {
+		t := gemmTask{
+			mk: c.mk, m: wg.mpad, n: chunk, k: c.p.C, mpad: wg.mpad,
+			ap:  wg.u[pos*wg.mpad*c.p.C:],
+			bIn: v[pos*wg.vs:], ldbIn: chunk, bInCols: chunk,
+			out: m[pos*wg.ms:], ldc: chunk,
+		}
+		t.run(0, chunk, 0, wg.mpad)
+	}
+}
+
+// output writes the output channels m0..m1 of the chunk's tiles from their
+// products, with the bias and activation.
+func (r *wgRun) output(m []float32, chunk, t0, m0, m1 int) {
+	if r.vector {
+		r.outputVector(m, chunk, t0, m0, m1)
+		return
+	}
+	c, wg := r.c, r.c.wg
+	perImage := wg.tilesY * wg.tilesX
+	ps := wg.ms
+	npix := c.oh * c.ow
+	lo, hi := -float32Inf, float32Inf
+	if c.clamp {
+		lo, hi = c.lo, c.hi
+	}
+	for col := 0; col < min(chunk, r.tiles-t0); col++ {
+		t := t0 + col
+		img, rest := t/perImage, t%perImage
+		ty, tx := rest/wg.tilesX, rest%wg.tilesX
+		rows, cols := min(4, c.oh-4*ty), min(4, c.ow-4*tx)
+		for k := m0; k < m1; k++ {
+			s := m[k*chunk+col:]
+			var a [4][6]float32 // A^T m
+			for j := range 6 {
+				a[0][j], a[1][j], a[2][j], a[3][j] = wgOutRow(s[j*ps], s[(6+j)*ps], s[(12+j)*ps], s[(18+j)*ps], s[(24+j)*ps], s[(30+j)*ps])
+			}
+			var b float32
+			if c.bias != nil {
+				b = c.bias[k]
+			}
+			out := r.dst[(img*c.p.M+k)*npix+4*ty*c.ow+4*tx:]
+			for i := 0; i < rows; i++ {
+				var y [4]float32
+				y[0], y[1], y[2], y[3] = wgOutRow(a[i][0], a[i][1], a[i][2], a[i][3], a[i][4], a[i][5])
+				row := out[i*c.ow : i*c.ow+cols]
+				for j := range row {
+					row[j] = min(max(y[j]+b, lo), hi)
+				}
+				if c.silu {
+					SiLU(row, row)
+				}
+			}
+		}
+	}
+}
+
+// wgOutRow is A^T applied to one column (or row) of six values.
+func wgOutRow(m0, m1, m2, m3, m4, m5 float32) (y0, y1, y2, y3 float32) {
+	s12, d12 := m1+m2, m1-m2
+	s34, d34 := m3+m4, m3-m4
+	y0 = m0 + s12 + s34
+	y1 = d12 + 2*d34
+	y2 = s12 + 4*s34
+	y3 = d12 + 8*d34 + m5
+	return
+}
+
+// chooseWinograd reports whether NewConv should take the Winograd path of
+// a convolution it applies to. The rule is measured (one core of a Zen 5,
+// thread CPU time of single layers at batch 1 and 16): per tile, the
+// products cost about C*M and the transforms about C+M, so the gain grows
+// with h = C*M/(C+M): at 28x28 outputs and more, Winograd wins from h = 24
+// (128->32 @56: 1.33 -> 1.05 ms; 48->48 @28: 196 -> 150 us) and loses
+// below (64->32 @56, 32->32 @56: 5-30% slower). An output under 28x28 has
+// fewer tiles than a chunk's 32 columns at batch 1 (14x14 is 16 tiles),
+// which halves the gain: there it takes h >= 48 (96->208 @14: 476 -> 339
+// us; 256->256 @14: even at batch 1, 2x faster at 16; 128->32 @14: 93 ->
+// 134 us, so not). Under 14x14 it loses at batch 1 (512->512 @7: 1.6 ->
+// 5.0 ms: 4 tiles, and the weights, four times larger once transformed,
+// stream from memory at every run). The choice does not depend on the
+// batch, so that RunBatch gives each image Run's bits. Only AVX-512 has
+// the transforms in assembly: the Go ones cost more than the products
+// save (64->64 @56: 1.5 ms against the GEMM's 1.3).
+func (c *Conv) chooseWinograd() bool {
+	p := c.p
+	h := p.C * p.M / (p.C + p.M)
+	switch {
+	case c.mk.kind != kindAVX512:
+		return false
+	case c.oh*c.ow >= 28*28:
+		return h >= 24
+	case c.oh*c.ow >= 14*14:
+		return h >= 48
+	}
+	return false
+}

@@ -1,0 +1,76 @@
+//go:build amd64 && !purego
+
+package kernels
+
+import "math"
+
+//go:noescape
+func wgInputAVX512(v *float32, vs, vrow int, x *float32, plane int, idx *int32, nch int, tmp *float32)
+
+//go:noescape
+func wgOutputAVX512(dst *float32, npix int, m *float32, ms, mrow int, idx *int32, masks *uint16, bias *float32, lo, hi float32, nk int, tmp *float32)
+
+// wgVector reports whether the run's transforms can go through the
+// AVX-512 loops: 16 columns at a time, offsets in int32 lanes.
+func (r *wgRun) wgVector() bool {
+	c := r.c
+	return c.mk.kind == kindAVX512 && !c.silu && len(r.pad) < math.MaxInt32 && len(r.dst) < math.MaxInt32
+}
+
+// inputVector is input (see there) for AVX-512, chunk a multiple of 16.
+func (r *wgRun) inputVector(v []float32, chunk, t0, c0, c1 int) {
+	p, wg := r.c.p, r.c.wg
+	plane := wg.hp * wg.wp
+	_ = v[35*wg.vs+(c1-1)*chunk+chunk-1]
+	var idx [6 * 16]int32
+	var tmp [wgPos * 16]float32
+	for g := 0; g < chunk; g += 16 {
+		for l := range 16 {
+			t := min(t0+g+l, r.tiles-1)
+			img, ty, tx := wg.tile(t)
+			o := img*p.C*plane + 4*ty*wg.wp + 4*tx
+			for i := range 6 {
+				idx[i*16+l] = int32(o + i*wg.wp)
+			}
+		}
+		wgInputAVX512(&v[c0*chunk+g], wg.vs, chunk, &r.pad[c0*plane], plane, &idx[0], c1-c0, &tmp[0])
+	}
+}
+
+// outputVector is output (see there) for AVX-512, chunk a multiple of 16.
+func (r *wgRun) outputVector(m []float32, chunk, t0, m0, m1 int) {
+	c, wg := r.c, r.c.wg
+	npix := c.oh * c.ow
+	_ = m[35*wg.ms+(m1-1)*chunk+chunk-1]
+	lo, hi := -float32Inf, float32Inf
+	if c.clamp {
+		lo, hi = c.lo, c.hi
+	}
+	var idx [4 * 16]int32
+	var masks [16]uint16
+	var tmp [wgPos * 16]float32
+	for g := 0; g < chunk && t0+g < r.tiles; g += 16 {
+		masks = [16]uint16{}
+		for l := range 16 {
+			t := t0 + g + l
+			if t >= r.tiles {
+				for i := range 4 {
+					idx[i*16+l] = 0
+				}
+				continue
+			}
+			img, ty, tx := wg.tile(t)
+			o := img*c.p.M*npix + 4*ty*c.ow + 4*tx
+			rows, cols := min(4, c.oh-4*ty), min(4, c.ow-4*tx)
+			for i := range 4 {
+				idx[i*16+l] = int32(o + i*c.ow)
+				for j := range 4 {
+					if i < rows && j < cols {
+						masks[i*4+j] |= 1 << l
+					}
+				}
+			}
+		}
+		wgOutputAVX512(&r.dst[m0*npix], npix, &m[m0*chunk+g], wg.ms, chunk, &idx[0], &masks[0], &wg.bias[m0], lo, hi, m1-m0, &tmp[0])
+	}
+}

@@ -1,0 +1,219 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// convReference64 is the direct convolution in float64 (the activation
+// applied in float64 too): the truth Winograd's rounding is measured
+// against. It also returns, per output, the sum of the absolute values of
+// the terms (the scale of float32 rounding).
+func convReference64(src, w, bias []float32, p ConvParams) (out, mag []float64) {
+	oh, ow := p.OutSize()
+	out, mag = make([]float64, p.M*oh*ow), make([]float64, p.M*oh*ow)
+	for m := 0; m < p.M; m++ {
+		for oy := 0; oy < oh; oy++ {
+			for ox := 0; ox < ow; ox++ {
+				var s, a float64
+				if bias != nil {
+					s, a = float64(bias[m]), math.Abs(float64(bias[m]))
+				}
+				for c := 0; c < p.C; c++ {
+					for ky := 0; ky < p.KH; ky++ {
+						iy := oy - p.PadT + ky
+						if iy < 0 || iy >= p.H {
+							continue
+						}
+						for kx := 0; kx < p.KW; kx++ {
+							ix := ox - p.PadL + kx
+							if ix < 0 || ix >= p.W {
+								continue
+							}
+							t := float64(src[(c*p.H+iy)*p.W+ix]) * float64(w[((m*p.C+c)*p.KH+ky)*p.KW+kx])
+							s += t
+							a += math.Abs(t)
+						}
+					}
+				}
+				switch p.Act.Kind {
+				case ActRelu:
+					s = max(s, 0)
+				case ActClip:
+					s = min(max(s, float64(p.Act.Min)), float64(p.Act.Max))
+				case ActSiLU:
+					s /= 1 + math.Exp(-s)
+				}
+				out[(m*oh+oy)*ow+ox], mag[(m*oh+oy)*ow+ox] = s, a
+			}
+		}
+	}
+	return out, mag
+}
+
+// winogradCases are 3x3 stride-1 convolutions of odd and ResNet sizes, with
+// channel counts that are not multiples of the tiles, every padding and
+// activation.
+func winogradCases() []ConvParams {
+	relu := Activation{Kind: ActRelu}
+	clip := Activation{Kind: ActClip, Min: -0.3, Max: 0.4}
+	silu := Activation{Kind: ActSiLU}
+	cp := func(c, h, w, m, pad int, act Activation) ConvParams {
+		return ConvParams{C: c, H: h, W: w, M: m, KH: 3, KW: 3, StrideH: 1, StrideW: 1,
+			DilH: 1, DilW: 1, PadT: pad, PadL: pad, PadB: pad, PadR: pad, Group: 1, Act: act}
+	}
+	cases := []ConvParams{
+		cp(3, 7, 7, 5, 1, relu),
+		cp(17, 7, 7, 19, 1, Activation{}),
+		cp(20, 14, 14, 33, 1, clip),
+		cp(9, 13, 11, 12, 0, relu),
+		cp(24, 56, 56, 20, 1, relu),
+		cp(7, 5, 9, 6, 2, silu),
+		cp(300, 7, 7, 40, 1, relu), // several k blocks
+		cp(5, 3, 3, 4, 1, Activation{}),
+		cp(4, 1, 1, 3, 1, Activation{}),
+		cp(6, 2, 19, 5, 1, clip),
+	}
+	asym := cp(10, 10, 9, 11, 0, relu)
+	asym.PadT, asym.PadL, asym.PadB, asym.PadR = 1, 0, 2, 1
+	cases = append(cases, asym)
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 4 {
+		cases = append(cases, cp(1+r.IntN(40), 1+r.IntN(30), 1+r.IntN(30), 1+r.IntN(40), r.IntN(3), relu))
+	}
+	return cases
+}
+
+// TestWinograd compares the Winograd path with the float64 direct
+// convolution on batches of 3, and each image of a batch with its own run,
+// bit for bit. The tolerance is 1e-5 of the terms' absolute sum: a wrong
+// coefficient of any transform (or a tile or channel out of place) is off
+// by a good part of the output, while Winograd's rounding measured here is
+// a few times float32's epsilon (6e-8) of it.
+func TestWinograd(t *testing.T) {
+	forEachKernel(t, func(t *testing.T) {
+		for _, p := range winogradCases() {
+			for _, withBias := range []bool{true, false} {
+				if err := checkWinograd(p, withBias, 3); err != nil {
+					t.Errorf("%dx%dx%d -> %d pads %d %d %d %d act %d bias %v: %v", p.C, p.H, p.W, p.M, p.PadT, p.PadL, p.PadB, p.PadR, p.Act.Kind, withBias, err)
+				}
+			}
+		}
+	})
+}
+
+func checkWinograd(p ConvParams, withBias bool, n int) error {
+	r := rand.New(rand.NewPCG(uint64(p.C), uint64(p.M*p.H)))
+	oh, ow := p.OutSize()
+	inSize, outSize := p.C*p.H*p.W, p.M*oh*ow
+	src := randSlice(r, n*inSize)
+	w := randSlice(r, p.M*p.C*9)
+	var bias []float32
+	if withBias {
+		bias = randSlice(r, p.M)
+	}
+	conv := newConv(p, w, bias, layoutWinograd)
+	if conv.wg == nil {
+		return fmt.Errorf("not on the Winograd path")
+	}
+	got := make([]float32, n*outSize+3)
+	for i := range got {
+		got[i] = float32(math.NaN())
+	}
+	conv.RunBatch(got, src, n)
+	for i := n * outSize; i < len(got); i++ {
+		if !math.IsNaN(float64(got[i])) {
+			return fmt.Errorf("wrote past the output at %d", i)
+		}
+	}
+	one := make([]float32, outSize)
+	worst := 0.0
+	for b := range n {
+		want, mag := convReference64(src[b*inSize:(b+1)*inSize], w, bias, p)
+		for i, v := range want {
+			g := float64(got[b*outSize+i])
+			e := math.Abs(g-v) / (mag[i] + 1e-30)
+			if !(e <= 1e-5) {
+				return fmt.Errorf("image %d element %d: got %v, want %v (terms' absolute sum %v)", b, i, g, v, mag[i])
+			}
+			worst = max(worst, e)
+		}
+		conv.Run(one, src[b*inSize:(b+1)*inSize])
+		for i, v := range one {
+			if !sameBits(v, got[b*outSize+i]) {
+				return fmt.Errorf("image %d element %d: %v alone, %v in the batch", b, i, v, got[b*outSize+i])
+			}
+		}
+	}
+	if testing.Verbose() {
+		fmt.Printf("%+v: worst relative error %.3g\n", p, worst)
+	}
+	return nil
+}
+
+// BenchmarkWinograd times the 3x3 stride-1 layers of ResNet-18 and VGG-style
+// networks on the channel-major GEMM and on the Winograd path, at batch 1
+// and 16 (Score-CAM's batches), in GFLOP/s of the direct convolution's
+// multiply-adds.
+func BenchmarkWinograd(b *testing.B) {
+	for _, l := range []struct {
+		c, hw, m int
+	}{{64, 56, 64}, {128, 28, 128}, {256, 14, 256}, {512, 7, 512}, {32, 112, 32}, {16, 56, 16}} {
+		for _, n := range []int{1, 16} {
+			for _, way := range []struct {
+				name   string
+				layout gemmLayout
+			}{{"gemm", layoutChannels}, {"winograd", layoutWinograd}} {
+				b.Run(fmt.Sprintf("%d-%d_%d/batch%d/%s", l.c, l.m, l.hw, n, way.name), func(b *testing.B) {
+					p := layer(l.c, l.hw, l.m, 3, 1, 1, 1)
+					r := rand.New(rand.NewPCG(1, 2))
+					src, w, bias := randSlice(r, n*l.c*l.hw*l.hw), randSlice(r, l.m*l.c*9), randSlice(r, l.m)
+					dst := make([]float32, n*l.m*l.hw*l.hw)
+					conv := newConv(p, w, bias, way.layout)
+					for b.Loop() {
+						conv.RunBatch(dst, src, n)
+					}
+					flops := 2 * 9 * n * l.c * l.m * l.hw * l.hw
+					b.ReportMetric(float64(flops)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
+		}
+	}
+}
+
+// TestWinogradChoice: NewConv takes the Winograd path for ResNet-18's
+// 3x3 stride-1 layers of 14x14 and larger outputs, and only where it
+// applies and pays (see chooseWinograd), on AVX-512.
+func TestWinogradChoice(t *testing.T) {
+	dil := layer(64, 56, 64, 3, 1, 2, 1)
+	dil.DilH, dil.DilW = 2, 2
+	for _, c := range []struct {
+		name string
+		p    ConvParams
+		want bool
+	}{
+		{"the Winograd case of convCases", convCases()["winograd"], true},
+		{"64->64 @56", layer(64, 56, 64, 3, 1, 1, 1), true},
+		{"128->128 @28", layer(128, 28, 128, 3, 1, 1, 1), true},
+		{"256->256 @14", layer(256, 14, 256, 3, 1, 1, 1), true},
+		{"512->512 @7", layer(512, 7, 512, 3, 1, 1, 1), false},
+		{"16->16 @56", layer(16, 56, 16, 3, 1, 1, 1), false},
+		{"128->32 @56", layer(128, 56, 32, 3, 1, 1, 1), true},
+		{"64->32 @56", layer(64, 56, 32, 3, 1, 1, 1), false},
+		{"128->32 @14", layer(128, 14, 32, 3, 1, 1, 1), false},
+		{"96->208 @14", layer(96, 14, 208, 3, 1, 1, 1), true},
+		{"stride 2", layer(64, 56, 128, 3, 2, 1, 1), false},
+		{"groups", layer(64, 56, 64, 3, 1, 1, 2), false},
+		{"dilation", dil, false},
+		{"5x5", layer(64, 56, 64, 5, 1, 2, 1), false},
+	} {
+		conv := NewConv(c.p, make([]float32, c.p.M*c.p.C/c.p.Group*c.p.KH*c.p.KW), nil)
+		// Only AVX-512 has the transforms in assembly.
+		want := c.want && active.kind == kindAVX512
+		if got := conv.wg != nil; got != want {
+			t.Errorf("%s: Winograd %v, want %v", c.name, got, want)
+		}
+	}
+}
