@@ -3,6 +3,7 @@ package cam
 import (
 	"context"
 	"fmt"
+	"runtime"
 
 	"camscope/inference"
 	"camscope/inference/tensor"
@@ -39,7 +40,8 @@ type Ablation struct {
 // feature ([1,C,h,w], Pass.Feature) and whose logits are logits
 // (Pass.Logits). Where the layer feeds a linear GAP head it runs nothing;
 // otherwise it runs the model from the layer on once per channel that is
-// not zero everywhere (Model.RunBatchFrom, ScoreBatch channels at a time),
+// not zero everywhere (Model.RunBatchFrom, ScoreBatch channels at a time,
+// several batches at once: inBatches),
 // after one full pass that keeps the
 // tensors the rest of the network reads besides the layer, if it reads
 // any. It stops, with ctx's error, when ctx is cancelled.
@@ -90,22 +92,28 @@ func (e *Explainer) ablation(ctx context.Context, x, feature *tensor.Tensor, log
 		}
 	}
 	batch := min(len(jobs), ScoreBatch, e.Model.MaxBatch())
-	stacks := map[string]*tensor.Tensor{}
-	for name, t := range given {
-		items := make([]*tensor.Tensor, batch)
-		for i := range items {
-			items[i] = t
+	// Each goroutine of inBatches stacks the given tensors once, and zeroes
+	// and restores its channels in its own stacks.
+	stacks := make([]map[string]*tensor.Tensor, runtime.GOMAXPROCS(0))
+	results := make([][]float32, len(jobs))
+	err = inBatches(ctx, len(jobs), batch, nil, func(wk, first, n int) error {
+		if stacks[wk] == nil {
+			stacks[wk] = map[string]*tensor.Tensor{}
+			for name, t := range given {
+				items := make([]*tensor.Tensor, batch)
+				for i := range items {
+					items[i] = t
+				}
+				var err error
+				if stacks[wk][name], err = inference.Stack(items...); err != nil {
+					return err
+				}
+			}
 		}
-		if stacks[name], err = inference.Stack(items...); err != nil {
-			return nil, err
-		}
-	}
-	for first := 0; first < len(jobs); first += batch {
-		n := min(batch, len(jobs)-first)
-		in := stacks
+		in := stacks[wk]
 		if n < batch {
 			in = map[string]*tensor.Tensor{}
-			for name, t := range stacks {
+			for name, t := range stacks[wk] {
 				sh := append([]int{n * given[name].Shape[0]}, t.Shape[1:]...)
 				in[name] = tensor.FromFloat32(sh, t.F[:n*given[name].Len()])
 			}
@@ -118,17 +126,23 @@ func (e *Explainer) ablation(ctx context.Context, x, feature *tensor.Tensor, log
 			}
 		}
 		out, err := e.Model.RunBatchFrom(ctx, n, in, e.Head.Logits)
-		if err != nil {
-			return nil, err
-		}
-		a.Passes += n
 		for i, ch := range jobs[first : first+n] {
-			a.ablated[ch] = append([]float32(nil), inference.Item(out[e.Head.Logits], n, i).F...)
 			item, orig := inference.Item(layer, n, i).F, given[e.Layer].F
 			for pos := range hw {
 				item[l.index(ch, pos)] = orig[l.index(ch, pos)]
 			}
+			if err == nil {
+				results[first+i] = append([]float32(nil), inference.Item(out[e.Head.Logits], n, i).F...)
+			}
 		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.Passes += len(jobs)
+	for i, ch := range jobs {
+		a.ablated[ch] = results[i]
 	}
 	return a, nil
 }

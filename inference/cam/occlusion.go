@@ -63,7 +63,8 @@ func OcclusionWindow(h, w int) (window, stride int) {
 // Occlusion runs the forward passes of the occlusion-sensitivity map of x
 // (preprocessed, as given to Forward; [1,H,W,C] when nhwc), whose class
 // probabilities are probs (Pass.Probs): one per square, in batches of
-// occlusionBatch through runInputs. It stops, with ctx's error, when ctx is
+// occlusionBatch through runInputs, several batches at once (inBatches).
+// It stops, with ctx's error, when ctx is
 // cancelled.
 func (e *Explainer) Occlusion(ctx context.Context, x *tensor.Tensor, probs []float64, nhwc bool, opt OcclusionOptions) (*Sensitivity, error) {
 	h, w, err := inputSize(x, nhwc)
@@ -88,24 +89,25 @@ func (e *Explainer) Occlusion(ctx context.Context, x *tensor.Tensor, probs []flo
 			squares = append(squares, image.Rect(x, y, x+win, y+win))
 		}
 	}
-	for start := 0; start < total; start += occlusionBatch {
-		batch := squares[start:min(total, start+occlusionBatch)]
-		inputs := make([]*tensor.Tensor, len(batch))
-		for i, r := range batch {
+	s.probs = make([][]float64, total)
+	err = inBatches(ctx, total, occlusionBatch, opt.Progress, func(_, start, n int) error {
+		inputs := make([]*tensor.Tensor, n)
+		for i, r := range squares[start : start+n] {
 			inputs[i] = Occlude(x, nhwc, r)
 		}
 		logits, err := e.runInputs(ctx, inputs)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for _, l := range logits {
-			s.probs = append(s.probs, Softmax(l))
+		for i, l := range logits {
+			s.probs[start+i] = Softmax(l)
 		}
-		s.Passes += len(batch)
-		if opt.Progress != nil {
-			opt.Progress(s.Passes, total)
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	s.Passes = total
 	return s, nil
 }
 

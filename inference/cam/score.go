@@ -3,6 +3,7 @@ package cam
 import (
 	"context"
 	"fmt"
+	"runtime"
 
 	"camscope/inference"
 	"camscope/inference/tensor"
@@ -84,7 +85,7 @@ const maskEps = 1e-8
 // variant), and one for the blank input if any channel is constant or the
 // options ask for the paper's baseline,
 // run in batches of ScoreBatch masked inputs (each bit for bit its single
-// pass).
+// pass), several batches at once (inBatches).
 // It stops, with ctx's error, when ctx is cancelled.
 func (e *Explainer) ScoreCAM(ctx context.Context, x, feature *tensor.Tensor, opt ScoreOptions) (*Scores, error) {
 	if len(e.Model.Inputs) != 1 {
@@ -111,21 +112,21 @@ func (e *Explainer) ScoreCAM(ctx context.Context, x, feature *tensor.Tensor, opt
 		jobs = append(jobs, -1)
 	}
 	jobs = append(jobs, reps...)
-	total := len(jobs)
-	runOf := map[int]int{}
 	H, W := x.Shape[2], x.Shape[3]
 	ys, xs := alignCorners(h, H), alignCorners(w, W)
-	rows := make([]float32, h*W) // the channel upsampled along x only
-	mask := make([]float32, H*W)
 	batch := min(len(jobs), ScoreBatch, e.Model.MaxBatch())
-	stack := tensor.New(append([]int{batch}, x.Shape[1:]...)...)
 	input := e.Model.Inputs[0].Name
-	for first := 0; first < len(jobs); first += batch {
-		n := min(batch, len(jobs)-first)
-		masked := stack
-		if n < batch {
-			masked = tensor.FromFloat32(append([]int{n}, x.Shape[1:]...), stack.F[:n*x.Len()])
+	// Each goroutine of inBatches masks into buffers of its own: the
+	// channel upsampled along x only, the mask, and the stacked inputs.
+	type buffers struct{ rows, mask, stack []float32 }
+	bufs := make([]*buffers, runtime.GOMAXPROCS(0))
+	s.runs = make([][]float32, len(jobs))
+	err := inBatches(ctx, len(jobs), batch, opt.Progress, func(wk, first, n int) error {
+		if bufs[wk] == nil {
+			bufs[wk] = &buffers{make([]float32, h*W), make([]float32, H*W), make([]float32, batch*x.Len())}
 		}
+		rows, mask := bufs[wk].rows, bufs[wk].mask
+		masked := tensor.FromFloat32(append([]int{n}, x.Shape[1:]...), bufs[wk].stack[:n*x.Len()])
 		for i, ch := range jobs[first : first+n] {
 			item := masked.F[i*x.Len() : (i+1)*x.Len()]
 			if ch < 0 {
@@ -158,16 +159,20 @@ func (e *Explainer) ScoreCAM(ctx context.Context, x, feature *tensor.Tensor, opt
 		}
 		out, err := e.Model.RunBatch(ctx, n, map[string]*tensor.Tensor{input: masked}, e.Head.Logits)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for i, ch := range jobs[first : first+n] {
-			runOf[ch] = len(s.runs)
-			s.runs = append(s.runs, append([]float32(nil), inference.Item(out[e.Head.Logits], n, i).F...))
+		for i := range n {
+			s.runs[first+i] = append([]float32(nil), inference.Item(out[e.Head.Logits], n, i).F...)
 		}
-		s.Passes += n
-		if opt.Progress != nil {
-			opt.Progress(s.Passes, total)
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.Passes = len(jobs)
+	runOf := make(map[int]int, len(jobs))
+	for i, ch := range jobs {
+		runOf[ch] = i
 	}
 	if needBlank {
 		s.blank = runOf[-1]
