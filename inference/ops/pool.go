@@ -50,6 +50,24 @@ func buildPool(n *Node, isMax bool) (Op, error) {
 }
 
 func (p *pool) Run(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return p.run(budget, inputs, nil)
+}
+
+func (p *pool) Placeable() bool { return !p.indices }
+
+func (p *pool) RunInto(inputs []*tensor.Tensor, dst []float32) (*tensor.Tensor, error) {
+	if p.indices || len(inputs) > 0 && inputs[0] != nil && inputs[0].DType != tensor.Float32 {
+		return nil, fmt.Errorf("%s: only a float32 output without indices can be written in place", p.win.op)
+	}
+	outs, err := p.run(NoBudget, inputs, dst)
+	if err != nil {
+		return nil, err
+	}
+	return outs[0], nil
+}
+
+// run pools into dst, or into a new array when dst is nil.
+func (p *pool) run(budget Budget, inputs []*tensor.Tensor, dst []float32) ([]*tensor.Tensor, error) {
 	op := p.win.op
 	if err := required(op, inputs, 1); err != nil {
 		return nil, err
@@ -72,7 +90,12 @@ func (p *pool) Run(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, er
 	if err := budget.checkSize(op, x.DType, outShape); err != nil {
 		return nil, err
 	}
-	out := newTensor(x.DType, outShape)
+	var out *tensor.Tensor
+	if x.DType == tensor.Int64 {
+		out = tensor.NewInt64(outShape...)
+	} else if out, err = outputOn(dst, op, outShape); err != nil { // every value is written
+		return nil, err
+	}
 	planes := nb * ch
 	inPlane, outPlane := tensor.Size(sp), tensor.Size(g.out)
 	var idx *tensor.Tensor
@@ -463,6 +486,7 @@ func poolND[T number](dst []T, idx []int64, src []T, g geometry, isMax, includeP
 			if includePad {
 				cnt = cntPad
 			}
+			dst[oi] = 0
 			if cnt > 0 {
 				dst[oi] = T(sum / float64(cnt))
 			}
