@@ -5,7 +5,9 @@ package kernels
 // x*sigmoid(x)), the affine-and-clamp loop of BatchNormalization, Relu and
 // Clip, and the row loops of pooling. On amd64 they are four-lane SSE loops
 // (part of the amd64 baseline, so no feature check is needed; see
-// arith_amd64.s), elsewhere and with the purego tag plain Go. Each sets
+// arith_amd64.s), and Add, the affine-and-clamp loop and pooling's loops
+// sixteen-lane AVX-512 ones on CPUs that have it (arith512_amd64.s);
+// elsewhere and with the purego tag plain Go. Each sets
 // dst[i] for every i < len(dst); the sources must be at least as long as
 // dst.
 

@@ -194,6 +194,8 @@ type pool2D struct {
 	// [fy0, fy1) are the output rows that MaxPool computes all at once
 	// (see flatRows), if any.
 	fy0, fy1 int
+	// edges are the output columns outside [in0, in1), computed one by one.
+	edges []int
 }
 
 // tap is the valid part [lo, hi) of one window along one axis, starting at
@@ -224,6 +226,11 @@ func newPool2D(g geometry, isMax, includePad bool) *pool2D {
 				p.in0 = min(p.in0, ox)
 				p.in1 = ox + 1
 			}
+		}
+	}
+	for ox := range p.xs {
+		if ox < p.in0 || ox >= p.in1 {
+			p.edges = append(p.edges, ox)
 		}
 	}
 	flat := isMax && g.stride[0] == 1 && g.stride[1] == 1 && g.dil[0] == 1 && g.dil[1] == 1 &&
@@ -268,10 +275,8 @@ func (p *pool2D) flatRows(dst, src, tmp []float32) {
 	}
 	for r := 0; r < p.fy1-p.fy0; r++ {
 		row, in := out[r*w:(r+1)*w], v[r*w:(r+1)*w]
-		for ox, t := range p.xs {
-			if ox >= p.in0 && ox < p.in1 {
-				continue
-			}
+		for _, ox := range p.edges {
+			t := p.xs[ox]
 			row[ox] = float32(math.Inf(-1))
 			if t.lo < t.hi {
 				row[ox] = maxStrided(in[t.start+t.lo:t.start+t.hi], 1)
@@ -359,10 +364,8 @@ func (p *pool2D) alongRow(row, in, split []float32, combine func(dst, src []floa
 			}
 		}
 	}
-	for ox, t := range p.xs {
-		if ox >= p.in0 && ox < p.in1 {
-			continue
-		}
+	for _, ox := range p.edges {
+		t := p.xs[ox]
 		if t.lo >= t.hi {
 			row[ox] = 0
 			if p.isMax {
