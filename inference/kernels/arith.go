@@ -59,6 +59,22 @@ func ScaleClamp(dst, src []float32, m, a, lo, hi float32) {
 	affineClamp(dst, src, m, a, lo, hi)
 }
 
+// AddClamp sets dst[i] = min(max(a[i] + b[i], lo), hi): Add with a fused
+// Relu or Clip (ResNets' residual sums). A NaN stays NaN.
+func AddClamp(dst, a, b []float32, lo, hi float32) {
+	_, _ = a[:len(dst)], b[:len(dst)]
+	addClamp(dst, a, b, lo, hi)
+}
+
+// addClampGo is AddClamp's loop in Go (SSE machines and other
+// architectures).
+func addClampGo(dst, a, b []float32, lo, hi float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i, x := range a {
+		dst[i] = min(max(x+b[i], lo), hi)
+	}
+}
+
 // MaxInto sets dst[i] = max(dst[i], src[i]), a loop of pooling.
 func MaxInto(dst, src []float32) {
 	if len(dst) == 0 {

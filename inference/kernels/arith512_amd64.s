@@ -164,3 +164,60 @@ tail:
 done:
 	VZEROUPPER
 	RET
+
+// func addClamp512(dst, a, b *float32, n int, lo, hi float32)
+// dst[i] = min(max(a[i] + b[i], lo), hi), a NaN kept as in AFFINE512.
+TEXT ·addClamp512(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), DI
+	MOVQ         a+8(FP), SI
+	MOVQ         b+16(FP), DX
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS lo+32(FP), Z6
+	VBROADCASTSS hi+36(FP), Z7
+
+loop32:
+	CMPQ    CX, $32
+	JLT     step16
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VADDPS  (DX), Z0, Z0
+	VADDPS  64(DX), Z1, Z1
+	VMAXPS  Z0, Z6, Z3
+	VMINPS  Z3, Z7, Z0
+	VMAXPS  Z1, Z6, Z3
+	VMINPS  Z3, Z7, Z1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ    $128, SI
+	ADDQ    $128, DX
+	ADDQ    $128, DI
+	SUBQ    $32, CX
+	JMP     loop32
+
+step16:
+	CMPQ    CX, $16
+	JLT     tail
+	VMOVUPS (SI), Z0
+	VADDPS  (DX), Z0, Z0
+	VMAXPS  Z0, Z6, Z3
+	VMINPS  Z3, Z7, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DX
+	ADDQ    $64, DI
+	SUBQ    $16, CX
+
+tail:
+	TESTQ     CX, CX
+	JEQ       done
+	TAILMASK
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z (DX), K1, Z2
+	VADDPS    Z2, Z0, Z0
+	VMAXPS    Z0, Z6, Z3
+	VMINPS    Z3, Z7, Z0
+	VMOVUPS   Z0, K1, (DI)
+
+done:
+	VZEROUPPER
+	RET

@@ -46,7 +46,10 @@ func maxAcc512(dst, src *float32, n int)
 //go:noescape
 func addAcc512(dst, src *float32, n int)
 
-// arith512 says whether addVV, affineClamp, maxAcc and addAcc run in
+//go:noescape
+func addClamp512(dst, a, b *float32, n int, lo, hi float32)
+
+// arith512 says whether addVV, affineClamp, maxAcc, addAcc and addClamp run in
 // AVX-512; tests switch it to cover the SSE loops too.
 var arith512 = hasAVX512
 
@@ -80,4 +83,12 @@ func addAcc(dst, src []float32) {
 		return
 	}
 	addAccSSE(dst, src)
+}
+
+func addClamp(dst, a, b []float32, lo, hi float32) {
+	if arith512 && len(dst) > 0 {
+		addClamp512(&dst[0], &a[0], &b[0], len(dst), lo, hi)
+		return
+	}
+	addClampGo(dst, a, b, lo, hi)
 }
