@@ -40,10 +40,17 @@ func GemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 // better run side by side (GemmSerial on each core) than one after another.
 func GemmWorkers(m, n, k int) int {
 	if m <= gemvRows {
-		return workersFor(2 * n * k)
+		return gemvWorkers(n, k)
 	}
 	return workersFor(2 * m * n * k)
 }
+
+// gemvWorkers is how many goroutines a product of at most gemvRows rows
+// uses: each of the n x k values of B is read from memory once and used
+// once or twice, at a fraction of the micro-kernel's rate (a batch-1
+// classifier of 512 x 1000 takes about 100 us of one core, not the 10 of
+// its multiply-adds), so each counts as 16 multiply-adds.
+func gemvWorkers(n, k int) int { return workersFor(16 * n * k) }
 
 // gemm is Gemm on at most maxW goroutines.
 func gemm(maxW int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
@@ -58,7 +65,7 @@ func gemm(maxW int, transA, transB bool, m, n, k int, alpha float32, a []float32
 		scaleC(m, n, beta, c, ldc)
 	}
 	if m <= gemvRows {
-		gemv(min(maxW, workersFor(2*n*k)), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		gemv(min(maxW, gemvWorkers(n, k)), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	mk := active
