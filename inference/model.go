@@ -68,6 +68,9 @@ type Model struct {
 	// batchNote says why the graph runs batches item by item.
 	batchModes []batchMode
 	batchNote  string
+	// groups are the sizes of the arrays that a run of one input writes
+	// the inputs of Concats into, side by side (place.go).
+	groups []int
 	// largestItem is the bytes of the largest tensor one input computes.
 	largestItem int64
 	maxMemory   int64 // the limit the model was loaded with
@@ -87,6 +90,9 @@ type step struct {
 	// outputs are that node's outputs.
 	fusedWith string
 	fusedOp   string // its op type
+	// place, when set, is where the step writes its output in a run of
+	// one input (place.go).
+	place *placement
 }
 
 // Shape returns the shape of any tensor of the graph (input, constant, inner

@@ -152,6 +152,7 @@ func (m *Model) run(ctx context.Context, inputs map[string]*tensor.Tensor, keep 
 		fed[tensor.ArrayID(v)] = true
 	}
 	var live int64
+	var arrays map[int][]float32 // placed outputs' arrays (place.go)
 	for i, s := range m.steps {
 		if need != nil && !need[i] {
 			continue
@@ -175,9 +176,15 @@ func (m *Model) run(ctx context.Context, inputs map[string]*tensor.Tensor, keep 
 		}
 		var outs []*tensor.Tensor
 		var err error
-		if n > 1 {
+		switch {
+		case n > 1:
 			outs, err = m.runBatchStep(i, s, in, n)
-		} else {
+		case s.place != nil:
+			if arrays == nil {
+				arrays = map[int][]float32{}
+			}
+			outs, err = m.runPlaced(s, in, arrays)
+		default:
 			outs, err = runStep(s, in, budget)
 		}
 		if err != nil {

@@ -5,7 +5,9 @@ package kernels
 // x*sigmoid(x)), the affine-and-clamp loop of BatchNormalization, Relu and
 // Clip, and the row loops of pooling. On amd64 they are four-lane SSE loops
 // (part of the amd64 baseline, so no feature check is needed; see
-// arith_amd64.s), elsewhere and with the purego tag plain Go. Each sets
+// arith_amd64.s), and Add, the affine-and-clamp loop and pooling's loops
+// sixteen-lane AVX-512 ones on CPUs that have it (arith512_amd64.s);
+// elsewhere and with the purego tag plain Go. Each sets
 // dst[i] for every i < len(dst); the sources must be at least as long as
 // dst.
 
@@ -55,6 +57,22 @@ func ScaleClamp(dst, src []float32, m, a, lo, hi float32) {
 	}
 	_ = src[len(dst)-1]
 	affineClamp(dst, src, m, a, lo, hi)
+}
+
+// AddClamp sets dst[i] = min(max(a[i] + b[i], lo), hi): Add with a fused
+// Relu or Clip (ResNets' residual sums). A NaN stays NaN.
+func AddClamp(dst, a, b []float32, lo, hi float32) {
+	_, _ = a[:len(dst)], b[:len(dst)]
+	addClamp(dst, a, b, lo, hi)
+}
+
+// addClampGo is AddClamp's loop in Go (SSE machines and other
+// architectures).
+func addClampGo(dst, a, b []float32, lo, hi float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i, x := range a {
+		dst[i] = min(max(x+b[i], lo), hi)
+	}
 }
 
 // MaxInto sets dst[i] = max(dst[i], src[i]), a loop of pooling.

@@ -6,10 +6,10 @@
 // amd64 baseline, so no feature check is needed), with scalar loops for the
 // remainders; see arith.go.
 
-// func addVV(dst, a, b []float32)
+// func addVVSSE(dst, a, b []float32)
 // dst[i] = a[i] + b[i] for i < len(dst); the caller checks a and b are long
 // enough.
-TEXT ·addVV(SB), NOSPLIT, $0-72
+TEXT ·addVVSSE(SB), NOSPLIT, $0-72
 	MOVQ dst_base+0(FP), DI
 	MOVQ dst_len+8(FP), CX
 	MOVQ a_base+24(FP), SI
@@ -220,11 +220,11 @@ loop1:
 done:
 	RET
 
-// func affineClamp(dst, src []float32, m, a, lo, hi float32)
+// func affineClampSSE(dst, src []float32, m, a, lo, hi float32)
 // dst[i] = min(max(src[i]*m + a, lo), hi) for i < len(dst); the caller
 // checks that src is long enough. The bounds are the destination operands
 // of MAXPS and MINPS, so that a NaN value passes through.
-TEXT ·affineClamp(SB), NOSPLIT, $0-64
+TEXT ·affineClampSSE(SB), NOSPLIT, $0-64
 	MOVQ   dst_base+0(FP), DI
 	MOVQ   dst_len+8(FP), CX
 	MOVQ   src_base+24(FP), SI
@@ -275,11 +275,11 @@ loop1:
 done:
 	RET
 
-// func maxAcc(dst, src []float32)
+// func maxAccSSE(dst, src []float32)
 // dst[i] = max(dst[i], src[i]) for i < len(dst); the caller checks that
 // src is long enough. MAXPS keeps the second operand (src) when either is
 // NaN.
-TEXT ·maxAcc(SB), NOSPLIT, $0-48
+TEXT ·maxAccSSE(SB), NOSPLIT, $0-48
 	MOVQ dst_base+0(FP), DI
 	MOVQ dst_len+8(FP), CX
 	MOVQ src_base+24(FP), SI
@@ -329,10 +329,10 @@ loop1:
 done:
 	RET
 
-// func addAcc(dst, src []float32)
+// func addAccSSE(dst, src []float32)
 // dst[i] += src[i] for i < len(dst); the caller checks that src is long
 // enough.
-TEXT ·addAcc(SB), NOSPLIT, $0-48
+TEXT ·addAccSSE(SB), NOSPLIT, $0-48
 	MOVQ dst_base+0(FP), DI
 	MOVQ dst_len+8(FP), CX
 	MOVQ src_base+24(FP), SI

@@ -64,3 +64,5 @@ func addAcc(dst, src []float32) {
 		dst[i] += v
 	}
 }
+
+func addClamp(dst, a, b []float32, lo, hi float32) { addClampGo(dst, a, b, lo, hi) }

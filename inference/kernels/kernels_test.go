@@ -353,6 +353,26 @@ func TestGemmSerial(t *testing.T) {
 			}
 		}
 	})
+	// A batch-1 classifier (512 -> 1000) splits over the cores, with the
+	// bits of one core's product.
+	fa, fw := randSlice(r, 512), randSlice(r, 512*1000)
+	for _, tb := range []bool{false, true} {
+		want, got := make([]float32, 1000), make([]float32, 1000)
+		ldb := 1000
+		if tb {
+			ldb = 512
+		}
+		GemmSerial(false, tb, 1, 1000, 512, 1, fa, 512, fw, ldb, 0, want, 1000)
+		Gemm(false, tb, 1, 1000, 512, 1, fa, 512, fw, ldb, 0, got, 1000)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("classifier, transB %v: c[%d] = %g, one core gives %g", tb, i, got[i], want[i])
+			}
+		}
+	}
+	if w, p := GemmWorkers(1, 1000, 512), runtime.GOMAXPROCS(0); w != min(p, 4) {
+		t.Errorf("GemmWorkers(1, 1000, 512) = %d, want GOMAXPROCS %d", w, p)
+	}
 	if w := GemmWorkers(2, 2, 2); w != 1 {
 		t.Errorf("GemmWorkers(2, 2, 2) = %d, want 1", w)
 	}

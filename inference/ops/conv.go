@@ -94,6 +94,21 @@ func checkBias(b *tensor.Tensor, m int) error {
 }
 
 func (c *conv) Run(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return c.run(budget, inputs, nil)
+}
+
+func (c *conv) Placeable() bool { return true }
+
+func (c *conv) RunInto(inputs []*tensor.Tensor, dst []float32) (*tensor.Tensor, error) {
+	outs, err := c.run(NoBudget, inputs, dst)
+	if err != nil {
+		return nil, err
+	}
+	return outs[0], nil
+}
+
+// run computes the output into dst, or into a new array when dst is nil.
+func (c *conv) run(budget Budget, inputs []*tensor.Tensor, dst []float32) ([]*tensor.Tensor, error) {
 	if err := required("Conv", inputs, 2); err != nil {
 		return nil, err
 	}
@@ -151,7 +166,10 @@ func (c *conv) Run(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, er
 	} else {
 		k = kernels.NewConv(p, w.F, biasData(b))
 	}
-	out := tensor.NewUninit(outShape...) // the kernel writes every value
+	out, err := outputOn(dst, "Conv", outShape)
+	if err != nil {
+		return nil, err
+	}
 	k.RunBatch(out.F, x.F, nb)
 	return one(out), nil
 }

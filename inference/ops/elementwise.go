@@ -180,12 +180,7 @@ func (a fusedAdd) fused() kernels.Activation { return a.act }
 
 func addClipRows(lo, hi float32) rowKernels[float32] {
 	return rowKernels[float32]{
-		vv: func(d, a, b []float32) {
-			b, d = b[:len(a)], d[:len(a)]
-			for i, x := range a {
-				d[i] = min(max(x+b[i], lo), hi)
-			}
-		},
+		vv: func(d, a, b []float32) { kernels.AddClamp(d[:len(a)], a, b, lo, hi) },
 		vs: func(d, a []float32, b float32) {
 			d = d[:len(a)]
 			for i, x := range a {

@@ -112,7 +112,7 @@ func (bn *batchNorm) Run(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tens
 	default:
 		return nil, fmt.Errorf("BatchNormalization: %d parameters do not fit input %s", len(mul), tensor.ShapeString(x.Shape))
 	}
-	out := tensor.New(x.Shape...)
+	out := tensor.NewUninit(x.Shape...) // every value is written
 	parallelFor(nb*ch, inner, func(from, to int) {
 		for p := from; p < to; p++ {
 			c := p % ch

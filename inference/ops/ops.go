@@ -15,6 +15,20 @@ type Op interface {
 	Run(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error)
 }
 
+// Placer is an operator that can write its one float32 output into an
+// array it is given: the engine gives the producers of a Concat's inputs
+// their slices of one array, side by side, and the Concat then returns a
+// view of them instead of copying (see Concat).
+type Placer interface {
+	Op
+	// Placeable reports whether RunInto can compute the output, as built
+	// (a MaxPool asked for its indices too cannot).
+	Placeable() bool
+	// RunInto computes the output into dst, which must be as long as the
+	// output, and returns it as a tensor on dst.
+	RunInto(inputs []*tensor.Tensor, dst []float32) (*tensor.Tensor, error)
+}
+
 // Node is what a builder gets to know about a graph node.
 type Node struct {
 	OpType string
@@ -100,6 +114,19 @@ func newOutput(dt tensor.DType, shape []int) *tensor.Tensor {
 		return tensor.NewInt64(shape...)
 	}
 	return tensor.NewUninit(shape...)
+}
+
+// outputOn returns a float32 tensor of the given shape on dst, or a new
+// one whose values are unspecified when dst is nil (for operators that
+// write every value).
+func outputOn(dst []float32, op string, shape []int) (*tensor.Tensor, error) {
+	if dst == nil {
+		return tensor.NewUninit(shape...), nil
+	}
+	if n := tensor.Size(shape); len(dst) != n {
+		return nil, fmt.Errorf("%s: the output %s has %d values, the array given for it %d", op, tensor.ShapeString(shape), n, len(dst))
+	}
+	return &tensor.Tensor{Shape: append([]int(nil), shape...), F: dst}, nil
 }
 
 // alias returns a tensor that shares t's data under a new shape.

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"slices"
 
 	"camscope/inference/tensor"
 )
@@ -98,6 +99,11 @@ func buildPad(n *Node) (Op, error) {
 			if mode != "constant" && shape[d] > 0 && x.Shape[d] == 0 {
 				return nil, fmt.Errorf("Pad: mode %s cannot pad empty dimension %d of %s", mode, d, tensor.ShapeString(x.Shape))
 			}
+		}
+		if !slices.ContainsFunc(pads, func(p int64) bool { return p != 0 }) {
+			// Nothing to pad (DenseNet's AveragePools come after such a
+			// Pad): the input is the output.
+			return one(alias(x, x.Shape)), nil
 		}
 		if err := budget.checkSize("Pad", x.DType, shape); err != nil {
 			return nil, err

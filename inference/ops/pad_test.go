@@ -46,6 +46,12 @@ func TestPad(t *testing.T) {
 	expect(t, got, f32(dims(1, 1, 3, 3), 0, 0, 0, 0, 0, 1, 0, 2, 3), 0)
 	got = call{op: "Pad", attrs: Attrs{"mode": "reflect"}}.run(t, iota32(1, 1, 3, 3), i64(dims(8), 0, 0, 1, 1, 0, 0, 0, 0))[0]
 	expect(t, got, f32(dims(1, 1, 4, 4), 4, 3, 4, 5, 1, 0, 1, 2, 4, 3, 4, 5, 7, 6, 7, 8), 0)
+	// Zero pads (DenseNet's exports): the input itself, not a copy.
+	got = call{op: "Pad"}.run(t, img, i64(dims(8), 0, 0, 0, 0, 0, 0, 0, 0), f32(nil, 5))[0]
+	expect(t, got, iota32(1, 1, 2, 2), 0)
+	if tensor.ArrayID(got) != tensor.ArrayID(img) {
+		t.Error("a Pad of zeros copied its input")
+	}
 	call{op: "Pad"}.errorContains(t, "pads", v, i64(dims(4), 1, 1, 1, 1))
 	call{op: "Pad"}.errorContains(t, "crop more", v, i64(dims(2), -3, -3))
 	call{op: "Pad", attrs: Attrs{"mode": "mirror"}}.errorContains(t, "mode", v, i64(dims(2), 1, 1))

@@ -50,6 +50,24 @@ func buildPool(n *Node, isMax bool) (Op, error) {
 }
 
 func (p *pool) Run(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return p.run(budget, inputs, nil)
+}
+
+func (p *pool) Placeable() bool { return !p.indices }
+
+func (p *pool) RunInto(inputs []*tensor.Tensor, dst []float32) (*tensor.Tensor, error) {
+	if p.indices || len(inputs) > 0 && inputs[0] != nil && inputs[0].DType != tensor.Float32 {
+		return nil, fmt.Errorf("%s: only a float32 output without indices can be written in place", p.win.op)
+	}
+	outs, err := p.run(NoBudget, inputs, dst)
+	if err != nil {
+		return nil, err
+	}
+	return outs[0], nil
+}
+
+// run pools into dst, or into a new array when dst is nil.
+func (p *pool) run(budget Budget, inputs []*tensor.Tensor, dst []float32) ([]*tensor.Tensor, error) {
 	op := p.win.op
 	if err := required(op, inputs, 1); err != nil {
 		return nil, err
@@ -72,7 +90,12 @@ func (p *pool) Run(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, er
 	if err := budget.checkSize(op, x.DType, outShape); err != nil {
 		return nil, err
 	}
-	out := newTensor(x.DType, outShape)
+	var out *tensor.Tensor
+	if x.DType == tensor.Int64 {
+		out = tensor.NewInt64(outShape...)
+	} else if out, err = outputOn(dst, op, outShape); err != nil { // every value is written
+		return nil, err
+	}
 	planes := nb * ch
 	inPlane, outPlane := tensor.Size(sp), tensor.Size(g.out)
 	var idx *tensor.Tensor
@@ -171,6 +194,8 @@ type pool2D struct {
 	// [fy0, fy1) are the output rows that MaxPool computes all at once
 	// (see flatRows), if any.
 	fy0, fy1 int
+	// edges are the output columns outside [in0, in1), computed one by one.
+	edges []int
 }
 
 // tap is the valid part [lo, hi) of one window along one axis, starting at
@@ -201,6 +226,11 @@ func newPool2D(g geometry, isMax, includePad bool) *pool2D {
 				p.in0 = min(p.in0, ox)
 				p.in1 = ox + 1
 			}
+		}
+	}
+	for ox := range p.xs {
+		if ox < p.in0 || ox >= p.in1 {
+			p.edges = append(p.edges, ox)
 		}
 	}
 	flat := isMax && g.stride[0] == 1 && g.stride[1] == 1 && g.dil[0] == 1 && g.dil[1] == 1 &&
@@ -245,10 +275,8 @@ func (p *pool2D) flatRows(dst, src, tmp []float32) {
 	}
 	for r := 0; r < p.fy1-p.fy0; r++ {
 		row, in := out[r*w:(r+1)*w], v[r*w:(r+1)*w]
-		for ox, t := range p.xs {
-			if ox >= p.in0 && ox < p.in1 {
-				continue
-			}
+		for _, ox := range p.edges {
+			t := p.xs[ox]
 			row[ox] = float32(math.Inf(-1))
 			if t.lo < t.hi {
 				row[ox] = maxStrided(in[t.start+t.lo:t.start+t.hi], 1)
@@ -336,10 +364,8 @@ func (p *pool2D) alongRow(row, in, split []float32, combine func(dst, src []floa
 			}
 		}
 	}
-	for ox, t := range p.xs {
-		if ox >= p.in0 && ox < p.in1 {
-			continue
-		}
+	for _, ox := range p.edges {
+		t := p.xs[ox]
 		if t.lo >= t.hi {
 			row[ox] = 0
 			if p.isMax {
@@ -463,6 +489,7 @@ func poolND[T number](dst []T, idx []int64, src []T, g geometry, isMax, includeP
 			if includePad {
 				cnt = cntPad
 			}
+			dst[oi] = 0
 			if cnt > 0 {
 				dst[oi] = T(sum / float64(cnt))
 			}

@@ -81,6 +81,11 @@ func TestPoolAgainstReference(t *testing.T) {
 		"s1 flat k5":   {12, 9, 3, 5, 1, 1, 1, 1, 0, 2, 2, 2, false, 12, 9},
 		"s1 flat k2":   {6, 7, 2, 2, 1, 1, 1, 1, 1, 0, 0, 1, false, 6, 7},
 		"s1 flat ceil": {7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, 7, 7},
+		// Strides down above 1: the inner rows' columns combined all at
+		// once (GoogLeNet's stride-2 pools, and a stride of 3).
+		"googlenet s2 ceil": {112, 112, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, true, 56, 56},
+		"2x2 ceil":          {14, 14, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, true, 7, 7},
+		"s3 down":           {10, 9, 3, 2, 3, 1, 1, 1, 1, 0, 1, 0, false, 4, 8},
 	}
 	for name, c := range cases {
 		x := randT(r, 2, 3, c.h, c.w)

@@ -349,9 +349,14 @@ func buildConcat(n *Node) (Op, error) {
 		if err := budget.checkSize("Concat", first.DType, shape); err != nil {
 			return nil, err
 		}
-		out := newOutput(first.DType, shape)
 		outer := tensor.Size(shape[:a])
 		inner := tensor.Size(shape[a+1:])
+		if first.DType == tensor.Float32 && outer == 1 && adjacent(inputs) {
+			// The inputs were written side by side into one array (the
+			// engine places them so): they already are the output.
+			return one(&tensor.Tensor{Shape: shape, F: first.F[:tensor.Size(shape)]}), nil
+		}
+		out := newOutput(first.DType, shape)
 		if first.DType == tensor.Int64 {
 			concatInto(out.I, inputs, func(t *tensor.Tensor) []int64 { return t.I }, a, outer, inner)
 		} else {
@@ -359,6 +364,18 @@ func buildConcat(n *Node) (Op, error) {
 		}
 		return one(out), nil
 	}), func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) { return concatVJP(p, g, axis) }}, nil
+}
+
+// adjacent reports whether the float32 values of ts lie one after another
+// in one array, in their order.
+func adjacent(ts []*tensor.Tensor) bool {
+	for i := 1; i < len(ts); i++ {
+		a, b := ts[i-1].F, ts[i].F
+		if len(a) == 0 || len(b) == 0 || cap(a)-len(a) < len(b) || &a[:len(a)+1][len(a)] != &b[0] {
+			return false
+		}
+	}
+	return true
 }
 
 func concatInto[T any](dst []T, inputs []*tensor.Tensor, data func(*tensor.Tensor) []T, axis, outer, inner int) {
