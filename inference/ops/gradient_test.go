@@ -243,6 +243,7 @@ func gradientCases() map[string]fdCase {
 		"Sub zero rows":             {op: "Sub", inputs: []*tensor.Tensor{w(5, 4), w(5, 4)}, seedRows: []int{1, 3}, rowLen: 4},
 		"Div same shape":            {op: "Div", inputs: []*tensor.Tensor{w(2, 3), wPos(2, 3)}},
 		"Div by a scalar":           {op: "Div", inputs: []*tensor.Tensor{w(2, 3), wPos()}, fixed: fixed(2, 1)},
+		"Div by a scalar zero rows": {op: "Div", inputs: []*tensor.Tensor{w(5, 4), wPos()}, fixed: fixed(2, 1), seedRows: []int{1, 3}, rowLen: 4},
 		"Sub scalar":                {op: "Sub", inputs: []*tensor.Tensor{u(2, 3), u()}},
 		"Sub broadcast first":       {op: "Sub", inputs: []*tensor.Tensor{u(3, 1), u(2, 3, 4)}},
 		"Mul squeeze-excite":        {op: "Mul", inputs: []*tensor.Tensor{u(1, 4, 3, 3), u(1, 4, 1, 1)}},
