@@ -317,13 +317,13 @@ func (b *backward) add(name string, g *tensor.Tensor, pending []*tensor.Tensor) 
 // recycle hands the arrays of the dead gradients back to tensor's pool,
 // each once, unless something still refers to them.
 func (b *backward) recycle() {
-	done := map[uintptr]bool{}
+	var done []uintptr
 	for _, g := range b.dead {
 		id := tensor.ArrayID(g)
-		if done[id] || !b.owned(g, "", nil) {
+		if slices.Contains(done, id) || !b.owned(g, "", nil) {
 			continue
 		}
-		done[id] = true
+		done = append(done, id)
 		for _, v := range b.dead {
 			if tensor.ArrayID(v) == id && cap(v.F) == len(v.F) {
 				tensor.Recycle(v)

@@ -349,7 +349,16 @@ func matMulVJP(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 		if ga != nil {
 			matMulInputGrad(ga.F[i*m*k:], g.F[i*m*nn:], b.F[i*bStride:], lo, hi, k, nn)
 		}
-		if gb != nil {
+		switch {
+		case gb == nil:
+		case hi-lo == 1:
+			// One row (an attention's query of the class token): dB is
+			// the outer product of A's row and G's, row by row.
+			ar, gr := a.F[(i*m+lo)*k:(i*m+lo+1)*k], g.F[(i*m+lo)*nn:(i*m+lo+1)*nn]
+			for r, v := range ar {
+				kernels.MulScalar(gb.F[i*k*nn+r*nn:i*k*nn+(r+1)*nn], gr, v)
+			}
+		default:
 			kernels.Gemm(true, false, k, nn, hi-lo, 1, a.F[(i*m+lo)*k:], k, g.F[(i*m+lo)*nn:], nn, 0, gb.F[i*k*nn:], nn)
 		}
 	}
