@@ -32,6 +32,13 @@ func BenchmarkMethodsViT(b *testing.B) {
 	benchMethods(b, "vit_tiny", []Method{GradCAM, HiResCAM, Rollout})
 }
 
+// BenchmarkMethodsSwin is BenchmarkMethodsResnet18 on swin_tiny, for two
+// gradient methods: its default layer is the final norm, so the backward
+// pass runs through the head alone.
+func BenchmarkMethodsSwin(b *testing.B) {
+	benchMethods(b, "swin_tiny", []Method{GradCAM, HiResCAM})
+}
+
 // BenchmarkInnerLayerResnet18 is BenchmarkMethodsResnet18 for Grad-CAM of
 // the top class and of the top 5 at resnet18's layer2 and layer3 outputs
 // (28x28 and 14x14): the backward pass runs through the convolutions of the
