@@ -320,6 +320,18 @@ func checkConcurrentBackward(t *testing.T, tape *Tape) {
 	if _, err := tape.GradsOfLogit(1000); err == nil {
 		t.Error("class 1000 of 1000 accepted")
 	}
+	many, err := tape.GradsOfLogits(classes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range classes {
+		if d := maxAbsDiff(t, many[i][0], serial[i]); d > 1e-5*float64(maxAbs(serial[i].F)) {
+			t.Errorf("class %d: its gradient among %v differs from its gradient alone", classes[i], classes)
+		}
+	}
+	if _, err := tape.GradsOfLogits([]int{0, 1000}); err == nil || !strings.Contains(err.Error(), "class 1000 is out of range") {
+		t.Errorf("classes 0 and 1000 of 1000: %v, want an error naming 1000", err)
+	}
 }
 
 // TestGradRecycling: a backward pass hands the arrays of the gradients it

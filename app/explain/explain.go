@@ -183,13 +183,19 @@ func (r *Result) run(ctx context.Context, x *tensor.Tensor) error {
 			r.Classes = append(r.Classes, Explained{Class: pass.Class(k)})
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ks := make([]int, len(r.Classes))
+	for i, c := range r.Classes {
+		ks[i] = c.Index
+	}
+	maps, weights, err := pass.MapsAndWeights(ks)
+	if err != nil {
+		return err
+	}
 	for i := range r.Classes {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if r.Classes[i].Map, r.Classes[i].Weights, err = pass.MapAndWeights(r.Classes[i].Index); err != nil {
-			return err
-		}
+		r.Classes[i].Map, r.Classes[i].Weights = maps[i], weights[i]
 	}
 	r.Timings.Maps = time.Since(t1)
 	return nil

@@ -13,7 +13,8 @@ import (
 )
 
 // BenchmarkMethodsResnet18 times each method explaining the top-5 classes
-// of resnet18 (forward pass, then five maps) against the forward pass
+// of resnet18 (forward pass, then five maps asked at once, as the explain
+// command and the window ask them) against the forward pass
 // alone. Every iteration runs both, one after the other, and x-forward is
 // the median of their ratios, which holds on a machine whose load changes
 // during the run; x-forward-cpu is the same of the process's CPU time
@@ -29,6 +30,13 @@ func BenchmarkMethodsResnet18(b *testing.B) {
 // top 5: 1.5x.
 func BenchmarkMethodsViT(b *testing.B) {
 	benchMethods(b, "vit_tiny", []Method{GradCAM, HiResCAM, Rollout})
+}
+
+// BenchmarkMethodsSwin is BenchmarkMethodsResnet18 on swin_tiny, for two
+// gradient methods: its default layer is the final norm, so the backward
+// pass runs through the head alone.
+func BenchmarkMethodsSwin(b *testing.B) {
+	benchMethods(b, "swin_tiny", []Method{GradCAM, HiResCAM})
 }
 
 // BenchmarkInnerLayerResnet18 is BenchmarkMethodsResnet18 for Grad-CAM of
@@ -79,10 +87,12 @@ func benchLayer(b *testing.B, name, layer string, methods []Method, top int) {
 				if err != nil {
 					b.Fatal(err)
 				}
+				var ks []int
 				for _, c := range p.Top(top) {
-					if _, err := p.Map(c.Index); err != nil {
-						b.Fatal(err)
-					}
+					ks = append(ks, c.Index)
+				}
+				if _, _, err := p.MapsAndWeights(ks); err != nil {
+					b.Fatal(err)
 				}
 				took := time.Since(t1)
 				explain += took

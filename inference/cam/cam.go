@@ -432,33 +432,68 @@ func (p *Pass) Map(k int) (Map, error) {
 // (HiResCAM, LayerCAM, Eigen-CAM, EigenGrad-CAM, Rollout) compute their
 // map position by position, and Occlusion reads no channel: nil.
 func (p *Pass) MapAndWeights(k int) (Map, [][]float32, error) {
-	if err := p.checkClass(k); err != nil {
+	maps, weights, err := p.MapsAndWeights([]int{k})
+	if err != nil {
 		return Map{}, nil, err
 	}
-	if p.method == EigenCAM {
-		p.eigenOnce.Do(func() { p.eigen, _, p.eigenErr = p.smoothed(k) })
-		if p.eigenErr != nil {
-			return Map{}, nil, p.eigenErr
-		}
-		return Map{W: p.eigen.W, H: p.eigen.H, Data: slices.Clone(p.eigen.Data)}, nil, nil
-	}
-	if p.method == Occlusion {
-		m, err := p.occlusion.Map(k)
-		return m, nil, err
-	}
-	return p.smoothed(k)
+	return maps[0], weights[0], nil
 }
 
-// grads returns the gradient of logit k at each layer of run r, in the
-// layers' grid form.
-func (p *Pass) grads(r run, k int) ([]*tensor.Tensor, error) {
-	grads, err := r.tape.GradsOfLogit(k)
+// MapsAndWeights is MapAndWeights for the classes ks (result i is class
+// ks[i]'s): for a method that needs the gradient, the gradients of all the
+// classes of a run come from one call (Tape.GradsOfLogits) and Rollout's
+// map is computed once. Ask for all the classes a pass is explained for
+// at once; a class out of range fails the call before any work.
+func (p *Pass) MapsAndWeights(ks []int) ([]Map, [][][]float32, error) {
+	for _, k := range ks {
+		if err := p.checkClass(k); err != nil {
+			return nil, nil, err
+		}
+	}
+	maps, weights := make([]Map, len(ks)), make([][][]float32, len(ks))
+	if len(ks) == 0 {
+		return maps, weights, nil
+	}
+	switch p.method {
+	case EigenCAM:
+		p.eigenOnce.Do(func() {
+			var eigen []Map
+			if eigen, _, p.eigenErr = p.smoothed(ks[:1]); p.eigenErr == nil {
+				p.eigen = eigen[0]
+			}
+		})
+		if p.eigenErr != nil {
+			return nil, nil, p.eigenErr
+		}
+		for i := range ks {
+			maps[i] = Map{W: p.eigen.W, H: p.eigen.H, Data: slices.Clone(p.eigen.Data)}
+		}
+		return maps, weights, nil
+	case Occlusion:
+		for i, k := range ks {
+			var err error
+			if maps[i], err = p.occlusion.Map(k); err != nil {
+				return nil, nil, err
+			}
+		}
+		return maps, weights, nil
+	}
+	return p.smoothed(ks)
+}
+
+// grads returns the gradient of each logit of ks at each layer of run r,
+// in the layers' grid form, from one backward pass: grads[i][l] is class
+// ks[i]'s at layer l.
+func (p *Pass) grads(r run, ks []int) ([][]*tensor.Tensor, error) {
+	grads, err := r.tape.GradsOfLogits(ks)
 	if err != nil {
 		return nil, err
 	}
-	for i, g := range grads {
-		if grads[i], err = p.e.layouts[i].grid(g); err != nil {
-			return nil, err
+	for _, gs := range grads {
+		for i, g := range gs {
+			if gs[i], err = p.e.layouts[i].grid(g); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return grads, nil

@@ -123,10 +123,11 @@ func (p *Pass) LayerMaps(k int) ([]Map, error) {
 	r := p.runs[0]
 	var grads []*tensor.Tensor
 	if p.method.needsGradient() {
-		var err error
-		if grads, err = p.grads(r, k); err != nil {
+		all, err := p.grads(r, []int{k})
+		if err != nil {
 			return nil, err
 		}
+		grads = all[0]
 	}
 	maps := make([]Map, len(r.feats))
 	for l, feat := range r.feats {

@@ -3,6 +3,7 @@ package cam
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"camscope/inference/tensor"
 )
@@ -134,75 +135,93 @@ func (a augmentation) apply(x *tensor.Tensor, nhwc bool) (*tensor.Tensor, error)
 	return out, nil
 }
 
-// smoothed is the map of class k, averaged over the runs (each flipped
-// back), and the channel weights of the input as given (see
+// smoothed is the map of each class of ks, averaged over the runs (each
+// flipped back), and the channel weights of the input as given (see
 // MapAndWeights).
-func (p *Pass) smoothed(k int) (Map, [][]float32, error) {
-	var sum []float64
-	var out Map
-	var weights [][]float32
+func (p *Pass) smoothed(ks []int) ([]Map, [][][]float32, error) {
+	var sums [][]float64
+	var out []Map
+	var weights [][][]float32
 	for i, r := range p.runs {
-		m, ws, err := p.runMap(r, k)
+		maps, ws, err := p.runMaps(r, ks)
 		if err != nil {
-			return Map{}, nil, err
+			return nil, nil, err
 		}
 		if len(p.runs) == 1 {
-			return m, ws, nil
+			return maps, ws, nil
 		}
 		if i == 0 {
-			out, weights, sum = m, ws, make([]float64, len(m.Data))
+			out, weights, sums = maps, ws, make([][]float64, len(ks))
 		}
-		for y := range m.H {
-			for x := range m.W {
-				src := x
-				if r.aug.flip {
-					src = m.W - 1 - x
+		for c, m := range maps {
+			if i == 0 {
+				sums[c] = make([]float64, len(m.Data))
+			}
+			for y := range m.H {
+				for x := range m.W {
+					src := x
+					if r.aug.flip {
+						src = m.W - 1 - x
+					}
+					sums[c][y*m.W+x] += float64(m.Data[y*m.W+src])
 				}
-				sum[y*m.W+x] += float64(m.Data[y*m.W+src])
 			}
 		}
 	}
-	for i := range sum {
-		sum[i] /= float64(len(p.runs))
+	for c, sum := range sums {
+		for i := range sum {
+			sum[i] /= float64(len(p.runs))
+		}
+		out[c] = toMap(sum, out[c].H, out[c].W)
 	}
-	return toMap(sum, out.H, out.W), weights, nil
+	return out, weights, nil
 }
 
-// runMap is the map of class k from one run, at its layer or its layers
-// combined, and the channel weights of each layer (nil for a method
+// runMaps is the map of each class of ks from one run, at its layer or its
+// layers combined, and the channel weights of each layer (nil for a method
 // without), all from one backward pass.
-func (p *Pass) runMap(r run, k int) (Map, [][]float32, error) {
+func (p *Pass) runMaps(r run, ks []int) ([]Map, [][][]float32, error) {
+	out, weights := make([]Map, len(ks)), make([][][]float32, len(ks))
 	if p.method == Rollout {
 		m, err := rollout(r.attn, p.e.Head.attnLayout, p.opt.HeadsMax)
-		return m, nil, err
+		if err != nil {
+			return nil, nil, err
+		}
+		for c := range out {
+			out[c] = Map{W: m.W, H: m.H, Data: slices.Clone(m.Data)}
+		}
+		return out, weights, nil
 	}
-	var grads []*tensor.Tensor
+	var grads [][]*tensor.Tensor
 	if p.method.needsGradient() {
 		var err error
-		if grads, err = p.grads(r, k); err != nil {
-			return Map{}, nil, err
+		if grads, err = p.grads(r, ks); err != nil {
+			return nil, nil, err
 		}
 	}
-	maps := make([]Map, len(r.feats))
-	var weights [][]float32
-	for l, feat := range r.feats {
-		var grad *tensor.Tensor
-		if grads != nil {
-			grad = grads[l]
+	for c, k := range ks {
+		maps := make([]Map, len(r.feats))
+		for l, feat := range r.feats {
+			var grad *tensor.Tensor
+			if grads != nil {
+				grad = grads[c][l]
+			}
+			m, ws, err := p.layerMap(feat, grad, k)
+			if err != nil {
+				return nil, nil, err
+			}
+			maps[l] = m
+			if ws != nil {
+				weights[c] = append(weights[c], ws)
+			}
 		}
-		m, ws, err := p.layerMap(feat, grad, k)
-		if err != nil {
-			return Map{}, nil, err
-		}
-		maps[l] = m
-		if ws != nil {
-			weights = append(weights, ws)
+		if len(maps) == 1 {
+			out[c] = maps[0]
+		} else {
+			out[c] = combineLayers(maps)
 		}
 	}
-	if len(maps) == 1 {
-		return maps[0], weights, nil
-	}
-	return combineLayers(maps), weights, nil
+	return out, weights, nil
 }
 
 // combineLayers is pytorch-grad-cam's aggregation of several layers' maps

@@ -130,10 +130,11 @@ func TestAugSmoothKnownAnswer(t *testing.T) {
 				seen := map[augmentation]bool{}
 				for _, r := range p.runs {
 					seen[r.aug] = true
-					got, _, err := p.runMap(r, cls)
+					maps, _, err := p.runMaps(r, []int{cls})
 					if err != nil {
 						t.Fatal(err)
 					}
+					got := maps[0]
 					scaledKx := kx
 					if r.aug.flip {
 						scaledKx = flipped(kx, h, w)

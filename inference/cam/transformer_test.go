@@ -2,9 +2,11 @@ package cam
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"camscope/inference"
@@ -271,4 +273,96 @@ func TestTinyViTSpelledOutLayerNorm(t *testing.T) {
 			t.Errorf("channel %d: weight %g, want %g", c, w, want)
 		}
 	}
+}
+
+// TestMapsMatchOneClassAtATime checks that the maps and channel weights
+// of several classes asked at once (Pass.MapsAndWeights: one call, the
+// gradients of all the classes of a run fetched together) are those of
+// each class asked alone (MapAndWeights, whose Grad-CAM weights
+// TestTransformerGradCAM checks against PyTorch's gradient), on vit_tiny
+// and swin_tiny, for methods with and without the gradient and with
+// either smoothing; and that a class out of range fails the whole call.
+func TestMapsMatchOneClassAtATime(t *testing.T) {
+	meta := shareddata.TransformerMeta(t)
+	input := readNpy(t, "reference", "input.npy")
+	cases := []struct {
+		method Method
+		opt    Options
+	}{
+		{GradCAM, Options{}},
+		{HiResCAM, Options{}},
+		{XGradCAM, Options{EigenSmooth: true}},
+		{GradCAM, Options{AugSmooth: true}},
+		{EigenCAM, Options{}},
+		{Rollout, Options{}},
+	}
+	for _, name := range []string{"vit_tiny", "swin_tiny"} {
+		m := sharedModel(t, "reference", name)
+		e, err := New(m, nil, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cases {
+			if ok, _ := e.SupportsRollout(); c.method == Rollout && !ok {
+				continue
+			}
+			t.Run(fmt.Sprintf("%s/%s/%v", name, c.method, c.opt.Smoothing()), func(t *testing.T) {
+				p, err := e.ForwardOptions(context.Background(), input, c.method, c.opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var ks []int
+				for _, cl := range p.Top(4) {
+					ks = append(ks, cl.Index)
+				}
+				ks = append(ks, meta[name].GradK, ks[0])
+				maps, weights, err := p.MapsAndWeights(ks)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(maps) != len(ks) || len(weights) != len(ks) {
+					t.Fatalf("%d maps and %d weights for %d classes", len(maps), len(weights), len(ks))
+				}
+				for i, k := range ks {
+					one, ws, err := p.MapAndWeights(k)
+					if err != nil {
+						t.Fatal(err)
+					}
+					// Equal but for rounding: the kernels may split a product
+					// differently under load.
+					if one.W != maps[i].W || one.H != maps[i].H || !closeTo(one.Data, maps[i].Data) {
+						t.Errorf("class %d: its map with %v differs from its map alone", k, ks)
+					}
+					if len(ws) != len(weights[i]) {
+						t.Fatalf("class %d: weights of %d layers, alone %d", k, len(weights[i]), len(ws))
+					}
+					for l := range ws {
+						if !closeTo(ws[l], weights[i][l]) {
+							t.Errorf("class %d: its channel weights with %v differ from its weights alone", k, ks)
+						}
+					}
+				}
+				if _, _, err := p.MapsAndWeights([]int{ks[0], 1000}); err == nil || !strings.Contains(err.Error(), "class 1000 does not exist") {
+					t.Errorf("class 1000 among others: %v, want an error naming it", err)
+				}
+				if maps, _, err := p.MapsAndWeights(nil); err != nil || len(maps) != 0 {
+					t.Errorf("no class: %d maps, %v", len(maps), err)
+				}
+			})
+		}
+	}
+}
+
+// closeTo reports whether a and b have the same length and differ by at
+// most 1e-5 of b's largest magnitude.
+func closeTo(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	var worst, scale float64
+	for i := range a {
+		worst = max(worst, math.Abs(float64(a[i])-float64(b[i])))
+		scale = max(scale, math.Abs(float64(b[i])))
+	}
+	return worst <= 1e-5*scale
 }

@@ -229,8 +229,22 @@ func gemmVJP(p *Pass, g *tensor.Tensor, alpha, beta float32, transA, transB bool
 		ga := tensor.New(a.Shape...)
 		if transA {
 			kernels.Gemm(transB, true, k, m, nn, alpha, b.F, b.Shape[1], g.F, nn, 0, ga.F, m)
-		} else {
-			kernels.Gemm(false, !transB, m, k, nn, alpha, g.F, nn, b.F, b.Shape[1], 0, ga.F, k)
+		} else if lo, hi := nonzeroRows(g.F, nn); lo < hi {
+			// Only G's nonzero rows (a vision transformer's class token's,
+			// once picked: the other rows of dA are zero) and the span of
+			// columns they use (one, for a class's logit: the product
+			// reads one row of a classifier's weights, not all).
+			clo, chi := nn, 0
+			for r := lo; r < hi; r++ {
+				if l, h := tensor.NonzeroSpan(g.F[r*nn : (r+1)*nn]); l < h {
+					clo, chi = min(clo, l), max(chi, h)
+				}
+			}
+			bOff := clo
+			if transB {
+				bOff = clo * k
+			}
+			kernels.Gemm(false, !transB, hi-lo, k, chi-clo, alpha, g.F[lo*nn+clo:], nn, b.F[bOff:], b.Shape[1], 0, ga.F[lo*k:], k)
 		}
 		grads[0] = ga
 	}
@@ -341,7 +355,16 @@ func matMulVJP(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 		if ga != nil {
 			matMulInputGrad(ga.F[i*m*k:], g.F[i*m*nn:], b.F[i*bStride:], lo, hi, k, nn)
 		}
-		if gb != nil {
+		switch {
+		case gb == nil:
+		case hi-lo == 1:
+			// One row (an attention's query of the class token): dB is
+			// the outer product of A's row and G's, row by row.
+			ar, gr := a.F[(i*m+lo)*k:(i*m+lo+1)*k], g.F[(i*m+lo)*nn:(i*m+lo+1)*nn]
+			for r, v := range ar {
+				kernels.MulScalar(gb.F[i*k*nn+r*nn:i*k*nn+(r+1)*nn], gr, v)
+			}
+		default:
 			kernels.Gemm(true, false, k, nn, hi-lo, 1, a.F[(i*m+lo)*k:], k, g.F[(i*m+lo)*nn:], nn, 0, gb.F[i*k*nn:], nn)
 		}
 	}
@@ -424,6 +447,28 @@ func (f matMulFused) VJP(p *Pass, gs []*tensor.Tensor) ([]*tensor.Tensor, error)
 		}
 		if nn == 0 || rows == 0 {
 			return make([]*tensor.Tensor, len(p.Inputs)), nil
+		}
+		if f.gelu && !p.need(1) && !p.need(2) {
+			// Only A wants a gradient (B and the bias are weights): it
+			// comes from the rows of G that are nonzero, through Gelu's
+			// derivative there, without a full-size gradient of the
+			// pre-activation (a vision transformer's MLP, below the
+			// class token: one row of 197).
+			grads := make([]*tensor.Tensor, len(p.Inputs))
+			if p.need(0) {
+				ga := tensor.New(p.Inputs[0].Shape...)
+				if lo, hi := nonzeroRows(g.F, nn); lo < hi {
+					z := tensor.NewUninit(hi-lo, nn)
+					matMulFused{bias: f.bias}.product(z.F, p.Inputs, lo, hi, k, nn)
+					for i, v := range z.F {
+						z.F[i] = g.F[lo*nn+i] * geluDeriv(v)
+					}
+					matMulInputGrad(ga.F[lo*k:], z.F, p.Inputs[1].F, 0, hi-lo, k, nn)
+					tensor.Recycle(z)
+				}
+				grads[0] = ga
+			}
+			return grads, nil
 		}
 		if f.gelu {
 			lo, hi := nonzeroRows(g.F, nn)

@@ -345,13 +345,9 @@ func divGrad(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 	if p.need(0) {
 		out[0] = tensor.New(g.Shape...)
 		if b.Len() == 1 {
-			for i := lo; i < hi; i++ {
-				out[0].F[i] = g.F[i] / b.F[0]
-			}
+			kernels.DivScalar(out[0].F[lo:hi], g.F[lo:hi], b.F[0])
 		} else {
-			for i := lo; i < hi; i++ {
-				out[0].F[i] = g.F[i] / b.F[i]
-			}
+			kernels.Div(out[0].F[lo:hi], g.F[lo:hi], b.F[lo:hi])
 		}
 	}
 	if p.need(1) {

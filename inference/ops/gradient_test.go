@@ -243,6 +243,7 @@ func gradientCases() map[string]fdCase {
 		"Sub zero rows":             {op: "Sub", inputs: []*tensor.Tensor{w(5, 4), w(5, 4)}, seedRows: []int{1, 3}, rowLen: 4},
 		"Div same shape":            {op: "Div", inputs: []*tensor.Tensor{w(2, 3), wPos(2, 3)}},
 		"Div by a scalar":           {op: "Div", inputs: []*tensor.Tensor{w(2, 3), wPos()}, fixed: fixed(2, 1)},
+		"Div by a scalar zero rows": {op: "Div", inputs: []*tensor.Tensor{w(5, 4), wPos()}, fixed: fixed(2, 1), seedRows: []int{1, 3}, rowLen: 4},
 		"Sub scalar":                {op: "Sub", inputs: []*tensor.Tensor{u(2, 3), u()}},
 		"Sub broadcast first":       {op: "Sub", inputs: []*tensor.Tensor{u(3, 1), u(2, 3, 4)}},
 		"Mul squeeze-excite":        {op: "Mul", inputs: []*tensor.Tensor{u(1, 4, 3, 3), u(1, 4, 1, 1)}},
@@ -306,13 +307,17 @@ func gradientCases() map[string]fdCase {
 		"Pad opset 2 attrs":   {op: "Pad", opset: 2, attrs: Attrs{"pads": []int64{0, 1, 1, 0, 0, 1}}, inputs: []*tensor.Tensor{u(2, 3, 2)}},
 		"Pad opset 18 axes":   {op: "Pad", opset: 18, inputs: []*tensor.Tensor{u(2, 3, 2), ints(1, 2, 0, 1), nil, ints(1, -1)}},
 
-		"Gemm":                     {op: "Gemm", inputs: []*tensor.Tensor{u(3, 4), u(4, 5), u(5)}},
-		"Gemm transB":              {op: "Gemm", attrs: Attrs{"transB": int64(1), "alpha": float32(0.5), "beta": float32(2)}, inputs: []*tensor.Tensor{u(2, 4), u(6, 4), u(2, 6)}},
-		"Gemm transA":              {op: "Gemm", attrs: Attrs{"transA": int64(1)}, inputs: []*tensor.Tensor{u(4, 3), u(4, 5), u(1, 1)}},
-		"Gemm both":                {op: "Gemm", attrs: Attrs{"transA": int64(1), "transB": int64(1), "alpha": float32(1.5)}, inputs: []*tensor.Tensor{u(4, 3), u(5, 4)}},
-		"Gemm const weights":       {op: "Gemm", attrs: Attrs{"transB": int64(1)}, inputs: []*tensor.Tensor{u(1, 8), u(3, 8), u(3)}, fixed: fixed(3, 1, 2)},
-		"MatMul zero rows":         {op: "MatMul", inputs: []*tensor.Tensor{w(5, 3), w(3, 4)}, seedRows: []int{1, 3}, rowLen: 4},
-		"MatMul batched zero rows": {op: "MatMul", inputs: []*tensor.Tensor{w(3, 3, 4), w(3, 4, 2)}, seedRows: []int{1, 3}, rowLen: 2},
+		"Gemm":               {op: "Gemm", inputs: []*tensor.Tensor{u(3, 4), u(4, 5), u(5)}},
+		"Gemm transB":        {op: "Gemm", attrs: Attrs{"transB": int64(1), "alpha": float32(0.5), "beta": float32(2)}, inputs: []*tensor.Tensor{u(2, 4), u(6, 4), u(2, 6)}},
+		"Gemm transA":        {op: "Gemm", attrs: Attrs{"transA": int64(1)}, inputs: []*tensor.Tensor{u(4, 3), u(4, 5), u(1, 1)}},
+		"Gemm both":          {op: "Gemm", attrs: Attrs{"transA": int64(1), "transB": int64(1), "alpha": float32(1.5)}, inputs: []*tensor.Tensor{u(4, 3), u(5, 4)}},
+		"Gemm const weights": {op: "Gemm", attrs: Attrs{"transB": int64(1)}, inputs: []*tensor.Tensor{u(1, 8), u(3, 8), u(3)}, fixed: fixed(3, 1, 2)},
+		// One value of the output (a class's logit): the input gradient
+		// reads one row (transB) or column of B.
+		"Gemm const weights one value":  {op: "Gemm", attrs: Attrs{"transB": int64(1), "alpha": float32(0.5)}, inputs: []*tensor.Tensor{w(3, 8), w(6, 8), w(6)}, fixed: fixed(3, 1, 2), seedRows: []int{8}, rowLen: 1},
+		"Gemm const weights few values": {op: "Gemm", inputs: []*tensor.Tensor{w(4, 5), w(5, 6), w(6)}, fixed: fixed(3, 1, 2), seedRows: []int{7, 8, 16}, rowLen: 1},
+		"MatMul zero rows":              {op: "MatMul", inputs: []*tensor.Tensor{w(5, 3), w(3, 4)}, seedRows: []int{1, 3}, rowLen: 4},
+		"MatMul batched zero rows":      {op: "MatMul", inputs: []*tensor.Tensor{w(3, 3, 4), w(3, 4, 2)}, seedRows: []int{1, 3}, rowLen: 2},
 		// A [5,6] output in chunks of 2 columns: row 1 whole, rows 2 to 4
 		// in columns 2-3 only (a transformer's query, key and value
 		// gradient: the class token's row, the keys' and values' columns).

@@ -587,9 +587,18 @@ func transposeVJP(p *Pass, g *tensor.Tensor, perm []int64) ([]*tensor.Tensor, er
 		return []*tensor.Tensor{gx}, nil
 	}
 	// Only from the first to the last nonzero value of g (a vision
-	// transformer's class token's row, once picked).
+	// transformer's class token's row, once picked); a gradient nonzero
+	// over most of its span is transposed whole, as Run transposes.
 	lo, hi := tensor.NonzeroSpan(g.F)
 	if lo == hi {
+		return []*tensor.Tensor{gx}, nil
+	}
+	if 2*(hi-lo) > g.Len() {
+		inv := make([]int, r)
+		for i, p := range perm {
+			inv[p] = i
+		}
+		permute(gx.F, g.F, g.Shape, inv)
 		return []*tensor.Tensor{gx}, nil
 	}
 	idx := make([]int, r)

@@ -239,6 +239,10 @@ func sliceVJP(p *Pass, g *tensor.Tensor, opset int, attrStarts, attrAxes []int64
 			off += (begin[d] + i*stride[d]) * xs[d]
 		}
 		step := stride[r-1] * xs[r-1]
+		if step == 1 {
+			copy(gx.F[off:off+n], g.F[row*n:(row+1)*n])
+			continue
+		}
 		for _, v := range g.F[row*n : (row+1)*n] {
 			gx.F[off] = v
 			off += step

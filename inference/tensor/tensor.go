@@ -157,9 +157,9 @@ func Size(shape []int) int {
 // row-wise operators only work over it.
 func NonzeroSpan(v []float32) (lo, hi int) {
 	// Zero is 0 or -0: a value is nonzero when its bits other than the
-	// sign are. The zeros are skipped two values a word, four words a
-	// step, the words starting at element a, the first on an 8-byte
-	// boundary.
+	// sign are. The zeros are skipped two values a word, eight words a
+	// step (then four), the words starting at element a, the first on an
+	// 8-byte boundary.
 	const mask = 0x7fffffff7fffffff
 	a := 0
 	if len(v) > 0 && uintptr(unsafe.Pointer(&v[0]))%8 != 0 {
@@ -174,6 +174,9 @@ func NonzeroSpan(v []float32) (lo, hi int) {
 	}
 	if lo == a {
 		i := 0
+		for i+8 <= len(w) && (w[i]|w[i+1]|w[i+2]|w[i+3]|w[i+4]|w[i+5]|w[i+6]|w[i+7])&mask == 0 {
+			i += 8
+		}
 		for i+4 <= len(w) && (w[i]|w[i+1]|w[i+2]|w[i+3])&mask == 0 {
 			i += 4
 		}
@@ -190,9 +193,14 @@ func NonzeroSpan(v []float32) (lo, hi int) {
 			return lo, hi
 		}
 	}
-	for k := len(w); k >= 4 && (w[k-1]|w[k-2]|w[k-3]|w[k-4])&mask == 0; k -= 4 {
-		hi = a + 2*(k-4)
+	k := len(w)
+	for k >= 8 && (w[k-1]|w[k-2]|w[k-3]|w[k-4]|w[k-5]|w[k-6]|w[k-7]|w[k-8])&mask == 0 {
+		k -= 8
 	}
+	for k >= 4 && (w[k-1]|w[k-2]|w[k-3]|w[k-4])&mask == 0 {
+		k -= 4
+	}
+	hi = a + 2*k
 	for v[hi-1] == 0 {
 		hi--
 	}
