@@ -3,7 +3,9 @@ package inference
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 
 	"camscope/inference/ops"
 	"camscope/inference/tensor"
@@ -428,10 +430,34 @@ func (m *Model) runBatchFrom(ctx context.Context, n, pass int, given map[string]
 
 // inPasses runs n stacked items pass at a time: run gets k items of each
 // of in, stacked, and returns the values by name; the tensors named in
-// names are stacked into the result.
+// names are stacked into the result. The passes run on every core at once
+// (one pass a goroutine, up to GOMAXPROCS): a run's small operators and
+// the gaps between its operators leave a core idle that another pass
+// fills, and each pass is the same run it would be alone, so the items
+// stay bit for bit their single runs.
 func (m *Model) inPasses(n, pass int, in map[string]*tensor.Tensor, names []string, run func(k int, in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error)) (map[string]*tensor.Tensor, error) {
 	out := make(map[string]*tensor.Tensor, len(names))
-	for first := 0; first < n; first += pass {
+	if pass >= n {
+		values, err := run(n, in)
+		if err != nil {
+			return nil, fmt.Errorf("run %s: %w", m.Name, err)
+		}
+		for _, name := range names {
+			out[name] = m.lookup(values, name)
+		}
+		return out, nil
+	}
+	for _, name := range names {
+		if len(m.shapes[name]) == 0 {
+			return nil, fmt.Errorf("run %s: %q is a scalar, which a batch cannot stack; run the inputs one at a time", m.Name, name)
+		}
+		if m.dtype(name) == tensor.Int64 {
+			out[name] = tensor.NewInt64(stacked(m.shapes[name], n)...)
+		} else {
+			out[name] = tensor.NewUninit(stacked(m.shapes[name], n)...)
+		}
+	}
+	onePass := func(first int) error {
 		k := min(pass, n-first)
 		part := make(map[string]*tensor.Tensor, len(in))
 		for name, t := range in {
@@ -439,26 +465,13 @@ func (m *Model) inPasses(n, pass int, in map[string]*tensor.Tensor, names []stri
 		}
 		values, err := run(k, part)
 		if err != nil {
-			return nil, fmt.Errorf("run %s: %w", m.Name, err)
-		}
-		if k == n {
-			for _, name := range names {
-				out[name] = m.lookup(values, name)
-			}
-			return out, nil
+			return err
 		}
 		for _, name := range names {
 			v := m.lookup(values, name)
 			size := tensor.Size(m.shapes[name])
-			if len(m.shapes[name]) == 0 {
-				return nil, fmt.Errorf("run %s: %q is a scalar, which a batch cannot stack; run the inputs one at a time", m.Name, name)
-			}
-			if out[name] == nil {
-				if v.DType == tensor.Int64 {
-					out[name] = tensor.NewInt64(stacked(m.shapes[name], n)...)
-				} else {
-					out[name] = tensor.NewUninit(stacked(m.shapes[name], n)...)
-				}
+			if v.DType != out[name].DType || v.Len() < size {
+				return fmt.Errorf("%q came out as %s, not %s%s", name, v, m.dtype(name), tensor.ShapeString(m.shapes[name]))
 			}
 			// A constant (an output no step computes) is the same for
 			// every item.
@@ -471,6 +484,28 @@ func (m *Model) inPasses(n, pass int, in map[string]*tensor.Tensor, names []stri
 					copy(out[name].F[at:at+size], v.F[src:src+size])
 				}
 			}
+		}
+		return nil
+	}
+	passes := (n + pass - 1) / pass
+	errs := make([]error, passes)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), passes) {
+		wg.Go(func() {
+			for p := range next {
+				errs[p] = onePass(p * pass)
+			}
+		})
+	}
+	for p := range passes {
+		next <- p
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("run %s: %w", m.Name, err)
 		}
 	}
 	return out, nil

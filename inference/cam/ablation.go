@@ -3,7 +3,6 @@ package cam
 import (
 	"context"
 	"fmt"
-	"runtime"
 
 	"camscope/inference"
 	"camscope/inference/tensor"
@@ -40,8 +39,7 @@ type Ablation struct {
 // feature ([1,C,h,w], Pass.Feature) and whose logits are logits
 // (Pass.Logits). Where the layer feeds a linear GAP head it runs nothing;
 // otherwise it runs the model from the layer on once per channel that is
-// not zero everywhere (Model.RunBatchFrom, ScoreBatch channels at a time,
-// several batches at once: inBatches),
+// not zero everywhere (Model.RunBatchFrom, ScoreBatch channels at a time),
 // after one full pass that keeps the
 // tensors the rest of the network reads besides the layer, if it reads
 // any. It stops, with ctx's error, when ctx is cancelled.
@@ -92,28 +90,22 @@ func (e *Explainer) ablation(ctx context.Context, x, feature *tensor.Tensor, log
 		}
 	}
 	batch := min(len(jobs), ScoreBatch, e.Model.MaxBatch())
-	// Each goroutine of inBatches stacks the given tensors once, and zeroes
-	// and restores its channels in its own stacks.
-	stacks := make([]map[string]*tensor.Tensor, runtime.GOMAXPROCS(0))
-	results := make([][]float32, len(jobs))
-	err = inBatches(ctx, len(jobs), batch, nil, func(wk, first, n int) error {
-		if stacks[wk] == nil {
-			stacks[wk] = map[string]*tensor.Tensor{}
-			for name, t := range given {
-				items := make([]*tensor.Tensor, batch)
-				for i := range items {
-					items[i] = t
-				}
-				var err error
-				if stacks[wk][name], err = inference.Stack(items...); err != nil {
-					return err
-				}
-			}
+	stacks := map[string]*tensor.Tensor{}
+	for name, t := range given {
+		items := make([]*tensor.Tensor, batch)
+		for i := range items {
+			items[i] = t
 		}
-		in := stacks[wk]
+		if stacks[name], err = inference.Stack(items...); err != nil {
+			return nil, err
+		}
+	}
+	results := make([][]float32, len(jobs))
+	err = inBatches(ctx, len(jobs), batch, nil, func(first, n int) error {
+		in := stacks
 		if n < batch {
 			in = map[string]*tensor.Tensor{}
-			for name, t := range stacks[wk] {
+			for name, t := range stacks {
 				sh := append([]int{n * given[name].Shape[0]}, t.Shape[1:]...)
 				in[name] = tensor.FromFloat32(sh, t.F[:n*given[name].Len()])
 			}

@@ -63,8 +63,7 @@ func OcclusionWindow(h, w int) (window, stride int) {
 // Occlusion runs the forward passes of the occlusion-sensitivity map of x
 // (preprocessed, as given to Forward; [1,H,W,C] when nhwc), whose class
 // probabilities are probs (Pass.Probs): one per square, in batches of
-// occlusionBatch through runInputs, several batches at once (inBatches).
-// It stops, with ctx's error, when ctx is
+// occlusionBatch through runInputs. It stops, with ctx's error, when ctx is
 // cancelled.
 func (e *Explainer) Occlusion(ctx context.Context, x *tensor.Tensor, probs []float64, nhwc bool, opt OcclusionOptions) (*Sensitivity, error) {
 	h, w, err := inputSize(x, nhwc)
@@ -90,7 +89,7 @@ func (e *Explainer) Occlusion(ctx context.Context, x *tensor.Tensor, probs []flo
 		}
 	}
 	s.probs = make([][]float64, total)
-	err = inBatches(ctx, total, occlusionBatch, opt.Progress, func(_, start, n int) error {
+	err = inBatches(ctx, total, occlusionBatch, opt.Progress, func(start, n int) error {
 		inputs := make([]*tensor.Tensor, n)
 		for i, r := range squares[start : start+n] {
 			inputs[i] = Occlude(x, nhwc, r)

@@ -3,7 +3,6 @@ package cam
 import (
 	"context"
 	"fmt"
-	"runtime"
 
 	"camscope/inference"
 	"camscope/inference/tensor"
@@ -85,7 +84,7 @@ const maskEps = 1e-8
 // variant), and one for the blank input if any channel is constant or the
 // options ask for the paper's baseline,
 // run in batches of ScoreBatch masked inputs (each bit for bit its single
-// pass), several batches at once (inBatches).
+// pass).
 // It stops, with ctx's error, when ctx is cancelled.
 func (e *Explainer) ScoreCAM(ctx context.Context, x, feature *tensor.Tensor, opt ScoreOptions) (*Scores, error) {
 	if len(e.Model.Inputs) != 1 {
@@ -116,17 +115,12 @@ func (e *Explainer) ScoreCAM(ctx context.Context, x, feature *tensor.Tensor, opt
 	ys, xs := alignCorners(h, H), alignCorners(w, W)
 	batch := min(len(jobs), ScoreBatch, e.Model.MaxBatch())
 	input := e.Model.Inputs[0].Name
-	// Each goroutine of inBatches masks into buffers of its own: the
-	// channel upsampled along x only, the mask, and the stacked inputs.
-	type buffers struct{ rows, mask, stack []float32 }
-	bufs := make([]*buffers, runtime.GOMAXPROCS(0))
+	rows := make([]float32, h*W) // the channel upsampled along x only
+	mask := make([]float32, H*W)
+	stack := make([]float32, batch*x.Len())
 	s.runs = make([][]float32, len(jobs))
-	err := inBatches(ctx, len(jobs), batch, opt.Progress, func(wk, first, n int) error {
-		if bufs[wk] == nil {
-			bufs[wk] = &buffers{make([]float32, h*W), make([]float32, H*W), make([]float32, batch*x.Len())}
-		}
-		rows, mask := bufs[wk].rows, bufs[wk].mask
-		masked := tensor.FromFloat32(append([]int{n}, x.Shape[1:]...), bufs[wk].stack[:n*x.Len()])
+	err := inBatches(ctx, len(jobs), batch, opt.Progress, func(first, n int) error {
+		masked := tensor.FromFloat32(append([]int{n}, x.Shape[1:]...), stack[:n*x.Len()])
 		for i, ch := range jobs[first : first+n] {
 			item := masked.F[i*x.Len() : (i+1)*x.Len()]
 			if ch < 0 {
