@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image/png"
 	"math"
 	"os"
 	"testing"
@@ -108,16 +107,7 @@ func TestImageNetModels(t *testing.T) {
 			spec := preprocess.TFSlim(size)
 			for img, exp := range expected {
 				want := exp.Models[name].Top5[0]
-				f, err := os.Open(sharedPath(t, "images", img))
-				if err != nil {
-					t.Fatal(err)
-				}
-				photo, err := png.Decode(f)
-				f.Close()
-				if err != nil {
-					t.Fatal(err)
-				}
-				x, _, err := preprocess.Prepare(photo, spec)
+				x, _, err := preprocess.Prepare(shareddata.PNG(t, "images", img), spec)
 				if err != nil {
 					t.Fatal(err)
 				}

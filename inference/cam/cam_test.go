@@ -3,12 +3,11 @@ package cam
 import (
 	"context"
 	"image"
-	"image/png"
 	"math"
-	"os"
 	"slices"
 	"testing"
 
+	"camscope/inference/internal/shareddata"
 	"camscope/inference/preprocess"
 	"camscope/inference/tensor"
 )
@@ -146,16 +145,7 @@ func TestTwoDogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(sharedPath(t, "images", "pets.png"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	photo, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, geo, err := preprocess.Prepare(photo, preprocess.TFSlim(224))
+	x, geo, err := preprocess.Prepare(shareddata.PNG(t, "images", "pets.png"), preprocess.TFSlim(224))
 	if err != nil {
 		t.Fatal(err)
 	}

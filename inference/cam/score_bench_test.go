@@ -112,7 +112,7 @@ func BenchmarkScoreCAMFastAgreement(b *testing.B) {
 				b.Fatal(err)
 			}
 			for _, photo := range photos {
-				x := preparedPhoto(b, photo, preprocess.TFSlim(c.size))
+				x := preparedPhoto(b, filepath.Base(photo), preprocess.TFSlim(c.size))
 				p, err := e.Forward(ctx, x, GradCAM)
 				if err != nil {
 					b.Fatal(err)

@@ -3,13 +3,12 @@ package cam
 import (
 	"context"
 	"errors"
-	"image/png"
 	"math"
-	"os"
 	"slices"
 	"testing"
 
 	"camscope/inference"
+	"camscope/inference/internal/shareddata"
 	"camscope/inference/preprocess"
 	"camscope/inference/tensor"
 )
@@ -272,7 +271,7 @@ func TestScoreCAMFastVariant(t *testing.T) {
 			ctx := context.Background()
 			x := input
 			if c.photo != "" {
-				x = preparedPhoto(t, sharedPath(t, "images", c.photo), preprocess.TFSlim(224))
+				x = preparedPhoto(t, c.photo, preprocess.TFSlim(224))
 			}
 			e, err := New(sharedModel(t, c.dir, c.model), nil, "")
 			if err != nil {
@@ -414,19 +413,11 @@ func TestRepresentatives(t *testing.T) {
 	}
 }
 
-// preparedPhoto decodes the PNG photo at path and prepares it by pre.
-func preparedPhoto(t testing.TB, path string, pre preprocess.Spec) *tensor.Tensor {
+// preparedPhoto decodes the shared photo images/name and prepares it by
+// pre.
+func preparedPhoto(t testing.TB, name string, pre preprocess.Spec) *tensor.Tensor {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, _, err := preprocess.Prepare(img, pre)
+	x, _, err := preprocess.Prepare(shareddata.PNG(t, "images", name), pre)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ package shareddata
 
 import (
 	"encoding/json"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"sync"
@@ -65,6 +67,21 @@ func Npy(t testing.TB, elem ...string) *tensor.Tensor {
 		t.Fatal(err)
 	}
 	return x
+}
+
+// PNG decodes a PNG photo of the shared data.
+func PNG(t testing.TB, elem ...string) image.Image {
+	t.Helper()
+	f, err := os.Open(Path(t, elem...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
 }
 
 // Meta is what shared/reference/meta.json records of a reference model.
