@@ -100,7 +100,6 @@ func (e *Explainer) ablation(ctx context.Context, x, feature *tensor.Tensor, log
 			return nil, err
 		}
 	}
-	results := make([][]float32, len(jobs))
 	err = inBatches(ctx, len(jobs), batch, nil, func(first, n int) error {
 		in := stacks
 		if n < batch {
@@ -124,7 +123,7 @@ func (e *Explainer) ablation(ctx context.Context, x, feature *tensor.Tensor, log
 				item[l.index(ch, pos)] = orig[l.index(ch, pos)]
 			}
 			if err == nil {
-				results[first+i] = append([]float32(nil), inference.Item(out[e.Head.Logits], n, i).F...)
+				a.ablated[ch] = append([]float32(nil), inference.Item(out[e.Head.Logits], n, i).F...)
 			}
 		}
 		return err
@@ -133,9 +132,6 @@ func (e *Explainer) ablation(ctx context.Context, x, feature *tensor.Tensor, log
 		return nil, err
 	}
 	a.Passes += len(jobs)
-	for i, ch := range jobs {
-		a.ablated[ch] = results[i]
-	}
 	return a, nil
 }
 
