@@ -558,9 +558,20 @@ func matMulLow(p *Pass, g *tensor.Tensor, low *LowRank) ([]*tensor.Tensor, []*Lo
 			rows[i] = lo
 		}
 	}
-	grads, err := matMulVJP(&Pass{Inputs: p.Inputs, Outputs: p.Outputs, Need: []bool{p.need(0), false}}, g)
-	if err != nil {
-		return nil, nil, false, err
+	grads := make([]*tensor.Tensor, 2)
+	if p.need(0) {
+		// dA = G·Bᵀ from each product's one row, as matMulVJP would.
+		ga := tensor.New(a.Shape...)
+		bStride := k * nn
+		if b.Rank() == 2 {
+			bStride = 0
+		}
+		for i, row := range rows {
+			if row >= 0 {
+				matMulInputGrad(ga.F[i*m*k:], g.F[i*m*nn:], b.F[i*bStride:], row, row+1, k, nn)
+			}
+		}
+		grads[0] = ga
 	}
 	gb := &LowRank{Shape: slices.Clone(b.Shape)}
 	r := b.Rank()
