@@ -186,18 +186,25 @@ func (t *Tape) BackwardAll(ctx context.Context, seed *tensor.Tensor) ([]*tensor.
 	if seed == nil || seed.DType != tensor.Float32 || !tensor.EqualShape(seed.Shape, toShape) {
 		return nil, fmt.Errorf("%s: %w: the seed gradient must be float32%s like %q", t.m.Name, ErrNoGradient, tensor.ShapeString(toShape), t.To)
 	}
-	b := backward{tape: t, grads: map[string]*tensor.Tensor{t.To: seed}, seed: tensor.ArrayID(seed)}
-	grads := b.grads
+	b := backward{tape: t, grads: map[string]*tensor.Tensor{t.To: seed}, lows: map[string]*ops.LowRank{}, seed: tensor.ArrayID(seed)}
+	grads, lows := b.grads, b.lows
 	for i := len(t.steps) - 1; i >= 0; i-- {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		s := t.steps[i]
 		gOuts := make([]*tensor.Tensor, len(s.outputs))
+		lOuts := make([]*ops.LowRank, len(s.outputs))
 		some := false
 		for j, o := range s.outputs {
-			if o != "" && grads[o] != nil {
+			if o == "" {
+				continue
+			}
+			if grads[o] != nil {
 				gOuts[j], some = grads[o], true
+			}
+			if lows[o] != nil {
+				lOuts[j], some = lows[o], true
 			}
 		}
 		if !some {
@@ -215,14 +222,23 @@ func (t *Tape) BackwardAll(ctx context.Context, seed *tensor.Tensor) ([]*tensor.
 				p.Outputs[j] = t.value(o)
 			}
 		}
-		gIn, err := ops.VJP(s.opType, s.op, p, gOuts...)
+		gIn, lIn, err := ops.VJPLow(s.opType, s.op, p, gOuts, lOuts)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w: node %q: %w", t.m.Name, ErrNoGradient, s.name, err)
 		}
 		for _, o := range s.outputs {
-			if g := grads[o]; g != nil && !slices.Contains(t.WrtAll, o) {
+			if slices.Contains(t.WrtAll, o) {
+				continue
+			}
+			delete(lows, o)
+			if g := grads[o]; g != nil {
 				delete(grads, o)
 				b.dead = append(b.dead, g)
+			}
+		}
+		for j, l := range lIn {
+			if l != nil && p.Need[j] {
+				lows[s.inputs[j]] = lows[s.inputs[j]].Concat(l)
 			}
 		}
 		for j, g := range gIn {
@@ -241,16 +257,27 @@ func (t *Tape) BackwardAll(ctx context.Context, seed *tensor.Tensor) ([]*tensor.
 		b.recycle()
 	}
 	out := make([]*tensor.Tensor, len(t.WrtAll))
+	handed := map[string]bool{}
 	for i, w := range t.WrtAll {
-		if g := grads[w]; g != nil {
-			out[i] = g.Clone()
-		} else {
+		switch g := grads[w]; {
+		case g == nil:
 			out[i] = tensor.New(t.m.shapes[w]...)
+		case cap(g.F) == len(g.F) && b.owned(g, w, nil):
+			// The pass's own array, which nothing else refers to: handed
+			// over rather than copied.
+			out[i], handed[w] = g, true
+		default:
+			out[i] = g.Clone()
+		}
+		if l := lows[w]; l != nil {
+			l.AddTo(out[i].F)
 		}
 	}
 	for name, g := range grads {
 		delete(grads, name)
-		b.dead = append(b.dead, g)
+		if !handed[name] {
+			b.dead = append(b.dead, g)
+		}
 	}
 	b.recycle()
 	return out, nil
@@ -264,6 +291,7 @@ func (t *Tape) BackwardAll(ctx context.Context, seed *tensor.Tensor) ([]*tensor.
 type backward struct {
 	tape  *Tape
 	grads map[string]*tensor.Tensor
+	lows  map[string]*ops.LowRank // low-rank parts, added to grads' (ops.VJPLow)
 	dead  []*tensor.Tensor
 	seed  uintptr // the caller's array: never recycled
 }

@@ -272,6 +272,7 @@ func TestGradConcurrentBackward(t *testing.T) {
 	cases := []struct{ model, wrt string }{
 		{"vgg_small", readReferenceMeta(t)["vgg_small"].FeatTensor.Tensor}, // the head: Gemm, Relu, AveragePool
 		{"resnet18", "/layer4/layer4.0/relu_1/Relu_output_0"},              // Conv, Add
+		{"vit_tiny", transformerFeature["vit_tiny"]},                       // the attention's low-rank gradients
 	}
 	for _, c := range cases {
 		m := sharedModel(t, "reference", c.model)

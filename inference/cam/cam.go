@@ -494,6 +494,11 @@ func (p *Pass) grads(r run, ks []int) ([][]*tensor.Tensor, error) {
 			if gs[i], err = p.e.layouts[i].grid(g); err != nil {
 				return nil, err
 			}
+			if gs[i] != g {
+				// The layer's own form is not needed any more: its array
+				// goes back to tensor's pool (one per class and layer).
+				tensor.Recycle(g)
+			}
 		}
 	}
 	return grads, nil

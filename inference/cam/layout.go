@@ -56,12 +56,14 @@ func (l layout) grid(t *tensor.Tensor) (*tensor.Tensor, error) {
 	if l.plain() {
 		return t, nil
 	}
+	// Tokens and channels-last hold each grid position's channels in a
+	// row (after the extra tokens): the rows become the grid's columns.
 	hw := l.h * l.w
-	out := tensor.New(1, l.c, l.h, l.w)
-	for ch := 0; ch < l.c; ch++ {
-		row := out.F[ch*hw : (ch+1)*hw]
-		for pos := range row {
-			row[pos] = t.F[l.index(ch, pos)]
+	out := tensor.NewUninit(1, l.c, l.h, l.w)
+	src := t.F[l.extra*l.c:]
+	for pos := range hw {
+		for ch, v := range src[pos*l.c : (pos+1)*l.c] {
+			out.F[ch*hw+pos] = v
 		}
 	}
 	return out, nil

@@ -17,7 +17,11 @@
 // the values one Run read and wrote (a Pass) and the gradient of a scalar
 // with respect to its outputs, it returns the gradient with respect to its
 // inputs, from the same attributes Run uses. Package inference chains VJPs
-// backward through a recorded forward pass through VJP, which checks the
+// backward through a recorded forward pass through VJPLow (lowrank.go):
+// VJP with gradients that may hold a low-rank part (LowRank, a sum of outer
+// products, such as an attention's keys' gradient below one query row),
+// which MatMul, Transpose, the reshapes and Slice pass on and which is
+// added into a dense gradient for any other operator. VJP checks the
 // arguments, turns a panic into an error and differentiates a Relu or Clip
 // the loader fused into a Conv, Add or BatchNormalization (fused.go). VJPs
 // never modify their arguments and may return gradients that share storage
@@ -34,8 +38,8 @@
 // Tile), gather.go, pad.go, slice.go, resize.go, select.go, compare.go,
 // cast.go and constant.go. Shared pieces: ops.go (the registry), attrs.go,
 // check.go (input and size checks), window.go (the sliding window of Conv
-// and pooling), fused.go and gradient.go (Differentiable, VJP and the
-// helpers that build VJPs).
+// and pooling), fused.go, gradient.go (Differentiable, VJP and the
+// helpers that build VJPs) and lowrank.go (LowRank and VJPLow).
 //
 // # Adding an operator and its gradient
 //

@@ -103,7 +103,7 @@ func buildMatMul(n *Node) (Op, error) {
 	if bias != 0 || act != "" {
 		return matMulFused{bias: bias != 0, gelu: act == "Gelu"}, nil
 	}
-	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return lowDiff{diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("MatMul", inputs, 2); err != nil {
 			return nil, err
 		}
@@ -182,7 +182,7 @@ func buildMatMul(n *Node) (Op, error) {
 			}
 		})
 		return one(out), nil
-	}), matMulVJP}, nil
+	}), matMulVJP}, matMulLow}, nil
 }
 
 // matmulBatches calls f with the offsets of A, B and the output for every
@@ -503,4 +503,121 @@ func (f matMulFused) VJP(p *Pass, gs []*tensor.Tensor) ([]*tensor.Tensor, error)
 		}
 		return grads, nil
 	})
+}
+
+// matMulLow is matMulVJP's low-rank form. A's gradient from a low-rank
+// output gradient, when B is a matrix that needs none (a linear layer's
+// weights), is low rank too (LowRank.matMulBack). B's gradient, when the
+// output gradient of each product has one nonzero row (an attention's
+// class token's, after it is picked), is low rank: per product, the outer
+// product of A's row and that row of G.
+func matMulLow(p *Pass, g *tensor.Tensor, low *LowRank) ([]*tensor.Tensor, []*LowRank, bool, error) {
+	if err := p.requireFloat(0, 1); err != nil {
+		return nil, nil, false, err
+	}
+	a, b := p.Inputs[0], p.in(1)
+	if b == nil || a.Rank() < 2 || b.Rank() < 2 || a.Shape[a.Rank()-1] != b.Shape[b.Rank()-2] {
+		return nil, nil, false, nil
+	}
+	k, nn := b.Shape[b.Rank()-2], b.Shape[b.Rank()-1]
+	if low != nil {
+		if b.Rank() != 2 || p.need(1) {
+			return nil, nil, false, nil
+		}
+		var grads []*tensor.Tensor
+		if g != nil {
+			var err error
+			if grads, err = matMulVJP(p, g); err != nil {
+				return nil, nil, false, err
+			}
+		}
+		var gl *LowRank
+		if p.need(0) {
+			gl = low.matMulBack(a.Shape, b.F, k, nn)
+		}
+		return grads, []*LowRank{gl}, true, nil
+	}
+	if !p.need(1) || tensor.Size(b.Shape) == 0 {
+		return nil, nil, false, nil
+	}
+	batch, m := 1, a.Len()/k
+	if b.Rank() > 2 {
+		if !tensor.EqualShape(a.Shape[:a.Rank()-2], b.Shape[:b.Rank()-2]) {
+			return nil, nil, false, nil
+		}
+		batch, m = tensor.Size(b.Shape[:b.Rank()-2]), a.Shape[a.Rank()-2]
+	}
+	rows := make([]int, batch)
+	for i := range batch {
+		lo, hi := nonzeroRows(g.F[i*m*nn:(i+1)*m*nn], nn)
+		if hi-lo > 1 {
+			return nil, nil, false, nil
+		}
+		rows[i] = -1
+		if lo < hi {
+			rows[i] = lo
+		}
+	}
+	grads := make([]*tensor.Tensor, 2)
+	if p.need(0) {
+		// dA = G·Bᵀ from each product's one row, as matMulVJP would.
+		ga := tensor.New(a.Shape...)
+		bStride := k * nn
+		if b.Rank() == 2 {
+			bStride = 0
+		}
+		for i, row := range rows {
+			if row >= 0 {
+				matMulInputGrad(ga.F[i*m*k:], g.F[i*m*nn:], b.F[i*bStride:], row, row+1, k, nn)
+			}
+		}
+		grads[0] = ga
+	}
+	gb := &LowRank{Shape: slices.Clone(b.Shape)}
+	r := b.Rank()
+	for i, row := range rows {
+		if row < 0 {
+			continue
+		}
+		t := Term{At: make([]int, r)}
+		for d, q := r-3, i; d >= 0; d-- {
+			t.At[d], q = q%b.Shape[d], q/b.Shape[d]
+		}
+		t.At[r-2], t.At[r-1] = inU, inV
+		t.U = a.F[(i*m+row)*k : (i*m+row+1)*k]
+		t.V = slices.Clone(g.F[(i*m+row)*nn : (i*m+row+1)*nn])
+		t.normalize(b.Shape)
+		gb.Terms = append(gb.Terms, t)
+	}
+	return grads, []*LowRank{nil, gb}, true, nil
+}
+
+// vjpLow is VJP's low-rank form without Gelu: the bias's gradient (the
+// column sums) and B's need the output gradient's values, A's is
+// LowRank.matMulBack.
+func (f matMulFused) vjpLow(p *Pass, gs []*tensor.Tensor, lows []*LowRank) ([]*tensor.Tensor, []*LowRank, bool, error) {
+	for i := 1; i < len(gs); i++ {
+		if gs[i] != nil || lows[i] != nil {
+			return nil, nil, false, nil
+		}
+	}
+	low := lows[0]
+	if f.gelu || low == nil || p.need(1) || p.need(2) {
+		return nil, nil, false, nil
+	}
+	_, k, nn, err := f.operands(p.Inputs)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	var grads []*tensor.Tensor
+	if gs[0] != nil {
+		if grads, err = f.VJP(p, gs); err != nil {
+			return nil, nil, false, err
+		}
+	}
+	var gl *LowRank
+	if p.need(0) {
+		gl = low.matMulBack(p.Inputs[0].Shape, p.Inputs[1].F, k, nn)
+	}
+	return grads, []*LowRank{gl}, true, nil
 }

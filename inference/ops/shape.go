@@ -36,12 +36,12 @@ func init() {
 }
 
 func buildIdentity(n *Node) (Op, error) {
-	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return lowDiff{diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Identity", inputs, 1); err != nil {
 			return nil, err
 		}
 		return one(alias(inputs[0], inputs[0].Shape)), nil
-	}), reshapeBack}, nil
+	}), reshapeBack}, reshapeLow}, nil
 }
 
 // buildDropout: inference is the identity. From opset 12 the ratio and
@@ -49,7 +49,7 @@ func buildIdentity(n *Node) (Op, error) {
 // random numbers and is refused.
 func buildDropout(n *Node) (Op, error) {
 	mask := n.NumOutputs > 1
-	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return lowDiff{diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Dropout", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -75,7 +75,7 @@ func buildDropout(n *Node) (Op, error) {
 			res = append(res, m)
 		}
 		return res, nil
-	}), reshapeBack}, nil
+	}), reshapeBack}, reshapeLow}, nil
 }
 
 func buildFlatten(n *Node) (Op, error) {
@@ -83,7 +83,7 @@ func buildFlatten(n *Node) (Op, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Flatten: %w", err)
 	}
-	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return lowDiff{diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Flatten", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -98,7 +98,7 @@ func buildFlatten(n *Node) (Op, error) {
 			a += r
 		}
 		return one(alias(x, []int{tensor.Size(x.Shape[:a]), tensor.Size(x.Shape[a:])})), nil
-	}), reshapeBack}, nil
+	}), reshapeBack}, reshapeLow}, nil
 }
 
 func buildReshape(n *Node) (Op, error) {
@@ -114,7 +114,7 @@ func buildReshape(n *Node) (Op, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Reshape: %w", err)
 	}
-	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return lowDiff{diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Reshape", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -132,7 +132,7 @@ func buildReshape(n *Node) (Op, error) {
 			return nil, err
 		}
 		return one(alias(x, shape)), nil
-	}), reshapeBack}, nil
+	}), reshapeBack}, reshapeLow}, nil
 }
 
 // reshapeTarget resolves a Reshape shape: 0 copies the input dimension
@@ -202,7 +202,7 @@ func buildSqueeze(n *Node) (Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return lowDiff{diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Squeeze", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -235,7 +235,7 @@ func buildSqueeze(n *Node) (Op, error) {
 			}
 		}
 		return one(alias(x, shape)), nil
-	}), reshapeBack}, nil
+	}), reshapeBack}, reshapeLow}, nil
 }
 
 func buildUnsqueeze(n *Node) (Op, error) {
@@ -243,7 +243,7 @@ func buildUnsqueeze(n *Node) (Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return lowDiff{diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Unsqueeze", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -275,7 +275,7 @@ func buildUnsqueeze(n *Node) (Op, error) {
 			}
 		}
 		return one(alias(x, shape)), nil
-	}), reshapeBack}, nil
+	}), reshapeBack}, reshapeLow}, nil
 }
 
 func buildShape(n *Node) (Op, error) {
@@ -399,7 +399,7 @@ func buildTranspose(n *Node) (Op, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Transpose: %w", err)
 	}
-	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return lowDiff{diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Transpose", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -436,7 +436,7 @@ func buildTranspose(n *Node) (Op, error) {
 			permute(out.F, x.F, x.Shape, p)
 		}
 		return one(out), nil
-	}), func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) { return transposeVJP(p, g, perm) }}, nil
+	}), func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) { return transposeVJP(p, g, perm) }}, transposeLow(perm)}, nil
 }
 
 // keepsOrder reports whether reordering the axes of shape by perm leaves

@@ -25,7 +25,7 @@ func buildSlice(n *Node) (Op, error) {
 			return nil, fmt.Errorf("Slice: %w", err)
 		}
 	}
-	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return lowDiff{diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Slice", inputs, 1); err != nil {
 			return nil, err
 		}
@@ -97,7 +97,7 @@ func buildSlice(n *Node) (Op, error) {
 		return one(out), nil
 	}), func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 		return sliceVJP(p, g, n.Opset, aStarts, aAxes)
-	}}, nil
+	}}, sliceLow(n.Opset, aStarts, aAxes)}, nil
 }
 
 // sliceRange clamps start and end on a dimension of size dim and returns
@@ -173,51 +173,9 @@ func sliceVJP(p *Pass, g *tensor.Tensor, opset int, attrStarts, attrAxes []int64
 	}
 	x := p.Inputs[0]
 	r := x.Rank()
-	var starts, axes, steps []int64
-	if opset < 10 {
-		starts, axes = attrStarts, attrAxes
-	} else {
-		if t := p.in(1); t != nil {
-			starts = t.Int64s()
-		}
-		if t := p.in(3); t != nil {
-			axes = t.Int64s()
-		}
-		if t := p.in(4); t != nil {
-			steps = t.Int64s()
-		}
-	}
-	if axes == nil {
-		for i := range starts {
-			axes = append(axes, int64(i))
-		}
-	}
-	if len(axes) != len(starts) || steps != nil && len(steps) != len(starts) {
-		return nil, fmt.Errorf("starts %v, axes %v and steps %v differ in length", starts, axes, steps)
-	}
-	begin, stride := make([]int, r), make([]int, r)
-	for i := range stride {
-		stride[i] = 1
-	}
-	for i, a := range axes {
-		ax, err := axisIn(a, r)
-		if err != nil {
-			return nil, err
-		}
-		dim, st := int64(x.Shape[ax]), int64(1)
-		if steps != nil {
-			st = steps[i]
-		}
-		s := starts[i]
-		if s < 0 {
-			s += dim
-		}
-		if st > 0 {
-			s = min(max(s, 0), dim)
-		} else {
-			s = min(max(s, 0), dim-1)
-		}
-		begin[ax], stride[ax] = int(s), int(st)
+	begin, stride, err := sliceBegin(p, opset, attrStarts, attrAxes)
+	if err != nil {
+		return nil, err
 	}
 	xs := tensor.Strides(x.Shape)
 	gx := tensor.New(x.Shape...)
@@ -249,4 +207,87 @@ func sliceVJP(p *Pass, g *tensor.Tensor, opset int, attrStarts, attrAxes []int64
 		}
 	}
 	return []*tensor.Tensor{gx}, nil
+}
+
+// sliceBegin returns the first index a Slice read along each axis of its
+// input and its step there (before opset 10, from the attributes
+// attrStarts and attrAxes), clamped as ONNX says.
+func sliceBegin(p *Pass, opset int, attrStarts, attrAxes []int64) (begin, stride []int, err error) {
+	x := p.Inputs[0]
+	r := x.Rank()
+	var starts, axes, steps []int64
+	if opset < 10 {
+		starts, axes = attrStarts, attrAxes
+	} else {
+		if t := p.in(1); t != nil {
+			starts = t.Int64s()
+		}
+		if t := p.in(3); t != nil {
+			axes = t.Int64s()
+		}
+		if t := p.in(4); t != nil {
+			steps = t.Int64s()
+		}
+	}
+	if axes == nil {
+		for i := range starts {
+			axes = append(axes, int64(i))
+		}
+	}
+	if len(axes) != len(starts) || steps != nil && len(steps) != len(starts) {
+		return nil, nil, fmt.Errorf("starts %v, axes %v and steps %v differ in length", starts, axes, steps)
+	}
+	begin, stride = make([]int, r), make([]int, r)
+	for i := range stride {
+		stride[i] = 1
+	}
+	for i, a := range axes {
+		ax, err := axisIn(a, r)
+		if err != nil {
+			return nil, nil, err
+		}
+		dim, st := int64(x.Shape[ax]), int64(1)
+		if steps != nil {
+			st = steps[i]
+		}
+		s := starts[i]
+		if s < 0 {
+			s += dim
+		}
+		if st > 0 {
+			s = min(max(s, 0), dim)
+		} else {
+			s = min(max(s, 0), dim-1)
+		}
+		begin[ax], stride[ax] = int(s), int(st)
+	}
+	return begin, stride, nil
+}
+
+// sliceLow is sliceVJP's low-rank form, for steps of 1: the terms padded.
+func sliceLow(opset int, attrStarts, attrAxes []int64) lowGradFunc {
+	return func(p *Pass, g *tensor.Tensor, low *LowRank) ([]*tensor.Tensor, []*LowRank, bool, error) {
+		if low == nil || p.Inputs[0].DType != tensor.Float32 || tensor.Size(low.Shape) == 0 {
+			return nil, nil, false, nil
+		}
+		if !p.need(0) {
+			return nil, nil, true, nil
+		}
+		begin, stride, err := sliceBegin(p, opset, attrStarts, attrAxes)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		for _, s := range stride {
+			if s != 1 {
+				return nil, nil, false, nil
+			}
+		}
+		var grads []*tensor.Tensor
+		if g != nil {
+			if grads, err = sliceVJP(p, g, opset, attrStarts, attrAxes); err != nil {
+				return nil, nil, false, err
+			}
+		}
+		return grads, []*LowRank{low.padBack(p.Inputs[0].Shape, begin)}, true, nil
+	}
 }
