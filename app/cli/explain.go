@@ -76,7 +76,7 @@ func explainCmd(env *Env, args []string) int {
 	fs.Var(&f.classes, "class", "also explain this class: an index or part of a label (repeatable)")
 	fs.BoolVar(&f.metrics, "metrics", false, "measure each map's faithfulness (average drop, deletion and insertion in "+strconv.Itoa(faithfulness.DefaultSteps)+" steps; about 100 forward passes per class) into report.json")
 	fs.BoolVar(&f.augSmooth, "aug-smooth", false, "average the maps of the input flipped or not, times 0.9, 1 and 1.1 (six runs; pytorch-grad-cam's aug_smooth)")
-	fs.IntVar(&f.scoreChannels, "score-channels", 0, "Score-CAM: run only N representative channels, each other channel scored as the one whose mask is most like its own (the fast variant; 0: every channel)")
+	fs.IntVar(&f.scoreChannels, "score-channels", 0, "Score-CAM: run only N channels, each other channel scored from the run channels whose masks are most like its own (the fast variant; 0: every channel)")
 	fs.BoolVar(&f.scoreBaseline, "score-baseline", false, "Score-CAM: weigh channels by the class probability of the masked photo minus that of a blank input (the paper's variant) instead of the softmax of the logits")
 	fs.IntVar(&f.occlusionWindow, "occlusion-window", 0, "Occlusion: side of the grey square in input pixels (0: a seventh of the input, 32 for 224)")
 	fs.IntVar(&f.occlusionStride, "occlusion-stride", 0, "Occlusion: step between squares in input pixels (0: half the square)")

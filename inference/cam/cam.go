@@ -379,7 +379,11 @@ func (e *Explainer) ForwardOptions(ctx context.Context, x *tensor.Tensor, method
 	var err error
 	switch method {
 	case ScoreCAM:
-		p.score, err = e.ScoreCAM(ctx, x, p.Feature, opt.Score)
+		so := opt.Score
+		if len(so.Classes) == 0 {
+			so.Classes = []int{p.Top(1)[0].Index}
+		}
+		p.score, err = e.ScoreCAM(ctx, x, p.Feature, so)
 	case AblationCAM:
 		p.ablation, err = e.AblationCAM(ctx, x, p.Feature, p.Logits)
 	case Occlusion:

@@ -17,62 +17,42 @@ const medoidRounds = 8
 // above it the representatives are the farthest-point choice alone.
 const maxDistanceTable = 4096
 
-// representatives chooses the channels of feature ([1,C,h,w]) whose
-// masked inputs Score-CAM runs, and for every channel the channel whose
-// scores it takes (itself when it runs, -1 when it is constant: its mask
-// is zero and it takes the blank input's). With n <= 0 or at least the
-// number of channels that are not constant, every such channel runs.
+// representatives chooses the channels of feature ([1,C,h,w]) that the
+// first stage of Score-CAM's fast variant runs (see ScoreOptions.Channels),
+// and for every channel its representative: itself when it runs, -1 when
+// it is constant (its mask is zero: the blank input), else the chosen
+// channel nearest to its mask. With n <= 0 or at least the number of
+// channels that are not constant, every such channel runs.
 //
 // Otherwise n representatives are chosen among the channels that are not
 // constant: channel c's mask at the layer's grid, scaled to [0,1] by its
 // minimum and maximum as Score-CAM scales the upsampled one, is a point
-// m_c, weighed by e_c = sum A_c^2. The first representative is the
-// heaviest channel; each next is the channel farthest from those chosen,
-// weighted (largest e_c * min_r |m_c - m_r|^2). Then weighted k-medoids:
-// each channel joins its nearest representative, and each group's
-// representative becomes the member with the least weighted sum of squared
+// m_c, weighed by e_c = sum A_c^2. The n/2 heaviest channels (at least
+// one) are chosen and stay; each next is the channel farthest from those
+// chosen, weighted (largest e_c * min_r |m_c - m_r|^2). Then weighted
+// k-medoids: each channel joins its nearest representative, and each group
+// of a representative that is not one of the heaviest gets as
+// representative the member with the least weighted sum of squared
 // distances to the group's members, until nothing changes. Ties go to the
 // lower channel.
 func representatives(feature *tensor.Tensor, n int) (reps, repOf []int) {
-	c, hw := feature.Shape[1], feature.Shape[2]*feature.Shape[3]
-	repOf = make([]int, c)
-	var live []int // the channels that are not constant
-	for ch := range c {
-		if lo, hi := minMax(feature.F[ch*hw : (ch+1)*hw]); lo == hi {
-			repOf[ch] = -1
-		} else {
-			repOf[ch] = ch
-			live = append(live, ch)
-		}
+	live, masks, energy := channelMasks(feature)
+	repOf = make([]int, feature.Shape[1])
+	for ch := range repOf {
+		repOf[ch] = -1
+	}
+	for _, ch := range live {
+		repOf[ch] = ch
 	}
 	if n <= 0 || n >= len(live) {
 		return live, repOf
 	}
-	masks := make([][]float32, c)
-	energy := make([]float64, c)
-	for _, ch := range live {
-		a := feature.F[ch*hw : (ch+1)*hw]
-		lo, hi := minMax(a)
-		m := make([]float32, hw)
-		for i, v := range a {
-			m[i] = (v - lo) / (hi - lo)
-			energy[ch] += float64(v) * float64(v)
-		}
-		masks[ch] = m
-	}
-	dist := func(a, b int) float64 {
-		var d float64
-		for i, v := range masks[a] {
-			e := float64(v - masks[b][i])
-			d += e * e
-		}
-		return d
-	}
+	dist := func(a, b int) float64 { return maskDistance(masks[a], masks[b]) }
 	heavy := slices.Clone(live)
 	slices.SortStableFunc(heavy, func(a, b int) int { return -cmp.Compare(energy[a], energy[b]) })
 	fixed := n / 2
 	reps = slices.Clone(heavy[:max(fixed, 1)])
-	nearest := make([]float64, c) // each live channel's distance to the nearest representative
+	nearest := make([]float64, len(repOf)) // each live channel's distance to the nearest representative
 	for _, ch := range live {
 		nearest[ch] = math.Inf(1)
 		for _, r := range reps {
@@ -159,4 +139,121 @@ func closest(ch int, reps []int, dist func(a, b int) float64) int {
 		}
 	}
 	return best
+}
+
+// channelMasks returns the channels of feature ([1,C,h,w]) that are not
+// constant, and for each such channel c its mask at the layer's grid,
+// scaled to [0,1] by its minimum and maximum as Score-CAM scales the
+// upsampled one, and its energy e_c = sum A_c^2 (both nil and 0 for a
+// constant channel).
+func channelMasks(feature *tensor.Tensor) (live []int, masks [][]float32, energy []float64) {
+	c, hw := feature.Shape[1], feature.Shape[2]*feature.Shape[3]
+	masks = make([][]float32, c)
+	energy = make([]float64, c)
+	for ch := range c {
+		a := feature.F[ch*hw : (ch+1)*hw]
+		lo, hi := minMax(a)
+		if lo == hi {
+			continue
+		}
+		live = append(live, ch)
+		m := make([]float32, hw)
+		for i, v := range a {
+			m[i] = (v - lo) / (hi - lo)
+			energy[ch] += float64(v) * float64(v)
+		}
+		masks[ch] = m
+	}
+	return live, masks, energy
+}
+
+// maskDistance is the squared Euclidean distance between two masks.
+func maskDistance(a, b []float32) float64 {
+	var d float64
+	for i, v := range a {
+		e := float64(v - b[i])
+		d += e * e
+	}
+	return d
+}
+
+// interpNeighbours is how many run channels a channel that did not run
+// takes its score from.
+const interpNeighbours = 3
+
+// share is one run's part in a channel's score: the channel's score is
+// the sum over its shares of w times the score of run.
+type share struct {
+	run int
+	w   float64
+}
+
+// interpolation gives each channel of live its shares of the channels
+// that ran (run[i] ran as run i): a channel whose mask equals a run
+// channel's takes that channel's score (the first such); any other takes
+// the inverse-distance weighted mean of the scores of the interpNeighbours
+// run channels nearest to its mask (weights 1/|m_c - m_r|, summing to 1;
+// ties to the earlier run). Constant channels get no shares.
+func interpolation(masks [][]float32, live, run []int) [][]share {
+	from := make([][]share, len(masks))
+	type near struct {
+		run int
+		d   float64
+	}
+	cands := make([]near, len(run))
+	for _, ch := range live {
+		for i, r := range run {
+			cands[i] = near{i, math.Sqrt(maskDistance(masks[ch], masks[r]))}
+		}
+		slices.SortStableFunc(cands, func(a, b near) int { return cmp.Compare(a.d, b.d) })
+		if cands[0].d == 0 {
+			from[ch] = []share{{cands[0].run, 1}}
+			continue
+		}
+		k := min(interpNeighbours, len(cands))
+		var sum float64
+		for _, c := range cands[:k] {
+			sum += 1 / c.d
+		}
+		for _, c := range cands[:k] {
+			from[ch] = append(from[ch], share{c.run, 1 / c.d / sum})
+		}
+	}
+	return from
+}
+
+// refine chooses m more channels of live to run, besides those of run,
+// where the estimated map is most in doubt. The map is sum_c w_c A_c with
+// w the softmax of the scores, so a channel's estimated score errs the
+// map by about w_c |A_c| times the error of its score, and that error
+// grows with the channel's distance to the run channels it is estimated
+// from. The next channel is the one of largest weight[c] * |A_c| *
+// min_r |m_c - m_r| (weight: the estimated softmax weight of the
+// channel; |A_c| = sqrt(e_c); r over the run channels and those chosen
+// so far); ties go to the earlier channel of live.
+func refine(masks [][]float32, energy, weight []float64, live, run []int, m int) []int {
+	nearest := make([]float64, len(masks))
+	for _, ch := range live {
+		nearest[ch] = math.Inf(1)
+		for _, r := range run {
+			nearest[ch] = math.Min(nearest[ch], maskDistance(masks[ch], masks[r]))
+		}
+	}
+	var picks []int
+	for len(picks) < m {
+		next, best := -1, -1.0
+		for _, ch := range live {
+			if p := weight[ch] * math.Sqrt(energy[ch]*nearest[ch]); p > best && nearest[ch] > 0 {
+				next, best = ch, p
+			}
+		}
+		if next < 0 {
+			break
+		}
+		picks = append(picks, next)
+		for _, ch := range live {
+			nearest[ch] = math.Min(nearest[ch], maskDistance(masks[ch], masks[next]))
+		}
+	}
+	return picks
 }
