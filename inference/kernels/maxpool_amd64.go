@@ -1,0 +1,16 @@
+//go:build amd64 && !purego
+
+package kernels
+
+// MaxPool2D's kernel in AVX-512 (maxpool_amd64.s).
+
+//go:noescape
+func maxPool512(dst, src *float32, planes, h, w, oh, ow, kh, sh, padT int, chunks *poolChunk, nchunks, kind int) (nan int)
+
+var hasMaxPool = hasAVX512
+
+// maxPoolRun runs the kernel, and reports whether a window may hold a NaN
+// (see maxpool_amd64.s).
+func maxPoolRun(p *MaxPool2D, dst, src *float32, planes int) bool {
+	return maxPool512(dst, src, planes, p.h, p.w, p.oh, p.ow, p.kh, p.sh, p.padT, &p.chunks[0], len(p.chunks), p.kind) != 0
+}
