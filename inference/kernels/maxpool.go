@@ -14,8 +14,9 @@ import "math"
 type MaxPool2D struct {
 	h, w, oh, ow, kh, sh, padT int
 	kw, sw, padL               int
-	kind                       int // poolS1K2, poolS1K3, poolS2K2 or poolS2K3
+	kind                       int // poolS1K2, poolS1K3, poolS2K2, poolS2K3 or poolFlat3
 	chunks                     []poolChunk
+	flat                       []uint16 // for poolFlat3, see flatMasks
 }
 
 // The window shapes of maxPool512, in the order its kind argument takes.
@@ -24,6 +25,9 @@ const (
 	poolS1K3
 	poolS2K2
 	poolS2K3
+	// poolFlat3 is maxPoolFlat512: 3x3 windows, stride 1, padding 1 all
+	// round (GoogLeNet's inception branches), each plane as one flat run.
+	poolFlat3
 )
 
 // poolChunk is one chunk of an output row for maxPool512 (laid out as the
@@ -48,6 +52,10 @@ func NewMaxPool2D(h, w, oh, ow, kh, kw, sh, sw, padT, padL int) *MaxPool2D {
 		return nil
 	}
 	p := &MaxPool2D{h: h, w: w, oh: oh, ow: ow, kh: kh, sh: sh, padT: padT, kw: kw, sw: sw, padL: padL}
+	if kh == 3 && kw == 3 && sh == 1 && sw == 1 && padT == 1 && padL == 1 && oh == h && ow == w {
+		p.kind, p.flat = poolFlat3, flatMasks(h, w)
+		return p
+	}
 	// Outputs per chunk: stride 1 reads 16 columns, stride 2 reads 32.
 	var per int
 	switch sw {
@@ -72,6 +80,33 @@ func NewMaxPool2D(h, w, oh, ow, kh, kw, sh, sw, padT, padL int) *MaxPool2D {
 		p.chunks = append(p.chunks, poolChunk{col: col, load0: mask(col), load1: mask(col + 16), store: 1<<n - 1, out: x0})
 	}
 	return p
+}
+
+// flatMasks returns maxPoolFlat512's masks for planes of h x w: for each
+// step of 16 values, 8 masks of which it reads 5: the lanes in the plane,
+// those with a row above, with a row below, with a column to the left,
+// with a column to the right.
+func flatMasks(h, w int) []uint16 {
+	n := h * w
+	masks := make([]uint16, (n+15)/16*8)
+	for i := range n {
+		m := masks[i/16*8:]
+		bit := uint16(1) << (i % 16)
+		m[0] |= bit
+		if i >= w {
+			m[1] |= bit
+		}
+		if i < n-w {
+			m[2] |= bit
+		}
+		if i%w != 0 {
+			m[3] |= bit
+		}
+		if i%w != w-1 {
+			m[4] |= bit
+		}
+	}
+	return masks
 }
 
 // Run pools the planes of src, each h x w, into those of dst, each oh x

@@ -205,3 +205,87 @@ DATA poolEven2<>+52(SB)/4, $28
 DATA poolEven2<>+56(SB)/4, $30
 DATA poolEven2<>+60(SB)/4, $0
 GLOBL poolEven2<>(SB), RODATA|NOPTR, $64
+
+// FLATV sets V to the maximum down the 3-row windows of the 16 values at
+// byte offset OFF of the plane SI (rows above at R11, below at R12), with
+// the masks at MP: in the plane, with a row above, with a row below; it
+// adds the same values into Z6 and flags a NaN sum in K6. Clobbers K1-K4.
+#define FLATV(V, OFF, MP) \
+	KMOVW     0(MP), K1; \
+	KMOVW     2(MP), K2; \
+	KMOVW     4(MP), K3; \
+	VMOVUPS.Z (SI)(OFF*1), K1, V; \
+	VMOVAPS   V, Z6; \
+	VMAXPS    (R11)(OFF*1), V, K2, V; \
+	VMAXPS    (R12)(OFF*1), V, K3, V; \
+	VADDPS    (R11)(OFF*1), Z6, K2, Z6; \
+	VADDPS    (R12)(OFF*1), Z6, K3, Z6; \
+	VCMPPS    $3, Z6, Z6, K4; \
+	KORW      K4, K6, K6
+
+// func maxPoolFlat512(dst, src *float32, planes, hw, w int, masks *uint16, nvec int) (nan int)
+//
+// 3x3 windows, stride 1, padding 1 on every side: each plane as one flat
+// run of h*w values, 16 outputs a step. The maximum down the columns of
+// each step's values (FLATV, with the rows above and below w values away)
+// is combined with its left and right neighbours, shifted in from the
+// previous and next steps with VALIGND, in the lanes whose column has them
+// (the masks at 6 and 8 of each step's 16 bytes at masks).
+TEXT ·maxPoolFlat512(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         planes+16(FP), R8
+	MOVQ         hw+24(FP), R9
+	SHLQ         $2, R9
+	MOVQ         w+32(FP), R10
+	SHLQ         $2, R10
+	MOVL         $0xff800000, AX
+	VPBROADCASTD AX, Z31
+	KXORW        K6, K6, K6
+
+fplane:
+	TESTQ   R8, R8
+	JEQ     fdone
+	MOVQ    SI, R11
+	SUBQ    R10, R11
+	LEAQ    (SI)(R10*1), R12
+	XORQ    AX, AX
+	MOVQ    masks+40(FP), CX
+	MOVQ    nvec+48(FP), R13
+	VMOVAPS Z31, Z1
+	FLATV(Z2, AX, CX)
+
+fvec:
+	VMOVAPS Z31, Z3
+	DECQ    R13
+	JEQ     fout
+	LEAQ    64(AX), BX
+	LEAQ    16(CX), DX
+	FLATV(Z3, BX, DX)
+
+fout:
+	KMOVW   0(CX), K1
+	KMOVW   6(CX), K2
+	KMOVW   8(CX), K3
+	VALIGND $15, Z1, Z2, Z7
+	VALIGND $1, Z2, Z3, Z8
+	VMOVAPS Z2, Z9
+	VMAXPS  Z7, Z9, K2, Z9
+	VMAXPS  Z8, Z9, K3, Z9
+	VMOVUPS Z9, K1, (DI)(AX*1)
+	VMOVAPS Z2, Z1
+	VMOVAPS Z3, Z2
+	ADDQ    $64, AX
+	ADDQ    $16, CX
+	TESTQ   R13, R13
+	JNE     fvec
+	ADDQ    R9, SI
+	ADDQ    R9, DI
+	DECQ    R8
+	JMP     fplane
+
+fdone:
+	KMOVW K6, AX
+	MOVQ  AX, nan+56(FP)
+	VZEROUPPER
+	RET
