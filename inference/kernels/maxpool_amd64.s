@@ -216,20 +216,18 @@ GLOBL poolEven2<>(SB), RODATA|NOPTR, $64
 // FLATV sets V to the maximum down the 3-row windows of the 16 values at
 // byte offset OFF of the plane SI (rows above at R11, below at R12), with
 // the masks at MP: in the plane, with a row above, with a row below; it
-// adds the same values into Z6 and flags a NaN sum in K6. Clobbers K1-K4.
+// flags a NaN among the step's own values in K6 (each value of the plane is
+// a step's own once, and lies in some window). Clobbers K1-K4.
 #define FLATV(V, OFF, MP) \
 	KMOVW     0(MP), K1; \
 	KMOVW     2(MP), K2; \
 	KMOVW     4(MP), K3; \
 	VMOVUPS.Z (SI)(OFF*1), K1, V; \
-	VMOVAPS   V, Z6; \
+	VCMPPS    $3, V, V, K4; \
+	KORW      K4, K6, K6; \
 	VMAXPS    (R11)(OFF*1), V, K2, V; \
 	VMAXPS    (R12)(OFF*1), V, K3, V; \
-	VADDPS    (R11)(OFF*1), Z6, K2, Z6; \
-	VADDPS    (R12)(OFF*1), Z6, K3, Z6; \
-	PREFETCHT0 256(R12)(OFF*1); \
-	VCMPPS    $3, Z6, Z6, K4; \
-	KORW      K4, K6, K6
+	PREFETCHT0 256(R12)(OFF*1)
 
 // func maxPoolFlat512(dst, src *float32, planes, hw, w int, masks *uint16, nvec int) (nan int)
 //
