@@ -112,7 +112,14 @@ func (p *pool) run(budget Budget, inputs []*tensor.Tensor, dst []float32) ([]*te
 	cost := outPlane * tensor.Size(g.k)
 	var p2 *pool2D
 	if fast {
-		p2 = newPool2D(as2D(g), p.isMax, p.includePad)
+		g2 := as2D(g)
+		if kp := maxPoolKernel(g2, p.isMax); kp != nil {
+			parallelFor(planes, cost, func(lo, hi int) {
+				kp.Run(out.F[lo*outPlane:hi*outPlane], x.F[lo*inPlane:hi*inPlane])
+			})
+			return p.outputs(out, idx), nil
+		}
+		p2 = newPool2D(g2, p.isMax, p.includePad)
 	}
 	parallelFor(planes, cost, func(lo, hi int) {
 		var tmp []float32
@@ -146,6 +153,16 @@ func (p *pool) outputs(out, idx *tensor.Tensor) []*tensor.Tensor {
 		return []*tensor.Tensor{out, idx}
 	}
 	return one(out)
+}
+
+// maxPoolKernel returns the AVX-512 kernel that pools whole planes for
+// MaxPool's windows of 2 or 3 columns with stride 1 or 2 along the rows (and
+// no dilation), or nil for other windows and CPUs.
+func maxPoolKernel(g geometry, isMax bool) *kernels.MaxPool2D {
+	if !isMax || g.dil[0] != 1 || g.dil[1] != 1 {
+		return nil
+	}
+	return kernels.NewMaxPool2D(g.in[0], g.in[1], g.out[0], g.out[1], g.k[0], g.k[1], g.stride[0], g.stride[1], g.padB[0], g.padB[1])
 }
 
 // as2D views a 1-D geometry as 2-D with height 1.

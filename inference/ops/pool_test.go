@@ -121,6 +121,50 @@ func TestPoolAgainstReference(t *testing.T) {
 	}
 }
 
+// TestMaxPoolPlanesAgainstReference runs MaxPool over planes of 1..40
+// columns (and rows of several heights), windows of 2x2 and 3x3 with strides
+// 1 and 2, pads 0 and 1 and ceil mode (the shapes of the AVX-512 plane
+// kernel, kernels.MaxPool2D, where the CPU has it), with -inf and zeros of
+// both signs among the values, and compares exactly with the slow
+// reference (windows wholly in the padding give -inf).
+func TestMaxPoolPlanesAgainstReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	odd := []float32{float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1))}
+	for w := 1; w <= 40; w++ {
+		for _, h := range []int{1, 2, w, 1 + w*5%40} {
+			for k := 2; k <= 3; k++ {
+				for s := 1; s <= 2; s++ {
+					for pad := 0; pad <= 1; pad++ {
+						for _, ceil := range []bool{false, true} {
+							if h+2*pad < k || w+2*pad < k {
+								continue
+							}
+							x := randT(r, 1, 3, h, w)
+							for i := range x.F {
+								if r.IntN(30) == 0 {
+									x.F[i] = odd[r.IntN(len(odd))]
+								}
+							}
+							attrs := Attrs{
+								"kernel_shape": []int64{int64(k), int64(k)}, "strides": []int64{int64(s), int64(s)},
+								"pads": []int64{int64(pad), int64(pad), int64(pad), int64(pad)}, "ceil_mode": b2i(ceil),
+							}
+							got := call{op: "MaxPool", attrs: attrs}.run(t, x)[0]
+							oh, ow := got.Shape[2], got.Shape[3]
+							want, _ := refPool2D(x, true, false, k, k, s, s, 1, 1, pad, pad, pad, pad, oh, ow)
+							for i, v := range want.F {
+								if got.F[i] != v {
+									t.Fatalf("%dx%d k %d s %d pad %d ceil %v: output %d of %v is %v, want %v", h, w, k, s, pad, ceil, i, got.Shape, got.F[i], v)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 func TestPoolSpecCases(t *testing.T) {
 	x := iota32(1, 1, 4, 4)
 	// SAME_UPPER, 2x2, stride 1: the last row and column see only
