@@ -86,12 +86,15 @@ func LoadBytes(name string, data []byte, opt Options) (*Model, error) {
 // LoadBytesContext is LoadBytes that stops when ctx is cancelled, as
 // LoadContext does.
 func LoadBytesContext(ctx context.Context, name string, data []byte, opt Options) (m *Model, err error) {
+	// The deferred function does not hold data: the decoder's copy of the
+	// weights is all the load needs once it has read the file, and the
+	// file's bytes can be collected while it builds the operators.
+	kind := ErrNotONNX
+	if tflite.Is(data) {
+		kind = ErrNotTFLite
+	}
 	defer func() {
 		if r := recover(); r != nil {
-			kind := ErrNotONNX
-			if tflite.Is(data) {
-				kind = ErrNotTFLite
-			}
 			m, err = nil, fmt.Errorf("load model %s: %w: internal error while reading it (%v); please report this file", name, kind, r)
 		}
 	}()
