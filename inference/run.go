@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"camscope/inference/ops"
 	"camscope/inference/tensor"
@@ -156,6 +157,7 @@ func (m *Model) run(ctx context.Context, inputs map[string]*tensor.Tensor, keep 
 	}
 	var live int64
 	var arrays map[int][]float32 // placed outputs' arrays (place.go)
+	timer := stepTimesOf(ctx)
 	for i, s := range m.steps {
 		if need != nil && !need[i] {
 			continue
@@ -179,6 +181,10 @@ func (m *Model) run(ctx context.Context, inputs map[string]*tensor.Tensor, keep 
 		}
 		var outs []*tensor.Tensor
 		var err error
+		var t0 time.Time
+		if timer != nil {
+			t0 = time.Now()
+		}
 		switch {
 		case n > 1:
 			outs, err = m.runBatchStep(i, s, in, n)
@@ -192,6 +198,9 @@ func (m *Model) run(ctx context.Context, inputs map[string]*tensor.Tensor, keep 
 		}
 		if err != nil {
 			return nil, err
+		}
+		if timer != nil {
+			timer.add(m, i, time.Since(t0))
 		}
 		for j, name := range s.outputs {
 			if name == "" || j >= len(outs) || inputs[name] != nil {

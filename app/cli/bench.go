@@ -22,10 +22,11 @@ func init() {
 }
 
 func benchCmd(env *Env, args []string) int {
-	fs := newFlags(env, "bench", "--model FILE.onnx|FILE.tflite [--runs N] [--batch N]")
+	fs := newFlags(env, "bench", "--model FILE.onnx|FILE.tflite [--runs N] [--batch N] [--layers]")
 	model := fs.String("model", "", "ONNX or TFLite model file, or "+builtinMobileNet+" or "+builtinShapes+" (required)")
 	runs := fs.Int("runs", 20, "timed runs after 3 warm-up runs")
 	batch := fs.Int("batch", 1, "inputs per run, stacked along the first axis (Model.RunBatch)")
+	layers := fs.Bool("layers", false, "also print each layer's time (fastest and median run): where the forward pass spends it")
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
@@ -35,6 +36,10 @@ func benchCmd(env *Env, args []string) int {
 	}
 	if *batch < 1 {
 		fmt.Fprintf(env.Stderr, "camscope bench: --batch %d: a batch holds at least 1 input\n", *batch)
+		return ExitUsage
+	}
+	if *layers && *batch > 1 {
+		fmt.Fprintln(env.Stderr, "camscope bench: --layers times single inputs, whose layers run one after another; drop --batch or --layers")
 		return ExitUsage
 	}
 	start := time.Now()
@@ -67,12 +72,17 @@ func benchCmd(env *Env, args []string) int {
 	}
 	times := make([]time.Duration, 0, *runs)
 	var before, after runtime.MemStats
+	steps := &inference.StepTimes{}
 	for i := 0; i < 3+*runs; i++ {
 		if i == 3 {
 			runtime.ReadMemStats(&before)
 		}
+		ctx := context.Background()
+		if *layers && i >= 3 {
+			ctx = inference.WithStepTimes(ctx, steps)
+		}
 		t0 := time.Now()
-		if _, err := m.RunBatch(context.Background(), n, feed); err != nil {
+		if _, err := m.RunBatch(ctx, n, feed); err != nil {
 			fmt.Fprintln(env.Stderr, "camscope bench:", err)
 			return ExitFailed
 		}
@@ -105,7 +115,31 @@ func benchCmd(env *Env, args []string) int {
 	mb := func(b int64) float64 { return float64(b) / 1e6 }
 	fmt.Fprintf(env.Stdout, "memory    weights %.1f MB, activations at most %.1f MB (%.1f MB an input), inputs %.1f MB, allocated %.1f MB a run, peak RSS %.1f MB\n",
 		mb(m.WeightBytes), mb(m.BatchBytes(n)), mb(m.PeakBytes), mb(inBytes), mb(int64(after.TotalAlloc-before.TotalAlloc)/int64(*runs)), mb(peakRSS()))
+	if *layers {
+		printStepTimes(env, steps.Steps(), med)
+	}
 	return ExitOK
+}
+
+// printStepTimes prints each step's fastest and median time, and what the
+// steps' medians leave of the run's median (the work between steps).
+func printStepTimes(env *Env, steps []inference.StepTime, run time.Duration) {
+	us := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1000 }
+	var sum time.Duration
+	for _, s := range steps {
+		sum += s.Median()
+	}
+	fmt.Fprintf(env.Stdout, "\nlayers    %d steps (an activation fused into its layer is one step), in µs:\n", len(steps))
+	fmt.Fprintf(env.Stdout, "%4s  %-22s %-44s %9s %9s %6s\n", "step", "operator", "node", "min", "median", "share")
+	for i, s := range steps {
+		name := s.Name
+		if len(name) > 44 {
+			name = "…" + name[len(name)-43:]
+		}
+		fmt.Fprintf(env.Stdout, "%4d  %-22s %-44s %9.1f %9.1f %5.1f%%\n", i, s.Op, name, us(s.Min()), us(s.Median()), 100*float64(s.Median())/float64(max(sum, 1)))
+	}
+	fmt.Fprintf(env.Stdout, "steps     %.2f ms the sum of their medians; the run's median %.2f ms leaves %.2f ms between steps\n",
+		float64(sum.Microseconds())/1000, float64(run.Microseconds())/1000, float64((run-sum).Microseconds())/1000)
 }
 
 // peakRSS is the process's peak resident set size in bytes (Linux reports

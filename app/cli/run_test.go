@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -86,6 +87,42 @@ func TestBenchCommand(t *testing.T) {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("bench output lacks %q:\n%s", want, stdout)
 		}
+	}
+}
+
+// TestBenchLayers: bench --layers prints one row per step of the model,
+// each step's fastest run no slower than its median, and refuses a batch
+// (whose passes overlap).
+func TestBenchLayers(t *testing.T) {
+	model := filepath.Join(shared, "models", "mobilenet_v1_0.25_128.onnx")
+	code, stdout, stderr := runCLI(t, "bench", "--model", model, "--runs", "3", "--layers")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var steps, rows int
+	if _, err := fmt.Sscanf(stdout[strings.Index(stdout, "layers    "):], "layers    %d steps", &steps); err != nil {
+		t.Fatalf("no layers header: %v\n%s", err, stdout)
+	}
+	for _, line := range strings.Split(stdout, "\n") {
+		var i int
+		var op, node string
+		var lo, mid float64
+		if n, _ := fmt.Sscanf(line, "%d %s %s %f %f", &i, &op, &node, &lo, &mid); n != 5 {
+			continue
+		}
+		if i != rows || lo > mid || lo <= 0 {
+			t.Errorf("row %d: %q", rows, line)
+		}
+		rows++
+	}
+	// MobileNetV1: 14 convolutions with their activations, the pooling,
+	// the classifier's convolution, reshapes and the softmax.
+	if rows != steps || steps < 15 {
+		t.Errorf("%d rows for %d steps:\n%s", rows, steps, stdout)
+	}
+	code, _, stderr = runCLI(t, "bench", "--model", model, "--batch", "2", "--layers")
+	if code != ExitUsage || !strings.Contains(stderr, "drop --batch or --layers") {
+		t.Errorf("bench --batch 2 --layers: exit %d, %s", code, stderr)
 	}
 }
 

@@ -43,6 +43,20 @@ func BenchmarkGemm(b *testing.B) {
 	}
 }
 
+// BenchmarkParallelFor is the cost of handing two tiny pieces of work to
+// the cores and waiting for both: what splitting a layer costs beyond
+// its work.
+func BenchmarkParallelFor(b *testing.B) {
+	var sink [2][16]float32
+	for b.Loop() {
+		parallelFor(2, 2, func(i0, i1 int) {
+			for i := i0; i < i1; i++ {
+				sink[i][0]++
+			}
+		})
+	}
+}
+
 // benchLayers are representative layers of resnet18, MobileNetV2 and
 // EfficientNet-B0 (224x224 input).
 var benchLayers = []struct {
@@ -59,6 +73,7 @@ var benchLayers = []struct {
 	{"mobilenetv2/1x1_32-16_112", layer(32, 112, 16, 1, 1, 0, 1)},
 	{"mobilenetv2/1x1_16-96_112", layer(16, 112, 96, 1, 1, 0, 1)},
 	{"mobilenetv2/1x1_96-24_56", layer(96, 56, 24, 1, 1, 0, 1)},
+	{"mobilenetv2/1x1_64-384_14", layer(64, 14, 384, 1, 1, 0, 1)},
 	{"mobilenetv2/1x1_320-1280_7", layer(320, 7, 1280, 1, 1, 0, 1)},
 	{"mobilenetv2/dw3x3_144_56", layer(144, 56, 144, 3, 1, 1, 144)},
 	{"mobilenetv2/dw3x3s2_144_56", layer(144, 56, 144, 3, 2, 1, 144)},
