@@ -2,7 +2,9 @@ package inference
 
 import (
 	"context"
+	"errors"
 	"runtime"
+	"slices"
 	"testing"
 
 	"camscope/inference/tensor"
@@ -66,5 +68,42 @@ func TestBatchMemoryLinear(t *testing.T) {
 				t.Errorf("an item costs %.0f to %.0f bytes; its activations take %d", low, high, item)
 			}
 		})
+	}
+}
+
+// TestCheckRunKeepsOnlyWhatLoadReads: the check run at load keeps the
+// graph's outputs and the tensors named to keep, and lets every other
+// activation go after its last reader (all alive at once, DenseNet-121's
+// took 108 MB), while it records every tensor's shape; its limit still
+// counts every byte it computed, so a model is refused as before.
+func TestCheckRunKeepsOnlyWhatLoadReads(t *testing.T) {
+	m := batchModel(t, "cnn")
+	in := map[string]*tensor.Tensor{m.Inputs[0].Name: tensor.New(m.Inputs[0].Shape...)}
+	shapes := m.shapes
+	m.shapes = map[string][]int{}
+	defer func() { m.shapes = shapes }()
+	values, err := m.run(context.Background(), in, []string{"p1"}, nil, true, 1<<30, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for name := range values {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	if want := []string{"logits", "p1", "prob"}; !slices.Equal(names, want) {
+		t.Errorf("the check run kept %v, want %v", names, want)
+	}
+	var computed int64
+	for _, s := range m.steps {
+		for _, o := range s.outputs {
+			if !slices.Equal(m.shapes[o], shapes[o]) {
+				t.Errorf("%q recorded as %v, want %v", o, m.shapes[o], shapes[o])
+			}
+			computed += 4 * int64(tensor.Size(shapes[o]))
+		}
+	}
+	if _, err := m.run(context.Background(), in, nil, nil, true, computed-1, 1); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("a limit 1 byte under the %d bytes computed: error %v, want ErrTooLarge", computed, err)
 	}
 }
