@@ -308,6 +308,27 @@ func (m *Model) MaxBatch() int {
 	return max(1, int((m.maxMemory-m.WeightBytes)/max(m.PeakBytes, 1))-1)
 }
 
+// BatchBytes is the most memory of activations RunBatch(n) holds at once:
+// the passes that run at the same time (one a core, BatchPass(n) items
+// each, PeakBytes an item) and, when the batch takes several passes, its
+// outputs stacked. The n inputs are the caller's. It grows linearly with n
+// up to a pass a core; from there only the stacked outputs grow.
+func (m *Model) BatchBytes(n int) int64 {
+	pass := m.BatchPass(n)
+	passes := (n + pass - 1) / pass
+	b := int64(min(passes, runtime.GOMAXPROCS(0))*pass) * m.PeakBytes
+	if pass < n {
+		for _, o := range m.Outputs {
+			per := int64(4)
+			if m.int64s[o.Name] {
+				per = 8
+			}
+			b += per * int64(n*tensor.Size(o.Shape))
+		}
+	}
+	return b
+}
+
 // CheckBatch refuses a batch size below 1 or over MaxBatch, with a
 // sentence.
 func (m *Model) CheckBatch(n int) error {

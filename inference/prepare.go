@@ -102,16 +102,26 @@ func (m *Model) prepare(ctx context.Context, nodes []*step, limit int64, samples
 	for name, t := range m.consts {
 		m.shapes[name] = t.Shape
 	}
-	values, err := m.run(ctx, feed, nil, nil, true, limit, 1)
-	if err != nil {
-		return fmt.Errorf("check run on a sample input: %w", err)
+	// The check run records every tensor's shape and type as it computes
+	// it (run), keeps the static tensors, and lets every other go after
+	// its last reader: all alive at once, DenseNet-121's would take 108 MB.
+	static := m.staticSteps()
+	var keepStatic []string
+	for i, s := range m.steps {
+		if static[i] {
+			keepStatic = append(keepStatic, s.outputs...)
+		}
 	}
 	m.int64s = map[string]bool{}
-	for name, t := range values {
-		m.shapes[name] = t.Shape
-		if t.DType == tensor.Int64 {
-			m.int64s[name] = true
+	for _, in := range m.Inputs {
+		if in.DType == tensor.Int64 {
+			m.int64s[in.Name] = true
 		}
+	}
+	m.lastUse = lastUses(m.steps, m.consts)
+	values, err := m.run(ctx, feed, keepStatic, nil, true, limit, 1)
+	if err != nil {
+		return fmt.Errorf("check run on a sample input: %w", err)
 	}
 	for _, o := range m.Outputs {
 		if _, ok := m.shapes[o.Name]; !ok {
@@ -121,22 +131,11 @@ func (m *Model) prepare(ctx context.Context, nodes []*step, limit int64, samples
 	for i := range m.Outputs {
 		m.Outputs[i].Shape = m.shapes[m.Outputs[i].Name]
 	}
-	static := map[string]bool{}
 	steps = steps[:0]
-	for _, s := range m.steps {
-		isStatic := s.opType == "Shape"
-		if !isStatic {
-			isStatic = true
-			for _, in := range s.inputs {
-				if in != "" && m.consts[in] == nil && !static[in] {
-					isStatic = false
-				}
-			}
-		}
-		if isStatic {
+	for i, s := range m.steps {
+		if static[i] {
 			for _, out := range s.outputs {
 				if out != "" {
-					static[out] = true
 					m.consts[out] = values[out]
 				}
 			}
@@ -195,18 +194,51 @@ func sameArray(a, b *tensor.Tensor) bool {
 	return false
 }
 
+// staticSteps marks the steps whose outputs depend only on shapes: Shape,
+// and the steps computed from constants and static tensors alone.
+func (m *Model) staticSteps() []bool {
+	static := make([]bool, len(m.steps))
+	tensors := map[string]bool{}
+	for i, s := range m.steps {
+		static[i] = s.opType == "Shape"
+		if !static[i] {
+			static[i] = true
+			for _, in := range s.inputs {
+				if in != "" && m.consts[in] == nil && !tensors[in] {
+					static[i] = false
+				}
+			}
+		}
+		if static[i] {
+			for _, out := range s.outputs {
+				if out != "" {
+					tensors[out] = true
+				}
+			}
+		}
+	}
+	return static
+}
+
+// lastUses finds, for every tensor the steps compute or are fed, the last
+// step that reads it.
+func lastUses(steps []*step, consts map[string]*tensor.Tensor) map[string]int {
+	last := map[string]int{}
+	for i, s := range steps {
+		for _, in := range s.inputs {
+			if in != "" && consts[in] == nil {
+				last[in] = i
+			}
+		}
+	}
+	return last
+}
+
 // computeLiveness finds, for every tensor, the last step that reads it, and
 // the peak bytes of activations alive at once in a run that frees each
 // tensor after its last reader.
 func (m *Model) computeLiveness() {
-	m.lastUse = map[string]int{}
-	for i, s := range m.steps {
-		for _, in := range s.inputs {
-			if in != "" && m.consts[in] == nil {
-				m.lastUse[in] = i
-			}
-		}
-	}
+	m.lastUse = lastUses(m.steps, m.consts)
 	var live, peak int64
 	for _, in := range m.Inputs {
 		live += 4 * int64(tensor.Size(in.Shape))

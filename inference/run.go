@@ -135,9 +135,12 @@ func (m *Model) lookup(values map[string]*tensor.Tensor, name string) *tensor.Te
 
 // run executes the steps, or only those marked in need when need is not
 // nil; a step's output that inputs already holds keeps the given value.
-// With keepAll it frees nothing and checks the live bytes against limit as
-// it goes (the check run at load): each operator gets what is left of limit
-// as its budget, and refuses an output over it before allocating it.
+// With keepAll (the check run at load) it records each tensor's shape and
+// type in m.shapes and m.int64s, hands no array back to the pool (the
+// garbage collector takes what its last reader leaves), and checks the
+// bytes computed so far against limit as it goes: each operator gets what
+// is left of limit as its budget, and refuses an output over it before
+// allocating it.
 // With batch n above 1, every tensor stacks n items (batch.go).
 func (m *Model) run(ctx context.Context, inputs map[string]*tensor.Tensor, keep []string, need []bool, keepAll bool, limit int64, n int) (map[string]*tensor.Tensor, error) {
 	values := make(map[string]*tensor.Tensor, len(m.steps)+len(inputs))
@@ -205,20 +208,23 @@ func (m *Model) run(ctx context.Context, inputs map[string]*tensor.Tensor, keep 
 			}
 			values[name] = outs[j]
 			if keepAll && outs[j] != nil {
+				m.shapes[name] = outs[j].Shape
+				if outs[j].DType == tensor.Int64 {
+					m.int64s[name] = true
+				}
 				live += tensorBytes(outs[j])
 				if live > limit {
 					return nil, fmt.Errorf("%w: its activations pass %s at node %q", ErrTooLarge, tensor.FormatBytes(limit), s.name)
 				}
 			}
 		}
-		if keepAll {
-			continue
-		}
 		for _, name := range s.inputs {
 			if last, ok := m.lastUse[name]; ok && last == i && !m.outputs[name] && !kept[name] {
 				t := values[name]
 				delete(values, name)
-				m.recycle(t, values, fed)
+				if !keepAll {
+					m.recycle(t, values, fed)
+				}
 			}
 		}
 	}

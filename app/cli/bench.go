@@ -71,8 +71,12 @@ func benchCmd(env *Env, args []string) int {
 		feed[in.Name] = t
 	}
 	times := make([]time.Duration, 0, *runs)
+	var before, after runtime.MemStats
 	steps := &inference.StepTimes{}
 	for i := 0; i < 3+*runs; i++ {
+		if i == 3 {
+			runtime.ReadMemStats(&before)
+		}
 		ctx := context.Background()
 		if *layers && i >= 3 {
 			ctx = inference.WithStepTimes(ctx, steps)
@@ -86,6 +90,7 @@ func benchCmd(env *Env, args []string) int {
 			times = append(times, time.Since(t0))
 		}
 	}
+	runtime.ReadMemStats(&after)
 	slices.Sort(times)
 	med := times[len(times)/2]
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -103,8 +108,13 @@ func benchCmd(env *Env, args []string) int {
 	fmt.Fprintf(env.Stdout, "median    %.2f ms   (min %.2f ms, max %.2f ms, %d runs)\n", ms(med), ms(times[0]), ms(times[len(times)-1]), len(times))
 	fmt.Fprintf(env.Stdout, "speed     %.1f images/s\n", float64(n)/med.Seconds())
 	fmt.Fprintf(env.Stdout, "compute   %.2f GFLOP per input, %.1f GFLOP/s\n", float64(flops)/1e9, float64(n)*float64(flops)/med.Seconds()/1e9)
-	fmt.Fprintf(env.Stdout, "memory    weights %.1f MB, activations at most %.1f MB (%d x %.1f MB), peak RSS %.1f MB\n",
-		float64(m.WeightBytes)/1e6, float64(n)*float64(m.PeakBytes)/1e6, n, float64(m.PeakBytes)/1e6, float64(peakRSS())/1e6)
+	var inBytes int64
+	for _, t := range feed {
+		inBytes += int64(4*len(t.F) + 8*len(t.I))
+	}
+	mb := func(b int64) float64 { return float64(b) / 1e6 }
+	fmt.Fprintf(env.Stdout, "memory    weights %.1f MB, activations at most %.1f MB (%.1f MB an input), inputs %.1f MB, allocated %.1f MB a run, peak RSS %.1f MB\n",
+		mb(m.WeightBytes), mb(m.BatchBytes(n)), mb(m.PeakBytes), mb(inBytes), mb(int64(after.TotalAlloc-before.TotalAlloc)/int64(*runs)), mb(peakRSS()))
 	if *layers {
 		printStepTimes(env, steps.Steps(), med)
 	}

@@ -127,7 +127,9 @@ func TestBenchLayers(t *testing.T) {
 }
 
 // TestBenchBatch: bench --batch N runs N stacked inputs a run (this small
-// model's tensors let all 3 go through the graph at once) and says so;
+// model's tensors let all 3 go through the graph at once) and says so,
+// with the memory of the 3 inputs and their activations (3 x 3 x 128 x
+// 128 floats, and 3 times one input's);
 // a batch over the memory limit is refused before anything is allocated.
 func TestBenchBatch(t *testing.T) {
 	model := filepath.Join(shared, "models", "mobilenet_v1_0.25_128.onnx")
@@ -135,7 +137,8 @@ func TestBenchBatch(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"batch     3 inputs a run (3 stacked a pass through the graph", "images/s", "(3 x 0.4 MB)"} {
+	for _, want := range []string{"batch     3 inputs a run (3 stacked a pass through the graph", "images/s",
+		"activations at most 1.2 MB (0.4 MB an input), inputs 0.6 MB, allocated "} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("bench --batch 3 output lacks %q:\n%s", want, stdout)
 		}

@@ -26,17 +26,17 @@ type decoded struct {
 	ops   []appliedOp
 }
 
+// tensorNode is a tensor of the graph, by name. It is not an
+// onnx.DataCarrier, so the decoder reads no tensor's values for it
+// (splitInitializers reads the weights).
 type tensorNode struct {
-	id    int64
-	name  string
-	value gtensor.Tensor
+	id   int64
+	name string
 }
 
-func (n *tensorNode) ID() int64                        { return n.id }
-func (n *tensorNode) SetName(s string)                 { n.name = s }
-func (n *tensorNode) GetName() string                  { return n.name }
-func (n *tensorNode) SetTensor(t gtensor.Tensor) error { n.value = t; return nil }
-func (n *tensorNode) GetTensor() gtensor.Tensor        { return n.value }
+func (n *tensorNode) ID() int64        { return n.id }
+func (n *tensorNode) SetName(s string) { n.name = s }
+func (n *tensorNode) GetName() string  { return n.name }
 
 type edge struct {
 	from, to *tensorNode
@@ -54,9 +54,8 @@ type appliedOp struct {
 }
 
 var (
-	_ onnx.Backend     = (*decoded)(nil)
-	_ onnx.Namer       = (*tensorNode)(nil)
-	_ onnx.DataCarrier = (*tensorNode)(nil)
+	_ onnx.Backend = (*decoded)(nil)
+	_ onnx.Namer   = (*tensorNode)(nil)
 )
 
 func newDecoded() *decoded {

@@ -1,8 +1,9 @@
 // Package decode turns the bytes of an ONNX file into the engine's graph
 // (package tflite makes the same graph of a TensorFlow Lite file):
 // it reads the file's structure with package onnxpb, checks it against what
-// the engine runs (opsets, domains, declared sizes), decodes weights and
-// attributes with onnx-go's decoder, and returns the nodes in an order where
+// the engine runs (opsets, domains, declared sizes), reads the weights
+// straight from the file into arrays of their size (initializers.go),
+// decodes the nodes and attributes with onnx-go's decoder, and returns the nodes in an order where
 // each comes after the nodes it reads from. Rewriting the graph, building
 // its operators and running it are package inference's work.
 package decode
@@ -137,8 +138,12 @@ func Read(data []byte, opt Options) (*Graph, error) {
 	if err != nil {
 		return nil, fmt.Errorf("CAMscope cannot read a value in the model: %w", err)
 	}
+	consts, structure, err := splitInitializers(data, opt.MaxMemory)
+	if err != nil {
+		return nil, err
+	}
 	dec := newDecoded()
-	if err := decode(dec, data); err != nil {
+	if err := decode(dec, structure); err != nil {
 		return nil, err
 	}
 	if len(dec.ops) != len(g.Nodes) {
@@ -151,23 +156,10 @@ func Read(data []byte, opt Options) (*Graph, error) {
 		Producer:  info.ProducerName,
 		Name:      g.Name,
 		Metadata:  map[string]string{},
-		Consts:    map[string]*tensor.Tensor{},
+		Consts:    consts,
 	}
 	for _, kv := range info.Metadata {
 		out.Metadata[kv.Key] = kv.Value
-	}
-	initializer := map[string]bool{}
-	for _, t := range g.Initializers {
-		initializer[t.Name] = true
-	}
-	for _, tn := range dec.order {
-		if initializer[tn.name] && tn.value != nil {
-			t, err := fromGorgonia(tn.value)
-			if err != nil {
-				return nil, fmt.Errorf("%w: initializer %q: %v", ErrNotONNX, tn.name, err)
-			}
-			out.Consts[tn.name] = t
-		}
 	}
 	for _, vi := range g.Inputs {
 		if _, isConst := out.Consts[vi.Name]; isConst {

@@ -14,7 +14,8 @@ import (
 // stores one (a one-byte bool constant, as PyTorch exports Swin's masks,
 // fails with "Unable to decode data", and eight bools would silently become
 // one). readable hands it the file with every bool, int8, uint8, int16 and
-// uint16 tensor rewritten as int32_data of type INT32, which it reads (the
+// uint16 tensor rewritten as int32_data of type INT32, which it (for
+// attributes) and splitInitializers (for weights) read (the
 // engine holds all of them as int64), and names the tensor of any other
 // type, which neither can read.
 

@@ -85,29 +85,42 @@ func (c *Conv) setupWinograd(weights []float32) {
 	perTile := 4 * wgPos * (p.C + wg.mpad)
 	wg.chunk = max(c.mk.nr, min(128, wgChunkBytes/perTile)/c.mk.nr*c.mk.nr)
 	wg.vs, wg.ms = roundUp(p.C*wg.chunk, 16)+16, roundUp(wg.mpad*wg.chunk, 16)+16
-	// Transformed filters, position-major: t[pos][m][c].
-	t := make([]float32, wgPos*p.M*p.C)
-	for m := 0; m < p.M; m++ {
-		for ch := 0; ch < p.C; ch++ {
-			g := weights[(m*p.C+ch)*9 : (m*p.C+ch)*9+9]
-			var gg [6][3]float64 // G g
-			for i := range 6 {
-				for j := range 3 {
-					gg[i][j] = wgG[i][0]*float64(g[j]) + wgG[i][1]*float64(g[3+j]) + wgG[i][2]*float64(g[6+j])
-				}
-			}
-			for i := range 6 {
-				for j := range 6 {
-					v := gg[i][0]*wgG[j][0] + gg[i][1]*wgG[j][1] + gg[i][2]*wgG[j][2]
-					t[((i*6+j)*p.M+m)*p.C+ch] = float32(v)
-				}
-			}
-		}
-	}
+	// Transformed filters, packed position by position as packA packs an
+	// M x C matrix, one panel of mr output channels at a time: the panel's
+	// 36 transformed matrices, t[pos][r][c], are all the scratch a filter
+	// bank takes at load (36 times mr rows, not 36 times all of M).
+	mr := c.mk.mr
 	wg.u = make([]float32, wgPos*wg.mpad*p.C)
-	parallelFor(wgPos, workersFor(wgPos*p.M*p.C*4), func(p0, p1 int) {
-		for pos := p0; pos < p1; pos++ {
-			packA(wg.u[pos*wg.mpad*p.C:], c.mk.mr, false, p.M, p.C, 1, t[pos*p.M*p.C:], p.C, 1)
+	kb := kcFor(p.C)
+	parallelFor(wg.mpad/mr, workersFor(wgPos*p.M*p.C*4), func(p0, p1 int) {
+		t := make([]float32, wgPos*mr*p.C)
+		for panel := p0; panel < p1; panel++ {
+			m0 := panel * mr
+			rows := min(mr, p.M-m0)
+			for r := range rows {
+				for ch := 0; ch < p.C; ch++ {
+					g := weights[((m0+r)*p.C+ch)*9 : ((m0+r)*p.C+ch)*9+9]
+					var gg [6][3]float64 // G g
+					for i := range 6 {
+						for j := range 3 {
+							gg[i][j] = wgG[i][0]*float64(g[j]) + wgG[i][1]*float64(g[3+j]) + wgG[i][2]*float64(g[6+j])
+						}
+					}
+					for i := range 6 {
+						for j := range 6 {
+							v := gg[i][0]*wgG[j][0] + gg[i][1]*wgG[j][1] + gg[i][2]*wgG[j][2]
+							t[((i*6+j)*mr+r)*p.C+ch] = float32(v)
+						}
+					}
+				}
+			}
+			for pos := range wgPos {
+				u := wg.u[pos*wg.mpad*p.C:]
+				for k0 := 0; k0 < p.C; k0 += kb {
+					kc := min(kb, p.C-k0)
+					packPanelA(u[k0*wg.mpad+m0*kc:k0*wg.mpad+(m0+mr)*kc], mr, false, 0, rows, k0, kc, 1, t[pos*mr*p.C:], p.C)
+				}
+			}
 		}
 	})
 	c.wg = wg

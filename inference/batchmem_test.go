@@ -1,0 +1,109 @@
+package inference
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"slices"
+	"testing"
+
+	"camscope/inference/tensor"
+)
+
+// TestBatchMemoryLinear: what the engine allocates for a batch grows
+// linearly with the batch. The models' tensors stay under the size the
+// array pool keeps (tensor's minPooled) up to a batch of 32, so every run
+// allocates all its activations afresh and the bytes allocated a run are
+// the batch's whole activations: from 8 to 16 items and from 16 to 32 they
+// must grow by the same amount an item, at least the item's activations
+// (each step's output, but for the views that share their input's array)
+// and at most five times them (item-by-item steps copy their outputs into
+// the stacked ones).
+func TestBatchMemoryLinear(t *testing.T) {
+	for _, kind := range []string{"shapes", "attention"} {
+		t.Run(kind, func(t *testing.T) {
+			m := batchModel(t, kind)
+			var item int64 // one item's activations, in bytes
+			for i, s := range m.steps {
+				if m.batchModes[i] == view {
+					continue
+				}
+				for _, o := range s.outputs {
+					if o != "" {
+						item += 4 * int64(tensor.Size(m.shapes[o]))
+					}
+				}
+			}
+			if pooled := m.largestItem * 32; pooled >= 4*(1<<12) {
+				t.Fatalf("a batch of 32 has a tensor of %d bytes, which the pool would recycle", pooled)
+			}
+			alloc := map[int]float64{}
+			for _, n := range []int{8, 16, 32} {
+				if m.BatchPass(n) != n {
+					t.Fatalf("a batch of %d goes %d a pass; the test wants one pass", n, m.BatchPass(n))
+				}
+				if got, want := m.BatchBytes(n), int64(n)*m.PeakBytes; got != want {
+					t.Errorf("BatchBytes(%d) = %d, want %d (one pass of %d items of %d bytes)", n, got, want, n, m.PeakBytes)
+				}
+				_, x := batchInputs(t, m, n)
+				in := map[string]*tensor.Tensor{m.Inputs[0].Name: x}
+				const runs = 20
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				for range runs {
+					if _, err := m.RunBatch(context.Background(), n, in); err != nil {
+						t.Fatal(err)
+					}
+				}
+				runtime.ReadMemStats(&after)
+				alloc[n] = float64(after.TotalAlloc-before.TotalAlloc) / runs
+			}
+			low, high := (alloc[16]-alloc[8])/8, (alloc[32]-alloc[16])/16
+			t.Logf("%s: %.0f, %.0f, %.0f bytes a run for 8, 16, 32 items: %.0f then %.0f an item (activations %d)", kind, alloc[8], alloc[16], alloc[32], low, high, item)
+			if high > 1.15*low || high < 0.85*low {
+				t.Errorf("an item costs %.0f bytes from 8 to 16 items and %.0f from 16 to 32: not linear", low, high)
+			}
+			if low < float64(item) || high > 5*float64(item) {
+				t.Errorf("an item costs %.0f to %.0f bytes; its activations take %d", low, high, item)
+			}
+		})
+	}
+}
+
+// TestCheckRunKeepsOnlyWhatLoadReads: the check run at load keeps the
+// graph's outputs and the tensors named to keep, and lets every other
+// activation go after its last reader (all alive at once, DenseNet-121's
+// took 108 MB), while it records every tensor's shape; its limit still
+// counts every byte it computed, so a model is refused as before.
+func TestCheckRunKeepsOnlyWhatLoadReads(t *testing.T) {
+	m := batchModel(t, "cnn")
+	in := map[string]*tensor.Tensor{m.Inputs[0].Name: tensor.New(m.Inputs[0].Shape...)}
+	shapes := m.shapes
+	m.shapes = map[string][]int{}
+	defer func() { m.shapes = shapes }()
+	values, err := m.run(context.Background(), in, []string{"p1"}, nil, true, 1<<30, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for name := range values {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	if want := []string{"logits", "p1", "prob"}; !slices.Equal(names, want) {
+		t.Errorf("the check run kept %v, want %v", names, want)
+	}
+	var computed int64
+	for _, s := range m.steps {
+		for _, o := range s.outputs {
+			if !slices.Equal(m.shapes[o], shapes[o]) {
+				t.Errorf("%q recorded as %v, want %v", o, m.shapes[o], shapes[o])
+			}
+			computed += 4 * int64(tensor.Size(shapes[o]))
+		}
+	}
+	if _, err := m.run(context.Background(), in, nil, nil, true, computed-1, 1); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("a limit 1 byte under the %d bytes computed: error %v, want ErrTooLarge", computed, err)
+	}
+}
