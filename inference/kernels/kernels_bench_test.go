@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -43,15 +44,29 @@ func BenchmarkGemm(b *testing.B) {
 	}
 }
 
-// BenchmarkParallelFor is the cost of handing two tiny pieces of work to
-// the cores and waiting for both: what splitting a layer costs beyond
-// its work.
+// BenchmarkParallelFor is the cost of handing two small pieces of work
+// (a few microseconds each) to the cores and waiting for both: what
+// splitting a layer costs beyond its work, from an ordinary goroutine and
+// from one locked to its thread.
 func BenchmarkParallelFor(b *testing.B) {
-	var sink [2][16]float32
-	for b.Loop() {
-		parallelFor(2, 2, func(i0, i1 int) {
-			for i := i0; i < i1; i++ {
-				sink[i][0]++
+	for _, locked := range []bool{false, true} {
+		b.Run(fmt.Sprintf("locked=%v", locked), func(b *testing.B) {
+			// A goroutine locked to its thread, as a GUI toolkit's main
+			// goroutine is (Fyne's init locks it).
+			if locked {
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+			}
+			var sink [2][16]float32
+			work := func(i0, i1 int) {
+				for i := i0; i < i1; i++ {
+					for range 2000 {
+						sink[i][0]++
+					}
+				}
+			}
+			for b.Loop() {
+				parallelFor(2, 2, work)
 			}
 		})
 	}

@@ -78,12 +78,23 @@ func (j *job) work() {
 	}
 }
 
-// wait returns when every chunk of j has finished.
+// wait returns when every chunk of j has finished. The chunks it waits
+// for are running, so it looks again and again, and lets the scheduler
+// run something else only now and then (spinChecks): a goroutine locked to
+// its thread, like a GUI toolkit's main goroutine, cannot yield without
+// handing its processor to another thread through the kernel, and
+// yielding at every look cost such a caller about 10 µs a loop.
 func (j *job) wait() {
-	for j.done.Load() < int64(j.chunks) {
-		runtime.Gosched()
+	for i := 1; j.done.Load() < int64(j.chunks); i++ {
+		if i%spinChecks == 0 {
+			runtime.Gosched()
+		}
 	}
 }
+
+// spinChecks is how many times a waiting goroutine looks at an atomic
+// between two yields (a few microseconds).
+const spinChecks = 4096
 
 // teamSpin is how long a team goroutine keeps looking for the next job
 // before it sleeps: longer than the gap between two layers of a network.
