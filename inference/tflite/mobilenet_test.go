@@ -3,8 +3,6 @@ package tflite_test
 import (
 	"context"
 	"encoding/json"
-	"image"
-	"image/png"
 	"math"
 	"os"
 	"strings"
@@ -76,20 +74,6 @@ func expected(t testing.TB) map[string]map[string]int {
 	return out
 }
 
-func photo(t testing.TB, name string) image.Image {
-	t.Helper()
-	f, err := os.Open(shareddata.Path(t, "images", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
-}
-
 // toNHWC transposes an NCHW image batch.
 func toNHWC(x *tensor.Tensor) *tensor.Tensor {
 	c, h, w := x.Shape[1], x.Shape[2], x.Shape[3]
@@ -140,7 +124,7 @@ func TestMobileNetsMatchONNX(t *testing.T) {
 				t.Fatal(err)
 			}
 			for img, top := range want {
-				pic := photo(t, img)
+				pic := shareddata.PNG(t, "images", img)
 				x, _, err := preprocess.Prepare(pic, spec)
 				if err != nil {
 					t.Fatal(err)
@@ -232,7 +216,7 @@ func TestFeatureMapAndCAMMatchONNX(t *testing.T) {
 	}
 	lowest := 1.0
 	for img := range expected(t) {
-		x, _, err := preprocess.Prepare(photo(t, img), preprocess.TFSlim(224))
+		x, _, err := preprocess.Prepare(shareddata.PNG(t, "images", img), preprocess.TFSlim(224))
 		if err != nil {
 			t.Fatal(err)
 		}
