@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 
+	"gonum.org/v1/gonum/mat"
+
 	"camscope/inference/tensor"
 )
 
@@ -193,8 +195,10 @@ type share struct {
 // channel's takes that channel's score (the first such); any other takes
 // the inverse-distance weighted mean of the scores of the interpNeighbours
 // run channels nearest to its mask (weights 1/|m_c - m_r|, summing to 1;
-// ties to the earlier run). Constant channels get no shares.
-func interpolation(masks [][]float32, live, run []int) [][]share {
+// ties to the earlier run). The distance weighs cell p of the grid by
+// cell[p], |m|^2 = sum_p (cell[p] m_p)^2 (all 1 when cell is nil).
+// Constant channels get no shares.
+func interpolation(masks [][]float32, live, run []int, cell []float64) [][]share {
 	from := make([][]share, len(masks))
 	type near struct {
 		run int
@@ -203,7 +207,7 @@ func interpolation(masks [][]float32, live, run []int) [][]share {
 	cands := make([]near, len(run))
 	for _, ch := range live {
 		for i, r := range run {
-			cands[i] = near{i, math.Sqrt(maskDistance(masks[ch], masks[r]))}
+			cands[i] = near{i, math.Sqrt(weightedDistance(masks[ch], masks[r], cell))}
 		}
 		slices.SortStableFunc(cands, func(a, b near) int { return cmp.Compare(a.d, b.d) })
 		if cands[0].d == 0 {
@@ -220,6 +224,89 @@ func interpolation(masks [][]float32, live, run []int) [][]share {
 		}
 	}
 	return from
+}
+
+// weightedDistance is the squared distance between two masks with cell p
+// weighed by cell[p], sum_p (cell[p] (a_p - b_p))^2; maskDistance when
+// cell is nil.
+func weightedDistance(a, b []float32, cell []float64) float64 {
+	if cell == nil {
+		return maskDistance(a, b)
+	}
+	var d float64
+	for i, v := range a {
+		e := cell[i] * float64(v-b[i])
+		d += e * e
+	}
+	return d
+}
+
+// ridgeLambda is the penalty of cellWeights' ridge regression, for masks
+// in [0,1] and scores in logits. Over the 64 MobileNet x photo cases and
+// the six reference CNNs, 0.02 to 0.2 all bring every map to 0.95 of the
+// exact one; 1 does not.
+const ridgeLambda = 0.1
+
+// cellWeights returns the weight of each cell of the layer's grid in the
+// distance between masks that interpolates the scores of one class: how
+// much that class's score depends on the cell, learned from the channels
+// that ran (run, with scores y). It fits the scores as a linear function
+// of the masks by ridge regression, y_r ~ mean(y) + (m_r - mean(m)) . u,
+// minimising the squared error plus ridgeLambda |u|^2 (in its dual form,
+// u = A^T (A A^T + ridgeLambda I)^-1 (y - mean(y)) with A the centred
+// masks as rows, a system of one row per run channel whatever the grid).
+// Cell p weighs 1 + |u_p| / mean_q |u_q|: every cell counts, and those the
+// score depends on most count several times. All cells weigh 1 when u is
+// zero (the scores are equal).
+func cellWeights(masks [][]float32, run []int, y []float64) []float64 {
+	n, hw := len(run), len(masks[run[0]])
+	mean := make([]float64, hw)
+	var ym float64
+	for i, r := range run {
+		for p, v := range masks[r] {
+			mean[p] += float64(v) / float64(n)
+		}
+		ym += y[i] / float64(n)
+	}
+	a := mat.NewDense(n, hw, nil)
+	for i, r := range run {
+		for p, v := range masks[r] {
+			a.Set(i, p, float64(v)-mean[p])
+		}
+	}
+	gram := mat.NewSymDense(n, nil)
+	gram.SymOuterK(1, a)
+	for i := range n {
+		gram.SetSym(i, i, gram.At(i, i)+ridgeLambda)
+	}
+	dy := mat.NewVecDense(n, nil)
+	for i := range n {
+		dy.SetVec(i, y[i]-ym)
+	}
+	cell := make([]float64, hw)
+	for p := range cell {
+		cell[p] = 1
+	}
+	var chol mat.Cholesky
+	if !chol.Factorize(gram) {
+		return cell // not reached: the penalty makes the matrix positive definite
+	}
+	var alpha, u mat.VecDense
+	if err := chol.SolveVecTo(&alpha, dy); err != nil {
+		return cell
+	}
+	u.MulVec(a.T(), &alpha)
+	var sum float64
+	for p := range hw {
+		sum += math.Abs(u.AtVec(p))
+	}
+	if sum == 0 {
+		return cell
+	}
+	for p := range cell {
+		cell[p] += math.Abs(u.AtVec(p)) * float64(hw) / sum
+	}
+	return cell
 }
 
 // refine chooses m more channels of live to run, besides those of run,

@@ -2,11 +2,8 @@ package cam
 
 import (
 	"context"
-	"path/filepath"
-	"slices"
 	"testing"
 
-	"camscope/inference/preprocess"
 	"camscope/inference/tensor"
 )
 
@@ -87,68 +84,4 @@ func BenchmarkAblationCAM(b *testing.B) {
 			}
 		})
 	}
-}
-
-// BenchmarkScoreCAMFastAgreement is not a timing: it measures how well the
-// fast variant with 32 representatives agrees with exact Score-CAM on the
-// real MobileNets and every sample photo (64 cases, a few minutes), and
-// reports the Pearson correlation of the top class's maps: the smallest,
-// the median, and how many fall below 0.95.
-func BenchmarkScoreCAMFastAgreement(b *testing.B) {
-	photos, err := filepath.Glob(filepath.Join(sharedPath(b, "images"), "*.png"))
-	if err != nil || len(photos) == 0 {
-		b.Fatalf("no sample photos: %v", err)
-	}
-	ctx := context.Background()
-	var rs []float64
-	for range b.N {
-		rs = rs[:0]
-		for _, c := range []struct {
-			model string
-			size  int
-		}{{"mobilenet_v2_1.0_224", 224}, {"mobilenet_v1_0.75_192", 192}, {"mobilenet_v1_0.5_160", 160}, {"mobilenet_v1_0.25_128", 128}} {
-			e, err := New(sharedModel(b, "models", c.model), nil, "")
-			if err != nil {
-				b.Fatal(err)
-			}
-			for _, photo := range photos {
-				x := preparedPhoto(b, filepath.Base(photo), preprocess.TFSlim(c.size))
-				p, err := e.Forward(ctx, x, GradCAM)
-				if err != nil {
-					b.Fatal(err)
-				}
-				exact, err := e.ScoreCAM(ctx, x, p.Feature, ScoreOptions{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				k := p.Top(1)[0].Index
-				fast, err := e.ScoreCAM(ctx, x, p.Feature, ScoreOptions{Channels: 32, Classes: []int{k}})
-				if err != nil {
-					b.Fatal(err)
-				}
-				want, err := channelMap(exact, exact.feature, k)
-				if err != nil {
-					b.Fatal(err)
-				}
-				got, err := channelMap(fast, fast.feature, k)
-				if err != nil {
-					b.Fatal(err)
-				}
-				r := pearson(want.Data, got.Data)
-				b.Logf("%s %s: %.4f", c.model, filepath.Base(photo), r)
-				rs = append(rs, r)
-			}
-		}
-	}
-	slices.Sort(rs)
-	below := 0
-	for _, r := range rs {
-		if r < 0.95 {
-			below++
-		}
-	}
-	b.ReportMetric(rs[0], "min-pearson")
-	b.ReportMetric(rs[len(rs)/2], "median-pearson")
-	b.ReportMetric(float64(below), "below-0.95")
-	b.ReportMetric(float64(len(rs)), "cases")
 }
