@@ -76,6 +76,66 @@ func Exp(dst, src []float32) {
 	expSlice(dst, src)
 }
 
+// ExpSum sets dst[i] = e^(src[i]-shift) for every i < len(src), as Exp
+// of the difference rounded to float32, and returns the sum of them: the
+// middle of a Softmax row, whose shift is the row's maximum. dst must be
+// at least as long as src; dst and src may be the same slice (but must
+// not otherwise overlap).
+func ExpSum(dst, src []float32, shift float32) float32 {
+	dst = dst[:len(src)]
+	if len(src) == 0 {
+		return 0
+	}
+	return expSumSlice(dst, src, shift)
+}
+
+// expSumGo is ExpSum's portable loop: Exp of the differences, then Sum.
+func expSumGo(dst, src []float32, shift float32) float32 {
+	AddScalar(dst, src, -shift)
+	expSlice(dst, dst)
+	return Sum(dst)
+}
+
+// RowMax returns the largest value of x that is not NaN: -Inf when there
+// is none (x empty, or all NaN). Which of +0 and -0 it returns when both
+// are the largest is not specified.
+func RowMax(x []float32) float32 {
+	if len(x) == 0 {
+		return float32(math.Inf(-1))
+	}
+	return rowMaxSlice(x)
+}
+
+// rowMaxGo is RowMax's portable loop: comparisons in four chains, not the
+// max builtin, whose NaN checks made it half the cost of an attention
+// row's Softmax.
+func rowMaxGo(x []float32) float32 {
+	inf := float32(math.Inf(-1))
+	m0, m1, m2, m3 := inf, inf, inf, inf
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		if v[0] > m0 {
+			m0 = v[0]
+		}
+		if v[1] > m1 {
+			m1 = v[1]
+		}
+		if v[2] > m2 {
+			m2 = v[2]
+		}
+		if v[3] > m3 {
+			m3 = v[3]
+		}
+	}
+	for ; i < len(x); i++ {
+		if x[i] > m0 {
+			m0 = x[i]
+		}
+	}
+	return max(max(m0, m1), max(m2, m3))
+}
+
 // expCore returns e^x for x in [actLo, actHi] (or NaN).
 func expCore(x float32) float32 {
 	y, b := expParts(x)

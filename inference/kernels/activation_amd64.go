@@ -28,6 +28,18 @@ func sigmoidAVX512(dst, src *float32, n int)
 //go:noescape
 func siluAVX512(dst, src *float32, n int)
 
+// expSumAVX512 is ExpSum's loop in AVX-512 (Exp's, with the shift
+// subtracted first and the results summed in a vector), for n > 0.
+//
+//go:noescape
+func expSumAVX512(dst, src *float32, n int, shift float32) float32
+
+// rowMaxAVX512 is RowMax's loop in AVX-512, two vectors of running maxima,
+// for n > 0.
+//
+//go:noescape
+func rowMaxAVX512(src *float32, n int) float32
+
 // erfAVX512 is Erf's loop in AVX-512, 16 values per vector, with a masked
 // load and store for the last n%16. See erf_amd64.s.
 //
@@ -90,6 +102,20 @@ func siluSlice(dst, src []float32) {
 		return
 	}
 	siluAVX2(&dst[0], &src[0], len(src))
+}
+
+func expSumSlice(dst, src []float32, shift float32) float32 {
+	if actKind == kindAVX512 {
+		return expSumAVX512(&dst[0], &src[0], len(src), shift)
+	}
+	return expSumGo(dst, src, shift)
+}
+
+func rowMaxSlice(x []float32) float32 {
+	if actKind == kindAVX512 {
+		return rowMaxAVX512(&x[0], len(x))
+	}
+	return rowMaxGo(x)
 }
 
 func erfSlice(dst, src []float32) {

@@ -264,6 +264,97 @@ done:
 	VZEROUPPER
 	RET
 
+// func expSumAVX512(dst, src *float32, n int, shift float32) float32
+//
+// dst[i] = exp(src[i] - shift), as EXP512 of the rounded difference, and
+// the sum of them in Z27 (the tail's masked lanes left out), reduced
+// across the lanes at the end.
+TEXT ·expSumAVX512(SB), NOSPLIT, $0-36
+	PROLOGUE512
+	VBROADCASTSS shift+24(FP), Z26
+	VXORPS Z27, Z27, Z27
+loop:
+	CMPQ CX, $16
+	JLT tail
+	VMOVUPS (SI), Z6
+	VSUBPS Z26, Z6, Z6
+	EXP512
+	VMOVUPS Z0, (DI)
+	VADDPS Z0, Z27, Z27
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP loop
+tail:
+	TESTQ CX, CX
+	JEQ done
+	TAILMASK512
+	VMOVUPS.Z (SI), K2, Z6
+	VSUBPS Z26, Z6, Z6
+	EXP512
+	VMOVUPS Z0, K2, (DI)
+	VADDPS Z0, Z27, K2, Z27
+done:
+	VEXTRACTF32X8 $1, Z27, Y1
+	VADDPS Y1, Y27, Y1
+	VEXTRACTF128 $1, Y1, X2
+	VADDPS X2, X1, X1
+	VPERMILPS $0x4e, X1, X2
+	VADDPS X2, X1, X1
+	VPERMILPS $0xb1, X1, X2
+	VADDSS X2, X1, X1
+	MOVSS X1, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func rowMaxAVX512(src *float32, n int) float32
+//
+// The largest value of src[:n] that is not NaN (-Inf if none): VMAXPS
+// returns its second source, the running maximum, when either is NaN.
+// The tail merges into the maximum only its first n%16 lanes.
+TEXT ·rowMaxAVX512(SB), NOSPLIT, $0-20
+	MOVQ src+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVL $0xff800000, AX
+	VPBROADCASTD AX, Z8
+	VMOVAPS Z8, Z9
+max32:
+	CMPQ CX, $32
+	JLT max16
+	VMOVUPS (SI), Z6
+	VMOVUPS 64(SI), Z7
+	VMAXPS Z8, Z6, Z8
+	VMAXPS Z9, Z7, Z9
+	ADDQ $128, SI
+	SUBQ $32, CX
+	JMP max32
+max16:
+	CMPQ CX, $16
+	JLT maxtail
+	VMOVUPS (SI), Z6
+	VMAXPS Z8, Z6, Z8
+	ADDQ $64, SI
+	SUBQ $16, CX
+maxtail:
+	TESTQ CX, CX
+	JEQ maxdone
+	TAILMASK512
+	VMOVUPS.Z (SI), K2, Z6
+	VMAXPS Z9, Z6, K2, Z9
+maxdone:
+	VMAXPS Z9, Z8, Z8
+	VEXTRACTF32X8 $1, Z8, Y1
+	VMAXPS Y1, Y8, Y1
+	VEXTRACTF128 $1, Y1, X2
+	VMAXPS X2, X1, X1
+	VPERMILPS $0x4e, X1, X2
+	VMAXPS X2, X1, X1
+	VPERMILPS $0xb1, X1, X2
+	VMAXSS X2, X1, X1
+	MOVSS X1, ret+16(FP)
+	VZEROUPPER
+	RET
+
 // func sigmoidAVX512(dst, src *float32, n int)
 TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24
 	PROLOGUE512

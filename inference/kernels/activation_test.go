@@ -394,3 +394,93 @@ func TestGelu(t *testing.T) {
 		}
 	})
 }
+
+// TestRowMax compares RowMax with the definition (the largest value that
+// is not NaN, -Inf when there is none) for every implementation, on every
+// length up to 40 and an attention row's 197, with NaNs, infinities and
+// all-negative rows, the largest value at every position in turn.
+func TestRowMax(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	want := func(x []float32) float32 {
+		m := -inf
+		for _, v := range x {
+			if v > m {
+				m = v
+			}
+		}
+		return m
+	}
+	lengths := []int{197}
+	for n := range 41 {
+		lengths = append(lengths, n)
+	}
+	forActKinds(t, func(t *testing.T) {
+		for _, n := range lengths {
+			for top := range max(n, 1) {
+				x := make([]float32, n)
+				for i := range x {
+					x[i] = -1 - float32(r.Float64()*100)
+				}
+				if n > 0 {
+					x[top] = -0.5
+				}
+				check := func(what string) {
+					if got, w := RowMax(x), want(x); got != w && !(got == 0 && w == 0) {
+						t.Fatalf("n=%d, largest at %d, %s: RowMax %v, want %v", n, top, what, got, w)
+					}
+				}
+				check("all negative")
+				if n > 1 {
+					x[(top+1)%n] = nan
+					check("a NaN beside it")
+					x[(top+n-1)%n] = -inf
+					check("and -Inf")
+					x[top] = inf
+					check("+Inf")
+				}
+			}
+		}
+		if got := RowMax([]float32{nan, nan, nan}); !math.IsInf(float64(got), -1) {
+			t.Errorf("all NaN: RowMax %v, want -Inf", got)
+		}
+	})
+}
+
+// TestExpSum compares ExpSum with float64 e^(x - shift) (within Exp's 3
+// ulp, of the difference rounded to float32) and their float64 sum
+// (relative 1e-6), for every implementation and every length up to 40
+// and 197, and checks that nothing past len(src) is written.
+func TestExpSum(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	forActKinds(t, func(t *testing.T) {
+		for _, n := range []int{0, 1, 2, 3, 7, 15, 16, 17, 31, 32, 33, 40, 197} {
+			src := make([]float32, n)
+			for i := range src {
+				src[i] = float32(r.Float64()*40 - 30)
+			}
+			shift := float32(3.25)
+			dst := make([]float32, n+16)
+			for i := range dst {
+				dst[i] = 42
+			}
+			got := ExpSum(dst, src, shift)
+			var sum float64
+			for i, x := range src {
+				w := math.Exp(float64(x - shift))
+				sum += w
+				if e := ulpErr(dst[i], w); e > 3 {
+					t.Fatalf("n=%d: dst[%d] = %v, want %v (%.1f ulp)", n, i, dst[i], w, e)
+				}
+			}
+			if math.Abs(float64(got)-sum) > 1e-6*sum {
+				t.Errorf("n=%d: sum %v, want %v", n, got, sum)
+			}
+			for i := n; i < len(dst); i++ {
+				if dst[i] != 42 {
+					t.Fatalf("n=%d: dst[%d] written past the end: %v", n, i, dst[i])
+				}
+			}
+		}
+	})
+}

@@ -77,21 +77,20 @@ func buildSoftmax(n *Node, name string, logOut bool) (Op, error) {
 
 // softmaxRows is Softmax over contiguous rows of length n (the last axis,
 // as attention scores have it), rows split over the cores, each row through
-// the vector kernels: x - max, kernels.Exp, the sum, the scaling.
+// the vector kernels: the maximum, e^(x - max) and its sum in one pass,
+// the scaling.
 func softmaxRows(dst, src []float32, n int) {
 	parallelFor(len(src)/n, 16*n, func(r0, r1 int) {
 		for o := r0 * n; o < r1*n; o += n {
 			x, y := src[o:o+n], dst[o:o+n]
-			m := rowMax(x)
+			m := kernels.RowMax(x)
 			if math.IsInf(float64(m), 0) {
 				softmaxRowFloat64(y, x, m)
 				continue
 			}
-			kernels.AddScalar(y, x, -m)
-			kernels.Exp(y, y)
-			s := kernels.Sum(y)
+			s := kernels.ExpSum(y, x, m)
 			if s != s {
-				// A NaN in x, which rowMax passed over: NaN throughout,
+				// A NaN in x, which RowMax passed over: NaN throughout,
 				// as the general loop gives.
 				softmaxRowFloat64(y, x, s)
 				continue
@@ -99,36 +98,6 @@ func softmaxRows(dst, src []float32, n int) {
 			kernels.MulScalar(y, y, 1/s)
 		}
 	})
-}
-
-// rowMax returns the largest value of x that is not NaN (-Inf if there is
-// none). Comparisons, not the max builtin, whose NaN checks made it half
-// the cost of an attention row's Softmax.
-func rowMax(x []float32) float32 {
-	inf := float32(math.Inf(-1))
-	m0, m1, m2, m3 := inf, inf, inf, inf
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		v := x[i : i+4 : i+4]
-		if v[0] > m0 {
-			m0 = v[0]
-		}
-		if v[1] > m1 {
-			m1 = v[1]
-		}
-		if v[2] > m2 {
-			m2 = v[2]
-		}
-		if v[3] > m3 {
-			m3 = v[3]
-		}
-	}
-	for ; i < len(x); i++ {
-		if x[i] > m0 {
-			m0 = x[i]
-		}
-	}
-	return max(max(m0, m1), max(m2, m3))
 }
 
 // softmaxRowFloat64 is one row of Softmax whose maximum m is infinite or
