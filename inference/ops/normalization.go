@@ -378,44 +378,6 @@ func normalize(dst, src []float32, eps float32, sb func(i int) (float32, float32
 	return mean, inv
 }
 
-// layerNormRow writes (src - mean) / sqrt(var + eps) * scale + bias (bias
-// nil: 0) into dst, and returns the mean and 1/sqrt(var+eps): normalize's
-// arithmetic for one row of LayerNormalization, in float32 with four
-// accumulators per sum and without a call per element.
-func layerNormRow(dst, src, scale, bias []float32, eps float32) (mean, inv float32) {
-	n := len(src)
-	if n == 0 {
-		return 0, 0
-	}
-	dst, scale = dst[:n], scale[:n]
-	mean = kernels.Sum(src) / float32(n)
-	var v0, v1, v2, v3 float32
-	i := 0
-	for ; i+4 <= n; i += 4 {
-		d0, d1, d2, d3 := src[i]-mean, src[i+1]-mean, src[i+2]-mean, src[i+3]-mean
-		v0 += d0 * d0
-		v1 += d1 * d1
-		v2 += d2 * d2
-		v3 += d3 * d3
-	}
-	for ; i < n; i++ {
-		d := src[i] - mean
-		v0 += d * d
-	}
-	inv = float32(1 / math.Sqrt(float64((v0+v1)+(v2+v3))/float64(n)+float64(eps)))
-	if bias == nil {
-		for i, v := range src {
-			dst[i] = (v - mean) * inv * scale[i]
-		}
-		return mean, inv
-	}
-	bias = bias[:n]
-	for i, v := range src {
-		dst[i] = (v-mean)*inv*scale[i] + bias[i]
-	}
-	return mean, inv
-}
-
 // buildLayerNorm (opset 17) normalises over the axes from axis on; scale
 // and B broadcast to those axes. The optional outputs are the mean and the
 // inverse standard deviation.
@@ -473,7 +435,7 @@ func buildLayerNorm(n *Node) (Op, error) {
 		}
 		parallelFor(outer, 8*inner, func(o0, o1 int) {
 			for o := o0; o < o1; o++ {
-				means.F[o], invs.F[o] = layerNormRow(out.F[o*inner:(o+1)*inner], x.F[o*inner:(o+1)*inner], scale.F, b, eps)
+				means.F[o], invs.F[o] = kernels.LayerNormRow(out.F[o*inner:(o+1)*inner], x.F[o*inner:(o+1)*inner], scale.F, b, eps)
 			}
 		})
 		return []*tensor.Tensor{out, means, invs}[:min(nout, 3)], nil

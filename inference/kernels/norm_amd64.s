@@ -1,0 +1,179 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// LayerNormRow's passes in AVX-512 (see norm_amd64.go): 16 lanes a step,
+// the last n%16 under the mask K1, sums in two vectors of 16 lanes added
+// lane-wise and then across the lanes.
+
+// TAILMASK sets K1 to the first CX lanes (CX in 1..15).
+#define TAILMASK \
+	MOVQ  $1, AX; \
+	SHLQ  CX, AX; \
+	DECQ  AX; \
+	KMOVW AX, K1
+
+// HSUM sets X1 to the sum of Z8 and Z9's 32 lanes.
+#define HSUM \
+	VADDPS        Z9, Z8, Z8; \
+	VEXTRACTF32X8 $1, Z8, Y1; \
+	VADDPS        Y1, Y8, Y1; \
+	VEXTRACTF128  $1, Y1, X2; \
+	VADDPS        X2, X1, X1; \
+	VPERMILPS     $0x4e, X1, X2; \
+	VADDPS        X2, X1, X1; \
+	VPERMILPS     $0xb1, X1, X2; \
+	VADDSS        X2, X1, X1
+
+// func sum512(src *float32, n int) float32
+TEXT ·sum512(SB), NOSPLIT, $0-20
+	MOVQ   src+0(FP), SI
+	MOVQ   n+8(FP), CX
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+
+sum32:
+	CMPQ   CX, $32
+	JLT    sum16
+	VADDPS (SI), Z8, Z8
+	VADDPS 64(SI), Z9, Z9
+	ADDQ   $128, SI
+	SUBQ   $32, CX
+	JMP    sum32
+
+sum16:
+	CMPQ   CX, $16
+	JLT    sumtail
+	VADDPS (SI), Z8, Z8
+	ADDQ   $64, SI
+	SUBQ   $16, CX
+
+sumtail:
+	TESTQ     CX, CX
+	JEQ       sumdone
+	TAILMASK
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z9, Z9
+
+sumdone:
+	HSUM
+	MOVSS X1, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func centredSquares512(src *float32, n int, mean float32) float32
+TEXT ·centredSquares512(SB), NOSPLIT, $0-28
+	MOVQ         src+0(FP), SI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS mean+16(FP), Z7
+	VXORPS       Z8, Z8, Z8
+	VXORPS       Z9, Z9, Z9
+
+sq32:
+	CMPQ        CX, $32
+	JLT         sq16
+	VMOVUPS     (SI), Z4
+	VMOVUPS     64(SI), Z5
+	VSUBPS      Z7, Z4, Z4
+	VSUBPS      Z7, Z5, Z5
+	VFMADD231PS Z4, Z4, Z8
+	VFMADD231PS Z5, Z5, Z9
+	ADDQ        $128, SI
+	SUBQ        $32, CX
+	JMP         sq32
+
+sq16:
+	CMPQ        CX, $16
+	JLT         sqtail
+	VMOVUPS     (SI), Z4
+	VSUBPS      Z7, Z4, Z4
+	VFMADD231PS Z4, Z4, Z8
+	ADDQ        $64, SI
+	SUBQ        $16, CX
+
+sqtail:
+	TESTQ       CX, CX
+	JEQ         sqdone
+	TAILMASK
+	VMOVUPS.Z   (SI), K1, Z4
+	VSUBPS.Z    Z7, Z4, K1, Z4
+	VFMADD231PS Z4, Z4, Z9
+
+sqdone:
+	HSUM
+	MOVSS X1, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// NORM sets Z4 = ((Z4 - mean) * inv) * scale, the scale at OFF(DX).
+#define NORM(OFF) \
+	VSUBPS Z7, Z4, Z4; \
+	VMULPS Z10, Z4, Z4; \
+	VMULPS OFF(DX), Z4, Z4
+
+// func normalize512(dst, src, scale, bias *float32, n int, mean, inv float32)
+TEXT ·normalize512(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         scale+16(FP), DX
+	MOVQ         bias+24(FP), BX
+	MOVQ         n+32(FP), CX
+	VBROADCASTSS mean+40(FP), Z7
+	VBROADCASTSS inv+44(FP), Z10
+	TESTQ        BX, BX
+	JEQ          nobias
+
+loop:
+	CMPQ    CX, $16
+	JLT     tail
+	VMOVUPS (SI), Z4
+	NORM(0)
+	VADDPS  (BX), Z4, Z4
+	VMOVUPS Z4, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	ADDQ    $64, DX
+	ADDQ    $64, BX
+	SUBQ    $16, CX
+	JMP     loop
+
+tail:
+	TESTQ     CX, CX
+	JEQ       done
+	TAILMASK
+	VMOVUPS.Z (SI), K1, Z4
+	VMOVUPS.Z (DX), K1, Z5
+	VMOVUPS.Z (BX), K1, Z6
+	VSUBPS    Z7, Z4, Z4
+	VMULPS    Z10, Z4, Z4
+	VMULPS    Z5, Z4, Z4
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+	JMP       done
+
+nobias:
+	CMPQ    CX, $16
+	JLT     nbtail
+	VMOVUPS (SI), Z4
+	NORM(0)
+	VMOVUPS Z4, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	ADDQ    $64, DX
+	SUBQ    $16, CX
+	JMP     nobias
+
+nbtail:
+	TESTQ     CX, CX
+	JEQ       done
+	TAILMASK
+	VMOVUPS.Z (SI), K1, Z4
+	VMOVUPS.Z (DX), K1, Z5
+	VSUBPS    Z7, Z4, Z4
+	VMULPS    Z10, Z4, Z4
+	VMULPS    Z5, Z4, Z4
+	VMOVUPS   Z4, K1, (DI)
+
+done:
+	VZEROUPPER
+	RET
