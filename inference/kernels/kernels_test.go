@@ -234,7 +234,10 @@ func TestConvLayouts(t *testing.T) {
 		}
 		// Layers the estimate sends to the pixel-major GEMM on AVX-512,
 		// with its gathers' and transposition's remainders.
-		for _, p := range []ConvParams{layer(40, 7, 70, 1, 1, 0, 1), layer(24, 9, 100, 3, 1, 1, 1)} {
+		// and strided ones of odd sizes, some of whose panels are copies
+		// (their 8 pixels consecutive in a plane) and some gathers.
+		for _, p := range []ConvParams{layer(40, 7, 70, 1, 1, 0, 1), layer(24, 9, 100, 3, 1, 1, 1),
+			layer(24, 15, 72, 3, 2, 1, 1), layer(20, 27, 80, 1, 2, 0, 1), layer(9, 29, 40, 5, 2, 2, 1)} {
 			for _, withBias := range []bool{true, false} {
 				if err := checkConvLayout(p, withBias, layoutPixels); err != nil {
 					t.Errorf("%+v bias=%v: %v", p, withBias, err)
@@ -244,6 +247,15 @@ func TestConvLayouts(t *testing.T) {
 	})
 	if NewConv(convCases()["pixel-major"], make([]float32, 256*64*9), nil).pix == nil && active.kind == kindAVX512 {
 		t.Error("a 3x3 convolution of a 13x13 image to 256 channels does not use the pixel-major GEMM")
+	}
+	if active.kind == kindAVX512 {
+		// ResNet-18's layer3 stride-2 convolutions: 14x14 outputs, whose
+		// panels are half copies.
+		for _, p := range []ConvParams{layer(128, 28, 256, 3, 2, 1, 1), layer(128, 28, 256, 1, 2, 0, 1)} {
+			if NewConv(p, make([]float32, 256*128*p.KH*p.KW), nil).pix == nil {
+				t.Errorf("%dx%d stride 2 128->256 at 28x28 does not use the pixel-major GEMM", p.KH, p.KW)
+			}
+		}
 	}
 	if NewConv(layer(512, 28, 512, 3, 1, 1, 1), make([]float32, 512*512*9), nil).pix != nil {
 		t.Error("a 3x3 convolution of a 28x28 image of 512 channels gathers 14 MB for the pixel-major GEMM")
