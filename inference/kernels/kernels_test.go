@@ -449,3 +449,46 @@ func TestGemmBias(t *testing.T) {
 		}
 	})
 }
+
+// TestDeinterleaveRows checks each kernel's stride-2 split of rows (plane
+// preparation) against the definition, for rows of every length up to
+// past two vectors, and that nothing around the rows is written.
+func TestDeinterleaveRows(t *testing.T) {
+	forEachKernel(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(4, 4))
+		for n := 1; n <= 40; n++ {
+			for _, rows := range []int{1, 3} {
+				ss, es, os := 2*n+3, n+5, n+2
+				src := randSlice(r, (rows-1)*ss+2*n)
+				even, odd := make([]float32, rows*es+1), make([]float32, rows*os+1)
+				for i := range even {
+					even[i] = float32(math.NaN())
+				}
+				for i := range odd {
+					odd[i] = float32(math.NaN())
+				}
+				deinterleaveRows(active.kind, even, es, odd, os, src, ss, rows, n)
+				for i := 0; i < rows; i++ {
+					for j := 0; j < es; j++ {
+						want := float32(math.NaN())
+						if j < n {
+							want = src[i*ss+2*j]
+						}
+						if got := even[i*es+j]; got != want && !(math.IsNaN(float64(got)) && math.IsNaN(float64(want))) {
+							t.Fatalf("n=%d rows=%d: even[%d][%d] = %v, want %v", n, rows, i, j, got, want)
+						}
+					}
+					for j := 0; j < os; j++ {
+						want := float32(math.NaN())
+						if j < n {
+							want = src[i*ss+2*j+1]
+						}
+						if got := odd[i*os+j]; got != want && !(math.IsNaN(float64(got)) && math.IsNaN(float64(want))) {
+							t.Fatalf("n=%d rows=%d: odd[%d][%d] = %v, want %v", n, rows, i, j, got, want)
+						}
+					}
+				}
+			}
+		}
+	})
+}
