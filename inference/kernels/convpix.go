@@ -13,8 +13,10 @@ package kernels
 
 // pixelCost and pixelCostContiguous are how many multiply-adds gathering
 // one A value costs, in the estimate that chooses between the two layouts:
-// fitted to single-layer timings on Zen 5 (a 1x1 convolution of a whole
-// image gathers runs of 8 values, others 8 single values).
+// fitted to single-layer timings on Zen 5. A panel whose MR pixels are
+// consecutive in the planes (all of a 1x1 convolution of a whole image,
+// most of a strided or padded one's when an output row holds several
+// panels) is copied 8 values at a time; the others gather 8 single values.
 const (
 	pixelCost           = 24
 	pixelCostContiguous = 8
@@ -59,14 +61,35 @@ func (c *Conv) choosePixelMajor(layout gemmLayout) bool {
 		// Only AVX-512 has the gathers in assembly (the estimate's costs).
 		return false
 	}
-	mg := p.M / p.Group
-	gather := pixelCost
-	if c.direct && p.KH*p.KW == 1 {
-		gather = pixelCostContiguous
+	mg, mr := p.M/p.Group, c.mk.mr
+	rows := roundUp(c.oh*c.ow, mr)
+	gather := rows * pixelCostContiguous
+	if !c.direct || p.KH*p.KW != 1 {
+		gather = 0
+		pixOff := c.pixelOffsets(rows)
+		for i := 0; i < rows; i += mr {
+			cost := pixelCost
+			if pixOff[i+mr-1]-pixOff[i] == mr-1 {
+				cost = pixelCostContiguous
+			}
+			gather += mr * cost
+		}
 	}
-	channelMajor := roundUp(mg, c.mk.mr) * roundUp(c.oh*c.wq, c.mk.nr)
-	pixelMajor := roundUp(c.oh*c.ow, c.mk.mr) * (roundUp(mg, c.mk.nr) + gather)
+	channelMajor := roundUp(mg, mr) * roundUp(c.oh*c.wq, c.mk.nr)
+	pixelMajor := rows*roundUp(mg, c.mk.nr) + gather
 	return 20*pixelMajor < 19*channelMajor
+}
+
+// pixelOffsets returns the plane offset of each output pixel, for rows
+// rows (the last pixel repeated past the image).
+func (c *Conv) pixelOffsets(rows int) []int {
+	npix := c.oh * c.ow
+	off := make([]int, rows)
+	for i := range off {
+		j := min(i, npix-1)
+		off[i] = j/c.ow*c.wq + j%c.ow
+	}
+	return off
 }
 
 // setupPixelMajor prepares the pixel-major path from the weights
@@ -80,11 +103,7 @@ func (c *Conv) setupPixelMajor(weights []float32) {
 	pp.ldw = pp.npad + 16
 	npix := c.oh * c.ow
 	pp.rows = roundUp(npix, c.mk.mr)
-	pp.pixOff = make([]int, pp.rows)
-	for i := range pp.pixOff {
-		j := min(i, npix-1)
-		pp.pixOff[i] = j/c.ow*c.wq + j%c.ow
-	}
+	pp.pixOff = c.pixelOffsets(pp.rows)
 	pp.wt = make([]float32, p.Group*c.kg*pp.ldw)
 	for g := 0; g < p.Group; g++ {
 		wt := pp.wt[g*c.kg*pp.ldw:]

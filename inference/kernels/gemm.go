@@ -1,6 +1,9 @@
 package kernels
 
-import "runtime"
+import (
+	"math"
+	"runtime"
+)
 
 // Cache blocking of the packed GEMM (Goto's algorithm). A kc x NR panel of B
 // (16 KiB for NR=16) stays in L1 while the micro-kernel walks an mc x kc block
@@ -441,20 +444,24 @@ func (t *gemmTask) tile(kc int, a, b []float32, ldb int, offs []int, i, j, flags
 		}
 		return
 	}
+	// The last k block of a convolution's edge tiles (ResNet-18's 1x1
+	// stride-2 layer of 784 columns ends in 16 of them): the micro-kernel's
+	// steps in its order (C added, then the bias, then the clamp), as
+	// vector loops over each row. Adding -0 changes no value.
+	lo, hi := -float32Inf, float32Inf
+	if flags&kClamp != 0 {
+		lo, hi = t.lo, t.hi
+	}
 	for r := 0; r < rows; r++ {
-		row := t.out[(i+r)*t.ldc+j : (i+r)*t.ldc+j+cols]
-		for c, x := range tmp[r*nr : r*nr+cols] {
-			if flags&kAccumulate != 0 {
-				x += row[c]
-			}
-			if flags&kBias != 0 {
-				x += bias[r]
-			}
-			if flags&kClamp != 0 {
-				x = clamp(x, t.lo, t.hi)
-			}
-			row[c] = x
+		row, res := t.out[(i+r)*t.ldc+j:(i+r)*t.ldc+j+cols], tmp[r*nr:r*nr+cols]
+		if flags&kAccumulate != 0 {
+			AddInto(res, row)
 		}
+		b := float32(math.Copysign(0, -1))
+		if flags&kBias != 0 {
+			b = bias[r]
+		}
+		ScaleClamp(row, res, 1, b, lo, hi)
 	}
 }
 

@@ -38,6 +38,9 @@ func dwFlatAVX512(dst *float32, n int, src *float32, offs *int, w *float32, ntap
 func deinterleaveRowsAVX2(even *float32, es int, odd *float32, os int, src *float32, ss, rows, n int)
 
 //go:noescape
+func deinterleaveRowsAVX512(even *float32, es int, odd *float32, os int, src *float32, ss, rows, n int)
+
+//go:noescape
 func dotAVX2(x, y *float32, n int) float32
 
 //go:noescape
@@ -202,6 +205,10 @@ func deinterleaveRows(kind kernelKind, even []float32, es int, odd []float32, os
 		return
 	}
 	_, _, _ = even[(rows-1)*es+n-1], odd[(rows-1)*os+n-1], src[(rows-1)*ss+2*n-1]
+	if kind == kindAVX512 {
+		deinterleaveRowsAVX512(&even[0], es, &odd[0], os, &src[0], ss, rows, n)
+		return
+	}
 	deinterleaveRowsAVX2(&even[0], es, &odd[0], os, &src[0], ss, rows, n)
 }
 

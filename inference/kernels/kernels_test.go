@@ -234,7 +234,10 @@ func TestConvLayouts(t *testing.T) {
 		}
 		// Layers the estimate sends to the pixel-major GEMM on AVX-512,
 		// with its gathers' and transposition's remainders.
-		for _, p := range []ConvParams{layer(40, 7, 70, 1, 1, 0, 1), layer(24, 9, 100, 3, 1, 1, 1)} {
+		// and strided ones of odd sizes, some of whose panels are copies
+		// (their 8 pixels consecutive in a plane) and some gathers.
+		for _, p := range []ConvParams{layer(40, 7, 70, 1, 1, 0, 1), layer(24, 9, 100, 3, 1, 1, 1),
+			layer(24, 15, 72, 3, 2, 1, 1), layer(20, 27, 80, 1, 2, 0, 1), layer(9, 29, 40, 5, 2, 2, 1)} {
 			for _, withBias := range []bool{true, false} {
 				if err := checkConvLayout(p, withBias, layoutPixels); err != nil {
 					t.Errorf("%+v bias=%v: %v", p, withBias, err)
@@ -244,6 +247,15 @@ func TestConvLayouts(t *testing.T) {
 	})
 	if NewConv(convCases()["pixel-major"], make([]float32, 256*64*9), nil).pix == nil && active.kind == kindAVX512 {
 		t.Error("a 3x3 convolution of a 13x13 image to 256 channels does not use the pixel-major GEMM")
+	}
+	if active.kind == kindAVX512 {
+		// ResNet-18's layer3 stride-2 convolutions: 14x14 outputs, whose
+		// panels are half copies.
+		for _, p := range []ConvParams{layer(128, 28, 256, 3, 2, 1, 1), layer(128, 28, 256, 1, 2, 0, 1)} {
+			if NewConv(p, make([]float32, 256*128*p.KH*p.KW), nil).pix == nil {
+				t.Errorf("%dx%d stride 2 128->256 at 28x28 does not use the pixel-major GEMM", p.KH, p.KW)
+			}
+		}
 	}
 	if NewConv(layer(512, 28, 512, 3, 1, 1, 1), make([]float32, 512*512*9), nil).pix != nil {
 		t.Error("a 3x3 convolution of a 28x28 image of 512 channels gathers 14 MB for the pixel-major GEMM")
@@ -430,6 +442,49 @@ func TestGemmBias(t *testing.T) {
 							if math.IsNaN(got) || math.Abs(got-want) > e {
 								t.Fatalf("%s: c[%d][%d] = %v, want %v", name, i, j, got, want)
 							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestDeinterleaveRows checks each kernel's stride-2 split of rows (plane
+// preparation) against the definition, for rows of every length up to
+// past two vectors, and that nothing around the rows is written.
+func TestDeinterleaveRows(t *testing.T) {
+	forEachKernel(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(4, 4))
+		for n := 1; n <= 40; n++ {
+			for _, rows := range []int{1, 3} {
+				ss, es, os := 2*n+3, n+5, n+2
+				src := randSlice(r, (rows-1)*ss+2*n)
+				even, odd := make([]float32, rows*es+1), make([]float32, rows*os+1)
+				for i := range even {
+					even[i] = float32(math.NaN())
+				}
+				for i := range odd {
+					odd[i] = float32(math.NaN())
+				}
+				deinterleaveRows(active.kind, even, es, odd, os, src, ss, rows, n)
+				for i := 0; i < rows; i++ {
+					for j := 0; j < es; j++ {
+						want := float32(math.NaN())
+						if j < n {
+							want = src[i*ss+2*j]
+						}
+						if got := even[i*es+j]; got != want && !(math.IsNaN(float64(got)) && math.IsNaN(float64(want))) {
+							t.Fatalf("n=%d rows=%d: even[%d][%d] = %v, want %v", n, rows, i, j, got, want)
+						}
+					}
+					for j := 0; j < os; j++ {
+						want := float32(math.NaN())
+						if j < n {
+							want = src[i*ss+2*j+1]
+						}
+						if got := odd[i*os+j]; got != want && !(math.IsNaN(float64(got)) && math.IsNaN(float64(want))) {
+							t.Fatalf("n=%d rows=%d: odd[%d][%d] = %v, want %v", n, rows, i, j, got, want)
 						}
 					}
 				}

@@ -60,6 +60,103 @@ next:
 	VZEROUPPER
 	RET
 
+// func deinterleaveRowsAVX512(even *float32, es int, odd *float32, os int, src *float32, ss, rows, n int)
+// deinterleaveRowsAVX2 16 values at a time (VPERMI2PS of two vectors of
+// the row), the last n%16 through masks: nothing outside the rows is read
+// or written.
+TEXT ·deinterleaveRowsAVX512(SB), NOSPLIT, $0-64
+	MOVQ      even+0(FP), DI
+	MOVQ      es+8(FP), R9
+	SHLQ      $2, R9
+	MOVQ      odd+16(FP), R8
+	MOVQ      os+24(FP), R10
+	SHLQ      $2, R10
+	MOVQ      src+32(FP), SI
+	MOVQ      ss+40(FP), R11
+	SHLQ      $2, R11
+	MOVQ      rows+48(FP), R12
+	VMOVDQU32 deintEven<>(SB), Z30
+	VMOVDQU32 deintOdd<>(SB), Z31
+	// K1: the last n%16 outputs; K2, K3: their 2*(n%16) inputs in the
+	// two vectors.
+	MOVQ      n+56(FP), CX
+	ANDQ      $15, CX
+	MOVL      $1, AX
+	SHLL      CX, AX
+	DECL      AX
+	KMOVW     AX, K1
+	ADDQ      CX, CX
+	MOVL      $1, AX
+	SHLL      CX, AX
+	DECL      AX
+	KMOVW     AX, K2
+	SHRL      $16, AX
+	KMOVW     AX, K3
+
+drow:
+	MOVQ n+56(FP), CX
+	MOVQ DI, AX
+	MOVQ R8, BX
+	MOVQ SI, DX
+
+dloop16:
+	CMPQ      CX, $16
+	JLT       dtail
+	VMOVUPS   (DX), Z0
+	VMOVUPS   64(DX), Z1
+	VMOVAPS   Z30, Z2
+	VPERMI2PS Z1, Z0, Z2
+	VMOVAPS   Z31, Z3
+	VPERMI2PS Z1, Z0, Z3
+	VMOVUPS   Z2, (AX)
+	VMOVUPS   Z3, (BX)
+	ADDQ      $128, DX
+	ADDQ      $64, AX
+	ADDQ      $64, BX
+	SUBQ      $16, CX
+	JMP       dloop16
+
+dtail:
+	TESTQ     CX, CX
+	JEQ       dnext
+	VMOVUPS.Z (DX), K2, Z0
+	VMOVUPS.Z 64(DX), K3, Z1
+	VMOVAPS   Z30, Z2
+	VPERMI2PS Z1, Z0, Z2
+	VMOVAPS   Z31, Z3
+	VPERMI2PS Z1, Z0, Z3
+	VMOVUPS   Z2, K1, (AX)
+	VMOVUPS   Z3, K1, (BX)
+
+dnext:
+	ADDQ R9, DI
+	ADDQ R10, R8
+	ADDQ R11, SI
+	DECQ R12
+	JNZ  drow
+	VZEROUPPER
+	RET
+
+DATA deintEven<>+0(SB)/8, $0x0000000200000000
+DATA deintEven<>+8(SB)/8, $0x0000000600000004
+DATA deintEven<>+16(SB)/8, $0x0000000a00000008
+DATA deintEven<>+24(SB)/8, $0x0000000e0000000c
+DATA deintEven<>+32(SB)/8, $0x0000001200000010
+DATA deintEven<>+40(SB)/8, $0x0000001600000014
+DATA deintEven<>+48(SB)/8, $0x0000001a00000018
+DATA deintEven<>+56(SB)/8, $0x0000001e0000001c
+GLOBL deintEven<>(SB), RODATA|NOPTR, $64
+
+DATA deintOdd<>+0(SB)/8, $0x0000000300000001
+DATA deintOdd<>+8(SB)/8, $0x0000000700000005
+DATA deintOdd<>+16(SB)/8, $0x0000000b00000009
+DATA deintOdd<>+24(SB)/8, $0x0000000f0000000d
+DATA deintOdd<>+32(SB)/8, $0x0000001300000011
+DATA deintOdd<>+40(SB)/8, $0x0000001700000015
+DATA deintOdd<>+48(SB)/8, $0x0000001b00000019
+DATA deintOdd<>+56(SB)/8, $0x0000001f0000001d
+GLOBL deintOdd<>(SB), RODATA|NOPTR, $64
+
 // func copyRowsAVX2(dst *float32, ds int, src *float32, ss, rows, n int)
 TEXT ·copyRowsAVX2(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
