@@ -56,6 +56,8 @@ type Conv struct {
 	dwW       []float32 // C x KH*KW
 	dwOffs    []int     // plane offset of each tap
 	dwMaxOff  int       // max(dwOffs)
+	dw        dwGeom    // the direct path (see dwdirect.go), if dw.recs != nil
+	dwBias    []float32 // the bias, or zeros, for the direct path
 }
 
 // NewConv prepares a convolution. weights is M x C/Group x KH x KW; bias has
@@ -100,6 +102,11 @@ func newConv(p ConvParams, weights, bias []float32, layout gemmLayout) *Conv {
 		}
 		if !c.clamp {
 			c.lo, c.hi = -float32Inf, float32Inf
+		}
+		if dwDirectApplies(p, c.mk.kind) {
+			c.dw = dwGeom{recs: dwRecords(p, c.oh, c.ow), s: p.StrideH, width: p.W, hw: p.H * p.W, ohw: c.oh * c.ow}
+			c.dwBias = make([]float32, p.C)
+			copy(c.dwBias, c.bias)
 		}
 		return c
 	}

@@ -35,6 +35,12 @@ func dwFlatAVX2(dst *float32, n int, src *float32, offs *int, w *float32, ntaps 
 func dwFlatAVX512(dst *float32, n int, src *float32, offs *int, w *float32, ntaps int, bias, lo, hi float32)
 
 //go:noescape
+func dw3x3s1AVX512(dst, src *float32, recs *int32, nrec int, w, bias *float32, nch, rowBytes, inBytes, outBytes, lowB, highB int, lo, hi float32)
+
+//go:noescape
+func dw3x3s2AVX512(dst, src *float32, recs *int32, nrec int, w, bias *float32, nch, rowBytes, inBytes, outBytes, lowB, highB int, lo, hi float32)
+
+//go:noescape
 func deinterleaveRowsAVX2(even *float32, es int, odd *float32, os int, src *float32, ss, rows, n int)
 
 //go:noescape
@@ -160,6 +166,25 @@ func dwFlat(kind kernelKind, dst []float32, n int, src []float32, offs []int, ma
 		return
 	}
 	dwFlatAVX2(&dst[0], n, &src[0], &offs[0], &w[0], len(offs), bias, lo, hi)
+}
+
+// dwDirect computes channels c0..c1 of a direct depthwise 3x3 convolution
+// (see dwDirectGo), in assembly for the AVX-512 kind, whose loads stay in
+// src: whole registers where they fit, masked loads elsewhere.
+func dwDirect(kind kernelKind, dst, src []float32, c0, c1 int, g dwGeom, w, bias []float32, lo, hi float32) {
+	words := dwRecWords(g.s)
+	if kind != kindAVX512 || len(g.recs) < words || c1 <= c0 {
+		dwDirectGo(dst, src, c0, c1, g, w, bias, lo, hi)
+		return
+	}
+	_, _, _, _ = dst[(c1-c0)*g.ohw-1], src[c1*g.hw-1], w[9*c1-1], bias[c1-1]
+	f := dw3x3s1AVX512
+	if g.s == 2 {
+		f = dw3x3s2AVX512
+	}
+	first := c0 * g.hw
+	f(&dst[0], &src[first], &g.recs[0], len(g.recs)/words, &w[9*c0], &bias[c0], c1-c0,
+		4*g.width, 4*g.hw, 4*g.ohw, -first, len(src)-first-dwSpan(g.width, g.s), lo, hi)
 }
 
 // packRows copies, for each offset o in offs, x[o : o+nr] to the next nr

@@ -241,3 +241,41 @@ func runModel(convs []*Conv, bufs [2][]float32) {
 		conv.Run(bufs[(i+1)%2], bufs[i%2])
 	}
 }
+
+// BenchmarkDepthwise runs MobileNetV2's depthwise layers on the direct path
+// (dwdirect.go) and on the planes (prepareChannel, dwFlat, copyRows), one
+// after the other, on the AVX-512 kernel.
+func BenchmarkDepthwise(b *testing.B) {
+	ks := availableKernels()
+	if k := ks[len(ks)-1]; k.kind != kindAVX512 {
+		b.Skip("no AVX-512")
+	}
+	for _, l := range []struct{ c, hw, s int }{
+		{32, 112, 1}, {96, 112, 2}, {144, 56, 1}, {144, 56, 2}, {192, 28, 1}, {192, 28, 2},
+		{384, 14, 1}, {576, 14, 1}, {576, 14, 2}, {960, 7, 1},
+	} {
+		p := layer(l.c, l.hw, l.c, 3, l.s, 1, l.c)
+		p.Act = Activation{Kind: ActClip, Min: 0, Max: 6}
+		src, w, bias := convInputs(p, true, 1)
+		oh, ow := p.OutSize()
+		dst := make([]float32, p.M*oh*ow)
+		for _, direct := range []bool{true, false} {
+			name := fmt.Sprintf("%d@%ds%d/planes", l.c, l.hw, l.s)
+			if direct {
+				name = fmt.Sprintf("%d@%ds%d/direct", l.c, l.hw, l.s)
+			}
+			b.Run(name, func(b *testing.B) {
+				saved := active
+				defer func() { active = saved }()
+				active = ks[len(ks)-1]
+				conv := NewConv(p, w, bias)
+				if !direct {
+					conv.dw.recs = nil
+				}
+				for b.Loop() {
+					conv.Run(dst, src)
+				}
+			})
+		}
+	}
+}
