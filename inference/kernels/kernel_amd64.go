@@ -35,6 +35,9 @@ func dwFlatAVX2(dst *float32, n int, src *float32, offs *int, w *float32, ntaps 
 func dwFlatAVX512(dst *float32, n int, src *float32, offs *int, w *float32, ntaps int, bias, lo, hi float32)
 
 //go:noescape
+func transposeBlocksAVX512(dst, ct *float32, rowOffs *int, blockBytes, npixBytes int, bias *float32, nblk, mask int, lo, hi float32)
+
+//go:noescape
 func dw3x3s1AVX512(dst, src *float32, recs *int32, nrec int, w, bias *float32, nch, rowBytes, inBytes, outBytes, lowB, highB int, lo, hi float32)
 
 //go:noescape
@@ -292,7 +295,30 @@ func transposeRows(kind kernelKind, dst, ct []float32, ldc, npix, m0, m1 int, bi
 	// The gathers read rows below npix only (the last block is masked).
 	_ = ct[(npix-1)*ldc+m1-1]
 	_ = dst[(m1-1)*npix+npix-1]
-	for m := m0; m < m1; m++ {
+	// Blocks of 16 channels and 16 pixels transposed in registers, a
+	// partial block of pixels with its last row repeated and its stores
+	// masked; the remaining channels gathered.
+	full, tail := npix/16, npix%16
+	var offs, tailOffs [16]int
+	for i := range offs {
+		offs[i] = 4 * i * ldc
+		tailOffs[i] = 4 * min(i, tail-1) * ldc
+	}
+	var zeros [16]float32
+	m := m0
+	for ; m+16 <= m1; m += 16 {
+		b := zeros[:]
+		if bias != nil {
+			b = bias[m : m+16]
+		}
+		if full > 0 {
+			transposeBlocksAVX512(&dst[m*npix], &ct[m], &offs[0], 64*ldc, 4*npix, &b[0], full, 0xffff, lo, hi)
+		}
+		if tail > 0 {
+			transposeBlocksAVX512(&dst[m*npix+16*full], &ct[16*full*ldc+m], &tailOffs[0], 0, 4*npix, &b[0], 1, 1<<tail-1, lo, hi)
+		}
+	}
+	for ; m < m1; m++ {
 		var b float32
 		if bias != nil {
 			b = bias[m]

@@ -279,3 +279,22 @@ func BenchmarkDepthwise(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTransposeRows times the pixel-major GEMM's transposition back to
+// channel-major rows (with bias and clamp) for MobileNetV2's pixel-major
+// 1x1 convolutions (output channels @ grid), on each kernel.
+func BenchmarkTransposeRows(b *testing.B) {
+	for _, s := range [][2]int{{384, 14}, {576, 14}, {160, 7}, {960, 7}, {1280, 7}} {
+		m, npix := s[0], s[1]*s[1]
+		ldc := roundUp(m, 32) + 16
+		r := rand.New(rand.NewPCG(2, 2))
+		ct, bias, dst := randSlice(r, roundUp(npix, 8)*ldc), randSlice(r, m), make([]float32, m*npix)
+		b.Run(fmt.Sprintf("%d@%d", m, s[1]), func(b *testing.B) {
+			benchKernels(b, func(b *testing.B) {
+				for b.Loop() {
+					transposeRows(active.kind, dst, ct, ldc, npix, 0, m, bias, 0, 6)
+				}
+			})
+		})
+	}
+}
