@@ -51,6 +51,10 @@ type Conv struct {
 	vec      []float32
 	vecByRow bool
 
+	// Direct path of a 3x3 stride-2 convolution of few input channels
+	// (see convdirect.go), or nil.
+	cd *convDirect
+
 	// Depthwise path.
 	depthwise bool
 	dwW       []float32 // C x KH*KW
@@ -110,6 +114,10 @@ func newConv(p ConvParams, weights, bias []float32, layout gemmLayout) *Conv {
 		}
 		return c
 	}
+	if convDirectApplies(p, c.mk.kind) && layout == layoutAuto {
+		c.setupConvDirect(weights, bias)
+		return c
+	}
 	if p.H*p.W == 1 && c.oh*c.ow == 1 && p.KH*p.KW == 1 && p.PadT+p.PadL == 0 && p.Group == 1 {
 		c.setupVector(weights)
 		return c
@@ -161,6 +169,10 @@ func (c *Conv) Run(dst, src []float32) {
 	}
 	if c.vec != nil {
 		c.runVector(dst, src)
+		return
+	}
+	if c.cd != nil {
+		c.runConvDirect(dst, src)
 		return
 	}
 	x := src[:p.C*p.H*p.W]

@@ -38,6 +38,9 @@ func dwFlatAVX512(dst *float32, n int, src *float32, offs *int, w *float32, ntap
 func transposeBlocksAVX512(dst, ct *float32, rowOffs *int, blockBytes, npixBytes int, bias *float32, nblk, mask int, lo, hi float32)
 
 //go:noescape
+func conv3x3s2AVX512(dst, src *float32, recs *int32, nrec int, w, bias *float32, mblocks, c, rowBytes, inBytes, outBytes, highB int, lo, hi float32)
+
+//go:noescape
 func dw3x3s1AVX512(dst, src *float32, recs *int32, nrec int, w, bias *float32, nch, rowBytes, inBytes, outBytes, lowB, highB int, lo, hi float32)
 
 //go:noescape
@@ -188,6 +191,20 @@ func dwDirect(kind kernelKind, dst, src []float32, c0, c1 int, g dwGeom, w, bias
 	first := c0 * g.hw
 	f(&dst[0], &src[first], &g.recs[0], len(g.recs)/words, &w[9*c0], &bias[c0], c1-c0,
 		4*g.width, 4*g.hw, 4*g.ohw, -first, len(src)-first-dwSpan(g.width, g.s), lo, hi)
+}
+
+// convDirectBlocks computes blocks b0..b1 of 16 output channels of a
+// direct 3x3 stride-2 convolution (see convDirectBlocksGo), in assembly
+// for the AVX-512 kind, whose loads stay in src: whole registers where they
+// fit, masked loads elsewhere.
+func convDirectBlocks(kind kernelKind, dst, src []float32, c, b0, b1 int, g dwGeom, w, bias []float32, lo, hi float32) {
+	if kind != kindAVX512 || len(g.recs) < dwRecWords2 || b1 <= b0 {
+		convDirectBlocksGo(dst, src, c, b0, b1, g, w, bias, lo, hi)
+		return
+	}
+	_, _, _, _ = dst[(b1-b0)*16*g.ohw-1], src[c*g.hw-1], w[b1*16*c*9-1], bias[16*b1-1]
+	conv3x3s2AVX512(&dst[0], &src[0], &g.recs[0], len(g.recs)/dwRecWords2, &w[b0*16*c*9], &bias[16*b0], b1-b0, c,
+		4*g.width, 4*g.hw, 4*g.ohw, len(src)-(c-1)*g.hw-dwSpan(g.width, 2), lo, hi)
 }
 
 // packRows copies, for each offset o in offs, x[o : o+nr] to the next nr

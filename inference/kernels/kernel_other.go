@@ -56,5 +56,11 @@ func dwDirect(kind kernelKind, dst, src []float32, c0, c1 int, g dwGeom, w, bias
 	dwDirectGo(dst, src, c0, c1, g, w, bias, lo, hi)
 }
 
+// convDirectBlocks is convDirectBlocksGo: the direct path is taken on
+// AVX-512 only.
+func convDirectBlocks(kind kernelKind, dst, src []float32, c, b0, b1 int, g dwGeom, w, bias []float32, lo, hi float32) {
+	convDirectBlocksGo(dst, src, c, b0, b1, g, w, bias, lo, hi)
+}
+
 // prefetch is a hint that needs assembly: nothing here.
 func prefetch(kind kernelKind, x []float32) {}

@@ -298,3 +298,32 @@ func BenchmarkTransposeRows(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkConvDirect runs MobileNetV2's first convolution (3->32, 3x3
+// stride 2, TensorFlow's "SAME" padding, 224x224) on the direct path
+// (convdirect.go) and on the GEMM over the planes, on the AVX-512 kernel.
+func BenchmarkConvDirect(b *testing.B) {
+	ks := availableKernels()
+	if k := ks[len(ks)-1]; k.kind != kindAVX512 {
+		b.Skip("no AVX-512")
+	}
+	p := ConvParams{C: 3, H: 224, W: 224, M: 32, KH: 3, KW: 3, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1,
+		PadB: 1, PadR: 1, Group: 1, Act: Activation{Kind: ActClip, Min: 0, Max: 6}}
+	src, w, bias := convInputs(p, true, 1)
+	oh, ow := p.OutSize()
+	dst := make([]float32, p.M*oh*ow)
+	for _, layout := range []struct {
+		name   string
+		layout gemmLayout
+	}{{"direct", layoutAuto}, {"gemm", layoutChannels}} {
+		b.Run(layout.name, func(b *testing.B) {
+			saved := active
+			defer func() { active = saved }()
+			active = ks[len(ks)-1]
+			conv := newConv(p, w, bias, layout.layout)
+			for b.Loop() {
+				conv.Run(dst, src)
+			}
+		})
+	}
+}
