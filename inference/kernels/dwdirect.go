@@ -91,8 +91,15 @@ func dwRecords(p ConvParams, oh, ow int) []int32 {
 }
 
 // dwSpan is how many values a chunk's loads cover, from its first: two rows
-// and two values, and 16 values (stride 1) or 32 (stride 2).
-func dwSpan(width, s int) int { return 2*width + 2 + 16*s }
+// and 32 values (stride 1: each row's 16 values and the next 16, which the
+// other taps of the row take with VALIGND), or two rows and two values and
+// 32 values (stride 2).
+func dwSpan(width, s int) int {
+	if s == 2 {
+		return 2*width + 34
+	}
+	return 2*width + 32
+}
 
 // dwGeom is what the direct kernels need to know of a convolution: its
 // chunk records of stride s, the input's row length and a channel's size

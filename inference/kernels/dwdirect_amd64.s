@@ -9,16 +9,18 @@
 // in tap order, each merge-masked to the lanes whose tap reads the input,
 // clamped, and stored under its mask; it prefetches the same place of the
 // next channel. A chunk whose loads all lie in src[lowB : highB+span] of
-// the current channel (span the values from a chunk's first load to past
-// its last: 2*W+2+16*stride) loads whole registers; the others (the first
-// and last rows of the first and last channels) load under the taps'
-// masks, so that they read nothing outside the input (masked-off lanes read
-// no memory). Masked loads are kept to those: on Zen 5 one whose masked-off
-// part falls on another page costs hundreds of cycles.
+// the current channel (span: dwSpan) loads whole registers; the others
+// (the first and last rows of the first and last channels) load under the
+// taps' masks, so that they read nothing outside the input (masked-off
+// lanes read no memory). Masked loads are kept to those: on Zen 5 one whose
+// masked-off part falls on another page costs hundreds of cycles.
 
 // func dw3x3s1AVX512(dst, src *float32, recs *int32, nrec int, w, bias *float32, nch, rowBytes, inBytes, outBytes, lowB, highB int, lo, hi float32)
 //
-// Stride 1, records of 48 bytes: each tap is the 16 values at its offset.
+// Stride 1, records of 48 bytes: each row of taps loads the 32 values from
+// the chunk's start in two registers, the taps of columns 1 and 2 shift
+// theirs out of them (VALIGND): two loads a row instead of one a tap. The
+// masked loads of the slow path read each tap's 16 values.
 TEXT ·dw3x3s1AVX512(SB), NOSPLIT, $0-104
 	MOVQ         dst+0(FP), DI
 	MOVQ         src+8(FP), SI
@@ -58,33 +60,36 @@ s1chunk:
 	JGT     s1slow
 	LEAQ    (SI)(AX*4), AX
 	PREFETCHT0 (AX)(R12*1)
-	KMOVW       12(R8), K1
 	VMOVUPS     0(AX), Z1
+	VMOVUPS     64(AX), Z2
+	KMOVW       12(R8), K1
 	VFMADD231PS Z1, Z16, K1, Z0
+	VALIGND     $1, Z1, Z2, Z3
 	KMOVW       16(R8), K2
-	VMOVUPS     4(AX), Z1
-	VFMADD231PS Z1, Z17, K2, Z0
+	VFMADD231PS Z3, Z17, K2, Z0
+	VALIGND     $2, Z1, Z2, Z4
 	KMOVW       20(R8), K3
-	VMOVUPS     8(AX), Z1
-	VFMADD231PS Z1, Z18, K3, Z0
-	KMOVW       24(R8), K4
+	VFMADD231PS Z4, Z18, K3, Z0
 	VMOVUPS     0(AX)(DX*1), Z1
+	VMOVUPS     64(AX)(DX*1), Z2
+	KMOVW       24(R8), K4
 	VFMADD231PS Z1, Z19, K4, Z0
+	VALIGND     $1, Z1, Z2, Z3
 	KMOVW       28(R8), K5
-	VMOVUPS     4(AX)(DX*1), Z1
-	VFMADD231PS Z1, Z20, K5, Z0
+	VFMADD231PS Z3, Z20, K5, Z0
+	VALIGND     $2, Z1, Z2, Z4
 	KMOVW       32(R8), K6
-	VMOVUPS     8(AX)(DX*1), Z1
-	VFMADD231PS Z1, Z21, K6, Z0
-	KMOVW       36(R8), K7
+	VFMADD231PS Z4, Z21, K6, Z0
 	VMOVUPS     0(AX)(DX*2), Z1
+	VMOVUPS     64(AX)(DX*2), Z2
+	KMOVW       36(R8), K7
 	VFMADD231PS Z1, Z22, K7, Z0
+	VALIGND     $1, Z1, Z2, Z3
 	KMOVW       40(R8), K1
-	VMOVUPS     4(AX)(DX*2), Z1
-	VFMADD231PS Z1, Z23, K1, Z0
+	VFMADD231PS Z3, Z23, K1, Z0
+	VALIGND     $2, Z1, Z2, Z4
 	KMOVW       44(R8), K2
-	VMOVUPS     8(AX)(DX*2), Z1
-	VFMADD231PS Z1, Z24, K2, Z0
+	VFMADD231PS Z4, Z24, K2, Z0
 	JMP     s1store
 
 s1slow:

@@ -147,3 +147,36 @@ func TestDepthwiseDirectApplies(t *testing.T) {
 		}
 	}
 }
+
+// TestDwSpan checks the bound that lets a chunk load whole registers: the
+// values the assembly's unmasked loads touch (stride 1: each row's 32 values
+// from the chunk's start, its first 16 and the next 16 for VALIGND; stride
+// 2: each tap's 32 values from its own start) lie within dwSpan values of
+// the chunk's first load, for every chunk of convolutions of both kinds of
+// chunks.
+func TestDwSpan(t *testing.T) {
+	for name, p := range dwDirectCases() {
+		oh, ow := p.OutSize()
+		s := p.StrideH
+		words := dwRecWords(s)
+		recs := dwRecords(p, oh, ow)
+		span := dwSpan(p.W, s)
+		for r := 0; r+words <= len(recs); r += words {
+			first := int(recs[r+1])
+			lo, hi := first, first
+			for ky := 0; ky < 3; ky++ {
+				if s == 1 {
+					hi = max(hi, first+ky*p.W+32)
+					continue
+				}
+				for kx := 0; kx < 3; kx++ {
+					hi = max(hi, first+ky*p.W+kx+32)
+				}
+			}
+			if lo < first || hi > first+span {
+				t.Errorf("%s: a chunk's loads cover [%d, %d), dwSpan allows [%d, %d)", name, lo, hi, first, first+span)
+				break
+			}
+		}
+	}
+}
