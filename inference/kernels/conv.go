@@ -51,11 +51,17 @@ type Conv struct {
 	vec      []float32
 	vecByRow bool
 
+	// Direct path of a 3x3 stride-2 convolution of few input channels
+	// (see convdirect.go), or nil.
+	cd *convDirect
+
 	// Depthwise path.
 	depthwise bool
 	dwW       []float32 // C x KH*KW
 	dwOffs    []int     // plane offset of each tap
 	dwMaxOff  int       // max(dwOffs)
+	dw        dwGeom    // the direct path (see dwdirect.go), if dw.recs != nil
+	dwBias    []float32 // the bias, or zeros, for the direct path
 }
 
 // NewConv prepares a convolution. weights is M x C/Group x KH x KW; bias has
@@ -101,6 +107,15 @@ func newConv(p ConvParams, weights, bias []float32, layout gemmLayout) *Conv {
 		if !c.clamp {
 			c.lo, c.hi = -float32Inf, float32Inf
 		}
+		if dwDirectApplies(p, c.mk.kind) {
+			c.dw = dwGeom{recs: dwRecords(p, c.oh, c.ow), s: p.StrideH, width: p.W, hw: p.H * p.W, ohw: c.oh * c.ow}
+			c.dwBias = make([]float32, p.C)
+			copy(c.dwBias, c.bias)
+		}
+		return c
+	}
+	if convDirectApplies(p, c.mk.kind) && layout == layoutAuto {
+		c.setupConvDirect(weights, bias)
 		return c
 	}
 	if p.H*p.W == 1 && c.oh*c.ow == 1 && p.KH*p.KW == 1 && p.PadT+p.PadL == 0 && p.Group == 1 {
@@ -154,6 +169,10 @@ func (c *Conv) Run(dst, src []float32) {
 	}
 	if c.vec != nil {
 		c.runVector(dst, src)
+		return
+	}
+	if c.cd != nil {
+		c.runConvDirect(dst, src)
 		return
 	}
 	x := src[:p.C*p.H*p.W]

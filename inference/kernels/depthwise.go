@@ -7,6 +7,10 @@ func (c *Conv) runDepthwise(dst, src []float32) {
 	p := c.p
 	w := workersFor(dwWork(p, c.oh, c.ow))
 	parallelFor(p.C, w, func(c0, c1 int) {
+		if c.dw.recs != nil {
+			c.depthwiseDirect(dst[c0*c.oh*c.ow:], src, c0, c1)
+			return
+		}
 		c.depthwiseChannels(dst[c0*c.oh*c.ow:], src[c0*p.H*p.W:], c0, c1)
 	})
 }

@@ -35,6 +35,18 @@ func dwFlatAVX2(dst *float32, n int, src *float32, offs *int, w *float32, ntaps 
 func dwFlatAVX512(dst *float32, n int, src *float32, offs *int, w *float32, ntaps int, bias, lo, hi float32)
 
 //go:noescape
+func transposeBlocksAVX512(dst, ct *float32, rowOffs *int, blockBytes, npixBytes int, bias *float32, nblk, mask int, lo, hi float32)
+
+//go:noescape
+func conv3x3s2AVX512(dst, src *float32, recs *int32, nrec int, w, bias *float32, mblocks, c, rowBytes, inBytes, outBytes, highB int, lo, hi float32)
+
+//go:noescape
+func dw3x3s1AVX512(dst, src *float32, recs *int32, nrec int, w, bias *float32, nch, rowBytes, inBytes, outBytes, lowB, highB int, lo, hi float32)
+
+//go:noescape
+func dw3x3s2AVX512(dst, src *float32, recs *int32, nrec int, w, bias *float32, nch, rowBytes, inBytes, outBytes, lowB, highB int, lo, hi float32)
+
+//go:noescape
 func deinterleaveRowsAVX2(even *float32, es int, odd *float32, os int, src *float32, ss, rows, n int)
 
 //go:noescape
@@ -165,6 +177,39 @@ func dwFlat(kind kernelKind, dst []float32, n int, src []float32, offs []int, ma
 	dwFlatAVX2(&dst[0], n, &src[0], &offs[0], &w[0], len(offs), bias, lo, hi)
 }
 
+// dwDirect computes channels c0..c1 of a direct depthwise 3x3 convolution
+// (see dwDirectGo), in assembly for the AVX-512 kind, whose loads stay in
+// src: whole registers where they fit, masked loads elsewhere.
+func dwDirect(kind kernelKind, dst, src []float32, c0, c1 int, g dwGeom, w, bias []float32, lo, hi float32) {
+	words := dwRecWords(g.s)
+	if kind != kindAVX512 || len(g.recs) < words || c1 <= c0 {
+		dwDirectGo(dst, src, c0, c1, g, w, bias, lo, hi)
+		return
+	}
+	_, _, _, _ = dst[(c1-c0)*g.ohw-1], src[c1*g.hw-1], w[9*c1-1], bias[c1-1]
+	f := dw3x3s1AVX512
+	if g.s == 2 {
+		f = dw3x3s2AVX512
+	}
+	first := c0 * g.hw
+	f(&dst[0], &src[first], &g.recs[0], len(g.recs)/words, &w[9*c0], &bias[c0], c1-c0,
+		4*g.width, 4*g.hw, 4*g.ohw, -first, len(src)-first-dwSpan(g.width, g.s), lo, hi)
+}
+
+// convDirectBlocks computes blocks b0..b1 of 16 output channels of a
+// direct 3x3 stride-2 convolution (see convDirectBlocksGo), in assembly
+// for the AVX-512 kind, whose loads stay in src: whole registers where they
+// fit, masked loads elsewhere.
+func convDirectBlocks(kind kernelKind, dst, src []float32, c, b0, b1 int, g dwGeom, w, bias []float32, lo, hi float32) {
+	if kind != kindAVX512 || len(g.recs) < dwRecWords2 || b1 <= b0 {
+		convDirectBlocksGo(dst, src, c, b0, b1, g, w, bias, lo, hi)
+		return
+	}
+	_, _, _, _ = dst[(b1-b0)*16*g.ohw-1], src[c*g.hw-1], w[b1*16*c*9-1], bias[16*b1-1]
+	conv3x3s2AVX512(&dst[0], &src[0], &g.recs[0], len(g.recs)/dwRecWords2, &w[b0*16*c*9], &bias[16*b0], b1-b0, c,
+		4*g.width, 4*g.hw, 4*g.ohw, len(src)-(c-1)*g.hw-dwSpan(g.width, 2), lo, hi)
+}
+
 // packRows copies, for each offset o in offs, x[o : o+nr] to the next nr
 // values of dst, in assembly where the kernel has it. Every read must be in
 // x.
@@ -274,7 +319,30 @@ func transposeRows(kind kernelKind, dst, ct []float32, ldc, npix, m0, m1 int, bi
 	// The gathers read rows below npix only (the last block is masked).
 	_ = ct[(npix-1)*ldc+m1-1]
 	_ = dst[(m1-1)*npix+npix-1]
-	for m := m0; m < m1; m++ {
+	// Blocks of 16 channels and 16 pixels transposed in registers, a
+	// partial block of pixels with its last row repeated and its stores
+	// masked; the remaining channels gathered.
+	full, tail := npix/16, npix%16
+	var offs, tailOffs [16]int
+	for i := range offs {
+		offs[i] = 4 * i * ldc
+		tailOffs[i] = 4 * min(i, tail-1) * ldc
+	}
+	var zeros [16]float32
+	m := m0
+	for ; m+16 <= m1; m += 16 {
+		b := zeros[:]
+		if bias != nil {
+			b = bias[m : m+16]
+		}
+		if full > 0 {
+			transposeBlocksAVX512(&dst[m*npix], &ct[m], &offs[0], 64*ldc, 4*npix, &b[0], full, 0xffff, lo, hi)
+		}
+		if tail > 0 {
+			transposeBlocksAVX512(&dst[m*npix+16*full], &ct[16*full*ldc+m], &tailOffs[0], 0, 4*npix, &b[0], 1, 1<<tail-1, lo, hi)
+		}
+	}
+	for ; m < m1; m++ {
 		var b float32
 		if bias != nil {
 			b = bias[m]

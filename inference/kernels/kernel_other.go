@@ -51,5 +51,16 @@ func transposeRows(kind kernelKind, dst, ct []float32, ldc, npix, m0, m1 int, bi
 	transposeRowsGo(dst, ct, ldc, npix, m0, m1, bias, lo, hi)
 }
 
+// dwDirect is dwDirectGo: the direct path is taken on AVX-512 only.
+func dwDirect(kind kernelKind, dst, src []float32, c0, c1 int, g dwGeom, w, bias []float32, lo, hi float32) {
+	dwDirectGo(dst, src, c0, c1, g, w, bias, lo, hi)
+}
+
+// convDirectBlocks is convDirectBlocksGo: the direct path is taken on
+// AVX-512 only.
+func convDirectBlocks(kind kernelKind, dst, src []float32, c, b0, b1 int, g dwGeom, w, bias []float32, lo, hi float32) {
+	convDirectBlocksGo(dst, src, c, b0, b1, g, w, bias, lo, hi)
+}
+
 // prefetch is a hint that needs assembly: nothing here.
 func prefetch(kind kernelKind, x []float32) {}

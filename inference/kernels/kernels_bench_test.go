@@ -245,3 +245,89 @@ func runModel(convs []*Conv, bufs [2][]float32) {
 		conv.Run(bufs[(i+1)%2], bufs[i%2])
 	}
 }
+
+// BenchmarkDepthwise runs MobileNetV2's depthwise layers on the direct path
+// (dwdirect.go) and on the planes (prepareChannel, dwFlat, copyRows), one
+// after the other, on the AVX-512 kernel.
+func BenchmarkDepthwise(b *testing.B) {
+	ks := availableKernels()
+	if k := ks[len(ks)-1]; k.kind != kindAVX512 {
+		b.Skip("no AVX-512")
+	}
+	for _, l := range []struct{ c, hw, s int }{
+		{32, 112, 1}, {96, 112, 2}, {144, 56, 1}, {144, 56, 2}, {192, 28, 1}, {192, 28, 2},
+		{384, 14, 1}, {576, 14, 1}, {576, 14, 2}, {960, 7, 1},
+	} {
+		p := layer(l.c, l.hw, l.c, 3, l.s, 1, l.c)
+		p.Act = Activation{Kind: ActClip, Min: 0, Max: 6}
+		src, w, bias := convInputs(p, true, 1)
+		oh, ow := p.OutSize()
+		dst := make([]float32, p.M*oh*ow)
+		for _, direct := range []bool{true, false} {
+			name := fmt.Sprintf("%d@%ds%d/planes", l.c, l.hw, l.s)
+			if direct {
+				name = fmt.Sprintf("%d@%ds%d/direct", l.c, l.hw, l.s)
+			}
+			b.Run(name, func(b *testing.B) {
+				saved := active
+				defer func() { active = saved }()
+				active = ks[len(ks)-1]
+				conv := NewConv(p, w, bias)
+				if !direct {
+					conv.dw.recs = nil
+				}
+				for b.Loop() {
+					conv.Run(dst, src)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkTransposeRows times the pixel-major GEMM's transposition back to
+// channel-major rows (with bias and clamp) for MobileNetV2's pixel-major
+// 1x1 convolutions (output channels @ grid), on each kernel.
+func BenchmarkTransposeRows(b *testing.B) {
+	for _, s := range [][2]int{{384, 14}, {576, 14}, {160, 7}, {960, 7}, {1280, 7}} {
+		m, npix := s[0], s[1]*s[1]
+		ldc := roundUp(m, 32) + 16
+		r := rand.New(rand.NewPCG(2, 2))
+		ct, bias, dst := randSlice(r, roundUp(npix, 8)*ldc), randSlice(r, m), make([]float32, m*npix)
+		b.Run(fmt.Sprintf("%d@%d", m, s[1]), func(b *testing.B) {
+			benchKernels(b, func(b *testing.B) {
+				for b.Loop() {
+					transposeRows(active.kind, dst, ct, ldc, npix, 0, m, bias, 0, 6)
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkConvDirect runs MobileNetV2's first convolution (3->32, 3x3
+// stride 2, TensorFlow's "SAME" padding, 224x224) on the direct path
+// (convdirect.go) and on the GEMM over the planes, on the AVX-512 kernel.
+func BenchmarkConvDirect(b *testing.B) {
+	ks := availableKernels()
+	if k := ks[len(ks)-1]; k.kind != kindAVX512 {
+		b.Skip("no AVX-512")
+	}
+	p := ConvParams{C: 3, H: 224, W: 224, M: 32, KH: 3, KW: 3, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1,
+		PadB: 1, PadR: 1, Group: 1, Act: Activation{Kind: ActClip, Min: 0, Max: 6}}
+	src, w, bias := convInputs(p, true, 1)
+	oh, ow := p.OutSize()
+	dst := make([]float32, p.M*oh*ow)
+	for _, layout := range []struct {
+		name   string
+		layout gemmLayout
+	}{{"direct", layoutAuto}, {"gemm", layoutChannels}} {
+		b.Run(layout.name, func(b *testing.B) {
+			saved := active
+			defer func() { active = saved }()
+			active = ks[len(ks)-1]
+			conv := newConv(p, w, bias, layout.layout)
+			for b.Loop() {
+				conv.Run(dst, src)
+			}
+		})
+	}
+}
