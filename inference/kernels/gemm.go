@@ -100,14 +100,26 @@ func gemm(maxW int, transA, transB bool, m, n, k int, alpha float32, a []float32
 		return
 	}
 	mk := active
-	mpad := roundUp(m, mk.mr)
-	abuf := getScratch(mpad * k)
-	ap := *abuf
-	packA(ap, mk.mr, transA, m, k, alpha, a, lda, min(maxW, workersFor(4*m*k)))
+	// Kernels that can read A in place (aIn) take whole strips of MR rows
+	// of a plain A from where it lies: only the last, partial strip is
+	// packed.
+	inRows := 0
+	if mk.aIn && !transA && alpha == 1 {
+		inRows = m / mk.mr * mk.mr
+	}
+	mpad := roundUp(m-inRows, mk.mr)
+	var abuf *[]float32
+	var ap []float32
+	if mpad > 0 {
+		abuf = getScratch(mpad * k)
+		ap = *abuf
+		packA(ap, mk.mr, transA, m-inRows, k, alpha, a[inRows*lda:], lda, min(maxW, workersFor(4*(m-inRows)*k)))
+	}
 	t := gemmTask{
 		mk: mk, m: m, n: n, k: k, ap: ap, mpad: mpad,
-		bp:  &gemmB{kind: mk.kind, b: b, ldb: ldb, trans: transB},
-		out: c, ldc: ldc,
+		aIn: a, lda: lda, aInRows: inRows,
+		plainB: gemmB{kind: mk.kind, b: b, ldb: ldb, trans: transB},
+		out:    c, ldc: ldc,
 		accumulate: beta != 0 || epi.bias != nil,
 		col:        epi,
 	}
@@ -115,7 +127,9 @@ func gemm(maxW int, transA, transB bool, m, n, k int, alpha float32, a []float32
 		t.bIn, t.ldbIn, t.bInCols = b, ldb, n
 	}
 	t.parallel(min(maxW, workersFor(2*m*n*k)))
-	putScratch(abuf)
+	if abuf != nil {
+		putScratch(abuf)
+	}
 }
 
 // scaleC sets C = beta*C, writing zeros when beta == 0 whatever C holds.
@@ -146,17 +160,28 @@ func kcFor(k int) int {
 // values (rows i*mr.., zero past m), one group per k step. dst must hold
 // roundUp(m, mr)*k values. It runs on up to w goroutines.
 func packA(dst []float32, mr int, trans bool, m, k int, alpha float32, a []float32, lda int, w int) {
+	panels := roundUp(m, mr) / mr
+	if w <= 1 || panels == 1 {
+		// No closure to allocate for the small products of attention.
+		packPanelsA(dst, mr, trans, m, k, alpha, a, lda, 0, panels)
+		return
+	}
+	parallelFor(panels, w, func(p0, p1 int) {
+		packPanelsA(dst, mr, trans, m, k, alpha, a, lda, p0, p1)
+	})
+}
+
+// packPanelsA is packA's work on panels p0..p1 (rows p0*mr..p1*mr).
+func packPanelsA(dst []float32, mr int, trans bool, m, k int, alpha float32, a []float32, lda int, p0, p1 int) {
 	mpad := roundUp(m, mr)
 	kb := kcFor(k)
-	parallelFor(mpad/mr, w, func(p0, p1 int) {
-		for k0 := 0; k0 < k; k0 += kb {
-			kc := min(kb, k-k0)
-			blk := dst[k0*mpad : k0*mpad+kc*mpad]
-			for i0 := p0 * mr; i0 < p1*mr; i0 += mr {
-				packPanelA(blk[i0*kc:(i0+mr)*kc], mr, trans, i0, m, k0, kc, alpha, a, lda)
-			}
+	for k0 := 0; k0 < k; k0 += kb {
+		kc := min(kb, k-k0)
+		blk := dst[k0*mpad : k0*mpad+kc*mpad]
+		for i0 := p0 * mr; i0 < p1*mr; i0 += mr {
+			packPanelA(blk[i0*kc:(i0+mr)*kc], mr, trans, i0, m, k0, kc, alpha, a, lda)
 		}
-	})
+	}
 }
 
 // packPanelA packs rows i0..i0+mr of alpha*op(A), depths k0..k0+kc.
@@ -257,14 +282,21 @@ func (g *gemmB) pack(dst []float32, nr, k0, kc, j0, nc int) {
 	}
 }
 
-// gemmTask is one packed product C (op)= A*B, A packed by packA, B packed on
-// the fly by bp.
+// gemmTask is one packed product C (op)= A*B, A packed by packA (or read in
+// place), B packed on the fly by bp.
 type gemmTask struct {
-	mk         microKernel
-	m, n, k    int
+	mk      microKernel
+	m, n, k int
+	// Rows i < aInRows (whole strips of MR) of A are aIn[i*lda:] in place;
+	// the rest, from row aInRows on, are packed by packA in ap, its k
+	// slices mpad rows apart.
+	aIn        []float32
+	lda        int
+	aInRows    int
 	ap         []float32
 	mpad       int
-	bp         bPacker
+	bp         bPacker // nil: plainB packs B
+	plainB     gemmB
 	out        []float32
 	ldc        int
 	accumulate bool      // the first k block adds to C
@@ -312,19 +344,22 @@ func (t *gemmTask) copyOut(j0, j1, i0, i1 int) {
 func (t *gemmTask) parallel(w int) {
 	nr, mr := t.mk.nr, t.mk.mr
 	colPanels := (t.n + nr - 1) / nr
-	rowPanels := t.mpad / mr
+	rowPanels := (t.m + mr - 1) / mr
 	if w <= 1 || (colPanels < 2*w && rowPanels < 2*w) {
 		t.run(0, t.n, 0, t.m)
 		return
 	}
+	// The goroutines share a copy on the heap: a product run on one
+	// goroutine allocates nothing.
+	h := new(*t)
 	if colPanels >= 4*w || colPanels >= rowPanels {
 		parallelFor(colPanels, w, func(p0, p1 int) {
-			t.run(p0*nr, min(t.n, p1*nr), 0, t.m)
+			h.run(p0*nr, min(h.n, p1*nr), 0, h.m)
 		})
 		return
 	}
 	parallelFor(rowPanels, w, func(p0, p1 int) {
-		t.run(0, t.n, p0*mr, min(t.m, p1*mr))
+		h.run(0, h.n, p0*mr, min(h.m, p1*mr))
 	})
 }
 
@@ -349,7 +384,11 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 			if t.bIn != nil {
 				whole = min(nc, max(0, (t.bInCols-jc)/nr*nr))
 			}
-			if whole < nc {
+			switch {
+			case whole == nc:
+			case t.bp == nil:
+				t.plainB.pack(bp[whole*kc:], nr, pc, kc, jc+whole, nc-whole)
+			default:
 				t.bp.pack(bp[whole*kc:], nr, pc, kc, jc+whole, nc-whole)
 			}
 			flags := 0
@@ -365,6 +404,13 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 				}
 			}
 			ablk := t.ap[pc*t.mpad:]
+			strip := func(ir int) (a []float32, lda int) {
+				if ir < t.aInRows {
+					return t.aIn[ir*t.lda+pc:], t.lda
+				}
+				ir -= t.aInRows
+				return ablk[ir*kc : ir*kc+kc*mr], 0
+			}
 			panel := func(jr int) (b []float32, ldb int, offs []int) {
 				switch {
 				case jr >= whole:
@@ -378,9 +424,10 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 				// Shallow products are bound by writing C: finish rows of
 				// tiles (a few pages of C) before moving down.
 				for ir := i0; ir < i1; ir += mr {
+					a, lda := strip(ir)
 					for jr := 0; jr < nc; jr += nr {
 						b, ldb, offs := panel(jr)
-						t.tile(kc, ablk[ir*kc:ir*kc+kc*mr], b, ldb, offs, ir, jc+jr, flags, tile)
+						t.tile(kc, a, lda, b, ldb, offs, ir, jc+jr, flags, tile)
 					}
 					if (t.silu || t.col.gelu) && pc+kc >= t.k {
 						t.epilogue(ir, ir+mr, jc, jc+nc)
@@ -393,7 +440,8 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 				for jr := 0; jr < nc; jr += nr {
 					b, ldb, offs := panel(jr)
 					for ir := ic; ir < min(ic+mcBlock, i1); ir += mr {
-						t.tile(kc, ablk[ir*kc:ir*kc+kc*mr], b, ldb, offs, ir, jc+jr, flags, tile)
+						a, lda := strip(ir)
+						t.tile(kc, a, lda, b, ldb, offs, ir, jc+jr, flags, tile)
 					}
 					if t.silu && pc+kc >= t.k {
 						t.epilogue(ic, min(ic+mcBlock, i1), jc+jr, jc+jr+nr)
@@ -414,7 +462,7 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 
 // tile computes the output tile at row i, column j: straight into the output
 // when it is whole, else through the scratch tile.
-func (t *gemmTask) tile(kc int, a, b []float32, ldb int, offs []int, i, j, flags int, tmp []float32) {
+func (t *gemmTask) tile(kc int, a []float32, lda int, b []float32, ldb int, offs []int, i, j, flags int, tmp []float32) {
 	mr, nr := t.mk.mr, t.mk.nr
 	rows, cols := min(mr, t.m-i), min(nr, t.n-j)
 	var bias []float32
@@ -422,10 +470,10 @@ func (t *gemmTask) tile(kc int, a, b []float32, ldb int, offs []int, i, j, flags
 		bias = t.bias[i:]
 	}
 	if rows == mr && cols == nr {
-		t.mk.run(kc, a, b, ldb, offs, t.out[i*t.ldc+j:], t.ldc, flags, bias, t.lo, t.hi)
+		t.mk.run(kc, a, lda, b, ldb, offs, t.out[i*t.ldc+j:], t.ldc, flags, bias, t.lo, t.hi)
 		return
 	}
-	t.mk.run(kc, a, b, ldb, offs, tmp, nr, 0, nil, 0, 0)
+	t.mk.run(kc, a, lda, b, ldb, offs, tmp, nr, 0, nil, 0, 0)
 	switch flags {
 	case 0, kAccumulate:
 		// Nothing to clamp or add per row (the small products of
