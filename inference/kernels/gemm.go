@@ -100,24 +100,8 @@ func gemm(maxW int, transA, transB bool, m, n, k int, alpha float32, a []float32
 		return
 	}
 	mk := active
-	// Kernels that can read A in place (aIn) take whole strips of MR rows
-	// of a plain A from where it lies: only the last, partial strip is
-	// packed.
-	inRows := 0
-	if mk.aIn && !transA && alpha == 1 {
-		inRows = m / mk.mr * mk.mr
-	}
-	mpad := roundUp(m-inRows, mk.mr)
-	var abuf *[]float32
-	var ap []float32
-	if mpad > 0 {
-		abuf = getScratch(mpad * k)
-		ap = *abuf
-		packA(ap, mk.mr, transA, m-inRows, k, alpha, a[inRows*lda:], lda, min(maxW, workersFor(4*(m-inRows)*k)))
-	}
 	t := gemmTask{
-		mk: mk, m: m, n: n, k: k, ap: ap, mpad: mpad,
-		aIn: a, lda: lda, aInRows: inRows,
+		mk: mk, m: m, n: n, k: k,
 		plainB: gemmB{kind: mk.kind, b: b, ldb: ldb, trans: transB},
 		out:    c, ldc: ldc,
 		accumulate: beta != 0 || epi.bias != nil,
@@ -126,10 +110,19 @@ func gemm(maxW int, transA, transB bool, m, n, k int, alpha float32, a []float32
 	if !transB {
 		t.bIn, t.ldbIn, t.bInCols = b, ldb, n
 	}
-	t.parallel(min(maxW, workersFor(2*m*n*k)))
-	if abuf != nil {
-		putScratch(abuf)
+	// Kernels that can read A in place (aIn) take the strips of MR rows of
+	// a plain A from where it lies, instead of packing it.
+	if mk.aIn && !transA && alpha == 1 && m >= mk.mr {
+		t.aIn, t.lda = a, lda
+		t.parallel(min(maxW, workersFor(2*m*n*k)))
+		return
 	}
+	t.mpad = roundUp(m, mk.mr)
+	abuf := getScratch(t.mpad * k)
+	t.ap = *abuf
+	packA(t.ap, mk.mr, transA, m, k, alpha, a, lda, min(maxW, workersFor(4*m*k)))
+	t.parallel(min(maxW, workersFor(2*m*n*k)))
+	putScratch(abuf)
 }
 
 // scaleC sets C = beta*C, writing zeros when beta == 0 whatever C holds.
@@ -287,12 +280,11 @@ func (g *gemmB) pack(dst []float32, nr, k0, kc, j0, nc int) {
 type gemmTask struct {
 	mk      microKernel
 	m, n, k int
-	// Rows i < aInRows (whole strips of MR) of A are aIn[i*lda:] in place;
-	// the rest, from row aInRows on, are packed by packA in ap, its k
-	// slices mpad rows apart.
+	// If set, row i of A is aIn[i*lda:] in place (m >= MR: a partial last
+	// strip is the last MR rows, see strip); else A is packed by packA in
+	// ap, its k slices mpad rows apart.
 	aIn        []float32
 	lda        int
-	aInRows    int
 	ap         []float32
 	mpad       int
 	bp         bPacker // nil: plainB packs B
@@ -384,8 +376,11 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 			if t.bIn != nil {
 				whole = min(nc, max(0, (t.bInCols-jc)/nr*nr))
 			}
+			// A partial last panel of B in place is read as the whole panel
+			// that ends with it (see tile).
+			shifted := t.bIn != nil && t.bOffs == nil && whole < nc && nc-whole < nr && jc+nc <= t.bInCols && jc+nc >= nr
 			switch {
-			case whole == nc:
+			case whole == nc || shifted:
 			case t.bp == nil:
 				t.plainB.pack(bp[whole*kc:], nr, pc, kc, jc+whole, nc-whole)
 			default:
@@ -404,30 +399,39 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 				}
 			}
 			ablk := t.ap[pc*t.mpad:]
-			strip := func(ir int) (a []float32, lda int) {
-				if ir < t.aInRows {
-					return t.aIn[ir*t.lda+pc:], t.lda
-				}
-				ir -= t.aInRows
-				return ablk[ir*kc : ir*kc+kc*mr], 0
-			}
-			panel := func(jr int) (b []float32, ldb int, offs []int) {
+			// strip returns rows ir.. of A: packed, or in place as the
+			// MR rows that start shift rows above (the last MR rows for a
+			// partial last strip).
+			strip := func(ir int) (a []float32, lda, shift int) {
 				switch {
-				case jr >= whole:
-					return bp[jr*kc : jr*kc+kc*nr], 0, nil
-				case t.bOffs != nil:
-					return t.bIn[jc+jr:], 0, t.bOffs[pc : pc+kc]
+				case t.aIn == nil:
+					return ablk[ir*kc : ir*kc+kc*mr], 0, 0
+				case ir+mr > t.m:
+					shift = ir - (t.m - mr)
 				}
-				return t.bIn[pc*t.ldbIn+jc+jr:], t.ldbIn, nil
+				return t.aIn[(ir-shift)*t.lda+pc:], t.lda, shift
+			}
+			// panel returns columns jc+jr.. of B, and likewise how many
+			// columns left of them it starts.
+			panel := func(jr int) (b []float32, ldb int, offs []int, shift int) {
+				switch {
+				case jr >= whole && shifted:
+					shift = jr - (nc - nr)
+				case jr >= whole:
+					return bp[jr*kc : jr*kc+kc*nr], 0, nil, 0
+				case t.bOffs != nil:
+					return t.bIn[jc+jr:], 0, t.bOffs[pc : pc+kc], 0
+				}
+				return t.bIn[pc*t.ldbIn+jc+jr-shift:], t.ldbIn, nil, shift
 			}
 			if kc <= shallowK {
 				// Shallow products are bound by writing C: finish rows of
 				// tiles (a few pages of C) before moving down.
 				for ir := i0; ir < i1; ir += mr {
-					a, lda := strip(ir)
+					a, lda, rs := strip(ir)
 					for jr := 0; jr < nc; jr += nr {
-						b, ldb, offs := panel(jr)
-						t.tile(kc, a, lda, b, ldb, offs, ir, jc+jr, flags, tile)
+						b, ldb, offs, cs := panel(jr)
+						t.tile(kc, a, lda, b, ldb, offs, ir, jc+jr, rs, cs, flags, tile)
 					}
 					if (t.silu || t.col.gelu) && pc+kc >= t.k {
 						t.epilogue(ir, ir+mr, jc, jc+nc)
@@ -438,10 +442,10 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 			// Deep ones keep a B panel in L1 while A blocks stream from L2.
 			for ic := i0; ic < i1; ic += mcBlock {
 				for jr := 0; jr < nc; jr += nr {
-					b, ldb, offs := panel(jr)
+					b, ldb, offs, cs := panel(jr)
 					for ir := ic; ir < min(ic+mcBlock, i1); ir += mr {
-						a, lda := strip(ir)
-						t.tile(kc, a, lda, b, ldb, offs, ir, jc+jr, flags, tile)
+						a, lda, rs := strip(ir)
+						t.tile(kc, a, lda, b, ldb, offs, ir, jc+jr, rs, cs, flags, tile)
 					}
 					if t.silu && pc+kc >= t.k {
 						t.epilogue(ic, min(ic+mcBlock, i1), jc+jr, jc+jr+nr)
@@ -461,8 +465,11 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 }
 
 // tile computes the output tile at row i, column j: straight into the output
-// when it is whole, else through the scratch tile.
-func (t *gemmTask) tile(kc int, a []float32, lda int, b []float32, ldb int, offs []int, i, j, flags int, tmp []float32) {
+// when it is whole, else through the scratch tile. A partial tile at the
+// bottom or right edge may come from A and B shifted up by rs rows and left
+// by cs columns (strip, panel: the whole tile that ends where C ends), of
+// which the scratch tile's last rows and columns are kept.
+func (t *gemmTask) tile(kc int, a []float32, lda int, b []float32, ldb int, offs []int, i, j, rs, cs, flags int, tmp []float32) {
 	mr, nr := t.mk.mr, t.mk.nr
 	rows, cols := min(mr, t.m-i), min(nr, t.n-j)
 	var bias []float32
@@ -474,6 +481,7 @@ func (t *gemmTask) tile(kc int, a []float32, lda int, b []float32, ldb int, offs
 		return
 	}
 	t.mk.run(kc, a, lda, b, ldb, offs, tmp, nr, 0, nil, 0, 0)
+	tmp = tmp[rs*nr+cs:]
 	switch flags {
 	case 0, kAccumulate:
 		// Nothing to clamp or add per row (the small products of
