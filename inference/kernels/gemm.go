@@ -483,17 +483,15 @@ func (t *gemmTask) tile(kc int, a []float32, lda int, b []float32, ldb int, offs
 	t.mk.run(kc, a, lda, b, ldb, offs, tmp, nr, 0, nil, 0, 0)
 	tmp = tmp[rs*nr+cs:]
 	switch flags {
-	case 0, kAccumulate:
-		// Nothing to clamp or add per row (the small products of
-		// attention, 49 or 197 wide, end in such tiles): whole rows at a
-		// time.
+	case 0:
+		// Nothing to add or clamp (the small products of attention, 49 or
+		// 197 wide, end in such tiles): one call for the rows.
+		copyRows(t.mk.kind, t.out[i*t.ldc+j:], t.ldc, tmp, nr, rows, cols)
+		return
+	case kAccumulate:
 		for r := 0; r < rows; r++ {
-			row, res := t.out[(i+r)*t.ldc+j:(i+r)*t.ldc+j+cols], tmp[r*nr:r*nr+cols]
-			if flags == 0 {
-				copy(row, res)
-			} else {
-				Add(row, row, res)
-			}
+			row := t.out[(i+r)*t.ldc+j : (i+r)*t.ldc+j+cols]
+			Add(row, row, tmp[r*nr:r*nr+cols])
 		}
 		return
 	}
