@@ -112,7 +112,7 @@ func gemm(maxW int, transA, transB bool, m, n, k int, alpha float32, a []float32
 	}
 	// Kernels that can read A in place (aIn) take the strips of MR rows of
 	// a plain A from where it lies, instead of packing it.
-	if mk.aIn && !transA && alpha == 1 && m >= mk.mr {
+	if mk.aIn && !transA && alpha == 1 && m >= mk.mr && lda >= k {
 		t.aIn, t.lda = a, lda
 		t.parallel(min(maxW, workersFor(2*m*n*k)))
 		return
