@@ -103,20 +103,27 @@ func gemm(maxW int, transA, transB bool, m, n, k int, alpha float32, a []float32
 		return
 	}
 	mk := active
-	mpad := roundUp(m, mk.mr)
-	abuf := getScratch(mpad * k)
-	ap := *abuf
-	packA(ap, mk.mr, transA, m, k, alpha, a, lda, min(maxW, workersFor(4*m*k)))
 	t := gemmTask{
-		mk: mk, m: m, n: n, k: k, ap: ap, mpad: mpad,
-		bp:  &gemmB{kind: mk.kind, b: b, ldb: ldb, trans: transB},
-		out: c, ldc: ldc,
+		mk: mk, m: m, n: n, k: k,
+		plainB: gemmB{kind: mk.kind, b: b, ldb: ldb, trans: transB},
+		out:    c, ldc: ldc,
 		accumulate: beta != 0 || epi.bias != nil,
 		col:        epi,
 	}
 	if !transB {
 		t.bIn, t.ldbIn, t.bInCols = b, ldb, n
 	}
+	// Kernels that can read A in place (aIn) take the strips of MR rows of
+	// a plain A from where it lies, instead of packing it.
+	if mk.aIn && !transA && alpha == 1 && m >= mk.mr && lda >= k {
+		t.aIn, t.lda = a, lda
+		t.parallel(min(maxW, workersFor(2*m*n*k)))
+		return
+	}
+	t.mpad = roundUp(m, mk.mr)
+	abuf := getScratch(t.mpad * k)
+	t.ap = *abuf
+	packA(t.ap, mk.mr, transA, m, k, alpha, a, lda, min(maxW, workersFor(4*m*k)))
 	t.parallel(min(maxW, workersFor(2*m*n*k)))
 	putScratch(abuf)
 }
@@ -149,17 +156,28 @@ func kcFor(k int) int {
 // values (rows i*mr.., zero past m), one group per k step. dst must hold
 // roundUp(m, mr)*k values. It runs on up to w goroutines.
 func packA(dst []float32, mr int, trans bool, m, k int, alpha float32, a []float32, lda int, w int) {
+	panels := roundUp(m, mr) / mr
+	if w <= 1 || panels == 1 {
+		// No closure to allocate for the small products of attention.
+		packPanelsA(dst, mr, trans, m, k, alpha, a, lda, 0, panels)
+		return
+	}
+	parallelFor(panels, w, func(p0, p1 int) {
+		packPanelsA(dst, mr, trans, m, k, alpha, a, lda, p0, p1)
+	})
+}
+
+// packPanelsA is packA's work on panels p0..p1 (rows p0*mr..p1*mr).
+func packPanelsA(dst []float32, mr int, trans bool, m, k int, alpha float32, a []float32, lda int, p0, p1 int) {
 	mpad := roundUp(m, mr)
 	kb := kcFor(k)
-	parallelFor(mpad/mr, w, func(p0, p1 int) {
-		for k0 := 0; k0 < k; k0 += kb {
-			kc := min(kb, k-k0)
-			blk := dst[k0*mpad : k0*mpad+kc*mpad]
-			for i0 := p0 * mr; i0 < p1*mr; i0 += mr {
-				packPanelA(blk[i0*kc:(i0+mr)*kc], mr, trans, i0, m, k0, kc, alpha, a, lda)
-			}
+	for k0 := 0; k0 < k; k0 += kb {
+		kc := min(kb, k-k0)
+		blk := dst[k0*mpad : k0*mpad+kc*mpad]
+		for i0 := p0 * mr; i0 < p1*mr; i0 += mr {
+			packPanelA(blk[i0*kc:(i0+mr)*kc], mr, trans, i0, m, k0, kc, alpha, a, lda)
 		}
-	})
+	}
 }
 
 // packPanelA packs rows i0..i0+mr of alpha*op(A), depths k0..k0+kc.
@@ -260,14 +278,20 @@ func (g *gemmB) pack(dst []float32, nr, k0, kc, j0, nc int) {
 	}
 }
 
-// gemmTask is one packed product C (op)= A*B, A packed by packA, B packed on
-// the fly by bp.
+// gemmTask is one packed product C (op)= A*B, A packed by packA (or read in
+// place), B packed on the fly by bp.
 type gemmTask struct {
-	mk         microKernel
-	m, n, k    int
+	mk      microKernel
+	m, n, k int
+	// If set, row i of A is aIn[i*lda:] in place (m >= MR: a partial last
+	// strip is the last MR rows, see strip); else A is packed by packA in
+	// ap, its k slices mpad rows apart.
+	aIn        []float32
+	lda        int
 	ap         []float32
 	mpad       int
-	bp         bPacker
+	bp         bPacker // nil: plainB packs B
+	plainB     gemmB
 	out        []float32
 	ldc        int
 	accumulate bool      // the first k block adds to C
@@ -315,19 +339,22 @@ func (t *gemmTask) copyOut(j0, j1, i0, i1 int) {
 func (t *gemmTask) parallel(w int) {
 	nr, mr := t.mk.nr, t.mk.mr
 	colPanels := (t.n + nr - 1) / nr
-	rowPanels := t.mpad / mr
+	rowPanels := (t.m + mr - 1) / mr
 	if w <= 1 || (colPanels < 2*w && rowPanels < 2*w) {
 		t.run(0, t.n, 0, t.m)
 		return
 	}
+	// The goroutines share a copy on the heap: a product run on one
+	// goroutine allocates nothing.
+	h := new(*t)
 	if colPanels >= 4*w || colPanels >= rowPanels {
 		parallelFor(colPanels, w, func(p0, p1 int) {
-			t.run(p0*nr, min(t.n, p1*nr), 0, t.m)
+			h.run(p0*nr, min(h.n, p1*nr), 0, h.m)
 		})
 		return
 	}
 	parallelFor(rowPanels, w, func(p0, p1 int) {
-		t.run(0, t.n, p0*mr, min(t.m, p1*mr))
+		h.run(0, h.n, p0*mr, min(h.m, p1*mr))
 	})
 }
 
@@ -352,7 +379,14 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 			if t.bIn != nil {
 				whole = min(nc, max(0, (t.bInCols-jc)/nr*nr))
 			}
-			if whole < nc {
+			// A partial last panel of B in place is read as the whole panel
+			// that ends with it (see tile).
+			shifted := t.bIn != nil && t.bOffs == nil && whole < nc && nc-whole < nr && jc+nc <= t.bInCols && jc+nc >= nr
+			switch {
+			case whole == nc || shifted:
+			case t.bp == nil:
+				t.plainB.pack(bp[whole*kc:], nr, pc, kc, jc+whole, nc-whole)
+			default:
 				t.bp.pack(bp[whole*kc:], nr, pc, kc, jc+whole, nc-whole)
 			}
 			flags := 0
@@ -368,22 +402,39 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 				}
 			}
 			ablk := t.ap[pc*t.mpad:]
-			panel := func(jr int) (b []float32, ldb int, offs []int) {
+			// strip returns rows ir.. of A: packed, or in place as the
+			// MR rows that start shift rows above (the last MR rows for a
+			// partial last strip).
+			strip := func(ir int) (a []float32, lda, shift int) {
 				switch {
-				case jr >= whole:
-					return bp[jr*kc : jr*kc+kc*nr], 0, nil
-				case t.bOffs != nil:
-					return t.bIn[jc+jr:], 0, t.bOffs[pc : pc+kc]
+				case t.aIn == nil:
+					return ablk[ir*kc : ir*kc+kc*mr], 0, 0
+				case ir+mr > t.m:
+					shift = ir - (t.m - mr)
 				}
-				return t.bIn[pc*t.ldbIn+jc+jr:], t.ldbIn, nil
+				return t.aIn[(ir-shift)*t.lda+pc:], t.lda, shift
+			}
+			// panel returns columns jc+jr.. of B, and likewise how many
+			// columns left of them it starts.
+			panel := func(jr int) (b []float32, ldb int, offs []int, shift int) {
+				switch {
+				case jr >= whole && shifted:
+					shift = jr - (nc - nr)
+				case jr >= whole:
+					return bp[jr*kc : jr*kc+kc*nr], 0, nil, 0
+				case t.bOffs != nil:
+					return t.bIn[jc+jr:], 0, t.bOffs[pc : pc+kc], 0
+				}
+				return t.bIn[pc*t.ldbIn+jc+jr-shift:], t.ldbIn, nil, shift
 			}
 			if kc <= shallowK {
 				// Shallow products are bound by writing C: finish rows of
 				// tiles (a few pages of C) before moving down.
 				for ir := i0; ir < i1; ir += mr {
+					a, lda, rs := strip(ir)
 					for jr := 0; jr < nc; jr += nr {
-						b, ldb, offs := panel(jr)
-						t.tile(kc, ablk[ir*kc:ir*kc+kc*mr], b, ldb, offs, ir, jc+jr, flags, tile)
+						b, ldb, offs, cs := panel(jr)
+						t.tile(kc, a, lda, b, ldb, offs, ir, jc+jr, rs, cs, flags, tile)
 					}
 					if (t.silu || t.col.gelu) && pc+kc >= t.k {
 						t.epilogue(ir, ir+mr, jc, jc+nc)
@@ -394,9 +445,10 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 			// Deep ones keep a B panel in L1 while A blocks stream from L2.
 			for ic := i0; ic < i1; ic += mcBlock {
 				for jr := 0; jr < nc; jr += nr {
-					b, ldb, offs := panel(jr)
+					b, ldb, offs, cs := panel(jr)
 					for ir := ic; ir < min(ic+mcBlock, i1); ir += mr {
-						t.tile(kc, ablk[ir*kc:ir*kc+kc*mr], b, ldb, offs, ir, jc+jr, flags, tile)
+						a, lda, rs := strip(ir)
+						t.tile(kc, a, lda, b, ldb, offs, ir, jc+jr, rs, cs, flags, tile)
 					}
 					if t.silu && pc+kc >= t.k {
 						t.epilogue(ic, min(ic+mcBlock, i1), jc+jr, jc+jr+nr)
@@ -416,8 +468,11 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 }
 
 // tile computes the output tile at row i, column j: straight into the output
-// when it is whole, else through the scratch tile.
-func (t *gemmTask) tile(kc int, a, b []float32, ldb int, offs []int, i, j, flags int, tmp []float32) {
+// when it is whole, else through the scratch tile. A partial tile at the
+// bottom or right edge may come from A and B shifted up by rs rows and left
+// by cs columns (strip, panel: the whole tile that ends where C ends), of
+// which the scratch tile's last rows and columns are kept.
+func (t *gemmTask) tile(kc int, a []float32, lda int, b []float32, ldb int, offs []int, i, j, rs, cs, flags int, tmp []float32) {
 	mr, nr := t.mk.mr, t.mk.nr
 	rows, cols := min(mr, t.m-i), min(nr, t.n-j)
 	var bias []float32
@@ -425,22 +480,21 @@ func (t *gemmTask) tile(kc int, a, b []float32, ldb int, offs []int, i, j, flags
 		bias = t.bias[i:]
 	}
 	if rows == mr && cols == nr {
-		t.mk.run(kc, a, b, ldb, offs, t.out[i*t.ldc+j:], t.ldc, flags, bias, t.lo, t.hi)
+		t.mk.run(kc, a, lda, b, ldb, offs, t.out[i*t.ldc+j:], t.ldc, flags, bias, t.lo, t.hi)
 		return
 	}
-	t.mk.run(kc, a, b, ldb, offs, tmp, nr, 0, nil, 0, 0)
+	t.mk.run(kc, a, lda, b, ldb, offs, tmp, nr, 0, nil, 0, 0)
+	tmp = tmp[rs*nr+cs:]
 	switch flags {
-	case 0, kAccumulate:
-		// Nothing to clamp or add per row (the small products of
-		// attention, 49 or 197 wide, end in such tiles): whole rows at a
-		// time.
+	case 0:
+		// Nothing to add or clamp (the small products of attention, 49 or
+		// 197 wide, end in such tiles): one call for the rows.
+		copyRows(t.mk.kind, t.out[i*t.ldc+j:], t.ldc, tmp, nr, rows, cols)
+		return
+	case kAccumulate:
 		for r := 0; r < rows; r++ {
-			row, res := t.out[(i+r)*t.ldc+j:(i+r)*t.ldc+j+cols], tmp[r*nr:r*nr+cols]
-			if flags == 0 {
-				copy(row, res)
-			} else {
-				Add(row, row, res)
-			}
+			row := t.out[(i+r)*t.ldc+j : (i+r)*t.ldc+j+cols]
+			Add(row, row, tmp[r*nr:r*nr+cols])
 		}
 		return
 	}

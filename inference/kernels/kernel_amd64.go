@@ -29,6 +29,18 @@ func sgemm8x32IndirectAVX512(kc int, a, b, c *float32, ldc, flags int, bias *flo
 func sgemm8x32StridedAVX512(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32, ldb int)
 
 //go:noescape
+func sgemm6x16AInAVX2(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32, lda int)
+
+//go:noescape
+func sgemm6x16AInStridedAVX2(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32, ldb, lda int)
+
+//go:noescape
+func sgemm8x32AInAVX512(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32, lda int)
+
+//go:noescape
+func sgemm8x32AInStridedAVX512(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32, ldb, lda int)
+
+//go:noescape
 func dwFlatAVX2(dst *float32, n int, src *float32, offs *int, w *float32, ntaps int, bias, lo, hi float32)
 
 //go:noescape
@@ -99,19 +111,28 @@ func detectCPU() (avx2, avx512 bool) {
 func availableKernels() []microKernel {
 	ks := []microKernel{goKernel}
 	if hasAVX2 {
-		ks = append(ks, microKernel{kind: kindAVX2, mr: 6, nr: 16, name: "avx2"})
+		ks = append(ks, microKernel{kind: kindAVX2, mr: 6, nr: 16, name: "avx2", aIn: true})
 	}
 	if hasAVX512 {
-		ks = append(ks, microKernel{kind: kindAVX512, mr: 8, nr: 32, name: "avx512"})
+		ks = append(ks, microKernel{kind: kindAVX512, mr: 8, nr: 32, name: "avx512", aIn: true})
 	}
 	return ks
 }
 
 // run computes one MR x NR tile with kernel k (see microKernel), from a
 // packed B panel, or from B in place: row p at b[p*ldb:] (ldb > 0) or at
-// b[offs[p]:] (offs != nil; the caller checks those reads). The slice checks
-// keep a driver bug from becoming a wild write.
-func (k microKernel) run(kc int, a, b []float32, ldb int, offs []int, c []float32, ldc, flags int, bias []float32, lo, hi float32) {
+// b[offs[p]:] (offs != nil; the caller checks those reads). A is a packed
+// panel, or with lda > 0 (kernels with aIn) MR rows of A read in place, row
+// r at a[r*lda:]. The slice checks keep a driver bug from becoming a wild
+// write.
+func (k microKernel) run(kc int, a []float32, lda int, b []float32, ldb int, offs []int, c []float32, ldc, flags int, bias []float32, lo, hi float32) {
+	aLast := kc*k.mr - 1
+	if lda > 0 {
+		if !k.aIn || offs != nil {
+			panic("kernels: A in place needs an aIn kernel and B packed or strided")
+		}
+		aLast = (k.mr-1)*lda + kc - 1
+	}
 	var bp *float32
 	if flags&kBias != 0 {
 		_ = bias[k.mr-1]
@@ -127,8 +148,12 @@ func (k microKernel) run(kc int, a, b []float32, ldb int, offs []int, c []float3
 	}
 	switch k.kind {
 	case kindAVX2:
-		_, _, _ = a[kc*6-1], b[bLast], c[5*ldc+15]
+		_, _, _ = a[aLast], b[bLast], c[5*ldc+15]
 		switch {
+		case lda > 0 && ldb > 0:
+			sgemm6x16AInStridedAVX2(kc, &a[0], &b[0], &c[0], ldc, flags, bp, lo, hi, ldb, lda)
+		case lda > 0:
+			sgemm6x16AInAVX2(kc, &a[0], &b[0], &c[0], ldc, flags, bp, lo, hi, lda)
 		case offs != nil:
 			sgemm6x16IndirectAVX2(kc, &a[0], &b[0], &c[0], ldc, flags, bp, lo, hi, &offs[0])
 		case ldb > 0:
@@ -137,8 +162,12 @@ func (k microKernel) run(kc int, a, b []float32, ldb int, offs []int, c []float3
 			sgemm6x16AVX2(kc, &a[0], &b[0], &c[0], ldc, flags, bp, lo, hi)
 		}
 	case kindAVX512:
-		_, _, _ = a[kc*8-1], b[bLast], c[7*ldc+31]
+		_, _, _ = a[aLast], b[bLast], c[7*ldc+31]
 		switch {
+		case lda > 0 && ldb > 0:
+			sgemm8x32AInStridedAVX512(kc, &a[0], &b[0], &c[0], ldc, flags, bp, lo, hi, ldb, lda)
+		case lda > 0:
+			sgemm8x32AInAVX512(kc, &a[0], &b[0], &c[0], ldc, flags, bp, lo, hi, lda)
 		case offs != nil:
 			sgemm8x32IndirectAVX512(kc, &a[0], &b[0], &c[0], ldc, flags, bp, lo, hi, &offs[0])
 		case ldb > 0:

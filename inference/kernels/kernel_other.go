@@ -6,8 +6,9 @@ func availableKernels() []microKernel { return []microKernel{goKernel} }
 
 // run computes one MR x NR tile with kernel k (see microKernel), from a
 // packed B panel, or from B in place: row p at b[p*ldb:] (ldb > 0) or at
-// b[offs[p]:] (offs != nil).
-func (k microKernel) run(kc int, a, b []float32, ldb int, offs []int, c []float32, ldc, flags int, bias []float32, lo, hi float32) {
+// b[offs[p]:] (offs != nil). A is always a packed panel (lda is 0: no
+// kernel here reads A in place).
+func (k microKernel) run(kc int, a []float32, lda int, b []float32, ldb int, offs []int, c []float32, ldc, flags int, bias []float32, lo, hi float32) {
 	goMicro4x4(kc, a, b, ldb, offs, c, ldc, flags, bias, lo, hi)
 }
 

@@ -48,6 +48,27 @@ func BenchmarkGemm(b *testing.B) {
 // (a few microseconds each) to the cores and waiting for both: what
 // splitting a layer costs beyond its work, from an ordinary goroutine and
 // from one locked to its thread.
+// BenchmarkSmallGemm is one core's attention products, one after another:
+// Swin-T stage 1's Q·K^T (49x32x49) and attn·V (49x49x32), vit_tiny's per
+// head (197x64x197, 197x197x64), where packing and per-call setup weigh as
+// much as the arithmetic.
+func BenchmarkSmallGemm(b *testing.B) {
+	for _, s := range [][3]int{{49, 49, 32}, {49, 32, 49}, {197, 197, 64}, {197, 64, 197}} {
+		m, n, k := s[0], s[1], s[2]
+		b.Run(fmt.Sprintf("%dx%dx%d", m, k, n), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 1))
+			a, bb, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
+			benchKernels(b, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					GemmSerial(false, false, m, n, k, 1, a, k, bb, n, 0, c, n)
+				}
+				b.ReportMetric(float64(2*m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		})
+	}
+}
+
 func BenchmarkParallelFor(b *testing.B) {
 	for _, locked := range []bool{false, true} {
 		b.Run(fmt.Sprintf("locked=%v", locked), func(b *testing.B) {

@@ -73,6 +73,93 @@ func TestGemm(t *testing.T) {
 	})
 }
 
+// TestGemmAInPlace covers the products whose whole strips of MR rows the
+// micro-kernels read from A in place (A not transposed, alpha 1; see gemm):
+// every m from 1 to 70 (a partial last strip whenever m is no multiple of
+// MR), depths and widths spread over 1 to 70 (column panels partial and
+// whole), row strides of A wider than k, overwriting (beta 0, C full of
+// NaNs) and accumulating (beta 1), and depths past shallowK and kcBlock.
+func TestGemmAInPlace(t *testing.T) {
+	type shape struct{ m, n, k int }
+	shapes := []shape{{49, 49, 32}, {49, 32, 49}, {197, 64, 197}, {197, 197, 64}, {20, 50, 300}, {50, 33, 97}, {70, 70, 530}}
+	for m := 1; m <= 70; m++ {
+		shapes = append(shapes, shape{m, 1 + m*37%70, 1 + m*53%70}, shape{m, 1 + m*53%70, 1 + m*37%70})
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	forEachKernel(t, func(t *testing.T) {
+		for _, s := range shapes {
+			for _, beta := range []float32{0, 1} {
+				if err := checkGemm(r, s.m, s.n, s.k, false, false, 1, beta); err != nil {
+					t.Errorf("%dx%dx%d/beta=%v: %v", s.m, s.n, s.k, beta, err)
+				}
+			}
+		}
+	})
+}
+
+// TestMicroKernelAInPlace checks each micro-kernel that reads A in place
+// (MR rows of a row-major A, row stride lda) against the definition in
+// float64: depths 1 to 70, B packed and strided, overwriting and
+// accumulating, with and without the bias and clamp; nothing around the
+// tile may change.
+func TestMicroKernelAInPlace(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, mk := range availableKernels() {
+		if !mk.aIn {
+			continue
+		}
+		mr, nr := mk.mr, mk.nr
+		for kc := 1; kc <= 70; kc++ {
+			lda := kc + kc%5
+			a := randSlice(r, (mr-1)*lda+kc)
+			for _, ldb := range []int{0, nr + 3} {
+				bw := nr // the packed panel's row
+				if ldb > 0 {
+					bw = ldb
+				}
+				b := randSlice(r, (kc-1)*bw+nr)
+				for _, flags := range []int{0, kAccumulate, kBias | kClamp, kAccumulate | kBias | kClamp} {
+					ldc := nr + 5
+					c, bias := randSlice(r, mr*ldc), randSlice(r, mr)
+					lo, hi := float32(-0.5), float32(0.6)
+					got := append([]float32(nil), c...)
+					mk.run(kc, a, lda, b, ldb, nil, got, ldc, flags, bias, lo, hi)
+					for i := 0; i < mr; i++ {
+						for j := 0; j < ldc; j++ {
+							o := i*ldc + j
+							if j >= nr {
+								if !sameBits(got[o], c[o]) {
+									t.Fatalf("%s kc=%d ldb=%d flags=%d: wrote outside the tile at row %d column %d", mk.name, kc, ldb, flags, i, j)
+								}
+								continue
+							}
+							var s, mag float64
+							for p := 0; p < kc; p++ {
+								s += float64(a[i*lda+p]) * float64(b[p*bw+j])
+								mag += math.Abs(float64(a[i*lda+p]) * float64(b[p*bw+j]))
+							}
+							if flags&kAccumulate != 0 {
+								s += float64(c[o])
+								mag += math.Abs(float64(c[o]))
+							}
+							if flags&kBias != 0 {
+								s += float64(bias[i])
+								mag += math.Abs(float64(bias[i]))
+							}
+							if flags&kClamp != 0 {
+								s = min(max(s, float64(lo)), float64(hi))
+							}
+							if d := math.Abs(float64(got[o]) - s); !(d <= 1e-5*math.Sqrt(float64(kc+1))*mag+1e-6) {
+								t.Fatalf("%s kc=%d ldb=%d flags=%d: c[%d][%d] = %v, want %v", mk.name, kc, ldb, flags, i, j, got[o], s)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 func checkGemm(r *rand.Rand, m, n, k int, ta, tb bool, alpha, beta float32) error {
 	ar, ac := m, k
 	if ta {

@@ -33,6 +33,9 @@ type microKernel struct {
 	kind   kernelKind
 	mr, nr int
 	name   string
+	// aIn says the kernel can also read MR rows of a row-major A in place
+	// (see gemm), with B packed or strided.
+	aIn bool
 }
 
 // goKernel is the portable kernel: a 4x4 tile keeps its 16 accumulators in

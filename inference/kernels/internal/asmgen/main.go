@@ -61,25 +61,32 @@ func mem(off int, base string) string {
 // microkernel.go for the packed layouts and flags). Accumulators are
 // registers acc.., B vectors 0..nvec-1, A broadcasts cycle through bcast.
 // Mode bStrided reads B in place, ldb floats per k step; bIndirect reads
-// row k of B at b + offs[k] floats.
-func gemm(a *asm, name string, v isa, mr, nvec, acc int, bcast []int, mode bMode) {
+// row k of B at b + offs[k] floats. With aIn, A is read in place too: row i
+// of the tile, k steps in a row, at a + i*lda floats (the last argument).
+func gemm(a *asm, name string, v isa, mr, nvec, acc int, bcast []int, mode bMode, aIn bool) {
 	nr := nvec * v.lanes
 	r := func(n int) string { return fmt.Sprintf("%s%d", v.reg, n) }
 	accum := func(row, vec int) string { return r(acc + row*nvec + vec) }
+	args, frame := "", 64
 	switch mode {
 	case bStrided:
-		fmt.Fprintf(a, "// func %s(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32, ldb int)\n", name)
-		fmt.Fprintf(a, "TEXT ·%s(SB), NOSPLIT, $0-72\n", name)
+		args, frame = ", ldb int", 72
+	case bIndirect:
+		args, frame = ", offs *int", 72
+	}
+	if aIn {
+		args += ", lda int"
+		frame += 8
+	}
+	fmt.Fprintf(a, "// func %s(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32%s)\n", name, args)
+	fmt.Fprintf(a, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, frame)
+	switch mode {
+	case bStrided:
 		a.op("MOVQ ldb+64(FP), R12")
 		a.op("SHLQ $2, R12")
 		a.op("LEAQ (R12)(R12*2), R13")
 	case bIndirect:
-		fmt.Fprintf(a, "// func %s(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32, offs *int)\n", name)
-		fmt.Fprintf(a, "TEXT ·%s(SB), NOSPLIT, $0-72\n", name)
 		a.op("MOVQ offs+64(FP), R12")
-	default:
-		fmt.Fprintf(a, "// func %s(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32)\n", name)
-		fmt.Fprintf(a, "TEXT ·%s(SB), NOSPLIT, $0-64\n", name)
 	}
 	a.op("MOVQ kc+0(FP), CX")
 	a.op("MOVQ a+8(FP), SI")
@@ -87,6 +94,32 @@ func gemm(a *asm, name string, v isa, mr, nvec, acc int, bcast []int, mode bMode
 	a.op("MOVQ c+24(FP), DX")
 	a.op("MOVQ ldc+32(FP), R8")
 	a.op("SHLQ $2, R8")
+	// In place, rows 4g..4g+3 of A are read from aBase[g] with R11 = lda
+	// bytes and BX = 3*lda bytes.
+	aBase := []string{"SI", "R10"}
+	if aIn {
+		a.op("MOVQ lda+%d(FP), R11", frame-8)
+		a.op("SHLQ $2, R11")
+		a.op("LEAQ (R11)(R11*2), BX")
+		if mr > 4 {
+			a.op("LEAQ (SI)(R11*4), R10")
+		}
+	}
+	aRow := func(k, i int) string {
+		if !aIn {
+			return mem((k*mr+i)*4, "SI")
+		}
+		return mem(k*4, aBase[i/4]) + []string{"", "(R11*1)", "(R11*2)", "(BX*1)"}[i%4]
+	}
+	aStep := func(steps int) {
+		if !aIn {
+			a.op("ADDQ $%d, SI", steps*mr*4)
+			return
+		}
+		for g := 0; g < (mr+3)/4; g++ {
+			a.op("ADDQ $%d, %s", steps*4, aBase[g])
+		}
+	}
 	for i := 0; i < mr; i++ {
 		for j := 0; j < nvec; j++ {
 			a.op("VXORPS %s, %s, %s", accum(i, j), accum(i, j), accum(i, j))
@@ -109,7 +142,7 @@ func gemm(a *asm, name string, v isa, mr, nvec, acc int, bcast []int, mode bMode
 		}
 		for i := 0; i < mr; i++ {
 			b := r(bcast[i%len(bcast)])
-			a.op("VBROADCASTSS %s, %s", mem((k*mr+i)*4, "SI"), b)
+			a.op("VBROADCASTSS %s, %s", aRow(k, i), b)
 			for j := 0; j < nvec; j++ {
 				a.op("VFMADD231PS %s, %s, %s", r(j), b, accum(i, j))
 			}
@@ -122,7 +155,7 @@ func gemm(a *asm, name string, v isa, mr, nvec, acc int, bcast []int, mode bMode
 	for k := 0; k < 4; k++ {
 		step(k)
 	}
-	a.op("ADDQ $%d, SI", 4*mr*4)
+	aStep(4)
 	switch mode {
 	case bStrided:
 		a.op("LEAQ (DI)(R12*4), DI")
@@ -138,7 +171,7 @@ func gemm(a *asm, name string, v isa, mr, nvec, acc int, bcast []int, mode bMode
 	a.op("JZ store")
 	a.label("loop1")
 	step(0)
-	a.op("ADDQ $%d, SI", mr*4)
+	aStep(1)
 	switch mode {
 	case bStrided:
 		a.op("ADDQ R12, DI")
@@ -299,17 +332,21 @@ func write(file string, parts ...func(*asm)) {
 func main() {
 	// AVX2: 12 accumulators Y4-Y15 for a 6x16 tile, B in Y0-Y1, A in Y2-Y3.
 	write("gemm_avx2_amd64.s",
-		func(a *asm) { gemm(a, "sgemm6x16AVX2", avx2, 6, 2, 4, []int{2, 3}, bPacked) },
-		func(a *asm) { gemm(a, "sgemm6x16StridedAVX2", avx2, 6, 2, 4, []int{2, 3}, bStrided) },
-		func(a *asm) { gemm(a, "sgemm6x16IndirectAVX2", avx2, 6, 2, 4, []int{2, 3}, bIndirect) },
+		func(a *asm) { gemm(a, "sgemm6x16AVX2", avx2, 6, 2, 4, []int{2, 3}, bPacked, false) },
+		func(a *asm) { gemm(a, "sgemm6x16StridedAVX2", avx2, 6, 2, 4, []int{2, 3}, bStrided, false) },
+		func(a *asm) { gemm(a, "sgemm6x16IndirectAVX2", avx2, 6, 2, 4, []int{2, 3}, bIndirect, false) },
+		func(a *asm) { gemm(a, "sgemm6x16AInAVX2", avx2, 6, 2, 4, []int{2, 3}, bPacked, true) },
+		func(a *asm) { gemm(a, "sgemm6x16AInStridedAVX2", avx2, 6, 2, 4, []int{2, 3}, bStrided, true) },
 		func(a *asm) { depthwise(a, "dwFlatAVX2", avx2, 8, 15) },
 		func(a *asm) { packRows(a, "packRows16AVX2", avx2, 2) },
 	)
 	// AVX-512: 16 accumulators Z8-Z23 for an 8x32 tile, B in Z0-Z1, A in Z2-Z5.
 	write("gemm_avx512_amd64.s",
-		func(a *asm) { gemm(a, "sgemm8x32AVX512", avx512, 8, 2, 8, []int{2, 3, 4, 5}, bPacked) },
-		func(a *asm) { gemm(a, "sgemm8x32StridedAVX512", avx512, 8, 2, 8, []int{2, 3, 4, 5}, bStrided) },
-		func(a *asm) { gemm(a, "sgemm8x32IndirectAVX512", avx512, 8, 2, 8, []int{2, 3, 4, 5}, bIndirect) },
+		func(a *asm) { gemm(a, "sgemm8x32AVX512", avx512, 8, 2, 8, []int{2, 3, 4, 5}, bPacked, false) },
+		func(a *asm) { gemm(a, "sgemm8x32StridedAVX512", avx512, 8, 2, 8, []int{2, 3, 4, 5}, bStrided, false) },
+		func(a *asm) { gemm(a, "sgemm8x32IndirectAVX512", avx512, 8, 2, 8, []int{2, 3, 4, 5}, bIndirect, false) },
+		func(a *asm) { gemm(a, "sgemm8x32AInAVX512", avx512, 8, 2, 8, []int{2, 3, 4, 5}, bPacked, true) },
+		func(a *asm) { gemm(a, "sgemm8x32AInStridedAVX512", avx512, 8, 2, 8, []int{2, 3, 4, 5}, bStrided, true) },
 		func(a *asm) { packRows(a, "packRows32AVX512", avx512, 2) },
 	)
 }
