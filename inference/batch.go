@@ -349,9 +349,12 @@ func (m *Model) CheckBatch(n int) error {
 // more only streams more memory through each layer: on 2 cores of an AMD
 // EPYC Zen 5, 16 stacked inputs took 1.47 times the CPU time of 16 single
 // runs on MobileNetV2 (largest tensor 4.8 MB an input) and 1.06 times on
-// ResNet-18 (3.2 MB), but 0.91 times on vit_tiny (0.6 MB), whose matrix
-// products gain from more rows.
-const batchPassBytes = 4 << 20
+// ResNet-18 (3.2 MB). vit_tiny (0.6 MB) once gained from six items a
+// pass (0.91 times), but with its Softmax and LayerNorm rows vectorised
+// and small products unpacked, one item a pass gave 239-251 images/s at
+// batch 16 against 211-216 for six (three alternated runs each, idle,
+// 2026-12-07): the bound is half a core's 1 MB L2 cache.
+const batchPassBytes = 1 << 19
 
 // BatchPass is how many items of a batch of n go through the graph
 // together: 1 (single runs, one after the other) where one input's

@@ -523,6 +523,12 @@ func (p *Pass) weights(feat, grad *tensor.Tensor, k int) ([]float32, error) {
 	return gradWeights(p.method, feat.F, grad.F, c, hw), nil
 }
 
+// principal says whether the pass's maps are principal components
+// (principalProjection): the Eigen methods, and eigen-smoothing.
+func (p *Pass) principal() bool {
+	return p.method == EigenCAM || p.method == EigenGradCAM || p.opt.EigenSmooth
+}
+
 // layerMap is the map of class k at one layer of one run, and the
 // channel weights for a method that has them.
 func (p *Pass) layerMap(feat, grad *tensor.Tensor, k int) (Map, []float32, error) {
