@@ -121,6 +121,7 @@ func buildReshape(n *Node) (Op, error) {
 		x := inputs[0]
 		spec := attrShape
 		if s := in(inputs, 1); s != nil {
+			var err error // not the builder's: runs may be concurrent
 			if spec, err = intList("Reshape", "shape", s); err != nil {
 				return nil, err
 			}
