@@ -5,10 +5,11 @@ import "math"
 // LayerNormRow writes (src - mean) * inv * scale + bias (bias nil: 0) into
 // dst and returns the mean of src and inv = 1/sqrt(var + eps), var the mean
 // of (src - mean)^2: one row of LayerNormalization. dst, scale and bias
-// must be at least as long as src. The sums run in float32, in vectors of
-// 16 lanes with AVX-512 and in four chains otherwise, so the two differ in
-// the last bits of mean and inv; the last step is the same arithmetic in
-// both, value by value: ((src - mean) * inv) * scale + bias, each rounded.
+// must be at least as long as src. The sums run in float32: with AVX-512
+// the mean is Mean's and the squares go in vectors of 16 lanes, otherwise
+// both in four chains, so the two differ in the last bits of mean and
+// inv; the last step is the same arithmetic in both, value by value:
+// ((src - mean) * inv) * scale + bias, each rounded.
 func LayerNormRow(dst, src, scale, bias []float32, eps float32) (mean, inv float32) {
 	n := len(src)
 	if n == 0 {

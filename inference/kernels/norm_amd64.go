@@ -2,14 +2,11 @@
 
 package kernels
 
-// sum512, centredSquares512 and normalize512 are LayerNormRow's three
-// passes in AVX-512 (norm_amd64.s), for n > 0: the sum of src, the sum of
-// (src - mean)^2, and dst = ((src - mean) * inv) * scale + bias (bias may
-// be nil).
+// centredSquares512 and normalize512 are LayerNormRow's second and third
+// passes in AVX-512 (norm_amd64.s), for n > 0: the sum of (src - mean)^2,
+// and dst = ((src - mean) * inv) * scale + bias (bias may be nil). The
+// first, the mean, is Mean's.
 //
-//go:noescape
-func sum512(src *float32, n int) float32
-
 //go:noescape
 func centredSquares512(src *float32, n int, mean float32) float32
 
@@ -34,7 +31,7 @@ func layerNormSlice(dst, src, scale, bias []float32, eps float32) (mean, inv flo
 		return layerNormRowGo(dst, src, scale, bias, eps)
 	}
 	n := len(src)
-	mean = sum512(&src[0], n) / float32(n)
+	mean = Mean(src)
 	inv = invStd(centredSquares512(&src[0], n, mean), n, eps)
 	var b *float32
 	if bias != nil {

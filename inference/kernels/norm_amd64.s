@@ -2,7 +2,7 @@
 
 #include "textflag.h"
 
-// LayerNormRow's passes in AVX-512 (see norm_amd64.go): 16 lanes a step,
+// LayerNormRow's last two passes in AVX-512 (see norm_amd64.go): 16 lanes a step,
 // the last n%16 under the mask K1, sums in two vectors of 16 lanes added
 // lane-wise and then across the lanes.
 
@@ -24,42 +24,6 @@
 	VADDPS        X2, X1, X1; \
 	VPERMILPS     $0xb1, X1, X2; \
 	VADDSS        X2, X1, X1
-
-// func sum512(src *float32, n int) float32
-TEXT ·sum512(SB), NOSPLIT, $0-20
-	MOVQ   src+0(FP), SI
-	MOVQ   n+8(FP), CX
-	VXORPS Z8, Z8, Z8
-	VXORPS Z9, Z9, Z9
-
-sum32:
-	CMPQ   CX, $32
-	JLT    sum16
-	VADDPS (SI), Z8, Z8
-	VADDPS 64(SI), Z9, Z9
-	ADDQ   $128, SI
-	SUBQ   $32, CX
-	JMP    sum32
-
-sum16:
-	CMPQ   CX, $16
-	JLT    sumtail
-	VADDPS (SI), Z8, Z8
-	ADDQ   $64, SI
-	SUBQ   $16, CX
-
-sumtail:
-	TESTQ     CX, CX
-	JEQ       sumdone
-	TAILMASK
-	VMOVUPS.Z (SI), K1, Z6
-	VADDPS    Z6, Z9, Z9
-
-sumdone:
-	HSUM
-	MOVSS X1, ret+16(FP)
-	VZEROUPPER
-	RET
 
 // func centredSquares512(src *float32, n int, mean float32) float32
 TEXT ·centredSquares512(SB), NOSPLIT, $0-28
