@@ -29,6 +29,9 @@ func sgemm8x32IndirectAVX512(kc int, a, b, c *float32, ldc, flags int, bias *flo
 func sgemm8x32StridedAVX512(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32, ldb int)
 
 //go:noescape
+func sgemm8x16StridedAVX512(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32, ldb int)
+
+//go:noescape
 func sgemm6x16AInAVX2(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32, lda int)
 
 //go:noescape
@@ -178,6 +181,18 @@ func (k microKernel) run(kc int, a []float32, lda int, b []float32, ldb int, off
 	default:
 		goMicro4x4(kc, a, b, ldb, offs, c, ldc, flags, bias, lo, hi)
 	}
+}
+
+// hasNarrowTile reports whether narrowTile has a kernel of the kind.
+func hasNarrowTile(kind kernelKind) bool { return kind == kindAVX512 }
+
+// narrowTile computes the left half of an 8x32 tile of the AVX-512 kernel:
+// C[8 x 16] (op)= A^T B, A a packed panel, B read in place (row p at
+// b[p*ldb:]), each value by the same steps as the whole tile computes it
+// (flags: kAccumulate only). Only where hasNarrowTile.
+func narrowTile(kc int, a, b []float32, ldb int, c []float32, ldc, flags int) {
+	_, _, _ = a[kc*8-1], b[(kc-1)*ldb+15], c[7*ldc+15]
+	sgemm8x16StridedAVX512(kc, &a[0], &b[0], &c[0], ldc, flags&kAccumulate, nil, 0, 0, ldb)
 }
 
 //go:noescape

@@ -12,6 +12,14 @@ func (k microKernel) run(kc int, a []float32, lda int, b []float32, ldb int, off
 	goMicro4x4(kc, a, b, ldb, offs, c, ldc, flags, bias, lo, hi)
 }
 
+// hasNarrowTile reports false: there is no narrow kernel here.
+func hasNarrowTile(kind kernelKind) bool { return false }
+
+// narrowTile is never called here (see hasNarrowTile).
+func narrowTile(kc int, a, b []float32, ldb int, c []float32, ldc, flags int) {
+	panic("kernels: no narrow tile kernel")
+}
+
 // dwFlat is the depthwise inner loop (see dwFlatGo).
 func dwFlat(kind kernelKind, dst []float32, n int, src []float32, offs []int, maxOff int, w []float32, bias, lo, hi float32) {
 	dwFlatGo(dst, n, src, offs, w, bias, lo, hi)

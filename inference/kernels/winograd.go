@@ -54,6 +54,10 @@ func (wg *winograd) tile(t int) (img, ty, tx int) {
 	return img, t / wg.tilesX, t % wg.tilesX
 }
 
+// wg16 reports whether an image's output is at most 16 tiles of 4x4: the
+// products of one image alone take the half-width kernel.
+func (c *Conv) wg16() bool { return ((c.oh+3)/4)*((c.ow+3)/4) <= 16 }
+
 // winogradApplies reports whether the convolution is one Winograd F(4x4,
 // 3x3) computes.
 func winogradApplies(p ConvParams) bool {
@@ -175,7 +179,7 @@ func (c *Conv) runWinogradImages(dst, src []float32, n int) {
 			for k := k0; k < k1; k++ {
 				t0 := k * chunk
 				r.input(*v, chunk, t0, 0, p.C)
-				r.products(*m, *v, chunk, 0, wgPos)
+				r.products(*m, *v, chunk, min(chunk, r.tiles-t0), 0, wgPos)
 				r.output(*m, chunk, t0, 0, p.M)
 			}
 			putScratch(v)
@@ -186,7 +190,7 @@ func (c *Conv) runWinogradImages(dst, src []float32, n int) {
 		for k := 0; k < chunks; k++ {
 			t0 := k * chunk
 			parallelFor(p.C, w, func(c0, c1 int) { r.input(*v, chunk, t0, c0, c1) })
-			parallelFor(wgPos, w, func(p0, p1 int) { r.products(*m, *v, chunk, p0, p1) })
+			parallelFor(wgPos, w, func(p0, p1 int) { r.products(*m, *v, chunk, min(chunk, r.tiles-t0), p0, p1) })
 			parallelFor(p.M, w, func(m0, m1 int) { r.output(*m, chunk, t0, m0, m1) })
 		}
 		putScratch(v)
@@ -250,10 +254,15 @@ func wgInRow(d0, d1, d2, d3, d4, d5 float32) (x0, x1, x2, x3, x4, x5 float32) {
 }
 
 // products computes M[pos] = U[pos] V[pos] for positions p0..p1 into m
-// (mpad x chunk at pos*ms).
-func (r *wgRun) products(m, v []float32, chunk, p0, p1 int) {
+// (mpad x chunk at pos*ms), of which the first cols columns are used: a
+// chunk of 16 tiles or fewer (a 14x14 or 13x13 image alone has 16) takes
+// the kernel half as wide, where there is one.
+func (r *wgRun) products(m, v []float32, chunk, cols, p0, p1 int) {
 	c, wg := r.c, r.c.wg
 	for pos := p0; pos < p1; pos++ {
+		if cols <= 16 && r.narrowProducts(m[pos*wg.ms:], v[pos*wg.vs:], chunk, wg.u[pos*wg.mpad*c.p.C:]) {
+			continue
+		}
 		t := gemmTask{
 			mk: c.mk, m: wg.mpad, n: chunk, k: c.p.C, mpad: wg.mpad,
 			ap:  wg.u[pos*wg.mpad*c.p.C:],
@@ -262,6 +271,32 @@ func (r *wgRun) products(m, v []float32, chunk, p0, p1 int) {
 		}
 		t.run(0, chunk, 0, wg.mpad)
 	}
+}
+
+// narrowProducts computes the first 16 columns of one position's product
+// m = u v (u packed as the products' A, v C x chunk) through narrowTile,
+// k blocks and strips in the order gemmTask.run takes them, so that each
+// value has the bits the whole-width product gives it. It reports false
+// (and computes nothing) where there is no narrow kernel.
+func (r *wgRun) narrowProducts(m, v []float32, chunk int, u []float32) bool {
+	c, wg := r.c, r.c.wg
+	mr := c.mk.mr
+	if mr != 8 || !hasNarrowTile(c.mk.kind) {
+		return false
+	}
+	kb := kcFor(c.p.C)
+	for pc := 0; pc < c.p.C; pc += kb {
+		kc := min(kb, c.p.C-pc)
+		flags := 0
+		if pc > 0 {
+			flags = kAccumulate
+		}
+		ablk := u[pc*wg.mpad:]
+		for ir := 0; ir < wg.mpad; ir += mr {
+			narrowTile(kc, ablk[ir*kc:ir*kc+kc*mr], v[pc*chunk:], chunk, m[ir*chunk:], chunk, flags)
+		}
+	}
+	return true
 }
 
 // output writes the output channels m0..m1 of the chunk's tiles from their
@@ -327,16 +362,21 @@ func wgOutRow(m0, m1, m2, m3, m4, m5 float32) (y0, y1, y2, y3 float32) {
 // products cost about C*M and the transforms about C+M, so the gain grows
 // with h = C*M/(C+M): at 28x28 outputs and more, Winograd wins from h = 24
 // (128->32 @56: 1.33 -> 1.05 ms; 48->48 @28: 196 -> 150 us) and loses
-// below (64->32 @56, 32->32 @56: 5-30% slower). An output under 28x28 has
-// fewer tiles than a chunk's 32 columns at batch 1 (14x14 is 16 tiles),
-// which halves the gain: there it takes h >= 48 (96->208 @14: 476 -> 339
-// us; 256->256 @14: even at batch 1, 2x faster at 16; 128->32 @14: 93 ->
-// 134 us, so not). Under 14x14 it loses at batch 1 (512->512 @7: 1.6 ->
-// 5.0 ms: 4 tiles, and the weights, four times larger once transformed,
-// stream from memory at every run). The choice does not depend on the
-// batch, so that RunBatch gives each image Run's bits. Only AVX-512 has
-// the transforms in assembly: the Go ones cost more than the products
-// save (64->64 @56: 1.5 ms against the GEMM's 1.3).
+// below (64->32 @56, 32->32 @56: 5-30% slower). Outputs of 13x13 to
+// 16x16 are 16 tiles at batch 1, whose products take the half-width kernel
+// (narrowProducts): there Winograd wins from h = 20 where C <= 2M
+// (one core, fastest of 300: 32->64 @14 50 -> 42 us, 64->64 @14 93 -> 73,
+// 48->192 @13 171 -> 135, 64->256 @13 276 -> 191) and loses with many
+// more inputs than outputs (128->32 @14: 92 -> 101 us) or few of both
+// (16->64 @13). Other outputs under 28x28 leave part of a chunk's 32
+// columns empty, which halves the gain: there it takes h >= 48 (96->208
+// @14: 476 -> 339 us; 256->256 @14: even at batch 1, 2x faster at 16).
+// Under 13x13 it loses at batch 1 (512->512 @7: 1.6 -> 3.5 ms: 4 tiles,
+// and the weights, four times larger once transformed, stream from memory
+// at every run). The choice does not depend on the batch, so that
+// RunBatch gives each image Run's bits. Only AVX-512 has the transforms
+// in assembly: the Go ones cost more than the products save (64->64 @56:
+// 1.5 ms against the GEMM's 1.3).
 func (c *Conv) chooseWinograd() bool {
 	p := c.p
 	h := p.C * p.M / (p.C + p.M)
@@ -345,6 +385,8 @@ func (c *Conv) chooseWinograd() bool {
 		return false
 	case c.oh*c.ow >= 28*28:
 		return h >= 24
+	case c.oh*c.ow >= 13*13 && c.wg16() && p.C <= 2*p.M && h >= 20:
+		return true
 	case c.oh*c.ow >= 14*14:
 		return h >= 48
 	}

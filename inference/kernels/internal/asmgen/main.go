@@ -347,6 +347,7 @@ func main() {
 		func(a *asm) { gemm(a, "sgemm8x32IndirectAVX512", avx512, 8, 2, 8, []int{2, 3, 4, 5}, bIndirect, false) },
 		func(a *asm) { gemm(a, "sgemm8x32AInAVX512", avx512, 8, 2, 8, []int{2, 3, 4, 5}, bPacked, true) },
 		func(a *asm) { gemm(a, "sgemm8x32AInStridedAVX512", avx512, 8, 2, 8, []int{2, 3, 4, 5}, bStrided, true) },
+		func(a *asm) { gemm(a, "sgemm8x16StridedAVX512", avx512, 8, 1, 8, []int{2, 3, 4, 5}, bStrided, false) },
 		func(a *asm) { packRows(a, "packRows32AVX512", avx512, 2) },
 	)
 }
