@@ -36,6 +36,7 @@ func TestArith512(t *testing.T) {
 		}{
 			{"Add", func(d []float32) { Add(d, a, b) }, func(i int) float32 { return a[i] + b[i] }},
 			{"ScaleClamp", func(d []float32) { ScaleClamp(d, a, 1.7, -0.3, -1, 1.5) }, func(i int) float32 { return min(max(a[i]*1.7-0.3, -1), 1.5) }},
+			{"MulScalar", func(d []float32) { MulScalar(d, a, 0.37) }, func(i int) float32 { return a[i] * 0.37 }},
 			{"MaxInto", func(d []float32) { copy(d, acc); MaxInto(d, a) }, func(i int) float32 { return max(acc[i], a[i]) }},
 			{"AddInto", func(d []float32) { copy(d, acc); AddInto(d, a) }, func(i int) float32 { return acc[i] + a[i] }},
 			{"AddClamp", func(d []float32) { AddClamp(d, a, b, -0.5, 1.25) }, func(i int) float32 { return min(max(a[i]+b[i], -0.5), 1.25) }},

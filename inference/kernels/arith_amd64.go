@@ -2,6 +2,8 @@
 
 package kernels
 
+import "math"
+
 // The loops of arith.go in SSE (arith_amd64.s), and the busiest of them in
 // AVX-512 when the CPU has it (arith512_amd64.s).
 
@@ -15,7 +17,7 @@ func mulVV(dst, a, b []float32)
 func addVS(dst, a []float32, s float32)
 
 //go:noescape
-func mulVS(dst, a []float32, s float32)
+func mulVSSSE(dst, a []float32, s float32)
 
 //go:noescape
 func divVV(dst, a, b []float32)
@@ -49,7 +51,7 @@ func addAcc512(dst, src *float32, n int)
 //go:noescape
 func addClamp512(dst, a, b *float32, n int, lo, hi float32)
 
-// arith512 says whether addVV, affineClamp, maxAcc, addAcc and addClamp run in
+// arith512 says whether addVV, mulVS, affineClamp, maxAcc, addAcc and addClamp run in
 // AVX-512; tests switch it to cover the SSE loops too.
 var arith512 = hasAVX512
 
@@ -60,6 +62,18 @@ func addVV(dst, a, b []float32) {
 	}
 	addVVSSE(dst, a, b)
 }
+
+// mulVS is affineClamp512 with nothing added (-0 changes no product) and
+// no bounds: Softmax's scaling of its rows.
+func mulVS(dst, a []float32, s float32) {
+	if arith512 && len(dst) > 0 {
+		affineClamp512(&dst[0], &a[0], len(dst), s, negZero, -float32Inf, float32Inf)
+		return
+	}
+	mulVSSSE(dst, a, s)
+}
+
+var negZero = float32(math.Copysign(0, -1))
 
 func affineClamp(dst, src []float32, m, a, lo, hi float32) {
 	if arith512 && len(dst) > 0 {

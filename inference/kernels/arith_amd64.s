@@ -170,9 +170,9 @@ loop1:
 done:
 	RET
 
-// func mulVS(dst, a []float32, s float32)
+// func mulVSSSE(dst, a []float32, s float32)
 // dst[i] = a[i] * s for i < len(dst); the caller checks a is long enough.
-TEXT ·mulVS(SB), NOSPLIT, $0-52
+TEXT ·mulVSSSE(SB), NOSPLIT, $0-52
 	MOVQ   dst_base+0(FP), DI
 	MOVQ   dst_len+8(FP), CX
 	MOVQ   a_base+24(FP), SI
