@@ -71,6 +71,15 @@ func TestGradientMethodsMatchReference(t *testing.T) {
 					if worst, _ := maxAbsDiff(other.Data, toFloat64(got.Data)); worst != 0 {
 						t.Errorf("Eigen-CAM gives class %d another map than class %d (by %g): it must be class-agnostic", k+1, k, worst)
 					}
+					// Asked together, the classes get the same map, each
+					// its own copy.
+					both, _, err := p.MapsAndWeights([]int{k, (k + 1) % len(p.Logits)})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if worst, _ := maxAbsDiff(both[1].Data, toFloat64(got.Data)); worst != 0 || &both[0].Data[0] == &both[1].Data[0] {
+						t.Errorf("Eigen-CAM asked for two classes at once: maps differ by %g from the one alone, or share their values", worst)
+					}
 				}
 			}
 		})

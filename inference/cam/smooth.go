@@ -226,6 +226,18 @@ func (p *Pass) runMaps(r run, ks []int) ([]Map, [][][]float32, error) {
 			out[c] = combineLayers(maps)
 		}
 	}
+	if p.method == EigenCAM && len(ks) > 1 {
+		// The map does not depend on the class: one decomposition, a copy
+		// for each class.
+		one(0)
+		if errs[0] != nil {
+			return nil, nil, errs[0]
+		}
+		for c := range out[1:] {
+			out[c+1] = Map{W: out[0].W, H: out[0].H, Data: slices.Clone(out[0].Data)}
+		}
+		return out, weights, nil
+	}
 	if p.principal() && len(ks) > 1 {
 		// A principal component per class (a decomposition of the
 		// grid's Gram matrix, about 0.8 ms on ResNet-18's 7x7 on one Zen
