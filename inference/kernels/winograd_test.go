@@ -184,8 +184,9 @@ func BenchmarkWinograd(b *testing.B) {
 }
 
 // TestWinogradChoice: NewConv takes the Winograd path for ResNet-18's
-// 3x3 stride-1 layers of 14x14 and larger outputs, and only where it
-// applies and pays (see chooseWinograd), on AVX-512.
+// 3x3 stride-1 layers of 14x14 and larger outputs and SqueezeNet's of
+// 13x13 and larger, and only where it applies and pays (see
+// chooseWinograd), on AVX-512.
 func TestWinogradChoice(t *testing.T) {
 	dil := layer(64, 56, 64, 3, 1, 2, 1)
 	dil.DilH, dil.DilW = 2, 2
@@ -201,7 +202,14 @@ func TestWinogradChoice(t *testing.T) {
 		{"512->512 @7", layer(512, 7, 512, 3, 1, 1, 1), false},
 		{"16->16 @56", layer(16, 56, 16, 3, 1, 1, 1), false},
 		{"128->32 @56", layer(128, 56, 32, 3, 1, 1, 1), true},
-		{"64->32 @56", layer(64, 56, 32, 3, 1, 1, 1), false},
+		{"64->32 @56", layer(64, 56, 32, 3, 1, 1, 1), true},
+		{"16->32 @56", layer(16, 56, 32, 3, 1, 1, 1), false},
+		{"16->64 @55", layer(16, 55, 64, 3, 1, 1, 1), true},
+		{"32->128 @27", layer(32, 27, 128, 3, 1, 1, 1), true},
+		{"64->32 @24", layer(64, 24, 32, 3, 1, 1, 1), false},
+		{"64->256 @13", layer(64, 13, 256, 3, 1, 1, 1), true},
+		{"40->160 @13", layer(40, 13, 160, 3, 1, 1, 1), false},
+		{"48->192 @10", layer(48, 10, 192, 3, 1, 1, 1), false},
 		{"128->32 @14", layer(128, 14, 32, 3, 1, 1, 1), false},
 		{"96->208 @14", layer(96, 14, 208, 3, 1, 1, 1), true},
 		{"stride 2", layer(64, 56, 128, 3, 2, 1, 1), false},
