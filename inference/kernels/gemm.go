@@ -432,9 +432,33 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 				// tiles (a few pages of C) before moving down.
 				for ir := i0; ir < i1; ir += mr {
 					a, lda, rs := strip(ir)
-					for jr := 0; jr < nc; jr += nr {
+					for jr := 0; jr < nc; {
 						b, ldb, offs, cs := panel(jr)
-						t.tile(kc, a, lda, b, ldb, offs, ir, jc+jr, rs, cs, flags, tile)
+						// Whole tiles whose B panels lie alike (in place
+						// or packed) go to the kernel as one row.
+						end := nc
+						if jr < whole {
+							end = whole
+						}
+						n := 0
+						if rs == 0 && cs == 0 && ir+mr <= t.m {
+							n = (min(end, t.n-jc) - jr) / nr
+						}
+						if n < 2 {
+							t.tile(kc, a, lda, b, ldb, offs, ir, jc+jr, rs, cs, flags, tile)
+							jr += nr
+							continue
+						}
+						step := nr
+						if jr >= whole {
+							b, step = bp[jr*kc:], kc*nr
+						}
+						var bias []float32
+						if flags&kBias != 0 {
+							bias = t.bias[ir:]
+						}
+						t.mk.runRow(n, kc, a, lda, b, ldb, offs, step, t.out[ir*t.ldc+jc+jr:], t.ldc, flags, bias, t.lo, t.hi)
+						jr += n * nr
 					}
 					if (t.silu || t.col.gelu) && pc+kc >= t.k {
 						t.epilogue(ir, ir+mr, jc, jc+nc)
