@@ -251,6 +251,8 @@ func convCases() map[string]ConvParams {
 		"winograd":            cp(48, 28, 28, 48, 3, 1, 1, 1, 1, relu),
 		"parallel depthwise":  cp(96, 28, 28, 96, 3, 1, 1, 1, 96, clip),
 		"pointwise no bias":   cp(32, 14, 14, 48, 1, 1, 1, 0, 1, Activation{}),
+		"1x1 shallow rows":    cp(16, 11, 13, 24, 1, 1, 1, 0, 1, relu),
+		"3x3 shallow rows":    cp(8, 15, 15, 20, 3, 1, 1, 1, 1, clip),
 		"kernel = input size": cp(3, 5, 5, 4, 5, 1, 1, 0, 1, Activation{}),
 		"1x1 image squeeze":   cp(40, 1, 1, 10, 1, 1, 1, 0, 1, relu),
 		"dw 3x3 s2 wide odd":  cp(3, 9, 37, 3, 3, 2, 1, 1, 3, relu),

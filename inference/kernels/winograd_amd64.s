@@ -4,7 +4,8 @@
 
 // The Winograd F(4x4, 3x3) transforms (see winograd.go), AVX-512: 16 tiles
 // at a time, one per lane, the tiles' patches gathered from the padded
-// planes and their outputs scattered to the output planes.
+// planes and each output row's four values of a tile stored to the output
+// plane as one masked run.
 
 // WGIN is B^T applied to six vectors (wgInRow): d0..d5 in, Z6..Z11 out.
 // Constants: Z20 = 4, Z21 = -5, Z22 = -4, Z23 = 2, Z24 = -2.

@@ -75,6 +75,7 @@ func winogradCases() []ConvParams {
 		cp(5, 3, 3, 4, 1, Activation{}),
 		cp(4, 1, 1, 3, 1, Activation{}),
 		cp(6, 2, 19, 5, 1, clip),
+		cp(16, 27, 27, 24, 1, relu), // SqueezeNet's odd sizes: 7x7 tiles, the last of each row 3 wide
 	}
 	asym := cp(10, 10, 9, 11, 0, relu)
 	asym.PadT, asym.PadL, asym.PadB, asym.PadR = 1, 0, 2, 1
