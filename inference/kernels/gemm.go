@@ -319,15 +319,29 @@ type compaction struct {
 	oh, ow, wq int
 }
 
-// copyOut copies the results of scratch rows i0..i1 and columns j0..j1.
+// copyOut copies the results of scratch rows i0..i1 and columns j0..j1:
+// one copy a row where the output rows follow each other in the scratch
+// (wq == ow: a 1x1 convolution of fewer columns than 8 tiles, compacted
+// only for its partial tiles), one copyRows call a row where the columns
+// are all of it, else a copy per output row.
 func (t *gemmTask) copyOut(j0, j1, i0, i1 int) {
 	f := t.final
+	plane := f.oh * f.ow
 	for r := i0; r < min(i1, f.rows); r++ {
-		for oy := j0 / f.wq; oy < f.oh && oy*f.wq < j1; oy++ {
-			x0, x1 := max(0, j0-oy*f.wq), min(f.ow, j1-oy*f.wq)
-			if x0 < x1 {
-				src := t.out[r*t.ldc+oy*f.wq:]
-				copy(f.dst[r*f.oh*f.ow+oy*f.ow+x0:r*f.oh*f.ow+oy*f.ow+x1], src[x0:x1])
+		dst, src := f.dst[r*plane:(r+1)*plane], t.out[r*t.ldc:]
+		switch {
+		case f.wq == f.ow:
+			if x1 := min(j1, plane); j0 < x1 {
+				copy(dst[j0:x1], src[j0:x1])
+			}
+		case j0 == 0 && j1 >= f.oh*f.wq:
+			copyRows(t.mk.kind, dst, f.ow, src, f.wq, f.oh, f.ow)
+		default:
+			for oy := j0 / f.wq; oy < f.oh && oy*f.wq < j1; oy++ {
+				x0, x1 := max(0, j0-oy*f.wq), min(f.ow, j1-oy*f.wq)
+				if x0 < x1 {
+					copy(dst[oy*f.ow+x0:oy*f.ow+x1], src[oy*f.wq+x0:oy*f.wq+x1])
+				}
 			}
 		}
 	}
