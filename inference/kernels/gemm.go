@@ -319,15 +319,29 @@ type compaction struct {
 	oh, ow, wq int
 }
 
-// copyOut copies the results of scratch rows i0..i1 and columns j0..j1.
+// copyOut copies the results of scratch rows i0..i1 and columns j0..j1:
+// one copy a row where the output rows follow each other in the scratch
+// (wq == ow: a 1x1 convolution of fewer columns than 8 tiles, compacted
+// only for its partial tiles), one copyRows call a row where the columns
+// are all of it, else a copy per output row.
 func (t *gemmTask) copyOut(j0, j1, i0, i1 int) {
 	f := t.final
+	plane := f.oh * f.ow
 	for r := i0; r < min(i1, f.rows); r++ {
-		for oy := j0 / f.wq; oy < f.oh && oy*f.wq < j1; oy++ {
-			x0, x1 := max(0, j0-oy*f.wq), min(f.ow, j1-oy*f.wq)
-			if x0 < x1 {
-				src := t.out[r*t.ldc+oy*f.wq:]
-				copy(f.dst[r*f.oh*f.ow+oy*f.ow+x0:r*f.oh*f.ow+oy*f.ow+x1], src[x0:x1])
+		dst, src := f.dst[r*plane:(r+1)*plane], t.out[r*t.ldc:]
+		switch {
+		case f.wq == f.ow:
+			if x1 := min(j1, plane); j0 < x1 {
+				copy(dst[j0:x1], src[j0:x1])
+			}
+		case j0 == 0 && j1 >= f.oh*f.wq:
+			copyRows(t.mk.kind, dst, f.ow, src, f.wq, f.oh, f.ow)
+		default:
+			for oy := j0 / f.wq; oy < f.oh && oy*f.wq < j1; oy++ {
+				x0, x1 := max(0, j0-oy*f.wq), min(f.ow, j1-oy*f.wq)
+				if x0 < x1 {
+					copy(dst[oy*f.ow+x0:oy*f.ow+x1], src[oy*f.wq+x0:oy*f.wq+x1])
+				}
 			}
 		}
 	}
@@ -432,9 +446,33 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 				// tiles (a few pages of C) before moving down.
 				for ir := i0; ir < i1; ir += mr {
 					a, lda, rs := strip(ir)
-					for jr := 0; jr < nc; jr += nr {
+					for jr := 0; jr < nc; {
 						b, ldb, offs, cs := panel(jr)
-						t.tile(kc, a, lda, b, ldb, offs, ir, jc+jr, rs, cs, flags, tile)
+						// Whole tiles whose B panels lie alike (in place
+						// or packed) go to the kernel as one row.
+						end := nc
+						if jr < whole {
+							end = whole
+						}
+						n := 0
+						if rs == 0 && cs == 0 && ir+mr <= t.m {
+							n = (min(end, t.n-jc) - jr) / nr
+						}
+						if n < 2 {
+							t.tile(kc, a, lda, b, ldb, offs, ir, jc+jr, rs, cs, flags, tile)
+							jr += nr
+							continue
+						}
+						step := nr
+						if jr >= whole {
+							b, step = bp[jr*kc:], kc*nr
+						}
+						var bias []float32
+						if flags&kBias != 0 {
+							bias = t.bias[ir:]
+						}
+						t.mk.runRow(n, kc, a, lda, b, ldb, offs, step, t.out[ir*t.ldc+jc+jr:], t.ldc, flags, bias, t.lo, t.hi)
+						jr += n * nr
 					}
 					if (t.silu || t.col.gelu) && pc+kc >= t.k {
 						t.epilogue(ir, ir+mr, jc, jc+nc)

@@ -195,6 +195,63 @@ func narrowTile(kc int, a, b []float32, ldb int, c []float32, ldc, flags int) {
 	sgemm8x16StridedAVX512(kc, &a[0], &b[0], &c[0], ldc, flags&kAccumulate, nil, 0, 0, ldb)
 }
 
+// runRow computes n whole tiles side by side, as n calls of run would:
+// tile q reads B from b[q*bStep:] (ldb and offs as in run) and writes
+// c[q*NR:]. On AVX-512 the slices are checked once for the row and the
+// kernel is called in a loop (shallow products, whose tiles take a few
+// dozen cycles, spend much of their time in run's checks otherwise).
+func (k microKernel) runRow(n, kc int, a []float32, lda int, b []float32, ldb int, offs []int, bStep int, c []float32, ldc, flags int, bias []float32, lo, hi float32) {
+	if k.kind != kindAVX512 || lda > 0 && offs != nil {
+		for q := 0; q < n; q++ {
+			k.run(kc, a, lda, b[q*bStep:], ldb, offs, c[q*k.nr:], ldc, flags, bias, lo, hi)
+		}
+		return
+	}
+	if n <= 0 {
+		return
+	}
+	aLast := kc*8 - 1
+	if lda > 0 {
+		aLast = 7*lda + kc - 1
+	}
+	var bp *float32
+	if flags&kBias != 0 {
+		_ = bias[7]
+		bp = &bias[0]
+	}
+	bLast := kc*32 - 1
+	switch {
+	case offs != nil:
+		_ = offs[kc-1]
+		bLast = 0
+	case ldb > 0:
+		bLast = (kc-1)*ldb + 31
+	}
+	_, _, _ = a[aLast], b[(n-1)*bStep+bLast], c[7*ldc+(n-1)*32+31]
+	switch {
+	case lda > 0 && ldb > 0:
+		for q := range n {
+			sgemm8x32AInStridedAVX512(kc, &a[0], &b[q*bStep], &c[q*32], ldc, flags, bp, lo, hi, ldb, lda)
+		}
+	case lda > 0:
+		for q := range n {
+			sgemm8x32AInAVX512(kc, &a[0], &b[q*bStep], &c[q*32], ldc, flags, bp, lo, hi, lda)
+		}
+	case offs != nil:
+		for q := range n {
+			sgemm8x32IndirectAVX512(kc, &a[0], &b[q*bStep], &c[q*32], ldc, flags, bp, lo, hi, &offs[0])
+		}
+	case ldb > 0:
+		for q := range n {
+			sgemm8x32StridedAVX512(kc, &a[0], &b[q*bStep], &c[q*32], ldc, flags, bp, lo, hi, ldb)
+		}
+	default:
+		for q := range n {
+			sgemm8x32AVX512(kc, &a[0], &b[q*bStep], &c[q*32], ldc, flags, bp, lo, hi)
+		}
+	}
+}
+
 //go:noescape
 func prefetchL2(p *float32, n int)
 

@@ -20,6 +20,14 @@ func narrowTile(kc int, a, b []float32, ldb int, c []float32, ldc, flags int) {
 	panic("kernels: no narrow tile kernel")
 }
 
+// runRow computes n whole tiles side by side, as n calls of run would:
+// tile q reads B from b[q*bStep:] and writes c[q*NR:].
+func (k microKernel) runRow(n, kc int, a []float32, lda int, b []float32, ldb int, offs []int, bStep int, c []float32, ldc, flags int, bias []float32, lo, hi float32) {
+	for q := 0; q < n; q++ {
+		k.run(kc, a, lda, b[q*bStep:], ldb, offs, c[q*k.nr:], ldc, flags, bias, lo, hi)
+	}
+}
+
 // dwFlat is the depthwise inner loop (see dwFlatGo).
 func dwFlat(kind kernelKind, dst []float32, n int, src []float32, offs []int, maxOff int, w []float32, bias, lo, hi float32) {
 	dwFlatGo(dst, n, src, offs, w, bias, lo, hi)

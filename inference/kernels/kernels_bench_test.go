@@ -121,6 +121,15 @@ var benchLayers = []struct {
 	{"efficientnet/dw5x5_240_28", layer(240, 28, 240, 5, 1, 2, 240)},
 	{"efficientnet/dw5x5s2_144_56", layer(144, 56, 144, 5, 2, 2, 144)},
 	{"efficientnet/dw5x5_672_14", layer(672, 14, 672, 5, 1, 2, 672)},
+	{"squeezenet/conv1_3x3s2_3-64_224", layer(3, 224, 64, 3, 2, 0, 1)},
+	{"squeezenet/3x3_16-64_55", layer(16, 55, 64, 3, 1, 1, 1)},
+	{"squeezenet/3x3_32-128_27", layer(32, 27, 128, 3, 1, 1, 1)},
+	{"squeezenet/3x3_48-192_13", layer(48, 13, 192, 3, 1, 1, 1)},
+	{"squeezenet/3x3_64-256_13", layer(64, 13, 256, 3, 1, 1, 1)},
+	{"squeezenet/1x1_16-64_55", layer(16, 55, 64, 1, 1, 0, 1)},
+	{"squeezenet/1x1_64-16_55", layer(64, 55, 16, 1, 1, 0, 1)},
+	{"squeezenet/1x1_32-128_27", layer(32, 27, 128, 1, 1, 0, 1)},
+	{"squeezenet/1x1_512-1000_13", layer(512, 13, 1000, 1, 1, 0, 1)},
 }
 
 func layer(c, hw, m, k, s, pad, g int) ConvParams {

@@ -358,37 +358,45 @@ func wgOutRow(m0, m1, m2, m3, m4, m5 float32) (y0, y1, y2, y3 float32) {
 
 // chooseWinograd reports whether NewConv should take the Winograd path of
 // a convolution it applies to. The rule is measured (one core of a Zen 5,
-// thread CPU time of single layers at batch 1 and 16): per tile, the
+// the fastest of 200 runs of single layers at batch 1): per tile, the
 // products cost about C*M and the transforms about C+M, so the gain grows
-// with h = C*M/(C+M): at 28x28 outputs and more, Winograd wins from h = 24
-// (128->32 @56: 1.33 -> 1.05 ms; 48->48 @28: 196 -> 150 us) and loses
-// below (64->32 @56, 32->32 @56: 5-30% slower). Outputs of 13x13 to
-// 16x16 are 16 tiles at batch 1, whose products take the half-width kernel
-// (narrowProducts): there Winograd wins from h = 20 where C <= 2M
-// (one core, fastest of 300: 32->64 @14 50 -> 42 us, 64->64 @14 93 -> 73,
-// 48->192 @13 171 -> 135, 64->256 @13 276 -> 191) and loses with many
-// more inputs than outputs (128->32 @14: 92 -> 101 us) or few of both
-// (16->64 @13). Other outputs under 28x28 leave part of a chunk's 32
-// columns empty, which halves the gain: there it takes h >= 48 (96->208
-// @14: 476 -> 339 us; 256->256 @14: even at batch 1, 2x faster at 16).
-// Under 13x13 it loses at batch 1 (512->512 @7: 1.6 -> 3.5 ms: 4 tiles,
-// and the weights, four times larger once transformed, stream from memory
-// at every run). The choice does not depend on the batch, so that
-// RunBatch gives each image Run's bits. Only AVX-512 has the transforms
-// in assembly: the Go ones cost more than the products save (64->64 @56:
-// 1.5 ms against the GEMM's 1.3).
+// with h = C*M/(C+M), and with the tiles an image has (a chunk's products
+// are 32 or more columns wide). It goes by tiles, not pixels: a 27x27
+// output has the 7x7 tiles of a 28x28 one. With 7x7 tiles or more (28x28
+// outputs and up), Winograd wins from h = 12 (16->64 @55: 312 -> 271 us;
+// 16->64 @27: 83 -> 74; 24->64 @27: 117 -> 94; 64->32 @56: 625 -> 485;
+// 32->32 @56: 318 -> 296) and loses below (16->32 @56: 166 against 174;
+// 16->16 @56: 87 against 110). With 5x5 tiles (17x17 to 20x20 outputs) it
+// takes h >= 24 (32->128 @20: 175 -> 116 us; 16->64 @20 about even; 64->32
+// @24, h 21: 128 against 134), with 4x4 tiles (13x13 to 16x16) h >= 36
+// (48->192 @14: 178 -> 151 us, 64->256 @13: 268 -> 245, 64->128 @13: 145 ->
+// 137; 48->96 @13 and 40->160 @13, h 32, even or 6% slower; 128->32 @14:
+// 83 against 99); an image of at most 16 tiles multiplies through the
+// half-width kernel (narrowProducts), which takes the bar down to h = 20
+// where C <= 2M (one core, fastest of 300: 32->64 @14 50 -> 42 us, 64->64
+// @14 93 -> 73, 48->192 @13 171 -> 135, 64->256 @13 276 -> 191; with
+// the output transform in registers, 40->160 @13 109 -> 68 and 48->96
+// @13 84 -> 55 against the pixel-major GEMM; not with
+// many more inputs than outputs: 128->32 @14 92 against 101). Under 4x4
+// tiles it loses at batch 1 (512->512 @7: 1.6 ->
+// 5.0 ms; 48->192 @10: 100 against 181 us), the weights, four times
+// larger once transformed, streaming from memory at every run. The choice
+// does not depend on the batch, so that RunBatch gives each image Run's
+// bits. Only AVX-512 has the transforms in assembly: the Go ones cost more
+// than the products save (64->64 @56: 1.5 ms against the GEMM's 1.3).
 func (c *Conv) chooseWinograd() bool {
 	p := c.p
 	h := p.C * p.M / (p.C + p.M)
+	tiles := min((c.oh+3)/4, (c.ow+3)/4)
 	switch {
 	case c.mk.kind != kindAVX512:
 		return false
-	case c.oh*c.ow >= 28*28:
+	case tiles >= 7:
+		return h >= 12
+	case tiles >= 5:
 		return h >= 24
-	case c.oh*c.ow >= 13*13 && c.wg16() && p.C <= 2*p.M && h >= 20:
-		return true
-	case c.oh*c.ow >= 14*14:
-		return h >= 48
+	case tiles >= 4:
+		return h >= 36 || h >= 20 && p.C <= 2*p.M && c.wg16()
 	}
 	return false
 }

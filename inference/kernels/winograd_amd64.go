@@ -47,15 +47,14 @@ func (r *wgRun) outputVector(m []float32, chunk, t0, m0, m1 int) {
 		lo, hi = c.lo, c.hi
 	}
 	var idx [4 * 16]int32
-	var masks [16]uint16
+	var masks [4 * 16]uint16
 	var tmp [wgPos * 16]float32
 	for g := 0; g < chunk && t0+g < r.tiles; g += 16 {
-		masks = [16]uint16{}
 		for l := range 16 {
 			t := t0 + g + l
 			if t >= r.tiles {
 				for i := range 4 {
-					idx[i*16+l] = 0
+					idx[i*16+l], masks[i*16+l] = 0, 0
 				}
 				continue
 			}
@@ -63,11 +62,9 @@ func (r *wgRun) outputVector(m []float32, chunk, t0, m0, m1 int) {
 			o := img*c.p.M*npix + 4*ty*c.ow + 4*tx
 			rows, cols := min(4, c.oh-4*ty), min(4, c.ow-4*tx)
 			for i := range 4 {
-				idx[i*16+l] = int32(o + i*c.ow)
-				for j := range 4 {
-					if i < rows && j < cols {
-						masks[i*4+j] |= 1 << l
-					}
+				idx[i*16+l], masks[i*16+l] = int32(o+i*c.ow), 0
+				if i < rows {
+					masks[i*16+l] = 1<<cols - 1
 				}
 			}
 		}

@@ -4,7 +4,8 @@
 
 // The Winograd F(4x4, 3x3) transforms (see winograd.go), AVX-512: 16 tiles
 // at a time, one per lane, the tiles' patches gathered from the padded
-// planes and their outputs scattered to the output planes.
+// planes and each output row's four values of a tile stored to the output
+// plane as one masked run.
 
 // WGIN is B^T applied to six vectors (wgInRow): d0..d5 in, Z6..Z11 out.
 // Constants: Z20 = 4, Z21 = -5, Z22 = -4, Z23 = 2, Z24 = -2.
@@ -139,15 +140,28 @@ inchan:
 	VMOVUPS Z9, ((3*6+j)*64)(AX); \
 	ADDQ R9, R8
 
-// SCATTER stores y, clamped, to column j of output row i of each lane's
-// tile, the lanes of mask (i*4+j).
-#define SCATTER(y, i, j, idx) \
-	VADDPS Z24, y, y; VMAXPS y, Z26, y; VMINPS y, Z27, y; \
-	KMOVW ((i*4+j)*2)(BX), K1; \
-	VSCATTERDPS y, K1, (j*4)(DI)(idx*4)
+// CLAMP adds the bias to y and clamps it to [lo, hi].
+#define CLAMP(y) VADDPS Z24, y, y; VMAXPS y, Z26, y; VMINPS y, Z27, y
 
-// OUTROW applies A to row i of tmp and scatters the output row.
-#define OUTROW(i, idx) \
+// STORE4 stores block b of z (lane l = 4b+q's four values of an output
+// row) to the row's place in lane l's tile, the columns of its mask: mask
+// and offset (i*16+l) of idx and masks.
+#define STORE4(i, l, b, z) \
+	MOVL ((i*16+l)*4)(R14), R15; \
+	KMOVW ((i*16+l)*2)(BX), K1; \
+	VEXTRACTF32X4 $b, z, K1, (DI)(R15*4)
+
+// STORE4X is STORE4 for block 0, through its XMM register x.
+#define STORE4X(i, l, x) \
+	MOVL ((i*16+l)*4)(R14), R15; \
+	KMOVW ((i*16+l)*2)(BX), K1; \
+	VMOVUPS x, K1, (DI)(R15*4)
+
+// OUTROW applies A to row i of tmp, adds the bias and clamps, turns the
+// four columns of 16 lanes into 16 runs of four values (4x4 transposes in
+// each 128-bit block: block b of Z16+q is lane 4b+q's row) and stores
+// each lane's run to its tile's row i.
+#define OUTROW(i) \
 	VMOVUPS ((i*6+0)*64)(AX), Z0; \
 	VMOVUPS ((i*6+1)*64)(AX), Z1; \
 	VMOVUPS ((i*6+2)*64)(AX), Z2; \
@@ -155,17 +169,26 @@ inchan:
 	VMOVUPS ((i*6+4)*64)(AX), Z4; \
 	VMOVUPS ((i*6+5)*64)(AX), Z5; \
 	WGOUT; \
-	SCATTER(Z6, i, 0, idx); \
-	SCATTER(Z7, i, 1, idx); \
-	SCATTER(Z8, i, 2, idx); \
-	SCATTER(Z9, i, 3, idx)
+	CLAMP(Z6); CLAMP(Z7); CLAMP(Z8); CLAMP(Z9); \
+	VUNPCKLPS Z7, Z6, Z10; \
+	VUNPCKHPS Z7, Z6, Z11; \
+	VUNPCKLPS Z9, Z8, Z12; \
+	VUNPCKHPS Z9, Z8, Z13; \
+	VUNPCKLPD Z12, Z10, Z16; \
+	VUNPCKHPD Z12, Z10, Z17; \
+	VUNPCKLPD Z13, Z11, Z18; \
+	VUNPCKHPD Z13, Z11, Z19; \
+	STORE4X(i, 0, X16); STORE4X(i, 1, X17); STORE4X(i, 2, X18); STORE4X(i, 3, X19); \
+	STORE4(i, 4, 1, Z16); STORE4(i, 5, 1, Z17); STORE4(i, 6, 1, Z18); STORE4(i, 7, 1, Z19); \
+	STORE4(i, 8, 2, Z16); STORE4(i, 9, 2, Z17); STORE4(i, 10, 2, Z18); STORE4(i, 11, 2, Z19); \
+	STORE4(i, 12, 3, Z16); STORE4(i, 13, 3, Z17); STORE4(i, 14, 3, Z18); STORE4(i, 15, 3, Z19)
 
 // func wgOutputAVX512(dst *float32, npix int, m *float32, ms, mrow int, idx *int32, masks *uint16, bias *float32, lo, hi float32, nk int, tmp *float32)
 // For nk output channels k (planes npix values apart from dst, rows of
-// the products mrow apart from m, position stride ms): the 4x4 output
-// A^T M A of lane l's tile, plus bias[k], clamped to [lo, hi], goes to
-// dst[k*npix + idx[i*16+l] + j] for each (i, j) whose bit l is set in
-// masks[i*4+j]. tmp holds 576 values.
+// the products mrow apart from m, position stride ms): row i of the 4x4
+// output A^T M A of lane l's tile, plus bias[k], clamped to [lo, hi], goes
+// to dst[k*npix + idx[i*16+l] + j] for each column j whose bit is set in
+// masks[i*16+l]. tmp holds 576 values.
 TEXT ·wgOutputAVX512(SB), NOSPLIT, $0-88
 	MOVQ dst+0(FP), DI
 	MOVQ npix+8(FP), R12
@@ -177,11 +200,7 @@ TEXT ·wgOutputAVX512(SB), NOSPLIT, $0-88
 	SHLQ $1, R10 // 6*ms bytes
 	MOVQ mrow+32(FP), R13
 	SHLQ $2, R13
-	MOVQ idx+40(FP), AX
-	VMOVDQU32 (AX), Z28
-	VMOVDQU32 64(AX), Z29
-	VMOVDQU32 128(AX), Z30
-	VMOVDQU32 192(AX), Z31
+	MOVQ idx+40(FP), R14
 	MOVQ masks+48(FP), BX
 	MOVQ bias+56(FP), DX
 	VBROADCASTSS lo+64(FP), Z26
@@ -203,10 +222,10 @@ outchan:
 	OUTCOL(3)
 	OUTCOL(4)
 	OUTCOL(5)
-	OUTROW(0, Z28)
-	OUTROW(1, Z29)
-	OUTROW(2, Z30)
-	OUTROW(3, Z31)
+	OUTROW(0)
+	OUTROW(1)
+	OUTROW(2)
+	OUTROW(3)
 	ADDQ R12, DI
 	ADDQ R13, SI
 	ADDQ $4, DX

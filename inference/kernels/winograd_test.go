@@ -75,6 +75,7 @@ func winogradCases() []ConvParams {
 		cp(5, 3, 3, 4, 1, Activation{}),
 		cp(4, 1, 1, 3, 1, Activation{}),
 		cp(6, 2, 19, 5, 1, clip),
+		cp(16, 27, 27, 24, 1, relu), // SqueezeNet's odd sizes: 7x7 tiles, the last of each row 3 wide
 	}
 	asym := cp(10, 10, 9, 11, 0, relu)
 	asym.PadT, asym.PadL, asym.PadB, asym.PadR = 1, 0, 2, 1
@@ -184,8 +185,9 @@ func BenchmarkWinograd(b *testing.B) {
 }
 
 // TestWinogradChoice: NewConv takes the Winograd path for ResNet-18's
-// 3x3 stride-1 layers of 14x14 and larger outputs, and only where it
-// applies and pays (see chooseWinograd), on AVX-512.
+// 3x3 stride-1 layers of 14x14 and larger outputs and SqueezeNet's of
+// 13x13 and larger, and only where it applies and pays (see
+// chooseWinograd), on AVX-512.
 func TestWinogradChoice(t *testing.T) {
 	dil := layer(64, 56, 64, 3, 1, 2, 1)
 	dil.DilH, dil.DilW = 2, 2
@@ -201,7 +203,14 @@ func TestWinogradChoice(t *testing.T) {
 		{"512->512 @7", layer(512, 7, 512, 3, 1, 1, 1), false},
 		{"16->16 @56", layer(16, 56, 16, 3, 1, 1, 1), false},
 		{"128->32 @56", layer(128, 56, 32, 3, 1, 1, 1), true},
-		{"64->32 @56", layer(64, 56, 32, 3, 1, 1, 1), false},
+		{"64->32 @56", layer(64, 56, 32, 3, 1, 1, 1), true},
+		{"16->32 @56", layer(16, 56, 32, 3, 1, 1, 1), false},
+		{"16->64 @55", layer(16, 55, 64, 3, 1, 1, 1), true},
+		{"32->128 @27", layer(32, 27, 128, 3, 1, 1, 1), true},
+		{"64->32 @24", layer(64, 24, 32, 3, 1, 1, 1), false},
+		{"64->256 @13", layer(64, 13, 256, 3, 1, 1, 1), true},
+		{"40->160 @13 (the half-width products)", layer(40, 13, 160, 3, 1, 1, 1), true},
+		{"48->192 @10", layer(48, 10, 192, 3, 1, 1, 1), false},
 		{"128->32 @14", layer(128, 14, 32, 3, 1, 1, 1), false},
 		{"96->208 @14", layer(96, 14, 208, 3, 1, 1, 1), true},
 		{"64->64 @14", layer(64, 14, 64, 3, 1, 1, 1), true},
