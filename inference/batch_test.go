@@ -207,15 +207,16 @@ func firstDifference(a, b *tensor.Tensor) string {
 }
 
 // checkBatch runs the n inputs as a batch, pass items a pass through the
-// graph, and one by one, and wants every output (and the inner tensors
-// named in keep) bit for bit the same.
-func checkBatch(t *testing.T, m *Model, n, pass int, keep ...string) {
+// graph (late items a pass through its late steps, if late > 0), and one
+// by one, and wants every output (and the inner tensors named in keep) bit
+// for bit the same.
+func checkBatch(t *testing.T, m *Model, n, pass, late int, keep ...string) {
 	t.Helper()
 	ctx := context.Background()
 	items, all := batchInputs(t, m, n)
 	before := all.Clone()
 	in := m.Inputs[0].Name
-	got, err := m.runBatch(ctx, n, pass, map[string]*tensor.Tensor{in: all}, keep)
+	got, err := m.runBatch(ctx, n, pass, late, map[string]*tensor.Tensor{in: all}, keep)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +254,7 @@ func TestRunBatchSmallModels(t *testing.T) {
 				t.Errorf("BatchNote %q", m.BatchNote())
 			}
 			for _, n := range []int{1, 3, 16, 64} {
-				checkBatch(t, m, n, m.BatchPass(n))
+				checkBatch(t, m, n, m.BatchPass(n), m.LatePass(n))
 			}
 			if pass := m.BatchPass(64); pass != 64 && kind != "scalar" || pass != 1 && kind == "scalar" {
 				t.Errorf("a batch of 64 goes %d a pass", pass)
@@ -309,8 +310,25 @@ func TestRunBatchSharedModels(t *testing.T) {
 				t.Errorf("runs batches item by item: %s", m.BatchNote())
 			}
 			for _, n := range []int{2, 7} {
-				checkBatch(t, m, n, n)
-				checkBatch(t, m, n, m.BatchPass(n))
+				checkBatch(t, m, n, n, 0)
+				checkBatch(t, m, n, m.BatchPass(n), m.LatePass(n))
+			}
+			// The CNNs' last stages go several items a pass (see
+			// planLate), their early layers one: tensors kept on both
+			// sides of the cut and one that crosses it, and a pass of the
+			// late steps that takes fewer items than the others.
+			if late := m.LatePass(7); (late > 1) != (file != "vit_tiny") {
+				t.Errorf("the late steps take %d items a pass of 7", late)
+			} else if late > 1 {
+				early, cut, last := m.steps[0].outputs[0], m.steps[m.lateStep].inputs[0], m.steps[m.lateStep].outputs[0]
+				checkBatch(t, m, 7, m.BatchPass(7), 3, early, cut, last)
+			}
+			for i := m.lateStep; i < len(m.steps); i++ {
+				for _, o := range m.steps[i].outputs {
+					if b := 4 * int64(tensor.Size(m.shapes[o])); b > lateItemBytes {
+						t.Errorf("late step %q computes %d bytes an item", m.steps[i].name, b)
+					}
+				}
 			}
 			if pass := m.BatchPass(16); pass < 1 || pass > 1 && int64(pass)*m.largestItem > batchPassBytes {
 				t.Errorf("a batch of 16 goes %d a pass, with a largest tensor of %d bytes an input", pass, m.largestItem)
@@ -332,30 +350,33 @@ func TestRunBatchStackedModels(t *testing.T) {
 		t.Skip("six models and a TFLite one, stacked and single: run without the race detector (.ci/test does)")
 	}
 	for _, name := range []string{"vgg_small", "squeezenet1_1", "googlenet", "efficientnet_b0", "densenet121", "swin_tiny"} {
-		t.Run(name, func(t *testing.T) { checkBatch(t, sharedModel(t, "reference", name), 2, 2) })
+		t.Run(name, func(t *testing.T) { checkBatch(t, sharedModel(t, "reference", name), 2, 2, 0) })
 	}
 	t.Run("tflite", func(t *testing.T) {
 		m, err := Load(sharedPath(t, "models", "tflite", "mobilenet_v2_1.0_224_quant.tflite"), Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkBatch(t, m, 2, 2)
+		checkBatch(t, m, 2, 2, 0)
 	})
 }
 
 // TestRunBatchFrom: ResNet-18 from its last feature map, with a different
-// channel zeroed in each item (Ablation-CAM's runs), and from a tensor
-// inside the last block with the residual branch given stacked too.
+// channel zeroed in each item (Ablation-CAM's runs), from a tensor inside
+// the last block with the residual branch given stacked too, and from the
+// first stage's output (early and late steps, see planLate), all stacked
+// in one pass and as RunBatchFrom splits them.
 func TestRunBatchFrom(t *testing.T) {
 	ctx := context.Background()
 	m := sharedModel(t, "reference", "resnet18")
 	input := sharedNpy(t, "reference", "input.npy")
 	const feat, mid, branch = "/layer4/layer4.1/relu_1/Relu_output_0", "/layer4/layer4.1/relu/Relu_output_0", "/layer4/layer4.0/relu_1/Relu_output_0"
-	full, err := m.Run(ctx, map[string]*tensor.Tensor{"input": input}, feat, mid, branch)
+	const stage1 = "/layer1/layer1.1/relu_1/Relu_output_0"
+	full, err := m.Run(ctx, map[string]*tensor.Tensor{"input": input}, feat, mid, branch, stage1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, at := range []string{feat, mid} {
+	for _, at := range []string{feat, mid, stage1} {
 		const n = 5
 		items := make([]*tensor.Tensor, n)
 		branches := make([]*tensor.Tensor, n)
@@ -374,7 +395,11 @@ func TestRunBatchFrom(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		got, err := m.runBatchFrom(ctx, n, n, given, []string{logitsName})
+		got, err := m.runBatchFrom(ctx, n, n, 0, given, []string{logitsName})
+		if err != nil {
+			t.Fatal(err)
+		}
+		split, err := m.RunBatchFrom(ctx, n, given, logitsName)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -389,6 +414,9 @@ func TestRunBatchFrom(t *testing.T) {
 			}
 			if d := firstDifference(Item(got[logitsName], n, i), want[logitsName]); d != "" {
 				t.Errorf("from %s, item %d: %s", at, i, d)
+			}
+			if d := firstDifference(Item(split[logitsName], n, i), want[logitsName]); d != "" {
+				t.Errorf("from %s in passes, item %d: %s", at, i, d)
 			}
 		}
 	}

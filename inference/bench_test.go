@@ -61,7 +61,7 @@ func BenchmarkBatch(b *testing.B) {
 							}
 						}
 					case "stacked16":
-						_, err = m.runBatch(ctx, n, n, map[string]*tensor.Tensor{in: all}, nil)
+						_, err = m.runBatch(ctx, n, n, 0, map[string]*tensor.Tensor{in: all}, nil)
 					default:
 						_, err = m.RunBatch(ctx, n, map[string]*tensor.Tensor{in: all})
 					}

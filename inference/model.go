@@ -73,7 +73,14 @@ type Model struct {
 	groups []int
 	// largestItem is the bytes of the largest tensor one input computes.
 	largestItem int64
-	maxMemory   int64 // the limit the model was loaded with
+	// The steps from lateStep on (len(steps) if none) run a batch LatePass
+	// items a pass; lateItem is the bytes of their largest output an item,
+	// cutBytes those of the tensors they read from earlier steps
+	// (batch.go).
+	lateStep  int
+	lateItem  int64
+	cutBytes  int64
+	maxMemory int64 // the limit the model was loaded with
 
 	WeightBytes int64 // bytes held by constants
 	PeakBytes   int64 // largest total of live activations during one run

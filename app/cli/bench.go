@@ -100,6 +100,9 @@ func benchCmd(env *Env, args []string) int {
 	fmt.Fprintf(env.Stdout, "load      %.1f ms\n", ms(loadTime))
 	if n > 1 {
 		how := fmt.Sprintf("%d stacked a pass through the graph", m.BatchPass(n))
+		if late := m.LatePass(n); late > 0 {
+			how += fmt.Sprintf(", %d through its last %d steps", late, m.LateSteps())
+		}
 		if note := m.BatchNote(); note != "" {
 			how = "one a pass: " + note
 		}

@@ -130,7 +130,8 @@ func TestBenchLayers(t *testing.T) {
 // model's tensors let 2 go through the graph at once, under
 // batchPassBytes) and says so, with the memory of the 2 inputs and their
 // activations (2 x 3 x 128 x 128 floats, and 2 times one input's);
-// a batch over the memory limit is refused before anything is allocated.
+// a batch over the memory limit is refused before anything is allocated;
+// ResNet-18's late steps, several items a pass, are named.
 func TestBenchBatch(t *testing.T) {
 	model := filepath.Join(shared, "models", "mobilenet_v1_0.25_128.onnx")
 	code, stdout, stderr := runCLI(t, "bench", "--model", model, "--runs", "2", "--batch", "2")
@@ -142,6 +143,13 @@ func TestBenchBatch(t *testing.T) {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("bench --batch 2 output lacks %q:\n%s", want, stdout)
 		}
+	}
+	// ResNet-18 passes its batches one input at a time through the graph
+	// but for its last 17 steps (layer3 on: Model.LatePass).
+	resnet := filepath.Join(shared, "reference", "resnet18.onnx")
+	code, stdout, stderr = runCLI(t, "bench", "--model", resnet, "--runs", "1", "--batch", "4")
+	if code != ExitOK || !strings.Contains(stdout, "(1 stacked a pass through the graph, ") || !strings.Contains(stdout, " through its last 17 steps;") {
+		t.Errorf("bench --batch 4 of ResNet-18: exit %d, %s\n%s", code, stderr, stdout)
 	}
 	code, _, stderr = runCLI(t, "bench", "--model", model, "--batch", "1000000")
 	if code != ExitFailed || !strings.Contains(stderr, "a batch of 1000000 needs about") || !strings.Contains(stderr, "inputs at a time") {

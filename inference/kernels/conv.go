@@ -175,24 +175,9 @@ func (c *Conv) Run(dst, src []float32) {
 		c.runConvDirect(dst, src)
 		return
 	}
-	x := src[:p.C*p.H*p.W]
-	var buf *[]float32
-	if !c.direct {
-		buf = getScratch(p.C*c.chanStride + c.slack)
-		x = *buf
-		clear(x[p.C*c.chanStride:])
-		parallelFor(p.C, workersFor(p.C*c.chanStride*8), func(c0, c1 int) {
-			clear(x[c0*c.chanStride : c1*c.chanStride])
-			tmp := getScratch(c.prepTmp)
-			clear(*tmp)
-			for ch := c0; ch < c1; ch++ {
-				c.prepareChannel(x[ch*c.chanStride:], src[ch*p.H*p.W:], *tmp)
-			}
-			putScratch(tmp)
-		})
-	}
+	x, buf := c.planes(src, 1)
 	if c.pix != nil {
-		c.runPixelMajor(dst, x)
+		c.runPixelMajor(dst, x, 1, 0)
 		if buf != nil {
 			putScratch(buf)
 		}
@@ -250,7 +235,8 @@ func (c *Conv) Run(dst, src []float32) {
 // RunBatch computes n images: dst holds n outputs (M x OH x OW) one after
 // the other, src n inputs (C x H x W). Each image's output is the one Run
 // gives it, bit for bit; the Winograd path puts the tiles of all the
-// images in the same products.
+// images in the same products, the pixel-major path the pixels of several
+// images (runPixelBatch).
 func (c *Conv) RunBatch(dst, src []float32, n int) {
 	p := c.p
 	inSize, outSize := p.C*p.H*p.W, p.M*c.oh*c.ow
@@ -261,9 +247,37 @@ func (c *Conv) RunBatch(dst, src []float32, n int) {
 		c.runWinograd(dst, src, n)
 		return
 	}
+	if c.pix != nil && n > 1 {
+		c.runPixelBatch(dst, src, n)
+		return
+	}
 	for i := 0; i < n; i++ {
 		c.Run(dst[i*outSize:(i+1)*outSize], src[i*inSize:(i+1)*inSize])
 	}
+}
+
+// planes returns the planes of n images (C x H x W each, one after the
+// other in src): src itself for a direct convolution, whose images are then
+// C*H*W values apart, else scratch (buf, to hand back) holding each image's
+// planes C*chanStride values apart, with slack after the last.
+func (c *Conv) planes(src []float32, n int) (x []float32, buf *[]float32) {
+	p := c.p
+	if c.direct {
+		return src[:n*p.C*p.H*p.W], nil
+	}
+	buf = getScratch(n*p.C*c.chanStride + c.slack)
+	x = *buf
+	clear(x[n*p.C*c.chanStride:])
+	parallelFor(n*p.C, workersFor(n*p.C*c.chanStride*8), func(c0, c1 int) {
+		clear(x[c0*c.chanStride : c1*c.chanStride])
+		tmp := getScratch(c.prepTmp)
+		clear(*tmp)
+		for ch := c0; ch < c1; ch++ {
+			c.prepareChannel(x[ch*c.chanStride:], src[ch*p.H*p.W:], *tmp)
+		}
+		putScratch(tmp)
+	})
+	return x, buf
 }
 
 // convB packs B blocks of the convolution GEMM straight from the planes: row

@@ -116,54 +116,97 @@ func (c *Conv) setupPixelMajor(weights []float32) {
 	c.pix = pp
 }
 
+// pixelBatchRows bounds the rows (pixels of several images) of one
+// pixel-major product in a batch (runPixelBatch): the gemm reads B once
+// per block of mcBlock rows, so more rows save no further reads of the
+// weights, while the gathered A grows with them.
+const pixelBatchRows = mcBlock
+
+// runPixelBatch is RunBatch on the pixel-major path: the pixels of as many
+// images as fit pixelBatchRows are the rows of one product, which reads
+// each panel of weights once for them all instead of once an image. The
+// product's rows are independent (each output value sums its terms in the
+// same order in whatever row it is), so every image's output is the one
+// Run gives it, bit for bit.
+func (c *Conv) runPixelBatch(dst, src []float32, n int) {
+	p := c.p
+	inSize, outSize := p.C*p.H*p.W, p.M*c.oh*c.ow
+	step := max(1, pixelBatchRows/(c.oh*c.ow))
+	for i := 0; i < n; i += step {
+		k := min(step, n-i)
+		x, buf := c.planes(src[i*inSize:(i+k)*inSize], k)
+		stride := inSize
+		if buf != nil {
+			stride = p.C * c.chanStride
+		}
+		c.runPixelMajor(dst[i*outSize:(i+k)*outSize], x, k, stride)
+		if buf != nil {
+			putScratch(buf)
+		}
+	}
+}
+
 // runPixelMajor computes the GEMM part of Run on the pixel-major path from
-// the planes x.
-func (c *Conv) runPixelMajor(dst, x []float32) {
+// the planes x of n images, stride values apart (their outputs one after
+// the other in dst): one product whose rows are the pixels of every image.
+func (c *Conv) runPixelMajor(dst, x []float32, n, stride int) {
 	p, pp := c.p, c.pix
 	cg, mg := p.C/p.Group, p.M/p.Group
 	mr := c.mk.mr
 	npix := c.oh * c.ow
-	abuf := getScratch(pp.rows * c.kg)
+	rows, pixOff := pp.rows, pp.pixOff
+	if n > 1 {
+		rows = roundUp(n*npix, mr)
+		pixOff = make([]int, rows)
+		for r := range pixOff {
+			i := min(r, n*npix-1)
+			pixOff[r] = i/npix*stride + pp.pixOff[i%npix]
+		}
+	}
+	abuf := getScratch(rows * c.kg)
 	kb := kcFor(c.kg)
 	// The result's rows are a few values longer than a power of two, so
 	// that walking down its columns does not hit the same cache sets.
 	ldc := pp.npad + 16
-	cbuf := getScratch(pp.rows * ldc)
+	cbuf := getScratch(rows * ldc)
 	a, ct := *abuf, *cbuf
 	t := gemmTask{
-		mk: c.mk, m: pp.rows, n: pp.npad, k: c.kg, ap: a, mpad: pp.rows,
+		mk: c.mk, m: rows, n: pp.npad, k: c.kg, ap: a, mpad: rows,
 		out: ct, ldc: ldc, ldbIn: pp.ldw, bInCols: pp.npad,
 	}
 	lo, hi := -float32Inf, float32Inf
 	if c.clamp {
 		lo, hi = c.lo, c.hi
 	}
-	w := workersFor(2 * pp.rows * pp.npad * c.kg)
+	w := workersFor(2 * rows * pp.npad * c.kg)
 	for g := 0; g < p.Group; g++ {
 		base := g * cg * c.chanStride
-		parallelFor(pp.rows/mr, workersFor(pixelCost*2*pp.rows*c.kg), func(p0, p1 int) {
+		parallelFor(rows/mr, workersFor(pixelCost*2*rows*c.kg), func(p0, p1 int) {
 			for k0 := 0; k0 < c.kg; k0 += kb {
 				kc := min(kb, c.kg-k0)
-				blk := a[k0*pp.rows:]
+				blk := a[k0*rows:]
 				for i0 := p0 * mr; i0 < p1*mr; i0 += mr {
-					gatherPanel(c.mk.kind, blk[i0*kc:i0*kc+kc*mr], x[base:], c.rowOff[k0:k0+kc], c.maxOff, pp.pixOff[i0:i0+mr])
+					gatherPanel(c.mk.kind, blk[i0*kc:i0*kc+kc*mr], x[base:], c.rowOff[k0:k0+kc], c.maxOff, pixOff[i0:i0+mr])
 				}
 			}
 		})
 		t.bIn = pp.wt[g*c.kg*pp.ldw:]
 		t.parallel(w)
-		out := dst[g*mg*npix : (g+1)*mg*npix]
 		var bias []float32
 		if c.bias != nil {
 			bias = c.bias[g*mg : (g+1)*mg]
 		}
-		parallelFor(mg, workersFor(8*mg*npix), func(m0, m1 int) {
-			transposeRows(c.mk.kind, out, ct, t.ldc, npix, m0, m1, bias, lo, hi)
-			if c.silu {
-				rows := out[m0*npix : m1*npix]
-				SiLU(rows, rows)
-			}
-		})
+		for i := range n {
+			out := dst[(i*p.Group+g)*mg*npix : (i*p.Group+g+1)*mg*npix]
+			cti := ct[i*npix*ldc:]
+			parallelFor(mg, workersFor(8*mg*npix), func(m0, m1 int) {
+				transposeRows(c.mk.kind, out, cti, t.ldc, npix, m0, m1, bias, lo, hi)
+				if c.silu {
+					rows := out[m0*npix : m1*npix]
+					SiLU(rows, rows)
+				}
+			})
+		}
 	}
 	putScratch(cbuf)
 	putScratch(abuf)

@@ -52,3 +52,111 @@ func TestTransposeRows(t *testing.T) {
 		}
 	})
 }
+
+// TestConvRunBatch runs batches of every GEMM convolution of convCases in
+// both layouts, and of layers the pixel-major path takes (with images
+// whose pixels fill several products of a batch, and pixels of two images
+// in one panel), and checks each image's output against its own Run, bit
+// for bit, and the whole batch against the reference convolution; Run is
+// checked against the reference in TestConvLayouts.
+func TestConvRunBatch(t *testing.T) {
+	forEachKernel(t, func(t *testing.T) {
+		type batchCase struct {
+			name   string
+			p      ConvParams
+			layout gemmLayout
+		}
+		var cases []batchCase
+		for name, p := range convCases() {
+			if p.C == p.Group && p.M == p.Group {
+				continue
+			}
+			cases = append(cases, batchCase{name + " channels", p, layoutChannels}, batchCase{name + " pixels", p, layoutPixels})
+		}
+		for _, p := range []ConvParams{layer(40, 7, 70, 1, 1, 0, 1), layer(24, 9, 100, 3, 1, 1, 1),
+			layer(24, 15, 72, 3, 2, 1, 1), layer(20, 27, 80, 1, 2, 0, 1), layer(16, 7, 48, 3, 1, 1, 1)} {
+			cases = append(cases, batchCase{fmt.Sprintf("%+v", p), p, layoutPixels})
+		}
+		for _, tc := range cases {
+			for _, n := range []int{2, 7} {
+				if err := checkConvBatch(tc.p, tc.layout, n); err != nil {
+					t.Errorf("%s, batch %d: %v", tc.name, n, err)
+				}
+			}
+		}
+	})
+}
+
+func checkConvBatch(p ConvParams, layout gemmLayout, n int) error {
+	r := rand.New(rand.NewPCG(uint64(n), uint64(p.C*p.M)))
+	oh, ow := p.OutSize()
+	inSize, outSize := p.C*p.H*p.W, p.M*oh*ow
+	src := randSlice(r, n*inSize)
+	w := randSlice(r, p.M*p.C/p.Group*p.KH*p.KW)
+	bias := randSlice(r, p.M)
+	conv := newConv(p, w, bias, layout)
+	if layout == layoutPixels && conv.pix == nil && conv.vec == nil {
+		return fmt.Errorf("not on the pixel-major path")
+	}
+	got := make([]float32, n*outSize+5)
+	for i := range got {
+		got[i] = float32(math.NaN())
+	}
+	conv.RunBatch(got, src, n)
+	for i := n * outSize; i < len(got); i++ {
+		if !math.IsNaN(float64(got[i])) {
+			return fmt.Errorf("wrote past the output at %d", i)
+		}
+	}
+	one := make([]float32, outSize)
+	want := make([]float32, outSize)
+	for b := range n {
+		img := src[b*inSize : (b+1)*inSize]
+		convReference(want, img, w, bias, p)
+		pa := p
+		pa.Act = Activation{}
+		mag := make([]float32, outSize)
+		convReference(mag, absSlice(img), absSlice(w), absSlice(bias), pa)
+		if err := closeTo(got[b*outSize:(b+1)*outSize], want, mag, p.C/p.Group*p.KH*p.KW); err != nil {
+			return fmt.Errorf("image %d: %v", b, err)
+		}
+		conv.Run(one, img)
+		for i, v := range one {
+			if !sameBits(v, got[b*outSize+i]) {
+				return fmt.Errorf("image %d element %d: %v alone, %v in the batch", b, i, v, got[b*outSize+i])
+			}
+		}
+	}
+	return nil
+}
+
+// BenchmarkPixelBatch times ResNet-18's layer4 and layer3 convolutions on
+// the pixel-major path at batch 8: images one by one (Run) and together
+// (RunBatch), in GFLOP/s of the convolution's multiply-adds.
+func BenchmarkPixelBatch(b *testing.B) {
+	const n = 8
+	for _, p := range []ConvParams{layer(512, 7, 512, 3, 1, 1, 1), layer(256, 14, 512, 3, 2, 1, 1), layer(256, 14, 512, 1, 2, 0, 1), layer(128, 28, 256, 3, 2, 1, 1)} {
+		r := rand.New(rand.NewPCG(1, 2))
+		src, w, bias := randSlice(r, n*p.C*p.H*p.W), randSlice(r, p.M*p.C*p.KH*p.KW), randSlice(r, p.M)
+		conv := newConv(p, w, bias, layoutPixels)
+		oh, ow := p.OutSize()
+		inSize, outSize := p.C*p.H*p.W, p.M*oh*ow
+		dst := make([]float32, n*outSize)
+		flops := 2 * n * p.C * p.KH * p.KW * p.M * oh * ow
+		name := fmt.Sprintf("%d-%d_%dx%d_s%d", p.C, p.M, p.H, p.KH, p.StrideH)
+		b.Run(name+"/single", func(b *testing.B) {
+			for b.Loop() {
+				for i := range n {
+					conv.Run(dst[i*outSize:(i+1)*outSize], src[i*inSize:(i+1)*inSize])
+				}
+			}
+			b.ReportMetric(float64(flops)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+		b.Run(name+"/batch", func(b *testing.B) {
+			for b.Loop() {
+				conv.RunBatch(dst, src, n)
+			}
+			b.ReportMetric(float64(flops)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
