@@ -328,23 +328,6 @@ type compaction struct {
 // copyOut copies the results of scratch rows i0..i1 and columns j0..j1.
 func (t *gemmTask) copyOut(j0, j1, i0, i1 int) {
 	f := t.final
-	if f.wq == f.ow {
-		// Rows without junk columns (1x1 convolutions whose columns or
-		// channels are not whole tiles): one run a row.
-		j1 = min(j1, f.oh*f.ow)
-		for r := i0; r < min(i1, f.rows); r++ {
-			if j0 >= j1 {
-				break
-			}
-			src, d0, d1 := t.out[r*t.ldc+j0:r*t.ldc+j1], r*f.oh*f.ow+j0, r*f.oh*f.ow+j1
-			if t.res != nil {
-				addResidual(f.dst[d0:d1], src, t.res[d0:d1], t.rlo, t.rhi)
-			} else {
-				copy(f.dst[d0:d1], src)
-			}
-		}
-		return
-	}
 	for r := i0; r < min(i1, f.rows); r++ {
 		for oy := j0 / f.wq; oy < f.oh && oy*f.wq < j1; oy++ {
 			x0, x1 := max(0, j0-oy*f.wq), min(f.ow, j1-oy*f.wq)
@@ -478,13 +461,12 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 						a, lda, rs := strip(ir)
 						t.tile(kc, a, lda, b, ldb, offs, ir, jc+jr, rs, cs, flags, tile)
 					}
-					if t.silu && pc+kc >= t.k {
+					if (t.silu || t.tileRes()) && pc+kc >= t.k {
 						t.epilogue(ic, min(ic+mcBlock, i1), jc+jr, jc+jr+nr)
 					}
 				}
-				if (t.col.gelu || t.tileRes()) && pc+kc >= t.k {
-					// Rows of nc values: Gelu's setup, or a call of the
-					// residual's Add, paid once per row.
+				if t.col.gelu && pc+kc >= t.k {
+					// Rows of nc values: Gelu's setup paid once per row.
 					t.epilogue(ic, min(ic+mcBlock, i1), jc, jc+nc)
 				}
 			}
