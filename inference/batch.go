@@ -153,10 +153,6 @@ func (m *Model) batchMode(s *step) batchMode {
 		return view
 	case (elementwiseOps[s.opType] || imageOps[s.opType]) && firstOnly:
 		return whole
-	case s.opType == "Conv" && len(dyn) == 2 && s.attrs[ops.FusedAdd] != nil && m.consts[s.inputs[0]] == nil:
-		// A residual sum fused into the Conv (fuseResiduals): its second
-		// computed input is the other term, stacked as the output.
-		return whole
 	case broadcastOps[s.opType]:
 		if sameFirstAxis(dyn) && firstAxisOne(fixed, len(dyn[0])) {
 			return whole

@@ -271,8 +271,7 @@ func TestBatchPlan(t *testing.T) {
 		kind string
 		want map[string]batchMode
 	}{
-		// c2's Conv computes s, the residual sum fused into it.
-		{"cnn", map[string]batchMode{"r1": whole, "p1": whole, "s": whole, "gap": whole, "f": view, "logits": byItem, "prob": whole}},
+		{"cnn", map[string]batchMode{"r1": whole, "p1": whole, "c2": whole, "s": whole, "gap": whole, "f": view, "logits": byItem, "prob": whole}},
 		{"shapes", map[string]batchMode{"xk": byItem, "flat": view, "y1": byItem, "row1": view, "y2": whole, "y3": view}},
 		{"rows", map[string]batchMode{"x2": view, "h": whole, "cols": whole, "rows5": byItem, "r1": view, "y2": byItem}},
 		{"attention", map[string]batchMode{"qkv": byItem, "heads": view, "perm": byItem, "q0": byItem, "q": view, "kt": whole, "scores": whole, "ctx": whole,
@@ -432,7 +431,7 @@ func TestRunBatchErrors(t *testing.T) {
 	if _, err := Stack(all, tensor.New(2, 3)); err == nil || !strings.Contains(err.Error(), "stacked tensors need one shape and type") {
 		t.Errorf("Stack of two shapes: %v", err)
 	}
-	if _, err := m.RunBatchFrom(ctx, 2, map[string]*tensor.Tensor{"p1": all}, "logits"); err == nil || !strings.Contains(err.Error(), "a batch of 2 stacks 2 values of float32[1x8x6x6]") {
+	if _, err := m.RunBatchFrom(ctx, 2, map[string]*tensor.Tensor{"c2": all}, "logits"); err == nil || !strings.Contains(err.Error(), "a batch of 2 stacks 2 values of float32[1x8x6x6]") {
 		t.Errorf("RunBatchFrom with a wrong shape: %v", err)
 	}
 }

@@ -1,10 +1,7 @@
 package inference
 
 import (
-	"fmt"
-	"maps"
 	"math"
-	"slices"
 
 	"camscope/inference/ops"
 	"camscope/inference/tensor"
@@ -175,86 +172,4 @@ func (m *Model) dropUnreadMasks(nodes []*step, keep []string) {
 			n.outputs = n.outputs[:1]
 		}
 	}
-}
-
-// fuseResiduals folds an Add of two float tensors of one shape into the
-// Conv that computes one of them, when that Conv has no activation of its
-// own and the Add is the only reader of its output (neither a graph output
-// nor a tensor named in keep): the Conv adds the other term, after its
-// bias, as it writes each block of its output (ops.FusedAdd), and applies
-// the Relu or Clip fused into the Add after the sum, as the Add did: the
-// same values, one pass and one step fewer (MobileNetV2's and
-// EfficientNet's projections, ResNet's second convolutions). It runs on
-// the steps after the check run, which gave every tensor's shape, and
-// rebuilds the Conv's operator; the fused step takes the Add's place,
-// where both terms are computed. The Conv's own output then no longer
-// exists (its shape and producer are forgotten).
-func (m *Model) fuseResiduals(steps []*step, keep []string) ([]*step, error) {
-	f := m.newFusion(steps, keep)
-	producer := map[string]*step{}
-	for _, s := range steps {
-		if s.opType == "Conv" && len(s.outputs) == 1 && s.fusedOp == "" {
-			producer[s.outputs[0]] = s
-		}
-	}
-	moved := map[*step]*step{} // Add step -> the Conv step that replaces it
-	for _, a := range steps {
-		if a.opType != "Add" || len(a.inputs) != 2 || len(a.outputs) != 1 {
-			continue
-		}
-		for j := range 2 {
-			x, r := a.inputs[j], a.inputs[1-j]
-			c := producer[x]
-			xs, ok1 := m.shapes[x]
-			rs, ok2 := m.shapes[r]
-			if c == nil || f.fused[c] || x == r || !f.private(x) || !ok1 || !ok2 || !tensor.EqualShape(xs, rs) ||
-				m.consts[r] != nil || m.int64s[r] || m.int64s[x] {
-				continue
-			}
-			ins := slices.Clone(c.inputs)
-			for len(ins) > 0 && ins[len(ins)-1] == "" {
-				ins = ins[:len(ins)-1]
-			}
-			if len(ins) < 2 || len(ins) > 3 {
-				continue
-			}
-			attrs := maps.Clone(c.attrs)
-			attrs[ops.FusedAdd] = int64(len(ins))
-			for _, k := range []string{ops.FusedActivation, ops.FusedMin, ops.FusedMax} {
-				if v, ok := a.attrs[k]; ok {
-					attrs[k] = v
-				}
-			}
-			ins = append(ins, r)
-			consts := make([]*tensor.Tensor, len(ins))
-			for i, in := range ins {
-				consts[i] = m.consts[in]
-			}
-			op, err := ops.Build(&ops.Node{OpType: "Conv", Opset: m.Opset, Attrs: attrs, Consts: consts, NumOutputs: 1})
-			if err != nil {
-				return nil, fmt.Errorf("node %q (Conv) with the residual sum %q: %w", c.name, a.name, err)
-			}
-			c.op, c.attrs, c.inputs, c.outputs = op, attrs, ins, a.outputs
-			c.fusedWith, c.fusedOp = a.name, "Add"
-			if a.fusedOp != "" {
-				c.fusedWith, c.fusedOp = a.fusedWith, "Add+"+a.fusedOp
-			}
-			m.opTypes[a.outputs[0]] = "Conv+" + c.fusedOp
-			delete(m.shapes, x)
-			delete(m.opTypes, x)
-			f.fused[c] = true
-			moved[a] = c
-			break
-		}
-	}
-	out := steps[:0:0]
-	for _, s := range steps {
-		switch {
-		case moved[s] != nil:
-			out = append(out, moved[s])
-		case !f.fused[s]:
-			out = append(out, s)
-		}
-	}
-	return out, nil
 }

@@ -25,9 +25,8 @@ type Options struct {
 	// that zeros would make invalid (ONNX's conformance cases).
 	SampleInputs map[string]*tensor.Tensor
 	// Keep names inner tensors that must stay readable after a run. The
-	// loader fuses a Conv with the Relu or Clip after it, or with the
-	// residual Add that reads its output, and the Conv's own output then
-	// never exists; naming it here prevents that.
+	// loader fuses a Conv with the Relu or Clip after it, and the Conv's
+	// own output then never exists; naming it here prevents that.
 	Keep []string
 }
 
@@ -87,8 +86,7 @@ type step struct {
 	outputs []string
 	attrs   ops.Attrs
 	op      ops.Op
-	// fusedWith names the last node folded into this one (a Relu or
-	// Clip, or the residual Add a Conv computes, see fuseResiduals); its
+	// fusedWith names the Relu or Clip node folded into this one; its
 	// outputs are that node's outputs.
 	fusedWith string
 	fusedOp   string // its op type

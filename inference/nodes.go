@@ -19,10 +19,8 @@ type Node struct {
 	Inputs  []string // "" for a missing optional input
 	Outputs []string
 	Attrs   ops.Attrs
-	// FusedWith names the last node folded into this one (a Relu or Clip,
-	// or the residual Add of a Conv, whose other term is then the Conv's
-	// last input), whose outputs are then this node's outputs; "" when
-	// none is.
+	// FusedWith names the Relu or Clip node folded into this one, whose
+	// outputs are then this node's outputs; "" when none is.
 	FusedWith string
 }
 

@@ -143,9 +143,7 @@ func (m *Model) prepare(ctx context.Context, nodes []*step, limit int64, samples
 		}
 		steps = append(steps, s)
 	}
-	if m.steps, err = m.fuseResiduals(steps, keep); err != nil {
-		return err
-	}
+	m.steps = steps
 	m.constArrays = map[uintptr]bool{}
 	for _, t := range m.consts {
 		m.constArrays[tensor.ArrayID(t)] = true

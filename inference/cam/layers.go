@@ -25,8 +25,7 @@ type LayerInfo struct {
 // before the head): for a vision transformer whose feature map is tokens,
 // its tokens [1,T,C] on the patch grid; otherwise the 4-D maps [1,C,H,W]
 // (and [1,H,W,C], see layoutOf). Tensors the loader fused away (a Conv's
-// output before its Relu, or before the residual sum fused into it) are
-// not in the graph any more and not listed. A
+// output before its Relu) are not in the graph any more and not listed. A
 // model whose head is not found has none.
 func Layers(m *inference.Model) []LayerInfo {
 	h, err := DiscoverHead(m)

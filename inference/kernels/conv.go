@@ -20,11 +20,6 @@ type Conv struct {
 	lo, hi float32
 	clamp  bool
 	silu   bool // p.Act is ActSiLU (see epilogue.go)
-	// residual: p.Residual; the clamp then applies after the sum, to
-	// [rlo, rhi] (infinite when there is none), and lo, hi and clamp above
-	// are off.
-	residual bool
-	rlo, rhi float32
 
 	// Planes.
 	direct     bool // stride 1 and no padding: the input is its own plane
@@ -93,13 +88,6 @@ func newConv(p ConvParams, weights, bias []float32, layout gemmLayout) *Conv {
 	c.oh, c.ow = p.OutSize()
 	c.lo, c.hi, c.clamp = clampValues(p.Act)
 	c.silu = p.Act.Kind == ActSiLU
-	if p.Residual {
-		c.residual, c.rlo, c.rhi = true, -float32Inf, float32Inf
-		if c.clamp {
-			c.rlo, c.rhi = c.lo, c.hi
-		}
-		c.lo, c.hi, c.clamp = 0, 0, false
-	}
 	if winogradApplies(p) && (layout == layoutWinograd || layout == layoutAuto && c.chooseWinograd()) {
 		c.setupWinograd(weights)
 		return c
@@ -165,76 +153,26 @@ func newConv(p ConvParams, weights, bias []float32, layout gemmLayout) *Conv {
 }
 
 // Run computes dst (M x OH x OW) from src (C x H x W). Large convolutions use
-// up to runtime.GOMAXPROCS(0) goroutines. A convolution made with
-// p.Residual runs through RunAdd.
+// up to runtime.GOMAXPROCS(0) goroutines.
 func (c *Conv) Run(dst, src []float32) {
-	if c.residual {
-		panic("kernels: a convolution with a residual sum runs through RunAdd")
-	}
-	c.run(dst, src, nil)
-}
-
-// RunAdd is Run for a convolution made with p.Residual: dst = act(conv(src)
-// + bias + res), res of dst's size, each value rounded as the convolution
-// (with its bias) and then the sum with res would be one after the other.
-// The pixel-major and channel-major GEMMs add res to each block of output
-// while it is in cache; the other paths in a pass after.
-func (c *Conv) RunAdd(dst, src, res []float32) {
-	if !c.residual {
-		panic("kernels: RunAdd on a convolution without a residual sum")
-	}
-	if len(res) < c.p.M*c.oh*c.ow {
-		panic("kernels: conv residual too short")
-	}
-	c.run(dst, src, res[:c.p.M*c.oh*c.ow])
-}
-
-// addResidual sets dst = min(max(a + res, lo), hi), a plain Add when the
-// bounds are infinite.
-func addResidual(dst, a, res []float32, lo, hi float32) {
-	if lo == -float32Inf && hi == float32Inf {
-		Add(dst, a, res)
-		return
-	}
-	AddClamp(dst, a, res, lo, hi)
-}
-
-// addAfter adds the residual res to the outputs in dst (the paths without
-// a GEMM).
-func (c *Conv) addAfter(dst, res []float32) {
-	if res == nil {
-		return
-	}
-	out, n := dst[:len(res)], c.oh*c.ow
-	parallelFor(len(res)/n, workersFor(2*len(out)), func(m0, m1 int) {
-		addResidual(out[m0*n:m1*n], out[m0*n:m1*n], res[m0*n:m1*n], c.rlo, c.rhi)
-	})
-}
-
-// run is Run, with the residual res when the convolution has one.
-func (c *Conv) run(dst, src, res []float32) {
 	p := c.p
 	if len(src) < p.C*p.H*p.W || len(dst) < p.M*c.oh*c.ow {
 		panic("kernels: conv input or output too short")
 	}
 	if c.wg != nil {
 		c.runWinograd(dst, src, 1)
-		c.addAfter(dst, res)
 		return
 	}
 	if c.depthwise {
 		c.runDepthwise(dst, src)
-		c.addAfter(dst, res)
 		return
 	}
 	if c.vec != nil {
 		c.runVector(dst, src)
-		c.addAfter(dst, res)
 		return
 	}
 	if c.cd != nil {
 		c.runConvDirect(dst, src)
-		c.addAfter(dst, res)
 		return
 	}
 	x := src[:p.C*p.H*p.W]
@@ -254,7 +192,7 @@ func (c *Conv) run(dst, src, res []float32) {
 		})
 	}
 	if c.pix != nil {
-		c.runPixelMajor(dst, x, res)
+		c.runPixelMajor(dst, x)
 		if buf != nil {
 			putScratch(buf)
 		}
@@ -267,7 +205,6 @@ func (c *Conv) run(dst, src, res []float32) {
 		mk: c.mk, m: mg, n: n, k: c.kg, mpad: c.mpad, bp: &cb,
 		ldc:   c.oh * c.ow,
 		clamp: c.clamp, lo: c.lo, hi: c.hi, silu: c.silu,
-		rlo: c.rlo, rhi: c.rhi,
 	}
 	w := workersFor(2 * mg * n * c.kg)
 	// Unless the output rows and columns come out whole and contiguous, the
@@ -295,9 +232,6 @@ func (c *Conv) run(dst, src, res []float32) {
 			t.bias = c.biasPad[g*c.mpad:]
 		}
 		out := dst[g*mg*c.oh*c.ow : (g+1)*mg*c.oh*c.ow]
-		if res != nil {
-			t.res = res[g*mg*c.oh*c.ow : (g+1)*mg*c.oh*c.ow]
-		}
 		if cbuf == nil {
 			t.out = out
 		} else {
@@ -323,33 +257,12 @@ func (c *Conv) RunBatch(dst, src []float32, n int) {
 	if len(src) < n*inSize || len(dst) < n*outSize {
 		panic("kernels: conv input or output too short")
 	}
-	if c.residual {
-		panic("kernels: a convolution with a residual sum runs through RunBatchAdd")
-	}
 	if c.wg != nil && n > 0 {
 		c.runWinograd(dst, src, n)
 		return
 	}
 	for i := 0; i < n; i++ {
-		c.run(dst[i*outSize:(i+1)*outSize], src[i*inSize:(i+1)*inSize], nil)
-	}
-}
-
-// RunBatchAdd is RunBatch for a convolution made with p.Residual (see
-// RunAdd): res holds n residuals, each of one output's size.
-func (c *Conv) RunBatchAdd(dst, src, res []float32, n int) {
-	p := c.p
-	inSize, outSize := p.C*p.H*p.W, p.M*c.oh*c.ow
-	if len(src) < n*inSize || len(dst) < n*outSize || len(res) < n*outSize {
-		panic("kernels: conv input, output or residual too short")
-	}
-	if c.wg != nil && n > 0 {
-		c.runWinograd(dst, src, n)
-		c.addAfter(dst[:n*outSize], res[:n*outSize])
-		return
-	}
-	for i := 0; i < n; i++ {
-		c.RunAdd(dst[i*outSize:(i+1)*outSize], src[i*inSize:(i+1)*inSize], res[i*outSize:(i+1)*outSize])
+		c.Run(dst[i*outSize:(i+1)*outSize], src[i*inSize:(i+1)*inSize])
 	}
 }
 

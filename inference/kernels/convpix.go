@@ -117,9 +117,8 @@ func (c *Conv) setupPixelMajor(weights []float32) {
 }
 
 // runPixelMajor computes the GEMM part of Run on the pixel-major path from
-// the planes x, adding the residual res (nil: none) to each block of 16
-// channels just transposed.
-func (c *Conv) runPixelMajor(dst, x, res []float32) {
+// the planes x.
+func (c *Conv) runPixelMajor(dst, x []float32) {
 	p, pp := c.p, c.pix
 	cg, mg := p.C/p.Group, p.M/p.Group
 	mr := c.mk.mr
@@ -157,17 +156,6 @@ func (c *Conv) runPixelMajor(dst, x, res []float32) {
 		var bias []float32
 		if c.bias != nil {
 			bias = c.bias[g*mg : (g+1)*mg]
-		}
-		if res != nil {
-			r := res[g*mg*npix : (g+1)*mg*npix]
-			parallelFor(mg, workersFor(8*mg*npix), func(m0, m1 int) {
-				for b0 := m0; b0 < m1; b0 += 16 {
-					b1 := min(b0+16, m1)
-					transposeRows(c.mk.kind, out, ct, t.ldc, npix, b0, b1, bias, lo, hi)
-					addResidual(out[b0*npix:b1*npix], out[b0*npix:b1*npix], r[b0*npix:b1*npix], c.rlo, c.rhi)
-				}
-			})
-			continue
 		}
 		parallelFor(mg, workersFor(8*mg*npix), func(m0, m1 int) {
 			transposeRows(c.mk.kind, out, ct, t.ldc, npix, m0, m1, bias, lo, hi)

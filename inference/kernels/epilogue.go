@@ -1,11 +1,6 @@
 package kernels
 
-// tileRes reports whether the epilogue adds a residual: the task has one and
-// writes its output in place (with a compaction, copyOut adds it).
-func (t *gemmTask) tileRes() bool { return t.res != nil && t.final == nil }
-
-// epilogue applies a convolution's SiLU (ActSiLU) or residual sum (with
-// its clamp, Conv.RunAdd), or GemmBias's Gelu, to
+// epilogue applies a convolution's SiLU (ActSiLU), or GemmBias's Gelu, to
 // the output rows i0..i1 and columns j0..j1 of a GEMM task that the
 // micro-kernel has just finished (its last k block): a few kilobytes still
 // in L1 (SiLU, and Gelu on shallow products; Gelu on deep ones takes whole
@@ -14,13 +9,6 @@ func (t *gemmTask) tileRes() bool { return t.res != nil && t.final == nil }
 func (t *gemmTask) epilogue(i0, i1, j0, j1 int) {
 	i1, j1 = min(i1, t.m), min(j1, t.n)
 	if j0 >= j1 {
-		return
-	}
-	if t.tileRes() {
-		for r := i0; r < i1; r++ {
-			row := t.out[r*t.ldc+j0 : r*t.ldc+j1]
-			addResidual(row, row, t.res[r*t.ldc+j0:r*t.ldc+j1], t.rlo, t.rhi)
-		}
 		return
 	}
 	if t.col.gelu {

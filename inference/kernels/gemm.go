@@ -301,12 +301,6 @@ type gemmTask struct {
 	silu       bool        // SiLU on the output after the last k block (epilogue.go)
 	col        colEpilogue // a bias per column, written first (accumulate is set), and Gelu after the last k block
 	final      *compaction // if set, where each worker copies its results
-	// res, if set, is a convolution's residual (Conv.RunAdd), added after
-	// the last k block (epilogue.go), or by copyOut with a compaction,
-	// and then clamped to [rlo, rhi]; it is laid out as the output (the
-	// compaction's dst when there is one).
-	res      []float32
-	rlo, rhi float32
 	// If set, B(k, j) is bIn[k*ldbIn+j], or bIn[bOffs[k]+j] if bOffs is
 	// set, and whole panels of columns j < bInCols are read in place
 	// instead of packed.
@@ -333,12 +327,7 @@ func (t *gemmTask) copyOut(j0, j1, i0, i1 int) {
 			x0, x1 := max(0, j0-oy*f.wq), min(f.ow, j1-oy*f.wq)
 			if x0 < x1 {
 				src := t.out[r*t.ldc+oy*f.wq:]
-				d0, d1 := r*f.oh*f.ow+oy*f.ow+x0, r*f.oh*f.ow+oy*f.ow+x1
-				if t.res != nil {
-					addResidual(f.dst[d0:d1], src[x0:x1], t.res[d0:d1], t.rlo, t.rhi)
-				} else {
-					copy(f.dst[d0:d1], src[x0:x1])
-				}
+				copy(f.dst[r*f.oh*f.ow+oy*f.ow+x0:r*f.oh*f.ow+oy*f.ow+x1], src[x0:x1])
 			}
 		}
 	}
@@ -447,7 +436,7 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 						b, ldb, offs, cs := panel(jr)
 						t.tile(kc, a, lda, b, ldb, offs, ir, jc+jr, rs, cs, flags, tile)
 					}
-					if (t.silu || t.col.gelu || t.tileRes()) && pc+kc >= t.k {
+					if (t.silu || t.col.gelu) && pc+kc >= t.k {
 						t.epilogue(ir, ir+mr, jc, jc+nc)
 					}
 				}
@@ -461,7 +450,7 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 						a, lda, rs := strip(ir)
 						t.tile(kc, a, lda, b, ldb, offs, ir, jc+jr, rs, cs, flags, tile)
 					}
-					if (t.silu || t.tileRes()) && pc+kc >= t.k {
+					if t.silu && pc+kc >= t.k {
 						t.epilogue(ic, min(ic+mcBlock, i1), jc+jr, jc+jr+nr)
 					}
 				}

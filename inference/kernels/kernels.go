@@ -52,11 +52,6 @@ type ConvParams struct {
 	PadB, PadR       int
 	Group            int
 	Act              Activation
-	// Residual: the caller gives a tensor of the output's shape (RunAdd,
-	// RunBatchAdd) that is added to the convolution and its bias before
-	// Act: a residual block's sum fused into the convolution that computes
-	// one of its terms. Act cannot then be ActSiLU.
-	Residual bool
 }
 
 // OutSize returns the output height and width.
@@ -75,8 +70,6 @@ func (p ConvParams) Validate() error {
 		return fmt.Errorf("conv: strides and dilations must be positive")
 	case p.PadT < 0 || p.PadL < 0 || p.PadB < 0 || p.PadR < 0:
 		return fmt.Errorf("conv: pads must not be negative")
-	case p.Residual && p.Act.Kind == ActSiLU:
-		return fmt.Errorf("conv: a SiLU after a residual sum is not supported")
 	case p.Group <= 0 || p.C%p.Group != 0 || p.M%p.Group != 0:
 		return fmt.Errorf("conv: group %d does not divide %d input and %d output channels", p.Group, p.C, p.M)
 	}

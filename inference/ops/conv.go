@@ -22,12 +22,10 @@ type conv struct {
 	w, b      *tensor.Tensor
 	biasKnown bool
 	act       kernels.Activation
-	// resAt is the index of the residual input (FusedAdd), 0 for none.
-	resAt int
-	mu    sync.Mutex
-	cache map[[2]int]*kernels.Conv
-	order [][2]int // cache keys, oldest first
-	back  transposedConvs
+	mu        sync.Mutex
+	cache     map[[2]int]*kernels.Conv
+	order     [][2]int // cache keys, oldest first
+	back      transposedConvs
 	// raw is the same convolution without its fused activation, made on
 	// first use by the gradient of a fused SiLU (see VJP).
 	rawOnce sync.Once
@@ -55,18 +53,12 @@ func buildConv(n *Node) (Op, error) {
 	if c.act, err = fusedActivation("Conv", n.Attrs); err != nil {
 		return nil, err
 	}
-	nIn := len(n.Consts)
-	if r, err := n.Attrs.Int(FusedAdd, 0); err != nil || r != 0 && (r < 2 || r > 3 || int(r) != len(n.Consts)-1 || c.act.Kind == kernels.ActSiLU) {
-		return nil, fmt.Errorf("Conv: %s %d does not fit %d inputs, or err %v, or a fused SiLU", FusedAdd, r, len(n.Consts), err)
-	} else if r != 0 {
-		c.resAt, nIn = int(r), int(r)
-	}
 	if w := constAt(n, 1); w != nil {
 		if err := c.checkWeights(w); err != nil {
 			return nil, err
 		}
 		c.w = w
-		if nIn < 3 {
+		if len(n.Consts) < 3 {
 			c.biasKnown = true
 		} else if b := constAt(n, 2); b != nil {
 			if err := checkBias(b, w.Shape[0]); err != nil {
@@ -121,15 +113,6 @@ func (c *conv) run(budget Budget, inputs []*tensor.Tensor, dst []float32) ([]*te
 		return nil, err
 	}
 	x, w, b := inputs[0], inputs[1], in(inputs, 2)
-	var res *tensor.Tensor
-	if c.resAt > 0 {
-		if res = in(inputs, c.resAt); res == nil {
-			return nil, fmt.Errorf("Conv: the residual input %d is missing", c.resAt)
-		}
-		if c.resAt == 2 {
-			b = nil
-		}
-	}
 	if err := requireFloat("Conv", x); err != nil {
 		return nil, err
 	}
@@ -164,7 +147,6 @@ func (c *conv) run(budget Budget, inputs []*tensor.Tensor, dst []float32) ([]*te
 		C: ch, H: 1, W: sp[0], M: w.Shape[0], KH: 1, KW: geo.k[0],
 		StrideH: 1, StrideW: geo.stride[0], DilH: 1, DilW: geo.dil[0],
 		PadL: geo.padB[0], PadR: geo.padE[0], Group: c.group, Act: c.act,
-		Residual: res != nil,
 	}
 	if len(sp) == 2 {
 		p.H, p.W, p.KH, p.KW = sp[0], sp[1], geo.k[0], geo.k[1]
@@ -187,13 +169,6 @@ func (c *conv) run(budget Budget, inputs []*tensor.Tensor, dst []float32) ([]*te
 	out, err := outputOn(dst, "Conv", outShape)
 	if err != nil {
 		return nil, err
-	}
-	if res != nil {
-		if res.DType != tensor.Float32 || !tensor.EqualShape(res.Shape, outShape) {
-			return nil, fmt.Errorf("Conv: the residual %s is not of the output's shape %s", res, tensor.ShapeString(outShape))
-		}
-		k.RunBatchAdd(out.F, x.F, res.F, nb)
-		return one(out), nil
 	}
 	k.RunBatch(out.F, x.F, nb)
 	return one(out), nil
@@ -235,29 +210,7 @@ func (c *conv) VJP(p *Pass, gs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		}
 		gs = append([]*tensor.Tensor{g}, gs[1:]...)
 	}
-	if c.resAt > 0 {
-		return firstOutput(p, gs, c.residualVJP)
-	}
 	return firstOutput(p, gs, c.vjp)
-}
-
-// residualVJP is vjp for a convolution with a fused residual sum: the
-// residual's gradient is g itself (its activation's derivative already
-// applied, see VJP), the other inputs' that of the convolution alone.
-func (c *conv) residualVJP(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
-	q := &Pass{Inputs: p.Inputs[:c.resAt], Outputs: p.Outputs}
-	if p.Need != nil {
-		q.Need = p.Need[:min(len(p.Need), c.resAt)]
-	}
-	grads, err := c.vjp(q, g)
-	if err != nil {
-		return nil, err
-	}
-	grads = append(grads, make([]*tensor.Tensor, len(p.Inputs)-len(grads))...)
-	if p.need(c.resAt) {
-		grads[c.resAt] = g
-	}
-	return grads, nil
 }
 
 // siluGrad is g times the derivative of a fused SiLU, s·(1 + z·(1-s)) with

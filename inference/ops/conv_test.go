@@ -1,7 +1,6 @@
 package ops
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -241,43 +240,4 @@ func TestConvCacheIsBounded(t *testing.T) {
 	if len(c.cache) > maxPrepared || len(c.order) != len(c.cache) {
 		t.Fatalf("cache holds %d kernels, order %d", len(c.cache), len(c.order))
 	}
-}
-
-// TestConvFusedResidual checks a Conv with a fused residual sum (FusedAdd)
-// against the Conv alone followed by the Add (with the activation fused
-// into the Add), bit for bit, with and without bias and constant weights,
-// and its refusals.
-func TestConvFusedResidual(t *testing.T) {
-	r := rand.New(rand.NewPCG(6, 6))
-	x, w, b, res := randT(r, 2, 3, 6, 6), randT(r, 4, 3, 3, 3), randT(r, 4), randT(r, 2, 4, 6, 6)
-	pads := []int64{1, 1, 1, 1}
-	for name, act := range map[string]Attrs{
-		"none": {},
-		"Relu": {FusedActivation: "Relu"},
-		"Clip": {FusedActivation: "Clip", FusedMin: float32(-0.5), FusedMax: float32(0.5)},
-	} {
-		for _, withBias := range []bool{true, false} {
-			for _, constant := range []bool{true, false} {
-				ins := []*tensor.Tensor{x, w}
-				if withBias {
-					ins = append(ins, b)
-				}
-				conv := call{op: "Conv", attrs: Attrs{"pads": pads}}.run(t, ins...)[0]
-				want := call{op: "Add", attrs: act}.run(t, conv, res)[0]
-				a := Attrs{"pads": pads, FusedAdd: int64(len(ins))}
-				for k, v := range act {
-					a[k] = v
-				}
-				fused := call{op: "Conv", attrs: a}
-				if constant {
-					fused.consts = append(append([]*tensor.Tensor{nil}, ins[1:]...), nil)
-				}
-				got := fused.run(t, append(ins, res)...)[0]
-				t.Run(fmt.Sprintf("%s bias=%v const=%v", name, withBias, constant), func(t *testing.T) { expect(t, got, want, 0) })
-			}
-		}
-	}
-	call{op: "Conv", attrs: Attrs{FusedAdd: int64(3)}}.errorContains(t, "does not fit", x, w, res)
-	call{op: "Conv", attrs: Attrs{FusedAdd: int64(2), FusedActivation: SiLU}}.errorContains(t, "SiLU", x, w, res)
-	call{op: "Conv", attrs: Attrs{FusedAdd: int64(2)}}.errorContains(t, "not of the output's shape", x, w, x)
 }

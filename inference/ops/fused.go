@@ -20,13 +20,6 @@ const (
 	FusedMax        = "camscope.max"
 )
 
-// FusedAdd (int) marks a Conv into which the loader fused the Add of a
-// residual sum that reads its output: its value is the index of the input
-// that holds the other term (2 for a Conv without bias, else 3), of the
-// output's shape, added after the bias and before the fused activation
-// (which is the Add's): y = act(conv(x) + b + r).
-const FusedAdd = "camscope.add"
-
 // FusedBias (int, 1 when set) marks a MatMul of a matrix B into which the
 // loader fused the Add of a bias: its third input, of B's column count,
 // added to every row of the product. A MatMul of a matrix B may also carry
