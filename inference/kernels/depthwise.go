@@ -30,7 +30,7 @@ func dwWork(p ConvParams, oh, ow int) int {
 func (c *Conv) depthwiseChannels(dst, src []float32, c0, c1 int) {
 	p := c.p
 	taps := p.KH * p.KW
-	n := roundUp(c.oh*c.wq, 64)
+	n := roundUp(c.oh*c.wq, dwFlatStep(c.mk.kind))
 	buf := getScratch(c.chanStride + c.slack + n + c.prepTmp)
 	planes := (*buf)[:c.chanStride+c.slack]
 	out := (*buf)[c.chanStride+c.slack : c.chanStride+c.slack+n]
@@ -56,6 +56,15 @@ func (c *Conv) depthwiseChannels(dst, src []float32, c0, c1 int) {
 		}
 	}
 	putScratch(buf)
+}
+
+// dwFlatStep is the multiple of outputs dwFlat computes on kernel kind:
+// AVX-512 ends in blocks of 16, the others work in blocks of 64.
+func dwFlatStep(kind kernelKind) int {
+	if kind == kindAVX512 {
+		return 16
+	}
+	return 64
 }
 
 // dwFlatGo is the portable dwFlat: dst[i] = clamp(bias + sum_t w[t] *

@@ -275,6 +275,7 @@ func convCases() map[string]ConvParams {
 		"parallel silu":         cp(40, 24, 24, 64, 3, 1, 1, 1, 1, silu),
 		"many M rows silu":      cp(8, 5, 6, 250, 3, 1, 1, 1, 1, silu),
 		"depthwise 5x5 s2 silu": cp(3, 15, 17, 3, 5, 2, 1, 2, 3, silu),
+		"depthwise 5x5 7x7":     cp(6, 7, 7, 6, 5, 1, 1, 2, 6, silu),
 		"1x1 image silu":        cp(40, 1, 1, 10, 1, 1, 1, 0, 1, silu),
 	}
 	asym := cp(3, 10, 9, 5, 3, 1, 1, 0, 1, relu)
