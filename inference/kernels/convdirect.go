@@ -33,7 +33,7 @@ func convDirectApplies(p ConvParams, kind kernelKind) bool {
 func (c *Conv) setupConvDirect(weights, bias []float32) {
 	p := c.p
 	cd := &convDirect{
-		dw:   dwGeom{recs: dwRecords(p, c.oh, c.ow), s: 2, width: p.W, hw: p.H * p.W, ohw: c.oh * c.ow},
+		dw:   newDwGeom(p, c.oh, c.ow),
 		w:    make([]float32, p.M*p.C*9),
 		bias: make([]float32, p.M),
 	}

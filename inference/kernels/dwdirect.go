@@ -1,7 +1,7 @@
 package kernels
 
-// The direct depthwise 3x3 path: on AVX-512, a 3x3 depthwise convolution
-// of stride 1 or 2 (dilation 1, any padding) reads each channel of the input
+// The direct depthwise path: on AVX-512, a 3x3 or 5x5 depthwise
+// convolution of stride 1 or 2 (dilation 1, any padding) reads each channel of the input
 // where it lies and writes its output in place, without the planes of
 // prepareChannel (a padded copy, or for stride 2 a deinterleave into four
 // phases) and without compacting the rows of the flat vector sum after
@@ -17,60 +17,60 @@ package kernels
 // lanes read a value of the input rather than the zero padding (the FMAs
 // are merge-masked to those). Lane l of tap (ky, kx) reads input value
 // first + ky*W + kx + stride*l, first the chunk's start in the input; for
-// stride 2 the kernel loads the 32 values from there and keeps the even
-// ones (VPERMT2PS).
+// stride 2 the 3x3 kernel loads the 32 values from there and keeps the even
+// ones (VPERMT2PS), the 5x5 one loads a row's 48 values once and splits
+// them into even and odd ones. 5x5 kernels of stride 1 compute two chunks
+// at a time (see dwdirect_amd64.s).
 //
-// Each output is bias + w0*x0 + w1*x1 + ... + w8*x8 over the taps that read
+// Each output is bias + w0*x0 + w1*x1 + ... (k*k taps of a k x k kernel)
+// over the taps that read
 // the input, in tap order, one FMA a tap, then clamped: the operations of
 // dwFlat over the zero-padded planes, less its FMAs of a zero (x + w*0 is x
 // unless w is infinite or NaN, or x is -0).
 
-// Chunk records, in int32 words: 0 the output offset of lane 0, 1 the input
-// offset of lane 0 at tap (0, 0) (negative at the top left corner of a
-// padded input), 2 the mask of the lanes stored, 3+t the lanes of tap t.
-// Stride 2 adds 12+t, tap t's mask of the 32 values it loads (bit 2l for
-// lane l), for the loads that must stay inside the input.
-const (
-	dwRecWords1 = 12
-	dwRecWords2 = 24
-)
+// Chunk records of a k x k kernel, in int32 words: 0 the output offset of
+// lane 0, 1 the input offset of lane 0 at tap (0, 0) (negative at the top
+// left corner of a padded input), 2 the mask of the lanes stored, 3+t the
+// lanes of tap t. Stride 2 adds 3+k*k+t, tap t's mask of the 32 values it
+// loads (bit 2l for lane l), for the loads that must stay inside the
+// input, and pads the record to twice the size of stride 1's.
+const dwRecWords2 = 24 // stride 2, 3x3 (the dense direct path's records)
 
-// dwRecWords is the size of a record of stride s, in int32 words.
-func dwRecWords(s int) int {
-	if s == 2 {
-		return dwRecWords2
-	}
-	return dwRecWords1
+// dwRecWords is the size of a record of stride s and a k x k kernel, in
+// int32 words.
+func dwRecWords(s, k int) int {
+	return s * (3 + k*k)
 }
 
 // dwDirectApplies reports whether a depthwise convolution with parameters p
 // takes the direct path on micro-kernel kind.
 func dwDirectApplies(p ConvParams, kind kernelKind) bool {
-	return kind == kindAVX512 && p.KH == 3 && p.KW == 3 && p.DilH == 1 && p.DilW == 1 &&
+	return kind == kindAVX512 && p.KH == p.KW && (p.KH == 3 || p.KH == 5) && p.DilH == 1 && p.DilW == 1 &&
 		p.StrideH == p.StrideW && (p.StrideH == 1 || p.StrideH == 2)
 }
 
 // dwRecords builds the chunk records of a direct depthwise convolution.
 func dwRecords(p ConvParams, oh, ow int) []int32 {
-	s := p.StrideH
+	s, k := p.StrideH, p.KH
+	taps := k * k
 	var recs []int32
 	// chunk adds the chunk of n outputs from output (oy, ox) on, lane l at
 	// flat output index oy*ow+ox+l (crossing rows only when ow == W).
 	chunk := func(oy, ox, n int) {
-		r := make([]int32, dwRecWords(s))
+		r := make([]int32, dwRecWords(s, k))
 		r[0] = int32(oy*ow + ox)
 		r[1] = int32((oy*s-p.PadT)*p.W + ox*s - p.PadL)
 		r[2] = int32(1)<<n - 1
 		for l := 0; l < n; l++ {
 			y, x := oy+(ox+l)/ow, (ox+l)%ow
-			for t := 0; t < 9; t++ {
-				iy, ix := y*s+t/3-p.PadT, x*s+t%3-p.PadL
+			for t := 0; t < taps; t++ {
+				iy, ix := y*s+t/k-p.PadT, x*s+t%k-p.PadL
 				if iy < 0 || iy >= p.H || ix < 0 || ix >= p.W {
 					continue
 				}
 				r[3+t] |= 1 << l
 				if s == 2 {
-					r[12+t] |= int32(uint32(1) << (2 * l))
+					r[3+taps+t] |= int32(uint32(1) << (2 * l))
 				}
 			}
 		}
@@ -90,34 +90,44 @@ func dwRecords(p ConvParams, oh, ow int) []int32 {
 	return recs
 }
 
-// dwSpan is how many values a chunk's loads cover, from its first: two rows
-// and 32 values (stride 1: each row's 16 values and the next 16, which the
-// other taps of the row take with VALIGND), or two rows and two values and
-// 32 values (stride 2).
-func dwSpan(width, s int) int {
-	if s == 2 {
-		return 2*width + 34
+// dwSpan is how many values a chunk's loads cover, from its first, for a
+// k x k kernel: k-1 rows and 32 values (stride 1: each row's 16 values and
+// the next 16, which the other taps of the row take with VALIGND), k-1 rows
+// and k-1 values and 32 values (stride 2, 3x3: each tap's 32 values), or
+// k-1 rows and 48 values (stride 2, 5x5: each row's 48 values, split into
+// even and odd ones).
+func dwSpan(width, s, k int) int {
+	switch {
+	case s == 2 && k == 5:
+		return (k-1)*width + 48
+	case s == 2:
+		return (k-1)*width + k - 1 + 32
 	}
-	return 2*width + 32
+	return (k-1)*width + 32
 }
 
 // dwGeom is what the direct kernels need to know of a convolution: its
-// chunk records of stride s, the input's row length and a channel's size
-// in the input and the output.
+// chunk records of stride s and a k x k kernel, the input's row length and
+// a channel's size in the input and the output.
 type dwGeom struct {
-	recs     []int32
-	s, width int
-	hw, ohw  int
+	recs        []int32
+	s, k, width int
+	hw, ohw     int
+}
+
+// newDwGeom is the geometry of the direct path of p, whose output is oh x ow.
+func newDwGeom(p ConvParams, oh, ow int) dwGeom {
+	return dwGeom{recs: dwRecords(p, oh, ow), s: p.StrideH, k: p.KH, width: p.W, hw: p.H * p.W, ohw: oh * ow}
 }
 
 // dwDirectGo is the portable dwDirect: channels c0..c1 of the output into
 // dst (which starts at channel c0) from the whole input src, through the
-// chunk records of g; weights w (9 a channel) and bias (one a channel) of
-// every channel.
+// chunk records of g; weights w (k*k a channel) and bias (one a channel)
+// of every channel.
 func dwDirectGo(dst, src []float32, c0, c1 int, g dwGeom, w, bias []float32, lo, hi float32) {
-	words := dwRecWords(g.s)
+	words, taps := dwRecWords(g.s, g.k), g.k*g.k
 	for ch := c0; ch < c1; ch++ {
-		in, out, wt := src[ch*g.hw:], dst[(ch-c0)*g.ohw:], w[9*ch:9*ch+9]
+		in, out, wt := src[ch*g.hw:], dst[(ch-c0)*g.ohw:], w[taps*ch:taps*(ch+1)]
 		for r := 0; r+words <= len(g.recs); r += words {
 			rec := g.recs[r : r+words]
 			for l := 0; l < 16; l++ {
@@ -125,9 +135,9 @@ func dwDirectGo(dst, src []float32, c0, c1 int, g dwGeom, w, bias []float32, lo,
 					continue
 				}
 				acc := bias[ch]
-				for t := 0; t < 9; t++ {
+				for t := 0; t < taps; t++ {
 					if rec[3+t]&(1<<l) != 0 {
-						acc += wt[t] * in[int(rec[1])+(t/3)*g.width+t%3+g.s*l]
+						acc += wt[t] * in[int(rec[1])+(t/g.k)*g.width+t%g.k+g.s*l]
 					}
 				}
 				out[int(rec[0])+l] = clamp(acc, lo, hi)

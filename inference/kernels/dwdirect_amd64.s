@@ -2,7 +2,7 @@
 
 #include "textflag.h"
 
-// The direct depthwise 3x3 kernels (see dwdirect.go): nch channels, each
+// The direct depthwise 3x3 kernels (see dwdirect.go; the 5x5 ones follow): nch channels, each
 // chunk by chunk through the records, its nine weights broadcast into
 // Z16-Z24 and its bias into Z12, the input's row length in bytes in DX, a
 // channel's input size in bytes in R12. A chunk is the bias plus nine FMAs
@@ -335,6 +335,843 @@ s2next:
 s2done:
 	VZEROUPPER
 	RET
+
+// func dw5x5s1AVX512(dst, src *float32, recs *int32, nrec int, w, bias *float32, nch, rowBytes, inBytes, outBytes, lowB, highB int, lo, hi float32)
+//
+// Stride 1, 5x5, records of 112 bytes: as dw3x3s1AVX512 with five rows of
+// five taps (VALIGND by 1 to 4); weights 0-20 in Z11-Z31, 21-24 broadcast
+// from memory, the bias in Z4, the clamp in Z5 and Z6; R13 points two rows
+// down, for the fourth row (R15 and R14 for a second chunk). Two chunks
+// whose loads are both whole registers go together (accumulators Z0 and
+// Z1, each in tap order, bit for bit a chunk alone): one chunk's chain of
+// 25 FMAs is latency-bound.
+TEXT ·dw5x5s1AVX512(SB), NOSPLIT, $0-104
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         w+32(FP), R9
+	MOVQ         bias+40(FP), BX
+	MOVQ         rowBytes+56(FP), DX
+	MOVQ         inBytes+64(FP), R12
+	MOVQ         lowB+80(FP), R10
+	MOVQ         highB+88(FP), R11
+	VBROADCASTSS lo+96(FP), Z5
+	VBROADCASTSS hi+100(FP), Z6
+	CMPQ         nch+48(FP), $0
+	JEQ          f1done
+
+f1chan:
+	VBROADCASTSS 0(R9), Z11
+	VBROADCASTSS 4(R9), Z12
+	VBROADCASTSS 8(R9), Z13
+	VBROADCASTSS 12(R9), Z14
+	VBROADCASTSS 16(R9), Z15
+	VBROADCASTSS 20(R9), Z16
+	VBROADCASTSS 24(R9), Z17
+	VBROADCASTSS 28(R9), Z18
+	VBROADCASTSS 32(R9), Z19
+	VBROADCASTSS 36(R9), Z20
+	VBROADCASTSS 40(R9), Z21
+	VBROADCASTSS 44(R9), Z22
+	VBROADCASTSS 48(R9), Z23
+	VBROADCASTSS 52(R9), Z24
+	VBROADCASTSS 56(R9), Z25
+	VBROADCASTSS 60(R9), Z26
+	VBROADCASTSS 64(R9), Z27
+	VBROADCASTSS 68(R9), Z28
+	VBROADCASTSS 72(R9), Z29
+	VBROADCASTSS 76(R9), Z30
+	VBROADCASTSS 80(R9), Z31
+	VBROADCASTSS (BX), Z4
+	MOVQ         recs+16(FP), R8
+	MOVQ         nrec+24(FP), CX
+	TESTQ        CX, CX
+	JEQ          f1next
+
+f1pair:
+	CMPQ    CX, $2
+	JLT     f1chunk
+	MOVLQSX 4(R8), AX
+	CMPQ    AX, R10
+	JLT     f1chunk
+	MOVLQSX 116(R8), R15
+	CMPQ    R15, R11
+	JGT     f1chunk
+	VMOVAPS Z4, Z0
+	VMOVAPS Z4, Z1
+	LEAQ    (SI)(AX*4), AX
+	LEAQ    (SI)(R15*4), R15
+	LEAQ    (AX)(DX*2), R13
+	LEAQ    (R15)(DX*2), R14
+	PREFETCHT0 (AX)(R12*1)
+	PREFETCHT0 (R15)(R12*1)
+	VMOVUPS     0(AX), Z2
+	VMOVUPS     64(AX), Z3
+	VMOVUPS     0(R15), Z7
+	VMOVUPS     64(R15), Z8
+	KMOVW       12(R8), K1
+	KMOVW       124(R8), K4
+	VFMADD231PS Z2, Z11, K1, Z0
+	VFMADD231PS Z7, Z11, K4, Z1
+	KMOVW       16(R8), K2
+	KMOVW       128(R8), K5
+	VALIGND     $1, Z2, Z3, Z9
+	VALIGND     $1, Z7, Z8, Z10
+	VFMADD231PS Z9, Z12, K2, Z0
+	VFMADD231PS Z10, Z12, K5, Z1
+	KMOVW       20(R8), K3
+	KMOVW       132(R8), K6
+	VALIGND     $2, Z2, Z3, Z9
+	VALIGND     $2, Z7, Z8, Z10
+	VFMADD231PS Z9, Z13, K3, Z0
+	VFMADD231PS Z10, Z13, K6, Z1
+	KMOVW       24(R8), K1
+	KMOVW       136(R8), K4
+	VALIGND     $3, Z2, Z3, Z9
+	VALIGND     $3, Z7, Z8, Z10
+	VFMADD231PS Z9, Z14, K1, Z0
+	VFMADD231PS Z10, Z14, K4, Z1
+	KMOVW       28(R8), K2
+	KMOVW       140(R8), K5
+	VALIGND     $4, Z2, Z3, Z9
+	VALIGND     $4, Z7, Z8, Z10
+	VFMADD231PS Z9, Z15, K2, Z0
+	VFMADD231PS Z10, Z15, K5, Z1
+	VMOVUPS     0(AX)(DX*1), Z2
+	VMOVUPS     64(AX)(DX*1), Z3
+	VMOVUPS     0(R15)(DX*1), Z7
+	VMOVUPS     64(R15)(DX*1), Z8
+	KMOVW       32(R8), K3
+	KMOVW       144(R8), K6
+	VFMADD231PS Z2, Z16, K3, Z0
+	VFMADD231PS Z7, Z16, K6, Z1
+	KMOVW       36(R8), K1
+	KMOVW       148(R8), K4
+	VALIGND     $1, Z2, Z3, Z9
+	VALIGND     $1, Z7, Z8, Z10
+	VFMADD231PS Z9, Z17, K1, Z0
+	VFMADD231PS Z10, Z17, K4, Z1
+	KMOVW       40(R8), K2
+	KMOVW       152(R8), K5
+	VALIGND     $2, Z2, Z3, Z9
+	VALIGND     $2, Z7, Z8, Z10
+	VFMADD231PS Z9, Z18, K2, Z0
+	VFMADD231PS Z10, Z18, K5, Z1
+	KMOVW       44(R8), K3
+	KMOVW       156(R8), K6
+	VALIGND     $3, Z2, Z3, Z9
+	VALIGND     $3, Z7, Z8, Z10
+	VFMADD231PS Z9, Z19, K3, Z0
+	VFMADD231PS Z10, Z19, K6, Z1
+	KMOVW       48(R8), K1
+	KMOVW       160(R8), K4
+	VALIGND     $4, Z2, Z3, Z9
+	VALIGND     $4, Z7, Z8, Z10
+	VFMADD231PS Z9, Z20, K1, Z0
+	VFMADD231PS Z10, Z20, K4, Z1
+	VMOVUPS     0(AX)(DX*2), Z2
+	VMOVUPS     64(AX)(DX*2), Z3
+	VMOVUPS     0(R15)(DX*2), Z7
+	VMOVUPS     64(R15)(DX*2), Z8
+	KMOVW       52(R8), K2
+	KMOVW       164(R8), K5
+	VFMADD231PS Z2, Z21, K2, Z0
+	VFMADD231PS Z7, Z21, K5, Z1
+	KMOVW       56(R8), K3
+	KMOVW       168(R8), K6
+	VALIGND     $1, Z2, Z3, Z9
+	VALIGND     $1, Z7, Z8, Z10
+	VFMADD231PS Z9, Z22, K3, Z0
+	VFMADD231PS Z10, Z22, K6, Z1
+	KMOVW       60(R8), K1
+	KMOVW       172(R8), K4
+	VALIGND     $2, Z2, Z3, Z9
+	VALIGND     $2, Z7, Z8, Z10
+	VFMADD231PS Z9, Z23, K1, Z0
+	VFMADD231PS Z10, Z23, K4, Z1
+	KMOVW       64(R8), K2
+	KMOVW       176(R8), K5
+	VALIGND     $3, Z2, Z3, Z9
+	VALIGND     $3, Z7, Z8, Z10
+	VFMADD231PS Z9, Z24, K2, Z0
+	VFMADD231PS Z10, Z24, K5, Z1
+	KMOVW       68(R8), K3
+	KMOVW       180(R8), K6
+	VALIGND     $4, Z2, Z3, Z9
+	VALIGND     $4, Z7, Z8, Z10
+	VFMADD231PS Z9, Z25, K3, Z0
+	VFMADD231PS Z10, Z25, K6, Z1
+	VMOVUPS     0(R13)(DX*1), Z2
+	VMOVUPS     64(R13)(DX*1), Z3
+	VMOVUPS     0(R14)(DX*1), Z7
+	VMOVUPS     64(R14)(DX*1), Z8
+	KMOVW       72(R8), K1
+	KMOVW       184(R8), K4
+	VFMADD231PS Z2, Z26, K1, Z0
+	VFMADD231PS Z7, Z26, K4, Z1
+	KMOVW       76(R8), K2
+	KMOVW       188(R8), K5
+	VALIGND     $1, Z2, Z3, Z9
+	VALIGND     $1, Z7, Z8, Z10
+	VFMADD231PS Z9, Z27, K2, Z0
+	VFMADD231PS Z10, Z27, K5, Z1
+	KMOVW       80(R8), K3
+	KMOVW       192(R8), K6
+	VALIGND     $2, Z2, Z3, Z9
+	VALIGND     $2, Z7, Z8, Z10
+	VFMADD231PS Z9, Z28, K3, Z0
+	VFMADD231PS Z10, Z28, K6, Z1
+	KMOVW       84(R8), K1
+	KMOVW       196(R8), K4
+	VALIGND     $3, Z2, Z3, Z9
+	VALIGND     $3, Z7, Z8, Z10
+	VFMADD231PS Z9, Z29, K1, Z0
+	VFMADD231PS Z10, Z29, K4, Z1
+	KMOVW       88(R8), K2
+	KMOVW       200(R8), K5
+	VALIGND     $4, Z2, Z3, Z9
+	VALIGND     $4, Z7, Z8, Z10
+	VFMADD231PS Z9, Z30, K2, Z0
+	VFMADD231PS Z10, Z30, K5, Z1
+	VMOVUPS     0(AX)(DX*4), Z2
+	VMOVUPS     64(AX)(DX*4), Z3
+	VMOVUPS     0(R15)(DX*4), Z7
+	VMOVUPS     64(R15)(DX*4), Z8
+	KMOVW       92(R8), K3
+	KMOVW       204(R8), K6
+	VFMADD231PS Z2, Z31, K3, Z0
+	VFMADD231PS Z7, Z31, K6, Z1
+	KMOVW       96(R8), K1
+	KMOVW       208(R8), K4
+	VALIGND     $1, Z2, Z3, Z9
+	VALIGND     $1, Z7, Z8, Z10
+	VFMADD231PS.BCST 84(R9), Z9, K1, Z0
+	VFMADD231PS.BCST 84(R9), Z10, K4, Z1
+	KMOVW       100(R8), K2
+	KMOVW       212(R8), K5
+	VALIGND     $2, Z2, Z3, Z9
+	VALIGND     $2, Z7, Z8, Z10
+	VFMADD231PS.BCST 88(R9), Z9, K2, Z0
+	VFMADD231PS.BCST 88(R9), Z10, K5, Z1
+	KMOVW       104(R8), K3
+	KMOVW       216(R8), K6
+	VALIGND     $3, Z2, Z3, Z9
+	VALIGND     $3, Z7, Z8, Z10
+	VFMADD231PS.BCST 92(R9), Z9, K3, Z0
+	VFMADD231PS.BCST 92(R9), Z10, K6, Z1
+	KMOVW       108(R8), K1
+	KMOVW       220(R8), K4
+	VALIGND     $4, Z2, Z3, Z9
+	VALIGND     $4, Z7, Z8, Z10
+	VFMADD231PS.BCST 96(R9), Z9, K1, Z0
+	VFMADD231PS.BCST 96(R9), Z10, K4, Z1
+	VMAXPS  Z5, Z0, Z0
+	VMINPS  Z6, Z0, Z0
+	VMAXPS  Z5, Z1, Z1
+	VMINPS  Z6, Z1, Z1
+	MOVLQSX 0(R8), AX
+	KMOVW   8(R8), K1
+	VMOVUPS Z0, K1, (DI)(AX*4)
+	MOVLQSX 112(R8), AX
+	KMOVW   120(R8), K2
+	VMOVUPS Z1, K2, (DI)(AX*4)
+	ADDQ    $224, R8
+	SUBQ    $2, CX
+	JNE     f1pair
+	JMP     f1next
+
+f1chunk:
+	VMOVAPS Z4, Z0
+	MOVLQSX 4(R8), AX
+	CMPQ    AX, R10
+	JLT     f1slow
+	CMPQ    AX, R11
+	JGT     f1slow
+	LEAQ    (SI)(AX*4), AX
+	LEAQ    (AX)(DX*2), R13
+	PREFETCHT0 (AX)(R12*1)
+	VMOVUPS     0(AX), Z2
+	VMOVUPS     64(AX), Z3
+	KMOVW       12(R8), K1
+	VFMADD231PS Z2, Z11, K1, Z0
+	KMOVW       16(R8), K2
+	VALIGND     $1, Z2, Z3, Z9
+	VFMADD231PS Z9, Z12, K2, Z0
+	KMOVW       20(R8), K3
+	VALIGND     $2, Z2, Z3, Z9
+	VFMADD231PS Z9, Z13, K3, Z0
+	KMOVW       24(R8), K1
+	VALIGND     $3, Z2, Z3, Z9
+	VFMADD231PS Z9, Z14, K1, Z0
+	KMOVW       28(R8), K2
+	VALIGND     $4, Z2, Z3, Z9
+	VFMADD231PS Z9, Z15, K2, Z0
+	VMOVUPS     0(AX)(DX*1), Z2
+	VMOVUPS     64(AX)(DX*1), Z3
+	KMOVW       32(R8), K3
+	VFMADD231PS Z2, Z16, K3, Z0
+	KMOVW       36(R8), K1
+	VALIGND     $1, Z2, Z3, Z9
+	VFMADD231PS Z9, Z17, K1, Z0
+	KMOVW       40(R8), K2
+	VALIGND     $2, Z2, Z3, Z9
+	VFMADD231PS Z9, Z18, K2, Z0
+	KMOVW       44(R8), K3
+	VALIGND     $3, Z2, Z3, Z9
+	VFMADD231PS Z9, Z19, K3, Z0
+	KMOVW       48(R8), K1
+	VALIGND     $4, Z2, Z3, Z9
+	VFMADD231PS Z9, Z20, K1, Z0
+	VMOVUPS     0(AX)(DX*2), Z2
+	VMOVUPS     64(AX)(DX*2), Z3
+	KMOVW       52(R8), K2
+	VFMADD231PS Z2, Z21, K2, Z0
+	KMOVW       56(R8), K3
+	VALIGND     $1, Z2, Z3, Z9
+	VFMADD231PS Z9, Z22, K3, Z0
+	KMOVW       60(R8), K1
+	VALIGND     $2, Z2, Z3, Z9
+	VFMADD231PS Z9, Z23, K1, Z0
+	KMOVW       64(R8), K2
+	VALIGND     $3, Z2, Z3, Z9
+	VFMADD231PS Z9, Z24, K2, Z0
+	KMOVW       68(R8), K3
+	VALIGND     $4, Z2, Z3, Z9
+	VFMADD231PS Z9, Z25, K3, Z0
+	VMOVUPS     0(R13)(DX*1), Z2
+	VMOVUPS     64(R13)(DX*1), Z3
+	KMOVW       72(R8), K1
+	VFMADD231PS Z2, Z26, K1, Z0
+	KMOVW       76(R8), K2
+	VALIGND     $1, Z2, Z3, Z9
+	VFMADD231PS Z9, Z27, K2, Z0
+	KMOVW       80(R8), K3
+	VALIGND     $2, Z2, Z3, Z9
+	VFMADD231PS Z9, Z28, K3, Z0
+	KMOVW       84(R8), K1
+	VALIGND     $3, Z2, Z3, Z9
+	VFMADD231PS Z9, Z29, K1, Z0
+	KMOVW       88(R8), K2
+	VALIGND     $4, Z2, Z3, Z9
+	VFMADD231PS Z9, Z30, K2, Z0
+	VMOVUPS     0(AX)(DX*4), Z2
+	VMOVUPS     64(AX)(DX*4), Z3
+	KMOVW       92(R8), K3
+	VFMADD231PS Z2, Z31, K3, Z0
+	KMOVW       96(R8), K1
+	VALIGND     $1, Z2, Z3, Z9
+	VFMADD231PS.BCST 84(R9), Z9, K1, Z0
+	KMOVW       100(R8), K2
+	VALIGND     $2, Z2, Z3, Z9
+	VFMADD231PS.BCST 88(R9), Z9, K2, Z0
+	KMOVW       104(R8), K3
+	VALIGND     $3, Z2, Z3, Z9
+	VFMADD231PS.BCST 92(R9), Z9, K3, Z0
+	KMOVW       108(R8), K1
+	VALIGND     $4, Z2, Z3, Z9
+	VFMADD231PS.BCST 96(R9), Z9, K1, Z0
+	JMP     f1store
+
+f1slow:
+	LEAQ    (SI)(AX*4), AX
+	LEAQ    (AX)(DX*2), R13
+	KMOVW       12(R8), K1
+	VMOVUPS.Z   0(AX), K1, Z2
+	VFMADD231PS Z2, Z11, K1, Z0
+	KMOVW       16(R8), K2
+	VMOVUPS.Z   4(AX), K2, Z2
+	VFMADD231PS Z2, Z12, K2, Z0
+	KMOVW       20(R8), K3
+	VMOVUPS.Z   8(AX), K3, Z2
+	VFMADD231PS Z2, Z13, K3, Z0
+	KMOVW       24(R8), K1
+	VMOVUPS.Z   12(AX), K1, Z2
+	VFMADD231PS Z2, Z14, K1, Z0
+	KMOVW       28(R8), K2
+	VMOVUPS.Z   16(AX), K2, Z2
+	VFMADD231PS Z2, Z15, K2, Z0
+	KMOVW       32(R8), K3
+	VMOVUPS.Z   0(AX)(DX*1), K3, Z2
+	VFMADD231PS Z2, Z16, K3, Z0
+	KMOVW       36(R8), K1
+	VMOVUPS.Z   4(AX)(DX*1), K1, Z2
+	VFMADD231PS Z2, Z17, K1, Z0
+	KMOVW       40(R8), K2
+	VMOVUPS.Z   8(AX)(DX*1), K2, Z2
+	VFMADD231PS Z2, Z18, K2, Z0
+	KMOVW       44(R8), K3
+	VMOVUPS.Z   12(AX)(DX*1), K3, Z2
+	VFMADD231PS Z2, Z19, K3, Z0
+	KMOVW       48(R8), K1
+	VMOVUPS.Z   16(AX)(DX*1), K1, Z2
+	VFMADD231PS Z2, Z20, K1, Z0
+	KMOVW       52(R8), K2
+	VMOVUPS.Z   0(AX)(DX*2), K2, Z2
+	VFMADD231PS Z2, Z21, K2, Z0
+	KMOVW       56(R8), K3
+	VMOVUPS.Z   4(AX)(DX*2), K3, Z2
+	VFMADD231PS Z2, Z22, K3, Z0
+	KMOVW       60(R8), K1
+	VMOVUPS.Z   8(AX)(DX*2), K1, Z2
+	VFMADD231PS Z2, Z23, K1, Z0
+	KMOVW       64(R8), K2
+	VMOVUPS.Z   12(AX)(DX*2), K2, Z2
+	VFMADD231PS Z2, Z24, K2, Z0
+	KMOVW       68(R8), K3
+	VMOVUPS.Z   16(AX)(DX*2), K3, Z2
+	VFMADD231PS Z2, Z25, K3, Z0
+	KMOVW       72(R8), K1
+	VMOVUPS.Z   0(R13)(DX*1), K1, Z2
+	VFMADD231PS Z2, Z26, K1, Z0
+	KMOVW       76(R8), K2
+	VMOVUPS.Z   4(R13)(DX*1), K2, Z2
+	VFMADD231PS Z2, Z27, K2, Z0
+	KMOVW       80(R8), K3
+	VMOVUPS.Z   8(R13)(DX*1), K3, Z2
+	VFMADD231PS Z2, Z28, K3, Z0
+	KMOVW       84(R8), K1
+	VMOVUPS.Z   12(R13)(DX*1), K1, Z2
+	VFMADD231PS Z2, Z29, K1, Z0
+	KMOVW       88(R8), K2
+	VMOVUPS.Z   16(R13)(DX*1), K2, Z2
+	VFMADD231PS Z2, Z30, K2, Z0
+	KMOVW       92(R8), K3
+	VMOVUPS.Z   0(AX)(DX*4), K3, Z2
+	VFMADD231PS Z2, Z31, K3, Z0
+	KMOVW       96(R8), K1
+	VMOVUPS.Z   4(AX)(DX*4), K1, Z2
+	VFMADD231PS.BCST 84(R9), Z2, K1, Z0
+	KMOVW       100(R8), K2
+	VMOVUPS.Z   8(AX)(DX*4), K2, Z2
+	VFMADD231PS.BCST 88(R9), Z2, K2, Z0
+	KMOVW       104(R8), K3
+	VMOVUPS.Z   12(AX)(DX*4), K3, Z2
+	VFMADD231PS.BCST 92(R9), Z2, K3, Z0
+	KMOVW       108(R8), K1
+	VMOVUPS.Z   16(AX)(DX*4), K1, Z2
+	VFMADD231PS.BCST 96(R9), Z2, K1, Z0
+
+f1store:
+	VMAXPS  Z5, Z0, Z0
+	VMINPS  Z6, Z0, Z0
+	MOVLQSX 0(R8), AX
+	KMOVW   8(R8), K1
+	VMOVUPS Z0, K1, (DI)(AX*4)
+	ADDQ    $112, R8
+	DECQ    CX
+	JNE     f1pair
+
+f1next:
+	ADDQ $100, R9
+	ADDQ $4, BX
+	ADDQ R12, SI
+	ADDQ outBytes+72(FP), DI
+	MOVQ R12, AX
+	SHRQ $2, AX
+	SUBQ AX, R10
+	SUBQ AX, R11
+	DECQ nch+48(FP)
+	JNE  f1chan
+
+f1done:
+	VZEROUPPER
+	RET
+
+// func dw5x5s2AVX512(dst, src *float32, recs *int32, nrec int, w, bias *float32, nch, rowBytes, inBytes, outBytes, lowB, highB int, lo, hi float32)
+//
+// Stride 2, 5x5, records of 224 bytes (the lanes' masks, then the loads'
+// masks from byte 112). The whole-register path loads each row's 48 values
+// from the chunk's start once (three loads, where a tap at a time takes ten
+// loads that each cross a cache line), splits its first 32 into even and
+// odd values (VPERMT2PS with the indices dwEven in Z3, dwOdd in Z10) and
+// the last 16 (VPERMPS), the taps of columns 0 and 1 take the first 16
+// even and odd values, those of columns 2, 3 and 4 shift theirs out
+// (VALIGND); the masked loads of the slow path read each tap's 32 values
+// and keep the even ones. The weights and the rest as in dw5x5s1AVX512.
+TEXT ·dw5x5s2AVX512(SB), NOSPLIT, $0-104
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         w+32(FP), R9
+	MOVQ         bias+40(FP), BX
+	MOVQ         rowBytes+56(FP), DX
+	MOVQ         inBytes+64(FP), R12
+	MOVQ         lowB+80(FP), R10
+	MOVQ         highB+88(FP), R11
+	VBROADCASTSS lo+96(FP), Z5
+	VBROADCASTSS hi+100(FP), Z6
+	VMOVDQU32    dwEven<>(SB), Z3
+	VMOVDQU32    dwOdd<>(SB), Z10
+	CMPQ         nch+48(FP), $0
+	JEQ          f2done
+
+f2chan:
+	VBROADCASTSS 0(R9), Z11
+	VBROADCASTSS 4(R9), Z12
+	VBROADCASTSS 8(R9), Z13
+	VBROADCASTSS 12(R9), Z14
+	VBROADCASTSS 16(R9), Z15
+	VBROADCASTSS 20(R9), Z16
+	VBROADCASTSS 24(R9), Z17
+	VBROADCASTSS 28(R9), Z18
+	VBROADCASTSS 32(R9), Z19
+	VBROADCASTSS 36(R9), Z20
+	VBROADCASTSS 40(R9), Z21
+	VBROADCASTSS 44(R9), Z22
+	VBROADCASTSS 48(R9), Z23
+	VBROADCASTSS 52(R9), Z24
+	VBROADCASTSS 56(R9), Z25
+	VBROADCASTSS 60(R9), Z26
+	VBROADCASTSS 64(R9), Z27
+	VBROADCASTSS 68(R9), Z28
+	VBROADCASTSS 72(R9), Z29
+	VBROADCASTSS 76(R9), Z30
+	VBROADCASTSS 80(R9), Z31
+	VBROADCASTSS (BX), Z4
+	MOVQ         recs+16(FP), R8
+	MOVQ         nrec+24(FP), CX
+	TESTQ        CX, CX
+	JEQ          f2next
+
+f2chunk:
+	VMOVAPS Z4, Z0
+	MOVLQSX 4(R8), AX
+	CMPQ    AX, R10
+	JLT     f2slow
+	CMPQ    AX, R11
+	JGT     f2slow
+	LEAQ    (SI)(AX*4), AX
+	LEAQ    (AX)(DX*2), R13
+	PREFETCHT0 (AX)(R12*1)
+	PREFETCHT0 64(AX)(R12*1)
+	PREFETCHT0 128(AX)(R12*1)
+	VMOVUPS     0(AX), Z1
+	VMOVUPS     64(AX), Z2
+	VMOVUPS     128(AX), Z7
+	VMOVAPS     Z1, Z8
+	VPERMT2PS   Z2, Z3, Z8
+	VPERMT2PS   Z2, Z10, Z1
+	VPERMPS     Z7, Z3, Z2
+	VPERMPS     Z7, Z10, Z7
+	KMOVW       12(R8), K1
+	VFMADD231PS Z8, Z11, K1, Z0
+	KMOVW       16(R8), K2
+	VFMADD231PS Z1, Z12, K2, Z0
+	KMOVW       20(R8), K3
+	VALIGND     $1, Z8, Z2, Z9
+	VFMADD231PS Z9, Z13, K3, Z0
+	KMOVW       24(R8), K4
+	VALIGND     $1, Z1, Z7, Z9
+	VFMADD231PS Z9, Z14, K4, Z0
+	KMOVW       28(R8), K5
+	VALIGND     $2, Z8, Z2, Z9
+	VFMADD231PS Z9, Z15, K5, Z0
+	VMOVUPS     0(AX)(DX*1), Z1
+	VMOVUPS     64(AX)(DX*1), Z2
+	VMOVUPS     128(AX)(DX*1), Z7
+	VMOVAPS     Z1, Z8
+	VPERMT2PS   Z2, Z3, Z8
+	VPERMT2PS   Z2, Z10, Z1
+	VPERMPS     Z7, Z3, Z2
+	VPERMPS     Z7, Z10, Z7
+	KMOVW       32(R8), K6
+	VFMADD231PS Z8, Z16, K6, Z0
+	KMOVW       36(R8), K7
+	VFMADD231PS Z1, Z17, K7, Z0
+	KMOVW       40(R8), K1
+	VALIGND     $1, Z8, Z2, Z9
+	VFMADD231PS Z9, Z18, K1, Z0
+	KMOVW       44(R8), K2
+	VALIGND     $1, Z1, Z7, Z9
+	VFMADD231PS Z9, Z19, K2, Z0
+	KMOVW       48(R8), K3
+	VALIGND     $2, Z8, Z2, Z9
+	VFMADD231PS Z9, Z20, K3, Z0
+	VMOVUPS     0(AX)(DX*2), Z1
+	VMOVUPS     64(AX)(DX*2), Z2
+	VMOVUPS     128(AX)(DX*2), Z7
+	VMOVAPS     Z1, Z8
+	VPERMT2PS   Z2, Z3, Z8
+	VPERMT2PS   Z2, Z10, Z1
+	VPERMPS     Z7, Z3, Z2
+	VPERMPS     Z7, Z10, Z7
+	KMOVW       52(R8), K4
+	VFMADD231PS Z8, Z21, K4, Z0
+	KMOVW       56(R8), K5
+	VFMADD231PS Z1, Z22, K5, Z0
+	KMOVW       60(R8), K6
+	VALIGND     $1, Z8, Z2, Z9
+	VFMADD231PS Z9, Z23, K6, Z0
+	KMOVW       64(R8), K7
+	VALIGND     $1, Z1, Z7, Z9
+	VFMADD231PS Z9, Z24, K7, Z0
+	KMOVW       68(R8), K1
+	VALIGND     $2, Z8, Z2, Z9
+	VFMADD231PS Z9, Z25, K1, Z0
+	VMOVUPS     0(R13)(DX*1), Z1
+	VMOVUPS     64(R13)(DX*1), Z2
+	VMOVUPS     128(R13)(DX*1), Z7
+	VMOVAPS     Z1, Z8
+	VPERMT2PS   Z2, Z3, Z8
+	VPERMT2PS   Z2, Z10, Z1
+	VPERMPS     Z7, Z3, Z2
+	VPERMPS     Z7, Z10, Z7
+	KMOVW       72(R8), K2
+	VFMADD231PS Z8, Z26, K2, Z0
+	KMOVW       76(R8), K3
+	VFMADD231PS Z1, Z27, K3, Z0
+	KMOVW       80(R8), K4
+	VALIGND     $1, Z8, Z2, Z9
+	VFMADD231PS Z9, Z28, K4, Z0
+	KMOVW       84(R8), K5
+	VALIGND     $1, Z1, Z7, Z9
+	VFMADD231PS Z9, Z29, K5, Z0
+	KMOVW       88(R8), K6
+	VALIGND     $2, Z8, Z2, Z9
+	VFMADD231PS Z9, Z30, K6, Z0
+	VMOVUPS     0(AX)(DX*4), Z1
+	VMOVUPS     64(AX)(DX*4), Z2
+	VMOVUPS     128(AX)(DX*4), Z7
+	VMOVAPS     Z1, Z8
+	VPERMT2PS   Z2, Z3, Z8
+	VPERMT2PS   Z2, Z10, Z1
+	VPERMPS     Z7, Z3, Z2
+	VPERMPS     Z7, Z10, Z7
+	KMOVW       92(R8), K7
+	VFMADD231PS Z8, Z31, K7, Z0
+	KMOVW       96(R8), K1
+	VFMADD231PS.BCST 84(R9), Z1, K1, Z0
+	KMOVW       100(R8), K2
+	VALIGND     $1, Z8, Z2, Z9
+	VFMADD231PS.BCST 88(R9), Z9, K2, Z0
+	KMOVW       104(R8), K3
+	VALIGND     $1, Z1, Z7, Z9
+	VFMADD231PS.BCST 92(R9), Z9, K3, Z0
+	KMOVW       108(R8), K4
+	VALIGND     $2, Z8, Z2, Z9
+	VFMADD231PS.BCST 96(R9), Z9, K4, Z0
+	JMP     f2store
+
+f2slow:
+	LEAQ    (SI)(AX*4), AX
+	LEAQ    (AX)(DX*2), R13
+	KMOVW       12(R8), K1
+	KMOVW       112(R8), K2
+	KMOVW       114(R8), K3
+	VMOVUPS.Z   0(AX), K2, Z1
+	VMOVUPS.Z   64(AX), K3, Z2
+	VPERMT2PS   Z2, Z3, Z1
+	VFMADD231PS Z1, Z11, K1, Z0
+	KMOVW       16(R8), K1
+	KMOVW       116(R8), K2
+	KMOVW       118(R8), K3
+	VMOVUPS.Z   4(AX), K2, Z1
+	VMOVUPS.Z   68(AX), K3, Z2
+	VPERMT2PS   Z2, Z3, Z1
+	VFMADD231PS Z1, Z12, K1, Z0
+	KMOVW       20(R8), K1
+	KMOVW       120(R8), K2
+	KMOVW       122(R8), K3
+	VMOVUPS.Z   8(AX), K2, Z1
+	VMOVUPS.Z   72(AX), K3, Z2
+	VPERMT2PS   Z2, Z3, Z1
+	VFMADD231PS Z1, Z13, K1, Z0
+	KMOVW       24(R8), K1
+	KMOVW       124(R8), K2
+	KMOVW       126(R8), K3
+	VMOVUPS.Z   12(AX), K2, Z1
+	VMOVUPS.Z   76(AX), K3, Z2
+	VPERMT2PS   Z2, Z3, Z1
+	VFMADD231PS Z1, Z14, K1, Z0
+	KMOVW       28(R8), K1
+	KMOVW       128(R8), K2
+	KMOVW       130(R8), K3
+	VMOVUPS.Z   16(AX), K2, Z1
+	VMOVUPS.Z   80(AX), K3, Z2
+	VPERMT2PS   Z2, Z3, Z1
+	VFMADD231PS Z1, Z15, K1, Z0
+	KMOVW       32(R8), K1
+	KMOVW       132(R8), K2
+	KMOVW       134(R8), K3
+	VMOVUPS.Z   0(AX)(DX*1), K2, Z1
+	VMOVUPS.Z   64(AX)(DX*1), K3, Z2
+	VPERMT2PS   Z2, Z3, Z1
+	VFMADD231PS Z1, Z16, K1, Z0
+	KMOVW       36(R8), K1
+	KMOVW       136(R8), K2
+	KMOVW       138(R8), K3
+	VMOVUPS.Z   4(AX)(DX*1), K2, Z1
+	VMOVUPS.Z   68(AX)(DX*1), K3, Z2
+	VPERMT2PS   Z2, Z3, Z1
+	VFMADD231PS Z1, Z17, K1, Z0
+	KMOVW       40(R8), K1
+	KMOVW       140(R8), K2
+	KMOVW       142(R8), K3
+	VMOVUPS.Z   8(AX)(DX*1), K2, Z1
+	VMOVUPS.Z   72(AX)(DX*1), K3, Z2
+	VPERMT2PS   Z2, Z3, Z1
+	VFMADD231PS Z1, Z18, K1, Z0
+	KMOVW       44(R8), K1
+	KMOVW       144(R8), K2
+	KMOVW       146(R8), K3
+	VMOVUPS.Z   12(AX)(DX*1), K2, Z1
+	VMOVUPS.Z   76(AX)(DX*1), K3, Z2
+	VPERMT2PS   Z2, Z3, Z1
+	VFMADD231PS Z1, Z19, K1, Z0
+	KMOVW       48(R8), K1
+	KMOVW       148(R8), K2
+	KMOVW       150(R8), K3
+	VMOVUPS.Z   16(AX)(DX*1), K2, Z1
+	VMOVUPS.Z   80(AX)(DX*1), K3, Z2
+	VPERMT2PS   Z2, Z3, Z1
+	VFMADD231PS Z1, Z20, K1, Z0
+	KMOVW       52(R8), K1
+	KMOVW       152(R8), K2
+	KMOVW       154(R8), K3
+	VMOVUPS.Z   0(AX)(DX*2), K2, Z1
+	VMOVUPS.Z   64(AX)(DX*2), K3, Z2
+	VPERMT2PS   Z2, Z3, Z1
+	VFMADD231PS Z1, Z21, K1, Z0
+	KMOVW       56(R8), K1
+	KMOVW       156(R8), K2
+	KMOVW       158(R8), K3
+	VMOVUPS.Z   4(AX)(DX*2), K2, Z1
+	VMOVUPS.Z   68(AX)(DX*2), K3, Z2
+	VPERMT2PS   Z2, Z3, Z1
+	VFMADD231PS Z1, Z22, K1, Z0
+	KMOVW       60(R8), K1
+	KMOVW       160(R8), K2
+	KMOVW       162(R8), K3
+	VMOVUPS.Z   8(AX)(DX*2), K2, Z1
+	VMOVUPS.Z   72(AX)(DX*2), K3, Z2
+	VPERMT2PS   Z2, Z3, Z1
+	VFMADD231PS Z1, Z23, K1, Z0
+	KMOVW       64(R8), K1
+	KMOVW       164(R8), K2
+	KMOVW       166(R8), K3
+	VMOVUPS.Z   12(AX)(DX*2), K2, Z1
+	VMOVUPS.Z   76(AX)(DX*2), K3, Z2
+	VPERMT2PS   Z2, Z3, Z1
+	VFMADD231PS Z1, Z24, K1, Z0
+	KMOVW       68(R8), K1
+	KMOVW       168(R8), K2
+	KMOVW       170(R8), K3
+	VMOVUPS.Z   16(AX)(DX*2), K2, Z1
+	VMOVUPS.Z   80(AX)(DX*2), K3, Z2
+	VPERMT2PS   Z2, Z3, Z1
+	VFMADD231PS Z1, Z25, K1, Z0
+	KMOVW       72(R8), K1
+	KMOVW       172(R8), K2
+	KMOVW       174(R8), K3
+	VMOVUPS.Z   0(R13)(DX*1), K2, Z1
+	VMOVUPS.Z   64(R13)(DX*1), K3, Z2
+	VPERMT2PS   Z2, Z3, Z1
+	VFMADD231PS Z1, Z26, K1, Z0
+	KMOVW       76(R8), K1
+	KMOVW       176(R8), K2
+	KMOVW       178(R8), K3
+	VMOVUPS.Z   4(R13)(DX*1), K2, Z1
+	VMOVUPS.Z   68(R13)(DX*1), K3, Z2
+	VPERMT2PS   Z2, Z3, Z1
+	VFMADD231PS Z1, Z27, K1, Z0
+	KMOVW       80(R8), K1
+	KMOVW       180(R8), K2
+	KMOVW       182(R8), K3
+	VMOVUPS.Z   8(R13)(DX*1), K2, Z1
+	VMOVUPS.Z   72(R13)(DX*1), K3, Z2
+	VPERMT2PS   Z2, Z3, Z1
+	VFMADD231PS Z1, Z28, K1, Z0
+	KMOVW       84(R8), K1
+	KMOVW       184(R8), K2
+	KMOVW       186(R8), K3
+	VMOVUPS.Z   12(R13)(DX*1), K2, Z1
+	VMOVUPS.Z   76(R13)(DX*1), K3, Z2
+	VPERMT2PS   Z2, Z3, Z1
+	VFMADD231PS Z1, Z29, K1, Z0
+	KMOVW       88(R8), K1
+	KMOVW       188(R8), K2
+	KMOVW       190(R8), K3
+	VMOVUPS.Z   16(R13)(DX*1), K2, Z1
+	VMOVUPS.Z   80(R13)(DX*1), K3, Z2
+	VPERMT2PS   Z2, Z3, Z1
+	VFMADD231PS Z1, Z30, K1, Z0
+	KMOVW       92(R8), K1
+	KMOVW       192(R8), K2
+	KMOVW       194(R8), K3
+	VMOVUPS.Z   0(AX)(DX*4), K2, Z1
+	VMOVUPS.Z   64(AX)(DX*4), K3, Z2
+	VPERMT2PS   Z2, Z3, Z1
+	VFMADD231PS Z1, Z31, K1, Z0
+	KMOVW       96(R8), K1
+	KMOVW       196(R8), K2
+	KMOVW       198(R8), K3
+	VMOVUPS.Z   4(AX)(DX*4), K2, Z1
+	VMOVUPS.Z   68(AX)(DX*4), K3, Z2
+	VPERMT2PS   Z2, Z3, Z1
+	VFMADD231PS.BCST 84(R9), Z1, K1, Z0
+	KMOVW       100(R8), K1
+	KMOVW       200(R8), K2
+	KMOVW       202(R8), K3
+	VMOVUPS.Z   8(AX)(DX*4), K2, Z1
+	VMOVUPS.Z   72(AX)(DX*4), K3, Z2
+	VPERMT2PS   Z2, Z3, Z1
+	VFMADD231PS.BCST 88(R9), Z1, K1, Z0
+	KMOVW       104(R8), K1
+	KMOVW       204(R8), K2
+	KMOVW       206(R8), K3
+	VMOVUPS.Z   12(AX)(DX*4), K2, Z1
+	VMOVUPS.Z   76(AX)(DX*4), K3, Z2
+	VPERMT2PS   Z2, Z3, Z1
+	VFMADD231PS.BCST 92(R9), Z1, K1, Z0
+	KMOVW       108(R8), K1
+	KMOVW       208(R8), K2
+	KMOVW       210(R8), K3
+	VMOVUPS.Z   16(AX)(DX*4), K2, Z1
+	VMOVUPS.Z   80(AX)(DX*4), K3, Z2
+	VPERMT2PS   Z2, Z3, Z1
+	VFMADD231PS.BCST 96(R9), Z1, K1, Z0
+
+f2store:
+	VMAXPS  Z5, Z0, Z0
+	VMINPS  Z6, Z0, Z0
+	MOVLQSX 0(R8), AX
+	KMOVW   8(R8), K1
+	VMOVUPS Z0, K1, (DI)(AX*4)
+	ADDQ    $224, R8
+	DECQ    CX
+	JNE     f2chunk
+
+f2next:
+	ADDQ $100, R9
+	ADDQ $4, BX
+	ADDQ R12, SI
+	ADDQ outBytes+72(FP), DI
+	MOVQ R12, AX
+	SHRQ $2, AX
+	SUBQ AX, R10
+	SUBQ AX, R11
+	DECQ nch+48(FP)
+	JNE  f2chan
+
+f2done:
+	VZEROUPPER
+	RET
+
+DATA dwOdd<>+0(SB)/4, $1
+DATA dwOdd<>+4(SB)/4, $3
+DATA dwOdd<>+8(SB)/4, $5
+DATA dwOdd<>+12(SB)/4, $7
+DATA dwOdd<>+16(SB)/4, $9
+DATA dwOdd<>+20(SB)/4, $11
+DATA dwOdd<>+24(SB)/4, $13
+DATA dwOdd<>+28(SB)/4, $15
+DATA dwOdd<>+32(SB)/4, $17
+DATA dwOdd<>+36(SB)/4, $19
+DATA dwOdd<>+40(SB)/4, $21
+DATA dwOdd<>+44(SB)/4, $23
+DATA dwOdd<>+48(SB)/4, $25
+DATA dwOdd<>+52(SB)/4, $27
+DATA dwOdd<>+56(SB)/4, $29
+DATA dwOdd<>+60(SB)/4, $31
+GLOBL dwOdd<>(SB), RODATA|NOPTR, $64
 
 DATA dwEven<>+0(SB)/4, $0
 DATA dwEven<>+4(SB)/4, $2

@@ -6,16 +6,20 @@ import (
 	"testing"
 )
 
-// dwDirectCases are depthwise 3x3 convolutions that the direct path takes
-// on AVX-512: flat chunks across rows (OW == W) of odd sizes, row chunks
-// (valid padding, stride 2), rows longer than a chunk, asymmetric pads,
-// tiny planes whose every load is near an edge, MobileNetV2's shapes.
+// dwDirectCases are depthwise 3x3 and 5x5 convolutions that the direct
+// path takes on AVX-512: flat chunks across rows (OW == W) of odd sizes, row
+// chunks (valid padding, stride 2), rows longer than a chunk, asymmetric
+// pads, tiny planes whose every load is near an edge (and 5x5 kernels
+// larger than the image), MobileNetV2's and EfficientNet-B0's shapes.
 func dwDirectCases() map[string]ConvParams {
 	relu6 := Activation{Kind: ActClip, Min: 0, Max: 6}
-	dw := func(c, h, w, s, pad int, act Activation) ConvParams {
-		return ConvParams{C: c, H: h, W: w, M: c, KH: 3, KW: 3, StrideH: s, StrideW: s, DilH: 1, DilW: 1,
+	silu := Activation{Kind: ActSiLU}
+	dwk := func(k, c, h, w, s, pad int, act Activation) ConvParams {
+		return ConvParams{C: c, H: h, W: w, M: c, KH: k, KW: k, StrideH: s, StrideW: s, DilH: 1, DilW: 1,
 			PadT: pad, PadL: pad, PadB: pad, PadR: pad, Group: c, Act: act}
 	}
+	dw := func(c, h, w, s, pad int, act Activation) ConvParams { return dwk(3, c, h, w, s, pad, act) }
+	dw5 := func(c, h, w, s, pad int, act Activation) ConvParams { return dwk(5, c, h, w, s, pad, act) }
 	cases := map[string]ConvParams{
 		"s1 7x7":            dw(5, 7, 7, 1, 1, relu6),
 		"s1 14x14":          dw(4, 14, 14, 1, 1, relu6),
@@ -35,6 +39,35 @@ func dwDirectCases() map[string]ConvParams {
 		"mobilenet 192@28":  dw(192, 28, 28, 1, 1, relu6),
 		"mobilenet 96@112s": dw(6, 112, 112, 2, 1, relu6),
 	}
+	for name, p := range map[string]ConvParams{
+		"5x5 s1 7x7":            dw5(5, 7, 7, 1, 2, silu),
+		"5x5 s1 14x14":          dw5(4, 14, 14, 1, 2, relu6),
+		"5x5 s1 odd 13x11":      dw5(3, 13, 11, 1, 2, Activation{}),
+		"5x5 s1 wide 5x37":      dw5(3, 5, 37, 1, 2, Activation{Kind: ActRelu}),
+		"5x5 s1 valid 9x21":     dw5(3, 9, 21, 1, 0, relu6),
+		"5x5 s1 pad 1 10x19":    dw5(3, 10, 19, 1, 1, Activation{}),
+		"5x5 s1 one row":        dw5(2, 1, 19, 1, 2, Activation{}),
+		"5x5 s1 one column":     dw5(2, 17, 1, 1, 2, silu),
+		"5x5 s1 2x2":            dw5(3, 2, 2, 1, 2, Activation{}),
+		"5x5 s1 3x4":            dw5(3, 3, 4, 1, 2, relu6),
+		"5x5 s2 14x14":          dw5(4, 14, 14, 2, 2, silu),
+		"5x5 s2 odd 15x13":      dw5(3, 15, 13, 2, 2, Activation{}),
+		"5x5 s2 wide 6x71":      dw5(3, 6, 71, 2, 2, Activation{Kind: ActRelu}),
+		"5x5 s2 valid 11x40":    dw5(2, 11, 40, 2, 0, relu6),
+		"5x5 s2 3x3":            dw5(3, 3, 3, 2, 2, Activation{}),
+		"5x5 s2 one row":        dw5(2, 1, 35, 2, 2, silu),
+		"5x5 s2 one column":     dw5(2, 9, 1, 2, 2, Activation{}),
+		"efficientnet 240@28":   dw5(240, 28, 28, 1, 2, silu),
+		"efficientnet 144@56s":  dw5(8, 56, 56, 2, 2, silu),
+		"efficientnet 1152@7":   dw5(40, 7, 7, 1, 2, silu),
+		"efficientnet 672@14s2": dw5(16, 14, 14, 2, 2, silu),
+		"efficientnet 480@14":   dw5(32, 14, 14, 1, 2, silu),
+	} {
+		cases[name] = p
+	}
+	asym5 := dw5(3, 11, 12, 2, 0, Activation{})
+	asym5.PadT, asym5.PadR, asym5.PadB = 2, 1, 3
+	cases["5x5 s2 pads"] = asym5
 	tf := dw(3, 12, 12, 2, 0, relu6)
 	tf.PadB, tf.PadR = 1, 1 // TensorFlow's "SAME" for stride 2
 	cases["s2 same bottom right"] = tf
@@ -56,7 +89,7 @@ func TestDepthwiseDirect(t *testing.T) {
 	defer func() { active = saved }()
 	for name, p := range dwDirectCases() {
 		for _, withBias := range []bool{true, false} {
-			src, w, bias := convInputs(p, withBias, 9)
+			src, w, bias := convInputs(p, withBias, uint64(p.KH*p.KW))
 			oh, ow := p.OutSize()
 			want := make([]float32, p.M*oh*ow)
 			convReference(want, src, w, bias, p)
@@ -77,7 +110,7 @@ func TestDepthwiseDirect(t *testing.T) {
 				if k.kind == kindGo {
 					// The portable kernel through the records the
 					// assembly would use.
-					conv.dw = dwGeom{recs: dwRecords(p, oh, ow), s: p.StrideH, width: p.W, hw: p.H * p.W, ohw: oh * ow}
+					conv.dw = newDwGeom(p, oh, ow)
 					conv.dwBias = make([]float32, p.C)
 					copy(conv.dwBias, bias)
 				} else if conv.dw.recs == nil {
@@ -132,7 +165,10 @@ func TestDepthwiseDirectApplies(t *testing.T) {
 	}{
 		{"3x3 s1", func(p *ConvParams) {}, true},
 		{"3x3 s2", func(p *ConvParams) { p.StrideH, p.StrideW = 2, 2 }, true},
-		{"5x5", func(p *ConvParams) { p.KH, p.KW, p.PadT, p.PadL, p.PadB, p.PadR = 5, 5, 2, 2, 2, 2 }, false},
+		{"5x5", func(p *ConvParams) { p.KH, p.KW, p.PadT, p.PadL, p.PadB, p.PadR = 5, 5, 2, 2, 2, 2 }, true},
+		{"5x5 s2", func(p *ConvParams) { p.KH, p.KW, p.StrideH, p.StrideW = 5, 5, 2, 2 }, true},
+		{"7x7", func(p *ConvParams) { p.KH, p.KW, p.PadT, p.PadL, p.PadB, p.PadR = 7, 7, 3, 3, 3, 3 }, false},
+		{"3x5", func(p *ConvParams) { p.KW = 5 }, false},
 		{"dilation 2", func(p *ConvParams) { p.DilH, p.DilW = 2, 2 }, false},
 		{"strides 1x2", func(p *ConvParams) { p.StrideW = 2 }, false},
 		{"stride 3", func(p *ConvParams) { p.StrideH, p.StrideW = 3, 3 }, false},
@@ -151,25 +187,26 @@ func TestDepthwiseDirectApplies(t *testing.T) {
 // TestDwSpan checks the bound that lets a chunk load whole registers: the
 // values the assembly's unmasked loads touch (stride 1: each row's 32 values
 // from the chunk's start, its first 16 and the next 16 for VALIGND; stride
-// 2: each tap's 32 values from its own start) lie within dwSpan values of
+// 2, 3x3: each tap's 32 values from its own start; stride 2, 5x5: each
+// row's 48 values from the chunk's start) lie within dwSpan values of
 // the chunk's first load, for every chunk of convolutions of both kinds of
 // chunks.
 func TestDwSpan(t *testing.T) {
 	for name, p := range dwDirectCases() {
 		oh, ow := p.OutSize()
-		s := p.StrideH
-		words := dwRecWords(s)
+		s, k := p.StrideH, p.KH
+		words := dwRecWords(s, k)
 		recs := dwRecords(p, oh, ow)
-		span := dwSpan(p.W, s)
+		span := dwSpan(p.W, s, k)
 		for r := 0; r+words <= len(recs); r += words {
 			first := int(recs[r+1])
 			lo, hi := first, first
-			for ky := 0; ky < 3; ky++ {
-				if s == 1 {
-					hi = max(hi, first+ky*p.W+32)
+			for ky := 0; ky < k; ky++ {
+				if s == 1 || k == 5 {
+					hi = max(hi, first+ky*p.W+16*(s+1))
 					continue
 				}
-				for kx := 0; kx < 3; kx++ {
+				for kx := 0; kx < k; kx++ {
 					hi = max(hi, first+ky*p.W+kx+32)
 				}
 			}

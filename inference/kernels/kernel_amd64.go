@@ -62,6 +62,12 @@ func dw3x3s1AVX512(dst, src *float32, recs *int32, nrec int, w, bias *float32, n
 func dw3x3s2AVX512(dst, src *float32, recs *int32, nrec int, w, bias *float32, nch, rowBytes, inBytes, outBytes, lowB, highB int, lo, hi float32)
 
 //go:noescape
+func dw5x5s1AVX512(dst, src *float32, recs *int32, nrec int, w, bias *float32, nch, rowBytes, inBytes, outBytes, lowB, highB int, lo, hi float32)
+
+//go:noescape
+func dw5x5s2AVX512(dst, src *float32, recs *int32, nrec int, w, bias *float32, nch, rowBytes, inBytes, outBytes, lowB, highB int, lo, hi float32)
+
+//go:noescape
 func deinterleaveRowsAVX2(even *float32, es int, odd *float32, os int, src *float32, ss, rows, n int)
 
 //go:noescape
@@ -278,23 +284,31 @@ func dwFlat(kind kernelKind, dst []float32, n int, src []float32, offs []int, ma
 	dwFlatAVX2(&dst[0], n, &src[0], &offs[0], &w[0], len(offs), bias, lo, hi)
 }
 
-// dwDirect computes channels c0..c1 of a direct depthwise 3x3 convolution
-// (see dwDirectGo), in assembly for the AVX-512 kind, whose loads stay in
-// src: whole registers where they fit, masked loads elsewhere.
+// dwDirect computes channels c0..c1 of a direct depthwise 3x3 or 5x5
+// convolution (see dwDirectGo), in assembly for the AVX-512 kind, whose
+// loads stay in src: whole registers where they fit, masked loads
+// elsewhere.
 func dwDirect(kind kernelKind, dst, src []float32, c0, c1 int, g dwGeom, w, bias []float32, lo, hi float32) {
-	words := dwRecWords(g.s)
+	words, taps := dwRecWords(g.s, g.k), g.k*g.k
 	if kind != kindAVX512 || len(g.recs) < words || c1 <= c0 {
 		dwDirectGo(dst, src, c0, c1, g, w, bias, lo, hi)
 		return
 	}
-	_, _, _, _ = dst[(c1-c0)*g.ohw-1], src[c1*g.hw-1], w[9*c1-1], bias[c1-1]
-	f := dw3x3s1AVX512
-	if g.s == 2 {
+	_, _, _, _ = dst[(c1-c0)*g.ohw-1], src[c1*g.hw-1], w[taps*c1-1], bias[c1-1]
+	var f func(dst, src *float32, recs *int32, nrec int, w, bias *float32, nch, rowBytes, inBytes, outBytes, lowB, highB int, lo, hi float32)
+	switch {
+	case g.k == 3 && g.s == 1:
+		f = dw3x3s1AVX512
+	case g.k == 3:
 		f = dw3x3s2AVX512
+	case g.s == 1:
+		f = dw5x5s1AVX512
+	default:
+		f = dw5x5s2AVX512
 	}
 	first := c0 * g.hw
-	f(&dst[0], &src[first], &g.recs[0], len(g.recs)/words, &w[9*c0], &bias[c0], c1-c0,
-		4*g.width, 4*g.hw, 4*g.ohw, -first, len(src)-first-dwSpan(g.width, g.s), lo, hi)
+	f(&dst[0], &src[first], &g.recs[0], len(g.recs)/words, &w[taps*c0], &bias[c0], c1-c0,
+		4*g.width, 4*g.hw, 4*g.ohw, -first, len(src)-first-dwSpan(g.width, g.s, g.k), lo, hi)
 }
 
 // convDirectBlocks computes blocks b0..b1 of 16 output channels of a
@@ -308,7 +322,7 @@ func convDirectBlocks(kind kernelKind, dst, src []float32, c, b0, b1 int, g dwGe
 	}
 	_, _, _, _ = dst[(b1-b0)*16*g.ohw-1], src[c*g.hw-1], w[b1*16*c*9-1], bias[16*b1-1]
 	conv3x3s2AVX512(&dst[0], &src[0], &g.recs[0], len(g.recs)/dwRecWords2, &w[b0*16*c*9], &bias[16*b0], b1-b0, c,
-		4*g.width, 4*g.hw, 4*g.ohw, len(src)-(c-1)*g.hw-dwSpan(g.width, 2), lo, hi)
+		4*g.width, 4*g.hw, 4*g.ohw, len(src)-(c-1)*g.hw-dwSpan(g.width, 2, 3), lo, hi)
 }
 
 // packRows copies, for each offset o in offs, x[o : o+nr] to the next nr

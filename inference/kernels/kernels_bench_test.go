@@ -276,27 +276,32 @@ func runModel(convs []*Conv, bufs [2][]float32) {
 	}
 }
 
-// BenchmarkDepthwise runs MobileNetV2's depthwise layers on the direct path
-// (dwdirect.go) and on the planes (prepareChannel, dwFlat, copyRows), one
-// after the other, on the AVX-512 kernel.
+// BenchmarkDepthwise runs MobileNetV2's depthwise 3x3 layers (ReLU6) and
+// EfficientNet-B0's 5x5 ones (SiLU) on the direct path (dwdirect.go) and on
+// the planes (prepareChannel, dwFlat, copyRows), one after the other, on the
+// AVX-512 kernel.
 func BenchmarkDepthwise(b *testing.B) {
 	ks := availableKernels()
 	if k := ks[len(ks)-1]; k.kind != kindAVX512 {
 		b.Skip("no AVX-512")
 	}
-	for _, l := range []struct{ c, hw, s int }{
-		{32, 112, 1}, {96, 112, 2}, {144, 56, 1}, {144, 56, 2}, {192, 28, 1}, {192, 28, 2},
-		{384, 14, 1}, {576, 14, 1}, {576, 14, 2}, {960, 7, 1},
+	for _, l := range []struct{ c, hw, s, k int }{
+		{32, 112, 1, 3}, {96, 112, 2, 3}, {144, 56, 1, 3}, {144, 56, 2, 3}, {192, 28, 1, 3}, {192, 28, 2, 3},
+		{384, 14, 1, 3}, {576, 14, 1, 3}, {576, 14, 2, 3}, {960, 7, 1, 3},
+		{144, 56, 2, 5}, {240, 28, 1, 5}, {480, 14, 1, 5}, {672, 14, 1, 5}, {672, 14, 2, 5}, {1152, 7, 1, 5},
 	} {
-		p := layer(l.c, l.hw, l.c, 3, l.s, 1, l.c)
+		p := layer(l.c, l.hw, l.c, l.k, l.s, l.k/2, l.c)
 		p.Act = Activation{Kind: ActClip, Min: 0, Max: 6}
+		if l.k == 5 {
+			p.Act = Activation{Kind: ActSiLU}
+		}
 		src, w, bias := convInputs(p, true, 1)
 		oh, ow := p.OutSize()
 		dst := make([]float32, p.M*oh*ow)
 		for _, direct := range []bool{true, false} {
-			name := fmt.Sprintf("%d@%ds%d/planes", l.c, l.hw, l.s)
+			name := fmt.Sprintf("%dx%d_%d@%ds%d/planes", l.k, l.k, l.c, l.hw, l.s)
 			if direct {
-				name = fmt.Sprintf("%d@%ds%d/direct", l.c, l.hw, l.s)
+				name = fmt.Sprintf("%dx%d_%d@%ds%d/direct", l.k, l.k, l.c, l.hw, l.s)
 			}
 			b.Run(name, func(b *testing.B) {
 				saved := active
