@@ -2,8 +2,6 @@
 
 package kernels
 
-import "math"
-
 // The loops of arith.go in SSE (arith_amd64.s), and the busiest of them in
 // AVX-512 when the CPU has it (arith512_amd64.s).
 
@@ -72,8 +70,6 @@ func mulVS(dst, a []float32, s float32) {
 	}
 	mulVSSSE(dst, a, s)
 }
-
-var negZero = float32(math.Copysign(0, -1))
 
 func affineClamp(dst, src []float32, m, a, lo, hi float32) {
 	if arith512 && len(dst) > 0 {

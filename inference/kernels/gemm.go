@@ -1,9 +1,6 @@
 package kernels
 
-import (
-	"math"
-	"runtime"
-)
+import "runtime"
 
 // Cache blocking of the packed GEMM (Goto's algorithm). A kc x NR panel of B
 // (16 KiB for NR=16) stays in L1 while the micro-kernel walks an mc x kc block
@@ -549,7 +546,7 @@ func (t *gemmTask) tile(kc int, a []float32, lda int, b []float32, ldb int, offs
 		if flags&kAccumulate != 0 {
 			AddInto(res, row)
 		}
-		b := float32(math.Copysign(0, -1))
+		b := negZero
 		if flags&kBias != 0 {
 			b = bias[r]
 		}

@@ -65,6 +65,10 @@ func clampValues(a Activation) (lo, hi float32, ok bool) {
 
 var float32Inf = float32(math.Inf(1))
 
+// negZero is -0, which added to a value changes nothing (+0 would turn a
+// -0 into +0).
+var negZero = float32(math.Copysign(0, -1))
+
 // goMicro4x4 is goKernel's tile: C[4x4] (op)= A^T B over kc steps, B packed
 // or in place (see microKernel.run).
 func goMicro4x4(kc int, a, b []float32, ldb int, offs []int, c []float32, ldc, flags int, bias []float32, lo, hi float32) {

@@ -54,10 +54,6 @@ func (wg *winograd) tile(t int) (img, ty, tx int) {
 	return img, t / wg.tilesX, t % wg.tilesX
 }
 
-// wg16 reports whether an image's output is at most 16 tiles of 4x4: the
-// products of one image alone take the half-width kernel.
-func (c *Conv) wg16() bool { return ((c.oh+3)/4)*((c.ow+3)/4) <= 16 }
-
 // winogradApplies reports whether the convolution is one Winograd F(4x4,
 // 3x3) computes.
 func winogradApplies(p ConvParams) bool {
@@ -375,19 +371,20 @@ func wgOutRow(m0, m1, m2, m3, m4, m5 float32) (y0, y1, y2, y3 float32) {
 // half-width kernel (narrowProducts), which takes the bar down to h = 20
 // where C <= 2M (one core, fastest of 300: 32->64 @14 50 -> 42 us, 64->64
 // @14 93 -> 73, 48->192 @13 171 -> 135, 64->256 @13 276 -> 191; with
-// the output transform in registers, 40->160 @13 109 -> 68 and 48->96
-// @13 84 -> 55 against the pixel-major GEMM; not with
-// many more inputs than outputs: 128->32 @14 92 against 101). Under 4x4
-// tiles it loses at batch 1 (512->512 @7: 1.6 ->
-// 5.0 ms; 48->192 @10: 100 against 181 us), the weights, four times
-// larger once transformed, streaming from memory at every run. The choice
+// the output transform in registers, 40->160 @13 109 -> 68 and 48->96 @13
+// 84 -> 55 against the pixel-major GEMM; not with many more inputs than
+// outputs: 128->32 @14 92 against 101). Under 4x4 tiles it loses at batch
+// 1 (512->512 @7: 1.6 -> 5.0 ms; 48->192 @10: 100 against 181 us), the
+// weights, four times larger once transformed, streaming from memory at
+// every run. The choice
 // does not depend on the batch, so that RunBatch gives each image Run's
 // bits. Only AVX-512 has the transforms in assembly: the Go ones cost more
 // than the products save (64->64 @56: 1.5 ms against the GEMM's 1.3).
 func (c *Conv) chooseWinograd() bool {
 	p := c.p
 	h := p.C * p.M / (p.C + p.M)
-	tiles := min((c.oh+3)/4, (c.ow+3)/4)
+	tilesY, tilesX := (c.oh+3)/4, (c.ow+3)/4
+	tiles := min(tilesY, tilesX)
 	switch {
 	case c.mk.kind != kindAVX512:
 		return false
@@ -396,7 +393,8 @@ func (c *Conv) chooseWinograd() bool {
 	case tiles >= 5:
 		return h >= 24
 	case tiles >= 4:
-		return h >= 36 || h >= 20 && p.C <= 2*p.M && c.wg16()
+		// At most 16 tiles an image: its products take the half-width kernel.
+		return h >= 36 || h >= 20 && p.C <= 2*p.M && tilesY*tilesX <= 16
 	}
 	return false
 }
