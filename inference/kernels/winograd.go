@@ -1,5 +1,7 @@
 package kernels
 
+import "slices"
+
 // Winograd convolution F(4x4, 3x3) (Lavin and Gray, "Fast Algorithms for
 // Convolutional Neural Networks", 2016) for 3x3 convolutions of stride 1,
 // dilation 1 and one group. The output is cut into 4x4 tiles; each tile
@@ -165,11 +167,10 @@ func (c *Conv) runWinogradImages(dst, src []float32, n int) {
 	})
 	r := &wgRun{c: c, dst: dst, pad: pad, tiles: n * wg.tilesY * wg.tilesX}
 	r.vector = r.wgVector()
-	chunk := min(wg.chunk, roundUp(r.tiles, c.mk.nr))
+	w := workersFor(2 * wgPos * wg.mpad * p.C * r.tiles)
+	chunk, stages := r.plan(w)
 	chunks := (r.tiles + chunk - 1) / chunk
-	flops := 2 * wgPos * wg.mpad * p.C * chunk
-	w := workersFor(flops * chunks)
-	if chunks >= 2*w {
+	if !stages {
 		parallelFor(chunks, w, func(k0, k1 int) {
 			v, m := getScratch(wgPos*wg.vs), getScratch(wgPos*wg.ms)
 			for k := k0; k < k1; k++ {
@@ -193,6 +194,85 @@ func (c *Conv) runWinogradImages(dst, src []float32, n int) {
 		putScratch(m)
 	}
 	putScratch(padBuf)
+}
+
+// plan returns the tiles per chunk for w workers, and whether the workers
+// share each chunk's stages (its input transform by channels, products by
+// positions, output transform by output channels) rather than each taking
+// whole chunks. On one worker, chunks are as large as wg.chunk allows.
+// Otherwise it estimates, for each size (16, through the half-width
+// products, and the multiples of the kernel's width up to wg.chunk), when
+// the last worker finishes both ways, and takes the soonest:
+//
+//   - whole chunks, cut into pieces as parallelFor cuts them and taken in
+//     order by whichever worker is free: their tiles leave the workers
+//     unevenly when there are few (a 28x28 image has 49 tiles, two chunks
+//     of 32, one of them half empty);
+//   - shared stages: every chunk's work divided evenly, but three hand-offs
+//     a chunk, and half its transformed input and products read by the
+//     other core (a 32->128 layer at 27x27 took 233 µs this way against
+//     157 µs in chunks of 16, on two cores of a Zen 5; 256->256 on six
+//     14x14 images, three chunks of 32, 5.3 ms against 6.5 ms in whole
+//     chunks).
+//
+// The estimate's rates are this machine's, rounded: 150 GFLOP/s for a
+// core's products, 50 GB/s for the transforms' traffic, 200 GB/s to read
+// the transformed weights again at each chunk, 30 GB/s for data one core
+// wrote and the other reads, 2 µs a hand-off, and 10 µs a chunk for its
+// 36 products' calls (16->64 at 55x55 ran in 188 µs in chunks of 64
+// against 240 µs in chunks of 32, although these share the tiles better).
+func (r *wgRun) plan(w int) (chunk int, stages bool) {
+	c, wg, nr := r.c, r.c.wg, r.c.mk.nr
+	if w == 1 {
+		return min(wg.chunk, roundUp(r.tiles, nr)), false
+	}
+	narrow := nr > 16 && c.mk.mr == 8 && hasNarrowTile(c.mk.kind)
+	sizes := []int{}
+	if narrow {
+		sizes = append(sizes, 16)
+	}
+	for size := nr; size <= wg.chunk; size += nr {
+		sizes = append(sizes, size)
+	}
+	colUS := float64(2*wgPos*wg.mpad*c.p.C)/150e3 + float64(4*wgPos*(c.p.C+c.p.M))/50e3
+	chunkUS := 10 + float64(4*wgPos*wg.mpad*c.p.C)/200e3
+	cost := func(size, t0 int) float64 { // one chunk's time on one core
+		tiles := min(size, r.tiles-t0)
+		cols := roundUp(tiles, nr)
+		if narrow && tiles <= 16 {
+			cols = 16
+		}
+		return chunkUS + float64(cols)*colUS
+	}
+	best := -1.0
+	free := make([]float64, w) // when each worker is free
+	for _, size := range sizes {
+		chunks := (r.tiles + size - 1) / size
+		clear(free)
+		pieces := min(chunks, w*chunksPerWorker) // as parallelFor cuts them
+		for j := range pieces {
+			k := 0
+			for i := range free {
+				if free[i] < free[k] {
+					k = i
+				}
+			}
+			for ch := chunks * j / pieces; ch < chunks*(j+1)/pieces; ch++ {
+				free[k] += cost(size, ch*size)
+			}
+		}
+		shared := 0.0
+		for ch := range chunks {
+			shared += cost(size, ch*size)/float64(w) + 3*2 + float64(4*wgPos*size*(c.p.C+wg.mpad))/2/30e3
+		}
+		if end := slices.Max(free); best < 0 || end <= best {
+			best, chunk, stages = end, size, false
+		}
+		if best < 0 || shared < best {
+			best, chunk, stages = shared, size, true
+		}
+	}
+	return chunk, stages
 }
 
 // input writes the transformed input of the chunk of tiles from t0 and of

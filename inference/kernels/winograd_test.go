@@ -161,7 +161,7 @@ func checkWinograd(p ConvParams, withBias bool, n int) error {
 func BenchmarkWinograd(b *testing.B) {
 	for _, l := range []struct {
 		c, hw, m int
-	}{{64, 56, 64}, {128, 28, 128}, {256, 14, 256}, {512, 7, 512}, {32, 112, 32}, {16, 56, 16}} {
+	}{{64, 56, 64}, {128, 28, 128}, {256, 14, 256}, {512, 7, 512}, {32, 112, 32}, {16, 56, 16}, {16, 55, 64}, {32, 27, 128}} {
 		for _, n := range []int{1, 16} {
 			for _, way := range []struct {
 				name   string
