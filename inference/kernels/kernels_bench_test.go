@@ -129,6 +129,8 @@ var benchLayers = []struct {
 	{"squeezenet/1x1_16-64_55", layer(16, 55, 64, 1, 1, 0, 1)},
 	{"squeezenet/1x1_64-16_55", layer(64, 55, 16, 1, 1, 0, 1)},
 	{"squeezenet/1x1_32-128_27", layer(32, 27, 128, 1, 1, 0, 1)},
+	{"squeezenet/1x1_48-192_13", layer(48, 13, 192, 1, 1, 0, 1)},
+	{"squeezenet/1x1_384-48_13", layer(384, 13, 48, 1, 1, 0, 1)},
 	{"squeezenet/1x1_512-1000_13", layer(512, 13, 1000, 1, 1, 0, 1)},
 }
 
