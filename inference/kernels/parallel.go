@@ -34,12 +34,12 @@ func parallelFor(n, w int, fn func(i0, i1 int)) {
 		fn(0, n)
 		return
 	}
-	j := &job{fn: fn, n: n, chunks: min(n, w*chunksPerWorker)}
+	j := newJob(fn, n, min(n, w*chunksPerWorker))
 	if team.busy.CompareAndSwap(false, true) {
 		defer team.busy.Store(false) // also should fn panic
 		team.start()
 		team.publish(j)
-		j.work()
+		j.work(true)
 		j.wait()
 		return
 	}
@@ -48,32 +48,50 @@ func parallelFor(n, w int, fn func(i0, i1 int)) {
 	for i := 0; i < w-1; i++ {
 		go func() {
 			defer wg.Done()
-			j.work()
+			j.work(false)
 		}()
 	}
-	j.work()
+	j.work(true)
 	wg.Wait()
 }
 
 // ParallelFor is parallelFor, for the operators' own loops.
 func ParallelFor(n, w int, fn func(i0, i1 int)) { parallelFor(n, w, fn) }
 
-// job is one parallelFor call: its chunks go to whoever takes them first.
+// job is one parallelFor call: the caller takes its chunks from the
+// front, the other goroutines from the back, so that (until they meet)
+// each writes the same part of its output layer after layer.
 type job struct {
 	fn        func(i0, i1 int)
 	n, chunks int
-	next      atomic.Int64 // chunks taken
+	span      atomic.Int64 // chunks not yet taken: the front in the low 32 bits, the end in the high
 	done      atomic.Int64 // chunks finished
 }
 
-// work runs chunks of j until none is left.
-func (j *job) work() {
+// newJob returns the job of calling fn over [0, n) in chunks parts.
+func newJob(fn func(i0, i1 int), n, chunks int) *job {
+	j := &job{fn: fn, n: n, chunks: chunks}
+	j.span.Store(int64(chunks) << 32)
+	return j
+}
+
+// work runs chunks of j, from the front or from the back, until none is
+// left.
+func (j *job) work(front bool) {
 	for {
-		c := int(j.next.Add(1)) - 1
-		if c >= j.chunks {
+		s := j.span.Load()
+		lo, hi := s&(1<<32-1), s>>32
+		if lo >= hi {
 			return
 		}
-		j.fn(j.n*c/j.chunks, j.n*(c+1)/j.chunks)
+		c, next := lo, s+1
+		if !front {
+			c, next = hi-1, s-1<<32
+		}
+		if !j.span.CompareAndSwap(s, next) {
+			continue
+		}
+		j.fn(j.n*int(c)/j.chunks, j.n*(int(c)+1)/j.chunks)
 		j.done.Add(1)
 	}
 }
@@ -157,7 +175,7 @@ func (t *helpers) help() {
 			deadline = time.Now().Add(teamSpin)
 		}
 		seen = t.gen.Load()
-		t.job.Load().work()
+		t.job.Load().work(false)
 	}
 }
 

@@ -1,6 +1,8 @@
 package kernels
 
 import (
+	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -42,4 +44,27 @@ func TestParallelFor(t *testing.T) {
 	wg.Wait()
 	time.Sleep(3 * teamSpin)
 	check(1000, 2)
+}
+
+// TestJobEnds: a job's caller takes chunks from the front and the team
+// from the back, each chunk once, meeting wherever they do.
+func TestJobEnds(t *testing.T) {
+	var got []string
+	var j *job
+	j = newJob(func(i0, i1 int) {
+		if len(got) == 0 {
+			got = append(got, fmt.Sprintf("back %d-%d", i0, i1))
+			j.work(true) // the front takes all that is left meanwhile
+			return
+		}
+		got = append(got, fmt.Sprintf("front %d-%d", i0, i1))
+	}, 8, 4)
+	j.work(false)
+	want := []string{"back 6-8", "front 0-2", "front 2-4", "front 4-6"}
+	if !slices.Equal(got, want) {
+		t.Errorf("chunks taken %q, want %q", got, want)
+	}
+	if d := j.done.Load(); d != 4 {
+		t.Errorf("%d chunks done, want 4", d)
+	}
 }
