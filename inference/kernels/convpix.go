@@ -191,25 +191,55 @@ func (c *Conv) runPixelMajor(dst, x []float32, n, stride int) {
 			}
 		})
 		t.bIn = pp.wt[g*c.kg*pp.ldw:]
-		t.parallel(w)
-		var bias []float32
-		if c.bias != nil {
-			bias = c.bias[g*mg : (g+1)*mg]
-		}
-		for i := range n {
-			out := dst[(i*p.Group+g)*mg*npix : (i*p.Group+g+1)*mg*npix]
-			cti := ct[i*npix*ldc:]
-			parallelFor(mg, workersFor(8*mg*npix), func(m0, m1 int) {
-				transposeRows(c.mk.kind, out, cti, t.ldc, npix, m0, m1, bias, lo, hi)
-				if c.silu {
-					rows := out[m0*npix : m1*npix]
-					SiLU(rows, rows)
-				}
-			})
+		tr := &pixelOut{c: c, dst: dst, n: n, g: g, lo: lo, hi: hi}
+		if t.split(w) == splitRows {
+			// Each worker has some pixels of every channel: the
+			// transposition, by channels, comes after.
+			t.final = nil
+			t.parallel(w)
+			parallelFor(mg, workersFor(8*mg*npix*n), func(m0, m1 int) { tr.finish(c.mk.kind, ct, ldc, m0, m1, 0, rows) })
+		} else {
+			// Each worker transposes the channels it computed.
+			t.final = tr
+			t.parallel(w)
 		}
 	}
 	putScratch(cbuf)
 	putScratch(abuf)
+}
+
+// pixelOut is the last step of a pixel-major product: the channels it
+// computed, transposed from the scratch (pixel-major, ldc values a pixel)
+// into the output planes of group g of n images, with the bias, clamp and
+// SiLU.
+type pixelOut struct {
+	c      *Conv
+	dst    []float32
+	n, g   int
+	lo, hi float32
+}
+
+// finish writes channels j0..j1 (all rows of t's product: every pixel of
+// the n images) of the group.
+func (o *pixelOut) finish(kind kernelKind, ct []float32, ldc, j0, j1, _, _ int) {
+	c := o.c
+	mg, npix := c.p.M/c.p.Group, c.oh*c.ow
+	j1 = min(j1, mg)
+	if j0 >= j1 {
+		return
+	}
+	var bias []float32
+	if c.bias != nil {
+		bias = c.bias[o.g*mg : (o.g+1)*mg]
+	}
+	for i := range o.n {
+		out := o.dst[(i*c.p.Group+o.g)*mg*npix : (i*c.p.Group+o.g+1)*mg*npix]
+		transposeRows(kind, out, ct[i*npix*ldc:], ldc, npix, j0, j1, bias, o.lo, o.hi)
+		if c.silu {
+			rows := out[j0*npix : j1*npix]
+			SiLU(rows, rows)
+		}
+	}
 }
 
 // gatherPanel writes an A panel of the pixel-major GEMM: for each k step p

@@ -297,7 +297,7 @@ type gemmTask struct {
 	lo, hi     float32
 	silu       bool        // SiLU on the output after the last k block (epilogue.go)
 	col        colEpilogue // a bias per column, written first (accumulate is set), and Gelu after the last k block
-	final      *compaction // if set, where each worker copies its results
+	final      finisher // if set, what each worker does with its part of C, once computed
 	// If set, B(k, j) is bIn[k*ldbIn+j], or bIn[bOffs[k]+j] if bOffs is
 	// set, and whole panels of columns j < bInCols are read in place
 	// instead of packed.
@@ -305,6 +305,15 @@ type gemmTask struct {
 	ldbIn   int
 	bOffs   []int
 	bInCols int
+}
+
+// finisher is the last step of each worker's part of a product (columns
+// j0..j1 and rows i0..i1 of C, which is out with ldc values a row): moving
+// the results where they belong while they are in the worker's cache. (It
+// takes the product's fields, not the product: a gemmTask handed to an
+// interface's method would move to the heap at every product.)
+type finisher interface {
+	finish(kind kernelKind, out []float32, ldc, j0, j1, i0, i1 int)
 }
 
 // compaction describes the copy of a conv GEMM's scratch output (columns of
@@ -316,23 +325,22 @@ type compaction struct {
 	oh, ow, wq int
 }
 
-// copyOut copies the results of scratch rows i0..i1 and columns j0..j1:
+// finish copies the results of scratch rows i0..i1 and columns j0..j1:
 // one copy a row where the output rows follow each other in the scratch
 // (wq == ow: a 1x1 convolution of fewer columns than 8 tiles, compacted
 // only for its partial tiles), one copyRows call a row where the columns
 // are all of it, else a copy per output row.
-func (t *gemmTask) copyOut(j0, j1, i0, i1 int) {
-	f := t.final
+func (f *compaction) finish(kind kernelKind, out []float32, ldc, j0, j1, i0, i1 int) {
 	plane := f.oh * f.ow
 	for r := i0; r < min(i1, f.rows); r++ {
-		dst, src := f.dst[r*plane:(r+1)*plane], t.out[r*t.ldc:]
+		dst, src := f.dst[r*plane:(r+1)*plane], out[r*ldc:]
 		switch {
 		case f.wq == f.ow:
 			if x1 := min(j1, plane); j0 < x1 {
 				copy(dst[j0:x1], src[j0:x1])
 			}
 		case j0 == 0 && j1 >= f.oh*f.wq:
-			copyRows(t.mk.kind, dst, f.ow, src, f.wq, f.oh, f.ow)
+			copyRows(kind, dst, f.ow, src, f.wq, f.oh, f.ow)
 		default:
 			for oy := j0 / f.wq; oy < f.oh && oy*f.wq < j1; oy++ {
 				x0, x1 := max(0, j0-oy*f.wq), min(f.ow, j1-oy*f.wq)
@@ -349,24 +357,42 @@ func (t *gemmTask) copyOut(j0, j1, i0, i1 int) {
 // (each goroutine packs all of B, which is then small).
 func (t *gemmTask) parallel(w int) {
 	nr, mr := t.mk.nr, t.mk.mr
-	colPanels := (t.n + nr - 1) / nr
-	rowPanels := (t.m + mr - 1) / mr
-	if w <= 1 || (colPanels < 2*w && rowPanels < 2*w) {
+	switch t.split(w) {
+	case splitNone:
 		t.run(0, t.n, 0, t.m)
-		return
-	}
-	// The goroutines share a copy on the heap: a product run on one
-	// goroutine allocates nothing.
-	h := new(*t)
-	if colPanels >= 4*w || colPanels >= rowPanels {
-		parallelFor(colPanels, w, func(p0, p1 int) {
+	case splitColumns:
+		// The goroutines share a copy on the heap: a product run on one
+		// goroutine allocates nothing.
+		h := new(*t)
+		parallelFor((t.n+nr-1)/nr, w, func(p0, p1 int) {
 			h.run(p0*nr, min(h.n, p1*nr), 0, h.m)
 		})
-		return
+	default:
+		h := new(*t)
+		parallelFor((t.m+mr-1)/mr, w, func(p0, p1 int) {
+			h.run(0, h.n, p0*mr, min(h.m, p1*mr))
+		})
 	}
-	parallelFor(rowPanels, w, func(p0, p1 int) {
-		h.run(0, h.n, p0*mr, min(h.m, p1*mr))
-	})
+}
+
+// How parallel cuts a product.
+const (
+	splitNone = iota
+	splitColumns
+	splitRows
+)
+
+// split returns how parallel(w) cuts the task.
+func (t *gemmTask) split(w int) int {
+	colPanels := (t.n + t.mk.nr - 1) / t.mk.nr
+	rowPanels := (t.m + t.mk.mr - 1) / t.mk.mr
+	switch {
+	case w <= 1 || (colPanels < 2*w && rowPanels < 2*w):
+		return splitNone
+	case colPanels >= 4*w || colPanels >= rowPanels:
+		return splitColumns
+	}
+	return splitRows
 }
 
 // run computes output columns j0..j1 and rows i0..i1 (i0 a multiple of MR).
@@ -498,7 +524,7 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 	}
 	putScratch(bbuf)
 	if t.final != nil {
-		t.copyOut(j0, j1, i0, i1)
+		t.final.finish(t.mk.kind, t.out, t.ldc, j0, j1, i0, i1)
 	}
 }
 
