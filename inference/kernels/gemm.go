@@ -297,7 +297,7 @@ type gemmTask struct {
 	lo, hi     float32
 	silu       bool        // SiLU on the output after the last k block (epilogue.go)
 	col        colEpilogue // a bias per column, written first (accumulate is set), and Gelu after the last k block
-	final      finisher // if set, what each worker does with its part of C, once computed
+	final      finisher    // if set, what each worker does with its part of C, once computed
 	// If set, B(k, j) is bIn[k*ldbIn+j], or bIn[bOffs[k]+j] if bOffs is
 	// set, and whole panels of columns j < bInCols are read in place
 	// instead of packed.
