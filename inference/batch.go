@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 
+	"camscope/inference/kernels"
 	"camscope/inference/ops"
 	"camscope/inference/tensor"
 )
@@ -728,7 +729,9 @@ func (m *Model) inPasses(n, pass int, in map[string]*tensor.Tensor, names []stri
 	errs := make([]error, passes)
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), passes) {
+	workers := min(runtime.GOMAXPROCS(0), passes)
+	defer kernels.ShareCores(workers)()
+	for range workers {
 		wg.Go(func() {
 			for p := range next {
 				errs[p] = onePass(p * pass)
@@ -747,6 +750,13 @@ func (m *Model) inPasses(n, pass int, in map[string]*tensor.Tensor, names []stri
 	}
 	return out, nil
 }
+
+// ShareCores says that k goroutines are about to run models at the same
+// time, until the returned function is called: meanwhile each operator
+// spreads its work over its share of the cores only, so that the k runs,
+// not k teams of goroutines, keep the cores busy (a batch's passes do this
+// themselves).
+func ShareCores(k int) (done func()) { return kernels.ShareCores(k) }
 
 // items returns k items of a tensor stacking n, from item first on, as a
 // view of its values.

@@ -1,7 +1,5 @@
 package kernels
 
-import "runtime"
-
 // Cache blocking of the packed GEMM (Goto's algorithm). A kc x NR panel of B
 // (16 KiB for NR=16) stays in L1 while the micro-kernel walks an mc x kc block
 // of A (240 KiB) held in L2; the kc x nc block of B (512 KiB) is reused by
@@ -25,7 +23,7 @@ const (
 // read (NaNs in it do not propagate). Large products use up to
 // runtime.GOMAXPROCS(0) goroutines.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	gemm(runtime.GOMAXPROCS(0), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, colEpilogue{})
+	gemm(Procs(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, colEpilogue{})
 }
 
 // GemmSerial is Gemm on the calling goroutine alone, for callers that split
@@ -47,7 +45,7 @@ func GemmBias(transB bool, m, n, k int, a []float32, lda int, b []float32, ldb i
 	if bias != nil {
 		_ = bias[:n]
 	}
-	gemm(runtime.GOMAXPROCS(0), false, transB, m, n, k, 1, a, lda, b, ldb, 0, c, ldc, colEpilogue{bias: bias, gelu: gelu})
+	gemm(Procs(), false, transB, m, n, k, 1, a, lda, b, ldb, 0, c, ldc, colEpilogue{bias: bias, gelu: gelu})
 }
 
 // colEpilogue is what GemmBias adds to the product: a bias per column,

@@ -14,7 +14,32 @@ const minFlopsPerWorker = 2_000_000
 
 // workersFor returns how many goroutines a job of the given size should use.
 func workersFor(flops int) int {
-	return max(1, min(runtime.GOMAXPROCS(0), flops/minFlopsPerWorker))
+	return max(1, min(Procs(), flops/minFlopsPerWorker))
+}
+
+// Procs is how many goroutines a parallel loop may use now:
+// runtime.GOMAXPROCS(0), shared among the goroutines that ShareCores
+// announced.
+func Procs() int {
+	procs := runtime.GOMAXPROCS(0)
+	if s := int(sharers.Load()); s > 1 {
+		procs = max(1, procs/s)
+	}
+	return procs
+}
+
+// sharers is how many goroutines have said (ShareCores) that they run
+// kernels at the same time.
+var sharers atomic.Int32
+
+// ShareCores says that k goroutines are about to run kernels at the same
+// time (the passes of a batch), until the returned function is called:
+// meanwhile each parallel loop takes its share of the cores, so that the
+// k goroutines, rather than k teams of them, keep the cores busy, each core
+// working on data it wrote itself.
+func ShareCores(k int) (done func()) {
+	sharers.Add(int32(k))
+	return func() { sharers.Add(-int32(k)) }
 }
 
 // chunksPerWorker is how many pieces parallelFor cuts the work into per

@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -66,5 +67,22 @@ func TestJobEnds(t *testing.T) {
 	}
 	if d := j.done.Load(); d != 4 {
 		t.Errorf("%d chunks done, want 4", d)
+	}
+}
+
+// TestShareCores: while k goroutines share the cores, a parallel loop
+// takes its share of them, and all of them again after.
+func TestShareCores(t *testing.T) {
+	all := runtime.GOMAXPROCS(0)
+	done := ShareCores(2)
+	if got, want := Procs(), max(1, all/2); got != want {
+		t.Errorf("two sharing %d cores: Procs() = %d, want %d", all, got, want)
+	}
+	if got := workersFor(1 << 40); got != max(1, all/2) {
+		t.Errorf("two sharing %d cores: a large job takes %d workers, want %d", all, got, max(1, all/2))
+	}
+	done()
+	if got := Procs(); got != all {
+		t.Errorf("after sharing: Procs() = %d, want %d", got, all)
 	}
 }

@@ -2,7 +2,6 @@ package ops
 
 import (
 	"fmt"
-	"runtime"
 	"slices"
 
 	"camscope/inference/kernels"
@@ -166,7 +165,7 @@ func buildMatMul(n *Node) (Op, error) {
 			return one(out), nil
 		}
 		nb := tensor.Size(batch)
-		if nb == 1 || kernels.GemmWorkers(m, nn, k) >= runtime.GOMAXPROCS(0) {
+		if nb == 1 || kernels.GemmWorkers(m, nn, k) >= kernels.Procs() {
 			matmulBatches(as, bs, batch, m, nn, k, func(oa, ob, oc int) {
 				kernels.Gemm(false, false, m, nn, k, 1, a.F[oa:], k, b.F[ob:], nn, 0, out.F[oc:], nn)
 			})
