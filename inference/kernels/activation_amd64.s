@@ -87,75 +87,47 @@
 	NEGQ CX; \
 	VMOVUPS (AX)(CX*4), Y5
 
+// MAP256(F) is the element-wise loop of the AVX2 functions: dst = DI, src
+// = SI, n = CX, 8 values a step, the last n%8 by one masked load and store
+// (mask in Y5). F sets Y0 from the values in Y6.
+#define MAP256(F) \
+loop: \
+	CMPQ CX, $8; \
+	JLT tail; \
+	VMOVUPS (SI), Y6; \
+	F; \
+	VMOVUPS Y0, (DI); \
+	ADDQ $32, SI; \
+	ADDQ $32, DI; \
+	SUBQ $8, CX; \
+	JMP loop; \
+tail: \
+	TESTQ CX, CX; \
+	JEQ done; \
+	TAILMASK; \
+	VMASKMOVPS (SI), Y5, Y6; \
+	F; \
+	VMASKMOVPS Y0, Y5, (DI); \
+done:
+
 // func expAVX2(dst, src *float32, n int)
 TEXT ·expAVX2(SB), NOSPLIT, $0-24
 	PROLOGUE
-loop:
-	CMPQ CX, $8
-	JLT tail
-	VMOVUPS (SI), Y6
-	EXP
-	VMOVUPS Y0, (DI)
-	ADDQ $32, SI
-	ADDQ $32, DI
-	SUBQ $8, CX
-	JMP loop
-tail:
-	TESTQ CX, CX
-	JEQ done
-	TAILMASK
-	VMASKMOVPS (SI), Y5, Y6
-	EXP
-	VMASKMOVPS Y0, Y5, (DI)
-done:
+	MAP256(EXP)
 	VZEROUPPER
 	RET
 
 // func sigmoidAVX2(dst, src *float32, n int)
 TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-24
 	PROLOGUE
-loop:
-	CMPQ CX, $8
-	JLT tail
-	VMOVUPS (SI), Y6
-	SIGMOID
-	VMOVUPS Y0, (DI)
-	ADDQ $32, SI
-	ADDQ $32, DI
-	SUBQ $8, CX
-	JMP loop
-tail:
-	TESTQ CX, CX
-	JEQ done
-	TAILMASK
-	VMASKMOVPS (SI), Y5, Y6
-	SIGMOID
-	VMASKMOVPS Y0, Y5, (DI)
-done:
+	MAP256(SIGMOID)
 	VZEROUPPER
 	RET
 
 // func siluAVX2(dst, src *float32, n int)
 TEXT ·siluAVX2(SB), NOSPLIT, $0-24
 	PROLOGUE
-loop:
-	CMPQ CX, $8
-	JLT tail
-	VMOVUPS (SI), Y6
-	SILU
-	VMOVUPS Y0, (DI)
-	ADDQ $32, SI
-	ADDQ $32, DI
-	SUBQ $8, CX
-	JMP loop
-tail:
-	TESTQ CX, CX
-	JEQ done
-	TAILMASK
-	VMASKMOVPS (SI), Y5, Y6
-	SILU
-	VMASKMOVPS Y0, Y5, (DI)
-done:
+	MAP256(SILU)
 	VZEROUPPER
 	RET
 
