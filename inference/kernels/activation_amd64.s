@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "avx512.h"
 
 // Exp, sigmoid and SiLU (see activation.go for the formula), 8 values per
 // AVX2 vector. Registers held through the loops: Y15 = 1.0 (also the
@@ -86,75 +87,47 @@
 	NEGQ CX; \
 	VMOVUPS (AX)(CX*4), Y5
 
+// MAP256(F) is the element-wise loop of the AVX2 functions: dst = DI, src
+// = SI, n = CX, 8 values a step, the last n%8 by one masked load and store
+// (mask in Y5). F sets Y0 from the values in Y6.
+#define MAP256(F) \
+loop: \
+	CMPQ CX, $8; \
+	JLT tail; \
+	VMOVUPS (SI), Y6; \
+	F; \
+	VMOVUPS Y0, (DI); \
+	ADDQ $32, SI; \
+	ADDQ $32, DI; \
+	SUBQ $8, CX; \
+	JMP loop; \
+tail: \
+	TESTQ CX, CX; \
+	JEQ done; \
+	TAILMASK; \
+	VMASKMOVPS (SI), Y5, Y6; \
+	F; \
+	VMASKMOVPS Y0, Y5, (DI); \
+done:
+
 // func expAVX2(dst, src *float32, n int)
 TEXT ·expAVX2(SB), NOSPLIT, $0-24
 	PROLOGUE
-loop:
-	CMPQ CX, $8
-	JLT tail
-	VMOVUPS (SI), Y6
-	EXP
-	VMOVUPS Y0, (DI)
-	ADDQ $32, SI
-	ADDQ $32, DI
-	SUBQ $8, CX
-	JMP loop
-tail:
-	TESTQ CX, CX
-	JEQ done
-	TAILMASK
-	VMASKMOVPS (SI), Y5, Y6
-	EXP
-	VMASKMOVPS Y0, Y5, (DI)
-done:
+	MAP256(EXP)
 	VZEROUPPER
 	RET
 
 // func sigmoidAVX2(dst, src *float32, n int)
 TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-24
 	PROLOGUE
-loop:
-	CMPQ CX, $8
-	JLT tail
-	VMOVUPS (SI), Y6
-	SIGMOID
-	VMOVUPS Y0, (DI)
-	ADDQ $32, SI
-	ADDQ $32, DI
-	SUBQ $8, CX
-	JMP loop
-tail:
-	TESTQ CX, CX
-	JEQ done
-	TAILMASK
-	VMASKMOVPS (SI), Y5, Y6
-	SIGMOID
-	VMASKMOVPS Y0, Y5, (DI)
-done:
+	MAP256(SIGMOID)
 	VZEROUPPER
 	RET
 
 // func siluAVX2(dst, src *float32, n int)
 TEXT ·siluAVX2(SB), NOSPLIT, $0-24
 	PROLOGUE
-loop:
-	CMPQ CX, $8
-	JLT tail
-	VMOVUPS (SI), Y6
-	SILU
-	VMOVUPS Y0, (DI)
-	ADDQ $32, SI
-	ADDQ $32, DI
-	SUBQ $8, CX
-	JMP loop
-tail:
-	TESTQ CX, CX
-	JEQ done
-	TAILMASK
-	VMASKMOVPS (SI), Y5, Y6
-	SILU
-	VMASKMOVPS Y0, Y5, (DI)
-done:
+	MAP256(SILU)
 	VZEROUPPER
 	RET
 
@@ -233,76 +206,32 @@ done:
 	VBROADCASTSS actConst<>+288(SB), Z24; \
 	VBROADCASTSS actConst<>+0(SB), Z25
 
-// TAILMASK512 sets K2 to the first CX lanes (CX in 1..15).
-#define TAILMASK512 \
-	MOVQ $1, AX; \
-	SHLQ CX, AX; \
-	DECQ AX; \
-	KMOVW AX, K2
-
 // func expAVX512(dst, src *float32, n int)
 TEXT ·expAVX512(SB), NOSPLIT, $0-24
 	PROLOGUE512
-loop:
-	CMPQ CX, $16
-	JLT tail
-	VMOVUPS (SI), Z6
-	EXP512
-	VMOVUPS Z0, (DI)
-	ADDQ $64, SI
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JMP loop
-tail:
-	TESTQ CX, CX
-	JEQ done
-	TAILMASK512
-	VMOVUPS.Z (SI), K2, Z6
-	EXP512
-	VMOVUPS Z0, K2, (DI)
-done:
+	MAP512(EXP512, NONE, NONE)
 	VZEROUPPER
 	RET
 
+// EXPSHIFT512 sets Z0 = exp(Z6 - Z26), as EXP512 of the rounded
+// difference; SUM512 and SUM512K add Z0 to the sum in Z27 (the tail's
+// masked lanes left out).
+#define EXPSHIFT512 \
+	VSUBPS Z26, Z6, Z6; \
+	EXP512
+#define SUM512 VADDPS Z0, Z27, Z27
+#define SUM512K VADDPS Z0, Z27, K2, Z27
+
 // func expSumAVX512(dst, src *float32, n int, shift float32) float32
 //
-// dst[i] = exp(src[i] - shift), as EXP512 of the rounded difference, and
-// the sum of them in Z27 (the tail's masked lanes left out), reduced
-// across the lanes at the end.
+// dst[i] = exp(src[i] - shift), and the sum of them in Z27, reduced across
+// the lanes at the end.
 TEXT ·expSumAVX512(SB), NOSPLIT, $0-36
 	PROLOGUE512
 	VBROADCASTSS shift+24(FP), Z26
 	VXORPS Z27, Z27, Z27
-loop:
-	CMPQ CX, $16
-	JLT tail
-	VMOVUPS (SI), Z6
-	VSUBPS Z26, Z6, Z6
-	EXP512
-	VMOVUPS Z0, (DI)
-	VADDPS Z0, Z27, Z27
-	ADDQ $64, SI
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JMP loop
-tail:
-	TESTQ CX, CX
-	JEQ done
-	TAILMASK512
-	VMOVUPS.Z (SI), K2, Z6
-	VSUBPS Z26, Z6, Z6
-	EXP512
-	VMOVUPS Z0, K2, (DI)
-	VADDPS Z0, Z27, K2, Z27
-done:
-	VEXTRACTF32X8 $1, Z27, Y1
-	VADDPS Y1, Y27, Y1
-	VEXTRACTF128 $1, Y1, X2
-	VADDPS X2, X1, X1
-	VPERMILPS $0x4e, X1, X2
-	VADDPS X2, X1, X1
-	VPERMILPS $0xb1, X1, X2
-	VADDSS X2, X1, X1
+	MAP512(EXPSHIFT512, SUM512, SUM512K)
+	REDUCE16(VADDPS, VADDSS, Z27, Y27)
 	MOVSS X1, ret+32(FP)
 	VZEROUPPER
 	RET
@@ -338,19 +267,12 @@ max16:
 maxtail:
 	TESTQ CX, CX
 	JEQ maxdone
-	TAILMASK512
+	TAILMASK16(K2)
 	VMOVUPS.Z (SI), K2, Z6
 	VMAXPS Z9, Z6, K2, Z9
 maxdone:
 	VMAXPS Z9, Z8, Z8
-	VEXTRACTF32X8 $1, Z8, Y1
-	VMAXPS Y1, Y8, Y1
-	VEXTRACTF128 $1, Y1, X2
-	VMAXPS X2, X1, X1
-	VPERMILPS $0x4e, X1, X2
-	VMAXPS X2, X1, X1
-	VPERMILPS $0xb1, X1, X2
-	VMAXSS X2, X1, X1
+	REDUCE16(VMAXPS, VMAXSS, Z8, Y8)
 	MOVSS X1, ret+16(FP)
 	VZEROUPPER
 	RET
@@ -358,48 +280,14 @@ maxdone:
 // func sigmoidAVX512(dst, src *float32, n int)
 TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24
 	PROLOGUE512
-loop:
-	CMPQ CX, $16
-	JLT tail
-	VMOVUPS (SI), Z6
-	SIGMOID512
-	VMOVUPS Z0, (DI)
-	ADDQ $64, SI
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JMP loop
-tail:
-	TESTQ CX, CX
-	JEQ done
-	TAILMASK512
-	VMOVUPS.Z (SI), K2, Z6
-	SIGMOID512
-	VMOVUPS Z0, K2, (DI)
-done:
+	MAP512(SIGMOID512, NONE, NONE)
 	VZEROUPPER
 	RET
 
 // func siluAVX512(dst, src *float32, n int)
 TEXT ·siluAVX512(SB), NOSPLIT, $0-24
 	PROLOGUE512
-loop:
-	CMPQ CX, $16
-	JLT tail
-	VMOVUPS (SI), Z6
-	SILU512
-	VMOVUPS Z0, (DI)
-	ADDQ $64, SI
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JMP loop
-tail:
-	TESTQ CX, CX
-	JEQ done
-	TAILMASK512
-	VMOVUPS.Z (SI), K2, Z6
-	SILU512
-	VMOVUPS Z0, K2, (DI)
-done:
+	MAP512(SILU512, NONE, NONE)
 	VZEROUPPER
 	RET
 

@@ -1,19 +1,13 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "avx512.h"
 
 // The busiest loops of arith.go in AVX-512: 32 lanes a step, then 16, then
 // the last few under a mask; the same instructions, in the same order, as
 // the SSE loops of arith_amd64.s, so the results are the same bits
 // (including which NaN MAXPS keeps). arith_amd64.go picks them when the CPU
 // has AVX-512.
-
-// TAILMASK sets K1 to the first CX lanes (CX in 1..15).
-#define TAILMASK \
-	MOVQ  $1, AX; \
-	SHLQ  CX, AX; \
-	DECQ  AX; \
-	KMOVW AX, K1
 
 // ACC512 is the body of maxAcc512 and addAcc512: dst[i] = OP(dst[i],
 // src[i]), with OP's second operand src (VMAXPS keeps it when either is
@@ -47,7 +41,7 @@ step16: \
 tail: \
 	TESTQ     CX, CX; \
 	JEQ       done; \
-	TAILMASK; \
+	TAILMASK16(K1); \
 	VMOVUPS.Z (DI), K1, Z0; \
 	VMOVUPS.Z (SI), K1, Z2; \
 	OP        Z2, Z0, Z0; \
@@ -101,7 +95,7 @@ step16:
 tail:
 	TESTQ     CX, CX
 	JEQ       done
-	TAILMASK
+	TAILMASK16(K1)
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS.Z (DX), K1, Z2
 	VADDPS    Z2, Z0, Z0
@@ -156,7 +150,7 @@ step16:
 tail:
 	TESTQ     CX, CX
 	JEQ       done
-	TAILMASK
+	TAILMASK16(K1)
 	VMOVUPS.Z (SI), K1, Z0
 	AFFINE512(Z0)
 	VMOVUPS   Z0, K1, (DI)
@@ -210,7 +204,7 @@ step16:
 tail:
 	TESTQ     CX, CX
 	JEQ       done
-	TAILMASK
+	TAILMASK16(K1)
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS.Z (DX), K1, Z2
 	VADDPS    Z2, Z0, Z0

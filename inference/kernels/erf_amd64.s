@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "avx512.h"
 
 // Erf (see Erf in activation.go for the rational approximation), 16 values
 // per AVX-512 vector, with a masked load and store for the last n%16.
@@ -52,27 +53,7 @@ TEXT ·erfAVX512(SB), NOSPLIT, $0-24
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
 	ERFCONSTS
-loop:
-	CMPQ CX, $16
-	JLT tail
-	VMOVUPS (SI), Z6
-	ERF512
-	VMOVUPS Z0, (DI)
-	ADDQ $64, SI
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JMP loop
-tail:
-	TESTQ CX, CX
-	JEQ done
-	MOVQ $1, AX
-	SHLQ CX, AX
-	DECQ AX
-	KMOVW AX, K2
-	VMOVUPS.Z (SI), K2, Z6
-	ERF512
-	VMOVUPS Z0, K2, (DI)
-done:
+	MAP512(ERF512, NONE, NONE)
 	VZEROUPPER
 	RET
 
@@ -102,10 +83,7 @@ geluloop:
 gelutail:
 	TESTQ CX, CX
 	JEQ geludone
-	MOVQ $1, AX
-	SHLQ CX, AX
-	DECQ AX
-	KMOVW AX, K2
+	TAILMASK16(K2)
 	VMOVUPS.Z (SI), K2, Z7
 	VMULPS Z30, Z7, Z6
 	ERF512

@@ -1,29 +1,11 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "avx512.h"
 
 // LayerNormRow's last two passes in AVX-512 (see norm_amd64.go): 16 lanes a step,
 // the last n%16 under the mask K1, sums in two vectors of 16 lanes added
 // lane-wise and then across the lanes.
-
-// TAILMASK sets K1 to the first CX lanes (CX in 1..15).
-#define TAILMASK \
-	MOVQ  $1, AX; \
-	SHLQ  CX, AX; \
-	DECQ  AX; \
-	KMOVW AX, K1
-
-// HSUM sets X1 to the sum of Z8 and Z9's 32 lanes.
-#define HSUM \
-	VADDPS        Z9, Z8, Z8; \
-	VEXTRACTF32X8 $1, Z8, Y1; \
-	VADDPS        Y1, Y8, Y1; \
-	VEXTRACTF128  $1, Y1, X2; \
-	VADDPS        X2, X1, X1; \
-	VPERMILPS     $0x4e, X1, X2; \
-	VADDPS        X2, X1, X1; \
-	VPERMILPS     $0xb1, X1, X2; \
-	VADDSS        X2, X1, X1
 
 // func centredSquares512(src *float32, n int, mean float32) float32
 TEXT ·centredSquares512(SB), NOSPLIT, $0-28
@@ -58,13 +40,14 @@ sq16:
 sqtail:
 	TESTQ       CX, CX
 	JEQ         sqdone
-	TAILMASK
+	TAILMASK16(K1)
 	VMOVUPS.Z   (SI), K1, Z4
 	VSUBPS.Z    Z7, Z4, K1, Z4
 	VFMADD231PS Z4, Z4, Z9
 
 sqdone:
-	HSUM
+	VADDPS Z9, Z8, Z8
+	REDUCE16(VADDPS, VADDSS, Z8, Y8)
 	MOVSS X1, ret+24(FP)
 	VZEROUPPER
 	RET
@@ -104,7 +87,7 @@ loop:
 tail:
 	TESTQ     CX, CX
 	JEQ       done
-	TAILMASK
+	TAILMASK16(K1)
 	VMOVUPS.Z (SI), K1, Z4
 	VMOVUPS.Z (DX), K1, Z5
 	VMOVUPS.Z (BX), K1, Z6
@@ -130,7 +113,7 @@ nobias:
 nbtail:
 	TESTQ     CX, CX
 	JEQ       done
-	TAILMASK
+	TAILMASK16(K1)
 	VMOVUPS.Z (SI), K1, Z4
 	VMOVUPS.Z (DX), K1, Z5
 	VSUBPS    Z7, Z4, Z4

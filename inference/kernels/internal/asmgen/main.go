@@ -1,7 +1,8 @@
 // Command asmgen writes the register-blocked amd64 kernels of package
 // kernels, whose unrolled bodies are too long and regular to write by hand:
-// the GEMM micro-kernels (AVX2 and AVX-512), the depthwise vector sum and the
-// B-panel packers. Run it with go generate in package kernels.
+// the GEMM micro-kernels (AVX2 and AVX-512), the depthwise vector sum, the
+// B-panel packers and the direct depthwise kernels (dwdirect.go). Run it with
+// go generate in package kernels.
 package main
 
 import (
@@ -350,4 +351,5 @@ func main() {
 		func(a *asm) { gemm(a, "sgemm8x16StridedAVX512", avx512, 8, 1, 8, []int{2, 3, 4, 5}, bStrided, false) },
 		func(a *asm) { packRows(a, "packRows32AVX512", avx512, 2) },
 	)
+	write("dwdirect_amd64.s", dwDirect)
 }
