@@ -76,8 +76,19 @@ func (c *Conv) choosePixelMajor(layout gemmLayout) bool {
 		}
 	}
 	channelMajor := roundUp(mg, mr) * roundUp(c.oh*c.wq, c.mk.nr)
-	pixelMajor := rows*roundUp(mg, c.mk.nr) + gather
+	pixelMajor := productRows(c.mk, c.oh*c.ow)*roundUp(mg, c.mk.nr) + gather
 	return 20*pixelMajor < 19*channelMajor
+}
+
+// productRows is how many rows the pixel-major product of npix pixels
+// computes with kernel mk: npix rounded up to MR, or where the pixels end 1
+// to 4 rows past a multiple of MR, to a last panel of 4 rows (shortTile).
+func productRows(mk microKernel, npix int) int {
+	rows := roundUp(npix, mk.mr)
+	if r := npix % mk.mr; mk.mr == 8 && r > 0 && r <= 4 && hasShortTile(mk.kind) {
+		return rows - 4
+	}
+	return rows
 }
 
 // pixelOffsets returns the plane offset of each output pixel, for rows
@@ -163,12 +174,7 @@ func (c *Conv) runPixelMajor(dst, x []float32, n, stride int) {
 			pixOff[r] = i/npix*stride + pp.pixOff[i%npix]
 		}
 	}
-	// m: the product's rows. Where the pixels end 1 to 4 rows past a
-	// multiple of MR, the last panel holds 4 rows (shortTile) instead of MR.
-	m := rows
-	if r := (n * npix) % mr; mr == 8 && r > 0 && r <= 4 && hasShortTile(c.mk.kind) {
-		m = rows - 4
-	}
+	m := productRows(c.mk, n*npix)
 	abuf := getScratch(rows * c.kg)
 	kb := kcFor(c.kg)
 	// The result's rows are a few values longer than a power of two, so
