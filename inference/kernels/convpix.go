@@ -76,8 +76,19 @@ func (c *Conv) choosePixelMajor(layout gemmLayout) bool {
 		}
 	}
 	channelMajor := roundUp(mg, mr) * roundUp(c.oh*c.wq, c.mk.nr)
-	pixelMajor := rows*roundUp(mg, c.mk.nr) + gather
+	pixelMajor := productRows(c.mk, c.oh*c.ow)*roundUp(mg, c.mk.nr) + gather
 	return 20*pixelMajor < 19*channelMajor
+}
+
+// productRows is how many rows the pixel-major product of npix pixels
+// computes with kernel mk: npix rounded up to MR, or where the pixels end 1
+// to 4 rows past a multiple of MR, to a last panel of 4 rows (shortTile).
+func productRows(mk microKernel, npix int) int {
+	rows := roundUp(npix, mk.mr)
+	if r := npix % mk.mr; mk.mr == 8 && r > 0 && r <= 4 && hasShortTile(mk.kind) {
+		return rows - 4
+	}
+	return rows
 }
 
 // pixelOffsets returns the plane offset of each output pixel, for rows
@@ -163,6 +174,7 @@ func (c *Conv) runPixelMajor(dst, x []float32, n, stride int) {
 			pixOff[r] = i/npix*stride + pp.pixOff[i%npix]
 		}
 	}
+	m := productRows(c.mk, n*npix)
 	abuf := getScratch(rows * c.kg)
 	kb := kcFor(c.kg)
 	// The result's rows are a few values longer than a power of two, so
@@ -171,8 +183,8 @@ func (c *Conv) runPixelMajor(dst, x []float32, n, stride int) {
 	cbuf := getScratch(rows * ldc)
 	a, ct := *abuf, *cbuf
 	t := gemmTask{
-		mk: c.mk, m: rows, n: pp.npad, k: c.kg, ap: a, mpad: rows,
-		out: ct, ldc: ldc, ldbIn: pp.ldw, bInCols: pp.npad,
+		mk: c.mk, m: m, n: pp.npad, k: c.kg, ap: a, mpad: rows,
+		out: ct, ldc: ldc, ldbIn: pp.ldw, bInCols: pp.npad, short: m < rows,
 	}
 	lo, hi := -float32Inf, float32Inf
 	if c.clamp {
@@ -186,7 +198,8 @@ func (c *Conv) runPixelMajor(dst, x []float32, n, stride int) {
 				kc := min(kb, c.kg-k0)
 				blk := a[k0*rows:]
 				for i0 := p0 * mr; i0 < p1*mr; i0 += mr {
-					gatherPanel(c.mk.kind, blk[i0*kc:i0*kc+kc*mr], x[base:], c.rowOff[k0:k0+kc], c.maxOff, pixOff[i0:i0+mr])
+					r := min(mr, m-i0)
+					gatherPanel(c.mk.kind, blk[i0*kc:i0*kc+kc*r], x[base:], c.rowOff[k0:k0+kc], c.maxOff, pixOff[i0:i0+r])
 				}
 			}
 		})
@@ -247,8 +260,15 @@ func (o *pixelOut) finish(kind kernelKind, ct []float32, ldc, j0, j1, _, _ int) 
 // len(pixOff)). Every rowOff[p] must be at most maxOff.
 func gatherPanel(kind kernelKind, panel, x []float32, rowOff []int, maxOff int, pixOff []int) {
 	mr := len(pixOff)
-	if mr == 8 {
+	switch {
+	case mr == 8:
 		gatherPanel8(kind, panel, x, rowOff, maxOff, pixOff)
+		return
+	case mr == 4 && pixOff[3]-pixOff[0] == 3:
+		// A short panel (see gemmTask.short) of consecutive pixels.
+		for p, o := range rowOff {
+			*(*[4]float32)(panel[p*4:]) = *(*[4]float32)(x[o+pixOff[0]:])
+		}
 		return
 	}
 	for p, o := range rowOff {

@@ -55,8 +55,11 @@ func TestTransposeRows(t *testing.T) {
 
 // TestConvRunBatch runs batches of every GEMM convolution of convCases in
 // both layouts, and of layers the pixel-major path takes (with images
-// whose pixels fill several products of a batch, and pixels of two images
-// in one panel), and checks each image's output against its own Run, bit
+// whose pixels fill several products of a batch, pixels of two images in
+// one panel, and images whose last pixels fill 1 to 4 rows of a panel: a
+// short panel alone, computed by shortTile on AVX-512, and in a deep
+// product of several k blocks; 2 images of 49 pixels end in a short
+// panel, 7 do not), and checks each image's output against its own Run, bit
 // for bit, and the whole batch against the reference convolution; Run is
 // checked against the reference in TestConvLayouts.
 func TestConvRunBatch(t *testing.T) {
@@ -74,7 +77,8 @@ func TestConvRunBatch(t *testing.T) {
 			cases = append(cases, batchCase{name + " channels", p, layoutChannels}, batchCase{name + " pixels", p, layoutPixels})
 		}
 		for _, p := range []ConvParams{layer(40, 7, 70, 1, 1, 0, 1), layer(24, 9, 100, 3, 1, 1, 1),
-			layer(24, 15, 72, 3, 2, 1, 1), layer(20, 27, 80, 1, 2, 0, 1), layer(16, 7, 48, 3, 1, 1, 1)} {
+			layer(24, 15, 72, 3, 2, 1, 1), layer(20, 27, 80, 1, 2, 0, 1), layer(16, 7, 48, 3, 1, 1, 1),
+			layer(300, 7, 64, 1, 1, 0, 1), layer(24, 14, 40, 1, 1, 0, 1), layer(8, 5, 40, 3, 1, 1, 1)} {
 			cases = append(cases, batchCase{fmt.Sprintf("%+v", p), p, layoutPixels})
 		}
 		for _, tc := range cases {

@@ -31,9 +31,11 @@ package kernels
 // Chunk records of a k x k kernel, in int32 words: 0 the output offset of
 // lane 0, 1 the input offset of lane 0 at tap (0, 0) (negative at the top
 // left corner of a padded input), 2 the mask of the lanes stored, 3+t the
-// lanes of tap t. Stride 2 adds 3+k*k+t, tap t's mask of the 32 values it
-// loads (bit 2l for lane l), for the loads that must stay inside the
-// input, and pads the record to twice the size of stride 1's.
+// lanes of tap t; bit 16 of word 2 says that every tap reads the input in
+// every lane (and so every lane is stored). Stride 2 adds 3+k*k+t, tap t's
+// mask of the 32 values it loads (bit 2l for lane l), for the loads that
+// must stay inside the input, and pads the record to twice the size of
+// stride 1's.
 const dwRecWords2 = 24 // stride 2, 3x3 (the dense direct path's records)
 
 // dwRecWords is the size of a record of stride s and a k x k kernel, in
@@ -73,6 +75,13 @@ func dwRecords(p ConvParams, oh, ow int) []int32 {
 					r[3+taps+t] |= int32(uint32(1) << (2 * l))
 				}
 			}
+		}
+		full := true // then n is 16 too
+		for t := 0; t < taps; t++ {
+			full = full && r[3+t] == 1<<16-1
+		}
+		if full {
+			r[2] |= 1 << 16
 		}
 		recs = append(recs, r...)
 	}

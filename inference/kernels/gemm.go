@@ -296,6 +296,11 @@ type gemmTask struct {
 	silu       bool        // SiLU on the output after the last k block (epilogue.go)
 	col        colEpilogue // a bias per column, written first (accumulate is set), and Gelu after the last k block
 	final      finisher    // if set, what each worker does with its part of C, once computed
+	// short says the last rows, m-4..m (m%MR == 4 on the AVX-512 kernel),
+	// are a packed panel of 4 rows, which shortTile computes (B strided in
+	// place, no bias or clamp): a product whose rows end a few past a
+	// multiple of MR computes 4 rows there instead of MR.
+	short bool
 	// If set, B(k, j) is bIn[k*ldbIn+j], or bIn[bOffs[k]+j] if bOffs is
 	// set, and whole panels of columns j < bInCols are read in place
 	// instead of packed.
@@ -537,6 +542,13 @@ func (t *gemmTask) tile(kc int, a []float32, lda int, b []float32, ldb int, offs
 	var bias []float32
 	if flags&kBias != 0 {
 		bias = t.bias[i:]
+	}
+	if t.short && i+4 == t.m {
+		if cols != nr || ldb == 0 || offs != nil || flags&^kAccumulate != 0 {
+			panic("kernels: a short tile needs whole columns of B strided in place and no bias or clamp")
+		}
+		shortTile(kc, a, b, ldb, t.out[i*t.ldc+j:], t.ldc, flags)
+		return
 	}
 	if rows == mr && cols == nr {
 		t.mk.run(kc, a, lda, b, ldb, offs, t.out[i*t.ldc+j:], t.ldc, flags, bias, t.lo, t.hi)

@@ -32,6 +32,9 @@ func sgemm8x32StridedAVX512(kc int, a, b, c *float32, ldc, flags int, bias *floa
 func sgemm8x16StridedAVX512(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32, ldb int)
 
 //go:noescape
+func sgemm4x32StridedAVX512(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32, ldb int)
+
+//go:noescape
 func sgemm6x16AInAVX2(kc int, a, b, c *float32, ldc, flags int, bias *float32, lo, hi float32, lda int)
 
 //go:noescape
@@ -199,6 +202,19 @@ func hasNarrowTile(kind kernelKind) bool { return kind == kindAVX512 }
 func narrowTile(kc int, a, b []float32, ldb int, c []float32, ldc, flags int) {
 	_, _, _ = a[kc*8-1], b[(kc-1)*ldb+15], c[7*ldc+15]
 	sgemm8x16StridedAVX512(kc, &a[0], &b[0], &c[0], ldc, flags&kAccumulate, nil, 0, 0, ldb)
+}
+
+// hasShortTile reports whether shortTile has a kernel of the kind.
+func hasShortTile(kind kernelKind) bool { return kind == kindAVX512 }
+
+// shortTile computes the top half of an 8x32 tile of the AVX-512 kernel:
+// C[4 x 32] (op)= A^T B, A a packed panel of 4 rows (4 values a k step), B
+// read in place (row p at b[p*ldb:]), each value by the same steps as the
+// whole tile computes it (flags: kAccumulate only). Only where
+// hasShortTile.
+func shortTile(kc int, a, b []float32, ldb int, c []float32, ldc, flags int) {
+	_, _, _ = a[kc*4-1], b[(kc-1)*ldb+31], c[3*ldc+31]
+	sgemm4x32StridedAVX512(kc, &a[0], &b[0], &c[0], ldc, flags&kAccumulate, nil, 0, 0, ldb)
 }
 
 // runRow computes n whole tiles side by side, as n calls of run would:

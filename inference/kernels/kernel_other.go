@@ -20,6 +20,14 @@ func narrowTile(kc int, a, b []float32, ldb int, c []float32, ldc, flags int) {
 	panic("kernels: no narrow tile kernel")
 }
 
+// hasShortTile reports false: there is no short kernel here.
+func hasShortTile(kind kernelKind) bool { return false }
+
+// shortTile is never called here (see hasShortTile).
+func shortTile(kc int, a, b []float32, ldb int, c []float32, ldc, flags int) {
+	panic("kernels: no short tile kernel")
+}
+
 // runRow computes n whole tiles side by side, as n calls of run would:
 // tile q reads B from b[q*bStep:] and writes c[q*NR:].
 func (k microKernel) runRow(n, kc int, a []float32, lda int, b []float32, ldb int, offs []int, bStep int, c []float32, ldc, flags int, bias []float32, lo, hi float32) {

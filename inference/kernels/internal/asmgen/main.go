@@ -341,7 +341,8 @@ func main() {
 		func(a *asm) { depthwise(a, "dwFlatAVX2", avx2, 8, 15) },
 		func(a *asm) { packRows(a, "packRows16AVX2", avx2, 2) },
 	)
-	// AVX-512: 16 accumulators Z8-Z23 for an 8x32 tile, B in Z0-Z1, A in Z2-Z5.
+	// AVX-512: 16 accumulators Z8-Z23 for an 8x32 tile (8, Z8-Z15, for the
+	// 4x32 one of a pixel-major product's last rows), B in Z0-Z1, A in Z2-Z5.
 	write("gemm_avx512_amd64.s",
 		func(a *asm) { gemm(a, "sgemm8x32AVX512", avx512, 8, 2, 8, []int{2, 3, 4, 5}, bPacked, false) },
 		func(a *asm) { gemm(a, "sgemm8x32StridedAVX512", avx512, 8, 2, 8, []int{2, 3, 4, 5}, bStrided, false) },
@@ -349,6 +350,7 @@ func main() {
 		func(a *asm) { gemm(a, "sgemm8x32AInAVX512", avx512, 8, 2, 8, []int{2, 3, 4, 5}, bPacked, true) },
 		func(a *asm) { gemm(a, "sgemm8x32AInStridedAVX512", avx512, 8, 2, 8, []int{2, 3, 4, 5}, bStrided, true) },
 		func(a *asm) { gemm(a, "sgemm8x16StridedAVX512", avx512, 8, 1, 8, []int{2, 3, 4, 5}, bStrided, false) },
+		func(a *asm) { gemm(a, "sgemm4x32StridedAVX512", avx512, 4, 2, 8, []int{2, 3, 4, 5}, bStrided, false) },
 		func(a *asm) { packRows(a, "packRows32AVX512", avx512, 2) },
 	)
 	write("dwdirect_amd64.s", dwDirect)
