@@ -248,8 +248,9 @@ func (c *Conv) Run(dst, src []float32) {
 // the other, src n inputs (C x H x W). Each image's output is the one Run
 // gives it, bit for bit; the Winograd path puts the tiles of all the
 // images in the same products, the pixel-major path the pixels of several
-// images (runPixelBatch), and a 1x1 convolution on the channel-major path
-// too (runChannelBatch).
+// images (runPixelBatch), a 1x1 convolution on the channel-major path
+// too (runChannelBatch), and the matrix-vector path by rows several
+// images' dot products a weight row (runVectorBatch).
 func (c *Conv) RunBatch(dst, src []float32, n int) {
 	p := c.p
 	inSize, outSize := p.C*p.H*p.W, p.M*c.oh*c.ow
@@ -258,6 +259,10 @@ func (c *Conv) RunBatch(dst, src []float32, n int) {
 	}
 	if c.wg != nil && n > 0 {
 		c.runWinograd(dst, src, n)
+		return
+	}
+	if n > 1 && c.vec != nil && c.vecByRow {
+		c.runVectorBatch(dst, src, n)
 		return
 	}
 	if n > 1 && c.bInPlace && c.channelBatchFits() {

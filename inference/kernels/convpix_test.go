@@ -57,7 +57,10 @@ func TestTransposeRows(t *testing.T) {
 // both layouts, of layers the pixel-major path takes (with images whose
 // pixels fill several products of a batch, and pixels of two images in
 // one panel) and of 1x1 layers a batch computes as one channel-major
-// product (runChannelBatch), and checks each image's output against its own Run, bit
+// product (runChannelBatch) (convCases' classifier rows take the
+// matrix-vector batch, three images' dot products a weight row:
+// runVectorBatch, with 2 images one at a time and with 7 in threes and
+// one), and checks each image's output against its own Run, bit
 // for bit, and the whole batch against the reference convolution; Run is
 // checked against the reference in TestConvLayouts.
 func TestConvRunBatch(t *testing.T) {
