@@ -118,13 +118,19 @@ func (m *Model) planBatches() {
 
 // planLate finds the late steps of the graph that a batch runs several
 // items a pass (see LatePass): the longest run of last steps whose outputs
-// all stay under lateItemBytes an item (their inputs from earlier steps
-// may be larger: a batch stacks them once), if their weights take at least
-// lateWeightBytes and some earlier step's outputs do not.
+// all stay under lateItemBytes an item, or under lateMobileItemBytes for
+// mobile steps when those over lateItemBytes include a convolution (their
+// inputs from earlier steps may be larger: a batch stacks them once), if
+// their weights take at least lateWeightBytes and some earlier step's
+// outputs do not.
 func (m *Model) planLate() {
-	m.lateStep, m.lateItem = len(m.steps), 0
+	m.lateStep, m.lateItem, m.lateBytes = len(m.steps), 0, lateBatchBytes
 	var weights int64
 	counted := map[string]bool{}
+	// The steps over lateItemBytes (mobile steps) stay out unless one of
+	// them is a convolution: strict is the late part without them.
+	strict, wideConv := -1, false
+	var strictItem, strictWeights int64
 	for i := len(m.steps) - 1; i >= 0; i-- {
 		s := m.steps[i]
 		var largest, w int64
@@ -145,10 +151,22 @@ func (m *Model) planLate() {
 			largest = max(largest, b)
 		}
 		if largest > lateItemBytes {
-			break
+			if largest > lateMobileItemBytes || !m.mobileStep(s) {
+				break
+			}
+			if strict < 0 {
+				strict, strictItem, strictWeights = m.lateStep, m.lateItem, weights
+			}
+			wideConv = wideConv || s.opType == "Conv"
 		}
 		m.lateStep, m.lateItem = i, max(m.lateItem, largest)
 		weights += w
+	}
+	switch {
+	case strict >= 0 && !wideConv:
+		m.lateStep, m.lateItem, weights = strict, strictItem, strictWeights
+	case strict >= 0:
+		m.lateBytes = lateMobileBatchBytes
 	}
 	if m.lateStep == 0 || weights < lateWeightBytes {
 		m.lateStep, m.lateItem = len(m.steps), 0
@@ -453,15 +471,46 @@ const (
 	lateWeightBytes = 1 << 22
 )
 
+// lateMobileItemBytes is lateItemBytes for the steps of a mobile
+// network's stages (mobileStep): it takes MobileNetV2's 14x14 stage into
+// the late steps (its widest tensors 451 KB an item), whose 1x1
+// convolutions then compute several images in one product
+// (kernels.Conv.RunBatch: 196 pixels an image take 7 tiles of 32 alone,
+// 6.125 in a batch). Dense 3x3 convolutions stay out: ResNet-18's layer2
+// (401 KB an item) lost in late passes.
+const lateMobileItemBytes = 1 << 19
+
+// lateMobileBatchBytes is lateBatchBytes for late steps over lateItemBytes
+// (mobile steps): MobileNetV2's 14x14 stage, 8 images a pass of 16 (4 with
+// lateBatchBytes), so that its 1x1 products are 1568 columns wide (49
+// tiles of 32), not 784. One core of the shared Zen 5, the sum of each
+// step's fastest time over 30 batches of 16, against the late steps from
+// block 13 on, 8 a pass: 5.00 -> 4.70 ms an image with 8 a pass, 4.89 with
+// 4 (and the fastest batch, in process CPU time, 5.35 -> 5.14 and 5.28).
+const lateMobileBatchBytes = 1 << 22
+
+// mobileStep reports whether step s is of a mobile network's stages: a 1x1
+// or depthwise convolution, or an operator of a CNN other than a
+// convolution (one that treats each image alone, imageOps, or each
+// element, elementwiseOps, broadcastOps).
+func (m *Model) mobileStep(s *step) bool {
+	if s.opType != "Conv" {
+		return imageOps[s.opType] || elementwiseOps[s.opType] || broadcastOps[s.opType]
+	}
+	w := m.consts[nth(s.inputs, 1)]
+	return w != nil && w.Rank() == 4 && (w.Shape[1] == 1 || w.Shape[2]*w.Shape[3] == 1)
+}
+
 // LatePass is how many items of a batch of n go through the graph's last
 // LateSteps() steps together (see planLate), or 0 when the batch runs
 // every step BatchPass(n) at a time: no more than keep a pass's outputs
-// under lateBatchBytes, spread evenly over the passes, at least one a core.
+// under lateBatchBytes (lateMobileBatchBytes for the mobile steps of
+// planLate), spread evenly over the passes, at least one a core.
 func (m *Model) LatePass(n int) int {
 	if m.batchNote != "" || m.lateStep == len(m.steps) {
 		return 0
 	}
-	most := min(n, max(1, int(lateBatchBytes/max(m.lateItem, 1))))
+	most := min(n, max(1, int(m.lateBytes/max(m.lateItem, 1))))
 	passes := max((n+most-1)/most, min(n, runtime.GOMAXPROCS(0)))
 	pass := (n + passes - 1) / passes
 	// The stacked tensors between the parts must fit the memory limit

@@ -300,7 +300,9 @@ func TestBatchPlan(t *testing.T) {
 // TestRunBatchSharedModels: ResNet-18, MobileNetV2 and a ViT in batches of
 // 2 and 7, bit for bit their single runs: all stacked in one pass, and as
 // many a pass as BatchPass says (1 for the CNNs, whose tensors are
-// megabytes an input; several of the ViT's, and 7 = that many + the rest).
+// megabytes an input; several of the ViT's, and 7 = that many + the rest),
+// the CNNs' late steps LatePass at a time (MobileNetV2's from its 14x14
+// stage on, whose 1x1 convolutions take the channel-major batch product).
 func TestRunBatchSharedModels(t *testing.T) {
 	for _, name := range []string{"reference/resnet18", "models/mobilenet_v2_1.0_224", "reference/vit_tiny"} {
 		t.Run(name, func(t *testing.T) {
@@ -323,12 +325,24 @@ func TestRunBatchSharedModels(t *testing.T) {
 				early, cut, last := m.steps[0].outputs[0], m.steps[m.lateStep].inputs[0], m.steps[m.lateStep].outputs[0]
 				checkBatch(t, m, 7, m.BatchPass(7), 3, early, cut, last)
 			}
+			wide := 0 // late steps over lateItemBytes
 			for i := m.lateStep; i < len(m.steps); i++ {
 				for _, o := range m.steps[i].outputs {
-					if b := 4 * int64(tensor.Size(m.shapes[o])); b > lateItemBytes {
+					b := 4 * int64(tensor.Size(m.shapes[o]))
+					if b > lateMobileItemBytes || b > lateItemBytes && !m.mobileStep(m.steps[i]) {
 						t.Errorf("late step %q computes %d bytes an item", m.steps[i].name, b)
 					}
+					if b > lateItemBytes {
+						wide++
+					}
 				}
+			}
+			// MobileNetV2's 14x14 stage goes late (its 1x1 convolutions
+			// compute several images in one product); ResNet-18's layer2
+			// (dense 3x3 convolutions, and the Add and Relu after them) does
+			// not.
+			if (wide > 0) != (file == "mobilenet_v2_1.0_224") {
+				t.Errorf("%d late steps over %d bytes an item", wide, lateItemBytes)
 			}
 			if pass := m.BatchPass(16); pass < 1 || pass > 1 && int64(pass)*m.largestItem > batchPassBytes {
 				t.Errorf("a batch of 16 goes %d a pass, with a largest tensor of %d bytes an input", pass, m.largestItem)

@@ -75,10 +75,11 @@ type Model struct {
 	largestItem int64
 	// The steps from lateStep on (len(steps) if none) run a batch LatePass
 	// items a pass; lateItem is the bytes of their largest output an item,
-	// cutBytes those of the tensors they read from earlier steps
-	// (batch.go).
+	// lateBytes those a pass may hold, cutBytes those of the tensors they
+	// read from earlier steps (batch.go).
 	lateStep  int
 	lateItem  int64
+	lateBytes int64
 	cutBytes  int64
 	maxMemory int64 // the limit the model was loaded with
 

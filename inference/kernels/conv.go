@@ -135,8 +135,21 @@ func newConv(p ConvParams, weights, bias []float32, layout gemmLayout) *Conv {
 	}
 	if c.choosePixelMajor(layout) {
 		c.setupPixelMajor(weights)
+		if c.channelBatchFits() {
+			// A batch takes the channel-major product (see convbatch.go).
+			c.setupChannels(weights, bias)
+		}
 		return c
 	}
+	c.setupChannels(weights, bias)
+	return c
+}
+
+// setupChannels prepares the channel-major GEMM path from the weights
+// (M x C/Group x KH x KW) and bias (M values or nil).
+func (c *Conv) setupChannels(weights, bias []float32) {
+	p := c.p
+	mg := p.M / p.Group
 	c.mpad = roundUp(mg, c.mk.mr)
 	c.ap = make([]float32, p.Group*c.mpad*c.kg)
 	for g := 0; g < p.Group; g++ {
@@ -149,7 +162,6 @@ func newConv(p ConvParams, weights, bias []float32, layout gemmLayout) *Conv {
 		}
 	}
 	c.bInPlace = c.direct && p.KH == 1 && p.KW == 1
-	return c
 }
 
 // Run computes dst (M x OH x OW) from src (C x H x W). Large convolutions use
@@ -236,7 +248,9 @@ func (c *Conv) Run(dst, src []float32) {
 // the other, src n inputs (C x H x W). Each image's output is the one Run
 // gives it, bit for bit; the Winograd path puts the tiles of all the
 // images in the same products, the pixel-major path the pixels of several
-// images (runPixelBatch).
+// images (runPixelBatch), a 1x1 convolution on the channel-major path
+// too (runChannelBatch), and the matrix-vector path by rows several
+// images' dot products a weight row (runVectorBatch).
 func (c *Conv) RunBatch(dst, src []float32, n int) {
 	p := c.p
 	inSize, outSize := p.C*p.H*p.W, p.M*c.oh*c.ow
@@ -245,6 +259,14 @@ func (c *Conv) RunBatch(dst, src []float32, n int) {
 	}
 	if c.wg != nil && n > 0 {
 		c.runWinograd(dst, src, n)
+		return
+	}
+	if n > 1 && c.vec != nil && c.vecByRow {
+		c.runVectorBatch(dst, src, n)
+		return
+	}
+	if n > 1 && c.bInPlace && c.channelBatchFits() {
+		c.runChannelBatch(dst, src, n)
 		return
 	}
 	if c.pix != nil && n > 1 {

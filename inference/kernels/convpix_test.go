@@ -54,12 +54,16 @@ func TestTransposeRows(t *testing.T) {
 }
 
 // TestConvRunBatch runs batches of every GEMM convolution of convCases in
-// both layouts, and of layers the pixel-major path takes (with images
-// whose pixels fill several products of a batch, pixels of two images in
-// one panel, and images whose last pixels fill 1 to 4 rows of a panel: a
-// short panel alone, computed by shortTile on AVX-512, and in a deep
-// product of several k blocks; 2 images of 49 pixels end in a short
-// panel, 7 do not), and checks each image's output against its own Run, bit
+// both layouts, of layers the pixel-major path takes (with images whose
+// pixels fill several products of a batch, pixels of two images in one
+// panel, and images whose last pixels fill 1 to 4 rows of a panel: a short
+// panel alone, computed by shortTile on AVX-512, and in a deep product of
+// several k blocks; 2 images of 49 pixels end in a short panel, 7 do not)
+// and of 1x1 layers a batch computes as one channel-major product
+// (runChannelBatch) (convCases' classifier rows take the matrix-vector
+// batch, three images' dot products a weight row: runVectorBatch, with 2
+// images one at a time and with 7 in threes and one), and checks each
+// image's output against its own Run, bit
 // for bit, and the whole batch against the reference convolution; Run is
 // checked against the reference in TestConvLayouts.
 func TestConvRunBatch(t *testing.T) {
@@ -68,22 +72,43 @@ func TestConvRunBatch(t *testing.T) {
 			name   string
 			p      ConvParams
 			layout gemmLayout
+			noBias bool
 		}
 		var cases []batchCase
 		for name, p := range convCases() {
 			if p.C == p.Group && p.M == p.Group {
 				continue
 			}
-			cases = append(cases, batchCase{name + " channels", p, layoutChannels}, batchCase{name + " pixels", p, layoutPixels})
+			cases = append(cases, batchCase{name + " channels", p, layoutChannels, false}, batchCase{name + " pixels", p, layoutPixels, false})
 		}
 		for _, p := range []ConvParams{layer(40, 7, 70, 1, 1, 0, 1), layer(24, 9, 100, 3, 1, 1, 1),
 			layer(24, 15, 72, 3, 2, 1, 1), layer(20, 27, 80, 1, 2, 0, 1), layer(16, 7, 48, 3, 1, 1, 1),
 			layer(300, 7, 64, 1, 1, 0, 1), layer(24, 14, 40, 1, 1, 0, 1), layer(8, 5, 40, 3, 1, 1, 1)} {
-			cases = append(cases, batchCase{fmt.Sprintf("%+v", p), p, layoutPixels})
+			cases = append(cases, batchCase{fmt.Sprintf("%+v", p), p, layoutPixels, false})
+		}
+		// 1x1 convolutions a batch computes as one channel-major product
+		// (runChannelBatch; on every kernel the first, whose images are
+		// narrower than a tile): tiles across two images, k in two
+		// blocks, no bias, both layouts.
+		channelBatch := map[string]bool{}
+		for _, p := range []ConvParams{layer(20, 5, 24, 1, 1, 0, 1), layer(300, 7, 48, 1, 1, 0, 1), layer(40, 14, 72, 1, 1, 0, 1)} {
+			p.Act = Activation{Kind: ActClip, Min: -0.3, Max: 0.4}
+			for _, layout := range []gemmLayout{layoutChannels, layoutPixels} {
+				for _, noBias := range []bool{false, true} {
+					name := fmt.Sprintf("%+v layout %d no bias %v", p, layout, noBias)
+					channelBatch[name] = true
+					cases = append(cases, batchCase{name, p, layout, noBias})
+				}
+			}
 		}
 		for _, tc := range cases {
+			if channelBatch[tc.name] && (active.kind == kindAVX512 || tc.p.H*tc.p.W < 8*active.nr) {
+				if conv := newConv(tc.p, make([]float32, tc.p.M*tc.p.C), nil, tc.layout); !conv.bInPlace || !conv.channelBatchFits() {
+					t.Errorf("%s: not on the channel-major batch path", tc.name)
+				}
+			}
 			for _, n := range []int{2, 7} {
-				if err := checkConvBatch(tc.p, tc.layout, n); err != nil {
+				if err := checkConvBatch(tc.p, tc.layout, n, tc.noBias); err != nil {
 					t.Errorf("%s, batch %d: %v", tc.name, n, err)
 				}
 			}
@@ -91,13 +116,16 @@ func TestConvRunBatch(t *testing.T) {
 	})
 }
 
-func checkConvBatch(p ConvParams, layout gemmLayout, n int) error {
+func checkConvBatch(p ConvParams, layout gemmLayout, n int, noBias bool) error {
 	r := rand.New(rand.NewPCG(uint64(n), uint64(p.C*p.M)))
 	oh, ow := p.OutSize()
 	inSize, outSize := p.C*p.H*p.W, p.M*oh*ow
 	src := randSlice(r, n*inSize)
 	w := randSlice(r, p.M*p.C/p.Group*p.KH*p.KW)
 	bias := randSlice(r, p.M)
+	if noBias {
+		bias = nil
+	}
 	conv := newConv(p, w, bias, layout)
 	if layout == layoutPixels && conv.pix == nil && conv.vec == nil {
 		return fmt.Errorf("not on the pixel-major path")
@@ -124,7 +152,11 @@ func checkConvBatch(p ConvParams, layout gemmLayout, n int) error {
 			pa := p
 			pa.Act = Activation{}
 			mag := make([]float32, outSize)
-			convReference(mag, absSlice(img), absSlice(w), absSlice(bias), pa)
+			var magBias []float32
+			if bias != nil {
+				magBias = absSlice(bias)
+			}
+			convReference(mag, absSlice(img), absSlice(w), magBias, pa)
 			if err := closeTo(got[b*outSize:(b+1)*outSize], want, mag, p.C/p.Group*p.KH*p.KW); err != nil {
 				return fmt.Errorf("image %d: %v", b, err)
 			}

@@ -80,6 +80,9 @@ func deinterleaveRowsAVX512(even *float32, es int, odd *float32, os int, src *fl
 func dotAVX2(x, y *float32, n int) float32
 
 //go:noescape
+func dot3AVX2(x, y0, y1, y2 *float32, n int, out *float32)
+
+//go:noescape
 func axpyAVX2(dst, x *float32, a float32, n int)
 
 //go:noescape
@@ -395,6 +398,18 @@ func dot(kind kernelKind, x, y []float32) float32 {
 	}
 	_ = y[len(x)-1]
 	return dotAVX2(&x[0], &y[0], len(x))
+}
+
+// dot3 returns the dot products of x with y0, y1 and y2 (each of len(x)
+// values), each the value dot gives for it.
+func dot3(kind kernelKind, x, y0, y1, y2 []float32) (s [3]float32) {
+	if kind == kindGo || len(x) == 0 {
+		return [3]float32{dotGo(x, y0), dotGo(x, y1), dotGo(x, y2)}
+	}
+	n := len(x)
+	_, _, _ = y0[n-1], y1[n-1], y2[n-1]
+	dot3AVX2(&x[0], &y0[0], &y1[0], &y2[0], n, &s[0])
+	return s
 }
 
 // axpy adds a*x to dst (len(x) == len(dst)).

@@ -63,6 +63,12 @@ func deinterleaveRows(kind kernelKind, even []float32, es int, odd []float32, os
 // dot returns the dot product of x and y (len(x) == len(y)).
 func dot(kind kernelKind, x, y []float32) float32 { return dotGo(x, y) }
 
+// dot3 returns the dot products of x with y0, y1 and y2 (each of len(x)
+// values), each the value dot gives for it.
+func dot3(kind kernelKind, x, y0, y1, y2 []float32) [3]float32 {
+	return [3]float32{dotGo(x, y0), dotGo(x, y1), dotGo(x, y2)}
+}
+
 // axpy adds a*x to dst (len(x) == len(dst)).
 func axpy(kind kernelKind, dst, x []float32, a float32) { axpyGo(dst, x, a) }
 
