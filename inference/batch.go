@@ -779,7 +779,7 @@ func (m *Model) inPasses(n, pass int, in map[string]*tensor.Tensor, names []stri
 	next := make(chan int)
 	var wg sync.WaitGroup
 	workers := min(runtime.GOMAXPROCS(0), passes)
-	defer kernels.ShareCores(workers)()
+	defer m.ShareCores(workers)()
 	for range workers {
 		wg.Go(func() {
 			for p := range next {
@@ -800,12 +800,28 @@ func (m *Model) inPasses(n, pass int, in map[string]*tensor.Tensor, names []stri
 	return out, nil
 }
 
-// ShareCores says that k goroutines are about to run models at the same
-// time, until the returned function is called: meanwhile each operator
-// spreads its work over its share of the cores only, so that the k runs,
-// not k teams of goroutines, keep the cores busy (a batch's passes do this
-// themselves).
-func ShareCores(k int) (done func()) { return kernels.ShareCores(k) }
+// ShareCores says that k runs of m are about to go on at the same time (a
+// batch's passes, one a core), until the returned function is called.
+// Where an item's work is large against its largest tensor (at least
+// shareFLOPsPerByte), each operator meanwhile spreads its work over its
+// share of the cores only (kernels.ShareCores), so that each core runs
+// its own item on data it wrote itself. Elsewhere nothing changes: a light
+// network of large tensors is bound by moving them, which two items side
+// by side, each on one core, do twice over.
+func (m *Model) ShareCores(k int) (done func()) {
+	if m.FLOPs() < shareFLOPsPerByte*m.largestItem {
+		return func() {}
+	}
+	return kernels.ShareCores(k)
+}
+
+// shareFLOPsPerByte is where sharing the cores between a batch's passes
+// starts to pay, measured at batch 16 on two cores of a Zen 5 (2026-12-07,
+// idle, passes side by side each on one core against each spread over
+// both): ResNet-18 (1130 FLOP a byte of its largest tensor) 99-100 ->
+// 104-108 images/s and vit_tiny (1440) 244 -> 252 gained, MobileNetV2
+// (125) 276-278 -> 237-262 lost.
+const shareFLOPsPerByte = 500
 
 // items returns k items of a tensor stacking n, from item first on, as a
 // view of its values.

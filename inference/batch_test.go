@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"camscope/inference/kernels"
 	"camscope/inference/onnxpb"
 	"camscope/inference/tensor"
 )
@@ -348,6 +349,15 @@ func TestRunBatchSharedModels(t *testing.T) {
 				t.Errorf("a batch of 16 goes %d a pass, with a largest tensor of %d bytes an input", pass, m.largestItem)
 			}
 			t.Logf("%s: a batch of 16 goes %d a pass (largest tensor %s an input)", name, m.BatchPass(16), tensor.FormatBytes(m.largestItem))
+			// Passes side by side share the cores for ResNet-18 and the
+			// ViT, not for MobileNetV2 (see ShareCores).
+			all := kernels.Procs()
+			done := m.ShareCores(2)
+			shared := kernels.Procs()
+			done()
+			if want := (file != "mobilenet_v2_1.0_224"); all > 1 && (shared < all) != want {
+				t.Errorf("two passes at once: %d of %d cores each, want sharing %v (%.0f FLOP a byte of the largest tensor)", shared, all, want, float64(m.FLOPs())/float64(m.largestItem))
+			}
 		})
 	}
 }

@@ -18,13 +18,12 @@ import (
 type Scorer func(ctx context.Context, inputs []*tensor.Tensor, k int) ([]float64, error)
 
 // Runs is the Scorer that runs m on the inputs and reads the logits
-// tensor (cam.Head.Logits): workers runs go on at once, each operator of
-// each run on its share of the cores (inference.ShareCores), each a batch
-// of as many inputs as the engine stacks in one pass (Model.BatchPass:
-// several for a model of small tensors such as a ViT, one for a CNN at
-// 224, whose layers gain nothing from stacking). A
-// batch's items are bit for bit their single runs, so the scores do not
-// depend on how the inputs were grouped.
+// tensor (cam.Head.Logits): workers runs go on at once (sharing the cores
+// where that pays: Model.ShareCores), each a batch of as many inputs as
+// the engine stacks in one pass (Model.BatchPass: several for a model of
+// small tensors such as a ViT, one for a CNN at 224, whose layers gain
+// nothing from stacking). A batch's items are bit for bit their single
+// runs, so the scores do not depend on how the inputs were grouped.
 func Runs(m *inference.Model, logits string, workers int) Scorer {
 	return func(ctx context.Context, inputs []*tensor.Tensor, k int) ([]float64, error) {
 		if len(m.Inputs) != 1 {
@@ -36,7 +35,7 @@ func Runs(m *inference.Model, logits string, workers int) Scorer {
 		next := make(chan int)
 		var wg sync.WaitGroup
 		w := min(max(workers, 1), (len(inputs)+pass-1)/pass)
-		defer inference.ShareCores(w)()
+		defer m.ShareCores(w)()
 		for range w {
 			wg.Go(func() {
 				for first := range next {
