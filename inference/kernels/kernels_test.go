@@ -379,17 +379,29 @@ func checkConvLayout(p ConvParams, withBias bool, layout gemmLayout) error {
 		absBias = absSlice(bias)
 	}
 	convReference(mag, absSlice(src), absSlice(w), absBias, pa)
-	got := make([]float32, len(want)+5)
-	for i := range got {
-		got[i] = float32(math.NaN())
-	}
+	got, past := fenced(len(want))
 	newConv(p, w, bias, layout).Run(got, src)
-	for i := len(want); i < len(got); i++ {
-		if !math.IsNaN(float64(got[i])) {
-			return fmt.Errorf("wrote past the output at %d", i)
-		}
+	if err := past(); err != nil {
+		return err
 	}
 	return closeTo(got, want, mag, p.C/p.Group*p.KH*p.KW)
+}
+
+// fenced returns an output of n values followed by a few NaNs, and a
+// check that reports a run that wrote past the n values.
+func fenced(n int) (out []float32, past func() error) {
+	out = make([]float32, n+5)
+	for i := range out {
+		out[i] = float32(math.NaN())
+	}
+	return out, func() error {
+		for i := n; i < len(out); i++ {
+			if !math.IsNaN(float64(out[i])) {
+				return fmt.Errorf("wrote past the output at %d", i)
+			}
+		}
+		return nil
+	}
 }
 
 func TestConvConcurrent(t *testing.T) {
