@@ -108,8 +108,18 @@ func (p *pool) run(budget Budget, inputs []*tensor.Tensor, dst []float32) ([]*te
 	if inPlane == 0 {
 		return nil, fmt.Errorf("%s: empty input %s", op, tensor.ShapeString(x.Shape))
 	}
-	fast := len(sp) <= 2 && !p.indices && x.DType == tensor.Float32
 	cost := outPlane * tensor.Size(g.k)
+	if !p.isMax && x.DType == tensor.Float32 && g.whole() {
+		// A window over the whole plane (TensorFlow's AvgPool before a
+		// classifier): the plane's mean, as GlobalAveragePool takes it.
+		parallelFor(planes, cost, func(lo, hi int) {
+			for pl := lo; pl < hi; pl++ {
+				out.F[pl] = kernels.Mean(x.F[pl*inPlane : (pl+1)*inPlane])
+			}
+		})
+		return p.outputs(out, idx), nil
+	}
+	fast := len(sp) <= 2 && !p.indices && x.DType == tensor.Float32
 	var p2 *pool2D
 	if fast {
 		g2 := as2D(g)

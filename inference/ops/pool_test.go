@@ -86,6 +86,12 @@ func TestPoolAgainstReference(t *testing.T) {
 		"googlenet s2 ceil": {112, 112, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, true, 56, 56},
 		"2x2 ceil":          {14, 14, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, true, 7, 7},
 		"s3 down":           {10, 9, 3, 2, 3, 1, 1, 1, 1, 0, 1, 0, false, 4, 8},
+		// One window over the whole plane (TensorFlow's pool before the
+		// classifier: the plane's mean), and windows of the plane's size
+		// that are not the whole plane (padded, or more than one output).
+		"whole 7x7":      {7, 7, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, false, 1, 1},
+		"whole 13x5 s2":  {13, 5, 13, 5, 2, 2, 1, 1, 0, 0, 0, 0, false, 1, 1},
+		"plane size pad": {4, 4, 4, 4, 1, 1, 1, 1, 1, 1, 1, 1, false, 3, 3},
 	}
 	for name, c := range cases {
 		x := randT(r, 2, 3, c.h, c.w)

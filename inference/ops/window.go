@@ -55,6 +55,17 @@ type geometry struct {
 	in, k, stride, dil, padB, padE, out []int
 }
 
+// whole reports whether g's one window is the whole input: no padding, a
+// kernel the input's size, one output.
+func (g geometry) whole() bool {
+	for i := range g.in {
+		if g.k[i] != g.in[i] || g.padB[i] != 0 || g.padE[i] != 0 || g.out[i] != 1 {
+			return false
+		}
+	}
+	return true
+}
+
 // resolve computes pads and output sizes for the spatial dims in; kernel is
 // the kernel size (from the attribute or the weights).
 func (w window) resolve(in, kernel []int) (geometry, error) {
