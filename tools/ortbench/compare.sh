@@ -15,7 +15,9 @@
 # tools/ortbench (--ignore-scripts: the install script only fetches the
 # CUDA provider, from a host these machines do not reach; ORT_MJS names
 # another ort.mjs). With no models, times every model of ../shared/reference
-# and ../shared/models. Not part of the program or its tests.
+# and ../shared/models, and the built-in shapes model (the built-in
+# MobileNetV2 is a TFLite file, which ONNX Runtime does not read). Not
+# part of the program or its tests.
 set -euo pipefail
 rounds=5 runs=20 batch=1
 while [[ $# -gt 0 ]]; do
@@ -35,7 +37,7 @@ for v in "$rounds" "$runs" "$batch"; do
 done
 models=("$@")
 if [[ ${#models[@]} -eq 0 ]]; then
-  models=(../shared/reference/*.onnx ../shared/models/*.onnx)
+  models=(../shared/reference/*.onnx ../shared/models/*.onnx assets/shapes/shapes.onnx)
 fi
 ortmjs=${ORT_MJS:-$(dirname "$0")/ort.mjs}
 tmp=$(mktemp -d)
