@@ -221,6 +221,10 @@ type pool2D struct {
 	// [fy0, fy1) are the output rows that MaxPool computes all at once
 	// (see flatRows), if any.
 	fy0, fy1 int
+	// count is the average's divisor when every window counts the same
+	// taps (no padding, or padding counted), or 0: the sums of a whole
+	// plane are then divided in one vector loop.
+	count float32
 	// edges are the output columns outside [in0, in1), computed one by one.
 	edges []int
 }
@@ -246,6 +250,17 @@ func newPool2D(g geometry, isMax, includePad bool) *pool2D {
 	}
 	p.ys, p.cntY = axis(0)
 	p.xs, p.cntX = axis(1)
+	if !isMax && len(p.cntY) > 0 && len(p.cntX) > 0 {
+		n := p.cntY[0] * p.cntX[0]
+		p.count = float32(n)
+		for _, cy := range p.cntY {
+			for _, cx := range p.cntX {
+				if cy*cx != n || n == 0 {
+					p.count = 0
+				}
+			}
+		}
+	}
 	if g.stride[1] == 1 || g.stride[1] == 2 && g.dil[1] == 1 {
 		p.in0, p.in1 = len(p.xs), len(p.xs)
 		for ox, t := range p.xs {
@@ -347,7 +362,7 @@ func (p *pool2D) run(dst, src, tmp []float32) {
 			combine(line, src[y*w:(y+1)*w])
 		}
 		p.alongRow(row, line, tmp[w:], combine)
-		if !p.isMax {
+		if !p.isMax && p.count == 0 {
 			cy := p.cntY[oy]
 			for i, cx := range p.cntX[:len(row)] {
 				if n := cy * cx; n > 0 {
@@ -357,6 +372,10 @@ func (p *pool2D) run(dst, src, tmp []float32) {
 				}
 			}
 		}
+	}
+	if p.count != 0 {
+		plane := dst[:len(p.ys)*ow]
+		kernels.DivScalar(plane, plane, p.count)
 	}
 }
 
