@@ -86,6 +86,10 @@ func TestPoolAgainstReference(t *testing.T) {
 		"googlenet s2 ceil": {112, 112, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, true, 56, 56},
 		"2x2 ceil":          {14, 14, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, true, 7, 7},
 		"s3 down":           {10, 9, 3, 2, 3, 1, 1, 1, 1, 0, 1, 0, false, 4, 8},
+		// One value a window: a copy (vgg_small's 7x7 to 7x7).
+		"1x1 identity": {7, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, false, 7, 7},
+		"1x1 ceil":     {5, 6, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, 5, 6},
+		"1x1 s2":       {6, 5, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, false, 3, 3},
 	}
 	for name, c := range cases {
 		x := randT(r, 2, 3, c.h, c.w)
