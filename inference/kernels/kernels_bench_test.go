@@ -93,8 +93,8 @@ func BenchmarkParallelFor(b *testing.B) {
 	}
 }
 
-// benchLayers are representative layers of resnet18, MobileNetV2 and
-// EfficientNet-B0 (224x224 input).
+// benchLayers are representative layers of resnet18, MobileNetV2,
+// EfficientNet-B0, SqueezeNet and vgg_small (224x224 input).
 var benchLayers = []struct {
 	name string
 	p    ConvParams
@@ -141,6 +141,10 @@ var benchLayers = []struct {
 	{"squeezenet/1x1_48-192_13", layer(48, 13, 192, 1, 1, 0, 1)},
 	{"squeezenet/1x1_384-48_13", layer(384, 13, 48, 1, 1, 0, 1)},
 	{"squeezenet/1x1_512-1000_13", layer(512, 13, 1000, 1, 1, 0, 1)},
+	{"vgg_small/3x3_3-16_224", layer(3, 224, 16, 3, 1, 1, 1)},
+	{"vgg_small/3x3_16-32_112", layer(16, 112, 32, 3, 1, 1, 1)},
+	{"vgg_small/3x3_32-64_56", layer(32, 56, 64, 3, 1, 1, 1)},
+	{"vgg_small/3x3_64-128_28", layer(64, 28, 128, 3, 1, 1, 1)},
 }
 
 func layer(c, hw, m, k, s, pad, g int) ConvParams {

@@ -158,7 +158,11 @@ func (c *Conv) runWinogradImages(dst, src []float32, n int) {
 	plane := wg.hp * wg.wp
 	padBuf := getScratch(n * p.C * plane)
 	pad := *padBuf
-	parallelFor(n*p.C, workersFor(n*p.C*plane*8), func(c0, c1 int) {
+	// The copy counts 32 multiply-adds a value (each is written twice, and
+	// every stage after waits for all of them): both cores pad from 125K
+	// values on (vgg_small's 16->32 @112 and 64->64 @56, two cores, 2.7-2.9
+	// ms runs alternated: 406-438 -> 373-380 us and 493-498 -> 421-439).
+	parallelFor(n*p.C, workersFor(n*p.C*plane*32), func(c0, c1 int) {
 		for i := c0; i < c1; i++ {
 			pl := pad[i*plane : (i+1)*plane]
 			clear(pl)
@@ -441,10 +445,15 @@ func wgOutRow(m0, m1, m2, m3, m4, m5 float32) (y0, y1, y2, y3 float32) {
 // output has the 7x7 tiles of a 28x28 one. With 7x7 tiles or more (28x28
 // outputs and up), Winograd wins from h = 12 (16->64 @55: 312 -> 271 us;
 // 16->64 @27: 83 -> 74; 24->64 @27: 117 -> 94; 64->32 @56: 625 -> 485;
-// 32->32 @56: 318 -> 296) and loses below (16->32 @56: 166 against 174;
-// 16->16 @56: 87 against 110). With 5x5 tiles (17x17 to 20x20 outputs) it
-// takes h >= 24 (32->128 @20: 175 -> 116 us; 16->64 @20 about even; 64->32
-// @24, h 21: 128 against 134), with 4x4 tiles (13x13 to 16x16) h >= 36
+// 32->32 @56: 318 -> 296) and loses below (16->16 @56: 78 against 90;
+// 32->16 @28: 41 against 45), except with 14x14 tiles or more (53x53 and
+// up) from h >= 9 where the outputs are at least the inputs (thread CPU,
+// fastest of 400, 2026-12-07: 16->32 @112 597 -> 431 us, 16->24 @112 451
+// -> 368, 16->32 @56 147 -> 133, 20->20 @56 139 -> 125; not 32->16 @56, 153
+// against 158, 24->16 @56, 113 against 124, 64->12 @56, even). With 5x5
+// tiles (17x17 to 20x20 outputs) it takes h >= 24 (32->128 @20: 175 ->
+// 116 us; 16->64 @20 about even; 64->32 @24, h 21: 128 against 134), with
+// 4x4 tiles (13x13 to 16x16) h >= 36
 // (48->192 @14: 178 -> 151 us, 64->256 @13: 268 -> 245, 64->128 @13: 145 ->
 // 137; 48->96 @13 and 40->160 @13, h 32, even or 6% slower; 128->32 @14:
 // 83 against 99); an image of at most 16 tiles multiplies through the
@@ -472,7 +481,7 @@ func (c *Conv) chooseWinograd() bool {
 	case c.mk.kind != kindAVX512:
 		return false
 	case tiles >= 7:
-		return h >= 12
+		return h >= 12 || tiles >= 14 && h >= 9 && p.M >= p.C
 	case tiles >= 5:
 		return h >= 24
 	case tiles >= 4:

@@ -108,6 +108,12 @@ func (p *pool) run(budget Budget, inputs []*tensor.Tensor, dst []float32) ([]*te
 	if inPlane == 0 {
 		return nil, fmt.Errorf("%s: empty input %s", op, tensor.ShapeString(x.Shape))
 	}
+	if !p.indices && x.DType == tensor.Float32 && g.identity() {
+		// A window of one value (vgg_small's adaptive pooling of a 7x7
+		// map to 7x7): each output is its input.
+		copy(out.F, x.F[:planes*inPlane])
+		return p.outputs(out, idx), nil
+	}
 	cost := outPlane * tensor.Size(g.k)
 	if !p.isMax && x.DType == tensor.Float32 && g.whole() {
 		// A window over the whole plane (TensorFlow's AvgPool before a

@@ -92,6 +92,10 @@ func TestPoolAgainstReference(t *testing.T) {
 		"whole 7x7":      {7, 7, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, false, 1, 1},
 		"whole 13x5 s2":  {13, 5, 13, 5, 2, 2, 1, 1, 0, 0, 0, 0, false, 1, 1},
 		"plane size pad": {4, 4, 4, 4, 1, 1, 1, 1, 1, 1, 1, 1, false, 3, 3},
+		// One value a window: a copy (vgg_small's 7x7 to 7x7).
+		"1x1 identity": {7, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, false, 7, 7},
+		"1x1 ceil":     {5, 6, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, 5, 6},
+		"1x1 s2":       {6, 5, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, false, 3, 3},
 	}
 	for name, c := range cases {
 		x := randT(r, 2, 3, c.h, c.w)

@@ -66,6 +66,17 @@ func (g geometry) whole() bool {
 	return true
 }
 
+// identity reports whether every window is one value of the input, at
+// the output's position: kernel 1, stride 1 and no padding on every axis.
+func (g geometry) identity() bool {
+	for i := range g.k {
+		if g.k[i] != 1 || g.stride[i] != 1 || g.padB[i] != 0 || g.padE[i] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // resolve computes pads and output sizes for the spatial dims in; kernel is
 // the kernel size (from the attribute or the weights).
 func (w window) resolve(in, kernel []int) (geometry, error) {
