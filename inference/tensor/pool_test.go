@@ -49,3 +49,16 @@ func TestNewUninitReusesWithoutClearing(t *testing.T) {
 		t.Errorf("NewUninit(3, 5) has %d values", len(c.F))
 	}
 }
+
+func TestSmallArraysArePooled(t *testing.T) {
+	a := New(1152) // a squeeze-and-excitation vector of EfficientNet-B0
+	Recycle(a)
+	if b := New(1152); ArrayID(b) != ArrayID(a) {
+		t.Error("New did not reuse a recycled array of 1152 values")
+	}
+	c := New(minPooled - 1)
+	Recycle(c)
+	if d := New(minPooled - 1); ArrayID(d) == ArrayID(c) {
+		t.Error("an array under minPooled values came back from the pool")
+	}
+}
