@@ -24,7 +24,9 @@ type transposedConvs struct {
 // convolution of the output gradient with those of the weights' taps that
 // land on it (sub-pixel decomposition: for 3x3 stride 2 the parts take 1,
 // 2, 2 and 4 taps, the forward pass's multiplications in all), written to
-// a scratch array and spread onto its rows and columns.
+// a scratch array and spread onto its rows and columns (for stride 2 along
+// the rows a part of even columns and one of odd columns merged a row at a
+// time: kernels.InterleaveRows).
 type inputGrad struct {
 	sH, sW, inH, inW, ch int
 	parts                []gradPart // rows' residues, then columns'
@@ -49,44 +51,60 @@ func (g *inputGrad) run(gx, gy []float32, nb int) {
 		pt.k.RunBatch(gx, gy, nb) // the whole input, as a stride-1 convolution's
 		return
 	}
-	size := 0
-	for _, pt := range g.parts {
-		size = max(size, pt.outH*pt.outW)
+	planes, hw := nb*g.ch, g.inH*g.inW
+	offs := make([]int, len(g.parts)+1) // each part's outputs in scratch
+	gaps := false
+	for i, pt := range g.parts {
+		offs[i+1] = offs[i] + planes*pt.outH*pt.outW
+		gaps = gaps || pt.k == nil
 	}
-	scratch := tensor.NewUninit(nb * g.ch * size) // each part's run writes every value it spreads
+	scratch := tensor.NewUninit(offs[len(g.parts)]) // each part's run writes every value it spreads
 	defer tensor.Recycle(scratch)
-	planes := nb * g.ch
-	for _, pt := range g.parts {
-		n := pt.outH * pt.outW
-		var src []float32
+	for i, pt := range g.parts {
 		if pt.k != nil {
-			src = scratch.F[:planes*n]
-			pt.k.RunBatch(src, gy, nb)
+			pt.k.RunBatch(scratch.F[offs[i]:offs[i+1]], gy, nb)
 		}
-		for c := range planes {
-			plane := gx[c*g.inH*g.inW : (c+1)*g.inH*g.inW]
-			var part []float32
-			if src != nil {
-				part = src[c*n+pt.skipH*pt.outW+pt.skipW : (c+1)*n]
+	}
+	if gaps {
+		clear(gx[:planes*hw])
+	}
+	// part i's values of plane c, from the part's first row and column
+	at := func(i, c int) []float32 {
+		pt := g.parts[i]
+		n := pt.outH * pt.outW
+		return scratch.F[offs[i]+c*n+pt.skipH*pt.outW+pt.skipW : offs[i]+(c+1)*n]
+	}
+	for c := range planes {
+		plane := gx[c*hw : (c+1)*hw]
+		for i := 0; i < len(g.parts); i++ {
+			pt := g.parts[i]
+			if pt.k == nil {
+				continue
 			}
-			spread(plane, part, pt.outW, g.inW, g.sH, g.sW, pt.rH, pt.rW, pt.nH, pt.nW)
+			if g.sW == 2 && pt.rW == 0 && i+1 < len(g.parts) && g.parts[i+1].k != nil && g.parts[i+1].rH == pt.rH {
+				// The even and odd columns of the same rows, merged.
+				odd := g.parts[i+1]
+				even, oddv := at(i, c), at(i+1, c)
+				kernels.InterleaveRows(plane[pt.rH*g.inW:], g.sH*g.inW, even, pt.outW, oddv, odd.outW, pt.nH, odd.nW)
+				if pt.nW > odd.nW { // an odd width's last column
+					for a := range pt.nH {
+						plane[(pt.rH+a*g.sH)*g.inW+2*odd.nW] = even[a*pt.outW+odd.nW]
+					}
+				}
+				i++
+				continue
+			}
+			spread(plane, at(i, c), pt.outW, g.inW, g.sH, g.sW, pt.rH, pt.rW, pt.nH, pt.nW)
 		}
 	}
 }
 
-// spread writes nH x nW values of part, rows ps apart (zeros when part is
-// nil), to rows rH, rH+sH, ... and columns rW, rW+sW, ... of plane, a
-// plane w values wide.
+// spread writes nH x nW values of part, rows ps apart, to rows rH,
+// rH+sH, ... and columns rW, rW+sW, ... of plane, a plane w values wide.
 func spread(plane, part []float32, ps, w, sH, sW, rH, rW, nH, nW int) {
 	for a := range nH {
 		row := plane[(rH+a*sH)*w+rW:]
 		row = row[:(nW-1)*sW+1]
-		if part == nil {
-			for b := range nW {
-				row[b*sW] = 0
-			}
-			continue
-		}
 		src := part[a*ps : a*ps+nW]
 		if sW == 1 {
 			copy(row, src)
