@@ -537,12 +537,13 @@ func TestGradMultiOutput(t *testing.T) {
 }
 
 // BenchmarkGradsOfLogit times one backward pass of Grad-CAM on resnet18 from
-// the logits to the CAM layer (the head) and to a layer inside the last
-// stage, the forward pass done once.
+// the logits to the CAM layer (the head), to a layer inside the last
+// stage and to the outputs of layer3 and layer2 (issue 18's inner layers),
+// the forward pass done once.
 func BenchmarkGradsOfLogit(b *testing.B) {
 	input := sharedNpy(b, "reference", "input.npy")
 	m := sharedModel(b, "reference", "resnet18")
-	for name, wrt := range map[string]string{"head": readReferenceMeta(b)["resnet18"].FeatTensor.Tensor, "layer4.0": "/layer4/layer4.0/relu_1/Relu_output_0", "layer3.1": "/layer3/layer3.1/relu_1/Relu_output_0"} {
+	for name, wrt := range map[string]string{"head": readReferenceMeta(b)["resnet18"].FeatTensor.Tensor, "layer4.0": "/layer4/layer4.0/relu_1/Relu_output_0", "layer3.1": "/layer3/layer3.1/relu_1/Relu_output_0", "layer2.1": "/layer2/layer2.1/relu_1/Relu_output_0"} {
 		b.Run(name, func(b *testing.B) {
 			tape, _, err := m.ForwardAll(context.Background(), map[string]*tensor.Tensor{m.Inputs[0].Name: input}, []string{wrt}, logitsName)
 			if err != nil {

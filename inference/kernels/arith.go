@@ -75,6 +75,26 @@ func addClampGo(dst, a, b []float32, lo, hi float32) {
 	}
 }
 
+// MaskWithin sets dst[i] = g[i] where lo < y[i] < hi and 0 elsewhere (a
+// NaN y[i] included): the gradient through a Relu or Clip, read off its
+// output y, for any lo and hi (Relu's are 0 and +Inf).
+func MaskWithin(dst, g, y []float32, lo, hi float32) {
+	_, _ = g[:len(dst)], y[:len(dst)]
+	maskWithin(dst, g, y, lo, hi)
+}
+
+// maskWithinGo is MaskWithin's loop in Go.
+func maskWithinGo(dst, g, y []float32, lo, hi float32) {
+	g, y = g[:len(dst)], y[:len(dst)]
+	for i, v := range y {
+		if v > lo && v < hi {
+			dst[i] = g[i]
+		} else {
+			dst[i] = 0
+		}
+	}
+}
+
 // MaxInto sets dst[i] = max(dst[i], src[i]), a loop of pooling.
 func MaxInto(dst, src []float32) {
 	if len(dst) == 0 {

@@ -215,3 +215,59 @@ tail:
 done:
 	VZEROUPPER
 	RET
+
+// func maskWithin512(dst, src, y *float32, n int, lo, hi float32)
+// dst[i] = src[i] where lo < y[i] < hi, else 0 (0 where y[i] is NaN).
+TEXT ·maskWithin512(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         y+16(FP), DX
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS lo+32(FP), Z6
+	VBROADCASTSS hi+36(FP), Z7
+
+loop32:
+	CMPQ      CX, $32
+	JLT       step16
+	VMOVUPS   (DX), Z1
+	VMOVUPS   64(DX), Z2
+	VCMPPS    $0x1e, Z6, Z1, K1
+	VCMPPS    $0x1e, Z6, Z2, K2
+	VCMPPS    $0x11, Z7, Z1, K1, K1
+	VCMPPS    $0x11, Z7, Z2, K2, K2
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z 64(SI), K2, Z3
+	VMOVUPS   Z0, (DI)
+	VMOVUPS   Z3, 64(DI)
+	ADDQ      $128, SI
+	ADDQ      $128, DX
+	ADDQ      $128, DI
+	SUBQ      $32, CX
+	JMP       loop32
+
+step16:
+	CMPQ      CX, $16
+	JLT       tail
+	VMOVUPS   (DX), Z1
+	VCMPPS    $0x1e, Z6, Z1, K1
+	VCMPPS    $0x11, Z7, Z1, K1, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS   Z0, (DI)
+	ADDQ      $64, SI
+	ADDQ      $64, DX
+	ADDQ      $64, DI
+	SUBQ      $16, CX
+
+tail:
+	TESTQ     CX, CX
+	JEQ       done
+	TAILMASK16(K2)
+	VMOVUPS.Z (DX), K2, Z1
+	VCMPPS    $0x1e, Z6, Z1, K2, K1
+	VCMPPS    $0x11, Z7, Z1, K1, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS   Z0, K2, (DI)
+
+done:
+	VZEROUPPER
+	RET

@@ -67,3 +67,44 @@ func TestArith512(t *testing.T) {
 		}
 	}
 }
+
+// TestMaskWithin: both loops of MaskWithin pass g exactly where y lies
+// strictly between the bounds (y at a bound, NaN or infinite included) and
+// write 0 elsewhere, at every length from 0 to 100, nothing past dst.
+func TestMaskWithin(t *testing.T) {
+	defer func(saved bool) { arith512 = saved }(arith512)
+	r := rand.New(rand.NewPCG(7, 8))
+	const lo, hi = -0.5, 1.25
+	edge := []float32{lo, hi, math.Nextafter32(lo, 0), math.Nextafter32(hi, 0), math.Nextafter32(lo, -1), math.Nextafter32(hi, 2),
+		float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1))}
+	for n := 0; n <= 100; n++ {
+		g, y := make([]float32, n), make([]float32, n)
+		for i := range y {
+			g[i] = r.Float32()*4 - 2
+			y[i] = r.Float32()*4 - 2
+			if r.IntN(2) == 0 {
+				y[i] = edge[r.IntN(len(edge))]
+			}
+		}
+		for _, wide := range []bool{false, hasAVX512} {
+			arith512 = wide
+			d := make([]float32, n+1)
+			for i := range d {
+				d[i] = 99
+			}
+			MaskWithin(d[:n], g, y, lo, hi)
+			if d[n] != 99 {
+				t.Fatalf("n=%d (AVX-512 %v): wrote past the end", n, wide)
+			}
+			for i := range n {
+				want := float32(0)
+				if y[i] > lo && y[i] < hi {
+					want = g[i]
+				}
+				if math.Float32bits(d[i]) != math.Float32bits(want) {
+					t.Fatalf("n=%d i=%d y=%v (AVX-512 %v): got %v, want %v", n, i, y[i], wide, d[i], want)
+				}
+			}
+		}
+	}
+}

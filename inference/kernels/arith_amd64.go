@@ -49,7 +49,10 @@ func addAcc512(dst, src *float32, n int)
 //go:noescape
 func addClamp512(dst, a, b *float32, n int, lo, hi float32)
 
-// arith512 says whether addVV, mulVS, affineClamp, maxAcc, addAcc and addClamp run in
+//go:noescape
+func maskWithin512(dst, src, y *float32, n int, lo, hi float32)
+
+// arith512 says whether addVV, mulVS, affineClamp, maxAcc, addAcc, addClamp and maskWithin run in
 // AVX-512; tests switch it to cover the SSE loops too.
 var arith512 = hasAVX512
 
@@ -101,4 +104,12 @@ func addClamp(dst, a, b []float32, lo, hi float32) {
 		return
 	}
 	addClampGo(dst, a, b, lo, hi)
+}
+
+func maskWithin(dst, g, y []float32, lo, hi float32) {
+	if arith512 && len(dst) > 0 {
+		maskWithin512(&dst[0], &g[0], &y[0], len(dst), lo, hi)
+		return
+	}
+	maskWithinGo(dst, g, y, lo, hi)
 }

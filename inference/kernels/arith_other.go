@@ -66,3 +66,5 @@ func addAcc(dst, src []float32) {
 }
 
 func addClamp(dst, a, b []float32, lo, hi float32) { addClampGo(dst, a, b, lo, hi) }
+
+func maskWithin(dst, g, y []float32, lo, hi float32) { maskWithinGo(dst, g, y, lo, hi) }

@@ -77,6 +77,9 @@ func deinterleaveRowsAVX2(even *float32, es int, odd *float32, os int, src *floa
 func deinterleaveRowsAVX512(even *float32, es int, odd *float32, os int, src *float32, ss, rows, n int)
 
 //go:noescape
+func interleaveRowsAVX512(dst *float32, ds int, even *float32, es int, odd *float32, os int, rows, n int)
+
+//go:noescape
 func dotAVX2(x, y *float32, n int) float32
 
 //go:noescape
@@ -389,6 +392,17 @@ func deinterleaveRows(kind kernelKind, even []float32, es int, odd []float32, os
 		return
 	}
 	deinterleaveRowsAVX2(&even[0], es, &odd[0], os, &src[0], ss, rows, n)
+}
+
+// interleaveRows merges rows of even and odd values (see
+// interleaveRowsGo); AVX2 machines take the Go loop.
+func interleaveRows(kind kernelKind, dst []float32, ds int, even []float32, es int, odd []float32, os int, rows, n int) {
+	if kind != kindAVX512 || rows <= 0 || n <= 0 {
+		interleaveRowsGo(dst, ds, even, es, odd, os, rows, n)
+		return
+	}
+	_, _, _ = dst[(rows-1)*ds+2*n-1], even[(rows-1)*es+n-1], odd[(rows-1)*os+n-1]
+	interleaveRowsAVX512(&dst[0], ds, &even[0], es, &odd[0], os, rows, n)
 }
 
 // dot returns the dot product of x and y (len(x) == len(y)).

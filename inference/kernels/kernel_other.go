@@ -54,6 +54,12 @@ func copyRows(kind kernelKind, dst []float32, ds int, src []float32, ss, rows, n
 	copyRowsGo(dst, ds, src, ss, rows, n)
 }
 
+// interleaveRows merges rows of even and odd values (see
+// interleaveRowsGo).
+func interleaveRows(kind kernelKind, dst []float32, ds int, even []float32, es int, odd []float32, os int, rows, n int) {
+	interleaveRowsGo(dst, ds, even, es, odd, os, rows, n)
+}
+
 // deinterleaveRows splits rows into even and odd values (see
 // deinterleaveRowsGo).
 func deinterleaveRows(kind kernelKind, even []float32, es int, odd []float32, os int, src []float32, ss, rows, n int) {

@@ -552,6 +552,39 @@ func TestGemmBias(t *testing.T) {
 	})
 }
 
+// TestInterleaveRows checks each kernel's merge of even and odd rows
+// against the definition, for rows of every length up to past two
+// vectors, and that nothing around the rows is written.
+func TestInterleaveRows(t *testing.T) {
+	forEachKernel(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(5, 5))
+		for n := 1; n <= 40; n++ {
+			for _, rows := range []int{1, 3} {
+				ds, es, os := 2*n+3, n+5, n+2
+				even, odd := randSlice(r, (rows-1)*es+n), randSlice(r, (rows-1)*os+n)
+				dst := make([]float32, rows*ds+1)
+				for i := range dst {
+					dst[i] = float32(math.NaN())
+				}
+				InterleaveRows(dst, ds, even, es, odd, os, rows, n)
+				for i := 0; i < rows; i++ {
+					for j := 0; j < ds; j++ {
+						want := float32(math.NaN())
+						if j < 2*n && j%2 == 0 {
+							want = even[i*es+j/2]
+						} else if j < 2*n {
+							want = odd[i*os+j/2]
+						}
+						if got := dst[i*ds+j]; got != want && !(math.IsNaN(float64(got)) && math.IsNaN(float64(want))) {
+							t.Fatalf("n=%d rows=%d: dst[%d][%d] = %v, want %v", n, rows, i, j, got, want)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
 // TestDeinterleaveRows checks each kernel's stride-2 split of rows (plane
 // preparation) against the definition, for rows of every length up to
 // past two vectors, and that nothing around the rows is written.

@@ -192,6 +192,25 @@ func deinterleaveRowsGo(even []float32, es int, odd []float32, os int, src []flo
 	}
 }
 
+// interleaveRowsGo is the portable interleaveRows: for each row i < rows,
+// dst[i*ds+2j] = even[i*es+j] and dst[i*ds+2j+1] = odd[i*os+j] for j < n.
+func interleaveRowsGo(dst []float32, ds int, even []float32, es int, odd []float32, os int, rows, n int) {
+	for i := 0; i < rows; i++ {
+		d, e, o := dst[i*ds:i*ds+2*n], even[i*es:i*es+n], odd[i*os:i*os+n]
+		for j := range e {
+			d[2*j] = e[j]
+			d[2*j+1] = o[j]
+		}
+	}
+}
+
+// InterleaveRows sets dst[i*ds+2j] = even[i*es+j] and dst[i*ds+2j+1] =
+// odd[i*os+j] for i < rows and j < n: rows of a stride-2 convolution's
+// input gradient from its even and odd columns.
+func InterleaveRows(dst []float32, ds int, even []float32, es int, odd []float32, os int, rows, n int) {
+	interleaveRows(active.kind, dst, ds, even, es, odd, os, rows, n)
+}
+
 // Deinterleave sets even[i] = src[2i] and odd[i] = src[2i+1] for every
 // index of src: even needs room for (len(src)+1)/2 values, odd for
 // len(src)/2 (the stride-2 rows of pooling).

@@ -455,3 +455,100 @@ d3done:
 	VMOVSS X8, 8(DX)
 	VZEROUPPER
 	RET
+
+// func interleaveRowsAVX512(dst *float32, ds int, even *float32, es int, odd *float32, os int, rows, n int)
+// deinterleaveRowsAVX512 backwards: for each row, dst[2j] = even[j] and
+// dst[2j+1] = odd[j] for j < n, 16 pairs at a time (VPERMI2PS of an even
+// and an odd vector), the last n%16 through masks.
+TEXT ·interleaveRowsAVX512(SB), NOSPLIT, $0-64
+	MOVQ      dst+0(FP), DI
+	MOVQ      ds+8(FP), R9
+	SHLQ      $2, R9
+	MOVQ      even+16(FP), SI
+	MOVQ      es+24(FP), R10
+	SHLQ      $2, R10
+	MOVQ      odd+32(FP), R8
+	MOVQ      os+40(FP), R11
+	SHLQ      $2, R11
+	MOVQ      rows+48(FP), R12
+	VMOVDQU32 intLo<>(SB), Z30
+	VMOVDQU32 intHi<>(SB), Z31
+	// K1: the last n%16 inputs; K2, K3: their 2*(n%16) outputs in the
+	// two vectors.
+	MOVQ      n+56(FP), CX
+	ANDQ      $15, CX
+	MOVL      $1, AX
+	SHLL      CX, AX
+	DECL      AX
+	KMOVW     AX, K1
+	ADDQ      CX, CX
+	MOVL      $1, AX
+	SHLL      CX, AX
+	DECL      AX
+	KMOVW     AX, K2
+	SHRL      $16, AX
+	KMOVW     AX, K3
+
+irow:
+	MOVQ n+56(FP), CX
+	MOVQ DI, AX
+	MOVQ SI, BX
+	MOVQ R8, DX
+
+iloop16:
+	CMPQ      CX, $16
+	JLT       itail
+	VMOVUPS   (BX), Z0
+	VMOVUPS   (DX), Z1
+	VMOVAPS   Z30, Z2
+	VPERMI2PS Z1, Z0, Z2
+	VMOVAPS   Z31, Z3
+	VPERMI2PS Z1, Z0, Z3
+	VMOVUPS   Z2, (AX)
+	VMOVUPS   Z3, 64(AX)
+	ADDQ      $64, BX
+	ADDQ      $64, DX
+	ADDQ      $128, AX
+	SUBQ      $16, CX
+	JMP       iloop16
+
+itail:
+	TESTQ     CX, CX
+	JEQ       inext
+	VMOVUPS.Z (BX), K1, Z0
+	VMOVUPS.Z (DX), K1, Z1
+	VMOVAPS   Z30, Z2
+	VPERMI2PS Z1, Z0, Z2
+	VMOVAPS   Z31, Z3
+	VPERMI2PS Z1, Z0, Z3
+	VMOVUPS   Z2, K2, (AX)
+	VMOVUPS   Z3, K3, 64(AX)
+
+inext:
+	ADDQ R9, DI
+	ADDQ R10, SI
+	ADDQ R11, R8
+	DECQ R12
+	JNZ  irow
+	VZEROUPPER
+	RET
+
+DATA intLo<>+0(SB)/8, $0x0000001000000000
+DATA intLo<>+8(SB)/8, $0x0000001100000001
+DATA intLo<>+16(SB)/8, $0x0000001200000002
+DATA intLo<>+24(SB)/8, $0x0000001300000003
+DATA intLo<>+32(SB)/8, $0x0000001400000004
+DATA intLo<>+40(SB)/8, $0x0000001500000005
+DATA intLo<>+48(SB)/8, $0x0000001600000006
+DATA intLo<>+56(SB)/8, $0x0000001700000007
+GLOBL intLo<>(SB), RODATA|NOPTR, $64
+
+DATA intHi<>+0(SB)/8, $0x0000001800000008
+DATA intHi<>+8(SB)/8, $0x0000001900000009
+DATA intHi<>+16(SB)/8, $0x0000001a0000000a
+DATA intHi<>+24(SB)/8, $0x0000001b0000000b
+DATA intHi<>+32(SB)/8, $0x0000001c0000000c
+DATA intHi<>+40(SB)/8, $0x0000001d0000000d
+DATA intHi<>+48(SB)/8, $0x0000001e0000000e
+DATA intHi<>+56(SB)/8, $0x0000001f0000000f
+GLOBL intHi<>(SB), RODATA|NOPTR, $64

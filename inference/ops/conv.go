@@ -237,11 +237,13 @@ func (c *conv) siluGrad(p *Pass, g *tensor.Tensor) (*tensor.Tensor, error) {
 }
 
 // vjp: the input gradient is the transposed convolution of the output
-// gradient: for stride 1 a convolution (inputGradConv), otherwise computed
-// per image and group as G_gᵀ·W_g (a GEMM with the
-// positions as rows, which suits the micro-kernels better than W_gᵀ·G_g for
-// the small maps Grad-CAM works on) scattered back onto the input planes
-// (col2im). The weight gradient is G·im2col(x)ᵀ and the
+// gradient: convolutions on the forward kernels, one for stride 1 and one
+// per part of the input for larger strides (inputGradConv); where those do
+// not apply (a strided convolution with dilation) computed per image and
+// group as G_gᵀ·W_g (a GEMM with
+// the positions as rows, which suits the micro-kernels better than
+// W_gᵀ·G_g for the small maps Grad-CAM works on) scattered back onto the
+// input planes (col2im). The weight gradient is G·im2col(x)ᵀ and the
 // bias gradient the sum of G over positions.
 func (c *conv) vjp(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err := p.requireFloat(0, 1, 2); err != nil {
@@ -265,15 +267,20 @@ func (c *conv) vjp(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 	ckk := cg * geo.kH * geo.kW
 	ohw := geo.outH * geo.outW
 	ihw := geo.inH * geo.inW
-	col := make([]float32, ckk*ohw)
 	grads := make([]*tensor.Tensor, len(p.Inputs))
-	var k *kernels.Conv
+	var k *inputGrad
 	if p.need(0) {
 		k = c.inputGradConv(w, geo, ch)
 	}
+	// col (im2col's columns) serves the GEMM paths only; Grad-CAM's
+	// convolutions, whose weights need no gradient, mostly skip it.
+	var col []float32
+	if (k == nil && p.need(0) && cg > 1) || p.need(1) {
+		col = make([]float32, ckk*ohw)
+	}
 	if k != nil {
-		gx := tensor.NewUninit(x.Shape...) // the kernel writes every value
-		k.RunBatch(gx.F, g.F, nb)
+		gx := tensor.NewUninit(x.Shape...) // the kernels write every value
+		k.run(gx.F, g.F, nb)
 		grads[0] = gx
 	} else if p.need(0) {
 		gx := tensor.New(x.Shape...)

@@ -76,11 +76,7 @@ func maskFused(act kernels.Activation, g, y *tensor.Tensor) *tensor.Tensor {
 	default:
 		return g
 	}
-	out := tensor.New(g.Shape...)
-	for i, v := range y.F {
-		if v > lo && v < hi {
-			out.F[i] = g.F[i]
-		}
-	}
+	out := tensor.NewUninit(g.Shape...) // MaskWithin writes every value
+	kernels.MaskWithin(out.F, g.F, y.F, lo, hi)
 	return out
 }

@@ -6,7 +6,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"syscall"
 	"testing"
+	"time"
 
 	"camscope/inference/tensor"
 )
@@ -477,31 +479,56 @@ func TestVJPErrors(t *testing.T) {
 	}
 }
 
-// BenchmarkConvVJP is the input gradient of a 3x3 convolution with
-// constant weights over ResNet-18's maps of its last three stages (512x7x7,
-// 256x14x14, 128x28x28), the largest steps of a Grad-CAM backward pass to an
-// inner layer.
+// BenchmarkConvVJP is the input gradient of a convolution with constant
+// weights over ResNet-18's maps of its last three stages: the 3x3 stride-1
+// ones (512x7x7, 256x14x14, 128x28x28), and the 3x3 and 1x1 stride-2 ones
+// that start layer3 and layer4 (s2: input size, to twice the channels),
+// the largest steps of a Grad-CAM backward pass to an inner layer.
 func BenchmarkConvVJP(b *testing.B) {
-	for _, s := range []struct{ c, hw int }{{512, 7}, {256, 14}, {128, 28}} {
-		b.Run(fmt.Sprintf("%dx%dx%d", s.c, s.hw, s.hw), func(b *testing.B) {
+	for _, s := range []struct{ c, hw, m, k, stride int }{{512, 7, 512, 3, 1}, {256, 14, 256, 3, 1}, {128, 28, 128, 3, 1},
+		{256, 14, 512, 3, 2}, {128, 28, 256, 3, 2}, {256, 14, 512, 1, 2}, {128, 28, 256, 1, 2}} {
+		name := fmt.Sprintf("%dx%dx%d", s.c, s.hw, s.hw)
+		if s.stride > 1 {
+			name = fmt.Sprintf("%dx%d-s%d-%dx%dx%d", s.k, s.k, s.stride, s.c, s.hw, s.hw)
+		}
+		b.Run(name, func(b *testing.B) {
 			rng := rand.New(rand.NewPCG(3, 4))
 			x := random(rng, -1, 1, nil, 0, 1, s.c, s.hw, s.hw)
-			w := random(rng, -0.05, 0.05, nil, 0, s.c, s.c, 3, 3)
-			y := tensor.New(1, s.c, s.hw, s.hw)
-			g := random(rng, -1, 1, nil, 0, 1, s.c, s.hw, s.hw)
-			op, err := Build(&Node{OpType: "Conv", Attrs: Attrs{"pads": []int64{1, 1, 1, 1}}, Opset: 13, Consts: []*tensor.Tensor{nil, w}, NumOutputs: 1})
+			w := random(rng, -0.05, 0.05, nil, 0, s.m, s.c, s.k, s.k)
+			ohw := (s.hw-1)/s.stride + 1
+			y := tensor.New(1, s.m, ohw, ohw)
+			g := random(rng, -1, 1, nil, 0, 1, s.m, ohw, ohw)
+			pad := int64(s.k / 2)
+			attrs := Attrs{"pads": []int64{pad, pad, pad, pad}, "strides": []int64{int64(s.stride), int64(s.stride)}}
+			op, err := Build(&Node{OpType: "Conv", Attrs: attrs, Opset: 13, Consts: []*tensor.Tensor{nil, w}, NumOutputs: 1})
 			if err != nil {
 				b.Fatal(err)
 			}
 			p := &Pass{Inputs: []*tensor.Tensor{x, w}, Outputs: []*tensor.Tensor{y}, Need: []bool{true, false}}
+			if _, err := VJP("Conv", op, p, g); err != nil { // prepares the kernels
+				b.Fatal(err)
+			}
 			b.ReportAllocs()
+			c0 := cpuTime(b)
 			for b.Loop() {
 				if _, err := VJP("Conv", op, p, g); err != nil {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric(float64(cpuTime(b)-c0)/float64(b.N), "cpu-ns/op")
 		})
 	}
+}
+
+// cpuTime is the CPU time the process has used, user and system: with
+// GOMAXPROCS=1 a benchmark's work, which waits for a core on a loaded
+// machine do not inflate.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkDepthwiseConvVJP is EfficientNet's 5x5 depthwise convolution over
