@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"camscope/inference/internal/core"
 )
 
 // minFlopsPerWorker is the work below which another goroutine costs more
@@ -206,39 +208,55 @@ func (t *helpers) help() {
 
 // scratch recycles float32 buffers between calls and goroutines, so that
 // running a layer does not allocate and concurrent runs never share one.
-// Buffers are kept by power-of-two capacity, so that a small request never
-// takes (and a large one never drops) a buffer of the wrong size. Unlike a
-// sync.Pool, the free lists survive garbage collections: a forward pass would
-// otherwise reallocate megabytes of scratch after every collection.
-var scratch [64]struct {
+// Buffers are kept by the P that handed them back (internal/core), which
+// getScratch serves first, so that the passes of a batch running side by
+// side on the cores each get buffers their own core used last; and by
+// power-of-two capacity, so that a small request never takes (and a large
+// one never drops) a buffer of the wrong size. Unlike a sync.Pool, the free
+// lists survive garbage collections: a forward pass would otherwise
+// reallocate megabytes of scratch after every collection.
+var scratch = make([]scratchHome, core.Homes)
+
+// scratchHome is one P's buffers, by size class.
+type scratchHome [64]struct {
 	sync.Mutex
 	free []*[]float32
 }
 
-// maxFree bounds the buffers kept per size class (a few per goroutine that
-// may run kernels at once).
+// maxFree bounds the buffers kept per size class and P (a few per
+// goroutine that may run kernels at once).
 const maxFree = 16
 
 // getScratch returns a buffer of n values (contents undefined); hand it back
 // with putScratch.
 func getScratch(n int) *[]float32 {
+	return scratchFrom(core.Home(), n)
+}
+
+// scratchFrom is getScratch from home h first, then from the others.
+func scratchFrom(h, n int) *[]float32 {
 	class := bits.Len(uint(max(n, 1) - 1))
-	s := &scratch[class]
-	s.Lock()
-	if k := len(s.free); k > 0 {
-		p := s.free[k-1]
-		s.free = s.free[:k-1]
+	for i := range scratch {
+		s := &scratch[(h+i)%len(scratch)][class]
+		s.Lock()
+		if k := len(s.free); k > 0 {
+			p := s.free[k-1]
+			s.free = s.free[:k-1]
+			s.Unlock()
+			*p = (*p)[:n]
+			return p
+		}
 		s.Unlock()
-		*p = (*p)[:n]
-		return p
 	}
-	s.Unlock()
 	b := make([]float32, n, 1<<class)
 	return &b
 }
 
-func putScratch(p *[]float32) {
-	s := &scratch[bits.Len(uint(cap(*p)-1))]
+func putScratch(p *[]float32) { scratch[core.Home()].put(p) }
+
+// put keeps p in h, unless h has maxFree of its size.
+func (h *scratchHome) put(p *[]float32) {
+	s := &h[bits.Len(uint(cap(*p)-1))]
 	s.Lock()
 	if len(s.free) < maxFree {
 		s.free = append(s.free, p)

@@ -86,3 +86,29 @@ func TestShareCores(t *testing.T) {
 		t.Errorf("after sharing: Procs() = %d, want %d", got, all)
 	}
 }
+
+// A scratch buffer goes back to the home (P) that handed it back first,
+// and to any other when its own has none of its size.
+func TestScratchServesItsHomeFirst(t *testing.T) {
+	if len(scratch) < 2 {
+		t.Skip("one home")
+	}
+	const n, class = 3000, 12 // 2049 to 4096 values
+	for h := range scratch {
+		s := &scratch[h][class]
+		s.Lock()
+		saved := s.free
+		s.free = nil
+		s.Unlock()
+		defer func() { s.Lock(); s.free = saved; s.Unlock() }()
+	}
+	a, b := make([]float32, n, 1<<class), make([]float32, n, 1<<class)
+	scratch[0].put(&a)
+	scratch[1].put(&b)
+	if got := scratchFrom(1, 2500); &(*got)[0] != &b[0] || len(*got) != 2500 {
+		t.Error("home 1 did not get back its own buffer, cut to the length asked")
+	}
+	if got := scratchFrom(1, n); &(*got)[0] != &a[0] {
+		t.Error("home 1 did not get home 0's buffer when it had none")
+	}
+}

@@ -62,3 +62,24 @@ func TestSmallArraysArePooled(t *testing.T) {
 		t.Error("an array under minPooled values came back from the pool")
 	}
 }
+
+// An array goes back to the home that recycled it first, and to any other
+// when its own has none.
+func TestPoolServesItsHomeFirst(t *testing.T) {
+	if len(pool.homes) < 2 {
+		t.Skip("one home")
+	}
+	n := minPooled + 3
+	a, b := make([]float32, n), make([]float32, n)
+	pool.homes[0].keep(a)
+	pool.homes[1].keep(b)
+	if got := reuseFrom(1, n); &got[0] != &b[0] {
+		t.Error("home 1 did not get back its own array")
+	}
+	if got := reuseFrom(1, n); &got[0] != &a[0] {
+		t.Error("home 1 did not get home 0's array when it had none")
+	}
+	if got := reuseFrom(0, n); got != nil {
+		t.Error("an array came back twice")
+	}
+}
