@@ -458,14 +458,11 @@ func wgOutRow(m0, m1, m2, m3, m4, m5 float32) (y0, y1, y2, y3 float32) {
 // 137; 48->96 @13 and 40->160 @13, h 32, even or 6% slower; 128->32 @14:
 // 83 against 99); an image of at most 16 tiles multiplies through the
 // half-width kernel (narrowProducts), which takes the bar down to h = 20
-// where C <= 4M (one core, fastest of 300: 32->64 @14 50 -> 42 us, 64->64
+// where C <= 2M (one core, fastest of 300: 32->64 @14 50 -> 42 us, 64->64
 // @14 93 -> 73, 48->192 @13 171 -> 135, 64->256 @13 276 -> 191; with
 // the output transform in registers, 40->160 @13 109 -> 68 and 48->96 @13
-// 84 -> 55 against the pixel-major GEMM; DenseNet-121's 128->32 @14 (C =
-// 4M) 83-84 us either way on one core, 84-88 -> 62-76 us on two, in the
-// model, three rounds alternated; it lost with C = 4M at first, 92
-// against 101, before the output transform moved into registers). Under
-// 4x4 tiles it loses at batch
+// 84 -> 55 against the pixel-major GEMM; not with many more inputs than
+// outputs: 128->32 @14 92 against 101). Under 4x4 tiles it loses at batch
 // 1 (512->512 @7: 1.6 -> 5.0 ms; 48->192 @10: 100 against 181 us), the
 // weights, four times larger once transformed, streaming from memory at
 // every run. The choice
@@ -486,7 +483,7 @@ func (c *Conv) chooseWinograd() bool {
 		return h >= 24
 	case tiles >= 4:
 		// At most 16 tiles an image: its products take the half-width kernel.
-		return h >= 36 || h >= 20 && p.C <= 4*p.M && tilesY*tilesX <= 16
+		return h >= 36 || h >= 20 && p.C <= 2*p.M && tilesY*tilesX <= 16
 	}
 	return false
 }
