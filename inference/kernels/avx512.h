@@ -8,6 +8,24 @@
 	DECQ  AX; \
 	KMOVW AX, K
 
+// PAIRTAIL sets K1 to the first n%16 lanes of a row's last 16 values and
+// K2, K3 to the first 2*(n%16) lanes of the two vectors that pair with
+// them (a stride-2 split or merge of n pairs), from n in CX; leaves
+// 2*(n%16) in CX and clobbers AX.
+#define PAIRTAIL \
+	ANDQ  $15, CX; \
+	MOVL  $1, AX; \
+	SHLL  CX, AX; \
+	DECL  AX; \
+	KMOVW AX, K1; \
+	ADDQ  CX, CX; \
+	MOVL  $1, AX; \
+	SHLL  CX, AX; \
+	DECL  AX; \
+	KMOVW AX, K2; \
+	SHRL  $16, AX; \
+	KMOVW AX, K3
+
 // NONE is an empty step for the macros below.
 #define NONE
 

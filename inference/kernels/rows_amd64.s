@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "avx512.h"
 
 // Row copies, the stride-2 deinterleave of plane preparation, and the dot
 // product and axpy of the few-row Gemm path (AVX2; 8 floats per vector, with
@@ -80,18 +81,7 @@ TEXT ·deinterleaveRowsAVX512(SB), NOSPLIT, $0-64
 	// K1: the last n%16 outputs; K2, K3: their 2*(n%16) inputs in the
 	// two vectors.
 	MOVQ      n+56(FP), CX
-	ANDQ      $15, CX
-	MOVL      $1, AX
-	SHLL      CX, AX
-	DECL      AX
-	KMOVW     AX, K1
-	ADDQ      CX, CX
-	MOVL      $1, AX
-	SHLL      CX, AX
-	DECL      AX
-	KMOVW     AX, K2
-	SHRL      $16, AX
-	KMOVW     AX, K3
+	PAIRTAIL
 
 drow:
 	MOVQ n+56(FP), CX
@@ -476,18 +466,7 @@ TEXT ·interleaveRowsAVX512(SB), NOSPLIT, $0-64
 	// K1: the last n%16 inputs; K2, K3: their 2*(n%16) outputs in the
 	// two vectors.
 	MOVQ      n+56(FP), CX
-	ANDQ      $15, CX
-	MOVL      $1, AX
-	SHLL      CX, AX
-	DECL      AX
-	KMOVW     AX, K1
-	ADDQ      CX, CX
-	MOVL      $1, AX
-	SHLL      CX, AX
-	DECL      AX
-	KMOVW     AX, K2
-	SHRL      $16, AX
-	KMOVW     AX, K3
+	PAIRTAIL
 
 irow:
 	MOVQ n+56(FP), CX
