@@ -109,14 +109,19 @@ func (h *home) keep(b []float32) {
 	n := len(b)
 	h.Lock()
 	defer h.Unlock()
-	if pool.bytes.Load()+4*int64(n) > maxPooledBytes || len(h.free[n]) >= maxPerSize {
+	if len(h.free[n]) >= maxPerSize {
+		return
+	}
+	// Counted before the check, so that homes keeping arrays at the same
+	// time cannot pass the bound together.
+	if pool.bytes.Add(4*int64(n)) > maxPooledBytes {
+		pool.bytes.Add(-4 * int64(n))
 		return
 	}
 	if h.free == nil {
 		h.free = map[int][][]float32{}
 	}
 	h.free[n] = append(h.free[n], b)
-	pool.bytes.Add(4 * int64(n))
 }
 
 // ArrayID identifies the array behind a tensor's data: two tensors whose
