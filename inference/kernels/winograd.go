@@ -272,7 +272,7 @@ func (r *wgRun) plan(w int) (chunk int, stages bool) {
 		if end := slices.Max(free); best < 0 || end <= best {
 			best, chunk, stages = end, size, false
 		}
-		if best < 0 || shared < best {
+		if shared < best {
 			best, chunk, stages = shared, size, true
 		}
 	}

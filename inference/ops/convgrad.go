@@ -30,7 +30,6 @@ type transposedConvs struct {
 type inputGrad struct {
 	sH, sW, inH, inW, ch int
 	parts                []gradPart // rows' residues, then columns'
-
 }
 
 // gradPart is the input rows rH, rH+sH, ... (nH of them) and columns rW,

@@ -118,11 +118,7 @@ func (p *pool) run(budget Budget, inputs []*tensor.Tensor, dst []float32) ([]*te
 	if !p.isMax && x.DType == tensor.Float32 && g.whole() {
 		// A window over the whole plane (TensorFlow's AvgPool before a
 		// classifier): the plane's mean, as GlobalAveragePool takes it.
-		parallelFor(planes, cost, func(lo, hi int) {
-			for pl := lo; pl < hi; pl++ {
-				out.F[pl] = kernels.Mean(x.F[pl*inPlane : (pl+1)*inPlane])
-			}
-		})
+		planeMeans(out.F, x.F, inPlane)
 		return p.outputs(out, idx), nil
 	}
 	fast := len(sp) <= 2 && !p.indices && x.DType == tensor.Float32
@@ -592,25 +588,34 @@ func (p globalPool) Run(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tenso
 	if size == 0 {
 		return nil, fmt.Errorf("%s: empty input %s", p.op, tensor.ShapeString(x.Shape))
 	}
-	// EfficientNet's squeeze-excitation pools planes of 112x112 and 56x56:
-	// split the planes over the cores.
+	if !p.isMax {
+		planeMeans(out.F, x.F, size)
+		return one(out), nil
+	}
 	parallelFor(len(out.F), size, func(i0, i1 int) {
 		for i := i0; i < i1; i++ {
 			plane := x.F[i*size : (i+1)*size]
-			if p.isMax {
-				m := plane[0]
-				for _, v := range plane[1:] {
-					if v > m {
-						m = v
-					}
+			m := plane[0]
+			for _, v := range plane[1:] {
+				if v > m {
+					m = v
 				}
-				out.F[i] = m
-				continue
 			}
-			out.F[i] = kernels.Mean(plane)
+			out.F[i] = m
 		}
 	})
 	return one(out), nil
+}
+
+// planeMeans sets dst[i] to the mean of src's plane i (size values each),
+// the planes split over the cores (EfficientNet's squeeze-excitation pools
+// planes of 112x112 and 56x56).
+func planeMeans(dst, src []float32, size int) {
+	parallelFor(len(dst), size, func(i0, i1 int) {
+		for i := i0; i < i1; i++ {
+			dst[i] = kernels.Mean(src[i*size : (i+1)*size])
+		}
+	})
 }
 
 func (p *pool) VJP(ps *Pass, gs []*tensor.Tensor) ([]*tensor.Tensor, error) {
