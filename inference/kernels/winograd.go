@@ -338,28 +338,18 @@ func (r *wgRun) band(buf []float32, off []int, t0, chunk, c0, c1 int) wgPatches 
 }
 
 // padRows writes rows y0..y1 of a channel's zero-padded plane (hp x wp) to
-// dst from the channel's input src (H x W), each value once.
+// dst from the channel's input src (H x W): the rows cleared, then the
+// input's values copied in. (Clearing whole rows first, lines at a time,
+// was faster than clearing only the borders, which left the copy to
+// write lines in part: ResNet-18's 256->256 @14 layers took 10-40 µs
+// longer each on two cores.)
 func (c *Conv) padRows(dst, src []float32, y0, y1 int) {
 	p, wp := c.p, c.wg.wp
-	dst = dst[:(y1-y0)*wp]
+	clear(dst[:(y1-y0)*wp])
 	// Padded rows iy0..iy1 hold input rows.
-	iy0, iy1 := max(y0, p.PadT), min(y1, p.PadT+p.H)
-	if iy0 >= iy1 {
-		clear(dst)
-		return
+	if iy0, iy1 := max(y0, p.PadT), min(y1, p.PadT+p.H); iy0 < iy1 {
+		copyRows(c.mk.kind, dst[(iy0-y0)*wp+p.PadL:], wp, src[(iy0-p.PadT)*p.W:], p.W, iy1-iy0, p.W)
 	}
-	clear(dst[:(iy0-y0)*wp])
-	clear(dst[(iy1-y0)*wp:])
-	for y := iy0 - y0; y < iy1-y0; y++ {
-		row := dst[y*wp : (y+1)*wp]
-		for x := range p.PadL {
-			row[x] = 0
-		}
-		for x := p.PadL + p.W; x < wp; x++ {
-			row[x] = 0
-		}
-	}
-	copyRows(c.mk.kind, dst[(iy0-y0)*wp+p.PadL:], wp, src[(iy0-p.PadT)*p.W:], p.W, iy1-iy0, p.W)
 }
 
 // plan returns the tiles per chunk for w workers, and whether the workers
