@@ -85,7 +85,7 @@ func (c *Conv) setupWinograd(weights []float32) {
 	wg.bias = make([]float32, p.M)
 	copy(wg.bias, c.bias)
 	perTile := 4 * wgPos * (p.C + wg.mpad)
-	wg.chunk = max(c.mk.nr, min(128, wgChunkBytes/perTile)/c.mk.nr*c.mk.nr)
+	wg.chunk = max(c.mk.nr, min(wgMaxChunk, wgChunkBytes/perTile)/c.mk.nr*c.mk.nr)
 	wg.vs, wg.ms = roundUp(p.C*wg.chunk, 16)+16, roundUp(wg.mpad*wg.chunk, 16)+16
 	// Transformed filters, packed position by position as packA packs an
 	// M x C matrix, one panel of mr output channels at a time: the panel's
@@ -132,9 +132,20 @@ func (c *Conv) setupWinograd(weights []float32) {
 type wgRun struct {
 	c      *Conv
 	dst    []float32
-	pad    []float32 // the n*C zero-padded input planes
-	tiles  int       // n * tilesY * tilesX
-	vector bool      // the transforms' AVX-512 loops (wgVector)
+	src    []float32 // the n inputs
+	n      int
+	tiles  int  // n * tilesY * tilesX
+	vector bool // the transforms' AVX-512 loops (wgVector)
+}
+
+// wgPatches is where the input transform of a chunk finds its tiles'
+// 6x6 patches of the zero-padded input, from some channel c0 on: channel
+// c0+ch of column col's patch starts at x[ch*stride+off[col]], its rows
+// wg.wp values apart (columns past the last tile repeat its offset).
+type wgPatches struct {
+	x      []float32
+	stride int
+	off    []int
 }
 
 // runWinograd computes n images: dst holds n outputs (M x OH x OW), src n
@@ -153,51 +164,192 @@ func (c *Conv) runWinograd(dst, src []float32, n int) {
 }
 
 // runWinogradImages is runWinograd on n images that are one group.
+//
+// Where each worker takes whole chunks, it pads, into scratch of its own,
+// only the rows of the input its chunk's tiles read (a band, with the two
+// rows each band shares with the next copied twice) just before
+// transforming them: the transform reads what its own core wrote, and the
+// caller, which takes the first chunks as the layer before took the first
+// pixels, reads the rows of the input it computed itself. Padding the
+// whole input first, split by channels, had each core's transform read
+// half its patches from the other core and each core's copy write over
+// the lines the other core had just read: a 128->32 layer at 56x56 took
+// 55 us to pad and 460 to transform and multiply on two cores, against
+// 50 and 690 on one (Zen 5, two vCPUs 25 GB/s apart).
 func (c *Conv) runWinogradImages(dst, src []float32, n int) {
 	p, wg := c.p, c.wg
-	plane := wg.hp * wg.wp
-	padBuf := getScratch(n * p.C * plane)
-	pad := *padBuf
-	// The copy counts 32 multiply-adds a value (each is written twice, and
-	// every stage after waits for all of them): both cores pad from 125K
-	// values on (vgg_small's 16->32 @112 and 64->64 @56, two cores, 2.7-2.9
-	// ms runs alternated: 406-438 -> 373-380 us and 493-498 -> 421-439).
-	parallelFor(n*p.C, workersFor(n*p.C*plane*32), func(c0, c1 int) {
-		for i := c0; i < c1; i++ {
-			pl := pad[i*plane : (i+1)*plane]
-			clear(pl)
-			copyRows(c.mk.kind, pl[p.PadT*wg.wp+p.PadL:], wg.wp, src[i*p.H*p.W:], p.W, p.H, p.W)
-		}
-	})
-	r := &wgRun{c: c, dst: dst, pad: pad, tiles: n * wg.tilesY * wg.tilesX}
+	r := &wgRun{c: c, dst: dst, src: src, n: n, tiles: n * wg.tilesY * wg.tilesX}
 	r.vector = r.wgVector()
 	w := workersFor(2 * wgPos * wg.mpad * p.C * r.tiles)
-	chunk, stages := r.plan(w)
-	chunks := (r.tiles + chunk - 1) / chunk
-	if !stages {
-		parallelFor(chunks, w, func(k0, k1 int) {
-			v, m := getScratch(wgPos*wg.vs), getScratch(wgPos*wg.ms)
-			for k := k0; k < k1; k++ {
-				t0 := k * chunk
-				r.input(*v, chunk, t0, 0, p.C)
-				r.products(*m, *v, chunk, min(chunk, r.tiles-t0), 0, wgPos)
-				r.output(*m, chunk, t0, 0, p.M)
-			}
-			putScratch(v)
-			putScratch(m)
-		})
+	if chunk, stages := r.plan(w); stages {
+		r.runStages(chunk, w)
 	} else {
+		r.runChunks(chunk, w)
+	}
+}
+
+// runChunks is the run in chunks of chunk tiles, each worker taking whole
+// chunks: on one worker from the whole input padded first, on several
+// each padding its own bands.
+func (r *wgRun) runChunks(chunk, w int) {
+	p, wg := r.c.p, r.c.wg
+	chunks := (r.tiles + chunk - 1) / chunk
+	if w == 1 {
+		pad := r.padAll(1)
 		v, m := getScratch(wgPos*wg.vs), getScratch(wgPos*wg.ms)
-		for k := 0; k < chunks; k++ {
-			t0 := k * chunk
-			parallelFor(p.C, w, func(c0, c1 int) { r.input(*v, chunk, t0, c0, c1) })
-			parallelFor(wgPos, w, func(p0, p1 int) { r.products(*m, *v, chunk, min(chunk, r.tiles-t0), p0, p1) })
-			parallelFor(p.M, w, func(m0, m1 int) { r.output(*m, chunk, t0, m0, m1) })
+		var off [wgMaxChunk]int
+		for t0 := 0; t0 < r.tiles; t0 += chunk {
+			r.input(*v, chunk, t0, 0, p.C, r.inPad(*pad, off[:chunk], t0))
+			r.products(*m, *v, chunk, min(chunk, r.tiles-t0), 0, wgPos)
+			r.output(*m, chunk, t0, 0, p.M)
 		}
 		putScratch(v)
 		putScratch(m)
+		putScratch(pad)
+		return
 	}
-	putScratch(padBuf)
+	rows := 0
+	for k := range chunks {
+		rows = max(rows, r.bandRows(k*chunk, chunk))
+	}
+	// Channels a band at a time, so that a band stays in cache from its
+	// copy to its transform.
+	cb := max(1, min(p.C, wgBandValues/(rows*wg.wp)))
+	parallelFor(chunks, w, func(k0, k1 int) {
+		band := getScratch(cb * rows * wg.wp)
+		v, m := getScratch(wgPos*wg.vs), getScratch(wgPos*wg.ms)
+		var off [wgMaxChunk]int
+		for k := k0; k < k1; k++ {
+			t0 := k * chunk
+			for c0 := 0; c0 < p.C; c0 += cb {
+				c1 := min(p.C, c0+cb)
+				r.input(*v, chunk, t0, c0, c1, r.band(*band, off[:chunk], t0, chunk, c0, c1))
+			}
+			r.products(*m, *v, chunk, min(chunk, r.tiles-t0), 0, wgPos)
+			r.output(*m, chunk, t0, 0, p.M)
+		}
+		putScratch(band)
+		putScratch(v)
+		putScratch(m)
+	})
+}
+
+// runStages is the run in chunks of chunk tiles whose stages the w
+// workers share, from the whole input padded first.
+func (r *wgRun) runStages(chunk, w int) {
+	p, wg := r.c.p, r.c.wg
+	plane := wg.hp * wg.wp
+	pad := r.padAll(w)
+	v, m := getScratch(wgPos*wg.vs), getScratch(wgPos*wg.ms)
+	var off [wgMaxChunk]int
+	for t0 := 0; t0 < r.tiles; t0 += chunk {
+		pt := r.inPad(*pad, off[:chunk], t0)
+		parallelFor(p.C, w, func(c0, c1 int) {
+			r.input(*v, chunk, t0, c0, c1, wgPatches{x: pt.x[c0*plane:], stride: plane, off: pt.off})
+		})
+		parallelFor(wgPos, w, func(p0, p1 int) { r.products(*m, *v, chunk, min(chunk, r.tiles-t0), p0, p1) })
+		parallelFor(p.M, w, func(m0, m1 int) { r.output(*m, chunk, t0, m0, m1) })
+	}
+	putScratch(v)
+	putScratch(m)
+	putScratch(pad)
+}
+
+// padAll returns the padded planes of the run's images (scratch, to hand
+// back), written on up to w workers, split by channels.
+func (r *wgRun) padAll(w int) *[]float32 {
+	c, p, wg := r.c, r.c.p, r.c.wg
+	plane := wg.hp * wg.wp
+	buf := getScratch(r.n * p.C * plane)
+	pad := *buf
+	// The copy counts 32 multiply-adds a value (every stage after waits
+	// for all of them): both cores pad from 125K values on (vgg_small's
+	// 16->32 @112 and 64->64 @56, two cores, 2.7-2.9 ms runs alternated:
+	// 406-438 -> 373-380 us and 493-498 -> 421-439).
+	parallelFor(r.n*p.C, min(w, workersFor(r.n*p.C*plane*32)), func(c0, c1 int) {
+		for i := c0; i < c1; i++ {
+			c.padRows(pad[i*plane:], r.src[i*p.H*p.W:], 0, wg.hp)
+		}
+	})
+	return buf
+}
+
+// inPad returns where the patches of the chunk of tiles from t0 are in
+// the padded planes pad (padAll), their offsets in off.
+func (r *wgRun) inPad(pad []float32, off []int, t0 int) wgPatches {
+	p, wg := r.c.p, r.c.wg
+	plane := wg.hp * wg.wp
+	for col := range off {
+		img, ty, tx := wg.tile(min(t0+col, r.tiles-1))
+		off[col] = img*p.C*plane + 4*ty*wg.wp + 4*tx
+	}
+	return wgPatches{x: pad, stride: plane, off: off}
+}
+
+// wgMaxChunk bounds winograd.chunk.
+const wgMaxChunk = 128
+
+// wgBandValues bounds a band's scratch (see runChunks).
+const wgBandValues = 1 << 16
+
+// bandRows is how many padded rows the chunk of tiles from t0 reads: for
+// each image it has tiles of, the rows from its first tile's to its last
+// tile's patch.
+func (r *wgRun) bandRows(t0, chunk int) int {
+	wg := r.c.wg
+	perImage := wg.tilesY * wg.tilesX
+	last := min(t0+chunk, r.tiles) - 1
+	rows := 0
+	for t := t0; t <= last; {
+		end := min(last, (t/perImage+1)*perImage-1)
+		rows += 4*((end%perImage)/wg.tilesX-(t%perImage)/wg.tilesX) + 6
+		t = end + 1
+	}
+	return rows
+}
+
+// band pads into buf the rows of channels c0..c1 that the chunk of tiles
+// from t0 reads (bandRows: channel by channel, each image's rows after the
+// previous image's) and returns where the chunk's patches are, their
+// offsets in off.
+func (r *wgRun) band(buf []float32, off []int, t0, chunk, c0, c1 int) wgPatches {
+	p, wg := r.c.p, r.c.wg
+	perImage := wg.tilesY * wg.tilesX
+	stride := r.bandRows(t0, chunk) * wg.wp
+	last := min(t0+chunk, r.tiles) - 1
+	row := 0 // the band's row of the image's first row
+	for t := t0; t <= last; {
+		img := t / perImage
+		end := min(last, (img+1)*perImage-1)
+		y0, y1 := 4*((t%perImage)/wg.tilesX), 4*((end%perImage)/wg.tilesX)+6
+		for ch := c0; ch < c1; ch++ {
+			r.c.padRows(buf[(ch-c0)*stride+row*wg.wp:], r.src[(img*p.C+ch)*p.H*p.W:], y0, y1)
+		}
+		for ; t <= end; t++ {
+			_, ty, tx := wg.tile(t)
+			off[t-t0] = (row+4*ty-y0)*wg.wp + 4*tx
+		}
+		row += y1 - y0
+	}
+	for col := last - t0 + 1; col < chunk; col++ {
+		off[col] = off[last-t0]
+	}
+	return wgPatches{x: buf, stride: stride, off: off}
+}
+
+// padRows writes rows y0..y1 of a channel's zero-padded plane (hp x wp) to
+// dst from the channel's input src (H x W): the rows cleared, then the
+// input's values copied in. (Clearing whole rows first, lines at a time,
+// was faster than clearing only the borders, which left the copy to
+// write lines in part: ResNet-18's 256->256 @14 layers took 10-40 µs
+// longer each on two cores.)
+func (c *Conv) padRows(dst, src []float32, y0, y1 int) {
+	p, wp := c.p, c.wg.wp
+	clear(dst[:(y1-y0)*wp])
+	// Padded rows iy0..iy1 hold input rows.
+	if iy0, iy1 := max(y0, p.PadT), min(y1, p.PadT+p.H); iy0 < iy1 {
+		copyRows(c.mk.kind, dst[(iy0-y0)*wp+p.PadL:], wp, src[(iy0-p.PadT)*p.W:], p.W, iy1-iy0, p.W)
+	}
 }
 
 // plan returns the tiles per chunk for w workers, and whether the workers
@@ -280,20 +432,17 @@ func (r *wgRun) plan(w int) (chunk int, stages bool) {
 }
 
 // input writes the transformed input of the chunk of tiles from t0 and of
-// channels c0..c1 to v: V[pos] is C x chunk at pos*vs. Columns past
-// the last tile are zero.
-func (r *wgRun) input(v []float32, chunk, t0, c0, c1 int) {
+// channels c0..c1 to v, from the patches pt (from channel c0 on): V[pos]
+// is C x chunk at pos*vs. Columns past the last tile are zero.
+func (r *wgRun) input(v []float32, chunk, t0, c0, c1 int, pt wgPatches) {
 	if r.vector {
-		r.inputVector(v, chunk, t0, c0, c1)
+		r.inputVector(v, chunk, c0, c1, pt)
 		return
 	}
-	p, wg := r.c.p, r.c.wg
-	perImage := wg.tilesY * wg.tilesX
-	plane := wg.hp * wg.wp
+	wg := r.c.wg
 	ps := wg.vs
 	for col := 0; col < chunk; col++ {
-		t := t0 + col
-		if t >= r.tiles {
+		if t0+col >= r.tiles {
 			for ch := c0; ch < c1; ch++ {
 				for pos := range wgPos {
 					v[pos*ps+ch*chunk+col] = 0
@@ -301,11 +450,8 @@ func (r *wgRun) input(v []float32, chunk, t0, c0, c1 int) {
 			}
 			continue
 		}
-		img, rest := t/perImage, t%perImage
-		ty, tx := rest/wg.tilesX, rest%wg.tilesX
-		origin := 4*ty*wg.wp + 4*tx
 		for ch := c0; ch < c1; ch++ {
-			d := r.pad[(img*p.C+ch)*plane+origin:]
+			d := pt.x[(ch-c0)*pt.stride+pt.off[col]:]
 			var b [6][6]float32 // B^T d
 			for j := range 6 {
 				d0, d1, d2 := d[j], d[wg.wp+j], d[2*wg.wp+j]

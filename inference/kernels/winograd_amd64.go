@@ -2,7 +2,10 @@
 
 package kernels
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 //go:noescape
 func wgInputAVX512(v *float32, vs, vrow int, x *float32, plane int, idx *int32, nch int, tmp *float32)
@@ -14,26 +17,25 @@ func wgOutputAVX512(dst *float32, npix int, m *float32, ms, mrow int, idx *int32
 // AVX-512 loops: 16 columns at a time, offsets in int32 lanes.
 func (r *wgRun) wgVector() bool {
 	c := r.c
-	return c.mk.kind == kindAVX512 && !c.silu && len(r.pad) < math.MaxInt32 && len(r.dst) < math.MaxInt32
+	return c.mk.kind == kindAVX512 && !c.silu && r.n*c.p.C*c.wg.hp*c.wg.wp < math.MaxInt32 && len(r.dst) < math.MaxInt32
 }
 
-// inputVector is input (see there) for AVX-512, chunk a multiple of 16.
-func (r *wgRun) inputVector(v []float32, chunk, t0, c0, c1 int) {
-	p, wg := r.c.p, r.c.wg
-	plane := wg.hp * wg.wp
+// inputVector is input (see there) for AVX-512, chunk a multiple of 16:
+// the columns past the last tile transform its patch again (the products
+// of those columns are not used).
+func (r *wgRun) inputVector(v []float32, chunk, c0, c1 int, pt wgPatches) {
+	wg := r.c.wg
 	_ = v[35*wg.vs+(c1-1)*chunk+chunk-1]
+	_ = pt.x[(c1-c0-1)*pt.stride+slices.Max(pt.off)+5*wg.wp+5]
 	var idx [6 * 16]int32
 	var tmp [wgPos * 16]float32
 	for g := 0; g < chunk; g += 16 {
 		for l := range 16 {
-			t := min(t0+g+l, r.tiles-1)
-			img, ty, tx := wg.tile(t)
-			o := img*p.C*plane + 4*ty*wg.wp + 4*tx
 			for i := range 6 {
-				idx[i*16+l] = int32(o + i*wg.wp)
+				idx[i*16+l] = int32(pt.off[g+l] + i*wg.wp)
 			}
 		}
-		wgInputAVX512(&v[c0*chunk+g], wg.vs, chunk, &r.pad[c0*plane], plane, &idx[0], c1-c0, &tmp[0])
+		wgInputAVX512(&v[c0*chunk+g], wg.vs, chunk, &pt.x[0], pt.stride, &idx[0], c1-c0, &tmp[0])
 	}
 }
 

@@ -230,3 +230,80 @@ func TestWinogradChoice(t *testing.T) {
 		}
 	}
 }
+
+// TestWinogradWays runs the Winograd path every way a run can take, on one
+// to three workers and in chunks of every size plan may choose: whole
+// chunks, on one worker from the whole input padded first and on several
+// each worker padding its own bands of rows (several bands of channels
+// where a band would outgrow wgBandValues: 64->8 @56), and chunks whose
+// stages the workers share. Each way must match the float64 direct
+// convolution, and give every value the bits RunBatch gives it.
+func TestWinogradWays(t *testing.T) {
+	relu := Activation{Kind: ActRelu}
+	cases := append(winogradCases(), layer(64, 56, 8, 3, 1, 1, 1), layer(40, 28, 12, 3, 1, 1, 1))
+	cases[len(cases)-1].Act = relu
+	forEachKernel(t, func(t *testing.T) {
+		for _, p := range cases {
+			for _, n := range []int{1, 3} {
+				if p.H*p.W > 28*28 && n > 1 {
+					continue
+				}
+				if err := checkWinogradWays(p, n); err != nil {
+					t.Errorf("%dx%dx%d -> %d pads %d %d %d %d, %d images: %v", p.C, p.H, p.W, p.M, p.PadT, p.PadL, p.PadB, p.PadR, n, err)
+				}
+			}
+		}
+	})
+}
+
+func checkWinogradWays(p ConvParams, n int) error {
+	r := rand.New(rand.NewPCG(uint64(p.C+n), uint64(p.M*p.W)))
+	oh, ow := p.OutSize()
+	inSize, outSize := p.C*p.H*p.W, p.M*oh*ow
+	src, w, bias := randSlice(r, n*inSize), randSlice(r, p.M*p.C*9), randSlice(r, p.M)
+	conv := newConv(p, w, bias, layoutWinograd)
+	if conv.wg == nil {
+		return fmt.Errorf("not on the Winograd path")
+	}
+	want := make([]float32, n*outSize)
+	conv.RunBatch(want, src, n)
+	var ref, mag [][]float64
+	for b := range n {
+		o, m := convReference64(src[b*inSize:(b+1)*inSize], w, bias, p)
+		ref, mag = append(ref, o), append(mag, m)
+	}
+	wg, nr := conv.wg, conv.mk.nr
+	sizes := []int{wg.chunk}
+	for _, s := range []int{nr, 2 * nr, 16} {
+		if s < wg.chunk && s%nr == 0 || s == 16 && nr == 32 && conv.mk.mr == 8 && hasNarrowTile(conv.mk.kind) {
+			sizes = append(sizes, s)
+		}
+	}
+	for _, chunk := range sizes {
+		for _, workers := range []int{1, 2, 3} {
+			for _, stages := range []bool{false, true} {
+				got, past := fenced(n * outSize)
+				run := &wgRun{c: conv, dst: got, src: src, n: n, tiles: n * wg.tilesY * wg.tilesX}
+				run.vector = run.wgVector()
+				if stages {
+					run.runStages(chunk, workers)
+				} else {
+					run.runChunks(chunk, workers)
+				}
+				if err := past(); err != nil {
+					return err
+				}
+				for i, v := range got[:n*outSize] {
+					b, j := i/outSize, i%outSize
+					if e := math.Abs(float64(v)-ref[b][j]) / (mag[b][j] + 1e-30); !(e <= 1e-5) {
+						return fmt.Errorf("chunks of %d, %d workers, stages %v: image %d element %d: got %v, want %v", chunk, workers, stages, b, j, v, ref[b][j])
+					}
+					if !sameBits(v, want[i]) {
+						return fmt.Errorf("chunks of %d, %d workers, stages %v: element %d: %v, RunBatch %v", chunk, workers, stages, i, v, want[i])
+					}
+				}
+			}
+		}
+	}
+	return nil
+}

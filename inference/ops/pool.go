@@ -229,6 +229,11 @@ type pool2D struct {
 	count float32
 	// edges are the output columns outside [in0, in1), computed one by one.
 	edges []int
+	// pairs is an AveragePool of 2x2 windows, stride 2, every window
+	// inside the plane and the plane's width even (DenseNet's
+	// transitions): run sums all its pairs of rows first, then the pairs
+	// of columns of all of them at once (see pairRows).
+	pairs bool
 }
 
 // tap is the valid part [lo, hi) of one window along one axis, starting at
@@ -277,6 +282,9 @@ func newPool2D(g geometry, isMax, includePad bool) *pool2D {
 			p.edges = append(p.edges, ox)
 		}
 	}
+	p.pairs = p.count == 4 && g.k[0] == 2 && g.k[1] == 2 && g.stride[0] == 2 && g.stride[1] == 2 &&
+		g.dil[0] == 1 && g.dil[1] == 1 && g.padB[0] == 0 && g.padB[1] == 0 &&
+		g.in[1] == 2*g.out[1] && g.in[0] >= 2*g.out[0]
 	flat := isMax && g.stride[0] == 1 && g.stride[1] == 1 && g.dil[0] == 1 && g.dil[1] == 1 &&
 		g.out[1] == g.in[1] && p.in0 < p.in1 && g.padB[1] < g.k[1]
 	if flat {
@@ -329,8 +337,32 @@ func (p *pool2D) flatRows(dst, src, tmp []float32) {
 	}
 }
 
+// pairRows is run for pairs: each output row's two input rows summed
+// into one row of tmp, then the even and odd columns of all those rows
+// split at once (the width is even: each row's own) and summed, and the
+// sums divided by 4. Each output is the same sum of the same four values
+// in the same order as run's row-by-row loop takes it, in a few calls a
+// plane instead of five a row.
+func (p *pool2D) pairRows(dst, src, tmp []float32) {
+	w, oh := p.g.in[1], p.g.out[0]
+	n := oh * w
+	line := tmp[:n]
+	for oy := range oh {
+		kernels.Add(line[oy*w:(oy+1)*w], src[2*oy*w:(2*oy+1)*w], src[(2*oy+1)*w:(2*oy+2)*w])
+	}
+	even, odd := tmp[n:n+n/2], tmp[n+n/2:2*n]
+	kernels.Deinterleave(even, odd, line)
+	plane := dst[:n/2]
+	kernels.Add(plane, even, odd)
+	kernels.DivScalar(plane, plane, p.count)
+}
+
 // run pools one plane; tmp has room for 2W+2 values and for the plane.
 func (p *pool2D) run(dst, src, tmp []float32) {
+	if p.pairs {
+		p.pairRows(dst, src, tmp)
+		return
+	}
 	w := p.g.in[1]
 	ow := p.g.out[1]
 	dh := p.g.dil[0]

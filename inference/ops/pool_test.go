@@ -85,7 +85,13 @@ func TestPoolAgainstReference(t *testing.T) {
 		// once (GoogLeNet's stride-2 pools, and a stride of 3).
 		"googlenet s2 ceil": {112, 112, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, true, 56, 56},
 		"2x2 ceil":          {14, 14, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, true, 7, 7},
-		"s3 down":           {10, 9, 3, 2, 3, 1, 1, 1, 1, 0, 1, 0, false, 4, 8},
+		// AveragePool's 2x2 stride-2 windows summed a plane at a time
+		// (pool2D.pairRows): DenseNet's transitions, a last row no
+		// window reads, and an odd width (the row-by-row loop).
+		"densenet transition": {56, 56, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, false, 28, 28},
+		"2x2 odd rows":        {7, 8, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, false, 3, 4},
+		"2x2 odd width":       {6, 7, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, false, 3, 3},
+		"s3 down":             {10, 9, 3, 2, 3, 1, 1, 1, 1, 0, 1, 0, false, 4, 8},
 		// One window over the whole plane (TensorFlow's pool before the
 		// classifier: the plane's mean), and windows of the plane's size
 		// that are not the whole plane (padded, or more than one output).
