@@ -78,7 +78,7 @@ func batchModel(t testing.TB, kind string) *Model {
 		// and go side by side (beside.go), large enough that each would
 		// split over two cores alone (kernels.minFlopsPerWorker).
 		g = onnxpb.Graph{
-			Inputs: []onnxpb.ValueInfo{{Name: "x", Dims: []int64{1, 16, 28, 28}}},
+			Inputs: []onnxpb.ValueInfo{{Name: "x", Dims: []int64{1, 16, 14, 14}}},
 			Nodes: []onnxpb.Node{
 				node("Conv", []string{"x", "ws", "bs"}, "sq"),
 				node("Relu", []string{"sq"}, "sqr"),
@@ -91,8 +91,8 @@ func batchModel(t testing.TB, kind string) *Model {
 				node("Flatten", []string{"gap"}, "f"),
 				node("Gemm", []string{"f", "fw", "fb"}, "logits", onnxpb.Int("transB", 1)),
 			},
-			Initializers: []onnxpb.Tensor{weights("ws", 32, 16, 1, 1), weights("bs", 32), weights("w1", 96, 32, 1, 1), weights("b1", 96),
-				weights("w3", 96, 32, 3, 3), weights("b3", 96), weights("fw", 5, 192), weights("fb", 5)},
+			Initializers: []onnxpb.Tensor{weights("ws", 64, 16, 1, 1), weights("bs", 64), weights("w1", 192, 64, 1, 1), weights("b1", 192),
+				weights("w3", 192, 64, 3, 3), weights("b3", 192), weights("fw", 5, 384), weights("fb", 5)},
 			Outputs: []onnxpb.ValueInfo{{Name: "logits"}},
 		}
 	case "shapes":

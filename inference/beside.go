@@ -21,15 +21,17 @@ const (
 )
 
 // planBeside pairs each convolution with the next step when that is a
-// convolution that does not read its output, and the first of the two
-// frees no tensor (so that a run holds no more at once than PeakBytes).
+// convolution that does not read its output, each of the two computes at
+// most besideBytes, and the first frees no tensor (so that a run holds no
+// more at once than PeakBytes).
 func (m *Model) planBeside() {
 	for _, s := range m.steps {
 		s.beside = 0
 	}
 	for i := 0; i+1 < len(m.steps); i++ {
 		a, b := m.steps[i], m.steps[i+1]
-		if a.opType != "Conv" || b.opType != "Conv" || reads(b, a) || m.frees(i) {
+		if a.opType != "Conv" || b.opType != "Conv" || reads(b, a) || m.frees(i) ||
+			m.outBytes(a) > besideBytes || m.outBytes(b) > besideBytes {
 			continue
 		}
 		a.beside = besideThen
@@ -38,6 +40,18 @@ func (m *Model) planBeside() {
 		}
 		i++
 	}
+}
+
+// besideBytes bounds the output of each step of a pair: SqueezeNet's
+// Fire modules at 27x27 and 55x55 (373 and 774 KB outputs) ran slower side
+// by side in the model (fire2 308-331 -> 342-345 us, fire4 227-244 -> 262),
+// though faster alone; those at 13x13 (130 and 173 KB) faster (fire6
+// 167 -> 137-144, fire8 232-236 -> 212-213).
+const besideBytes = 256 << 10
+
+// outBytes is the bytes of step s's first output.
+func (m *Model) outBytes(s *step) int64 {
+	return 4 * int64(tensor.Size(m.shapes[s.outputs[0]]))
 }
 
 // reads reports whether step b reads an output of step a.
