@@ -54,12 +54,12 @@ func ShareCores(k int) (done func()) {
 // input (a Fire module's expand1x1 beside its expand3x3) keeps one core
 // busy while the other starts the larger, instead of each being split over
 // both cores, which costs more than it saves for the small one. Give the
-// smaller as first: then is never left to run alone while first runs.
-// Each runs as it would on its own, with a smaller team, so each computes
-// what it computes alone: the kernels' results do not depend on how many
-// workers share them. When the team is busy or there is one core, first
-// and then run one after the other on the caller. A panic in first comes
-// back on the caller, after then.
+// smaller as first, so that the caller does not wait for it after then.
+// Each computes what it computes alone: a kernel's results do not depend
+// on how many workers share it (as the batch tests, whose passes share
+// the cores, and inference's TestBeside check). When the team is busy or
+// there is one core, first and then run one after the other on the
+// caller. A panic in first comes back on the caller, after then.
 func Beside(first, then func()) {
 	if Procs() < 2 || !team.busy.CompareAndSwap(false, true) {
 		first()
