@@ -73,6 +73,28 @@ func batchModel(t testing.TB, kind string) *Model {
 			Initializers: []onnxpb.Tensor{weights("w1", 8, 3, 3, 3), weights("b1", 8), weights("w2", 8, 8, 3, 3), weights("fw", 5, 8), weights("fb", 5)},
 			Outputs:      []onnxpb.ValueInfo{{Name: "logits"}, {Name: "prob"}},
 		}
+	case "fire":
+		// A Fire module: expand1x1 and expand3x3 read the squeeze's output
+		// and go side by side (beside.go), large enough that each would
+		// split over two cores alone (kernels.minFlopsPerWorker).
+		g = onnxpb.Graph{
+			Inputs: []onnxpb.ValueInfo{{Name: "x", Dims: []int64{1, 16, 14, 14}}},
+			Nodes: []onnxpb.Node{
+				node("Conv", []string{"x", "ws", "bs"}, "sq"),
+				node("Relu", []string{"sq"}, "sqr"),
+				node("Conv", []string{"sqr", "w1", "b1"}, "e1"),
+				node("Relu", []string{"e1"}, "e1r"),
+				node("Conv", []string{"sqr", "w3", "b3"}, "e3", onnxpb.Ints("pads", 1, 1, 1, 1)),
+				node("Relu", []string{"e3"}, "e3r"),
+				node("Concat", []string{"e1r", "e3r"}, "cat", onnxpb.Int("axis", 1)),
+				node("GlobalAveragePool", []string{"cat"}, "gap"),
+				node("Flatten", []string{"gap"}, "f"),
+				node("Gemm", []string{"f", "fw", "fb"}, "logits", onnxpb.Int("transB", 1)),
+			},
+			Initializers: []onnxpb.Tensor{weights("ws", 64, 16, 1, 1), weights("bs", 64), weights("w1", 192, 64, 1, 1), weights("b1", 192),
+				weights("w3", 192, 64, 3, 3), weights("b3", 192), weights("fw", 5, 384), weights("fb", 5)},
+			Outputs: []onnxpb.ValueInfo{{Name: "logits"}},
+		}
 	case "shapes":
 		g = onnxpb.Graph{
 			Inputs: []onnxpb.ValueInfo{{Name: "x", Dims: []int64{1, 2, 4, 4}}},

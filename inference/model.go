@@ -101,6 +101,9 @@ type step struct {
 	// place, when set, is where the step writes its output in a run of
 	// one input (place.go).
 	place *placement
+	// beside, when set, says that in a run of one input the step runs at
+	// once with the next one, first or then (beside.go).
+	beside uint8
 }
 
 // Shape returns the shape of any tensor of the graph (input, constant, inner

@@ -151,6 +151,7 @@ func (m *Model) prepare(ctx context.Context, nodes []*step, limit int64, samples
 	m.computeLiveness()
 	m.planBatches()
 	m.planPlacement()
+	m.planBeside()
 	m.maxMemory = limit
 	if m.WeightBytes+m.PeakBytes > limit {
 		return fmt.Errorf("%w: it needs %s for weights and %s for activations, over the limit of %s", ErrTooLarge,

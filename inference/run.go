@@ -156,31 +156,44 @@ func (m *Model) run(ctx context.Context, inputs map[string]*tensor.Tensor, keep 
 		fed[tensor.ArrayID(v)] = true
 	}
 	var live int64
-	var arrays map[int][]float32 // placed outputs' arrays (place.go)
+	arrays := map[int][]float32{} // placed outputs' arrays (place.go)
 	timer := stepTimesOf(ctx)
-	for i, s := range m.steps {
+	for i := 0; i < len(m.steps); i++ {
+		s := m.steps[i]
 		if need != nil && !need[i] {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		in := make([]*tensor.Tensor, len(s.inputs))
-		for j, name := range s.inputs {
-			if name == "" {
-				continue
+		in, err := m.stepInputs(s, values)
+		if err != nil {
+			return nil, err
+		}
+		// A pair of steps side by side (beside.go), in a run of one input
+		// that is not the check run and times no step.
+		if s.beside != 0 && n == 1 && !keepAll && timer == nil && (need == nil || need[i+1]) {
+			next := m.steps[i+1]
+			inNext, err := m.stepInputs(next, values)
+			if err != nil {
+				return nil, err
 			}
-			in[j] = m.lookup(values, name)
-			if in[j] == nil {
-				return nil, fmt.Errorf("node %q (%s): input %q has no value", s.name, s.opType, name)
+			outs, outsNext, err := m.runBeside(s, next, in, inNext, arrays)
+			if err != nil {
+				return nil, err
 			}
+			m.keepOutputs(s, outs, inputs, values)
+			m.release(i, values, kept, fed)
+			i++
+			m.keepOutputs(next, outsNext, inputs, values)
+			m.release(i, values, kept, fed)
+			continue
 		}
 		budget := ops.NoBudget
 		if keepAll {
 			budget = ops.Budget(limit - live)
 		}
 		var outs []*tensor.Tensor
-		var err error
 		var t0 time.Time
 		if timer != nil {
 			t0 = time.Now()
@@ -189,9 +202,6 @@ func (m *Model) run(ctx context.Context, inputs map[string]*tensor.Tensor, keep 
 		case n > 1:
 			outs, err = m.runBatchStep(i, s, in, n)
 		case s.place != nil:
-			if arrays == nil {
-				arrays = map[int][]float32{}
-			}
 			outs, err = m.runPlaced(s, in, arrays)
 		default:
 			outs, err = runStep(s, in, budget)
@@ -202,12 +212,12 @@ func (m *Model) run(ctx context.Context, inputs map[string]*tensor.Tensor, keep 
 		if timer != nil {
 			timer.add(m, i, time.Since(t0))
 		}
-		for j, name := range s.outputs {
-			if name == "" || j >= len(outs) || inputs[name] != nil {
-				continue
-			}
-			values[name] = outs[j]
-			if keepAll && outs[j] != nil {
+		m.keepOutputs(s, outs, inputs, values)
+		if keepAll {
+			for j, name := range s.outputs {
+				if name == "" || j >= len(outs) || inputs[name] != nil || outs[j] == nil {
+					continue
+				}
 				m.shapes[name] = outs[j].Shape
 				if outs[j].DType == tensor.Int64 {
 					m.int64s[name] = true
@@ -217,18 +227,63 @@ func (m *Model) run(ctx context.Context, inputs map[string]*tensor.Tensor, keep 
 					return nil, fmt.Errorf("%w: its activations pass %s at node %q", ErrTooLarge, tensor.FormatBytes(limit), s.name)
 				}
 			}
+			m.release(i, values, kept, nil)
+			continue
 		}
-		for _, name := range s.inputs {
-			if last, ok := m.lastUse[name]; ok && last == i && !m.outputs[name] && !kept[name] {
-				t := values[name]
-				delete(values, name)
-				if !keepAll {
-					m.recycle(t, values, fed)
-				}
+		m.release(i, values, kept, fed)
+	}
+	return values, nil
+}
+
+// stepInputs looks up the values of step s's inputs (nil for a missing
+// optional one).
+func (m *Model) stepInputs(s *step, values map[string]*tensor.Tensor) ([]*tensor.Tensor, error) {
+	in := make([]*tensor.Tensor, len(s.inputs))
+	for j, name := range s.inputs {
+		if name == "" {
+			continue
+		}
+		in[j] = m.lookup(values, name)
+		if in[j] == nil {
+			return nil, fmt.Errorf("node %q (%s): input %q has no value", s.name, s.opType, name)
+		}
+	}
+	return in, nil
+}
+
+// runOne runs step s in a run of one input: into its place in arrays
+// when it has one (place.go).
+func (m *Model) runOne(s *step, in []*tensor.Tensor, arrays map[int][]float32) ([]*tensor.Tensor, error) {
+	if s.place != nil {
+		return m.runPlaced(s, in, arrays)
+	}
+	return runStep(s, in, ops.NoBudget)
+}
+
+// keepOutputs records step s's outputs in values, but for those inputs
+// gives.
+func (m *Model) keepOutputs(s *step, outs []*tensor.Tensor, inputs, values map[string]*tensor.Tensor) {
+	for j, name := range s.outputs {
+		if name == "" || j >= len(outs) || inputs[name] != nil {
+			continue
+		}
+		values[name] = outs[j]
+	}
+}
+
+// release drops the tensors that step i reads last from values, but for
+// the graph's outputs and those kept, and hands their arrays back to the
+// pool (recycle) unless fed is nil (the check run).
+func (m *Model) release(i int, values map[string]*tensor.Tensor, kept map[string]bool, fed map[uintptr]bool) {
+	for _, name := range m.steps[i].inputs {
+		if last, ok := m.lastUse[name]; ok && last == i && !m.outputs[name] && !kept[name] {
+			t := values[name]
+			delete(values, name)
+			if fed != nil {
+				m.recycle(t, values, fed)
 			}
 		}
 	}
-	return values, nil
 }
 
 // recycle hands a dead activation's array back for reuse, unless something

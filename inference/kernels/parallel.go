@@ -23,6 +23,9 @@ func workersFor(flops int) int {
 // runtime.GOMAXPROCS(0), shared among the goroutines that ShareCores
 // announced.
 func Procs() int {
+	if solo[core.Home()].Load() {
+		return 1
+	}
 	procs := runtime.GOMAXPROCS(0)
 	if s := int(sharers.Load()); s > 1 {
 		procs = max(1, procs/s)
@@ -43,6 +46,52 @@ func ShareCores(k int) (done func()) {
 	sharers.Add(int32(k))
 	return func() { sharers.Add(-int32(k)) }
 }
+
+// Beside runs first and then on two cores at once, when the team is free:
+// first on a team goroutine, alone (its loops take one worker), and then
+// on the calling goroutine, whose loops the team goroutine joins once
+// first is done. So a small step beside a larger one that reads the same
+// input (a Fire module's expand1x1 beside its expand3x3) keeps one core
+// busy while the other starts the larger, instead of each being split over
+// both cores, which costs more than it saves for the small one. Give the
+// smaller as first, so that the caller does not wait for it after then.
+// Each computes what it computes alone: a kernel's results do not depend
+// on how many workers share it (as the batch tests, whose passes share
+// the cores, and inference's TestBeside check). When the team is busy or
+// there is one core, first and then run one after the other on the
+// caller. A panic in first comes back on the caller, after then.
+func Beside(first, then func()) {
+	if Procs() < 2 || !team.busy.CompareAndSwap(false, true) {
+		first()
+		then()
+		return
+	}
+	team.start()
+	var failed any
+	side := newJob(func(int, int) {
+		h := core.Home()
+		solo[h].Store(true)
+		defer func() {
+			solo[h].Store(false)
+			failed = recover()
+		}()
+		first()
+	}, 1, 1)
+	team.publish(side)
+	team.busy.Store(false) // then's loops take the team again
+	then()
+	side.work(true) // unless a team goroutine has taken it
+	side.wait()
+	if failed != nil {
+		panic(failed)
+	}
+}
+
+// solo marks the Ps whose goroutine runs Beside's first, whose loops
+// take one worker (Procs). A goroutine moved to another P meanwhile (rare:
+// the kernels do not block) runs its loops with more workers, or leaves
+// the other's with fewer, for a while: slower, never different.
+var solo = make([]atomic.Bool, core.Homes)
 
 // chunksPerWorker is how many pieces parallelFor cuts the work into per
 // goroutine: goroutines that finish early (or got more of a shared, busy CPU)

@@ -112,3 +112,51 @@ func TestScratchServesItsHomeFirst(t *testing.T) {
 		t.Error("home 1 did not get home 0's buffer when it had none")
 	}
 }
+
+// TestBeside: both functions run, each once; on two cores or more, first
+// runs on another goroutine at the same time as then, with loops of one
+// worker, while then's loops take every core; a panic in first comes back
+// on the caller, and the team works as before after it.
+func TestBeside(t *testing.T) {
+	procs := Procs()
+	for range 100 {
+		var firstProcs, thenProcs, firstRuns, thenRuns int
+		started := make(chan struct{})
+		Beside(func() {
+			firstRuns++
+			firstProcs = Procs()
+			if procs > 1 {
+				<-started // then runs meanwhile
+			}
+		}, func() {
+			thenRuns++
+			thenProcs = Procs()
+			if procs > 1 {
+				close(started)
+			}
+		})
+		if firstRuns != 1 || thenRuns != 1 {
+			t.Fatalf("first ran %d times, then %d", firstRuns, thenRuns)
+		}
+		if firstProcs != 1 || thenProcs != procs {
+			t.Fatalf("first's loops take %d workers, then's %d, want 1 and %d", firstProcs, thenProcs, procs)
+		}
+	}
+	func() {
+		defer func() {
+			if r := recover(); r != "first" {
+				t.Errorf("recovered %v, want first's panic", r)
+			}
+		}()
+		Beside(func() { panic("first") }, func() {})
+		t.Error("Beside returned after first panicked")
+	}()
+	if Procs() != procs {
+		t.Errorf("after the panic, Procs() = %d, want %d", Procs(), procs)
+	}
+	var n atomic.Int32
+	parallelFor(100, 2, func(i0, i1 int) { n.Add(int32(i1 - i0)) })
+	if n.Load() != 100 {
+		t.Errorf("after the panic, a parallel loop did %d of 100", n.Load())
+	}
+}
