@@ -17,10 +17,11 @@ package kernels
 // lanes read a value of the input rather than the zero padding (the FMAs
 // are merge-masked to those). Lane l of tap (ky, kx) reads input value
 // first + ky*W + kx + stride*l, first the chunk's start in the input; for
-// stride 2 the 3x3 kernel loads the 32 values from there and keeps the even
-// ones (VPERMT2PS), the 5x5 one loads a row's 48 values once and splits
-// them into even and odd ones. 5x5 kernels of stride 1 compute two chunks
-// at a time (see dwdirect_amd64.s).
+// stride 2 the 3x3 kernel loads a row's 33 values once and splits them
+// into even and odd ones (VPERMT2PS; a chunk of two rows loads each tap's
+// 16 values of each row and keeps the even ones), the 5x5 one a row's 48
+// values. 5x5 kernels of stride 1 compute two chunks at a time (see
+// dwdirect_amd64.s).
 //
 // Each output is bias + w0*x0 + w1*x1 + ... (k*k taps of a k x k kernel)
 // over the taps that read
@@ -150,7 +151,8 @@ func dwRecords(p ConvParams, oh, ow int, pair bool) []int32 {
 // dwSpan is how many values a chunk's loads cover, from its first, for a
 // k x k kernel: k-1 rows and 32 values (stride 1: each row's 16 values and
 // the next 16, which the other taps of the row take with VALIGND), k-1 rows
-// and k-1 values and 32 values (stride 2, 3x3: each tap's 32 values), or
+// and k-1 values and 32 values (stride 2, 3x3: each row's 33 values, the
+// slow path's masked loads each tap's 32), or
 // k-1 rows and 48 values (stride 2, 5x5: each row's 48 values, split into
 // even and odd ones).
 //

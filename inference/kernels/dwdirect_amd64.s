@@ -190,8 +190,12 @@ s1done:
 // func dw3x3s2AVX512(dst, src *float32, recs *int32, nrec int, w, bias *float32, nch, rowBytes, inBytes, outBytes, lowB, highB int, lo, hi float32)
 //
 // Stride 2, records of 96 bytes (the lanes' masks, then the loads' masks
-// from byte 48): each tap loads the 32 values from its first one and keeps
-// the even ones (VPERMT2PS with the indices dwEven in Z15).
+// from byte 48): each row of taps loads its 32 values from the chunk's
+// start and value 32 once, splits them into even and odd ones (VPERMT2PS
+// with the indices dwEven in Z15, dwOdd in Z11), and column 2 takes the
+// even ones shifted by one (VALIGND): three loads and three permutations a
+// row, where a tap at a time took six and three. The masked loads of the
+// slow path read each tap's 32 values and keep the even ones.
 TEXT ·dw3x3s2AVX512(SB), NOSPLIT, $0-104
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
@@ -204,6 +208,7 @@ TEXT ·dw3x3s2AVX512(SB), NOSPLIT, $0-104
 	VBROADCASTSS lo+96(FP), Z13
 	VBROADCASTSS hi+100(FP), Z14
 	VMOVDQU32 dwEven<>(SB), Z15
+	VMOVDQU32 dwOdd<>(SB), Z11
 	CMPQ nch+48(FP), $0
 	JEQ s2done
 
@@ -236,50 +241,44 @@ s2chunk:
 	LEAQ (AX)(DX*1), R13
 	PREFETCHT0 (R13)(R12*1)
 	PREFETCHT0 64(R13)(R12*1)
-	KMOVW 12(R8), K1
 	VMOVUPS 0(AX), Z2
 	VMOVUPS 64(AX), Z3
+	VMOVSS 128(AX), X4
+	VMOVAPS Z2, Z5
 	VPERMT2PS Z3, Z15, Z2
+	VPERMT2PS Z3, Z11, Z5
+	VALIGND $1, Z2, Z4, Z6
+	KMOVW 12(R8), K1
 	VFMADD231PS Z2, Z16, K1, Z0
 	KMOVW 16(R8), K2
-	VMOVUPS 4(AX), Z4
-	VMOVUPS 68(AX), Z5
-	VPERMT2PS Z5, Z15, Z4
-	VFMADD231PS Z4, Z17, K2, Z0
+	VFMADD231PS Z5, Z17, K2, Z0
 	KMOVW 20(R8), K3
-	VMOVUPS 8(AX), Z6
-	VMOVUPS 72(AX), Z7
-	VPERMT2PS Z7, Z15, Z6
 	VFMADD231PS Z6, Z18, K3, Z0
-	KMOVW 24(R8), K1
 	VMOVUPS 0(AX)(DX*1), Z2
 	VMOVUPS 64(AX)(DX*1), Z3
+	VMOVSS 128(AX)(DX*1), X4
+	VMOVAPS Z2, Z5
 	VPERMT2PS Z3, Z15, Z2
+	VPERMT2PS Z3, Z11, Z5
+	VALIGND $1, Z2, Z4, Z6
+	KMOVW 24(R8), K1
 	VFMADD231PS Z2, Z19, K1, Z0
 	KMOVW 28(R8), K2
-	VMOVUPS 4(AX)(DX*1), Z4
-	VMOVUPS 68(AX)(DX*1), Z5
-	VPERMT2PS Z5, Z15, Z4
-	VFMADD231PS Z4, Z20, K2, Z0
+	VFMADD231PS Z5, Z20, K2, Z0
 	KMOVW 32(R8), K3
-	VMOVUPS 8(AX)(DX*1), Z6
-	VMOVUPS 72(AX)(DX*1), Z7
-	VPERMT2PS Z7, Z15, Z6
 	VFMADD231PS Z6, Z21, K3, Z0
-	KMOVW 36(R8), K1
 	VMOVUPS 0(AX)(DX*2), Z2
 	VMOVUPS 64(AX)(DX*2), Z3
+	VMOVSS 128(AX)(DX*2), X4
+	VMOVAPS Z2, Z5
 	VPERMT2PS Z3, Z15, Z2
+	VPERMT2PS Z3, Z11, Z5
+	VALIGND $1, Z2, Z4, Z6
+	KMOVW 36(R8), K1
 	VFMADD231PS Z2, Z22, K1, Z0
 	KMOVW 40(R8), K2
-	VMOVUPS 4(AX)(DX*2), Z4
-	VMOVUPS 68(AX)(DX*2), Z5
-	VPERMT2PS Z5, Z15, Z4
-	VFMADD231PS Z4, Z23, K2, Z0
+	VFMADD231PS Z5, Z23, K2, Z0
 	KMOVW 44(R8), K3
-	VMOVUPS 8(AX)(DX*2), Z6
-	VMOVUPS 72(AX)(DX*2), Z7
-	VPERMT2PS Z7, Z15, Z6
 	VFMADD231PS Z6, Z24, K3, Z0
 	JMP s2store
 

@@ -196,7 +196,8 @@ func TestDepthwiseDirectApplies(t *testing.T) {
 // values the assembly's unmasked loads touch (stride 1: each row's 32 values
 // from the chunk's start, its first 16 and the next 16 for VALIGND; stride
 // 2, 3x3: each tap's 16 values from its own start and 16 from the record's
-// word 21 on, the next 16 or a chunk of two rows' second row; stride 2,
+// word 21 on, the next 16 or a chunk of two rows' second row (which covers
+// the one-row kernel's 33 values a row); stride 2,
 // 5x5: each row's 48 values from the chunk's start) lie within dwSpan
 // values of the chunk's first load, for every chunk of convolutions of
 // every kind of chunks, the dense path's (one row a chunk) too.

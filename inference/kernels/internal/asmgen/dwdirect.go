@@ -230,15 +230,33 @@ func dw3x3s2(a *asm, d dwKernel) {
 	rows, rows2, up := d.rows("AX", ""), d.rows("AX", ""), 64
 	if d.pairs {
 		rows2, up = d.rows("R14", ""), 0
-	}
-	for t := 0; t < 9; t++ {
-		r, c := t/3, t%3
-		x, y, m := z(2+2*c), z(3+2*c), k(1+t%3)
-		a.op("KMOVW %d(R8), %s", d.laneMask(t), m)
-		a.op("VMOVUPS %d%s, %s", 4*c, rows[r], x)
-		a.op("VMOVUPS %d%s, %s", up+4*c, rows2[r], y)
-		a.op("VPERMT2PS %s, Z15, %s", y, x)
-		d.fma(a, x, t, m, "Z0")
+		for t := 0; t < 9; t++ {
+			r, c := t/3, t%3
+			x, y, m := z(2+2*c), z(3+2*c), k(1+t%3)
+			a.op("KMOVW %d(R8), %s", d.laneMask(t), m)
+			a.op("VMOVUPS %d%s, %s", 4*c, rows[r], x)
+			a.op("VMOVUPS %d%s, %s", up+4*c, rows2[r], y)
+			a.op("VPERMT2PS %s, Z15, %s", y, x)
+			d.fma(a, x, t, m, "Z0")
+		}
+	} else {
+		// A row's 33 values loaded once: its even ones (column 0), odd
+		// ones (column 1), and the even ones from the second on with
+		// value 32 after them (column 2, VALIGND).
+		for r := 0; r < 3; r++ {
+			a.op("VMOVUPS 0%s, Z2", rows[r])
+			a.op("VMOVUPS 64%s, Z3", rows[r])
+			a.op("VMOVSS 128%s, X4", rows[r])
+			a.op("VMOVAPS Z2, Z5")
+			a.op("VPERMT2PS Z3, Z15, Z2")
+			a.op("VPERMT2PS Z3, Z11, Z5")
+			a.op("VALIGND $1, Z2, Z4, Z6")
+			for c, x := range []string{"Z2", "Z5", "Z6"} {
+				t := 3*r + c
+				a.op("KMOVW %d(R8), %s", d.laneMask(t), k(1+t%3))
+				d.fma(a, x, t, k(1+t%3), "Z0")
+			}
+		}
 	}
 	a.op("JMP %sstore", d.pfx)
 
@@ -416,9 +434,13 @@ var dwKernels = []dwKernel{
 // layer (144@56).
 `},
 	{name: "dw3x3s2AVX512", k: 3, s: 2, pfx: "s2", bias: 12, lo: 13, hi: 14, w0: 16, loop: "chunk", body: dw3x3s2,
-		tables: []string{"dwEven<>(SB), Z15"}, doc: `// Stride 2, records of 96 bytes (the lanes' masks, then the loads' masks
-// from byte 48): each tap loads the 32 values from its first one and keeps
-// the even ones (VPERMT2PS with the indices dwEven in Z15).
+		tables: []string{"dwEven<>(SB), Z15", "dwOdd<>(SB), Z11"}, doc: `// Stride 2, records of 96 bytes (the lanes' masks, then the loads' masks
+// from byte 48): each row of taps loads its 32 values from the chunk's
+// start and value 32 once, splits them into even and odd ones (VPERMT2PS
+// with the indices dwEven in Z15, dwOdd in Z11), and column 2 takes the
+// even ones shifted by one (VALIGND): three loads and three permutations a
+// row, where a tap at a time took six and three. The masked loads of the
+// slow path read each tap's 32 values and keep the even ones.
 `},
 	{name: "dw3x3s2PairsAVX512", k: 3, s: 2, pfx: "p2", bias: 12, lo: 13, hi: 14, w0: 16, loop: "chunk", body: dw3x3s2, pairs: true,
 		tables: []string{"dwEven<>(SB), Z15"}, doc: `// Stride 2, chunks of two output rows (outputs at most 8 wide): as
