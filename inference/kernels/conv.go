@@ -108,7 +108,7 @@ func newConv(p ConvParams, weights, bias []float32, layout gemmLayout) *Conv {
 			c.lo, c.hi = -float32Inf, float32Inf
 		}
 		if dwDirectApplies(p, c.mk.kind) {
-			c.dw = newDwGeom(p, c.oh, c.ow)
+			c.dw = newDwGeom(p, c.oh, c.ow, true)
 			c.dwBias = make([]float32, p.C)
 			copy(c.dwBias, c.bias)
 		}

@@ -33,7 +33,7 @@ func convDirectApplies(p ConvParams, kind kernelKind) bool {
 func (c *Conv) setupConvDirect(weights, bias []float32) {
 	p := c.p
 	cd := &convDirect{
-		dw:   newDwGeom(p, c.oh, c.ow),
+		dw:   newDwGeom(p, c.oh, c.ow, false),
 		w:    make([]float32, p.M*p.C*9),
 		bias: make([]float32, p.M),
 	}

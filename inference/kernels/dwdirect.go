@@ -17,10 +17,11 @@ package kernels
 // lanes read a value of the input rather than the zero padding (the FMAs
 // are merge-masked to those). Lane l of tap (ky, kx) reads input value
 // first + ky*W + kx + stride*l, first the chunk's start in the input; for
-// stride 2 the 3x3 kernel loads the 32 values from there and keeps the even
-// ones (VPERMT2PS), the 5x5 one loads a row's 48 values once and splits
-// them into even and odd ones. 5x5 kernels of stride 1 compute two chunks
-// at a time (see dwdirect_amd64.s).
+// stride 2 the 3x3 kernel loads a row's 33 values once and splits them
+// into even and odd ones (VPERMT2PS; a chunk of two rows loads each tap's
+// 16 values of each row and keeps the even ones), the 5x5 one a row's 48
+// values. 5x5 kernels of stride 1 compute two chunks at a time (see
+// dwdirect_amd64.s).
 //
 // Each output is bias + w0*x0 + w1*x1 + ... (k*k taps of a k x k kernel)
 // over the taps that read
@@ -36,7 +37,29 @@ package kernels
 // mask of the 32 values it loads (bit 2l for lane l), for the loads that
 // must stay inside the input, and pads the record to twice the size of
 // stride 1's.
+//
+// A 3x3 stride-2 record ends in three more words: 21 where its upper 16
+// loaded values start, from its lower 16's start (16: the 32 values in a
+// row), 22 how far lanes 8-15 are stored from lane l's place rec[0]+l, and
+// 23 the mask of lanes 8-15 stored there. A depthwise layer whose output
+// rows are at most 8 wide (MobileNetV2's 576@14 to 7x7, the MobileNetV1s'
+// last stride-2 layers) takes two rows a chunk (dwPairRows): lanes 0-7 the
+// first row, lanes 8-15 the next, two input rows further (word 21: 2W),
+// stored right after the first row (word 22: OW-8) by a second masked
+// store, which fills 14 lanes of 16 at 7x7 where a chunk a row fills 7.
 const dwRecWords2 = 24 // stride 2, 3x3 (the dense direct path's records)
+
+// The words of a 3x3 stride-2 record past the loads' masks (see dwRecWords2).
+const (
+	dwHiLoad  = 21
+	dwHiShift = 22
+	dwHiMask  = 23
+)
+
+// dwPairRows reports whether the direct depthwise records of a k x k
+// convolution of stride s with outputs ow wide take two output rows a
+// chunk (see dwRecWords2).
+func dwPairRows(s, k, ow int) bool { return s == 2 && k == 3 && ow <= 8 }
 
 // dwRecWords is the size of a record of stride s and a k x k kernel, in
 // int32 words.
@@ -51,20 +74,37 @@ func dwDirectApplies(p ConvParams, kind kernelKind) bool {
 		p.StrideH == p.StrideW && (p.StrideH == 1 || p.StrideH == 2)
 }
 
-// dwRecords builds the chunk records of a direct depthwise convolution.
-func dwRecords(p ConvParams, oh, ow int) []int32 {
+// dwRecords builds the chunk records of a direct depthwise convolution
+// (pair: two output rows a chunk where dwPairRows allows).
+func dwRecords(p ConvParams, oh, ow int, pair bool) []int32 {
 	s, k := p.StrideH, p.KH
 	taps := k * k
 	var recs []int32
 	// chunk adds the chunk of n outputs from output (oy, ox) on, lane l at
-	// flat output index oy*ow+ox+l (crossing rows only when ow == W).
-	chunk := func(oy, ox, n int) {
+	// flat output index oy*ow+ox+l (crossing rows only when ow == W); with
+	// n2 >= 0, a chunk of two rows, lanes 8..8+n2 the first n2 outputs of
+	// row oy+1 (none in a last row of its own).
+	chunk := func(oy, ox, n, n2 int) {
 		r := make([]int32, dwRecWords(s, k))
 		r[0] = int32(oy*ow + ox)
 		r[1] = int32((oy*s-p.PadT)*p.W + ox*s - p.PadL)
 		r[2] = int32(1)<<n - 1
-		for l := 0; l < n; l++ {
+		switch {
+		case n2 >= 0:
+			r[dwHiLoad] = int32(2 * p.W)
+			r[dwHiShift] = int32(ow - 8)
+			r[dwHiMask] = (int32(1)<<n2 - 1) << 8
+		case s == 2 && k == 3:
+			r[dwHiLoad] = 16
+		}
+		for l := 0; l < 16; l++ {
 			y, x := oy+(ox+l)/ow, (ox+l)%ow
+			switch {
+			case l >= 8 && l-8 < n2:
+				y, x = oy+1, l-8
+			case l >= n:
+				continue
+			}
 			for t := 0; t < taps; t++ {
 				iy, ix := y*s+t/k-p.PadT, x*s+t%k-p.PadL
 				if iy < 0 || iy >= p.H || ix < 0 || ix >= p.W {
@@ -85,15 +125,24 @@ func dwRecords(p ConvParams, oh, ow int) []int32 {
 		}
 		recs = append(recs, r...)
 	}
-	if s == 1 && ow == p.W {
+	switch {
+	case s == 1 && ow == p.W:
 		for j := 0; j < oh*ow; j += 16 {
-			chunk(j/ow, j%ow, min(16, oh*ow-j))
+			chunk(j/ow, j%ow, min(16, oh*ow-j), -1)
 		}
-		return recs
-	}
-	for oy := 0; oy < oh; oy++ {
-		for ox := 0; ox < ow; ox += 16 {
-			chunk(oy, ox, min(16, ow-ox))
+	case pair && dwPairRows(s, k, ow):
+		for oy := 0; oy < oh; oy += 2 {
+			n2 := 0
+			if oy+1 < oh {
+				n2 = ow
+			}
+			chunk(oy, 0, ow, n2)
+		}
+	default:
+		for oy := 0; oy < oh; oy++ {
+			for ox := 0; ox < ow; ox += 16 {
+				chunk(oy, ox, min(16, ow-ox), -1)
+			}
 		}
 	}
 	return recs
@@ -102,11 +151,18 @@ func dwRecords(p ConvParams, oh, ow int) []int32 {
 // dwSpan is how many values a chunk's loads cover, from its first, for a
 // k x k kernel: k-1 rows and 32 values (stride 1: each row's 16 values and
 // the next 16, which the other taps of the row take with VALIGND), k-1 rows
-// and k-1 values and 32 values (stride 2, 3x3: each tap's 32 values), or
+// and k-1 values and 32 values (stride 2, 3x3: each row's 33 values, the
+// slow path's masked loads each tap's 32), or
 // k-1 rows and 48 values (stride 2, 5x5: each row's 48 values, split into
 // even and odd ones).
-func dwSpan(width, s, k int) int {
+//
+// Chunks of two rows (pair, see dwRecWords2) load each tap's 16 values of
+// the first row and 16 of the second, two input rows down: 4 rows and 2
+// values and 16 values.
+func dwSpan(width, s, k int, pair bool) int {
 	switch {
+	case pair:
+		return 4*width + 2 + 16
 	case s == 2 && k == 5:
 		return (k-1)*width + 48
 	case s == 2:
@@ -122,11 +178,17 @@ type dwGeom struct {
 	recs        []int32
 	s, k, width int
 	hw, ohw     int
+	span        int  // dwSpan of the records
+	pair        bool // chunks of two output rows (see dwRecWords2)
 }
 
-// newDwGeom is the geometry of the direct path of p, whose output is oh x ow.
-func newDwGeom(p ConvParams, oh, ow int) dwGeom {
-	return dwGeom{recs: dwRecords(p, oh, ow), s: p.StrideH, k: p.KH, width: p.W, hw: p.H * p.W, ohw: oh * ow}
+// newDwGeom is the geometry of the direct path of p, whose output is oh x
+// ow; pair lets a depthwise layer take two output rows a chunk where
+// dwPairRows allows (the dense path's kernel takes one).
+func newDwGeom(p ConvParams, oh, ow int, pair bool) dwGeom {
+	pair = pair && dwPairRows(p.StrideH, p.KH, ow)
+	return dwGeom{recs: dwRecords(p, oh, ow, pair), s: p.StrideH, k: p.KH, width: p.W, hw: p.H * p.W, ohw: oh * ow,
+		span: dwSpan(p.W, p.StrideH, p.KH, pair), pair: pair}
 }
 
 // dwDirectGo is the portable dwDirect: channels c0..c1 of the output into
@@ -140,16 +202,25 @@ func dwDirectGo(dst, src []float32, c0, c1 int, g dwGeom, w, bias []float32, lo,
 		for r := 0; r+words <= len(g.recs); r += words {
 			rec := g.recs[r : r+words]
 			for l := 0; l < 16; l++ {
-				if rec[2]&(1<<l) == 0 {
+				first, at := int(rec[1]), int(rec[0])+l
+				if g.s == 2 && g.k == 3 && l >= 8 {
+					// Lanes 8-15 (see dwRecWords2).
+					first += int(rec[dwHiLoad]) - 16
+					if rec[dwHiMask]&(1<<l) != 0 {
+						at += int(rec[dwHiShift])
+					} else if rec[2]&(1<<l) == 0 {
+						continue
+					}
+				} else if rec[2]&(1<<l) == 0 {
 					continue
 				}
 				acc := bias[ch]
 				for t := 0; t < taps; t++ {
 					if rec[3+t]&(1<<l) != 0 {
-						acc += wt[t] * in[int(rec[1])+(t/g.k)*g.width+t%g.k+g.s*l]
+						acc += wt[t] * in[first+(t/g.k)*g.width+t%g.k+g.s*l]
 					}
 				}
-				out[int(rec[0])+l] = clamp(acc, lo, hi)
+				out[at] = clamp(acc, lo, hi)
 			}
 		}
 	}

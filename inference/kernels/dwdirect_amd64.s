@@ -190,8 +190,12 @@ s1done:
 // func dw3x3s2AVX512(dst, src *float32, recs *int32, nrec int, w, bias *float32, nch, rowBytes, inBytes, outBytes, lowB, highB int, lo, hi float32)
 //
 // Stride 2, records of 96 bytes (the lanes' masks, then the loads' masks
-// from byte 48): each tap loads the 32 values from its first one and keeps
-// the even ones (VPERMT2PS with the indices dwEven in Z15).
+// from byte 48): each row of taps loads its 32 values from the chunk's
+// start and value 32 once, splits them into even and odd ones (VPERMT2PS
+// with the indices dwEven in Z15, dwOdd in Z11), and column 2 takes the
+// even ones shifted by one (VALIGND): three loads and three permutations a
+// row, where a tap at a time took six and three. The masked loads of the
+// slow path read each tap's 32 values and keep the even ones.
 TEXT ·dw3x3s2AVX512(SB), NOSPLIT, $0-104
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
@@ -204,6 +208,7 @@ TEXT ·dw3x3s2AVX512(SB), NOSPLIT, $0-104
 	VBROADCASTSS lo+96(FP), Z13
 	VBROADCASTSS hi+100(FP), Z14
 	VMOVDQU32 dwEven<>(SB), Z15
+	VMOVDQU32 dwOdd<>(SB), Z11
 	CMPQ nch+48(FP), $0
 	JEQ s2done
 
@@ -236,50 +241,44 @@ s2chunk:
 	LEAQ (AX)(DX*1), R13
 	PREFETCHT0 (R13)(R12*1)
 	PREFETCHT0 64(R13)(R12*1)
-	KMOVW 12(R8), K1
 	VMOVUPS 0(AX), Z2
 	VMOVUPS 64(AX), Z3
+	VMOVSS 128(AX), X4
+	VMOVAPS Z2, Z5
 	VPERMT2PS Z3, Z15, Z2
+	VPERMT2PS Z3, Z11, Z5
+	VALIGND $1, Z2, Z4, Z6
+	KMOVW 12(R8), K1
 	VFMADD231PS Z2, Z16, K1, Z0
 	KMOVW 16(R8), K2
-	VMOVUPS 4(AX), Z4
-	VMOVUPS 68(AX), Z5
-	VPERMT2PS Z5, Z15, Z4
-	VFMADD231PS Z4, Z17, K2, Z0
+	VFMADD231PS Z5, Z17, K2, Z0
 	KMOVW 20(R8), K3
-	VMOVUPS 8(AX), Z6
-	VMOVUPS 72(AX), Z7
-	VPERMT2PS Z7, Z15, Z6
 	VFMADD231PS Z6, Z18, K3, Z0
-	KMOVW 24(R8), K1
 	VMOVUPS 0(AX)(DX*1), Z2
 	VMOVUPS 64(AX)(DX*1), Z3
+	VMOVSS 128(AX)(DX*1), X4
+	VMOVAPS Z2, Z5
 	VPERMT2PS Z3, Z15, Z2
+	VPERMT2PS Z3, Z11, Z5
+	VALIGND $1, Z2, Z4, Z6
+	KMOVW 24(R8), K1
 	VFMADD231PS Z2, Z19, K1, Z0
 	KMOVW 28(R8), K2
-	VMOVUPS 4(AX)(DX*1), Z4
-	VMOVUPS 68(AX)(DX*1), Z5
-	VPERMT2PS Z5, Z15, Z4
-	VFMADD231PS Z4, Z20, K2, Z0
+	VFMADD231PS Z5, Z20, K2, Z0
 	KMOVW 32(R8), K3
-	VMOVUPS 8(AX)(DX*1), Z6
-	VMOVUPS 72(AX)(DX*1), Z7
-	VPERMT2PS Z7, Z15, Z6
 	VFMADD231PS Z6, Z21, K3, Z0
-	KMOVW 36(R8), K1
 	VMOVUPS 0(AX)(DX*2), Z2
 	VMOVUPS 64(AX)(DX*2), Z3
+	VMOVSS 128(AX)(DX*2), X4
+	VMOVAPS Z2, Z5
 	VPERMT2PS Z3, Z15, Z2
+	VPERMT2PS Z3, Z11, Z5
+	VALIGND $1, Z2, Z4, Z6
+	KMOVW 36(R8), K1
 	VFMADD231PS Z2, Z22, K1, Z0
 	KMOVW 40(R8), K2
-	VMOVUPS 4(AX)(DX*2), Z4
-	VMOVUPS 68(AX)(DX*2), Z5
-	VPERMT2PS Z5, Z15, Z4
-	VFMADD231PS Z4, Z23, K2, Z0
+	VFMADD231PS Z5, Z23, K2, Z0
 	KMOVW 44(R8), K3
-	VMOVUPS 8(AX)(DX*2), Z6
-	VMOVUPS 72(AX)(DX*2), Z7
-	VPERMT2PS Z7, Z15, Z6
 	VFMADD231PS Z6, Z24, K3, Z0
 	JMP s2store
 
@@ -372,6 +371,208 @@ s2next:
 	JNE s2chan
 
 s2done:
+	VZEROUPPER
+	RET
+
+// func dw3x3s2PairsAVX512(dst, src *float32, recs *int32, nrec int, w, bias *float32, nch, rowBytes, inBytes, outBytes, lowB, highB int, lo, hi float32)
+//
+// Stride 2, chunks of two output rows (outputs at most 8 wide): as
+// dw3x3s2AVX512, but the upper 16 values of each tap come from the second
+// row's taps (the record's word 21: where they start, in R14), and lanes
+// 8-15 are stored apart, right after the first row (words 22 and 23: their
+// shift and mask), by a second masked store. A chunk a row would fill 7
+// lanes of 16 at 7x7.
+TEXT ·dw3x3s2PairsAVX512(SB), NOSPLIT, $0-104
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ w+32(FP), R9
+	MOVQ bias+40(FP), BX
+	MOVQ rowBytes+56(FP), DX
+	MOVQ inBytes+64(FP), R12
+	MOVQ lowB+80(FP), R10
+	MOVQ highB+88(FP), R11
+	VBROADCASTSS lo+96(FP), Z13
+	VBROADCASTSS hi+100(FP), Z14
+	VMOVDQU32 dwEven<>(SB), Z15
+	CMPQ nch+48(FP), $0
+	JEQ p2done
+
+p2chan:
+	VBROADCASTSS 0(R9), Z16
+	VBROADCASTSS 4(R9), Z17
+	VBROADCASTSS 8(R9), Z18
+	VBROADCASTSS 12(R9), Z19
+	VBROADCASTSS 16(R9), Z20
+	VBROADCASTSS 20(R9), Z21
+	VBROADCASTSS 24(R9), Z22
+	VBROADCASTSS 28(R9), Z23
+	VBROADCASTSS 32(R9), Z24
+	VBROADCASTSS (BX), Z12
+	MOVQ recs+16(FP), R8
+	MOVQ nrec+24(FP), CX
+	TESTQ CX, CX
+	JEQ p2next
+
+p2chunk:
+	VMOVAPS Z12, Z0
+	MOVLQSX 4(R8), AX
+	CMPQ AX, R10
+	JLT p2slow
+	CMPQ AX, R11
+	JGT p2slow
+	LEAQ (SI)(AX*4), AX
+	MOVLQSX 84(R8), R14
+	LEAQ (AX)(R14*4), R14
+	PREFETCHT0 (AX)(R12*1)
+	PREFETCHT0 64(AX)(R12*1)
+	LEAQ (AX)(DX*1), R13
+	PREFETCHT0 (R13)(R12*1)
+	PREFETCHT0 64(R13)(R12*1)
+	KMOVW 12(R8), K1
+	VMOVUPS 0(AX), Z2
+	VMOVUPS 0(R14), Z3
+	VPERMT2PS Z3, Z15, Z2
+	VFMADD231PS Z2, Z16, K1, Z0
+	KMOVW 16(R8), K2
+	VMOVUPS 4(AX), Z4
+	VMOVUPS 4(R14), Z5
+	VPERMT2PS Z5, Z15, Z4
+	VFMADD231PS Z4, Z17, K2, Z0
+	KMOVW 20(R8), K3
+	VMOVUPS 8(AX), Z6
+	VMOVUPS 8(R14), Z7
+	VPERMT2PS Z7, Z15, Z6
+	VFMADD231PS Z6, Z18, K3, Z0
+	KMOVW 24(R8), K1
+	VMOVUPS 0(AX)(DX*1), Z2
+	VMOVUPS 0(R14)(DX*1), Z3
+	VPERMT2PS Z3, Z15, Z2
+	VFMADD231PS Z2, Z19, K1, Z0
+	KMOVW 28(R8), K2
+	VMOVUPS 4(AX)(DX*1), Z4
+	VMOVUPS 4(R14)(DX*1), Z5
+	VPERMT2PS Z5, Z15, Z4
+	VFMADD231PS Z4, Z20, K2, Z0
+	KMOVW 32(R8), K3
+	VMOVUPS 8(AX)(DX*1), Z6
+	VMOVUPS 8(R14)(DX*1), Z7
+	VPERMT2PS Z7, Z15, Z6
+	VFMADD231PS Z6, Z21, K3, Z0
+	KMOVW 36(R8), K1
+	VMOVUPS 0(AX)(DX*2), Z2
+	VMOVUPS 0(R14)(DX*2), Z3
+	VPERMT2PS Z3, Z15, Z2
+	VFMADD231PS Z2, Z22, K1, Z0
+	KMOVW 40(R8), K2
+	VMOVUPS 4(AX)(DX*2), Z4
+	VMOVUPS 4(R14)(DX*2), Z5
+	VPERMT2PS Z5, Z15, Z4
+	VFMADD231PS Z4, Z23, K2, Z0
+	KMOVW 44(R8), K3
+	VMOVUPS 8(AX)(DX*2), Z6
+	VMOVUPS 8(R14)(DX*2), Z7
+	VPERMT2PS Z7, Z15, Z6
+	VFMADD231PS Z6, Z24, K3, Z0
+	JMP p2store
+
+p2slow:
+	LEAQ (SI)(AX*4), AX
+	MOVLQSX 84(R8), R14
+	LEAQ (AX)(R14*4), R14
+	KMOVW 12(R8), K1
+	KMOVW 48(R8), K4
+	KMOVW 50(R8), K5
+	VMOVUPS.Z 0(AX), K4, Z2
+	VMOVUPS.Z 0(R14), K5, Z3
+	VPERMT2PS Z3, Z15, Z2
+	VFMADD231PS Z2, Z16, K1, Z0
+	KMOVW 16(R8), K2
+	KMOVW 52(R8), K6
+	KMOVW 54(R8), K7
+	VMOVUPS.Z 4(AX), K6, Z4
+	VMOVUPS.Z 4(R14), K7, Z5
+	VPERMT2PS Z5, Z15, Z4
+	VFMADD231PS Z4, Z17, K2, Z0
+	KMOVW 20(R8), K3
+	KMOVW 56(R8), K4
+	KMOVW 58(R8), K5
+	VMOVUPS.Z 8(AX), K4, Z6
+	VMOVUPS.Z 8(R14), K5, Z7
+	VPERMT2PS Z7, Z15, Z6
+	VFMADD231PS Z6, Z18, K3, Z0
+	KMOVW 24(R8), K1
+	KMOVW 60(R8), K6
+	KMOVW 62(R8), K7
+	VMOVUPS.Z 0(AX)(DX*1), K6, Z2
+	VMOVUPS.Z 0(R14)(DX*1), K7, Z3
+	VPERMT2PS Z3, Z15, Z2
+	VFMADD231PS Z2, Z19, K1, Z0
+	KMOVW 28(R8), K2
+	KMOVW 64(R8), K4
+	KMOVW 66(R8), K5
+	VMOVUPS.Z 4(AX)(DX*1), K4, Z4
+	VMOVUPS.Z 4(R14)(DX*1), K5, Z5
+	VPERMT2PS Z5, Z15, Z4
+	VFMADD231PS Z4, Z20, K2, Z0
+	KMOVW 32(R8), K3
+	KMOVW 68(R8), K6
+	KMOVW 70(R8), K7
+	VMOVUPS.Z 8(AX)(DX*1), K6, Z6
+	VMOVUPS.Z 8(R14)(DX*1), K7, Z7
+	VPERMT2PS Z7, Z15, Z6
+	VFMADD231PS Z6, Z21, K3, Z0
+	KMOVW 36(R8), K1
+	KMOVW 72(R8), K4
+	KMOVW 74(R8), K5
+	VMOVUPS.Z 0(AX)(DX*2), K4, Z2
+	VMOVUPS.Z 0(R14)(DX*2), K5, Z3
+	VPERMT2PS Z3, Z15, Z2
+	VFMADD231PS Z2, Z22, K1, Z0
+	KMOVW 40(R8), K2
+	KMOVW 76(R8), K6
+	KMOVW 78(R8), K7
+	VMOVUPS.Z 4(AX)(DX*2), K6, Z4
+	VMOVUPS.Z 4(R14)(DX*2), K7, Z5
+	VPERMT2PS Z5, Z15, Z4
+	VFMADD231PS Z4, Z23, K2, Z0
+	KMOVW 44(R8), K3
+	KMOVW 80(R8), K4
+	KMOVW 82(R8), K5
+	VMOVUPS.Z 8(AX)(DX*2), K4, Z6
+	VMOVUPS.Z 8(R14)(DX*2), K5, Z7
+	VPERMT2PS Z7, Z15, Z6
+	VFMADD231PS Z6, Z24, K3, Z0
+
+p2store:
+	VMAXPS Z13, Z0, Z0
+	VMINPS Z14, Z0, Z0
+	MOVLQSX 0(R8), AX
+	KMOVW 8(R8), K1
+	VMOVUPS Z0, K1, (DI)(AX*4)
+	KMOVW 92(R8), K2
+	KORTESTW K2, K2
+	JZ p2stored
+	MOVLQSX 88(R8), R14
+	ADDQ AX, R14
+	VMOVUPS Z0, K2, (DI)(R14*4)
+p2stored:
+	ADDQ $96, R8
+	DECQ CX
+	JNE p2chunk
+
+p2next:
+	ADDQ $36, R9
+	ADDQ $4, BX
+	ADDQ R12, SI
+	ADDQ outBytes+72(FP), DI
+	MOVQ R12, AX
+	SHRQ $2, AX
+	SUBQ AX, R10
+	SUBQ AX, R11
+	DECQ nch+48(FP)
+	JNE p2chan
+
+p2done:
 	VZEROUPPER
 	RET
 

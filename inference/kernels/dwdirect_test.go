@@ -21,23 +21,28 @@ func dwDirectCases() map[string]ConvParams {
 	dw := func(c, h, w, s, pad int, act Activation) ConvParams { return dwk(3, c, h, w, s, pad, act) }
 	dw5 := func(c, h, w, s, pad int, act Activation) ConvParams { return dwk(5, c, h, w, s, pad, act) }
 	cases := map[string]ConvParams{
-		"s1 7x7":            dw(5, 7, 7, 1, 1, relu6),
-		"s1 14x14":          dw(4, 14, 14, 1, 1, relu6),
-		"s1 odd 13x11":      dw(3, 13, 11, 1, 1, Activation{}),
-		"s1 wide 5x37":      dw(3, 5, 37, 1, 1, Activation{Kind: ActRelu}),
-		"s1 valid 9x21":     dw(3, 9, 21, 1, 0, relu6),
-		"s1 one row":        dw(2, 1, 19, 1, 1, Activation{}),
-		"s1 one column":     dw(2, 17, 1, 1, 1, Activation{}),
-		"s1 2x2":            dw(3, 2, 2, 1, 1, Activation{}),
-		"s1 silu":           dw(3, 10, 10, 1, 1, Activation{Kind: ActSiLU}),
-		"s2 14x14":          dw(4, 14, 14, 2, 1, relu6),
-		"s2 odd 15x13":      dw(3, 15, 13, 2, 1, Activation{}),
-		"s2 wide 6x71":      dw(3, 6, 71, 2, 1, Activation{Kind: ActRelu}),
-		"s2 valid 11x40":    dw(2, 11, 40, 2, 0, relu6),
-		"s2 3x3":            dw(3, 3, 3, 2, 1, Activation{}),
-		"s2 one row":        dw(2, 1, 35, 2, 1, Activation{}),
-		"mobilenet 192@28":  dw(192, 28, 28, 1, 1, relu6),
-		"mobilenet 96@112s": dw(6, 112, 112, 2, 1, relu6),
+		"s1 7x7":             dw(5, 7, 7, 1, 1, relu6),
+		"s1 14x14":           dw(4, 14, 14, 1, 1, relu6),
+		"s1 odd 13x11":       dw(3, 13, 11, 1, 1, Activation{}),
+		"s1 wide 5x37":       dw(3, 5, 37, 1, 1, Activation{Kind: ActRelu}),
+		"s1 valid 9x21":      dw(3, 9, 21, 1, 0, relu6),
+		"s1 one row":         dw(2, 1, 19, 1, 1, Activation{}),
+		"s1 one column":      dw(2, 17, 1, 1, 1, Activation{}),
+		"s1 2x2":             dw(3, 2, 2, 1, 1, Activation{}),
+		"s1 silu":            dw(3, 10, 10, 1, 1, Activation{Kind: ActSiLU}),
+		"s2 14x14":           dw(4, 14, 14, 2, 1, relu6),
+		"s2 odd 15x13":       dw(3, 15, 13, 2, 1, Activation{}),
+		"s2 wide 6x71":       dw(3, 6, 71, 2, 1, Activation{Kind: ActRelu}),
+		"s2 valid 11x40":     dw(2, 11, 40, 2, 0, relu6),
+		"s2 3x3":             dw(3, 3, 3, 2, 1, Activation{}),
+		"s2 one row":         dw(2, 1, 35, 2, 1, Activation{}),
+		"s2 pairs 16x16":     dw(5, 16, 16, 2, 1, relu6),
+		"s2 pairs odd 13x9":  dw(3, 13, 9, 2, 1, Activation{}),
+		"s2 pairs 1 wide":    dw(3, 6, 2, 2, 1, Activation{}),
+		"s2 pairs 8x17":      dw(3, 8, 17, 2, 1, Activation{Kind: ActRelu}),
+		"mobilenet 576@14s2": dw(37, 14, 14, 2, 1, relu6),
+		"mobilenet 192@28":   dw(192, 28, 28, 1, 1, relu6),
+		"mobilenet 96@112s":  dw(6, 112, 112, 2, 1, relu6),
 	}
 	for name, p := range map[string]ConvParams{
 		"5x5 s1 7x7":            dw5(5, 7, 7, 1, 2, silu),
@@ -71,6 +76,9 @@ func dwDirectCases() map[string]ConvParams {
 	tf := dw(3, 12, 12, 2, 0, relu6)
 	tf.PadB, tf.PadR = 1, 1 // TensorFlow's "SAME" for stride 2
 	cases["s2 same bottom right"] = tf
+	tf14 := dw(9, 14, 14, 2, 0, relu6)
+	tf14.PadB, tf14.PadR = 1, 1 // MobileNetV2's 576@14 to 7x7
+	cases["s2 same 14x14"] = tf14
 	top := dw(3, 9, 10, 2, 0, Activation{})
 	top.PadT, top.PadR = 1, 2
 	cases["s2 pads top right"] = top
@@ -110,7 +118,7 @@ func TestDepthwiseDirect(t *testing.T) {
 				if k.kind == kindGo {
 					// The portable kernel through the records the
 					// assembly would use.
-					conv.dw = newDwGeom(p, oh, ow)
+					conv.dw = newDwGeom(p, oh, ow, true)
 					conv.dwBias = make([]float32, p.C)
 					copy(conv.dwBias, bias)
 				} else if conv.dw.recs == nil {
@@ -187,33 +195,41 @@ func TestDepthwiseDirectApplies(t *testing.T) {
 // TestDwSpan checks the bound that lets a chunk load whole registers: the
 // values the assembly's unmasked loads touch (stride 1: each row's 32 values
 // from the chunk's start, its first 16 and the next 16 for VALIGND; stride
-// 2, 3x3: each tap's 32 values from its own start; stride 2, 5x5: each
-// row's 48 values from the chunk's start) lie within dwSpan values of
-// the chunk's first load, for every chunk of convolutions of both kinds of
-// chunks.
+// 2, 3x3: each tap's 16 values from its own start and 16 from the record's
+// word 21 on, the next 16 or a chunk of two rows' second row (which covers
+// the one-row kernel's 33 values a row); stride 2,
+// 5x5: each row's 48 values from the chunk's start) lie within dwSpan
+// values of the chunk's first load, for every chunk of convolutions of
+// every kind of chunks, the dense path's (one row a chunk) too.
 func TestDwSpan(t *testing.T) {
 	for name, p := range dwDirectCases() {
-		oh, ow := p.OutSize()
-		s, k := p.StrideH, p.KH
-		words := dwRecWords(s, k)
-		recs := dwRecords(p, oh, ow)
-		span := dwSpan(p.W, s, k)
-		for r := 0; r+words <= len(recs); r += words {
-			first := int(recs[r+1])
-			lo, hi := first, first
-			for ky := 0; ky < k; ky++ {
-				if s == 1 || k == 5 {
-					hi = max(hi, first+ky*p.W+16*(s+1))
-					continue
-				}
-				for kx := 0; kx < k; kx++ {
-					hi = max(hi, first+ky*p.W+kx+32)
-				}
+		for _, pair := range []bool{false, true} {
+			checkDwSpan(t, name, p, pair)
+		}
+	}
+}
+
+func checkDwSpan(t *testing.T, name string, p ConvParams, pair bool) {
+	oh, ow := p.OutSize()
+	s, k := p.StrideH, p.KH
+	words := dwRecWords(s, k)
+	g := newDwGeom(p, oh, ow, pair)
+	recs, span := g.recs, g.span
+	for r := 0; r+words <= len(recs); r += words {
+		first := int(recs[r+1])
+		lo, hi := first, first
+		for ky := 0; ky < k; ky++ {
+			if s == 1 || k == 5 {
+				hi = max(hi, first+ky*p.W+16*(s+1))
+				continue
 			}
-			if lo < first || hi > first+span {
-				t.Errorf("%s: a chunk's loads cover [%d, %d), dwSpan allows [%d, %d)", name, lo, hi, first, first+span)
-				break
+			for kx := 0; kx < k; kx++ {
+				hi = max(hi, first+ky*p.W+kx+16, first+int(recs[r+dwHiLoad])+ky*p.W+kx+16)
 			}
+		}
+		if lo < first || hi > first+span {
+			t.Errorf("%s pair=%v: a chunk's loads cover [%d, %d), dwSpan allows [%d, %d)", name, pair, lo, hi, first, first+span)
+			break
 		}
 	}
 }

@@ -65,6 +65,9 @@ func dw3x3s1AVX512(dst, src *float32, recs *int32, nrec int, w, bias *float32, n
 func dw3x3s2AVX512(dst, src *float32, recs *int32, nrec int, w, bias *float32, nch, rowBytes, inBytes, outBytes, lowB, highB int, lo, hi float32)
 
 //go:noescape
+func dw3x3s2PairsAVX512(dst, src *float32, recs *int32, nrec int, w, bias *float32, nch, rowBytes, inBytes, outBytes, lowB, highB int, lo, hi float32)
+
+//go:noescape
 func dw5x5s1AVX512(dst, src *float32, recs *int32, nrec int, w, bias *float32, nch, rowBytes, inBytes, outBytes, lowB, highB int, lo, hi float32)
 
 //go:noescape
@@ -321,6 +324,8 @@ func dwDirect(kind kernelKind, dst, src []float32, c0, c1 int, g dwGeom, w, bias
 	switch {
 	case g.k == 3 && g.s == 1:
 		f = dw3x3s1AVX512
+	case g.k == 3 && g.pair:
+		f = dw3x3s2PairsAVX512
 	case g.k == 3:
 		f = dw3x3s2AVX512
 	case g.s == 1:
@@ -330,7 +335,7 @@ func dwDirect(kind kernelKind, dst, src []float32, c0, c1 int, g dwGeom, w, bias
 	}
 	first := c0 * g.hw
 	f(&dst[0], &src[first], &g.recs[0], len(g.recs)/words, &w[taps*c0], &bias[c0], c1-c0,
-		4*g.width, 4*g.hw, 4*g.ohw, -first, len(src)-first-dwSpan(g.width, g.s, g.k), lo, hi)
+		4*g.width, 4*g.hw, 4*g.ohw, -first, len(src)-first-g.span, lo, hi)
 }
 
 // convDirectBlocks computes blocks b0..b1 of 16 output channels of a
@@ -344,7 +349,7 @@ func convDirectBlocks(kind kernelKind, dst, src []float32, c, b0, b1 int, g dwGe
 	}
 	_, _, _, _ = dst[(b1-b0)*16*g.ohw-1], src[c*g.hw-1], w[b1*16*c*9-1], bias[16*b1-1]
 	conv3x3s2AVX512(&dst[0], &src[0], &g.recs[0], len(g.recs)/dwRecWords2, &w[b0*16*c*9], &bias[16*b0], b1-b0, c,
-		4*g.width, 4*g.hw, 4*g.ohw, len(src)-(c-1)*g.hw-dwSpan(g.width, 2, 3), lo, hi)
+		4*g.width, 4*g.hw, 4*g.ohw, len(src)-(c-1)*g.hw-g.span, lo, hi)
 }
 
 // packRows copies, for each offset o in offs, x[o : o+nr] to the next nr

@@ -16,6 +16,7 @@ type dwKernel struct {
 	tables    []string // index tables loaded once: "dwEven<>, Z15"
 	loop      string   // the label the store goes back to
 	body      func(*asm, dwKernel)
+	pairs     bool // 3x3 stride 2: chunks of two output rows (see dw3x3s2)
 }
 
 func z(n int) string { return fmt.Sprintf("Z%d", n) }
@@ -91,6 +92,16 @@ func dwFrame(a *asm, d dwKernel) {
 	a.op("MOVLQSX 0(R8), AX")
 	a.op("KMOVW 8(R8), K1")
 	a.op("VMOVUPS Z0, K1, (DI)(AX*4)")
+	if d.pairs {
+		// Lanes 8-15 of a chunk of two rows, after the first row.
+		a.op("KMOVW 92(R8), K2")
+		a.op("KORTESTW K2, K2")
+		a.op("JZ %sstored", d.pfx)
+		a.op("MOVLQSX 88(R8), R14")
+		a.op("ADDQ AX, R14")
+		a.op("VMOVUPS Z0, K2, (DI)(R14*4)")
+		a.label(d.pfx + "stored")
+	}
 	a.op("ADDQ $%d, R8", d.recBytes())
 	a.op("DECQ CX")
 	a.op("JNE %s%s", d.pfx, d.loop)
@@ -199,28 +210,59 @@ func dw3x3s1(a *asm, d dwKernel) {
 
 // dw3x3s2 is the body of the 3x3 stride-2 kernel: tap t of column c loads
 // its 32 values into Z(2+2c) and Z(3+2c) and keeps the even ones; in the
-// slow path under the loads' masks (K4-K5 and K6-K7 in turn).
+// slow path under the loads' masks (K4-K5 and K6-K7 in turn). The upper 16
+// are the next 16 (AX+64 bytes), or with d.pairs loaded from R14, the
+// record's word 21 values on from AX: a chunk of two rows' second row.
 func dw3x3s2(a *asm, d dwKernel) {
+	hi := func() {
+		if d.pairs {
+			a.op("MOVLQSX 84(R8), R14")
+			a.op("LEAQ (AX)(R14*4), R14")
+		}
+	}
 	dwChunk(a, d, "chunk")
+	hi()
 	a.op("PREFETCHT0 (AX)(R12*1)")
 	a.op("PREFETCHT0 64(AX)(R12*1)")
 	a.op("LEAQ (AX)(DX*1), R13")
 	a.op("PREFETCHT0 (R13)(R12*1)")
 	a.op("PREFETCHT0 64(R13)(R12*1)")
-	rows := d.rows("AX", "")
-	for t := 0; t < 9; t++ {
-		r, c := t/3, t%3
-		x, y, m := z(2+2*c), z(3+2*c), k(1+t%3)
-		a.op("KMOVW %d(R8), %s", d.laneMask(t), m)
-		a.op("VMOVUPS %d%s, %s", 4*c, rows[r], x)
-		a.op("VMOVUPS %d%s, %s", 64+4*c, rows[r], y)
-		a.op("VPERMT2PS %s, Z15, %s", y, x)
-		d.fma(a, x, t, m, "Z0")
+	rows, rows2, up := d.rows("AX", ""), d.rows("AX", ""), 64
+	if d.pairs {
+		rows2, up = d.rows("R14", ""), 0
+		for t := 0; t < 9; t++ {
+			r, c := t/3, t%3
+			x, y, m := z(2+2*c), z(3+2*c), k(1+t%3)
+			a.op("KMOVW %d(R8), %s", d.laneMask(t), m)
+			a.op("VMOVUPS %d%s, %s", 4*c, rows[r], x)
+			a.op("VMOVUPS %d%s, %s", up+4*c, rows2[r], y)
+			a.op("VPERMT2PS %s, Z15, %s", y, x)
+			d.fma(a, x, t, m, "Z0")
+		}
+	} else {
+		// A row's 33 values loaded once: its even ones (column 0), odd
+		// ones (column 1), and the even ones from the second on with
+		// value 32 after them (column 2, VALIGND).
+		for r := 0; r < 3; r++ {
+			a.op("VMOVUPS 0%s, Z2", rows[r])
+			a.op("VMOVUPS 64%s, Z3", rows[r])
+			a.op("VMOVSS 128%s, X4", rows[r])
+			a.op("VMOVAPS Z2, Z5")
+			a.op("VPERMT2PS Z3, Z15, Z2")
+			a.op("VPERMT2PS Z3, Z11, Z5")
+			a.op("VALIGND $1, Z2, Z4, Z6")
+			for c, x := range []string{"Z2", "Z5", "Z6"} {
+				t := 3*r + c
+				a.op("KMOVW %d(R8), %s", d.laneMask(t), k(1+t%3))
+				d.fma(a, x, t, k(1+t%3), "Z0")
+			}
+		}
 	}
 	a.op("JMP %sstore", d.pfx)
 
 	a.block(d.pfx + "slow")
 	dwBase(a, d)
+	hi()
 	for t := 0; t < 9; t++ {
 		r, c := t/3, t%3
 		x, y, m := z(2+2*c), z(3+2*c), k(1+t%3)
@@ -229,7 +271,7 @@ func dw3x3s2(a *asm, d dwKernel) {
 		a.op("KMOVW %d(R8), %s", d.loadMask(t), k(lm))
 		a.op("KMOVW %d(R8), %s", d.loadMask(t)+2, k(lm+1))
 		a.op("VMOVUPS.Z %d%s, %s, %s", 4*c, rows[r], k(lm), x)
-		a.op("VMOVUPS.Z %d%s, %s, %s", 64+4*c, rows[r], k(lm+1), y)
+		a.op("VMOVUPS.Z %d%s, %s, %s", up+4*c, rows2[r], k(lm+1), y)
 		a.op("VPERMT2PS %s, Z15, %s", y, x)
 		d.fma(a, x, t, m, "Z0")
 	}
@@ -392,9 +434,21 @@ var dwKernels = []dwKernel{
 // layer (144@56).
 `},
 	{name: "dw3x3s2AVX512", k: 3, s: 2, pfx: "s2", bias: 12, lo: 13, hi: 14, w0: 16, loop: "chunk", body: dw3x3s2,
-		tables: []string{"dwEven<>(SB), Z15"}, doc: `// Stride 2, records of 96 bytes (the lanes' masks, then the loads' masks
-// from byte 48): each tap loads the 32 values from its first one and keeps
-// the even ones (VPERMT2PS with the indices dwEven in Z15).
+		tables: []string{"dwEven<>(SB), Z15", "dwOdd<>(SB), Z11"}, doc: `// Stride 2, records of 96 bytes (the lanes' masks, then the loads' masks
+// from byte 48): each row of taps loads its 32 values from the chunk's
+// start and value 32 once, splits them into even and odd ones (VPERMT2PS
+// with the indices dwEven in Z15, dwOdd in Z11), and column 2 takes the
+// even ones shifted by one (VALIGND): three loads and three permutations a
+// row, where a tap at a time took six and three. The masked loads of the
+// slow path read each tap's 32 values and keep the even ones.
+`},
+	{name: "dw3x3s2PairsAVX512", k: 3, s: 2, pfx: "p2", bias: 12, lo: 13, hi: 14, w0: 16, loop: "chunk", body: dw3x3s2, pairs: true,
+		tables: []string{"dwEven<>(SB), Z15"}, doc: `// Stride 2, chunks of two output rows (outputs at most 8 wide): as
+// dw3x3s2AVX512, but the upper 16 values of each tap come from the second
+// row's taps (the record's word 21: where they start, in R14), and lanes
+// 8-15 are stored apart, right after the first row (words 22 and 23: their
+// shift and mask), by a second masked store. A chunk a row would fill 7
+// lanes of 16 at 7x7.
 `},
 	{name: "dw5x5s1AVX512", k: 5, s: 1, pfx: "f1", bias: 4, lo: 5, hi: 6, w0: 11, loop: "pair", body: dw5x5s1, doc: `// Stride 1, 5x5, records of 112 bytes: as dw3x3s1AVX512 with five rows of
 // five taps (VALIGND by 1 to 4); weights 0-20 in Z11-Z31, 21-24 broadcast
