@@ -326,8 +326,12 @@ func TestConvLayouts(t *testing.T) {
 		// with its gathers' and transposition's remainders.
 		// and strided ones of odd sizes, some of whose panels are copies
 		// (their 8 pixels consecutive in a plane) and some gathers.
+		// The last two: products of two k blocks walked panel by panel
+		// (panelByPanel), the second SqueezeNet's classifier with fewer
+		// outputs, ending in a short panel and a partial panel of columns.
 		for _, p := range []ConvParams{layer(40, 7, 70, 1, 1, 0, 1), layer(24, 9, 100, 3, 1, 1, 1),
-			layer(24, 15, 72, 3, 2, 1, 1), layer(20, 27, 80, 1, 2, 0, 1), layer(9, 29, 40, 5, 2, 2, 1)} {
+			layer(24, 15, 72, 3, 2, 1, 1), layer(20, 27, 80, 1, 2, 0, 1), layer(9, 29, 40, 5, 2, 2, 1),
+			layer(300, 7, 64, 1, 1, 0, 1), layer(512, 13, 100, 1, 1, 0, 1)} {
 			for _, withBias := range []bool{true, false} {
 				if err := checkConvLayout(p, withBias, layoutPixels); err != nil {
 					t.Errorf("%+v bias=%v: %v", p, withBias, err)
@@ -335,6 +339,17 @@ func TestConvLayouts(t *testing.T) {
 			}
 		}
 	})
+	// The products of those two layers (56 and 176 rows, one image), and
+	// of two images of the first (TestConvRunBatch), are walked panel by
+	// panel; seven images of it, 344 rows, are not.
+	for _, c := range []struct{ m, k int }{{56, 300}, {176, 512}, {104, 300}} {
+		if !panelByPanel(c.m, c.k, 8) {
+			t.Errorf("a product of %d rows and depth %d is not walked panel by panel", c.m, c.k)
+		}
+	}
+	if panelByPanel(344, 300, 8) || panelByPanel(176, 256, 8) {
+		t.Error("a product of more than one block of rows or of one k block is walked panel by panel")
+	}
 	if NewConv(convCases()["pixel-major"], make([]float32, 256*32*9), nil).pix == nil && active.kind == kindAVX512 {
 		t.Error("a 3x3 convolution of a 12x12 image to 256 channels does not use the pixel-major GEMM")
 	}
