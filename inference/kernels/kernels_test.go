@@ -627,3 +627,41 @@ func TestDeinterleaveRows(t *testing.T) {
 		}
 	})
 }
+
+// TestConvOwnRows checks the products whose two workers pad their own rows
+// of the planes (runOwnRows) against the reference, and against the same
+// convolution on one worker bit for bit.
+func TestConvOwnRows(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	dil := layer(24, 20, 40, 3, 1, 2, 1)
+	dil.DilH, dil.DilW = 2, 2
+	asym := layer(40, 17, 48, 3, 1, 0, 1)
+	asym.PadT, asym.PadL, asym.PadB, asym.PadR = 2, 1, 0, 1
+	cases := []ConvParams{layer(128, 14, 32, 3, 1, 1, 1), layer(24, 21, 40, 5, 1, 2, 1), dil, asym}
+	forEachKernel(t, func(t *testing.T) {
+		for _, p := range cases {
+			if err := checkConvLayout(p, true, layoutChannels); err != nil {
+				t.Errorf("%+v: %v", p, err)
+			}
+			src, w, bias := convInputs(p, true, 7)
+			c := newConv(p, w, bias, layoutChannels)
+			oh, ow := p.OutSize()
+			tk := gemmTask{mk: c.mk, m: p.M, n: oh * c.wq, k: c.kg}
+			if !c.ownRows(&tk, workersFor(2*p.M*tk.n*c.kg)) {
+				t.Errorf("%+v does not pad its own rows on two workers", p)
+			}
+			two := make([]float32, p.M*oh*ow)
+			c.Run(two, src)
+			runtime.GOMAXPROCS(1)
+			one := make([]float32, len(two))
+			c.Run(one, src)
+			runtime.GOMAXPROCS(2)
+			for i := range one {
+				if !sameBits(one[i], two[i]) {
+					t.Errorf("%+v: element %d is %v on two workers, %v on one", p, i, two[i], one[i])
+					break
+				}
+			}
+		}
+	})
+}

@@ -223,3 +223,44 @@ func Deinterleave(even, odd, src []float32) {
 		even[n] = src[2*n]
 	}
 }
+
+// ownRows reports whether Run's product t on w workers takes runOwnRows:
+// a stride-1 padded convolution of one group on the channel-major path
+// whose product parallel would cut by columns. (Planes padded once by
+// channels, then read by both workers, left each worker gathering half its
+// B from lines the other core had just written.)
+func (c *Conv) ownRows(t *gemmTask, w int) bool {
+	p := c.p
+	return c.pix == nil && !c.direct && !c.bInPlace && p.Group == 1 &&
+		p.StrideH == 1 && p.StrideW == 1 && t.split(w) == splitColumns
+}
+
+// runOwnRows runs t (Run's product, its B the planes of src) on w workers,
+// each a range of whole column panels, computed from planes of its own:
+// scratch laid out as Conv.planes lays it out, of which the worker pads
+// just the rows its columns read, every channel's.
+func (c *Conv) runOwnRows(t *gemmTask, src []float32, w int) {
+	p, nr := c.p, c.mk.nr
+	panels := (t.n + nr - 1) / nr
+	tapMax := c.maxOff - (p.C-1)*c.chanStride // a channel's furthest tap
+	h := new(*t)
+	parallelFor(w, w, func(i0, i1 int) {
+		for i := i0; i < i1; i++ {
+			j0, j1 := i*panels/w*nr, min(t.n, (i+1)*panels/w*nr)
+			y0, y1 := j0/c.wq, min(c.hq, (j1-1+tapMax)/c.wq+1)
+			buf := getScratch(p.C*c.chanStride + c.slack)
+			x := *buf
+			for ch := 0; ch < p.C; ch++ {
+				c.padRows(x[ch*c.chanStride+y0*c.wq:], src[ch*p.H*p.W:], c.wq, y0, y1)
+			}
+			tw := *h
+			cb := *tw.bp.(*convB)
+			cb.x = x
+			tw.bp = &cb
+			tw.bIn = x
+			tw.bInCols = min(tw.n, len(x)-c.maxOff)
+			tw.run(j0, j1, 0, tw.m)
+			putScratch(buf)
+		}
+	})
+}
