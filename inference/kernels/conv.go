@@ -198,21 +198,7 @@ func (c *Conv) Run(dst, src []float32) {
 		c.runConvDirect(dst, src)
 		return
 	}
-	cg, mg := p.C/p.Group, p.M/p.Group
-	n := c.oh * c.wq
-	w := workersFor(2 * mg * n * c.kg)
-	cb := convB{kind: c.mk.kind, rowOff: c.rowOff, maxOff: c.maxOff}
-	t := gemmTask{
-		mk: c.mk, m: mg, n: n, k: c.kg, mpad: c.mpad, bp: &cb,
-		ldc:   c.oh * c.ow,
-		clamp: c.clamp, lo: c.lo, hi: c.hi, silu: c.silu,
-	}
-	own := c.ownRows(&t, w)
-	var x []float32
-	var buf *[]float32
-	if !own {
-		x, buf = c.planes(src, 1)
-	}
+	x, buf := c.planes(src, 1)
 	if c.pix != nil {
 		c.runPixelMajor(dst, x, 1, 0)
 		if buf != nil {
@@ -220,7 +206,15 @@ func (c *Conv) Run(dst, src []float32) {
 		}
 		return
 	}
-	cb.x = x
+	cg, mg := p.C/p.Group, p.M/p.Group
+	n := c.oh * c.wq
+	cb := convB{kind: c.mk.kind, x: x, rowOff: c.rowOff, maxOff: c.maxOff}
+	t := gemmTask{
+		mk: c.mk, m: mg, n: n, k: c.kg, mpad: c.mpad, bp: &cb,
+		ldc:   c.oh * c.ow,
+		clamp: c.clamp, lo: c.lo, hi: c.hi, silu: c.silu,
+	}
+	w := workersFor(2 * mg * n * c.kg)
 	// Unless the output rows and columns come out whole and contiguous, the
 	// GEMM writes whole tiles to a scratch matrix, compacted into dst after.
 	// (A few partial tiles at the right edge go through the micro-kernel's
@@ -251,11 +245,7 @@ func (c *Conv) Run(dst, src []float32) {
 		} else {
 			t.final = &compaction{dst: out, rows: mg, oh: c.oh, ow: c.ow, wq: c.wq}
 		}
-		if own {
-			c.runOwnRows(&t, src, w)
-		} else {
-			t.parallel(w)
-		}
+		t.parallel(w)
 	}
 	if cbuf != nil {
 		putScratch(cbuf)

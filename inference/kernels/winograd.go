@@ -268,7 +268,7 @@ func (r *wgRun) padAll(w int) *[]float32 {
 	// 406-438 -> 373-380 us and 493-498 -> 421-439).
 	parallelFor(r.n*p.C, min(w, workersFor(r.n*p.C*plane*32)), func(c0, c1 int) {
 		for i := c0; i < c1; i++ {
-			c.padRows(pad[i*plane:], r.src[i*p.H*p.W:], wg.wp, 0, wg.hp)
+			c.padRows(pad[i*plane:], r.src[i*p.H*p.W:], 0, wg.hp)
 		}
 	})
 	return buf
@@ -323,7 +323,7 @@ func (r *wgRun) band(buf []float32, off []int, t0, chunk, c0, c1 int) wgPatches 
 		end := min(last, (img+1)*perImage-1)
 		y0, y1 := 4*((t%perImage)/wg.tilesX), 4*((end%perImage)/wg.tilesX)+6
 		for ch := c0; ch < c1; ch++ {
-			r.c.padRows(buf[(ch-c0)*stride+row*wg.wp:], r.src[(img*p.C+ch)*p.H*p.W:], wg.wp, y0, y1)
+			r.c.padRows(buf[(ch-c0)*stride+row*wg.wp:], r.src[(img*p.C+ch)*p.H*p.W:], y0, y1)
 		}
 		for ; t <= end; t++ {
 			_, ty, tx := wg.tile(t)
@@ -337,15 +337,14 @@ func (r *wgRun) band(buf []float32, off []int, t0, chunk, c0, c1 int) wgPatches 
 	return wgPatches{x: buf, stride: stride, off: off}
 }
 
-// padRows writes rows y0..y1 of a channel's zero-padded plane (wp values a
-// row: Winograd's, or the planes of a stride-1 convolution) to
+// padRows writes rows y0..y1 of a channel's zero-padded plane (hp x wp) to
 // dst from the channel's input src (H x W): the rows cleared, then the
 // input's values copied in. (Clearing whole rows first, lines at a time,
 // was faster than clearing only the borders, which left the copy to
 // write lines in part: ResNet-18's 256->256 @14 layers took 10-40 µs
 // longer each on two cores.)
-func (c *Conv) padRows(dst, src []float32, wp, y0, y1 int) {
-	p := c.p
+func (c *Conv) padRows(dst, src []float32, y0, y1 int) {
+	p, wp := c.p, c.wg.wp
 	clear(dst[:(y1-y0)*wp])
 	// Padded rows iy0..iy1 hold input rows.
 	if iy0, iy1 := max(y0, p.PadT), min(y1, p.PadT+p.H); iy0 < iy1 {
@@ -610,7 +609,8 @@ func wgOutRow(m0, m1, m2, m3, m4, m5 float32) (y0, y1, y2, y3 float32) {
 // the output transform in registers, 40->160 @13 109 -> 68 and 48->96 @13
 // 84 -> 55 against the pixel-major GEMM; with 4x as many inputs as
 // outputs, DenseNet-121's 128->32 @14, 92 against 101 on one core, but on
-// two, in the model, medians of 40 runs 103 -> 93 us each, 2026-12-07).
+// two, in the model, 77-83 us each against 88-101, fastest of 30-40 runs,
+// 2026-12-07).
 // Under 4x4 tiles it loses at batch 1 (512->512 @7: 1.6 -> 5.0 ms;
 // 48->192 @10: 100 against 181 us), the weights, four times larger once
 // transformed, streaming from memory at every run. The choice does not
