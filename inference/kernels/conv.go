@@ -1,7 +1,11 @@
 package kernels
 
+import "sync"
+
 // Conv is a convolution whose weights are prepared once, at model load, and
-// then run on many inputs, concurrently if wanted: Run does not modify c.
+// then run on many inputs, concurrently if wanted: Run does not modify c
+// (RunBatch, on a pixel-major 1x1 convolution's first batch, packs the
+// weights of its channel-major product once: channelsForBatch).
 //
 // Every convolution runs as a stride-1 one over "planes": the zero-padded
 // input split by stride phase (for stride s, s x s planes of rows
@@ -43,6 +47,9 @@ type Conv struct {
 
 	// Pixel-major GEMM path (see convpix.go), or nil.
 	pix *pixelPlan
+	// Packs the channel-major path of a pixel-major convolution whose
+	// batches take it (channelsForBatch).
+	batchOnce sync.Once
 
 	// Winograd path (see winograd.go), or nil.
 	wg *winograd
@@ -135,10 +142,9 @@ func newConv(p ConvParams, weights, bias []float32, layout gemmLayout) *Conv {
 	}
 	if c.choosePixelMajor(layout) {
 		c.setupPixelMajor(weights)
-		if c.channelBatchFits() {
-			// A batch takes the channel-major product (see convbatch.go).
-			c.setupChannels(weights, bias)
-		}
+		// A batch takes the channel-major product (see convbatch.go),
+		// prepared at the first batch (channelsForBatch).
+		c.bInPlace = c.direct && p.KH == 1 && p.KW == 1
 		return c
 	}
 	c.setupChannels(weights, bias)
@@ -148,12 +154,19 @@ func newConv(p ConvParams, weights, bias []float32, layout gemmLayout) *Conv {
 // setupChannels prepares the channel-major GEMM path from the weights
 // (M x C/Group x KH x KW) and bias (M values or nil).
 func (c *Conv) setupChannels(weights, bias []float32) {
+	c.packChannels(weights, c.kg, false, bias)
+}
+
+// packChannels is setupChannels from group g's weights at a[g*mg*c.kg:]:
+// M x C/Group x KH x KW with lda values a row, or (trans, one group) their
+// transpose.
+func (c *Conv) packChannels(a []float32, lda int, trans bool, bias []float32) {
 	p := c.p
 	mg := p.M / p.Group
 	c.mpad = roundUp(mg, c.mk.mr)
 	c.ap = make([]float32, p.Group*c.mpad*c.kg)
 	for g := 0; g < p.Group; g++ {
-		packA(c.ap[g*c.mpad*c.kg:], c.mk.mr, false, mg, c.kg, 1, weights[g*mg*c.kg:], c.kg, workersFor(4*mg*c.kg))
+		packA(c.ap[g*c.mpad*c.kg:], c.mk.mr, trans, mg, c.kg, 1, a[g*mg*c.kg:], lda, workersFor(4*mg*c.kg))
 	}
 	if bias != nil {
 		c.biasPad = make([]float32, p.Group*c.mpad)

@@ -604,15 +604,17 @@ func wgOutRow(m0, m1, m2, m3, m4, m5 float32) (y0, y1, y2, y3 float32) {
 // 137; 48->96 @13 and 40->160 @13, h 32, even or 6% slower; 128->32 @14:
 // 83 against 99); an image of at most 16 tiles multiplies through the
 // half-width kernel (narrowProducts), which takes the bar down to h = 20
-// where C <= 2M (one core, fastest of 300: 32->64 @14 50 -> 42 us, 64->64
+// where C <= 4M (one core, fastest of 300: 32->64 @14 50 -> 42 us, 64->64
 // @14 93 -> 73, 48->192 @13 171 -> 135, 64->256 @13 276 -> 191; with
 // the output transform in registers, 40->160 @13 109 -> 68 and 48->96 @13
-// 84 -> 55 against the pixel-major GEMM; not with many more inputs than
-// outputs: 128->32 @14 92 against 101). Under 4x4 tiles it loses at batch
-// 1 (512->512 @7: 1.6 -> 5.0 ms; 48->192 @10: 100 against 181 us), the
-// weights, four times larger once transformed, streaming from memory at
-// every run. The choice
-// does not depend on the batch, so that RunBatch gives each image Run's
+// 84 -> 55 against the pixel-major GEMM; with 4x as many inputs as
+// outputs, DenseNet-121's 128->32 @14, 92 against 101 on one core, but on
+// two, in the model, 77-83 us each against 88-101, fastest of 30-40 runs,
+// 2026-12-07).
+// Under 4x4 tiles it loses at batch 1 (512->512 @7: 1.6 -> 5.0 ms;
+// 48->192 @10: 100 against 181 us), the weights, four times larger once
+// transformed, streaming from memory at every run. The choice does not
+// depend on the batch, so that RunBatch gives each image Run's
 // bits. Only AVX-512 has the transforms in assembly: the Go ones cost more
 // than the products save (64->64 @56: 1.5 ms against the GEMM's 1.3).
 func (c *Conv) chooseWinograd() bool {
@@ -629,7 +631,7 @@ func (c *Conv) chooseWinograd() bool {
 		return h >= 24
 	case tiles >= 4:
 		// At most 16 tiles an image: its products take the half-width kernel.
-		return h >= 36 || h >= 20 && p.C <= 2*p.M && tilesY*tilesX <= 16
+		return h >= 36 || h >= 20 && p.C <= 4*p.M && tilesY*tilesX <= 16
 	}
 	return false
 }
