@@ -11,6 +11,9 @@ import (
 func wgInputAVX512(v *float32, vs, vrow int, x *float32, plane int, idx *int32, nch int, tmp *float32)
 
 //go:noescape
+func wgInput16AVX512(v *float32, vs, vrow int, x *float32, plane int, idx *int32, nch int, tmp *float32)
+
+//go:noescape
 func wgOutputAVX512(dst *float32, npix int, m *float32, ms, mrow int, idx *int32, masks *uint16, bias *float32, lo, hi float32, nk int, tmp *float32)
 
 // wgVector reports whether the run's transforms can go through the
@@ -29,6 +32,15 @@ func (r *wgRun) inputVector(v []float32, chunk, c0, c1 int, pt wgPatches) {
 	_ = pt.x[(c1-c0-1)*pt.stride+slices.Max(pt.off)+5*wg.wp+5]
 	var idx [6 * 16]int32
 	var tmp [wgPos * 16]float32
+	if wg.tilesY == 4 && wg.tilesX == 4 {
+		// Each 16 columns are one image's tiles (chunk and t0 are
+		// multiples of 16): its patches by permutes of its padded rows.
+		for g := 0; g < chunk; g += 16 {
+			img := min(t0+g, r.tiles-1) / 16
+			wgInput16AVX512(&v[c0*chunk+g], wg.vs, chunk, &r.pad[(img*p.C+c0)*plane], plane, &wgPerm16[0], c1-c0, &tmp[0])
+		}
+		return
+	}
 	for g := 0; g < chunk; g += 16 {
 		for l := range 16 {
 			for i := range 6 {
@@ -38,6 +50,18 @@ func (r *wgRun) inputVector(v []float32, chunk, c0, c1 int, pt wgPatches) {
 		wgInputAVX512(&v[c0*chunk+g], wg.vs, chunk, &pt.x[0], pt.stride, &idx[0], c1-c0, &tmp[0])
 	}
 }
+
+// wgPerm16 holds wgInput16AVX512's permutations: for column j of the
+// patches, lane 4*ty+tx takes value 4*tx+j of a padded row (j < 4) or
+// value 4*tx+j-2 of the row from its third value on (j >= 4).
+var wgPerm16 = func() (idx [6 * 16]int32) {
+	for j := range 6 {
+		for l := range 16 {
+			idx[j*16+l] = int32(4*(l%4) + j - 2*(j/4))
+		}
+	}
+	return idx
+}()
 
 // outputVector is output (see there) for AVX-512, chunk a multiple of 16.
 func (r *wgRun) outputVector(m []float32, chunk, t0, m0, m1 int) {

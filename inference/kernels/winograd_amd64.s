@@ -110,6 +110,97 @@ inchan:
 	VZEROUPPER
 	RET
 
+// PROW16 writes patch row i of column j of the 16 tiles of a 16x16 image
+// (4x4 tiles, lane 4*ty+tx; padded rows of 18 values, 72 bytes) to dst:
+// for each tile row ty, the padded row 4*ty+i permuted (table at byte off
+// of the row, index idx) into the lanes of mask K1..K4.
+#define PROW16(i, idx, off, dst) \
+	VPERMPS ((0*4+i)*72+off)(SI), idx, K1, dst; \
+	VPERMPS ((1*4+i)*72+off)(SI), idx, K2, dst; \
+	VPERMPS ((2*4+i)*72+off)(SI), idx, K3, dst; \
+	VPERMPS ((3*4+i)*72+off)(SI), idx, K4, dst
+
+// INCOL16 is INCOL for the 16 tiles of a 16x16 image: column j of the
+// patches by permutes of the padded rows (from byte off, index idx)
+// instead of gathers.
+#define INCOL16(j, idx, off) \
+	PROW16(0, idx, off, Z0); \
+	PROW16(1, idx, off, Z1); \
+	PROW16(2, idx, off, Z2); \
+	PROW16(3, idx, off, Z3); \
+	PROW16(4, idx, off, Z4); \
+	PROW16(5, idx, off, Z5); \
+	WGIN(Z0, Z1, Z2, Z3, Z4, Z5); \
+	VMOVUPS Z6, ((0*6+j)*64)(R11); \
+	VMOVUPS Z7, ((1*6+j)*64)(R11); \
+	VMOVUPS Z8, ((2*6+j)*64)(R11); \
+	VMOVUPS Z9, ((3*6+j)*64)(R11); \
+	VMOVUPS Z10, ((4*6+j)*64)(R11); \
+	VMOVUPS Z11, ((5*6+j)*64)(R11)
+
+// func wgInput16AVX512(v *float32, vs, vrow int, x *float32, plane int, idx *int32, nch int, tmp *float32)
+// wgInputAVX512 for the 16 tiles of one 16x16 image (padded planes of 18x18
+// from x, lane 4*ty+tx the tile at row ty and column tx): idx holds the
+// six permutations, 16 lanes each, that take column j of the lanes' patch
+// rows from a padded row's values 0..15 (j < 4) or 2..17 (j >= 4). The
+// same values in the same lanes as wgInputAVX512, so the same bits.
+TEXT ·wgInput16AVX512(SB), NOSPLIT, $0-64
+	MOVQ v+0(FP), DI
+	MOVQ vs+8(FP), DX
+	SHLQ $2, DX
+	MOVQ vrow+16(FP), R12
+	SHLQ $2, R12
+	MOVQ x+24(FP), SI
+	MOVQ plane+32(FP), R13
+	SHLQ $2, R13
+	MOVQ idx+40(FP), AX
+	VMOVDQU32 (AX), Z26
+	VMOVDQU32 64(AX), Z27
+	VMOVDQU32 128(AX), Z28
+	VMOVDQU32 192(AX), Z29
+	VMOVDQU32 256(AX), Z30
+	VMOVDQU32 320(AX), Z31
+	MOVQ nch+48(FP), CX
+	MOVQ tmp+56(FP), R11
+	MOVL $0x40800000, AX // 4
+	VPBROADCASTD AX, Z20
+	MOVL $0xc0a00000, AX // -5
+	VPBROADCASTD AX, Z21
+	MOVL $0xc0800000, AX // -4
+	VPBROADCASTD AX, Z22
+	MOVL $0x40000000, AX // 2
+	VPBROADCASTD AX, Z23
+	MOVL $0xc0000000, AX // -2
+	VPBROADCASTD AX, Z24
+	MOVL $0x000f, AX
+	KMOVW AX, K1
+	MOVL $0x00f0, AX
+	KMOVW AX, K2
+	MOVL $0x0f00, AX
+	KMOVW AX, K3
+	MOVL $0xf000, AX
+	KMOVW AX, K4
+in16chan:
+	INCOL16(0, Z26, 0)
+	INCOL16(1, Z27, 0)
+	INCOL16(2, Z28, 0)
+	INCOL16(3, Z29, 0)
+	INCOL16(4, Z30, 8)
+	INCOL16(5, Z31, 8)
+	MOVQ DI, R8
+	INROW(0)
+	INROW(1)
+	INROW(2)
+	INROW(3)
+	INROW(4)
+	INROW(5)
+	ADDQ R13, SI
+	ADDQ R12, DI
+	DECQ CX
+	JNZ in16chan
+	VZEROUPPER
+	RET
+
 // WGOUT is A^T applied to six vectors (wgOutRow): Z0..Z5 in, Z6..Z9 out.
 // Constants: Z20 = 4, Z23 = 2, Z25 = 8.
 #define WGOUT \

@@ -76,6 +76,8 @@ func winogradCases() []ConvParams {
 		cp(4, 1, 1, 3, 1, Activation{}),
 		cp(6, 2, 19, 5, 1, clip),
 		cp(16, 27, 27, 24, 1, relu), // SqueezeNet's odd sizes: 7x7 tiles, the last of each row 3 wide
+		cp(48, 16, 16, 64, 1, relu), // 4x4 tiles (wgInput16AVX512): the shapes model's conv4
+		cp(5, 15, 15, 7, 1, clip),   // 4x4 tiles, the last of each row 3 wide
 	}
 	asym := cp(10, 10, 9, 11, 0, relu)
 	asym.PadT, asym.PadL, asym.PadB, asym.PadR = 1, 0, 2, 1

@@ -126,6 +126,10 @@ func (p *pool) run(budget Budget, inputs []*tensor.Tensor, dst []float32) ([]*te
 	if fast {
 		g2 := as2D(g)
 		if kp := maxPoolKernel(g2, p.isMax); kp != nil {
+			if planes*cost < maxPoolSplit {
+				kp.Run(out.F[:planes*outPlane], x.F[:planes*inPlane])
+				return p.outputs(out, idx), nil
+			}
 			parallelFor(planes, cost, func(lo, hi int) {
 				kp.Run(out.F[lo*outPlane:hi*outPlane], x.F[lo*inPlane:hi*inPlane])
 			})
@@ -166,6 +170,15 @@ func (p *pool) outputs(out, idx *tensor.Tensor) []*tensor.Tensor {
 	}
 	return one(out)
 }
+
+// maxPoolSplit is the work (outputs times window) from which the AVX-512
+// max pool splits its planes over the cores: it does 2^16 in about 4 µs
+// on one core, and a second core would mostly read planes that the first
+// one wrote (the layer before ran on one worker), which in the slow state
+// of the two vCPUs (BENCHMARKS.md) cost more than it saves, and the
+// writer's next writes to them more again (the built-in shapes model's
+// 16x64x64 pool and the convolution before it).
+const maxPoolSplit = 1 << 17
 
 // maxPoolKernel returns the AVX-512 kernel that pools whole planes for
 // MaxPool's windows of 2 or 3 columns with stride 1 or 2 along the rows (and
