@@ -436,7 +436,7 @@ func (r *wgRun) plan(w int) (chunk int, stages bool) {
 // is C x chunk at pos*vs. Columns past the last tile are zero.
 func (r *wgRun) input(v []float32, chunk, t0, c0, c1 int, pt wgPatches) {
 	if r.vector {
-		r.inputVector(v, chunk, c0, c1, pt)
+		r.inputVector(v, chunk, t0, c0, c1, pt)
 		return
 	}
 	wg := r.c.wg

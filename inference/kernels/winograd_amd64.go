@@ -26,7 +26,7 @@ func (r *wgRun) wgVector() bool {
 // inputVector is input (see there) for AVX-512, chunk a multiple of 16:
 // the columns past the last tile transform its patch again (the products
 // of those columns are not used).
-func (r *wgRun) inputVector(v []float32, chunk, c0, c1 int, pt wgPatches) {
+func (r *wgRun) inputVector(v []float32, chunk, t0, c0, c1 int, pt wgPatches) {
 	wg := r.c.wg
 	_ = v[35*wg.vs+(c1-1)*chunk+chunk-1]
 	_ = pt.x[(c1-c0-1)*pt.stride+slices.Max(pt.off)+5*wg.wp+5]
@@ -34,10 +34,15 @@ func (r *wgRun) inputVector(v []float32, chunk, c0, c1 int, pt wgPatches) {
 	var tmp [wgPos * 16]float32
 	if wg.tilesY == 4 && wg.tilesX == 4 {
 		// Each 16 columns are one image's tiles (chunk and t0 are
-		// multiples of 16): its patches by permutes of its padded rows.
+		// multiples of 16), whose first tile's patch starts the image's
+		// padded rows: its patches by permutes of those rows. Columns past
+		// the last tile transform the last image again.
+		img := 0
 		for g := 0; g < chunk; g += 16 {
-			img := min(t0+g, r.tiles-1) / 16
-			wgInput16AVX512(&v[c0*chunk+g], wg.vs, chunk, &r.pad[(img*p.C+c0)*plane], plane, &wgPerm16[0], c1-c0, &tmp[0])
+			if t0+g < r.tiles {
+				img = pt.off[g]
+			}
+			wgInput16AVX512(&v[c0*chunk+g], wg.vs, chunk, &pt.x[img], pt.stride, &wgPerm16[0], c1-c0, &tmp[0])
 		}
 		return
 	}

@@ -6,7 +6,7 @@ package kernels
 // this build.
 func (r *wgRun) wgVector() bool { return false }
 
-func (r *wgRun) inputVector(v []float32, chunk, c0, c1 int, pt wgPatches) {
+func (r *wgRun) inputVector(v []float32, chunk, t0, c0, c1 int, pt wgPatches) {
 	panic("kernels: no vector Winograd transforms in this build")
 }
 
