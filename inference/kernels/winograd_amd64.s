@@ -55,39 +55,44 @@
 	VMOVUPS Z10, (R8); ADDQ DX, R8; \
 	VMOVUPS Z11, (R8); ADDQ DX, R8
 
+// INARGS loads the arguments both input transforms take (byte strides,
+// the six rows of idx in Z26-Z31) and the constants of B^T in Z20-Z24.
+#define INARGS \
+	MOVQ v+0(FP), DI; \
+	MOVQ vs+8(FP), DX; \
+	SHLQ $2, DX; \
+	MOVQ vrow+16(FP), R12; \
+	SHLQ $2, R12; \
+	MOVQ x+24(FP), SI; \
+	MOVQ plane+32(FP), R13; \
+	SHLQ $2, R13; \
+	MOVQ idx+40(FP), AX; \
+	VMOVDQU32 (AX), Z26; \
+	VMOVDQU32 64(AX), Z27; \
+	VMOVDQU32 128(AX), Z28; \
+	VMOVDQU32 192(AX), Z29; \
+	VMOVDQU32 256(AX), Z30; \
+	VMOVDQU32 320(AX), Z31; \
+	MOVQ nch+48(FP), CX; \
+	MOVQ tmp+56(FP), R11; \
+	MOVL $0x40800000, AX; \
+	VPBROADCASTD AX, Z20; \
+	MOVL $0xc0a00000, AX; \
+	VPBROADCASTD AX, Z21; \
+	MOVL $0xc0800000, AX; \
+	VPBROADCASTD AX, Z22; \
+	MOVL $0x40000000, AX; \
+	VPBROADCASTD AX, Z23; \
+	MOVL $0xc0000000, AX; \
+	VPBROADCASTD AX, Z24
+
 // func wgInputAVX512(v *float32, vs, vrow int, x *float32, plane int, idx *int32, nch int, tmp *float32)
 // For nch channels c (planes plane values apart from x, rows of V vrow
 // apart from v): v[(i*6+j)*vs + c*vrow + l] = (B^T d B)[i][j] for the
 // patch d[i][j] = x[c*plane + idx[i*16+l] + j] of lane l. tmp holds 576
 // values.
 TEXT ·wgInputAVX512(SB), NOSPLIT, $0-64
-	MOVQ v+0(FP), DI
-	MOVQ vs+8(FP), DX
-	SHLQ $2, DX
-	MOVQ vrow+16(FP), R12
-	SHLQ $2, R12
-	MOVQ x+24(FP), SI
-	MOVQ plane+32(FP), R13
-	SHLQ $2, R13
-	MOVQ idx+40(FP), AX
-	VMOVDQU32 (AX), Z26
-	VMOVDQU32 64(AX), Z27
-	VMOVDQU32 128(AX), Z28
-	VMOVDQU32 192(AX), Z29
-	VMOVDQU32 256(AX), Z30
-	VMOVDQU32 320(AX), Z31
-	MOVQ nch+48(FP), CX
-	MOVQ tmp+56(FP), R11
-	MOVL $0x40800000, AX // 4
-	VPBROADCASTD AX, Z20
-	MOVL $0xc0a00000, AX // -5
-	VPBROADCASTD AX, Z21
-	MOVL $0xc0800000, AX // -4
-	VPBROADCASTD AX, Z22
-	MOVL $0x40000000, AX // 2
-	VPBROADCASTD AX, Z23
-	MOVL $0xc0000000, AX // -2
-	VPBROADCASTD AX, Z24
+	INARGS // Z20-Z24: 4, -5, -4, 2, -2
 	MOVL $0xffff, AX
 inchan:
 	INCOL(0)
@@ -145,33 +150,7 @@ inchan:
 // rows from a padded row's values 0..15 (j < 4) or 2..17 (j >= 4). The
 // same values in the same lanes as wgInputAVX512, so the same bits.
 TEXT ·wgInput16AVX512(SB), NOSPLIT, $0-64
-	MOVQ v+0(FP), DI
-	MOVQ vs+8(FP), DX
-	SHLQ $2, DX
-	MOVQ vrow+16(FP), R12
-	SHLQ $2, R12
-	MOVQ x+24(FP), SI
-	MOVQ plane+32(FP), R13
-	SHLQ $2, R13
-	MOVQ idx+40(FP), AX
-	VMOVDQU32 (AX), Z26
-	VMOVDQU32 64(AX), Z27
-	VMOVDQU32 128(AX), Z28
-	VMOVDQU32 192(AX), Z29
-	VMOVDQU32 256(AX), Z30
-	VMOVDQU32 320(AX), Z31
-	MOVQ nch+48(FP), CX
-	MOVQ tmp+56(FP), R11
-	MOVL $0x40800000, AX // 4
-	VPBROADCASTD AX, Z20
-	MOVL $0xc0a00000, AX // -5
-	VPBROADCASTD AX, Z21
-	MOVL $0xc0800000, AX // -4
-	VPBROADCASTD AX, Z22
-	MOVL $0x40000000, AX // 2
-	VPBROADCASTD AX, Z23
-	MOVL $0xc0000000, AX // -2
-	VPBROADCASTD AX, Z24
+	INARGS // Z20-Z24: 4, -5, -4, 2, -2
 	MOVL $0x000f, AX
 	KMOVW AX, K1
 	MOVL $0x00f0, AX
