@@ -95,8 +95,12 @@ var solo = make([]atomic.Bool, core.Homes)
 
 // chunksPerWorker is how many pieces parallelFor cuts the work into per
 // goroutine: goroutines that finish early (or got more of a shared, busy CPU)
-// take the pieces others have not started.
-const chunksPerWorker = 2
+// take the pieces others have not started. 4 rather than 2: while the
+// machine was slow for everyone (another guest on the cores: a core's own
+// writes at 65 instead of 100 GB/s, every model 10-30% slower), 13 models
+// took 0.94x and 0.97x the time (geometric means, builds alternated),
+// and at its usual pace 1.00x (2026-12-07, Zen 5, BENCHMARKS.md).
+const chunksPerWorker = 4
 
 // parallelFor calls fn(i0, i1) for consecutive parts of [0, n) that cover
 // it, on w goroutines including the calling one. The other goroutines are
