@@ -69,7 +69,7 @@ func reads(b, a *step) bool {
 // frees reports whether step i is the last reader of a tensor.
 func (m *Model) frees(i int) bool {
 	for _, in := range m.steps[i].inputs {
-		if last, ok := m.lastUse[in]; ok && last == i && !m.outputs[in] {
+		if m.diesAt(i, in) {
 			return true
 		}
 	}

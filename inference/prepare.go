@@ -252,7 +252,7 @@ func (m *Model) computeLiveness() {
 		}
 		peak = max(peak, live)
 		for _, in := range s.inputs {
-			if last, ok := m.lastUse[in]; ok && last == i && !m.outputs[in] {
+			if m.diesAt(i, in) {
 				live -= 4 * int64(tensor.Size(m.shapes[in]))
 			}
 		}

@@ -271,12 +271,19 @@ func (m *Model) keepOutputs(s *step, outs []*tensor.Tensor, inputs, values map[s
 	}
 }
 
+// diesAt reports whether step i is the last reader of tensor name and
+// the graph does not output it: its value can go once step i has run.
+func (m *Model) diesAt(i int, name string) bool {
+	last, ok := m.lastUse[name]
+	return ok && last == i && !m.outputs[name]
+}
+
 // release drops the tensors that step i reads last from values, but for
 // the graph's outputs and those kept, and hands their arrays back to the
 // pool (recycle) unless fed is nil (the check run).
 func (m *Model) release(i int, values map[string]*tensor.Tensor, kept map[string]bool, fed map[uintptr]bool) {
 	for _, name := range m.steps[i].inputs {
-		if last, ok := m.lastUse[name]; ok && last == i && !m.outputs[name] && !kept[name] {
+		if m.diesAt(i, name) && !kept[name] {
 			t := values[name]
 			delete(values, name)
 			if fed != nil {
