@@ -213,7 +213,7 @@ func (c *Conv) Run(dst, src []float32) {
 	cb := convB{kind: c.mk.kind, x: x, rowOff: c.rowOff, maxOff: c.maxOff}
 	t := gemmTask{
 		mk: c.mk, m: mg, n: n, k: c.kg, mpad: c.mpad, bp: &cb,
-		ldc:   c.oh * c.ow,
+		ldc: c.oh * c.ow, pixelCols: true,
 		clamp: c.clamp, lo: c.lo, hi: c.hi, silu: c.silu,
 	}
 	w := workersFor(2 * mg * n * c.kg)

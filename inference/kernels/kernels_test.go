@@ -251,6 +251,7 @@ func convCases() map[string]ConvParams {
 		"winograd":            cp(48, 28, 28, 48, 3, 1, 1, 1, 1, relu),
 		"parallel depthwise":  cp(96, 28, 28, 96, 3, 1, 1, 1, 96, clip),
 		"pointwise no bias":   cp(32, 14, 14, 48, 1, 1, 1, 0, 1, Activation{}),
+		"1x1 split by pixels": cp(192, 14, 14, 64, 1, 1, 1, 0, 1, relu), // TestSplitPixelCols
 		"1x1 shallow rows":    cp(16, 11, 13, 24, 1, 1, 1, 0, 1, relu),
 		"3x3 shallow rows":    cp(8, 15, 15, 20, 3, 1, 1, 1, 1, clip),
 		"kernel = input size": cp(3, 5, 5, 4, 5, 1, 1, 0, 1, Activation{}),
@@ -306,6 +307,22 @@ func TestConv(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSplitPixelCols checks that a channel-major convolution's product of
+// 7 panels of 32 pixels and 8 of 8 rows (MobileNetV2's 384->64 at 14x14;
+// convCases' "1x1 split by pixels" on AVX-512 and two cores) is cut by
+// columns on two workers, and a plain product of that shape by rows.
+func TestSplitPixelCols(t *testing.T) {
+	mk := microKernel{mr: 8, nr: 32}
+	conv := gemmTask{mk: mk, m: 64, n: 224, pixelCols: true}
+	if got := conv.split(2); got != splitColumns {
+		t.Errorf("convolution: split %d, want columns (%d)", got, splitColumns)
+	}
+	plain := gemmTask{mk: mk, m: 64, n: 224}
+	if got := plain.split(2); got != splitRows {
+		t.Errorf("plain product: split %d, want rows (%d)", got, splitRows)
+	}
 }
 
 // TestConvLayouts runs every GEMM convolution in both layouts (see
