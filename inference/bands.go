@@ -64,6 +64,11 @@ const (
 	bandStepFlops = 16_000_000
 )
 
+// bandMaxWeights bounds the weights of the chain's steps: each band's
+// operators hold their own prepared copy (the shapes model's chain has 75
+// KB, MobileNetV1 0.5's 60 KB).
+const bandMaxWeights = 1 << 20
+
 // bandMaxWork bounds the work of the two bands together, as a multiple of
 // the chain's: the rows computed twice.
 const bandMaxWork = 1.15
@@ -93,15 +98,22 @@ func (m *Model) planBandsWithin(most float64) {
 		readers[o.Name]++
 	}
 	var geoms []winRows
-	var flops int64
+	var flops, weights int64
 	cur := in
 	for i, s := range m.steps {
 		g, ok := m.bandable(s, cur)
-		if !ok || m.stepFLOPs(s) > bandStepFlops || flops+m.stepFLOPs(s) > bandMaxFlops {
+		var w int64
+		for _, n := range s.inputs[1:] {
+			if c := m.consts[n]; c != nil {
+				w += tensorBytes(c)
+			}
+		}
+		if !ok || m.stepFLOPs(s) > bandStepFlops || flops+m.stepFLOPs(s) > bandMaxFlops || weights+w > bandMaxWeights {
 			break
 		}
 		geoms = append(geoms, g)
 		flops += m.stepFLOPs(s)
+		weights += w
 		cur = s.outputs[0]
 		if readers[cur] != 1 || i == len(m.steps)-1 {
 			break
