@@ -63,6 +63,7 @@ type Model struct {
 	int64s      map[string]bool   // inputs and inner tensors of int64 values, from the check run
 	opTypes     map[string]string // tensor name -> op type of its producer
 	lastUse     map[string]int    // tensor name -> index of the last step that reads it
+	bands       *bandChain
 	outputs     map[string]bool
 	// batchModes says how each step runs in a batch (batch.go), unless
 	// batchNote says why the graph runs batches item by item.

@@ -152,6 +152,7 @@ func (m *Model) prepare(ctx context.Context, nodes []*step, limit int64, samples
 	m.planBatches()
 	m.planPlacement()
 	m.planBeside()
+	m.planBands()
 	m.maxMemory = limit
 	if m.WeightBytes+m.PeakBytes > limit {
 		return fmt.Errorf("%w: it needs %s for weights and %s for activations, over the limit of %s", ErrTooLarge,

@@ -166,6 +166,20 @@ func (m *Model) run(ctx context.Context, inputs map[string]*tensor.Tensor, keep 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		// A chain in bands of rows (bands.go), in a run of one input that
+		// is not the check run, times no step and keeps none of its inner
+		// tensors.
+		if i == 0 && m.bands != nil && n == 1 && !keepAll && timer == nil && m.bandsFor(need, kept) {
+			c := m.bands
+			out, err := m.runBands(values[c.input])
+			if err != nil {
+				return nil, err
+			}
+			values[m.steps[c.last].outputs[0]] = out
+			m.release(c.last, values, kept, fed)
+			i = c.last
+			continue
+		}
 		in, err := m.stepInputs(s, values)
 		if err != nil {
 			return nil, err

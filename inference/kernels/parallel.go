@@ -60,7 +60,14 @@ func ShareCores(k int) (done func()) {
 // the cores, and inference's TestBeside check). When the team is busy or
 // there is one core, first and then run one after the other on the
 // caller. A panic in first comes back on the caller, after then.
-func Beside(first, then func()) {
+func Beside(first, then func()) { beside(first, then, false) }
+
+// Apart is Beside with then's loops on one worker too: two computations
+// that each keep to their own data, one a core.
+func Apart(first, then func()) { beside(first, then, true) }
+
+// beside is Beside, with then alone on the caller if alone.
+func beside(first, then func(), alone bool) {
 	if Procs() < 2 || !team.busy.CompareAndSwap(false, true) {
 		first()
 		then()
@@ -79,7 +86,16 @@ func Beside(first, then func()) {
 	}, 1, 1)
 	team.publish(side)
 	team.busy.Store(false) // then's loops take the team again
-	then()
+	if alone {
+		h := core.Home()
+		solo[h].Store(true)
+		func() {
+			defer solo[h].Store(false)
+			then()
+		}()
+	} else {
+		then()
+	}
 	side.work(true) // unless a team goroutine has taken it
 	side.wait()
 	if failed != nil {
@@ -110,11 +126,17 @@ const chunksPerWorker = 4
 // started afresh.
 func parallelFor(n, w int, fn func(i0, i1 int)) {
 	w = max(1, min(w, n))
+	parallelParts(n, w, min(n, w*chunksPerWorker), fn)
+}
+
+// parallelParts is parallelFor cutting [0, n) into parts parts (at least
+// w, at most n).
+func parallelParts(n, w, parts int, fn func(i0, i1 int)) {
 	if w == 1 {
 		fn(0, n)
 		return
 	}
-	j := newJob(fn, n, min(n, w*chunksPerWorker))
+	j := newJob(fn, n, parts)
 	if team.busy.CompareAndSwap(false, true) {
 		defer team.busy.Store(false) // also should fn panic
 		team.start()

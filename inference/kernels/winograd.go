@@ -181,11 +181,54 @@ func (c *Conv) runWinogradImages(dst, src []float32, n int) {
 	r := &wgRun{c: c, dst: dst, src: src, n: n, tiles: n * wg.tilesY * wg.tilesX}
 	r.vector = r.wgVector()
 	w := workersFor(2 * wgPos * wg.mpad * p.C * r.tiles)
-	if chunk, stages := r.plan(w); stages {
+	switch chunk, way := r.plan(w); way {
+	case wgStages:
 		r.runStages(chunk, w)
-	} else {
+	case wgOutputs:
+		r.runOutputs(chunk, w)
+	default:
 		r.runChunks(chunk, w)
 	}
+}
+
+// The ways a run shares its tiles among several workers (wgRun.plan).
+const (
+	wgChunks  = iota // each worker takes whole chunks
+	wgStages         // the workers share each stage of each chunk
+	wgOutputs        // one chunk: each worker transforms all of it, and computes its own output channels
+)
+
+// wgOutputsMost is the most output channels a run computes a part a
+// worker (wgOutputs), which it does only for at least as many outputs as
+// inputs (each worker transforms every input channel). On two cores of a
+// Zen 5 (2026-12-07), every layer tried ran faster that way alone, the
+// same layer again and again, but in their models only the built-in
+// shapes model's: its 48->64 and 64->64 layers at 16x16 took 33 -> 25 and
+// 42 -> 28 µs alone, and the model 0.23 -> 0.21 ms (9 alternated rounds);
+// SqueezeNet's 48->192 and 64->256 at 13x13 86 -> 49 and 136 -> 78 µs
+// alone, but 101 -> 110 and 139 -> 162 in the model, DenseNet-121's 24
+// 128->32 at 14x14 45 -> 35 alone, 1822 -> 1886 µs together in the model.
+const wgOutputsMost = 64
+
+// runOutputs is the run of one chunk of chunk tiles (all the run's) on w
+// workers that each pad and transform the whole input themselves, then
+// compute the products and the output transform of their own output
+// channels: each reads only its part of the transformed weights, and no
+// worker waits for another's stage.
+func (r *wgRun) runOutputs(chunk, w int) {
+	p, wg, mr := r.c.p, r.c.wg, r.c.mk.mr
+	panels := wg.mpad / mr
+	parallelParts(panels, w, w, func(q0, q1 int) {
+		pad := r.padAll(1)
+		v, m := getScratch(wgPos*wg.vs), getScratch(wgPos*wg.ms)
+		var off [wgMaxChunk]int
+		r.input(*v, chunk, 0, 0, p.C, r.inPad(*pad, off[:chunk], 0))
+		r.someProducts(*m, *v, chunk, r.tiles, 0, wgPos, q0*mr, q1*mr)
+		r.output(*m, chunk, 0, q0*mr, min(q1*mr, p.M))
+		putScratch(v)
+		putScratch(m)
+		putScratch(pad)
+	})
 }
 
 // runChunks is the run in chunks of chunk tiles, each worker taking whole
@@ -377,10 +420,10 @@ func (c *Conv) padRows(dst, src []float32, y0, y1 int) {
 // wrote and the other reads, 2 µs a hand-off, and 10 µs a chunk for its
 // 36 products' calls (16->64 at 55x55 ran in 188 µs in chunks of 64
 // against 240 µs in chunks of 32, although these share the tiles better).
-func (r *wgRun) plan(w int) (chunk int, stages bool) {
+func (r *wgRun) plan(w int) (chunk, way int) {
 	c, wg, nr := r.c, r.c.wg, r.c.mk.nr
 	if w == 1 {
-		return min(wg.chunk, roundUp(r.tiles, nr)), false
+		return min(wg.chunk, roundUp(r.tiles, nr)), wgChunks
 	}
 	narrow := nr > 16 && c.mk.mr == 8 && hasNarrowTile(c.mk.kind)
 	sizes := []int{}
@@ -422,13 +465,29 @@ func (r *wgRun) plan(w int) (chunk int, stages bool) {
 			shared += cost(size, ch*size)/float64(w) + 3*2 + float64(4*wgPos*size*(c.p.C+wg.mpad))/2/30e3
 		}
 		if end := slices.Max(free); best < 0 || end <= best {
-			best, chunk, stages = end, size, false
+			best, chunk, way = end, size, wgChunks
 		}
 		if shared < best {
-			best, chunk, stages = shared, size, true
+			best, chunk, way = shared, size, wgStages
+		}
+		if chunks == 1 && wg.mpad/c.mk.mr >= w && c.p.C <= c.p.M && c.p.M <= wgOutputsMost {
+			// Each worker: every tile's input transform, its share of
+			// the products, the weights and the output transform, a
+			// hand-off, and half the input from the other core.
+			cols := float64(roundUp(r.tiles, nr))
+			if narrow && r.tiles <= 16 {
+				cols = 16
+			}
+			wf := float64(w)
+			outputs := 10 + float64(4*wgPos*wg.mpad*c.p.C)/200e3/wf +
+				cols*(float64(4*wgPos*c.p.C)/50e3+(float64(2*wgPos*wg.mpad*c.p.C)/150e3+float64(4*wgPos*c.p.M)/50e3)/wf) +
+				2 + float64(4*r.n*c.p.C*c.p.H*c.p.W)/2/30e3
+			if outputs < best {
+				best, chunk, way = outputs, size, wgOutputs
+			}
 		}
 	}
-	return chunk, stages
+	return chunk, way
 }
 
 // input writes the transformed input of the chunk of tiles from t0 and of
@@ -484,9 +543,15 @@ func wgInRow(d0, d1, d2, d3, d4, d5 float32) (x0, x1, x2, x3, x4, x5 float32) {
 // chunk of 16 tiles or fewer (a 14x14 or 13x13 image alone has 16) takes
 // the kernel half as wide, where there is one.
 func (r *wgRun) products(m, v []float32, chunk, cols, p0, p1 int) {
+	r.someProducts(m, v, chunk, cols, p0, p1, 0, r.c.wg.mpad)
+}
+
+// someProducts is products of rows r0..r1 (multiples of the kernel's MR)
+// of each position's product.
+func (r *wgRun) someProducts(m, v []float32, chunk, cols, p0, p1, r0, r1 int) {
 	c, wg := r.c, r.c.wg
 	for pos := p0; pos < p1; pos++ {
-		if cols <= 16 && r.narrowProducts(m[pos*wg.ms:], v[pos*wg.vs:], chunk, wg.u[pos*wg.mpad*c.p.C:]) {
+		if cols <= 16 && r.narrowProducts(m[pos*wg.ms:], v[pos*wg.vs:], chunk, wg.u[pos*wg.mpad*c.p.C:], r0, r1) {
 			continue
 		}
 		t := gemmTask{
@@ -495,16 +560,16 @@ func (r *wgRun) products(m, v []float32, chunk, cols, p0, p1 int) {
 			bIn: v[pos*wg.vs:], ldbIn: chunk, bInCols: chunk,
 			out: m[pos*wg.ms:], ldc: chunk,
 		}
-		t.run(0, chunk, 0, wg.mpad)
+		t.run(0, chunk, r0, r1)
 	}
 }
 
-// narrowProducts computes the first 16 columns of one position's product
-// m = u v (u packed as the products' A, v C x chunk) through narrowTile,
+// narrowProducts computes the first 16 columns of rows r0..r1 of one
+// position's product m = u v (u packed as the products' A, v C x chunk) through narrowTile,
 // k blocks and strips in the order gemmTask.run takes them, so that each
 // value has the bits the whole-width product gives it. It reports false
 // (and computes nothing) where there is no narrow kernel.
-func (r *wgRun) narrowProducts(m, v []float32, chunk int, u []float32) bool {
+func (r *wgRun) narrowProducts(m, v []float32, chunk int, u []float32, r0, r1 int) bool {
 	c, wg := r.c, r.c.wg
 	mr := c.mk.mr
 	if mr != 8 || !hasNarrowTile(c.mk.kind) {
@@ -518,7 +583,7 @@ func (r *wgRun) narrowProducts(m, v []float32, chunk int, u []float32) bool {
 			flags = kAccumulate
 		}
 		ablk := u[pc*wg.mpad:]
-		for ir := 0; ir < wg.mpad; ir += mr {
+		for ir := r0; ir < r1; ir += mr {
 			narrowTile(kc, ablk[ir*kc:ir*kc+kc*mr], v[pc*chunk:], chunk, m[ir*chunk:], chunk, flags)
 		}
 	}

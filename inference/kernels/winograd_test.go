@@ -238,8 +238,9 @@ func TestWinogradChoice(t *testing.T) {
 // to three workers and in chunks of every size plan may choose: whole
 // chunks, on one worker from the whole input padded first and on several
 // each worker padding its own bands of rows (several bands of channels
-// where a band would outgrow wgBandValues: 64->8 @56), and chunks whose
-// stages the workers share. Each way must match the float64 direct
+// where a band would outgrow wgBandValues: 64->8 @56), chunks whose
+// stages the workers share, and (one chunk) each worker computing its own
+// output channels from the whole input transformed itself. Each way must match the float64 direct
 // convolution, and give every value the bits RunBatch gives it.
 func TestWinogradWays(t *testing.T) {
 	relu := Activation{Kind: ActRelu}
@@ -284,13 +285,20 @@ func checkWinogradWays(p ConvParams, n int) error {
 	}
 	for _, chunk := range sizes {
 		for _, workers := range []int{1, 2, 3} {
-			for _, stages := range []bool{false, true} {
+			for _, way := range []int{wgChunks, wgStages, wgOutputs} {
+				tiles := n * wg.tilesY * wg.tilesX
+				if way == wgOutputs && (tiles > chunk || wg.mpad/conv.mk.mr < workers) {
+					continue // one chunk only, a panel of outputs a worker
+				}
 				got, past := fenced(n * outSize)
-				run := &wgRun{c: conv, dst: got, src: src, n: n, tiles: n * wg.tilesY * wg.tilesX}
+				run := &wgRun{c: conv, dst: got, src: src, n: n, tiles: tiles}
 				run.vector = run.wgVector()
-				if stages {
+				switch way {
+				case wgStages:
 					run.runStages(chunk, workers)
-				} else {
+				case wgOutputs:
+					run.runOutputs(chunk, workers)
+				default:
 					run.runChunks(chunk, workers)
 				}
 				if err := past(); err != nil {
@@ -299,10 +307,10 @@ func checkWinogradWays(p ConvParams, n int) error {
 				for i, v := range got[:n*outSize] {
 					b, j := i/outSize, i%outSize
 					if e := math.Abs(float64(v)-ref[b][j]) / (mag[b][j] + 1e-30); !(e <= 1e-5) {
-						return fmt.Errorf("chunks of %d, %d workers, stages %v: image %d element %d: got %v, want %v", chunk, workers, stages, b, j, v, ref[b][j])
+						return fmt.Errorf("chunks of %d, %d workers, way %d: image %d element %d: got %v, want %v", chunk, workers, way, b, j, v, ref[b][j])
 					}
 					if !sameBits(v, want[i]) {
-						return fmt.Errorf("chunks of %d, %d workers, stages %v: element %d: %v, RunBatch %v", chunk, workers, stages, i, v, want[i])
+						return fmt.Errorf("chunks of %d, %d workers, way %d: element %d: %v, RunBatch %v", chunk, workers, way, i, v, want[i])
 					}
 				}
 			}

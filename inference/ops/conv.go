@@ -129,19 +129,44 @@ func (c *conv) run(budget Budget, inputs []*tensor.Tensor, dst []float32) ([]*te
 			}
 		}
 	}
-	if x.Rank() != w.Rank() {
-		return nil, fmt.Errorf("Conv: input %s and weights %s differ in rank", tensor.ShapeString(x.Shape), tensor.ShapeString(w.Shape))
-	}
-	nb, ch, sp, err := spatial("Conv", x.Shape)
+	p, out, err := c.params(x.Shape, w)
 	if err != nil {
 		return nil, err
 	}
+	outShape := append([]int{x.Shape[0], p.M}, out...)
+	if err := budget.checkSize("Conv", tensor.Float32, outShape); err != nil {
+		return nil, err
+	}
+	var k *kernels.Conv
+	if constant {
+		k = c.kernel(p, w, b)
+	} else {
+		k = kernels.NewConv(p, w.F, biasData(b))
+	}
+	y, err := outputOn(dst, "Conv", outShape)
+	if err != nil {
+		return nil, err
+	}
+	k.RunBatch(y.F, x.F, x.Shape[0])
+	return one(y), nil
+}
+
+// params is the kernel's parameters for an input of shape x and weights
+// w, and the output's spatial shape.
+func (c *conv) params(x []int, w *tensor.Tensor) (kernels.ConvParams, []int, error) {
+	if len(x) != w.Rank() {
+		return kernels.ConvParams{}, nil, fmt.Errorf("Conv: input %s and weights %s differ in rank", tensor.ShapeString(x), tensor.ShapeString(w.Shape))
+	}
+	_, ch, sp, err := spatial("Conv", x)
+	if err != nil {
+		return kernels.ConvParams{}, nil, err
+	}
 	if ch != w.Shape[1]*c.group {
-		return nil, fmt.Errorf("Conv: input has %d channels, weights %s with group %d want %d", ch, tensor.ShapeString(w.Shape), c.group, w.Shape[1]*c.group)
+		return kernels.ConvParams{}, nil, fmt.Errorf("Conv: input has %d channels, weights %s with group %d want %d", ch, tensor.ShapeString(w.Shape), c.group, w.Shape[1]*c.group)
 	}
 	geo, err := c.win.resolve(sp, w.Shape[2:])
 	if err != nil {
-		return nil, err
+		return kernels.ConvParams{}, nil, err
 	}
 	p := kernels.ConvParams{
 		C: ch, H: 1, W: sp[0], M: w.Shape[0], KH: 1, KW: geo.k[0],
@@ -154,24 +179,38 @@ func (c *conv) run(budget Budget, inputs []*tensor.Tensor, dst []float32) ([]*te
 		p.PadT, p.PadL, p.PadB, p.PadR = geo.padB[0], geo.padB[1], geo.padE[0], geo.padE[1]
 	}
 	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("Conv: input %s, weights %s: %w", tensor.ShapeString(x.Shape), tensor.ShapeString(w.Shape), err)
+		return kernels.ConvParams{}, nil, fmt.Errorf("Conv: input %s, weights %s: %w", tensor.ShapeString(x), tensor.ShapeString(w.Shape), err)
 	}
-	outShape := append([]int{nb, p.M}, geo.out...)
-	if err := budget.checkSize("Conv", tensor.Float32, outShape); err != nil {
-		return nil, err
+	return p, geo.out, nil
+}
+
+// Band returns the convolution of a band of h rows of an input of shape x
+// (2-D, constant weights), padded by padT rows above and padB below,
+// computed on the path the whole input takes, so that each output is bit
+// for bit the whole input's (kernels.NewBandConv).
+func (c *conv) Band(x []int, h, padT, padB int) (Op, error) {
+	if c.w == nil || !c.biasKnown || len(x) != 4 {
+		return nil, fmt.Errorf("Conv: a band takes a 2-D convolution with constant weights")
 	}
-	var k *kernels.Conv
-	if constant {
-		k = c.kernel(p, w, b)
-	} else {
-		k = kernels.NewConv(p, w.F, biasData(b))
-	}
-	out, err := outputOn(dst, "Conv", outShape)
+	p, _, err := c.params(x, c.w)
 	if err != nil {
 		return nil, err
 	}
-	k.RunBatch(out.F, x.F, nb)
-	return one(out), nil
+	q := p
+	q.H, q.PadT, q.PadB = h, padT, padB
+	if err := q.Validate(); err != nil {
+		return nil, fmt.Errorf("Conv: band of %d rows: %w", h, err)
+	}
+	k := kernels.NewBandConv(q, c.w.F, biasData(c.b), c.kernel(p, c.w, c.b))
+	if k == nil {
+		return nil, fmt.Errorf("Conv: the Winograd path computes no bands")
+	}
+	key := [2]int{q.H, q.W}
+	b := &conv{win: c.win, group: c.group, w: c.w, b: c.b, biasKnown: true, act: c.act,
+		cache: map[[2]int]*kernels.Conv{key: k}, order: [][2]int{key}}
+	b.win.autoPad = "NOTSET"
+	b.win.pads = []int{padT, p.PadL, padB, p.PadR}
+	return b, nil
 }
 
 // kernel returns the prepared kernel for p, building it on first use.

@@ -41,6 +41,16 @@ type Node struct {
 	NumOutputs int
 }
 
+// A Bander computes a band of its output rows alone, from a band of its
+// input rows (a 2-D window operator: Conv, MaxPool, AveragePool).
+type Bander interface {
+	// Band returns the operator for a band of h rows of an input of shape
+	// x, padded by padT rows above and padB below, whose every output is
+	// bit for bit the one the whole input gives, or an error when it has
+	// none.
+	Band(x []int, h, padT, padB int) (Op, error)
+}
+
 // Builder builds an operator for a node.
 type Builder func(n *Node) (Op, error)
 

@@ -164,6 +164,27 @@ func (p *pool) run(budget Budget, inputs []*tensor.Tensor, dst []float32) ([]*te
 	return p.outputs(out, idx), nil
 }
 
+// Band returns the max pool of a band of h rows of an input of shape x
+// (2-D), padded by padT rows above and padB below: each output is its
+// window's maximum, wherever the band starts. (An average's sums may take
+// another order at another position.)
+func (p *pool) Band(x []int, h, padT, padB int) (Op, error) {
+	if !p.isMax || p.indices || p.win.ceil || len(x) != 4 {
+		return nil, fmt.Errorf("%s: a band takes a 2-D max pool without indices or ceil_mode", p.win.op)
+	}
+	g, err := p.win.resolve(x[2:], p.win.kernel)
+	if err != nil {
+		return nil, err
+	}
+	b := *p
+	b.win.autoPad = "NOTSET"
+	b.win.pads = []int{padT, g.padB[1], padB, g.padE[1]}
+	if _, err := b.win.resolve([]int{h, x[3]}, p.win.kernel); err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
 func (p *pool) outputs(out, idx *tensor.Tensor) []*tensor.Tensor {
 	if idx != nil {
 		return []*tensor.Tensor{out, idx}
