@@ -529,7 +529,32 @@ func (t *gemmTask) run(j0, j1, i0, i1 int) {
 			for ic := i0; ic < i1; ic += mcBlock {
 				for jr := 0; jr < nc; jr += nr {
 					b, ldb, offs, cs := panel(jr)
-					for ir := ic; ir < min(ic+mcBlock, i1); ir += mr {
+					ie := min(ic+mcBlock, i1)
+					if t.aIn == nil && cs == 0 && jc+jr+nr <= t.n {
+						// Whole tiles of packed A panels go to the kernel
+						// as one column: the rows that end MR or more
+						// before m (and before a short panel).
+						last := t.m - mr
+						if t.short {
+							last = t.m - 4 - mr
+						}
+						if n := (min(ie, last+mr) - ic) / mr; n >= 2 {
+							var bias []float32
+							if flags&kBias != 0 {
+								bias = t.bias[ic:]
+							}
+							t.mk.runCol(n, kc, ablk[ic*kc:], b, ldb, offs, t.out[ic*t.ldc+jc+jr:], t.ldc, flags, bias, t.lo, t.hi)
+							for ir := ic + n*mr; ir < ie; ir += mr {
+								a, lda, rs := strip(ir)
+								t.tile(kc, a, lda, b, ldb, offs, ir, jc+jr, rs, cs, flags, tile)
+							}
+							if t.silu && pc+kc >= t.k {
+								t.epilogue(ic, ie, jc+jr, jc+jr+nr)
+							}
+							continue
+						}
+					}
+					for ir := ic; ir < ie; ir += mr {
 						a, lda, rs := strip(ir)
 						t.tile(kc, a, lda, b, ldb, offs, ir, jc+jr, rs, cs, flags, tile)
 					}

@@ -283,6 +283,56 @@ func (k microKernel) runRow(n, kc int, a []float32, lda int, b []float32, ldb in
 	}
 }
 
+// runCol computes n whole tiles one below the other, as n calls of run
+// with packed A panels would: tile q reads A from a[q*kc*MR:] and the bias
+// (if any) from bias[q*MR:], and writes c[q*MR*ldc:]. On AVX-512 the
+// slices are checked once for the column and the kernel is called in a
+// loop (deep products call it for every tile of a B panel kept in L1).
+func (k microKernel) runCol(n, kc int, a, b []float32, ldb int, offs []int, c []float32, ldc, flags int, bias []float32, lo, hi float32) {
+	if k.kind != kindAVX512 {
+		for q := 0; q < n; q++ {
+			var bq []float32
+			if flags&kBias != 0 {
+				bq = bias[q*k.mr:]
+			}
+			k.run(kc, a[q*kc*k.mr:], 0, b, ldb, offs, c[q*k.mr*ldc:], ldc, flags, bq, lo, hi)
+		}
+		return
+	}
+	if n <= 0 {
+		return
+	}
+	// bq is tile q's bias, nil without one.
+	bq := func(int) *float32 { return nil }
+	if flags&kBias != 0 {
+		_ = bias[n*8-1]
+		bq = func(q int) *float32 { return &bias[q*8] }
+	}
+	bLast := kc*32 - 1
+	switch {
+	case offs != nil:
+		_ = offs[kc-1]
+		bLast = 0
+	case ldb > 0:
+		bLast = (kc-1)*ldb + 31
+	}
+	_, _, _ = a[n*kc*8-1], b[bLast], c[((n-1)*8+7)*ldc+31]
+	switch {
+	case offs != nil:
+		for q := range n {
+			sgemm8x32IndirectAVX512(kc, &a[q*kc*8], &b[0], &c[q*8*ldc], ldc, flags, bq(q), lo, hi, &offs[0])
+		}
+	case ldb > 0:
+		for q := range n {
+			sgemm8x32StridedAVX512(kc, &a[q*kc*8], &b[0], &c[q*8*ldc], ldc, flags, bq(q), lo, hi, ldb)
+		}
+	default:
+		for q := range n {
+			sgemm8x32AVX512(kc, &a[q*kc*8], &b[0], &c[q*8*ldc], ldc, flags, bq(q), lo, hi)
+		}
+	}
+}
+
 //go:noescape
 func prefetchL2(p *float32, n int)
 

@@ -36,6 +36,19 @@ func (k microKernel) runRow(n, kc int, a []float32, lda int, b []float32, ldb in
 	}
 }
 
+// runCol computes n whole tiles one below the other, as n calls of run
+// with packed A panels would: tile q reads A from a[q*kc*MR:] and the bias
+// (if any) from bias[q*MR:], and writes c[q*MR*ldc:].
+func (k microKernel) runCol(n, kc int, a, b []float32, ldb int, offs []int, c []float32, ldc, flags int, bias []float32, lo, hi float32) {
+	for q := 0; q < n; q++ {
+		var bq []float32
+		if flags&kBias != 0 {
+			bq = bias[q*k.mr:]
+		}
+		k.run(kc, a[q*kc*k.mr:], 0, b, ldb, offs, c[q*k.mr*ldc:], ldc, flags, bq, lo, hi)
+	}
+}
+
 // dwFlat is the depthwise inner loop (see dwFlatGo).
 func dwFlat(kind kernelKind, dst []float32, n int, src []float32, offs []int, maxOff int, w []float32, bias, lo, hi float32) {
 	dwFlatGo(dst, n, src, offs, w, bias, lo, hi)
