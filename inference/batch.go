@@ -122,7 +122,7 @@ func (m *Model) planBatches() {
 // mobile steps when those over lateItemBytes include a convolution (their
 // inputs from earlier steps may be larger: a batch stacks them once), if
 // their weights take at least lateWeightBytes and some earlier step's
-// outputs do not.
+// outputs do not; moveCut may then start them a few light steps later.
 func (m *Model) planLate() {
 	m.lateStep, m.lateItem, m.lateBytes = len(m.steps), 0, lateBatchBytes
 	var weights int64
@@ -171,29 +171,84 @@ func (m *Model) planLate() {
 	if m.lateStep == 0 || weights < lateWeightBytes {
 		m.lateStep, m.lateItem = len(m.steps), 0
 	}
-	// The bytes an item of the tensors the late steps read from earlier
-	// steps (or the inputs).
-	m.cutBytes = 0
+	if m.lateStep < len(m.steps) {
+		m.moveCut(weights)
+	}
+	m.cutBytes = m.cutAt(m.lateStep)
+}
+
+// moveCut starts the late steps later where that leaves fewer bytes an
+// item to pass from the early steps to them, counting the weights of the
+// steps it moves to the early passes, which read them once an item there
+// instead of once a pass: MobileNetV2's late steps began with the 14x14
+// stage's first depthwise convolution, whose input (block 6's expansion
+// at 28x28) took 602 KB an item to copy into the stacked tensor and hold
+// for the whole batch; its projection's output takes 50 KB, and the two
+// steps' weights 57 KB. weights is what the late steps' weights take
+// together; at least lateWeightBytes stay late.
+func (m *Model) moveCut(weights int64) {
+	best, least := m.lateStep, m.cutAt(m.lateStep)
+	var moved int64
+	for i := m.lateStep; i+1 < len(m.steps); i++ {
+		for _, in := range m.steps[i].inputs {
+			if c := m.consts[in]; c != nil {
+				moved += tensorBytes(c)
+			}
+		}
+		if moved >= least || weights-moved < lateWeightBytes {
+			break
+		}
+		if cost := m.cutAt(i+1) + moved; cost < least {
+			best, least = i+1, cost
+		}
+	}
+	m.lateStep, m.lateItem = best, 0
+	for _, s := range m.steps[best:] {
+		m.lateItem = max(m.lateItem, m.outputBytes(s))
+	}
+}
+
+// outputBytes is the most bytes an item of step s's outputs.
+func (m *Model) outputBytes(s *step) int64 {
+	var largest int64
+	for _, n := range s.outputs {
+		if n == "" {
+			continue
+		}
+		b := 4 * int64(tensor.Size(m.shapes[n]))
+		if m.int64s[n] {
+			b *= 2
+		}
+		largest = max(largest, b)
+	}
+	return largest
+}
+
+// cutAt is the bytes an item of the tensors that steps from start on read
+// from earlier steps (or the graph's inputs).
+func (m *Model) cutAt(start int) int64 {
+	var cut int64
 	early := map[string]bool{}
 	for _, in := range m.Inputs {
 		early[in.Name] = true
 	}
 	for i, s := range m.steps {
 		for _, in := range s.inputs {
-			if i >= m.lateStep && early[in] {
+			if i >= start && early[in] {
 				delete(early, in)
-				m.cutBytes += 4 * int64(tensor.Size(m.shapes[in]))
+				cut += 4 * int64(tensor.Size(m.shapes[in]))
 				if m.int64s[in] {
-					m.cutBytes += 4 * int64(tensor.Size(m.shapes[in]))
+					cut += 4 * int64(tensor.Size(m.shapes[in]))
 				}
 			}
 		}
 		for _, o := range s.outputs {
-			if i < m.lateStep && o != "" {
+			if i < start && o != "" {
 				early[o] = true
 			}
 		}
 	}
+	return cut
 }
 
 // batchMode is how step s runs in a batch.
@@ -754,6 +809,24 @@ func (m *Model) inPasses(n, pass int, in map[string]*tensor.Tensor, names []stri
 		if err != nil {
 			return err
 		}
+		// The pass's own arrays of what it returns, copied below, go back
+		// to the pool, so that the next pass on this core takes them, not
+		// fresh pages from the garbage collector: MobileNetV2's batches
+		// of 16 otherwise left 16 arrays of 602 KB behind (the tensor cut
+		// between the early and late steps), and the next batch's 2500
+		// page faults slowed it by a third.
+		fed := map[uintptr]bool{}
+		for _, t := range part {
+			fed[tensor.ArrayID(t)] = true
+		}
+		defer func() {
+			for _, name := range names {
+				if t := values[name]; t != nil {
+					m.recycle(t, nil, fed)
+					fed[tensor.ArrayID(t)] = true // once
+				}
+			}
+		}()
 		for _, name := range names {
 			v := m.lookup(values, name)
 			size := tensor.Size(m.shapes[name])

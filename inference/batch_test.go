@@ -367,6 +367,14 @@ func TestRunBatchSharedModels(t *testing.T) {
 			if (wide > 0) != (file == "mobilenet_v2_1.0_224") {
 				t.Errorf("%d late steps over %d bytes an item", wide, lateItemBytes)
 			}
+			// The late steps read one tensor an item from the early ones:
+			// layer2's output for ResNet-18, and for MobileNetV2 the 14x14
+			// stage's first block's output (64x14x14), not its input
+			// (block 6's 192x28x28 expansion: moveCut).
+			cuts := map[string]int64{"resnet18": 4 * 128 * 28 * 28, "mobilenet_v2_1.0_224": 4 * 64 * 14 * 14}
+			if want, ok := cuts[file]; ok && m.cutBytes != want {
+				t.Errorf("the late steps read %d bytes an item from the early ones, want %d", m.cutBytes, want)
+			}
 			if pass := m.BatchPass(16); pass < 1 || pass > 1 && int64(pass)*m.largestItem > batchPassBytes {
 				t.Errorf("a batch of 16 goes %d a pass, with a largest tensor of %d bytes an input", pass, m.largestItem)
 			}
