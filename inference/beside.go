@@ -80,11 +80,10 @@ func (m *Model) frees(i int) bool {
 // first (kernels.Beside), each as run would: into its place when it has
 // one.
 func (m *Model) runBeside(a, b *step, inA, inB []*tensor.Tensor, arrays map[int][]float32) (outsA, outsB []*tensor.Tensor, err error) {
+	// Made here, so that the two do not write the map at once.
 	for _, s := range []*step{a, b} {
 		if s.place != nil {
-			if _, ok := arrays[s.place.group]; !ok {
-				arrays[s.place.group] = tensor.NewUninit(m.groups[s.place.group]).F
-			}
+			m.groupArray(arrays, s.place.group)
 		}
 	}
 	var errA, errB error

@@ -102,15 +102,22 @@ func (m *Model) runPlaced(s *step, in []*tensor.Tensor, arrays map[int][]float32
 			err = fmt.Errorf("node %q (%s) failed: %v", s.name, s.opType, r)
 		}
 	}()
-	a, ok := arrays[s.place.group]
-	if !ok {
-		a = tensor.NewUninit(m.groups[s.place.group]).F
-		arrays[s.place.group] = a
-	}
+	a := m.groupArray(arrays, s.place.group)
 	size := tensor.Size(m.shapes[s.outputs[0]])
 	out, err := s.op.(ops.Placer).RunInto(in, a[s.place.off:s.place.off+size])
 	if err != nil {
 		return nil, fmt.Errorf("node %q (%s): %w", s.name, s.opType, err)
 	}
 	return []*tensor.Tensor{out}, nil
+}
+
+// groupArray returns the array of placement group g from arrays, made on
+// first use.
+func (m *Model) groupArray(arrays map[int][]float32, g int) []float32 {
+	a, ok := arrays[g]
+	if !ok {
+		a = tensor.NewUninit(m.groups[g]).F
+		arrays[g] = a
+	}
+	return a
 }
