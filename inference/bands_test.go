@@ -21,19 +21,7 @@ type bandLayer struct {
 // of 1 x c x h x w, the last one's output the graph's output y, each
 // convolution with a fused Relu every other layer.
 func chainModel(c, h, w int, layers []bandLayer) *onnxpb.Model {
-	r := uint32(11)
-	weights := func(name string, dims ...int64) onnxpb.Tensor {
-		n := int64(1)
-		for _, d := range dims {
-			n *= d
-		}
-		data := make([]float32, n)
-		for i := range data {
-			r = r*1664525 + 1013904223
-			data[i] = float32(int32(r>>8))/float32(1<<23)*0.5 - 0.05
-		}
-		return onnxpb.Tensor{Name: name, Dims: dims, Data: data}
-	}
+	weights := randomWeights(11)
 	g := onnxpb.Graph{Inputs: []onnxpb.ValueInfo{{Name: "x", Dims: []int64{1, int64(c), int64(h), int64(w)}}}}
 	cur := "x"
 	for i, l := range layers {

@@ -133,23 +133,14 @@ func (m *Model) planLate() {
 	var strictItem, strictWeights int64
 	for i := len(m.steps) - 1; i >= 0; i-- {
 		s := m.steps[i]
-		var largest, w int64
+		var w int64
 		for _, n := range s.inputs {
 			if c := m.consts[n]; c != nil && !counted[n] {
 				counted[n] = true
 				w += tensorBytes(c)
 			}
 		}
-		for _, n := range s.outputs {
-			if n == "" {
-				continue
-			}
-			b := 4 * int64(tensor.Size(m.shapes[n]))
-			if m.int64s[n] {
-				b *= 2
-			}
-			largest = max(largest, b)
-		}
+		largest := m.outputBytes(s)
 		if largest > lateItemBytes {
 			if largest > lateMobileItemBytes || !m.mobileStep(s) {
 				break

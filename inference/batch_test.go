@@ -13,6 +13,24 @@ import (
 	"camscope/inference/tensor"
 )
 
+// randomWeights returns a maker of initializers of the given shapes,
+// filled from a generator seeded with seed: values in [-0.35, 0.15).
+func randomWeights(seed uint32) func(name string, dims ...int64) onnxpb.Tensor {
+	r := seed
+	return func(name string, dims ...int64) onnxpb.Tensor {
+		n := int64(1)
+		for _, d := range dims {
+			n *= d
+		}
+		data := make([]float32, n)
+		for i := range data {
+			r = r*1664525 + 1013904223
+			data[i] = float32(int32(r>>8))/float32(1<<23)*0.5 - 0.1
+		}
+		return onnxpb.Tensor{Name: name, Dims: dims, Data: data}
+	}
+}
+
 // batchModel builds a small model of its kind, for the batch tests: each
 // kind puts in one graph the shapes a batch must get right.
 //
@@ -34,19 +52,7 @@ import (
 //     that is added back to the input: a graph whose tensors cannot stack.
 func batchModel(t testing.TB, kind string) *Model {
 	t.Helper()
-	r := uint32(7)
-	weights := func(name string, dims ...int64) onnxpb.Tensor {
-		n := int64(1)
-		for _, d := range dims {
-			n *= d
-		}
-		data := make([]float32, n)
-		for i := range data {
-			r = r*1664525 + 1013904223
-			data[i] = float32(int32(r>>8))/float32(1<<23)*0.5 - 0.1
-		}
-		return onnxpb.Tensor{Name: name, Dims: dims, Data: data}
-	}
+	weights := randomWeights(7)
 	ints := func(name string, v ...int64) onnxpb.Node {
 		return onnxpb.Node{Name: name, OpType: "Constant", Outputs: []string{name}, Attrs: []onnxpb.Attr{onnxpb.Ints("value_ints", v...)}}
 	}

@@ -250,14 +250,7 @@ func (k microKernel) runRow(n, kc int, a []float32, lda int, b []float32, ldb in
 		_ = bias[7]
 		bp = &bias[0]
 	}
-	bLast := kc*32 - 1
-	switch {
-	case offs != nil:
-		_ = offs[kc-1]
-		bLast = 0
-	case ldb > 0:
-		bLast = (kc-1)*ldb + 31
-	}
+	bLast := bPanelLast(kc, ldb, offs)
 	_, _, _ = a[aLast], b[(n-1)*bStep+bLast], c[7*ldc+(n-1)*32+31]
 	switch {
 	case lda > 0 && ldb > 0:
@@ -308,14 +301,7 @@ func (k microKernel) runCol(n, kc int, a, b []float32, ldb int, offs []int, c []
 		_ = bias[n*8-1]
 		bq = func(q int) *float32 { return &bias[q*8] }
 	}
-	bLast := kc*32 - 1
-	switch {
-	case offs != nil:
-		_ = offs[kc-1]
-		bLast = 0
-	case ldb > 0:
-		bLast = (kc-1)*ldb + 31
-	}
+	bLast := bPanelLast(kc, ldb, offs)
 	_, _, _ = a[n*kc*8-1], b[bLast], c[((n-1)*8+7)*ldc+31]
 	switch {
 	case offs != nil:
@@ -564,4 +550,18 @@ func transposeRows(kind kernelKind, dst, ct []float32, ldc, npix, m0, m1 int, bi
 		}
 		transposeRowAVX512(&dst[m*npix], &ct[m], &idx[0], 16*ldc*4, npix, b, lo, hi)
 	}
+}
+
+// bPanelLast is the offset of the last value a micro-kernel call reads of
+// a B panel of kc rows: packed (32 a row), strided (ldb a row), or indirect
+// (offs, checked here; b is then read at the offsets).
+func bPanelLast(kc, ldb int, offs []int) int {
+	switch {
+	case offs != nil:
+		_ = offs[kc-1]
+		return 0
+	case ldb > 0:
+		return (kc-1)*ldb + 31
+	}
+	return kc*32 - 1
 }
