@@ -262,11 +262,14 @@ func convCases() map[string]ConvParams {
 		"dw 3x3 s2 dil2 wide": cp(2, 9, 35, 2, 3, 2, 2, 2, 2, Activation{}),
 		"1x1 image excite":    cp(10, 1, 1, 40, 1, 1, 1, 0, 1, clip),
 		// Classifiers as convolutions, rows of weights and columns of
-		// them split over the cores.
-		"1x1 image classifier rows":    cp(700, 1, 1, 600, 1, 1, 1, 0, 1, Activation{}),
-		"1x1 image classifier columns": cp(600, 1, 1, 700, 1, 1, 1, 0, 1, relu),
-		"3x3 on 1x1 image":             cp(6, 1, 1, 5, 3, 1, 1, 1, 1, Activation{}),
-		"1x1 on padded pixel":          cp(6, 1, 1, 5, 1, 1, 1, 1, 1, relu),
+		// them, on one core (under vectorSplit weights) and split over the
+		// cores.
+		"1x1 image classifier rows":          cp(700, 1, 1, 600, 1, 1, 1, 0, 1, Activation{}),
+		"1x1 image classifier columns":       cp(600, 1, 1, 700, 1, 1, 1, 0, 1, relu),
+		"1x1 image large classifier rows":    cp(1100, 1, 1, 1000, 1, 1, 1, 0, 1, Activation{}),
+		"1x1 image large classifier columns": cp(1000, 1, 1, 1100, 1, 1, 1, 0, 1, relu),
+		"3x3 on 1x1 image":                   cp(6, 1, 1, 5, 3, 1, 1, 1, 1, Activation{}),
+		"1x1 on padded pixel":                cp(6, 1, 1, 5, 1, 1, 1, 1, 1, relu),
 		// SiLU in the epilogue: shallow and deep k, whole tiles and the
 		// compacted scratch, across workers, depthwise, matrix-vector.
 		"1x1 silu":              cp(16, 31, 23, 24, 1, 1, 1, 0, 1, silu),

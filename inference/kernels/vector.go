@@ -12,6 +12,25 @@ package kernels
 // classifier, 1.3 M multiply-adds, took 214 us on one Zen 5 core).
 const vectorWork = 16
 
+// vectorSplit is the number of weights (4 MB) from which a matrix-vector
+// product of one image splits its rows over the cores. Larger weights
+// (MobileNetV2's classifier, 1280x1001, 5 MB) stream from memory, and both
+// cores fetch more of them at once than one does; smaller ones (the
+// MobileNetV1s' 256 to 768 x 1001, 1 to 3 MB) one core reads faster
+// alone, from the caches it keeps them in: split, each core's half took
+// 1.5-2x as long as all of them on one (Zen 5, two cores, slow state,
+// BENCHMARKS.md).
+const vectorSplit = 1 << 20
+
+// vectorWorkers is how many goroutines a matrix-vector product of one image
+// with n weights uses.
+func vectorWorkers(n int) int {
+	if n < vectorSplit {
+		return 1
+	}
+	return workersFor(vectorWork * n)
+}
+
 // setupVector keeps the weights (M x C) for runVector, transposed (C x M)
 // when it will use axpys.
 func (c *Conv) setupVector(weights []float32) {
@@ -37,9 +56,7 @@ func (c *Conv) runVector(dst, src []float32) {
 	} else {
 		clear(out)
 	}
-	// The weights stream from memory (a classifier's 1280x1001 take 5 MB):
-	// both cores fetch more of them at once than one does.
-	w := workersFor(vectorWork * m * k)
+	w := vectorWorkers(m * k)
 	parallelFor(m, w, func(i0, i1 int) {
 		o := out[i0:i1]
 		if c.vecByRow {
