@@ -261,15 +261,14 @@ func convCases() map[string]ConvParams {
 		"5x5 s2 wide group2":  cp(2, 11, 34, 4, 5, 2, 1, 2, 2, relu),
 		"dw 3x3 s2 dil2 wide": cp(2, 9, 35, 2, 3, 2, 2, 2, 2, Activation{}),
 		"1x1 image excite":    cp(10, 1, 1, 40, 1, 1, 1, 0, 1, clip),
-		// Classifiers as convolutions, rows of weights and columns of
-		// them, on one core (under vectorSplit weights) and split over the
-		// cores.
-		"1x1 image classifier rows":          cp(700, 1, 1, 600, 1, 1, 1, 0, 1, Activation{}),
-		"1x1 image classifier columns":       cp(600, 1, 1, 700, 1, 1, 1, 0, 1, relu),
-		"1x1 image large classifier rows":    cp(1100, 1, 1, 1000, 1, 1, 1, 0, 1, Activation{}),
-		"1x1 image large classifier columns": cp(1000, 1, 1, 1100, 1, 1, 1, 0, 1, relu),
-		"3x3 on 1x1 image":                   cp(6, 1, 1, 5, 3, 1, 1, 1, 1, Activation{}),
-		"1x1 on padded pixel":                cp(6, 1, 1, 5, 1, 1, 1, 1, 1, relu),
+		// Classifiers as convolutions, split over the cores: rows of
+		// weights (fewer rows than columns, and more but long ones:
+		// vectorRowMin) and columns of them (short rows).
+		"1x1 image classifier rows":      cp(700, 1, 1, 600, 1, 1, 1, 0, 1, Activation{}),
+		"1x1 image classifier long rows": cp(600, 1, 1, 700, 1, 1, 1, 0, 1, relu),
+		"1x1 image classifier columns":   cp(200, 1, 1, 3000, 1, 1, 1, 0, 1, relu),
+		"3x3 on 1x1 image":               cp(6, 1, 1, 5, 3, 1, 1, 1, 1, Activation{}),
+		"1x1 on padded pixel":            cp(6, 1, 1, 5, 1, 1, 1, 1, 1, relu),
 		// SiLU in the epilogue: shallow and deep k, whole tiles and the
 		// compacted scratch, across workers, depthwise, matrix-vector.
 		"1x1 silu":              cp(16, 31, 23, 24, 1, 1, 1, 0, 1, silu),
@@ -345,6 +344,12 @@ func TestConvLayouts(t *testing.T) {
 				if err := checkConvLayout(p, withBias, layoutPixels); err != nil {
 					t.Errorf("%+v bias=%v: %v", p, withBias, err)
 				}
+			}
+		}
+		for name, byRow := range map[string]bool{"1x1 image classifier rows": true, "1x1 image classifier long rows": true, "1x1 image classifier columns": false} {
+			p := convCases()[name]
+			if c := NewConv(p, make([]float32, p.M*p.C), nil); c.vec == nil || c.vecByRow != byRow {
+				t.Errorf("%s: not on the matrix-vector path by rows = %v", name, byRow)
 			}
 		}
 		for _, p := range split {

@@ -4,38 +4,35 @@ package kernels
 // EfficientNet and MobileNetV3, classifiers written as convolutions) is a
 // matrix-vector product, for which GEMM tiles would be almost all padding.
 // It runs as dot products over the weight rows when the rows are long
-// (M < C), else as axpys over the weight columns, so that the vector loops
-// are long either way.
+// (M < C, or at least vectorRowMin values), else as axpys over the weight
+// columns, so that the vector loops are long either way.
 
 // vectorWork is the work of a multiply-add of a matrix-vector product in
 // the units of workersFor: each weight is read once, from memory (MobileNetV2's
 // classifier, 1.3 M multiply-adds, took 214 us on one Zen 5 core).
 const vectorWork = 16
 
-// vectorSplit is the number of weights (4 MB) from which a matrix-vector
-// product of one image splits its rows over the cores. Larger weights
-// (MobileNetV2's classifier, 1280x1001, 5 MB) stream from memory, and both
-// cores fetch more of them at once than one does; smaller ones (the
-// MobileNetV1s' 256 to 768 x 1001, 1 to 3 MB) one core reads faster
-// alone, from the caches it keeps them in: split, each core's half took
-// 1.5-2x as long as all of them on one (Zen 5, two cores, slow state,
-// BENCHMARKS.md).
-const vectorSplit = 1 << 20
+// vectorRowMin is the row length from which a matrix-vector product runs
+// as dot products even with more rows than columns (the MobileNetV1s'
+// classifiers, 1001 x 256 to 768). Split over the cores, the dot products
+// give each worker whole rows, one stretch of memory; the axpys gave each
+// a piece of every column of the transposed weights (500 bytes every 4
+// KB), which on two cores took 1.5-2x as long as all of them on one
+// (Zen 5, BENCHMARKS.md).
+const vectorRowMin = 256
 
-// vectorWorkers is how many goroutines a matrix-vector product of one image
-// with n weights uses.
-func vectorWorkers(n int) int {
-	if n < vectorSplit {
-		return 1
-	}
-	return workersFor(vectorWork * n)
-}
+// vectorSplit is the number of weights (1 MB) from which a matrix-vector
+// product of one image splits over the cores: MobileNetV1 0.25's
+// classifier (1001 x 256, just under), split, took 10-12 us at best but
+// 24-47 in the median, against 15 and 20-32 on one core (Zen 5, two
+// cores, BENCHMARKS.md).
+const vectorSplit = 1 << 18
 
 // setupVector keeps the weights (M x C) for runVector, transposed (C x M)
 // when it will use axpys.
 func (c *Conv) setupVector(weights []float32) {
 	m, k := c.p.M, c.p.C
-	c.vecByRow = m < k
+	c.vecByRow = m < k || k >= vectorRowMin
 	c.vec = make([]float32, m*k)
 	if c.vecByRow {
 		copy(c.vec, weights[:m*k])
@@ -56,7 +53,12 @@ func (c *Conv) runVector(dst, src []float32) {
 	} else {
 		clear(out)
 	}
-	w := vectorWorkers(m * k)
+	// The weights stream from memory (a classifier's 1280x1001 take 5 MB):
+	// both cores fetch more of them at once than one does.
+	w := 1
+	if m*k >= vectorSplit {
+		w = workersFor(vectorWork * m * k)
+	}
 	parallelFor(m, w, func(i0, i1 int) {
 		o := out[i0:i1]
 		if c.vecByRow {
