@@ -21,13 +21,6 @@ const vectorWork = 16
 // (Zen 5, BENCHMARKS.md).
 const vectorRowMin = 256
 
-// vectorSplit is the number of weights (1 MB) from which a matrix-vector
-// product of one image splits over the cores: MobileNetV1 0.25's
-// classifier (1001 x 256, just under), split, took 10-12 us at best but
-// 24-47 in the median, against 15 and 20-32 on one core (Zen 5, two
-// cores, BENCHMARKS.md).
-const vectorSplit = 1 << 18
-
 // setupVector keeps the weights (M x C) for runVector, transposed (C x M)
 // when it will use axpys.
 func (c *Conv) setupVector(weights []float32) {
@@ -55,10 +48,7 @@ func (c *Conv) runVector(dst, src []float32) {
 	}
 	// The weights stream from memory (a classifier's 1280x1001 take 5 MB):
 	// both cores fetch more of them at once than one does.
-	w := 1
-	if m*k >= vectorSplit {
-		w = workersFor(vectorWork * m * k)
-	}
+	w := workersFor(vectorWork * m * k)
 	parallelFor(m, w, func(i0, i1 int) {
 		o := out[i0:i1]
 		if c.vecByRow {
