@@ -191,21 +191,44 @@ func (c *Conv) runPixelMajor(dst, x []float32, n, stride int) {
 		lo, hi = c.lo, c.hi
 	}
 	w := workersFor(2 * rows * pp.npad * c.kg)
+	split := t.split(w)
 	for g := 0; g < p.Group; g++ {
 		base := g * cg * c.chanStride
-		parallelFor(rows/mr, workersFor(pixelCost*2*rows*c.kg), func(p0, p1 int) {
-			for k0 := 0; k0 < c.kg; k0 += kb {
-				kc := min(kb, c.kg-k0)
-				blk := a[k0*rows:]
-				for i0 := p0 * mr; i0 < p1*mr; i0 += mr {
-					r := min(mr, m-i0)
-					gatherPanel(c.mk.kind, blk[i0*kc:i0*kc+kc*r], x[base:], c.rowOff[k0:k0+kc], c.maxOff, pixOff[i0:i0+r])
+		t.prep = nil
+		if split == splitColumns {
+			// Every worker reads all of A: each gathers the k rows (input
+			// channels) of its part, which it likely wrote itself (the
+			// layer before split its channels the same way), before its
+			// first panel (gemmTask.prep), and reads the other's part in
+			// the product, in order.
+			units := (c.kg + gatherUnit - 1) / gatherUnit
+			t.prep = newJob(func(u0, u1 int) {
+				ka, kz := u0*gatherUnit, min(c.kg, u1*gatherUnit)
+				for k0 := ka / kb * kb; k0 < kz; k0 += kb {
+					kc := min(kb, c.kg-k0)
+					s, e := max(ka, k0)-k0, min(kz, k0+kc)-k0
+					blk := a[k0*rows:]
+					for i0 := 0; i0 < m; i0 += mr {
+						r := min(mr, m-i0)
+						gatherPanel(c.mk.kind, blk[i0*kc+s*r:i0*kc+e*r], x[base:], c.rowOff[k0+s:k0+e], c.maxOff, pixOff[i0:i0+r])
+					}
 				}
-			}
-		})
+			}, units, min(units, w))
+		} else {
+			parallelFor(rows/mr, workersFor(pixelCost*2*rows*c.kg), func(p0, p1 int) {
+				for k0 := 0; k0 < c.kg; k0 += kb {
+					kc := min(kb, c.kg-k0)
+					blk := a[k0*rows:]
+					for i0 := p0 * mr; i0 < p1*mr; i0 += mr {
+						r := min(mr, m-i0)
+						gatherPanel(c.mk.kind, blk[i0*kc:i0*kc+kc*r], x[base:], c.rowOff[k0:k0+kc], c.maxOff, pixOff[i0:i0+r])
+					}
+				}
+			})
+		}
 		t.bIn = pp.wt[g*c.kg*pp.ldw:]
 		tr := &pixelOut{c: c, dst: dst, n: n, g: g, lo: lo, hi: hi}
-		if t.split(w) == splitRows {
+		if split == splitRows {
 			// Each worker has some pixels of every channel: the
 			// transposition, by channels, comes after.
 			t.final = nil
@@ -220,6 +243,10 @@ func (c *Conv) runPixelMajor(dst, x []float32, n, stride int) {
 	putScratch(cbuf)
 	putScratch(abuf)
 }
+
+// gatherUnit is how many k rows of A a worker gathers at least, when the
+// workers gather by k rows (16: whole cache lines of the 8-row panels).
+const gatherUnit = 16
 
 // pixelOut is the last step of a pixel-major product: the channels it
 // computed, transposed from the scratch (pixel-major, ldc values a pixel)

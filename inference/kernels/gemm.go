@@ -314,6 +314,11 @@ type gemmTask struct {
 	// pixelCols says the columns are a channel-major convolution's pixels:
 	// split asks fewer of them per worker before cutting by columns.
 	pixelCols bool
+	// If set, work that must be done before the product (the pixel-major
+	// path's gather of A): every worker helps with its parts before its
+	// first tile and waits until all are done (prepare), instead of a
+	// parallel loop of their own and its hand-off between the cores.
+	prep *job
 }
 
 // finisher is the last step of each worker's part of a product (columns
@@ -368,19 +373,35 @@ func (t *gemmTask) parallel(w int) {
 	nr, mr := t.mk.nr, t.mk.mr
 	switch t.split(w) {
 	case splitNone:
+		t.prepare(0, 1)
 		t.run(0, t.n, 0, t.m)
 	case splitColumns:
 		// The goroutines share a copy on the heap: a product run on one
 		// goroutine allocates nothing.
 		h := new(*t)
-		parallelFor((t.n+nr-1)/nr, w, func(p0, p1 int) {
+		panels := (t.n + nr - 1) / nr
+		parallelFor(panels, w, func(p0, p1 int) {
+			h.prepare(p0, panels)
 			h.run(p0*nr, min(h.n, p1*nr), 0, h.m)
 		})
 	default:
 		h := new(*t)
-		parallelFor((t.m+mr-1)/mr, w, func(p0, p1 int) {
+		panels := (t.m + mr - 1) / mr
+		parallelFor(panels, w, func(p0, p1 int) {
+			h.prepare(p0, panels)
 			h.run(0, h.n, p0*mr, min(h.m, p1*mr))
 		})
+	}
+}
+
+// prepare does t.prep's parts left (if any) and waits for the others',
+// before a worker's part of the product that starts at panel p0 of
+// panels: the caller, which starts at the first panels, takes the prep's
+// parts from the front, the team, at the last, from the back.
+func (t *gemmTask) prepare(p0, panels int) {
+	if t.prep != nil {
+		t.prep.work(2*p0 < panels)
+		t.prep.wait()
 	}
 }
 

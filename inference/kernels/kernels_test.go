@@ -262,12 +262,14 @@ func convCases() map[string]ConvParams {
 		"5x5 s2 wide group2":  cp(2, 11, 34, 4, 5, 2, 1, 2, 2, relu),
 		"dw 3x3 s2 dil2 wide": cp(2, 9, 35, 2, 3, 2, 2, 2, 2, Activation{}),
 		"1x1 image excite":    cp(10, 1, 1, 40, 1, 1, 1, 0, 1, clip),
-		// Classifiers as convolutions, rows of weights and columns of
-		// them split over the cores.
-		"1x1 image classifier rows":    cp(700, 1, 1, 600, 1, 1, 1, 0, 1, Activation{}),
-		"1x1 image classifier columns": cp(600, 1, 1, 700, 1, 1, 1, 0, 1, relu),
-		"3x3 on 1x1 image":             cp(6, 1, 1, 5, 3, 1, 1, 1, 1, Activation{}),
-		"1x1 on padded pixel":          cp(6, 1, 1, 5, 1, 1, 1, 1, 1, relu),
+		// Classifiers as convolutions, split over the cores: rows of
+		// weights (fewer rows than columns, and more but long ones:
+		// vectorRowMin) and columns of them (short rows).
+		"1x1 image classifier rows":      cp(700, 1, 1, 600, 1, 1, 1, 0, 1, Activation{}),
+		"1x1 image classifier long rows": cp(600, 1, 1, 700, 1, 1, 1, 0, 1, relu),
+		"1x1 image classifier columns":   cp(200, 1, 1, 3000, 1, 1, 1, 0, 1, relu),
+		"3x3 on 1x1 image":               cp(6, 1, 1, 5, 3, 1, 1, 1, 1, Activation{}),
+		"1x1 on padded pixel":            cp(6, 1, 1, 5, 1, 1, 1, 1, 1, relu),
 		// SiLU in the epilogue: shallow and deep k, whole tiles and the
 		// compacted scratch, across workers, depthwise, matrix-vector.
 		"1x1 silu":              cp(16, 31, 23, 24, 1, 1, 1, 0, 1, silu),
@@ -343,16 +345,36 @@ func TestConvLayouts(t *testing.T) {
 		// with its gathers' and transposition's remainders.
 		// and strided ones of odd sizes, some of whose panels are copies
 		// (their 8 pixels consecutive in a plane) and some gathers.
-		// The last two: products of two k blocks walked panel by panel
+		// The next two: products of two k blocks walked panel by panel
 		// (panelByPanel), the second SqueezeNet's classifier with fewer
 		// outputs, ending in a short panel and a partial panel of columns.
-		for _, p := range []ConvParams{layer(40, 7, 70, 1, 1, 0, 1), layer(24, 9, 100, 3, 1, 1, 1),
+		// The last two: products split by columns on two cores, whose
+		// workers gather A by k rows before their first panel
+		// (gemmTask.prep): MobileNetV1 0.5's 256->256 at 10x10, and a
+		// product of two k blocks of 152 (300 = 19 gatherUnits, a worker's
+		// part starting inside the first block) ending in a short panel.
+		split := []ConvParams{layer(256, 10, 256, 1, 1, 0, 1), layer(300, 5, 512, 1, 1, 0, 1)}
+		for _, p := range append([]ConvParams{layer(40, 7, 70, 1, 1, 0, 1), layer(24, 9, 100, 3, 1, 1, 1),
 			layer(24, 15, 72, 3, 2, 1, 1), layer(20, 27, 80, 1, 2, 0, 1), layer(9, 29, 40, 5, 2, 2, 1),
-			layer(300, 7, 64, 1, 1, 0, 1), layer(512, 13, 100, 1, 1, 0, 1)} {
+			layer(300, 7, 64, 1, 1, 0, 1), layer(512, 13, 100, 1, 1, 0, 1)}, split...) {
 			for _, withBias := range []bool{true, false} {
 				if err := checkConvLayout(p, withBias, layoutPixels); err != nil {
 					t.Errorf("%+v bias=%v: %v", p, withBias, err)
 				}
+			}
+		}
+		for name, byRow := range map[string]bool{"1x1 image classifier rows": true, "1x1 image classifier long rows": true, "1x1 image classifier columns": false} {
+			p := convCases()[name]
+			if c := NewConv(p, make([]float32, p.M*p.C), nil); c.vec == nil || c.vecByRow != byRow {
+				t.Errorf("%s: not on the matrix-vector path by rows = %v", name, byRow)
+			}
+		}
+		for _, p := range split {
+			c := newConv(p, make([]float32, p.M*p.C), nil, layoutPixels)
+			rows := c.pix.rows
+			t2 := gemmTask{mk: c.mk, m: productRows(c.mk, c.oh*c.ow), n: c.pix.npad}
+			if w := workersFor(2 * rows * c.pix.npad * c.kg); w > 1 && t2.split(w) != splitColumns {
+				t.Errorf("%+v: the product on %d workers is not split by columns", p, w)
 			}
 		}
 	})

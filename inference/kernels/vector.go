@@ -4,19 +4,28 @@ package kernels
 // EfficientNet and MobileNetV3, classifiers written as convolutions) is a
 // matrix-vector product, for which GEMM tiles would be almost all padding.
 // It runs as dot products over the weight rows when the rows are long
-// (M < C), else as axpys over the weight columns, so that the vector loops
-// are long either way.
+// (M < C, or at least vectorRowMin values), else as axpys over the weight
+// columns, so that the vector loops are long either way.
 
 // vectorWork is the work of a multiply-add of a matrix-vector product in
 // the units of workersFor: each weight is read once, from memory (MobileNetV2's
 // classifier, 1.3 M multiply-adds, took 214 us on one Zen 5 core).
 const vectorWork = 16
 
+// vectorRowMin is the row length from which a matrix-vector product runs
+// as dot products even with more rows than columns (the MobileNetV1s'
+// classifiers, 1001 x 256 to 768). Split over the cores, the dot products
+// give each worker whole rows, one stretch of memory; the axpys gave each
+// a piece of every column of the transposed weights (500 bytes every 4
+// KB), which on two cores took 1.5-2x as long as all of them on one
+// (Zen 5, BENCHMARKS.md).
+const vectorRowMin = 256
+
 // setupVector keeps the weights (M x C) for runVector, transposed (C x M)
 // when it will use axpys.
 func (c *Conv) setupVector(weights []float32) {
 	m, k := c.p.M, c.p.C
-	c.vecByRow = m < k
+	c.vecByRow = m < k || k >= vectorRowMin
 	c.vec = make([]float32, m*k)
 	if c.vecByRow {
 		copy(c.vec, weights[:m*k])
