@@ -64,6 +64,12 @@ const (
 	bandStepFlops = 16_000_000
 )
 
+// bandMaxSteps bounds the chain's steps (MobileNetV1 0.5 takes 13): the
+// load tries each length down from the longest, building both bands'
+// operators, and a graph of many light steps must not make that
+// quadratic in its length.
+const bandMaxSteps = 32
+
 // bandMaxWeights bounds the weights of the chain's steps: each band's
 // operators hold their own prepared copy (the shapes model's chain has 75
 // KB, MobileNetV1 0.5's 60 KB).
@@ -102,13 +108,16 @@ func (m *Model) planBandsWithin(most float64) {
 	cur := in
 	for i, s := range m.steps {
 		g, ok := m.bandable(s, cur)
+		if !ok || i == bandMaxSteps {
+			break
+		}
 		var w int64
 		for _, n := range s.inputs[1:] {
 			if c := m.consts[n]; c != nil {
 				w += tensorBytes(c)
 			}
 		}
-		if !ok || m.stepFLOPs(s) > bandStepFlops || flops+m.stepFLOPs(s) > bandMaxFlops || weights+w > bandMaxWeights {
+		if m.stepFLOPs(s) > bandStepFlops || flops+m.stepFLOPs(s) > bandMaxFlops || weights+w > bandMaxWeights {
 			break
 		}
 		geoms = append(geoms, g)

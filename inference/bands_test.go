@@ -135,3 +135,22 @@ func checkBands(t *testing.T, m *Model, out string) {
 		}
 	}
 }
+
+// TestBandsBounded: a graph of many light steps (200 max pools of one
+// value) gets a chain of at most bandMaxSteps, which the load tries each
+// length of.
+func TestBandsBounded(t *testing.T) {
+	layers := make([]bandLayer, 200)
+	for i := range layers {
+		layers[i] = bandLayer{k: 1, s: 1}
+	}
+	m, err := LoadBytes("pools.onnx", marshal(t, chainModel(2, 16, 16, layers)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.planBandsWithin(10)
+	if m.bands == nil || m.bands.last != bandMaxSteps-1 {
+		t.Fatalf("chain %+v, want steps 0 to %d", m.bands, bandMaxSteps-1)
+	}
+	checkBands(t, m, "y")
+}

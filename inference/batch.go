@@ -180,7 +180,7 @@ func (m *Model) planLate() {
 func (m *Model) moveCut(weights int64) {
 	best, least := m.lateStep, m.cutAt(m.lateStep)
 	var moved int64
-	for i := m.lateStep; i+1 < len(m.steps); i++ {
+	for i := m.lateStep; i+1 < len(m.steps) && i < m.lateStep+moveCutMost; i++ {
 		for _, in := range m.steps[i].inputs {
 			if c := m.consts[in]; c != nil {
 				moved += tensorBytes(c)
@@ -198,6 +198,11 @@ func (m *Model) moveCut(weights int64) {
 		m.lateItem = max(m.lateItem, m.outputBytes(s))
 	}
 }
+
+// moveCutMost bounds the steps moveCut moves (MobileNetV2's 2): each
+// candidate costs a pass over the graph, and a graph of many light steps
+// must not make the load quadratic in its length.
+const moveCutMost = 16
 
 // outputBytes is the most bytes an item of step s's outputs.
 func (m *Model) outputBytes(s *step) int64 {
