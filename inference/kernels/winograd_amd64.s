@@ -55,6 +55,19 @@
 	VMOVUPS Z10, (R8); ADDQ DX, R8; \
 	VMOVUPS Z11, (R8); ADDQ DX, R8
 
+// INROWS applies B to the six rows of tmp, storing every position of
+// the channel from DI, then steps SI and DI to the next channel.
+#define INROWS \
+	MOVQ DI, R8; \
+	INROW(0); \
+	INROW(1); \
+	INROW(2); \
+	INROW(3); \
+	INROW(4); \
+	INROW(5); \
+	ADDQ R13, SI; \
+	ADDQ R12, DI
+
 // INARGS loads the arguments both input transforms take (byte strides,
 // the six rows of idx in Z26-Z31) and the constants of B^T in Z20-Z24.
 #define INARGS \
@@ -101,15 +114,7 @@ inchan:
 	INCOL(3)
 	INCOL(4)
 	INCOL(5)
-	MOVQ DI, R8
-	INROW(0)
-	INROW(1)
-	INROW(2)
-	INROW(3)
-	INROW(4)
-	INROW(5)
-	ADDQ R13, SI
-	ADDQ R12, DI
+	INROWS
 	DECQ CX
 	JNZ inchan
 	VZEROUPPER
@@ -166,15 +171,7 @@ in16chan:
 	INCOL16(3, Z29, 0)
 	INCOL16(4, Z30, 8)
 	INCOL16(5, Z31, 8)
-	MOVQ DI, R8
-	INROW(0)
-	INROW(1)
-	INROW(2)
-	INROW(3)
-	INROW(4)
-	INROW(5)
-	ADDQ R13, SI
-	ADDQ R12, DI
+	INROWS
 	DECQ CX
 	JNZ in16chan
 	VZEROUPPER
