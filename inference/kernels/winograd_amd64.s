@@ -21,6 +21,17 @@
 	VMOVAPS Z15, Z10; VFMADD231PS Z24, Z14, Z10; \
 	VMOVAPS d5, Z11; VFMADD231PS Z20, d1, Z11; VFMADD231PS Z21, d3, Z11
 
+// INCOLB applies B^T to column j of the patches (Z0..Z5) and keeps the
+// six results in tmp at (i*6+j)*64.
+#define INCOLB(j) \
+	WGIN(Z0, Z1, Z2, Z3, Z4, Z5); \
+	VMOVUPS Z6, ((0*6+j)*64)(R11); \
+	VMOVUPS Z7, ((1*6+j)*64)(R11); \
+	VMOVUPS Z8, ((2*6+j)*64)(R11); \
+	VMOVUPS Z9, ((3*6+j)*64)(R11); \
+	VMOVUPS Z10, ((4*6+j)*64)(R11); \
+	VMOVUPS Z11, ((5*6+j)*64)(R11)
+
 // INCOL gathers column j of the 16 patches (rows i at index vector
 // Z26+i), applies B^T and keeps the six results in tmp at (i*6+j)*64.
 #define INCOL(j) \
@@ -30,13 +41,7 @@
 	KMOVW AX, K1; VGATHERDPS (j*4)(SI)(Z29*4), K1, Z3; \
 	KMOVW AX, K1; VGATHERDPS (j*4)(SI)(Z30*4), K1, Z4; \
 	KMOVW AX, K1; VGATHERDPS (j*4)(SI)(Z31*4), K1, Z5; \
-	WGIN(Z0, Z1, Z2, Z3, Z4, Z5); \
-	VMOVUPS Z6, ((0*6+j)*64)(R11); \
-	VMOVUPS Z7, ((1*6+j)*64)(R11); \
-	VMOVUPS Z8, ((2*6+j)*64)(R11); \
-	VMOVUPS Z9, ((3*6+j)*64)(R11); \
-	VMOVUPS Z10, ((4*6+j)*64)(R11); \
-	VMOVUPS Z11, ((5*6+j)*64)(R11)
+	INCOLB(j)
 
 // INROW applies B to row i of tmp and stores positions i*6..i*6+5, R8
 // walking the positions (DX bytes apart).
@@ -140,13 +145,7 @@ inchan:
 	PROW16(3, idx, off, Z3); \
 	PROW16(4, idx, off, Z4); \
 	PROW16(5, idx, off, Z5); \
-	WGIN(Z0, Z1, Z2, Z3, Z4, Z5); \
-	VMOVUPS Z6, ((0*6+j)*64)(R11); \
-	VMOVUPS Z7, ((1*6+j)*64)(R11); \
-	VMOVUPS Z8, ((2*6+j)*64)(R11); \
-	VMOVUPS Z9, ((3*6+j)*64)(R11); \
-	VMOVUPS Z10, ((4*6+j)*64)(R11); \
-	VMOVUPS Z11, ((5*6+j)*64)(R11)
+	INCOLB(j)
 
 // func wgInput16AVX512(v *float32, vs, vrow int, x *float32, plane int, idx *int32, nch int, tmp *float32)
 // wgInputAVX512 for the 16 tiles of one 16x16 image (padded planes of 18x18
