@@ -48,9 +48,6 @@ type bandStep struct {
 	inputs []*tensor.Tensor
 }
 
-// winRows is the vertical geometry of a window operator.
-type winRows struct{ k, s, d, pt int }
-
 // bandMaxFlops bounds the chain's work, and bandStepFlops each step's:
 // above them, the layers split over the cores well enough by themselves.
 // With steps of up to 100M, MobileNetV2's and EfficientNet-B0's first
@@ -103,7 +100,7 @@ func (m *Model) planBandsWithin(most float64) {
 	for _, o := range m.Outputs {
 		readers[o.Name]++
 	}
-	var geoms []winRows
+	var geoms []ops.WindowRows
 	var flops, weights int64
 	cur := in
 	for i, s := range m.steps {
@@ -137,60 +134,33 @@ func (m *Model) planBandsWithin(most float64) {
 }
 
 // bandable reports whether step s computes bands of its output from bands
-// of cur, and its vertical geometry.
-func (m *Model) bandable(s *step, cur string) (winRows, bool) {
-	if _, ok := s.op.(ops.Bander); !ok || len(s.outputs) != 1 || len(s.inputs) == 0 || s.inputs[0] != cur ||
-		s.place != nil || s.beside != 0 {
-		return winRows{}, false
+// of cur, and its window along the rows.
+func (m *Model) bandable(s *step, cur string) (ops.WindowRows, bool) {
+	b, ok := s.op.(ops.Bander)
+	if !ok || len(s.outputs) != 1 || len(s.inputs) == 0 || s.inputs[0] != cur || s.place != nil || s.beside != 0 {
+		return ops.WindowRows{}, false
 	}
 	for _, n := range s.inputs[1:] {
 		if n != "" && m.consts[n] == nil {
-			return winRows{}, false
+			return ops.WindowRows{}, false
 		}
 	}
 	in, out := m.shapes[cur], m.shapes[s.outputs[0]]
 	if len(in) != 4 || len(out) != 4 {
-		return winRows{}, false
+		return ops.WindowRows{}, false
 	}
-	g := winRows{s: 1, d: 1}
-	if ks, _ := s.attrs.Ints("kernel_shape", nil); len(ks) == 2 {
-		g.k = int(ks[0])
-	} else if w := m.consts[nth(s.inputs, 1)]; s.opType == "Conv" && w != nil && w.Rank() == 4 {
-		g.k = w.Shape[2]
-	} else {
-		return winRows{}, false
-	}
-	if st, _ := s.attrs.Ints("strides", nil); len(st) == 2 {
-		g.s = int(st[0])
-	}
-	if dl, _ := s.attrs.Ints("dilations", nil); len(dl) == 2 {
-		g.d = int(dl[0])
-	}
-	if p, _ := s.attrs.Ints("pads", nil); len(p) == 4 {
-		g.pt = int(p[0])
-	}
-	if ap, _ := s.attrs.String("auto_pad", "NOTSET"); ap != "NOTSET" || g.k < 1 || g.s < 1 || g.d < 1 {
-		return winRows{}, false
-	}
-	// The output's rows must be what the geometry gives (no ceil_mode).
-	if (in[2]+g.pt+padEnd(s)-(g.k-1)*g.d-1)/g.s+1 != out[2] {
-		return winRows{}, false
+	g, err := b.Rows(in)
+	// The output's rows must be what the window gives.
+	if err != nil || (in[2]+g.PadT+g.PadB-g.Extent)/g.Stride+1 != out[2] {
+		return ops.WindowRows{}, false
 	}
 	return g, true
-}
-
-// padEnd is a window step's padding below.
-func padEnd(s *step) int {
-	if p, _ := s.attrs.Ints("pads", nil); len(p) == 4 {
-		return int(p[2])
-	}
-	return 0
 }
 
 // bandChain builds the two bands of the chain of steps 0..last, or
 // reports false when they would take more than most times the chain's
 // work or a step refuses its band.
-func (m *Model) bandChain(in string, last int, geoms []winRows, most float64) (*bandChain, bool) {
+func (m *Model) bandChain(in string, last int, geoms []ops.WindowRows, most float64) (*bandChain, bool) {
 	outH := m.shapes[m.steps[last].outputs[0]][2]
 	half := outH / 2
 	if half == 0 {
@@ -214,14 +184,14 @@ func (m *Model) bandChain(in string, last int, geoms []winRows, most float64) (*
 
 // bandPart builds the band that computes rows a to b of step last's
 // output, and reports its work.
-func (m *Model) bandPart(last int, geoms []winRows, a, b int) (bandPart, int64, bool) {
+func (m *Model) bandPart(last int, geoms []ops.WindowRows, a, b int) (bandPart, int64, bool) {
 	part := bandPart{out0: a, keep0: a, keep1: b, steps: make([]bandStep, last+1)}
 	var work int64
 	for i := last; i >= 0; i-- {
 		s, g := m.steps[i], geoms[i]
 		x := m.shapes[s.inputs[0]]
-		lo := a*g.s - g.pt
-		hi := (b-1)*g.s - g.pt + (g.k-1)*g.d + 1
+		lo := a*g.Stride - g.PadT
+		hi := (b-1)*g.Stride - g.PadT + g.Extent
 		ia, ib := max(0, lo), min(x[2], hi)
 		op, err := s.op.(ops.Bander).Band(x, ib-ia, ia-lo, hi-ib)
 		if err != nil {

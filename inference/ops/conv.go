@@ -184,15 +184,33 @@ func (c *conv) params(x []int, w *tensor.Tensor) (kernels.ConvParams, []int, err
 	return p, geo.out, nil
 }
 
+// bandParams is the kernel's parameters for an input of shape x, for
+// Rows and Band: a 2-D convolution with constant weights and explicit
+// pads.
+func (c *conv) bandParams(x []int) (kernels.ConvParams, error) {
+	if c.w == nil || !c.biasKnown || len(x) != 4 || c.win.autoPad != "NOTSET" {
+		return kernels.ConvParams{}, fmt.Errorf("Conv: a band takes a 2-D convolution with constant weights and explicit pads")
+	}
+	p, _, err := c.params(x, c.w)
+	return p, err
+}
+
+// Rows returns the convolution's window along the rows on an input of
+// shape x.
+func (c *conv) Rows(x []int) (WindowRows, error) {
+	p, err := c.bandParams(x)
+	if err != nil {
+		return WindowRows{}, err
+	}
+	return WindowRows{Extent: (p.KH-1)*p.DilH + 1, Stride: p.StrideH, PadT: p.PadT, PadB: p.PadB}, nil
+}
+
 // Band returns the convolution of a band of h rows of an input of shape x
 // (2-D, constant weights), padded by padT rows above and padB below,
 // computed on the path the whole input takes, so that each output is bit
 // for bit the whole input's (kernels.NewBandConv).
 func (c *conv) Band(x []int, h, padT, padB int) (Op, error) {
-	if c.w == nil || !c.biasKnown || len(x) != 4 {
-		return nil, fmt.Errorf("Conv: a band takes a 2-D convolution with constant weights")
-	}
-	p, _, err := c.params(x, c.w)
+	p, err := c.bandParams(x)
 	if err != nil {
 		return nil, err
 	}

@@ -44,12 +44,20 @@ type Node struct {
 // A Bander computes a band of its output rows alone, from a band of its
 // input rows (a 2-D window operator: Conv, MaxPool, AveragePool).
 type Bander interface {
+	// Rows returns the operator's window along the rows on an input of
+	// shape x, or an error when it computes no bands of it.
+	Rows(x []int) (WindowRows, error)
 	// Band returns the operator for a band of h rows of an input of shape
 	// x, padded by padT rows above and padB below, whose every output is
 	// bit for bit the one the whole input gives, or an error when it has
 	// none.
 	Band(x []int, h, padT, padB int) (Op, error)
 }
+
+// WindowRows is a window operator's geometry along the rows: output row
+// r reads input rows r*Stride-PadT to r*Stride-PadT+Extent-1 (Extent the
+// kernel's rows, dilated), PadB rows of padding below the input.
+type WindowRows struct{ Extent, Stride, PadT, PadB int }
 
 // Builder builds an operator for a node.
 type Builder func(n *Node) (Op, error)

@@ -169,10 +169,7 @@ func (p *pool) run(budget Budget, inputs []*tensor.Tensor, dst []float32) ([]*te
 // window's maximum, wherever the band starts. (An average's sums may take
 // another order at another position.)
 func (p *pool) Band(x []int, h, padT, padB int) (Op, error) {
-	if !p.isMax || p.indices || p.win.ceil || len(x) != 4 {
-		return nil, fmt.Errorf("%s: a band takes a 2-D max pool without indices or ceil_mode", p.win.op)
-	}
-	g, err := p.win.resolve(x[2:], p.win.kernel)
+	g, err := p.bandGeometry(x)
 	if err != nil {
 		return nil, err
 	}
@@ -183,6 +180,25 @@ func (p *pool) Band(x []int, h, padT, padB int) (Op, error) {
 		return nil, err
 	}
 	return &b, nil
+}
+
+// bandGeometry is the pool's geometry on an input of shape x, for Rows
+// and Band: a 2-D max pool without indices or ceil_mode, with explicit
+// pads.
+func (p *pool) bandGeometry(x []int) (geometry, error) {
+	if !p.isMax || p.indices || p.win.ceil || len(x) != 4 || p.win.autoPad != "NOTSET" {
+		return geometry{}, fmt.Errorf("%s: a band takes a 2-D max pool without indices or ceil_mode, with explicit pads", p.win.op)
+	}
+	return p.win.resolve(x[2:], p.win.kernel)
+}
+
+// Rows returns the pool's window along the rows on an input of shape x.
+func (p *pool) Rows(x []int) (WindowRows, error) {
+	g, err := p.bandGeometry(x)
+	if err != nil {
+		return WindowRows{}, err
+	}
+	return WindowRows{Extent: (g.k[0]-1)*g.dil[0] + 1, Stride: g.stride[0], PadT: g.padB[0], PadB: g.padE[0]}, nil
 }
 
 func (p *pool) outputs(out, idx *tensor.Tensor) []*tensor.Tensor {
