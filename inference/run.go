@@ -176,7 +176,9 @@ func (m *Model) run(ctx context.Context, inputs map[string]*tensor.Tensor, keep 
 				return nil, err
 			}
 			values[m.steps[c.last].outputs[0]] = out
-			m.release(c.last, values, kept, fed)
+			for j := c.first; j <= c.last; j++ {
+				m.release(j, values, kept, fed) // the chain's input, if step j reads it last
+			}
 			i = c.last
 			continue
 		}
