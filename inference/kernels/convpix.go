@@ -184,7 +184,7 @@ func (c *Conv) runPixelMajor(dst, x []float32, n, stride int) {
 	a, ct := *abuf, *cbuf
 	t := gemmTask{
 		mk: c.mk, m: m, n: pp.npad, k: c.kg, ap: a, mpad: rows,
-		out: ct, ldc: ldc, ldbIn: pp.ldw, bInCols: pp.npad, short: m < rows, byPanel: true,
+		out: ct, ldc: ldc, ldbIn: pp.ldw, bInCols: pp.npad, short: m < rows, byPanel: true, channelCols: true,
 	}
 	lo, hi := -float32Inf, float32Inf
 	if c.clamp {

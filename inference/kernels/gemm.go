@@ -314,6 +314,10 @@ type gemmTask struct {
 	// pixelCols says the columns are a channel-major convolution's pixels:
 	// split asks fewer of them per worker before cutting by columns.
 	pixelCols bool
+	// channelCols says the columns are a pixel-major convolution's output
+	// channels (B its weights, read in place): split cuts a product of few
+	// rows (a 7x7 image's pixels) by columns from two panels a worker on.
+	channelCols bool
 	// If set, work that must be done before the product (the pixel-major
 	// path's gather of A): every worker helps with its parts before its
 	// first tile and waits until all are done (prepare), instead of a
@@ -429,6 +433,15 @@ func (t *gemmTask) split(w int) int {
 		// rows) took 55-60 us on two cores, as on one, and takes 44-45
 		// (the two vCPUs far apart: xcore 25 GB/s), or 32 against 38
 		// (close: 71 GB/s).
+		return splitColumns
+	case t.channelCols && colPanels >= 2*w && rowPanels < 4*w && t.n >= t.m:
+		// Cut by rows, each worker would read all the weights, more
+		// than the pixels it gathers, and the few panels of rows split
+		// unevenly (4 and 3); cut by columns, half of the weights each:
+		// EfficientNet-B0's 1152->192 at 7x7 (6 panels of channels, 7
+		// of pixels, 884 KB of weights). A 14x14 image's 25 panels of
+		// rows split evenly: a 512->224 layer there took 160-187 us cut
+		// by rows, 209-219 cut into 7 panels of columns.
 		return splitColumns
 	}
 	return splitRows

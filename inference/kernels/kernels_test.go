@@ -327,6 +327,23 @@ func TestSplitPixelCols(t *testing.T) {
 	}
 }
 
+// TestSplitChannelCols checks that a pixel-major convolution's product of
+// a 7x7 image (7 panels of rows, the last a short one) to 192 channels (6
+// panels), EfficientNet-B0's 1152->192, is cut by columns on two workers,
+// and that of a 14x14 image (25 panels of rows) to 224 channels by rows.
+func TestSplitChannelCols(t *testing.T) {
+	mk := microKernel{mr: 8, nr: 32}
+	if got := (&gemmTask{mk: mk, m: 52, n: 192, channelCols: true}).split(2); got != splitColumns {
+		t.Errorf("7x7 image: split %d, want columns (%d)", got, splitColumns)
+	}
+	if got := (&gemmTask{mk: mk, m: 52, n: 192}).split(2); got != splitRows {
+		t.Errorf("plain product of 52 x 192: split %d, want rows (%d)", got, splitRows)
+	}
+	if got := (&gemmTask{mk: mk, m: 196, n: 224, channelCols: true}).split(2); got != splitRows {
+		t.Errorf("14x14 image: split %d, want rows (%d)", got, splitRows)
+	}
+}
+
 // TestConvLayouts runs every GEMM convolution in both layouts (see
 // gemmLayout), whichever NewConv would choose.
 func TestConvLayouts(t *testing.T) {
@@ -350,10 +367,11 @@ func TestConvLayouts(t *testing.T) {
 		// outputs, ending in a short panel and a partial panel of columns.
 		// The last two: products split by columns on two cores, whose
 		// workers gather A by k rows before their first panel
-		// (gemmTask.prep): MobileNetV1 0.5's 256->256 at 10x10, and a
+		// (gemmTask.prep): MobileNetV1 0.5's 256->256 at 10x10, a
 		// product of two k blocks of 152 (300 = 19 gatherUnits, a worker's
-		// part starting inside the first block) ending in a short panel.
-		split := []ConvParams{layer(256, 10, 256, 1, 1, 0, 1), layer(300, 5, 512, 1, 1, 0, 1)}
+		// part starting inside the first block) ending in a short panel,
+		// and one of a 7x7 image to 6 panels of channels (channelCols).
+		split := []ConvParams{layer(256, 10, 256, 1, 1, 0, 1), layer(300, 5, 512, 1, 1, 0, 1), layer(300, 7, 192, 1, 1, 0, 1)}
 		for _, p := range append([]ConvParams{layer(40, 7, 70, 1, 1, 0, 1), layer(24, 9, 100, 3, 1, 1, 1),
 			layer(24, 15, 72, 3, 2, 1, 1), layer(20, 27, 80, 1, 2, 0, 1), layer(9, 29, 40, 5, 2, 2, 1),
 			layer(300, 7, 64, 1, 1, 0, 1), layer(512, 13, 100, 1, 1, 0, 1)}, split...) {
@@ -372,7 +390,7 @@ func TestConvLayouts(t *testing.T) {
 		for _, p := range split {
 			c := newConv(p, make([]float32, p.M*p.C), nil, layoutPixels)
 			rows := c.pix.rows
-			t2 := gemmTask{mk: c.mk, m: productRows(c.mk, c.oh*c.ow), n: c.pix.npad}
+			t2 := gemmTask{mk: c.mk, m: productRows(c.mk, c.oh*c.ow), n: c.pix.npad, channelCols: true}
 			if w := workersFor(2 * rows * c.pix.npad * c.kg); w > 1 && t2.split(w) != splitColumns {
 				t.Errorf("%+v: the product on %d workers is not split by columns", p, w)
 			}

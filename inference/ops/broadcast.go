@@ -85,7 +85,14 @@ func broadcastApply[T any](k rowKernels[T], dst, a, b []T, dshape, ashape, bshap
 		parallelFor(n, 1, func(lo, hi int) { applyRow(k, last, dst, a, b, 0, 0, 0, lo, hi) })
 		return
 	}
-	parallelFor(rows, n, func(lo, hi int) {
+	par := parallelFor
+	if last.sa == 0 || last.sb == 0 {
+		// Each row scaled or shifted by one value of the other operand:
+		// a tensor's channels (planes) by a value a channel, such as a
+		// squeeze-excitation's Mul.
+		par = parallelPlanes
+	}
+	par(rows, n, func(lo, hi int) {
 		idx := make([]int, len(outer))
 		ia, ib := 0, 0
 		for j, r := len(outer)-1, lo; j >= 0; j-- {

@@ -57,6 +57,10 @@ func TestBinaryBroadcast(t *testing.T) {
 		{{1, 1, 1}, {1, 1}},
 		{{2, 0, 3}, {1, 3}},
 		{{3, 4, 5}, {3, 1, 5}},
+		// A value a plane, 400 planes of 7x7 (a squeeze-excitation's
+		// scale): split over the cores from 16K values (parallelPlanes).
+		{{1, 400, 7, 7}, {1, 400, 1, 1}},
+		{{1, 400, 1, 1}, {1, 400, 7, 7}},
 	}
 	ops := map[string]func(x, y float64) float64{
 		"Add": func(x, y float64) float64 { return x + y },

@@ -693,7 +693,7 @@ func (p globalPool) Run(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tenso
 // the planes split over the cores (EfficientNet's squeeze-excitation pools
 // planes of 112x112 and 56x56).
 func planeMeans(dst, src []float32, size int) {
-	parallelFor(len(dst), size, func(i0, i1 int) {
+	parallelPlanes(len(dst), size, func(i0, i1 int) {
 		for i := i0; i < i1; i++ {
 			dst[i] = kernels.Mean(src[i*size : (i+1)*size])
 		}

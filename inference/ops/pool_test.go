@@ -227,21 +227,25 @@ func TestGlobalPool(t *testing.T) {
 	call{op: "GlobalAveragePool"}.errorContains(t, "N x C x spatial", tensor.New(3, 4))
 
 	// Planes large enough to be split over the cores (EfficientNet's
-	// squeeze-excitation at 56x56), against a float64 mean and maximum per
-	// plane.
-	x = randT(rand.New(rand.NewPCG(4, 5)), 2, 21, 56, 56)
-	mean, maxv := tensor.New(2, 21, 1, 1), tensor.New(2, 21, 1, 1)
-	for i := range mean.F {
-		var s float64
-		m := float32(math.Inf(-1))
-		for _, v := range x.F[i*56*56 : (i+1)*56*56] {
-			s += float64(v)
-			m = max(m, v)
+	// squeeze-excitation at 56x56, and 400 planes of 7x7: the average
+	// split from 16K values, parallelPlanes), against a float64 mean and
+	// maximum per plane.
+	for _, sh := range [][4]int{{2, 21, 56, 56}, {1, 400, 7, 7}} {
+		x = randT(rand.New(rand.NewPCG(4, 5)), sh[:]...)
+		size := sh[2] * sh[3]
+		mean, maxv := tensor.New(sh[0], sh[1], 1, 1), tensor.New(sh[0], sh[1], 1, 1)
+		for i := range mean.F {
+			var s float64
+			m := float32(math.Inf(-1))
+			for _, v := range x.F[i*size : (i+1)*size] {
+				s += float64(v)
+				m = max(m, v)
+			}
+			mean.F[i], maxv.F[i] = float32(s/float64(size)), m
 		}
-		mean.F[i], maxv.F[i] = float32(s/(56*56)), m
+		expect(t, call{op: "GlobalAveragePool"}.run(t, x)[0], mean, 1e-5)
+		expect(t, call{op: "GlobalMaxPool"}.run(t, x)[0], maxv, 0)
 	}
-	expect(t, call{op: "GlobalAveragePool"}.run(t, x)[0], mean, 1e-5)
-	expect(t, call{op: "GlobalMaxPool"}.run(t, x)[0], maxv, 0)
 }
 
 func TestPoolErrors(t *testing.T) {
