@@ -15,7 +15,7 @@ package kernels
 // time, so that each weight, broadcast once, serves three FMAs (16
 // channels of one chunk, each FMA broadcasting its weight from memory,
 // took 318-324 µs at SqueezeNet's 3->64 at 224x224 on one core of a Zen
-// 5, and 271-287 this way; MobileNetV2's 3->32 152-165 and 129-137).
+// 5, and 264-280 this way; MobileNetV2's 3->32 152-165 and 126-133).
 
 // convDirect is the direct path of a Conv.
 type convDirect struct {

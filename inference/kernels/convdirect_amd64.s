@@ -111,10 +111,13 @@
 // func conv3x3s2AVX512(dst, src *float32, recs *int32, ngroups int, w, bias *float32, mblocks, c, rowBytes, inBytes, outBytes, highB int, lo, hi float32)
 //
 // A dense 3x3 stride-2 convolution of few input channels (see
-// convdirect.go), 8 output channels at a time (two halves of each of the
-// mblocks blocks of 16), three chunks of up to 16 output pixels at a time
-// (the depthwise stride-2 records, in groups of three: ngroups), their 24
-// sums in Z0-Z23, started from their biases; for each input channel and
+// convdirect.go), three chunks of up to 16 output pixels at a time (the
+// depthwise stride-2 records, in groups of three: ngroups) and, for each
+// group, 8 output channels at a time (two halves of each of the mblocks
+// blocks of 16; the group's input stays in L1 from one half to the next:
+// 264-280 µs at SqueezeNet's 3->64 @224 on one core of a Zen 5, against
+// 300-321 with each half's groups in turn), their 24 sums in Z0-Z23,
+// started from their biases; for each input channel and
 // tap the three chunks' 16 input values, each loaded as two registers of 32
 // and their even values kept (VPERMT2PS with convEven in Z28, zeroing the
 // lanes that read the padding), then 24 FMAs, each of the 8 channels'
@@ -125,29 +128,30 @@
 // chunk's first load at offset 0 or more, at most highB) loads whole
 // registers, the others under the loads' masks. The sums are clamped and
 // stored under each chunk's mask, outBytes apart.
-TEXT ·conv3x3s2AVX512(SB), NOSPLIT, $0-104
-	MOVQ         dst+0(FP), DI
+TEXT ·conv3x3s2AVX512(SB), NOSPLIT, $8-104
 	MOVQ         src+8(FP), SI
-	MOVQ         w+32(FP), R9
-	MOVQ         bias+40(FP), BX
+	MOVQ         recs+16(FP), R8
 	MOVQ         rowBytes+64(FP), DX
 	MOVQ         inBytes+72(FP), R12
 	MOVQ         outBytes+80(FP), R13
 	VBROADCASTSS lo+96(FP), Z30
 	VBROADCASTSS hi+100(FP), Z31
 	VMOVDQU32    convEven<>(SB), Z28
-	MOVQ         mblocks+48(FP), AX
-	SHLQ         $1, AX
-	MOVQ         AX, mblocks+48(FP) // halves left
+	MOVQ         ngroups+24(FP), CX
+	TESTQ        CX, CX
+	JEQ          cdone
+	CMPQ         mblocks+48(FP), $0
 	JEQ          cdone
 
-chalf:
-	MOVQ  recs+16(FP), R8
-	MOVQ  ngroups+24(FP), CX
-	TESTQ CX, CX
-	JEQ   cnext
-
 cgroup:
+	MOVQ dst+0(FP), DI
+	MOVQ w+32(FP), R9
+	MOVQ bias+40(FP), BX
+	MOVQ mblocks+48(FP), AX
+	SHLQ $1, AX
+	MOVQ AX, halves-8(SP)
+
+chalf:
 	VBROADCASTSS 0(BX), Z0
 	VBROADCASTSS 4(BX), Z1
 	VBROADCASTSS 8(BX), Z2
@@ -237,30 +241,31 @@ cstore:
 	STORE8(0, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
 	STORE8(96, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
 	STORE8(192, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
-	ADDQ $288, R8
-	DECQ CX
-	JNE  cgroup
 
-cnext:
 	// The next half: 8 channels on in the output and the bias; its
 	// weights 32 bytes on (after a first half) or at the next block's
 	// (after a second half: c*576 bytes past the first half's).
-	ADDQ $32, BX
-	MOVQ R13, AX
-	SHLQ $3, AX
-	ADDQ AX, DI
-	DECQ mblocks+48(FP)
-	JEQ  cdone
-	TESTQ $1, mblocks+48(FP)
-	JEQ  csecond
-	ADDQ $32, R9
-	JMP  chalf
+	ADDQ  $32, BX
+	MOVQ  R13, AX
+	SHLQ  $3, AX
+	ADDQ  AX, DI
+	DECQ  halves-8(SP)
+	JEQ   cgroupend
+	TESTQ $1, halves-8(SP)
+	JEQ   csecond
+	ADDQ  $32, R9
+	JMP   chalf
 
 csecond:
-	MOVQ    c+56(FP), AX
-	IMUL3Q  $576, AX, AX
-	LEAQ    -32(R9)(AX*1), R9
-	JMP     chalf
+	MOVQ   c+56(FP), AX
+	IMUL3Q $576, AX, AX
+	LEAQ   -32(R9)(AX*1), R9
+	JMP    chalf
+
+cgroupend:
+	ADDQ $288, R8
+	DECQ CX
+	JNE  cgroup
 
 cdone:
 	VZEROUPPER
