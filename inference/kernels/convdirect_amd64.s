@@ -2,159 +2,156 @@
 
 #include "textflag.h"
 
-// TAP_FMAS(T) adds the 16 input values of tap T in Z16, times each of the
-// 16 output channels' weights (broadcast from R14 + 64*T), into Z0-Z15.
-#define TAP_FMAS(T) \
-	VFMADD231PS.BCST (64*T+0)(R14), Z16, Z0; \
-	VFMADD231PS.BCST (64*T+4)(R14), Z16, Z1; \
-	VFMADD231PS.BCST (64*T+8)(R14), Z16, Z2; \
-	VFMADD231PS.BCST (64*T+12)(R14), Z16, Z3; \
-	VFMADD231PS.BCST (64*T+16)(R14), Z16, Z4; \
-	VFMADD231PS.BCST (64*T+20)(R14), Z16, Z5; \
-	VFMADD231PS.BCST (64*T+24)(R14), Z16, Z6; \
-	VFMADD231PS.BCST (64*T+28)(R14), Z16, Z7; \
-	VFMADD231PS.BCST (64*T+32)(R14), Z16, Z8; \
-	VFMADD231PS.BCST (64*T+36)(R14), Z16, Z9; \
-	VFMADD231PS.BCST (64*T+40)(R14), Z16, Z10; \
-	VFMADD231PS.BCST (64*T+44)(R14), Z16, Z11; \
-	VFMADD231PS.BCST (64*T+48)(R14), Z16, Z12; \
-	VFMADD231PS.BCST (64*T+52)(R14), Z16, Z13; \
-	VFMADD231PS.BCST (64*T+56)(R14), Z16, Z14; \
-	VFMADD231PS.BCST (64*T+60)(R14), Z16, Z15
+// FMAS8(T) adds tap T's input values of three chunks, in Z24-Z26, times
+// each of the 8 output channels' weights (broadcast from R14 + 64*T into
+// Z29), into Z0-Z7 (the first chunk), Z8-Z15 and Z16-Z23.
+#define FMA3(T, J, A, B, C) \
+	VBROADCASTSS (64*T+4*J)(R14), Z29; \
+	VFMADD231PS  Z29, Z24, A; \
+	VFMADD231PS  Z29, Z25, B; \
+	VFMADD231PS  Z29, Z26, C
 
-// TAP_EVEN(T) keeps the even values of Z16:Z17 in Z16, zeroed in the lanes
-// that tap T does not read (its mask at 12+4*T in the record at R8).
-#define TAP_EVEN(T) \
-	KMOVW       (12+4*T)(R8), K1; \
-	VPERMT2PS.Z Z17, Z18, K1, Z16; \
-	TAP_FMAS(T)
+#define FMAS8(T) \
+	FMA3(T, 0, Z0, Z8, Z16); \
+	FMA3(T, 1, Z1, Z9, Z17); \
+	FMA3(T, 2, Z2, Z10, Z18); \
+	FMA3(T, 3, Z3, Z11, Z19); \
+	FMA3(T, 4, Z4, Z12, Z20); \
+	FMA3(T, 5, Z5, Z13, Z21); \
+	FMA3(T, 6, Z6, Z14, Z22); \
+	FMA3(T, 7, Z7, Z15, Z23)
 
-// FASTn(T, D) loads tap T's 32 values, D bytes into row n of the taps from
-// R11, as whole registers; SLOWn under the loads' masks (at 48+4*T and
-// 50+4*T in the record).
-#define FAST0(T, D) \
-	VMOVUPS D(R11), Z16; \
-	VMOVUPS (D+64)(R11), Z17; \
-	TAP_EVEN(T)
+// EVEN(T, R, V, K) keeps the even values of V:Z27 in V, zeroed in the
+// lanes that tap T does not read (its mask at 12+4*T in the record R
+// bytes from R8).
+#define EVEN(T, R, V, K) \
+	KMOVW       (R+12+4*T)(R8), K; \
+	VPERMT2PS.Z Z27, Z28, K, V
 
-#define SLOW0(T, D) \
-	KMOVW     (48+4*T)(R8), K4; \
-	KMOVW     (50+4*T)(R8), K5; \
-	VMOVUPS.Z D(R11), K4, Z16; \
-	VMOVUPS.Z (D+64)(R11), K5, Z17; \
-	TAP_EVEN(T)
+// FASTn(P, V, K, T, D, R) loads tap T's 32 values of the chunk whose
+// record is R bytes from R8, D bytes into row n of its taps from P, as
+// whole registers, and keeps the even ones in V; SLOWn under the loads'
+// masks (at 48+4*T and 50+4*T in the record).
+#define FAST0(P, V, K, T, D, R) \
+	VMOVUPS D(P), V; \
+	VMOVUPS (D+64)(P), Z27; \
+	EVEN(T, R, V, K)
 
-#define FAST1(T, D) \
-	VMOVUPS D(R11)(DX*1), Z16; \
-	VMOVUPS (D+64)(R11)(DX*1), Z17; \
-	TAP_EVEN(T)
+#define FAST1(P, V, K, T, D, R) \
+	VMOVUPS D(P)(DX*1), V; \
+	VMOVUPS (D+64)(P)(DX*1), Z27; \
+	EVEN(T, R, V, K)
 
-#define SLOW1(T, D) \
-	KMOVW     (48+4*T)(R8), K4; \
-	KMOVW     (50+4*T)(R8), K5; \
-	VMOVUPS.Z D(R11)(DX*1), K4, Z16; \
-	VMOVUPS.Z (D+64)(R11)(DX*1), K5, Z17; \
-	TAP_EVEN(T)
+#define FAST2(P, V, K, T, D, R) \
+	VMOVUPS D(P)(DX*2), V; \
+	VMOVUPS (D+64)(P)(DX*2), Z27; \
+	EVEN(T, R, V, K)
 
-#define FAST2(T, D) \
-	VMOVUPS D(R11)(DX*2), Z16; \
-	VMOVUPS (D+64)(R11)(DX*2), Z17; \
-	TAP_EVEN(T)
+#define SLOW0(P, V, K, T, D, R) \
+	KMOVW     (R+48+4*T)(R8), K4; \
+	KMOVW     (R+50+4*T)(R8), K5; \
+	VMOVUPS.Z D(P), K4, V; \
+	VMOVUPS.Z (D+64)(P), K5, Z27; \
+	EVEN(T, R, V, K)
 
-#define SLOW2(T, D) \
-	KMOVW     (48+4*T)(R8), K4; \
-	KMOVW     (50+4*T)(R8), K5; \
-	VMOVUPS.Z D(R11)(DX*2), K4, Z16; \
-	VMOVUPS.Z (D+64)(R11)(DX*2), K5, Z17; \
-	TAP_EVEN(T)
+#define SLOW1(P, V, K, T, D, R) \
+	KMOVW     (R+48+4*T)(R8), K4; \
+	KMOVW     (R+50+4*T)(R8), K5; \
+	VMOVUPS.Z D(P)(DX*1), K4, V; \
+	VMOVUPS.Z (D+64)(P)(DX*1), K5, Z27; \
+	EVEN(T, R, V, K)
 
-// STORE(Z) clamps Z to [Z19, Z20], stores it under K1 at R11 and moves R11
+#define SLOW2(P, V, K, T, D, R) \
+	KMOVW     (R+48+4*T)(R8), K4; \
+	KMOVW     (R+50+4*T)(R8), K5; \
+	VMOVUPS.Z D(P)(DX*2), K4, V; \
+	VMOVUPS.Z (D+64)(P)(DX*2), K5, Z27; \
+	EVEN(T, R, V, K)
+
+// TAP(L, T, D) is tap T of the three chunks (inputs from R11, R15 and AX,
+// records at R8, R8+96, R8+192) through the loads L (FAST0 .. SLOW2).
+#define TAP(L, T, D) \
+	L(R11, Z24, K1, T, D, 0); \
+	L(R15, Z25, K2, T, D, 96); \
+	L(AX, Z26, K3, T, D, 192); \
+	FMAS8(T)
+
+// STORE(Z) clamps Z to [Z30, Z31], stores it under K1 at R11 and moves R11
 // to the next output channel; STORE_LAST stays.
 #define STORE_LAST(Z) \
-	VMAXPS  Z19, Z, Z; \
-	VMINPS  Z20, Z, Z; \
+	VMAXPS  Z30, Z, Z; \
+	VMINPS  Z31, Z, Z; \
 	VMOVUPS Z, K1, (R11)
 
 #define STORE(Z) \
 	STORE_LAST(Z); \
 	ADDQ    R13, R11
 
-// func conv3x3s2AVX512(dst, src *float32, recs *int32, nrec int, w, bias *float32, mblocks, c, rowBytes, inBytes, outBytes, highB int, lo, hi float32)
+// STORE8(R, Z0, ..., Z7) stores the 8 channels of the chunk whose record
+// is R bytes from R8.
+#define STORE8(R, A0, A1, A2, A3, A4, A5, A6, A7) \
+	MOVLQSX R(R8), R11; \
+	LEAQ    (DI)(R11*4), R11; \
+	KMOVW   (R+8)(R8), K1; \
+	STORE(A0); \
+	STORE(A1); \
+	STORE(A2); \
+	STORE(A3); \
+	STORE(A4); \
+	STORE(A5); \
+	STORE(A6); \
+	STORE_LAST(A7)
+
+// INPUT(R, P) sets P to the input of the chunk whose record is R bytes
+// from R8, at tap (0, 0) of its lane 0.
+#define INPUT(R, P) \
+	MOVLQSX (R+4)(R8), P; \
+	LEAQ    (SI)(P*4), P
+
+// func conv3x3s2AVX512(dst, src *float32, recs *int32, ngroups int, w, bias *float32, mblocks, c, rowBytes, inBytes, outBytes, highB int, lo, hi float32)
 //
 // A dense 3x3 stride-2 convolution of few input channels (see
-// convdirect.go), 16 output channels at a time (mblocks blocks): for each
-// chunk of up to 16 output pixels (the depthwise stride-2 records), the 16
-// channels' sums in Z0-Z15, started from their biases; for each input
-// channel and tap the 16 input values, loaded as two registers of 32 and
-// their even values kept (VPERMT2PS with convEven in Z18, zeroing the lanes
-// that read the padding), then 16 FMAs with the weights broadcast from
-// memory (w holds, per block, input channel and tap, the 16 channels'
-// weights). A chunk whose loads all lie in src (its first load at offset
-// 0 or more, at most highB) loads whole registers, the others under the
-// loads' masks. The sums are clamped and stored under the chunk's mask,
-// outBytes apart. The 16 output lines of the chunk two records on are
-// prefetched first: the output (3 MB at SqueezeNet's 64x111x111) is
-// usually cold, and 16 planes written at once are more streams than the
-// hardware prefetchers follow.
-TEXT ·conv3x3s2AVX512(SB), NOSPLIT, $0-104
-	MOVQ         dst+0(FP), DI
+// convdirect.go), three chunks of up to 16 output pixels at a time (the
+// depthwise stride-2 records, in groups of three: ngroups) and, for each
+// group, 8 output channels at a time (two halves of each of the mblocks
+// blocks of 16; the group's input stays in L1 from one half to the next:
+// 264-280 µs at SqueezeNet's 3->64 @224 on one core of a Zen 5, against
+// 300-321 with each half's groups in turn), their 24 sums in Z0-Z23,
+// started from their biases; for each input channel and
+// tap the three chunks' 16 input values, each loaded as two registers of 32
+// and their even values kept (VPERMT2PS with convEven in Z28, zeroing the
+// lanes that read the padding), then 24 FMAs, each of the 8 channels'
+// weights broadcast once for the three chunks (w holds, per block of 16,
+// input channel and tap, the 16 channels' weights: the second half's 8 are
+// 32 bytes on). Each sum takes the same FMAs in the same order as a chunk
+// of 16 channels alone would. A group whose loads all lie in src (every
+// chunk's first load at offset 0 or more, at most highB) loads whole
+// registers, the others under the loads' masks. The sums are clamped and
+// stored under each chunk's mask, outBytes apart.
+TEXT ·conv3x3s2AVX512(SB), NOSPLIT, $8-104
 	MOVQ         src+8(FP), SI
-	MOVQ         w+32(FP), R9
-	MOVQ         bias+40(FP), BX
+	MOVQ         recs+16(FP), R8
 	MOVQ         rowBytes+64(FP), DX
 	MOVQ         inBytes+72(FP), R12
 	MOVQ         outBytes+80(FP), R13
-	VBROADCASTSS lo+96(FP), Z19
-	VBROADCASTSS hi+100(FP), Z20
-	VMOVDQU32    convEven<>(SB), Z18
+	VBROADCASTSS lo+96(FP), Z30
+	VBROADCASTSS hi+100(FP), Z31
+	VMOVDQU32    convEven<>(SB), Z28
+	MOVQ         ngroups+24(FP), CX
+	TESTQ        CX, CX
+	JEQ          cdone
 	CMPQ         mblocks+48(FP), $0
 	JEQ          cdone
 
-cblock:
-	MOVQ         recs+16(FP), R8
-	MOVQ         nrec+24(FP), CX
-	TESTQ        CX, CX
-	JEQ          cnext
+cgroup:
+	MOVQ dst+0(FP), DI
+	MOVQ w+32(FP), R9
+	MOVQ bias+40(FP), BX
+	MOVQ mblocks+48(FP), AX
+	SHLQ $1, AX
+	MOVQ AX, halves-8(SP)
 
-cchunk:
-	CMPQ    CX, $2
-	JLE     cnopf
-	MOVLQSX 192(R8), AX
-	LEAQ    (DI)(AX*4), R15
-	PREFETCHT0 (R15)
-	ADDQ    R13, R15
-	PREFETCHT0 (R15)
-	ADDQ    R13, R15
-	PREFETCHT0 (R15)
-	ADDQ    R13, R15
-	PREFETCHT0 (R15)
-	ADDQ    R13, R15
-	PREFETCHT0 (R15)
-	ADDQ    R13, R15
-	PREFETCHT0 (R15)
-	ADDQ    R13, R15
-	PREFETCHT0 (R15)
-	ADDQ    R13, R15
-	PREFETCHT0 (R15)
-	ADDQ    R13, R15
-	PREFETCHT0 (R15)
-	ADDQ    R13, R15
-	PREFETCHT0 (R15)
-	ADDQ    R13, R15
-	PREFETCHT0 (R15)
-	ADDQ    R13, R15
-	PREFETCHT0 (R15)
-	ADDQ    R13, R15
-	PREFETCHT0 (R15)
-	ADDQ    R13, R15
-	PREFETCHT0 (R15)
-	ADDQ    R13, R15
-	PREFETCHT0 (R15)
-	ADDQ    R13, R15
-	PREFETCHT0 (R15)
-	ADDQ    R13, R15
-
-cnopf:
+chalf:
 	VBROADCASTSS 0(BX), Z0
 	VBROADCASTSS 4(BX), Z1
 	VBROADCASTSS 8(BX), Z2
@@ -163,86 +160,112 @@ cnopf:
 	VBROADCASTSS 20(BX), Z5
 	VBROADCASTSS 24(BX), Z6
 	VBROADCASTSS 28(BX), Z7
-	VBROADCASTSS 32(BX), Z8
-	VBROADCASTSS 36(BX), Z9
-	VBROADCASTSS 40(BX), Z10
-	VBROADCASTSS 44(BX), Z11
-	VBROADCASTSS 48(BX), Z12
-	VBROADCASTSS 52(BX), Z13
-	VBROADCASTSS 56(BX), Z14
-	VBROADCASTSS 60(BX), Z15
-	MOVLQSX 4(R8), AX
-	LEAQ    (SI)(AX*4), R11
-	MOVQ    R9, R14
-	MOVQ    c+56(FP), R10
-	CMPQ    AX, $0
-	JLT     cslow
-	CMPQ    AX, highB+88(FP)
-	JGT     cslow
+	VMOVAPS      Z0, Z8
+	VMOVAPS      Z1, Z9
+	VMOVAPS      Z2, Z10
+	VMOVAPS      Z3, Z11
+	VMOVAPS      Z4, Z12
+	VMOVAPS      Z5, Z13
+	VMOVAPS      Z6, Z14
+	VMOVAPS      Z7, Z15
+	VMOVAPS      Z0, Z16
+	VMOVAPS      Z1, Z17
+	VMOVAPS      Z2, Z18
+	VMOVAPS      Z3, Z19
+	VMOVAPS      Z4, Z20
+	VMOVAPS      Z5, Z21
+	VMOVAPS      Z6, Z22
+	VMOVAPS      Z7, Z23
+	MOVQ         R9, R14
+	MOVQ         c+56(FP), R10
+	MOVLQSX      4(R8), AX
+	CMPQ         AX, $0
+	JLT          cslowin
+	CMPQ         AX, highB+88(FP)
+	JGT          cslowin
+	MOVLQSX      100(R8), AX
+	CMPQ         AX, $0
+	JLT          cslowin
+	CMPQ         AX, highB+88(FP)
+	JGT          cslowin
+	MOVLQSX      196(R8), AX
+	CMPQ         AX, $0
+	JLT          cslowin
+	CMPQ         AX, highB+88(FP)
+	JGT          cslowin
+	INPUT(0, R11)
+	INPUT(96, R15)
+	INPUT(192, AX)
 
 cfast:
-	FAST0(0, 0)
-	FAST0(1, 4)
-	FAST0(2, 8)
-	FAST1(3, 0)
-	FAST1(4, 4)
-	FAST1(5, 8)
-	FAST2(6, 0)
-	FAST2(7, 4)
-	FAST2(8, 8)
-	ADDQ    R12, R11
-	ADDQ    $576, R14
-	DECQ    R10
-	JNE     cfast
-	JMP     cstore
+	TAP(FAST0, 0, 0)
+	TAP(FAST0, 1, 4)
+	TAP(FAST0, 2, 8)
+	TAP(FAST1, 3, 0)
+	TAP(FAST1, 4, 4)
+	TAP(FAST1, 5, 8)
+	TAP(FAST2, 6, 0)
+	TAP(FAST2, 7, 4)
+	TAP(FAST2, 8, 8)
+	ADDQ R12, R11
+	ADDQ R12, R15
+	ADDQ R12, AX
+	ADDQ $576, R14
+	DECQ R10
+	JNE  cfast
+	JMP  cstore
+
+cslowin:
+	INPUT(0, R11)
+	INPUT(96, R15)
+	INPUT(192, AX)
 
 cslow:
-	SLOW0(0, 0)
-	SLOW0(1, 4)
-	SLOW0(2, 8)
-	SLOW1(3, 0)
-	SLOW1(4, 4)
-	SLOW1(5, 8)
-	SLOW2(6, 0)
-	SLOW2(7, 4)
-	SLOW2(8, 8)
-	ADDQ    R12, R11
-	ADDQ    $576, R14
-	DECQ    R10
-	JNE     cslow
+	TAP(SLOW0, 0, 0)
+	TAP(SLOW0, 1, 4)
+	TAP(SLOW0, 2, 8)
+	TAP(SLOW1, 3, 0)
+	TAP(SLOW1, 4, 4)
+	TAP(SLOW1, 5, 8)
+	TAP(SLOW2, 6, 0)
+	TAP(SLOW2, 7, 4)
+	TAP(SLOW2, 8, 8)
+	ADDQ R12, R11
+	ADDQ R12, R15
+	ADDQ R12, AX
+	ADDQ $576, R14
+	DECQ R10
+	JNE  cslow
 
 cstore:
-	MOVLQSX 0(R8), AX
-	LEAQ    (DI)(AX*4), R11
-	KMOVW   8(R8), K1
-	STORE(Z0)
-	STORE(Z1)
-	STORE(Z2)
-	STORE(Z3)
-	STORE(Z4)
-	STORE(Z5)
-	STORE(Z6)
-	STORE(Z7)
-	STORE(Z8)
-	STORE(Z9)
-	STORE(Z10)
-	STORE(Z11)
-	STORE(Z12)
-	STORE(Z13)
-	STORE(Z14)
-	STORE_LAST(Z15)
-	ADDQ    $96, R8
-	DECQ    CX
-	JNE     cchunk
+	STORE8(0, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	STORE8(96, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	STORE8(192, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
 
-cnext:
-	MOVQ R14, R9
-	ADDQ $64, BX
-	MOVQ R13, AX
-	SHLQ $4, AX
-	ADDQ AX, DI
-	DECQ mblocks+48(FP)
-	JNE  cblock
+	// The next half: 8 channels on in the output and the bias; its
+	// weights 32 bytes on (after a first half) or at the next block's
+	// (after a second half: c*576 bytes past the first half's).
+	ADDQ  $32, BX
+	MOVQ  R13, AX
+	SHLQ  $3, AX
+	ADDQ  AX, DI
+	DECQ  halves-8(SP)
+	JEQ   cgroupend
+	TESTQ $1, halves-8(SP)
+	JEQ   csecond
+	ADDQ  $32, R9
+	JMP   chalf
+
+csecond:
+	MOVQ   c+56(FP), AX
+	IMUL3Q $576, AX, AX
+	LEAQ   -32(R9)(AX*1), R9
+	JMP    chalf
+
+cgroupend:
+	ADDQ $288, R8
+	DECQ CX
+	JNE  cgroup
 
 cdone:
 	VZEROUPPER

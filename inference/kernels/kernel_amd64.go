@@ -56,7 +56,7 @@ func dwFlatAVX512(dst *float32, n int, src *float32, offs *int, w *float32, ntap
 func transposeBlocksAVX512(dst, ct *float32, rowOffs *int, blockBytes, npixBytes int, bias *float32, nblk, mask int, lo, hi float32)
 
 //go:noescape
-func conv3x3s2AVX512(dst, src *float32, recs *int32, nrec int, w, bias *float32, mblocks, c, rowBytes, inBytes, outBytes, highB int, lo, hi float32)
+func conv3x3s2AVX512(dst, src *float32, recs *int32, ngroups int, w, bias *float32, mblocks, c, rowBytes, inBytes, outBytes, highB int, lo, hi float32)
 
 //go:noescape
 func dw3x3s1AVX512(dst, src *float32, recs *int32, nrec int, w, bias *float32, nch, rowBytes, inBytes, outBytes, lowB, highB int, lo, hi float32)
@@ -384,7 +384,10 @@ func convDirectBlocks(kind kernelKind, dst, src []float32, c, b0, b1 int, g dwGe
 		return
 	}
 	_, _, _, _ = dst[(b1-b0)*16*g.ohw-1], src[c*g.hw-1], w[b1*16*c*9-1], bias[16*b1-1]
-	conv3x3s2AVX512(&dst[0], &src[0], &g.recs[0], len(g.recs)/dwRecWords2, &w[b0*16*c*9], &bias[16*b0], b1-b0, c,
+	if len(g.recs)%(3*dwRecWords2) != 0 {
+		panic("kernels: the direct convolution's records are not in groups of three")
+	}
+	conv3x3s2AVX512(&dst[0], &src[0], &g.recs[0], len(g.recs)/(3*dwRecWords2), &w[b0*16*c*9], &bias[16*b0], b1-b0, c,
 		4*g.width, 4*g.hw, 4*g.ohw, len(src)-(c-1)*g.hw-g.span, lo, hi)
 }
 

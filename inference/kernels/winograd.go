@@ -177,10 +177,10 @@ func (c *Conv) runWinograd(dst, src []float32, n int) {
 // 55 us to pad and 460 to transform and multiply on two cores, against
 // 50 and 690 on one (Zen 5, two vCPUs 25 GB/s apart).
 func (c *Conv) runWinogradImages(dst, src []float32, n int) {
-	p, wg := c.p, c.wg
+	wg := c.wg
 	r := &wgRun{c: c, dst: dst, src: src, n: n, tiles: n * wg.tilesY * wg.tilesX}
 	r.vector = r.wgVector()
-	w := workersFor(2 * wgPos * wg.mpad * p.C * r.tiles)
+	w := r.workers(Procs())
 	switch chunk, way := r.plan(w); way {
 	case wgStages:
 		r.runStages(chunk, w)
@@ -209,6 +209,32 @@ const (
 // alone, but 101 -> 110 and 139 -> 162 in the model, DenseNet-121's 24
 // 128->32 at 14x14 45 -> 35 alone, 1822 -> 1886 µs together in the model.
 const wgOutputsMost = 64
+
+// workers is how many of procs workers the run takes: as many as its
+// products keep busy (minFlopsPerWorker each), and two for a run that can
+// be split by output channels (wgOutputs) from minFlopsPerWorker on, where each worker's
+// own transform of the input leaves nothing to wait for between them: the
+// built-in shapes model's 48->64 layer at 16x16 (3.5 MFLOP in its
+// products) took 50-59 µs on one worker and 43 on two, in the model on
+// two cores of a Zen 5 (2026-12-07, slow state).
+func (r *wgRun) workers(procs int) int {
+	p, wg := r.c.p, r.c.wg
+	flops := 2 * wgPos * wg.mpad * p.C * r.tiles
+	w := max(1, min(procs, flops/minFlopsPerWorker))
+	if w == 1 && procs > 1 && flops >= minFlopsPerWorker && r.tiles <= wg.chunk && r.byOutputs(2) {
+		w = 2
+	}
+	return w
+}
+
+// byOutputs reports whether a run of one chunk can be split by output
+// channels over w workers (wgOutputs): at least a panel of them each, and
+// at least as many outputs as inputs (each worker transforms every input
+// channel), at most wgOutputsMost.
+func (r *wgRun) byOutputs(w int) bool {
+	p, wg := r.c.p, r.c.wg
+	return wg.mpad/r.c.mk.mr >= w && p.C <= p.M && p.M <= wgOutputsMost
+}
 
 // runOutputs is the run of one chunk of chunk tiles (all the run's) on w
 // workers that each pad and transform the whole input themselves, then
@@ -470,7 +496,7 @@ func (r *wgRun) plan(w int) (chunk, way int) {
 		if shared < best {
 			best, chunk, way = shared, size, wgStages
 		}
-		if chunks == 1 && wg.mpad/c.mk.mr >= w && c.p.C <= c.p.M && c.p.M <= wgOutputsMost {
+		if chunks == 1 && r.byOutputs(w) {
 			// Each worker: every tile's input transform, its share of
 			// the products, the weights and the output transform, a
 			// hand-off, and half the input from the other core.

@@ -318,3 +318,40 @@ func checkWinogradWays(p ConvParams, n int) error {
 	}
 	return nil
 }
+
+// TestWinogradWorkers checks how many workers a run takes: a run of one
+// chunk that can split by output channels takes two from
+// minFlopsPerWorker to twice that (the shapes model's 48->64 at 16x16),
+// and on AVX-512 splits that way; one with more inputs than outputs,
+// under minFlopsPerWorker, or on one proc, keeps one; a large run as many
+// as its products keep busy.
+func TestWinogradWorkers(t *testing.T) {
+	forEachKernel(t, func(t *testing.T) {
+		for _, c := range []struct {
+			p           ConvParams
+			procs, want int
+			wantOutputs bool
+		}{
+			{layer(48, 16, 64, 3, 1, 1, 1), 2, 2, true},
+			{layer(48, 16, 64, 3, 1, 1, 1), 1, 1, false},
+			{layer(64, 16, 48, 3, 1, 1, 1), 2, 1, false},
+			{layer(16, 16, 16, 3, 1, 1, 1), 2, 1, false},
+			{layer(64, 56, 64, 3, 1, 1, 1), 2, 2, false},
+			{layer(64, 56, 64, 3, 1, 1, 1), 4, 4, false},
+		} {
+			r := rand.New(rand.NewPCG(1, 2))
+			conv := newConv(c.p, randSlice(r, c.p.M*c.p.C*9), nil, layoutWinograd)
+			if conv.wg == nil {
+				t.Fatalf("%d->%d @%d: not on the Winograd path", c.p.C, c.p.M, c.p.H)
+			}
+			run := &wgRun{c: conv, n: 1, tiles: conv.wg.tilesY * conv.wg.tilesX}
+			w := run.workers(c.procs)
+			if w != c.want {
+				t.Errorf("%d->%d @%d on %d procs: %d workers, want %d", c.p.C, c.p.M, c.p.H, c.procs, w, c.want)
+			}
+			if _, way := run.plan(w); active.kind == kindAVX512 && (way == wgOutputs) != c.wantOutputs {
+				t.Errorf("%d->%d @%d on %d workers: way %d, split by outputs %v", c.p.C, c.p.M, c.p.H, w, way, c.wantOutputs)
+			}
+		}
+	})
+}
