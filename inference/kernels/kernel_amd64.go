@@ -506,11 +506,11 @@ func gatherPanel8(kind kernelKind, panel, x []float32, rowOff []int, maxOff int,
 	gatherPanel8AVX512(&panel[0], &x[q[0]], &rowOff[0], len(rowOff), &idx[0])
 }
 
-// transposeRows writes channels m0..m1 of dst (see transposeOut), in
+// transposeRows writes channels m0..m1 of dst (see transposeRowsGo), in
 // assembly for the AVX-512 kind.
-func transposeRows(kind kernelKind, dst, ct []float32, ldc, npix, m0, m1 int, bias []float32, lo, hi float32) {
+func transposeRows(kind kernelKind, dst []float32, lds int, ct []float32, ldc, npix, m0, m1 int, bias []float32, lo, hi float32) {
 	if kind != kindAVX512 || npix == 0 || 16*ldc > 1<<31-1 {
-		transposeRowsGo(dst, ct, ldc, npix, m0, m1, bias, lo, hi)
+		transposeRowsGo(dst, lds, ct, ldc, npix, m0, m1, bias, lo, hi)
 		return
 	}
 	var idx [16]int32
@@ -519,7 +519,7 @@ func transposeRows(kind kernelKind, dst, ct []float32, ldc, npix, m0, m1 int, bi
 	}
 	// The gathers read rows below npix only (the last block is masked).
 	_ = ct[(npix-1)*ldc+m1-1]
-	_ = dst[(m1-1)*npix+npix-1]
+	_ = dst[(m1-1)*lds+npix-1]
 	// Blocks of 16 channels and 16 pixels transposed in registers, a
 	// partial block of pixels with its last row repeated and its stores
 	// masked; the remaining channels gathered.
@@ -537,10 +537,10 @@ func transposeRows(kind kernelKind, dst, ct []float32, ldc, npix, m0, m1 int, bi
 			b = bias[m : m+16]
 		}
 		if full > 0 {
-			transposeBlocksAVX512(&dst[m*npix], &ct[m], &offs[0], 64*ldc, 4*npix, &b[0], full, 0xffff, lo, hi)
+			transposeBlocksAVX512(&dst[m*lds], &ct[m], &offs[0], 64*ldc, 4*lds, &b[0], full, 0xffff, lo, hi)
 		}
 		if tail > 0 {
-			transposeBlocksAVX512(&dst[m*npix+16*full], &ct[16*full*ldc+m], &tailOffs[0], 0, 4*npix, &b[0], 1, 1<<tail-1, lo, hi)
+			transposeBlocksAVX512(&dst[m*lds+16*full], &ct[16*full*ldc+m], &tailOffs[0], 0, 4*lds, &b[0], 1, 1<<tail-1, lo, hi)
 		}
 	}
 	for ; m < m1; m++ {
@@ -548,7 +548,7 @@ func transposeRows(kind kernelKind, dst, ct []float32, ldc, npix, m0, m1 int, bi
 		if bias != nil {
 			b = bias[m]
 		}
-		transposeRowAVX512(&dst[m*npix], &ct[m], &idx[0], 16*ldc*4, npix, b, lo, hi)
+		transposeRowAVX512(&dst[m*lds], &ct[m], &idx[0], 16*ldc*4, npix, b, lo, hi)
 	}
 }
 

@@ -97,8 +97,8 @@ func gatherPanel8(kind kernelKind, panel, x []float32, rowOff []int, maxOff int,
 }
 
 // transposeRows writes channels m0..m1 of dst (see transposeRowsGo).
-func transposeRows(kind kernelKind, dst, ct []float32, ldc, npix, m0, m1 int, bias []float32, lo, hi float32) {
-	transposeRowsGo(dst, ct, ldc, npix, m0, m1, bias, lo, hi)
+func transposeRows(kind kernelKind, dst []float32, lds int, ct []float32, ldc, npix, m0, m1 int, bias []float32, lo, hi float32) {
+	transposeRowsGo(dst, lds, ct, ldc, npix, m0, m1, bias, lo, hi)
 }
 
 // dwDirect is dwDirectGo: the direct path is taken on AVX-512 only.
