@@ -56,6 +56,9 @@ func dwFlatAVX512(dst *float32, n int, src *float32, offs *int, w *float32, ntap
 func transposeBlocksAVX512(dst, ct *float32, rowOffs *int, blockBytes, npixBytes int, bias *float32, nblk, mask int, lo, hi float32)
 
 //go:noescape
+func transposeBlocksPlainAVX512(dst, src *float32, rowOffs *int, blockBytes, dstBytes, nblk, mask int)
+
+//go:noescape
 func conv3x3s2AVX512(dst, src *float32, recs *int32, nrec int, w, bias *float32, mblocks, c, rowBytes, inBytes, outBytes, highB int, lo, hi float32)
 
 //go:noescape
@@ -550,6 +553,38 @@ func transposeRows(kind kernelKind, dst []float32, lds int, ct []float32, ldc, n
 		}
 		transposeRowAVX512(&dst[m*lds], &ct[m], &idx[0], 16*ldc*4, npix, b, lo, hi)
 	}
+}
+
+// transpose is Transpose on kernel kind: blocks of 16 columns and 16
+// rows transposed in registers on AVX-512 (a partial block of rows with
+// its last row repeated and its stores masked), the remaining columns
+// by transposeGo.
+func transpose(kind kernelKind, dst []float32, ldd int, src []float32, lds, rows, cols int) {
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	c := 0
+	if kind == kindAVX512 && cols >= 16 {
+		_, _ = src[(rows-1)*lds+cols-1], dst[(cols-1)*ldd+rows-1]
+		full, tail := rows/16, rows%16
+		var offs, tailOffs [16]int
+		for i := range offs {
+			offs[i] = 4 * i * lds
+			tailOffs[i] = 4 * min(i, tail-1) * lds
+		}
+		for ; c+16 <= cols; c += 16 {
+			if full > 0 {
+				transposeBlocksPlainAVX512(&dst[c*ldd], &src[c], &offs[0], 64*lds, 4*ldd, full, 0xffff)
+			}
+			if tail > 0 {
+				transposeBlocksPlainAVX512(&dst[c*ldd+16*full], &src[16*full*lds+c], &tailOffs[0], 0, 4*ldd, 1, 1<<tail-1)
+			}
+		}
+		if c == cols {
+			return
+		}
+	}
+	transposeGo(dst[c*ldd:], ldd, src[c:], lds, rows, cols-c)
 }
 
 // bPanelLast is the offset of the last value a micro-kernel call reads of

@@ -114,3 +114,8 @@ func convDirectBlocks(kind kernelKind, dst, src []float32, c, b0, b1 int, g dwGe
 
 // prefetch is a hint that needs assembly: nothing here.
 func prefetch(kind kernelKind, x []float32) {}
+
+// transpose is transposeGo.
+func transpose(kind kernelKind, dst []float32, ldd int, src []float32, lds, rows, cols int) {
+	transposeGo(dst, ldd, src, lds, rows, cols)
+}
