@@ -47,6 +47,8 @@ type Conv struct {
 
 	// Pixel-major GEMM path (see convpix.go), or nil.
 	pix *pixelPlan
+	// Patches path (see convpatch.go), or nil.
+	patch *patchPlan
 	// Packs the channel-major path of a pixel-major convolution whose
 	// batches take it (channelsForBatch).
 	batchOnce sync.Once
@@ -81,9 +83,10 @@ func NewConv(p ConvParams, weights, bias []float32) *Conv {
 // NewBandConv prepares the convolution p of a band of the input rows of
 // whole, a convolution of the whole input with p's weights (p differs from
 // whole's parameters only in H, PadT and PadB): it takes whole's path (the
-// pixel- or channel-major product, or a direct one), so that each output
-// it computes is bit for bit whole's output at that pixel. It returns nil
-// when whole takes the Winograd path: its products stream every
+// pixel- or channel-major product, the patches, or a direct one), so that
+// each output it computes is bit for bit whole's output at that pixel. It
+// returns nil when whole takes the patches path and the band, padded, does
+// not, and when whole takes the Winograd path: its products stream every
 // transformed weight however few the rows (the built-in shapes model's
 // 64->64 layer at 16x16 took 57 µs for a band of 8 rows, 50 for all 16),
 // and its tiles would fix where a band starts.
@@ -94,6 +97,11 @@ func NewBandConv(p ConvParams, weights, bias []float32, whole *Conv) *Conv {
 		return nil
 	case whole.pix != nil:
 		layout = layoutPixels
+	case whole.patch != nil:
+		if !patchApplies(p, whole.mk) {
+			return nil
+		}
+		layout = layoutPatches
 	case whole.ap != nil:
 		layout = layoutChannels
 	}
@@ -122,6 +130,10 @@ func newConv(p ConvParams, weights, bias []float32, layout gemmLayout) *Conv {
 		return c
 	}
 	c.setupPlanes()
+	if layout == layoutPatches || layout == layoutAuto && patchApplies(p, c.mk) {
+		c.setupPatches(weights)
+		return c
+	}
 	if cg == 1 && mg == 1 {
 		c.depthwise = true
 		c.dwW = append([]float32(nil), weights[:p.M*taps]...)
@@ -220,6 +232,10 @@ func (c *Conv) Run(dst, src []float32) {
 	}
 	if c.cd != nil {
 		c.runConvDirect(dst, src)
+		return
+	}
+	if c.patch != nil {
+		c.runPatches(dst, src)
 		return
 	}
 	x, buf := c.planes(src, 1)

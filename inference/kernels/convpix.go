@@ -47,6 +47,9 @@ const (
 	// layoutWinograd is Winograd F(4x4, 3x3) where it applies (see
 	// winograd.go).
 	layoutWinograd
+	// layoutPatches is the patches path (see convpatch.go), for a
+	// convolution patchApplies accepts.
+	layoutPatches
 )
 
 // choosePixelMajor reports whether the pixel-major layout computes the
@@ -274,7 +277,7 @@ func (o *pixelOut) finish(kind kernelKind, ct []float32, ldc, j0, j1, _, _ int) 
 	}
 	for i := range o.n {
 		out := o.dst[(i*c.p.Group+o.g)*mg*npix : (i*c.p.Group+o.g+1)*mg*npix]
-		transposeRows(kind, out, ct[i*npix*ldc:], ldc, npix, j0, j1, bias, o.lo, o.hi)
+		transposeRows(kind, out, npix, ct[i*npix*ldc:], ldc, npix, j0, j1, bias, o.lo, o.hi)
 		if c.silu {
 			rows := out[j0*npix : j1*npix]
 			SiLU(rows, rows)
@@ -307,15 +310,15 @@ func gatherPanel(kind kernelKind, panel, x []float32, rowOff []int, maxOff int, 
 }
 
 // transposeRowsGo writes channels m0..m1 of dst (channel-major, npix
-// pixels each) from ct (pixel-major, ldc values per pixel), adding the bias
-// and clamping to [lo, hi].
-func transposeRowsGo(dst, ct []float32, ldc, npix, m0, m1 int, bias []float32, lo, hi float32) {
+// pixels each, lds values apart) from ct (pixel-major, ldc values per
+// pixel), adding the bias and clamping to [lo, hi].
+func transposeRowsGo(dst []float32, lds int, ct []float32, ldc, npix, m0, m1 int, bias []float32, lo, hi float32) {
 	for m := m0; m < m1; m++ {
 		var b float32
 		if bias != nil {
 			b = bias[m]
 		}
-		row := dst[m*npix : m*npix+npix]
+		row := dst[m*lds : m*lds+npix]
 		col := ct[m:]
 		for i := range row {
 			row[i] = clamp(col[i*ldc]+b, lo, hi)

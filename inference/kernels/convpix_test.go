@@ -11,7 +11,9 @@ import (
 // result into channel-major rows, with bias and clamp, against its slow
 // definition (transposeRowsGo, the same operations: equal bits), on every
 // kernel: whole blocks of 16 channels and 16 pixels, remaining pixels and
-// channels, ranges of channels that start inside a block, no bias.
+// channels, ranges of channels that start inside a block, no bias, and
+// output rows further apart than their pixels (a convolution's worker
+// writing its own pixels of every channel), whose gaps stay untouched.
 func TestTransposeRows(t *testing.T) {
 	forEachKernel(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(4, 4))
@@ -19,33 +21,36 @@ func TestTransposeRows(t *testing.T) {
 			{1, 0, 16, 48}, {15, 0, 17, 48}, {16, 0, 16, 32}, {17, 3, 45, 48},
 			{49, 0, 160, 176}, {196, 0, 384, 400}, {196, 16, 32, 400}, {200, 5, 9, 16}, {33, 0, 70, 96},
 		} {
-			for _, withBias := range []bool{true, false} {
-				ct := randSlice(r, tc.npix*tc.ldc)
-				var bias []float32
-				if withBias {
-					bias = randSlice(r, tc.m1)
-				}
-				want := make([]float32, tc.m1*tc.npix)
-				got := make([]float32, tc.m1*tc.npix+3)
-				for i := range got {
-					got[i] = float32(math.NaN())
-				}
-				for i := range want {
-					want[i] = float32(math.NaN())
-				}
-				transposeRowsGo(want, ct, tc.ldc, tc.npix, tc.m0, tc.m1, bias, -0.5, 0.6)
-				transposeRows(active.kind, got, ct, tc.ldc, tc.npix, tc.m0, tc.m1, bias, -0.5, 0.6)
-				name := fmt.Sprintf("%d pixels, channels %d..%d, bias %v", tc.npix, tc.m0, tc.m1, withBias)
-				for i := range want {
-					if !sameBits(got[i], want[i]) && !(math.IsNaN(float64(got[i])) && math.IsNaN(float64(want[i]))) {
-						t.Errorf("%s: at %d (channel %d, pixel %d) %v, want %v", name, i, i/tc.npix, i%tc.npix, got[i], want[i])
-						break
+			for _, gap := range []int{0, 5, 40} {
+				for _, withBias := range []bool{true, false} {
+					lds := tc.npix + gap
+					ct := randSlice(r, tc.npix*tc.ldc)
+					var bias []float32
+					if withBias {
+						bias = randSlice(r, tc.m1)
 					}
-				}
-				for i := len(want); i < len(got); i++ {
-					if !math.IsNaN(float64(got[i])) {
-						t.Errorf("%s: wrote past the output at %d", name, i)
-						break
+					want := make([]float32, (tc.m1-1)*lds+tc.npix)
+					got := make([]float32, len(want)+3)
+					for i := range got {
+						got[i] = float32(math.NaN())
+					}
+					for i := range want {
+						want[i] = float32(math.NaN())
+					}
+					transposeRowsGo(want, lds, ct, tc.ldc, tc.npix, tc.m0, tc.m1, bias, -0.5, 0.6)
+					transposeRows(active.kind, got, lds, ct, tc.ldc, tc.npix, tc.m0, tc.m1, bias, -0.5, 0.6)
+					name := fmt.Sprintf("%d pixels %d apart, channels %d..%d, bias %v", tc.npix, lds, tc.m0, tc.m1, withBias)
+					for i := range want {
+						if !sameBits(got[i], want[i]) && !(math.IsNaN(float64(got[i])) && math.IsNaN(float64(want[i]))) {
+							t.Errorf("%s: at %d (channel %d, pixel %d) %v, want %v", name, i, i/lds, i%lds, got[i], want[i])
+							break
+						}
+					}
+					for i := len(want); i < len(got); i++ {
+						if !math.IsNaN(float64(got[i])) {
+							t.Errorf("%s: wrote past the output at %d", name, i)
+							break
+						}
 					}
 				}
 			}
@@ -80,6 +85,9 @@ func TestConvRunBatch(t *testing.T) {
 				continue
 			}
 			cases = append(cases, batchCase{name + " channels", p, layoutChannels, false}, batchCase{name + " pixels", p, layoutPixels, false})
+			if patchApplies(p, active) {
+				cases = append(cases, batchCase{name + " patches", p, layoutPatches, false})
+			}
 		}
 		for _, p := range []ConvParams{layer(40, 7, 70, 1, 1, 0, 1), layer(24, 9, 100, 3, 1, 1, 1),
 			layer(24, 15, 72, 3, 2, 1, 1), layer(20, 27, 80, 1, 2, 0, 1), layer(16, 7, 48, 3, 1, 1, 1),

@@ -79,6 +79,12 @@ func GemmWorkers(m, n, k int) int {
 	return workersFor(2 * m * n * k)
 }
 
+// GemmRepacksB reports whether Gemm packs a transposed B again at every
+// call for a product of m rows (the packed product reads only a plain B in
+// place; a matrix-vector product of fewer rows reads B's rows as they
+// are): a constant B is then better transposed once.
+func GemmRepacksB(m int) bool { return m > gemvRows }
+
 // gemm is Gemm on at most maxW goroutines.
 func gemm(maxW int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, epi colEpilogue) {
 	if m <= 0 || n <= 0 {

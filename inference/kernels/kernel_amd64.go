@@ -56,6 +56,9 @@ func dwFlatAVX512(dst *float32, n int, src *float32, offs *int, w *float32, ntap
 func transposeBlocksAVX512(dst, ct *float32, rowOffs *int, blockBytes, npixBytes int, bias *float32, nblk, mask int, lo, hi float32)
 
 //go:noescape
+func transposeBlocksPlainAVX512(dst, src *float32, rowOffs *int, blockBytes, dstBytes, nblk, mask int)
+
+//go:noescape
 func conv3x3s2AVX512(dst, src *float32, recs *int32, ngroups int, w, bias *float32, mblocks, c, rowBytes, inBytes, outBytes, highB int, lo, hi float32)
 
 //go:noescape
@@ -509,11 +512,11 @@ func gatherPanel8(kind kernelKind, panel, x []float32, rowOff []int, maxOff int,
 	gatherPanel8AVX512(&panel[0], &x[q[0]], &rowOff[0], len(rowOff), &idx[0])
 }
 
-// transposeRows writes channels m0..m1 of dst (see transposeOut), in
+// transposeRows writes channels m0..m1 of dst (see transposeRowsGo), in
 // assembly for the AVX-512 kind.
-func transposeRows(kind kernelKind, dst, ct []float32, ldc, npix, m0, m1 int, bias []float32, lo, hi float32) {
+func transposeRows(kind kernelKind, dst []float32, lds int, ct []float32, ldc, npix, m0, m1 int, bias []float32, lo, hi float32) {
 	if kind != kindAVX512 || npix == 0 || 16*ldc > 1<<31-1 {
-		transposeRowsGo(dst, ct, ldc, npix, m0, m1, bias, lo, hi)
+		transposeRowsGo(dst, lds, ct, ldc, npix, m0, m1, bias, lo, hi)
 		return
 	}
 	var idx [16]int32
@@ -522,7 +525,7 @@ func transposeRows(kind kernelKind, dst, ct []float32, ldc, npix, m0, m1 int, bi
 	}
 	// The gathers read rows below npix only (the last block is masked).
 	_ = ct[(npix-1)*ldc+m1-1]
-	_ = dst[(m1-1)*npix+npix-1]
+	_ = dst[(m1-1)*lds+npix-1]
 	// Blocks of 16 channels and 16 pixels transposed in registers, a
 	// partial block of pixels with its last row repeated and its stores
 	// masked; the remaining channels gathered.
@@ -540,10 +543,10 @@ func transposeRows(kind kernelKind, dst, ct []float32, ldc, npix, m0, m1 int, bi
 			b = bias[m : m+16]
 		}
 		if full > 0 {
-			transposeBlocksAVX512(&dst[m*npix], &ct[m], &offs[0], 64*ldc, 4*npix, &b[0], full, 0xffff, lo, hi)
+			transposeBlocksAVX512(&dst[m*lds], &ct[m], &offs[0], 64*ldc, 4*lds, &b[0], full, 0xffff, lo, hi)
 		}
 		if tail > 0 {
-			transposeBlocksAVX512(&dst[m*npix+16*full], &ct[16*full*ldc+m], &tailOffs[0], 0, 4*npix, &b[0], 1, 1<<tail-1, lo, hi)
+			transposeBlocksAVX512(&dst[m*lds+16*full], &ct[16*full*ldc+m], &tailOffs[0], 0, 4*lds, &b[0], 1, 1<<tail-1, lo, hi)
 		}
 	}
 	for ; m < m1; m++ {
@@ -551,8 +554,40 @@ func transposeRows(kind kernelKind, dst, ct []float32, ldc, npix, m0, m1 int, bi
 		if bias != nil {
 			b = bias[m]
 		}
-		transposeRowAVX512(&dst[m*npix], &ct[m], &idx[0], 16*ldc*4, npix, b, lo, hi)
+		transposeRowAVX512(&dst[m*lds], &ct[m], &idx[0], 16*ldc*4, npix, b, lo, hi)
 	}
+}
+
+// transpose is Transpose on kernel kind: blocks of 16 columns and 16
+// rows transposed in registers on AVX-512 (a partial block of rows with
+// its last row repeated and its stores masked), the remaining columns
+// by transposeGo.
+func transpose(kind kernelKind, dst []float32, ldd int, src []float32, lds, rows, cols int) {
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	c := 0
+	if kind == kindAVX512 && cols >= 16 {
+		_, _ = src[(rows-1)*lds+cols-1], dst[(cols-1)*ldd+rows-1]
+		full, tail := rows/16, rows%16
+		var offs, tailOffs [16]int
+		for i := range offs {
+			offs[i] = 4 * i * lds
+			tailOffs[i] = 4 * min(i, tail-1) * lds
+		}
+		for ; c+16 <= cols; c += 16 {
+			if full > 0 {
+				transposeBlocksPlainAVX512(&dst[c*ldd], &src[c], &offs[0], 64*lds, 4*ldd, full, 0xffff)
+			}
+			if tail > 0 {
+				transposeBlocksPlainAVX512(&dst[c*ldd+16*full], &src[16*full*lds+c], &tailOffs[0], 0, 4*ldd, 1, 1<<tail-1)
+			}
+		}
+		if c == cols {
+			return
+		}
+	}
+	transposeGo(dst[c*ldd:], ldd, src[c:], lds, rows, cols-c)
 }
 
 // bPanelLast is the offset of the last value a micro-kernel call reads of

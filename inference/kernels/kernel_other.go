@@ -97,8 +97,8 @@ func gatherPanel8(kind kernelKind, panel, x []float32, rowOff []int, maxOff int,
 }
 
 // transposeRows writes channels m0..m1 of dst (see transposeRowsGo).
-func transposeRows(kind kernelKind, dst, ct []float32, ldc, npix, m0, m1 int, bias []float32, lo, hi float32) {
-	transposeRowsGo(dst, ct, ldc, npix, m0, m1, bias, lo, hi)
+func transposeRows(kind kernelKind, dst []float32, lds int, ct []float32, ldc, npix, m0, m1 int, bias []float32, lo, hi float32) {
+	transposeRowsGo(dst, lds, ct, ldc, npix, m0, m1, bias, lo, hi)
 }
 
 // dwDirect is dwDirectGo: the direct path is taken on AVX-512 only.
@@ -114,3 +114,8 @@ func convDirectBlocks(kind kernelKind, dst, src []float32, c, b0, b1 int, g dwGe
 
 // prefetch is a hint that needs assembly: nothing here.
 func prefetch(kind kernelKind, x []float32) {}
+
+// transpose is transposeGo.
+func transpose(kind kernelKind, dst []float32, ldd int, src []float32, lds, rows, cols int) {
+	transposeGo(dst, ldd, src, lds, rows, cols)
+}

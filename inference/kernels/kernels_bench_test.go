@@ -346,7 +346,7 @@ func BenchmarkTransposeRows(b *testing.B) {
 		b.Run(fmt.Sprintf("%d@%d", m, s[1]), func(b *testing.B) {
 			benchKernels(b, func(b *testing.B) {
 				for b.Loop() {
-					transposeRows(active.kind, dst, ct, ldc, npix, 0, m, bias, 0, 6)
+					transposeRows(active.kind, dst, npix, ct, ldc, npix, 0, m, bias, 0, 6)
 				}
 			})
 		})

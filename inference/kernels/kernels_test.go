@@ -293,6 +293,16 @@ func convCases() map[string]ConvParams {
 	asym4 := cp(3, 13, 41, 3, 5, 2, 1, 0, 1, clip)
 	asym4.PadT, asym4.PadL, asym4.PadB, asym4.PadR = 3, 3, 1, 0
 	cases["5x5 s2 wide odd pads"] = asym4
+	// Non-overlapping patches (convpatch.go): sizes not multiples of the
+	// patch, fewer pixels than MR, a product over two workers ending in
+	// a partial panel of channels, a width copied by copy, rectangular.
+	cases["patches 8x8"] = cp(3, 33, 42, 20, 8, 8, 1, 0, 1, relu)
+	cases["patches 16x16 few pixels silu"] = cp(2, 48, 35, 40, 16, 16, 1, 0, 1, silu)
+	cases["patches 16x16 parallel"] = cp(3, 96, 128, 100, 16, 16, 1, 0, 1, clip)
+	cases["patches 12x12"] = cp(2, 24, 37, 9, 12, 12, 1, 0, 1, Activation{})
+	patchRect := cp(3, 21, 40, 10, 8, 8, 1, 0, 1, relu)
+	patchRect.KH, patchRect.StrideH = 4, 4
+	cases["patches 4x8"] = patchRect
 	rect := cp(3, 12, 10, 5, 1, 1, 1, 0, 1, Activation{})
 	rect.KH, rect.KW, rect.StrideH, rect.StrideW, rect.DilW, rect.PadL, rect.PadR = 3, 5, 2, 1, 2, 4, 3
 	cases["3x5 mixed strides"] = rect

@@ -221,7 +221,7 @@ func (c *conv) Band(x []int, h, padT, padB int) (Op, error) {
 	}
 	k := kernels.NewBandConv(q, c.w.F, biasData(c.b), c.kernel(p, c.w, c.b))
 	if k == nil {
-		return nil, fmt.Errorf("Conv: the Winograd path computes no bands")
+		return nil, fmt.Errorf("Conv: this convolution's path (Winograd, or patches padded) computes no bands")
 	}
 	key := [2]int{q.H, q.W}
 	b := &conv{win: c.win, group: c.group, w: c.w, b: c.b, biasKnown: true, act: c.act,

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"slices"
+	"sync"
 
 	"camscope/inference/kernels"
 	"camscope/inference/tensor"
@@ -31,6 +32,10 @@ func buildGemm(n *Node) (Op, error) {
 		return nil, fmt.Errorf("Gemm: %w", err)
 	}
 	transA, transB := ta != 0, tb != 0
+	var wt *transposedWeights
+	if w := in(n.Consts, 1); transB && w != nil && w.Rank() == 2 && w.DType == tensor.Float32 {
+		wt = &transposedWeights{w: w}
+	}
 	return diffFunc{opFunc(func(budget Budget, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := required("Gemm", inputs, 2); err != nil {
 			return nil, err
@@ -61,10 +66,14 @@ func buildGemm(n *Node) (Op, error) {
 			return nil, err
 		}
 		out := tensor.NewUninit(m, nn)
+		bf, ldb, tb := b.F, b.Shape[1], transB
+		if wt != nil && b == wt.w && kernels.GemmRepacksB(m) {
+			bf, ldb, tb = wt.get(), nn, false
+		}
 		if c != nil && !transA && alpha == 1 && beta == 1 && (c.Rank() == 1 || c.Rank() == 2 && c.Shape[0] == 1) && c.Len() == nn {
 			// A linear layer: its bias per column, which each core's part
 			// of the product starts from.
-			kernels.GemmBias(transB, m, nn, k, a.F, a.Shape[1], b.F, b.Shape[1], c.F, false, out.F, nn)
+			kernels.GemmBias(tb, m, nn, k, a.F, a.Shape[1], bf, ldb, c.F, false, out.F, nn)
 			return one(out), nil
 		}
 		bt := beta
@@ -77,12 +86,38 @@ func buildGemm(n *Node) (Op, error) {
 			bt = 0
 		}
 		if m*nn > 0 {
-			kernels.Gemm(transA, transB, m, nn, k, alpha, a.F, a.Shape[1], b.F, b.Shape[1], bt, out.F, nn)
+			kernels.Gemm(transA, tb, m, nn, k, alpha, a.F, a.Shape[1], bf, ldb, bt, out.F, nn)
 		}
 		return one(out), nil
 	}), func(p *Pass, g *tensor.Tensor) ([]*tensor.Tensor, error) {
 		return gemmVJP(p, g, alpha, beta, transA, transB)
 	}}, nil
+}
+
+// transposedWeights is a Gemm's constant B (transB = 1: a linear layer's
+// weights as PyTorch stores them, n x k) transposed once, on the first
+// product that would otherwise pack it again at every run (an attention's
+// out-projection over a transformer's tokens; not a classifier's single
+// row, whose matrix-vector product reads the rows as they are): the
+// product then reads B's panels in place. Each value of C is the same sum
+// either way.
+type transposedWeights struct {
+	once sync.Once
+	w    *tensor.Tensor
+	t    []float32
+}
+
+func (tw *transposedWeights) get() []float32 {
+	tw.once.Do(func() {
+		n, k := tw.w.Shape[0], tw.w.Shape[1]
+		tw.t = make([]float32, k*n)
+		for j := range n {
+			for p, v := range tw.w.F[j*k : (j+1)*k] {
+				tw.t[p*n+j] = v
+			}
+		}
+	})
+	return tw.t
 }
 
 // buildMatMul: numpy matmul, with 1-D operands promoted to matrices and the

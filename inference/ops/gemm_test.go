@@ -94,6 +94,48 @@ func TestGemmLinear(t *testing.T) {
 	}
 }
 
+// TestGemmConstantTransB: a Gemm whose B is a constant stored transposed
+// (transB = 1, a linear layer's weights) multiplies products of more than
+// a matrix-vector product's rows by a copy of B transposed once; the
+// result is the product written out, and bit for bit the one of the same
+// Gemm whose B is not known at load (packed at every run). A B other than
+// the constant, at run time, is the one multiplied.
+func TestGemmConstantTransB(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	const k, n = 37, 23
+	b := randT(r, k, n)
+	w := transpose2(b)
+	for _, m := range []int{1, 2, 3, 40} {
+		a := randT(r, m, k)
+		for _, c := range []struct {
+			attrs Attrs
+			bias  *tensor.Tensor
+		}{
+			{Attrs{"transB": int64(1)}, randT(r, n)},
+			{Attrs{"transB": int64(1), "alpha": float32(0.5), "beta": float32(2)}, randT(r, m, n)},
+		} {
+			alpha, beta := float32(1), float32(1)
+			if v, ok := c.attrs["alpha"]; ok {
+				alpha, beta = v.(float32), c.attrs["beta"].(float32)
+			}
+			want := refMatMul(a.F, b.F, m, k, n)
+			for i := range want {
+				want[i] = alpha*want[i] + beta*c.bias.F[i%c.bias.Len()]
+			}
+			known := call{op: "Gemm", attrs: c.attrs, consts: []*tensor.Tensor{nil, w, nil}}
+			got := known.run(t, a, w, c.bias)[0]
+			expect(t, got, f32(dims(m, n), want...), 1e-5)
+			expect(t, got, call{op: "Gemm", attrs: c.attrs}.run(t, a, w, c.bias)[0], 0)
+			other := randT(r, n, k)
+			want = refMatMul(a.F, transpose2(other).F, m, k, n)
+			for i := range want {
+				want[i] = alpha*want[i] + beta*c.bias.F[i%c.bias.Len()]
+			}
+			expect(t, known.run(t, a, other, c.bias)[0], f32(dims(m, n), want...), 1e-5)
+		}
+	}
+}
+
 func b2i(b bool) int64 {
 	if b {
 		return 1

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 
+	"camscope/inference/kernels"
 	"camscope/inference/tensor"
 )
 
@@ -483,6 +484,10 @@ func permute[T any](dst, src []T, shape []int, perm []int) {
 	}
 	r := len(n)
 	last, lastStride := n[r-1], s[r-1]
+	if d, ok := any(dst).([]float32); ok && r >= 2 && s[r-2] == 1 && lastStride != 1 {
+		transposeMatrices(d, any(src).([]float32), n, s)
+		return
+	}
 	forRows(len(dst)/last, last, n[:r-1], s[:r-1], 0, func(o, off int) {
 		row := dst[o*last : (o+1)*last]
 		if lastStride == 1 {
@@ -491,6 +496,31 @@ func permute[T any](dst, src []T, shape []int, perm []int) {
 		}
 		for i := range row {
 			row[i] = src[off+i*lastStride]
+		}
+	})
+}
+
+// transposeMatrices is permute of float32 values where the output's last
+// two merged axes (n, s: extents and source strides) are the source's
+// last axis (stride 1) and another, transposed: a matrix transposed for
+// each index of the axes before (attention's keys, a patch embedding's
+// tokens), in slabs of 16 of its columns (kernels.Transpose, blocks of
+// 16x16 in registers) split over the cores.
+func transposeMatrices(dst, src []float32, n, s []int) {
+	const slab = 16
+	r := len(n)
+	last, lastStride, inner := n[r-1], s[r-1], n[r-2]
+	slabs := (inner + slab - 1) / slab
+	outer, outerStrides := n[:r-2], s[:r-2]
+	parallelFor(len(dst)/(last*inner)*slabs, slab*last, func(u0, u1 int) {
+		for u := u0; u < u1; u++ {
+			g, c0 := u/slabs, u%slabs*slab
+			off, q := 0, g
+			for d := len(outer) - 1; d >= 0; d-- {
+				off += q % outer[d] * outerStrides[d]
+				q /= outer[d]
+			}
+			kernels.Transpose(dst[(g*inner+c0)*last:], last, src[off+c0:], lastStride, last, min(slab, inner-c0))
 		}
 	})
 }

@@ -180,3 +180,37 @@ func TestSplit(t *testing.T) {
 func TestSize(t *testing.T) {
 	expect(t, call{op: "Size"}.run(t, tensor.New(2, 3))[0], i64(nil, 6), 0)
 }
+
+// TestTransposeMatrices: float32 permutations that transpose the last
+// axis with another (transposeMatrices, kernels.Transpose in slabs of 16
+// columns) against the same permutations of int64 values (the row by row
+// path), for several axes before them and widths around the slabs.
+func TestTransposeMatrices(t *testing.T) {
+	for _, c := range []struct {
+		shape []int
+		perm  []int64
+	}{
+		{[]int{2, 3, 20, 18}, []int64{1, 0, 3, 2}},
+		{[]int{3, 2, 5, 33}, []int64{2, 0, 3, 1}},
+		{[]int{197, 3, 64}, []int64{1, 2, 0}},
+		{[]int{1, 192, 196}, []int64{0, 2, 1}},
+		{[]int{4, 16, 16}, []int64{0, 2, 1}},
+	} {
+		x := iota32(c.shape...)
+		xi := tensor.NewInt64(c.shape...)
+		for i, v := range x.F {
+			xi.I[i] = int64(v)
+		}
+		got := call{op: "Transpose", attrs: Attrs{"perm": c.perm}}.run(t, x)[0]
+		want := call{op: "Transpose", attrs: Attrs{"perm": c.perm}}.run(t, xi)[0]
+		if !tensor.EqualShape(got.Shape, want.Shape) {
+			t.Fatalf("%v perm %v: shape %v, want %v", c.shape, c.perm, got.Shape, want.Shape)
+		}
+		for i, v := range want.I {
+			if got.F[i] != float32(v) {
+				t.Errorf("%v perm %v: at %d %v, want %v", c.shape, c.perm, i, got.F[i], v)
+				break
+			}
+		}
+	}
+}
