@@ -83,3 +83,65 @@ func TestPoolServesItsHomeFirst(t *testing.T) {
 		t.Error("an array came back twice")
 	}
 }
+
+// With no free array of its length, a tensor borrows the start of a longer
+// one (at most maxLend times as long), and recycling it hands back the
+// whole array.
+func TestShorterTensorsBorrowLongerArrays(t *testing.T) {
+	const n = 50021 // a length no other test keeps
+	long := make([]float32, 3*n)
+	pool.homes[0].keep(long)
+	b := reuseFrom(0, n)
+	if b == nil || &b[0] != &long[0] {
+		t.Fatal("an array three times as long was not lent")
+	}
+	if len(b) != n || cap(b) != n {
+		t.Fatalf("lent array of length %d and capacity %d, want %d", len(b), cap(b), n)
+	}
+	bytes := pool.bytes.Load()
+	Recycle(&Tensor{Shape: []int{n}, F: b})
+	if got := pool.bytes.Load() - bytes; got != 4*3*n {
+		t.Errorf("recycling the lent array kept %d bytes, want the whole array's %d", got, 4*3*n)
+	}
+	if c := reuseFrom(0, 3*n); c == nil || &c[0] != &long[0] || len(c) != 3*n {
+		t.Error("the whole array did not come back to the pool")
+	}
+	// Recycled again at its own length, it is an ordinary array.
+	Recycle(&Tensor{Shape: []int{3 * n}, F: long})
+	if c := reuseFrom(0, 3*n); c == nil || &c[0] != &long[0] {
+		t.Error("the array did not come back at its own length")
+	}
+}
+
+func TestLendingIsBounded(t *testing.T) {
+	const n = 60013
+	pool.homes[0].keep(make([]float32, maxLend*n+1))
+	if b := reuseFrom(0, n); b != nil {
+		t.Errorf("an array of %d values was lent for %d", maxLend*n+1, n)
+	}
+	if b := reuseFrom(0, n+1); b == nil {
+		t.Errorf("no array was lent for %d values from one of %d", n+1, maxLend*n+1)
+	}
+}
+
+// A view into a lent array that does not span it (a prefix) is ignored by
+// Recycle, like a view into any array, and the array's record stays for
+// the tensor that owns it.
+func TestLentArrayViews(t *testing.T) {
+	const n = 70001
+	long := make([]float32, 2*n)
+	pool.homes[0].keep(long)
+	b := reuseFrom(0, n)
+	if b == nil || &b[0] != &long[0] {
+		t.Fatal("the array was not lent")
+	}
+	bytes := pool.bytes.Load()
+	Recycle(&Tensor{Shape: []int{n / 2}, F: b[:n/2]})
+	if pool.bytes.Load() != bytes {
+		t.Fatal("a prefix view of a lent array was recycled")
+	}
+	Recycle(&Tensor{Shape: []int{n}, F: b})
+	if c := reuseFrom(0, 2*n); c == nil || &c[0] != &long[0] {
+		t.Error("the owner's recycling did not hand back the whole array")
+	}
+}
