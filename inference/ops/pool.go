@@ -140,7 +140,13 @@ func (p *pool) run(budget Budget, inputs []*tensor.Tensor, dst []float32) ([]*te
 	parallelFor(planes, cost, func(lo, hi int) {
 		var tmp []float32
 		if fast {
-			tmp = make([]float32, max(2*p2.g.in[1]+2, inPlane))
+			// From the tensor pool, not make: a fresh array each call
+			// (DenseNet's transitions, 0.1-0.4 MB a run) kept landing on
+			// fresh pages, whose faults took the pools from 60 to 300 µs
+			// in runs between collections (BENCHMARKS.md).
+			t := tensor.NewUninit(max(2*p2.g.in[1]+2, inPlane))
+			defer tensor.Recycle(t)
+			tmp = t.F
 		}
 		for pl := lo; pl < hi; pl++ {
 			switch {

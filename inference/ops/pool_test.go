@@ -124,6 +124,17 @@ func TestPoolAgainstReference(t *testing.T) {
 				}
 				want, wantIdx := refPool2D(x, isMax, incl, c.kh, c.kw, c.sh, c.sw, c.dh, c.dw, c.pt, c.pl, c.pb, c.pr, c.oh, c.ow)
 				t.Run(name+"/"+op, func(t *testing.T) {
+					// The 2-D path's scratch comes from the tensor pool
+					// uncleared: give it NaNs, which any value it read
+					// before writing would carry into the output.
+					for range 4 {
+						n := max(2*c.w+2, c.h*c.w)
+						nan := tensor.New(n)
+						for i := range nan.F {
+							nan.F[i] = float32(math.NaN())
+						}
+						tensor.Recycle(nan)
+					}
 					expect(t, call{op: op, attrs: attrs}.run(t, x)[0], want, 1e-6)
 					if isMax {
 						// The Indices output takes the generic path.
