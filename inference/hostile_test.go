@@ -356,3 +356,36 @@ func processCPU(t *testing.T) time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// sharedGemms is x ([3,1024]) through n Gemms in a row that all read the
+// one 4 MiB initializer w as their transposed B.
+func sharedGemms(n int) *onnxpb.Model {
+	const k = 1024
+	g := onnxpb.Graph{
+		Initializers: []onnxpb.Tensor{{Name: "w", Dims: []int64{k, k}, Data: make([]float32, k*k)}},
+		Inputs:       []onnxpb.ValueInfo{{Name: "y0", Dims: []int64{3, k}}},
+		Outputs:      []onnxpb.ValueInfo{{Name: fmt.Sprintf("y%d", n)}},
+	}
+	for i := range n {
+		g.Nodes = append(g.Nodes, onnxpb.Node{OpType: "Gemm", Inputs: []string{fmt.Sprintf("y%d", i), "w"},
+			Outputs: []string{fmt.Sprintf("y%d", i+1)}, Attrs: []onnxpb.Attr{onnxpb.Int("transB", 1)}})
+	}
+	return &onnxpb.Model{Graph: g}
+}
+
+// TestSharedWeightsCountAgainstTheLimit: each node that reads a constant
+// as weights may keep its own copy of it for its kernels (a Gemm its
+// transposed B), which the file, holding the constant once, does not
+// show: 2000 Gemms sharing one 4 MiB weight would have made 8 GB of copies
+// in the check run. They are counted before any is built; two readers
+// load.
+func TestSharedWeightsCountAgainstTheLimit(t *testing.T) {
+	opt := Options{MaxMemory: 64 << 20}
+	err := refusedCheaply(t, marshal(t, sharedGemms(2000)), opt, "reads weights that other nodes read too", "64.0 MiB")
+	if !errors.Is(err, ErrTooLarge) {
+		t.Errorf("got %v, want ErrTooLarge", err)
+	}
+	if _, err := LoadBytes("shared.onnx", marshal(t, sharedGemms(2)), opt); err != nil {
+		t.Fatal(err)
+	}
+}

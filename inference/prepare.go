@@ -35,6 +35,7 @@ func (m *Model) prepare(ctx context.Context, nodes []*step, limit int64, samples
 	// Build every operator; run the ones whose inputs are all constant now.
 	var steps []*step
 	var err error
+	var shared sharedWeights
 	for _, s := range nodes {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -49,6 +50,9 @@ func (m *Model) prepare(ctx context.Context, nodes []*step, limit int64, samples
 			if consts[j] == nil {
 				allConst = false
 			}
+		}
+		if !allConst && shared.read(consts) > limit-m.WeightBytes {
+			return fmt.Errorf("%w: node %q (%s) reads weights that other nodes read too, and the copies each of them makes for its kernels would pass the limit of %s", ErrTooLarge, s.name, s.opType, tensor.FormatBytes(limit))
 		}
 		s.op, err = ops.Build(&ops.Node{OpType: s.opType, Opset: m.Opset, Attrs: s.attrs, Consts: consts, NumOutputs: len(s.outputs)})
 		if err != nil {
@@ -259,4 +263,41 @@ func (m *Model) computeLiveness() {
 		}
 	}
 	m.PeakBytes = peak
+}
+
+// maxKernelCopy bounds the bytes of the copy an operator makes of a
+// constant it reads as weights, packed or transformed for its kernels, in
+// times the constant's own: a convolution's output channels padded to a
+// tile of 8 rows, Winograd's 6x6 filters for 3x3 ones (4 times), a Gemm's
+// transposed B.
+const maxKernelCopy = 8
+
+// sharedWeights counts the copies of constants that several steps read.
+// The file holds each constant once however many nodes read it, and each
+// of them may keep its own copy of it (maxKernelCopy): a small file whose
+// one large weight thousands of nodes share would make thousands of
+// copies. The first reader's copy is part of the budget every model has;
+// each further one counts here.
+type sharedWeights struct {
+	read1 map[*tensor.Tensor]bool
+	bytes int64
+}
+
+// read records one step's constant inputs and returns the bytes counted
+// so far.
+func (w *sharedWeights) read(consts []*tensor.Tensor) int64 {
+	for _, c := range consts {
+		if c == nil {
+			continue
+		}
+		if w.read1[c] {
+			w.bytes += maxKernelCopy * tensorBytes(c)
+			continue
+		}
+		if w.read1 == nil {
+			w.read1 = map[*tensor.Tensor]bool{}
+		}
+		w.read1[c] = true
+	}
+	return w.bytes
 }
