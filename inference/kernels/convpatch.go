@@ -27,9 +27,12 @@ type patchPlan struct {
 }
 
 // patchApplies reports whether p is a convolution of non-overlapping
-// patches that kernel mk computes on the patches path.
+// patches that kernel mk computes on the patches path: with at least a
+// tile's width of output channels, so that the weights transposed and
+// padded to whole tiles take at most 2.5 times their bytes (one channel
+// would take 48 times; the real stems have 96 or more).
 func patchApplies(p ConvParams, mk microKernel) bool {
-	return mk.aIn && p.Group == 1 && p.KH == p.StrideH && p.KW == p.StrideW && p.KW >= minPatchWidth &&
+	return mk.aIn && p.Group == 1 && p.M >= mk.nr && p.KH == p.StrideH && p.KW == p.StrideW && p.KW >= minPatchWidth &&
 		p.DilH == 1 && p.DilW == 1 && p.PadT == 0 && p.PadL == 0 && p.PadB == 0 && p.PadR == 0
 }
 
@@ -41,11 +44,7 @@ func (c *Conv) setupPatches(weights []float32) {
 	// Rows a power of two apart would share a few cache sets.
 	pp.ldw = pp.npad + 16
 	pp.wt = make([]float32, c.kg*pp.ldw)
-	for m := 0; m < p.M; m++ {
-		for k, v := range weights[m*c.kg : (m+1)*c.kg] {
-			pp.wt[k*pp.ldw+m] = v
-		}
-	}
+	Transpose(pp.wt, pp.ldw, weights, c.kg, p.M, c.kg)
 	c.patch = pp
 }
 

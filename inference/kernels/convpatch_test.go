@@ -20,6 +20,13 @@ func TestConvPatches(t *testing.T) {
 		if !active.aIn {
 			return
 		}
+		// One output channel padded to a tile of columns would take the
+		// weights 48 times over.
+		narrow := vit
+		narrow.M = active.nr - 1
+		if NewConv(narrow, make([]float32, narrow.M*3*256), nil).patch != nil {
+			t.Errorf("a patch embedding of %d output channels is on the patches path", narrow.M)
+		}
 		p := ConvParams{C: 3, H: 80, W: 72, M: 40, KH: 16, KW: 8, StrideH: 16, StrideW: 8, DilH: 1, DilW: 1, Group: 1, Act: Activation{Kind: ActClip, Min: -0.3, Max: 0.4}}
 		src, w, bias := convInputs(p, true, 5)
 		whole := NewConv(p, w, bias)
