@@ -484,7 +484,7 @@ func permute[T any](dst, src []T, shape []int, perm []int) {
 	}
 	r := len(n)
 	last, lastStride := n[r-1], s[r-1]
-	if d, ok := any(dst).([]float32); ok && r >= 2 && s[r-2] == 1 && lastStride != 1 {
+	if d, ok := any(dst).([]float32); ok && r >= 2 && s[r-2] == 1 && n[r-2] >= transposeSlab && lastStride != 1 {
 		transposeMatrices(d, any(src).([]float32), n, s)
 		return
 	}
@@ -500,14 +500,20 @@ func permute[T any](dst, src []T, shape []int, perm []int) {
 	})
 }
 
+// transposeSlab is how many of the source's columns transposeMatrices
+// takes at a time: a block of 16x16 in registers is 16 wide. A source of
+// fewer columns (an NHWC image's 3 channels moved to the front) keeps
+// permute's rows, which split its long rows over the cores.
+const transposeSlab = 16
+
 // transposeMatrices is permute of float32 values where the output's last
 // two merged axes (n, s: extents and source strides) are the source's
 // last axis (stride 1) and another, transposed: a matrix transposed for
 // each index of the axes before (attention's keys, a patch embedding's
-// tokens), in slabs of 16 of its columns (kernels.Transpose, blocks of
-// 16x16 in registers) split over the cores.
+// tokens), in slabs of transposeSlab of its columns (kernels.Transpose,
+// blocks of 16x16 in registers) split over the cores.
 func transposeMatrices(dst, src []float32, n, s []int) {
-	const slab = 16
+	const slab = transposeSlab
 	r := len(n)
 	last, lastStride, inner := n[r-1], s[r-1], n[r-2]
 	slabs := (inner + slab - 1) / slab
