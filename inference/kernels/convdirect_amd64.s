@@ -2,15 +2,17 @@
 
 #include "textflag.h"
 
-// FMAS8(T) adds tap T's input values of three chunks, in Z24-Z26, times
-// each of the 8 output channels' weights (broadcast from R14 + 64*T into
-// Z29), into Z0-Z7 (the first chunk), Z8-Z15 and Z16-Z23.
+// FMA3(T, J, A, B, C) adds tap T's input values of three chunks, in
+// Z24-Z26, times output channel J's weight (broadcast from R14 + 64*T +
+// 4*J into Z29), into A, B and C.
 #define FMA3(T, J, A, B, C) \
 	VBROADCASTSS (64*T+4*J)(R14), Z29; \
 	VFMADD231PS  Z29, Z24, A; \
 	VFMADD231PS  Z29, Z25, B; \
 	VFMADD231PS  Z29, Z26, C
 
+// FMAS8(T) is FMA3 for each of the 8 output channels: into Z0-Z7 (the
+// first chunk), Z8-Z15 and Z16-Z23.
 #define FMAS8(T) \
 	FMA3(T, 0, Z0, Z8, Z16); \
 	FMA3(T, 1, Z1, Z9, Z17); \

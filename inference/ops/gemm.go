@@ -111,11 +111,7 @@ func (tw *transposedWeights) get() []float32 {
 	tw.once.Do(func() {
 		n, k := tw.w.Shape[0], tw.w.Shape[1]
 		tw.t = make([]float32, k*n)
-		for j := range n {
-			for p, v := range tw.w.F[j*k : (j+1)*k] {
-				tw.t[p*n+j] = v
-			}
-		}
+		kernels.Transpose(tw.t, n, tw.w.F, k, n, k)
 	})
 	return tw.t
 }

@@ -96,7 +96,8 @@ const maxLend = 4
 // for it.
 var lent struct {
 	sync.Mutex
-	m map[uintptr]lentArray
+	m     map[uintptr]lentArray
+	purge int // records at which lend next drops those of collected arrays
 }
 
 type lentArray struct {
@@ -133,20 +134,24 @@ func (h *home) lend(n int) []float32 {
 	if lent.m == nil {
 		lent.m = map[uintptr]lentArray{}
 	}
-	if len(lent.m) >= maxLentRecords {
-		// Forget the arrays that were collected.
+	if len(lent.m) >= max(lent.purge, maxLentRecords) {
+		// Forget the arrays that were collected. The next purge waits
+		// until the records that are left have doubled, so that many lent
+		// arrays a caller keeps alive cost a pass over them now and then,
+		// not at every lend.
 		for k, r := range lent.m {
 			if r.first.Value() == nil {
 				delete(lent.m, k)
 			}
 		}
+		lent.purge = 2 * len(lent.m)
 	}
 	lent.m[uintptr(unsafe.Pointer(&b[0]))] = lentArray{weak.Make(&b[0]), best}
 	return b[:n:n]
 }
 
 // maxLentRecords is how many records of lent arrays lend keeps before it
-// drops those of arrays that are gone.
+// first drops those of arrays that are gone.
 const maxLentRecords = 1024
 
 // whole returns the array that lend cut b from, or b.
