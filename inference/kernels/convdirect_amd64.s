@@ -78,6 +78,24 @@
 	L(AX, Z26, K3, T, D, 192); \
 	FMAS8(T)
 
+// CHANNEL(L0, L1, L2) is the nine taps of one input channel, rows 0, 1
+// and 2 of the kernel through the loads L0, L1 and L2, and the step to the
+// next channel's input and weights.
+#define CHANNEL(L0, L1, L2) \
+	TAP(L0, 0, 0); \
+	TAP(L0, 1, 4); \
+	TAP(L0, 2, 8); \
+	TAP(L1, 3, 0); \
+	TAP(L1, 4, 4); \
+	TAP(L1, 5, 8); \
+	TAP(L2, 6, 0); \
+	TAP(L2, 7, 4); \
+	TAP(L2, 8, 8); \
+	ADDQ R12, R11; \
+	ADDQ R12, R15; \
+	ADDQ R12, AX; \
+	ADDQ $576, R14
+
 // STORE(Z) clamps Z to [Z30, Z31], stores it under K1 at R11 and moves R11
 // to the next output channel; STORE_LAST stays.
 #define STORE_LAST(Z) \
@@ -200,19 +218,7 @@ chalf:
 	INPUT(192, AX)
 
 cfast:
-	TAP(FAST0, 0, 0)
-	TAP(FAST0, 1, 4)
-	TAP(FAST0, 2, 8)
-	TAP(FAST1, 3, 0)
-	TAP(FAST1, 4, 4)
-	TAP(FAST1, 5, 8)
-	TAP(FAST2, 6, 0)
-	TAP(FAST2, 7, 4)
-	TAP(FAST2, 8, 8)
-	ADDQ R12, R11
-	ADDQ R12, R15
-	ADDQ R12, AX
-	ADDQ $576, R14
+	CHANNEL(FAST0, FAST1, FAST2)
 	DECQ R10
 	JNE  cfast
 	JMP  cstore
@@ -223,19 +229,7 @@ cslowin:
 	INPUT(192, AX)
 
 cslow:
-	TAP(SLOW0, 0, 0)
-	TAP(SLOW0, 1, 4)
-	TAP(SLOW0, 2, 8)
-	TAP(SLOW1, 3, 0)
-	TAP(SLOW1, 4, 4)
-	TAP(SLOW1, 5, 8)
-	TAP(SLOW2, 6, 0)
-	TAP(SLOW2, 7, 4)
-	TAP(SLOW2, 8, 8)
-	ADDQ R12, R11
-	ADDQ R12, R15
-	ADDQ R12, AX
-	ADDQ $576, R14
+	CHANNEL(SLOW0, SLOW1, SLOW2)
 	DECQ R10
 	JNE  cslow
 
