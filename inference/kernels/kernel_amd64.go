@@ -530,11 +530,7 @@ func transposeRows(kind kernelKind, dst []float32, lds int, ct []float32, ldc, n
 	// partial block of pixels with its last row repeated and its stores
 	// masked; the remaining channels gathered.
 	full, tail := npix/16, npix%16
-	var offs, tailOffs [16]int
-	for i := range offs {
-		offs[i] = 4 * i * ldc
-		tailOffs[i] = 4 * min(i, tail-1) * ldc
-	}
+	offs, tailOffs := blockRows(ldc, tail)
 	var zeros [16]float32
 	m := m0
 	for ; m+16 <= m1; m += 16 {
@@ -558,6 +554,17 @@ func transposeRows(kind kernelKind, dst []float32, lds int, ct []float32, ldc, n
 	}
 }
 
+// blockRows is the byte offsets of the 16 rows of a block that the
+// AVX-512 block transposes read, ld values apart, and those of a partial
+// last block of tail rows, its last row repeated.
+func blockRows(ld, tail int) (offs, tailOffs [16]int) {
+	for i := range offs {
+		offs[i] = 4 * i * ld
+		tailOffs[i] = 4 * min(i, tail-1) * ld
+	}
+	return offs, tailOffs
+}
+
 // transpose is Transpose on kernel kind: blocks of 16 columns and 16
 // rows transposed in registers on AVX-512 (a partial block of rows with
 // its last row repeated and its stores masked), the remaining columns
@@ -570,11 +577,7 @@ func transpose(kind kernelKind, dst []float32, ldd int, src []float32, lds, rows
 	if kind == kindAVX512 && cols >= 16 {
 		_, _ = src[(rows-1)*lds+cols-1], dst[(cols-1)*ldd+rows-1]
 		full, tail := rows/16, rows%16
-		var offs, tailOffs [16]int
-		for i := range offs {
-			offs[i] = 4 * i * lds
-			tailOffs[i] = 4 * min(i, tail-1) * lds
-		}
+		offs, tailOffs := blockRows(lds, tail)
 		for ; c+16 <= cols; c += 16 {
 			if full > 0 {
 				transposeBlocksPlainAVX512(&dst[c*ldd], &src[c], &offs[0], 64*lds, 4*ldd, full, 0xffff)
